@@ -1,0 +1,110 @@
+"""The `cchc-xl` command line: wires the modules together, nothing more."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cchc_xl.criteria import CriteriaError, load_set
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.messages import say
+from cchc_xl.numbers import fmt
+
+CRITERIA_HELP = "Tệp bộ tiêu chí (.yaml); mặc định: bộ Phù Yên 2022 kèm theo."
+
+
+def _load(path: Path | None) -> CriteriaSet:
+    try:
+        return load_set(path)
+    except CriteriaError as exc:
+        _fail_with(exc)
+        raise AssertionError("unreachable") from exc
+
+
+def _fail_with(exc: CriteriaError) -> None:
+    click.echo(say("cli.criteria_bad", count=len(exc.problems)), err=True)
+    for p in exc.problems:
+        click.echo(f"  - {p.message}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cchc-xl")
+def cli() -> None:
+    """cchc-xl: tự đánh giá, tiếp nhận, thẩm định và xếp hạng Chỉ số CCHC cấp xã bằng Excel."""
+
+
+@cli.group()
+def criteria() -> None:
+    """Bộ tiêu chí: kiểm tra, xem, xuất ra và nhập từ Excel."""
+
+
+@criteria.command("check")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def criteria_check(file: Path | None) -> None:
+    """Kiểm tra bộ tiêu chí FILE; liệt kê mọi lỗi kèm vị trí."""
+    cset = _load(file)
+    click.echo(say("cli.criteria_ok", id=cset.id, version=cset.version, areas=len(cset.areas),
+                   items=len(cset.leaves()), total=cset.total))
+
+
+@criteria.command("show")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+def criteria_show(file: Path | None) -> None:
+    """In cây tiêu chí với điểm tối đa và cách chấm điểm."""
+    cset = _load(file)
+    click.echo(say("cli.show_header", title=cset.title, version=cset.version, total=cset.total))
+    for area in cset.areas:
+        click.echo(f"{area.code}. {area.title} [{fmt(area.max)}]")
+        for crit in area.criteria:
+            for depth, node in [(1, crit)] + [(2, s) for s in crit.children]:
+                line = f"{'    ' * depth}{node.code} {node.title} [{fmt(node.max)}]"
+                if node.rule is not None:
+                    line += f" — {node.rule.describe(node.max)}"
+                click.echo(line)
+    click.echo(say("cli.show_tiers") + ": " + "; ".join(f"{t.name} ≥ {fmt(t.min)}" for t in cset.tiers))
+
+
+@criteria.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--criteria", "source", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+def criteria_export(out: Path, source: Path | None) -> None:
+    """Xuất bộ tiêu chí ra tệp Excel OUT để chỉnh sửa."""
+    from cchc_xl.criteria.excel import export_criteria
+
+    export_criteria(_load(source), out)
+    click.echo(say("cli.criteria_exported", path=out))
+
+
+@criteria.command("import")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Tệp YAML ghi ra; mặc định: cùng tên với tệp Excel, đuôi .yaml.")
+def criteria_import(src: Path, out: Path | None) -> None:
+    """Đọc bộ tiêu chí từ tệp Excel SRC, kiểm tra và ghi ra YAML."""
+    from cchc_xl.criteria.excel import import_criteria
+    from cchc_xl.criteria.load import dump_yaml
+    from cchc_xl.safeio import write_text
+
+    try:
+        cset = import_criteria(src)
+    except CriteriaError as exc:
+        _fail_with(exc)
+        return
+    target = out or src.with_suffix(".yaml")
+    write_text(target, dump_yaml(cset))
+    click.echo(say("cli.criteria_imported", src=src, path=target))
+
+
+def main() -> None:
+    # District laptops run Windows consoles with legacy code pages: always speak UTF-8.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Criteria set pipeline, pyxform style: text -> raw tree -> typed model -> consistency checks.
+
+Each stage has one input and one output; problems carry a place that names the node (YAML) or the row
+(Excel) so a district officer can find it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.messages import say
+from cchc_xl.paths import bundled
+
+DEFAULT_SET = "criteria/phu-yen-2022.yaml"
+
+Locator = Callable[[str | None], str]
+
+
+@dataclass(frozen=True)
+class SetProblem:
+    """One problem in a criteria set: a stable rule id, where it is, and what it says."""
+
+    rule: str
+    place: str
+    message: str
+
+
+class CriteriaError(Exception):
+    """The set cannot be used; `problems` lists every reason at once."""
+
+    def __init__(self, problems: list[SetProblem]):
+        super().__init__("\n".join(p.message for p in problems))
+        self.problems = problems
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """Safe YAML with floats read as Decimals from their text, so 0.1 stays 0.1."""
+
+
+def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+
+
+def node_locator(code: str | None) -> str:
+    return say("place.node", code=code) if code else say("place.set")
+
+
+# -- stage 1: text -> raw ------------------------------------------------------------------------
+def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CriteriaError([SetProblem("set.not_found", str(path), say("set.not_found", path=path))]) from None
+    try:
+        raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
+                                        say("set.yaml_invalid", detail=str(exc)))]) from None
+    if not isinstance(raw, dict):
+        raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
+                                        say("set.yaml_invalid", detail="không phải một bảng khoá–giá trị"))])
+    return raw, hashlib.sha256(data).hexdigest()
+
+
+# -- stage 2: raw -> model ------------------------------------------------------------------------
+def build(raw: dict[str, Any], locate: Locator = node_locator) -> CriteriaSet:
+    try:
+        return CriteriaSet.model_validate(raw)
+    except ValidationError as exc:
+        raise CriteriaError([_structure_problem(raw, err, locate) for err in exc.errors()]) from None
+
+
+def _structure_problem(raw: Any, err: Any, locate: Locator) -> SetProblem:
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+    code, node = None, raw
+    field = ".".join(str(p) for p in loc) or "?"
+    for i, part in enumerate(loc):
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and "code" in node:
+            code = str(node["code"])
+            field = ".".join(str(p) for p in loc[i + 1:]) or "code"
+    place = locate(code)
+    kind = err["type"]
+    if kind == "missing":
+        rule, message = "set.field_missing", say("set.field_missing", place=place, field=field)
+    elif kind == "extra_forbidden":
+        rule, message = "set.field_unknown", say("set.field_unknown", place=place, field=field)
+    else:
+        rule = "set.field_invalid"
+        message = say("set.field_invalid", place=place, field=field, detail=err["msg"])
+    return SetProblem(rule, place, message)
+
+
+_UNION_TAGS = {"done", "levels", "ratio_tiers", "proportional", "count_deduction", "count_award", "manual",
+               "district"}
+
+
+# -- whole pipeline -------------------------------------------------------------------------------
+def load_set(path: Path | str | None = None) -> CriteriaSet:
+    """Read, build and check a criteria set; raise CriteriaError listing every problem."""
+    from cchc_xl.criteria.check import check_set
+
+    src = Path(path) if path else bundled(DEFAULT_SET)
+    raw, sha = read_yaml(src)
+    cset = build(raw)
+    problems = check_set(cset)
+    if problems:
+        raise CriteriaError(problems)
+    return cset.model_copy(update={"source_sha256": sha})
+
+
+def dump_yaml(cset: CriteriaSet, header: str = "") -> str:
+    """The set as YAML text (Decimals as plain numbers), readable and diff-friendly."""
+    data = cset.model_dump(mode="python", exclude={"source_sha256"}, exclude_defaults=True, by_alias=True)
+    data = _plain(data)
+    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=110)
+    return header + body
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _repr_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    text = format(value.normalize(), "f")
+    if "." in text:
+        return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+    return dumper.represent_scalar("tag:yaml.org,2002:int", text)
+
+
+_Dumper.add_representer(Decimal, _repr_decimal)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

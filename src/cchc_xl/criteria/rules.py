@@ -1,0 +1,361 @@
+"""Scoring rules: one closed set of kinds, each defined once for both ends.
+
+Every kind knows, side by side:
+- which declared figures it needs (`figures`) and whether the score is computed from them (`computed`);
+- how to compute or check the score in Python with Decimals (`points`, `value_problems`,
+  `figure_problems`);
+- how to render the same thing as an Excel 2010 formula (`excel_points`, `excel_value_problems`,
+  `excel_figure_problems`);
+- how to check its own parameters against the maximum (`param_problems`).
+
+Problems are (code, params) pairs; their Vietnamese text lives in `cchc_xl.messages`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cchc_xl.numbers import fmt, is_multiple, round2
+
+Problem = tuple[str, dict[str, object]]
+ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, problem code)
+
+
+def _n(value: Decimal) -> str:
+    """A Decimal as an Excel formula literal."""
+    return format(value.normalize(), "f")
+
+
+class FigureSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    label: str
+    integer: bool = True
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @property
+    def computed(self) -> bool:
+        return bool(self.figures())
+
+    def figures(self) -> list[FigureSpec]:
+        return []
+
+    def allowed_points(self, maximum: Decimal) -> list[Decimal] | None:
+        """The exact values the score may take, when the rule has a short list of them."""
+        return None
+
+    def step(self) -> Decimal:
+        return Decimal("0.01")
+
+    # -- Python side ---------------------------------------------------------------------------
+    def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
+        raise NotImplementedError(f"{type(self).__name__} takes the score as input")
+
+    def value_problems(self, maximum: Decimal, value: Decimal) -> list[Problem]:
+        problems: list[Problem] = []
+        if value < 0:
+            problems.append(("score.negative", {"value": value}))
+        elif value > maximum:
+            problems.append(("score.above_max", {"value": value, "max": maximum}))
+        else:
+            allowed = self.allowed_points(maximum)
+            if allowed is not None and value not in allowed:
+                problems.append(("score.not_allowed", {"value": value, "allowed": allowed}))
+            elif allowed is None and not is_multiple(value, self.step()):
+                problems.append(("score.off_step", {"value": value, "step": self.step()}))
+        return problems
+
+    def figure_problems(self, figures: Sequence[Decimal]) -> list[Problem]:
+        problems: list[Problem] = []
+        for i, (spec, v) in enumerate(zip(self.figures(), figures, strict=True), start=1):
+            if v < 0:
+                problems.append(("figures.negative", {"n": i, "label": spec.label, "value": v}))
+            elif spec.integer and v != v.to_integral_value():
+                problems.append(("figures.not_integer", {"n": i, "label": spec.label, "value": v}))
+        return problems
+
+    # -- Excel side ----------------------------------------------------------------------------
+    def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
+        raise NotImplementedError(f"{type(self).__name__} takes the score as input")
+
+    def excel_value_problems(self, maximum: Decimal, ref: str) -> list[ExcelCheck]:
+        checks: list[ExcelCheck] = [(f"{ref}<0", "score.negative"), (f"{ref}>{_n(maximum)}", "score.above_max")]
+        allowed = self.allowed_points(maximum)
+        if allowed is not None:
+            anyof = ",".join(f"{ref}={_n(a)}" for a in allowed)
+            checks.append((f"NOT(OR({anyof}))", "score.not_allowed"))
+        else:
+            s = _n(self.step())
+            checks.append((f"ABS({ref}/{s}-ROUND({ref}/{s},0))>0.000001", "score.off_step"))
+        return checks
+
+    def excel_figure_problems(self, refs: Sequence[str]) -> list[ExcelCheck]:
+        checks: list[ExcelCheck] = []
+        for spec, ref in zip(self.figures(), refs, strict=True):
+            checks.append((f"{ref}<0", "figures.negative"))
+            if spec.integer:
+                checks.append((f"{ref}<>INT({ref})", "figures.not_integer"))
+        return checks
+
+    def excel_complete(self, refs: Sequence[str]) -> str:
+        return f"COUNT({','.join(refs)})={len(refs)}"
+
+    # -- consistency ---------------------------------------------------------------------------
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        return []
+
+    def describe(self, maximum: Decimal) -> str:
+        raise NotImplementedError
+
+
+class DoneRule(_Rule):
+    """Done / not done: the maximum or nothing."""
+
+    kind: Literal["done"] = "done"
+
+    def allowed_points(self, maximum: Decimal) -> list[Decimal]:
+        return [maximum, Decimal(0)]
+
+    def describe(self, maximum: Decimal) -> str:
+        return f"Đạt: {fmt(maximum)}; không đạt: 0"
+
+
+class Level(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    points: Decimal
+    label: str
+
+
+class LevelsRule(_Rule):
+    """Discrete levels, e.g. complete and on time 1; complete but late 0.5; not done 0."""
+
+    kind: Literal["levels"] = "levels"
+    levels: list[Level] = Field(min_length=2)
+
+    def allowed_points(self, maximum: Decimal) -> list[Decimal]:
+        return [lv.points for lv in self.levels]
+
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        problems: list[Problem] = []
+        pts = [lv.points for lv in self.levels]
+        for p in pts:
+            if p > maximum or p < 0:
+                problems.append(("rule.level_out_of_range", {"points": p, "max": maximum}))
+        if len(set(pts)) != len(pts):
+            problems.append(("rule.level_duplicate", {}))
+        if maximum not in pts:
+            problems.append(("rule.level_max_missing", {"max": maximum}))
+        return problems
+
+    def describe(self, maximum: Decimal) -> str:
+        return "; ".join(f"{lv.label}: {fmt(lv.points)}" for lv in self.levels)
+
+
+class Tier(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min_percent: Decimal
+    points: Decimal
+
+
+class RatioTiersRule(_Rule):
+    """Numerator / denominator -> percentage -> points by thresholds (highest first), else 0."""
+
+    kind: Literal["ratio_tiers"] = "ratio_tiers"
+    numerator: str
+    denominator: str
+    tiers: list[Tier] = Field(min_length=1)
+    # When nothing arose (denominator 0) the unit failed nobody: full points unless the set says otherwise.
+    when_zero: Decimal | None = None
+
+    def figures(self) -> list[FigureSpec]:
+        return [FigureSpec(label=self.numerator), FigureSpec(label=self.denominator)]
+
+    def _zero(self, maximum: Decimal) -> Decimal:
+        return maximum if self.when_zero is None else self.when_zero
+
+    def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
+        num, den = figures
+        if den == 0:
+            return round2(self._zero(maximum))
+        for tier in self.tiers:
+            if num * 100 >= tier.min_percent * den:
+                return round2(tier.points)
+        return Decimal("0.00")
+
+    def figure_problems(self, figures: Sequence[Decimal]) -> list[Problem]:
+        problems = super().figure_problems(figures)
+        num, den = figures
+        if num > den:
+            problems.append(("figures.numerator_above_denominator", {"num": num, "den": den}))
+        return problems
+
+    def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
+        num, den = refs
+        expr = "0"
+        for tier in reversed(self.tiers):
+            expr = f"IF({num}*100>={_n(tier.min_percent)}*{den},{_n(tier.points)},{expr})"
+        return f"IF({den}=0,{_n(self._zero(maximum))},{expr})"
+
+    def excel_figure_problems(self, refs: Sequence[str]) -> list[ExcelCheck]:
+        num, den = refs
+        return [*super().excel_figure_problems(refs), (f"{num}>{den}", "figures.numerator_above_denominator")]
+
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        problems: list[Problem] = []
+        pcts = [t.min_percent for t in self.tiers]
+        if any(a <= b for a, b in zip(pcts, pcts[1:], strict=False)):
+            problems.append(("rule.thresholds_not_ordered", {}))
+        pts = [t.points for t in self.tiers]
+        if any(a < b for a, b in zip(pts, pts[1:], strict=False)):
+            problems.append(("rule.tier_points_not_ordered", {}))
+        for t in self.tiers:
+            if t.points > maximum or t.points < 0:
+                problems.append(("rule.level_out_of_range", {"points": t.points, "max": maximum}))
+            if not 0 <= t.min_percent <= 100:
+                problems.append(("rule.percent_out_of_range", {"percent": t.min_percent}))
+        if self.tiers and self.tiers[0].points != maximum:
+            problems.append(("rule.level_max_missing", {"max": maximum}))
+        if self.when_zero is not None and not 0 <= self.when_zero <= maximum:
+            problems.append(("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
+        return problems
+
+    def allowed_points(self, maximum: Decimal) -> list[Decimal]:
+        return sorted({t.points for t in self.tiers} | {Decimal(0), self._zero(maximum)}, reverse=True)
+
+    def describe(self, maximum: Decimal) -> str:
+        parts = [f"từ {fmt(t.min_percent)}%: {fmt(t.points)}" for t in self.tiers]
+        return f"Tỷ lệ {self.numerator} / {self.denominator}: " + "; ".join(parts) + "; thấp hơn: 0"
+
+
+class ProportionalRule(_Rule):
+    """points = max × achieved ÷ planned, capped at max."""
+
+    kind: Literal["proportional"] = "proportional"
+    achieved: str
+    planned: str
+    integer: bool = True
+    when_zero: Decimal | None = None
+
+    def figures(self) -> list[FigureSpec]:
+        return [FigureSpec(label=self.achieved, integer=self.integer),
+                FigureSpec(label=self.planned, integer=self.integer)]
+
+    def _zero(self, maximum: Decimal) -> Decimal:
+        return maximum if self.when_zero is None else self.when_zero
+
+    def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
+        achieved, planned = figures
+        if planned == 0:
+            return round2(self._zero(maximum))
+        return round2(maximum * min(achieved, planned) / planned)
+
+    def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
+        a, p = refs
+        return f"IF({p}=0,{_n(self._zero(maximum))},ROUND({_n(maximum)}*MIN({a},{p})/{p},2))"
+
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        if self.when_zero is not None and not 0 <= self.when_zero <= maximum:
+            return [("rule.level_out_of_range", {"points": self.when_zero, "max": maximum})]
+        return []
+
+    def describe(self, maximum: Decimal) -> str:
+        return f"{fmt(maximum)} × {self.achieved} ÷ {self.planned} (không vượt {fmt(maximum)})"
+
+
+class CountDeductionRule(_Rule):
+    """max, minus `per_item` for each counted violation, not below 0."""
+
+    kind: Literal["count_deduction"] = "count_deduction"
+    count: str
+    per_item: Decimal = Field(gt=0)
+
+    def figures(self) -> list[FigureSpec]:
+        return [FigureSpec(label=self.count)]
+
+    def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
+        return max(Decimal("0.00"), round2(maximum - figures[0] * self.per_item))
+
+    def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
+        return f"MAX(0,ROUND({_n(maximum)}-{refs[0]}*{_n(self.per_item)},2))"
+
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        if self.per_item > maximum:
+            return [("rule.per_item_above_max", {"per_item": self.per_item, "max": maximum})]
+        return []
+
+    def describe(self, maximum: Decimal) -> str:
+        return f"{fmt(maximum)}, trừ {fmt(self.per_item)} cho mỗi {self.count}, không dưới 0"
+
+
+class CountAwardRule(_Rule):
+    """`per_item` for each counted item, up to max."""
+
+    kind: Literal["count_award"] = "count_award"
+    count: str
+    per_item: Decimal = Field(gt=0)
+
+    def figures(self) -> list[FigureSpec]:
+        return [FigureSpec(label=self.count)]
+
+    def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
+        return min(round2(maximum), round2(figures[0] * self.per_item))
+
+    def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
+        return f"MIN({_n(maximum)},ROUND({refs[0]}*{_n(self.per_item)},2))"
+
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        if self.per_item > maximum:
+            return [("rule.per_item_above_max", {"per_item": self.per_item, "max": maximum})]
+        return []
+
+    def describe(self, maximum: Decimal) -> str:
+        return f"{fmt(self.per_item)} cho mỗi {self.count}, tối đa {fmt(maximum)}"
+
+
+class ManualRule(_Rule):
+    """Any value from 0 to max on a step."""
+
+    kind: Literal["manual"] = "manual"
+    step_size: Decimal = Field(default=Decimal("0.25"), gt=0, alias="step")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def step(self) -> Decimal:
+        return self.step_size
+
+    def param_problems(self, maximum: Decimal) -> list[Problem]:
+        if not is_multiple(maximum, self.step_size):
+            return [("rule.step_not_divisor", {"step": self.step_size, "max": maximum})]
+        return []
+
+    def describe(self, maximum: Decimal) -> str:
+        return f"Từ 0 đến {fmt(maximum)}, bước {fmt(self.step_size)}"
+
+
+class DistrictRule(_Rule):
+    """Scored by the district only (e.g. the satisfaction survey); locked for the commune."""
+
+    kind: Literal["district"] = "district"
+    method: str = ""
+
+    def step(self) -> Decimal:
+        return Decimal("0.01")
+
+    def describe(self, maximum: Decimal) -> str:
+        return "Do huyện chấm" + (f": {self.method}" if self.method else "")
+
+
+Rule = Annotated[
+    DoneRule | LevelsRule | RatioTiersRule | ProportionalRule | CountDeductionRule | CountAwardRule
+    | ManualRule | DistrictRule,
+    Field(discriminator="kind"),
+]
+
+RULE_KINDS = ("done", "levels", "ratio_tiers", "proportional", "count_deduction", "count_award", "manual",
+              "district")

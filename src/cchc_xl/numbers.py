@@ -1,0 +1,78 @@
+"""Decimal points: parsing, rounding and formatting exactly as the workbook does.
+
+Excel and LibreOffice round half away from zero on the decimal value (ROUND(1.005, 2) = 1.01), so all
+points are Decimals and rounding is ROUND_HALF_UP on them; floats never carry a score.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+
+CENT = Decimal("0.01")
+
+_TEXT_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+def round2(value: Decimal) -> Decimal:
+    """ROUND(value, 2) as Excel computes it on the decimal value."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: object) -> Decimal:
+    """A Decimal from an int, a Decimal or a float cell value (floats via their shortest repr)."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("bool is not a number here")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # A spreadsheet holds 15 significant digits; repr gives the shortest round-tripping text,
+        # so 0.1 typed in Excel comes back as Decimal("0.1"), not its binary expansion.
+        return Decimal(repr(value)).normalize() if value == value else Decimal("NaN")
+    raise TypeError(f"not a number: {value!r}")
+
+
+def cell_float(value: Decimal) -> Decimal:
+    """The value a spreadsheet keeps for a decimal: 15 significant digits."""
+    with localcontext() as ctx:
+        ctx.prec = 15
+        return +value
+
+
+def parse_text_number(text: str) -> Decimal | None:
+    """'0,5', '0.5', ' 1 ' -> Decimal; anything else -> None.
+
+    A single separator is taken as the decimal separator, whether ',' (Vietnamese Windows) or '.'.
+    Thousands separators are not accepted: points and counts here are small numbers, and '1.000'
+    would be ambiguous.
+    """
+    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    if not s or not _TEXT_NUMBER.match(s):
+        return None
+    try:
+        return Decimal(s.replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+def fmt(value: Decimal | int | None) -> str:
+    """Points as Vietnamese readers write them: '1,25', '2', '0,5'."""
+    if value is None:
+        return ""
+    d = Decimal(value)
+    text = format(d.normalize(), "f") if d != d.to_integral_value() else str(int(d))
+    return text.replace(".", ",")
+
+
+def is_multiple(value: Decimal, step: Decimal) -> bool:
+    return step == 0 or (value / step) == (value / step).to_integral_value()
+
+
+def json_number(value: Decimal | None) -> float | int | None:
+    """A JSON number with at most two decimals."""
+    if value is None:
+        return None
+    d = round2(value)
+    return int(d) if d == d.to_integral_value() else float(d)

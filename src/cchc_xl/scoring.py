@@ -1,0 +1,121 @@
+"""Scores of a whole submission, computed in Python exactly as the workbook's formulas compute them.
+
+`evaluate` takes the declared inputs (as typed: numbers, or text where the commune typed text) and gives
+every leaf's score and status, every parent's sum, the total and the tier. The workbook writer uses it
+for cached formula results; the importer uses it to recompute and compare. Status priorities follow
+`leaf_checks`, the same ordered list the workbook's status formula is rendered from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.numbers import round2
+
+Raw = Decimal | str | None  # a cell as typed: a number, text, or blank
+
+
+@dataclass(frozen=True)
+class LeafInput:
+    value: Raw = None  # the score, for kinds where the commune types it
+    figures: tuple[Raw, ...] = ()  # declared figures, for kinds that compute the score
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class LeafResult:
+    code: str
+    score: Decimal | None  # None: blank (no score yet, or district-scored)
+    status: str  # a status key, see workbook_templates/commune.yaml `status`
+    evidence_count: int
+
+
+@dataclass
+class Evaluation:
+    leaves: dict[str, LeafResult] = field(default_factory=dict)
+    nodes: dict[str, Decimal] = field(default_factory=dict)  # area / criterion code -> rounded sum
+    total: Decimal = Decimal("0.00")
+    tier: str = ""
+
+
+def _num(raw: Raw) -> Decimal | None:
+    return raw if isinstance(raw, Decimal) else None
+
+
+def _blank(raw: Raw) -> bool:
+    return raw is None or raw == ""
+
+
+def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence_count: int) -> str:
+    """The first problem of a leaf in the workbook's priority order, or 'ok'."""
+    rule = leaf.rule
+    assert rule is not None
+    if rule.kind == "district":
+        return "district"
+    if rule.computed:
+        figures = [_num(f) for f in inp.figures]
+        if len(figures) < len(rule.figures()) or any(f is None for f in figures):
+            return "no_figures"
+        problems = rule.figure_problems(figures)  # type: ignore[arg-type]
+        if problems:
+            return problems[0][0]
+    else:
+        if _blank(inp.value):
+            return "no_score"
+        value = _num(inp.value)
+        if value is None:
+            return "not_number"
+        problems = rule.value_problems(leaf.max, value)
+        if problems:
+            return problems[0][0]
+    if score is not None and score > 0 and evidence_count == 0 and not inp.explanation.strip():
+        return "no_evidence"
+    return "ok"
+
+
+def leaf_score(leaf: Criterion, inp: LeafInput) -> Decimal | None:
+    """The score cell's value: the typed number, or the rule's result when all figures are numbers."""
+    rule = leaf.rule
+    assert rule is not None
+    if rule.kind == "district":
+        return None
+    if rule.computed:
+        figures = [_num(f) for f in inp.figures]
+        if len(figures) < len(rule.figures()) or any(f is None for f in figures):
+            return None
+        return rule.points(leaf.max, figures)  # type: ignore[arg-type]
+    return _num(inp.value)
+
+
+def count_evidence(codes: Sequence[str], code: str) -> int:
+    """How many register rows cite `code` (the workbook compares text exactly, ignoring case)."""
+    target = code.casefold()
+    return sum(1 for c in codes if c.casefold() == target)
+
+
+def evaluate(cset: CriteriaSet, inputs: dict[str, LeafInput], register_codes: Sequence[str] = ()) -> Evaluation:
+    ev = Evaluation()
+    for leaf in cset.leaves():
+        inp = inputs.get(leaf.code, LeafInput())
+        score = leaf_score(leaf, inp)
+        count = count_evidence(register_codes, leaf.code)
+        ev.leaves[leaf.code] = LeafResult(leaf.code, score, leaf_status(leaf, inp, score, count), count)
+
+    def node_sum(node: Criterion) -> Decimal:
+        if node.is_leaf:
+            return ev.leaves[node.code].score or Decimal(0)
+        total = round2(sum((node_sum(c) for c in node.children), Decimal(0)))
+        ev.nodes[node.code] = total
+        return total
+
+    area_sums = []
+    for area in cset.areas:
+        s = round2(sum((node_sum(c) for c in area.criteria), Decimal(0)))
+        ev.nodes[area.code] = s
+        area_sums.append(s)
+    ev.total = round2(sum(area_sums, Decimal(0)))
+    ev.tier = cset.tier_for(ev.total)
+    return ev

@@ -1,0 +1,1 @@
+"""The commune workbook: layout as data, writer, signing, generation."""

@@ -1,0 +1,530 @@
+"""The commune workbook as data: every cell, name and validation, shared by the writer and the reader.
+
+`build_layout` turns (criteria set, commune, declared inputs) into a `Layout`: cell specs with their
+content, formula, cached result, style key, lock state, defined name and validation. The writer renders
+it with XlsxWriter; the importer reads inputs through its names and refs and compares locked cells
+against it to explain tampering. Formulas come from the scoring rules (one definition per rule) and
+cached results from `cchc_xl.scoring.evaluate`, so every viewer shows the right numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.numbers import fmt
+from cchc_xl.scoring import Evaluation, LeafInput, Raw, evaluate
+from cchc_xl.templates import template
+
+Value = str | Decimal | int | dt.date | None
+
+
+@dataclass(frozen=True)
+class Validation:
+    kind: str  # list | custom | decimal | whole | date
+    source: str = ""  # list range, or custom formula (without '=')
+    minimum: Any = None
+    maximum: Any = None
+    title: str = ""
+    prompt: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    sheet: str  # sheet key, see workbook_templates/commune.yaml `sheets`
+    row: int  # 0-based
+    col: int  # 0-based
+    value: Value = None
+    formula: str | None = None  # without the leading '='
+    cached: Value = None
+    style: str = "text"
+    locked: bool = True
+    name: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return xl_rowcol_to_cell(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class RangeValidation:
+    sheet: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    validation: Validation
+
+    @property
+    def sqref(self) -> str:
+        a = xl_rowcol_to_cell(self.first_row, self.first_col)
+        b = xl_rowcol_to_cell(self.last_row, self.last_col)
+        return a if a == b else f"{a}:{b}"
+
+
+@dataclass(frozen=True)
+class LeafRefs:
+    """Where one scored item lives in the grid (A1 refs on the grid sheet)."""
+
+    code: str
+    row: int  # 0-based
+    score: str
+    figures: tuple[str, ...]
+    explanation: str
+    status: str
+    evidence: str
+    score_is_input: bool
+
+
+@dataclass
+class Layout:
+    cset: CriteriaSet
+    commune: Commune
+    sheets: dict[str, str]
+    cells: list[CellSpec] = field(default_factory=list)
+    validations: list[RangeValidation] = field(default_factory=list)
+    leaves: dict[str, LeafRefs] = field(default_factory=dict)
+    node_rows: dict[str, int] = field(default_factory=dict)  # every grid code -> 0-based row
+    names: dict[str, str] = field(default_factory=dict)  # defined name -> "'Sheet'!$A$1"
+    register_rows: tuple[int, int] = (0, 0)  # 0-based first and last input rows
+    meta: dict[str, str] = field(default_factory=dict)
+    evaluation: Evaluation | None = None
+
+    def quoted(self, key: str) -> str:
+        return "'" + self.sheets[key].replace("'", "''") + "'"
+
+    def at(self, key: str, ref: str) -> str:
+        """A display reference such as 'Tự đánh giá'!G27."""
+        return f"{self.quoted(key)}!{ref}"
+
+    def locked_manifest(self) -> list[tuple[str, str, str, str]]:
+        """Canonical list of locked content: (sheet name, ref, 'f'|'v', text); meta rows excluded."""
+        items = []
+        for c in self.cells:
+            if not c.locked or c.sheet == "meta" and c.col < 2:
+                continue
+            if c.formula is not None:
+                items.append((self.sheets[c.sheet], c.ref, "f", c.formula))
+            elif c.value not in (None, ""):
+                items.append((self.sheets[c.sheet], c.ref, "v", canonical_value(c.value)))
+        for v in self.validations:
+            items.append((self.sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
+        items.sort()
+        return items
+
+    def digest(self) -> str:
+        return manifest_digest(self.locked_manifest())
+
+
+def canonical_value(value: Value) -> str:
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return format(Decimal(value).normalize(), "f")
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def manifest_digest(items: list[tuple[str, str, str, str]]) -> str:
+    data = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A commune's inputs as typed (numbers, text or blank), keyed by criterion code."""
+
+    leaves: dict[str, LeafInput] = field(default_factory=dict)
+    register: tuple[tuple[Raw | dt.date, ...], ...] = ()  # raw rows, columns as `register.columns`
+    difficulties: str = ""
+    recommendations: str = ""
+
+    def register_codes(self) -> list[str]:
+        return [str(r[0]).strip() for r in self.register if r and r[0] not in (None, "")]
+
+
+# -----------------------------------------------------------------------------------------------
+class _Builder:
+    """Builds a Layout sheet by sheet; each method writes one part."""
+
+    def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared):
+        self.t = template("commune")
+        self.cset = cset
+        self.commune = commune
+        self.declared = declared
+        self.layout = Layout(cset=cset, commune=commune, sheets=dict(self.t["sheets"]))
+        self.ev = evaluate(cset, declared.leaves, declared.register_codes())
+        self.layout.evaluation = self.ev
+        self.gcol = {k: i for i, k in enumerate(self.t["grid"]["columns"])}
+        self.rcol = {k: i for i, k in enumerate(self.t["register"]["columns"])}
+        self.list_col = 5  # meta sheet: level lists start at column F
+
+    def put(self, sheet: str, row: int, col: int, **kw: Any) -> CellSpec:
+        cell = CellSpec(sheet, row, col, **kw)
+        self.layout.cells.append(cell)
+        if cell.name:
+            self.layout.names[cell.name] = f"{self.layout.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
+        return cell
+
+    def validate(self, sheet: str, row: int, col: int, v: Validation, last_row: int | None = None) -> None:
+        self.layout.validations.append(RangeValidation(sheet, row, col, last_row if last_row is not None else row,
+                                                       col, v))
+
+    def build(self) -> Layout:
+        self.meta_lists()
+        self.grid()
+        self.register()
+        self.summary()
+        self.issues()
+        self.guide()
+        return self.layout
+
+    # -- meta sheet: lists used by validations (the key/value rows are added by the signer) -------
+    def meta_lists(self) -> None:
+        codes = [leaf.code for leaf in self.cset.commune_leaves()]
+        self.codes_range = f"{self.layout.quoted('meta')}!$D$2:$D${len(codes) + 1}"
+        self.put("meta", 0, 3, value="codes")
+        for i, code in enumerate(codes, start=1):
+            self.put("meta", i, 3, value=code)
+        self.lists: dict[str, str] = {}
+        for leaf in self.cset.commune_leaves():
+            rule = leaf.rule
+            assert rule is not None
+            allowed = rule.allowed_points(leaf.max)
+            if rule.computed or allowed is None:
+                continue
+            col = self.list_col
+            self.list_col += 1
+            self.put("meta", 0, col, value=leaf.code)
+            for i, points in enumerate(allowed, start=1):
+                self.put("meta", i, col, value=points, style="number")
+            letter = xl_col_to_name(col)
+            self.lists[leaf.code] = f"{self.layout.quoted('meta')}!${letter}$2:${letter}${len(allowed) + 1}"
+
+    # -- Tự đánh giá ---------------------------------------------------------------------------
+    def grid(self) -> None:
+        g = self.t["grid"]
+        cols = self.gcol
+        last_col = len(cols) - 1
+        year = self.cset.year
+        self.put("grid", 0, 0, value=g["title"].format(year=year), style="title")
+        self.put("grid", 1, 0, value=g["subtitle"].format(committee=self.commune.committee, set_title=self.cset.title,
+                                                          version=self.cset.version), style="subtitle")
+        self.put("grid", 2, 0, value="Mã đơn vị", style="label")
+        self.put("grid", 2, 1, value=self.commune.code, style="code_value", name="MA_DON_VI")
+        for key, (header, _width) in g["columns"].items():
+            self.put("grid", 3, cols[key], value=header, style="header")
+        row = g["first_row"] - 1
+        area_cells = []
+        for area in self.cset.areas:
+            area_row = row
+            self.layout.node_rows[area.code] = row
+            row += 1
+            crit_cells = []
+            for crit in area.criteria:
+                crit_cells.append(self._score_ref(row))
+                row = self._criterion(crit, row)
+            self._parent_row(area_row, area.code, area.title, area.max, crit_cells, "area")
+            area_cells.append(self._score_ref(area_row))
+        self.grid_last_row = row - 1
+        score_col = cols["score"]
+        total = self.ev.total
+        self.put("grid", row, cols["title"], value=g["total_label"], style="total_label")
+        self.put("grid", row, cols["max"], value=self.cset.total, style="total_number")
+        self.put("grid", row, score_col, formula=f"ROUND(SUM({','.join(area_cells)}),2)", cached=total,
+                 style="total_number", name="TONG_DIEM")
+        self.total_ref = xl_rowcol_to_cell(row, score_col)
+        self.put("grid", row + 1, cols["title"], value=g["tier_label"], style="total_label")
+        self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.ev.tier,
+                 style="total_text", name="XEP_LOAI")
+        self.tier_ref = xl_rowcol_to_cell(row + 1, score_col)
+        self.grid_total_row = row
+        del last_col
+
+    def _score_ref(self, row: int) -> str:
+        return xl_rowcol_to_cell(row, self.gcol["score"])
+
+    def _tier_formula(self, ref: str) -> str:
+        tiers = sorted(self.cset.tiers, key=lambda t: t.min, reverse=True)
+        expr = _text(tiers[-1].name)
+        for tier in reversed(tiers[:-1]):
+            expr = f"IF({ref}>={_num(tier.min)},{_text(tier.name)},{expr})"
+        return expr
+
+    def _criterion(self, crit: Criterion, row: int) -> int:
+        self.layout.node_rows[crit.code] = row
+        if crit.is_leaf:
+            self._leaf_row(row, crit, "criterion")
+            return row + 1
+        child_cells = []
+        start = row
+        row += 1
+        for sub in crit.children:
+            self.layout.node_rows[sub.code] = row
+            self._leaf_row(row, sub, "sub")
+            child_cells.append(self._score_ref(row))
+            row += 1
+        self._parent_row(start, crit.code, crit.title, crit.max, child_cells, "criterion")
+        return row
+
+    def _parent_row(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str], level: str) -> None:
+        cols = self.gcol
+        self.put("grid", row, cols["code"], value=code, style=f"{level}_code")
+        self.put("grid", row, cols["title"], value=title, style=f"{level}_title")
+        self.put("grid", row, cols["max"], value=maximum, style=f"{level}_number")
+        self.put("grid", row, cols["score"], formula=f"ROUND(SUM({','.join(parts)}),2)",
+                 cached=self.ev.nodes[code], style=f"{level}_number")
+
+    def _leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
+        g, cols, rule = self.t["grid"], self.gcol, leaf.rule
+        assert rule is not None
+        district = leaf.scored_by == "district"
+        name_key = leaf.name_key
+        inp = self.declared.leaves.get(leaf.code, LeafInput())
+        result = self.ev.leaves[leaf.code]
+        ref = {k: xl_rowcol_to_cell(row, c) for k, c in cols.items()}
+        self.put("grid", row, cols["code"], value=leaf.code, style=f"{level}_code")
+        self.put("grid", row, cols["title"], value=leaf.title, style=f"{level}_title")
+        self.put("grid", row, cols["method"], value=self._method_text(leaf), style="method")
+        self.put("grid", row, cols["max"], value=leaf.max, style="leaf_number")
+        figure_refs: list[str] = []
+        for n, key in enumerate(("fig1", "fig2"), start=1):
+            spec = rule.figures()[n - 1] if n <= len(rule.figures()) else None
+            if spec is None:
+                self.put("grid", row, cols[key], style="blank")
+                continue
+            raw = inp.figures[n - 1] if n <= len(inp.figures) else None
+            self.put("grid", row, cols[key], value=raw, style="input_number", locked=False,
+                     name=f"KK_{name_key}_{n}")
+            figure_refs.append(ref[key])
+            v = self.t["validation"]
+            self.validate("grid", row, cols[key], Validation(
+                "whole" if spec.integer else "decimal", minimum=0, maximum=10**9,
+                title=_cut(v["figure_title"].format(n=n), 32), prompt=_cut(v["figure_prompt"].format(label=spec.label), 255),
+                error=_cut(v["figure_error"].format(integer=v["integer_suffix"] if spec.integer else ""), 255)))
+        score_input = not district and not rule.computed
+        if district:
+            self.put("grid", row, cols["score"], style="district")
+        elif rule.computed:
+            formula = f"IF({rule.excel_complete(figure_refs)},{rule.excel_points(leaf.max, figure_refs)},\"\")"
+            self.put("grid", row, cols["score"], formula=formula, cached=_cached(result.score), style="leaf_number",
+                     name=f"TDG_{name_key}")
+        else:
+            self.put("grid", row, cols["score"], value=inp.value, style="input_number", locked=False,
+                     name=f"TDG_{name_key}")
+            self.validate("grid", row, cols["score"], self._score_validation(leaf, ref["score"]))
+        if district:
+            self.put("grid", row, cols["evidence"], style="district")
+            self.put("grid", row, cols["explanation"], style="district")
+            self.put("grid", row, cols["status"], value=g["district_mark"], style="district")
+        else:
+            reg = self.register_code_range()
+            self.put("grid", row, cols["evidence"], formula=f"SUMPRODUCT(--({reg}={ref['code']}))",
+                     cached=result.evidence_count, style="leaf_count")
+            self.put("grid", row, cols["explanation"], value=inp.explanation or None, style="input_text",
+                     locked=False, name=f"GT_{name_key}")
+            self.put("grid", row, cols["status"], formula=self._status_formula(leaf, ref, figure_refs),
+                     cached=self.t["status"][result.status], style="status")
+        self.layout.leaves[leaf.code] = LeafRefs(
+            code=leaf.code, row=row, score=ref["score"], figures=tuple(figure_refs), explanation=ref["explanation"],
+            status=ref["status"], evidence=ref["evidence"], score_is_input=score_input)
+
+    def _method_text(self, leaf: Criterion) -> str:
+        g, rule = self.t["grid"], leaf.rule
+        assert rule is not None
+        parts = [p for p in (leaf.requirement, leaf.guidance or rule.describe(leaf.max)) if p]
+        parts += [g["figure_note"].format(n=n, label=f.label) for n, f in enumerate(rule.figures(), start=1)]
+        if leaf.evidence:
+            parts.append(g["evidence_note"].format(evidence="; ".join(leaf.evidence)))
+        return "\n".join(parts)
+
+    def _score_validation(self, leaf: Criterion, ref: str) -> Validation:
+        v, rule = self.t["validation"], leaf.rule
+        assert rule is not None
+        common = {"title": _cut(v["score_title"], 32),
+                  "prompt": _cut(v["score_prompt"].format(max=fmt(leaf.max), method=rule.describe(leaf.max)), 255),
+                  "error": _cut(v["score_error"].format(max=fmt(leaf.max)), 255)}
+        if leaf.code in self.lists:
+            return Validation("list", source=self.lists[leaf.code], **common)
+        step = _num(rule.step())
+        custom = (f"AND(ISNUMBER({ref}),{ref}>=0,{ref}<={_num(leaf.max)},"
+                  f"ABS({ref}/{step}-ROUND({ref}/{step},0))<0.000001)")
+        return Validation("custom", source=custom, **common)
+
+    def _status_formula(self, leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> str:
+        rule, texts = leaf.rule, self.t["status"]
+        assert rule is not None
+        g = ref["score"]
+        checks: list[tuple[str, str]] = []
+        if rule.computed:
+            checks.append((f"NOT({rule.excel_complete(figure_refs)})", "no_figures"))
+            checks += rule.excel_figure_problems(figure_refs)
+        else:
+            checks += [(f'{g}=""', "no_score"), (f"NOT(ISNUMBER({g}))", "not_number")]
+            checks += rule.excel_value_problems(leaf.max, g)
+        checks.append((f"AND(N({g})>0,{ref['evidence']}=0,LEN(TRIM({ref['explanation']}))=0)", "no_evidence"))
+        expr = _text(texts["ok"])
+        for cond, key in reversed(checks):
+            expr = f"IF({cond},{_text(texts[key])},{expr})"
+        return expr
+
+    def register_code_range(self) -> str:
+        r = self.t["register"]
+        first = r["first_row"]
+        last = first + r["rows"] - 1
+        return f"{self.layout.quoted('register')}!$A${first}:$A${last}"
+
+    # -- Tài liệu kiểm chứng ------------------------------------------------------------------
+    def register(self) -> None:
+        r, cols = self.t["register"], self.rcol
+        self.put("register", 0, 0, value=r["title"], style="title")
+        self.put("register", 1, 0, value=r["note"], style="note")
+        for key, (header, _w) in r["columns"].items():
+            self.put("register", 3, cols[key], value=header, style="header")
+        first = r["first_row"] - 1
+        last = first + r["rows"] - 1
+        self.layout.register_rows = (first, last)
+        self.layout.names["TLKC"] = (f"{self.layout.quoted('register')}!$A${first + 1}:"
+                                     f"${xl_col_to_name(cols['files'])}${last + 1}")
+        styles = {"code": "input_code", "number": "input_text", "date": "input_date", "issuer": "input_text",
+                  "subject": "input_text", "files": "input_text"}
+        texts = r["check"]
+        codes = {c.casefold() for c in (leaf.code for leaf in self.cset.commune_leaves())}
+        for i in range(r["rows"]):
+            row = first + i
+            raw = self.declared.register[i] if i < len(self.declared.register) else ()
+            for j, key in enumerate(styles):
+                value = raw[j] if j < len(raw) else None
+                self.put("register", row, cols[key], value=value if value != "" else None, style=styles[key],
+                         locked=False)
+            a, b, f = (xl_rowcol_to_cell(row, cols[k]) for k in ("code", "number", "files"))
+            formula = (f'IF(LEN({a})=0,"",IF(ISNA(MATCH({a},{self.codes_range},0)),{_text(texts["unknown_code"])},'
+                       f'IF(LEN(TRIM({f}))=0,{_text(texts["no_file"])},'
+                       f'IF(LEN(TRIM({b}))=0,{_text(texts["no_number"])},""))))')
+            self.put("register", row, cols["check"], formula=formula,
+                     cached=_register_check(raw, codes, texts), style="check")
+        v = self.t["validation"]
+        self.validate("register", first, cols["code"], Validation(
+            "list", source=self.codes_range, title=v["code_title"], prompt=v["code_prompt"], error=v["code_error"]),
+            last_row=last)
+        self.validate("register", first, cols["date"], Validation(
+            "date", minimum=dt.date(1990, 1, 1), maximum=dt.date(2100, 12, 31), title=v["date_title"],
+            prompt=v["date_prompt"], error=v["date_error"]), last_row=last)
+
+    # -- Tổng hợp (Phụ lục 2) ------------------------------------------------------------------
+    def summary(self) -> None:
+        s, cset = self.t["summary"], self.cset
+        c = self.commune
+        self.put("summary", 0, 0, value=c.committee.upper(), style="report_head")
+        self.put("summary", 0, 2, value=s["nation"], style="report_head")
+        self.put("summary", 1, 2, value=s["motto"], style="report_motto")
+        self.put("summary", 3, 0, value=s["title"].format(year=cset.year), style="report_title")
+        ref = f"{cset.decision.number} ngày {cset.decision.date:%d/%m/%Y} của {cset.decision.issuer}"
+        self.put("summary", 4, 0, value=s["subtitle"].format(decision_ref=f"Quyết định số {ref}"),
+                 style="report_sub")
+        header_row = 6
+        for i, (header, _w) in enumerate(s["columns"].values()):
+            self.put("summary", header_row, i, value=header, style="report_header")
+        row = header_row + 1
+        grid = self.layout.quoted("grid")
+        score_col = self.gcol["score"]
+        for area in cset.areas:
+            nodes = [(area.code, area.title, area.max, "report_area")]
+            nodes += [(cr.code, cr.title, cr.max, "report_cell") for cr in area.criteria]
+            for code, title, maximum, style in nodes:
+                grid_ref = xl_rowcol_to_cell(self.layout.node_rows[code], score_col)
+                cached = self.ev.nodes.get(code, self.ev.leaves.get(code).score if code in self.ev.leaves else None)
+                self.put("summary", row, 0, value=code, style=style)
+                self.put("summary", row, 1, value=title, style=style + "_wrap")
+                self.put("summary", row, 2, value=maximum, style=style + "_number")
+                self.put("summary", row, 3, formula=f"{grid}!{grid_ref}", cached=_cached(cached) or Decimal(0),
+                         style=style + "_number")
+                self.put("summary", row, 4, style=style)
+                row += 1
+        self.put("summary", row, 1, value=s["total_label"], style="report_area_wrap")
+        self.put("summary", row, 2, value=cset.total, style="report_area_number")
+        self.put("summary", row, 3, formula=f"{grid}!{self.total_ref}", cached=self.ev.total,
+                 style="report_area_number")
+        self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
+        self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=self.ev.tier,
+                 style="report_area_text")
+        self.summary_header_row = header_row
+        self.put("summary", row + 3, 2, value=s["date_line"].format(place=c.name, year=cset.year),
+                 style="report_italic")
+        self.put("summary", row + 4, 2, value=s["sign_for"], style="report_bold")
+        self.put("summary", row + 5, 2, value=s["sign_title"], style="report_bold")
+        self.put("summary", row + 6, 2, value=s["sign_note"], style="report_italic")
+
+    # -- Khó khăn, kiến nghị --------------------------------------------------------------------
+    def issues(self) -> None:
+        t = self.t["issues"]
+        self.put("issues", 0, 0, value=t["title"], style="title")
+        self.put("issues", 2, 0, value=t["difficulties"], style="label")
+        self.put("issues", 3, 0, value=self.declared.difficulties or None, style="input_long", locked=False,
+                 name="KHO_KHAN")
+        self.put("issues", 5, 0, value=t["recommendations"], style="label")
+        self.put("issues", 6, 0, value=self.declared.recommendations or None, style="input_long", locked=False,
+                 name="KIEN_NGHI")
+
+    # -- Hướng dẫn -----------------------------------------------------------------------------
+    def guide(self) -> None:
+        t = self.t["guide"]
+        self.put("guide", 0, 0, value=t["title"].format(year=self.cset.year, committee=self.commune.committee),
+                 style="title")
+        row = 2
+        for line in t["lines"]:
+            self.put("guide", row, 0, value=line, style="guide")
+            row += 1
+        row += 1
+        swatches = ["input_text", "district", "status_bad", "status_ok"]
+        for (label, meaning), style in zip(t["colours"], swatches, strict=True):
+            self.put("guide", row, 0, value=f"{label}: {meaning}", style=style)
+            row += 1
+
+
+def _register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:
+    def text(i: int) -> str:
+        v = raw[i] if i < len(raw) else None
+        return "" if v is None else str(v)
+
+    if not text(0):
+        return ""
+    if text(0).casefold() not in codes:
+        return texts["unknown_code"]
+    if not text(5).strip():
+        return texts["no_file"]
+    if not text(1).strip():
+        return texts["no_number"]
+    return ""
+
+
+def _cached(value: Decimal | None) -> Value:
+    return "" if value is None else value
+
+
+def _num(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _text(text: str) -> str:
+    """A string literal inside a formula."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _cut(text: str, limit: int) -> str:
+    """Excel refuses prompts longer than its limits (32 for titles, 255 for messages)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None = None) -> Layout:
+    return _Builder(cset, commune, declared or Declared()).build()

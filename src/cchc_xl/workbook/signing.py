@@ -1,0 +1,40 @@
+"""The metadata block of a generated workbook and its HMAC-SHA256 signature."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+
+from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from cchc_xl.workbook.layout import Layout
+
+META_KEYS = ("commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256", "set_year",
+             "template_version", "generated_at", "key_id", "digest")
+
+
+def signed_payload(meta: dict[str, str]) -> bytes:
+    return json.dumps({k: meta.get(k, "") for k in META_KEYS}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def sign(meta: dict[str, str], key: bytes) -> str:
+    return hmac.new(key, signed_payload(meta), hashlib.sha256).hexdigest()
+
+
+def verify(meta: dict[str, str], key: bytes) -> bool:
+    return hmac.compare_digest(sign(meta, key), meta.get("hmac", ""))
+
+
+def make_meta(layout: Layout, settings: Settings, generated_at: dt.datetime) -> dict[str, str]:
+    c, s = layout.commune, layout.cset
+    meta = {
+        "commune_code": c.code, "commune_name": c.name, "commune_kind": c.kind,
+        "set_id": s.id, "set_version": s.version, "set_sha256": s.fingerprint(), "set_year": str(s.year),
+        "template_version": str(template("commune")["template_version"]),
+        "generated_at": generated_at.replace(microsecond=0).isoformat(), "key_id": settings.key_id,
+        "digest": layout.digest(),
+    }
+    meta["hmac"] = sign(meta, settings.key)
+    return meta
