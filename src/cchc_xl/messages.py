@@ -79,3 +79,101 @@ def _show(value: object) -> object:
     if isinstance(value, list | tuple) and value and all(isinstance(v, Decimal) for v in value):
         return "; ".join(fmt(v) for v in value)
     return value
+
+
+# --- import findings: rule id -> (severity, message). The one list of rule ids; docs/rules.md is made
+# from it (scripts/gen_rules_doc.py) and a test keeps the two equal. -------------------------------
+FINDINGS: dict[str, tuple[str, str]] = {
+    # the file itself
+    "file.too_large": ("error", "Tệp quá lớn ({size} byte, giới hạn {limit} byte). Hãy xoá ảnh, dữ liệu thừa rồi gửi lại."),
+    "file.empty": ("error", "Tệp rỗng (0 byte). Hãy gửi lại tệp bảng tự đánh giá."),
+    "file.not_spreadsheet": ("error", "Tệp không phải bảng tính Excel/LibreOffice (có thể đổi đuôi hoặc hỏng). "
+                                      "Hãy gửi lại đúng tệp .xlsx đã được cấp."),
+    "file.corrupt": ("error", "Tệp bị hỏng hoặc không đầy đủ, không mở được ({detail}). Hãy lưu lại và gửi lại."),
+    "file.zip_bomb": ("error", "Tệp có cấu trúc nén bất thường (quá nhiều hoặc quá lớn: {detail}); không xử lý. "
+                               "Hãy gửi lại tệp gốc."),
+    "file.xml_entity": ("error", "Tệp chứa khai báo XML không được phép ({detail}); không xử lý vì lý do an toàn."),
+    "file.encrypted": ("error", "Tệp được đặt mật khẩu mở, không đọc được. Hãy bỏ mật khẩu mở tệp "
+                                "(File > Info > Protect Workbook) rồi gửi lại."),
+    "file.unreadable": ("error", "Không đọc được nội dung bảng tính: {detail}"),
+    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
+                              "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
+    "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "
+                                "công thức. Nên lưu lại dạng .xlsx."),
+    "file.name_mismatch": ("warning", "Tên tệp “{file}” không khớp với đơn vị trong tệp ({commune}). "
+                                      "Kiểm tra lại có gửi nhầm tệp của đơn vị khác không."),
+    # identity and signature
+    "meta.missing": ("error", "Không tìm thấy thông tin nhận dạng của bảng tính (sheet ẩn “{sheet}” bị xoá hoặc "
+                              "hỏng). Hãy dùng đúng tệp mẫu đã được cấp."),
+    "meta.signature_invalid": ("error", "Chữ ký số liệu nhận dạng không đúng: thông tin nhận dạng đã bị sửa, "
+                                        "hoặc tệp được tạo bằng khoá của huyện khác{key_note}."),
+    "meta.other_set": ("error", "Tệp được tạo theo bộ tiêu chí “{got}”, không phải bộ đang tiếp nhận “{want}”. "
+                                "Hãy dùng tệp mẫu của bộ tiêu chí hiện hành."),
+    "meta.template_mismatch": ("error", "Tệp được tạo từ mẫu khác (phiên bản mẫu {got}); không đối chiếu được "
+                                        "các ô đã khoá."),
+    "meta.unknown_commune": ("warning", "Mã đơn vị {code} không có trong danh sách đơn vị đang tiếp nhận."),
+    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của huyện "
+                              "(CCHC_XL_KEY hoặc tệp cchc-xl.toml)."),
+    # tampering with locked content
+    "tamper.max_changed": ("error", "Điểm tối đa của {criterion} bị đổi từ {want} thành {got} (ô {cell}). "
+                                    "Không được sửa các ô đã khoá."),
+    "tamper.formula_replaced": ("error", "Công thức ô {cell} bị thay bằng giá trị “{got}”. Không được sửa ô "
+                                         "có công thức; hãy dùng lại tệp mẫu và nhập lại số liệu."),
+    "tamper.formula_changed": ("error", "Công thức ô {cell} bị sửa. Hãy dùng lại tệp mẫu và nhập lại số liệu."),
+    "tamper.text_changed": ("error", "Nội dung ô đã khoá {cell} bị đổi từ “{want}” thành “{got}”."),
+    "tamper.sheet_missing": ("error", "Sheet “{sheet}” bị xoá{renamed}."),
+    "tamper.sheet_added": ("warning", "Có thêm sheet lạ “{sheet}”; sheet này không được đọc."),
+    "tamper.validation_removed": ("warning", "Ràng buộc nhập liệu ở {cell} đã bị gỡ bỏ; số liệu vẫn được kiểm "
+                                             "tra lại khi tiếp nhận."),
+    # reading inputs
+    "names.lost": ("warning", "Tệp đã mất các tên ô (defined names), có thể do lưu lại bằng phần mềm khác; "
+                              "số liệu được đọc theo mã tiêu chí ở cột A."),
+    "names.row_missing": ("error", "Không tìm thấy dòng của tiêu chí {criterion} trong sheet “{sheet}”."),
+    # scores and declared figures
+    "score.missing": ("warning", "{criterion}: chưa chấm điểm; được tính là 0 điểm."),
+    "figures.missing": ("warning", "{criterion}: chưa kê khai đủ số liệu; được tính là 0 điểm."),
+    "score.not_number": ("error", "{criterion}: điểm “{got}” không phải là số. Nhập số, ví dụ 0,5."),
+    "score.text_number": ("warning", "{criterion}: ô {cell} chứa số dạng chữ “{got}”; đã hiểu là {value}. "
+                                     "Nên nhập lại dạng số."),
+    "score.negative": ("error", "{criterion}: điểm {got} âm. Điểm phải từ 0 đến {max}."),
+    "score.above_max": ("error", "{criterion}: điểm {got} vượt điểm tối đa {max}. Hãy chấm lại trong khoảng 0 đến {max}."),
+    "score.not_allowed": ("error", "{criterion}: điểm {got} không phải mức cho phép ({allowed})."),
+    "score.off_step": ("error", "{criterion}: điểm {got} không đúng bước chấm {step} (ví dụ 0; {step}; …)."),
+    "figures.not_number": ("error", "{criterion}: số liệu {n} “{got}” không phải là số."),
+    "figures.negative": ("error", "{criterion}: số liệu {n} ({label}) là {got}, không được âm."),
+    "figures.not_integer": ("error", "{criterion}: số liệu {n} ({label}) là {got}, phải là số nguyên."),
+    "figures.numerator_above_denominator": ("error", "{criterion}: số liệu 1 ({num}) lớn hơn số liệu 2 ({den}); "
+                                                     "kiểm tra lại số liệu kê khai."),
+    "cache.mismatch": ("warning", "Ô {cell}: tệp ghi {got} nhưng tính lại được {value}; kết quả tiếp nhận dùng số "
+                                  "tính lại."),
+    "evidence.none_for_score": ("error", "{criterion}: có {got} điểm nhưng không có tài liệu kiểm chứng hợp lệ và "
+                                         "không có giải trình. Bổ sung TLKC hoặc ghi giải trình."),
+    # evidence register
+    "register.unknown_code": ("warning", "Dòng {row} sheet TLKC: mã tiêu chí “{got}” không có trong bộ tiêu chí "
+                                         "(hoặc do huyện chấm); dòng này không được tính."),
+    "register.number_missing": ("warning", "Dòng {row} sheet TLKC: thiếu số, ký hiệu văn bản."),
+    "register.number_format": ("warning", "Dòng {row} sheet TLKC: số, ký hiệu “{got}” không đúng dạng "
+                                          "(ví dụ 12/KH-UBND)."),
+    "register.date_missing": ("warning", "Dòng {row} sheet TLKC: thiếu ngày ban hành."),
+    "register.date_text": ("info", "Dòng {row} sheet TLKC: ngày ban hành nhập dạng chữ “{got}”; đã hiểu là {value}."),
+    "register.date_invalid": ("warning", "Dòng {row} sheet TLKC: ngày ban hành “{got}” không hợp lệ "
+                                         "(nhập dạng dd/mm/yyyy)."),
+    "register.date_outside_year": ("warning", "Dòng {row} sheet TLKC: ngày ban hành {got} nằm ngoài kỳ đánh giá "
+                                              "({start} – {end})."),
+    "register.date_after_submission": ("warning", "Dòng {row} sheet TLKC: ngày ban hành {got} sau ngày tiếp nhận "
+                                                  "{received}."),
+    "register.no_file": ("warning", "Dòng {row} sheet TLKC: chưa ghi tên tệp tài liệu kiểm chứng."),
+    # the submission as a whole
+    "submission.empty": ("error", "Bảng tự đánh giá chưa được điền (không có điểm, số liệu hay TLKC nào)."),
+    "submission.incomplete": ("warning", "Còn {count} tiêu chí chưa chấm điểm hoặc chưa kê khai số liệu."),
+    "submission.duplicate": ("warning", "Đơn vị {commune} gửi {count} tệp: {files}. Tệp được dùng: {chosen} "
+                                        "(tệp sửa đổi gần nhất)."),
+    "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
+                                      "mở lại (cchc-xl appraise reopen)."),
+}
+
+
+def finding_text(rule: str, **params: object) -> tuple[str, str]:
+    """(severity, Vietnamese message) of an import finding."""
+    severity, text = FINDINGS[rule]
+    return severity, text.format(**{k: _show(v) for k, v in params.items()})

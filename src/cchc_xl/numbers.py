@@ -30,8 +30,13 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, float):
         # A spreadsheet holds 15 significant digits; repr gives the shortest round-tripping text,
         # so 0.1 typed in Excel comes back as Decimal("0.1"), not its binary expansion.
-        return Decimal(repr(value)).normalize() if value == value else Decimal("NaN")
+        return plain(Decimal(repr(value))) if value == value else Decimal("NaN")
     raise TypeError(f"not a number: {value!r}")
+
+
+def plain(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent form: 100.0 -> 100, 2.50 -> 2.5."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def cell_float(value: Decimal) -> Decimal:

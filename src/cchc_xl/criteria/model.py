@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from cchc_xl.criteria.rules import DistrictRule, Rule
+from cchc_xl.numbers import plain
 
 
 class _Frozen(BaseModel):
@@ -138,5 +140,17 @@ class CriteriaSet(_Frozen):
 
     def fingerprint(self) -> str:
         """A digest of the set's content (independent of YAML formatting)."""
-        data = self.model_dump_json(exclude={"source_sha256"})
+        data = json.dumps(_canonical(self.model_dump(mode="python", exclude={"source_sha256"})),
+                          ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """Decimals as plain text (2.50 and 2.5 are the same maximum)."""
+    if isinstance(value, Decimal):
+        return str(plain(value))
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value

@@ -290,7 +290,7 @@ class CountDeductionRule(_Rule):
         return []
 
     def describe(self, maximum: Decimal) -> str:
-        return f"{fmt(maximum)}, trừ {fmt(self.per_item)} cho mỗi {self.count}, không dưới 0"
+        return f"{fmt(maximum)} điểm, trừ {fmt(self.per_item)} điểm × ({self.count}), không dưới 0"
 
 
 class CountAwardRule(_Rule):
@@ -315,7 +315,7 @@ class CountAwardRule(_Rule):
         return []
 
     def describe(self, maximum: Decimal) -> str:
-        return f"{fmt(self.per_item)} cho mỗi {self.count}, tối đa {fmt(maximum)}"
+        return f"{fmt(self.per_item)} điểm × ({self.count}), tối đa {fmt(maximum)}"
 
 
 class ManualRule(_Rule):

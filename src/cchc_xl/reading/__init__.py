@@ -1,0 +1,1 @@
+"""Reading returned workbooks safely: inbox discovery, pre-parse safety checks, cell access."""

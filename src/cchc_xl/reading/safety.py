@@ -1,0 +1,74 @@
+"""Checks before any parser sees a file: size, container type, zip-bomb limits, XML entities.
+
+Documented limits (docs/import.md): a returned workbook is at most 20 MB on disk, its archive at most
+2,000 entries and 200 MB uncompressed, no entry compressed more than 200:1 when larger than 1 MB, and no
+XML part may carry a DOCTYPE (external entities have no place in a spreadsheet).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_entries: int = 2000
+    max_uncompressed: int = 200 * 1024 * 1024
+    max_ratio: int = 200
+    ratio_floor: int = 1024 * 1024  # small entries may compress well legitimately
+    xml_head_bytes: int = 4096
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    kind: str  # "xlsx" | "ods" | "xls" | "encrypted" | "rejected"
+    rule: str | None = None  # finding rule when rejected
+    detail: str = ""
+
+
+def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        return SafetyVerdict("rejected", "file.too_large", f"{size}")
+    if size == 0:
+        return SafetyVerdict("rejected", "file.empty")
+    with path.open("rb") as fh:
+        head = fh.read(8)
+        if head == OLE_MAGIC:
+            # Encrypted OOXML is an OLE container with these streams; their names are UTF-16LE.
+            data = head + fh.read()
+            if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+                return SafetyVerdict("encrypted", "file.encrypted")
+            return SafetyVerdict("xls")
+    if not head.startswith(ZIP_MAGIC):
+        return SafetyVerdict("rejected", "file.not_spreadsheet")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if len(infos) > limits.max_entries:
+                return SafetyVerdict("rejected", "file.zip_bomb", f"{len(infos)} entries")
+            total = sum(i.file_size for i in infos)
+            if total > limits.max_uncompressed:
+                return SafetyVerdict("rejected", "file.zip_bomb", f"{total} bytes")
+            for info in infos:
+                if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+                    return SafetyVerdict("rejected", "file.zip_bomb", info.filename)
+            names = {i.filename for i in infos}
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with zf.open(info) as part:
+                        if b"<!doctype" in part.read(limits.xml_head_bytes).lower():
+                            return SafetyVerdict("rejected", "file.xml_entity", info.filename)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        return SafetyVerdict("rejected", "file.corrupt", str(exc))
+    if "mimetype" in names and "content.xml" in names:
+        return SafetyVerdict("ods")
+    if "xl/workbook.xml" in names:
+        return SafetyVerdict("xlsx")
+    return SafetyVerdict("rejected", "file.not_spreadsheet")
