@@ -117,7 +117,7 @@ class _Rule(BaseModel):
 class DoneRule(_Rule):
     """Done / not done: the maximum or nothing."""
 
-    kind: Literal["done"] = "done"
+    kind: Literal["done"]
 
     def allowed_points(self, maximum: Decimal) -> list[Decimal]:
         return [maximum, Decimal(0)]
@@ -135,7 +135,7 @@ class Level(BaseModel):
 class LevelsRule(_Rule):
     """Discrete levels, e.g. complete and on time 1; complete but late 0.5; not done 0."""
 
-    kind: Literal["levels"] = "levels"
+    kind: Literal["levels"]
     levels: list[Level] = Field(min_length=2)
 
     def allowed_points(self, maximum: Decimal) -> list[Decimal]:
@@ -166,7 +166,7 @@ class Tier(BaseModel):
 class RatioTiersRule(_Rule):
     """Numerator / denominator -> percentage -> points by thresholds (highest first), else 0."""
 
-    kind: Literal["ratio_tiers"] = "ratio_tiers"
+    kind: Literal["ratio_tiers"]
     numerator: str
     denominator: str
     tiers: list[Tier] = Field(min_length=1)
@@ -236,7 +236,7 @@ class RatioTiersRule(_Rule):
 class ProportionalRule(_Rule):
     """points = max × achieved ÷ planned, capped at max."""
 
-    kind: Literal["proportional"] = "proportional"
+    kind: Literal["proportional"]
     achieved: str
     planned: str
     integer: bool = True
@@ -271,7 +271,7 @@ class ProportionalRule(_Rule):
 class CountDeductionRule(_Rule):
     """max, minus `per_item` for each counted violation, not below 0."""
 
-    kind: Literal["count_deduction"] = "count_deduction"
+    kind: Literal["count_deduction"]
     count: str
     per_item: Decimal = Field(gt=0)
 
@@ -296,7 +296,7 @@ class CountDeductionRule(_Rule):
 class CountAwardRule(_Rule):
     """`per_item` for each counted item, up to max."""
 
-    kind: Literal["count_award"] = "count_award"
+    kind: Literal["count_award"]
     count: str
     per_item: Decimal = Field(gt=0)
 
@@ -321,7 +321,7 @@ class CountAwardRule(_Rule):
 class ManualRule(_Rule):
     """Any value from 0 to max on a step."""
 
-    kind: Literal["manual"] = "manual"
+    kind: Literal["manual"]
     step_size: Decimal = Field(default=Decimal("0.25"), gt=0, alias="step")
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -341,7 +341,7 @@ class ManualRule(_Rule):
 class DistrictRule(_Rule):
     """Scored by the district only (e.g. the satisfaction survey); locked for the commune."""
 
-    kind: Literal["district"] = "district"
+    kind: Literal["district"]
     method: str = ""
 
     def step(self) -> Decimal:
