@@ -82,7 +82,7 @@ class Entry:
             raise
         except (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError,
                 ValueError) as exc:
-            raise EvidenceReadError("evidence.file_unreadable", _short(exc)) from exc
+            raise EvidenceReadError("evidence.file_unreadable", short_error(exc)) from exc
 
 
 @dataclass
@@ -218,8 +218,10 @@ def _size_text(size: int) -> str:
     return f"{size / MiB:.1f} MB".replace(".", ",")
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def short_error(exc: BaseException) -> str:
+    """The first line of an exception's text, for a finding's detail."""
+    text = str(exc).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "…"
 
 
@@ -256,7 +258,7 @@ def _walk(root: Path, real_root: str, collector: _Collector) -> Iterator[tuple[l
         try:
             children = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            collector.problem("evidence.file_unreadable", "/".join(parts) or root.name, _short(exc))
+            collector.problem("evidence.file_unreadable", "/".join(parts) or root.name, short_error(exc))
             continue
         subfolders: list[tuple[Path, list[str]]] = []
         for child in children:
@@ -310,7 +312,7 @@ def _open_zip(path: Path, limits: Limits) -> Bundle:
         archive = zipfile.ZipFile(path)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        bundle.problems.append(IntakeProblem("evidence.zip_corrupt", path.name, _short(exc)))
+        bundle.problems.append(IntakeProblem("evidence.zip_corrupt", path.name, short_error(exc)))
         return bundle
     bundle._zip = archive
     collector = _Collector(bundle, limits)

@@ -18,7 +18,7 @@ from cchc_xl.safeio import atomic_path
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import CellSpec, Layout, RangeValidation
-from cchc_xl.workbook.signing import make_meta
+from cchc_xl.workbook.signing import META_KEYS, make_meta
 
 FONT = "Times New Roman"
 YELLOW, GREY, BLUE, GREEN, RED = "#FFF2CC", "#E7E6E6", "#DDEBF7", "#E2EFDA", "#FCE4D6"
@@ -153,7 +153,7 @@ class CommuneWorkbookWriter:
             ws.write_blank(cell.row, cell.col, None, fmt)
 
     def _write_meta(self, ws: Worksheet, meta: dict[str, str]) -> None:
-        for i, key in enumerate(self.t["meta"]["labels"]):
+        for i, key in enumerate((*META_KEYS, "hmac")):
             ws.write_string(i, 0, key)
             ws.write_string(i, 1, meta.get(key, ""))
         ws.set_column(0, 0, 18)

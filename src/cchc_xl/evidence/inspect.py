@@ -1,0 +1,427 @@
+"""Per-file checks: size, hash, type by content; for PDFs whether they open, their pages, encryption,
+text layer or scan, and digital signatures (integrity only: trust in the signer is a later step).
+
+A malformed file is a finding, never a crash: every library call on file content is guarded. Images are
+never decoded: a page counts as scanned from its image dictionaries (width × height), not its pixels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from cchc_xl.evidence.intake import DEFAULT_LIMITS, Entry, EvidenceReadError, Limits, short_error
+from cchc_xl.evidence.texts import RULE_SEVERITY
+from cchc_xl.records import Severity
+
+# Malformed inputs are reported as findings; the libraries' own log lines (pyHanko logs whole tracebacks
+# for suspicious changes) would only repeat them on the district officer's screen.
+for _noisy in ("pypdf", "pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_noisy).setLevel(logging.CRITICAL)
+
+FileKind = Literal["pdf", "docx", "xlsx", "pptx", "odt", "ods", "zip", "rar", "7z", "ole", "rtf",
+                   "jpeg", "png", "tiff", "gif", "bmp", "empty", "unknown"]
+Layout = Literal["scan", "scan_ocr", "text", "mixed", "blank"]
+Changes = Literal["none", "allowed", "annotations", "other"]
+SignatureState = Literal["valid", "later_changes", "annotated", "modified", "broken", "unverifiable"]
+
+HEADER_SEARCH_BYTES = 1024  # how far junk before "%PDF-" is tolerated (as Acrobat does)
+SCAN_IMAGE_PIXELS = 250_000  # an image of at least ~500 × 500 pixels on a page is taken for a scan
+_SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Issue:
+    rule: str  # evidence rule id (texts.RULE_SEVERITY)
+    detail: str = ""
+
+    @property
+    def severity(self) -> Severity:
+        return RULE_SEVERITY[self.rule]
+
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    """One signature in a PDF, checked without a trust root."""
+
+    field: str
+    covers_file_end: bool  # its /ByteRange reaches the end of the file
+    intact: bool | None = None  # the signed bytes are unchanged
+    valid: bool | None = None  # the cryptographic signature over them verifies with the embedded certificate
+    changes: Changes = "none"  # what was added after signing
+    signer: str = ""  # certificate common name
+    organisation: str = ""
+    signing_time: dt.datetime | None = None
+    timestamped: bool = False  # signing_time comes from a timestamp token (else: the signer's clock)
+    problem: str = ""  # why it could not be verified
+
+    @property
+    def state(self) -> SignatureState:
+        if self.problem or self.intact is None:
+            return "unverifiable"
+        if not (self.intact and self.valid):
+            return "broken"
+        return {"none": "valid", "allowed": "later_changes", "annotations": "annotated",
+                "other": "modified"}[self.changes]  # type: ignore[return-value]
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("valid", "later_changes", "annotated")
+
+
+@dataclass(frozen=True)
+class PdfCheck:
+    header_offset: int = 0  # bytes before "%PDF-"
+    opens: bool = False
+    encrypted: bool = False
+    needs_password: bool = False  # encrypted with a user password: cannot be read
+    pages: int | None = None
+    pages_checked: int = 0  # the first pages, up to Limits.max_pages_parsed
+    pages_with_text: int = 0
+    pages_with_images: int = 0
+    signatures: tuple[SignatureCheck, ...] = ()
+    error: str = ""
+
+    @property
+    def layout(self) -> Layout | None:
+        if not self.pages_checked:
+            return None
+        if self.pages_with_images == self.pages_checked:
+            return "scan_ocr" if self.pages_with_text else "scan"
+        if self.pages_with_images:
+            return "mixed"
+        return "text" if self.pages_with_text else "blank"
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signatures)
+
+    @property
+    def signature_ok(self) -> bool:
+        return self.signed and all(sig.ok for sig in self.signatures)
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    """Everything known about one evidence file."""
+
+    name: str
+    size: int
+    sha256: str  # empty when the file was not read
+    kind: FileKind
+    pdf: PdfCheck | None = None
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def severity(self) -> Severity | None:
+        """The worst severity among the issues."""
+        if not self.issues:
+            return None
+        return max((issue.severity for issue in self.issues), key=_SEVERITY_ORDER.__getitem__)
+
+    @property
+    def form_ok(self) -> bool:
+        """In the required form: a PDF scan, or a digitally signed document whose signature holds."""
+        if self.pdf is None or self.severity == "error":
+            return False
+        return self.pdf.signature_ok or self.pdf.layout in ("scan", "scan_ocr", "mixed")
+
+
+# ------------------------------------------------------------------------------------------------
+# Entry points
+# ------------------------------------------------------------------------------------------------
+
+
+def inspect_entry(entry: Entry, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
+    """Reads the entry (unless intake blocked it) and inspects it."""
+    try:
+        data = entry.read()
+    except EvidenceReadError as exc:
+        return FileCheck(entry.name, entry.size, "", "unknown", issues=(Issue(exc.rule, exc.detail),))
+    return inspect_file(entry.name, data, limits)
+
+
+def inspect_file(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
+    """The checks of one file's bytes. Never raises on malformed content."""
+    digest = hashlib.sha256(data).hexdigest()
+    kind = detect_kind(data)
+    if kind != "pdf":
+        rule = "evidence.file_empty" if kind == "empty" else "evidence.not_pdf"
+        return FileCheck(name, len(data), digest, kind, issues=(Issue(rule, kind),))
+    pdf = inspect_pdf(data, limits)
+    return FileCheck(name, len(data), digest, "pdf", pdf, tuple(pdf_issues(pdf)))
+
+
+# ------------------------------------------------------------------------------------------------
+# Type by content
+# ------------------------------------------------------------------------------------------------
+
+_MAGIC: tuple[tuple[bytes, FileKind], ...] = (
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"II*\x00", "tiff"),
+    (b"MM\x00*", "tiff"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BM", "bmp"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"{\\rtf", "rtf"),
+    (b"Rar!\x1a\x07", "rar"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+)
+
+
+def detect_kind(data: bytes) -> FileKind:
+    """The file type by its content (magic bytes), whatever its name says."""
+    if not data:
+        return "empty"
+    if pdf_header_offset(data) is not None:
+        return "pdf"
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(data)
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    return "unknown"
+
+
+def pdf_header_offset(data: bytes) -> int | None:
+    offset = data.find(b"%PDF-", 0, HEADER_SEARCH_BYTES)
+    return None if offset < 0 else offset
+
+
+def _zip_kind(data: bytes) -> FileKind:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "word/document.xml" in names:
+                return "docx"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "ppt/presentation.xml" in names:
+                return "pptx"
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype")[:100]
+                if b"opendocument.text" in mimetype:
+                    return "odt"
+                if b"opendocument.spreadsheet" in mimetype:
+                    return "ods"
+    except Exception:  # a damaged zip is still a zip
+        pass
+    return "zip"
+
+
+# ------------------------------------------------------------------------------------------------
+# PDF structure (pypdf)
+# ------------------------------------------------------------------------------------------------
+
+
+def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> PdfCheck:
+    from pypdf import PdfReader
+
+    offset = pdf_header_offset(data) or 0
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        encrypted = bool(reader.is_encrypted)
+        if encrypted and not reader.decrypt(""):
+            return PdfCheck(offset, opens=True, encrypted=True, needs_password=True)
+        pages = len(reader.pages)
+    except Exception as exc:
+        return PdfCheck(offset, error=short_error(exc))
+    checked = text = images = 0
+    try:
+        for page in reader.pages[: limits.max_pages_parsed]:
+            has_text, has_image = page_content(page)
+            checked, text, images = checked + 1, text + has_text, images + has_image
+    except Exception as exc:
+        return PdfCheck(offset, True, encrypted, False, pages, checked, text, images, error=short_error(exc))
+    signatures = verify_signatures(data, limits) if has_signature(data) else ()
+    return PdfCheck(offset, True, encrypted, False, pages, checked, text, images, signatures)
+
+
+def page_content(page: Any) -> tuple[bool, bool]:
+    """(has text, has a scan-sized image) for one page, from its resources and content operators."""
+    resources = _resolve(page.get("/Resources")) or {}
+    fonts = _resolve(resources.get("/Font"))
+    has_image, form_text = _xobject_flags(resources, depth=2)
+    has_text = form_text or (bool(fonts) and _shows_text(page))
+    return has_text, has_image
+
+
+_TEXT_OPERATOR = re.compile(rb"(?<![A-Za-z0-9_])T[Jj](?![A-Za-z0-9_])")
+
+
+def _shows_text(page: Any) -> bool:
+    contents = _resolve(page.get("/Contents"))
+    streams = contents if isinstance(contents, list) else [contents]
+    for stream in streams:
+        stream = _resolve(stream)
+        if stream is not None and _TEXT_OPERATOR.search(stream.get_data()):
+            return True
+    return False
+
+
+def _xobject_flags(resources: Any, depth: int) -> tuple[bool, bool]:
+    """(a scan-sized image, a form with fonts) among the XObjects of `resources`, without decoding."""
+    xobjects = _resolve(resources.get("/XObject")) or {}
+    has_image = has_text = False
+    for ref in list(xobjects.values())[:50]:
+        xobject = _resolve(ref)
+        if xobject is None:
+            continue
+        subtype = xobject.get("/Subtype")
+        if subtype == "/Image":
+            pixels = int(_resolve(xobject.get("/Width")) or 0) * int(_resolve(xobject.get("/Height")) or 0)
+            has_image = has_image or pixels >= SCAN_IMAGE_PIXELS
+        elif subtype == "/Form" and depth > 0:
+            inner = _resolve(xobject.get("/Resources")) or {}
+            has_text = has_text or bool(_resolve(inner.get("/Font")))
+            inner_image, inner_text = _xobject_flags(inner, depth - 1)
+            has_image, has_text = has_image or inner_image, has_text or inner_text
+    return has_image, has_text
+
+
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def has_signature(data: bytes) -> bool:
+    """Whether the file holds a signature value (a /ByteRange). Searched in the raw bytes: a signature
+    dictionary cannot sit in a compressed object stream, and letting pypdf parse it would decode the
+    signature's long hex string byte by byte."""
+    return _BYTE_RANGE.search(data) is not None
+
+
+def _resolve(value: Any) -> Any:
+    return value.get_object() if hasattr(value, "get_object") else value
+
+
+# ------------------------------------------------------------------------------------------------
+# Signatures (pyHanko, without a trust root)
+# ------------------------------------------------------------------------------------------------
+
+
+def verify_signatures(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[SignatureCheck, ...]:
+    """Each signature's integrity, changes after signing, signer and time (pyHanko, no trust root)."""
+    try:
+        from pyhanko.pdf_utils.reader import PdfFileReader
+
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.encrypted:
+            reader.decrypt("")
+        embedded = reader.embedded_regular_signatures[: limits.max_signatures]
+    except Exception as exc:
+        return (SignatureCheck("", False, problem=short_error(exc)),)
+    if not embedded:
+        return (SignatureCheck("", False, problem="no readable signature"),)
+    return tuple(_check_signature(sig, len(data)) for sig in embedded)
+
+
+def _check_signature(sig: Any, file_size: int) -> SignatureCheck:
+    from pyhanko.sign.validation.generic_cms import validate_sig_integrity
+
+    name = str(sig.field_name)
+    byte_range = list(sig.byte_range)
+    covers_file_end = len(byte_range) == 4 and byte_range[2] + byte_range[3] == file_size
+    try:
+        sig.compute_integrity_info()
+        content_type = sig.signed_data["encap_content_info"]["content_type"].native
+        intact, valid = validate_sig_integrity(sig.signer_info, sig.signer_cert, content_type,
+                                               sig.compute_digest())
+        summary = sig.summarise_integrity_info()
+        subject = sig.signer_cert.subject.native
+        stamped = _timestamp_time(sig.signer_info)
+    except Exception as exc:
+        return SignatureCheck(name, covers_file_end, problem=short_error(exc))
+    return SignatureCheck(
+        field=name, covers_file_end=covers_file_end, intact=bool(intact), valid=bool(valid),
+        changes=_changes(sig, summary),
+        signer=_first(subject.get("common_name")), organisation=_first(subject.get("organization_name")),
+        signing_time=stamped or _self_reported_time(sig), timestamped=stamped is not None,
+    )
+
+
+def _changes(sig: Any, summary: dict[str, Any]) -> Changes:
+    from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+    from pyhanko.sign.validation import SignatureCoverageLevel
+
+    coverage = summary["coverage"]
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return "none"
+    diff = summary["diff_result"]
+    if summary["docmdp_ok"] is False or not isinstance(diff, DiffResult):
+        return "other"  # a change the signer's rules forbid, or one pyHanko cannot explain
+    level = diff.modification_level
+    if level == ModificationLevel.NONE:
+        return "none"
+    if level in (ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING):
+        return "allowed"  # more signatures, validation data, form values
+    return "annotations" if level == ModificationLevel.ANNOTATIONS else "other"
+
+
+def _timestamp_time(signer_info: Any) -> dt.datetime | None:
+    attributes = signer_info["unsigned_attrs"]
+    if attributes.native is None:
+        return None
+    for attribute in attributes:
+        if attribute["type"].native == "signature_time_stamp_token":
+            token = attribute["values"][0]
+            return token["content"]["encap_content_info"]["content"].parsed["gen_time"].native
+    return None
+
+
+def _self_reported_time(sig: Any) -> dt.datetime | None:
+    try:
+        return sig.self_reported_timestamp
+    except Exception:  # a malformed /M date is no reason to fail the signature
+        return None
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return str(value or "")
+
+
+# ------------------------------------------------------------------------------------------------
+# Issues
+# ------------------------------------------------------------------------------------------------
+
+
+def pdf_issues(pdf: PdfCheck) -> Iterator[Issue]:
+    if pdf.header_offset:
+        yield Issue("evidence.pdf_header_junk", str(pdf.header_offset))
+    if not pdf.opens:
+        yield Issue("evidence.pdf_corrupt", pdf.error)
+        return
+    if pdf.needs_password:
+        yield Issue("evidence.pdf_encrypted")
+        return
+    if pdf.encrypted:
+        yield Issue("evidence.pdf_restricted")
+    if pdf.error:
+        yield Issue("evidence.pdf_corrupt", pdf.error)
+        return
+    if not pdf.pages:
+        yield Issue("evidence.pdf_no_pages")
+        return
+    yield from _signature_issues(pdf.signatures)
+    if not pdf.signed and pdf.layout in ("text", "blank"):
+        yield Issue("evidence.pdf_not_scan_or_signed")
+
+
+def _signature_issues(signatures: tuple[SignatureCheck, ...]) -> Iterator[Issue]:
+    rules = {"broken": "evidence.signature_broken", "modified": "evidence.modified_after_signing",
+             "annotated": "evidence.annotated_after_signing",
+             "unverifiable": "evidence.signature_unverifiable"}
+    for sig in signatures:
+        rule = rules.get(sig.state)
+        if rule:
+            yield Issue(rule, sig.problem if sig.state == "unverifiable" else (sig.signer or sig.field))
+

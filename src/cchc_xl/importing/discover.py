@@ -1,0 +1,53 @@
+"""Find submissions in an inbox (design.md): workbooks, each with its evidence folder or zip."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    workbook: Path
+    evidence: Path | None  # folder or .zip with the same stem
+
+
+@dataclass(frozen=True)
+class Ignored:
+    path: Path
+    reason: str  # "lock_file" | "hidden" | "unrelated"
+
+
+def _stem_key(path: Path) -> str:
+    return unicodedata.normalize("NFC", path.stem).casefold()
+
+
+def discover(inbox: Path) -> tuple[list[Candidate], list[Ignored]]:
+    entries = sorted(inbox.iterdir(), key=lambda p: unicodedata.normalize("NFC", p.name))
+    workbooks = [p for p in entries if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
+                 and not p.name.startswith(("~$", ".")) and not p.is_symlink()]
+    stems = {_stem_key(p) for p in workbooks}
+    evidence: dict[str, Path] = {}
+    ignored: list[Ignored] = []
+    for p in entries:
+        if p in workbooks:
+            continue
+        if p.name.startswith("~$"):
+            ignored.append(Ignored(p, "lock_file"))
+        elif p.name.startswith(".") or p.name.lower() in {"thumbs.db", "desktop.ini", "__macosx"}:
+            ignored.append(Ignored(p, "hidden"))
+        elif (p.is_dir() or p.suffix.lower() == ".zip") and _stem_key(p if p.is_dir() else p.with_suffix("")) in stems:
+            key = unicodedata.normalize("NFC", p.name if p.is_dir() else p.stem).casefold()
+            # A folder wins over a zip of the same name: it is what the officer unpacked.
+            if key not in evidence or p.is_dir():
+                if key in evidence:
+                    ignored.append(Ignored(evidence[key], "unrelated"))
+                evidence[key] = p
+            else:
+                ignored.append(Ignored(p, "unrelated"))
+        else:
+            ignored.append(Ignored(p, "unrelated"))
+    return [Candidate(w, evidence.get(_stem_key(w))) for w in workbooks], ignored

@@ -1,0 +1,217 @@
+"""Read a commune's declared inputs (by defined names, or by criterion code when a re-save lost them)
+and validate them: numbers typed as text, range, step, levels, figures, evidence register rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.findings import Findings
+from cchc_xl.numbers import parse_text_number, to_decimal
+from cchc_xl.reading.book import Book
+from cchc_xl.records import RegisterRow
+from cchc_xl.scoring import LeafInput, Raw
+from cchc_xl.templates import template
+from cchc_xl.workbook.layout import Declared, Layout
+
+_NUMBER_SHAPE = re.compile(r"^\d+[A-Z]?(/\d{4})?/[A-ZĐ][A-ZĐ0-9]*(-[A-ZĐ0-9]+)*$")
+_DATE_TEXT = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+@dataclass
+class Declarations:
+    """What the commune declared, as typed (raw) and as understood (numbers parsed from text)."""
+
+    raw: Declared
+    parsed: dict[str, LeafInput]
+    register: list[RegisterRow]
+
+
+class CellLocator:
+    """Finds input cells: by defined name when present, else by the criterion code in column A."""
+
+    def __init__(self, book: Book, layout: Layout, found: Findings):
+        self.book, self.layout = book, layout
+        self.grid = layout.sheets["grid"]
+        self.by_name = book.names is not None and any(n.startswith("TDG_") for n in book.names)
+        if book.names is not None and not self.by_name:
+            found.add("names.lost")
+        self.code_rows: dict[str, int] = {}
+        if not self.by_name:
+            for i, row in enumerate(book.values.get(self.grid, [])):
+                if row and isinstance(row[0], str | float | int):
+                    self.code_rows.setdefault(nfc(str(row[0]).strip()), i)
+
+    def cell(self, name: str, code: str, ref_col: int, layout_row: int) -> tuple[str, int, int] | None:
+        if self.by_name and self.book.names is not None:
+            return self.book.names.get(name)
+        row = self.code_rows.get(code)
+        return None if row is None else (self.grid, row, ref_col)
+
+
+def _raw(value: Any) -> Raw:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return to_decimal(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return str(value)
+    return nfc(str(value)).strip() or None
+
+
+def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Findings) -> Declarations:
+    locator = CellLocator(book, layout, found)
+    cols = {k: i for i, k in enumerate(template("commune")["grid"]["columns"])}
+    raw_inputs: dict[str, LeafInput] = {}
+    parsed: dict[str, LeafInput] = {}
+    for leaf in cset.commune_leaves():
+        refs = layout.leaves[leaf.code]
+        key = leaf.name_key
+
+        def get(name: str, col: str, code: str = leaf.code, row: int = refs.row) -> tuple[Raw, str]:
+            where = locator.cell(name, code, cols[col], row)
+            if where is None:
+                return None, ""
+            sheet, r, c = where
+            from xlsxwriter.utility import xl_rowcol_to_cell
+
+            return _raw(book.value(sheet, r, c)), f"'{sheet}'!{xl_rowcol_to_cell(r, c)}"
+
+        if not locator.by_name and leaf.code not in locator.code_rows:
+            found.add("names.row_missing", criterion=leaf.code, sheet=layout.sheets["grid"])
+            continue
+        explanation, _ = get(f"GT_{key}", "explanation")
+        expl = explanation if isinstance(explanation, str) else ("" if explanation is None else str(explanation))
+        rule = leaf.rule
+        assert rule is not None
+        if rule.computed:
+            figs_raw, figs = [], []
+            for n, col in enumerate(("fig1", "fig2")[: len(rule.figures())], start=1):
+                value, cell = get(f"KK_{key}_{n}", col)
+                figs_raw.append(value)
+                figs.append(_understand(value, leaf.code, cell, found, "figures.not_number", n=n))
+            raw_inputs[leaf.code] = LeafInput(figures=tuple(figs_raw), explanation=expl)
+            parsed[leaf.code] = LeafInput(figures=tuple(figs), explanation=expl)
+        else:
+            value, cell = get(f"TDG_{key}", "score")
+            raw_inputs[leaf.code] = LeafInput(value=value, explanation=expl)
+            parsed[leaf.code] = LeafInput(value=_understand(value, leaf.code, cell, found, "score.not_number"),
+                                          explanation=expl)
+    register_raw, register = _read_register(book, layout)
+    issues = layout.sheets["issues"]
+    raw = Declared(leaves=raw_inputs, register=tuple(register_raw),
+                   difficulties=_text(book.value(issues, 3, 0)), recommendations=_text(book.value(issues, 6, 0)))
+    return Declarations(raw=raw, parsed=parsed, register=register)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else nfc(str(value))
+
+
+def _understand(value: Raw, code: str, cell: str, found: Findings, bad_rule: str, **params: object) -> Raw:
+    """A text that reads as a number is accepted with a warning; other text is an error."""
+    if not isinstance(value, str):
+        return value
+    number = parse_text_number(value)
+    if number is None:
+        found.add(bad_rule, criterion=code, cell=cell, got=value, **params)
+        return value
+    found.add("score.text_number", criterion=code, cell=cell, got=value, value=number)
+    return number
+
+
+def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
+    name = layout.sheets["register"]
+    first, last = layout.register_rows
+    raws: list[tuple[Any, ...]] = []
+    rows: list[RegisterRow] = []
+    for r in range(first, last + 1):
+        cells = tuple(book.value(name, r, c) for c in range(6))
+        if all(v in (None, "") for v in cells):
+            continue
+        while len(raws) < r - first:
+            raws.append(())
+        raws.append(tuple(_register_raw(v) for v in cells))
+        code, number, date, issuer, subject, files = cells
+        date_value = date.date() if isinstance(date, dt.datetime) else date if isinstance(date, dt.date) else None
+        code_text = _code_text(code)
+        rows.append(RegisterRow(
+            row=r + 1, cell=f"'{name}'!A{r + 1}", criterion=code_text, number=_text(number).strip(),
+            date=date_value, date_text="" if date_value or date is None else _text(date).strip(),
+            issuer=_text(issuer).strip(), subject=_text(subject).strip(),
+            files=[f.strip() for f in re.split(r"[;\n]", _text(files)) if f.strip()]))
+    return raws, rows
+
+
+def _code_text(value: Any) -> str:
+    if isinstance(value, float):
+        return format(to_decimal(value), "f")
+    return _text(value).strip()
+
+
+def _register_raw(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return to_decimal(value)
+    return None if value in (None, "") else (nfc(value) if isinstance(value, str) else value)
+
+
+def validate_register(rows: list[RegisterRow], cset: CriteriaSet, received: dt.date, found: Findings) -> None:
+    codes = {c.code.casefold() for c in cset.commune_leaves()}
+    start, end = cset.window
+    for row in rows:
+        if row.criterion.casefold() not in codes:
+            found.add("register.unknown_code", cell=row.cell, row=row.row, got=row.criterion)
+        cell = row.cell.replace("!A", "!B")
+        if not row.number:
+            found.add("register.number_missing", cell=cell, row=row.row)
+        elif not _NUMBER_SHAPE.match(row.number.upper().replace(" ", "")):
+            found.add("register.number_format", cell=cell, row=row.row, got=row.number)
+        date_cell = row.cell.replace("!A", "!C")
+        date = row.date
+        if date is None and row.date_text:
+            date = parse_date_text(row.date_text)
+            if date is None:
+                found.add("register.date_invalid", cell=date_cell, row=row.row, got=row.date_text)
+            else:
+                found.add("register.date_text", cell=date_cell, row=row.row, got=row.date_text,
+                          value=f"{date:%d/%m/%Y}")
+        elif date is None:
+            found.add("register.date_missing", cell=date_cell, row=row.row)
+        if date is not None:
+            if date > received:
+                found.add("register.date_after_submission", cell=date_cell, row=row.row, got=f"{date:%d/%m/%Y}",
+                          received=f"{received:%d/%m/%Y}")
+            elif not start <= date <= end:
+                found.add("register.date_outside_year", cell=date_cell, row=row.row, got=f"{date:%d/%m/%Y}",
+                          start=f"{start:%d/%m/%Y}", end=f"{end:%d/%m/%Y}")
+        if not row.files:
+            found.add("register.no_file", cell=row.cell.replace("!A", "!F"), row=row.row)
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """dd/mm/yyyy (also with '.' or '-'), as Vietnamese documents write dates."""
+    m = _DATE_TEXT.match(text.strip())
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+
+
+def register_dates(rows: list[RegisterRow]) -> dict[int, dt.date | None]:
+    return {r.row: r.date or (parse_date_text(r.date_text) if r.date_text else None) for r in rows}
+
+
+__all__ = ["Decimal", "Declarations", "parse_date_text", "read_declarations", "validate_register"]

@@ -1,0 +1,252 @@
+"""One import run: every file in the inbox becomes one SubmissionResult, whatever happens to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cchc_xl.communes import Commune, slugify
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.discover import Candidate, Ignored, discover
+from cchc_xl.importing.findings import Findings
+from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
+from cchc_xl.importing.verify import Identity, check_locked, identify
+from cchc_xl.reading.book import BookError, read_book
+from cchc_xl.reading.safety import Limits, inspect_container
+from cchc_xl.records import Finding
+from cchc_xl.scoring import Evaluation, evaluate
+from cchc_xl.settings import Settings
+
+# Status keys of the workbook's status column -> finding rules (ok, district and no_evidence handled apart)
+_STATUS_RULES = {"no_score": "score.missing", "no_figures": "figures.missing"}
+
+
+@dataclass
+class SubmissionResult:
+    path: Path
+    file: str  # as shown in reports: inbox-relative, '/' separators
+    sha256: str
+    size: int
+    received_at: dt.datetime
+    evidence_path: Path | None = None
+    commune: Commune | None = None
+    identity: Identity | None = None
+    declarations: Declarations | None = None
+    evaluation: Evaluation | None = None
+    findings: list[Finding] = field(default_factory=list)
+    evidence: Any = None  # evidence report (cchc_xl.evidence), when an evidence folder or zip came with it
+    counts: bool = True  # False when another file of the same commune is the one that counts
+
+    @property
+    def commune_code(self) -> str | None:
+        return self.commune.code if self.commune else None
+
+    @property
+    def status(self) -> str:
+        if any(f.severity == "error" for f in self.findings):
+            return "rejected"
+        if any(f.severity == "warning" for f in self.findings):
+            return "accepted_with_warnings"
+        return "accepted"
+
+    @property
+    def self_total(self) -> Decimal | None:
+        return self.evaluation.total if self.evaluation else None
+
+
+@dataclass
+class ImportRun:
+    inbox: Path
+    cset: CriteriaSet
+    results: list[SubmissionResult]
+    ignored: list[Ignored]
+
+
+EvidenceHook = Callable[[SubmissionResult, Findings], set[str] | None]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: Settings,
+                communes: dict[str, Commune], received_at: dt.datetime,
+                evidence_hook: EvidenceHook | None = None, limits: Limits = Limits()) -> SubmissionResult:
+    path = candidate.workbook
+    result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=path.stat().st_size,
+                              received_at=received_at, evidence_path=candidate.evidence)
+    found = Findings()
+    try:
+        _import(result, cset, settings, communes, found, evidence_hook, limits)
+    finally:
+        result.findings = found.items
+    return result
+
+
+def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
+            found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
+    verdict = inspect_container(result.path, limits)
+    if verdict.rule:
+        if verdict.kind != "xls":
+            found.add(verdict.rule, detail=verdict.detail, size=result.size, limit=limits.max_file_bytes)
+            return
+    fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
+    try:
+        book = read_book(result.path, fmt)
+    except BookError as exc:
+        found.add("file.unreadable", detail=str(exc)[:200])
+        return
+    if fmt != "xlsx":
+        found.add("file.old_format", fmt=result.path.suffix.lower())
+    identity = identify(book, cset, settings, found)
+    if identity is None:
+        return
+    result.identity = identity
+    result.commune = communes.get(identity.commune.code, identity.commune)
+    if communes and identity.commune.code not in communes:
+        found.add("meta.unknown_commune", code=identity.commune.code)
+    _check_file_name(result, communes, found)
+    if any(f.rule in ("meta.other_set", "meta.template_mismatch") for f in found.items):
+        return
+    check_locked(book, identity.layout, found)
+    decl = read_declarations(book, cset, identity.layout, found)
+    result.declarations = decl
+    validate_register(decl.register, cset, result.received_at.date(), found)
+    ev = evaluate(cset, decl.parsed, [r.criterion for r in decl.register])
+    result.evaluation = ev
+    covered = evidence_hook(result, found) if evidence_hook else None
+    _score_findings(result, ev, decl, covered, found)
+    _compare_cached(book, identity, ev, found)
+
+
+def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations, covered: set[str] | None,
+                    found: Findings) -> None:
+    cset_leaves = {c.code: c for c in result.identity.layout.cset.commune_leaves()}  # type: ignore[union-attr]
+    layout = result.identity.layout  # type: ignore[union-attr]
+    blank = 0
+    any_input = bool(decl.register) or any(
+        i.value not in (None, "") or any(f not in (None, "") for f in i.figures) or i.explanation.strip()
+        for i in decl.parsed.values())
+    if not any_input:
+        found.add("submission.empty")
+        return
+    for code, leaf in cset_leaves.items():
+        res = ev.leaves[code]
+        refs = layout.leaves[code]
+        inp = decl.parsed.get(code)
+        cell = layout.at("grid", refs.score)
+        status = res.status
+        if status in _STATUS_RULES:
+            blank += 1
+            found.add(_STATUS_RULES[status], criterion=code, cell=cell)
+        elif status == "not_number":
+            pass  # already reported while reading, with the text that was typed
+        elif status.startswith("score."):
+            rule = leaf.rule
+            assert rule is not None
+            value = res.score
+            params = dict(next((p for c, p in rule.value_problems(leaf.max, value) if c == status), {}))  # type: ignore[arg-type]
+            found.add(status, criterion=code, cell=cell, got=value, max=leaf.max,
+                      allowed=params.get("allowed", ""), step=params.get("step", ""))
+        elif status.startswith("figures."):
+            rule = leaf.rule
+            assert rule is not None and inp is not None
+            problems = rule.figure_problems(list(inp.figures))  # type: ignore[arg-type]
+            for rule_id, params in problems:
+                n = int(params.get("n", 1))  # type: ignore[call-overload]
+                fcell = layout.at("grid", refs.figures[n - 1]) if refs.figures else cell
+                found.add(rule_id, criterion=code, cell=fcell, n=n, label=params.get("label", ""),
+                          got=params.get("value", ""), num=params.get("num", ""), den=params.get("den", ""))
+        has_points = res.score is not None and res.score > 0
+        evidenced = (code in covered) if covered is not None else res.evidence_count > 0
+        if has_points and not evidenced and not (inp and inp.explanation.strip()):
+            found.add("evidence.none_for_score", criterion=code, cell=layout.at("grid", refs.explanation),
+                      got=res.score)
+    if blank:
+        found.add("submission.incomplete", count=blank)
+
+
+def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findings) -> None:
+    """Where the file holds formula results, they must equal the recomputation (else: warn, use ours)."""
+    layout = identity.layout
+    grid = layout.sheets["grid"]
+    checks: list[tuple[str, int, int, Any]] = []
+    for code, refs in layout.leaves.items():
+        if not refs.score_is_input and code in ev.leaves and ev.leaves[code].score is not None:
+            cell = next(c for c in layout.cells if c.sheet == "grid" and c.ref == refs.score)
+            checks.append((refs.score, cell.row, cell.col, ev.leaves[code].score))
+    total = next(c for c in layout.cells if c.name == "TONG_DIEM")
+    checks.append((total.ref, total.row, total.col, ev.total))
+    for ref, row, col, want in checks:
+        got = book.value(grid, row, col)
+        if isinstance(got, int | float) and not isinstance(got, bool):
+            if abs(Decimal(repr(got)) - want) > Decimal("0.005"):
+                found.add("cache.mismatch", cell=layout.at("grid", ref), got=Decimal(repr(got)), value=want)
+
+
+_CODE_IN_NAME = re.compile(r"(?<!\d)(\d{5})(?!\d)")
+
+
+def _check_file_name(result: SubmissionResult, communes: dict[str, Commune], found: Findings) -> None:
+    commune = result.commune
+    if commune is None:
+        return
+    stem = slugify(result.path.stem)
+    codes = _CODE_IN_NAME.findall(result.path.stem)
+    other_code = any(c != commune.code for c in codes)
+    own_named = commune.code in codes or (commune.slug and commune.slug in stem)
+    other_named = any(c.slug and c.slug in stem and c.code != commune.code and c.slug not in commune.slug
+                      for c in communes.values())
+    if other_code or (other_named and not own_named):
+        found.add("file.name_mismatch", file=result.path.name, commune=f"{commune.code} {commune.display}")
+
+
+def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
+               received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
+               progress: Callable[[SubmissionResult], None] | None = None) -> ImportRun:
+    received_at = received_at or dt.datetime.now().astimezone()
+    candidates, ignored = discover(inbox)
+    by_code = {c.code: c for c in communes}
+    results: list[SubmissionResult] = []
+    for cand in candidates:
+        shown = str(PurePosixPath(inbox.name) / cand.workbook.name)
+        try:
+            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook)
+        except Exception as exc:  # one bad file never stops a batch: record it and go on
+            res = SubmissionResult(path=cand.workbook, file=shown, sha256=sha256_file(cand.workbook),
+                                   size=cand.workbook.stat().st_size, received_at=received_at)
+            f = Findings()
+            f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+            res.findings = f.items
+        results.append(res)
+        if progress:
+            progress(res)
+    _flag_duplicates(results)
+    return ImportRun(inbox=inbox, cset=cset, results=results, ignored=ignored)
+
+
+def _flag_duplicates(results: list[SubmissionResult]) -> None:
+    groups: dict[str, list[SubmissionResult]] = {}
+    for r in results:
+        if r.commune_code:
+            groups.setdefault(r.commune_code, []).append(r)
+    for code, group in groups.items():
+        if len(group) < 2:
+            continue
+        chosen = max(group, key=lambda r: (r.path.stat().st_mtime, r.path.name))
+        names = ", ".join(r.path.name for r in group)
+        for r in group:
+            r.counts = r is chosen
+            f = Findings()
+            f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=chosen.path.name)
+            r.findings = [*r.findings, *f.items]

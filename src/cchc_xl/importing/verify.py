@@ -1,0 +1,154 @@
+"""Identify a returned workbook and verify it: signed metadata, then every locked cell against the layout.
+
+The metadata's HMAC proves the district made the workbook for that commune and criteria set; the layout
+regenerated from the same inputs must have the digest recorded there; then each locked cell of the file is
+compared with the layout so that any change is explained precisely (which maximum, which formula, which
+sheet). A LibreOffice re-save (hidden instead of very hidden sheet, requoted sheet names, lost structure
+protection) is not tampering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.findings import Findings
+from cchc_xl.numbers import to_decimal
+from cchc_xl.reading.book import Book
+from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from cchc_xl.workbook.layout import CellSpec, Layout, build_layout, canonical_value
+from cchc_xl.workbook.signing import verify
+
+
+@dataclass
+class Identity:
+    meta: dict[str, str]
+    commune: Commune
+    layout: Layout
+    signed: bool  # HMAC verified
+
+
+def canonical_formula(text: str) -> str:
+    """Formula text compared across writers: no blanks or sheet-name quotes, upper case outside strings."""
+    out: list[str] = []
+    in_string = False
+    for ch in text.removeprefix("="):
+        if ch == '"':
+            in_string = not in_string
+            out.append(ch)
+        elif in_string:
+            out.append(ch)
+        elif ch not in " '\t\r\n":
+            out.append(ch.upper())
+    return "".join(out)
+
+
+def read_meta(book: Book) -> dict[str, str] | None:
+    name = template("commune")["sheets"]["meta"]
+    if name not in book.values:
+        return None
+    meta: dict[str, str] = {}
+    for row in book.values[name]:
+        if len(row) >= 2 and isinstance(row[0], str) and row[0]:
+            meta[row[0]] = "" if row[1] is None else str(row[1])
+    return meta if "commune_code" in meta else None
+
+
+def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings) -> Identity | None:
+    """Read and check the metadata; None when the workbook cannot be tied to a commune and set."""
+    t = template("commune")
+    meta = read_meta(book)
+    if meta is None:
+        if t["sheets"]["grid"] not in book.values:
+            found.add("file.foreign", sheet=t["sheets"]["grid"])
+        else:
+            found.add("meta.missing", sheet=t["sheets"]["meta"])
+        return None
+    signed = verify(meta, settings.key)
+    if not signed:
+        note = "" if meta.get("key_id") == settings.key_id else f" (mã khoá {meta.get('key_id') or '?'})"
+        found.add("meta.signature_invalid", key_note=note)
+    elif settings.key_is_demo:
+        found.add("meta.demo_key")
+    commune = Commune(code=meta.get("commune_code", ""), name=meta.get("commune_name", ""),
+                      kind=meta.get("commune_kind", "xã") or "xã")
+    if meta.get("set_sha256") != cset.fingerprint():
+        found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
+                  want=f"{cset.id} {cset.version}")
+        return Identity(meta, commune, build_layout(cset, commune), signed)
+    layout = build_layout(cset, commune)
+    if signed and meta.get("digest") != layout.digest():
+        found.add("meta.template_mismatch", got=meta.get("template_version", "?"))
+    return Identity(meta, commune, layout, signed)
+
+
+def check_locked(book: Book, layout: Layout, found: Findings) -> None:
+    """Compare every locked cell and validation of the file with the layout."""
+    present = set(book.sheet_names)
+    missing = [key for key, name in layout.sheets.items() if name not in present]
+    extra = [n for n in book.sheet_names if n not in set(layout.sheets.values())]
+    for key in missing:
+        renamed = f" hoặc đổi tên (có sheet lạ “{extra[0]}”)" if extra else ""
+        found.add("tamper.sheet_missing", sheet=layout.sheets[key], renamed=renamed)
+    for name in extra:
+        if not missing:
+            found.add("tamper.sheet_added", sheet=name)
+    max_col = list(template("commune")["grid"]["columns"]).index("max")
+    codes_by_row = {row: code for code, row in layout.node_rows.items()}
+    for cell in layout.cells:
+        if not cell.locked or cell.sheet == "meta" or layout.sheets[cell.sheet] not in present:
+            continue
+        _check_cell(book, layout, cell, found, codes_by_row.get(cell.row) if cell.col == max_col else None)
+    if book.validations is not None:
+        for rv in layout.validations:
+            name = layout.sheets[rv.sheet]
+            if name in present and not any(sq.split()[0] == rv.sqref.split()[0] or rv.sqref in sq.split()
+                                           for sq, _ in book.validations.get(name, ())):
+                found.add("tamper.validation_removed", cell=layout.at(rv.sheet, rv.sqref))
+
+
+def _check_cell(book: Book, layout: Layout, cell: CellSpec, found: Findings, max_of: str | None) -> None:
+    name = layout.sheets[cell.sheet]
+    where = layout.at(cell.sheet, cell.ref)
+    got_value = book.value(name, cell.row, cell.col)
+    if cell.formula is not None:
+        if not book.has_formulas:
+            return
+        got = book.formula(name, cell.row, cell.col)
+        if got is None:
+            found.add("tamper.formula_replaced", cell=where, got="" if got_value is None else got_value)
+        elif canonical_formula(got) != canonical_formula(cell.formula):
+            found.add("tamper.formula_changed", cell=where)
+        return
+    if cell.value in (None, ""):
+        return
+    if max_of is not None and isinstance(cell.value, Decimal):
+        got_dec = _as_decimal(got_value)
+        if got_dec != cell.value:
+            found.add("tamper.max_changed", criterion=max_of, cell=where, want=cell.value,
+                      got=got_dec if got_dec is not None else (got_value or ""))
+        return
+    if _same(cell.value, got_value):
+        return
+    found.add("tamper.text_changed", cell=where, want=_short(canonical_value(cell.value)),
+              got=_short("" if got_value is None else str(got_value)))
+
+
+def _as_decimal(value: object) -> Decimal | None:
+    try:
+        return to_decimal(value)
+    except TypeError:
+        return None
+
+
+def _same(want: object, got: object) -> bool:
+    if isinstance(want, Decimal | int) and not isinstance(want, bool):
+        return _as_decimal(got) == Decimal(want)
+    return canonical_value(want).strip() == ("" if got is None else str(got)).strip()  # type: ignore[arg-type]
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
