@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from cchc_xl.numbers import cell_float, fmt, is_multiple, json_number, parse_text_number, round2, to_decimal
+from cchc_xl.numbers import cell_float, fmt, is_multiple, json_number, parse_text_number, plain, round2, to_decimal
 
 D = Decimal
 
@@ -126,6 +126,23 @@ def test_to_decimal(value: object, expected: str) -> None:
     result = to_decimal(value)
     assert isinstance(result, Decimal)
     assert result == D(expected)
+
+
+@pytest.mark.parametrize(("value", "text"), [(100.0, "100"), (20.0, "20"), (2.5, "2.5"), (0.1, "0.1"), (1e-05, "0.00001")])
+def test_to_decimal_of_float_has_no_exponent_form(value: float, text: str) -> None:
+    # Decimal("1E+2") equals 100 but shows, serialises and fingerprints differently
+    assert str(to_decimal(value)) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("100.0", "100"), ("1E+2", "100"), ("2.50", "2.5"), ("0.10", "0.1"), ("0", "0"), ("0.00", "0"), ("12", "12"),
+     ("-1.50", "-1.5")],
+)
+def test_plain(value: str, text: str) -> None:
+    result = plain(D(value))
+    assert result == D(value)
+    assert str(result) == text
 
 
 def test_to_decimal_of_float_then_round2_matches_excel() -> None:

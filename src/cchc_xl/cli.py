@@ -98,6 +98,44 @@ def criteria_import(src: Path, out: Path | None) -> None:
     click.echo(say("cli.criteria_imported", src=src, path=target))
 
 
+@cli.command("generate")
+@click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@click.option("--communes", "communes_file", type=click.Path(path_type=Path),
+              help="Danh sách đơn vị (.csv: code,name,kind); mặc định: 27 đơn vị huyện Phù Yên.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="Thư mục ghi các bảng tự đánh giá.")
+def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path) -> None:
+    """Tạo bảng tự đánh giá (.xlsx, đã khoá, có công thức) cho từng đơn vị."""
+    from cchc_xl.communes import load_communes
+    from cchc_xl.settings import load_settings
+    from cchc_xl.workbook.generate import generate_one
+
+    cset = _load(criteria_file)
+    settings = load_settings()
+    if settings.key_is_demo:
+        click.echo(say("cli.demo_key"), err=True)
+    communes = load_communes(communes_file)
+    for commune in communes:
+        generate_one(cset, commune, out_dir, settings)
+    click.echo(say("cli.generated", count=len(communes), out=out_dir))
+
+
+@cli.command("import")
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ket-qua-tiep-nhan"),
+              show_default=True, help="Thư mục ghi báo cáo, bảng kiểm tra và tệp phản hồi.")
+@click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help="Danh sách đơn vị (.csv).")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("cchc.sqlite"),
+              show_default=True, help="Tệp cơ sở dữ liệu lưu kết quả.")
+def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None,
+            db_path: Path) -> None:
+    """Tiếp nhận các bảng tự đánh giá trong thư mục INBOX: kiểm tra, tính lại điểm, báo lỗi."""
+    from cchc_xl.console import import_with_progress
+
+    import_with_progress(inbox, out_dir, _load(criteria_file), communes_file, db_path)
+
+
 def main() -> None:
     # District laptops run Windows consoles with legacy code pages: always speak UTF-8.
     for stream in (sys.stdout, sys.stderr):

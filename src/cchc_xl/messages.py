@@ -63,6 +63,15 @@ MESSAGES: dict[str, str] = {
     "cli.show_header": "{title} — phiên bản {version}, tổng {total} điểm",
     "cli.show_district": "do huyện chấm",
     "cli.show_tiers": "Xếp loại",
+    "cli.demo_key": "Lưu ý: đang dùng khoá ký thử nghiệm. Khi dùng thật, đặt khoá riêng của huyện trong biến môi "
+                    "trường CCHC_XL_KEY hoặc tệp cchc-xl.toml.",
+    "cli.generated": "Đã tạo {count} bảng tự đánh giá trong thư mục {out}",
+    "cli.importing": "Đang tiếp nhận",
+    "cli.import_table_title": "Kết quả tiếp nhận",
+    "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
+    "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
+                       "nhận; {ignored} tệp bỏ qua; {new} bản mới được lưu vào {db}.",
+    "cli.outputs": "Báo cáo: {report}\nBảng kiểm tra: {validation}\nTệp phản hồi: {feedback} tệp trong {dir}",
 }
 
 
@@ -148,6 +157,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                   "tính lại."),
     "evidence.none_for_score": ("error", "{criterion}: có {got} điểm nhưng không có tài liệu kiểm chứng hợp lệ và "
                                          "không có giải trình. Bổ sung TLKC hoặc ghi giải trình."),
+    "evidence.folder_missing": ("warning", "Không có thư mục hoặc tệp nén TLKC đi kèm (cần thư mục “{stem}” hoặc "
+                                           "tệp “{stem}.zip” cạnh tệp Excel); các TLKC kê khai chưa được kiểm tra."),
     # evidence register
     "register.unknown_code": ("warning", "Dòng {row} sheet TLKC: mã tiêu chí “{got}” không có trong bộ tiêu chí "
                                          "(hoặc do huyện chấm); dòng này không được tính."),

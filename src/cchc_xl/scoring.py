@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
 
 Raw = Decimal | str | None  # a cell as typed: a number, text, or blank

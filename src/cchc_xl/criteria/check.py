@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from cchc_xl.criteria.load import Locator, SetProblem, node_locator
-from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import say
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}

@@ -17,7 +17,7 @@ import xlsxwriter
 
 from cchc_xl.criteria.check import check_set
 from cchc_xl.criteria.load import CriteriaError, SetProblem, build
-from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import say
 from cchc_xl.numbers import parse_text_number, to_decimal
 from cchc_xl.safeio import atomic_path

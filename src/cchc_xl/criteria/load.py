@@ -64,7 +64,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise CriteriaError([SetProblem("set.not_found", str(path), say("set.not_found", path=path))]) from None
     try:
-        raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+        raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
                                         say("set.yaml_invalid", detail=str(exc)))]) from None

@@ -46,7 +46,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     # --- intake ----------------------------------------------------------------------------------
     "evidence.bundle_missing": "Không tìm thấy thư mục hoặc tệp nén tài liệu kiểm chứng “{file}”. "
                                "Đề nghị xã gửi kèm thư mục (hoặc tệp .zip) cùng tên với tệp Excel.",
-    "evidence.zip_corrupt": "Tệp nén “{file}” bị hỏng hoặc không phải tệp .zip ({detail}). "
+    "evidence.zip_corrupt": "Tệp nén “{file}” bị hỏng hoặc không phải tệp .zip (chi tiết kỹ thuật: {detail}). "
                             "Đề nghị xã nén lại thư mục tài liệu kiểm chứng (định dạng .zip) và gửi lại.",
     "evidence.zip_bomb": "Tệp “{file}” trong tệp nén có tỷ lệ nén bất thường hoặc dung lượng giải nén quá lớn "
                          "({detail}) nên không được đọc. Đề nghị xã kiểm tra lại tệp và nén lại.",
@@ -66,11 +66,11 @@ EVIDENCE_MESSAGES: dict[str, str] = {
                               "Đề nghị xã nén lại không đặt mật khẩu.",
     "evidence.file_too_large": "Tệp “{file}” có dung lượng {detail}, vượt giới hạn cho phép nên không được "
                                "kiểm tra. Đề nghị xã quét lại với độ phân giải thấp hơn hoặc tách tệp.",
-    "evidence.file_unreadable": "Không đọc được tệp “{file}” ({detail}). Đề nghị xã gửi lại tệp này.",
+    "evidence.file_unreadable": "Không đọc được tệp “{file}” (chi tiết kỹ thuật: {detail}). Đề nghị xã gửi lại tệp này.",
     "evidence.file_empty": "Tệp “{file}” rỗng (0 byte). Đề nghị xã gửi lại đúng tệp tài liệu.",
     "evidence.not_pdf": "Tệp “{file}” là {detail}, không phải PDF. Tài liệu kiểm chứng điện tử phải là bản quét "
                         "PDF hoặc văn bản điện tử có chữ ký số. Đề nghị xã chuyển sang đúng dạng và gửi lại.",
-    "evidence.pdf_corrupt": "Tệp PDF “{file}” bị hỏng, không mở được ({detail}). Đề nghị xã quét hoặc xuất lại "
+    "evidence.pdf_corrupt": "Tệp PDF “{file}” bị hỏng, không mở được (chi tiết kỹ thuật: {detail}). Đề nghị xã quét hoặc xuất lại "
                             "tệp PDF và gửi lại.",
     "evidence.pdf_no_pages": "Tệp PDF “{file}” không có trang nào. Đề nghị xã gửi lại đúng tệp tài liệu.",
     "evidence.pdf_encrypted": "Tệp PDF “{file}” được đặt mật khẩu mở nên không xem được. Đề nghị xã gỡ mật "
@@ -88,7 +88,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
                                        "Đề nghị xã gửi lại bản gốc đã ký, không chỉnh sửa.",
     "evidence.annotated_after_signing": "Tệp “{file}” được thêm ghi chú/đánh dấu sau khi ký số (chữ ký "
                                         "“{detail}”). Đề nghị kiểm tra ghi chú không che nội dung văn bản.",
-    "evidence.signature_unverifiable": "Không kiểm tra được chữ ký số trong tệp “{file}” ({detail}). Đề nghị "
+    "evidence.signature_unverifiable": "Không kiểm tra được chữ ký số trong tệp “{file}” (chi tiết kỹ thuật: {detail}). Đề nghị "
                                        "kiểm tra tệp bằng phần mềm ký số.",
     # --- register against files ----------------------------------------------------------------
     "evidence.file_missing": "Danh mục tài liệu kiểm chứng ghi tệp “{file}” nhưng không có tệp này trong thư "
@@ -102,6 +102,25 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.duplicate_across_communes": "Tệp “{file}” có nội dung giống hệt tệp của {detail} (có thể sao "
                                           "chép). Đề nghị kiểm tra lại, trừ khi đó là văn bản chung của "
                                           "huyện.",
+    # --- short verdicts (inventory column) -----------------------------------------------------------
+    "evidence.short.zip_encrypted": "tệp nén có mật khẩu",
+    "evidence.short.file_too_large": "quá dung lượng cho phép",
+    "evidence.short.zip_bomb": "tỷ lệ nén bất thường",
+    "evidence.short.file_unreadable": "không đọc được",
+    "evidence.short.file_empty": "tệp rỗng",
+    "evidence.short.not_pdf": "không phải PDF",
+    "evidence.short.pdf_corrupt": "PDF bị hỏng",
+    "evidence.short.pdf_no_pages": "PDF không có trang",
+    "evidence.short.pdf_encrypted": "PDF có mật khẩu mở",
+    "evidence.short.pdf_header_junk": "có byte lạ trước %PDF-",
+    "evidence.short.pdf_restricted": "có mật khẩu chủ sở hữu",
+    "evidence.short.pdf_not_scan_or_signed": "không phải bản quét, không có chữ ký số",
+    "evidence.short.signature_broken": "chữ ký số hỏng",
+    "evidence.short.modified_after_signing": "bị sửa sau khi ký",
+    "evidence.short.annotated_after_signing": "thêm ghi chú sau khi ký",
+    "evidence.short.signature_unverifiable": "không kiểm tra được chữ ký",
+    "evidence.short.file_unreferenced": "không có trong danh mục",
+    "evidence.short.duplicate_across_communes": "trùng tệp của xã khác",
     # --- labels: file types ------------------------------------------------------------------------
     "evidence.kind.pdf": "tệp PDF",
     "evidence.kind.docx": "tệp Word (.docx)",

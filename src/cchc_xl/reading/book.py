@@ -15,7 +15,7 @@ from typing import Any
 
 import openpyxl
 import python_calamine
-from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 _REF = re.compile(r"^(?:'?(?P<sheet>.+?)'?!)?\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
 

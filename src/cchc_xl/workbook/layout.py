@@ -19,7 +19,7 @@ from typing import Any
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from cchc_xl.communes import Commune
-from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import fmt
 from cchc_xl.scoring import Evaluation, LeafInput, Raw, evaluate
 from cchc_xl.templates import template
@@ -110,7 +110,7 @@ class Layout:
         """Canonical list of locked content: (sheet name, ref, 'f'|'v', text); meta rows excluded."""
         items = []
         for c in self.cells:
-            if not c.locked or c.sheet == "meta" and c.col < 2:
+            if not c.locked or (c.sheet == "meta" and c.col < 2):
                 continue
             if c.formula is not None:
                 items.append((self.sheets[c.sheet], c.ref, "f", c.formula))

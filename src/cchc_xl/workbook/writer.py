@@ -109,8 +109,10 @@ class CommuneWorkbookWriter:
             wb = _ProtectedWorkbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
                                                "strings_to_numbers": False})
             wb.structure_password = self.settings.sheet_password
+            self.workbook = wb
             self.formats = self._formats(wb)
-            sheets = {key: wb.add_worksheet(name) for key, name in self.layout.sheets.items()}
+            sheets = self._add_sheets(wb)
+            sheets["grid"].activate()
             self._write_cells(sheets)
             self._write_meta(sheets["meta"], meta)
             self._write_validations(sheets)
@@ -124,16 +126,26 @@ class CommuneWorkbookWriter:
                 ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
                 if key == "meta":
                     ws.very_hidden()
-            sheets["grid"].activate()
+            self._after_cells(sheets)
             wb.set_properties({"title": self.t["grid"]["title"].format(year=self.layout.cset.year),
                                "author": "cchc-xl", "company": self.layout.cset.decision.issuer})
             wb.close()
         return meta
 
+    def _add_sheets(self, wb: xlsxwriter.Workbook) -> dict[str, Worksheet]:
+        return {key: wb.add_worksheet(name) for key, name in self.layout.sheets.items()}
+
+    def _after_cells(self, sheets: dict[str, Worksheet]) -> None:
+        """Hook for writers that add to the workbook (the feedback workbook)."""
+
+    @staticmethod
+    def style_props(style: str) -> dict[str, Any]:
+        if style in STYLES:
+            return {**_BASE, **STYLES[style]}
+        return {**_REPORT, **REPORT_STYLES[style]}
+
     def _formats(self, wb: xlsxwriter.Workbook) -> dict[str, Any]:
-        formats = {k: wb.add_format({**_BASE, **v}) for k, v in STYLES.items()}
-        formats.update({k: wb.add_format({**_REPORT, **v}) for k, v in REPORT_STYLES.items()})
-        return formats
+        return {k: wb.add_format(self.style_props(k)) for k in (*STYLES, *REPORT_STYLES)}
 
     def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
         for cell in self.layout.cells:

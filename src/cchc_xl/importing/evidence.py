@@ -1,0 +1,68 @@
+"""The evidence stage of an import: each submission's folder or zip, checked and matched to its register."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from cchc_xl.evidence import covered_codes, crosscheck, duplicates_across_communes, inventory, open_bundle
+from cchc_xl.evidence.inspect import FileCheck, inspect_bundle
+from cchc_xl.importing.findings import Findings
+from cchc_xl.importing.run import SubmissionResult
+
+
+@dataclasses.dataclass
+class EvidenceReport:
+    checks: list[FileCheck]
+    rows: list[Any]  # InventoryRow
+
+
+class EvidenceStage:
+    """Called once per submission by run_import; `finish` adds the batch-level copy checks."""
+
+    def __call__(self, result: SubmissionResult, found: Findings) -> set[str]:
+        rows = result.declarations.register if result.declarations else []
+        if result.evidence_path is None:
+            if rows:
+                found.add("evidence.folder_missing", stem=result.path.stem)
+            return set()
+        with open_bundle(result.evidence_path) as bundle:
+            checks = inspect_bundle(bundle)
+            found.extend(crosscheck(rows, bundle, checks))
+            covered = covered_codes(rows, bundle, checks)
+            result.evidence = EvidenceReport(checks, inventory(bundle, checks, rows))
+        return covered
+
+    @staticmethod
+    def finish(results: list[SubmissionResult]) -> None:
+        by_commune = {r.commune_code: r.evidence.checks for r in results
+                      if r.commune_code and isinstance(r.evidence, EvidenceReport) and r.counts}
+        extra = duplicates_across_communes(by_commune)
+        for r in results:
+            if r.commune_code in extra and r.counts:
+                r.findings = [*r.findings, *extra[r.commune_code]]
+
+    @staticmethod
+    def inventory_rows(results: list[SubmissionResult], base: Path) -> list[dict[str, Any]]:
+        """Rows for the validation workbook's evidence sheet (Vietnamese headers)."""
+        out: list[dict[str, Any]] = []
+        for r in results:
+            if not isinstance(r.evidence, EvidenceReport):
+                continue
+            for row in r.evidence.rows:
+                link = Path(row.link) if row.link else None
+                out.append({
+                    "Đơn vị": r.commune_code or "", "Tệp": (row.file, _rel(link, base)) if link else row.file,
+                    "Đường dẫn": row.path, "Loại": row.type, "Số trang": row.pages, "Dạng": row.layout,
+                    "Ký số": row.signed, "Chữ ký": row.signature_state, "Người ký": row.signer,
+                    "Thời điểm ký": f"{row.signing_time:%d/%m/%Y %H:%M}" if row.signing_time else "",
+                    "Dung lượng (byte)": row.size, "Tiêu chí": row.criteria, "Kết luận": row.verdict,
+                    "SHA-256": row.sha256,
+                })
+        return out
+
+
+def _rel(path: Path, base: Path) -> str:
+    """An absolute path: the validation workbook may be moved, the inbox stays where it is."""
+    return str(path.resolve())

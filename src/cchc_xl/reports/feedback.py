@@ -1,0 +1,100 @@
+"""Feedback workbook: a fresh copy of the commune's workbook with its values filled in, problem cells
+highlighted with comments, and a first sheet listing every finding with a link to its cell."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter.worksheet import Worksheet
+
+from cchc_xl.records import Finding
+from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from cchc_xl.workbook.layout import CellSpec, Layout
+from cchc_xl.workbook.writer import CommuneWorkbookWriter
+
+_CELL = re.compile(r"^'?(?P<sheet>.+?)'?!\$?(?P<ref>[A-Z]{1,3}\$?\d+)$")
+
+
+def split_cell(cell: str) -> tuple[str, str] | None:
+    m = _CELL.match(cell)
+    return (m.group("sheet").replace("''", "'"), m.group("ref").replace("$", "")) if m else None
+
+
+class FeedbackWorkbookWriter(CommuneWorkbookWriter):
+    """The commune workbook plus the 'Lỗi cần sửa' sheet and highlighted finding cells."""
+
+    def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding]):
+        super().__init__(layout, settings)
+        self.findings = list(findings)
+        self.tv = template("validation")["feedback"]
+        self.marked: dict[tuple[str, str], list[str]] = {}
+        for f in self.findings:
+            where = split_cell(f.cell) if f.cell else None
+            if where:
+                self.marked.setdefault(where, []).append(f.message)
+
+    def _add_sheets(self, wb: Any) -> dict[str, Worksheet]:
+        self.errors_ws = wb.add_worksheet(self.tv["sheet"])
+        return super()._add_sheets(wb)
+
+    def _write_cell(self, ws: Worksheet, cell: CellSpec) -> None:
+        key = (self.layout.sheets[cell.sheet], cell.ref)
+        if key not in self.marked:
+            super()._write_cell(ws, cell)
+            return
+        base = self.formats[cell.style]
+        marked = self._marked_format(cell.style)
+        self.formats[cell.style] = marked
+        try:
+            super()._write_cell(ws, cell)
+        finally:
+            self.formats[cell.style] = base
+        ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
+                         {"x_scale": 3, "y_scale": 2, "author": "Phòng Nội vụ"})
+
+    def _marked_format(self, style: str) -> Any:
+        cache = self.__dict__.setdefault("_marked_cache", {})
+        if style not in cache:
+            props = {**self.style_props(style), "bg_color": "#FF9999", "border": 2, "border_color": "#C00000"}
+            cache[style] = self.workbook.add_format(props)
+        return cache[style]
+
+    def _after_cells(self, sheets: dict[str, Worksheet]) -> None:
+        ws, tv = self.errors_ws, self.tv
+        ws.write_string(0, 0, tv["title"].format(committee=self.layout.commune.committee), self.formats["title"])
+        ws.write_string(1, 0, tv["intro"], self.formats["note"])
+        for i, (header, width) in enumerate(tv["columns"].values()):
+            ws.set_column(i, i, width)
+            ws.write_string(3, i, header, self.formats["header"])
+        severity = template("validation")["severity"]
+        order = {"error": 0, "warning": 1, "info": 2}
+        for n, f in enumerate(sorted(self.findings, key=lambda f: order[f.severity]), start=1):
+            row = 3 + n
+            ws.write_number(row, 0, n, self.formats["blank"])
+            ws.write_string(row, 1, severity[f.severity], self.formats["blank"])
+            ws.write_string(row, 2, f.criterion or "", self.formats["blank"])
+            where = split_cell(f.cell) if f.cell else None
+            if where:
+                ws.write_url(row, 3, f"internal:'{where[0]}'!{where[1]}", self.formats["blank"], string=f.cell)
+            else:
+                ws.write_string(row, 3, f.cell or "", self.formats["blank"])
+            ws.write_string(row, 4, f.message, self.formats["status"])
+        if not self.findings:
+            ws.write_string(4, 0, tv["none"])
+        ws.set_row(1, 45)
+        ws.freeze_panes(4, 0)
+        ws.protect(self.settings.sheet_password)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(3)
+        ws.activate()
+
+
+def feedback_name(workbook_file: str) -> str:
+    stem = Path(workbook_file).stem
+    return f"{stem}{template('validation')['feedback_suffix']}.xlsx"
