@@ -3,14 +3,14 @@
 1. Criteria sets written as compact, readable tables (pyxform's habit), so every test shows the set it
    builds or breaks::
 
-       | level | code  | title               | max | rule                           |
-       | area  | I     | Chỉ đạo, điều hành  | 3   |                                |
-       | crit  | 1.1   | Kế hoạch CCHC       | 1   | done                           |
-       | crit  | 1.2   | Báo cáo CCHC        | 2   |                                |
-       | sub   | 1.2.1 | Báo cáo quý         | 1   | manual step=0.5                |
-       | sub   | 1.2.2 | Báo cáo năm         | 1   | levels 1:Đủ; 0.5:Muộn; 0:Không |
-       | bonus | T1    | Sáng kiến           | 1   |                                |
-       | tier  |       | Tốt                 | 50  |                                |
+       | level | code  | title              | max | rule                           |
+       | area  | I     | Chỉ đạo, điều hành | 3   |                                |
+       | crit  | 1.1   | Kế hoạch CCHC      | 1   | done                           |
+       | crit  | 1.2   | Báo cáo CCHC       | 2   |                                |
+       | sub   | 1.2.1 | Báo cáo quý        | 1   | manual step=0.5                |
+       | sub   | 1.2.2 | Báo cáo năm        | 1   | levels 1:Đủ; 0.5:Muộn; 0:Không |
+       | bonus | T1    | Sáng kiến          | 1   |                                |
+       | tier  |       | Tốt                | 50  |                                |
 
    Levels: area, crit, sub, subsub (a 4th level, which is not allowed), bonus, penalty, tier.
    For bonus/penalty rows `max` is the item's points; for tier rows `title` is the name, `max` the minimum.
@@ -158,7 +158,8 @@ def raw_set(table: str, *, total: Any = None, tiers: list[tuple[str, Any]] | Non
     if table_tiers:
         raw["tiers"] = table_tiers
     else:
-        raw["tiers"] = [{"name": n, "min": Decimal(m)} for n, m in (DEFAULT_TIERS if tiers is None else tiers)]
+        pairs = DEFAULT_TIERS if tiers is None else tiers
+        raw["tiers"] = [{"name": n, "min": Decimal(m)} for n, m in pairs]
     for key, cap in (("bonus", bonus_cap), ("penalty", penalty_cap)):
         if key in blocks:
             raw[key] = {"cap": Decimal(cap), "items": blocks[key]}
@@ -202,24 +203,24 @@ def problems_of(table_or_raw: str | dict[str, Any], **kwargs: Any) -> list[SetPr
 
 # -- a small valid set using every rule kind and both adjustment blocks -------------------------------
 EVERY_KIND = """
-| level   | code  | title                                   | max  | rule                                            |
-| area    | I     | Công tác chỉ đạo, điều hành CCHC        | 6    |                                                 |
-| crit    | 1.1   | Ban hành kế hoạch CCHC đúng hạn         | 1    | done                                            |
-| crit    | 1.2   | Mức độ hoàn thành kế hoạch              | 2    | levels 2:Hoàn thành 100%; 1.5:Trên 80%; 0:Dưới |
-| crit    | 1.3   | Báo cáo, tuyên truyền CCHC              | 3    |                                                 |
-| sub     | 1.3.1 | Báo cáo định kỳ                         | 1.5  | manual step=0.5                                 |
-| sub     | 1.3.2 | Tuyên truyền CCHC                       | 1.5  | count_award per_item=0.25                       |
-| area    | II    | Cải cách thủ tục hành chính             | 9    |                                                 |
-| crit    | 2.1   | Hồ sơ giải quyết đúng hạn               | 3    | ratio_tiers 100%:3; 95%:2; 80%:1                |
-| crit    | 2.2   | Chỉ tiêu kinh tế - xã hội đạt           | 2.5  | proportional when_zero=0; integer=no            |
-| crit    | 2.3   | Kỷ luật, kỷ cương                       | 1.5  | count_deduction per_item=0.25                   |
-| crit    | 2.4   | Sự hài lòng của người dân               | 2    | district method=Điều tra xã hội học             |
-| bonus   | T1    | Sáng kiến CCHC được công nhận           | 0.5  |                                                 |
-| bonus   | T2    | Được khen thưởng về CCHC                | 1    |                                                 |
-| penalty | P1    | Bị phản ánh, kiến nghị có căn cứ        | 0.5  |                                                 |
-| tier    |       | Tốt                                     | 12   |                                                 |
-| tier    |       | Khá                                     | 7.5  |                                                 |
-| tier    |       | Trung bình                              | 0    |                                                 |
+| level   | code  | title                            | max | rule                                     |
+| area    | I     | Công tác chỉ đạo, điều hành CCHC | 6   |                                          |
+| crit    | 1.1   | Ban hành kế hoạch CCHC đúng hạn  | 1   | done                                     |
+| crit    | 1.2   | Mức độ hoàn thành kế hoạch       | 2   | levels 2:Đạt 100%; 1.5:Trên 80%; 0:Dưới  |
+| crit    | 1.3   | Báo cáo, tuyên truyền CCHC       | 3   |                                          |
+| sub     | 1.3.1 | Báo cáo định kỳ                  | 1.5 | manual step=0.5                          |
+| sub     | 1.3.2 | Tuyên truyền CCHC                | 1.5 | count_award per_item=0.25; count=tin bài |
+| area    | II    | Cải cách thủ tục hành chính      | 9   |                                          |
+| crit    | 2.1   | Hồ sơ giải quyết đúng hạn        | 3   | ratio_tiers 100%:3; 95%:2; 80%:1         |
+| crit    | 2.2   | Chỉ tiêu kinh tế - xã hội đạt    | 2.5 | proportional when_zero=0; integer=no     |
+| crit    | 2.3   | Kỷ luật, kỷ cương                | 1.5 | count_deduction per_item=0.25            |
+| crit    | 2.4   | Sự hài lòng của người dân        | 2   | district method=Điều tra xã hội học      |
+| bonus   | T1    | Sáng kiến CCHC được công nhận    | 0.5 |                                          |
+| bonus   | T2    | Được khen thưởng về CCHC         | 1   |                                          |
+| penalty | P1    | Bị phản ánh, kiến nghị có căn cứ | 0.5 |                                          |
+| tier    |       | Tốt                              | 12  |                                          |
+| tier    |       | Khá                              | 7.5 |                                          |
+| tier    |       | Trung bình                       | 0   |                                          |
 """
 
 
@@ -394,3 +395,20 @@ def excel_eval(formula: str, env: Mapping[str, Decimal | None] | None = None) ->
 def excel_flags(checks: list[tuple[str, str]], env: Mapping[str, Decimal | None]) -> list[str]:
     """The problem codes whose Excel condition is TRUE."""
     return [code for cond, code in checks if excel_eval(cond, env)]
+
+
+# -- raw sets as YAML files ------------------------------------------------------------------------------
+def yaml_text(raw: dict[str, Any]) -> str:
+    """The raw set as YAML text a district could have written (Decimals as plain numbers)."""
+    import yaml
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return yaml.safe_dump(plain(raw), allow_unicode=True, sort_keys=False)

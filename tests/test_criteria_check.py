@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from criteria_tables import every_kind_set, find, raw_set
-from criteria_tables import problems_of as _problems_of
 
 from cchc_xl.criteria import CriteriaError, load_set
 from cchc_xl.criteria.check import area_number, check_set
 from cchc_xl.criteria.load import SetProblem, build, dump_yaml, read_yaml
+from criteria_tables import every_kind_set, find, raw_set, yaml_text
+from criteria_tables import problems_of as _problems_of
 
 D = Decimal
 SET_PLACE = "Thông tin bộ tiêu chí"
@@ -50,12 +49,12 @@ def only_set_level(problems: list[SetProblem], rule: str, count: int = 1) -> Non
 
 # -- a valid set --------------------------------------------------------------------------------------
 VALID = """
-| level | code  | title                   | max | rule                            |
-| area  | I     | Chỉ đạo, điều hành      | 3   |                                 |
-| crit  | 1.1   | Kế hoạch CCHC           | 1   | done                            |
-| crit  | 1.2   | Báo cáo CCHC            | 2   |                                 |
-| sub   | 1.2.1 | Báo cáo quý             | 1   | manual step=0.5                 |
-| sub   | 1.2.2 | Báo cáo năm             | 1   | levels 1:Đủ; 0.5:Muộn; 0:Không  |
+| level | code  | title              | max | rule                           |
+| area  | I     | Chỉ đạo, điều hành | 3   |                                |
+| crit  | 1.1   | Kế hoạch CCHC      | 1   | done                           |
+| crit  | 1.2   | Báo cáo CCHC       | 2   |                                |
+| sub   | 1.2.1 | Báo cáo quý        | 1   | manual step=0.5                |
+| sub   | 1.2.2 | Báo cáo năm        | 1   | levels 1:Đủ; 0.5:Muộn; 0:Không |
 """
 
 
@@ -67,38 +66,39 @@ def test_the_every_kind_set_is_valid() -> None:
     cset = every_kind_set()
     assert check_set(cset) == []
     assert {leaf.rule.kind for leaf in cset.leaves()} == {  # type: ignore[union-attr]
-        "done", "levels", "ratio_tiers", "proportional", "count_deduction", "count_award", "manual", "district"}
+        "done", "levels", "ratio_tiers", "proportional", "count_deduction", "count_award", "manual",
+        "district"}
 
 
 # -- consistency rules, one broken set each -----------------------------------------------------------
 def test_code_duplicate() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 2   |      |
-    | crit  | 1.1  | Kế hoạch       | 1   | done |
-    | crit  | 1.1  | Báo cáo        | 1   | done |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 2   |      |
+    | crit  | 1.1  | Kế hoạch | 1   | done |
+    | crit  | 1.1  | Báo cáo  | 1   | done |
     """, total=2)
     only(problems, "set.code_duplicate", "1.1")
 
 
 def test_code_duplicate_across_criteria_and_adjustments() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 2   |      |
-    | crit  | 1.1  | Kế hoạch       | 2   | done |
-    | bonus | 1.1  | Sáng kiến      | 1   |      |
+    | level | code | title     | max | rule |
+    | area  | I    | Chỉ đạo   | 2   |      |
+    | crit  | 1.1  | Kế hoạch  | 2   | done |
+    | bonus | 1.1  | Sáng kiến | 1   |      |
     """, total=2)
     only(problems, "set.code_duplicate", "1.1")
 
 
 def test_code_hierarchy() -> None:
     problems = problems_of("""
-    | level | code  | title          | max | rule |
-    | area  | I     | Chỉ đạo        | 3   |      |
-    | crit  | 2.1   | Kế hoạch       | 1   | done |
-    | crit  | 1.2   | Báo cáo        | 2   |      |
-    | sub   | 1.2.1 | Báo cáo quý    | 1   | done |
-    | sub   | 1.3.2 | Báo cáo năm    | 1   | done |
+    | level | code  | title       | max | rule |
+    | area  | I     | Chỉ đạo     | 3   |      |
+    | crit  | 2.1   | Kế hoạch    | 1   | done |
+    | crit  | 1.2   | Báo cáo     | 2   |      |
+    | sub   | 1.2.1 | Báo cáo quý | 1   | done |
+    | sub   | 1.3.2 | Báo cáo năm | 1   | done |
     """, total=3)
     only(problems, "set.code_hierarchy", "2.1", "1.3.2")
     assert "“I”" in problems[0].message and "“1.”" in problems[0].message
@@ -115,13 +115,13 @@ def test_code_hierarchy_accepts_arabic_area_numbers() -> None:
 
 def test_code_format() -> None:
     problems = problems_of("""
-    | level  | code    | title          | max | rule |
-    | area   | A       | Chỉ đạo        | 3   |      |
-    | crit   | 1-1     | Kế hoạch       | 1   | done |
-    | crit   | 1.2     | Báo cáo        | 2   |      |
-    | sub    | 1.2.a   | Báo cáo quý    | 1   | done |
-    | sub    | 1.2.2   | Báo cáo năm    | 1   |      |
-    | subsub | 1.2.2.1 | Quá sâu        | 1   | done |
+    | level  | code    | title       | max | rule |
+    | area   | A       | Chỉ đạo     | 3   |      |
+    | crit   | 1-1     | Kế hoạch    | 1   | done |
+    | crit   | 1.2     | Báo cáo     | 2   |      |
+    | sub    | 1.2.a   | Báo cáo quý | 1   | done |
+    | sub    | 1.2.2   | Báo cáo năm | 1   |      |
+    | subsub | 1.2.2.1 | Quá sâu     | 1   | done |
     """, total=3)
     only(problems, "set.code_format", "A", "1-1", "1.2.a", "1.2.2.1")
 
@@ -149,21 +149,21 @@ def test_non_canonical_roman_area_codes_are_refused(code: str) -> None:
                           "check_set crashes instead of reporting set.code_format")
 def test_a_superscript_digit_area_code_is_reported_not_crashing() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | ²    | Chỉ đạo        | 1   |      |
-    | crit  | 2.1  | Kế hoạch       | 1   | done |
+    | level | code | title    | max | rule |
+    | area  | ²    | Chỉ đạo  | 1   |      |
+    | crit  | 2.1  | Kế hoạch | 1   | done |
     """, total=1)
     assert "set.code_format" in [p.rule for p in problems]
 
 
 def test_children_sum_of_a_criterion_and_of_an_area() -> None:
     problems = problems_of("""
-    | level | code  | title          | max | rule |
-    | area  | I     | Chỉ đạo        | 3   |      |
-    | crit  | 1.1   | Kế hoạch       | 1   | done |
-    | crit  | 1.2   | Báo cáo        | 1   |      |
-    | sub   | 1.2.1 | Báo cáo quý    | 0.5 | done |
-    | sub   | 1.2.2 | Báo cáo năm    | 1   | done |
+    | level | code  | title       | max | rule |
+    | area  | I     | Chỉ đạo     | 3   |      |
+    | crit  | 1.1   | Kế hoạch    | 1   | done |
+    | crit  | 1.2   | Báo cáo     | 1   |      |
+    | sub   | 1.2.1 | Báo cáo quý | 0.5 | done |
+    | sub   | 1.2.2 | Báo cáo năm | 1   | done |
     """, total=3)
     only(problems, "set.children_sum", "I", "1.2")
     assert "là 2, khác điểm tối đa 3" in problems[0].message  # criteria 1 + 1 against area 3
@@ -172,11 +172,11 @@ def test_children_sum_of_a_criterion_and_of_an_area() -> None:
 
 def test_total_sum() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 2   |      |
-    | crit  | 1.1  | Kế hoạch       | 2   | done |
-    | area  | II   | Thể chế        | 1   |      |
-    | crit  | 2.1  | Văn bản QPPL   | 1   | done |
+    | level | code | title        | max | rule |
+    | area  | I    | Chỉ đạo      | 2   |      |
+    | crit  | 1.1  | Kế hoạch     | 2   | done |
+    | area  | II   | Thể chế      | 1   |      |
+    | crit  | 2.1  | Văn bản QPPL | 1   | done |
     """, total=5)
     only_set_level(problems, "set.total_sum")
     assert "là 3, khác tổng điểm của bộ tiêu chí 5" in problems[0].message
@@ -184,9 +184,9 @@ def test_total_sum() -> None:
 
 def test_total_defaults_to_100() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 2   |      |
-    | crit  | 1.1  | Kế hoạch       | 2   | done |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 2   |      |
+    | crit  | 1.1  | Kế hoạch | 2   | done |
     """)
     only_set_level(problems, "set.total_sum")
     assert "khác tổng điểm của bộ tiêu chí 100" in problems[0].message
@@ -194,43 +194,43 @@ def test_total_defaults_to_100() -> None:
 
 def test_max_not_positive() -> None:
     problems = problems_of("""
-    | level | code  | title          | max | rule     |
-    | area  | I     | Chỉ đạo        | 1   |          |
-    | crit  | 1.1   | Kế hoạch       | 1   |          |
-    | sub   | 1.1.1 | Ban hành       | 1   | done     |
-    | sub   | 1.1.2 | Triển khai     | 0   | district |
+    | level | code  | title      | max | rule     |
+    | area  | I     | Chỉ đạo    | 1   |          |
+    | crit  | 1.1   | Kế hoạch   | 1   |          |
+    | sub   | 1.1.1 | Ban hành   | 1   | done     |
+    | sub   | 1.1.2 | Triển khai | 0   | district |
     """, total=1)
     only(problems, "set.max_not_positive", "1.1.2")
 
 
 def test_max_precision() -> None:
     problems = problems_of("""
-    | level | code  | title          | max   | rule     |
-    | area  | I     | Chỉ đạo        | 1     |          |
-    | crit  | 1.1   | Kế hoạch       | 1     |          |
-    | sub   | 1.1.1 | Ban hành       | 0.125 | district |
-    | sub   | 1.1.2 | Triển khai     | 0.875 | district |
+    | level | code  | title      | max   | rule     |
+    | area  | I     | Chỉ đạo    | 1     |          |
+    | crit  | 1.1   | Kế hoạch   | 1     |          |
+    | sub   | 1.1.1 | Ban hành   | 0.125 | district |
+    | sub   | 1.1.2 | Triển khai | 0.875 | district |
     """, total=1)
     only(problems, "set.max_precision", "1.1.1", "1.1.2")
 
 
 def test_rule_missing() -> None:
     problems = problems_of("""
-    | level | code  | title          | max | rule |
-    | area  | I     | Chỉ đạo        | 2   |      |
-    | crit  | 1.1   | Kế hoạch       | 1   |      |
-    | crit  | 1.2   | Báo cáo        | 1   | done |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 2   |      |
+    | crit  | 1.1  | Kế hoạch | 1   |      |
+    | crit  | 1.2  | Báo cáo  | 1   | done |
     """, total=2)
     only(problems, "set.rule_missing", "1.1")
 
 
 def test_rule_on_parent() -> None:
     problems = problems_of("""
-    | level | code  | title          | max | rule |
-    | area  | I     | Chỉ đạo        | 2   |      |
-    | crit  | 1.1   | Kế hoạch       | 2   | done |
-    | sub   | 1.1.1 | Ban hành       | 1   | done |
-    | sub   | 1.1.2 | Triển khai     | 1   | done |
+    | level | code  | title      | max | rule |
+    | area  | I     | Chỉ đạo    | 2   |      |
+    | crit  | 1.1   | Kế hoạch   | 2   | done |
+    | sub   | 1.1.1 | Ban hành   | 1   | done |
+    | sub   | 1.1.2 | Triển khai | 1   | done |
     """, total=2)
     only(problems, "set.rule_on_parent", "1.1")
 
@@ -242,12 +242,12 @@ def test_tiers_empty() -> None:
 
 def test_tiers_order() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 3   |      |
-    | crit  | 1.1  | Kế hoạch       | 3   | done |
-    | tier  |      | Khá            | 1   |      |
-    | tier  |      | Tốt            | 2   |      |
-    | tier  |      | Chưa tốt       | 0   |      |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 3   |      |
+    | crit  | 1.1  | Kế hoạch | 3   | done |
+    | tier  |      | Khá      | 1   |      |
+    | tier  |      | Tốt      | 2   |      |
+    | tier  |      | Chưa tốt | 0   |      |
     """, total=3)
     only_set_level(problems, "set.tiers_order")
     assert "“Tốt”: 2" in problems[0].message
@@ -255,11 +255,11 @@ def test_tiers_order() -> None:
 
 def test_tiers_range() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 3   |      |
-    | crit  | 1.1  | Kế hoạch       | 3   | done |
-    | tier  |      | Xuất sắc       | 5   |      |
-    | tier  |      | Chưa tốt       | 0   |      |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 3   |      |
+    | crit  | 1.1  | Kế hoạch | 3   | done |
+    | tier  |      | Xuất sắc | 5   |      |
+    | tier  |      | Chưa tốt | 0   |      |
     """, total=3)
     only_set_level(problems, "set.tiers_range")
     assert "“Xuất sắc” (5)" in problems[0].message and "0 đến 3" in problems[0].message
@@ -267,23 +267,23 @@ def test_tiers_range() -> None:
 
 def test_tiers_cover() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 3   |      |
-    | crit  | 1.1  | Kế hoạch       | 3   | done |
-    | tier  |      | Tốt            | 2   |      |
-    | tier  |      | Trung bình     | 1   |      |
+    | level | code | title      | max | rule |
+    | area  | I    | Chỉ đạo    | 3   |      |
+    | crit  | 1.1  | Kế hoạch   | 3   | done |
+    | tier  |      | Tốt        | 2   |      |
+    | tier  |      | Trung bình | 1   |      |
     """, total=3)
     only_set_level(problems, "set.tiers_cover")
 
 
 def test_adjust_cap() -> None:
     problems = problems_of("""
-    | level   | code | title                 | max | rule |
-    | area    | I    | Chỉ đạo               | 3   |      |
-    | crit    | 1.1  | Kế hoạch              | 3   | done |
-    | bonus   | T1   | Sáng kiến             | 0.5 |      |
-    | bonus   | T2   | Khen thưởng           | 1.5 |      |
-    | penalty | P1   | Bị phản ánh           | 0   |      |
+    | level   | code | title       | max | rule |
+    | area    | I    | Chỉ đạo     | 3   |      |
+    | crit    | 1.1  | Kế hoạch    | 3   | done |
+    | bonus   | T1   | Sáng kiến   | 0.5 |      |
+    | bonus   | T2   | Khen thưởng | 1.5 |      |
+    | penalty | P1   | Bị phản ánh | 0   |      |
     """, total=3, bonus_cap=1, penalty_cap=1)
     only(problems, "set.adjust_cap", "T2", "P1")
     assert "(1,5) vượt mức trần 1" in problems[0].message
@@ -291,10 +291,10 @@ def test_adjust_cap() -> None:
 
 def test_area_empty() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 3   |      |
-    | crit  | 1.1  | Kế hoạch       | 3   | done |
-    | area  | II   | Thể chế        | 1   |      |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 3   |      |
+    | crit  | 1.1  | Kế hoạch | 3   | done |
+    | area  | II   | Thể chế  | 1   |      |
     """, total=4)
     only(problems, "set.area_empty", "II")
 
@@ -302,9 +302,9 @@ def test_area_empty() -> None:
 # -- rule parameters, as checked within a set ---------------------------------------------------------
 def test_level_out_of_range() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                            |
-    | area  | I    | Chỉ đạo        | 1   |                                 |
-    | crit  | 1.1  | Kế hoạch       | 1   | levels 1.5:Vượt; 1:Đủ; 0:Không  |
+    | level | code | title    | max | rule                           |
+    | area  | I    | Chỉ đạo  | 1   |                                |
+    | crit  | 1.1  | Kế hoạch | 1   | levels 1.5:Vượt; 1:Đủ; 0:Không |
     """, total=1)
     only(problems, "rule.level_out_of_range", "1.1")
     assert "mức điểm 1,5" in problems[0].message and "0 đến 1" in problems[0].message
@@ -312,45 +312,45 @@ def test_level_out_of_range() -> None:
 
 def test_level_duplicate() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                              |
-    | area  | I    | Chỉ đạo        | 1   |                                   |
-    | crit  | 1.1  | Kế hoạch       | 1   | levels 1:Đủ; 0.5:Muộn; 0.5:Thiếu  |
+    | level | code | title    | max | rule                             |
+    | area  | I    | Chỉ đạo  | 1   |                                  |
+    | crit  | 1.1  | Kế hoạch | 1   | levels 1:Đủ; 0.5:Muộn; 0.5:Thiếu |
     """, total=1)
     only(problems, "rule.level_duplicate", "1.1")
 
 
 def test_level_max_missing() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                    |
-    | area  | I    | Chỉ đạo        | 1   |                         |
-    | crit  | 1.1  | Kế hoạch       | 1   | levels 0.5:Đủ; 0:Không  |
+    | level | code | title    | max | rule                   |
+    | area  | I    | Chỉ đạo  | 1   |                        |
+    | crit  | 1.1  | Kế hoạch | 1   | levels 0.5:Đủ; 0:Không |
     """, total=1)
     only(problems, "rule.level_max_missing", "1.1")
 
 
 def test_thresholds_not_ordered() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                      |
-    | area  | I    | Thủ tục HC     | 1   |                           |
-    | crit  | 1.1  | Đúng hạn       | 1   | ratio_tiers 95%:1; 100%:1 |
+    | level | code | title      | max | rule                      |
+    | area  | I    | Thủ tục HC | 1   |                           |
+    | crit  | 1.1  | Đúng hạn   | 1   | ratio_tiers 95%:1; 100%:1 |
     """, total=1)
     only(problems, "rule.thresholds_not_ordered", "1.1")
 
 
 def test_tier_points_not_ordered() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                                  |
-    | area  | I    | Thủ tục HC     | 1   |                                       |
-    | crit  | 1.1  | Đúng hạn       | 1   | ratio_tiers 100%:1; 95%:0.5; 90%:0.75 |
+    | level | code | title      | max | rule                                  |
+    | area  | I    | Thủ tục HC | 1   |                                       |
+    | crit  | 1.1  | Đúng hạn   | 1   | ratio_tiers 100%:1; 95%:0.5; 90%:0.75 |
     """, total=1)
     only(problems, "rule.tier_points_not_ordered", "1.1")
 
 
 def test_percent_out_of_range() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                         |
-    | area  | I    | Thủ tục HC     | 1   |                              |
-    | crit  | 1.1  | Đúng hạn       | 1   | ratio_tiers 150%:1; 95%:0.5  |
+    | level | code | title      | max | rule                        |
+    | area  | I    | Thủ tục HC | 1   |                             |
+    | crit  | 1.1  | Đúng hạn   | 1   | ratio_tiers 150%:1; 95%:0.5 |
     """, total=1)
     only(problems, "rule.percent_out_of_range", "1.1")
     assert "ngưỡng 150%" in problems[0].message
@@ -358,10 +358,10 @@ def test_percent_out_of_range() -> None:
 
 def test_per_item_above_max() -> None:
     problems = problems_of("""
-    | level | code | title          | max | rule                        |
-    | area  | I    | Kỷ luật        | 3   |                             |
-    | crit  | 1.1  | Vi phạm        | 1   | count_deduction per_item=2  |
-    | crit  | 1.2  | Sáng kiến      | 2   | count_award per_item=2.5    |
+    | level | code | title     | max | rule                       |
+    | area  | I    | Kỷ luật   | 3   |                            |
+    | crit  | 1.1  | Vi phạm   | 1   | count_deduction per_item=2 |
+    | crit  | 1.2  | Sáng kiến | 2   | count_award per_item=2.5   |
     """, total=3)
     only(problems, "rule.per_item_above_max", "1.1", "1.2")
     assert "(2) của “1.1” vượt điểm tối đa 1" in problems[0].message
@@ -369,9 +369,9 @@ def test_per_item_above_max() -> None:
 
 def test_step_not_divisor() -> None:
     problems = problems_of("""
-    | level | code | title          | max  | rule            |
-    | area  | I    | Chỉ đạo        | 1.25 |                 |
-    | crit  | 1.1  | Kế hoạch       | 1.25 | manual step=0.5 |
+    | level | code | title    | max  | rule            |
+    | area  | I    | Chỉ đạo  | 1.25 |                 |
+    | crit  | 1.1  | Kế hoạch | 1.25 | manual step=0.5 |
     """, total=1.25, tiers=[("Đạt", 0)])
     only(problems, "rule.step_not_divisor", "1.1")
     assert "bước chấm 0,5" in problems[0].message and "1,25" in problems[0].message
@@ -380,10 +380,10 @@ def test_step_not_divisor() -> None:
 # -- structure: the model refuses the node, naming its code -----------------------------------------
 def test_field_missing() -> None:
     problems = problems_of("""
-    | level | code  | title          | max | rule |
-    | area  | I     | Chỉ đạo        | 1   |      |
-    | crit  | 1.1   | Kế hoạch       | 1   |      |
-    | sub   | 1.1.1 | Ban hành       |     | done |
+    | level | code  | title    | max | rule |
+    | area  | I     | Chỉ đạo  | 1   |      |
+    | crit  | 1.1   | Kế hoạch | 1   |      |
+    | sub   | 1.1.1 | Ban hành |     | done |
     """, total=1)
     only(problems, "set.field_missing", "1.1.1")
     assert "“max”" in problems[0].message
@@ -455,18 +455,18 @@ def test_every_structural_problem_is_reported_at_once() -> None:
 
 def test_every_consistency_problem_is_reported_at_once() -> None:
     problems = problems_of("""
-    | level   | code  | title          | max   | rule                        |
-    | area    | I     | Chỉ đạo        | 4     |                             |
-    | crit    | 1.1   | Kế hoạch       | 1     |                             |
-    | crit    | 1.1   | Báo cáo        | 1     | done                        |
-    | crit    | 1.3   | Tuyên truyền   | 1     |                             |
-    | sub     | 1.3.1 | Trên cổng TTĐT | 0.125 | manual                      |
-    | sub     | 1.4.2 | Trên loa       | 1     | levels 0.5:Có; 0:Không      |
-    | area    | II    | Thể chế        | 1     |                             |
-    | bonus   | T1    | Sáng kiến      | 3     |                             |
-    | tier    |       | Tốt            | 8     |                             |
-    | tier    |       | Khá            | 9     |                             |
-    | tier    |       | Trung bình     | 11    |                             |
+    | level | code  | title          | max   | rule                   |
+    | area  | I     | Chỉ đạo        | 4     |                        |
+    | crit  | 1.1   | Kế hoạch       | 1     |                        |
+    | crit  | 1.1   | Báo cáo        | 1     | done                   |
+    | crit  | 1.3   | Tuyên truyền   | 1     |                        |
+    | sub   | 1.3.1 | Trên cổng TTĐT | 0.125 | manual                 |
+    | sub   | 1.4.2 | Trên loa       | 1     | levels 0.5:Có; 0:Không |
+    | area  | II    | Thể chế        | 1     |                        |
+    | bonus | T1    | Sáng kiến      | 3     |                        |
+    | tier  |       | Tốt            | 8     |                        |
+    | tier  |       | Khá            | 9     |                        |
+    | tier  |       | Trung bình     | 11    |                        |
     """, total=10, bonus_cap=1)
     assert sorted({p.rule for p in problems}) == sorted([
         "set.rule_missing", "set.code_duplicate", "set.max_precision", "rule.step_not_divisor",
@@ -477,10 +477,10 @@ def test_every_consistency_problem_is_reported_at_once() -> None:
 
 def test_check_set_uses_the_given_locator() -> None:
     cset = build(raw_set("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 2   |      |
-    | crit  | 1.1  | Kế hoạch       | 1   |      |
-    | crit  | 1.2  | Báo cáo        | 1   | done |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 2   |      |
+    | crit  | 1.1  | Kế hoạch | 1   |      |
+    | crit  | 1.2  | Báo cáo  | 1   | done |
     """, total=3, tiers=SMALL_TIERS))
     problems = check_set(cset, lambda code: f"dòng của {code or 'bộ'}")
     assert [(p.rule, p.place) for p in problems] == [("set.rule_missing", "dòng của 1.1"),
@@ -490,23 +490,13 @@ def test_check_set_uses_the_given_locator() -> None:
 
 # -- the YAML pipeline --------------------------------------------------------------------------------
 def write_yaml(path: Path, raw: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(_yamlable(raw), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml_text(raw), encoding="utf-8")
     return path
-
-
-def _yamlable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
-    if isinstance(value, dict):
-        return {k: _yamlable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_yamlable(v) for v in value]
-    return value
 
 
 def test_load_set_reads_decimals_from_their_text(tmp_path: Path) -> None:
     raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
-    text = yaml.safe_dump(_yamlable(raw), allow_unicode=True, sort_keys=False).replace("max: 3\n", "max: 3.0\n", 1)
+    text = yaml_text(raw).replace("max: 3\n", "max: 3.0\n", 1)
     src = tmp_path / "set.yaml"
     src.write_text(text, encoding="utf-8")
     cset = load_set(src)
@@ -517,10 +507,10 @@ def test_load_set_reads_decimals_from_their_text(tmp_path: Path) -> None:
 
 def test_load_set_raises_every_problem(tmp_path: Path) -> None:
     raw = raw_set("""
-    | level | code | title          | max | rule |
-    | area  | I    | Chỉ đạo        | 2   |      |
-    | crit  | 1.1  | Kế hoạch       | 1   |      |
-    | crit  | 1.1  | Báo cáo        | 1   | done |
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 2   |      |
+    | crit  | 1.1  | Kế hoạch | 1   |      |
+    | crit  | 1.1  | Báo cáo  | 1   | done |
     """, total=3, tiers=SMALL_TIERS)
     with pytest.raises(CriteriaError) as info:
         load_set(write_yaml(tmp_path / "bad.yaml", raw))
@@ -558,7 +548,7 @@ def test_read_yaml_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", "1:30.5"])
 def test_yaml_special_floats_are_reported(tmp_path: Path, value: str) -> None:
     raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
-    text = yaml.safe_dump(_yamlable(raw), allow_unicode=True, sort_keys=False).replace("max: 3\n",
+    text = yaml_text(raw).replace("max: 3\n",
                                                                                       f"max: {value}\n", 1)
     src = tmp_path / "set.yaml"
     src.write_text(text, encoding="utf-8")
@@ -577,7 +567,7 @@ def test_dump_yaml_loads_back_equal(tmp_path: Path) -> None:
 
 def test_fingerprint_ignores_number_formatting(tmp_path: Path) -> None:
     raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
-    text = yaml.safe_dump(_yamlable(raw), allow_unicode=True, sort_keys=False)
+    text = yaml_text(raw)
     a = tmp_path / "a.yaml"
     b = tmp_path / "b.yaml"
     a.write_text(text, encoding="utf-8")
@@ -600,7 +590,8 @@ def test_model_helpers() -> None:
     assert cset.area_of["1.3.2"].code == "I" and cset.area_of["2.1"].code == "II"
     assert cset.by_code["1.3.1"].name_key == "1_3_1"
     assert [(a.code, c.code, s.code if s else None) for a, c, s in cset.walk()][:5] == [
-        ("I", "1.1", None), ("I", "1.2", None), ("I", "1.3", None), ("I", "1.3", "1.3.1"), ("I", "1.3", "1.3.2")]
+        ("I", "1.1", None), ("I", "1.2", None), ("I", "1.3", None), ("I", "1.3", "1.3.1"),
+        ("I", "1.3", "1.3.2")]
     assert cset.window == (dt.date(2021, 12, 1), dt.date(2022, 11, 30))
 
 

@@ -6,7 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from cchc_xl.numbers import cell_float, fmt, is_multiple, json_number, parse_text_number, plain, round2, to_decimal
+from cchc_xl.numbers import (
+    cell_float,
+    fmt,
+    is_multiple,
+    json_number,
+    parse_text_number,
+    plain,
+    round2,
+    to_decimal,
+)
 
 D = Decimal
 
@@ -75,8 +84,8 @@ def test_parse_text_number_rejects(text: str) -> None:
     assert parse_text_number(text) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parse_text_number deletes every inner space, so '1 5' reads as 15 "
-                                       "and '1 000' as 1000 although the docstring says anything else -> None")
+@pytest.mark.xfail(strict=True, reason="BUG: parse_text_number deletes every inner space, so '1 5' reads as "
+                   "15 and '1 000' as 1000 although the docstring says anything else -> None")
 @pytest.mark.parametrize("text", ["1 5", "0 5", "1 000", "1\u00a0000"])
 def test_parse_text_number_rejects_inner_spaces(text: str) -> None:
     assert parse_text_number(text) is None
@@ -128,7 +137,8 @@ def test_to_decimal(value: object, expected: str) -> None:
     assert result == D(expected)
 
 
-@pytest.mark.parametrize(("value", "text"), [(100.0, "100"), (20.0, "20"), (2.5, "2.5"), (0.1, "0.1"), (1e-05, "0.00001")])
+@pytest.mark.parametrize(("value", "text"),
+                         [(100.0, "100"), (20.0, "20"), (2.5, "2.5"), (0.1, "0.1"), (1e-05, "0.00001")])
 def test_to_decimal_of_float_has_no_exponent_form(value: float, text: str) -> None:
     # Decimal("1E+2") equals 100 but shows, serialises and fingerprints differently
     assert str(to_decimal(value)) == text
@@ -136,7 +146,8 @@ def test_to_decimal_of_float_has_no_exponent_form(value: float, text: str) -> No
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [("100.0", "100"), ("1E+2", "100"), ("2.50", "2.5"), ("0.10", "0.1"), ("0", "0"), ("0.00", "0"), ("12", "12"),
+    [("100.0", "100"), ("1E+2", "100"), ("2.50", "2.5"), ("0.10", "0.1"), ("0", "0"), ("0.00", "0"),
+     ("12", "12"),
      ("-1.50", "-1.5")],
 )
 def test_plain(value: str, text: str) -> None:

@@ -9,16 +9,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from criteria_tables import FIGURE_LABELS, excel_eval, excel_flags, parse_rule
 from pydantic import TypeAdapter, ValidationError
 
 from cchc_xl.criteria.rules import RULE_KINDS, Rule
+from criteria_tables import FIGURE_LABELS, excel_eval, excel_flags, parse_rule
 
 D = Decimal
 _RULE = TypeAdapter(Rule)
 
 
-def R(text: str) -> Any:  # noqa: N802 - reads like a constructor in the tables below
+def R(text: str) -> Any:
     return _RULE.validate_python(parse_rule(text))
 
 
@@ -243,7 +243,8 @@ def test_figure_problem_parameters_name_the_figure() -> None:
     r = R("ratio_tiers 100%:1")
     assert r.figure_problems(ds(-1, 2)) == [
         ("figures.negative", {"n": 1, "label": FIGURE_LABELS["numerator"], "value": D(-1)})]
-    assert r.figure_problems(ds(3, 2)) == [("figures.numerator_above_denominator", {"num": D(3), "den": D(2)})]
+    assert r.figure_problems(ds(3, 2)) == [
+        ("figures.numerator_above_denominator", {"num": D(3), "den": D(2)})]
 
 
 def test_figure_problems_need_every_figure() -> None:
@@ -255,7 +256,8 @@ def test_figure_problems_need_every_figure() -> None:
 @pytest.mark.parametrize(
     ("rule", "maximum", "refs", "formula"),
     [
-        ("ratio_tiers 100%:2; 95%:1", 2, ["K1", "K2"], "IF(K2=0,2,IF(K1*100>=100*K2,2,IF(K1*100>=95*K2,1,0)))"),
+        ("ratio_tiers 100%:2; 95%:1", 2, ["K1", "K2"],
+         "IF(K2=0,2,IF(K1*100>=100*K2,2,IF(K1*100>=95*K2,1,0)))"),
         ("ratio_tiers 100%:1.5; 99.5%:0.75; when_zero=0", 1.5, ["A1", "B1"],
          "IF(B1=0,0,IF(A1*100>=100*B1,1.5,IF(A1*100>=99.5*B1,0.75,0)))"),
         ("proportional", 2.5, ["K1", "K2"], "IF(K2=0,2.5,ROUND(2.5*MIN(K1,K2)/K2,2))"),
@@ -294,11 +296,14 @@ def test_excel_value_problems(rule: str, maximum: object, checks: list[tuple[str
 @pytest.mark.parametrize(
     ("rule", "refs", "checks"),
     [
-        ("ratio_tiers 100%:1", ["K1", "K2"], [("K1<0", "figures.negative"), ("K1<>INT(K1)", "figures.not_integer"),
-                                              ("K2<0", "figures.negative"), ("K2<>INT(K2)", "figures.not_integer"),
-                                              ("K1>K2", "figures.numerator_above_denominator")]),
-        ("proportional integer=no", ["K1", "K2"], [("K1<0", "figures.negative"), ("K2<0", "figures.negative")]),
-        ("count_award per_item=1", ["K1"], [("K1<0", "figures.negative"), ("K1<>INT(K1)", "figures.not_integer")]),
+        ("ratio_tiers 100%:1", ["K1", "K2"],
+         [("K1<0", "figures.negative"), ("K1<>INT(K1)", "figures.not_integer"),
+          ("K2<0", "figures.negative"), ("K2<>INT(K2)", "figures.not_integer"),
+          ("K1>K2", "figures.numerator_above_denominator")]),
+        ("proportional integer=no", ["K1", "K2"],
+         [("K1<0", "figures.negative"), ("K2<0", "figures.negative")]),
+        ("count_award per_item=1", ["K1"],
+         [("K1<0", "figures.negative"), ("K1<>INT(K1)", "figures.not_integer")]),
     ],
 )
 def test_excel_figure_problems(rule: str, refs: list[str], checks: list[tuple[str, str]]) -> None:
@@ -356,7 +361,8 @@ def test_param_problem_parameters() -> None:
     assert R("levels 1.5:a; 0:b").param_problems(D(1)) == [
         ("rule.level_out_of_range", {"points": D("1.5"), "max": D(1)}),
         ("rule.level_max_missing", {"max": D(1)})]
-    assert R("ratio_tiers 120%:1").param_problems(D(1)) == [("rule.percent_out_of_range", {"percent": D(120)})]
+    assert R("ratio_tiers 120%:1").param_problems(D(1)) == [
+        ("rule.percent_out_of_range", {"percent": D(120)})]
     assert R("count_award per_item=3").param_problems(D(2)) == [
         ("rule.per_item_above_max", {"per_item": D(3), "max": D(2)})]
     assert R("manual step=0.5").param_problems(D("1.25")) == [
@@ -371,12 +377,14 @@ def test_param_problem_parameters() -> None:
         ("levels 1:Hoàn thành đúng hạn; 0.5:Hoàn thành chậm; 0:Không hoàn thành", 1,
          "Hoàn thành đúng hạn: 1; Hoàn thành chậm: 0,5; Không hoàn thành: 0"),
         ("ratio_tiers 100%:2; 95%:1", 2,
-         f"Tỷ lệ {FIGURE_LABELS['numerator']} / {FIGURE_LABELS['denominator']}: từ 100%: 2; từ 95%: 1; thấp hơn: 0"),
+         f"Tỷ lệ {FIGURE_LABELS['numerator']} / {FIGURE_LABELS['denominator']}: "
+         "từ 100%: 2; từ 95%: 1; thấp hơn: 0"),
         ("ratio_tiers 99.5%:1.25", 1.25,
          f"Tỷ lệ {FIGURE_LABELS['numerator']} / {FIGURE_LABELS['denominator']}: từ 99,5%: 1,25; thấp hơn: 0"),
         ("proportional", 2.5,
          f"2,5 × {FIGURE_LABELS['achieved']} ÷ {FIGURE_LABELS['planned']} (không vượt 2,5)"),
-        ("count_deduction per_item=0.25", 1, f"1 điểm, trừ 0,25 điểm × ({FIGURE_LABELS['count']}), không dưới 0"),
+        ("count_deduction per_item=0.25", 1,
+         f"1 điểm, trừ 0,25 điểm × ({FIGURE_LABELS['count']}), không dưới 0"),
         ("count_award per_item=0.5", 2, f"0,5 điểm × ({FIGURE_LABELS['count']}), tối đa 2"),
         ("manual step=0.25", 1.5, "Từ 0 đến 1,5, bước 0,25"),
         ("district", 20, "Do huyện chấm"),
@@ -393,8 +401,8 @@ def test_rules_are_immutable() -> None:
         r.per_item = D(1)  # type: ignore[misc]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: tier points / when_zero with more than 2 decimals are not refused, and "
-                                       "points() rounds them (0.13) while excel_points() shows them raw (0.125)")
+@pytest.mark.xfail(strict=True, reason="BUG: tier points / when_zero with more than 2 decimals are not "
+                   "refused, and points() rounds them (0.13) while excel_points() shows them raw (0.125)")
 @pytest.mark.parametrize(
     ("rule", "maximum", "figures"),
     [

@@ -1,4 +1,4 @@
-"""Property tests of every rule kind (hypothesis), and the rounding boundary against a real spreadsheet engine.
+"""Property tests of every rule kind (hypothesis); the rounding boundary against a real spreadsheet engine.
 
 For valid parameters and inputs: 0 <= points <= max, at most two decimals, monotonic where the rule is,
 equal to an independent exact computation (fractions, half away from zero), equal to the rule's own Excel
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from criteria_tables import excel_eval, excel_flags
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +32,7 @@ from cchc_xl.criteria.rules import (
     RatioTiersRule,
     Tier,
 )
+from criteria_tables import excel_eval, excel_flags
 
 D = Decimal
 CENT = D("0.01")
@@ -73,9 +73,9 @@ def ratio_rules(draw: st.DrawFn) -> tuple[RatioTiersRule, Decimal]:
     for _ in percents[1:]:
         points.append(D(draw(st.integers(0, int(points[-1] * 100)))).scaleb(-2))
     when_zero = draw(st.none() | st.integers(0, int(maximum * 100)).map(lambda c: D(c).scaleb(-2)))
-    rule = RatioTiersRule(kind="ratio_tiers", numerator="đúng hạn", denominator="tổng số", when_zero=when_zero,
-                          tiers=[Tier(min_percent=D(p).scaleb(-2), points=v) for p, v in zip(percents, points,
-                                                                                              strict=True)])
+    tiers = [Tier(min_percent=D(p).scaleb(-2), points=v) for p, v in zip(percents, points, strict=True)]
+    rule = RatioTiersRule(kind="ratio_tiers", numerator="đúng hạn", denominator="tổng số",
+                          when_zero=when_zero, tiers=tiers)
     assert rule.param_problems(maximum) == []
     return rule, maximum
 
@@ -108,7 +108,8 @@ def test_ratio_tiers_properties(rm: tuple[RatioTiersRule, Decimal], den: int, da
 # -- proportional ---------------------------------------------------------------------------------------
 @PROPS
 @given(cents, st.integers(1, 1000), st.integers(0, 1200), st.none() | st.just(D(0)))
-def test_proportional_properties(maximum: Decimal, planned: int, achieved: int, when_zero: Decimal | None) -> None:
+def test_proportional_properties(maximum: Decimal, planned: int, achieved: int,
+                                 when_zero: Decimal | None) -> None:
     rule = ProportionalRule(kind="proportional", achieved="đạt", planned="kế hoạch", when_zero=when_zero)
     figures = [D(achieved), D(planned)]
     p = rule.points(maximum, figures)
@@ -304,8 +305,8 @@ def _boundary_cases() -> list[tuple[Any, Decimal, list[Decimal]]]:
             award = CountAwardRule(kind="count_award", count="x", per_item=D(per_item))
             cases.append((deduction, D("1.5"), [D(count)]))
             cases.append((award, D("2"), [D(count)]))
-    for pct, den in (("33.3", 1000), ("66.7", 1000), ("95", 20), ("99.5", 200), ("14.3", 1000), ("28.6", 1000),
-                     ("57.1", 1000), ("0.1", 1000), ("70.1", 1000)):
+    for pct, den in (("33.3", 1000), ("66.7", 1000), ("95", 20), ("99.5", 200), ("14.3", 1000),
+                     ("28.6", 1000), ("57.1", 1000), ("0.1", 1000), ("70.1", 1000)):
         rule = RatioTiersRule(kind="ratio_tiers", numerator="a", denominator="b",
                               tiers=[Tier(min_percent=D(pct), points=D(1))])
         exact = int(D(pct) * den / 100)

@@ -136,6 +136,15 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     import_with_progress(inbox, out_dir, _load(criteria_file), communes_file, db_path)
 
 
+@cli.command("demo")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"))
+def demo(out: Path) -> None:
+    """Chạy thử toàn bộ quy trình trên dữ liệu mẫu (27 đơn vị huyện Phù Yên) vào thư mục OUT."""
+    from cchc_xl.demo import run_demo
+
+    sys.exit(run_demo(out))
+
+
 def main() -> None:
     # District laptops run Windows consoles with legacy code pages: always speak UTF-8.
     for stream in (sys.stdout, sys.stderr):

@@ -67,6 +67,13 @@ MESSAGES: dict[str, str] = {
                     "trường CCHC_XL_KEY hoặc tệp cchc-xl.toml.",
     "cli.generated": "Đã tạo {count} bảng tự đánh giá trong thư mục {out}",
     "cli.importing": "Đang tiếp nhận",
+    "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
+    "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
+    "demo.import": "3. Tiếp nhận hộp thư",
+    "demo.planted": "Các lỗi cố ý cài vào và phát hiện tương ứng:",
+    "demo.planted_line": "  - {commune} [{kind}] → {rule}: {found}",
+    "demo.not_found": "KHÔNG PHÁT HIỆN",
+    "demo.not_built": "Thẩm định (appraise) và báo cáo xếp hạng (report) chưa được xây dựng trong phiên bản này.",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "

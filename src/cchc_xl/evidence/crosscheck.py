@@ -126,7 +126,9 @@ def _fold(name: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def duplicates_across_communes(checks_by_commune: Mapping[str, Sequence[FileCheck]]) -> dict[str, list[Finding]]:
+def duplicates_across_communes(
+    checks_by_commune: Mapping[str, Sequence[FileCheck]],
+) -> dict[str, list[Finding]]:
     """A warning for each file whose content (sha256) also appears in another commune's evidence.
 
     Keys are how the communes are named in the messages (e.g. "xã Gia Phù"); empty and unread files are
@@ -203,12 +205,16 @@ def _inventory_row(check: FileCheck, entry: Entry | None, citing: Iterable[Regis
         signed=bool(pdf and pdf.signed),
         signature_state=_signature_state(check),
         signer=signature.signer if signature else "",
-        signing_time=signature.signing_time.astimezone(VN_TZ) if signature and signature.signing_time else None,
+        signing_time=_vietnam_time(signature.signing_time if signature else None),
         sha256=check.sha256,
         criteria="; ".join(dict.fromkeys(row.criterion for row in citing)),
         verdict=verdict(issues),
         severity=_worst(issues),
     )
+
+
+def _vietnam_time(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.astimezone(VN_TZ) if moment else None
 
 
 def _signature_state(check: FileCheck) -> str:
@@ -225,10 +231,13 @@ def verdict(issues: Sequence[Issue]) -> str:
     order = {"error": 0, "warning": 1, "info": 2}
     ranked = sorted(issues, key=lambda issue: order[issue.severity])
     parts = dict.fromkeys(
-        f"{say('evidence.severity.' + issue.severity)}: {say('evidence.short.' + issue.rule.split('.', 1)[1])}"
-        for issue in ranked
+        f"{say('evidence.severity.' + issue.severity)}: {say(_short_key(issue.rule))}" for issue in ranked
     )
     return "; ".join(parts)
+
+
+def _short_key(rule: str) -> str:
+    return "evidence.short." + rule.removeprefix("evidence.")
 
 
 def _worst(issues: Sequence[Issue]) -> Severity | None:

@@ -297,7 +297,7 @@ def has_signature(data: bytes) -> bool:
     """Whether the file holds a signature value (a /ByteRange). Searched in the raw bytes: a signature
     dictionary cannot sit in a compressed object stream, and letting pypdf parse it would decode the
     signature's long hex string byte by byte."""
-    return _BYTE_RANGE.search(data) is not None
+    return b"/ByteRange" in data and _BYTE_RANGE.search(data) is not None
 
 
 def _resolve(value: Any) -> Any:

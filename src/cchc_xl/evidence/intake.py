@@ -97,8 +97,17 @@ class Bundle:
 
     def find(self, name: str) -> Entry | None:
         """The entry a register file name refers to: NFC, case-insensitive, with or without extension,
-        by relative path or by basename; an exact path wins over a shorter or partial match."""
-        wanted = match_key(name)
+        by relative path or by basename; an exact path wins over a shorter or partial match. A page
+        reference typed after the name ("KH 12.pdf (trang 3)") is ignored when the full text matches
+        nothing."""
+        found = self._find(match_key(name))
+        if found is None:
+            without_pages = _PAGE_REFERENCE.sub("", name)
+            if without_pages != name:
+                found = self._find(match_key(without_pages))
+        return found
+
+    def _find(self, wanted: str) -> Entry | None:
         if not wanted:
             return None
         best: tuple[int, int, str] | None = None
@@ -122,6 +131,9 @@ class Bundle:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_PAGE_REFERENCE = re.compile(r"[\s,;:\-–(\[]*\b(?:trang|tr\.|page|p\.)\s*[\d\s,;\-–]+[)\]]?\s*$", re.I)
 
 
 def match_key(name: str) -> str:
@@ -250,7 +262,8 @@ def _open_folder(root: Path, limits: Limits) -> Bundle:
     return bundle
 
 
-def _walk(root: Path, real_root: str, collector: _Collector) -> Iterator[tuple[list[str], Path, os.stat_result]]:
+def _walk(root: Path, real_root: str,
+          collector: _Collector) -> Iterator[tuple[list[str], Path, os.stat_result]]:
     """Regular files under root, in name order, without following links or leaving the folder."""
     stack: list[tuple[Path, list[str]]] = [(root, [])]
     while stack:

@@ -81,13 +81,13 @@ def sha256_file(path: Path) -> str:
 
 def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: Settings,
                 communes: dict[str, Commune], received_at: dt.datetime,
-                evidence_hook: EvidenceHook | None = None, limits: Limits = Limits()) -> SubmissionResult:
+                evidence_hook: EvidenceHook | None = None, limits: Limits | None = None) -> SubmissionResult:
     path = candidate.workbook
     result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=path.stat().st_size,
                               received_at=received_at, evidence_path=candidate.evidence)
     found = Findings()
     try:
-        _import(result, cset, settings, communes, found, evidence_hook, limits)
+        _import(result, cset, settings, communes, found, evidence_hook, limits or Limits())
     finally:
         result.findings = found.items
     return result
@@ -97,9 +97,8 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
             found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
     verdict = inspect_container(result.path, limits)
     if verdict.rule:
-        if verdict.kind != "xls":
-            found.add(verdict.rule, detail=verdict.detail, size=result.size, limit=limits.max_file_bytes)
-            return
+        found.add(verdict.rule, detail=verdict.detail, size=result.size, limit=limits.max_file_bytes)
+        return
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
     try:
         book = read_book(result.path, fmt)
@@ -189,9 +188,9 @@ def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findin
     checks.append((total.ref, total.row, total.col, ev.total))
     for ref, row, col, want in checks:
         got = book.value(grid, row, col)
-        if isinstance(got, int | float) and not isinstance(got, bool):
-            if abs(Decimal(repr(got)) - want) > Decimal("0.005"):
-                found.add("cache.mismatch", cell=layout.at("grid", ref), got=Decimal(repr(got)), value=want)
+        numeric = isinstance(got, int | float) and not isinstance(got, bool)
+        if numeric and abs(Decimal(repr(got)) - want) > Decimal("0.005"):
+            found.add("cache.mismatch", cell=layout.at("grid", ref), got=Decimal(repr(got)), value=want)
 
 
 _CODE_IN_NAME = re.compile(r"(?<!\d)(\d{5})(?!\d)")

@@ -8,22 +8,26 @@ certificate that nobody trusts, for showing what the tool checks.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
 import io
+import math
 import random
 import re
 import textwrap
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from PIL import Image, ImageDraw, ImageFont
 from pyhanko.pdf_utils import generic
@@ -31,8 +35,10 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.metadata.model import DocumentMetadata
 from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, ByteStringObject
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
@@ -96,7 +102,7 @@ def _document_pages(spec: DocSpec, seed: int, pages: int) -> list[list[str]]:
     body: list[str] = []
     for n in range(1, 8 * pages):
         sentence = " ".join(rng.choice(_SENTENCES) for _ in range(rng.randint(1, 3)))
-        body += textwrap.wrap(f"{n}. {sentence}", 84) + [""]
+        body += [*textwrap.wrap(f"{n}. {sentence}", 84), ""]
     first = [
         f"UBND XÃ {spec.commune.upper()}                     CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "                                                     Độc lập - Tự do - Hạnh phúc",
@@ -111,7 +117,8 @@ def _document_pages(spec: DocSpec, seed: int, pages: int) -> list[list[str]]:
     per_page = 44
     lines = first + body
     chunks = [lines[i * per_page:(i + 1) * per_page] for i in range(pages)]
-    chunks[-1] = chunks[-1][: per_page - 5] + [
+    chunks[-1] = [
+        *chunks[-1][: per_page - 5],
         "",
         "                                                         TM. ỦY BAN NHÂN DÂN",
         "                                                                   CHỦ TỊCH",
@@ -163,6 +170,18 @@ def _pil_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 # ------------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _binary_streams() -> Iterator[None]:
+    """Streams compressed but not ASCII85-armoured (reportlab's default), as office software writes them."""
+    saved = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = saved
+
+
+@_binary_streams()
 def text_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec()) -> bytes:
     """A typed document with a text layer, as exported from a word processor."""
     buffer = io.BytesIO()
@@ -186,6 +205,7 @@ def text_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec()) -> bytes:
     return buffer.getvalue()
 
 
+@_binary_streams()
 def scan_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec(), *, dpi: int = 100,
              quality: int = 70, page_seeds: list[int] | None = None) -> bytes:
     """An image-only PDF, one grey JPEG per page, like a paper document put through a scanner.
@@ -218,8 +238,9 @@ def scan_page_jpeg(page_seed: int, spec: DocSpec = DocSpec(), dpi: int = 100, qu
     lines = _document_pages(spec, page_seed, 1)[0]
     y = 60 * scale
     for line in lines:
-        draw.text((60 * scale + rng.uniform(-2, 2), y), line.removeprefix("#"), fill=rng.randint(20, 60),
-                  font=font)
+        text = line.removeprefix("#")
+        x = (size[0] - draw.textlength(text, font=font)) / 2 if line.startswith("#") else 60 * scale
+        draw.text((x + rng.uniform(-2, 2), y), text, fill=rng.randint(20, 60), font=font)
         y += 17 * scale
     for _ in range(400):  # scanner dust
         x, y = rng.randrange(size[0]), rng.randrange(size[1])
@@ -247,11 +268,21 @@ class DemoIdentity:
         return x509.load_der_x509_certificate(self.certificate_der)
 
 
-_SMALL_PRIMES = tuple(p for p in range(3, 2000) if all(p % d for d in range(2, int(p**0.5) + 1)))
+def _small_primes(limit: int) -> list[int]:
+    sieve = bytearray([1]) * limit
+    sieve[:2] = b"\0\0"
+    for n in range(2, int(limit**0.5) + 1):
+        if sieve[n]:
+            sieve[n * n::n] = bytearray(len(sieve[n * n::n]))
+    return [n for n in range(3, limit) if sieve[n]]
 
 
-def _probable_prime(n: int, rng: random.Random, rounds: int = 40) -> bool:
-    if any(n % p == 0 for p in _SMALL_PRIMES):
+_SMALL_PRIMES_PRODUCT = math.prod(_small_primes(10_000))
+
+
+def _probable_prime(n: int, rng: random.Random, rounds: int = 8) -> bool:
+    """Miller–Rabin; 8 random bases are ample for random 1024-bit candidates (FIPS 186-4, table C.2)."""
+    if math.gcd(n, _SMALL_PRIMES_PRODUCT) != 1:
         return False
     d, s = n - 1, 0
     while d % 2 == 0:
@@ -276,6 +307,7 @@ def _prime(rng: random.Random, bits: int, e: int) -> int:
             return candidate
 
 
+@functools.cache
 def _rsa_key(seed: int, bits: int = 2048) -> rsa.RSAPrivateKey:
     """An RSA key derived from the seed (cryptography cannot seed its own key generation)."""
     rng = random.Random(f"cchc-xl demo RSA key {seed}")
@@ -351,6 +383,25 @@ class _DeterministicWriter(IncrementalPdfFileWriter):
         self._document_id = generic.ArrayObject([self._document_id[0], generic.ByteStringObject(digest[:16])])
 
 
+@functools.cache
+def _private_key(identity: DemoIdentity) -> rsa.RSAPrivateKey:
+    key = serialization.load_der_private_key(identity.key_der, None, unsafe_skip_rsa_key_validation=True)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+class _PreloadedKeySigner(signers.SimpleSigner):
+    """pyHanko re-loads and re-validates the private key for every signature (~35 ms for RSA-2048);
+    the demo key is loaded once. pyHanko's default RSA mechanism, PKCS#1 v1.5, is kept."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        return self._key.sign(data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
 class _FixedTimeSigner(signers.PdfSigner):
     def __init__(self, *args: object, signing_time: dt.datetime, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -368,7 +419,8 @@ def sign_pdf(data: bytes, identity: DemoIdentity | None = None, *,
     """`data` signed by the demo identity (an invisible signature in a new field)."""
     identity = identity or demo_identity()
     cert = asn1_x509.Certificate.load(identity.certificate_der)
-    signer = signers.SimpleSigner(
+    signer = _PreloadedKeySigner(
+        _private_key(identity),
         signing_cert=cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(identity.key_der),
         cert_registry=SimpleCertificateStore.from_certs([cert]),

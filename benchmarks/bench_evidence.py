@@ -1,0 +1,127 @@
+"""Evidence inspection speed on generated PDFs, against plain read + sha256 of the same files.
+
+    .venv/bin/python benchmarks/bench_evidence.py [--files 2000] [--dir DIR]
+
+Half the files are scan-like (image-only, 100 dpi grey JPEG pages), half are typed documents signed with
+the demo certificate (one in four of those a signed scan); 1–20 pages each. They are generated once into
+DIR (default: the system temp folder) and reused. Everything runs in one process on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from cchc_xl.evidence.inspect import inspect_file
+from cchc_xl.evidence.intake import open_bundle
+from cchc_xl.samplegen import pdfs
+
+GENERATOR_VERSION = 2
+PAGE_POOL = 48  # distinct scanned pages shared by all scan-like files
+
+
+def file_plan(index: int) -> tuple[str, int]:
+    rng = random.Random(index)
+    pages = rng.randint(1, 20)
+    if index % 2 == 0:
+        return "scan", pages
+    return ("signed_scan" if index % 8 == 1 else "signed"), pages
+
+
+def make_file(folder: Path, index: int) -> None:
+    kind, pages = file_plan(index)
+    path = folder / f"{index:05d}-{kind}.pdf"
+    if path.exists():
+        return
+    if kind == "signed":
+        data = pdfs.sign_pdf(pdfs.text_pdf(seed=index, pages=pages))
+    else:
+        seeds = [(index * 7 + n) % PAGE_POOL for n in range(pages)]
+        data = pdfs.scan_pdf(seed=index, pages=pages, page_seeds=seeds)
+        if kind == "signed_scan":
+            data = pdfs.sign_pdf(data)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(path)
+
+
+def _make_range(folder: Path, indexes: range) -> None:
+    for index in indexes:
+        make_file(folder, index)
+
+
+def generate(folder: Path, count: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    missing = [i for i in range(count) if not any(folder.glob(f"{i:05d}-*.pdf"))]
+    if not missing:
+        return
+    print(f"generating {len(missing)} evidence PDFs into {folder} …", file=sys.stderr)
+    started = time.perf_counter()
+    chunks = [range(i, min(i + 50, count)) for i in range(0, count, 50)]
+    with ProcessPoolExecutor() as pool:
+        list(pool.map(_make_range, [folder] * len(chunks), chunks))
+    print(f"generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def measure(folder: Path, count: int) -> None:
+    with open_bundle(folder) as bundle:
+        entries = [e for e in bundle.entries if int(e.name[:5]) < count]
+        for entry in entries:  # warm the OS file cache so both runs read from memory
+            entry.read()
+        total_bytes = sum(e.size for e in entries)
+
+        started = time.perf_counter()
+        for entry in entries:
+            hashlib.sha256(entry.read()).hexdigest()
+        baseline = time.perf_counter() - started
+
+        per_kind: dict[str, list[float]] = defaultdict(list)
+        verdicts: dict[str, int] = defaultdict(int)
+        started = time.perf_counter()
+        for entry in entries:
+            one = time.perf_counter()
+            check = inspect_file(entry.name, entry.read())
+            per_kind[entry.name.split("-", 1)[1].removesuffix(".pdf")].append(time.perf_counter() - one)
+            verdicts["form ok" if check.form_ok else "not ok"] += 1
+        inspecting = time.perf_counter() - started
+
+    files, megabytes = len(entries), total_bytes / 1e6
+    print(f"\n{files} files, {megabytes:.0f} MB ({megabytes / files:.2f} MB per file on average); "
+          f"{dict(verdicts)}\n")
+    print("| measure | seconds | files/s | MB/s | ms/file |")
+    print("|---|---:|---:|---:|---:|")
+    for label, seconds in (("read + sha256", baseline), ("read + inspect_file (incl. sha256)", inspecting),
+                           ("parsing only (difference)", inspecting - baseline)):
+        print(f"| {label} | {seconds:.2f} | {files / seconds:,.0f} | {megabytes / seconds:,.0f} | "
+              f"{seconds / files * 1000:.2f} |")
+    print("\n| kind | files | ms/file median | p95 | max |")
+    print("|---|---:|---:|---:|---:|")
+    for kind, times in sorted(per_kind.items()):
+        ms = sorted(t * 1000 for t in times)
+        p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+        print(f"| {kind} | {len(ms)} | {statistics.median(ms):.2f} | {p95:.2f} | {ms[-1]:.2f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / f"cchc-xl-bench-evidence-v{GENERATOR_VERSION}")
+    args = parser.parse_args()
+    generate(args.dir, args.files)
+    measure(args.dir, args.files)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Shared pytest set-up: the `libreoffice` marker and session fixtures for sets, communes and workbooks.
+
+Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`). Without it they are
+skipped, unless the environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail:
+CI must never go green by silently skipping the spreadsheet-engine tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from cchc_xl.communes import Commune, load_communes
+from cchc_xl.criteria import CriteriaSet, load_set
+from cchc_xl.office import find_soffice
+from cchc_xl.settings import Settings, load_settings
+from cchc_xl.workbook.generate import generate_one
+from cchc_xl.workbook.layout import Declared
+
+DATA = Path(__file__).parent / "data"
+REQUIRE_LIBREOFFICE = "CCHC_XL_REQUIRE_LIBREOFFICE"
+GENERATED_AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
+
+
+def libreoffice_required() -> bool:
+    return os.environ.get(REQUIRE_LIBREOFFICE, "").strip() == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "libreoffice: needs LibreOffice headless (slow; CI installs it)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("libreoffice") is None or find_soffice() is not None:
+        return
+    if libreoffice_required():
+        pytest.fail(f"LibreOffice (soffice) is not installed but {REQUIRE_LIBREOFFICE}=1", pytrace=False)
+    pytest.skip("LibreOffice (soffice) is not installed")
+
+
+# -- data ----------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def mini_set() -> CriteriaSet:
+    """tests/data/mini-set.yaml: a small set with every rule kind."""
+    return load_set(DATA / "mini-set.yaml")
+
+
+@pytest.fixture(scope="session")
+def bundled_set() -> CriteriaSet:
+    """The bundled Phù Yên 2022 set."""
+    return load_set()
+
+
+@pytest.fixture(scope="session")
+def communes() -> list[Commune]:
+    """The bundled Phù Yên commune list."""
+    return load_communes()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """District settings as the environment gives them, ignoring any cchc-xl.toml in the working dir."""
+    return load_settings(tmp_path_factory.mktemp("settings"))
+
+
+# -- workbooks -----------------------------------------------------------------------------------
+MakeWorkbook = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def make_workbook(tmp_path_factory: pytest.TempPathFactory, bundled_set: CriteriaSet, communes: list[Commune],
+                  settings: Settings) -> MakeWorkbook:
+    """Generate a commune workbook into a fresh temporary folder; returns its path.
+
+    make_workbook(cset=None, commune=None, declared=None, name=None): defaults are the bundled set and the
+    first commune; the generation time is fixed so the signed metadata is reproducible. Each call writes
+    a new file, so a test may edit what it gets.
+    """
+    counter = itertools.count()
+
+    def make(cset: CriteriaSet | None = None, commune: Commune | None = None, declared: Declared | None = None,
+             name: str | None = None) -> Path:
+        out = tmp_path_factory.mktemp(f"workbook{next(counter)}")
+        return generate_one(cset or bundled_set, commune or communes[0], out, settings, declared=declared,
+                            generated_at=GENERATED_AT, name=name)
+
+    return make

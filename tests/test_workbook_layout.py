@@ -1,0 +1,213 @@
+"""The generated commune workbook's public interface (design.md, "Public interface of the generated commune
+workbook"): one file per commune, named `<code>-<slug>.xlsx`; the defined names, exactly; where they point;
+the cached values a blank workbook shows before any spreadsheet engine recalculates it.
+
+Cells are found the way another program would find them: by defined name, or by the visible headers and
+criterion codes, never through the generator's own layout object.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from workbook_fill import NamedValues, cells_of, defined_names, name_key
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet
+from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from cchc_xl.workbook.generate import generate_one, workbook_name
+
+T = template("commune")
+GRID, REGISTER, SUMMARY = T["sheets"]["grid"], T["sheets"]["register"], T["sheets"]["summary"]
+FIXED_NAMES = {"MA_DON_VI", "TLKC", "TONG_DIEM", "XEP_LOAI"}
+# Names the generator adds beyond the contract (the "Khó khăn, kiến nghị" inputs); listed so that any
+# further name is a deliberate change of the public interface.
+EXTRA_NAMES = {"KHO_KHAN", "KIEN_NGHI"}
+FILE_NAME = re.compile(r"^[0-9]{5}-[a-z0-9]+(?:-[a-z0-9]+)*\.xlsx$")
+
+
+@pytest.fixture(scope="module")
+def phu_yen_books(tmp_path_factory: pytest.TempPathFactory, bundled_set: CriteriaSet, communes: list[Commune],
+                  settings: Settings) -> dict[str, Path]:
+    """All 27 Phù Yên workbooks generated into one folder, as `cchc-xl generate` does: code -> path."""
+    out = tmp_path_factory.mktemp("phu-yen")
+    return {c.code: generate_one(bundled_set, c, out, settings) for c in communes}
+
+
+@pytest.fixture(scope="module")
+def mini_book(make_workbook, mini_set: CriteriaSet) -> Path:  # type: ignore[no-untyped-def]
+    return make_workbook(cset=mini_set)
+
+
+def expected_names(cset: CriteriaSet) -> set[str]:
+    names = set(FIXED_NAMES)
+    for leaf in cset.commune_leaves():
+        rule, key = leaf.rule, name_key(leaf.code)
+        assert rule is not None
+        names |= {f"TDG_{key}", f"GT_{key}"}
+        names |= {f"KK_{key}_{n}" for n in range(1, len(rule.figures()) + 1)}
+    return names
+
+
+class Grid:
+    """The grid sheet read as a person reads it: columns by header text, rows by criterion code."""
+
+    def __init__(self, values: NamedValues):
+        self.values = values
+        rows = values.rows(GRID)
+        header_row = next(i for i, r in enumerate(rows) if "Điểm tối đa" in r)
+        self.header_row = header_row
+        self.col = {str(h): j for j, h in enumerate(rows[header_row]) if h}
+        self.row = {str(r[0]): i for i, r in enumerate(rows) if i > header_row and r and r[0] not in ("", None)}
+
+    def at(self, code: str, header: str) -> object:
+        return self.values.at(GRID, self.row[code], self.col[header])
+
+
+def header(key: str) -> str:
+    return T["grid"]["columns"][key][0]
+
+
+# -- files ----------------------------------------------------------------------------------------
+def test_every_commune_gets_one_workbook_named_code_slug(phu_yen_books: dict[str, Path],
+                                                         communes: list[Commune]) -> None:
+    assert len(communes) == 27
+    assert set(phu_yen_books) == {c.code for c in communes}
+    for c in communes:
+        path = phu_yen_books[c.code]
+        assert path.name == f"{c.code}-{c.slug}.xlsx" == workbook_name(c)
+        assert FILE_NAME.match(path.name), path.name
+        assert path.stat().st_size > 0
+    assert len({p.name for p in phu_yen_books.values()}) == 27
+    assert sorted(p.name for p in next(iter(phu_yen_books.values())).parent.iterdir()) == sorted(
+        p.name for p in phu_yen_books.values()), "stray files (temporary or lock files) left in the output"
+
+
+def test_slug_is_ascii_and_readable() -> None:
+    c = Commune(code="03922", name="Đá Đỏ")
+    assert workbook_name(c) == "03922-da-do.xlsx"
+    assert workbook_name(Commune(code="03898", name="Phù Yên", kind="thị trấn")) == "03898-phu-yen.xlsx"
+
+
+# -- defined names --------------------------------------------------------------------------------
+def test_defined_names_are_exactly_the_contract(phu_yen_books: dict[str, Path], bundled_set: CriteriaSet) -> None:
+    want = expected_names(bundled_set) | EXTRA_NAMES
+    for code, path in phu_yen_books.items():
+        got = set(defined_names(path))
+        assert got - want == set(), f"{code}: names outside the contract"
+        assert want - got == set(), f"{code}: contract names missing"
+
+
+def test_mini_set_names_cover_every_rule_kind(mini_book: Path, mini_set: CriteriaSet) -> None:
+    kinds = {leaf.rule.kind for leaf in mini_set.leaves()}  # type: ignore[union-attr]
+    assert kinds == {"done", "levels", "ratio_tiers", "proportional", "count_deduction", "count_award", "manual",
+                     "district"}
+    assert set(defined_names(mini_book)) == expected_names(mini_set) | EXTRA_NAMES
+    names = set(defined_names(mini_book))
+    # spot checks written out by hand, so a wrong naming scheme cannot pass by agreeing with itself
+    assert {"TDG_1_1_1", "GT_1_1_1", "TDG_1_2", "KK_1_3_1", "TDG_1_3", "KK_2_1_1_1", "KK_2_1_1_2",
+            "KK_2_1_2_1", "KK_2_1_3_1", "KK_2_1_3_2", "KK_3_1_1", "KK_3_1_2", "TDG_3_1"} <= names
+    assert not {"KK_1_1_1_1", "KK_1_2_1", "KK_1_3_2", "KK_2_1_2_2"} & names  # no figures for input kinds
+
+
+def test_district_scored_criteria_have_no_input_names(phu_yen_books: dict[str, Path], bundled_set: CriteriaSet,
+                                                      mini_book: Path, mini_set: CriteriaSet) -> None:
+    for cset, path in ((bundled_set, next(iter(phu_yen_books.values()))), (mini_set, mini_book)):
+        district = [leaf for leaf in cset.leaves() if leaf.scored_by == "district"]
+        assert district
+        names = defined_names(path)
+        for leaf in district:
+            key = name_key(leaf.code)
+            assert not [n for n in names if re.fullmatch(rf"(TDG|GT)_{key}|KK_{key}_\d+", n)], leaf.code
+        parents = [c.code for _, crit, _ in cset.walk() for c in [crit] if not c.is_leaf]
+        for code in parents:  # criteria with sub-criteria are sums, not inputs
+            assert f"TDG_{name_key(code)}" not in names
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_names_point_at_the_cells_they_mean(which: str, phu_yen_books: dict[str, Path], bundled_set: CriteriaSet,
+                                            mini_book: Path, mini_set: CriteriaSet,
+                                            communes: list[Commune]) -> None:
+    cset, path = (bundled_set, phu_yen_books[communes[0].code]) if which == "bundled" else (mini_set, mini_book)
+    values = NamedValues(path)
+    grid = Grid(values)
+    names = values.names
+    for leaf in cset.commune_leaves():
+        key, rule = name_key(leaf.code), leaf.rule
+        assert rule is not None
+        row = grid.row[leaf.code]
+
+        def where(name: str) -> tuple[str, int, int]:
+            sheet, ref = names[name]
+            assert ":" not in ref, name
+            r, c = cells_of(ref)[0][0]
+            return sheet, r, c
+
+        assert where(f"TDG_{key}") == (GRID, row, grid.col[header("score")])
+        assert where(f"GT_{key}") == (GRID, row, grid.col[header("explanation")])
+        for n in range(1, len(rule.figures()) + 1):
+            assert where(f"KK_{key}_{n}") == (GRID, row, grid.col[f"Số liệu {n}"])
+    assert values["MA_DON_VI"] == communes[0].code
+    assert isinstance(values["MA_DON_VI"], str), "the code must stay text (leading zero)"
+    total_sheet, total_ref = names["TONG_DIEM"]
+    tier_sheet, tier_ref = names["XEP_LOAI"]
+    assert total_sheet == tier_sheet == GRID
+    (t_row, t_col), = [cells_of(total_ref)[0][0]]
+    (x_row, x_col), = [cells_of(tier_ref)[0][0]]
+    assert t_col == x_col == grid.col[header("score")]
+    assert "TỔNG ĐIỂM" in str(values.at(GRID, t_row, grid.col[header("title")]))
+    assert "XẾP LOẠI" in str(values.at(GRID, x_row, grid.col[header("title")]))
+    assert t_row > max(grid.row[leaf.code] for leaf in cset.leaves())
+
+
+def test_evidence_register_range(phu_yen_books: dict[str, Path], mini_book: Path) -> None:
+    for path in (*phu_yen_books.values(), mini_book):
+        values = NamedValues(path)
+        sheet, ref = values.names["TLKC"]
+        assert sheet == REGISTER
+        cells = cells_of(ref)
+        assert len(cells) >= 300, "room for at least 300 (document, criterion) rows"
+        assert {len(line) for line in cells} == {6}
+        first_row, first_col = cells[0][0]
+        headers = [str(values.at(REGISTER, first_row - 1, first_col + j) or "").casefold() for j in range(6)]
+        for want, got in zip(("mã tiêu chí", "số, ký hiệu", "ngày ban hành", "cơ quan ban hành", "trích yếu", "tệp"),
+                             headers, strict=True):
+            assert want in got, (want, headers)
+        assert all(v is None for line in values.range("TLKC") for v in line), "a blank workbook has no rows"
+
+
+# -- cached values of a blank workbook -----------------------------------------------------------
+def test_blank_workbook_shows_the_right_values_without_recalculation(
+        phu_yen_books: dict[str, Path], bundled_set: CriteriaSet, communes: list[Commune], mini_book: Path,
+        mini_set: CriteriaSet) -> None:
+    status = T["status"]
+    books = [(bundled_set, phu_yen_books[c.code], c) for c in communes] + [(mini_set, mini_book, communes[0])]
+    for cset, path, commune in books:
+        values = NamedValues(path)
+        grid = Grid(values)
+        assert values["TONG_DIEM"] == 0
+        assert values["XEP_LOAI"] == min(cset.tiers, key=lambda t: t.min).name
+        assert values["MA_DON_VI"] == commune.code
+        for leaf in cset.leaves():
+            rule = leaf.rule
+            assert rule is not None
+            got = grid.at(leaf.code, header("status"))
+            if leaf.scored_by == "district":
+                assert got == status["district"], leaf.code
+                assert grid.at(leaf.code, header("score")) is None
+                continue
+            want = status["no_figures"] if rule.computed else status["no_score"]
+            assert got == want, (path.name, leaf.code, got)
+            assert values[f"TDG_{name_key(leaf.code)}"] is None, leaf.code
+            assert grid.at(leaf.code, header("evidence")) == 0, leaf.code
+        for area in cset.areas:
+            assert grid.at(area.code, header("score")) == 0
+            assert grid.at(area.code, header("max")) == float(area.max)
+        summary = values.rows(SUMMARY)
+        joined = unicodedata.normalize("NFC", " ".join(str(v) for r in summary for v in r))
+        assert commune.committee.upper() in joined
+        assert min(cset.tiers, key=lambda t: t.min).name in [r[3] for r in summary if len(r) > 3]
