@@ -114,11 +114,11 @@ class Corpus:
 
     def zip_bomb(self, name: str = "zip-bomb.xlsx", size: int = 50 * 1024 * 1024) -> Path:
         path = self.inbox / name
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-            with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
-                chunk = b"\0" * (1 << 20)
-                for _ in range(size // len(chunk)):
-                    fh.write(chunk)
+        chunk = b"\0" * (1 << 20)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf, \
+                zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            for _ in range(size // len(chunk)):
+                fh.write(chunk)
         return path
 
     def xml_entity(self, commune: Commune, name: str = "xxe.xlsx") -> Path:

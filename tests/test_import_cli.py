@@ -55,8 +55,9 @@ def _run(tmp_path: Path, build: Callable[..., list[str]], cset: CriteriaSet, com
     c = Corpus(tmp_path / "inbox", tmp_path / "work", cset, communes, settings)
     names = build(c, communes, cset)
     out = tmp_path / "out"
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["import", str(c.inbox), "--out", str(out), "--db", str(tmp_path / "s.sqlite"),
-                                      "--criteria", str(MINI)], catch_exceptions=False)
+    args = ["import", str(c.inbox), "--out", str(out), "--db", str(tmp_path / "s.sqlite"), "--criteria", str(MINI)]
+    # a wide console: rich would otherwise wrap long file names inside the summary table
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, args, catch_exceptions=False)
     return result, names, out
 
 
@@ -93,7 +94,7 @@ def _marked_cells(wb: Any) -> set[tuple[str, str]]:
 
 def test_feedback_workbook_marks_exactly_the_finding_cells(tmp_path: Path, mini_set: CriteriaSet,
                                                            communes: list[Commune], settings: Settings) -> None:
-    result, names, out = _run(tmp_path, _problems, mini_set, communes, settings)
+    result, _names, out = _run(tmp_path, _problems, mini_set, communes, settings)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
     checked = 0

@@ -113,7 +113,7 @@ def test_failure_inside_record_submission_leaves_store_as_before(tmp_path: Path,
         assert not store.db.in_transaction
         assert {t: store.count(t) for t in TABLES} == before
         monkeypatch.setattr(store_module, "_dumps", real)
-        sid, new = _record(store, "b" * 64)
+        _sid, new = _record(store, "b" * 64)
         assert new and [s.version for s in store.history("03898")] == [1, 2]
     finally:
         store.close()

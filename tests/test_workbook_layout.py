@@ -13,13 +13,13 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from workbook_fill import NamedValues, cells_of, defined_names, name_key
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one, workbook_name
+from workbook_fill import NamedValues, cells_of, defined_names, name_key
 
 T = template("commune")
 GRID, REGISTER, SUMMARY = T["sheets"]["grid"], T["sheets"]["register"], T["sheets"]["summary"]

@@ -28,7 +28,7 @@ import python_calamine
 from hypothesis import strategies as st
 from openpyxl.utils.cell import range_boundaries
 
-from cchc_xl.criteria.model import Criterion, CriteriaSet
+from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2, to_decimal
 from cchc_xl.scoring import Evaluation, LeafInput, evaluate
 from cchc_xl.workbook.layout import Declared
