@@ -26,7 +26,7 @@ from cchc_xl.evidence.inspect import inspect_file
 from cchc_xl.evidence.intake import open_bundle
 from cchc_xl.samplegen import pdfs
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 PAGE_POOL = 48  # distinct scanned pages shared by all scan-like files
 
 

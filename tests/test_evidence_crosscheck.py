@@ -174,3 +174,14 @@ def test_cli_on_zip(tmp_path: Path) -> None:
     result = CliRunner().invoke(evidence_check, [str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "Báo cáo số 35.pdf" in result.output and "../x.pdf" in result.output
+
+
+def test_inventory_without_register(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "ev", {"a.pdf": "scan", "b.pdf": "encrypted_user", "c.pdf": "cosigned"})
+    with open_bundle(folder) as bundle:
+        table = {r.file: r for r in inventory(bundle, inspect_bundle(bundle))}
+    assert table["a.pdf"].verdict == "Đạt" and table["a.pdf"].layout == "bản quét (chỉ có ảnh)"
+    assert table["a.pdf"].signature_state == "không có chữ ký số" and not table["a.pdf"].signed
+    assert table["b.pdf"].verdict == "Lỗi: PDF có mật khẩu mở" and table["b.pdf"].pages is None
+    assert table["c.pdf"].signature_state == "nguyên vẹn, có chỉnh sửa được phép sau khi ký; nguyên vẹn"
+    assert table["c.pdf"].criteria == "" and table["c.pdf"].type == "tệp PDF"

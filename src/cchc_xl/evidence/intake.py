@@ -293,7 +293,11 @@ def _walk(root: Path, real_root: str,
 
 
 def _is_hidden(entry: os.DirEntry[str]) -> bool:
-    attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
+    """Windows' hidden attribute (names starting with '.' are handled with the ignored names)."""
+    try:
+        attributes = getattr(entry.stat(follow_symlinks=False), "st_file_attributes", 0)
+    except OSError:
+        return False
     return bool(attributes & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0))
 
 
