@@ -136,6 +136,74 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     import_with_progress(inbox, out_dir, _load(criteria_file), communes_file, db_path)
 
 
+@cli.group()
+def appraise() -> None:
+    """Vòng thẩm định của Hội đồng: lập bảng, nhập kết quả, chốt, mở lại, xem lịch sử."""
+
+
+DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
+                         default=Path("cchc.sqlite"), show_default=True, help="Tệp cơ sở dữ liệu lưu kết quả.")
+
+
+@appraise.command("prepare")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("tham-dinh"),
+              show_default=True, help="Thư mục ghi các bảng thẩm định.")
+@click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@DB_OPTION
+def appraise_prepare(out_dir: Path, criteria_file: Path | None, db_path: Path) -> None:
+    """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận."""
+    from cchc_xl.console import appraise_prepare_cmd
+
+    appraise_prepare_cmd(_load(criteria_file), out_dir, db_path)
+
+
+@appraise.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("ket-qua-tham-dinh"), show_default=True, help="Thư mục ghi báo cáo nhập thẩm định.")
+@click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@DB_OPTION
+def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, db_path: Path) -> None:
+    """Đọc các bảng thẩm định trong FOLDER, kiểm tra và ghi nhận điểm thẩm định."""
+    from cchc_xl.console import appraise_import_cmd
+
+    appraise_import_cmd(_load(criteria_file), folder, out_dir, db_path)
+
+
+@appraise.command("finalize")
+@click.argument("codes", nargs=-1)
+@click.option("--by", "who", default="", help="Người chốt kết quả.")
+@DB_OPTION
+def appraise_finalize(codes: tuple[str, ...], who: str, db_path: Path) -> None:
+    """Chốt kết quả các đơn vị CODES (mặc định: mọi đơn vị đã thẩm định)."""
+    from cchc_xl.console import appraise_finalize_cmd
+
+    appraise_finalize_cmd(list(codes), who, db_path)
+
+
+@appraise.command("reopen")
+@click.argument("code")
+@click.option("--reason", required=True, help="Lý do mở lại (bắt buộc, được lưu vết).")
+@click.option("--by", "who", default="", help="Người mở lại.")
+@DB_OPTION
+def appraise_reopen(code: str, reason: str, who: str, db_path: Path) -> None:
+    """Mở lại kết quả đã chốt của đơn vị CODE để nhận tệp mới."""
+    from cchc_xl.console import appraise_reopen_cmd
+
+    sys.exit(appraise_reopen_cmd(code, reason, who, db_path))
+
+
+@appraise.command("history")
+@click.argument("code")
+@click.argument("criterion")
+@DB_OPTION
+def appraise_history(code: str, criterion: str, db_path: Path) -> None:
+    """In lịch sử điểm của tiêu chí CRITERION của đơn vị CODE (tự đánh giá → thẩm định…)."""
+    from cchc_xl.console import appraise_history_cmd
+
+    appraise_history_cmd(code, criterion, db_path)
+
+
 @cli.command("demo")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"))
 def demo(out: Path) -> None:

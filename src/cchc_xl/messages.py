@@ -67,6 +67,19 @@ MESSAGES: dict[str, str] = {
                     "trường CCHC_XL_KEY hoặc tệp cchc-xl.toml.",
     "cli.generated": "Đã tạo {count} bảng tự đánh giá trong thư mục {out}",
     "cli.importing": "Đang tiếp nhận",
+    "cli.appraise_prepared": "Đã lập {count} bảng thẩm định trong {dir}.",
+    "cli.appraise_skipped": "Không lập bảng thẩm định cho {codes} (bản tự đánh giá không được tiếp nhận hoặc đã chốt).",
+    "cli.appraise_columns": "Tệp|Đơn vị|Kết quả|Điểm thẩm định|Xếp loại|Số điểm thay đổi|Lỗi",
+    "cli.appraise_done": "Đã đọc {count} bảng thẩm định: {recorded} được ghi nhận.",
+    "cli.finalized": "Đã chốt kết quả: {codes}.",
+    "cli.finalize_none": "Không có đơn vị nào đã thẩm định để chốt.",
+    "cli.reopened": "Đã mở lại kết quả của đơn vị {code}; lý do đã được ghi lại.",
+    "cli.reopen_refused": "Đơn vị {code} chưa được chốt nên không cần mở lại.",
+    "cli.history_header": "Lịch sử điểm tiêu chí {criterion} của đơn vị {code}:",
+    "cli.history_self": "  {at}  tự đánh giá (lần {version}, {file}): {points}",
+    "cli.history_appraisal": "  {at}  thẩm định ({by}, {file}): {points} — lý do: {reason}{superseded}",
+    "cli.history_superseded": " (đã được thay thế)",
+    "cli.history_events": "Các sự kiện:",
     "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
     "demo.import": "3. Tiếp nhận hộp thư",
@@ -186,6 +199,22 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "submission.incomplete": ("warning", "Còn {count} tiêu chí chưa chấm điểm hoặc chưa kê khai số liệu."),
     "submission.duplicate": ("warning", "Đơn vị {commune} gửi {count} tệp: {files}. Tệp được dùng: {chosen} "
                                         "(tệp sửa đổi gần nhất)."),
+    # appraisal round
+    "appraisal.not_appraisal": ("error", "Tệp không phải bảng thẩm định do cchc-xl tạo (cchc-xl appraise prepare)."),
+    "appraisal.unknown_submission": ("error", "Không tìm thấy bản tự đánh giá mà bảng thẩm định này dựa vào "
+                                              "(đơn vị {commune}) trong cơ sở dữ liệu."),
+    "appraisal.stale": ("warning", "Bảng thẩm định được lập cho bản tự đánh giá lần {version}, nhưng đơn vị đã gửi bản "
+                                   "lần {latest}; điểm thẩm định vẫn được ghi nhận cho bản lần {version}."),
+    "appraisal.missing": ("error", "{criterion}: chưa nhập điểm thẩm định."),
+    "appraisal.not_number": ("error", "{criterion}: điểm thẩm định “{got}” không phải là số."),
+    "appraisal.out_of_range": ("error", "{criterion}: điểm thẩm định {got} ngoài khoảng 0 đến {max}."),
+    "appraisal.not_allowed": ("error", "{criterion}: điểm thẩm định {got} không đúng mức hoặc bước chấm của tiêu chí."),
+    "appraisal.reason_missing": ("error", "{criterion}: điểm thẩm định {got} khác điểm tự đánh giá {self_points} nhưng chưa "
+                                          "ghi lý do."),
+    "appraisal.appraiser_missing": ("error", "Chưa ghi họ tên người thẩm định."),
+    "appraisal.count_invalid": ("error", "{criterion}: số lần “{got}” phải là số nguyên không âm."),
+    "appraisal.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng thẩm định mới trừ "
+                                     "khi mở lại (cchc-xl appraise reopen)."),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
                                       "mở lại (cchc-xl appraise reopen)."),
 }

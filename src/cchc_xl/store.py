@@ -48,6 +48,45 @@ CREATE TABLE IF NOT EXISTS communes (
     kind TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'received'
 );
+CREATE TABLE IF NOT EXISTS appraisals (
+    id INTEGER PRIMARY KEY,
+    commune_code TEXT NOT NULL,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    appraiser TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    superseded INTEGER NOT NULL DEFAULT 0,
+    total TEXT,
+    tier TEXT,
+    bonus TEXT NOT NULL DEFAULT '0',
+    penalty TEXT NOT NULL DEFAULT '0',
+    UNIQUE (commune_code, file_sha256)
+);
+CREATE TABLE IF NOT EXISTS appraisal_scores (
+    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    criterion TEXT NOT NULL,
+    self_points TEXT,
+    appraised_points TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    changed INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appraisal_adjustments (
+    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    code TEXT NOT NULL,
+    block TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    points TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appraisal_findings (
+    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    severity TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    criterion TEXT,
+    cell TEXT,
+    message TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -119,6 +158,10 @@ class Store:
                             for f in findings])
             db.execute("INSERT INTO communes (code, name, kind) VALUES (?,?,?) ON CONFLICT(code) DO UPDATE SET"
                        " name=excluded.name, kind=excluded.kind", (commune_code, commune_name, commune_kind))
+            if counts:
+                state = "received" if status == "rejected" else "checked"
+                db.execute("UPDATE communes SET state=? WHERE code=? AND state IN ('received','checked')",
+                           (state, commune_code))
             db.execute("INSERT INTO events (at, commune_code, kind, detail_json) VALUES (?,?,?,?)",
                        (received_at, commune_code, "submission",
                         _dumps({"file": file_name, "sha256": sha256, "version": version, "status": status})))
@@ -129,6 +172,10 @@ class Store:
         row = self.db.execute(
             "SELECT * FROM submissions WHERE commune_code=? ORDER BY counts DESC, version DESC LIMIT 1",
             (commune_code,)).fetchone()
+        return _row(row) if row else None
+
+    def submission(self, submission_id: int) -> StoredSubmission | None:
+        row = self.db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
         return _row(row) if row else None
 
     def all_latest(self) -> list[StoredSubmission]:
@@ -144,9 +191,157 @@ class Store:
                                (submission_id,))
         return [dict(zip(("severity", "rule", "criterion", "cell", "message"), r, strict=True)) for r in rows]
 
+    # -- lifecycle: received -> checked -> appraised -> final --------------------------------------
+    def state(self, commune_code: str) -> str | None:
+        row = self.db.execute("SELECT state FROM communes WHERE code=?", (commune_code,)).fetchone()
+        return row[0] if row else None
+
+    def commune(self, commune_code: str) -> tuple[str, str, str] | None:
+        """(code, name, kind) as last received."""
+        row = self.db.execute("SELECT code, name, kind FROM communes WHERE code=?", (commune_code,)).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def finalize(self, codes: list[str], at: str, who: str) -> list[str]:
+        """Lock the appraised communes among `codes`; return those finalized now."""
+        done = []
+        with self.transaction() as db:
+            for code in codes:
+                if self._state(db, code) == "appraised":
+                    db.execute("UPDATE communes SET state='final' WHERE code=?", (code,))
+                    self._event(db, at, code, "finalize", {"by": who})
+                    done.append(code)
+        return done
+
+    def reopen(self, code: str, at: str, who: str, reason: str) -> bool:
+        with self.transaction() as db:
+            if self._state(db, code) != "final":
+                return False
+            db.execute("UPDATE communes SET state='appraised' WHERE code=?", (code,))
+            self._event(db, at, code, "reopen", {"by": who, "reason": reason})
+            return True
+
+    def events(self, commune_code: str | None = None) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT at, commune_code, kind, detail_json FROM events WHERE ? IS NULL OR commune_code=?"
+                               " ORDER BY id", (commune_code, commune_code))
+        return [{"at": a, "commune_code": c, "kind": k, "detail": json.loads(d)} for a, c, k, d in rows]
+
+    @staticmethod
+    def _state(db: sqlite3.Connection, code: str) -> str | None:
+        row = db.execute("SELECT state FROM communes WHERE code=?", (code,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _event(db: sqlite3.Connection, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
+        db.execute("INSERT INTO events (at, commune_code, kind, detail_json) VALUES (?,?,?,?)",
+                   (at, code, kind, _dumps(detail)))
+
+    # -- appraisal ----------------------------------------------------------------------------------
+    def record_appraisal(self, *, commune_code: str, submission_id: int, file_name: str, sha256: str,
+                         appraiser: str, imported_at: str, status: str, total: Decimal | None, tier: str | None,
+                         bonus: Decimal, penalty: Decimal, scores: list[AppraisedScore],
+                         adjustments: list[tuple[str, str, int, Decimal]],
+                         findings: list[dict[str, Any]]) -> tuple[int, bool]:
+        """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM appraisals WHERE commune_code=? AND file_sha256=?",
+                             (commune_code, sha256)).fetchone()
+            if row:
+                return int(row[0]), False
+            accepted = status != "rejected"
+            if accepted:
+                db.execute("UPDATE appraisals SET superseded=1 WHERE commune_code=? AND status!='rejected'",
+                           (commune_code,))
+            cur = db.execute(
+                "INSERT INTO appraisals (commune_code, submission_id, file_name, file_sha256, appraiser, imported_at,"
+                " status, total, tier, bonus, penalty) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (commune_code, submission_id, file_name, sha256, appraiser, imported_at, status,
+                 None if total is None else str(total), tier, str(bonus), str(penalty)))
+            aid = int(cur.lastrowid or 0)
+            db.executemany("INSERT INTO appraisal_scores VALUES (?,?,?,?,?,?)",
+                           [(aid, s.criterion, _opt(s.self_points), _opt(s.appraised_points), s.reason, int(s.changed))
+                            for s in scores])
+            db.executemany("INSERT INTO appraisal_adjustments VALUES (?,?,?,?,?)",
+                           [(aid, code, block, count, str(points)) for code, block, count, points in adjustments])
+            db.executemany("INSERT INTO appraisal_findings VALUES (?,?,?,?,?,?)",
+                           [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
+                            for f in findings])
+            if accepted:
+                db.execute("UPDATE communes SET state='appraised' WHERE code=? AND state IN ('received','checked',"
+                           "'appraised')", (commune_code,))
+            self._event(db, imported_at, commune_code, "appraisal",
+                        {"file": file_name, "sha256": sha256, "appraiser": appraiser, "status": status,
+                         "changed": sum(s.changed for s in scores)})
+            return aid, True
+
+    def current_appraisal(self, commune_code: str) -> StoredAppraisal | None:
+        row = self.db.execute(
+            "SELECT id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, total, tier,"
+            " bonus, penalty FROM appraisals WHERE commune_code=? AND status!='rejected' AND superseded=0"
+            " ORDER BY id DESC LIMIT 1", (commune_code,)).fetchone()
+        if not row:
+            return None
+        aid = row[0]
+        scores = {c: AppraisedScore(c, _dec(sp), _dec(ap), reason, bool(ch)) for c, sp, ap, reason, ch in self.db.execute(
+            "SELECT criterion, self_points, appraised_points, reason, changed FROM appraisal_scores"
+            " WHERE appraisal_id=?", (aid,))}
+        adjustments = [(c, b, n, Decimal(p)) for c, b, n, p in self.db.execute(
+            "SELECT code, block, count, points FROM appraisal_adjustments WHERE appraisal_id=?", (aid,))]
+        return StoredAppraisal(aid, row[1], row[2], row[3], row[4], row[5], row[6], _dec(row[7]), row[8],
+                               Decimal(row[9]), Decimal(row[10]), scores, adjustments)
+
+    def score_history(self, commune_code: str, criterion: str) -> list[dict[str, Any]]:
+        """Every recorded score of one criterion: self-assessments, then appraisals, oldest first."""
+        out: list[dict[str, Any]] = []
+        for sub in self.history(commune_code):
+            out.append({"stage": "self", "version": sub.version, "at": sub.received_at, "file": sub.file_name,
+                        "points": sub.scores.get(criterion), "by": "", "reason": "", "superseded": False})
+        rows = self.db.execute(
+            "SELECT a.imported_at, a.file_name, a.appraiser, a.superseded, a.status, s.appraised_points, s.reason,"
+            " s.self_points FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
+            " WHERE a.commune_code=? AND s.criterion=? ORDER BY a.id", (commune_code, criterion))
+        for at, file, who, superseded, status, points, reason, self_points in rows:
+            out.append({"stage": "appraisal", "at": at, "file": file, "by": who, "points": points,
+                        "self_points": self_points, "reason": reason, "superseded": bool(superseded),
+                        "status": status})
+        return out
+
     def count(self, table: str) -> int:
-        assert table in {"submissions", "findings", "communes", "events"}
+        assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores"}
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+@dataclass(frozen=True)
+class AppraisedScore:
+    criterion: str
+    self_points: Decimal | None
+    appraised_points: Decimal | None
+    reason: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class StoredAppraisal:
+    id: int
+    commune_code: str
+    submission_id: int
+    file_name: str
+    file_sha256: str
+    appraiser: str
+    imported_at: str
+    total: Decimal | None
+    tier: str | None
+    bonus: Decimal
+    penalty: Decimal
+    scores: dict[str, AppraisedScore]
+    adjustments: list[tuple[str, str, int, Decimal]]
+
+
+def _opt(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def _dumps(data: Any) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import ImportRun
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
 from cchc_xl.reports.import_report import write_report
@@ -29,6 +30,7 @@ def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Stor
                   evidence_rows: list[dict[str, Any]] | None = None) -> Outputs:
     tv = template("validation")
     out_dir.mkdir(parents=True, exist_ok=True)
+    _refuse_finalized(run, store)
     report = out_dir / "import-report.json"
     write_report(run, report)
     feedback: dict[str, Path] = {}
@@ -44,7 +46,7 @@ def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Stor
     ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows).write(validation)
     new = 0
     for r in run.results:
-        if r.commune is None or r.evaluation is None:
+        if r.commune is None or r.evaluation is None or any(f.rule == "submission.finalized" for f in r.findings):
             continue
         ev = r.evaluation
         _, is_new = store.record_submission(
@@ -57,9 +59,19 @@ def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Stor
     return Outputs(report=report, validation=validation, feedback=feedback, new_in_store=new)
 
 
+def _refuse_finalized(run: ImportRun, store: Store) -> None:
+    """A finalized commune's result is locked: its new files are reported, not recorded."""
+    for r in run.results:
+        if r.commune and store.state(r.commune.code) == "final":
+            f = Findings()
+            f.add("submission.finalized", commune=r.commune.code)
+            r.findings = [*r.findings, *f.items]
+
+
 def _declared(r: Any) -> dict[str, Any]:
     d = r.declarations
     return {
+        "evidence_path": str(r.evidence_path.resolve()) if r.evidence_path else None,
         "leaves": {c: {"value": _plain(i.value), "figures": [_plain(f) for f in i.figures],
                        "explanation": i.explanation} for c, i in d.raw.leaves.items()},
         "register": [row.model_dump(mode="json") for row in d.register],

@@ -1,0 +1,1 @@
+"""The appraisal round: council workbooks, their import, final scores, lifecycle and history."""

@@ -1,0 +1,251 @@
+"""`appraise prepare / import / finalize / reopen / history`: the appraisal round over the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value
+from cchc_xl.appraisal.workbook import (
+    KIND,
+    AppraisalLayout,
+    AppraisalWorkbookWriter,
+    SubmissionView,
+    appraisal_file_name,
+    build_appraisal_layout,
+    sign,
+)
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.findings import Findings
+from cchc_xl.importing.inputs import nfc
+from cchc_xl.importing.run import sha256_file
+from cchc_xl.importing.verify import check_locked, read_meta
+from cchc_xl.numbers import fmt, parse_text_number, to_decimal
+from cchc_xl.reading.book import Book, BookError, read_book
+from cchc_xl.reading.safety import inspect_container
+from cchc_xl.records import Finding
+from cchc_xl.scoring import Raw
+from cchc_xl.settings import Settings
+from cchc_xl.store import AppraisedScore, Store, StoredSubmission
+
+
+# -- prepare ----------------------------------------------------------------------------------------
+def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
+    declared = sub.declared
+    leaves = declared.get("leaves", {})
+    evidence: dict[str, list[str]] = {}
+    links: dict[str, str] = {}
+    base = declared.get("evidence_path")
+    for row in declared.get("register", []):
+        date = row.get("date") or row.get("date_text") or ""
+        if date and "-" in date:
+            y, m, d = date.split("-")
+            date = f"{d}/{m}/{y}"
+        files = "; ".join(row.get("files", []))
+        evidence.setdefault(row["criterion"], []).append(f"{row.get('number', '')} ({date}): {files}".strip())
+        if base and row.get("files") and row["criterion"] not in links:
+            path = Path(base)
+            links[row["criterion"]] = str(path / row["files"][0]) if path.is_dir() else str(path)
+    findings: dict[str, list[str]] = {}
+    for f in store.findings(sub.id):
+        if f["criterion"]:
+            findings.setdefault(f["criterion"], []).append(f["message"])
+    return SubmissionView(
+        id=sub.id, sha256=sub.file_sha256, file_name=sub.file_name,
+        scores={c: None if v is None else Decimal(v) for c, v in sub.scores.items()},
+        figures={c: [str(x) for x in v.get("figures", []) if x is not None] for c, v in leaves.items()},
+        explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
+        evidence=evidence, evidence_links=links, findings=findings)
+
+
+def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) -> tuple[list[Path], list[str]]:
+    """One appraisal workbook per commune whose latest submission is accepted; (written, skipped codes)."""
+    written, skipped = [], []
+    for sub in store.all_latest():
+        state = store.state(sub.commune_code)
+        if sub.status == "rejected" or state == "final":
+            skipped.append(sub.commune_code)
+            continue
+        code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
+        commune = Commune(code=code, name=name, kind=kind)
+        view = submission_view(store, sub)
+        prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
+        layout = build_appraisal_layout(cset, commune, view, prefill)
+        path = out_dir / appraisal_file_name(commune)
+        AppraisalWorkbookWriter(layout, settings).write(path)
+        written.append(path)
+    return written, skipped
+
+
+# -- import -----------------------------------------------------------------------------------------
+@dataclass
+class AppraisalOutcome:
+    file: str
+    path: Path
+    sha256: str
+    commune_code: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    result: AppraisalResult | None = None
+    recorded: bool = False
+    changed: int = 0
+
+    @property
+    def status(self) -> str:
+        if any(f.severity == "error" for f in self.findings):
+            return "rejected"
+        return "accepted_with_warnings" if any(f.severity == "warning" for f in self.findings) else "accepted"
+
+
+def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: Settings,
+                      at: dt.datetime | None = None) -> list[AppraisalOutcome]:
+    at = at or dt.datetime.now().astimezone()
+    outcomes = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
+                       and not p.name.startswith(("~$", "."))):
+        out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
+        found = Findings()
+        try:
+            _import_one(out, store, cset, settings, at, found)
+        except Exception as exc:  # one bad file never stops the round
+            found.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+        out.findings = found.items
+        outcomes.append(out)
+    return outcomes
+
+
+def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
+                found: Findings) -> None:
+    verdict = inspect_container(out.path)
+    if verdict.rule:
+        found.add(verdict.rule, detail=verdict.detail, size=out.path.stat().st_size, limit=0)
+        return
+    try:
+        book = read_book(out.path, verdict.kind)
+    except BookError as exc:
+        found.add("file.unreadable", detail=str(exc)[:200])
+        return
+    meta = read_meta(book)
+    if meta is None or meta.get("kind") != KIND:
+        found.add("appraisal.not_appraisal")
+        return
+    out.commune_code = meta.get("commune_code")
+    if not hmac.compare_digest(sign(meta, settings.key), meta.get("hmac", "")):
+        note = "" if meta.get("key_id") == settings.key_id else f" (mã khoá {meta.get('key_id') or '?'})"
+        found.add("meta.signature_invalid", key_note=note)
+    if meta.get("set_sha256") != cset.fingerprint():
+        found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
+                  want=f"{cset.id} {cset.version}")
+        return
+    sub = store.submission(int(meta.get("submission_id") or 0))
+    if sub is None or sub.commune_code != out.commune_code:
+        found.add("appraisal.unknown_submission", commune=out.commune_code or "?")
+        return
+    latest = store.latest(sub.commune_code)
+    if latest is not None and latest.id != sub.id:
+        found.add("appraisal.stale", version=sub.version, latest=latest.version)
+    code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
+    commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
+    view = submission_view(store, sub)
+    expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
+        scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}))
+    check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
+    inputs = read_inputs(book, expected, found)
+    result = _evaluate(cset, view, inputs, expected, found)
+    out.result = result
+    if store.state(sub.commune_code) == "final":
+        found.add("appraisal.finalized", commune=sub.commune_code)
+        return
+    scores = [AppraisedScore(leaf.code, view.scores.get(leaf.code), result.points.get(leaf.code),
+                             inputs.reasons.get(leaf.code, ""),
+                             leaf.scored_by == "commune" and result.points.get(leaf.code) is not None
+                             and result.points[leaf.code] != (view.scores.get(leaf.code) or Decimal(0)))
+              for leaf in cset.leaves()]
+    out.changed = sum(s.changed for s in scores)
+    adjustments = []
+    for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
+        for item in block.items if block else []:
+            adjustments.append((item.code, key, int(count_value(inputs.counts.get(item.code))),
+                                result.adjustments.get(item.code, Decimal(0))))
+    status = "rejected" if found.has_error else "accepted"
+    _, out.recorded = store.record_appraisal(
+        commune_code=sub.commune_code, submission_id=sub.id, file_name=out.file, sha256=out.sha256,
+        appraiser=inputs.appraiser, imported_at=at.isoformat(), status=status,
+        total=result.total, tier=result.tier, bonus=result.bonus, penalty=result.penalty, scores=scores,
+        adjustments=adjustments, findings=[f.model_dump() for f in found.items])
+
+
+def _raw(value: Any) -> Raw:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return to_decimal(value)
+    text = nfc(str(value)).strip()
+    return text or None
+
+
+def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
+    """Council inputs by defined name; by position in the layout when a re-save lost the names."""
+    sheet = lay.sheets["sheet"]
+    by_name = bool(book.names) and any(n.startswith("TD_") for n in book.names or {})
+    if book.names is not None and not by_name:
+        found.add("names.lost")
+
+    def get(name: str, row: int, col: int) -> Any:
+        if by_name and book.names and name in book.names:
+            s, r, c = book.names[name]
+            return book.value(s, r, c)
+        return book.value(sheet, row, col)
+
+    scores: dict[str, Raw] = {}
+    reasons: dict[str, str] = {}
+    for leaf in lay.cset.leaves():
+        row, col = lay.items[leaf.code]
+        raw = _raw(get(f"TD_{leaf.name_key}", row, col))
+        if isinstance(raw, str) and (number := parse_text_number(raw)) is not None:
+            found.add("score.text_number", criterion=leaf.code, cell=lay.cell_ref(row, col), got=raw, value=number)
+            raw = number
+        scores[leaf.code] = raw
+        reason = get(f"LD_{leaf.name_key}", row, lay.reason_col)
+        reasons[leaf.code] = "" if reason is None else nfc(str(reason)).strip()
+    counts: dict[str, Raw] = {}
+    for key, block in (("TH", lay.cset.bonus), ("TR", lay.cset.penalty)):
+        for item in block.items if block else []:
+            row, col = lay.counts[item.code]
+            raw = _raw(get(f"{key}_{item.code}", row, col))
+            if isinstance(raw, str):
+                raw = parse_text_number(raw) or raw
+            counts[item.code] = raw
+            reason = get(f"LD_{item.code}", row, lay.reason_col)
+            reasons[item.code] = "" if reason is None else nfc(str(reason)).strip()
+    r, c = lay.appraiser_cell
+    appraiser = get("NGUOI_THAM_DINH", r, c)
+    return AppraisalInputs(scores=scores, reasons=reasons, counts=counts,
+                           appraiser="" if appraiser is None else nfc(str(appraiser)).strip())
+
+
+def _evaluate(cset: CriteriaSet, view: SubmissionView, inputs: AppraisalInputs, lay: AppraisalLayout,
+              found: Findings) -> AppraisalResult:
+    from cchc_xl.appraisal.scores import evaluate_appraisal
+
+    result = evaluate_appraisal(cset, view.scores, inputs)
+    if not inputs.appraiser:
+        found.add("appraisal.appraiser_missing", cell=lay.cell_ref(*lay.appraiser_cell))
+    for leaf in cset.leaves():
+        status = result.status[leaf.code]
+        if status == "ok":
+            continue
+        cell = lay.cell_ref(*lay.items[leaf.code])
+        value = inputs.scores.get(leaf.code)
+        if status == "reason_missing":
+            cell = lay.cell_ref(lay.items[leaf.code][0], lay.reason_col)
+        found.add(f"appraisal.{status}", criterion=leaf.code, cell=cell, got=value if value is not None else "",
+                  self_points=fmt(view.scores.get(leaf.code)) or "0", max=leaf.max)
+    for code, raw in inputs.counts.items():
+        if raw is not None and count_value(raw) != raw:
+            found.add("appraisal.count_invalid", criterion=code, cell=lay.cell_ref(*lay.counts[code]), got=raw)
+    return result

@@ -1,0 +1,100 @@
+"""Appraised and final scores, computed in Python exactly as the appraisal workbook's formulas do.
+
+Final score = appraised points of every scored item (commune- and district-scored) + bonus − penalty,
+each block within its cap, rounded to 2 decimals; never below 0. The tier comes from the set's thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.numbers import round2
+from cchc_xl.scoring import Raw
+
+_VALUE_STATUS = {"score.negative": "out_of_range", "score.above_max": "out_of_range",
+                 "score.not_allowed": "not_allowed", "score.off_step": "not_allowed"}
+
+
+@dataclass(frozen=True)
+class AppraisalInputs:
+    scores: dict[str, Raw] = field(default_factory=dict)  # appraised points per scored item, as typed
+    reasons: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, Raw] = field(default_factory=dict)  # bonus / penalty item -> number of times
+    appraiser: str = ""
+
+
+@dataclass
+class AppraisalResult:
+    status: dict[str, str] = field(default_factory=dict)  # item -> status key (see appraisal.yaml `status`)
+    points: dict[str, Decimal | None] = field(default_factory=dict)
+    nodes: dict[str, Decimal] = field(default_factory=dict)
+    adjustments: dict[str, Decimal] = field(default_factory=dict)
+    areas_total: Decimal = Decimal("0.00")
+    bonus: Decimal = Decimal("0.00")
+    penalty: Decimal = Decimal("0.00")
+    total: Decimal = Decimal("0.00")
+    tier: str = ""
+
+
+def differs(self_points: Decimal | None, appraised: Decimal) -> bool:
+    """The workbook compares with N(self): a blank self-score counts as 0."""
+    return appraised != (self_points or Decimal(0))
+
+
+def item_status(leaf: Criterion, self_points: Decimal | None, value: Raw, reason: str) -> str:
+    rule = leaf.rule
+    assert rule is not None
+    if value is None or value == "":
+        return "missing"
+    if not isinstance(value, Decimal):
+        return "not_number"
+    problems = rule.value_problems(leaf.max, value)
+    if problems:
+        return _VALUE_STATUS[problems[0][0]]
+    if leaf.scored_by == "commune" and differs(self_points, value) and not reason.strip():
+        return "reason_missing"
+    return "ok"
+
+
+def count_value(raw: Raw) -> Decimal:
+    """Bonus/penalty counts: blank is 0; anything not a whole non-negative number counts as 0 (and is a finding)."""
+    if isinstance(raw, Decimal) and raw >= 0 and raw == raw.to_integral_value():
+        return raw
+    return Decimal(0)
+
+
+def evaluate_appraisal(cset: CriteriaSet, self_scores: dict[str, Decimal | None],
+                       inputs: AppraisalInputs) -> AppraisalResult:
+    res = AppraisalResult()
+    for leaf in cset.leaves():
+        value = inputs.scores.get(leaf.code)
+        res.status[leaf.code] = item_status(leaf, self_scores.get(leaf.code), value, inputs.reasons.get(leaf.code, ""))
+        res.points[leaf.code] = value if isinstance(value, Decimal) else None
+
+    def node_sum(node: Criterion) -> Decimal:
+        if node.is_leaf:
+            return res.points[node.code] or Decimal(0)
+        total = round2(sum((node_sum(c) for c in node.children), Decimal(0)))
+        res.nodes[node.code] = total
+        return total
+
+    areas = []
+    for area in cset.areas:
+        s = round2(sum((node_sum(c) for c in area.criteria), Decimal(0)))
+        res.nodes[area.code] = s
+        areas.append(s)
+    res.areas_total = round2(sum(areas, Decimal(0)))
+    for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
+        if block is None:
+            continue
+        subtotal = Decimal(0)
+        for item in block.items:
+            pts = round2(count_value(inputs.counts.get(item.code)) * item.points)
+            res.adjustments[item.code] = pts
+            subtotal += pts
+        setattr(res, key, min(round2(block.cap), round2(subtotal)))
+    res.total = max(Decimal("0.00"), round2(res.areas_total + res.bonus - res.penalty))
+    res.tier = cset.tier_for(res.total)
+    return res

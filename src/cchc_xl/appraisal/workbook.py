@@ -1,0 +1,384 @@
+"""The council's appraisal workbook: layout as data (shared by writer and reader) and its writer.
+
+One sheet, one row per area, criterion and scored item: the commune's self-score, declared figures,
+evidence and explanation, the import findings, then the council's inputs (appraised score, reason) and a
+status formula; bonus and penalty items; totals and tier by formula; the signature block of the council.
+A very hidden metadata sheet is signed (HMAC) like the commune workbook's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
+from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_appraisal
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.numbers import fmt
+from cchc_xl.safeio import atomic_path
+from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from cchc_xl.workbook.layout import CellSpec, RangeValidation, Validation, canonical_value, manifest_digest
+from cchc_xl.workbook.writer import CommuneWorkbookWriter
+
+META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
+             "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
+KIND = "appraisal"
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    """What the council sees of the submission being appraised (from the store)."""
+
+    id: int
+    sha256: str
+    file_name: str
+    scores: dict[str, Decimal | None]  # self-assessed points per scored item
+    figures: dict[str, list[str]]
+    explanations: dict[str, str]
+    evidence: dict[str, list[str]]  # criterion -> register lines
+    evidence_links: dict[str, str]  # criterion -> path of its first evidence file (or the zip)
+    findings: dict[str, list[str]]  # criterion -> import finding messages
+
+
+@dataclass
+class AppraisalLayout:
+    cset: CriteriaSet
+    commune: Commune
+    submission: SubmissionView
+    sheets: dict[str, str]
+    cells: list[CellSpec] = field(default_factory=list)
+    validations: list[RangeValidation] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    links: dict[tuple[int, int], str] = field(default_factory=dict)
+    node_rows: dict[str, int] = field(default_factory=dict)  # kept empty: maxima are compared as text here
+    items: dict[str, tuple[int, int]] = field(default_factory=dict)  # scored item -> (row, score col)
+    reason_col: int = 0
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # bonus/penalty item -> (row, col)
+    appraiser_cell: tuple[int, int] = (0, 0)
+    result: AppraisalResult | None = None
+
+    def quoted(self, key: str) -> str:
+        return "'" + self.sheets[key].replace("'", "''") + "'"
+
+    def at(self, key: str, ref: str) -> str:
+        return f"{self.quoted(key)}!{ref}"
+
+    def cell_ref(self, row: int, col: int) -> str:
+        return self.at("sheet", xl_rowcol_to_cell(row, col))
+
+    def digest(self) -> str:
+        items = []
+        for c in self.cells:
+            if not c.locked or c.sheet == "meta":
+                continue
+            if c.formula is not None:
+                items.append((self.sheets[c.sheet], c.ref, "f", c.formula))
+            elif c.value not in (None, ""):
+                items.append((self.sheets[c.sheet], c.ref, "v", canonical_value(c.value)))
+        items.extend((self.sheets[v.sheet], v.sqref, "dv", v.validation.kind) for v in self.validations)
+        return manifest_digest(sorted(items))
+
+
+class _Builder:
+    def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs):
+        self.t = template("appraisal")
+        self.cset, self.commune, self.sub = cset, commune, sub
+        self.inputs = inputs
+        self.lay = AppraisalLayout(cset, commune, sub, dict(self.t["sheets"]))
+        self.col = {k: i for i, k in enumerate(self.t["columns"])}
+        self.lay.reason_col = self.col["reason"]
+        self.res = evaluate_appraisal(cset, sub.scores, inputs)
+        self.lay.result = self.res
+
+    def put(self, row: int, col: int, **kw: Any) -> CellSpec:
+        cell = CellSpec("sheet", row, col, **kw)
+        self.lay.cells.append(cell)
+        if cell.name:
+            self.lay.names[cell.name] = f"{self.lay.quoted('sheet')}!${xl_col_to_name(col)}${row + 1}"
+        return cell
+
+    def ref(self, row: int, key: str) -> str:
+        return xl_rowcol_to_cell(row, self.col[key])
+
+    def build(self) -> AppraisalLayout:
+        t, c = self.t, self.commune
+        self.put(0, 0, value=t["title"].format(year=self.cset.year), style="title")
+        self.put(1, 0, value=t["subtitle"].format(committee=c.committee, set_title=self.cset.title,
+                                                  version=self.cset.version, file=self.sub.file_name), style="subtitle")
+        self.put(2, 0, value=t["instructions"], style="note")
+        self.put(3, 0, value=t["appraiser_label"], style="label")
+        self.put(3, 2, value=self.inputs.appraiser or None, style="input_text", locked=False, name="NGUOI_THAM_DINH")
+        self.lay.appraiser_cell = (3, 2)
+        self.put(4, 0, value=t["date_label"], style="label")
+        self.put(4, 2, style="input_date", locked=False, name="NGAY_THAM_DINH")
+        self.put(5, 0, value="Mã đơn vị", style="label")
+        self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
+        header = t["first_row"] - 1
+        for key, (text, _w) in t["columns"].items():
+            self.put(header, self.col[key], value=text, style="header")
+        row = header + 1
+        area_refs = []
+        for area in self.cset.areas:
+            area_row, row = row, row + 1
+            crit_refs = []
+            for crit in area.criteria:
+                crit_refs.append(self.ref(row, "score"))
+                if crit.is_leaf:
+                    self.item(row, crit, "criterion")
+                    row += 1
+                    continue
+                crit_row, row = row, row + 1
+                sub_refs = []
+                for sub in crit.children:
+                    sub_refs.append(self.ref(row, "score"))
+                    self.item(row, sub, "sub")
+                    row += 1
+                self.parent(crit_row, crit.code, crit.title, crit.max, sub_refs, "criterion")
+            self.parent(area_row, area.code, area.title, area.max, crit_refs, "area")
+            area_refs.append(self.ref(area_row, "score"))
+        self.put(row, self.col["title"], value=t["total_areas_label"], style="total_label")
+        self.put(row, self.col["max"], value=self.cset.total, style="total_number")
+        self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(area_refs)}),2)", cached=self.res.areas_total,
+                 style="total_number", name="TONG_LINH_VUC")
+        areas_ref = self.ref(row, "score")
+        row += 2
+        bonus_ref, row = self.block(row, "bonus", t["bonus_label"], "TH")
+        penalty_ref, row = self.block(row, "penalty", t["penalty_label"], "TR")
+        total = f"{areas_ref}" + (f"+{bonus_ref}" if bonus_ref else "") + (f"-{penalty_ref}" if penalty_ref else "")
+        self.put(row, self.col["title"], value=t["total_label"], style="total_label")
+        self.put(row, self.col["score"], formula=f"MAX(0,ROUND({total},2))", cached=self.res.total,
+                 style="total_number", name="TONG_TD")
+        total_ref = self.ref(row, "score")
+        self.put(row + 1, self.col["title"], value=t["tier_label"], style="total_label")
+        self.put(row + 1, self.col["score"], formula=self.tier_formula(total_ref), cached=self.res.tier,
+                 style="total_text", name="XEP_LOAI_TD")
+        for i, text in enumerate(t["signature"]):
+            self.put(row + 3 + i, self.col["reason"], value=text, style="report_bold" if i < 2 else "report_italic")
+        self.last_row = row + 3 + len(t["signature"])
+        return self.lay
+
+    def tier_formula(self, ref: str) -> str:
+        tiers = sorted(self.cset.tiers, key=lambda t: t.min, reverse=True)
+        expr = _text(tiers[-1].name)
+        for tier in reversed(tiers[:-1]):
+            expr = f"IF({ref}>={_num(tier.min)},{_text(tier.name)},{expr})"
+        return expr
+
+    def parent(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str], level: str) -> None:
+        self.put(row, self.col["code"], value=code, style=f"{level}_code")
+        self.put(row, self.col["title"], value=title, style=f"{level}_title")
+        self.put(row, self.col["max"], value=maximum, style=f"{level}_number")
+        self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
+                 style=f"{level}_number")
+
+    def item(self, row: int, leaf: Criterion, level: str) -> None:
+        col, sub, t = self.col, self.sub, self.t
+        district = leaf.scored_by == "district"
+        key = leaf.name_key
+        self.put(row, col["code"], value=leaf.code, style=f"{level}_code")
+        self.put(row, col["title"], value=leaf.title, style=f"{level}_title")
+        self.put(row, col["max"], value=leaf.max, style="leaf_number")
+        self_points = sub.scores.get(leaf.code)
+        if district:
+            self.put(row, col["self"], value=t["district_mark"], style="district")
+        else:
+            self.put(row, col["self"], value=self_points, style="leaf_number")
+        self.put(row, col["figures"], value="\n".join(sub.figures.get(leaf.code, [])) or None, style="method")
+        evidence = sub.evidence.get(leaf.code, [])
+        explanation = sub.explanations.get(leaf.code, "")
+        text = "\n".join([*evidence, *([f"Giải trình: {explanation}"] if explanation else [])])
+        self.put(row, col["evidence"], value=text or None, style="method")
+        if leaf.code in sub.evidence_links:
+            self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
+        self.put(row, col["findings"], value="\n".join(sub.findings.get(leaf.code, [])) or None, style="method")
+        value = self.inputs.scores.get(leaf.code)
+        self.put(row, col["score"], value=value, style="input_number", locked=False, name=f"TD_{key}")
+        self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None, style="input_text",
+                 locked=False, name=f"LD_{key}")
+        self.lay.items[leaf.code] = (row, col["score"])
+        self.put(row, col["status"], formula=self.status_formula(leaf, row, district),
+                 cached=self.t["status"][self.res.status[leaf.code]], style="status")
+        self.validate(row, col["score"], self.score_validation(leaf, self.ref(row, "score")))
+
+    def status_formula(self, leaf: Criterion, row: int, district: bool) -> str:
+        rule, st = leaf.rule, self.t["status"]
+        assert rule is not None
+        h, i, d = self.ref(row, "score"), self.ref(row, "reason"), self.ref(row, "self")
+        checks = [(f'{h}=""', "missing"), (f"NOT(ISNUMBER({h}))", "not_number")]
+        for cond, code in rule.excel_value_problems(leaf.max, h):
+            checks.append((cond, "out_of_range" if code in ("score.negative", "score.above_max") else "not_allowed"))
+        if not district:
+            checks.append((f"AND({h}<>N({d}),LEN(TRIM({i}))=0)", "reason_missing"))
+        expr = _text(st["ok"])
+        for cond, key in reversed(checks):
+            expr = f"IF({cond},{_text(st[key])},{expr})"
+        return expr
+
+    def score_validation(self, leaf: Criterion, ref: str) -> Validation:
+        v, rule = self.t["validation"], leaf.rule
+        assert rule is not None
+        step = _num(rule.step())
+        allowed = rule.allowed_points(leaf.max)
+        if allowed:
+            cond = "OR(" + ",".join(f"{ref}={_num(a)}" for a in allowed) + ")"
+        else:
+            cond = f"ABS({ref}/{step}-ROUND({ref}/{step},0))<0.000001"
+        custom = f"AND(ISNUMBER({ref}),{ref}>=0,{ref}<={_num(leaf.max)},{cond})"
+        return Validation("custom", source=custom, title=v["score_title"][:32],
+                          prompt=v["score_prompt"].format(max=fmt(leaf.max), method=rule.describe(leaf.max))[:255],
+                          error=v["score_error"].format(max=fmt(leaf.max))[:255])
+
+    def validate(self, row: int, col: int, v: Validation) -> None:
+        self.lay.validations.append(RangeValidation("sheet", row, col, row, col, v))
+
+    def block(self, row: int, key: str, label: str, prefix: str) -> tuple[str | None, int]:
+        block = getattr(self.cset, key)
+        if block is None or not block.items:
+            return None, row
+        t, col = self.t, self.col
+        self.put(row, col["title"], value=label.format(cap=fmt(block.cap)), style="criterion_title")
+        row += 1
+        for i, text in enumerate(t["adjust_header"]):
+            self.put(row, [col["code"], col["title"], col["max"], col["score"], col["figures"], col["reason"]][i],
+                     value=text, style="header")
+        row += 1
+        refs = []
+        v = t["validation"]
+        for item in block.items:
+            self.put(row, col["code"], value=item.code, style="sub_code")
+            self.put(row, col["title"], value=item.title, style="sub_title")
+            self.put(row, col["max"], value=item.points, style="leaf_number")
+            self.put(row, col["score"], value=self.inputs.counts.get(item.code), style="input_number", locked=False,
+                     name=f"{prefix}_{item.code}")
+            self.put(row, col["reason"], value=self.inputs.reasons.get(item.code) or None, style="input_text",
+                     locked=False, name=f"LD_{item.code}")
+            self.lay.counts[item.code] = (row, col["score"])
+            self.validate(row, col["score"], Validation("whole", minimum=0, maximum=1000, title=v["count_title"],
+                                                       prompt=v["count_prompt"], error=v["count_error"]))
+            self.put(row, col["figures"], formula=f"ROUND(N({self.ref(row, 'score')})*{self.ref(row, 'max')},2)",
+                     cached=self.res.adjustments[item.code], style="leaf_number")
+            refs.append(self.ref(row, "figures"))
+            row += 1
+        self.put(row, col["title"], value=label.format(cap=fmt(block.cap)), style="total_label")
+        self.put(row, col["score"], formula=f"MIN({_num(block.cap)},ROUND(SUM({','.join(refs)}),2))",
+                 cached=getattr(self.res, key), style="total_number", name=f"{prefix}_TONG")
+        return self.ref(row, "score"), row + 2
+
+
+def _num(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _text(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,
+                           inputs: AppraisalInputs) -> AppraisalLayout:
+    return _Builder(cset, commune, sub, inputs).build()
+
+
+# -- signing -------------------------------------------------------------------------------------
+def payload(meta: dict[str, str]) -> bytes:
+    return json.dumps({k: meta.get(k, "") for k in META_KEYS}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def sign(meta: dict[str, str], key: bytes) -> str:
+    return hmac.new(key, payload(meta), hashlib.sha256).hexdigest()
+
+
+def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime) -> dict[str, str]:
+    meta = {"kind": KIND, "commune_code": lay.commune.code, "commune_name": lay.commune.name,
+            "commune_kind": lay.commune.kind, "set_id": lay.cset.id, "set_version": lay.cset.version,
+            "set_sha256": lay.cset.fingerprint(), "submission_id": str(lay.submission.id),
+            "submission_sha256": lay.submission.sha256, "template_version": str(template("appraisal")["template_version"]),
+            "generated_at": at.replace(microsecond=0).isoformat(), "key_id": settings.key_id, "digest": lay.digest()}
+    meta["hmac"] = sign(meta, settings.key)
+    return meta
+
+
+# -- writer -----------------------------------------------------------------------------------------
+class AppraisalWorkbookWriter:
+    def __init__(self, lay: AppraisalLayout, settings: Settings, at: dt.datetime | None = None):
+        self.lay, self.settings = lay, settings
+        self.at = at or dt.datetime.now(dt.UTC)
+        self.t = template("appraisal")
+
+    def write(self, path: Path) -> dict[str, str]:
+        meta = make_meta(self.lay, self.settings, self.at)
+        with atomic_path(path) as tmp:
+            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+                                                "strings_to_numbers": False})
+            formats = {k: wb.add_format(CommuneWorkbookWriter.style_props(k)) for k in {c.style for c in self.lay.cells}}
+            texts = {(c.row, c.col): c.value for c in self.lay.cells}
+            link_fmt = wb.add_format({**CommuneWorkbookWriter.style_props("method"), "font_color": "blue",
+                                      "underline": 1})
+            ws = wb.add_worksheet(self.lay.sheets["sheet"])
+            meta_ws = wb.add_worksheet(self.lay.sheets["meta"])
+            for cell in self.lay.cells:
+                self._cell(ws, cell, formats[cell.style])
+            for (row, col), target in self.lay.links.items():
+                text = texts[(row, col)]
+                ws.write_url(row, col, f"external:{target}", link_fmt, string=str(text)[:255])
+            for rv in self.lay.validations:
+                v = rv.validation
+                opts: dict[str, Any] = {"input_title": v.title, "input_message": v.prompt, "error_message": v.error,
+                                        "error_title": self.t["validation"]["error_title"], "ignore_blank": True}
+                if v.kind == "custom":
+                    opts.update(validate="custom", value="=" + v.source)
+                else:
+                    opts.update(validate="integer", criteria="between", minimum=v.minimum, maximum=v.maximum)
+                ws.data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col, opts)
+            for name, ref in self.lay.names.items():
+                wb.define_name(name, "=" + ref)
+            for i, key in enumerate((*META_KEYS, "hmac")):
+                meta_ws.write_string(i, 0, key)
+                meta_ws.write_string(i, 1, meta.get(key, ""))
+            self._setup(ws)
+            ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
+            meta_ws.protect(self.settings.sheet_password)
+            meta_ws.very_hidden()
+            ws.activate()
+            wb.close()
+        return meta
+
+    @staticmethod
+    def _cell(ws: Any, cell: CellSpec, f: Any) -> None:
+        if cell.formula is not None:
+            cached = cell.cached
+            ws.write_formula(cell.row, cell.col, "=" + cell.formula, f,
+                             float(cached) if isinstance(cached, Decimal) else ("" if cached is None else cached))
+        elif isinstance(cell.value, str):
+            ws.write_string(cell.row, cell.col, cell.value, f)
+        elif isinstance(cell.value, Decimal | int):
+            ws.write_number(cell.row, cell.col, float(cell.value), f)
+        else:
+            ws.write_blank(cell.row, cell.col, None, f)
+
+    def _setup(self, ws: Any) -> None:
+        for i, (_h, width) in enumerate(self.t["columns"].values()):
+            ws.set_column(i, i, width)
+        header = self.t["first_row"] - 1
+        ws.set_row(2, 45)
+        ws.set_row(header, 45)
+        ws.freeze_panes(header + 1, 2)
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(header)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.set_footer("&CTrang &P/&N")
+
+
+def appraisal_file_name(commune: Commune) -> str:
+    return f"{commune.code}-{commune.slug}{template('appraisal')['file_suffix']}.xlsx"
