@@ -9,9 +9,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from cchc_xl.communes import load_communes
-from cchc_xl.console import import_with_progress
+from cchc_xl.console import (
+    appraise_finalize_cmd,
+    appraise_import_cmd,
+    appraise_prepare_cmd,
+    import_with_progress,
+)
 from cchc_xl.criteria import load_set
 from cchc_xl.messages import say
+from cchc_xl.samplegen.council import fill_appraisal
 from cchc_xl.samplegen.returns import fill_return, write_evidence
 from cchc_xl.settings import load_settings
 from cchc_xl.workbook.generate import generate_one
@@ -46,5 +52,12 @@ def run_demo(out: Path, console: Console | None = None) -> int:
         failures += hit is None
         console.print(escape(say("demo.planted_line", commune=m.commune, kind=m.kind, rule=m.rule,
                                  found=(hit.message if hit else say("demo.not_found")))))
-    console.print(say("demo.not_built"))
+    console.print(say("demo.appraise"))
+    db = out / "cchc.sqlite"
+    prepared = appraise_prepare_cmd(cset, out / "4-tham-dinh", db, console)
+    filled = out / "5-tham-dinh-da-nhap"
+    for path in prepared:
+        fill_appraisal(path, filled / path.name, cset, path.stem)
+    appraise_import_cmd(cset, filled, out / "6-ket-qua-tham-dinh", db, console)
+    appraise_finalize_cmd([], "Phòng Nội vụ (mô phỏng)", db, console)
     return 1 if failures else 0
