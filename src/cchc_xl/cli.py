@@ -137,6 +137,20 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
 
 
 @cli.group()
+def evidence() -> None:
+    """Tài liệu kiểm chứng: kiểm tra một thư mục hoặc tệp nén."""
+
+
+def _register_evidence() -> None:
+    from cchc_xl.evidence.cli import evidence_check
+
+    evidence.add_command(evidence_check)
+
+
+_register_evidence()
+
+
+@cli.group()
 def appraise() -> None:
     """Vòng thẩm định của Hội đồng: lập bảng, nhập kết quả, chốt, mở lại, xem lịch sử."""
 

@@ -1,0 +1,89 @@
+"""The appraisal and evidence commands through click's test runner."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from cchc_xl.cli import cli
+from cchc_xl.samplegen.pdfs import DocSpec, scan_pdf, text_pdf
+from cchc_xl.workbook.generate import generate_one
+from import_corpus import fill
+
+MINI = str(Path(__file__).parent / "data" / "mini-set.yaml")
+
+
+@pytest.fixture
+def imported(tmp_path: Path, mini_set, communes, settings, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for c in communes[:2]:
+        fill(generate_one(mini_set, c, tmp_path / "blank", settings), inbox / f"{c.code}.xlsx", mini_set, seed=c.code)
+    result = CliRunner().invoke(cli, ["import", str(inbox), "--out", "out", "--db", "db.sqlite", "--criteria", MINI])
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def _appraise(folder: Path, target: Path) -> Path:
+    target.mkdir()
+    for p in folder.iterdir():
+        wb = openpyxl.load_workbook(p)
+        for name, value in {"NGUOI_THAM_DINH": "Lò Văn Bình", "TD_2_2": 2}.items():
+            ((sheet, ref),) = list(wb.defined_names[name].destinations)
+            wb[sheet][ref.replace("$", "")] = value
+        wb.save(target / p.name)
+    return target
+
+
+@pytest.mark.parametrize("args", [["appraise", "--help"], ["appraise", "prepare", "--help"],
+                                  ["appraise", "import", "--help"], ["appraise", "finalize", "--help"],
+                                  ["appraise", "reopen", "--help"], ["appraise", "history", "--help"],
+                                  ["evidence", "check", "--help"], ["generate", "--help"], ["import", "--help"],
+                                  ["demo", "--help"]])
+def test_help(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_round_through_the_command_line(imported: Path) -> None:
+    run = CliRunner().invoke
+    db = ["--db", "db.sqlite"]
+    result = run(cli, ["appraise", "prepare", "--out", "td", "--criteria", MINI, *db])
+    assert result.exit_code == 0 and "Đã lập 2 bảng thẩm định" in result.output
+    _appraise(imported / "td", imported / "td2")
+    result = run(cli, ["appraise", "import", "td2", "--out", "kq", "--criteria", MINI, *db])
+    assert result.exit_code == 0 and "2 được ghi nhận" in result.output, result.output
+    assert (imported / "kq" / "appraisal-report.json").exists()
+    result = run(cli, ["appraise", "finalize", "--by", "Trưởng phòng", *db])
+    assert "Đã chốt kết quả" in result.output
+    code = sorted(p.name for p in (imported / "td").iterdir())[0][:5]
+    result = run(cli, ["appraise", "reopen", code, "--reason", "Xã khiếu nại", *db])
+    assert result.exit_code == 0 and "Đã mở lại" in result.output
+    result = run(cli, ["appraise", "reopen", code, "--reason", "lần hai", *db])
+    assert result.exit_code == 1
+    result = run(cli, ["appraise", "history", code, "2.2", *db])
+    assert result.exit_code == 0
+    assert "thẩm định (Lò Văn Bình" in result.output and "reopen" in result.output and "Xã khiếu nại" in result.output
+
+
+@pytest.mark.parametrize(("files", "exit_code"), [
+    ({"kh.pdf": "scan"}, 0),
+    ({"kh.pdf": "scan", "bao-cao.docx": b"PK\x03\x04 not really"}, 1),
+    ({"hong.pdf": b"%PDF-1.4 truncated"}, 1),
+])
+def test_evidence_check(tmp_path: Path, files: dict[str, object], exit_code: int) -> None:
+    folder = tmp_path / "tlkc"
+    folder.mkdir()
+    spec = DocSpec(commune="Gia Phù", kind="KẾ HOẠCH", number="12/KH-UBND", issued=dt.date(2022, 1, 15),
+                   subject="CCHC", signer="Nguyễn Văn An")
+    for name, content in files.items():
+        data = scan_pdf(seed=1, spec=spec) if content == "scan" else text_pdf(spec=spec) if content == "text" else content
+        (folder / name).write_bytes(data)  # type: ignore[arg-type]
+    result = CliRunner().invoke(cli, ["evidence", "check", str(folder)])
+    assert result.exit_code == exit_code, result.output
+    assert all(name in result.output for name in files)
