@@ -96,12 +96,11 @@ def test_check_unusable_files(tmp_path: Path, content: str | None, expected: str
     assert expected in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: read_yaml only catches FileNotFoundError; a directory (or an "
-                   "unreadable file) escapes as an IsADirectoryError/PermissionError traceback")
 def test_check_a_directory_is_a_clean_error(tmp_path: Path) -> None:
     result = run("criteria", "check", tmp_path)
     assert result.exit_code != 0
     assert isinstance(result.exception, SystemExit)
+    assert "đây là một thư mục" in result.stderr and "Traceback" not in result.output
 
 
 # -- show ------------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ names the item at fault, so a district officer can find it.
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -79,6 +78,10 @@ def test_code_duplicate() -> None:
     | crit  | 1.1  | Báo cáo  | 1   | done |
     """, total=2)
     only(problems, "set.code_duplicate", "1.1")
+    # the place is the same for both in YAML, so the text says what the first one is instead
+    assert problems[0].message == ("Mục “1.1”: mã “1.1” bị trùng: mã này đã dùng cho tiêu chí “Kế hoạch” thuộc "
+                                   "lĩnh vực “I”; mã xuất hiện 2 lần trong bộ tiêu chí")
+    assert "đã dùng ở" not in problems[0].message
 
 
 def test_code_duplicate_across_criteria_and_adjustments() -> None:
@@ -89,6 +92,41 @@ def test_code_duplicate_across_criteria_and_adjustments() -> None:
     | bonus | 1.1  | Sáng kiến | 1   |      |
     """, total=2)
     only(problems, "set.code_duplicate", "1.1")
+
+
+def test_code_duplicate_says_what_the_first_one_is_and_how_many_there_are() -> None:
+    problems = problems_of("""
+    | level   | code  | title       | max | rule |
+    | area    | I     | Chỉ đạo     | 2   |      |
+    | crit    | 1.1   | Kế hoạch    | 1   |      |
+    | sub     | 1.1.1 | Kế hoạch A  | 1   | done |
+    | crit    | 1.2   | Báo cáo     | 1   |      |
+    | sub     | 1.1.1 | Báo cáo quý | 1   | done |
+    | bonus   | I     | Sáng kiến   | 1   |      |
+    | penalty | I     | Phản ánh    | 1   |      |
+    """, total=2)
+    assert [(p.rule, p.place) for p in problems] == [("set.code_duplicate", "Mục “1.1.1”"),
+                                                      ("set.code_hierarchy", "Mục “1.1.1”"),
+                                                      ("set.code_duplicate", "Mục “I”"),
+                                                      ("set.code_duplicate", "Mục “I”")]
+    assert "đã dùng cho tiêu chí thành phần “Kế hoạch A” thuộc tiêu chí “1.1”; mã xuất hiện 2 lần" in (
+        problems[0].message)
+    assert all("đã dùng cho lĩnh vực “Chỉ đạo”; mã xuất hiện 3 lần" in p.message for p in problems[2:])
+
+
+def test_code_duplicate_names_both_places_when_the_locator_tells_occurrences_apart() -> None:
+    cset = build(raw_set("""
+    | level | code | title    | max | rule |
+    | area  | I    | Chỉ đạo  | 2   |      |
+    | crit  | 1.1  | Kế hoạch | 1   | done |
+    | crit  | 1.1  | Báo cáo  | 1   |      |
+    """, total=2, tiers=SMALL_TIERS))
+    rows = {"I": [2], "1.1": [3, 4]}
+    problems = check_set(cset, lambda code: f"dòng {rows[code][0]}" if code else "bộ",
+                         lambda code, n: f"dòng {rows[code][n]}")
+    assert [(p.rule, p.place) for p in problems] == [("set.code_duplicate", "dòng 4"), ("set.rule_missing", "dòng 4")]
+    assert problems[0].message.startswith("dòng 4: mã “1.1” bị trùng: mã này đã dùng cho tiêu chí “Kế hoạch” "
+                                          "thuộc lĩnh vực “I” ở dòng 3;")
 
 
 def test_code_hierarchy() -> None:
@@ -137,16 +175,16 @@ def test_area_codes_refused(code: str) -> None:
     assert area_number(code) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: area_number accepts non-canonical Roman numerals "
-                                       "(IIV -> 5, VX -> 5, IL -> 49, IIII -> 4)")
-@pytest.mark.parametrize("code", ["IIV", "VX", "IL", "IIII"])
+@pytest.mark.parametrize(("code", "number"), [("XIV", 14), ("XIX", 19), ("XL", 40), ("XLIX", 49), ("LXXXIX", 89)])
+def test_larger_canonical_roman_area_codes_are_accepted(code: str, number: int) -> None:
+    assert area_number(code) == number
+
+
+@pytest.mark.parametrize("code", ["IIV", "VX", "IL", "IIII", "VV", "XXXX", "IXI", "LL", "XC", "0x1", "٣"])
 def test_non_canonical_roman_area_codes_are_refused(code: str) -> None:
     assert area_number(code) is None
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="BUG: area_number('²') passes str.isdigit() but int('²') raises ValueError, so "
-                          "check_set crashes instead of reporting set.code_format")
 def test_a_superscript_digit_area_code_is_reported_not_crashing() -> None:
     problems = problems_of("""
     | level | code | title    | max | rule |
@@ -310,6 +348,46 @@ def test_level_out_of_range() -> None:
     assert "mức điểm 1,5" in problems[0].message and "0 đến 1" in problems[0].message
 
 
+def test_points_with_more_than_two_decimals_are_refused() -> None:
+    problems = problems_of("""
+    | level | code | title    | max | rule                             |
+    | area  | I    | Chỉ đạo  | 2   |                                  |
+    | crit  | 1.1  | Kế hoạch | 1   | levels 1:Đủ; 0.125:Muộn; 0:Không |
+    | crit  | 1.2  | Đúng hạn | 1   | ratio_tiers 100%:1; when_zero=0.005 |
+    """, total=2)
+    only(problems, "rule.points_precision", "1.1", "1.2")
+    assert problems[0].message == "Mục “1.1”: mức điểm 0,125 của “1.1” chỉ được có tối đa 2 chữ số thập phân"
+    assert "mức điểm 0,005" in problems[1].message
+
+
+def test_adjustment_points_with_more_than_two_decimals_are_refused() -> None:
+    problems = problems_of("""
+    | level   | code | title       | max   | rule |
+    | area    | I    | Chỉ đạo     | 1     |      |
+    | crit    | 1.1  | Kế hoạch    | 1     | done |
+    | bonus   | T1   | Sáng kiến   | 0.125 |      |
+    | penalty | P1   | Bị phản ánh | 0.25  |      |
+    """, total=1, bonus_cap=1, penalty_cap=1)
+    only(problems, "rule.points_precision", "T1")
+    assert "mức điểm 0,125" in problems[0].message
+
+
+@pytest.mark.parametrize(("bonus_cap", "penalty_cap", "shown"),
+                         [("-1", "1", "Mức trần -1 của khối điểm thưởng"),
+                          ("1", "0.125", "Mức trần 0,125 của khối điểm trừ")])
+def test_a_negative_or_over_precise_cap_is_refused(bonus_cap: str, penalty_cap: str, shown: str) -> None:
+    problems = problems_of("""
+    | level   | code | title       | max  | rule |
+    | area    | I    | Chỉ đạo     | 1    |      |
+    | crit    | 1.1  | Kế hoạch    | 1    | done |
+    | penalty | P1   | Bị phản ánh | 0.1  |      |
+    | bonus   | T1   | Sáng kiến   | 0.5  |      |
+    """, total=1, bonus_cap=D(bonus_cap), penalty_cap=D(penalty_cap))
+    caps = [p for p in problems if p.rule == "set.cap_invalid"]
+    assert [p.place for p in caps] == [SET_PLACE]
+    assert caps[0].message.startswith(shown)
+
+
 def test_level_duplicate() -> None:
     problems = problems_of("""
     | level | code | title    | max | rule                             |
@@ -432,8 +510,43 @@ def test_field_invalid(code: str, change: dict[str, Any]) -> None:
     only(problems, "set.field_invalid", code)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _structure_problem drops every path part equal to a rule kind, "
-                                       "so the field 'rule.levels.0.points' is shown as 'rule.0.points'")
+@pytest.mark.parametrize(
+    ("code", "change", "field", "detail"),
+    [
+        ("1.2.1", {"max": "một"}, "max", "phải là một số"),
+        ("1.2.1", {"max": "NaN"}, "max", "phải là số hữu hạn"),
+        ("1.2.1", {"max": "-Infinity"}, "max", "phải là số hữu hạn"),
+        ("1.2.1", {"max": D("NaN")}, "max", "phải là số hữu hạn"),
+        ("1.2.1", {"rule": {"kind": "bogus"}}, "rule", "loại “bogus” không có"),
+        ("1.2.1", {"rule": {"step": 1}}, "rule", "thiếu loại cách chấm điểm (kind)"),
+        ("1.2.1", {"rule": {"kind": "levels", "levels": [{"points": 1, "label": "x"}]}}, "rule.levels",
+         "phải có ít nhất 2 mục"),
+        ("1.2.1", {"rule": {"kind": "manual", "step": 0}}, "rule.step", "phải lớn hơn 0"),
+        ("1.2.1", {"na_allowed": "có lẽ"}, "na_allowed", "phải là true hoặc false"),
+        ("1.2.1", {"title": 3}, "title", "phải là chữ"),
+        ("1.2", {"children": "1.2.1"}, "children", "phải là một danh sách"),
+        ("I", {"max": [1]}, "max", "phải là một số"),
+    ],
+)
+def test_field_invalid_says_what_is_wrong_in_vietnamese(code: str, change: dict[str, Any], field: str,
+                                                        detail: str) -> None:
+    raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
+    find(raw, code).update(change)
+    problems = problems_of(raw)
+    only(problems, "set.field_invalid", code)
+    assert f"trường “{field}” không hợp lệ: {detail}" in problems[0].message
+    assert "Input" not in problems[0].message and "should" not in problems[0].message
+
+
+def test_field_invalid_outside_the_tree_falls_back_to_a_generic_text() -> None:
+    raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
+    raw["year"] = "năm nay"
+    raw["decision"]["date"] = "hôm qua"
+    messages = [p.message for p in problems_of(raw)]
+    assert messages == ["Thông tin bộ tiêu chí: trường “year” không hợp lệ: phải là số nguyên",
+                        "Thông tin bộ tiêu chí: trường “decision.date” không hợp lệ: phải là ngày dạng YYYY-MM-DD"]
+
+
 def test_field_invalid_names_the_field_inside_a_levels_rule() -> None:
     raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
     find(raw, "1.2.2")["rule"]["levels"][0]["points"] = "một"
@@ -542,9 +655,6 @@ def test_read_yaml_missing_file(tmp_path: Path) -> None:
     assert "nope.yaml" in info.value.problems[0].message
 
 
-@pytest.mark.xfail(strict=True, raises=decimal.InvalidOperation,
-                   reason="BUG: load._decimal turns YAML floats such as .nan, .inf or 1:30.5 into "
-                          "Decimal(text) and lets decimal.InvalidOperation escape read_yaml/load_set")
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", "1:30.5"])
 def test_yaml_special_floats_are_reported(tmp_path: Path, value: str) -> None:
     raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
@@ -552,8 +662,30 @@ def test_yaml_special_floats_are_reported(tmp_path: Path, value: str) -> None:
                                                                                       f"max: {value}\n", 1)
     src = tmp_path / "set.yaml"
     src.write_text(text, encoding="utf-8")
-    with pytest.raises(CriteriaError):
+    with pytest.raises(CriteriaError) as info:
         load_set(src)
+    assert [p.rule for p in info.value.problems] == ["set.yaml_invalid"]
+    assert f"số “{value}” không hợp lệ" in info.value.problems[0].message
+
+
+def test_read_yaml_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(CriteriaError) as info:
+        read_yaml(tmp_path)
+    assert [p.rule for p in info.value.problems] == ["set.unreadable"]
+    assert info.value.problems[0].message == f"Không đọc được tệp tiêu chí {tmp_path}: đây là một thư mục, không phải tệp"
+
+
+def test_read_yaml_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = write_yaml(tmp_path / "set.yaml", raw_set(VALID, total=3, tiers=SMALL_TIERS))
+
+    def refuse(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(CriteriaError) as info:
+        load_set(src)
+    assert [p.rule for p in info.value.problems] == ["set.unreadable"]
+    assert info.value.problems[0].message.endswith("không có quyền đọc tệp")
 
 
 def test_dump_yaml_loads_back_equal(tmp_path: Path) -> None:

@@ -292,10 +292,7 @@ def test_a_re_saved_workbook_imports_the_same(tmp_path: Path) -> None:
     same(import_criteria(path), every_kind_set())
 
 
-# -- known bugs -------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="BUG: _SheetReader._tree does not reset `parent` on a new area row, "
-                   "so a sub-criterion row placed right under an area is attached to the last criterion of "
-                   "the previous area instead of being refused as misplaced")
+# -- regressions --------------------------------------------------------------------------------------------
 def test_a_sub_criterion_right_under_an_area_is_refused_as_misplaced(tmp_path: Path) -> None:
     path = exported(tmp_path)
     row = tree_row(path, "2.1")
@@ -305,9 +302,6 @@ def test_a_sub_criterion_right_under_an_area_is_refused_as_misplaced(tmp_path: P
     assert f"“{HEADER['level']}”" in problems[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: import_criteria's locator maps a code to its first row only "
-                   "(row_of.setdefault), so a duplicated code is reported at the first row and the "
-                   "duplicate's own row is never named")
 def test_a_duplicate_code_names_the_duplicate_row(tmp_path: Path) -> None:
     path = exported(tmp_path)
     first, second = tree_row(path, "2.2"), tree_row(path, "2.3")
@@ -317,8 +311,34 @@ def test_a_duplicate_code_names_the_duplicate_row(tmp_path: Path) -> None:
     assert f"dòng {first}" in problems[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: import_criteria's locator looks up `code or ''`, so set-level "
-                   "problems (code None) are placed at any row whose code cell is empty")
+def test_other_problems_of_a_duplicated_code_name_its_own_row(tmp_path: Path) -> None:
+    path = exported(tmp_path)
+    first, second = tree_row(path, "2.2"), tree_row(path, "2.3")
+
+    def change(wb: Any) -> None:
+        wb[TREE].cell(second, COLUMN["code"]).value = "2.2"
+        wb[TREE].cell(second, COLUMN["kind"]).value = None
+
+    edit(path, change)
+    problems = refused(path)
+    assert [(p.rule, p.place) for p in problems] == [("set.code_duplicate", row_place(second)),
+                                                      ("set.rule_missing", row_place(second))]
+    assert f"ở {row_place(first)};" in problems[0].message
+
+
+def test_a_duplicate_between_bonus_and_penalty_names_the_row_checked_second(tmp_path: Path) -> None:
+    path = exported(tmp_path)
+
+    def change(wb: Any) -> None:  # row 2 becomes a penalty item coded like the bonus item of row 3
+        wb[ADJUST].cell(2, 1).value = T["blocks"]["penalty"]
+        wb[ADJUST].cell(2, 2).value = "T2"
+
+    edit(path, change)
+    problems = [p for p in refused(path) if p.rule == "set.code_duplicate"]
+    assert [p.place for p in problems] == [row_place(2, ADJUST)]  # bonus items are checked before penalties
+    assert f"mục điểm thưởng “Được khen thưởng về CCHC” ở {row_place(3, ADJUST)}" in problems[0].message
+
+
 def test_set_level_problems_stay_on_the_info_sheet_when_a_code_is_empty(tmp_path: Path) -> None:
     path = exported(tmp_path)
     edit(path, lambda wb: setattr(wb[ADJUST].cell(4, 2), "value", None))  # P1 loses its code

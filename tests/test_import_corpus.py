@@ -318,10 +318,7 @@ def test_validation_workbook_lists_ignored_files(corpus: CorpusRun) -> None:
         assert any(name in t for t in texts), name
 
 
-# --- known bugs (strict xfail: they turn red once fixed, so the marker gets removed) -------------------
-@pytest.mark.xfail(strict=True, reason="reading/safety.py only looks for <!DOCTYPE in the first 4096 bytes of "
-                   "each XML part; a prolog padded with a comment hides it (fix: scan each part in chunks up to "
-                   "its first element, or whole)")
+# --- regressions ---------------------------------------------------------------------------------------
 def test_doctype_after_padded_prolog_is_rejected(tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune],
                                                  settings: Settings) -> None:
     import zipfile
@@ -342,8 +339,40 @@ def test_doctype_after_padded_prolog_is_rejected(tmp_path: Path, mini_set: Crite
     assert "file.xml_entity" in {f.rule for f in res.findings}
 
 
-@pytest.mark.xfail(strict=True, reason="verify._check_cell passes the raw float to tamper.formula_replaced, so a "
-                   "typed 1 shows as “1.0” (fix: got=_as_decimal(got_value) if numeric, rendered 1 / 0,5)")
 def test_formula_replaced_message_shows_number_the_vietnamese_way(corpus: CorpusRun) -> None:
     (f,) = [f for f in corpus.result("tampered-formula.xlsx").findings if f.rule == "tamper.formula_replaced"]
     assert "“1”" in f.message
+
+
+@pytest.mark.parametrize("offset", [0, 65536 - 4, 65536 - 9, 65536, 3 * 65536 + 1])
+def test_doctype_is_found_anywhere_in_a_part_even_across_chunks(tmp_path: Path, offset: int) -> None:
+    import zipfile
+
+    from cchc_xl.reading.safety import inspect_container
+
+    path = tmp_path / "x.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", b" " * offset + b"<!DocType x>" + b" " * 10)
+    verdict = inspect_container(path)
+    assert (verdict.rule, verdict.detail) == ("file.xml_entity", "xl/workbook.xml")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/workbook.xml", b" " * offset + b"<!-- no doc type here -->")
+    assert inspect_container(path).kind == "xlsx"
+
+
+@pytest.mark.parametrize(("typed", "shown"), [(1.0, "“1”"), (0.5, "“0,5”"), (2, "“2”"), ("abc", "“abc”"),
+                                             (None, "“”")])
+def test_formula_replaced_shows_the_typed_value_the_vietnamese_way(typed: object, shown: str) -> None:
+    from types import SimpleNamespace
+
+    from cchc_xl.importing.findings import Findings
+    from cchc_xl.importing.verify import _check_cell
+    from cchc_xl.workbook.layout import CellSpec
+
+    book = SimpleNamespace(has_formulas=True, value=lambda *_: typed, formula=lambda *_: None)
+    layout = SimpleNamespace(sheets={"grid": "Tự đánh giá"}, at=lambda key, ref: f"'Tự đánh giá'!{ref}")
+    found = Findings()
+    _check_cell(book, layout, CellSpec("grid", 4, 6, formula="SUM(G6:G7)"), found, None)  # type: ignore[arg-type]
+    (f,) = found.items
+    assert f.rule == "tamper.formula_replaced"
+    assert shown in f.message and "1.0" not in f.message

@@ -351,6 +351,15 @@ def test_excel_complete() -> None:
         ("manual step=0.5", 1.25, ["rule.step_not_divisor"]),
         ("manual step=2", 1, ["rule.step_not_divisor"]),
         ("manual step=0.3", 1, ["rule.step_not_divisor"]),
+        # points are kept to the cent: more decimals could not be awarded the same way in Python and Excel
+        ("levels 1:a; 0.125:b; 0:c", 1, ["rule.points_precision"]),
+        ("levels 1:a; 0.50:b; 0:c", 1, []),  # trailing zeros are no extra precision
+        ("ratio_tiers 100%:1; 50%:0.125", 1, ["rule.points_precision"]),
+        ("ratio_tiers 100%:1; 80%:0.125; 50%:0.125", 1, ["rule.points_precision"]),  # once per value
+        ("ratio_tiers 100%:1; when_zero=0.125", 1, ["rule.points_precision"]),
+        ("ratio_tiers 99.5%:1; 50%:0.25", 1, []),  # thresholds may have decimals
+        ("proportional when_zero=0.125", 1, ["rule.points_precision"]),
+        ("proportional when_zero=0.13", 1, []),
     ],
 )
 def test_param_problems(rule: str, maximum: object, codes: list[str]) -> None:
@@ -367,6 +376,7 @@ def test_param_problem_parameters() -> None:
         ("rule.per_item_above_max", {"per_item": D(3), "max": D(2)})]
     assert R("manual step=0.5").param_problems(D("1.25")) == [
         ("rule.step_not_divisor", {"step": D("0.5"), "max": D("1.25")})]
+    assert R("levels 1:a; 0.125:b").param_problems(D(1)) == [("rule.points_precision", {"points": D("0.125")})]
 
 
 # -- describe() ---------------------------------------------------------------------------------------
@@ -401,8 +411,6 @@ def test_rules_are_immutable() -> None:
         r.per_item = D(1)  # type: ignore[misc]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: tier points / when_zero with more than 2 decimals are not "
-                   "refused, and points() rounds them (0.13) while excel_points() shows them raw (0.125)")
 @pytest.mark.parametrize(
     ("rule", "maximum", "figures"),
     [

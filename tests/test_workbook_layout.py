@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one, workbook_name
 from workbook_fill import NamedValues, cells_of, defined_names, name_key
 
+MakeWorkbook = Callable[..., Path]
 T = template("commune")
 GRID, REGISTER, SUMMARY = T["sheets"]["grid"], T["sheets"]["register"], T["sheets"]["summary"]
 FIXED_NAMES = {"MA_DON_VI", "TLKC", "TONG_DIEM", "XEP_LOAI"}
@@ -39,7 +41,7 @@ def phu_yen_books(tmp_path_factory: pytest.TempPathFactory, bundled_set: Criteri
 
 
 @pytest.fixture(scope="module")
-def mini_book(make_workbook, mini_set: CriteriaSet) -> Path:  # type: ignore[no-untyped-def]
+def mini_book(make_workbook: MakeWorkbook, mini_set: CriteriaSet) -> Path:
     return make_workbook(cset=mini_set)
 
 
@@ -156,8 +158,8 @@ def test_names_point_at_the_cells_they_mean(which: str, phu_yen_books: dict[str,
     total_sheet, total_ref = names["TONG_DIEM"]
     tier_sheet, tier_ref = names["XEP_LOAI"]
     assert total_sheet == tier_sheet == GRID
-    (t_row, t_col), = [cells_of(total_ref)[0][0]]
-    (x_row, x_col), = [cells_of(tier_ref)[0][0]]
+    t_row, t_col = cells_of(total_ref)[0][0]
+    x_row, x_col = cells_of(tier_ref)[0][0]
     assert t_col == x_col == grid.col[header("score")]
     assert "TỔNG ĐIỂM" in str(values.at(GRID, t_row, grid.col[header("title")]))
     assert "XẾP LOẠI" in str(values.at(GRID, x_row, grid.col[header("title")]))

@@ -30,6 +30,7 @@ from cchc_xl.workbook.layout import build_layout
 from cchc_xl.workbook.signing import META_KEYS, verify
 from workbook_fill import cells_of, defined_names, name_key
 
+MakeWorkbook = Callable[..., Path]
 T = template("commune")
 SHEETS = T["sheets"]
 GRID, REGISTER, SUMMARY, META = SHEETS["grid"], SHEETS["register"], SHEETS["summary"], SHEETS["meta"]
@@ -62,12 +63,12 @@ def functions_in(formula: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def bundled_book(make_workbook, bundled_set: CriteriaSet, communes: list[Commune]) -> Path:  # type: ignore[no-untyped-def]
+def bundled_book(make_workbook: MakeWorkbook, bundled_set: CriteriaSet, communes: list[Commune]) -> Path:
     return make_workbook(cset=bundled_set, commune=communes[0])
 
 
 @pytest.fixture(scope="module")
-def mini_book(make_workbook, mini_set: CriteriaSet, communes: list[Commune]) -> Path:  # type: ignore[no-untyped-def]
+def mini_book(make_workbook: MakeWorkbook, mini_set: CriteriaSet, communes: list[Commune]) -> Path:
     return make_workbook(cset=mini_set, commune=communes[1])
 
 

@@ -47,13 +47,13 @@ def cell_float(value: Decimal) -> Decimal:
 
 
 def parse_text_number(text: str) -> Decimal | None:
-    """'0,5', '0.5', ' 1 ' -> Decimal; anything else -> None.
+    """'0,5', '0.5', ' 1 ' -> Decimal; anything else (including '1 000' or '1 5') -> None.
 
     A single separator is taken as the decimal separator, whether ',' (Vietnamese Windows) or '.'.
     Thousands separators are not accepted: points and counts here are small numbers, and '1.000'
     would be ambiguous.
     """
-    s = text.strip().replace("\u00a0", "").replace(" ", "")
+    s = text.strip()  # the ends only (str.strip also removes non-breaking spaces); '1 000' is not a number
     if not s or not _TEXT_NUMBER.match(s):
         return None
     try:

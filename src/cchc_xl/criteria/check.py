@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 from cchc_xl.criteria.load import Locator, SetProblem, node_locator
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import say
+from cchc_xl.numbers import CENT, is_multiple
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 _CRIT = re.compile(r"^\d+\.\d+$")
@@ -15,8 +18,8 @@ _SUB = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def area_number(code: str) -> int | None:
-    """'III' -> 3, '3' -> 3, anything else -> None."""
-    if code.isdigit():
+    """'III' -> 3, '3' -> 3, anything else (also 'IIII', 'IIV', 'VX', 'IL', '²') -> None."""
+    if code.isascii() and code.isdigit():
         return int(code)
     if not code or any(ch not in _ROMAN for ch in code):
         return None
@@ -24,26 +27,53 @@ def area_number(code: str) -> int | None:
     for i, ch in enumerate(code):
         v = _ROMAN[ch]
         total += -v if i + 1 < len(code) and _ROMAN[code[i + 1]] > v else v
-    return total
+    return total if 0 < total < 90 and _roman(total) == code else None
 
 
-def check_set(cset: CriteriaSet, locate: Locator = node_locator) -> list[SetProblem]:
+def _roman(number: int) -> str:
+    """The canonical Roman spelling of 1..89 (only I, V, X, L are accepted in codes)."""
+    out = []
+    for value, letters in ((50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        count, number = divmod(number, value)
+        out.append(letters * count)
+    return "".join(out)
+
+
+NthLocator = Callable[[str, int], str]
+
+
+def check_set(cset: CriteriaSet, locate: Locator = node_locator,
+              locate_nth: NthLocator | None = None) -> list[SetProblem]:
+    """Every consistency problem of the set. `locate` names the place of a code (None: the set itself);
+    `locate_nth(code, n)`, when given, names the place of its n-th occurrence (0-based, in the order areas,
+    criteria, sub-criteria, bonus items, penalty items), so a duplicate is reported where it is."""
     problems: list[SetProblem] = []
+    counts = Counter(_codes(cset))
+    first: dict[str, str] = {}  # code -> what its first occurrence is (lĩnh vực “…”, tiêu chí “…” …)
+    nth: Counter[str] = Counter()  # code -> occurrences visited so far
+
+    def where(code: str | None, n: int | None = None) -> str:
+        """The place of the code's n-th occurrence (by default the one being checked)."""
+        if code is None or locate_nth is None or not nth[code]:
+            return locate(code)
+        return locate_nth(code, nth[code] - 1 if n is None else n)
 
     def add(rule: str, code: str | None, **params: object) -> None:
-        place = locate(code)
+        place = where(code)
         problems.append(SetProblem(rule, place, say(rule, place=place, code=code, **params)))
 
-    seen: dict[str, str] = {}
-
-    def unique(code: str) -> None:
-        if code in seen:
-            add("set.code_duplicate", code, other=seen[code])
-        else:
-            seen[code] = locate(code)
+    def unique(code: str, what: str) -> None:
+        nth[code] += 1
+        if nth[code] == 1:
+            first[code] = what
+            return
+        place, first_place = where(code), where(code, 0)
+        at = say("set.dup.at", place=first_place) if first_place != place else ""
+        problems.append(SetProblem("set.code_duplicate", place, say(
+            "set.code_duplicate", place=place, code=code, first=first[code], at=at, count=counts[code])))
 
     for area in cset.areas:
-        unique(area.code)
+        unique(area.code, say("set.dup.area", title=area.title))
         number = area_number(area.code)
         if number is None:
             add("set.code_format", area.code)
@@ -53,14 +83,14 @@ def check_set(cset: CriteriaSet, locate: Locator = node_locator) -> list[SetProb
         else:
             _check_sum(add, area.code, area.max, [c.max for c in area.criteria])
         for crit in area.criteria:
-            unique(crit.code)
+            unique(crit.code, say("set.dup.criterion", title=crit.title, parent=area.code))
             if not _CRIT.match(crit.code):
                 add("set.code_format", crit.code)
             elif number is not None and crit.code.split(".")[0] != str(number):
                 add("set.code_hierarchy", crit.code, parent=area.code, prefix=number)
             _check_node(add, crit)
             for sub in crit.children:
-                unique(sub.code)
+                unique(sub.code, say("set.dup.sub", title=sub.title, parent=crit.code))
                 if not _SUB.match(sub.code):
                     add("set.code_format", sub.code)
                 elif not sub.code.startswith(crit.code + "."):
@@ -74,14 +104,32 @@ def check_set(cset: CriteriaSet, locate: Locator = node_locator) -> list[SetProb
         problems.append(SetProblem("set.total_sum", locate(None),
                                    say("set.total_sum", sum=area_sum, total=cset.total)))
     _check_tiers(cset, locate, problems)
-    for block in (cset.bonus, cset.penalty):
+    for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
         if block is None:
             continue
+        if block.cap < 0 or not is_multiple(block.cap, CENT):
+            problems.append(SetProblem("set.cap_invalid", locate(None), say(
+                "set.cap_invalid", cap=block.cap, block=say(f"set.block.{key}"))))
         for item in block.items:
-            unique(item.code)
+            unique(item.code, say(f"set.dup.{key}", title=item.title))
             if item.points > block.cap or item.points <= 0:
                 add("set.adjust_cap", item.code, points=item.points, cap=block.cap)
+            elif not is_multiple(item.points, CENT):
+                add("rule.points_precision", item.code, points=item.points)
     return problems
+
+
+def _codes(cset: CriteriaSet) -> list[str]:
+    """Every code of the set, in the order check_set visits them."""
+    codes: list[str] = []
+    for area in cset.areas:
+        codes.append(area.code)
+        for crit in area.criteria:
+            codes.append(crit.code)
+            codes.extend(sub.code for sub in crit.children)
+    for block in (cset.bonus, cset.penalty):
+        codes.extend(item.code for item in (block.items if block else []))
+    return codes
 
 
 def _check_max(add, code: str, maximum: Decimal) -> None:  # type: ignore[no-untyped-def]

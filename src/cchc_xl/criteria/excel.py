@@ -166,7 +166,8 @@ class _SheetReader:
     def __init__(self, path: Path):
         self.t = template("criteria")
         self.problems: list[SetProblem] = []
-        self.row_of: dict[str, str] = {}
+        # code -> the place of each of its rows, in the order check_set visits them (tree, bonus, penalty)
+        self.row_of: dict[str, list[str]] = {}
         try:
             self.book = python_calamine.CalamineWorkbook.from_path(str(path))
         except Exception as exc:  # calamine raises several error types for foreign or corrupt files
@@ -280,7 +281,7 @@ class _SheetReader:
             level = levels.get(str(cells["level"]))
             code = cells["code"]
             code = str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
-            self.row_of.setdefault(code, self.place("tree", i))
+            self.row_of.setdefault(code, []).append(self.place("tree", i))
             if level is None:
                 self.bad("tree", i, header["level"][0], cells["level"])
                 continue
@@ -289,6 +290,7 @@ class _SheetReader:
             if level == "area":
                 node["criteria"] = []
                 areas.append(node)
+                parent = None  # a sub-criterion right under an area has no criterion to belong to
                 continue
             node.update(self._node_fields(i, cells, kinds))
             if not areas:
@@ -363,6 +365,7 @@ class _SheetReader:
         blocks = {v: k for k, v in self.t["blocks"].items()}
         header = self.t["adjust_columns"]
         items: dict[str, list[dict[str, Any]]] = {"bonus": [], "penalty": []}
+        places: dict[str, list[tuple[str, str]]] = {"bonus": [], "penalty": []}
         for i, row in enumerate(rows[1:], start=2):
             cells = [*row, "", "", "", "", ""]
             if all(v in ("", None) for v in cells[:5]):
@@ -372,13 +375,15 @@ class _SheetReader:
                 self.bad("adjust", i, header["block"][0], cells[0])
                 continue
             code = str(cells[1]).strip()
-            self.row_of.setdefault(code, self.place("adjust", i))
+            places[block].append((code, self.place("adjust", i)))
             items[block].append({
                 "code": code, "title": str(cells[2]).strip(),
                 "points": self.number("adjust", i, header["points"][0], cells[3]),
                 "evidence": [e.strip() for e in str(cells[4] or "").splitlines() if e.strip()],
             })
         for block in ("bonus", "penalty"):
+            for code, place in places[block]:
+                self.row_of.setdefault(code, []).append(place)
             cap = raw.pop(f"{block}_cap", None)
             if cap is not None or items[block]:
                 raw[block] = {"cap": cap if cap is not None else Decimal(0), "items": items[block]}
@@ -391,11 +396,17 @@ def import_criteria(path: Path) -> CriteriaSet:
     if reader.problems:
         raise CriteriaError(reader.problems)
 
+    info = say("place.sheet", sheet=reader.t["sheets"]["info"])
+
+    def locate_nth(code: str, n: int) -> str:
+        rows = reader.row_of.get(code)
+        return rows[min(n, len(rows) - 1)] if rows else info
+
     def locate(code: str | None) -> str:
-        return reader.row_of.get(code or "", say("place.sheet", sheet=reader.t["sheets"]["info"]))
+        return info if code is None else locate_nth(code, 0)
 
     cset = build(raw, locate)
-    problems = check_set(cset, locate)
+    problems = check_set(cset, locate, locate_nth)
     if problems:
         raise CriteriaError(problems)
     return cset

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.messages import say
+from cchc_xl.messages import MESSAGES, say
 from cchc_xl.paths import bundled
 
 DEFAULT_SET = "criteria/phu-yen-2022.yaml"
@@ -47,7 +47,15 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    return Decimal(loader.construct_scalar(node).replace("_", ""))
+    """A YAML float as a finite Decimal; .nan, .inf and sexagesimal 1:30.5 are refused as invalid YAML."""
+    text = str(loader.construct_scalar(node))
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise yaml.constructor.ConstructorError(None, None, say("set.yaml_number", text=text), node.start_mark)
+    return value
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
@@ -63,6 +71,15 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
         data = path.read_bytes()
     except FileNotFoundError:
         raise CriteriaError([SetProblem("set.not_found", str(path), say("set.not_found", path=path))]) from None
+    except OSError as exc:  # a directory, no permission, a locked or failing file: a message, not a traceback
+        if isinstance(exc, IsADirectoryError) or path.is_dir():
+            reason = say("set.unreadable.directory")
+        elif isinstance(exc, PermissionError):
+            reason = say("set.unreadable.permission")
+        else:
+            reason = say("set.unreadable.other", errno=exc.errno if exc.errno is not None else "?")
+        raise CriteriaError([SetProblem("set.unreadable", str(path),
+                                        say("set.unreadable", path=path, reason=reason))]) from None
     try:
         raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -83,7 +100,10 @@ def build(raw: dict[str, Any], locate: Locator = node_locator) -> CriteriaSet:
 
 
 def _structure_problem(raw: Any, err: Any, locate: Locator) -> SetProblem:
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS)]
+    # pydantic puts the tag of the rule's kind right after "rule" (rule.levels.levels.0.points); drop it there
+    # only, so a field that shares a kind's name (the levels list of a levels rule) keeps its place.
+    loc = [p for i, p in enumerate(err["loc"])
+           if not (i > 0 and err["loc"][i - 1] == "rule" and isinstance(p, str) and p in _UNION_TAGS)]
     code, node = None, raw
     field = ".".join(str(p) for p in loc) or "?"
     for i, part in enumerate(loc):
@@ -102,8 +122,20 @@ def _structure_problem(raw: Any, err: Any, locate: Locator) -> SetProblem:
         rule, message = "set.field_unknown", say("set.field_unknown", place=place, field=field)
     else:
         rule = "set.field_invalid"
-        message = say("set.field_invalid", place=place, field=field, detail=err["msg"])
+        message = say("set.field_invalid", place=place, field=field, detail=_detail(err))
     return SetProblem(rule, place, message)
+
+
+def _detail(err: Any) -> str:
+    """pydantic's error in Vietnamese, by its type; its English text is never shown."""
+    key = f"set.detail.{err['type']}"
+    ctx = err.get("ctx") or {}
+    if key in MESSAGES:
+        try:
+            return say(key, **{k: v if isinstance(v, Decimal | int) else str(v) for k, v in ctx.items()})
+        except (KeyError, IndexError, ValueError):
+            pass
+    return say("set.detail.other")
 
 
 _UNION_TAGS = {"done", "levels", "ratio_tiers", "proportional", "count_deduction", "count_award", "manual",

@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cchc_xl.numbers import fmt, is_multiple, round2
+from cchc_xl.numbers import CENT, fmt, is_multiple, round2
 
 Problem = tuple[str, dict[str, object]]
 ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, problem code)
@@ -28,6 +28,13 @@ ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, proble
 def _n(value: Decimal) -> str:
     """A Decimal as an Excel formula literal."""
     return format(value.normalize(), "f")
+
+
+def _precision_problems(*points: Decimal | None) -> list[Problem]:
+    """Points given with more than 2 decimals: the score is kept to the cent, so 0.125 cannot be awarded
+    (Python would round it, the sheet would show it raw)."""
+    odd = [p for p in points if p is not None and p.is_finite() and not is_multiple(p, CENT)]
+    return [("rule.points_precision", {"points": p}) for p in dict.fromkeys(odd)]
 
 
 class FigureSpec(BaseModel):
@@ -147,6 +154,7 @@ class LevelsRule(_Rule):
         for p in pts:
             if p > maximum or p < 0:
                 problems.append(("rule.level_out_of_range", {"points": p, "max": maximum}))
+        problems.extend(_precision_problems(*pts))
         if len(set(pts)) != len(pts):
             problems.append(("rule.level_duplicate", {}))
         if maximum not in pts:
@@ -223,6 +231,7 @@ class RatioTiersRule(_Rule):
             problems.append(("rule.level_max_missing", {"max": maximum}))
         if self.when_zero is not None and not 0 <= self.when_zero <= maximum:
             problems.append(("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
+        problems.extend(_precision_problems(*pts, self.when_zero))
         return problems
 
     def allowed_points(self, maximum: Decimal) -> list[Decimal]:
@@ -260,9 +269,11 @@ class ProportionalRule(_Rule):
         return f"IF({p}=0,{_n(self._zero(maximum))},ROUND({_n(maximum)}*MIN({a},{p})/{p},2))"
 
     def param_problems(self, maximum: Decimal) -> list[Problem]:
+        problems: list[Problem] = []
         if self.when_zero is not None and not 0 <= self.when_zero <= maximum:
-            return [("rule.level_out_of_range", {"points": self.when_zero, "max": maximum})]
-        return []
+            problems.append(("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
+        problems.extend(_precision_problems(self.when_zero))
+        return problems
 
     def describe(self, maximum: Decimal) -> str:
         return f"{fmt(maximum)} × {self.achieved} ÷ {self.planned} (không vượt {fmt(maximum)})"

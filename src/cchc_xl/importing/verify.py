@@ -119,7 +119,9 @@ def _check_cell(book: Book, layout: Layout, cell: CellSpec, found: Findings, max
             return
         got = book.formula(name, cell.row, cell.col)
         if got is None:
-            found.add("tamper.formula_replaced", cell=where, got="" if got_value is None else got_value)
+            number = _as_decimal(got_value) if isinstance(got_value, int | float | Decimal) else None
+            shown = number if number is not None else ("" if got_value is None else got_value)
+            found.add("tamper.formula_replaced", cell=where, got=shown)
         elif canonical_formula(got) != canonical_formula(cell.formula):
             found.add("tamper.formula_changed", cell=where)
         return

@@ -22,7 +22,7 @@ class Limits:
     max_uncompressed: int = 200 * 1024 * 1024
     max_ratio: int = 200
     ratio_floor: int = 1024 * 1024  # small entries may compress well legitimately
-    xml_head_bytes: int = 4096
+    xml_chunk_bytes: int = 64 * 1024  # each XML part is scanned whole, a chunk at a time
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,8 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
                     return SafetyVerdict("rejected", "file.zip_bomb", info.filename)
             names = {i.filename for i in infos}
             for info in infos:
-                if info.filename.endswith((".xml", ".rels")):
-                    with zf.open(info) as part:
-                        if b"<!doctype" in part.read(limits.xml_head_bytes).lower():
-                            return SafetyVerdict("rejected", "file.xml_entity", info.filename)
+                if info.filename.endswith((".xml", ".rels")) and _has_doctype(zf, info, limits.xml_chunk_bytes):
+                    return SafetyVerdict("rejected", "file.xml_entity", info.filename)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         return SafetyVerdict("rejected", "file.corrupt", str(exc))
     if "mimetype" in names and "content.xml" in names:
@@ -72,3 +70,19 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
     if "xl/workbook.xml" in names:
         return SafetyVerdict("xlsx")
     return SafetyVerdict("rejected", "file.not_spreadsheet")
+
+
+_DOCTYPE = b"<!doctype"
+
+
+def _has_doctype(zf: zipfile.ZipFile, info: zipfile.ZipInfo, chunk_bytes: int) -> bool:
+    """Whether the part declares a DOCTYPE anywhere (case-insensitive), read in chunks; the total size of
+    the archive is already capped, and the tail of each chunk is carried over so a split marker is seen."""
+    carry = b""
+    with zf.open(info) as part:
+        while chunk := part.read(chunk_bytes):
+            window = carry + chunk.lower()
+            if _DOCTYPE in window:
+                return True
+            carry = window[-(len(_DOCTYPE) - 1):]
+    return False
