@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from cchc_xl.evidence.texts import EVIDENCE_MESSAGES, RULE_SEVERITY
-from cchc_xl.messages import FINDINGS
+from cchc_xl.messages import EVIDENCE_MESSAGES, EVIDENCE_SEVERITY, FINDINGS
 
 SEVERITY = {"error": "lỗi (không tiếp nhận)", "warning": "cảnh báo", "info": "thông tin"}
 
@@ -14,10 +13,10 @@ SEVERITY = {"error": "lỗi (không tiếp nhận)", "warning": "cảnh báo", "
 def render() -> str:
     lines = ["# Mã quy tắc kiểm tra (rule ids)", "",
              "Sinh tự động bởi `python scripts/gen_rules_doc.py` từ `src/cchc_xl/messages.py` và",
-             "`src/cchc_xl/evidence/texts.py`; đừng sửa tay. Mã quy tắc ổn định giữa các phiên bản.", "",
+             "the evidence section of the same file; đừng sửa tay. Mã quy tắc ổn định giữa các phiên bản.", "",
              "| mã | mức độ | nội dung mẫu |", "|---|---|---|"]
     rows = {rule: (sev, text) for rule, (sev, text) in FINDINGS.items()}
-    rows.update({rule: (RULE_SEVERITY[rule], EVIDENCE_MESSAGES[rule]) for rule in RULE_SEVERITY})
+    rows.update({rule: (EVIDENCE_SEVERITY[rule], EVIDENCE_MESSAGES[rule]) for rule in EVIDENCE_SEVERITY})
     for rule in sorted(rows):
         sev, text = rows[rule]
         lines.append(f"| `{rule}` | {SEVERITY[sev]} | {text.replace('|', '/')} |")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from cchc_xl.evidence import (
     EVIDENCE_MESSAGES,
-    RULE_SEVERITY,
+    EVIDENCE_SEVERITY,
     covered_codes,
     crosscheck,
     duplicates_across_communes,
@@ -134,7 +134,7 @@ def test_duplicates_across_communes(tmp_path: Path) -> None:
 
 
 def test_every_rule_has_a_message_and_stable_id() -> None:
-    for rule, severity in RULE_SEVERITY.items():
+    for rule, severity in EVIDENCE_SEVERITY.items():
         assert re.fullmatch(r"evidence\.[a-z0-9_]+", rule)
         assert severity in ("error", "warning", "info")
         assert rule in EVIDENCE_MESSAGES
@@ -144,10 +144,10 @@ def test_every_rule_has_a_message_and_stable_id() -> None:
 
 
 def test_messages_are_vietnamese_with_diacritics() -> None:
-    for rule in RULE_SEVERITY:
+    for rule in EVIDENCE_SEVERITY:
         text = EVIDENCE_MESSAGES[rule]
         assert any(ch in text for ch in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"), rule
-        if RULE_SEVERITY[rule] != "info":
+        if EVIDENCE_SEVERITY[rule] != "info":
             assert "Đề nghị" in text, rule  # says what to do
 
 

@@ -29,12 +29,12 @@ from cchc_xl.evidence.inspect import (
     inspect_file,
 )
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, IntakeProblem, Limits, open_bundle
-from cchc_xl.evidence.texts import EVIDENCE_MESSAGES, RULE_SEVERITY
+from cchc_xl.messages import EVIDENCE_MESSAGES, EVIDENCE_SEVERITY
 
 __all__ = [
     "DEFAULT_LIMITS",
     "EVIDENCE_MESSAGES",
-    "RULE_SEVERITY",
+    "EVIDENCE_SEVERITY",
     "Bundle",
     "Entry",
     "FileCheck",

@@ -13,7 +13,7 @@ from rich.text import Text
 from cchc_xl.evidence.crosscheck import InventoryRow, file_findings, intake_findings, inventory
 from cchc_xl.evidence.inspect import inspect_bundle
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, open_bundle
-from cchc_xl.evidence.texts import say
+from cchc_xl.messages import evidence_text as say
 from cchc_xl.records import Finding
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", None: "green"}

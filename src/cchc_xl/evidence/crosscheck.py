@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from cchc_xl.evidence.inspect import FileCheck, Issue
 from cchc_xl.evidence.intake import Bundle, Entry, match_key
-from cchc_xl.evidence.texts import RULE_SEVERITY, say
+from cchc_xl.messages import EVIDENCE_SEVERITY
+from cchc_xl.messages import evidence_text as say
 from cchc_xl.records import Finding, RegisterRow, Severity
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
@@ -28,7 +29,7 @@ def finding(rule: str, *, file: str = "", detail: str = "", row: RegisterRow | N
     if label:
         detail = say(label.format(detail))
     return Finding(
-        severity=RULE_SEVERITY[rule], rule=rule,
+        severity=EVIDENCE_SEVERITY[rule], rule=rule,
         criterion=row.criterion if row else None, cell=row.cell if row else None,
         message=say(rule, file=file, detail=detail, criterion=row.criterion if row else ""),
     )

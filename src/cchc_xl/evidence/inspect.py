@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, short_error
-from cchc_xl.evidence.texts import RULE_SEVERITY
+from cchc_xl.messages import EVIDENCE_SEVERITY
 from cchc_xl.records import Severity
 
 # Malformed inputs are reported as findings; the libraries' own log lines (pyHanko logs whole tracebacks
@@ -41,12 +41,12 @@ _SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
 @dataclass(frozen=True)
 class Issue:
-    rule: str  # evidence rule id (texts.RULE_SEVERITY)
+    rule: str  # evidence rule id (texts.EVIDENCE_SEVERITY)
     detail: str = ""
 
     @property
     def severity(self) -> Severity:
-        return RULE_SEVERITY[self.rule]
+        return EVIDENCE_SEVERITY[self.rule]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,39 @@
+"""Rule ids are documented in one place and every id the code raises is in it."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+from cchc_xl.messages import EVIDENCE_SEVERITY, FINDINGS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("gen_rules_doc", ROOT / "scripts" / "gen_rules_doc.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_docs_rules_md_is_current() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == _generator().render(), \
+        "run: python scripts/gen_rules_doc.py"
+
+
+def test_every_rule_id_raised_in_code_is_documented() -> None:
+    raised: set[str] = set()
+    for path in (ROOT / "src" / "cchc_xl").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        raised |= set(re.findall(r'\.add\(\s*"([a-z_]+\.[a-z_.]+)"', text))
+        raised |= set(re.findall(r'finding\(\s*"([a-z_]+\.[a-z_.]+)"', text))
+    known = set(FINDINGS) | set(EVIDENCE_SEVERITY)
+    assert raised, "the scan found no rule ids"
+    assert raised <= known, sorted(raised - known)
+
+
+def test_every_severity_is_one_of_three() -> None:
+    severities = {sev for sev, _ in FINDINGS.values()} | set(EVIDENCE_SEVERITY.values())
+    assert severities <= {"error", "warning", "info"}
