@@ -104,18 +104,25 @@ def evaluate(cset: CriteriaSet, inputs: dict[str, LeafInput], register_codes: Se
         count = count_evidence(register_codes, leaf.code)
         ev.leaves[leaf.code] = LeafResult(leaf.code, score, leaf_status(leaf, inp, score, count), count)
 
+    ev.total = tree_sums(cset, {code: r.score for code, r in ev.leaves.items()}, ev.nodes)
+    ev.tier = cset.tier_for(ev.total)
+    return ev
+
+
+def tree_sums(cset: CriteriaSet, points: dict[str, Decimal | None], nodes: dict[str, Decimal]) -> Decimal:
+    """Fill `nodes` with every criterion's and area's rounded sum, as the workbook's ROUND(SUM(…),2)
+    rows do, and return the rounded total of the areas. A missing leaf counts as 0 (SUM skips blanks)."""
+
     def node_sum(node: Criterion) -> Decimal:
         if node.is_leaf:
-            return ev.leaves[node.code].score or Decimal(0)
+            return points.get(node.code) or Decimal(0)
         total = round2(sum((node_sum(c) for c in node.children), Decimal(0)))
-        ev.nodes[node.code] = total
+        nodes[node.code] = total
         return total
 
     area_sums = []
     for area in cset.areas:
         s = round2(sum((node_sum(c) for c in area.criteria), Decimal(0)))
-        ev.nodes[area.code] = s
+        nodes[area.code] = s
         area_sums.append(s)
-    ev.total = round2(sum(area_sums, Decimal(0)))
-    ev.tier = cset.tier_for(ev.total)
-    return ev
+    return round2(sum(area_sums, Decimal(0)))

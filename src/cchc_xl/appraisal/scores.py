@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
-from cchc_xl.scoring import Raw
+from cchc_xl.scoring import Raw, tree_sums
 
 _VALUE_STATUS = {"score.negative": "out_of_range", "score.above_max": "out_of_range",
                  "score.not_allowed": "not_allowed", "score.off_step": "not_allowed"}
@@ -73,19 +73,7 @@ def evaluate_appraisal(cset: CriteriaSet, self_scores: dict[str, Decimal | None]
         res.status[leaf.code] = item_status(leaf, self_scores.get(leaf.code), value, inputs.reasons.get(leaf.code, ""))
         res.points[leaf.code] = value if isinstance(value, Decimal) else None
 
-    def node_sum(node: Criterion) -> Decimal:
-        if node.is_leaf:
-            return res.points[node.code] or Decimal(0)
-        total = round2(sum((node_sum(c) for c in node.children), Decimal(0)))
-        res.nodes[node.code] = total
-        return total
-
-    areas = []
-    for area in cset.areas:
-        s = round2(sum((node_sum(c) for c in area.criteria), Decimal(0)))
-        res.nodes[area.code] = s
-        areas.append(s)
-    res.areas_total = round2(sum(areas, Decimal(0)))
+    res.areas_total = tree_sums(cset, res.points, res.nodes)
     for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
         if block is None:
             continue
