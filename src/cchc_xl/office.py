@@ -37,8 +37,13 @@ def find_soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+# LibreOffice 7.4 silently converts only the first ~245 files named on one command line.
+CHUNK = 200
+
+
 def convert(files: list[Path], to: str, out_dir: Path, timeout: float = 600) -> list[Path]:
-    """Open each file in LibreOffice (recalculating) and save it as `to` into out_dir; one process for all."""
+    """Open each file in LibreOffice (recalculating) and save it as `to` into out_dir; one process per
+    chunk of files, all sharing one private profile."""
     soffice = find_soffice()
     if soffice is None:
         raise OfficeError("LibreOffice (soffice) not found; install libreoffice-calc-nogui")
@@ -47,13 +52,17 @@ def convert(files: list[Path], to: str, out_dir: Path, timeout: float = 600) -> 
         user = Path(profile) / "user"
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(_PROFILE, encoding="utf-8")
-        cmd = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--nolockcheck", "--convert-to", FILTERS.get(to, to), "--outdir", str(out_dir),
-               *[str(f) for f in files]]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        for start in range(0, len(files), CHUNK):
+            chunk = files[start:start + CHUNK]
+            cmd = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+                   "--nolockcheck", "--convert-to", FILTERS.get(to, to), "--outdir", str(out_dir),
+                   *[str(f) for f in chunk]]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+            if proc.returncode != 0:
+                raise OfficeError(f"LibreOffice failed ({proc.returncode}): {proc.stderr.strip()}")
     ext = to.split(":")[0]
     results = [out_dir / f"{f.stem}.{ext}" for f in files]
     missing = [r for r in results if not r.exists()]
-    if proc.returncode != 0 or missing:
-        raise OfficeError(f"LibreOffice failed ({proc.returncode}): {proc.stderr.strip()} missing={missing}")
+    if missing:
+        raise OfficeError(f"LibreOffice did not write {len(missing)} file(s), e.g. {missing[0]}")
     return results
