@@ -218,6 +218,22 @@ def appraise_history(code: str, criterion: str, db_path: Path) -> None:
     appraise_history_cmd(code, criterion, db_path)
 
 
+@cli.command("report")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("xep-hang.xlsx"),
+              show_default=True, help="Tệp bảng xếp hạng ghi ra (.xlsx).")
+@click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help="Danh sách đơn vị (.csv).")
+@click.option("--previous-db", "previous_db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Cơ sở dữ liệu năm trước, để so sánh với năm trước.")
+@DB_OPTION
+def report(out: Path, criteria_file: Path | None, communes_file: Path | None, previous_db: Path | None,
+           db_path: Path) -> None:
+    """Lập bảng xếp hạng tổng hợp cho lãnh đạo (điểm cuối cùng nếu đã thẩm định)."""
+    from cchc_xl.console import report_cmd
+
+    sys.exit(report_cmd(_load(criteria_file), out, communes_file, previous_db, db_path))
+
+
 @cli.command("demo")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"))
 def demo(out: Path) -> None:

@@ -163,3 +163,28 @@ def appraise_history_cmd(code: str, criterion: str, db_path: Path, console: Cons
     console.print(say("cli.history_events"))
     for e in events:
         console.print(escape(f"  {e['at']}  {e['kind']}  {json.dumps(e['detail'], ensure_ascii=False)}"))
+
+
+# -- ranking report -----------------------------------------------------------------------------------
+def report_cmd(cset: CriteriaSet, out: Path, communes_file: Path | None, previous_db: Path | None, db_path: Path,
+               console: Console | None = None) -> int:
+    from cchc_xl.reports.ranking import write_ranking
+    from cchc_xl.reports.ranking_data import previous_totals
+
+    console = console or Console(highlight=False)
+    if not db_path.is_file():
+        console.print(say("cli.report_no_store", db=db_path))
+        return 1
+    previous = None
+    if previous_db is not None:
+        old = Store(previous_db)
+        try:
+            previous = previous_totals(old)
+        finally:
+            old.close()
+    summary = write_ranking(db_path, cset, out, load_communes(communes_file), previous=previous)
+    console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
+                      stage=say(f"cli.report_stage_{summary.stage}"),
+                      tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),
+                      first=", ".join(summary.first) or "—"))
+    return 0

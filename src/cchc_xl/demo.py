@@ -14,6 +14,7 @@ from cchc_xl.console import (
     appraise_import_cmd,
     appraise_prepare_cmd,
     import_with_progress,
+    report_cmd,
 )
 from cchc_xl.criteria import load_set
 from cchc_xl.messages import say
@@ -60,4 +61,7 @@ def run_demo(out: Path, console: Console | None = None) -> int:
         fill_appraisal(path, filled / path.name, cset, path.stem)
     appraise_import_cmd(cset, filled, out / "6-ket-qua-tham-dinh", db, console)
     appraise_finalize_cmd([], "Phòng Nội vụ (mô phỏng)", db, console)
+    console.print(say("demo.report"))
+    report_cmd(cset, out / "7-xep-hang.xlsx", None, None, db, console)
+    console.print(say("demo.outputs", dir=out))
     return 1 if failures else 0

@@ -123,12 +123,23 @@ MESSAGES: dict[str, str] = {
     "cli.history_appraisal": "  {at}  thẩm định ({by}, {file}): {points} — lý do: {reason}{superseded}",
     "cli.history_superseded": " (đã được thay thế)",
     "cli.history_events": "Các sự kiện:",
+    "cli.report_no_store": "Chưa có cơ sở dữ liệu {db}: hãy tiếp nhận (cchc-xl import) trước khi lập báo cáo.",
+    "cli.report_done": "Đã lập bảng xếp hạng {path}: {ranked}/{listed} đơn vị được xếp hạng ({stage}). "
+                       "Xếp loại: {tiers}. Đứng đầu: {first}.",
+    "cli.report_stage_self": "điểm tự đánh giá, chưa thẩm định",
+    "cli.report_stage_final": "điểm cuối cùng sau thẩm định",
+    "cli.report_stage_mixed": "một phần đã thẩm định",
+    "cli.report_stage_none": "chưa có kết quả",
     "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
     "demo.import": "3. Tiếp nhận hộp thư",
     "demo.planted": "Các lỗi cố ý cài vào và phát hiện tương ứng:",
     "demo.planted_line": "  - {commune} [{kind}] → {rule}: {found}",
     "demo.not_found": "KHÔNG PHÁT HIỆN",
+    "demo.report": "5. Lập bảng xếp hạng cho lãnh đạo",
+    "demo.outputs": "Kết quả nằm trong {dir}: 1-bang-tu-danh-gia (bảng trắng), 2-hop-thu (bài gửi về), "
+                    "3-ket-qua-tiep-nhan (báo cáo, bảng kiểm tra, tệp phản hồi), 4-tham-dinh, 5-tham-dinh-da-nhap, "
+                    "6-ket-qua-tham-dinh, 7-xep-hang.xlsx, cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS findings (
     cell TEXT,
     message TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS findings_by_submission ON findings(submission_id);
 CREATE TABLE IF NOT EXISTS communes (
     code TEXT PRIMARY KEY,
     name TEXT NOT NULL,

@@ -1,0 +1,424 @@
+"""The ranking report's data: one `CommuneResult` per commune, ranks and tiers, per-area and per-criterion
+statistics. Pure data and arithmetic (Decimals), no workbook code; `from_store` builds it from the store.
+
+Which score ranks a commune: its final score (after appraisal) when there is one, else its self-assessed
+total, which leaves the district-scored criteria out. Every sheet says which (`RankingInput.stage`).
+
+Ranks are competition ranks on the total rounded to 2 decimals: equal totals share a rank and the next
+commune takes its position (1, 1, 3). Nothing breaks ties; tied communes are listed by commune code.
+
+Final score = the appraised points of every scored item (commune- and district-scored) + bonus − penalty,
+each block within the set's cap, rounded to 2 decimals, never below 0 — as `appraisal.scores` computes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.numbers import round2
+from cchc_xl.store import Store, StoredSubmission
+
+Stage = Literal["self", "final", "mixed", "none"]
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class FinalScores:
+    """A commune's appraisal: appraised points and reason per scored item, bonus and penalty points."""
+
+    leaves: Mapping[str, tuple[Decimal | None, str]]
+    bonus: Decimal = ZERO
+    penalty: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """A scored item where the commune did not get the maximum."""
+
+    criterion: str
+    title: str
+    max: Decimal
+    self_points: Decimal | None
+    final_points: Decimal | None
+    reason: str  # the appraisal council's reason (final scores), else ""
+    explanation: str  # the commune's own explanation (giải trình), else ""
+
+    @property
+    def points(self) -> Decimal:
+        """The points that count: final when appraised, else self-assessed (blank counts as 0)."""
+        value = self.final_points if self.final_points is not None else self.self_points
+        return value or ZERO
+
+    @property
+    def lost(self) -> Decimal:
+        return round2(self.max - self.points)
+
+
+@dataclass
+class CommuneResult:
+    code: str
+    name: str  # without the kind: "Gia Phù"
+    kind: str  # "xã", "thị trấn", "phường"
+    received: bool = False  # has a submission scored on this criteria set
+    self_total: Decimal | None = None
+    final_total: Decimal | None = None
+    self_areas: dict[str, Decimal] = field(default_factory=dict)
+    final_areas: dict[str, Decimal] = field(default_factory=dict)
+    # Points per scored item at the stage that ranks the commune; None: not scored at that stage
+    # (district-scored items before appraisal, or an item the appraisal left blank).
+    leaves: dict[str, Decimal | None] = field(default_factory=dict)
+    bonus: Decimal | None = None
+    penalty: Decimal | None = None
+    tier: str = ""
+    rank: int | None = None
+    status: str = ""  # submission status: accepted | accepted_with_warnings | rejected ("" if none)
+    state: str = ""  # store lifecycle: received | checked | appraised | final
+    version: int = 0
+    file_name: str = ""
+    received_at: dt.datetime | None = None
+    on_time: bool | None = None
+    other_set: str = ""  # the set id when the latest submission was scored on another criteria set
+    errors: int = 0
+    warnings: int = 0
+    evidence_coverage: Decimal | None = None  # share of items scored > 0 that cite a document
+    deductions: list[Deduction] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        """'Xã Gia Phù', 'Thị trấn Phù Yên'."""
+        return f"{self.kind[:1].upper()}{self.kind[1:]} {self.name}".strip()
+
+    @property
+    def is_final(self) -> bool:
+        return self.final_total is not None
+
+    @property
+    def score(self) -> Decimal | None:
+        """The score that ranks the commune, rounded to 2 decimals."""
+        value = self.final_total if self.final_total is not None else self.self_total
+        return None if value is None else round2(value)
+
+    @property
+    def areas(self) -> dict[str, Decimal]:
+        return self.final_areas if self.is_final else self.self_areas
+
+
+@dataclass
+class CriterionStats:
+    criterion: Criterion
+    area: str
+    scored: int  # communes with points for this item at their stage
+    average: Decimal | None
+    minimum: Decimal | None
+    maximum: Decimal | None
+    full_share: Decimal | None  # share of those communes at full points
+    lost: Decimal  # points lost across the district: sum of (max − points)
+
+
+@dataclass
+class RankingInput:
+    cset: CriteriaSet
+    results: list[CommuneResult]  # every commune: ranked ones first (rank order), then the others by code
+    previous: dict[str, Decimal] = field(default_factory=dict)  # previous year's total per commune code
+    deadline: dt.datetime | None = None
+    generated_at: dt.datetime = field(default_factory=dt.datetime.now)
+
+    def __post_init__(self) -> None:
+        rank_results(self.cset, self.results)
+
+    @property
+    def ranked(self) -> list[CommuneResult]:
+        return [r for r in self.results if r.rank is not None]
+
+    @property
+    def stage(self) -> Stage:
+        ranked = self.ranked
+        finals = sum(r.is_final for r in ranked)
+        if not ranked:
+            return "none"
+        return "final" if finals == len(ranked) else "self" if finals == 0 else "mixed"
+
+    @property
+    def previous_ranks(self) -> dict[str, int]:
+        return competition_ranks({c: round2(v) for c, v in self.previous.items()})
+
+    def tier_counts(self) -> dict[str, int]:
+        counts = {t.name: 0 for t in self.cset.tiers}
+        for r in self.ranked:
+            counts[r.tier] = counts.get(r.tier, 0) + 1
+        return counts
+
+    def area_averages(self) -> dict[str, Decimal | None]:
+        ranked = self.ranked
+        return {a.code: _mean([r.areas.get(a.code, ZERO) for r in ranked]) for a in self.cset.areas}
+
+    def criterion_stats(self) -> list[CriterionStats]:
+        """Per scored item, sorted by points lost across the district (largest first), then in the set's order;
+        items no commune has points for yet (district-scored, before appraisal) last."""
+        stats = []
+        for leaf in self.cset.leaves():
+            values = [v for r in self.ranked if (v := r.leaves.get(leaf.code)) is not None]
+            stats.append(CriterionStats(
+                criterion=leaf, area=self.cset.area_of[leaf.code].code, scored=len(values), average=_mean(values),
+                minimum=min(values) if values else None, maximum=max(values) if values else None,
+                full_share=(Decimal(sum(v >= leaf.max for v in values)) / len(values)) if values else None,
+                lost=round2(sum((leaf.max - v for v in values), ZERO))))
+        order = {leaf.code: i for i, leaf in enumerate(self.cset.leaves())}
+        return sorted(stats, key=lambda s: (s.scored == 0, -s.lost, order[s.criterion.code]))
+
+
+# -- ranks -------------------------------------------------------------------------------------------
+def competition_ranks(totals: Mapping[str, Decimal]) -> dict[str, int]:
+    """Competition ranking, highest first: equal totals share a rank, the next takes its position (1, 1, 3)."""
+    ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranks: dict[str, int] = {}
+    previous: Decimal | None = None
+    rank = 0
+    for position, (code, total) in enumerate(ordered, start=1):
+        if total != previous:
+            rank, previous = position, total
+        ranks[code] = rank
+    return ranks
+
+
+def rank_results(cset: CriteriaSet, results: list[CommuneResult]) -> None:
+    """Set rank and tier of every scored commune and sort: rank order (ties by code), then unranked by code."""
+    scores = {r.code: s for r in results if (s := r.score) is not None}
+    ranks = competition_ranks(scores)
+    for r in results:
+        r.rank = ranks.get(r.code)
+        r.tier = cset.tier_for(scores[r.code]) if r.code in scores else ""
+    results.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))
+
+
+# -- building results -------------------------------------------------------------------------------
+def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_scores: Mapping[str, Any],
+                   self_total: Decimal | None, explanations: Mapping[str, str] | None = None,
+                   cited: Iterable[str] = (), final: FinalScores | None = None, status: str = "",
+                   state: str = "", version: int = 0, file_name: str = "", received_at: dt.datetime | None = None,
+                   deadline: dt.datetime | None = None, errors: int = 0, warnings: int = 0) -> CommuneResult:
+    """One commune's result from its self-assessed scores (leaf code -> points or None) and optional appraisal."""
+    explanations = explanations or {}
+    shape = _shape(cset)
+    leaves = shape.leaves
+    self_points = {leaf.code: _dec(self_scores.get(leaf.code)) for leaf in leaves}
+    res = CommuneResult(code=code, name=name, kind=kind, received=True, status=status, state=state,
+                        version=version, file_name=file_name, received_at=received_at,
+                        on_time=_on_time(received_at, deadline), errors=errors, warnings=warnings)
+    res.self_total = None if self_total is None else round2(self_total)
+    res.self_areas = shape.area_sums(self_points)
+    cited_codes = set(cited)
+    positive = [c for c, v in self_points.items() if v is not None and v > 0]
+    res.evidence_coverage = (Decimal(sum(c in cited_codes for c in positive)) / len(positive)) if positive else None
+    final_points: dict[str, Decimal | None] = {}
+    reasons: dict[str, str] = {}
+    if final is not None:
+        for leaf in leaves:
+            points, reason = final.leaves.get(leaf.code, (None, ""))
+            final_points[leaf.code] = _dec(points)
+            reasons[leaf.code] = reason or ""
+        res.final_areas = shape.area_sums(final_points)
+        res.bonus = _capped(final.bonus, cset.bonus.cap if cset.bonus else None)
+        res.penalty = _capped(final.penalty, cset.penalty.cap if cset.penalty else None)
+        areas_total = round2(sum(res.final_areas.values(), ZERO))
+        res.final_total = max(ZERO, round2(areas_total + res.bonus - res.penalty))
+        res.leaves = final_points
+    else:
+        # Before appraisal a blank commune-scored item counts 0; district-scored items are not scored yet.
+        res.leaves = {leaf.code: (self_points[leaf.code] or ZERO) if leaf.code in shape.commune else None
+                      for leaf in leaves}
+    for leaf in leaves:
+        counted = res.leaves[leaf.code]
+        if counted is None and final is None:
+            continue
+        if counted is not None and counted >= leaf.max:
+            continue
+        res.deductions.append(Deduction(
+            criterion=leaf.code, title=leaf.title, max=leaf.max, self_points=self_points[leaf.code],
+            final_points=final_points.get(leaf.code), reason=reasons.get(leaf.code, ""),
+            explanation=str(explanations.get(leaf.code) or "")))
+    return res
+
+
+def missing_result(code: str, name: str, kind: str, other_set: str = "") -> CommuneResult:
+    """A listed commune with no submission scored on this set."""
+    return CommuneResult(code=code, name=name, kind=kind, other_set=other_set)
+
+
+class _Shape:
+    """What commune_result needs of a set, worked out once per set (it runs for every commune)."""
+
+    def __init__(self, cset: CriteriaSet):
+        self.cset = cset
+        self.leaves = cset.leaves()
+        self.commune = {leaf.code for leaf in self.leaves if leaf.scored_by == "commune"}
+        # area -> its criteria, each as the codes of its scored items (a criterion without children: itself)
+        self.areas = [(a.code, [[c.code] if c.is_leaf else [x.code for x in c.children] for c in a.criteria])
+                      for a in cset.areas]
+
+    def area_sums(self, points: Mapping[str, Decimal | None]) -> dict[str, Decimal]:
+        """Each area's points, rounded at every level as the workbook rounds them."""
+        out = {}
+        for code, criteria in self.areas:
+            total = ZERO
+            for items in criteria:
+                total += round2(sum((points.get(c) or ZERO for c in items), ZERO))
+            out[code] = round2(total)
+        return out
+
+
+_SHAPES: dict[int, _Shape] = {}
+
+
+def _shape(cset: CriteriaSet) -> _Shape:
+    shape = _SHAPES.get(id(cset))
+    if shape is None or shape.cset is not cset:
+        if len(_SHAPES) > 16:
+            _SHAPES.clear()
+        shape = _SHAPES[id(cset)] = _Shape(cset)
+    return shape
+
+
+def _capped(value: Decimal | None, cap: Decimal | None) -> Decimal:
+    v = round2(Decimal(value or 0))
+    v = max(v, ZERO)
+    return min(v, round2(cap)) if cap is not None else v
+
+
+_DECIMALS: dict[str, Decimal] = {}
+
+
+def _dec(value: Any) -> Decimal | None:
+    """A Decimal from the store's text (or a number); equal texts share one object, which keeps a country's
+    worth of per-item points small (Decimals are immutable)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    text = str(value)
+    found = _DECIMALS.get(text)
+    if found is None:
+        if len(_DECIMALS) > 50_000:
+            _DECIMALS.clear()
+        found = _DECIMALS[text] = Decimal(text)
+    return found
+
+
+def _mean(values: list[Decimal]) -> Decimal | None:
+    return round2(sum(values, ZERO) / len(values)) if values else None
+
+
+def _on_time(received: dt.datetime | None, deadline: dt.datetime | None) -> bool | None:
+    if received is None or deadline is None:
+        return None
+    if (received.tzinfo is None) != (deadline.tzinfo is None):
+        received = received.replace(tzinfo=None)  # compare wall-clock times
+        deadline = deadline.replace(tzinfo=None)
+    return received <= deadline
+
+
+def parse_time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+# -- the store adapter ---------------------------------------------------------------------------------
+def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
+               final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
+               deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None) -> RankingInput:
+    """The ranking input from the store's counting submission of every commune.
+
+    `communes`: the list the district expects (names and kinds from it; those with no submission are shown as
+    not received). `final`: appraisals by commune code; None reads the store's current appraisals
+    (`Store.current_appraisal`), {} ranks on self-assessed scores only. Submissions are read one commune at a
+    time, so memory stays flat for a whole country.
+    """
+    listed = {c.code: c for c in communes or []}
+    codes = [r[0] for r in store.db.execute("SELECT DISTINCT commune_code FROM submissions ORDER BY 1")]
+    set_of = dict(store.db.execute("SELECT id, set_id FROM submissions"))
+    counts = _finding_counts(store)
+    results: list[CommuneResult] = []
+    seen: set[str] = set()
+    for code in codes:
+        sub = store.latest(code)
+        if sub is None:
+            continue
+        seen.add(code)
+        known = store.commune(code)
+        name, kind = _name(listed.get(code), known)
+        if set_of.get(sub.id) != cset.id:
+            results.append(missing_result(code, name, kind, other_set=str(set_of.get(sub.id) or "")))
+            continue
+        appraisal = final.get(code) if final is not None else appraisal_from_store(store, code)
+        errors, warnings = counts.get(sub.id, (0, 0))
+        results.append(result_from_submission(cset, sub, name, kind, final=appraisal, state=store.state(code) or "",
+                                              deadline=deadline, errors=errors, warnings=warnings))
+    for code, commune in listed.items():
+        if code not in seen:
+            results.append(missing_result(code, commune.name, commune.kind))
+    return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
+                        generated_at=generated_at or dt.datetime.now())
+
+
+def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, kind: str, *,
+                           final: FinalScores | None = None, state: str = "", deadline: dt.datetime | None = None,
+                           errors: int = 0, warnings: int = 0) -> CommuneResult:
+    declared = sub.declared or {}
+    explanations = {c: (d or {}).get("explanation") or "" for c, d in (declared.get("leaves") or {}).items()}
+    cited = {str(row.get("criterion") or "").strip() for row in declared.get("register") or [] if isinstance(row, dict)}
+    return commune_result(cset, sub.commune_code, name, kind, self_scores=sub.scores, self_total=sub.self_total,
+                          explanations=explanations, cited=cited, final=final, status=sub.status, state=state,
+                          version=sub.version, file_name=sub.file_name, received_at=parse_time(sub.received_at),
+                          deadline=deadline, errors=errors, warnings=warnings)
+
+
+def appraisal_from_store(store: Store, code: str) -> FinalScores | None:
+    """The commune's current accepted appraisal as FinalScores, or None."""
+    appraisal = store.current_appraisal(code)
+    if appraisal is None:
+        return None
+    return FinalScores(leaves={c: (s.appraised_points, s.reason) for c, s in appraisal.scores.items()},
+                       bonus=appraisal.bonus, penalty=appraisal.penalty)
+
+
+def previous_totals(store: Store, set_id: str | None = None) -> dict[str, Decimal]:
+    """Each commune's total in another (e.g. last year's) store: its appraised total, else self-assessed."""
+    out: dict[str, Decimal] = {}
+    set_of = dict(store.db.execute("SELECT id, set_id FROM submissions"))
+    for code in [r[0] for r in store.db.execute("SELECT DISTINCT commune_code FROM submissions")]:
+        sub = store.latest(code)
+        if sub is None or (set_id is not None and set_of.get(sub.id) != set_id):
+            continue
+        appraisal = store.current_appraisal(code)
+        total = appraisal.total if appraisal is not None and appraisal.total is not None else sub.self_total
+        if total is not None:
+            out[code] = round2(total)
+    return out
+
+
+def _finding_counts(store: Store) -> dict[int, tuple[int, int]]:
+    """(errors, warnings) per submission id, in one pass over the findings (Store.findings per id scans)."""
+    counts: dict[int, list[int]] = {}
+    for sid, severity, n in store.db.execute(
+            "SELECT submission_id, severity, COUNT(*) FROM findings WHERE severity IN ('error','warning')"
+            " GROUP BY submission_id, severity"):
+        counts.setdefault(sid, [0, 0])[0 if severity == "error" else 1] = n
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def _name(listed: Commune | None, known: tuple[str, str, str] | None) -> tuple[str, str]:
+    if listed is not None:
+        return listed.name, listed.kind
+    if known is not None:
+        return known[1], known[2]
+    return "", "xã"
