@@ -26,15 +26,6 @@ COMMAND = re.compile(r"(?:^|(?<=[\s\\/]))cchc-xl(?=[ \t])([^\n]*)")
 PLACEHOLDERS = re.compile(r"\b(TODO|FIXME|TBD|XXX+|lorem ipsum)\b|\?\?\?|<placeholder>|\[(?:hình|ảnh)[^\]]*\]\(\)",
                           re.I)
 ELLIPSIS = {"…", "...", "[…]"}
-# Commands fixed by ../shared/design.md that the guides describe before they exist in the code. While one is
-# missing its checks are expected failures (xfail); once it is built they run for real. Remove when built.
-NOT_BUILT_YET = {"report"}
-
-
-def _not_built(name: str) -> bool:
-    return name in NOT_BUILT_YET and name not in cli.commands  # type: ignore[attr-defined]
-
-
 def _text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
@@ -105,7 +96,6 @@ def test_image_links_point_to_existing_pictures(guide: Path) -> None:
 
 def test_guides_mention_commands() -> None:
     named = {" ".join(resolve(rest)[0]) for _guide, rest in all_commands()}
-    named |= {rest.split()[0] for _guide, rest in all_commands() if rest and _not_built(rest.split()[0])}
     for wanted in ("criteria export", "criteria import", "criteria check", "generate", "import", "appraise prepare",
                    "appraise import", "appraise finalize", "appraise reopen", "appraise history", "report", "demo"):
         assert wanted in named, f"the district guide does not show `cchc-xl {wanted}`"
@@ -114,8 +104,6 @@ def test_guides_mention_commands() -> None:
 @pytest.mark.parametrize(("guide", "rest"), all_commands(), ids=lambda v: v if isinstance(v, str) else None)
 def test_every_command_in_the_guides_is_real(guide: str, rest: str) -> None:
     path, problem = resolve(rest)
-    if problem and not path and _not_built(_tokens(rest)[0]):
-        pytest.xfail(f"`cchc-xl {_tokens(rest)[0]}` is in design.md but not built yet")
     assert problem is None, f"{guide}: `cchc-xl {rest}`: {problem}"
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, f"{guide}: `cchc-xl {' '.join(path)} --help` failed: {result.output}"
