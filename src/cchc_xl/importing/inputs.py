@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.numbers import parse_text_number, to_decimal
@@ -82,8 +84,6 @@ def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Find
             if where is None:
                 return None, ""
             sheet, r, c = where
-            from xlsxwriter.utility import xl_rowcol_to_cell
-
             return _raw(book.value(sheet, r, c)), f"'{sheet}'!{xl_rowcol_to_cell(r, c)}"
 
         if not locator.by_name and leaf.code not in locator.code_rows:
@@ -134,8 +134,9 @@ def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], l
     first, last = layout.register_rows
     raws: list[tuple[Any, ...]] = []
     rows: list[RegisterRow] = []
-    for r in range(first, last + 1):
-        cells = tuple(book.value(name, r, c) for c in range(6))
+    # Rows past the sheet's last row read as blank: only the rows the file has are looked at.
+    for r in range(first, min(last, len(book.values.get(name, ())) - 1) + 1):
+        cells = book.row_values(name, r, 6)
         if all(v in (None, "") for v in cells):
             continue
         while len(raws) < r - first:

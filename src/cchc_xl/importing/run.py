@@ -182,9 +182,11 @@ def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findin
     checks: list[tuple[str, int, int, Any]] = []
     for code, refs in layout.leaves.items():
         if not refs.score_is_input and code in ev.leaves and ev.leaves[code].score is not None:
-            cell = next(c for c in layout.cells if c.sheet == "grid" and c.ref == refs.score)
+            cell = layout.cell_at("grid", refs.score)
+            assert cell is not None  # (the layout put every score cell it refers to)
             checks.append((refs.score, cell.row, cell.col, ev.leaves[code].score))
-    total = next(c for c in layout.cells if c.name == "TONG_DIEM")
+    total = layout.named_cell("TONG_DIEM")
+    assert total is not None
     checks.append((total.ref, total.row, total.col, ev.total))
     for ref, row, col, want in checks:
         got = book.value(grid, row, col)

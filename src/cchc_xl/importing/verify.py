@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
@@ -19,7 +20,7 @@ from cchc_xl.numbers import to_decimal
 from cchc_xl.reading.book import Book
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import CellSpec, Layout, build_layout, canonical_value
+from cchc_xl.workbook.layout import CellSpec, Layout, build_layout, canonical_value, set_fingerprint
 from cchc_xl.workbook.signing import verify
 
 
@@ -31,6 +32,7 @@ class Identity:
     signed: bool  # HMAC verified
 
 
+@lru_cache(maxsize=8192)  # the same few hundred formulas come back in every file of a batch
 def canonical_formula(text: str) -> str:
     """Formula text compared across writers: no blanks or sheet-name quotes, upper case outside strings."""
     out: list[str] = []
@@ -75,7 +77,7 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
         found.add("meta.demo_key")
     commune = Commune(code=meta.get("commune_code", ""), name=meta.get("commune_name", ""),
                       kind=meta.get("commune_kind", "xã") or "xã")
-    if meta.get("set_sha256") != cset.fingerprint():
+    if meta.get("set_sha256") != set_fingerprint(cset):
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
                   want=f"{cset.id} {cset.version}")
         return Identity(meta, commune, build_layout(cset, commune), signed)
@@ -98,16 +100,44 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
             found.add("tamper.sheet_added", sheet=name)
     max_col = list(template("commune")["grid"]["columns"]).index("max")
     codes_by_row = {row: code for code, row in layout.node_rows.items()}
-    for cell in layout.cells:
-        if not cell.locked or cell.sheet == "meta" or layout.sheets[cell.sheet] not in present:
+    for cell in _compared_cells(layout):
+        name = layout.sheets[cell.sheet]
+        if name not in present or _unchanged(book, name, cell):
             continue
         _check_cell(book, layout, cell, found, codes_by_row.get(cell.row) if cell.col == max_col else None)
     if book.validations is not None:
+        # A validation is kept when a range of the file starts where it starts, or is exactly it.
+        firsts = {name: {sq.split()[0] for sq, _ in items if sq.strip()} for name, items in book.validations.items()}
+        ranges = {name: {r for sq, _ in items for r in sq.split()} for name, items in book.validations.items()}
         for rv in layout.validations:
             name = layout.sheets[rv.sheet]
-            if name in present and not any(sq.split()[0] == rv.sqref.split()[0] or rv.sqref in sq.split()
-                                           for sq, _ in book.validations.get(name, ())):
+            if name in present and not (rv.sqref.split()[0] in firsts.get(name, ())
+                                        or rv.sqref in ranges.get(name, ())):
                 found.add("tamper.validation_removed", cell=layout.at(rv.sheet, rv.sqref))
+
+
+def _compared_cells(layout: Layout) -> list[CellSpec]:
+    """Locked cells outside the meta sheet, in order: from the commune layout's index, or by a look at
+    every cell (the appraisal workbook's layout, checked the same way, has no index)."""
+    if isinstance(layout, Layout):
+        return layout.checked_cells()
+    return [c for c in layout.cells if c.locked and c.sheet != "meta"]
+
+
+def _unchanged(book: Book, sheet: str, cell: CellSpec) -> bool:
+    """True when the file holds exactly what the layout wrote, so `_check_cell` would find nothing: a cheap
+    test that spares the full comparison (and its message texts) for the thousands of untouched cells."""
+    if cell.formula is not None:
+        return not book.has_formulas or book.formula(sheet, cell.row, cell.col) == cell.formula
+    want = cell.value
+    if want is None or want == "":
+        return True
+    got = book.value(sheet, cell.row, cell.col)
+    if isinstance(want, str):
+        return got == want
+    if type(want) in (Decimal, int):
+        return _as_decimal(got) == want
+    return False
 
 
 def _check_cell(book: Book, layout: Layout, cell: CellSpec, found: Findings, max_of: str | None) -> None:

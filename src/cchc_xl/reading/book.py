@@ -1,21 +1,31 @@
 """A returned workbook as plain data: sheet names and states, cell values, formulas, names, validations.
 
-python-calamine reads the values (fast, every format, cached formula results). openpyxl is used only
-for what calamine cannot give and only for .xlsx/.xlsm: formula text, defined names, validations.
+python-calamine reads the values (fast, every format, cached formula results). What calamine cannot
+give, and only for .xlsx/.xlsm (formula text, defined names, validations), comes from a small streaming
+reader of the package's XML (`_StructureReader`): it reads exactly what openpyxl's full load gave this
+module, in a fraction of the time. A file with anything that reader does not expect (or cannot parse) is
+read by openpyxl as before, so unusual and broken files behave as they always did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 import openpyxl
 import python_calamine
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from openpyxl.formula.translate import Translator
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, coordinate_to_tuple
+from openpyxl.worksheet.cell_range import MultiCellRange
+from openpyxl.xml.constants import XLSM, XLSX, XLTM, XLTX
 
 _REF = re.compile(r"^(?:'?(?P<sheet>.+?)'?!)?\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)(?::\$?[A-Z]{1,3}\$?\d+)?$")
 
@@ -46,6 +56,20 @@ class Book:
             return v if v != "" else None
         return v
 
+    def row_values(self, sheet: str, row: int, count: int) -> tuple[Any, ...]:
+        """`(value(sheet, row, 0), …, value(sheet, row, count - 1))`, in one look-up of the row."""
+        rows = self.values.get(sheet)
+        cells = rows[row] if rows is not None and row < len(rows) else ()
+        out = []
+        for v in cells[:count]:
+            if isinstance(v, str):
+                v = unicodedata.normalize("NFC", v)
+                if v == "":
+                    v = None
+            out.append(v)
+        out += [None] * (count - len(out))
+        return tuple(out)
+
     def formula(self, sheet: str, row: int, col: int) -> str | None:
         if self.formulas is None:
             return None
@@ -70,6 +94,16 @@ def read_book(path: Path, fmt: str) -> Book:
 
 def _read_structure(book: Book) -> None:
     try:
+        structure = _StructureReader(book.path).read()
+    except Exception:  # unusual or broken: openpyxl reads it (or fails) exactly as it always did
+        _read_structure_openpyxl(book)
+        return
+    book.has_formulas = True
+    book.formulas, book.validations, book.names = structure
+
+
+def _read_structure_openpyxl(book: Book) -> None:
+    try:
         wb = openpyxl.load_workbook(book.path, data_only=False, keep_links=False, keep_vba=False, rich_text=False)
     except Exception as exc:  # openpyxl raises many types on malformed parts
         raise BookError(str(exc)) from exc
@@ -91,6 +125,308 @@ def _read_structure(book: Book) -> None:
         if m and m.group("sheet"):
             sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
             book.names[name] = (sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1)
+
+
+# -- the streaming structure reader ------------------------------------------------------------------
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main "
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships "
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships "
+_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types "
+_C, _F, _DVS = _MAIN + "c", _MAIN + "f", _MAIN + "dataValidations"
+_INVALID_TITLE = re.compile(r"[\\*?:/\[\]]")
+# openpyxl's DataValidation: its attributes, and the values it accepts for the enumerated ones
+_DV_ATTRS = {"type", "showErrorMessage", "showInputMessage", "showDropDown", "allowBlank", "sqref", "promptTitle",
+             "errorStyle", "error", "prompt", "errorTitle", "imeMode", "operator", "allow_blank"}
+_DV_VALUES = {
+    "type": {"whole", "decimal", "list", "date", "time", "textLength", "custom"},
+    "errorStyle": {"stop", "warning", "information"},
+    "imeMode": {"noControl", "off", "on", "disabled", "hiragana", "fullKatakana", "halfKatakana", "fullAlpha",
+                "halfAlpha", "fullHangul", "halfHangul"},
+    "operator": {"between", "notBetween", "equal", "notEqual", "lessThan", "lessThanOrEqual", "greaterThan",
+                 "greaterThanOrEqual"},
+}
+_SKIPPED_NAMES = {"_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatabase"}  # as openpyxl's by_sheet
+
+Structure = tuple[dict[str, dict[tuple[int, int], str]], dict[str, set[tuple[str, str]]], dict[str, tuple[str, int, int]]]
+
+
+class _Unusual(Exception):
+    """Something this reader leaves to openpyxl."""
+
+
+def _parser(start: Any, end: Any = None) -> Any:
+    """An expat parser calling back with namespace-qualified names ("uri local").
+
+    No DTD: a part declaring one is refused (the container check already rejects them; this reader must
+    not depend on it), so no entity can be declared and none is ever expanded. Character data is off
+    until a handler switches it on for the few elements whose text matters.
+    """
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    return parser
+
+
+def _refuse_doctype(*_: Any) -> None:
+    raise _Unusual("DOCTYPE")
+
+
+@lru_cache(maxsize=4096)
+def _sqref(text: str) -> str:
+    """A validation's ranges written as openpyxl writes them (sorted, single cells without ':')."""
+    return str(MultiCellRange(text))
+
+
+@lru_cache(maxsize=16384)
+def _coordinate(ref: str) -> tuple[int, int]:
+    return coordinate_to_tuple(ref)
+
+
+class _StructureReader:
+    """Formula text, validations and workbook-level names of an .xlsx, as openpyxl's full load gives them.
+
+    Follows openpyxl's reading: the workbook part from [Content_Types].xml, sheets through the workbook's
+    relationships (chart sheets and missing parts skipped), global names but the print ones, the last
+    cell of a coordinate winning, shared formulas translated with openpyxl's own Translator, the last
+    <dataValidations> of a sheet winning. Raises _Unusual for what it does not follow (sheet titles
+    openpyxl would refuse or rename, cells without a reference, …); the caller then uses openpyxl.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self) -> Structure:
+        with zipfile.ZipFile(self.path) as archive:
+            self.archive = archive
+            self.files = set(archive.namelist())
+            workbook = self._workbook_part()
+            sheets, names = self._workbook(workbook)
+            rels = self._relationships(workbook)
+            formulas: dict[str, dict[tuple[int, int], str]] = {}
+            validations: dict[str, set[tuple[str, str]]] = {}
+            titles: list[str] = []
+            for name, rel_id in sheets:
+                if not rel_id:
+                    continue
+                kind, target = rels[rel_id]  # KeyError: openpyxl fails on it too
+                if target not in self.files:
+                    continue
+                if not name or _INVALID_TITLE.search(name) or name.lower() in titles:
+                    raise _Unusual("sheet title openpyxl would refuse or rename")
+                titles.append(name.lower())
+                if "chartsheet" in kind:
+                    continue
+                key = unicodedata.normalize("NFC", name)
+                formulas[key], validations[key] = _SheetReader().read(archive.read(target))
+        return formulas, validations, names
+
+    def _workbook_part(self) -> str:
+        overrides: list[tuple[str, str]] = []
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            if name == _TYPES + "Override":
+                overrides.append((attrs.get("ContentType", ""), attrs.get("PartName", "")))
+
+        _parser(start).Parse(self.archive.read("[Content_Types].xml"), True)
+        for content_type in (XLTM, XLTX, XLSM, XLSX):
+            for ct, part in overrides:
+                if ct == content_type:
+                    return part[1:]
+        raise _Unusual("no workbook override")
+
+    def _workbook(self, part: str) -> tuple[list[tuple[str, str]], dict[str, tuple[str, int, int]]]:
+        sheets: list[tuple[str, str]] = []
+        defined: dict[str, str | None] = {}
+        text: list[str] = []
+        current: list[str | None] = [None]
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            if name == _MAIN + "sheet":
+                sheets.append((attrs.get("name", ""), attrs.get(_REL + "id", "")))
+            elif name == _MAIN + "definedName":
+                scope, dn = attrs.get("localSheetId"), attrs.get("name")
+                current[0] = dn if scope is None and dn not in _SKIPPED_NAMES else None
+                text.clear()
+                parser.CharacterDataHandler = text.append
+
+        def end(name: str) -> None:
+            if name == _MAIN + "definedName":
+                parser.CharacterDataHandler = None
+                if current[0] is not None:
+                    defined[current[0]] = "".join(text) or None
+                current[0] = None
+
+        parser = _parser(start, end)
+        parser.Parse(self.archive.read(part), True)
+        names: dict[str, tuple[str, int, int]] = {}
+        for name, value in defined.items():
+            m = _REF.match(value or "")
+            if m and m.group("sheet"):
+                sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
+                names[name] = (sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1)
+        return sheets, names
+
+    def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
+        """Id -> (type, target) of the workbook's relationships, targets as openpyxl's get_dependents
+        normalizes them (absolute within the package)."""
+        folder, obj = posixpath.split(part)
+        rels_path = posixpath.join(folder, "_rels", f"{obj}.rels")
+        parent = posixpath.split(posixpath.dirname(rels_path))[0]
+        rels: dict[str, tuple[str, str]] = {}
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            if name != _PKG + "Relationship":
+                return
+            target = attrs.get("Target", "")
+            if attrs.get("TargetMode") != "External":
+                target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(parent, target))
+            rels.setdefault(attrs.get("Id", ""), (attrs.get("Type", ""), target))
+
+        _parser(start).Parse(self.archive.read(rels_path), True)
+        return rels
+
+
+class _SheetReader:
+    """One worksheet part: formula text by 0-based (row, col), and validations as (sqref, "type|formula1").
+
+    Speed matters here (a sheet has thousands of cells, only hundreds of formulas): the start-element
+    handler does almost nothing for a cell, end-element and character-data handlers are switched on only
+    inside <f> and <dataValidations>. What openpyxl does with shapes no spreadsheet program writes (cells
+    without a reference, an <f> that is not a cell's first child, markup inside a formula) is not
+    followed: they raise _Unusual.
+    """
+
+    def __init__(self) -> None:
+        self.by_ref: dict[str, str] = {}  # formula text by the cell's own reference ("G5")
+        self.validations: set[tuple[str, str]] = set()
+        self.ref = ""  # of the last <c>
+        self.cell_at = -1  # byte offset of the last <c> start tag
+        self.formula: dict[str, str] = {}  # attributes of the open <f>
+        self.text: list[str] = []
+        self.shared: dict[str | None, Translator] = {}
+        self.dv: dict[str, str] | None = None  # attributes of the open <dataValidation>
+        self.dv_formula1: str | None = None
+        self.in_formula1 = False
+
+    def read(self, data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]]:
+        self.data = data
+        self.parser = _parser(self.start)
+        self.parser.Parse(data, True)
+        return _by_position(self.by_ref), self.validations
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == _C:
+            ref = attrs.get("r")
+            if not ref:
+                raise _Unusual("a cell without a reference")
+            self.by_ref.pop(ref, None)  # a later cell at the same place replaces the earlier one
+            self.ref = ref
+            self.cell_at = self.parser.CurrentByteIndex
+        elif name == _F:
+            self._open_formula(attrs)
+        elif name == _DVS:
+            self.validations = set()  # openpyxl keeps the last <dataValidations> of the sheet
+            self.parser.StartElementHandler = self._start_in_validations
+            self.parser.EndElementHandler = self._end_validations
+
+    # -- formulas ------------------------------------------------------------------------------------
+    def _open_formula(self, attrs: dict[str, str]) -> None:
+        at = self.parser.CurrentByteIndex
+        tag = self.data[self.cell_at:at].rstrip()
+        # The <f> must be the first child of the last cell: nothing but that cell's open tag before it.
+        if self.data.find(b"<", self.cell_at + 1, at) != -1 or not tag.endswith(b">") or tag.endswith(b"/>"):
+            raise _Unusual("<f> that is not the first child of a cell")
+        self.formula = attrs
+        self.text = []
+        self.parser.StartElementHandler = _markup_in_text
+        self.parser.EndElementHandler = self._close_formula
+        self.parser.CharacterDataHandler = self.text.append
+
+    def _close_formula(self, name: str) -> None:
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = None
+        self.parser.CharacterDataHandler = None
+        self.by_ref[self.ref] = self._formula_text(self.formula, "".join(self.text)).removeprefix("=")
+
+    def _formula_text(self, attrs: dict[str, str], text: str) -> str:
+        return _formula_text(self.shared, self.ref, attrs, text)
+
+    # -- validations: openpyxl matches <dataValidation> and <formula1> by local name -------------------
+    def _end_validations(self, name: str) -> None:
+        if self.in_formula1:
+            self.in_formula1 = False
+            self.dv_formula1 = "".join(self.text) or None
+            self.parser.CharacterDataHandler = None
+        elif self.dv is not None and _local(name) == "dataValidation":
+            self._close_validation()
+        elif name == _DVS:
+            self.parser.StartElementHandler = self.start
+            self.parser.EndElementHandler = None
+
+    def _start_in_validations(self, name: str, attrs: dict[str, str]) -> None:
+        if self.in_formula1 or name == _DVS:
+            raise _Unusual("markup inside a formula, or nested validations")
+        if self.dv is None and _local(name) == "dataValidation":
+            self._open_validation(attrs)
+        elif self.dv is not None and _local(name) == "formula1":
+            self.text = []
+            self.in_formula1 = True
+            self.parser.CharacterDataHandler = self.text.append
+
+    def _open_validation(self, attrs: dict[str, str]) -> None:
+        for key, value in attrs.items():
+            if key not in _DV_ATTRS and " " not in key:  # namespaced attributes are dropped by openpyxl too
+                raise _Unusual(f"validation attribute {key}")
+            if key in _DV_VALUES and value not in _DV_VALUES[key]:
+                raise _Unusual(f"validation {key}={value!r}")
+        self.dv = attrs
+        self.dv_formula1 = None
+
+    def _close_validation(self) -> None:
+        dv = self.dv
+        assert dv is not None
+        sqref = _sqref(dv["sqref"]) if "sqref" in dv else ""
+        self.validations.add((sqref, f"{dv.get('type')}|{self.dv_formula1 or ''}"))
+        self.dv = None
+
+
+def _formula_text(shared: dict[str | None, Translator], ref: str, attrs: dict[str, str], text: str) -> str:
+    """As openpyxl's parse_formula, then `cell.value` text (array: its text; data table: none); `shared`
+    holds the sheet's shared formulas by index, in document order."""
+    value = "=" + text
+    kind = attrs.get("t")
+    if kind == "dataTable":
+        return ""
+    if kind == "shared":
+        index = attrs.get("si")
+        if index in shared:
+            return shared[index].translate_formula(ref)
+        if value != "=":
+            shared[index] = Translator(value, ref)
+    return value
+
+
+def _by_position(by_ref: dict[str, str]) -> dict[tuple[int, int], str]:
+    formulas: dict[tuple[int, int], str] = {}
+    for ref, text in by_ref.items():
+        row, col = _coordinate(ref)
+        if (row - 1, col - 1) in formulas:
+            raise _Unusual("one cell written twice under two spellings")
+        formulas[(row - 1, col - 1)] = text
+    return formulas
+
+
+def _markup_in_text(*_: Any) -> None:
+    raise _Unusual("markup inside a formula")
+
+
+def _local(name: str) -> str:
+    """The local part of a namespace-qualified name (openpyxl matches validation children by it)."""
+    return name.rpartition(" ")[2]
 
 
 def parse_cell_date(value: Any) -> dt.date | None:

@@ -5,6 +5,11 @@ content, formula, cached result, style key, lock state, defined name and validat
 it with XlsxWriter; the importer reads inputs through its names and refs and compares locked cells
 against it to explain tampering. Formulas come from the scoring rules (one definition per rule) and
 cached results from `cchc_xl.scoring.evaluate`, so every viewer shows the right numbers.
+
+A blank layout (no declared inputs) depends on the commune through five texts only (its code, and its
+name in four titles). `LayoutTemplate` builds the blank layout of a criteria set once, for a placeholder
+commune, and gives each commune a copy with those cells re-filled: generating or importing a thousand
+workbooks then builds the set's four thousand cells once, not a thousand times.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -98,6 +105,9 @@ class Layout:
     register_rows: tuple[int, int] = (0, 0)  # 0-based first and last input rows
     meta: dict[str, str] = field(default_factory=dict)
     evaluation: Evaluation | None = None
+    # Set on layouts made from a LayoutTemplate: lookups and the digest come from the template.
+    _index: _Index | None = field(default=None, repr=False, compare=False)
+    _template: LayoutTemplate | None = field(default=None, repr=False, compare=False)
 
     def quoted(self, key: str) -> str:
         return "'" + self.sheets[key].replace("'", "''") + "'"
@@ -122,7 +132,58 @@ class Layout:
         return items
 
     def digest(self) -> str:
+        if self._template is not None:
+            return self._template.digest(self.commune)
         return manifest_digest(self.locked_manifest())
+
+    # -- lookups (an index built once per layout, or shared by every layout of a template) ----------
+    @property
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index.of(self.cells)
+        return self._index
+
+    def checked_cells(self) -> list[CellSpec]:
+        """Locked cells outside the meta sheet with a formula or a value, in order: what the importer
+        compares with a returned file (every other cell has nothing to compare)."""
+        return [self._cell(i) for i in self.index.checked]
+
+    def cell_at(self, sheet: str, ref: str) -> CellSpec | None:
+        """The first cell at `ref` on sheet key `sheet`."""
+        i = self.index.at.get((sheet, ref))
+        return None if i is None else self._cell(i)
+
+    def named_cell(self, name: str) -> CellSpec | None:
+        """The first cell carrying the defined name `name`."""
+        i = self.index.named.get(name)
+        return None if i is None else self._cell(i)
+
+    def _cell(self, i: int) -> CellSpec:
+        return self.cells[i]
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Positions in a layout's cell list; valid for every layout of a template (same cells, same places)."""
+
+    checked: tuple[int, ...]
+    at: dict[tuple[str, str], int]
+    named: dict[str, int]
+
+    @classmethod
+    def of(cls, cells: list[CellSpec]) -> _Index:
+        at: dict[tuple[str, str], int] = {}
+        named: dict[str, int] = {}
+        checked = []
+        for i, c in enumerate(cells):
+            at.setdefault((c.sheet, c.ref), i)
+            if c.name:
+                named.setdefault(c.name, i)
+            # A template's commune cells hold placeholder texts, so they are listed even where a commune's
+            # own text is empty; comparing an empty expected value finds nothing, as skipping it would.
+            if c.locked and c.sheet != "meta" and (c.formula is not None or c.value not in (None, "")):
+                checked.append(i)
+        return cls(tuple(checked), at, named)
 
 
 def canonical_value(value: Value) -> str:
@@ -159,6 +220,8 @@ class _Builder:
 
     def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared):
         self.t = template("commune")
+        # (position in layout.cells, text of that cell for a commune): every cell that depends on the commune
+        self.commune_slots: list[tuple[int, Callable[[Commune], str]]] = []
         self.cset = cset
         self.commune = commune
         self.declared = declared
@@ -175,6 +238,11 @@ class _Builder:
         if cell.name:
             self.layout.names[cell.name] = f"{self.layout.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
         return cell
+
+    def put_commune(self, sheet: str, row: int, col: int, text: Callable[[Commune], str], **kw: Any) -> CellSpec:
+        """A cell whose text depends on the commune (and on nothing else that varies)."""
+        self.commune_slots.append((len(self.layout.cells), text))
+        return self.put(sheet, row, col, value=text(self.commune), **kw)
 
     def validate(self, sheet: str, row: int, col: int, v: Validation, last_row: int | None = None) -> None:
         self.layout.validations.append(RangeValidation(sheet, row, col, last_row if last_row is not None else row,
@@ -218,10 +286,11 @@ class _Builder:
         last_col = len(cols) - 1
         year = self.cset.year
         self.put("grid", 0, 0, value=g["title"].format(year=year), style="title")
-        self.put("grid", 1, 0, value=g["subtitle"].format(committee=self.commune.committee, set_title=self.cset.title,
-                                                          version=self.cset.version), style="subtitle")
+        set_title, version = self.cset.title, self.cset.version
+        self.put_commune("grid", 1, 0, lambda c: g["subtitle"].format(committee=c.committee, set_title=set_title,
+                                                                       version=version), style="subtitle")
         self.put("grid", 2, 0, value="Mã đơn vị", style="label")
-        self.put("grid", 2, 1, value=self.commune.code, style="code_value", name="MA_DON_VI")
+        self.put_commune("grid", 2, 1, lambda c: c.code, style="code_value", name="MA_DON_VI")
         for key, (header, _width) in g["columns"].items():
             self.put("grid", 3, cols[key], value=header, style="header")
         row = g["first_row"] - 1
@@ -424,8 +493,7 @@ class _Builder:
     # -- Tổng hợp (Phụ lục 2) ------------------------------------------------------------------
     def summary(self) -> None:
         s, cset = self.t["summary"], self.cset
-        c = self.commune
-        self.put("summary", 0, 0, value=c.committee.upper(), style="report_head")
+        self.put_commune("summary", 0, 0, lambda c: c.committee.upper(), style="report_head")
         self.put("summary", 0, 2, value=s["nation"], style="report_head")
         self.put("summary", 1, 2, value=s["motto"], style="report_motto")
         self.put("summary", 3, 0, value=s["title"].format(year=cset.year), style="report_title")
@@ -459,8 +527,9 @@ class _Builder:
         self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=self.ev.tier,
                  style="report_area_text")
         self.summary_header_row = header_row
-        self.put("summary", row + 3, 2, value=s["date_line"].format(place=c.name, year=cset.year),
-                 style="report_italic")
+        year = cset.year
+        self.put_commune("summary", row + 3, 2, lambda c: s["date_line"].format(place=c.name, year=year),
+                         style="report_italic")
         self.put("summary", row + 4, 2, value=s["sign_for"], style="report_bold")
         self.put("summary", row + 5, 2, value=s["sign_title"], style="report_bold")
         self.put("summary", row + 6, 2, value=s["sign_note"], style="report_italic")
@@ -478,15 +547,14 @@ class _Builder:
 
     # -- Hướng dẫn -----------------------------------------------------------------------------
     def guide(self) -> None:
-        t = self.t["guide"]
-        self.put("guide", 0, 0, value=t["title"].format(year=self.cset.year, committee=self.commune.committee),
-                 style="title")
+        t, year = self.t["guide"], self.cset.year
+        self.put_commune("guide", 0, 0, lambda c: t["title"].format(year=year, committee=c.committee), style="title")
         row = 2
         for line in t["lines"]:
             self.put("guide", row, 0, value=line, style="guide")
             row += 1
         row += 1
-        swatches = ["input_text", "district", "status_bad", "status_ok"]
+        swatches = ["legend_input", "district", "status_bad", "status_ok"]  # locked look-alikes: see writer.STYLES
         for (label, meaning), style in zip(t["colours"], swatches, strict=True):
             self.put("guide", row, 0, value=f"{label}: {meaning}", style=style)
             row += 1
@@ -526,5 +594,153 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None = None) -> Layout:
+def build_layout_uncached(cset: CriteriaSet, commune: Commune, declared: Declared | None = None) -> Layout:
+    """Every cell built from scratch: the reference that `LayoutTemplate` must reproduce exactly."""
     return _Builder(cset, commune, declared or Declared()).build()
+
+
+def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None = None) -> Layout:
+    """The layout of `commune`'s workbook; a blank one comes from the set's template (see LayoutTemplate)."""
+    if declared is None or declared == _BLANK:
+        return layout_template(cset).layout(commune)
+    return build_layout_uncached(cset, commune, declared)
+
+
+# -- one template per criteria set -----------------------------------------------------------------
+_BLANK = Declared()
+# A commune no real list has: its texts are unmistakable in the template (see CommuneWorkbookPackage).
+PLACEHOLDER = Commune(code="⟦mã đơn vị⟧", name="⟦tên đơn vị⟧", kind="⟦loại đơn vị⟧")
+_JSON = {"ensure_ascii": False, "separators": (",", ":")}
+
+
+class LayoutTemplate:
+    """The blank layout of one criteria set, built once; `layout(commune)` re-fills only the commune cells.
+
+    A derived layout shares the template's cell specs (frozen), lookups and, by convention read-only, its
+    names, rows and validations; only its cell list is its own. Its digest is the template's locked
+    manifest with the commune's items put in their places, so a thousand communes hash without a
+    thousand sorts of two thousand items.
+    """
+
+    def __init__(self, cset: CriteriaSet):
+        builder = _Builder(cset, PLACEHOLDER, _BLANK)
+        self.base = builder.build()
+        self.slots = tuple(builder.commune_slots)
+        self.index = _Index.of(self.base.cells)
+        self._digest_parts = self._split_manifest()
+        self._digests: dict[Commune, str] = {}
+
+    def layout(self, commune: Commune) -> Layout:
+        base = self.base
+        layout = _TemplateLayout(cset=base.cset, commune=commune, sheets=base.sheets, cells=None,  # type: ignore[arg-type]
+                                 validations=base.validations, leaves=base.leaves, node_rows=base.node_rows,
+                                 names=base.names, register_rows=base.register_rows, evaluation=base.evaluation,
+                                 _index=self.index, _template=self)
+        layout._commune_cells = {i: replace(base.cells[i], value=text(commune)) for i, text in self.slots}
+        return layout
+
+    def digest(self, commune: Commune) -> str:
+        found = self._digests.get(commune)
+        if found is None:
+            found = self._digest(commune)
+            if len(self._digests) >= 4096:  # bounded: a long import run keeps memory flat
+                self._digests.clear()
+            self._digests[commune] = found
+        return found
+
+    def _manifest_item(self, i: int, value: Value) -> tuple[str, str, str, str] | None:
+        """The locked-manifest item of the slot at position i holding `value` (as in locked_manifest)."""
+        c = self.base.cells[i]
+        if not c.locked or (c.sheet == "meta" and c.col < 2) or value in (None, ""):
+            return None
+        return (self.base.sheets[c.sheet], c.ref, "v", canonical_value(value))
+
+    def _split_manifest(self) -> tuple[list[str], list[tuple[int, int]]] | None:
+        """The manifest without the commune items, serialized item by item, and where each slot goes.
+
+        Items sort by (sheet, ref, kind, text); a commune item's (sheet, ref, kind) is fixed and shared with
+        no other item, so its place does not depend on its text. None when that does not hold.
+        """
+        positions = {i for i, _ in self.slots}
+        keys: dict[int, tuple[str, str, str]] = {}
+        for i in positions:
+            item = self._manifest_item(i, self.base.cells[i].value)
+            if item is None:
+                return None  # (a placeholder text always gives an item, unless its cell is unlocked)
+            keys[i] = item[:3]
+        others = Layout(cset=self.base.cset, commune=PLACEHOLDER, sheets=self.base.sheets,
+                        cells=[c for i, c in enumerate(self.base.cells) if i not in positions],
+                        validations=self.base.validations)
+        fixed = others.locked_manifest()
+        if len(set(keys.values())) != len(keys) or any(item[:3] in keys.values() for item in fixed):
+            return None
+        places = [(place, i) for place, _, i in sorted((bisect_left(fixed, key), key, i) for i, key in keys.items())]
+        return [json.dumps(item, **_JSON) for item in fixed], places
+
+    def _digest(self, commune: Commune) -> str:
+        if self._digest_parts is None:
+            return manifest_digest(replace(self.layout(commune), _template=None).locked_manifest())
+        fixed, places = self._digest_parts
+        texts = dict(self.slots)
+        parts: list[str] = []
+        start = 0
+        for place, i in places:
+            parts.extend(fixed[start:place])
+            start = place
+            item = self._manifest_item(i, texts[i](commune))
+            if item is not None:
+                parts.append(json.dumps(item, **_JSON))
+        parts.extend(fixed[start:])
+        return hashlib.sha256(("[" + ",".join(parts) + "]").encode("utf-8")).hexdigest()
+
+
+class _TemplateLayout(Layout):
+    """A layout made by a LayoutTemplate. Its own cell list (the template's, with this commune's cells) is
+    made only when `cells` is asked for: an import reads cells through the index (`checked_cells`,
+    `cell_at`, `named_cell`), so a run of a thousand submissions keeps no thousand copies of the list."""
+
+    _commune_cells: dict[int, CellSpec] = {}  # noqa: RUF012 (set per instance by LayoutTemplate.layout)
+
+    @property  # type: ignore[override]
+    def cells(self) -> list[CellSpec]:
+        own = self.__dict__.get("_own")
+        if own is None:
+            own = list(self._template.base.cells)  # type: ignore[union-attr]
+            for i, cell in self._commune_cells.items():
+                own[i] = cell
+            self.__dict__["_own"] = own
+        return own  # type: ignore[no-any-return]
+
+    @cells.setter
+    def cells(self, value: list[CellSpec] | None) -> None:
+        self.__dict__["_own"] = value
+
+    def _cell(self, i: int) -> CellSpec:
+        own = self.__dict__.get("_own")
+        if own is not None:
+            return own[i]  # type: ignore[no-any-return]
+        return self._commune_cells.get(i) or self._template.base.cells[i]  # type: ignore[union-attr]
+
+
+_PER_SET: dict[tuple[str, int], tuple[CriteriaSet, Any]] = {}
+
+
+def _per_set(kind: str, cset: CriteriaSet, make: Callable[[CriteriaSet], Any]) -> Any:
+    """A value computed once per criteria set object. Sets are frozen; the cache holds the set itself, so
+    its id cannot be reused by another object while cached. A few sets at most are ever in use at once."""
+    key = (kind, id(cset))
+    hit = _PER_SET.get(key)
+    if hit is None or hit[0] is not cset:
+        if len(_PER_SET) >= 16:
+            _PER_SET.pop(next(iter(_PER_SET)))
+        hit = _PER_SET[key] = (cset, make(cset))
+    return hit[1]
+
+
+def layout_template(cset: CriteriaSet) -> LayoutTemplate:
+    return _per_set("layout", cset, LayoutTemplate)  # type: ignore[no-any-return]
+
+
+def set_fingerprint(cset: CriteriaSet) -> str:
+    """`cset.fingerprint()`, computed once per set (it dumps and hashes the whole set)."""
+    return _per_set("fingerprint", cset, CriteriaSet.fingerprint)  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ import json
 
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import Layout
+from cchc_xl.workbook.layout import Layout, set_fingerprint
 
 META_KEYS = ("commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256", "set_year",
              "template_version", "generated_at", "key_id", "digest")
@@ -31,7 +31,7 @@ def make_meta(layout: Layout, settings: Settings, generated_at: dt.datetime) -> 
     c, s = layout.commune, layout.cset
     meta = {
         "commune_code": c.code, "commune_name": c.name, "commune_kind": c.kind,
-        "set_id": s.id, "set_version": s.version, "set_sha256": s.fingerprint(), "set_year": str(s.year),
+        "set_id": s.id, "set_version": s.version, "set_sha256": set_fingerprint(s), "set_year": str(s.year),
         "template_version": str(template("commune")["template_version"]),
         "generated_at": generated_at.replace(microsecond=0).isoformat(), "key_id": settings.key_id,
         "digest": layout.digest(),

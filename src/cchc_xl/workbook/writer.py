@@ -2,22 +2,34 @@
 
 One class per file part in spirit: `_ProtectedWorkbook` adds workbook structure protection (which
 XlsxWriter does not write), `CommuneWorkbookWriter` has one small method per thing it writes.
+
+`CommuneWorkbookPackage` makes the blank workbooks of many communes fast: it renders the set's workbook
+once, for a placeholder commune, and for each commune re-renders only the parts that differ (the shared
+strings, where its name, code and signed metadata live, and the document date), copying the other parts
+already compressed. The files are the same, part for part, as `CommuneWorkbookWriter` writes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import struct
+import zipfile
+import zlib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import xlsxwriter
+from xlsxwriter.core import Core
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.worksheet import Worksheet
 
-from cchc_xl.safeio import atomic_path
+from cchc_xl.communes import Commune
+from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import CellSpec, Layout, RangeValidation
+from cchc_xl.workbook.layout import PLACEHOLDER, CellSpec, Layout, LayoutTemplate, RangeValidation
 from cchc_xl.workbook.signing import META_KEYS, make_meta
 
 FONT = "Times New Roman"
@@ -52,6 +64,9 @@ STYLES: dict[str, dict[str, Any]] = {
     "input_code": {"border": 1, "bg_color": YELLOW, "num_format": "@", "locked": False},
     "input_date": {"border": 1, "bg_color": YELLOW, "num_format": "dd/mm/yyyy", "locked": False},
     "input_long": {"border": 1, "bg_color": YELLOW, "text_wrap": True, "locked": False},
+    # The guide's colour legend shows the input colour but is no input: locked, or a commune could edit it
+    # and its workbook would then be rejected as tampered.
+    "legend_input": {"border": 1, "bg_color": YELLOW, "text_wrap": True},
     "status": {"border": 1, "text_wrap": True},
     "status_ok": {"font_color": "#006100", "bg_color": GREEN},
     "status_bad": {"font_color": "#9C0006", "bg_color": RED},
@@ -106,31 +121,37 @@ class CommuneWorkbookWriter:
         meta = make_meta(self.layout, self.settings, self.generated_at)
         self.layout.meta = meta
         with atomic_path(path) as tmp:
-            wb = _ProtectedWorkbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                               "strings_to_numbers": False})
-            wb.structure_password = self.settings.sheet_password
-            self.workbook = wb
-            self.formats = self._formats(wb)
-            sheets = self._add_sheets(wb)
-            sheets["grid"].activate()
-            self._write_cells(sheets)
-            self._write_meta(sheets["meta"], meta)
-            self._write_validations(sheets)
-            self._write_names(wb)
-            self._setup_guide(sheets["guide"])
-            self._setup_grid(sheets["grid"])
-            self._setup_register(sheets["register"])
-            self._setup_summary(sheets["summary"])
-            self._setup_issues(sheets["issues"])
-            for key, ws in sheets.items():
-                ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
-                if key == "meta":
-                    ws.very_hidden()
-            self._after_cells(sheets)
-            wb.set_properties({"title": self.t["grid"]["title"].format(year=self.layout.cset.year),
-                               "author": "cchc-xl", "company": self.layout.cset.decision.issuer})
-            wb.close()
+            self.render(str(tmp), meta)
         return meta
+
+    def render(self, target: str | IO[bytes], meta: dict[str, str]) -> xlsxwriter.Workbook:
+        """Write the workbook with this metadata into a file name or a binary stream."""
+        # in_memory: XlsxWriter builds each part in memory instead of a temporary file (same parts).
+        wb = _ProtectedWorkbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False, "in_memory": True})
+        wb.structure_password = self.settings.sheet_password
+        self.workbook = wb
+        self.formats = self._formats(wb)
+        sheets = self._add_sheets(wb)
+        sheets["grid"].activate()
+        self._write_cells(sheets)
+        self._write_meta(sheets["meta"], meta)
+        self._write_validations(sheets)
+        self._write_names(wb)
+        self._setup_guide(sheets["guide"])
+        self._setup_grid(sheets["grid"])
+        self._setup_register(sheets["register"])
+        self._setup_summary(sheets["summary"])
+        self._setup_issues(sheets["issues"])
+        for key, ws in sheets.items():
+            ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
+            if key == "meta":
+                ws.very_hidden()
+        self._after_cells(sheets)
+        wb.set_properties({"title": self.t["grid"]["title"].format(year=self.layout.cset.year),
+                           "author": "cchc-xl", "company": self.layout.cset.decision.issuer})
+        wb.close()
+        return wb
 
     def _add_sheets(self, wb: xlsxwriter.Workbook) -> dict[str, Worksheet]:
         return {key: wb.add_worksheet(name) for key, name in self.layout.sheets.items()}
@@ -264,3 +285,187 @@ def _dv(rv: RangeValidation, error_title: str) -> dict[str, Any]:
         opts.update(validate="date", criteria="between",
                     minimum=dt.datetime.combine(v.minimum, dt.time()), maximum=dt.datetime.combine(v.maximum, dt.time()))
     return opts
+
+
+# -- many communes: render the set's workbook once ------------------------------------------------------
+# Metadata values that differ from commune to commune (the others depend on the set and the settings).
+_COMMUNE_META = ("commune_code", "commune_name", "commune_kind", "generated_at", "digest", "hmac")
+_SST, _CORE = "xl/sharedStrings.xml", "docProps/core.xml"
+_STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; longer texts take the general path
+_SECOND = Commune(code="⟦mã 2⟧", name="⟦tên 2⟧", kind="⟦loại 2⟧")  # a second placeholder, for _check
+
+
+class PackageMismatch(Exception):
+    """The workbook of a set cannot be rendered once for all communes (never expected; see _check)."""
+
+
+class CommuneWorkbookPackage:
+    """The blank commune workbook of one criteria set, rendered once, re-filled per commune.
+
+    Why this is exact: XlsxWriter writes every text cell as an index into the shared-strings part, in the
+    order the texts are first written. A commune's workbook writes the same cells in the same order as
+    the placeholder's; only the commune's texts and metadata differ. So as long as those texts map one to
+    one onto the placeholder's (no commune text equals another text of the workbook), every sheet keeps
+    the same indexes and only the shared strings change. `write` returns None when that does not hold,
+    and the caller writes that commune the general way. The constructor checks the premise on two
+    placeholder renders and raises PackageMismatch when anything else differs.
+    """
+
+    def __init__(self, layouts: LayoutTemplate, settings: Settings):
+        self.layouts = layouts
+        self.settings = settings
+        first = self._render(PLACEHOLDER, "1")
+        self._check(first, self._render(_SECOND, "2"))
+        wb, self.placeholder_meta, parts = first
+        strings: list[str] = wb.str_table.string_array
+        self.doc_properties = dict(wb.doc_properties)
+        roles = self._roles(PLACEHOLDER, self.placeholder_meta)
+        if roles is None:
+            raise PackageMismatch("placeholder texts collide")
+        self.fixed_strings = frozenset(s for s in strings if s not in roles)
+        # Shared strings part = head, then one <si> per string, then tail; commune strings re-rendered.
+        self.variable = [(i, s) for i, s in enumerate(strings) if s in roles]
+        si = [_si(s) for s in strings]
+        xml = parts[_SST].decode("utf-8")
+        body = "".join(si)
+        start = xml.index("<si>") if strings else len(xml) - len("</sst>")
+        if xml[start:start + len(body)] != body:
+            raise PackageMismatch("shared strings render differently")
+        # Fixed runs of the part between commune strings, each compressed once (see _Deflated).
+        runs: list[str] = []
+        last = 0
+        for i, _ in self.variable:
+            runs.append("".join(si[last:i]))
+            last = i + 1
+        runs.append("".join(si[last:]))
+        runs[0] = xml[:start] + runs[0]
+        runs[-1] += xml[start + len(body):]
+        self.sst_runs = [_Deflated.piece(run.encode("utf-8")) for run in runs]
+        self.names = list(parts)
+        self.compressed = {name: _deflated(data) for name, data in parts.items() if name not in (_SST, _CORE)}
+
+    def _render(self, commune: Commune, mark: str) -> tuple[Any, dict[str, str], dict[str, bytes]]:
+        layout = self.layouts.layout(commune)
+        meta = make_meta(layout, self.settings, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        meta.update({key: f"⟦{key} {mark}⟧" for key in ("generated_at", "digest", "hmac")})
+        buffer = io.BytesIO()
+        wb = CommuneWorkbookWriter(layout, self.settings).render(buffer, meta)
+        with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+            parts = {info.filename: archive.read(info) for info in archive.infolist()}
+        return wb, meta, parts
+
+    def _roles(self, commune: Commune, meta: dict[str, str]) -> dict[str, str] | None:
+        """Placeholder text -> this commune's text, for every text that depends on the commune; None when
+        two placeholder texts that are one string would become two (never with distinct placeholders)."""
+        pairs = [(text(PLACEHOLDER), text(commune)) for _, text in self.layouts.slots]
+        pairs += [(self.placeholder_meta[key], meta[key]) for key in _COMMUNE_META]
+        roles: dict[str, str] = {}
+        for placeholder, text in pairs:
+            if roles.setdefault(placeholder, text) != text:
+                return None
+        return roles
+
+    def _check(self, first: tuple[Any, dict[str, str], dict[str, bytes]],
+               second: tuple[Any, dict[str, str], dict[str, bytes]]) -> None:
+        """Two placeholder communes must differ only in the shared strings (at their own texts) and the date."""
+        (wb1, meta1, parts1), (wb2, meta2, parts2) = first, second
+        if list(parts1) != list(parts2):
+            raise PackageMismatch("different parts")
+        for name in parts1:
+            if name not in (_SST, _CORE) and parts1[name] != parts2[name]:
+                raise PackageMismatch(f"{name} depends on the commune")
+        pairs = [(text(PLACEHOLDER), text(_SECOND)) for _, text in self.layouts.slots]
+        pairs += [(meta1[key], meta2[key]) for key in _COMMUNE_META]
+        mapping = dict(pairs)
+        s1, s2 = wb1.str_table.string_array, wb2.str_table.string_array
+        if len(s1) != len(s2) or any(mapping.get(a, a) != b for a, b in zip(s1, s2, strict=True)):
+            raise PackageMismatch("shared strings do not follow the commune texts")
+
+    def write(self, commune: Commune, path: Path, generated_at: dt.datetime | None = None) -> dict[str, str] | None:
+        """Write `commune`'s blank workbook atomically and return its signed metadata; None (nothing
+        written) when its texts collide with other texts of the workbook (see the class comment)."""
+        layout = self.layouts.layout(commune)
+        meta = make_meta(layout, self.settings, generated_at or dt.datetime.now(dt.UTC))
+        sst = self._shared_strings(commune, meta)
+        if sst is None:
+            return None
+        core = Core()
+        core._set_properties(self.doc_properties)  # no 'created': XlsxWriter dates the file now
+        buffer = io.StringIO()
+        core._set_xml_writer(buffer)
+        core._assemble_xml_file()
+        fresh = {_SST: sst, _CORE: _deflated(buffer.getvalue().encode("utf-8"))}
+        write_bytes(path, _zip([(name, self.compressed.get(name) or fresh[name]) for name in self.names]))
+        return meta
+
+    def _shared_strings(self, commune: Commune, meta: dict[str, str]) -> tuple[bytes, int, int] | None:
+        """The shared-strings part for this commune, deflated; None when its texts would not map one to one."""
+        roles = self._roles(commune, meta)
+        if roles is None:
+            return None
+        texts = [roles[placeholder] for _, placeholder in self.variable]
+        if (len(set(texts)) != len(texts) or any(t in self.fixed_strings or len(t) > _STRMAX for t in texts)):
+            return None  # XlsxWriter would share or cut a string: indexes would move
+        pieces = [self.sst_runs[0]]
+        for text, run in zip(texts, self.sst_runs[1:], strict=True):
+            pieces += [_Deflated.piece(_si(text).encode("utf-8")), run]
+        return _Deflated.join(pieces)
+
+
+def _si(text: str) -> str:
+    """One <si> element exactly as XlsxWriter writes it (escapes, preserved spaces)."""
+    writer = SharedStrings()
+    buffer = io.StringIO()
+    writer._set_xml_writer(buffer)
+    writer._write_si(text)
+    return buffer.getvalue()
+
+
+# -- a zip written from parts already compressed --------------------------------------------------------
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, XlsxWriter's in-memory part date; time 00:00
+
+
+def _deflated(data: bytes) -> tuple[bytes, int, int]:
+    """(raw deflate stream, crc32, size) as zipfile's ZIP_DEFLATED writes it."""
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush(), zlib.crc32(data), len(data)
+
+
+class _Deflated:
+    """A deflate stream glued from pieces compressed apart: each piece ends with a full flush (byte
+    aligned, no back-reference into it from later pieces), and an empty final block closes the stream.
+    So the large fixed runs of a part are compressed once and only a commune's few texts each time."""
+
+    _END = b"\x03\x00"  # an empty fixed-Huffman block with BFINAL set
+
+    @staticmethod
+    def piece(data: bytes) -> tuple[bytes, bytes]:
+        packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        return data, packer.compress(data) + packer.flush(zlib.Z_FULL_FLUSH)
+
+    @staticmethod
+    def join(pieces: list[tuple[bytes, bytes]]) -> tuple[bytes, int, int]:
+        crc, size = 0, 0
+        for data, _ in pieces:
+            crc = zlib.crc32(data, crc)
+            size += len(data)
+        return b"".join(blob for _, blob in pieces) + _Deflated._END, crc, size
+
+
+def _zip(parts: list[tuple[str, tuple[bytes, int, int]]]) -> bytes:
+    """A zip archive of deflated parts; the local and central headers zipfile would write (no zip64:
+    a commune workbook is far below 4 GB)."""
+    out = bytearray()
+    central = bytearray()
+    for name, (blob, crc, size) in parts:
+        encoded = name.encode("ascii")
+        offset = len(out)
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, zipfile.ZIP_DEFLATED, 0, _DOS_DATE, crc, len(blob),
+                           size, len(encoded), 0)
+        out += encoded
+        out += blob
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (3 << 8) | 20, 20, 0, zipfile.ZIP_DEFLATED, 0,
+                               _DOS_DATE, crc, len(blob), size, len(encoded), 0, 0, 0, 0, 0, offset)
+        central += encoded
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(parts), len(parts), len(central), len(out), 0)
+    return bytes(out + central + end)

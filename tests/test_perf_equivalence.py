@@ -1,0 +1,285 @@
+"""The fast paths give exactly what the straightforward ones give.
+
+- `build_layout` (a copy of the set's template with the commune's texts) equals the layout built from
+  scratch (`build_layout_uncached`), digest and lookups included.
+- `generate_one` (the set's workbook rendered once, re-filled per commune) writes the same file, part by
+  part, as `generate_one_uncached` (every cell written by XlsxWriter for that commune), in the manner of
+  XlsxWriter's own tests: every part of the package compared, only the document dates in
+  docProps/core.xml ignored; communes whose texts collide with the workbook's take the general path.
+- The streaming structure reader of `read_book` gives the formulas, validations and names openpyxl's
+  full load gave, on generated, openpyxl-saved and LibreOffice-saved files and on hand-made parts with
+  shared, array and data-table formulas, references, duplicate cells and unusual shapes.
+
+No timing here: speed is measured by benchmarks/bench_generate.py and benchmarks/bench_import.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet
+from cchc_xl.office import convert, find_soffice
+from cchc_xl.reading import book as reading
+from cchc_xl.scoring import LeafInput
+from cchc_xl.settings import Settings
+from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
+from cchc_xl.workbook.layout import Declared, build_layout, build_layout_uncached, layout_template
+
+AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
+ODD_COMMUNES = [
+    Commune(code="10001", name="Ea H'Leo", kind="xã"),
+    Commune(code="10002", name='Đồng "Tâm" & <Xuân>', kind="phường"),
+    Commune(code="10003", name="  Khoảng trắng  ", kind="thị trấn"),
+    Commune(code="10004", name="Dòng\nmới\r\tvà ký tự \x01 điều khiển", kind="xã"),
+]
+# Texts that collide with another text of the workbook: the package must hand these to the general path.
+COLLIDING = [Commune(code="2022", name="Năm", kind="xã"), Commune(code="Tân", name="Tân", kind="xã")]
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    """Every part of the package; the document dates of docProps/core.xml blanked."""
+    with zipfile.ZipFile(path) as archive:
+        out = {name: archive.read(name) for name in archive.namelist()}
+    out["docProps/core.xml"] = re.sub(rb"<dcterms:(created|modified)([^>]*)>[^<]*</dcterms:\1>", rb"<dcterms:\1\2/>",
+                                      out["docProps/core.xml"])
+    return out
+
+
+def assert_same_parts(got: Path, want: Path) -> None:
+    a, b = parts(got), parts(want)
+    assert list(a) == list(b), "parts (or their order) differ"
+    for name in a:
+        assert a[name] == b[name], f"{name} differs"
+
+
+def declared(cset: CriteriaSet) -> Declared:
+    leaves = {}
+    for i, leaf in enumerate(cset.commune_leaves()):
+        assert leaf.rule is not None
+        if leaf.rule.computed:
+            leaves[leaf.code] = LeafInput(figures=tuple(Decimal(3 + i) for _ in leaf.rule.figures()), explanation="x")
+        else:
+            leaves[leaf.code] = LeafInput(value=leaf.max if i % 2 else "1,5", explanation="" if i % 3 else "giải trình")
+    code = cset.commune_leaves()[0].code
+    return Declared(leaves=leaves, register=((code, "12/QĐ-UBND", dt.date(2022, 3, 4), "UBND", "Trích yếu", "a.pdf"),),
+                    difficulties="Khó khăn", recommendations="=1+1")
+
+
+# -- layouts ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_template_layouts_equal_layouts_built_from_scratch(which: str, bundled_set: CriteriaSet,
+                                                           mini_set: CriteriaSet, communes: list[Commune]) -> None:
+    cset = bundled_set if which == "bundled" else mini_set
+    for commune in [*communes[:5], *ODD_COMMUNES, *COLLIDING, Commune(code="", name="", kind="")]:
+        fast, slow = build_layout(cset, commune), build_layout_uncached(cset, commune)
+        for attr in ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation"):
+            assert getattr(fast, attr) == getattr(slow, attr), (commune, attr)
+        assert fast.digest() == slow.digest(), commune
+        assert fast.locked_manifest() == slow.locked_manifest()
+        # checked_cells: every locked non-meta cell with content, in order (a template may list an emptied one)
+        assert [c for c in fast.checked_cells() if c.formula is not None or c.value not in (None, "")] == \
+            slow.checked_cells()
+        for cell in slow.cells[::37]:
+            assert fast.cell_at(cell.sheet, cell.ref) == slow.cell_at(cell.sheet, cell.ref)
+        assert fast.named_cell("TONG_DIEM") == next(c for c in slow.cells if c.name == "TONG_DIEM")
+
+
+def test_layouts_of_one_template_do_not_share_cell_lists(bundled_set: CriteriaSet, communes: list[Commune]) -> None:
+    a, b = build_layout(bundled_set, communes[0]), build_layout(bundled_set, communes[1])
+    assert a.cells is not b.cells and a.cells != b.cells
+    assert layout_template(bundled_set) is layout_template(bundled_set)
+
+
+def test_declared_inputs_take_the_full_build(bundled_set: CriteriaSet, communes: list[Commune]) -> None:
+    d = declared(bundled_set)
+    fast, slow = build_layout(bundled_set, communes[0], d), build_layout_uncached(bundled_set, communes[0], d)
+    assert fast.cells == slow.cells and fast.digest() == slow.digest()
+
+
+# -- workbooks ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_generated_workbooks_equal_straightforward_ones_part_by_part(
+        which: str, tmp_path: Path, bundled_set: CriteriaSet, mini_set: CriteriaSet, communes: list[Commune],
+        settings: Settings) -> None:
+    cset = bundled_set if which == "bundled" else mini_set
+    for commune in [*communes[:4], *ODD_COMMUNES, *COLLIDING]:
+        name = f"{commune.code or 'x'}.xlsx"
+        got = generate_one(cset, commune, tmp_path / "fast", settings, generated_at=AT, name=name)
+        want = generate_one_uncached(cset, commune, tmp_path / "slow", settings, generated_at=AT, name=name)
+        assert_same_parts(got, want)
+
+
+def test_the_package_serves_ordinary_communes_and_declines_colliding_ones(
+        tmp_path: Path, bundled_set: CriteriaSet, communes: list[Commune], settings: Settings) -> None:
+    package = commune_package(bundled_set, settings)
+    assert package is not None
+    for commune in [*communes[:3], *ODD_COMMUNES]:
+        assert package.write(commune, tmp_path / f"{commune.code}.xlsx", AT) is not None, commune
+    for commune in COLLIDING:
+        assert package.write(commune, tmp_path / "no.xlsx", AT) is None, commune
+    assert not (tmp_path / "no.xlsx").exists()
+
+
+def test_the_package_writes_a_sound_zip(tmp_path: Path, bundled_set: CriteriaSet, communes: list[Commune],
+                                        settings: Settings) -> None:
+    path = generate_one(bundled_set, communes[0], tmp_path, settings, generated_at=AT)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+    wb = openpyxl.load_workbook(path)
+    assert wb["Tự đánh giá"]["B3"].value == communes[0].code
+
+
+def test_declared_workbooks_equal_straightforward_ones(tmp_path: Path, mini_set: CriteriaSet,
+                                                       communes: list[Commune], settings: Settings) -> None:
+    d = declared(mini_set)
+    got = generate_one(mini_set, communes[0], tmp_path / "fast", settings, declared=d, generated_at=AT)
+    want = generate_one_uncached(mini_set, communes[0], tmp_path / "slow", settings, declared=d, generated_at=AT)
+    assert_same_parts(got, want)
+
+
+# -- the structure reader -----------------------------------------------------------------------------
+def openpyxl_structure(path: Path) -> tuple[object, object, object]:
+    b = reading.Book(path=path, fmt="xlsx", sheet_names=[], visibility={}, values={})
+    reading._read_structure_openpyxl(b)
+    return b.formulas, b.validations, b.names
+
+
+def read_structure(path: Path) -> tuple[object, object, object]:
+    b = reading.Book(path=path, fmt="xlsx", sheet_names=[], visibility={}, values={})
+    reading._read_structure(b)
+    assert b.has_formulas
+    return b.formulas, b.validations, b.names
+
+
+@pytest.fixture(scope="module")
+def returned(tmp_path_factory: pytest.TempPathFactory, mini_set: CriteriaSet, bundled_set: CriteriaSet,
+             communes: list[Commune], settings: Settings) -> list[Path]:
+    """Generated workbooks, blank and with declared inputs, and one filled and saved by openpyxl."""
+    root = tmp_path_factory.mktemp("returned")
+    files = [generate_one(bundled_set, communes[0], root, settings, name="blank.xlsx"),
+             generate_one(mini_set, communes[1], root, settings, declared=declared(mini_set), name="declared.xlsx")]
+    wb = openpyxl.load_workbook(files[0])
+    ((sheet, ref),) = list(wb.defined_names["TDG_" + bundled_set.commune_leaves()[0].name_key].destinations)
+    wb[sheet][ref.replace("$", "")].value = 1
+    wb.save(root / "openpyxl.xlsx")
+    return [*files, root / "openpyxl.xlsx"]
+
+
+def test_streaming_reader_equals_openpyxl_on_returned_workbooks(returned: list[Path]) -> None:
+    for path in returned:
+        structure = reading._StructureReader(path).read()  # the fast path itself, not its fallback
+        assert structure == openpyxl_structure(path), path.name
+
+
+@pytest.mark.libreoffice
+def test_streaming_reader_equals_openpyxl_after_a_libreoffice_save(returned: list[Path], tmp_path: Path) -> None:
+    assert find_soffice() is not None
+    for path in convert(returned, "xlsx", tmp_path):
+        assert reading._StructureReader(path).read() == openpyxl_structure(path), path.name
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def handmade(tmp_path: Path, sheet_data: str, extra: str = "") -> Path:
+    """A workbook saved by openpyxl (names, validations), its first sheet's cells replaced by `sheet_data`
+    and `extra` put after <sheetData>."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tờ một"
+    wb.create_sheet("Sheet 2")
+    dv = DataValidation(type="list", formula1='"a,b"', sqref="C1 A1:A3 B2")
+    ws.add_data_validation(dv)
+    ws.add_data_validation(DataValidation(type="whole", operator="between", formula1="0", formula2="9", sqref="D4"))
+    wb.defined_names["GLOBAL_NAME"] = DefinedName("GLOBAL_NAME", attr_text="'Tờ một'!$B$2")
+    wb.defined_names["RANGE_NAME"] = DefinedName("RANGE_NAME", attr_text="'Sheet 2'!$A$1:$C$9")
+    ws.defined_names["LOCAL_NAME"] = DefinedName("LOCAL_NAME", attr_text="'Tờ một'!$A$1")
+    ws.print_area = "A1:C3"
+    ws["A1"] = 1
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    out = tmp_path / "handmade.xlsx"
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"<sheetData>.*</sheetData>|<sheetData/>", lambda _: sheet_data + extra, text, flags=re.S)
+                data = text.encode("utf-8")
+            dst.writestr(info, data)
+    return out
+
+
+CELLS = (
+    '<sheetData><row r="1"><c r="A1"><f>SUM(B1:B3)&amp;"x&lt;y"</f><v>1</v></c>'
+    '<c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2+\'Sheet 2\'!C1</f><v>2</v></c></row>'
+    '<row r="2"><c r="B2"><f t="shared" si="0"/><v>2</v></c><c r="C2" t="str"><f>"Chưa &#x0111;&#7911;"&#13;&#10;</f></c>'
+    '<c r="D2"><f t="array" ref="D2:D3">A1:A2*2</f></c><c r="E2"><f t="dataTable" ref="E2:E3" dt2D="0" dtr="0" r1="A1"/>'
+    '</c></row><row r="3"><c r="B3"><f t="shared" si="0"/></c><c r="C3"><f/></c><c r="F3"><f>1+1</f></c>'
+    '<c r="F3"><v>5</v></c><c r="G3"><f>LEN("a\r\nb")</f></c><c r="H3" s="0"><f aca="false">  2 </f></c></row>'
+    "</sheetData>"
+)
+
+
+@pytest.mark.parametrize("case", ["formulas", "no_reference", "f_not_first", "markup_in_f", "no_validations",
+                                  "validation_extension", "odd_validation"])
+def test_streaming_reader_equals_openpyxl_on_handmade_parts(case: str, tmp_path: Path) -> None:
+    cells, extra = CELLS, ""
+    if case == "no_reference":
+        cells = CELLS.replace('<c r="C3">', "<c>")
+    elif case == "f_not_first":
+        cells = CELLS.replace('<c r="F3"><f>1+1</f></c>', '<c r="F3"><v>2</v><f>1+1</f></c>')
+    elif case == "markup_in_f":
+        cells = CELLS.replace("<f>1+1</f>", "<f>1<b/>+1</f>")
+    elif case == "validation_extension":
+        extra = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+                 'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:dataValidations '
+                 'count="1"><x14:dataValidation type="list"><x14:formula1><f xmlns="http://schemas.microsoft.com/'
+                 'office/excel/2006/main">a</f></x14:formula1></x14:dataValidation></x14:dataValidations></ext></extLst>')
+    path = handmade(tmp_path, cells, extra)
+    if case == "no_validations":
+        path = _rewrite(path, lambda t: re.sub(r"<dataValidations.*</dataValidations>", "", t, flags=re.S))
+    elif case == "odd_validation":
+        path = _rewrite(path, lambda t: t.replace('type="whole"', 'type="whole" foo="1"'))
+    try:
+        want = openpyxl_structure(path)
+    except reading.BookError as exc:  # openpyxl refuses it: so does read_book, with openpyxl's message
+        with pytest.raises(reading.BookError, match=re.escape(str(exc))):
+            read_structure(path)
+        return
+    assert read_structure(path) == want
+    if case == "formulas":
+        formulas = want[0]["Tờ một"]
+        assert formulas[(1, 1)] == "A2*2+'Sheet 2'!C2"  # a shared formula, translated
+        assert formulas[(1, 2)] == '"Chưa đủ"\r\n' and formulas[(0, 0)] == 'SUM(B1:B3)&"x<y"'
+        assert (2, 5) not in formulas  # F3 written twice: the plain cell replaced the formula
+        assert reading._StructureReader(path).read() == want  # served by the fast path itself
+
+
+def _rewrite(path: Path, edit: object) -> Path:
+    out = path.with_name("edited.xlsx")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data.decode("utf-8")).encode("utf-8")  # type: ignore[operator]
+            dst.writestr(info, data)
+    return out
+
+
+def test_streaming_reader_refuses_a_dtd(tmp_path: Path) -> None:
+    path = handmade(tmp_path, CELLS)
+    path = _rewrite(path, lambda t: t.replace("<worksheet", '<!DOCTYPE w [<!ENTITY e "x">]><worksheet', 1))
+    with pytest.raises(reading._Unusual):
+        reading._StructureReader(path).read()
