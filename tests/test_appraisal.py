@@ -130,6 +130,7 @@ def test_finalized_round_refuses_changes_until_reopened(round_, mini_set, commun
 BAD_FILES = [
     # (what the council got wrong, values, how the file is spoiled, expected rule)
     ("reason missing", {**COUNCIL, "LD_1_2": None}, None, "appraisal.reason_missing"),
+    ("reason of whitespace", {**COUNCIL, "LD_1_2": " \u00a0\n\t"}, None, "appraisal.reason_missing"),
     ("above maximum", {**COUNCIL, "TD_2_2": 5}, None, "appraisal.out_of_range"),
     ("off the step", {**COUNCIL, "TD_1_2": 0.3, "LD_1_2": "x"}, None, "appraisal.not_allowed"),
     ("no appraiser", {**COUNCIL, "NGUOI_THAM_DINH": None}, None, "appraisal.appraiser_missing"),
@@ -186,3 +187,31 @@ def test_appraisal_workbook_formulas_match_python_in_libreoffice(round_, mini_se
         assert Decimal(repr(values[row][col])) == outcome.result.total
         sheet, row, col = names["XEP_LOAI_TD"]
         assert values[row][col] == outcome.result.tier
+
+
+@pytest.mark.libreoffice
+def test_a_reason_of_whitespace_is_missing_in_the_workbook_and_in_python(round_, mini_set, settings) -> None:  # type: ignore[no-untyped-def]
+    """Spaces, no-break spaces, line breaks and tabs are no reason: the status formula, recalculated by
+    LibreOffice, and the importer agree."""
+    from python_calamine import CalamineWorkbook
+
+    from cchc_xl.office import convert
+    from cchc_xl.reading.book import read_book
+    from cchc_xl.templates import template
+
+    store, written, _, tmp = round_
+    folder = tmp / "reasons"
+    folder.mkdir()
+    reasons = {"blank": " \u00a0\n\t", "given": "\u00a0Chỉ có một hình thức\n"}
+    for label, reason in reasons.items():
+        _set(written[0], {**COUNCIL, "LD_1_2": reason}, folder / f"{label}.xlsx")
+    t = template("appraisal")
+    status_col = list(t["columns"]).index("status")
+    want = {"blank": t["status"]["reason_missing"], "given": t["status"]["ok"]}
+    for path in convert(sorted(folder.iterdir()), "xlsx", tmp / "reasons-lo"):
+        sheet, row, _ = read_book(path, "xlsx").names["LD_1_2"]
+        values = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        assert values[row][status_col] == want[path.stem], path.stem
+    blank, given = import_appraisals(store, mini_set, folder, settings)
+    assert "appraisal.reason_missing" in {f.rule for f in blank.findings}
+    assert "appraisal.reason_missing" not in {f.rule for f in given.findings}

@@ -376,3 +376,17 @@ def test_formula_replaced_shows_the_typed_value_the_vietnamese_way(typed: object
     (f,) = found.items
     assert f.rule == "tamper.formula_replaced"
     assert shown in f.message and "1.0" not in f.message
+
+
+def test_validation_workbook_prints_whole_numbers_without_decimals(corpus: CorpusRun) -> None:
+    from cchc_xl.templates import template
+
+    tv = template("validation")
+    ws = openpyxl.load_workbook(corpus.out / tv["file_name"])[tv["sheets"]["summary"]]
+    columns = list(tv["summary_columns"])  # (YAML reads the key `no` as False: STT is the first column)
+    first = 5  # 1-based: title, run line, blank, header
+    for col in (1, columns.index("errors") + 1, columns.index("warnings") + 1):
+        cell = ws.cell(row=first, column=col)
+        assert isinstance(cell.value, int | float) and cell.number_format == "0", (col, cell.number_format)
+    total = ws.cell(row=first, column=columns.index("total") + 1)
+    assert total.value is None or total.number_format == "0.00"

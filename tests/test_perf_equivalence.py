@@ -83,7 +83,8 @@ def test_template_layouts_equal_layouts_built_from_scratch(which: str, bundled_s
     cset = bundled_set if which == "bundled" else mini_set
     for commune in [*communes[:5], *ODD_COMMUNES, *COLLIDING, Commune(code="", name="", kind="")]:
         fast, slow = build_layout(cset, commune), build_layout_uncached(cset, commune)
-        for attr in ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation"):
+        for attr in ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation",
+                     "merges", "row_heights"):
             assert getattr(fast, attr) == getattr(slow, attr), (commune, attr)
         assert fast.digest() == slow.digest(), commune
         assert fast.locked_manifest() == slow.locked_manifest()

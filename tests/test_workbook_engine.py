@@ -36,11 +36,11 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
 from cchc_xl.office import convert
-from cchc_xl.scoring import LeafInput
+from cchc_xl.scoring import LeafInput, blank_text, excel_blank, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
-from cchc_xl.workbook.layout import Layout, build_layout
+from cchc_xl.workbook.layout import Layout, build_layout, register_check
 from workbook_fill import Filling, NamedValues, WorkbookFiller, as_points, fillings, name_key
 
 LIBREOFFICE = pytest.mark.libreoffice
@@ -231,12 +231,25 @@ def edge_fillings(cset: CriteriaSet) -> list[Filling]:
     return out + ratio_fillings(cset) + half_up_fillings(cset) + tier_fillings(cset)
 
 
+# Texts the workbook's formulas find blank (only spaces, no-break spaces, line breaks, tabs), and some
+# they do not (a letter among them, an em space): Python must find the same (scoring.blank_text).
+BLANKS = ("\n", "\u00a0", "\t", " \u00a0\n\t ", "\r\n")
+NOT_BLANKS = ("\u00a0x\n", "\u2003")
+
+
 def whitespace_fillings(cset: CriteriaSet) -> list[Filling]:
-    """Full scores, no evidence, and an explanation that is only a line break or a no-break space."""
+    """Full scores, no evidence, and an explanation that is only whitespace (or whitespace and a letter);
+    then evidence register rows whose number or file name is only whitespace."""
     full = uniform(cset, lambda leaf, opts: max(opts), "")
-    return [Filling(leaves={c: LeafInput(value=i.value, figures=i.figures, explanation=blank)
-                            for c, i in full.leaves.items()}, label=f"explanation {blank!r}")
-            for blank in ("\n", "\u00a0")]
+    out = [Filling(leaves={c: LeafInput(value=i.value, figures=i.figures, explanation=text)
+                           for c, i in full.leaves.items()}, label=f"explanation {text!r}")
+           for text in (*BLANKS, *NOT_BLANKS)]
+    codes = [leaf.code for leaf in cset.commune_leaves()]
+    texts = [*BLANKS, *NOT_BLANKS, "12/KH-UBND"]
+    pairs = [(t, "tep.pdf") for t in texts] + [("12/KH-UBND", t) for t in texts]  # (number, file names)
+    register = tuple((codes[i % len(codes)], number, None, "UBND xã", "Trích yếu", files)
+                     for i, (number, files) in enumerate(pairs))
+    return [*out, Filling(leaves=full.leaves, register=register, label="register texts of whitespace")]
 
 
 # -- one LibreOffice run for everything -----------------------------------------------------------
@@ -401,9 +414,6 @@ def test_writer_cached_values_equal_the_recalculated_ones(run: Run, key: str) ->
 
 
 @LIBREOFFICE
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: layout.summary caches 0 for a criterion-level computed leaf without figures, but its formula "
-    "='Tự đánh giá'!G<row> returns \"\" (blank) once recalculated"))
 @pytest.mark.parametrize("key", ["bundled", "mini"])
 def test_summary_cached_value_of_a_computed_criterion_without_figures(run: Run, key: str) -> None:
     known, _ = stale_cached_values(run, key)
@@ -411,12 +421,39 @@ def test_summary_cached_value_of_a_computed_criterion_without_figures(run: Run, 
 
 
 @LIBREOFFICE
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: scoring.leaf_status treats an explanation of only '\\n' or a no-break space as blank "
-    "(str.strip()), the workbook's LEN(TRIM(...))=0 does not (TRIM removes spaces only)"))
 @pytest.mark.parametrize("key", ["bundled", "mini"])
 def test_whitespace_only_explanations_agree_with_python(run: Run, key: str) -> None:
-    assert_agree(run, run.group(key, "whitespace"), minimum=2)
+    cases = run.group(key, "whitespace")
+    assert_agree(run, cases, minimum=len(BLANKS) + len(NOT_BLANKS))
+    statuses = {c.filling.label: {r.status for r in c.filling.evaluate(run.sets[key]).leaves.values()} for c in cases}
+    assert all("no_evidence" in statuses[f"explanation {t!r}"] for t in BLANKS)
+    assert not any("no_evidence" in statuses[f"explanation {t!r}"] for t in NOT_BLANKS)
+
+
+@LIBREOFFICE
+@pytest.mark.parametrize("key", ["bundled", "mini"])
+def test_whitespace_only_register_texts_agree_with_python(run: Run, key: str) -> None:
+    """The register's check column finds a number or file name of whitespace missing, as Python does."""
+    (case,) = [c for c in run.group(key, "whitespace") if c.filling.register]
+    assert case.result is not None
+    values, layout = NamedValues(case.result), run.layouts[key]
+    register, check = T["sheets"]["register"], list(T["register"]["columns"]).index("check")
+    codes = {leaf.code.casefold() for leaf in run.sets[key].commune_leaves()}
+    first, _ = layout.register_rows
+    got = [values.at(register, first + i, check) or "" for i in range(len(case.filling.register))]
+    want = [register_check(row, codes, T["register"]["check"]) for row in case.filling.register]
+    assert got == want
+    assert want.count(T["register"]["check"]["no_number"]) == len(BLANKS)
+    assert want.count(T["register"]["check"]["no_file"]) == len(BLANKS)
+
+
+def test_blank_text_is_the_workbook_test() -> None:
+    for text in ("", *BLANKS, "\x01", " \u00a0 "):
+        assert blank_text(text) and trimmed_text(text) == "", repr(text)
+    for text in NOT_BLANKS:
+        assert not blank_text(text), repr(text)
+    assert trimmed_text("\u2003") == "\u2003" and trimmed_text(" giải trình\n") == "giải trình"
+    assert excel_blank("I7") == 'LEN(TRIM(CLEAN(SUBSTITUTE(I7,"\u00a0"," "))))=0'
 
 
 def test_convert_handles_more_files_than_one_libreoffice_process_takes(tmp_path: Path,

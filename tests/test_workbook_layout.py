@@ -213,3 +213,69 @@ def test_blank_workbook_shows_the_right_values_without_recalculation(
         joined = unicodedata.normalize("NFC", " ".join(str(v) for r in summary for v in r))
         assert commune.committee.upper() in joined
         assert min(cset.tiers, key=lambda t: t.min).name in [r[3] for r in summary if len(r) > 3]
+
+
+# -- print look: merged report lines, rows as tall as their wrapped texts ----------------------------------
+def test_report_lines_are_merged_across_the_table_and_hold_their_text(phu_yen_books: dict[str, Path],
+                                                                     communes: list[Commune]) -> None:
+    import openpyxl
+
+    commune = communes[0]
+    wb = openpyxl.load_workbook(phu_yen_books[commune.code])
+    summary, register = wb[SUMMARY], wb[REGISTER]
+    merged = {str(r) for r in summary.merged_cells.ranges}
+    assert {"A1:B1", "C1:E1", "C2:E2", "A4:E4", "A5:E5"} <= merged
+    assert summary["A1"].value == commune.committee.upper() and summary["C1"].value == T["summary"]["nation"]
+    assert summary["A4"].value.startswith("BẢNG TỔNG HỢP")
+    signature = [r for r in merged if r.startswith("C") and r not in ("C1:E1", "C2:E2")]
+    assert len(signature) == 4  # the date line and the three lines of the signature block
+    assert {summary[r.split(":")[0]].value for r in signature} >= {T["summary"]["sign_for"], T["summary"]["sign_title"]}
+    assert "A2:G2" in {str(r) for r in register.merged_cells.ranges}
+    assert register["A2"].value == T["register"]["note"]
+    for ws in wb.worksheets:  # merged cells lie outside every input area
+        for rng in ws.merged_cells.ranges:
+            for row in ws.iter_rows(min_row=rng.min_row, max_row=rng.max_row, min_col=rng.min_col, max_col=rng.max_col):
+                assert all(c.protection.locked for c in row), (ws.title, str(rng))
+
+
+def test_rows_are_as_tall_as_their_wrapped_texts(phu_yen_books: dict[str, Path], communes: list[Commune],
+                                                 bundled_set: CriteriaSet) -> None:
+    import openpyxl
+
+    from cchc_xl.workbook.layout import lines_height, text_lines
+
+    wb = openpyxl.load_workbook(phu_yen_books[communes[0].code])
+    ws = wb[GRID]
+    method_col = list(T["grid"]["columns"]).index("method") + 1
+    width = T["grid"]["columns"]["method"][1]
+    tall = 0
+    for row in ws.iter_rows(min_row=T["grid"]["first_row"], min_col=method_col, max_col=method_col):
+        text = row[0].value
+        if not text:
+            continue
+        need = lines_height(text_lines(text, width, 10), 10)
+        height = ws.row_dimensions[row[0].row].height
+        if need > 15:
+            assert height is not None and height >= need, (row[0].coordinate, height, need)
+            tall += 1
+        assert height is None or height <= 409
+    assert tall > len(bundled_set.commune_leaves()) // 2
+    guide = wb[T["sheets"]["guide"]]
+    assert guide.column_dimensions["A"].width <= 96  # fits an A4 portrait page
+    lines = [c.value for c in guide["A"] if c.value]
+    assert any(v.startswith("Hướng dẫn chi tiết cho cán bộ xã") and "docs/huong-dan-xa.md" in v for v in lines)
+    for cell in guide["A"]:
+        if cell.value and text_lines(cell.value, T["guide"]["width"]) > 1:
+            assert guide.row_dimensions[cell.row].height >= 2 * 15, cell.coordinate
+
+
+def test_text_lines_wraps_word_by_word() -> None:
+    from cchc_xl.workbook.layout import column_points, lines_height, text_lines
+
+    assert text_lines("", 10) == 1 and text_lines("a\n\nb", 10) == 3
+    assert text_lines("Ban hành Kế hoạch CCHC năm 2022 của UBND xã", 40) == 2  # 'xã' does not fit
+    assert text_lines("Ban hành Kế hoạch CCHC năm 2022", 40) == 1
+    assert text_lines("x" * 400, 10) > 10  # a word longer than a line is broken
+    assert text_lines("A" * 30, 20, bold=True) > text_lines("a" * 30, 20)
+    assert 270 < column_points(52) < 275
+    assert lines_height(2, 11) == 30 and lines_height(1, 10) == 13.5 and lines_height(100, 11) == 409

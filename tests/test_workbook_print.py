@@ -107,9 +107,6 @@ def test_summary_pages_hold_the_whole_table(printed: Printed, bundled_set: Crite
         assert squeeze(line) in text, line
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the summary title (A4) and the header lines are not merged across the table; the title wraps "
-    "word by word inside the 7-character STT column and is cut off by the 40 pt row"))
 def test_summary_title_prints_across_the_table(printed: Printed) -> None:
     first = printed.pages[printed.summary[0]]
     words = T["summary"]["title"].split()[:4]  # BẢNG TỔNG HỢP KẾT

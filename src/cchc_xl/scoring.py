@@ -3,7 +3,8 @@
 `evaluate` takes the declared inputs (as typed: numbers, or text where the commune typed text) and gives
 every leaf's score and status, every parent's sum, the total and the tier. The workbook writer uses it
 for cached formula results; the importer uses it to recompute and compare. Status priorities follow
-`leaf_checks`, the same ordered list the workbook's status formula is rendered from.
+`leaf_checks`, the same ordered list the workbook's status formula is rendered from. A text is blank as
+the workbook's formulas see it (`blank_text`).
 """
 
 from __future__ import annotations
@@ -49,6 +50,29 @@ def _blank(raw: Raw) -> bool:
     return raw is None or raw == ""
 
 
+def blank_text(text: str) -> bool:
+    """True when the workbook finds `text` blank (see `excel_blank`): made only of spaces, no-break spaces
+    and control characters (line breaks, tabs: codes below 32, which Excel's CLEAN removes)."""
+    return not "".join(ch for ch in text.replace("\u00a0", " ") if ch >= " ").strip(" ")
+
+
+def excel_blank(ref: str) -> str:
+    """The workbook's test that the cell `ref` is blank, as `blank_text` computes it in Python:
+    LEN(TRIM(CLEAN(SUBSTITUTE(ref,<no-break space>," "))))=0.
+
+    The no-break space is written into the formula as a character, not as CHAR(160): CHAR reads its code
+    in the system's code page, and LibreOffice in a UTF-8 locale gives no no-break space for 160 (there
+    CODE of a no-break space is 194). UNICHAR would need Excel 2013.
+    """
+    return f'LEN(TRIM(CLEAN(SUBSTITUTE({ref},"\u00a0"," "))))=0'
+
+
+def trimmed_text(text: str) -> str:
+    """A typed text without surrounding whitespace: '' exactly when `blank_text` finds it blank (a text of
+    other whitespace, which the workbook does not call blank, is kept as typed)."""
+    return "" if blank_text(text) else (text.strip() or text)
+
+
 def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence_count: int) -> str:
     """The first problem of a leaf in the workbook's priority order, or 'ok'."""
     rule = leaf.rule
@@ -71,7 +95,7 @@ def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence
         problems = rule.value_problems(leaf.max, value)
         if problems:
             return problems[0][0]
-    if score is not None and score > 0 and evidence_count == 0 and not inp.explanation.strip():
+    if score is not None and score > 0 and evidence_count == 0 and blank_text(inp.explanation):
         return "no_evidence"
     return "ok"
 

@@ -29,7 +29,7 @@ from cchc_xl.numbers import fmt, parse_text_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import inspect_container
 from cchc_xl.records import Finding
-from cchc_xl.scoring import Raw
+from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
 
@@ -211,7 +211,7 @@ def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalI
             raw = number
         scores[leaf.code] = raw
         reason = get(f"LD_{leaf.name_key}", row, lay.reason_col)
-        reasons[leaf.code] = "" if reason is None else nfc(str(reason)).strip()
+        reasons[leaf.code] = "" if reason is None else trimmed_text(nfc(str(reason)))
     counts: dict[str, Raw] = {}
     for key, block in (("TH", lay.cset.bonus), ("TR", lay.cset.penalty)):
         for item in block.items if block else []:
@@ -221,7 +221,7 @@ def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalI
                 raw = parse_text_number(raw) or raw
             counts[item.code] = raw
             reason = get(f"LD_{item.code}", row, lay.reason_col)
-            reasons[item.code] = "" if reason is None else nfc(str(reason)).strip()
+            reasons[item.code] = "" if reason is None else trimmed_text(nfc(str(reason)))
     r, c = lay.appraiser_cell
     appraiser = get("NGUOI_THAM_DINH", r, c)
     return AppraisalInputs(scores=scores, reasons=reasons, counts=counts,

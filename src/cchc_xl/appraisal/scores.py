@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
-from cchc_xl.scoring import Raw, tree_sums
+from cchc_xl.scoring import Raw, blank_text, tree_sums
 
 _VALUE_STATUS = {"score.negative": "out_of_range", "score.above_max": "out_of_range",
                  "score.not_allowed": "not_allowed", "score.off_step": "not_allowed"}
@@ -53,7 +53,7 @@ def item_status(leaf: Criterion, self_points: Decimal | None, value: Raw, reason
     problems = rule.value_problems(leaf.max, value)
     if problems:
         return _VALUE_STATUS[problems[0][0]]
-    if leaf.scored_by == "commune" and differs(self_points, value) and not reason.strip():
+    if leaf.scored_by == "commune" and differs(self_points, value) and blank_text(reason):
         return "reason_missing"
     return "ok"
 

@@ -25,10 +25,19 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path
+from cchc_xl.scoring import excel_blank
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import CellSpec, RangeValidation, Validation, canonical_value, manifest_digest
-from cchc_xl.workbook.writer import CommuneWorkbookWriter
+from cchc_xl.workbook.layout import (
+    CellSpec,
+    Merge,
+    RangeValidation,
+    Validation,
+    canonical_value,
+    fit_row,
+    manifest_digest,
+)
+from cchc_xl.workbook.writer import CommuneWorkbookWriter, workbook_options, write_merge
 
 META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
@@ -66,6 +75,9 @@ class AppraisalLayout:
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # bonus/penalty item -> (row, col)
     appraiser_cell: tuple[int, int] = (0, 0)
     result: AppraisalResult | None = None
+    # print look, no part of the digest: merged cells (outside input areas) and row heights (0-based row -> pt)
+    merges: list[Merge] = field(default_factory=list)
+    row_heights: dict[int, float] = field(default_factory=dict)
 
     def quoted(self, key: str) -> str:
         return "'" + self.sheets[key].replace("'", "''") + "'"
@@ -96,6 +108,7 @@ class _Builder:
         self.inputs = inputs
         self.lay = AppraisalLayout(cset, commune, sub, dict(self.t["sheets"]))
         self.col = {k: i for i, k in enumerate(self.t["columns"])}
+        self.width = {k: w for k, (_h, w) in self.t["columns"].items()}
         self.lay.reason_col = self.col["reason"]
         self.res = evaluate_appraisal(cset, sub.scores, inputs)
         self.lay.result = self.res
@@ -107,15 +120,31 @@ class _Builder:
             self.lay.names[cell.name] = f"{self.lay.quoted('sheet')}!${xl_col_to_name(col)}${row + 1}"
         return cell
 
+    def merge(self, row: int, first: str, last: str) -> None:
+        self.lay.merges.append(Merge("sheet", row, self.col[first], row, self.col[last]))
+
+    def fit(self, row: int, texts: list[tuple[Any, str, float, bool]], always: bool = False) -> None:
+        """Make `row` tall enough for its wrapped texts, each (text, column key, font size, bold)."""
+        fit_row(self.lay.row_heights, row, [(text, self.width[key], size, bold) for text, key, size, bold in texts],
+                always)
+
     def ref(self, row: int, key: str) -> str:
         return xl_rowcol_to_cell(row, self.col[key])
 
     def build(self) -> AppraisalLayout:
         t, c = self.t, self.commune
+        first, last = next(iter(self.col)), list(self.col)[-1]
+        table_width = sum(self.width.values())
         self.put(0, 0, value=t["title"].format(year=self.cset.year), style="title")
-        self.put(1, 0, value=t["subtitle"].format(committee=c.committee, set_title=self.cset.title,
-                                                  version=self.cset.version, file=self.sub.file_name), style="subtitle")
+        subtitle = t["subtitle"].format(committee=c.committee, set_title=self.cset.title, version=self.cset.version,
+                                        file=self.sub.file_name)
+        self.put(1, 0, value=subtitle, style="subtitle_wrap")
+        # the subtitle and the instructions span the table, not the narrow code column
+        self.merge(1, first, last)
+        fit_row(self.lay.row_heights, 1, [(subtitle, table_width, 11, False)])
         self.put(2, 0, value=t["instructions"], style="note")
+        self.merge(2, first, last)
+        fit_row(self.lay.row_heights, 2, [(t["instructions"], table_width, 11, False)])
         self.put(3, 0, value=t["appraiser_label"], style="label")
         self.put(3, 2, value=self.inputs.appraiser or None, style="input_text", locked=False, name="NGUOI_THAM_DINH")
         self.lay.appraiser_cell = (3, 2)
@@ -126,6 +155,7 @@ class _Builder:
         header = t["first_row"] - 1
         for key, (text, _w) in t["columns"].items():
             self.put(header, self.col[key], value=text, style="header")
+            self.fit(header, [(text, key, 11, True)])
         row = header + 1
         area_refs = []
         for area in self.cset.areas:
@@ -164,6 +194,7 @@ class _Builder:
                  style="total_text", name="XEP_LOAI_TD")
         for i, text in enumerate(t["signature"]):
             self.put(row + 3 + i, self.col["reason"], value=text, style="report_bold" if i < 2 else "report_italic")
+            self.merge(row + 3 + i, "reason", last)
         self.last_row = row + 3 + len(t["signature"])
         return self.lay
 
@@ -180,6 +211,7 @@ class _Builder:
         self.put(row, self.col["max"], value=maximum, style=f"{level}_number")
         self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
                  style=f"{level}_number")
+        self.fit(row, [(title, "title", 11, True)])
 
     def item(self, row: int, leaf: Criterion, level: str) -> None:
         col, sub, t = self.col, self.sub, self.t
@@ -193,32 +225,46 @@ class _Builder:
             self.put(row, col["self"], value=t["district_mark"], style="district")
         else:
             self.put(row, col["self"], value=self_points, style="leaf_number")
-        self.put(row, col["figures"], value="\n".join(sub.figures.get(leaf.code, [])) or None, style="method")
+        figures = "\n".join(sub.figures.get(leaf.code, []))
+        self.put(row, col["figures"], value=figures or None, style="method")
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
         text = "\n".join([*evidence, *([f"Giải trình: {explanation}"] if explanation else [])])
         self.put(row, col["evidence"], value=text or None, style="method")
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
-        self.put(row, col["findings"], value="\n".join(sub.findings.get(leaf.code, [])) or None, style="method")
+        findings = "\n".join(sub.findings.get(leaf.code, []))
+        self.put(row, col["findings"], value=findings or None, style="method")
         value = self.inputs.scores.get(leaf.code)
         self.put(row, col["score"], value=value, style="input_number", locked=False, name=f"TD_{key}")
         self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None, style="input_text",
                  locked=False, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
-        self.put(row, col["status"], formula=self.status_formula(leaf, row, district),
+        checks = self.status_checks(leaf, row, district)
+        self.put(row, col["status"], formula=self.status_formula(checks),
                  cached=self.t["status"][self.res.status[leaf.code]], style="status")
+        # tall enough for every wrapped text of the row, and for the longest status it can show
+        longest_status = max((t["status"][key] for key in ("ok", *(key for _, key in checks))), key=len)
+        self.fit(row, [(leaf.title, "title", 11, level == "criterion"), (figures, "figures", 10, False),
+                       (text, "evidence", 10, False), (findings, "findings", 10, False),
+                       (self.inputs.reasons.get(leaf.code), "reason", 11, False), (longest_status, "status", 11, False),
+                       (t["district_mark"] if district else None, "self", 11, False)])
         self.validate(row, col["score"], self.score_validation(leaf, self.ref(row, "score")))
 
-    def status_formula(self, leaf: Criterion, row: int, district: bool) -> str:
-        rule, st = leaf.rule, self.t["status"]
+    def status_checks(self, leaf: Criterion, row: int, district: bool) -> list[tuple[str, str]]:
+        """(condition, status key) in priority order, as `scores.item_status` checks them."""
+        rule = leaf.rule
         assert rule is not None
         h, i, d = self.ref(row, "score"), self.ref(row, "reason"), self.ref(row, "self")
         checks = [(f'{h}=""', "missing"), (f"NOT(ISNUMBER({h}))", "not_number")]
         for cond, code in rule.excel_value_problems(leaf.max, h):
             checks.append((cond, "out_of_range" if code in ("score.negative", "score.above_max") else "not_allowed"))
         if not district:
-            checks.append((f"AND({h}<>N({d}),LEN(TRIM({i}))=0)", "reason_missing"))
+            checks.append((f"AND({h}<>N({d}),{excel_blank(i)})", "reason_missing"))
+        return checks
+
+    def status_formula(self, checks: list[tuple[str, str]]) -> str:
+        st = self.t["status"]
         expr = _text(st["ok"])
         for cond, key in reversed(checks):
             expr = f"IF({cond},{_text(st[key])},{expr})"
@@ -248,15 +294,16 @@ class _Builder:
         t, col = self.t, self.col
         self.put(row, col["title"], value=label.format(cap=fmt(block.cap)), style="criterion_title")
         row += 1
-        for i, text in enumerate(t["adjust_header"]):
-            self.put(row, [col["code"], col["title"], col["max"], col["score"], col["figures"], col["reason"]][i],
-                     value=text, style="header")
+        for column, text in zip(("code", "title", "max", "score", "figures", "reason"), t["adjust_header"], strict=True):
+            self.put(row, col[column], value=text, style="header")
+            self.fit(row, [(text, column, 11, True)])
         row += 1
         refs = []
         v = t["validation"]
         for item in block.items:
             self.put(row, col["code"], value=item.code, style="sub_code")
             self.put(row, col["title"], value=item.title, style="sub_title")
+            self.fit(row, [(item.title, "title", 11, False), (self.inputs.reasons.get(item.code), "reason", 11, False)])
             self.put(row, col["max"], value=item.points, style="leaf_number")
             self.put(row, col["score"], value=self.inputs.counts.get(item.code), style="input_number", locked=False,
                      name=f"{prefix}_{item.code}")
@@ -317,14 +364,16 @@ class AppraisalWorkbookWriter:
     def write(self, path: Path) -> dict[str, str]:
         meta = make_meta(self.lay, self.settings, self.at)
         with atomic_path(path) as tmp:
-            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                "strings_to_numbers": False})
+            wb = xlsxwriter.Workbook(str(tmp), workbook_options())
             formats = {k: wb.add_format(CommuneWorkbookWriter.style_props(k)) for k in {c.style for c in self.lay.cells}}
             texts = {(c.row, c.col): c.value for c in self.lay.cells}
             link_fmt = wb.add_format({**CommuneWorkbookWriter.style_props("method"), "font_color": "blue",
                                       "underline": 1})
             ws = wb.add_worksheet(self.lay.sheets["sheet"])
             meta_ws = wb.add_worksheet(self.lay.sheets["meta"])
+            styles = {(c.row, c.col): c.style for c in self.lay.cells}
+            for m in self.lay.merges:  # blank in the first cell's style; the cell itself is written next
+                write_merge(ws, m, formats[styles[(m.first_row, m.first_col)]])
             for cell in self.lay.cells:
                 self._cell(ws, cell, formats[cell.style])
             for (row, col), target in self.lay.links.items():
@@ -369,8 +418,8 @@ class AppraisalWorkbookWriter:
         for i, (_h, width) in enumerate(self.t["columns"].values()):
             ws.set_column(i, i, width)
         header = self.t["first_row"] - 1
-        ws.set_row(2, 45)
-        ws.set_row(header, 45)
+        for row, height in self.lay.row_heights.items():
+            ws.set_row(row, height)
         ws.freeze_panes(header + 1, 2)
         ws.set_paper(9)
         ws.set_landscape()

@@ -17,7 +17,7 @@ from cchc_xl.importing.findings import Findings
 from cchc_xl.numbers import parse_text_number, to_decimal
 from cchc_xl.reading.book import Book
 from cchc_xl.records import RegisterRow
-from cchc_xl.scoring import LeafInput, Raw
+from cchc_xl.scoring import LeafInput, Raw, trimmed_text
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import Declared, Layout
 
@@ -70,6 +70,12 @@ def _raw(value: Any) -> Raw:
     return nfc(str(value)).strip() or None
 
 
+def _explanation(value: Any) -> str:
+    """An explanation as typed, trimmed; '' exactly when the workbook's status formula finds it blank."""
+    raw = value if isinstance(value, str) else _raw(value)
+    return "" if raw is None else trimmed_text(nfc(str(raw)))
+
+
 def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Findings) -> Declarations:
     locator = CellLocator(book, layout, found)
     cols = {k: i for i, k in enumerate(template("commune")["grid"]["columns"])}
@@ -89,8 +95,8 @@ def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Find
         if not locator.by_name and leaf.code not in locator.code_rows:
             found.add("names.row_missing", criterion=leaf.code, sheet=layout.sheets["grid"])
             continue
-        explanation, _ = get(f"GT_{key}", "explanation")
-        expl = explanation if isinstance(explanation, str) else ("" if explanation is None else str(explanation))
+        where = locator.cell(f"GT_{key}", leaf.code, cols["explanation"], refs.row)
+        expl = _explanation(None if where is None else book.value(*where))
         rule = leaf.rule
         assert rule is not None
         if rule.computed:

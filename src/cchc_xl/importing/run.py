@@ -20,7 +20,7 @@ from cchc_xl.importing.verify import Identity, check_locked, identify
 from cchc_xl.reading.book import BookError, read_book
 from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.records import Finding
-from cchc_xl.scoring import Evaluation, evaluate
+from cchc_xl.scoring import Evaluation, blank_text, evaluate
 from cchc_xl.settings import Settings
 
 # Status keys of the workbook's status column -> finding rules (ok, district and no_evidence handled apart)
@@ -134,7 +134,7 @@ def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations
     layout = result.identity.layout  # type: ignore[union-attr]
     blank = 0
     any_input = bool(decl.register) or any(
-        i.value not in (None, "") or any(f not in (None, "") for f in i.figures) or i.explanation.strip()
+        i.value not in (None, "") or any(f not in (None, "") for f in i.figures) or not blank_text(i.explanation)
         for i in decl.parsed.values())
     if not any_input:
         found.add("submission.empty")
@@ -168,7 +168,7 @@ def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations
                           got=params.get("value", ""), num=params.get("num", ""), den=params.get("den", ""))
         has_points = res.score is not None and res.score > 0
         evidenced = (code in covered) if covered is not None else res.evidence_count > 0
-        if has_points and not evidenced and not (inp and inp.explanation.strip()):
+        if has_points and not evidenced and (inp is None or blank_text(inp.explanation)):
             found.add("evidence.none_for_score", criterion=code, cell=layout.at("grid", refs.explanation),
                       got=res.score)
     if blank:

@@ -13,8 +13,8 @@ from xlsxwriter.worksheet import Worksheet
 from cchc_xl.records import Finding
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import CellSpec, Layout
-from cchc_xl.workbook.writer import CommuneWorkbookWriter
+from cchc_xl.workbook.layout import CellSpec, Layout, Merge, fit_row
+from cchc_xl.workbook.writer import CommuneWorkbookWriter, write_merge
 
 _CELL = re.compile(r"^'?(?P<sheet>.+?)'?!\$?(?P<ref>[A-Z]{1,3}\$?\d+)$")
 
@@ -65,11 +65,17 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
 
     def _after_cells(self, sheets: dict[str, Worksheet]) -> None:
         ws, tv = self.errors_ws, self.tv
+        widths = [w for _h, w in tv["columns"].values()]
+        heights: dict[int, float] = {}
         ws.write_string(0, 0, tv["title"].format(committee=self.layout.commune.committee), self.formats["title"])
+        # the intro spans the table, not the narrow STT column
+        write_merge(ws, Merge("errors", 1, 0, 1, len(widths) - 1), self.formats["note"])
         ws.write_string(1, 0, tv["intro"], self.formats["note"])
+        fit_row(heights, 1, [(tv["intro"], sum(widths), 11, False)])
         for i, (header, width) in enumerate(tv["columns"].values()):
             ws.set_column(i, i, width)
             ws.write_string(3, i, header, self.formats["header"])
+            fit_row(heights, 3, [(header, width, 11, True)])
         severity = template("validation")["severity"]
         order = {"error": 0, "warning": 1, "info": 2}
         for n, f in enumerate(sorted(self.findings, key=lambda f: order[f.severity]), start=1):
@@ -83,9 +89,11 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
             else:
                 ws.write_string(row, 3, f.cell or "", self.formats["blank"])
             ws.write_string(row, 4, f.message, self.formats["status"])
+            fit_row(heights, row, [(f.message, widths[4], 11, False)])
         if not self.findings:
             ws.write_string(4, 0, tv["none"])
-        ws.set_row(1, 45)
+        for row, height in heights.items():
+            ws.set_row(row, height)
         ws.freeze_panes(4, 0)
         ws.protect(self.settings.sheet_password)
         ws.set_paper(9)

@@ -13,6 +13,8 @@ from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import split_cell
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
+from cchc_xl.workbook.layout import fit_row
+from cchc_xl.workbook.writer import workbook_options
 
 FONT = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
 
@@ -26,14 +28,14 @@ class ValidationWorkbookWriter:
 
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
-            wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
-                                                "strings_to_numbers": False})
+            wb = xlsxwriter.Workbook(str(tmp), workbook_options())
             self.f = {
                 "title": wb.add_format({**FONT, "bold": True, "font_size": 14}),
                 "note": wb.add_format({**FONT, "italic": True}),
                 "header": wb.add_format({**FONT, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
                 "cell": wb.add_format({**FONT, "border": 1, "text_wrap": True}),
                 "number": wb.add_format({**FONT, "border": 1, "num_format": "0.00"}),
+                "integer": wb.add_format({**FONT, "border": 1, "num_format": "0"}),  # STT, counts
                 "error": wb.add_format({**FONT, "border": 1, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
                 "warning": wb.add_format({**FONT, "border": 1, "font_color": "#9C5700", "bg_color": "#FFEB9C"}),
                 "info": wb.add_format({**FONT, "border": 1}),
@@ -46,9 +48,13 @@ class ValidationWorkbookWriter:
             wb.close()
 
     def _header(self, ws: Any, row: int, columns: dict[str, list[Any]]) -> None:
+        heights: dict[int, float] = {}
         for i, (header, width) in enumerate(columns.values()):
             ws.set_column(i, i, width)
             ws.write_string(row, i, header, self.f["header"])
+            fit_row(heights, row, [(header, width - 2, 11, True)])  # less the autofilter button
+        for r, height in heights.items():
+            ws.set_row(r, height)
         ws.freeze_panes(row + 1, 0)
         ws.autofilter(row, 0, row, len(columns) - 1)
         ws.set_paper(9)
@@ -85,11 +91,14 @@ class ValidationWorkbookWriter:
             ws.write_blank(row, col, None, fmt or self.f["cell"])
         elif isinstance(value, str):
             ws.write_string(row, col, value, fmt or self.f["cell"])
-        else:
-            ws.write_number(row, col, float(value), fmt or self.f["number"])
+        else:  # whole counts (int) print as such; points (Decimal) with two decimals
+            whole = isinstance(value, int) and not isinstance(value, bool)
+            ws.write_number(row, col, float(value), fmt or self.f["integer" if whole else "number"])
 
     def _findings(self, ws: Any) -> None:
-        self._header(ws, 0, self.t["finding_columns"])
+        columns = self.t["finding_columns"]
+        self._header(ws, 0, columns)
+        heights: dict[int, float] = {}
         row = 0
         for r in self.run.results:
             fb = self.feedback.get(r.file)
@@ -106,13 +115,20 @@ class ValidationWorkbookWriter:
                 else:
                     ws.write_string(row, 5, f.cell or "", self.f["cell"])
                 ws.write_string(row, 6, f.message, self.f["cell"])
+                fit_row(heights, row, [(f.message, columns["message"][1], 11, False),
+                                       (f.rule, columns["rule"][1], 11, False), (r.file, columns["file"][1], 11, False)])
+        for row, height in heights.items():
+            ws.set_row(row, height)
 
     def _evidence(self, ws: Any) -> None:
         rows = self.evidence_rows
         columns = list(rows[0]) if rows else ["Tệp"]
+        widths = [18 if i else 30 for i in range(len(columns))]
+        heights: dict[int, float] = {}
         for i, name in enumerate(columns):
-            ws.set_column(i, i, 18 if i else 30)
+            ws.set_column(i, i, widths[i])
             ws.write_string(0, i, name, self.f["header"])
+            fit_row(heights, 0, [(name, widths[i], 11, True)])
         for r, data in enumerate(rows, start=1):
             for c, key in enumerate(columns):
                 value = data[key]
@@ -120,7 +136,15 @@ class ValidationWorkbookWriter:
                     ws.write_url(r, c, f"external:{value[1]}", self.f["link"], string=value[0])
                 else:
                     self._put(ws, r, c, value if not isinstance(value, bool) else self.t["yes_no"][0 if value else 1])
+                    if isinstance(value, str):
+                        fit_row(heights, r, [(value, widths[c], 11, False)])
+        for r, height in heights.items():
+            ws.set_row(r, height)
         ws.freeze_panes(1, 0)
+        ws.set_paper(9)  # every column on the page's width, the header on every page
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
 
     def _ignored(self, ws: Any) -> None:
         self._header(ws, 0, self.t["ignored_columns"])

@@ -17,10 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -28,7 +31,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import fmt
-from cchc_xl.scoring import Evaluation, LeafInput, Raw, evaluate
+from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank
 from cchc_xl.templates import template
 
 Value = str | Decimal | int | dt.date | None
@@ -79,6 +82,21 @@ class RangeValidation:
 
 
 @dataclass(frozen=True)
+class Merge:
+    """Cells shown as one (outside input areas only): the first cell keeps the text, the others are blank."""
+
+    sheet: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+    @property
+    def sqref(self) -> str:
+        return f"{xl_rowcol_to_cell(self.first_row, self.first_col)}:{xl_rowcol_to_cell(self.last_row, self.last_col)}"
+
+
+@dataclass(frozen=True)
 class LeafRefs:
     """Where one scored item lives in the grid (A1 refs on the grid sheet)."""
 
@@ -105,6 +123,10 @@ class Layout:
     register_rows: tuple[int, int] = (0, 0)  # 0-based first and last input rows
     meta: dict[str, str] = field(default_factory=dict)
     evaluation: Evaluation | None = None
+    # Print look (no part of the locked-cell digest): merged cells, and row heights in points fitted to the
+    # wrapped texts of each row (rows not listed keep the default height).
+    merges: list[Merge] = field(default_factory=list)
+    row_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # (sheet key, 0-based row) -> pt
     # Set on layouts made from a LayoutTemplate: lookups and the digest come from the template.
     _index: _Index | None = field(default=None, repr=False, compare=False)
     _template: LayoutTemplate | None = field(default=None, repr=False, compare=False)
@@ -201,6 +223,93 @@ def manifest_digest(items: list[tuple[str, str, str, str]]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+# -- how tall a row of wrapped text must be ---------------------------------------------------------------
+MAX_ROW_HEIGHT = 409.0  # points: Excel's limit
+DEFAULT_ROW_HEIGHT = 15.0
+# Advance widths of Times New Roman (as of its metric twin Liberation Serif), in thousandths of an em, for
+# printable ASCII and the other characters Vietnamese texts use most; a letter with diacritics is as wide as
+# its base letter, any other character is taken as wide as 0.6 em.
+_WIDTH_CHARS = "".join(chr(i) for i in range(32, 127)) + "đĐơƠưƯ“”‘’–—…•×÷≥≤"
+_REGULAR = (250, 333, 408, 500, 500, 833, 778, 180, 333, 333, 500, 564, 250, 333, 250, 278, 500, 500, 500, 500, 500,
+            500, 500, 500, 500, 500, 278, 278, 564, 564, 564, 444, 921, 722, 667, 667, 722, 611, 556, 722, 722, 333, 389,
+            722, 611, 889, 722, 722, 556, 722, 667, 556, 611, 722, 722, 944, 722, 722, 611, 333, 278, 333, 469, 500, 333,
+            444, 500, 444, 500, 444, 333, 500, 500, 278, 278, 500, 278, 778, 500, 500, 500, 500, 333, 389, 278, 500, 500,
+            722, 500, 500, 444, 480, 200, 480, 541, 500, 722, 529, 722, 542, 776, 444, 444, 333, 333, 500, 1000, 1000,
+            350, 564, 549, 549, 549)
+_BOLD = (250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 250, 278, 500, 500, 500, 500, 500, 500,
+         500, 500, 500, 500, 333, 333, 570, 570, 570, 500, 930, 722, 667, 722, 722, 667, 611, 778, 778, 389, 500, 778,
+         667, 944, 722, 778, 611, 778, 722, 556, 667, 722, 722, 1000, 722, 722, 667, 333, 278, 333, 581, 500, 333, 500,
+         556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833, 556, 500, 556, 556, 444, 389, 333, 556, 500, 722,
+         500, 500, 444, 394, 220, 394, 520, 556, 722, 554, 778, 600, 796, 500, 500, 333, 333, 500, 1000, 1000, 350, 570,
+         549, 549, 549)
+_EM: dict[bool, dict[str, int]] = {False: dict(zip(_WIDTH_CHARS, _REGULAR, strict=True)),
+                                   True: dict(zip(_WIDTH_CHARS, _BOLD, strict=True))}
+
+
+def _em(ch: str, bold: bool) -> int:
+    table = _EM[bold]
+    found = table.get(ch)
+    if found is None:
+        if unicodedata.combining(ch):
+            found = 0  # a diacritic typed apart from its letter (text not in NFC)
+        else:
+            found = table.get(unicodedata.normalize("NFD", ch)[0], 600)
+        table[ch] = found
+    return found
+
+
+def column_points(width: float) -> float:
+    """The room for text in a column `width` Excel units wide (7 pixels a unit and 5 of padding, as Excel
+    draws it at 96 dpi, less the cell's margins), in points."""
+    return (width * 7 - 2) * 0.75
+
+
+def text_lines(text: str, width: float, size: float = 11, bold: bool = False) -> int:
+    """Lines a wrapped cell `width` units wide needs for `text` in Times New Roman at `size` points: each
+    paragraph wrapped word by word (a word longer than a line is broken), text measured 3 % wide for safety."""
+    room = column_points(width) / size * 1000 / 1.03  # in thousandths of an em
+    space = _em(" ", bold)
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += 1
+        used = -space
+        for word in paragraph.split(" "):
+            w = sum(_em(ch, bold) for ch in word)
+            if used + space + w <= room:
+                used += space + w
+                continue
+            if used > 0:
+                lines += 1  # the word starts a new line
+            extra, used = divmod(w, room) if w > room else (0, w)
+            lines += int(extra)
+    return lines
+
+
+def line_height(size: float = 11) -> float:
+    """Points per line of text: ~15 for 11 pt, ~13.5 for 10 pt."""
+    return {10: 13.5, 11: 15.0}.get(size, round(size * 1.36, 1))
+
+
+def lines_height(lines: int, size: float = 11) -> float:
+    """The height of `lines` lines (rounded up to a quarter point), at most Excel's 409 pt."""
+    return min(MAX_ROW_HEIGHT, math.ceil(lines * line_height(size) * 4) / 4)
+
+
+def fit_row(heights: dict[Any, float], key: Any, texts: list[tuple[Any, float, float, bool]],
+            always: bool = False) -> None:
+    """Make the row `key` of `heights` tall enough for its wrapped texts, each (text, column width, font size,
+    bold); a row whose texts need one line each keeps the default height, unless `always` (a larger font)."""
+    height = 0.0
+    for text, width, size, bold in texts:
+        if text in (None, ""):
+            continue
+        lines = text_lines(str(text), width, size, bold)
+        if lines > 1 or always:
+            height = max(height, lines_height(lines, size))
+    if height > DEFAULT_ROW_HEIGHT or (always and height):
+        heights[key] = max(height, heights.get(key, 0.0))
+
+
 @dataclass(frozen=True)
 class Declared:
     """A commune's inputs as typed (numbers, text or blank), keyed by criterion code."""
@@ -229,7 +338,9 @@ class _Builder:
         self.ev = evaluate(cset, declared.leaves, declared.register_codes())
         self.layout.evaluation = self.ev
         self.gcol = {k: i for i, k in enumerate(self.t["grid"]["columns"])}
+        self.gwidth = {k: w for k, (_h, w) in self.t["grid"]["columns"].items()}
         self.rcol = {k: i for i, k in enumerate(self.t["register"]["columns"])}
+        self.rwidth = {k: w for k, (_h, w) in self.t["register"]["columns"].items()}
         self.list_col = 5  # meta sheet: level lists start at column F
 
     def put(self, sheet: str, row: int, col: int, **kw: Any) -> CellSpec:
@@ -243,6 +354,15 @@ class _Builder:
         """A cell whose text depends on the commune (and on nothing else that varies)."""
         self.commune_slots.append((len(self.layout.cells), text))
         return self.put(sheet, row, col, value=text(self.commune), **kw)
+
+    def merge(self, sheet: str, row: int, first_col: int, last_col: int, last_row: int | None = None) -> None:
+        self.layout.merges.append(Merge(sheet, row, first_col, row if last_row is None else last_row, last_col))
+
+    def fit(self, sheet: str, row: int, texts: list[tuple[Any, float, float, bool]], always: bool = False) -> None:
+        fit_row(self.layout.row_heights, (sheet, row), texts, always)
+
+    def set_height(self, sheet: str, row: int, height: float) -> None:
+        self.layout.row_heights[(sheet, row)] = height
 
     def validate(self, sheet: str, row: int, col: int, v: Validation, last_row: int | None = None) -> None:
         self.layout.validations.append(RangeValidation(sheet, row, col, last_row if last_row is not None else row,
@@ -291,8 +411,9 @@ class _Builder:
                                                                        version=version), style="subtitle")
         self.put("grid", 2, 0, value="Mã đơn vị", style="label")
         self.put_commune("grid", 2, 1, lambda c: c.code, style="code_value", name="MA_DON_VI")
-        for key, (header, _width) in g["columns"].items():
+        for key, (header, width) in g["columns"].items():
             self.put("grid", 3, cols[key], value=header, style="header")
+            self.fit("grid", 3, [(header, width, 11, True)])
         row = g["first_row"] - 1
         area_cells = []
         for area in self.cset.areas:
@@ -353,6 +474,7 @@ class _Builder:
         self.put("grid", row, cols["max"], value=maximum, style=f"{level}_number")
         self.put("grid", row, cols["score"], formula=f"ROUND(SUM({','.join(parts)}),2)",
                  cached=self.ev.nodes[code], style=f"{level}_number")
+        self.fit("grid", row, [(title, self.gwidth["title"], 11, True)])
 
     def _leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
         g, cols, rule = self.t["grid"], self.gcol, leaf.rule
@@ -362,9 +484,10 @@ class _Builder:
         inp = self.declared.leaves.get(leaf.code, LeafInput())
         result = self.ev.leaves[leaf.code]
         ref = {k: xl_rowcol_to_cell(row, c) for k, c in cols.items()}
+        method = self._method_text(leaf)
         self.put("grid", row, cols["code"], value=leaf.code, style=f"{level}_code")
         self.put("grid", row, cols["title"], value=leaf.title, style=f"{level}_title")
-        self.put("grid", row, cols["method"], value=self._method_text(leaf), style="method")
+        self.put("grid", row, cols["method"], value=method, style="method")
         self.put("grid", row, cols["max"], value=leaf.max, style="leaf_number")
         figure_refs: list[str] = []
         for n, key in enumerate(("fig1", "fig2"), start=1):
@@ -396,14 +519,22 @@ class _Builder:
             self.put("grid", row, cols["evidence"], style="district")
             self.put("grid", row, cols["explanation"], style="district")
             self.put("grid", row, cols["status"], value=g["district_mark"], style="district")
+            status_texts = [g["district_mark"]]
         else:
             reg = self.register_code_range()
             self.put("grid", row, cols["evidence"], formula=f"SUMPRODUCT(--({reg}={ref['code']}))",
                      cached=result.evidence_count, style="leaf_count")
             self.put("grid", row, cols["explanation"], value=inp.explanation or None, style="input_text",
                      locked=False, name=f"GT_{name_key}")
-            self.put("grid", row, cols["status"], formula=self._status_formula(leaf, ref, figure_refs),
+            checks = self._status_checks(leaf, ref, figure_refs)
+            self.put("grid", row, cols["status"], formula=self._status_formula(checks),
                      cached=self.t["status"][result.status], style="status")
+            status_texts = [self.t["status"][key] for key in ("ok", *(key for _, key in checks))]
+        # tall enough for the title, the method, the explanation and the longest status the row can show
+        w = self.gwidth
+        self.fit("grid", row, [(leaf.title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
+                               (method, w["method"], 10, False), (inp.explanation, w["explanation"], 11, False),
+                               (max(status_texts, key=len), w["status"], 11, False)])
         self.layout.leaves[leaf.code] = LeafRefs(
             code=leaf.code, row=row, score=ref["score"], figures=tuple(figure_refs), explanation=ref["explanation"],
             status=ref["status"], evidence=ref["evidence"], score_is_input=score_input)
@@ -430,8 +561,9 @@ class _Builder:
                   f"ABS({ref}/{step}-ROUND({ref}/{step},0))<0.000001)")
         return Validation("custom", source=custom, **common)
 
-    def _status_formula(self, leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> str:
-        rule, texts = leaf.rule, self.t["status"]
+    def _status_checks(self, leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> list[tuple[str, str]]:
+        """(condition, status key) in priority order, as `scoring.leaf_status` checks them."""
+        rule = leaf.rule
         assert rule is not None
         g = ref["score"]
         checks: list[tuple[str, str]] = []
@@ -441,7 +573,11 @@ class _Builder:
         else:
             checks += [(f'{g}=""', "no_score"), (f"NOT(ISNUMBER({g}))", "not_number")]
             checks += rule.excel_value_problems(leaf.max, g)
-        checks.append((f"AND(N({g})>0,{ref['evidence']}=0,LEN(TRIM({ref['explanation']}))=0)", "no_evidence"))
+        checks.append((f"AND(N({g})>0,{ref['evidence']}=0,{excel_blank(ref['explanation'])})", "no_evidence"))
+        return checks
+
+    def _status_formula(self, checks: list[tuple[str, str]]) -> str:
+        texts = self.t["status"]
         expr = _text(texts["ok"])
         for cond, key in reversed(checks):
             expr = f"IF({cond},{_text(texts[key])},{expr})"
@@ -458,8 +594,12 @@ class _Builder:
         r, cols = self.t["register"], self.rcol
         self.put("register", 0, 0, value=r["title"], style="title")
         self.put("register", 1, 0, value=r["note"], style="note")
-        for key, (header, _w) in r["columns"].items():
+        table_width = sum(self.rwidth.values())
+        self.merge("register", 1, 0, len(cols) - 1)  # the note spans the table, not the narrow code column
+        self.fit("register", 1, [(r["note"], table_width, 11, False)])
+        for key, (header, width) in r["columns"].items():
             self.put("register", 3, cols[key], value=header, style="header")
+            self.fit("register", 3, [(header, width, 11, True)])
         first = r["first_row"] - 1
         last = first + r["rows"] - 1
         self.layout.register_rows = (first, last)
@@ -476,12 +616,14 @@ class _Builder:
                 value = raw[j] if j < len(raw) else None
                 self.put("register", row, cols[key], value=value if value != "" else None, style=styles[key],
                          locked=False)
+                if isinstance(value, str) and styles[key] == "input_text":
+                    self.fit("register", row, [(value, self.rwidth[key], 11, False)])
             a, b, f = (xl_rowcol_to_cell(row, cols[k]) for k in ("code", "number", "files"))
             formula = (f'IF(LEN({a})=0,"",IF(ISNA(MATCH({a},{self.codes_range},0)),{_text(texts["unknown_code"])},'
-                       f'IF(LEN(TRIM({f}))=0,{_text(texts["no_file"])},'
-                       f'IF(LEN(TRIM({b}))=0,{_text(texts["no_number"])},""))))')
+                       f'IF({excel_blank(f)},{_text(texts["no_file"])},'
+                       f'IF({excel_blank(b)},{_text(texts["no_number"])},""))))')
             self.put("register", row, cols["check"], formula=formula,
-                     cached=_register_check(raw, codes, texts), style="check")
+                     cached=register_check(raw, codes, texts), style="check")
         v = self.t["validation"]
         self.validate("register", first, cols["code"], Validation(
             "list", source=self.codes_range, title=v["code_title"], prompt=v["code_prompt"], error=v["code_error"]),
@@ -493,16 +635,31 @@ class _Builder:
     # -- Tổng hợp (Phụ lục 2) ------------------------------------------------------------------
     def summary(self) -> None:
         s, cset = self.t["summary"], self.cset
+        widths = [w for _h, w in s["columns"].values()]
+        last = len(widths) - 1
+        # The commune (A:B) and the national motto (C:E) head the page; the title and the decision span
+        # the table. Merged cells hold their text in the first cell; they lie outside every input area.
         self.put_commune("summary", 0, 0, lambda c: c.committee.upper(), style="report_head")
+        self.merge("summary", 0, 0, 1)
         self.put("summary", 0, 2, value=s["nation"], style="report_head")
+        self.merge("summary", 0, 2, last)
         self.put("summary", 1, 2, value=s["motto"], style="report_motto")
-        self.put("summary", 3, 0, value=s["title"].format(year=cset.year), style="report_title")
+        self.merge("summary", 1, 2, last)
+        for r in (0, 1):
+            self.set_height("summary", r, lines_height(1, 13))
+        title = s["title"].format(year=cset.year)
+        self.put("summary", 3, 0, value=title, style="report_title")
+        self.merge("summary", 3, 0, last)
+        self.fit("summary", 3, [(title, sum(widths), 13, True)], always=True)
         ref = f"{cset.decision.number} ngày {cset.decision.date:%d/%m/%Y} của {cset.decision.issuer}"
-        self.put("summary", 4, 0, value=s["subtitle"].format(decision_ref=f"Quyết định số {ref}"),
-                 style="report_sub")
+        subtitle = s["subtitle"].format(decision_ref=f"Quyết định số {ref}")
+        self.put("summary", 4, 0, value=subtitle, style="report_sub")
+        self.merge("summary", 4, 0, last)
+        self.fit("summary", 4, [(subtitle, sum(widths), 13, False)], always=True)
         header_row = 6
-        for i, (header, _w) in enumerate(s["columns"].values()):
+        for i, (header, width) in enumerate(s["columns"].values()):
             self.put("summary", header_row, i, value=header, style="report_header")
+            self.fit("summary", header_row, [(header, width, 13, True)], always=True)
         row = header_row + 1
         grid = self.layout.quoted("grid")
         score_col = self.gcol["score"]
@@ -511,12 +668,15 @@ class _Builder:
             nodes += [(cr.code, cr.title, cr.max, "report_cell") for cr in area.criteria]
             for code, title, maximum, style in nodes:
                 grid_ref = xl_rowcol_to_cell(self.layout.node_rows[code], score_col)
-                cached = self.ev.nodes.get(code, self.ev.leaves.get(code).score if code in self.ev.leaves else None)
+                leaf = self.ev.leaves.get(code)
+                # A scored criterion's cell may hold "" or text; N() shows it as the 0 it counts for.
+                source = f"N({grid}!{grid_ref})" if leaf else f"{grid}!{grid_ref}"
+                cached = (leaf.score if leaf else self.ev.nodes.get(code)) or Decimal(0)
                 self.put("summary", row, 0, value=code, style=style)
                 self.put("summary", row, 1, value=title, style=style + "_wrap")
+                self.fit("summary", row, [(title, widths[1], 13, style == "report_area")], always=True)
                 self.put("summary", row, 2, value=maximum, style=style + "_number")
-                self.put("summary", row, 3, formula=f"{grid}!{grid_ref}", cached=_cached(cached) or Decimal(0),
-                         style=style + "_number")
+                self.put("summary", row, 3, formula=source, cached=cached, style=style + "_number")
                 self.put("summary", row, 4, style=style)
                 row += 1
         self.put("summary", row, 1, value=s["total_label"], style="report_area_wrap")
@@ -526,13 +686,19 @@ class _Builder:
         self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
         self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=self.ev.tier,
                  style="report_area_text")
+        self.fit("summary", row, [(s["total_label"], widths[1], 13, True)], always=True)
+        self.fit("summary", row + 1, [(s["tier_label"], widths[1], 13, True)], always=True)
         self.summary_header_row = header_row
         year = cset.year
+        # the date line and the signature block span C:E (a long commune name shrinks to fit its line)
         self.put_commune("summary", row + 3, 2, lambda c: s["date_line"].format(place=c.name, year=year),
                          style="report_italic")
         self.put("summary", row + 4, 2, value=s["sign_for"], style="report_bold")
         self.put("summary", row + 5, 2, value=s["sign_title"], style="report_bold")
         self.put("summary", row + 6, 2, value=s["sign_note"], style="report_italic")
+        for r in range(row + 3, row + 7):
+            self.merge("summary", r, 2, last)
+            self.set_height("summary", r, lines_height(1, 13))  # 13 pt lines, whatever the commune's name
 
     # -- Khó khăn, kiến nghị --------------------------------------------------------------------
     def issues(self) -> None:
@@ -544,23 +710,34 @@ class _Builder:
         self.put("issues", 5, 0, value=t["recommendations"], style="label")
         self.put("issues", 6, 0, value=self.declared.recommendations or None, style="input_long", locked=False,
                  name="KIEN_NGHI")
+        for row in (3, 6):  # room to type several paragraphs
+            self.set_height("issues", row, t["input_height"])
 
     # -- Hướng dẫn -----------------------------------------------------------------------------
     def guide(self) -> None:
         t, year = self.t["guide"], self.cset.year
-        self.put_commune("guide", 0, 0, lambda c: t["title"].format(year=year, committee=c.committee), style="title")
+        width = t["width"]
+        # The title names the commune: it wraps, in a row of a fixed number of lines (the same for every
+        # commune, so that the set's workbook is rendered once for all of them).
+        self.put_commune("guide", 0, 0, lambda c: t["title"].format(year=year, committee=c.committee),
+                         style="title_wrap")
+        self.set_height("guide", 0, lines_height(t["title_lines"], 14))
         row = 2
         for line in t["lines"]:
             self.put("guide", row, 0, value=line, style="guide")
+            self.fit("guide", row, [(line, width, 11, False)])
             row += 1
         row += 1
         swatches = ["legend_input", "district", "status_bad", "status_ok"]  # locked look-alikes: see writer.STYLES
         for (label, meaning), style in zip(t["colours"], swatches, strict=True):
             self.put("guide", row, 0, value=f"{label}: {meaning}", style=style)
+            self.fit("guide", row, [(f"{label}: {meaning}", width, 11, False)])
             row += 1
 
 
-def _register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:
+def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:
+    """What the register's check column shows for a row as typed, computed as its formula computes it."""
+
     def text(i: int) -> str:
         v = raw[i] if i < len(raw) else None
         return "" if v is None else str(v)
@@ -569,9 +746,9 @@ def _register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]
         return ""
     if text(0).casefold() not in codes:
         return texts["unknown_code"]
-    if not text(5).strip():
+    if blank_text(text(5)):
         return texts["no_file"]
-    if not text(1).strip():
+    if blank_text(text(1)):
         return texts["no_number"]
     return ""
 
@@ -617,7 +794,7 @@ class LayoutTemplate:
     """The blank layout of one criteria set, built once; `layout(commune)` re-fills only the commune cells.
 
     A derived layout shares the template's cell specs (frozen), lookups and, by convention read-only, its
-    names, rows and validations; only its cell list is its own. Its digest is the template's locked
+    names, rows, validations, merges and row heights; only its cell list is its own. Its digest is the template's locked
     manifest with the commune's items put in their places, so a thousand communes hash without a
     thousand sorts of two thousand items.
     """
@@ -635,7 +812,7 @@ class LayoutTemplate:
         layout = _TemplateLayout(cset=base.cset, commune=commune, sheets=base.sheets, cells=None,  # type: ignore[arg-type]
                                  validations=base.validations, leaves=base.leaves, node_rows=base.node_rows,
                                  names=base.names, register_rows=base.register_rows, evaluation=base.evaluation,
-                                 _index=self.index, _template=self)
+                                 merges=base.merges, row_heights=base.row_heights, _index=self.index, _template=self)
         layout._commune_cells = {i: replace(base.cells[i], value=text(commune)) for i, text in self.slots}
         return layout
 
@@ -655,8 +832,9 @@ class LayoutTemplate:
             return None
         return (self.base.sheets[c.sheet], c.ref, "v", canonical_value(value))
 
-    def _split_manifest(self) -> tuple[list[str], list[tuple[int, int]]] | None:
-        """The manifest without the commune items, serialized item by item, and where each slot goes.
+    def _split_manifest(self) -> tuple[list[bytes], list[int]] | None:
+        """The manifest without the commune items, serialized: the runs of items between commune items,
+        each as the UTF-8 of its items joined by commas (b'' for an empty run), and the slots in order.
 
         Items sort by (sheet, ref, kind, text); a commune item's (sheet, ref, kind) is fixed and shared with
         no other item, so its place does not depend on its text. None when that does not hold.
@@ -675,23 +853,24 @@ class LayoutTemplate:
         if len(set(keys.values())) != len(keys) or any(item[:3] in keys.values() for item in fixed):
             return None
         places = [(place, i) for place, _, i in sorted((bisect_left(fixed, key), key, i) for i, key in keys.items())]
-        return [json.dumps(item, **_JSON) for item in fixed], places
+        items = [json.dumps(item, **_JSON) for item in fixed]
+        bounds = [0, *(place for place, _ in places), len(items)]
+        runs = [",".join(items[a:b]).encode("utf-8") for a, b in pairwise(bounds)]
+        return runs, [i for _, i in places]
 
     def _digest(self, commune: Commune) -> str:
         if self._digest_parts is None:
             return manifest_digest(replace(self.layout(commune), _template=None).locked_manifest())
-        fixed, places = self._digest_parts
+        runs, slots = self._digest_parts
         texts = dict(self.slots)
-        parts: list[str] = []
-        start = 0
-        for place, i in places:
-            parts.extend(fixed[start:place])
-            start = place
+        # "[" + the items joined by commas + "]", as manifest_digest serializes the whole manifest
+        parts = [runs[0]]
+        for i, run in zip(slots, runs[1:], strict=True):
             item = self._manifest_item(i, texts[i](commune))
             if item is not None:
-                parts.append(json.dumps(item, **_JSON))
-        parts.extend(fixed[start:])
-        return hashlib.sha256(("[" + ",".join(parts) + "]").encode("utf-8")).hexdigest()
+                parts.append(json.dumps(item, **_JSON).encode("utf-8"))
+            parts.append(run)
+        return hashlib.sha256(b"[" + b",".join(p for p in parts if p) + b"]").hexdigest()
 
 
 class _TemplateLayout(Layout):

@@ -29,7 +29,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import PLACEHOLDER, CellSpec, Layout, LayoutTemplate, RangeValidation
+from cchc_xl.workbook.layout import PLACEHOLDER, CellSpec, Layout, LayoutTemplate, Merge, RangeValidation
 from cchc_xl.workbook.signing import META_KEYS, make_meta
 
 FONT = "Times New Roman"
@@ -40,7 +40,9 @@ STYLES: dict[str, dict[str, Any]] = {
     "text": {},
     "number": {"num_format": "0.##"},
     "title": {"bold": True, "font_size": 14},
+    "title_wrap": {"bold": True, "font_size": 14, "text_wrap": True},
     "subtitle": {"italic": True},
+    "subtitle_wrap": {"italic": True, "text_wrap": True},
     "note": {"italic": True, "text_wrap": True},
     "label": {"bold": True},
     "code_value": {"bold": True, "num_format": "@"},
@@ -78,10 +80,11 @@ STYLES: dict[str, dict[str, Any]] = {
 }
 _REPORT = {"font_name": FONT, "font_size": 13, "valign": "vcenter"}
 REPORT_STYLES: dict[str, dict[str, Any]] = {
-    "report_head": {"bold": True, "align": "center"},
+    # A long commune name shrinks to fit its merged cells (the row heights are the same for every commune).
+    "report_head": {"bold": True, "align": "center", "shrink": True},
     "report_motto": {"bold": True, "underline": True, "align": "center"},
     "report_title": {"bold": True, "align": "center", "text_wrap": True},
-    "report_sub": {"italic": True, "align": "center"},
+    "report_sub": {"italic": True, "align": "center", "text_wrap": True},
     "report_header": {"bold": True, "align": "center", "border": 1, "text_wrap": True, "bg_color": BLUE},
     "report_area": {"bold": True, "border": 1},
     "report_area_wrap": {"bold": True, "border": 1, "text_wrap": True},
@@ -90,9 +93,21 @@ REPORT_STYLES: dict[str, dict[str, Any]] = {
     "report_cell": {"border": 1},
     "report_cell_wrap": {"border": 1, "text_wrap": True},
     "report_cell_number": {"border": 1, "num_format": "0.00"},
-    "report_italic": {"italic": True, "align": "center"},
+    "report_italic": {"italic": True, "align": "center", "shrink": True},
     "report_bold": {"bold": True, "align": "center"},
 }
+
+
+def workbook_options() -> dict[str, Any]:
+    """XlsxWriter options, fresh for each workbook (XlsxWriter adds to the default format's properties).
+
+    Texts are written as text. The default font, which sets the unit of column widths in every spreadsheet
+    program, is the cells' own: Times New Roman (metric-compatible with Liberation Serif), so that a
+    LibreOffice without Calibri or Carlito lays the columns out as wide as Excel does and the row heights
+    fitted to the texts (see layout.text_lines) hold there too.
+    """
+    return {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "default_format_properties": {"font_name": FONT, "font_size": 11}}
 
 
 class _ProtectedWorkbook(xlsxwriter.Workbook):
@@ -127,14 +142,15 @@ class CommuneWorkbookWriter:
     def render(self, target: str | IO[bytes], meta: dict[str, str]) -> xlsxwriter.Workbook:
         """Write the workbook with this metadata into a file name or a binary stream."""
         # in_memory: XlsxWriter builds each part in memory instead of a temporary file (same parts).
-        wb = _ProtectedWorkbook(target, {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False, "in_memory": True})
+        wb = _ProtectedWorkbook(target, {**workbook_options(), "in_memory": True})
         wb.structure_password = self.settings.sheet_password
         self.workbook = wb
         self.formats = self._formats(wb)
         sheets = self._add_sheets(wb)
         sheets["grid"].activate()
+        self._write_merges(sheets)
         self._write_cells(sheets)
+        self._write_row_heights(sheets)
         self._write_meta(sheets["meta"], meta)
         self._write_validations(sheets)
         self._write_names(wb)
@@ -185,6 +201,17 @@ class CommuneWorkbookWriter:
         else:
             ws.write_blank(cell.row, cell.col, None, fmt)
 
+    def _write_merges(self, sheets: dict[str, Worksheet]) -> None:
+        """Merged ranges, blank in the style of their first cell; `_write_cells` then writes that cell."""
+        first = {(m.sheet, m.first_row, m.first_col): m for m in self.layout.merges}
+        styles = {(c.sheet, c.row, c.col): c.style for c in self.layout.cells if (c.sheet, c.row, c.col) in first}
+        for key, m in first.items():
+            write_merge(sheets[m.sheet], m, self.formats[styles.get(key, "text")])
+
+    def _write_row_heights(self, sheets: dict[str, Worksheet]) -> None:
+        for (sheet, row), height in self.layout.row_heights.items():
+            sheets[sheet].set_row(row, height)
+
     def _write_meta(self, ws: Worksheet, meta: dict[str, str]) -> None:
         for i, key in enumerate((*META_KEYS, "hmac")):
             ws.write_string(i, 0, key)
@@ -215,14 +242,13 @@ class CommuneWorkbookWriter:
             ws.repeat_rows(header_row)
 
     def _setup_guide(self, ws: Worksheet) -> None:
-        ws.set_column(0, 0, 120)
+        ws.set_column(0, 0, self.t["guide"]["width"])
         self._print(ws, landscape=False, header_row=None)
 
     def _setup_grid(self, ws: Worksheet) -> None:
         g = self.t["grid"]
         self._columns(ws, g["columns"])
         last_col = len(g["columns"]) - 1
-        ws.set_row(3, 32)
         ws.freeze_panes(4, 2)
         status_col = list(g["columns"]).index("status")
         rows = [r.row for r in self.layout.leaves.values()]
@@ -241,21 +267,22 @@ class CommuneWorkbookWriter:
     def _setup_register(self, ws: Worksheet) -> None:
         r = self.t["register"]
         self._columns(ws, r["columns"])
-        ws.set_row(1, 45)
         ws.freeze_panes(r["first_row"] - 1, 1)
         self._print(ws, landscape=True, header_row=r["first_row"] - 2)
 
     def _setup_summary(self, ws: Worksheet) -> None:
         s = self.t["summary"]
         self._columns(ws, s["columns"])
-        ws.set_row(3, 40)
         self._print(ws, landscape=False, header_row=6)
 
     def _setup_issues(self, ws: Worksheet) -> None:
-        ws.set_column(0, 0, 110)
-        ws.set_row(3, 220)
-        ws.set_row(6, 220)
+        ws.set_column(0, 0, self.t["issues"]["width"])
         self._print(ws, landscape=False, header_row=None)
+
+
+def write_merge(ws: Worksheet, m: Merge, fmt: Any) -> None:
+    """Merge the range, every cell blank in `fmt`; the caller writes the first cell's content afterwards."""
+    ws.merge_range(m.first_row, m.first_col, m.last_row, m.last_col, None, fmt)
 
 
 def _col(index: int) -> str:
