@@ -35,7 +35,10 @@ from cchc_xl.workbook.layout import (
     Validation,
     canonical_value,
     fit_row,
+    formula_number,
+    formula_text,
     manifest_digest,
+    status_chain,
 )
 from cchc_xl.workbook.writer import CommuneWorkbookWriter, workbook_options, write_merge
 
@@ -264,11 +267,7 @@ class _Builder:
         return checks
 
     def status_formula(self, checks: list[tuple[str, str]]) -> str:
-        st = self.t["status"]
-        expr = _text(st["ok"])
-        for cond, key in reversed(checks):
-            expr = f"IF({cond},{_text(st[key])},{expr})"
-        return expr
+        return status_chain(checks, self.t["status"])
 
     def score_validation(self, leaf: Criterion, ref: str) -> Validation:
         v, rule = self.t["validation"], leaf.rule
@@ -322,12 +321,7 @@ class _Builder:
         return self.ref(row, "score"), row + 2
 
 
-def _num(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
-def _text(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+_num, _text = formula_number, formula_text
 
 
 def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,

@@ -577,11 +577,7 @@ class _Builder:
         return checks
 
     def _status_formula(self, checks: list[tuple[str, str]]) -> str:
-        texts = self.t["status"]
-        expr = _text(texts["ok"])
-        for cond, key in reversed(checks):
-            expr = f"IF({cond},{_text(texts[key])},{expr})"
-        return expr
+        return status_chain(checks, self.t["status"])
 
     def register_code_range(self) -> str:
         r = self.t["register"]
@@ -758,12 +754,26 @@ def _cached(value: Decimal | None) -> Value:
 
 
 def _num(value: Decimal) -> str:
+    """A Decimal as a formula literal."""
     return format(value.normalize(), "f")
 
 
 def _text(text: str) -> str:
     """A string literal inside a formula."""
     return '"' + text.replace('"', '""') + '"'
+
+
+def status_chain(checks: list[tuple[str, str]], texts: dict[str, str]) -> str:
+    """Nested IFs naming the first failing check's status text, else texts["ok"] (the order is the priority,
+    the same order the Python side checks in)."""
+    expr = _text(texts["ok"])
+    for cond, key in reversed(checks):
+        expr = f"IF({cond},{_text(texts[key])},{expr})"
+    return expr
+
+
+formula_number = _num
+formula_text = _text
 
 
 def _cut(text: str, limit: int) -> str:
