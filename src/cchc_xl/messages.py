@@ -94,6 +94,9 @@ MESSAGES: dict[str, str] = {
     "place.row": "Sheet “{sheet}”, dòng {row}",
     "place.set": "Thông tin bộ tiêu chí",
     "place.sheet": "Sheet “{sheet}”",
+    "set.not_a_mapping": "không phải một bảng khoá–giá trị",
+    "meta.key_note": " (mã khoá {key_id})",
+    "tamper.renamed_note": " hoặc đổi tên (có sheet lạ “{sheet}”)",
     # --- commune list ------------------------------------------------------------------------
     "communes.missing": "{file}, dòng {row}: thiếu mã (code) hoặc tên (name) đơn vị",
     "communes.duplicate": "{file}, dòng {row}: mã đơn vị {code} bị trùng",

@@ -24,7 +24,7 @@ from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
 from cchc_xl.importing.run import sha256_file
-from cchc_xl.importing.verify import check_locked, read_meta
+from cchc_xl.importing.verify import check_locked, key_note, read_meta
 from cchc_xl.numbers import fmt, parse_text_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import inspect_container
@@ -135,8 +135,7 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         return
     out.commune_code = meta.get("commune_code")
     if not hmac.compare_digest(sign(meta, settings.key), meta.get("hmac", "")):
-        note = "" if meta.get("key_id") == settings.key_id else f" (mã khoá {meta.get('key_id') or '?'})"
-        found.add("meta.signature_invalid", key_note=note)
+        found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
                   want=f"{cset.id} {cset.version}")

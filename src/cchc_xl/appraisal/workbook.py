@@ -153,7 +153,7 @@ class _Builder:
         self.lay.appraiser_cell = (3, 2)
         self.put(4, 0, value=t["date_label"], style="label")
         self.put(4, 2, style="input_date", locked=False, name="NGAY_THAM_DINH")
-        self.put(5, 0, value="Mã đơn vị", style="label")
+        self.put(5, 0, value=t["code_label"], style="label")
         self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
         header = t["first_row"] - 1
         for key, (text, _w) in t["columns"].items():
@@ -232,7 +232,7 @@ class _Builder:
         self.put(row, col["figures"], value=figures or None, style="method")
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
-        text = "\n".join([*evidence, *([f"Giải trình: {explanation}"] if explanation else [])])
+        text = "\n".join([*evidence, *([t["explanation_prefix"] + explanation] if explanation else [])])
         self.put(row, col["evidence"], value=text or None, style="method")
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]

@@ -87,7 +87,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
                                         say("set.yaml_invalid", detail=str(exc)))]) from None
     if not isinstance(raw, dict):
         raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
-                                        say("set.yaml_invalid", detail="không phải một bảng khoá–giá trị"))])
+                                        say("set.yaml_invalid", detail=say("set.not_a_mapping")))])
     return raw, hashlib.sha256(data).hexdigest()
 
 

@@ -10,6 +10,7 @@ from cchc_xl.evidence import covered_codes, crosscheck, duplicates_across_commun
 from cchc_xl.evidence.inspect import FileCheck, inspect_bundle
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import SubmissionResult
+from cchc_xl.templates import template
 
 
 @dataclasses.dataclass
@@ -46,20 +47,21 @@ class EvidenceStage:
     @staticmethod
     def inventory_rows(results: list[SubmissionResult], base: Path) -> list[dict[str, Any]]:
         """Rows for the validation workbook's evidence sheet (Vietnamese headers)."""
+        headers = template("validation")["evidence_columns"]
         out: list[dict[str, Any]] = []
         for r in results:
             if not isinstance(r.evidence, EvidenceReport):
                 continue
             for row in r.evidence.rows:
                 link = Path(row.link) if row.link else None
-                out.append({
-                    "Đơn vị": r.commune_code or "", "Tệp": (row.file, _rel(link, base)) if link else row.file,
-                    "Đường dẫn": row.path, "Loại": row.type, "Số trang": row.pages, "Dạng": row.layout,
-                    "Ký số": row.signed, "Chữ ký": row.signature_state, "Người ký": row.signer,
-                    "Thời điểm ký": f"{row.signing_time:%d/%m/%Y %H:%M}" if row.signing_time else "",
-                    "Dung lượng (byte)": row.size, "Tiêu chí": row.criteria, "Kết luận": row.verdict,
-                    "SHA-256": row.sha256,
-                })
+                values = {
+                    "commune": r.commune_code or "", "file": (row.file, _rel(link, base)) if link else row.file,
+                    "path": row.path, "type": row.type, "pages": row.pages, "layout": row.layout,
+                    "signed": row.signed, "signature": row.signature_state, "signer": row.signer,
+                    "signed_at": f"{row.signing_time:%d/%m/%Y %H:%M}" if row.signing_time else "",
+                    "size": row.size, "criteria": row.criteria, "verdict": row.verdict, "sha256": row.sha256,
+                }
+                out.append({headers[key]: value for key, value in values.items()})
         return out
 
 

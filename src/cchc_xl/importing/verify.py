@@ -16,6 +16,7 @@ from functools import lru_cache
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
+from cchc_xl.messages import say
 from cchc_xl.numbers import to_decimal
 from cchc_xl.reading.book import Book
 from cchc_xl.settings import Settings
@@ -48,6 +49,13 @@ def canonical_formula(text: str) -> str:
     return "".join(out)
 
 
+def key_note(meta: dict[str, str], settings: Settings) -> str:
+    """Names the signing key when the workbook was signed with another district's key."""
+    if meta.get("key_id") == settings.key_id:
+        return ""
+    return say("meta.key_note", key_id=meta.get("key_id") or "?")
+
+
 def read_meta(book: Book) -> dict[str, str] | None:
     name = template("commune")["sheets"]["meta"]
     if name not in book.values:
@@ -71,8 +79,7 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
         return None
     signed = verify(meta, settings.key)
     if not signed:
-        note = "" if meta.get("key_id") == settings.key_id else f" (mã khoá {meta.get('key_id') or '?'})"
-        found.add("meta.signature_invalid", key_note=note)
+        found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     elif settings.key_is_demo:
         found.add("meta.demo_key")
     commune = Commune(code=meta.get("commune_code", ""), name=meta.get("commune_name", ""),
@@ -93,7 +100,7 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
     missing = [key for key, name in layout.sheets.items() if name not in present]
     extra = [n for n in book.sheet_names if n not in set(layout.sheets.values())]
     for key in missing:
-        renamed = f" hoặc đổi tên (có sheet lạ “{extra[0]}”)" if extra else ""
+        renamed = say("tamper.renamed_note", sheet=extra[0]) if extra else ""
         found.add("tamper.sheet_missing", sheet=layout.sheets[key], renamed=renamed)
     for name in extra:
         if not missing:

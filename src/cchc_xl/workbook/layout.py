@@ -409,7 +409,7 @@ class _Builder:
         set_title, version = self.cset.title, self.cset.version
         self.put_commune("grid", 1, 0, lambda c: g["subtitle"].format(committee=c.committee, set_title=set_title,
                                                                        version=version), style="subtitle")
-        self.put("grid", 2, 0, value="Mã đơn vị", style="label")
+        self.put("grid", 2, 0, value=self.t["grid"]["code_label"], style="label")
         self.put_commune("grid", 2, 1, lambda c: c.code, style="code_value", name="MA_DON_VI")
         for key, (header, width) in g["columns"].items():
             self.put("grid", 3, cols[key], value=header, style="header")
