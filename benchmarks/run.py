@@ -7,7 +7,8 @@ For each N (synthetic communes, the bundled criteria set):
   against the straightforward way (`generate_one_uncached`, every cell built for that commune alone) on a
   sample, as a ratio.
 - import: N returned workbooks (made by generating each with declared values, which is what a commune's
-  saved return holds: inputs plus correct formula results), `run_import` + `write_outputs` into a store —
+  saved return holds: inputs plus correct formula results), imported as `cchc-xl import` does (outputs per file
+  as it is imported: feedback workbook and store record; then the report and validation workbook) —
   one core and two cores (the inbox split in halves); against reading each file with openpyxl alone on a
   sample (the straightforward way, before any checking), as a ratio.
 - evidence: two PDFs per commune (a scan and a digitally signed text PDF, drawn from a pool of distinct
@@ -178,8 +179,9 @@ def stage_import(inbox: str, db: str, jobs: int) -> dict[str, Any]:
 
 
 def _import_files(args: tuple[str, list[str], str]) -> dict[str, int]:
-    from cchc_xl.importing.outputs import write_outputs
-    from cchc_xl.importing.run import run_import
+    """As `cchc-xl import` does it: each file's outputs written as it is imported, then the batch's."""
+    from cchc_xl.importing.outputs import OutputWriter
+    from cchc_xl.importing.run import reload, run_import
     from cchc_xl.store import Store
 
     inbox, names, db = args
@@ -188,10 +190,15 @@ def _import_files(args: tuple[str, list[str], str]) -> dict[str, int]:
     try:
         for name in names:  # an inbox with just these files (hard links: no copying)
             os.link(Path(inbox) / name, view / name)
-        run = run_import(view, cset, settings, [])
         store = Store(Path(db))
         try:
-            out = write_outputs(run, Path(tempfile.mkdtemp(prefix="cchc-out-")), settings, store)
+            writer = OutputWriter(cset, Path(tempfile.mkdtemp(prefix="cchc-out-")), settings, store,
+                                  reload=lambda r: reload(r, cset, settings, []))
+            run = run_import(view, cset, settings, [], sink=writer.record)
+            for r in run.results:
+                if r.revised:
+                    writer.revise(r)
+            out = writer.finish(run)
         finally:
             store.close()
     finally:

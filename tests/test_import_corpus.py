@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +19,8 @@ from python_calamine import CalamineWorkbook
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.importing.evidence import EvidenceStage
-from cchc_xl.importing.outputs import write_outputs
-from cchc_xl.importing.run import ImportRun, SubmissionResult, run_import
+from cchc_xl.importing.outputs import OutputWriter, write_outputs
+from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import
 from cchc_xl.messages import FINDINGS
 from cchc_xl.office import convert, find_soffice
 from cchc_xl.settings import Settings
@@ -208,6 +209,51 @@ def test_duplicate_flags_both_and_one_counts(corpus: CorpusRun) -> None:
     a, b = corpus.result("dup-a.xlsx"), corpus.result("dup-b.xlsx")
     assert a.commune_code == b.commune_code
     assert sorted([a.counts, b.counts]) == [False, True]
+
+
+def _stored(db: Path) -> list[tuple[Any, ...]]:
+    """Every submission of a store with its findings, without ids or times."""
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT id, file_name, commune_code, version, status, counts, self_total, tier,"
+                           " declared_json, scores_json FROM submissions ORDER BY file_name").fetchall()
+        return [(*row[1:], con.execute("SELECT severity, rule, criterion, cell, message FROM findings"
+                                       " WHERE submission_id=? ORDER BY rowid", (row[0],)).fetchall())
+                for row in rows]
+
+
+def _sheets(path: Path) -> dict[str, list[list[Any]]]:
+    wb = CalamineWorkbook.from_path(str(path))
+    return {n: wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names if n != "_meta"}
+
+
+def test_streaming_outputs_equal_whole_ones(corpus: CorpusRun, tmp_path: Path, mini_set: CriteriaSet,
+                                            communes: list[Commune], settings: Settings) -> None:
+    """Outputs written file by file (results released as they go, the duplicates revised at the end) are
+    those written from whole results after the batch: report, store, feedback workbooks."""
+    stage, out = EvidenceStage(), tmp_path / "out"
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        writer = OutputWriter(mini_set, out, settings, store, reload=lambda r: reload(r, mini_set, settings, communes))
+        run = run_import(corpus.inbox, mini_set, settings, communes, received_at=corpus.run.results[0].received_at,
+                         evidence_hook=stage, sink=writer.record)
+        stage.finish(run.results)
+        revised = {r.path.name for r in run.results if r.revised}
+        for r in run.results:
+            if r.revised:
+                writer.revise(r)
+        outputs = writer.finish(run, stage.inventory_rows(run.results, out))
+    finally:
+        store.close()
+    assert all(r.released and r.declarations is None and r.evaluation is None for r in run.results)
+    assert revised == {"dup-a.xlsx", "dup-b.xlsx"}
+    assert outputs.report.read_text(encoding="utf-8") == corpus.report_text
+    assert _stored(tmp_path / "store.sqlite") == _stored(corpus.out.parent / "store.sqlite")
+    whole = sorted(p.relative_to(corpus.out) for p in corpus.out.rglob("*.xlsx"))
+    assert sorted(p.relative_to(out) for p in out.rglob("*.xlsx")) == whole
+    # The feedback workbooks read alike (the validation workbook says when it was written: not compared).
+    assert outputs.feedback
+    for rel in sorted(path.relative_to(out) for path in outputs.feedback.values()):
+        assert _sheets(out / rel) == _sheets(corpus.out / rel), rel
 
 
 def test_text_number_value_is_used(corpus: CorpusRun, mini_set: CriteriaSet) -> None:

@@ -21,9 +21,14 @@ import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from xml.parsers.expat import ExpatError
+from xml.sax.saxutils import escape
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -284,3 +289,89 @@ def test_streaming_reader_refuses_a_dtd(tmp_path: Path) -> None:
     path = _rewrite(path, lambda t: t.replace("<worksheet", '<!DOCTYPE w [<!ENTITY e "x">]><worksheet', 1))
     with pytest.raises(reading._Unusual):
         reading._StructureReader(path).read()
+
+
+# -- the scanning path of the sheet reader: the expat reader's answer, or none -----------------------
+def sheet_part(cells: str, validations: str = "", root_extra: str = "", prolog: str = "") -> bytes:
+    """A worksheet part as spreadsheet programs write it: `cells` inside <sheetData>."""
+    head = prolog or '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    return (f'{head}<worksheet xmlns="{MAIN}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+            f'relationships"{root_extra}><dimension ref="A1:D9"/><sheetData>{cells}</sheetData>{validations}'
+            "</worksheet>").encode()
+
+
+VALIDATIONS = ('<dataValidations count="2"><dataValidation type="list" allowBlank="1" sqref="B2:B9 A1">'
+               '<formula1>"có,không"</formula1></dataValidation><dataValidation type="decimal" operator="between"'
+               ' sqref="C3"><formula1>0</formula1><formula2>1.5</formula2></dataValidation></dataValidations>')
+
+
+def scanned_and_parsed(data: bytes) -> tuple[object, object]:
+    return reading._scan_sheet(data), reading._SheetReader().parse(data)
+
+
+@st.composite
+def formula_cells(draw: st.DrawFn) -> str:
+    """Rows of cells, some with formulas: plain, with XML's entities and Vietnamese, attributes, shared."""
+    text = st.text(alphabet=st.sampled_from(list('A1+-*/()&<>"\' ,;:!$=đĐươ\r\n\tẢ')), max_size=12)
+    out, shared = [], False
+    for row in range(1, draw(st.integers(1, 6)) + 1):
+        cells = []
+        for col in draw(st.lists(st.sampled_from("ABCDEFZ"), unique=True, max_size=5)):
+            ref = f"{col}{row}"
+            kind = draw(st.sampled_from(["value", "formula", "empty_f", "attrs", "shared", "string"]))
+            formula = escape(draw(text))
+            if kind == "value":
+                cells.append((col, f'<c r="{ref}" s="1"><v>{draw(st.integers(0, 9))}</v></c>'))
+            elif kind == "string":
+                cells.append((col, f'<c r="{ref}" t="inlineStr"><is><t>{formula}</t></is></c>'))
+            elif kind == "formula":
+                cells.append((col, f'<c r="{ref}" s="2" t="str"><f>{formula}</f><v></v></c>'))
+            elif kind == "empty_f":
+                cells.append((col, f'<c r="{ref}"><f/></c>'))
+            elif kind == "attrs":
+                cells.append((col, f'<c r="{ref}">\n <f aca="false" ca="1">{formula}</f><v>0</v></c>'))
+            elif not shared:
+                shared = True
+                cells.append((col, f'<c r="{ref}"><f t="shared" ref="{ref}:{col}9" si="0">{col}1*2</f></c>'))
+            else:
+                cells.append((col, f'<c r="{ref}"><f t="shared" si="0"/></c>'))
+        cells.sort()
+        out.append(f'<row r="{row}">{"".join(c for _, c in cells)}</row>')
+    return "".join(out)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(cells=formula_cells(), validations=st.sampled_from(["", VALIDATIONS, "<dataValidations count=\"0\"/>"]))
+def test_scan_gives_what_expat_gives(cells: str, validations: str) -> None:
+    scanned, parsed = scanned_and_parsed(sheet_part(cells, validations))
+    assert scanned is not None
+    assert scanned == parsed
+
+
+@pytest.mark.parametrize(("case", "cells", "validations", "root_extra", "prolog"), [
+    ("comment", '<row r="1"><!-- x --><c r="A1"><f>1+1</f></c></row>', "", "", ""),
+    ("cdata", '<row r="1"><c r="A1"><f><![CDATA[1+1]]></f></c></row>', "", "", ""),
+    ("main under a prefix", '<row r="1"><x:c r="A1"><x:f>1+1</x:f></x:c></row>', "",
+     f' xmlns:x="{MAIN}"', ""),
+    ("default namespace again", f'<row r="1"><c r="A1" xmlns="{MAIN}"><f>1+1</f></c></row>', "", "", ""),
+    ("cell without a reference", '<row r="1"><c><f>1+1</f></c></row>', "", "", ""),
+    ("reference not first", '<row r="1"><c s="1" r="A1"><f>1+1</f></c></row>', "", "", ""),
+    ("written twice", '<row r="1"><c r="A1"><f>1+1</f></c><c r="A1"><v>2</v></c></row>', "", "", ""),
+    ("lower-case reference", '<row r="1"><c r="a1"><f>1+1</f></c></row>', "", "", ""),
+    ("formula not first", '<row r="1"><c r="A1"><v>2</v><f>1+1</f></c></row>', "", "", ""),
+    ("markup in a formula", '<row r="1"><c r="A1"><f>1<b/>+1</f></c></row>', "", "", ""),
+    ("two validation lists", '<row r="1"><c r="A1"><f>1</f></c></row>', VALIDATIONS + VALIDATIONS, "", ""),
+    ("another encoding", '<row r="1"><c r="A1"><f>1</f></c></row>', "", "",
+     '<?xml version="1.0" encoding="ISO-8859-1"?>'),
+    ("attribute in single quotes", "<row r=\"1\"><c r=\"A1\"><f t='shared' si='0' ref='A1:A2'>1</f></c></row>",
+     "", "", ""),
+])
+def test_scan_leaves_unusual_parts_to_expat(case: str, cells: str, validations: str, root_extra: str,
+                                            prolog: str) -> None:
+    data = sheet_part(cells, validations, root_extra, prolog)
+    assert reading._scan_sheet(data) is None, case
+    try:
+        parsed = reading._SheetReader().parse(data)
+    except (reading._Unusual, ExpatError):
+        return  # (and then openpyxl reads the file)
+    assert reading._SheetReader().read(data) == parsed

@@ -115,7 +115,7 @@ def test_points(rule: str, maximum: object, figures: tuple[object, ...], expecte
 def test_input_kinds_take_the_score_as_input(rule: str) -> None:
     r = R(rule)
     assert r.computed is False
-    assert r.figures() == []
+    assert r.figures() == [] and r.figure_count == 0
     with pytest.raises(NotImplementedError):
         r.points(D(1), [])
     with pytest.raises(NotImplementedError):
@@ -135,7 +135,7 @@ def test_input_kinds_take_the_score_as_input(rule: str) -> None:
 def test_computed_kinds_declare_their_figures(rule: str, labels: list[str], integer: list[bool]) -> None:
     r = R(rule)
     assert r.computed is True
-    assert [f.label for f in r.figures()] == labels
+    assert [f.label for f in r.figures()] == labels and r.figure_count == len(labels)
     assert [f.integer for f in r.figures()] == integer
 
 

@@ -17,8 +17,8 @@ from cchc_xl.communes import load_communes
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.evidence import EvidenceStage
-from cchc_xl.importing.outputs import Outputs, write_outputs
-from cchc_xl.importing.run import ImportRun, run_import
+from cchc_xl.importing.outputs import Outputs, OutputWriter
+from cchc_xl.importing.run import ImportRun, reload, run_import
 from cchc_xl.messages import say
 from cchc_xl.numbers import fmt, json_number
 from cchc_xl.safeio import write_text
@@ -34,14 +34,21 @@ def import_with_progress(inbox: Path, out_dir: Path, cset: CriteriaSet, communes
     communes = load_communes(communes_file)
     total = len(discover(inbox)[0])
     stage = EvidenceStage()
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(say("cli.importing"), total=total)
-        run = run_import(inbox, cset, settings, communes, evidence_hook=stage,
-                         progress=lambda _r: progress.advance(task))
-    stage.finish(run.results)
     store = Store(db_path)
     try:
-        outputs = write_outputs(run, out_dir, settings, store, stage.inventory_rows(run.results, out_dir))
+        # Each file's feedback workbook and store record are written as soon as it is imported (memory
+        # stays flat); the few that batch-level findings change are brought up to date after the batch.
+        writer = OutputWriter(cset, out_dir, settings, store,
+                              reload=lambda r: reload(r, cset, settings, communes))
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(say("cli.importing"), total=total)
+            run = run_import(inbox, cset, settings, communes, evidence_hook=stage,
+                             progress=lambda _r: progress.advance(task), sink=writer.record)
+        stage.finish(run.results)
+        for r in run.results:
+            if r.revised:
+                writer.revise(r)
+        outputs = writer.finish(run, stage.inventory_rows(run.results, out_dir))
     finally:
         store.close()
     print_summary(console, run, outputs, db_path)

@@ -9,6 +9,7 @@ the workbook's formulas see it (`blank_text`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -50,10 +51,13 @@ def _blank(raw: Raw) -> bool:
     return raw is None or raw == ""
 
 
+_NOT_BLANK = re.compile("[^\x00-\x20\u00a0]")
+
+
 def blank_text(text: str) -> bool:
     """True when the workbook finds `text` blank (see `excel_blank`): made only of spaces, no-break spaces
     and control characters (line breaks, tabs: codes below 32, which Excel's CLEAN removes)."""
-    return not "".join(ch for ch in text.replace("\u00a0", " ") if ch >= " ").strip(" ")
+    return _NOT_BLANK.search(text) is None
 
 
 def excel_blank(ref: str) -> str:
@@ -81,7 +85,7 @@ def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence
         return "district"
     if rule.computed:
         figures = [_num(f) for f in inp.figures]
-        if len(figures) < len(rule.figures()) or any(f is None for f in figures):
+        if len(figures) < rule.figure_count or any(f is None for f in figures):
             return "no_figures"
         problems = rule.figure_problems(figures)  # type: ignore[arg-type]
         if problems:
@@ -108,7 +112,7 @@ def leaf_score(leaf: Criterion, inp: LeafInput) -> Decimal | None:
         return None
     if rule.computed:
         figures = [_num(f) for f in inp.figures]
-        if len(figures) < len(rule.figures()) or any(f is None for f in figures):
+        if len(figures) < rule.figure_count or any(f is None for f in figures):
             return None
         return rule.points(leaf.max, figures)  # type: ignore[arg-type]
     return _num(inp.value)

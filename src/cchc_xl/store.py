@@ -168,6 +168,25 @@ class Store:
                         _dumps({"file": file_name, "sha256": sha256, "version": version, "status": status})))
             return sid, True
 
+    def revise_submission(self, submission_id: int, *, status: str, counts: bool,
+                          findings: list[dict[str, Any]]) -> None:
+        """A submission recorded earlier in the same import run, given the findings of the whole batch (a
+        second file of its commune, evidence copied from another commune): its status, whether it counts,
+        its findings, and its commune's state when it counts."""
+        with self.transaction() as db:
+            row = db.execute("SELECT commune_code FROM submissions WHERE id=?", (submission_id,)).fetchone()
+            if row is None:
+                return
+            db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
+            db.execute("DELETE FROM findings WHERE submission_id=?", (submission_id,))
+            db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)",
+                           [(submission_id, f["severity"], f["rule"], f.get("criterion"), f.get("cell"),
+                             f["message"]) for f in findings])
+            if counts:
+                state = "received" if status == "rejected" else "checked"
+                db.execute("UPDATE communes SET state=? WHERE code=? AND state IN ('received','checked')",
+                           (state, row[0]))
+
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting."""
         row = self.db.execute(

@@ -125,7 +125,7 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         found.add(verdict.rule, detail=verdict.detail, size=out.path.stat().st_size, limit=0)
         return
     try:
-        book = read_book(out.path, verdict.kind)
+        book = read_book(out.path, verdict.kind, verdict.parts)
     except BookError as exc:
         found.add("file.unreadable", detail=str(exc)[:200])
         return

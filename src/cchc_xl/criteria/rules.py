@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,11 +46,16 @@ class FigureSpec(BaseModel):
 class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    # How many figures `figures()` lists: fixed per kind, and asked for several times per item of every
+    # imported file (building the figure models each time would cost more than the scoring).
+    figure_count: ClassVar[int] = 0
+
     @property
     def computed(self) -> bool:
-        return bool(self.figures())
+        return self.figure_count > 0
 
     def figures(self) -> list[FigureSpec]:
+        """The figures a commune declares, in order (`figure_count` of them; none: the score is declared)."""
         return []
 
     def allowed_points(self, maximum: Decimal) -> list[Decimal] | None:
@@ -181,6 +186,8 @@ class RatioTiersRule(_Rule):
     # When nothing arose (denominator 0) the unit failed nobody: full points unless the set says otherwise.
     when_zero: Decimal | None = None
 
+    figure_count: ClassVar[int] = 2
+
     def figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.numerator), FigureSpec(label=self.denominator)]
 
@@ -251,6 +258,8 @@ class ProportionalRule(_Rule):
     integer: bool = True
     when_zero: Decimal | None = None
 
+    figure_count: ClassVar[int] = 2
+
     def figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.achieved, integer=self.integer),
                 FigureSpec(label=self.planned, integer=self.integer)]
@@ -286,6 +295,8 @@ class CountDeductionRule(_Rule):
     count: str
     per_item: Decimal = Field(gt=0)
 
+    figure_count: ClassVar[int] = 1
+
     def figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.count)]
 
@@ -310,6 +321,8 @@ class CountAwardRule(_Rule):
     kind: Literal["count_award"]
     count: str
     per_item: Decimal = Field(gt=0)
+
+    figure_count: ClassVar[int] = 1
 
     def figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.count)]

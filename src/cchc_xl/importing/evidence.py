@@ -42,7 +42,7 @@ class EvidenceStage:
         extra = duplicates_across_communes(by_commune)
         for r in results:
             if r.commune_code in extra and r.counts:
-                r.findings = [*r.findings, *extra[r.commune_code]]
+                r.add_findings(extra[r.commune_code])
 
     @staticmethod
     def inventory_rows(results: list[SubmissionResult], base: Path) -> list[dict[str, Any]]:

@@ -90,7 +90,9 @@ def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Find
             if where is None:
                 return None, ""
             sheet, r, c = where
-            return _raw(book.value(sheet, r, c)), f"'{sheet}'!{xl_rowcol_to_cell(r, c)}"
+            value = _raw(book.value(sheet, r, c))
+            # The cell's name is shown only for a typed text (a text number or not a number at all).
+            return value, (f"'{sheet}'!{xl_rowcol_to_cell(r, c)}" if isinstance(value, str) else "")
 
         if not locator.by_name and leaf.code not in locator.code_rows:
             found.add("names.row_missing", criterion=leaf.code, sheet=layout.sheets["grid"])
@@ -101,7 +103,7 @@ def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Find
         assert rule is not None
         if rule.computed:
             figs_raw, figs = [], []
-            for n, col in enumerate(("fig1", "fig2")[: len(rule.figures())], start=1):
+            for n, col in enumerate(("fig1", "fig2")[: rule.figure_count], start=1):
                 value, cell = get(f"KK_{key}_{n}", col)
                 figs_raw.append(value)
                 figs.append(_understand(value, leaf.code, cell, found, "figures.not_number", n=n))

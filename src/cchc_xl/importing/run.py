@@ -42,10 +42,29 @@ class SubmissionResult:
     findings: list[Finding] = field(default_factory=list)
     evidence: Any = None  # evidence report (cchc_xl.evidence), when an evidence folder or zip came with it
     counts: bool = True  # False when another file of the same commune is the one that counts
+    # After `release`: the total and tier kept, and whether batch-level findings came after the release.
+    total: Decimal | None = None
+    tier: str | None = None
+    released: bool = False
+    revised: bool = False
+    stored: tuple[int, bool] | None = None  # (submission id, new in this run), once recorded in the store
 
     @property
     def commune_code(self) -> str | None:
         return self.commune.code if self.commune else None
+
+    def release(self) -> None:
+        """Drop what only the per-file outputs need (declared inputs, every item's score), keeping the
+        total and tier: a long run holds a light summary per file, so its memory stays flat."""
+        if self.evaluation is not None:
+            self.total, self.tier = self.evaluation.total, self.evaluation.tier
+        self.declarations = self.evaluation = None
+        self.released = True
+
+    def add_findings(self, items: list[Finding]) -> None:
+        """Batch-level findings (a second file of the commune, evidence copied from another commune)."""
+        self.findings = [*self.findings, *items]
+        self.revised = self.revised or self.released
 
     @property
     def status(self) -> str:
@@ -57,7 +76,11 @@ class SubmissionResult:
 
     @property
     def self_total(self) -> Decimal | None:
-        return self.evaluation.total if self.evaluation else None
+        return self.evaluation.total if self.evaluation else self.total
+
+    @property
+    def self_tier(self) -> str:
+        return (self.evaluation.tier if self.evaluation else self.tier) or ""
 
 
 @dataclass
@@ -69,6 +92,7 @@ class ImportRun:
 
 
 EvidenceHook = Callable[[SubmissionResult, Findings], set[str] | None]
+Sink = Callable[[SubmissionResult], None]  # writes one file's outputs as soon as it is imported
 
 
 def sha256_file(path: Path) -> str:
@@ -81,27 +105,29 @@ def sha256_file(path: Path) -> str:
 
 def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: Settings,
                 communes: dict[str, Commune], received_at: dt.datetime,
-                evidence_hook: EvidenceHook | None = None, limits: Limits | None = None) -> SubmissionResult:
+                evidence_hook: EvidenceHook | None = None, limits: Limits | None = None,
+                names: CommuneNames | None = None) -> SubmissionResult:
     path = candidate.workbook
     result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=path.stat().st_size,
                               received_at=received_at, evidence_path=candidate.evidence)
     found = Findings()
     try:
-        _import(result, cset, settings, communes, found, evidence_hook, limits or Limits())
+        _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
+                limits or Limits())
     finally:
         result.findings = found.items
     return result
 
 
 def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
-            found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
+            names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
     verdict = inspect_container(result.path, limits)
     if verdict.rule:
         found.add(verdict.rule, detail=verdict.detail, size=result.size, limit=limits.max_file_bytes)
         return
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
     try:
-        book = read_book(result.path, fmt)
+        book = read_book(result.path, fmt, verdict.parts)
     except BookError as exc:
         found.add("file.unreadable", detail=str(exc)[:200])
         return
@@ -114,7 +140,7 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
     result.commune = communes.get(identity.commune.code, identity.commune)
     if communes and identity.commune.code not in communes:
         found.add("meta.unknown_commune", code=identity.commune.code)
-    _check_file_name(result, communes, found)
+    _check_file_name(result, names, found)
     if any(f.rule in ("meta.other_set", "meta.template_mismatch") for f in found.items):
         return
     check_locked(book, identity.layout, found)
@@ -198,37 +224,68 @@ def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findin
 _CODE_IN_NAME = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 
 
-def _check_file_name(result: SubmissionResult, communes: dict[str, Commune], found: Findings) -> None:
+class CommuneNames:
+    """The communes' file-name slugs, made once per run: a file name is checked against 10,600 communes
+    by looking up its own substrings (a few hundred), not by slugifying every commune per file."""
+
+    def __init__(self, communes: dict[str, Commune]):
+        self.by_slug: dict[str, list[Commune]] = {}
+        for c in communes.values():
+            if c.slug:
+                self.by_slug.setdefault(c.slug, []).append(c)
+        self.longest = max(map(len, self.by_slug), default=0)
+
+    def named_in(self, stem: str) -> list[Commune]:
+        """Communes whose slug occurs in `stem` (anywhere, as `slug in stem`)."""
+        found: list[Commune] = []
+        seen: set[str] = set()
+        for i in range(len(stem)):
+            for j in range(i + 1, min(len(stem), i + self.longest) + 1):
+                part = stem[i:j]
+                if part in self.by_slug and part not in seen:
+                    seen.add(part)
+                    found.extend(self.by_slug[part])
+        return found
+
+
+def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findings) -> None:
     commune = result.commune
     if commune is None:
         return
     stem = slugify(result.path.stem)
     codes = _CODE_IN_NAME.findall(result.path.stem)
     other_code = any(c != commune.code for c in codes)
-    own_named = commune.code in codes or (commune.slug and commune.slug in stem)
-    other_named = any(c.slug and c.slug in stem and c.code != commune.code and c.slug not in commune.slug
-                      for c in communes.values())
+    own_slug = commune.slug
+    own_named = commune.code in codes or (own_slug and own_slug in stem)
+    other_named = any(c.code != commune.code and c.slug not in own_slug for c in names.named_in(stem))
     if other_code or (other_named and not own_named):
         found.add("file.name_mismatch", file=result.path.name, commune=f"{commune.code} {commune.display}")
 
 
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
                received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
-               progress: Callable[[SubmissionResult], None] | None = None) -> ImportRun:
+               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None) -> ImportRun:
+    """Every file of the inbox imported, in order. With a `sink`, each result goes to it as soon as it is
+    made and is then released (see `SubmissionResult.release`); results whose findings change at the end
+    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date."""
     received_at = received_at or dt.datetime.now().astimezone()
     candidates, ignored = discover(inbox)
     by_code = {c.code: c for c in communes}
+    names = CommuneNames(by_code)
     results: list[SubmissionResult] = []
     for cand in candidates:
         shown = str(PurePosixPath(inbox.name) / cand.workbook.name)
         try:
-            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook)
+            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, names=names)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
             res = SubmissionResult(path=cand.workbook, file=shown, sha256=sha256_file(cand.workbook),
                                    size=cand.workbook.stat().st_size, received_at=received_at)
             f = Findings()
             f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
             res.findings = f.items
+        if sink:
+            sink(res)
+            res.release()
         results.append(res)
         if progress:
             progress(res)
@@ -250,4 +307,13 @@ def _flag_duplicates(results: list[SubmissionResult]) -> None:
             r.counts = r is chosen
             f = Findings()
             f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=chosen.path.name)
-            r.findings = [*r.findings, *f.items]
+            r.add_findings(f.items)
+
+
+def reload(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: list[Commune]) -> SubmissionResult:
+    """A released result's file imported again, without its evidence (its declarations and scores do not
+    depend on it), carrying the result's findings: for the outputs of a file revised after its release."""
+    by_code = {c.code: c for c in communes}
+    again = import_file(Candidate(result.path, None), result.file, cset, settings, by_code, result.received_at)
+    again.evidence_path, again.counts, again.findings = result.evidence_path, result.counts, result.findings
+    return again

@@ -107,7 +107,7 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
             found.add("tamper.sheet_added", sheet=name)
     max_col = list(template("commune")["grid"]["columns"]).index("max")
     codes_by_row = {row: code for code, row in layout.node_rows.items()}
-    for cell in _compared_cells(layout):
+    for cell in _compared_cells(book, layout):
         name = layout.sheets[cell.sheet]
         if name not in present or _unchanged(book, name, cell):
             continue
@@ -123,12 +123,26 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
                 found.add("tamper.validation_removed", cell=layout.at(rv.sheet, rv.sqref))
 
 
-def _compared_cells(layout: Layout) -> list[CellSpec]:
-    """Locked cells outside the meta sheet, in order: from the commune layout's index, or by a look at
-    every cell (the appraisal workbook's layout, checked the same way, has no index)."""
-    if isinstance(layout, Layout):
-        return layout.checked_cells()
-    return [c for c in layout.cells if c.locked and c.sheet != "meta"]
+def _compared_cells(book: Book, layout: Layout) -> list[CellSpec]:
+    """Locked cells outside the meta sheet that the file may have changed, in order. For the commune
+    layout, a quick look per sheet (the cell as the reader returns it, against the layout's index) rules
+    out the untouched thousands; the appraisal workbook's layout, checked the same way, has no index: all
+    its locked cells."""
+    if not isinstance(layout, Layout):
+        return [c for c in layout.cells if c.locked and c.sheet != "meta"]
+    suspects: list[int] = []
+    for key, want in layout.index.expected.items():
+        name = layout.sheets[key]
+        if book.has_formulas and book.formulas is not None:
+            formulas = book.formulas.get(name, {})
+            suspects += [i for i, at, text in want.formulas if formulas.get(at) != text]
+        rows = book.values.get(name, [])
+        for i, row, col, value in want.values:
+            got = rows[row][col] if row < len(rows) and col < len(rows[row]) else None
+            if got != value or isinstance(got, bool):
+                suspects.append(i)
+        suspects += want.others
+    return layout.cells_at(sorted(suspects))
 
 
 def _unchanged(book: Book, sheet: str, cell: CellSpec) -> bool:

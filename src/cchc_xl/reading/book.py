@@ -76,7 +76,8 @@ class Book:
         return self.formulas.get(sheet, {}).get((row, col))
 
 
-def read_book(path: Path, fmt: str) -> Book:
+def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None) -> Book:
+    """The workbook at `path`; `parts`: XML parts of it already read (by the safety check), by name."""
     try:
         cal = python_calamine.CalamineWorkbook.from_path(str(path))
         visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
@@ -88,13 +89,13 @@ def read_book(path: Path, fmt: str) -> Book:
         raise BookError(str(exc)) from exc
     book = Book(path=path, fmt=fmt, sheet_names=names_nfc, visibility=visibility, values=values)
     if fmt == "xlsx":
-        _read_structure(book)
+        _read_structure(book, parts)
     return book
 
 
-def _read_structure(book: Book) -> None:
+def _read_structure(book: Book, parts: dict[str, bytes] | None = None) -> None:
     try:
-        structure = _StructureReader(book.path).read()
+        structure = _StructureReader(book.path, parts).read()
     except Exception:  # unusual or broken: openpyxl reads it (or fails) exactly as it always did
         _read_structure_openpyxl(book)
         return
@@ -102,7 +103,7 @@ def _read_structure(book: Book) -> None:
     book.formulas, book.validations, book.names = structure
 
 
-def _read_structure_openpyxl(book: Book) -> None:
+def _read_structure_openpyxl(book: Book, parts: dict[str, bytes] | None = None) -> None:
     try:
         wb = openpyxl.load_workbook(book.path, data_only=False, keep_links=False, keep_vba=False, rich_text=False)
     except Exception as exc:  # openpyxl raises many types on malformed parts
@@ -196,8 +197,9 @@ class _StructureReader:
     openpyxl would refuse or rename, cells without a reference, …); the caller then uses openpyxl.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, parts: dict[str, bytes] | None = None):
         self.path = path
+        self.parts = parts or {}
 
     def read(self) -> Structure:
         with zipfile.ZipFile(self.path) as archive:
@@ -221,8 +223,12 @@ class _StructureReader:
                 if "chartsheet" in kind:
                     continue
                 key = unicodedata.normalize("NFC", name)
-                formulas[key], validations[key] = _SheetReader().read(archive.read(target))
+                formulas[key], validations[key] = _SheetReader().read(self._read(target))
         return formulas, validations, names
+
+    def _read(self, name: str) -> bytes:
+        kept = self.parts.get(name)
+        return kept if kept is not None else self.archive.read(name)
 
     def _workbook_part(self) -> str:
         overrides: list[tuple[str, str]] = []
@@ -231,7 +237,7 @@ class _StructureReader:
             if name == _TYPES + "Override":
                 overrides.append((attrs.get("ContentType", ""), attrs.get("PartName", "")))
 
-        _parser(start).Parse(self.archive.read("[Content_Types].xml"), True)
+        _parser(start).Parse(self._read("[Content_Types].xml"), True)
         for content_type in (XLTM, XLTX, XLSM, XLSX):
             for ct, part in overrides:
                 if ct == content_type:
@@ -239,36 +245,8 @@ class _StructureReader:
         raise _Unusual("no workbook override")
 
     def _workbook(self, part: str) -> tuple[list[tuple[str, str]], dict[str, tuple[str, int, int]]]:
-        sheets: list[tuple[str, str]] = []
-        defined: dict[str, str | None] = {}
-        text: list[str] = []
-        current: list[str | None] = [None]
-
-        def start(name: str, attrs: dict[str, str]) -> None:
-            if name == _MAIN + "sheet":
-                sheets.append((attrs.get("name", ""), attrs.get(_REL + "id", "")))
-            elif name == _MAIN + "definedName":
-                scope, dn = attrs.get("localSheetId"), attrs.get("name")
-                current[0] = dn if scope is None and dn not in _SKIPPED_NAMES else None
-                text.clear()
-                parser.CharacterDataHandler = text.append
-
-        def end(name: str) -> None:
-            if name == _MAIN + "definedName":
-                parser.CharacterDataHandler = None
-                if current[0] is not None:
-                    defined[current[0]] = "".join(text) or None
-                current[0] = None
-
-        parser = _parser(start, end)
-        parser.Parse(self.archive.read(part), True)
-        names: dict[str, tuple[str, int, int]] = {}
-        for name, value in defined.items():
-            m = _REF.match(value or "")
-            if m and m.group("sheet"):
-                sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
-                names[name] = (sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1)
-        return sheets, names
+        sheets, names = _workbook_part(self._read(part))
+        return list(sheets), dict(names)
 
     def _relationships(self, part: str) -> dict[str, tuple[str, str]]:
         """Id -> (type, target) of the workbook's relationships, targets as openpyxl's get_dependents
@@ -286,8 +264,43 @@ class _StructureReader:
                 target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join(parent, target))
             rels.setdefault(attrs.get("Id", ""), (attrs.get("Type", ""), target))
 
-        _parser(start).Parse(self.archive.read(rels_path), True)
+        _parser(start).Parse(self._read(rels_path), True)
         return rels
+
+
+@lru_cache(maxsize=64)  # one workbook part per template: the same in every file of a batch
+def _workbook_part(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, tuple[str, int, int]], ...]]:
+    """The sheets (name, relationship id) and global names of a workbook part."""
+    sheets: list[tuple[str, str]] = []
+    defined: dict[str, str | None] = {}
+    text: list[str] = []
+    current: list[str | None] = [None]
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if name == _MAIN + "sheet":
+            sheets.append((attrs.get("name", ""), attrs.get(_REL + "id", "")))
+        elif name == _MAIN + "definedName":
+            scope, dn = attrs.get("localSheetId"), attrs.get("name")
+            current[0] = dn if scope is None and dn not in _SKIPPED_NAMES else None
+            text.clear()
+            parser.CharacterDataHandler = text.append
+
+    def end(name: str) -> None:
+        if name == _MAIN + "definedName":
+            parser.CharacterDataHandler = None
+            if current[0] is not None:
+                defined[current[0]] = "".join(text) or None
+            current[0] = None
+
+    parser = _parser(start, end)
+    parser.Parse(data, True)
+    names: dict[str, tuple[str, int, int]] = {}
+    for name, value in defined.items():
+        m = _REF.match(value or "")
+        if m and m.group("sheet"):
+            sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
+            names[name] = (sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1)
+    return tuple(sheets), tuple(names.items())
 
 
 class _SheetReader:
@@ -313,10 +326,22 @@ class _SheetReader:
         self.in_formula1 = False
 
     def read(self, data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]]:
+        scanned = _scan_sheet(data)
+        return scanned if scanned is not None else self.parse(data)
+
+    def parse(self, data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]]:
+        """The part read by expat, element by element (what the scan gives for the parts it serves)."""
         self.data = data
         self.parser = _parser(self.start)
         self.parser.Parse(data, True)
         return _by_position(self.by_ref), self.validations
+
+    def read_validations(self, fragment: bytes) -> set[tuple[str, str]]:
+        """The validations of a sheet part cut down to its root tag and its <dataValidations> element."""
+        self.data = fragment
+        self.parser = _parser(self.start)
+        self.parser.Parse(fragment, True)
+        return self.validations
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if name == _C:
@@ -418,6 +443,124 @@ def _by_position(by_ref: dict[str, str]) -> dict[tuple[int, int], str]:
             raise _Unusual("one cell written twice under two spellings")
         formulas[(row - 1, col - 1)] = text
     return formulas
+
+
+# -- the scanning path: the same answer as _SheetReader for the plain parts spreadsheet programs write ------
+# Regular expressions find the few hundred formula cells without a Python call per element. They serve only
+# a part whose shape makes the scan exact: the main namespace as the one default namespace and under no
+# prefix, no comments, CDATA or DOCTYPE, every cell tag `<c r="A1"…>` with a unique upper-case reference,
+# every <f> the first child of a cell, only XML's own entities, at most one <dataValidations> (read by
+# expat, wrapped in the part's own root tag). Anything else: None, and expat reads the part.
+_ROOT = re.compile(rb'(?:\xef\xbb\xbf)?\s*(?:<\?xml(?P<decl>[^>]*)\?>\s*)?(?P<root><worksheet(?:\s[^>]*)?>)')
+_MAIN_XMLNS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_MAIN_URI_END = b'/spreadsheetml/2006/main"'
+_FORMULA_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"[^>/]*>\s*<f(\s[^>/]*)?(?:/>|>([^<]*)</f>)')
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"')
+_ATTRIBUTE = re.compile(rb'\s*([A-Za-z_][\w.:-]*)="([^"<]*)"')
+_ENTITY = re.compile(rb"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
+_NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
+_DVS_OPEN, _DVS_CLOSE = b"<dataValidations", b"</dataValidations>"
+
+
+_TAG = re.compile(rb"<(c|f|dataValidations)[\s>/]")
+
+
+def _scan_sheet(data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]] | None:
+    head = _ROOT.match(data)
+    if (head is None or _MAIN_XMLNS not in head["root"] or data.count(b'xmlns="') != 1
+            or data.count(_MAIN_URI_END) != 1 or b"<!" in data):
+        return None
+    declaration = (head["decl"] or b"").lower()
+    if b"encoding" in declaration and b"utf-8" not in declaration:
+        return None
+    tags = _TAG.findall(data)
+    refs = _CELL_REF.findall(data)
+    if len(refs) != tags.count(b"c") or len(set(refs)) != len(refs):
+        return None
+    cells = _FORMULA_CELL.findall(data)
+    if len(cells) != tags.count(b"f"):
+        return None
+    shared: dict[str | None, Translator] = {}
+    formulas: dict[tuple[int, int], str] = {}
+    try:
+        for col, row, attrs, text in cells:
+            kind, value = _decoded(attrs, text)
+            if kind:  # shared, array, data table: as the expat path
+                value = _formula_text(shared, (col + row).decode("ascii"), kind, value).removeprefix("=")
+            formulas[_position(col, row)] = value
+        validations = _scan_validations(data, head["root"], tags.count(b"dataValidations"))
+    except (_Unusual, UnicodeDecodeError, ValueError):
+        return None
+    return formulas, validations
+
+
+def _scan_validations(data: bytes, root: bytes, count: int) -> set[tuple[str, str]]:
+    if count == 0:
+        return set()
+    if count > 1:
+        raise _Unusual("several <dataValidations>")
+    start = data.find(_DVS_OPEN)
+    close = data.find(b">", start)
+    end = close + 1 if data[close - 1:close] == b"/" else data.find(_DVS_CLOSE, close) + len(_DVS_CLOSE)
+    if end < close:
+        raise _Unusual("unclosed <dataValidations>")
+    return set(_validations(root + data[start:end] + b"</worksheet>"))
+
+
+@lru_cache(maxsize=64)  # the same template's validations come back in every file of a batch
+def _validations(fragment: bytes) -> frozenset[tuple[str, str]]:
+    reader = _SheetReader()
+    found = reader.read_validations(fragment)
+    if reader.by_ref:
+        raise _Unusual("cells inside the validations")
+    return frozenset(found)
+
+
+@lru_cache(maxsize=16384)  # the same formulas, written the same way, come back in every file of a batch
+def _decoded(attrs: bytes, text: bytes) -> tuple[dict[str, str], str]:
+    """An <f>'s attributes and text, as expat gives them (shared: not to be changed by the caller)."""
+    return (_attributes(attrs) if attrs else {}), (_xml_text(text) if text else "")
+
+
+@lru_cache(maxsize=65536)
+def _position(col: bytes, row: bytes) -> tuple[int, int]:
+    return int(row) - 1, column_index_from_string(col.decode("ascii")) - 1
+
+
+def _attributes(raw: bytes) -> dict[str, str]:
+    """A tag's attributes, as expat gives them (double-quoted only, blanks in values normalized)."""
+    attrs: dict[str, str] = {}
+    pos = 0
+    for m in _ATTRIBUTE.finditer(raw):
+        if m.start() != pos or b":" in m[1]:
+            raise _Unusual("attribute")
+        value = re.sub(rb"[\t\r\n]", b" ", m[2])
+        attrs[m[1].decode("ascii")] = _xml_text(value)
+        pos = m.end()
+    if raw[pos:].strip():
+        raise _Unusual("attribute")
+    return attrs
+
+
+def _xml_text(raw: bytes) -> str:
+    """Character data as an XML parser gives it: line ends normalized, then the entities replaced."""
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"&" not in raw:
+        return raw.decode("utf-8")
+    if raw.count(b"&") != len(_ENTITY.findall(raw)):
+        raise _Unusual("an entity XML does not define")
+    return _ENTITY.sub(_entity, raw).decode("utf-8")
+
+
+def _entity(m: re.Match[bytes]) -> bytes:
+    if m[1]:
+        return _NAMED[m[1]].encode("utf-8")
+    code = int(m[2]) if m[2] else int(m[3], 16)
+    if (code < 0x20 and code not in (0x9, 0xA, 0xD)) or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        raise _Unusual("a character XML does not allow")
+    return chr(code).encode("utf-8")
 
 
 def _markup_in_text(*_: Any) -> None:

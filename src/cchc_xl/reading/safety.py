@@ -7,8 +7,9 @@ XML part may carry a DOCTYPE (external entities have no place in a spreadsheet).
 
 from __future__ import annotations
 
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -23,6 +24,7 @@ class Limits:
     max_ratio: int = 200
     ratio_floor: int = 1024 * 1024  # small entries may compress well legitimately
     xml_chunk_bytes: int = 64 * 1024  # each XML part is scanned whole, a chunk at a time
+    xml_kept_bytes: int = 8 * 1024 * 1024  # parts up to this size are read whole and kept for the reader
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class SafetyVerdict:
     kind: str  # "xlsx" | "ods" | "xls" | "encrypted" | "rejected"
     rule: str | None = None  # finding rule when rejected
     detail: str = ""
+    # The XML parts read whole while scanning (name -> bytes): the reader parses them without inflating
+    # the archive a second time. Only for the moment between the check and the read.
+    parts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
@@ -60,19 +65,28 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
                 if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
                     return SafetyVerdict("rejected", "file.zip_bomb", info.filename)
             names = {i.filename for i in infos}
+            parts: dict[str, bytes] = {}
             for info in infos:
-                if info.filename.endswith((".xml", ".rels")) and _has_doctype(zf, info, limits.xml_chunk_bytes):
+                if not info.filename.endswith((".xml", ".rels")):
+                    continue
+                if info.file_size <= limits.xml_kept_bytes:
+                    data = parts[info.filename] = zf.read(info)
+                    doctype = _DOCTYPE_ANYCASE.search(data) is not None
+                else:
+                    doctype = _has_doctype(zf, info, limits.xml_chunk_bytes)
+                if doctype:
                     return SafetyVerdict("rejected", "file.xml_entity", info.filename)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         return SafetyVerdict("rejected", "file.corrupt", str(exc))
     if "mimetype" in names and "content.xml" in names:
         return SafetyVerdict("ods")
     if "xl/workbook.xml" in names:
-        return SafetyVerdict("xlsx")
+        return SafetyVerdict("xlsx", parts=parts)
     return SafetyVerdict("rejected", "file.not_spreadsheet")
 
 
 _DOCTYPE = b"<!doctype"
+_DOCTYPE_ANYCASE = re.compile(re.escape(_DOCTYPE), re.IGNORECASE)
 
 
 def _has_doctype(zf: zipfile.ZipFile, info: zipfile.ZipInfo, chunk_bytes: int) -> bool:

@@ -75,7 +75,7 @@ class ValidationWorkbookWriter:
             warnings = sum(f.severity == "warning" for f in r.findings)
             values: list[Any] = [n, r.file, r.commune_code or "", r.commune.display if r.commune else "",
                                  self.t["status"][r.status], r.self_total,
-                                 r.evaluation.tier if r.evaluation else "", errors, warnings, yes if r.counts else no]
+                                 r.self_tier, errors, warnings, yes if r.counts else no]
             for col, value in enumerate(values):
                 self._put(ws, row, col, value, self.f[_status_format(r)] if col == 4 else None)
             fb = self.feedback.get(r.file)

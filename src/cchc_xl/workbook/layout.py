@@ -23,6 +23,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -74,7 +75,7 @@ class RangeValidation:
     last_col: int
     validation: Validation
 
-    @property
+    @cached_property  # asked for every layout validation of every imported file
     def sqref(self) -> str:
         a = xl_rowcol_to_cell(self.first_row, self.first_col)
         b = xl_rowcol_to_cell(self.last_row, self.last_col)
@@ -165,6 +166,10 @@ class Layout:
             self._index = _Index.of(self.cells)
         return self._index
 
+    def cells_at(self, positions: list[int]) -> list[CellSpec]:
+        """This layout's cells at positions of its index."""
+        return [self._cell(i) for i in positions]
+
     def checked_cells(self) -> list[CellSpec]:
         """Locked cells outside the meta sheet with a formula or a value, in order: what the importer
         compares with a returned file (every other cell has nothing to compare)."""
@@ -191,12 +196,14 @@ class _Index:
     checked: tuple[int, ...]
     at: dict[tuple[str, str], int]
     named: dict[str, int]
+    expected: dict[str, Expected]  # sheet key -> the checked cells' contents, for a quick first comparison
 
     @classmethod
     def of(cls, cells: list[CellSpec]) -> _Index:
         at: dict[tuple[str, str], int] = {}
         named: dict[str, int] = {}
         checked = []
+        expected: dict[str, Expected] = {}
         for i, c in enumerate(cells):
             at.setdefault((c.sheet, c.ref), i)
             if c.name:
@@ -205,7 +212,30 @@ class _Index:
             # own text is empty; comparing an empty expected value finds nothing, as skipping it would.
             if c.locked and c.sheet != "meta" and (c.formula is not None or c.value not in (None, "")):
                 checked.append(i)
-        return cls(tuple(checked), at, named)
+                expected.setdefault(c.sheet, Expected()).add(i, c)
+        return cls(tuple(checked), at, named, expected)
+
+
+@dataclass
+class Expected:
+    """The checked cells of one sheet as a reader returns them: formula text by (row, col); a value as
+    the reader's str or float (only where that float stands for the decimal exactly); the rest apart.
+    A returned file's cell equal to this is unchanged; any other needs the full comparison."""
+
+    formulas: list[tuple[int, tuple[int, int], str]] = field(default_factory=list)
+    values: list[tuple[int, int, int, str | float]] = field(default_factory=list)
+    others: list[int] = field(default_factory=list)
+
+    def add(self, i: int, cell: CellSpec) -> None:
+        v = cell.value
+        if cell.formula is not None:
+            self.formulas.append((i, (cell.row, cell.col), cell.formula))
+        elif isinstance(v, str) and unicodedata.is_normalized("NFC", v):
+            self.values.append((i, cell.row, cell.col, v))
+        elif isinstance(v, Decimal | int) and not isinstance(v, bool) and Decimal(repr(float(v))) == v:
+            self.values.append((i, cell.row, cell.col, float(v)))
+        else:
+            self.others.append(i)
 
 
 def canonical_value(value: Value) -> str:
