@@ -6,9 +6,9 @@ The corpus is made once and kept in DIR (default: the system temp folder): a bla
 commune (codes 10000+i), filled by defined names with openpyxl as a commune's spreadsheet program
 would (scores or figures, explanations, three evidence rows). Then `run_import` reads the inbox on one
 core, releasing each result as the command does; per-workbook times come from its progress callback,
-memory from the peak RSS at N/2 and at N (flat memory: the two stay close). The straightforward baseline is the same import of `--baseline`
-files with the workbook structure read by openpyxl's full load (the reader used before), and reading
-alone is timed both ways. Prints a markdown table; `run(n)` returns the numbers.
+memory from the peak RSS at N/2 and at N (flat memory: the two stay close). The straightforward
+baseline is the same import of `--baseline` files with the workbook structure read by openpyxl's full
+load (the reader used before), and reading alone is timed both ways. Prints a markdown table; `run(n)` returns the numbers.
 """
 
 from __future__ import annotations

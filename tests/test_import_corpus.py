@@ -244,7 +244,7 @@ def test_streaming_outputs_equal_whole_ones(corpus: CorpusRun, tmp_path: Path, m
         outputs = writer.finish(run, stage.inventory_rows(run.results, out))
     finally:
         store.close()
-    assert all(r.released and r.declarations is None and r.evaluation is None for r in run.results)
+    assert all(r.released and r.identity is r.declarations is r.evaluation is None for r in run.results)
     assert revised == {"dup-a.xlsx", "dup-b.xlsx"}
     assert outputs.report.read_text(encoding="utf-8") == corpus.report_text
     assert _stored(tmp_path / "store.sqlite") == _stored(corpus.out.parent / "store.sqlite")

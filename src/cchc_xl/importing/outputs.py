@@ -55,7 +55,7 @@ class OutputWriter:
     def revise(self, r: SubmissionResult) -> None:
         """A recorded result whose findings changed at the end of the batch: its feedback workbook written
         again (from its file, read again when it was released), its store record updated if this run made it."""
-        if r.findings and r.identity is not None:
+        if r.findings and r.commune is not None:  # (a commune: the file was identified)
             whole = r if r.declarations is not None or self.reload is None else self.reload(r)
             self._write_feedback(whole)
         if r.stored and r.stored[1]:

@@ -54,11 +54,12 @@ class SubmissionResult:
         return self.commune.code if self.commune else None
 
     def release(self) -> None:
-        """Drop what only the per-file outputs need (declared inputs, every item's score), keeping the
-        total and tier: a long run holds a light summary per file, so its memory stays flat."""
+        """Drop what only the per-file outputs need (signed metadata and layout, declared inputs, every
+        item's score), keeping the commune, total and tier: a long run holds a light summary per file, so
+        its memory stays flat."""
         if self.evaluation is not None:
             self.total, self.tier = self.evaluation.total, self.evaluation.tier
-        self.declarations = self.evaluation = None
+        self.identity, self.declarations, self.evaluation = None, None, None
         self.released = True
 
     def add_findings(self, items: list[Finding]) -> None:
