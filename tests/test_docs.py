@@ -131,3 +131,29 @@ def test_no_placeholder_text(guide: Path) -> None:
     for lineno, line in enumerate(_text(guide).splitlines(), start=1):
         m = PLACEHOLDERS.search(line)
         assert m is None, f"{guide.name}:{lineno}: placeholder “{m.group(0)}”"
+
+
+def _vn(n: float) -> str:
+    """A number as the guide writes it: 2.000, 2.048."""
+    return f"{n:,.0f}".replace(",", ".")
+
+
+def test_guide_states_the_safety_limits_the_code_applies() -> None:
+    from cchc_xl.evidence.intake import DEFAULT_LIMITS as evidence
+    from cchc_xl.reading.safety import Limits
+
+    mb = 1024 * 1024
+    book = Limits()
+    text = _text(GUIDES[0])
+    section = text[text.index("### Giới hạn an toàn khi đọc tệp"):]
+    section = section[:section.index("\n### ", 1)]
+    workbook, bundle = section.split("**Thư mục hoặc tệp zip TLKC")
+    for phrase in (f"tối đa {_vn(book.max_file_bytes / mb)} MB", f"tối đa {_vn(book.max_entries)} mục nén",
+                   f"{_vn(book.max_uncompressed / mb)} MB khi giải nén", f"lớn hơn\n  {_vn(book.ratio_floor / mb)} MB",
+                   f"nén quá {book.max_ratio} lần"):
+        assert phrase in workbook, phrase
+    for phrase in (f"tối đa {_vn(evidence.max_entries)} tệp", f"{_vn(evidence.max_total_bytes / mb)} MB khi giải nén",
+                   f"mỗi tệp tối đa {_vn(evidence.max_file_bytes / mb)} MB",
+                   f"lớn hơn {_vn(evidence.ratio_floor_bytes / mb)} MB", f"nén quá {evidence.max_ratio} lần",
+                   f"{evidence.max_pages_parsed} trang đầu", f"tối đa {evidence.max_signatures} chữ ký"):
+        assert phrase in bundle, phrase

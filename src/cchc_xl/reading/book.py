@@ -484,10 +484,10 @@ def _scan_sheet(data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str,
     shared: dict[str | None, Translator] = {}
     formulas: dict[tuple[int, int], str] = {}
     try:
-        for col, row, attrs, text in cells:
-            kind, value = _decoded(attrs, text)
-            if kind:  # shared, array, data table: as the expat path
-                value = _formula_text(shared, (col + row).decode("ascii"), kind, value).removeprefix("=")
+        for col, row, raw_attributes, text in cells:
+            attributes, value = _decoded(raw_attributes, text)
+            if attributes:  # shared, array, data table: as the expat path
+                value = _formula_text(shared, (col + row).decode("ascii"), attributes, value).removeprefix("=")
             formulas[_position(col, row)] = value
         validations = _scan_validations(data, head["root"], tags.count(b"dataValidations"))
     except (_Unusual, UnicodeDecodeError, ValueError):

@@ -1,8 +1,9 @@
 """Checks before any parser sees a file: size, container type, zip-bomb limits, XML entities.
 
-Documented limits (docs/import.md): a returned workbook is at most 20 MB on disk, its archive at most
-2,000 entries and 200 MB uncompressed, no entry compressed more than 200:1 when larger than 1 MB, and no
-XML part may carry a DOCTYPE (external entities have no place in a spreadsheet).
+Documented limits (the district guide, docs/huong-dan-su-dung.md section 7; tests/test_docs.py keeps the
+two equal): a returned workbook is at most 20 MB on disk, its archive at most 2,000 entries and 200 MB
+uncompressed, no entry compressed more than 200:1 when larger than 1 MB, and no XML part may carry a
+DOCTYPE (external entities have no place in a spreadsheet).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class Limits:
     max_ratio: int = 200
     ratio_floor: int = 1024 * 1024  # small entries may compress well legitimately
     xml_chunk_bytes: int = 64 * 1024  # each XML part is scanned whole, a chunk at a time
-    xml_kept_bytes: int = 8 * 1024 * 1024  # parts up to this size are read whole and kept for the reader
+    xml_kept_bytes: int = 8 * 1024 * 1024  # parts up to this size are read whole and kept for the reader,
+    xml_kept_total: int = 32 * 1024 * 1024  # up to this much in all (the rest is scanned in chunks)
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,13 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
                     return SafetyVerdict("rejected", "file.zip_bomb", info.filename)
             names = {i.filename for i in infos}
             parts: dict[str, bytes] = {}
+            kept = 0
             for info in infos:
                 if not info.filename.endswith((".xml", ".rels")):
                     continue
-                if info.file_size <= limits.xml_kept_bytes:
+                if info.file_size <= limits.xml_kept_bytes and kept + info.file_size <= limits.xml_kept_total:
                     data = parts[info.filename] = zf.read(info)
+                    kept += len(data)
                     doctype = _DOCTYPE_ANYCASE.search(data) is not None
                 else:
                     doctype = _has_doctype(zf, info, limits.xml_chunk_bytes)
