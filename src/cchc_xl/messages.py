@@ -144,6 +144,17 @@ MESSAGES: dict[str, str] = {
                     "3-ket-qua-tiep-nhan (báo cáo, bảng kiểm tra, tệp phản hồi), 4-tham-dinh, 5-tham-dinh-da-nhap, "
                     "6-ket-qua-tham-dinh, 7-xep-hang.xlsx, cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
+    # --- scoring rules described (the "Cách chấm" column, docs) -------------------------------------
+    "rule.done": "Đạt: {max}; không đạt: 0",
+    "rule.level": "{label}: {points}",
+    "rule.ratio_tier": "từ {percent}%: {points}",
+    "rule.ratio_tiers": "Tỷ lệ {numerator} / {denominator}: {tiers}; thấp hơn: 0",
+    "rule.proportional": "{max} × {achieved} ÷ {planned} (không vượt {max})",
+    "rule.count_deduction": "{max} điểm, trừ {per_item} điểm × ({count}), không dưới 0",
+    "rule.count_award": "{per_item} điểm × ({count}), tối đa {max}",
+    "rule.manual": "Từ 0 đến {max}, bước {step}",
+    "rule.district": "Do huyện chấm",
+    "rule.district_method": "Do huyện chấm: {method}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "

@@ -19,7 +19,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cchc_xl.numbers import CENT, fmt, is_multiple, round2
+from cchc_xl.messages import say
+from cchc_xl.numbers import CENT, is_multiple, round2
 
 Problem = tuple[str, dict[str, object]]
 ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, problem code)
@@ -135,7 +136,7 @@ class DoneRule(_Rule):
         return [maximum, Decimal(0)]
 
     def describe(self, maximum: Decimal) -> str:
-        return f"Đạt: {fmt(maximum)}; không đạt: 0"
+        return say("rule.done", max=maximum)
 
 
 class Level(BaseModel):
@@ -167,7 +168,7 @@ class LevelsRule(_Rule):
         return problems
 
     def describe(self, maximum: Decimal) -> str:
-        return "; ".join(f"{lv.label}: {fmt(lv.points)}" for lv in self.levels)
+        return "; ".join(say("rule.level", label=lv.label, points=lv.points) for lv in self.levels)
 
 
 class Tier(BaseModel):
@@ -245,8 +246,8 @@ class RatioTiersRule(_Rule):
         return sorted({t.points for t in self.tiers} | {Decimal(0), self._zero(maximum)}, reverse=True)
 
     def describe(self, maximum: Decimal) -> str:
-        parts = [f"từ {fmt(t.min_percent)}%: {fmt(t.points)}" for t in self.tiers]
-        return f"Tỷ lệ {self.numerator} / {self.denominator}: " + "; ".join(parts) + "; thấp hơn: 0"
+        tiers = "; ".join(say("rule.ratio_tier", percent=t.min_percent, points=t.points) for t in self.tiers)
+        return say("rule.ratio_tiers", numerator=self.numerator, denominator=self.denominator, tiers=tiers)
 
 
 class ProportionalRule(_Rule):
@@ -285,7 +286,7 @@ class ProportionalRule(_Rule):
         return problems
 
     def describe(self, maximum: Decimal) -> str:
-        return f"{fmt(maximum)} × {self.achieved} ÷ {self.planned} (không vượt {fmt(maximum)})"
+        return say("rule.proportional", max=maximum, achieved=self.achieved, planned=self.planned)
 
 
 class CountDeductionRule(_Rule):
@@ -312,7 +313,7 @@ class CountDeductionRule(_Rule):
         return []
 
     def describe(self, maximum: Decimal) -> str:
-        return f"{fmt(maximum)} điểm, trừ {fmt(self.per_item)} điểm × ({self.count}), không dưới 0"
+        return say("rule.count_deduction", max=maximum, per_item=self.per_item, count=self.count)
 
 
 class CountAwardRule(_Rule):
@@ -339,7 +340,7 @@ class CountAwardRule(_Rule):
         return []
 
     def describe(self, maximum: Decimal) -> str:
-        return f"{fmt(self.per_item)} điểm × ({self.count}), tối đa {fmt(maximum)}"
+        return say("rule.count_award", max=maximum, per_item=self.per_item, count=self.count)
 
 
 class ManualRule(_Rule):
@@ -359,7 +360,7 @@ class ManualRule(_Rule):
         return []
 
     def describe(self, maximum: Decimal) -> str:
-        return f"Từ 0 đến {fmt(maximum)}, bước {fmt(self.step_size)}"
+        return say("rule.manual", max=maximum, step=self.step_size)
 
 
 class DistrictRule(_Rule):
@@ -372,7 +373,7 @@ class DistrictRule(_Rule):
         return Decimal("0.01")
 
     def describe(self, maximum: Decimal) -> str:
-        return "Do huyện chấm" + (f": {self.method}" if self.method else "")
+        return say("rule.district_method", method=self.method) if self.method else say("rule.district")
 
 
 Rule = Annotated[
