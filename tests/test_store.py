@@ -118,3 +118,47 @@ def test_failure_inside_record_submission_leaves_store_as_before(tmp_path: Path,
     finally:
         store.close()
     assert _counts(db) == {"submissions": 2, "findings": 2, "communes": 1, "events": 2}
+
+
+def _submission(store: Store, code: str, sha: str, findings: list[tuple[str, str]], counts: bool = True) -> int:
+    sid, _ = store.record_submission(
+        commune_code=code, commune_name="Gia Phù", commune_kind="xã", file_name=f"{code}.xlsx", sha256=sha,
+        received_at="2022-12-01T08:00:00+07:00", set_id="phu-yen", set_version="2022.1", status="accepted",
+        counts=counts, self_total=Decimal("80.5"), tier="Tốt", declared={}, scores={},
+        findings=[{"severity": s, "rule": r, "message": "…"} for s, r in findings])
+    return sid
+
+
+def test_reads_for_reports(tmp_path: Path) -> None:
+    """What the ranking reads: communes with submissions, the set of each, findings counted per submission."""
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        a = _submission(store, "03922", "a" * 64, [("error", "x.a"), ("warning", "x.b"), ("warning", "x.c"),
+                                               ("info", "x.d")])
+        b = _submission(store, "03901", "b" * 64, [])
+        assert store.commune_codes() == ["03901", "03922"]
+        assert store.finding_counts() == {a: (1, 2)} and b not in store.finding_counts()
+        latest = store.latest("03922")
+        assert latest is not None and (latest.set_id, latest.set_version) == ("phu-yen", "2022.1")
+    finally:
+        store.close()
+
+
+def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
+    """A submission revised after the batch (a second file of its commune came): status, counting flag,
+    findings and the commune's state follow the revision."""
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        first = _submission(store, "03922", "a" * 64, [])
+        second = _submission(store, "03922", "b" * 64, [])
+        duplicate = {"severity": "warning", "rule": "submission.duplicate", "message": "…"}
+        store.revise_submission(first, status="accepted_with_warnings", counts=False, findings=[duplicate])
+        store.revise_submission(second, status="rejected", counts=True,
+                                findings=[duplicate, {"severity": "error", "rule": "x.e", "message": "…"}])
+        latest = store.latest("03922")
+        assert latest is not None and latest.id == second and latest.status == "rejected"
+        assert [f["rule"] for f in store.findings(first)] == ["submission.duplicate"]
+        assert store.finding_counts() == {first: (0, 1), second: (1, 1)}
+        assert store.state("03922") == "received"
+    finally:
+        store.close()

@@ -111,6 +111,8 @@ class StoredSubmission:
     tier: str | None
     declared: dict[str, Any]
     scores: dict[str, Any]
+    set_id: str = ""
+    set_version: str = ""
 
 
 class Store:
@@ -198,9 +200,21 @@ class Store:
         row = self.db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
         return _row(row) if row else None
 
+    def commune_codes(self) -> list[str]:
+        """Every commune with at least one submission, in code order."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT commune_code FROM submissions ORDER BY 1")]
+
     def all_latest(self) -> list[StoredSubmission]:
-        codes = [r[0] for r in self.db.execute("SELECT DISTINCT commune_code FROM submissions ORDER BY 1")]
-        return [s for s in (self.latest(c) for c in codes) if s is not None]
+        return [s for s in (self.latest(c) for c in self.commune_codes()) if s is not None]
+
+    def finding_counts(self) -> dict[int, tuple[int, int]]:
+        """(errors, warnings) per submission id, in one pass over the findings."""
+        counts: dict[int, list[int]] = {}
+        for sid, severity, n in self.db.execute(
+                "SELECT submission_id, severity, COUNT(*) FROM findings WHERE severity IN ('error','warning')"
+                " GROUP BY submission_id, severity"):
+            counts.setdefault(sid, [0, 0])[0 if severity == "error" else 1] = n
+        return {k: (v[0], v[1]) for k, v in counts.items()}
 
     def history(self, commune_code: str) -> list[StoredSubmission]:
         rows = self.db.execute("SELECT * FROM submissions WHERE commune_code=? ORDER BY version", (commune_code,))
@@ -369,7 +383,8 @@ def _dumps(data: Any) -> str:
 
 
 def _row(r: tuple[Any, ...]) -> StoredSubmission:
-    (sid, code, version, file_name, sha, received, _set_id, _set_version, status, _counts, total, tier, declared,
+    (sid, code, version, file_name, sha, received, set_id, set_version, status, _counts, total, tier, declared,
      scores) = r
     return StoredSubmission(sid, code, version, file_name, sha, received, status,
-                            None if total is None else Decimal(total), tier, json.loads(declared), json.loads(scores))
+                            None if total is None else Decimal(total), tier, json.loads(declared), json.loads(scores),
+                            set_id, set_version)

@@ -344,20 +344,18 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     time, so memory stays flat for a whole country.
     """
     listed = {c.code: c for c in communes or []}
-    codes = [r[0] for r in store.db.execute("SELECT DISTINCT commune_code FROM submissions ORDER BY 1")]
-    set_of = dict(store.db.execute("SELECT id, set_id FROM submissions"))
-    counts = _finding_counts(store)
+    counts = store.finding_counts()
     results: list[CommuneResult] = []
     seen: set[str] = set()
-    for code in codes:
+    for code in store.commune_codes():
         sub = store.latest(code)
         if sub is None:
             continue
         seen.add(code)
         known = store.commune(code)
         name, kind = _name(listed.get(code), known)
-        if set_of.get(sub.id) != cset.id:
-            results.append(missing_result(code, name, kind, other_set=str(set_of.get(sub.id) or "")))
+        if sub.set_id != cset.id:
+            results.append(missing_result(code, name, kind, other_set=sub.set_id))
             continue
         appraisal = final.get(code) if final is not None else appraisal_from_store(store, code)
         errors, warnings = counts.get(sub.id, (0, 0))
@@ -394,26 +392,15 @@ def appraisal_from_store(store: Store, code: str) -> FinalScores | None:
 def previous_totals(store: Store, set_id: str | None = None) -> dict[str, Decimal]:
     """Each commune's total in another (e.g. last year's) store: its appraised total, else self-assessed."""
     out: dict[str, Decimal] = {}
-    set_of = dict(store.db.execute("SELECT id, set_id FROM submissions"))
-    for code in [r[0] for r in store.db.execute("SELECT DISTINCT commune_code FROM submissions")]:
+    for code in store.commune_codes():
         sub = store.latest(code)
-        if sub is None or (set_id is not None and set_of.get(sub.id) != set_id):
+        if sub is None or (set_id is not None and sub.set_id != set_id):
             continue
         appraisal = store.current_appraisal(code)
         total = appraisal.total if appraisal is not None and appraisal.total is not None else sub.self_total
         if total is not None:
             out[code] = round2(total)
     return out
-
-
-def _finding_counts(store: Store) -> dict[int, tuple[int, int]]:
-    """(errors, warnings) per submission id, in one pass over the findings (Store.findings per id scans)."""
-    counts: dict[int, list[int]] = {}
-    for sid, severity, n in store.db.execute(
-            "SELECT submission_id, severity, COUNT(*) FROM findings WHERE severity IN ('error','warning')"
-            " GROUP BY submission_id, severity"):
-        counts.setdefault(sid, [0, 0])[0 if severity == "error" else 1] = n
-    return {k: (v[0], v[1]) for k, v in counts.items()}
 
 
 def _name(listed: Commune | None, known: tuple[str, str, str] | None) -> tuple[str, str]:
