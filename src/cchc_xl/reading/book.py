@@ -454,6 +454,8 @@ def _by_position(by_ref: dict[str, str]) -> dict[tuple[int, int], str]:
 _ROOT = re.compile(rb'(?:\xef\xbb\xbf)?\s*(?:<\?xml(?P<decl>[^>]*)\?>\s*)?(?P<root><worksheet(?:\s[^>]*)?>)')
 _MAIN_XMLNS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _MAIN_URI_END = b'/spreadsheetml/2006/main"'
+# (A regular expression finds these literals several times faster than `in` or `bytes.count`.)
+_DEFAULT_XMLNS, _BANG = re.compile(rb'xmlns="'), re.compile(rb"<!")
 _FORMULA_CELL = re.compile(
     rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"[^>/]*>\s*<f(\s[^>/]*)?(?:/>|>([^<]*)</f>)')
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3}[1-9][0-9]{0,6})"')
@@ -468,8 +470,8 @@ _TAG = re.compile(rb"<(c|f|dataValidations)[\s>/]")
 
 def _scan_sheet(data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]] | None:
     head = _ROOT.match(data)
-    if (head is None or _MAIN_XMLNS not in head["root"] or data.count(b'xmlns="') != 1
-            or data.count(_MAIN_URI_END) != 1 or b"<!" in data):
+    if (head is None or _MAIN_XMLNS not in head["root"] or len(_DEFAULT_XMLNS.findall(data)) != 1
+            or data.count(_MAIN_URI_END) != 1 or _BANG.search(data)):
         return None
     declaration = (head["decl"] or b"").lower()
     if b"encoding" in declaration and b"utf-8" not in declaration:
