@@ -160,5 +160,7 @@ def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
         assert [f["rule"] for f in store.findings(first)] == ["submission.duplicate"]
         assert store.finding_counts() == {first: (0, 1), second: (1, 1)}
         assert store.state("03922") == "received"
+        revised = [e["detail"] for e in store.events("03922") if e["kind"] == "submission_revised"]
+        assert [(d["version"], d["counts"]) for d in revised] == [(1, False), (2, True)]
     finally:
         store.close()

@@ -176,10 +176,13 @@ class Store:
         second file of its commune, evidence copied from another commune): its status, whether it counts,
         its findings, and its commune's state when it counts."""
         with self.transaction() as db:
-            row = db.execute("SELECT commune_code FROM submissions WHERE id=?", (submission_id,)).fetchone()
+            row = db.execute("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?",
+                             (submission_id,)).fetchone()
             if row is None:
                 return
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
+            self._event(db, row[1], row[0], "submission_revised",
+                        {"file": row[2], "version": row[3], "status": status, "counts": counts})
             db.execute("DELETE FROM findings WHERE submission_id=?", (submission_id,))
             db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)",
                            [(submission_id, f["severity"], f["rule"], f.get("criterion"), f.get("cell"),
