@@ -348,6 +348,15 @@ def test_scan_gives_what_expat_gives(cells: str, validations: str) -> None:
     assert scanned == parsed
 
 
+def test_scan_normalizes_attribute_blanks_as_expat() -> None:
+    """A line end in an attribute value is one blank: the second cell finds the first one's shared formula."""
+    data = sheet_part('<row r="1"><c r="A1"><f t="shared" ref="A1:A3" si="0\r\n">B1*2</f></c></row>'
+                      '<row r="2"><c r="A2"><f t="shared"\r\n si="0 "/></c></row>')
+    scanned, parsed = scanned_and_parsed(data)
+    assert scanned is not None and scanned == parsed
+    assert scanned[0][(1, 0)] == "B2*2"
+
+
 @pytest.mark.parametrize(("case", "cells", "validations", "root_extra", "prolog"), [
     ("comment", '<row r="1"><!-- x --><c r="A1"><f>1+1</f></c></row>', "", "", ""),
     ("cdata", '<row r="1"><c r="A1"><f><![CDATA[1+1]]></f></c></row>', "", "", ""),
@@ -365,6 +374,10 @@ def test_scan_gives_what_expat_gives(cells: str, validations: str) -> None:
      '<?xml version="1.0" encoding="ISO-8859-1"?>'),
     ("attribute in single quotes", "<row r=\"1\"><c r=\"A1\"><f t='shared' si='0' ref='A1:A2'>1</f></c></row>",
      "", "", ""),
+    ("control character", '<row r="1"><c r="A1"><f>1\x01</f></c></row>', "", "", ""),
+    ("escaped control character", '<row r="1"><c r="A1"><f>1&#1;</f></c></row>', "", "", ""),
+    ("non-character", '<row r="1"><c r="A1"><f>"&#xFFFE;"</f></c></row>', "", "", ""),
+    ("entity XML does not define", '<row r="1"><c r="A1"><f>"&nbsp;"</f></c></row>', "", "", ""),
 ])
 def test_scan_leaves_unusual_parts_to_expat(case: str, cells: str, validations: str, root_extra: str,
                                             prolog: str) -> None:

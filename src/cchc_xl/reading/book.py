@@ -463,9 +463,8 @@ _ATTRIBUTE = re.compile(rb'\s*([A-Za-z_][\w.:-]*)="([^"<]*)"')
 _ENTITY = re.compile(rb"&(?:(lt|gt|amp|quot|apos)|#([0-9]{1,7})|#x([0-9A-Fa-f]{1,6}));")
 _NAMED = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"', b"apos": "'"}
 _DVS_OPEN, _DVS_CLOSE = b"<dataValidations", b"</dataValidations>"
-
-
 _TAG = re.compile(rb"<(c|f|dataValidations)[\s>/]")
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters XML 1.0 does not allow, even escaped
 
 
 def _scan_sheet(data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]] | None:
@@ -537,7 +536,7 @@ def _attributes(raw: bytes) -> dict[str, str]:
     for m in _ATTRIBUTE.finditer(raw):
         if m.start() != pos or b":" in m[1]:
             raise _Unusual("attribute")
-        value = re.sub(rb"[\t\r\n]", b" ", m[2])
+        value = re.sub(rb"[\t\n]", b" ", m[2].replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
         attrs[m[1].decode("ascii")] = _xml_text(value)
         pos = m.end()
     if raw[pos:].strip():
@@ -547,6 +546,8 @@ def _attributes(raw: bytes) -> dict[str, str]:
 
 def _xml_text(raw: bytes) -> str:
     """Character data as an XML parser gives it: line ends normalized, then the entities replaced."""
+    if _CONTROL.search(raw):
+        raise _Unusual("a character XML does not allow")
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if b"&" not in raw:
@@ -560,7 +561,8 @@ def _entity(m: re.Match[bytes]) -> bytes:
     if m[1]:
         return _NAMED[m[1]].encode("utf-8")
     code = int(m[2]) if m[2] else int(m[3], 16)
-    if (code < 0x20 and code not in (0x9, 0xA, 0xD)) or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+    if (code < 0x20 and code not in (0x9, 0xA, 0xD)) or 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF) \
+            or code > 0x10FFFF:
         raise _Unusual("a character XML does not allow")
     return chr(code).encode("utf-8")
 
