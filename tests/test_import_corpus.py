@@ -131,7 +131,7 @@ def _build(tmp: Path, cset: CriteriaSet, communes: list[Commune], settings: Sett
         who[name] = commune.code
     dup = next(pick)
     c.valid(dup, name="dup-a.xlsx")
-    c.valid(dup, name="dup-b.xlsx")
+    c.valid(dup, name="dup-b.xlsx", explanation="Đã thực hiện; bản sửa lại gửi sau")
     who["dup-a.xlsx"] = who["dup-b.xlsx"] = dup.code
     manual = next(leaf for leaf in cset.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
     valid("text-number.xlsx", overrides={f"TDG_{manual.name_key}": "0,5"})
@@ -254,6 +254,64 @@ def test_streaming_outputs_equal_whole_ones(corpus: CorpusRun, tmp_path: Path, m
     assert outputs.feedback
     for rel in sorted(path.relative_to(out) for path in outputs.feedback.values()):
         assert _sheets(out / rel) == _sheets(corpus.out / rel), rel
+
+
+def test_a_file_gone_before_its_revision_does_not_stop_the_batch(tmp_path: Path, mini_set: CriteriaSet,
+                                                                    communes: list[Commune], settings: Settings) -> None:
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    c.valid(communes[0], name="dup-a.xlsx")
+    c.valid(communes[0], name="dup-b.xlsx", explanation="Đã thực hiện; bản sửa lại gửi sau")
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        writer = OutputWriter(mini_set, tmp_path / "out", settings, store,
+                              reload=lambda r: reload(r, mini_set, settings, communes))
+        run = run_import(c.inbox, mini_set, settings, communes, sink=writer.record)
+        (c.inbox / "dup-a.xlsx").unlink()
+        for r in run.results:
+            if r.revised:
+                writer.revise(r)
+        outputs = writer.finish(run)
+        chosen = next(r for r in run.results if r.counts)
+        latest = store.latest(communes[0].code)
+        assert latest is not None and latest.file_name == chosen.file
+        assert sum(e["kind"] == "submission_revised" for e in store.events(communes[0].code)) == 2
+    finally:
+        store.close()
+    report = json.loads(outputs.report.read_text(encoding="utf-8"))
+    assert all("submission.duplicate" in {f["rule"] for f in s["findings"]} for s in report["submissions"])
+    assert set(outputs.feedback) == {"inbox/dup-a.xlsx", "inbox/dup-b.xlsx"}
+
+
+def test_identical_copies_of_one_return_count_as_one(tmp_path: Path, mini_set: CriteriaSet,
+                                                     communes: list[Commune], settings: Settings) -> None:
+    """'bao-cao.xlsx' sent again as 'bao-cao (1).xlsx': flagged, both count, the store keeps it once, counting."""
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    first = c.valid(communes[0], name="bao-cao.xlsx")
+    (c.inbox / "bao-cao (1).xlsx").write_bytes(first.read_bytes())
+    outputs = _streamed(c.inbox, tmp_path, mini_set, communes, settings)
+    assert [r.counts for r in outputs[0].results] == [True, True]
+    assert all(r.status == "accepted_with_warnings" for r in outputs[0].results)
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        assert store.count("submissions") == 1 and store.state(communes[0].code) == "checked"
+    finally:
+        store.close()
+
+
+def _streamed(inbox: Path, tmp_path: Path, cset: CriteriaSet, communes: list[Commune],
+              settings: Settings) -> tuple[ImportRun, Any]:
+    """An inbox imported as the command does it (outputs per file, revisions after the batch)."""
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        writer = OutputWriter(cset, tmp_path / "out", settings, store,
+                              reload=lambda r: reload(r, cset, settings, communes))
+        run = run_import(inbox, cset, settings, communes, sink=writer.record)
+        for r in run.results:
+            if r.revised:
+                writer.revise(r)
+        return run, writer.finish(run)
+    finally:
+        store.close()
 
 
 def test_text_number_value_is_used(corpus: CorpusRun, mini_set: CriteriaSet) -> None:

@@ -56,7 +56,10 @@ class OutputWriter:
         """A recorded result whose findings changed at the end of the batch: its feedback workbook written
         again (from its file, read again when it was released), its store record updated if this run made it."""
         if r.findings and r.commune is not None:  # (a commune: the file was identified)
-            whole = r if r.declarations is not None or self.reload is None else self.reload(r)
+            try:
+                whole = r if r.declarations is not None or self.reload is None else self.reload(r)
+            except OSError:  # the file went away during the run: its earlier feedback workbook stays
+                whole = r
             self._write_feedback(whole)
         if r.stored and r.stored[1]:
             self.store.revise_submission(r.stored[0], status=r.status, counts=r.counts,

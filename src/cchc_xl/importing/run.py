@@ -305,7 +305,8 @@ def _flag_duplicates(results: list[SubmissionResult]) -> None:
         chosen = max(group, key=lambda r: (r.path.stat().st_mtime, r.path.name))
         names = ", ".join(r.path.name for r in group)
         for r in group:
-            r.counts = r is chosen
+            # An identical copy of the chosen file is the same submission (the store keeps it once).
+            r.counts = r.sha256 == chosen.sha256
             f = Findings()
             f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=chosen.path.name)
             r.add_findings(f.items)
