@@ -180,8 +180,7 @@ def stage_import(inbox: str, db: str, jobs: int) -> dict[str, Any]:
 
 def _import_files(args: tuple[str, list[str], str]) -> dict[str, int]:
     """As `cchc-xl import` does it: each file's outputs written as it is imported, then the batch's."""
-    from cchc_xl.importing.outputs import OutputWriter
-    from cchc_xl.importing.run import reload, run_import
+    from cchc_xl.importing.pipeline import import_inbox
     from cchc_xl.store import Store
 
     inbox, names, db = args
@@ -192,13 +191,8 @@ def _import_files(args: tuple[str, list[str], str]) -> dict[str, int]:
             os.link(Path(inbox) / name, view / name)
         store = Store(Path(db))
         try:
-            writer = OutputWriter(cset, Path(tempfile.mkdtemp(prefix="cchc-out-")), settings, store,
-                                  reload=lambda r: reload(r, cset, settings, []))
-            run = run_import(view, cset, settings, [], sink=writer.record)
-            for r in run.results:
-                if r.revised:
-                    writer.revise(r)
-            out = writer.finish(run)
+            run, out = import_inbox(view, cset, settings, [], Path(tempfile.mkdtemp(prefix="cchc-out-")), store,
+                                    evidence=False)
         finally:
             store.close()
     finally:

@@ -19,8 +19,9 @@ from python_calamine import CalamineWorkbook
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.importing.evidence import EvidenceStage
-from cchc_xl.importing.outputs import OutputWriter, write_outputs
-from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import
+from cchc_xl.importing.outputs import write_outputs
+from cchc_xl.importing.pipeline import import_inbox
+from cchc_xl.importing.run import ImportRun, SubmissionResult, run_import
 from cchc_xl.messages import FINDINGS
 from cchc_xl.office import convert, find_soffice
 from cchc_xl.settings import Settings
@@ -230,20 +231,14 @@ def test_streaming_outputs_equal_whole_ones(corpus: CorpusRun, tmp_path: Path, m
                                             communes: list[Commune], settings: Settings) -> None:
     """Outputs written file by file (results released as they go, the duplicates revised at the end) are
     those written from whole results after the batch: report, store, feedback workbooks."""
-    stage, out = EvidenceStage(), tmp_path / "out"
+    out = tmp_path / "out"
     store = Store(tmp_path / "store.sqlite")
     try:
-        writer = OutputWriter(mini_set, out, settings, store, reload=lambda r: reload(r, mini_set, settings, communes))
-        run = run_import(corpus.inbox, mini_set, settings, communes, received_at=corpus.run.results[0].received_at,
-                         evidence_hook=stage, sink=writer.record)
-        stage.finish(run.results)
-        revised = {r.path.name for r in run.results if r.revised}
-        for r in run.results:
-            if r.revised:
-                writer.revise(r)
-        outputs = writer.finish(run, stage.inventory_rows(run.results, out))
+        run, outputs = import_inbox(corpus.inbox, mini_set, settings, communes, out, store,
+                                    received_at=corpus.run.results[0].received_at)
     finally:
         store.close()
+    revised = {r.path.name for r in run.results if r.revised}
     assert all(r.released and r.identity is r.declarations is r.evaluation is None for r in run.results)
     assert revised == {"dup-a.xlsx", "dup-b.xlsx"}
     assert outputs.report.read_text(encoding="utf-8") == corpus.report_text
@@ -261,16 +256,15 @@ def test_a_file_gone_before_its_revision_does_not_stop_the_batch(tmp_path: Path,
     c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
     c.valid(communes[0], name="dup-a.xlsx")
     c.valid(communes[0], name="dup-b.xlsx", explanation="Đã thực hiện; bản sửa lại gửi sau")
+
+    def after_each(result: SubmissionResult) -> None:  # once both are read, the first file goes away
+        if result.path.name == "dup-b.xlsx":
+            (c.inbox / "dup-a.xlsx").unlink()
+
     store = Store(tmp_path / "store.sqlite")
     try:
-        writer = OutputWriter(mini_set, tmp_path / "out", settings, store,
-                              reload=lambda r: reload(r, mini_set, settings, communes))
-        run = run_import(c.inbox, mini_set, settings, communes, sink=writer.record)
-        (c.inbox / "dup-a.xlsx").unlink()
-        for r in run.results:
-            if r.revised:
-                writer.revise(r)
-        outputs = writer.finish(run)
+        run, outputs = import_inbox(c.inbox, mini_set, settings, communes, tmp_path / "out", store,
+                                    progress=after_each)
         chosen = next(r for r in run.results if r.counts)
         latest = store.latest(communes[0].code)
         assert latest is not None and latest.file_name == chosen.file
@@ -282,36 +276,41 @@ def test_a_file_gone_before_its_revision_does_not_stop_the_batch(tmp_path: Path,
     assert set(outputs.feedback) == {"inbox/dup-a.xlsx", "inbox/dup-b.xlsx"}
 
 
+def test_a_file_gone_before_it_is_read_is_reported_and_the_batch_goes_on(
+        tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune], settings: Settings) -> None:
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    c.valid(communes[0], name="a.xlsx")
+    c.valid(communes[1], name="b.xlsx")
+    c.valid(communes[2], name="c.xlsx")
+
+    def after_each(result: SubmissionResult) -> None:
+        if result.path.name == "a.xlsx":
+            (c.inbox / "b.xlsx").unlink()
+
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        run, _ = import_inbox(c.inbox, mini_set, settings, communes, tmp_path / "out", store, progress=after_each)
+    finally:
+        store.close()
+    by_name = {r.path.name: r for r in run.results}
+    assert [f.rule for f in by_name["b.xlsx"].findings] == ["file.unreadable"] and by_name["b.xlsx"].sha256 == ""
+    assert by_name["a.xlsx"].status != "rejected" and by_name["c.xlsx"].status != "rejected"
+
+
 def test_identical_copies_of_one_return_count_as_one(tmp_path: Path, mini_set: CriteriaSet,
                                                      communes: list[Commune], settings: Settings) -> None:
     """'bao-cao.xlsx' sent again as 'bao-cao (1).xlsx': flagged, both count, the store keeps it once, counting."""
     c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
     first = c.valid(communes[0], name="bao-cao.xlsx")
     (c.inbox / "bao-cao (1).xlsx").write_bytes(first.read_bytes())
-    outputs = _streamed(c.inbox, tmp_path, mini_set, communes, settings)
-    assert [r.counts for r in outputs[0].results] == [True, True]
-    assert all(r.status == "accepted_with_warnings" for r in outputs[0].results)
     store = Store(tmp_path / "store.sqlite")
     try:
+        run, _ = import_inbox(c.inbox, mini_set, settings, communes, tmp_path / "out", store)
         assert store.count("submissions") == 1 and store.state(communes[0].code) == "checked"
     finally:
         store.close()
-
-
-def _streamed(inbox: Path, tmp_path: Path, cset: CriteriaSet, communes: list[Commune],
-              settings: Settings) -> tuple[ImportRun, Any]:
-    """An inbox imported as the command does it (outputs per file, revisions after the batch)."""
-    store = Store(tmp_path / "store.sqlite")
-    try:
-        writer = OutputWriter(cset, tmp_path / "out", settings, store,
-                              reload=lambda r: reload(r, cset, settings, communes))
-        run = run_import(inbox, cset, settings, communes, sink=writer.record)
-        for r in run.results:
-            if r.revised:
-                writer.revise(r)
-        return run, writer.finish(run)
-    finally:
-        store.close()
+    assert [r.counts for r in run.results] == [True, True]
+    assert all(r.status == "accepted_with_warnings" for r in run.results)
 
 
 def test_text_number_value_is_used(corpus: CorpusRun, mini_set: CriteriaSet) -> None:

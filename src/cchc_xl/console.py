@@ -16,9 +16,9 @@ from rich.table import Table
 from cchc_xl.communes import load_communes
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
-from cchc_xl.importing.evidence import EvidenceStage
-from cchc_xl.importing.outputs import Outputs, OutputWriter
-from cchc_xl.importing.run import ImportRun, reload, run_import
+from cchc_xl.importing.outputs import Outputs
+from cchc_xl.importing.pipeline import import_inbox
+from cchc_xl.importing.run import ImportRun
 from cchc_xl.messages import say
 from cchc_xl.numbers import fmt, json_number
 from cchc_xl.safeio import write_text
@@ -33,22 +33,12 @@ def import_with_progress(inbox: Path, out_dir: Path, cset: CriteriaSet, communes
     settings = load_settings()
     communes = load_communes(communes_file)
     total = len(discover(inbox)[0])
-    stage = EvidenceStage()
     store = Store(db_path)
     try:
-        # Each file's feedback workbook and store record are written as soon as it is imported (memory
-        # stays flat); the few that batch-level findings change are brought up to date after the batch.
-        writer = OutputWriter(cset, out_dir, settings, store,
-                              reload=lambda r: reload(r, cset, settings, communes))
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(say("cli.importing"), total=total)
-            run = run_import(inbox, cset, settings, communes, evidence_hook=stage,
-                             progress=lambda _r: progress.advance(task), sink=writer.record)
-        stage.finish(run.results)
-        for r in run.results:
-            if r.revised:
-                writer.revise(r)
-        outputs = writer.finish(run, stage.inventory_rows(run.results, out_dir))
+            run, outputs = import_inbox(inbox, cset, settings, communes, out_dir, store,
+                                        progress=lambda _r: progress.advance(task))
     finally:
         store.close()
     print_summary(console, run, outputs, db_path)

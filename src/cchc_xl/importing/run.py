@@ -34,6 +34,7 @@ class SubmissionResult:
     sha256: str
     size: int
     received_at: dt.datetime
+    modified: float = 0.0  # the file's modification time when it was read (which of two files is newer)
     evidence_path: Path | None = None
     commune: Commune | None = None
     identity: Identity | None = None
@@ -109,8 +110,9 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
                 evidence_hook: EvidenceHook | None = None, limits: Limits | None = None,
                 names: CommuneNames | None = None) -> SubmissionResult:
     path = candidate.workbook
-    result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=path.stat().st_size,
-                              received_at=received_at, evidence_path=candidate.evidence)
+    stat = path.stat()
+    result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=stat.st_size,
+                              received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
     found = Findings()
     try:
         _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
@@ -279,11 +281,7 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
         try:
             res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, names=names)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
-            res = SubmissionResult(path=cand.workbook, file=shown, sha256=sha256_file(cand.workbook),
-                                   size=cand.workbook.stat().st_size, received_at=received_at)
-            f = Findings()
-            f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
-            res.findings = f.items
+            res = _unreadable(cand.workbook, shown, received_at, exc)
         if sink:
             sink(res)
             res.release()
@@ -294,6 +292,19 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
     return ImportRun(inbox=inbox, cset=cset, results=results, ignored=ignored)
 
 
+def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception) -> SubmissionResult:
+    """The result of a file whose import failed (its hash and size when it can still be read at all)."""
+    try:
+        sha, size = sha256_file(path), path.stat().st_size
+    except OSError:  # gone or locked since it was listed
+        sha, size = "", 0
+    res = SubmissionResult(path=path, file=shown, sha256=sha, size=size, received_at=received_at)
+    f = Findings()
+    f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+    res.findings = f.items
+    return res
+
+
 def _flag_duplicates(results: list[SubmissionResult]) -> None:
     groups: dict[str, list[SubmissionResult]] = {}
     for r in results:
@@ -302,7 +313,7 @@ def _flag_duplicates(results: list[SubmissionResult]) -> None:
     for code, group in groups.items():
         if len(group) < 2:
             continue
-        chosen = max(group, key=lambda r: (r.path.stat().st_mtime, r.path.name))
+        chosen = max(group, key=lambda r: (r.modified, r.path.name))
         names = ", ".join(r.path.name for r in group)
         for r in group:
             # An identical copy of the chosen file is the same submission (the store keeps it once).

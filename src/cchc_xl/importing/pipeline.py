@@ -1,0 +1,39 @@
+"""One import as `cchc-xl import` runs it.
+
+Each file is read, checked and written out as soon as it comes (its feedback workbook, its store record),
+and its result is then released, so memory stays flat however many files the inbox holds. After the batch:
+evidence copied across communes, the revision of every file that this or a second file of its commune
+changed, then the JSON report and the validation workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.evidence import EvidenceStage
+from cchc_xl.importing.outputs import Outputs, OutputWriter
+from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import
+from cchc_xl.settings import Settings
+from cchc_xl.store import Store
+
+
+def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,
+                 store: Store, *, evidence: bool = True, received_at: dt.datetime | None = None,
+                 progress: Callable[[SubmissionResult], None] | None = None) -> tuple[ImportRun, Outputs]:
+    """`evidence`: check each file's evidence folder or zip (off: the register alone, as for a benchmark
+    of the workbooks themselves)."""
+    stage = EvidenceStage() if evidence else None
+    writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
+    run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
+                     progress=progress, sink=writer.record)
+    if stage is not None:
+        stage.finish(run.results)
+    for r in run.results:
+        if r.revised:
+            writer.revise(r)
+    rows = stage.inventory_rows(run.results, out_dir) if stage is not None else None
+    return run, writer.finish(run, rows)
