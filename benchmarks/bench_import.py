@@ -40,30 +40,16 @@ from common import (
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import load_set
-from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.run import run_import
 from cchc_xl.reading import book
+from cchc_xl.samplegen.returns import valid_values
 from cchc_xl.workbook.generate import generate_one
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2  # 2: declared values from cchc_xl.samplegen.returns.valid_values
 
 
 # -- the corpus ----------------------------------------------------------------------------------------
-def leaf_values(leaf: Criterion, rng: random.Random) -> list[Any]:
-    """Valid declared inputs for one leaf: [score] or its figures."""
-    rule = leaf.rule
-    assert rule is not None
-    if rule.kind in ("done", "levels"):
-        return [float(rng.choice(rule.allowed_points(leaf.max) or [leaf.max]))]
-    if rule.kind == "manual":
-        step = rule.step()
-        return [float(step * rng.randint(0, int(leaf.max / step)))]
-    if rule.kind in ("ratio_tiers", "proportional"):
-        whole = rng.randint(1, 200)
-        return [rng.randint(0, whole), whole]
-    return [rng.randint(0, 5)]
-
-
 def fill(blank: Path, target: Path, cset: CriteriaSet, seed: int) -> None:
     import openpyxl
 
@@ -76,7 +62,7 @@ def fill(blank: Path, target: Path, cset: CriteriaSet, seed: int) -> None:
 
     codes = []
     for leaf in cset.commune_leaves():
-        key, values = leaf.name_key, leaf_values(leaf, rng)
+        key, values = leaf.name_key, valid_values(leaf, rng)
         assert leaf.rule is not None
         if leaf.rule.computed:
             for i, v in enumerate(values, start=1):

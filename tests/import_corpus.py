@@ -16,6 +16,7 @@ import openpyxl
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.samplegen.returns import valid_values
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
@@ -27,24 +28,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def leaf_values(leaf: Criterion, rng: random.Random) -> list[Any]:
-    """Valid declared inputs for one leaf: [score] or its figures, chosen at random within the rule."""
-    rule = leaf.rule
-    assert rule is not None
-    if rule.kind in ("done", "levels"):
-        return [float(rng.choice(rule.allowed_points(leaf.max) or [leaf.max]))]
-    if rule.kind == "manual":
-        step = rule.step()
-        return [float(step * rng.randint(0, int(leaf.max / step)))]
-    if rule.kind == "ratio_tiers":
-        den = rng.randint(1, 400)
-        return [rng.randint(0, den), den]
-    if rule.kind == "proportional":
-        planned = rng.randint(1, 60)
-        integer = getattr(rule, "integer", True)
-        achieved = rng.randint(0, planned) if integer else round(rng.uniform(0, planned), 2)
-        return [achieved, planned]
-    return [rng.randint(0, 5)]  # count_deduction, count_award
+leaf_values = valid_values  # valid inputs at random within each rule (cchc_xl.samplegen)
 
 
 def _cell(wb: Any, name: str) -> Any:
