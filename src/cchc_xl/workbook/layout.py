@@ -915,7 +915,7 @@ class LayoutTemplate:
 
 class _TemplateLayout(Layout):
     """A layout made by a LayoutTemplate. Its own cell list (the template's, with this commune's cells) is
-    made only when `cells` is asked for: an import reads cells through the index (`checked_cells`,
+    made only when `cells` is asked for: an import reads cells through the index (`cells_at`, `checked_cells`,
     `cell_at`, `named_cell`), so a run of a thousand submissions keeps no thousand copies of the list."""
 
     _commune_cells: dict[int, CellSpec] = {}  # noqa: RUF012 (set per instance by LayoutTemplate.layout)
