@@ -43,10 +43,10 @@ from cchc_xl.criteria import load_set
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.run import run_import
 from cchc_xl.reading import book
-from cchc_xl.samplegen.returns import valid_values
+from cchc_xl.samplegen.values import valid_values
 from cchc_xl.workbook.generate import generate_one
 
-CORPUS_VERSION = 2  # 2: declared values from cchc_xl.samplegen.returns.valid_values
+CORPUS_VERSION = 2  # 2: declared values from cchc_xl.samplegen.values.valid_values
 
 
 # -- the corpus ----------------------------------------------------------------------------------------

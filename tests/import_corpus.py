@@ -16,7 +16,7 @@ import openpyxl
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
-from cchc_xl.samplegen.returns import valid_values
+from cchc_xl.samplegen.values import valid_values
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
