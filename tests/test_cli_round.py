@@ -47,7 +47,7 @@ def _appraise(folder: Path, target: Path) -> Path:
                                   ["demo", "--help"]])
 def test_help(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 0 and "Usage" in result.output
+    assert result.exit_code == 0 and "Cách dùng" in result.output
 
 
 def test_round_through_the_command_line(imported: Path) -> None:

@@ -16,7 +16,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.console import last_year_totals
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.settings import DEMO_KEY, Settings, load_settings
-from cchc_xl.store import Store
+from cchc_xl.store import SCHEMA_VERSION, Store
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workspace import open_workspace
 from conftest import DATA, MakeRound
@@ -247,7 +247,7 @@ def test_a_store_from_before_rounds_is_upgraded_in_place(tmp_path: Path) -> None
     finally:
         fresh.close()
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
 

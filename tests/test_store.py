@@ -164,3 +164,24 @@ def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
         assert [(d["version"], d["counts"]) for d in revised] == [(1, False), (2, True)]
     finally:
         store.close()
+
+
+def test_a_schema_2_store_gains_withdrawals_in_place(tmp_path: Path) -> None:
+    """A store written before withdrawals (schema 2) opens as schema 3 with its rows kept."""
+    import sqlite3
+
+    from cchc_xl.store import SCHEMA_VERSION
+
+    path = tmp_path / "old.sqlite"
+    store = Store(path)
+    store.db.execute("DROP TABLE withdrawals")
+    store.db.execute("UPDATE schema_version SET version=2")
+    store.close()
+    again = Store(path)
+    try:
+        assert again.count("withdrawals") == 0
+    finally:
+        again.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)] == [(3,)]
+    db.close()

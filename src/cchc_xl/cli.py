@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cchc_xl.clitext import Group
+from cchc_xl.clitext import install as install_click_text
 from cchc_xl.communes import CommuneListError
 from cchc_xl.criteria import CriteriaError, load_set
 from cchc_xl.criteria.model import CriteriaSet
@@ -48,8 +50,10 @@ def _fail(message: str) -> None:
 
 
 def _workspace(workspace: Path | None, round_id: str | None, db_path: Path | None, *,
-               criteria_file: Path | None = None, communes_file: Path | None = None) -> Workspace:
-    """The round the command works on; a --criteria/--communes given must be the round's own."""
+               criteria_file: Path | None = None, communes_file: Path | None = None,
+               writes: str | None = None) -> Workspace:
+    """The round the command works on; a --criteria/--communes given must be the round's own. `writes`: the
+    name of a command about to write to the store, which is backed up first (cchc-xl store restore)."""
     from cchc_xl.workspace import WorkspaceError, open_workspace
 
     try:
@@ -64,7 +68,21 @@ def _workspace(workspace: Path | None, round_id: str | None, db_path: Path | Non
     except (WorkspaceError, CommuneListError) as exc:
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
+    if writes is not None:
+        _back_up(ws.db_path, writes)
     return ws
+
+
+def _back_up(db_path: Path, command: str) -> None:
+    """A copy of the store before a command writes to it; without one the command does not run."""
+    import sqlite3
+
+    from cchc_xl.backup import back_up, backup_dir
+
+    try:
+        back_up(db_path, command)
+    except (OSError, sqlite3.Error) as exc:
+        _fail(say("backup.failed", db=db_path, dir=backup_dir(db_path), reason=exc.__class__.__name__))
 
 
 def round_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -78,7 +96,10 @@ def round_options(command: Callable[..., None]) -> Callable[..., None]:
                         help="Thư mục làm việc của đợt (có cchc-xl.toml); mặc định: thư mục hiện tại.")(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+install_click_text()
+
+
+@click.group(name="cchc-xl", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cchc-xl")
 def cli() -> None:
     """cchc-xl: tự đánh giá, tiếp nhận, thẩm định và xếp hạng Chỉ số CCHC cấp xã bằng Excel."""
@@ -218,14 +239,36 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
               show_default=True, help="Thư mục ghi báo cáo, bảng kiểm tra và tệp phản hồi.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
+@click.option("--dry-run", is_flag=True, help="Chạy thử: kiểm tra mọi tệp, ghi báo cáo và bảng kiểm tra, nhưng "
+                                            "không lưu gì vào cơ sở dữ liệu.")
 @round_options
-def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None,
+def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None, dry_run: bool,
             workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục INBOX: kiểm tra, tính lại điểm, báo lỗi."""
     from cchc_xl.console import import_with_progress
 
-    ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
-    import_with_progress(inbox, out_dir, ws)
+    ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file,
+                    writes=None if dry_run else "import")
+    import_with_progress(inbox, out_dir, ws, dry_run=dry_run)
+
+
+@cli.command("withdraw")
+@click.argument("code")
+@click.option("--version", "version", type=click.IntRange(min=1), default=None,
+              help="Lần nộp cần rút (xem cchc-xl status); mặc định: bản đang được tính.")
+@click.option("--reason", required=True, help="Lý do rút (bắt buộc, được lưu vết).")
+@click.option("--by", "who", default="", help="Người rút.")
+@round_options
+def withdraw(code: str, version: int | None, reason: str, who: str, workspace: Path | None, round_id: str | None,
+             db_path: Path | None) -> None:
+    """Rút bản tự đánh giá của đơn vị CODE (ví dụ khi tiếp nhận nhầm tệp): bản đó vẫn được lưu và ghi vết,
+    nhưng không còn được tính; bản nộp trước đó (nếu có) lại được tính."""
+    from cchc_xl.console import withdraw_cmd
+
+    if not reason.strip():
+        _fail(say("withdraw.reason_empty"))
+    ws = _workspace(workspace, round_id, db_path, writes="withdraw")
+    sys.exit(withdraw_cmd(ws, code, version, reason.strip(), who))
 
 
 @cli.group()
@@ -276,7 +319,8 @@ def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, wor
     """Đọc các bảng thẩm định trong FOLDER, kiểm tra và ghi nhận điểm thẩm định."""
     from cchc_xl.console import appraise_import_cmd
 
-    appraise_import_cmd(_workspace(workspace, round_id, db_path, criteria_file=criteria_file), folder, out_dir)
+    appraise_import_cmd(_workspace(workspace, round_id, db_path, criteria_file=criteria_file,
+                                   writes="appraise-import"), folder, out_dir)
 
 
 @appraise.command("finalize")
@@ -288,7 +332,7 @@ def appraise_finalize(codes: tuple[str, ...], who: str, workspace: Path | None, 
     """Chốt kết quả các đơn vị CODES (mặc định: mọi đơn vị đã thẩm định)."""
     from cchc_xl.console import appraise_finalize_cmd
 
-    appraise_finalize_cmd(_workspace(workspace, round_id, db_path), list(codes), who)
+    appraise_finalize_cmd(_workspace(workspace, round_id, db_path, writes="finalize"), list(codes), who)
 
 
 @appraise.command("reopen")
@@ -301,7 +345,7 @@ def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, ro
     """Mở lại kết quả đã chốt của đơn vị CODE để nhận tệp mới."""
     from cchc_xl.console import appraise_reopen_cmd
 
-    sys.exit(appraise_reopen_cmd(_workspace(workspace, round_id, db_path), code, reason, who))
+    sys.exit(appraise_reopen_cmd(_workspace(workspace, round_id, db_path, writes="reopen"), code, reason, who))
 
 
 @appraise.command("history")
@@ -333,14 +377,38 @@ def report(out: Path, criteria_file: Path | None, communes_file: Path | None, pr
     sys.exit(report_cmd(ws, out, previous_db))
 
 
+@cli.group("store")
+def store_group() -> None:
+    """Cơ sở dữ liệu của đợt: các bản sao lưu tự động và khôi phục."""
+
+
+@store_group.command("restore")
+@click.argument("choice", required=False)
+@round_options
+def store_restore(choice: str | None, workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+    """Khôi phục cơ sở dữ liệu về một bản sao lưu tự động (tạo trước mỗi lệnh ghi: import, withdraw,
+    appraise import/finalize/reopen). Không có CHOICE: liệt kê các bản sao lưu; CHOICE là số thứ tự
+    (1 = mới nhất) hoặc tên tệp sao lưu.
+    """
+    from cchc_xl.console import restore_cmd
+
+    ws = _workspace(workspace, round_id, db_path)
+    sys.exit(restore_cmd(ws.db_path, choice))
+
+
 @cli.command("demo")
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"))
+@click.argument("out", type=click.Path(path_type=Path), default=Path("demo-output"))
 def demo(out: Path) -> None:
     """Chạy thử toàn bộ quy trình trên dữ liệu mẫu (27 đơn vị huyện Phù Yên) vào thư mục OUT: lập đợt đánh giá
     (init) như một huyện, rồi các lệnh không cần --criteria/--communes."""
-    from cchc_xl.demo import run_demo
+    from cchc_xl.demo import DemoFolderError, run_demo
 
-    sys.exit(run_demo(out))
+    try:
+        code = run_demo(out)
+    except DemoFolderError as exc:
+        _fail(str(exc))
+        return
+    sys.exit(code)
 
 
 def main() -> None:

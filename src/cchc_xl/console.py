@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from cchc_xl.backup import copy_store
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.outputs import Outputs
 from cchc_xl.importing.pipeline import import_inbox
@@ -25,23 +27,32 @@ from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, previous_round, progress
 
 
-def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace,
-                         console: Console | None = None) -> tuple[ImportRun, Outputs]:
+def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None, *,
+                         dry_run: bool = False) -> tuple[ImportRun, Outputs]:
+    """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store, so
+    "already received" and "finalized" are judged as in a real run while the store itself is not touched."""
     console = console or Console(highlight=False)
     total = len(discover(inbox)[0])
-    store = ws.open_store()
-    try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(say("cli.importing"), total=total)
-            run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
-                                        progress=lambda _r: progress.advance(task))
-    finally:
-        store.close()
-    print_summary(console, run, outputs, ws.db_path)
+    with tempfile.TemporaryDirectory(prefix="cchc-xl-thu-") as scratch:
+        if dry_run:
+            db_path = Path(scratch) / "dry-run.sqlite"
+            if ws.db_path.is_file():
+                copy_store(ws.db_path, db_path)
+            store = Store(db_path, round_id=ws.round.id)
+        else:
+            store = ws.open_store()
+        try:
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task(say("cli.importing"), total=total)
+                run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
+                                            progress=lambda _r: progress.advance(task))
+        finally:
+            store.close()
+    print_summary(console, run, outputs, ws.db_path, dry_run=dry_run)
     return run, outputs
 
 
-def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Path) -> None:
+def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Path, *, dry_run: bool = False) -> None:
     status = template("validation")["status"]
     table = Table(title=say("cli.import_table_title"))
     for header in say("cli.import_columns").split("|"):
@@ -54,6 +65,9 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: P
     console.print(table)
     count = {s: sum(r.status == s for r in run.results) for s in status}
     console.print(say("cli.import_done", count=len(run.results), accepted=count["accepted"],
+                      warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
+                      new=outputs.new_in_store, db=db_path) if not dry_run else
+                  say("cli.import_dry_run_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
                       new=outputs.new_in_store, db=db_path))
     console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
@@ -228,3 +242,65 @@ def status_cmd(ws: Workspace, console: Console | None = None) -> None:
         console.print(escape(say("status.missing_names", names=", ".join(c.display for c in done.missing))))
     if earlier is not None:
         console.print(escape(say("status.previous", round=earlier.id)))
+
+
+# -- safety: withdraw, store backups ------------------------------------------------------------------
+def _error(text: str) -> None:
+    """A message about a mistake: to stderr (results go to stdout)."""
+    Console(highlight=False, stderr=True).print(escape(text))
+
+
+def withdraw_cmd(ws: Workspace, code: str, version: int | None, reason: str, who: str,
+                 console: Console | None = None) -> int:
+    """Exit code: 0 withdrawn, 2 nothing to withdraw or a commune already appraised (a usage mistake)."""
+    console = console or Console(highlight=False)
+    if code not in {c.code for c in ws.communes}:
+        _error(say("withdraw.unknown_commune", code=code, round=ws.round.id))
+        return 2
+    store = ws.open_store()
+    try:
+        state = store.state(code)
+        if state in ("appraised", "final"):
+            _error(say(f"withdraw.refused_{state}", code=code))
+            return 2
+        done = store.withdraw(code, version, at=_now(), who=who, reason=reason)
+        now = store.latest(code) if done is not None else None
+    finally:
+        store.close()
+    if done is None:
+        _error(say("withdraw.none" if version is None else "withdraw.no_version", code=code, version=version))
+        return 2
+    counting = say("withdraw.now_counts", version=now.version, file=now.file_name) if now else \
+        say("withdraw.now_none")
+    console.print(escape(say("withdraw.done", code=code, version=done, counting=counting)))
+    return 0
+
+
+def restore_cmd(db_path: Path, choice: str | None, console: Console | None = None) -> int:
+    """Without `choice`, list the backups; with a number (1 = newest) or a backup's path, restore it."""
+    from cchc_xl.backup import backups, restore
+
+    console = console or Console(highlight=False)
+    found = backups(db_path)
+    if choice is None:
+        if not found:
+            _error(say("restore.none", db=db_path))
+            return 2
+        console.print(escape(say("restore.list_header", db=db_path)))
+        for i, b in enumerate(found, 1):
+            console.print(escape(say("restore.list_line", n=i, at=f"{b.taken_at:%d/%m/%Y %H:%M:%S}",
+                                     command=b.command, file=b.path.name)))
+        console.print(escape(say("restore.list_hint")))
+        return 0
+    chosen = None
+    if choice.isdigit() and 1 <= int(choice) <= len(found):
+        chosen = found[int(choice) - 1]
+    else:
+        chosen = next((b for b in found if b.path.name == Path(choice).name), None)
+    if chosen is None:
+        _error(say("restore.unknown", choice=choice, count=len(found)))
+        return 2
+    before = restore(db_path, chosen.path)
+    console.print(escape(say("restore.done", db=db_path, at=f"{chosen.taken_at:%d/%m/%Y %H:%M:%S}",
+                             command=chosen.command, before=before.path.name if before else "—")))
+    return 0

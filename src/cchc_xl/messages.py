@@ -191,6 +191,52 @@ MESSAGES: dict[str, str] = {
                     "3-ket-qua-tiep-nhan (báo cáo, bảng kiểm tra, tệp phản hồi), 4-tham-dinh, 5-tham-dinh-da-nhap, "
                     "6-ket-qua-tham-dinh, 7-xep-hang.xlsx, cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
+    # --- safety: demo folder, backups, withdraw, dry run, mistakes (issue 14) ----------------------
+    "demo.not_a_folder": "Không chạy thử vào {dir}: đây là một tệp (hoặc lối tắt), không phải thư mục. Hãy chọn "
+                         "một thư mục mới, ví dụ: cchc-xl demo chay-thu. Không có gì bị thay đổi.",
+    "demo.folder_unreadable": "Không đọc được thư mục {dir}. Hãy chọn một thư mục mới, ví dụ: cchc-xl demo "
+                              "chay-thu.",
+    "demo.folder_not_empty": "Không chạy thử vào {dir}: thư mục đã có {count} mục không do lệnh demo tạo ra (có "
+                             "thể là thư mục làm việc thật). Lệnh demo chỉ ghi vào thư mục mới, thư mục trống, "
+                             "hoặc thư mục do chính nó tạo lần trước. Hãy chọn thư mục khác, ví dụ: cchc-xl demo "
+                             "chay-thu. Không có gì bị thay đổi.",
+    "demo.marker": "Thư mục này do lệnh cchc-xl demo tạo ra; chạy lại demo vào đây sẽ ghi đè các kết quả chạy thử.",
+    "cli.interrupted": "Đã dừng theo yêu cầu (Ctrl-C). Những gì đã xong vẫn được giữ: mỗi tệp đã tiếp nhận được "
+                       "lưu trọn vẹn, tệp đang xử lý dở không được lưu, cơ sở dữ liệu vẫn nhất quán. Chạy lại lệnh "
+                       "để làm tiếp (tệp đã nhận không bị nhận hai lần).",
+    "cli.unexpected": "Lỗi không mong muốn ({kind}); lệnh dừng, những gì đã xong vẫn được giữ. Chi tiết kỹ thuật "
+                      "đã ghi vào {log}: hãy gửi tệp này cho người hỗ trợ.",
+    "cli.unexpected_nolog": "Lỗi không mong muốn ({kind}); lệnh dừng, những gì đã xong vẫn được giữ.",
+    "cli.usage_metavar": "[TUỲ_CHỌN]",
+    "cli.subcommand_metavar": "LỆNH [THAM_SỐ]...",
+    "withdraw.unknown_commune": "Mã đơn vị {code} không có trong danh sách đơn vị của đợt đánh giá {round}. "
+                                "Kiểm tra lại mã (giữ cả số 0 ở đầu, ví dụ 03898).",
+    "withdraw.refused_appraised": "Đơn vị {code} đã được thẩm định: không rút bản tự đánh giá được nữa. Nếu cần, "
+                                  "nhập lại bảng thẩm định (cchc-xl appraise import).",
+    "withdraw.refused_final": "Kết quả của đơn vị {code} đã chốt: mở lại trước (cchc-xl appraise reopen {code} "
+                              "--reason …) rồi mới rút được.",
+    "withdraw.none": "Đơn vị {code} không có bản tự đánh giá nào đang được tính để rút.",
+    "withdraw.no_version": "Đơn vị {code} không có bản tự đánh giá lần {version} (hoặc bản đó đã được rút). Xem "
+                           "các lần nộp: cchc-xl status.",
+    "withdraw.done": "Đã rút bản tự đánh giá lần {version} của đơn vị {code} (vẫn được lưu, lý do đã được ghi "
+                     "lại, không còn được tính). {counting}",
+    "withdraw.now_counts": "Bản đang được tính: lần {version} ({file}).",
+    "withdraw.now_none": "Đơn vị này hiện không còn bản nào được tính (coi như chưa nộp).",
+    "withdraw.reason_empty": "Thiếu lý do rút (--reason \"…\"): lý do được lưu vết.",
+    "backup.failed": "Không sao lưu được cơ sở dữ liệu {db} trước khi ghi ({reason}); lệnh dừng, không có gì "
+                     "bị thay đổi. Kiểm tra chỗ trống trên ổ đĩa và quyền ghi thư mục {dir}.",
+    "restore.none": "Chưa có bản sao lưu nào của {db} (bản sao lưu được tạo tự động trước mỗi lệnh ghi vào cơ "
+                    "sở dữ liệu).",
+    "restore.list_header": "Các bản sao lưu của {db} (mới nhất trước):",
+    "restore.list_line": "  {n}. {at}  trước lệnh {command}  ({file})",
+    "restore.list_hint": "Khôi phục một bản: cchc-xl store restore SỐ (ví dụ: cchc-xl store restore 1 là bản mới "
+                         "nhất). Trạng thái hiện tại cũng được sao lưu trước khi khôi phục.",
+    "restore.unknown": "Không có bản sao lưu “{choice}” (có {count} bản). Xem danh sách: cchc-xl store restore.",
+    "restore.done": "Đã khôi phục {db} về trạng thái lúc {at} (trước lệnh {command}). Trạng thái vừa thay thế "
+                    "được sao lưu thành {before}: có thể khôi phục lại nếu cần.",
+    "cli.import_dry_run_done": "CHẠY THỬ (--dry-run), không lưu gì vào {db}: {count} tệp, {accepted} sẽ được "
+                               "tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp nhận; {ignored} tệp bỏ qua; "
+                               "{new} bản sẽ là bản mới. Báo cáo và bảng kiểm tra vẫn được ghi ra để xem trước.",
     # --- scoring rules described (the "Cách chấm" column, docs) -------------------------------------
     "rule.done": "Đạt: {max}; không đạt: 0",
     "rule.level": "{label}: {points}",
@@ -207,6 +253,89 @@ MESSAGES: dict[str, str] = {
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
                        "nhận; {ignored} tệp bỏ qua; {new} bản mới được lưu vào {db}.",
     "cli.outputs": "Báo cáo: {report}\nBảng kiểm tra: {validation}\nTệp phản hồi: {feedback} tệp trong {dir}",
+}
+
+
+# --- click's own text (usage, help, errors), by click's English message id; cchc_xl.clitext puts them in
+# place of click's gettext. Placeholders are click's own. ---------------------------------------------------
+CLICK_TEXT: dict[str, str] = {
+    "Usage:": "Cách dùng:",
+    "Options": "Tuỳ chọn",
+    "Commands": "Các lệnh",
+    "Positional arguments": "Tham số",
+    "Show this message and exit.": "Hiện hướng dẫn này rồi thoát.",
+    "Show the version and exit.": "Hiện phiên bản rồi thoát.",
+    "%(prog)s, version %(version)s": "%(prog)s, phiên bản %(version)s",
+    "default: {default}": "mặc định: {default}",
+    "required": "bắt buộc",
+    "env var: {var}": "biến môi trường: {var}",
+    "(dynamic)": "(tuỳ trường hợp)",
+    "deprecated": "không còn dùng",
+    "Error: {message}": "Lỗi: {message}",
+    "Try '{command} {option}' for help.": "Xem hướng dẫn: {command} {option}",
+    "Missing command.": "Thiếu tên lệnh.",
+    "Missing option": "Thiếu tuỳ chọn",
+    "Missing argument": "Thiếu tham số",
+    "Missing parameter": "Thiếu tham số",
+    "Missing parameter: {param_name}": "Thiếu tham số: {param_name}",
+    "Missing {param_type}": "Thiếu {param_type}",
+    "No such option {name!r}.": "Không có tuỳ chọn {name!r}.",
+    "No such command {name!r}.": "Không có lệnh {name!r}.",
+    "Did you mean {possibility}?": "Có phải là {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(Có phải là một trong: {possibilities}?)",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "Option {name!r} does not take a value.": "Tuỳ chọn {name!r} không nhận giá trị.",
+    "Option {name!r} requires an argument.": "Tuỳ chọn {name!r} cần một giá trị.",
+    "Option {name!r} requires {nargs} arguments.": "Tuỳ chọn {name!r} cần {nargs} giá trị.",
+    "Argument {name!r} takes {nargs} values.": "Tham số {name!r} cần {nargs} giá trị.",
+    "Invalid start character for option ({option})": "Ký tự đầu của tuỳ chọn không hợp lệ ({option})",
+    "Value must be an iterable.": "Giá trị phải là một danh sách.",
+    "Takes {nargs} values but 1 was given.": "Cần {nargs} giá trị nhưng chỉ có 1.",
+    "Takes {nargs} values but {len} were given.": "Cần {nargs} giá trị nhưng có {len}.",
+    "unknown error": "lỗi không rõ",
+    "file": "tệp",
+    "directory": "thư mục",
+    "path": "đường dẫn",
+    "{name} {filename!r} is a file.": "{filename!r} là một tệp, ở đây cần một thư mục.",
+    "{name} {filename!r} is a directory.": "{filename!r} là một thư mục, ở đây cần một tệp.",
+    "{name} {filename!r} is not readable.": "Không có quyền đọc {filename!r}.",
+    "{name} {filename!r} is not writable.": "Không có quyền ghi {filename!r}.",
+    "{name} {filename!r} is not executable.": "Không chạy được {filename!r}.",
+    "{name} {filename!r} does not exist.": "Không tìm thấy {filename!r}.",
+    "Could not open file {filename!r}: {message}": "Không mở được tệp {filename!r}: {message}",
+    "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
+    "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
+    "{value!r} is not one of {choices}.": "{value!r} không thuộc các giá trị {choices}.",
+    "{value} is not in the range {range}.": "{value} nằm ngoài khoảng cho phép {range}.",
+    "{value!r} is not a valid {number_type}.": "{value!r} không phải là số hợp lệ.",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} không phải có/không hợp lệ; "
+                                                                      "dùng một trong: {states}",
+    "{value!r} is not a valid UUID.": "{value!r} không phải mã UUID hợp lệ.",
+    "{value!r} does not match the format {format}.": "{value!r} không đúng dạng {format}.",
+    "{value!r} does not match the formats {formats}.": "{value!r} không đúng các dạng {formats}.",
+    "{len_type} values are required, but {len_value} was given.": "Cần {len_type} giá trị nhưng có {len_value}.",
+    "{len_type} values are required, but {len_value} were given.": "Cần {len_type} giá trị nhưng có {len_value}.",
+    "Do you want to continue?": "Tiếp tục?",
+    "Confirm the action without prompting.": "Xác nhận luôn, không hỏi lại.",
+    "Repeat for confirmation": "Nhập lại để xác nhận",
+    "Error: The two entered values do not match.": "Lỗi: hai giá trị nhập không khớp nhau.",
+    "Error: invalid input": "Lỗi: giá trị nhập không hợp lệ",
+    "Press any key to continue...": "Nhấn một phím bất kỳ để tiếp tục...",
+    "Aborted!": "Đã dừng.",
+}
+# the names shown for an option's value in --help (click's are English type names: TEXT, INTEGER, …)
+CLICK_METAVARS: dict[str, str] = {
+    "text": "CHỮ", "integer": "SỐ", "integer range": "SỐ", "float": "SỐ", "float range": "SỐ", "file": "TỆP",
+    "directory": "THƯ_MỤC", "path": "ĐƯỜNG_DẪN", "boolean": "CÓ/KHÔNG", "datetime": "NGÀY", "filename": "TỆP",
+}
+# the names shown for a command's arguments, by the argument's name in the code
+ARGUMENT_METAVARS: dict[str, str] = {
+    "file": "TỆP", "path": "ĐƯỜNG_DẪN", "inbox": "HỘP_THƯ", "folder": "THƯ_MỤC", "out": "NƠI_GHI",
+    "src": "TỆP_EXCEL", "code": "MÃ_ĐƠN_VỊ", "codes": "MÃ_ĐƠN_VỊ", "criterion": "MÃ_TIÊU_CHÍ",
+    "choice": "BẢN_SAO_LƯU",
 }
 
 

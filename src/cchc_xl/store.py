@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: withdrawals
 LEGACY_ROUND = ""  # the rows of a store written before rounds existed
 
 SCHEMA = """
@@ -121,6 +121,12 @@ CREATE TABLE IF NOT EXISTS events (
     commune_code TEXT,
     kind TEXT NOT NULL,
     detail_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS withdrawals (
+    submission_id INTEGER PRIMARY KEY REFERENCES submissions(id),
+    at TEXT NOT NULL,
+    by TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_by_round ON submissions(round_id, commune_code);
 CREATE INDEX IF NOT EXISTS appraisals_by_round ON appraisals(round_id, commune_code);
@@ -286,11 +292,41 @@ class Store:
                            " ('received','checked')", (state, self.round_id, row[0]))
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
-        """The submission that counts: the newest version marked as counting."""
+        """The submission that counts: the newest version marked as counting, never a withdrawn one."""
         row = self.db.execute(
-            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=?"
-            " ORDER BY counts DESC, version DESC LIMIT 1", (self.round_id, commune_code)).fetchone()
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=? AND id NOT IN"
+            " (SELECT submission_id FROM withdrawals) ORDER BY counts DESC, version DESC LIMIT 1",
+            (self.round_id, commune_code)).fetchone()
         return _row(row) if row else None
+
+    def withdraw(self, commune_code: str, version: int | None, *, at: str, who: str, reason: str) -> int | None:
+        """Withdraw a submission (default: the one that counts): kept with its findings, logged, and no longer
+        counting; the commune's state follows the submission that counts now. Returns the version withdrawn,
+        None when there is none to withdraw. Callers refuse appraised and finalized communes first."""
+        with self.transaction() as db:
+            if version is None:
+                current = self.latest(commune_code)
+                version = current.version if current else None
+            row = None if version is None else db.execute(
+                "SELECT id, file_name FROM submissions WHERE round_id=? AND commune_code=? AND version=? AND id NOT IN"
+                " (SELECT submission_id FROM withdrawals)", (self.round_id, commune_code, version)).fetchone()
+            if row is None:
+                return None
+            db.execute("INSERT INTO withdrawals (submission_id, at, by, reason) VALUES (?,?,?,?)",
+                       (row[0], at, who, reason))
+            now = self.latest(commune_code)
+            state = "checked" if now is not None and now.status != "rejected" else "received"
+            db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN ('received','checked')",
+                       (state, self.round_id, commune_code))
+            self._event(db, at, commune_code, "withdrawn",
+                        {"file": row[1], "version": version, "by": who, "reason": reason})
+            return version
+
+    def withdrawn_versions(self, commune_code: str) -> dict[int, str]:
+        """Withdrawn versions of a commune's submissions, with their reasons."""
+        return dict(self.db.execute(
+            "SELECT s.version, w.reason FROM withdrawals w JOIN submissions s ON s.id=w.submission_id"
+            " WHERE s.round_id=? AND s.commune_code=?", (self.round_id, commune_code)))
 
     def submission(self, submission_id: int) -> StoredSubmission | None:
         row = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
@@ -448,7 +484,7 @@ class Store:
     def count(self, table: str) -> int:
         """Rows of `table` (the whole store, every round)."""
         assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores",
-                         "rounds"}
+                         "rounds", "withdrawals"}
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cchc_xl.clitext import Command
 from cchc_xl.evidence.crosscheck import InventoryRow, file_findings, intake_findings, inventory
 from cchc_xl.evidence.inspect import inspect_bundle
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, open_bundle
@@ -19,7 +20,7 @@ from cchc_xl.records import Finding
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", None: "green"}
 
 
-@click.command("check", help=say("evidence.cli.help"))
+@click.command("check", cls=Command, help=say("evidence.cli.help"))
 @click.argument("path", type=click.Path(path_type=Path))
 @click.pass_context
 def evidence_check(ctx: click.Context, path: Path) -> None:
