@@ -188,8 +188,9 @@ def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body
     Ví dụ: cchc-xl init dot-2026 --criteria tieu-chi.yaml --communes don-vi.csv --year 2026
     --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
     """
-    from cchc_xl.workspace import WorkspaceError, init_round
+    from cchc_xl.workspace import DEFAULT_STORE, WorkspaceError, init_round
 
+    _back_up(db_path if db_path is not None else folder / DEFAULT_STORE, "init")  # a round added to a store
     try:
         ws = init_round(folder, criteria_file=criteria_file, communes_file=communes_file, year=year, body=body,
                         deadline=deadline, place=place, db=db_path)
@@ -401,8 +402,11 @@ def store_restore(choice: str | None, workspace: Path | None, round_id: str | No
 def demo(out: Path) -> None:
     """Chạy thử toàn bộ quy trình trên dữ liệu mẫu (27 đơn vị huyện Phù Yên) vào thư mục OUT: lập đợt đánh giá
     (init) như một huyện, rồi các lệnh không cần --criteria/--communes."""
-    from cchc_xl.demo import DemoFolderError, run_demo
-
+    try:
+        from cchc_xl.demo import DemoFolderError, run_demo
+    except ModuleNotFoundError as exc:  # the [demo] extra (sample PDF makers) is not installed
+        _fail(say("demo.needs_extra", module=exc.name))
+        return
     try:
         code = run_demo(out)
     except DemoFolderError as exc:

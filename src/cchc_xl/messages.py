@@ -201,6 +201,8 @@ MESSAGES: dict[str, str] = {
                              "hoặc thư mục do chính nó tạo lần trước. Hãy chọn thư mục khác, ví dụ: cchc-xl demo "
                              "chay-thu. Không có gì bị thay đổi.",
     "demo.marker": "Thư mục này do lệnh cchc-xl demo tạo ra; chạy lại demo vào đây sẽ ghi đè các kết quả chạy thử.",
+    "demo.needs_extra": "Lệnh demo cần thêm thư viện tạo PDF mẫu ({module}), không có trong bản cài đặt gọn. Cài "
+                        "thêm: pip install \"cchc-xl[demo]\" (hoặc make demo). Các lệnh làm việc thật không cần.",
     "cli.interrupted": "Đã dừng theo yêu cầu (Ctrl-C). Những gì đã xong vẫn được giữ: mỗi tệp đã tiếp nhận được "
                        "lưu trọn vẹn, tệp đang xử lý dở không được lưu, cơ sở dữ liệu vẫn nhất quán. Chạy lại lệnh "
                        "để làm tiếp (tệp đã nhận không bị nhận hai lần).",
