@@ -257,3 +257,30 @@ def test_previous_db_from_before_rounds_still_works(make_round: MakeRound, tmp_p
     previous = last_year_totals(open_workspace(), _legacy_store(tmp_path / "nam-truoc.sqlite"))
     assert previous == {"03898": Decimal("61.50")}
     assert run("report", "--out", "xh.xlsx", "--previous-db", str(tmp_path / "nam-truoc.sqlite")).exit_code == 0
+
+
+def test_criteria_commands_in_a_round_default_to_its_set(make_round: MakeRound) -> None:
+    make_round(criteria=MINI)
+    result = run("criteria", "check")
+    assert result.exit_code == 0 and "“mini”" in result.output
+    result = run("criteria", "check", str(BUNDLED))  # an authoring tool: any file, round or not
+    assert result.exit_code == 0 and "“phu-yen-2022”" in result.output
+
+
+@pytest.mark.parametrize(("criteria", "message"), [
+    ("khong-co.yaml", "khong-co.yaml"),
+    ("bad.yaml", "Bộ tiêu chí có"),
+])
+def test_init_with_a_bad_set_is_an_input_mistake(criteria: str, message: str, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("id: x\nareas: 3\n", encoding="utf-8")
+    result = run("init", str(tmp_path / "dot"), "--criteria", str(tmp_path / criteria), "--communes", str(BAC_YEN),
+                 "--year", "2026", "--body", "UBND tỉnh Sơn La")
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "dot" / "cchc-xl.toml").exists()
+
+
+def test_init_refuses_a_malformed_deadline(tmp_path: Path) -> None:
+    result = run("init", str(tmp_path / "dot"), "--criteria", str(MINI), "--communes", str(BAC_YEN), "--year",
+                 "2026", "--body", "UBND tỉnh Sơn La", "--deadline", "15/11/2026")
+    assert result.exit_code == 2 and "NĂM-THÁNG-NGÀY" in result.output
+    assert not (tmp_path / "dot").exists()
