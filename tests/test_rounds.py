@@ -284,3 +284,13 @@ def test_init_refuses_a_malformed_deadline(tmp_path: Path) -> None:
                  "2026", "--body", "UBND tỉnh Sơn La", "--deadline", "15/11/2026")
     assert result.exit_code == 2 and "NĂM-THÁNG-NGÀY" in result.output
     assert not (tmp_path / "dot").exists()
+
+
+def test_a_store_that_is_not_a_database_is_one_message(tmp_path: Path, make_round: MakeRound) -> None:
+    (tmp_path / "hong.sqlite").write_bytes(b"not a database at all" * 100)
+    result = run("init", str(tmp_path / "dot2"), "--criteria", str(MINI), "--communes", str(BAC_YEN), "--year",
+                 "2026", "--body", "UBND tỉnh Sơn La", "--db", str(tmp_path / "hong.sqlite"))
+    assert result.exit_code == 2 and "không phải cơ sở dữ liệu" in result.output
+    make_round(criteria=MINI)
+    result = run("status", "--db", str(tmp_path / "hong.sqlite"))
+    assert result.exit_code == 2 and "không phải cơ sở dữ liệu" in result.output and "Traceback" not in result.output
