@@ -294,3 +294,12 @@ def test_a_store_that_is_not_a_database_is_one_message(tmp_path: Path, make_roun
     make_round(criteria=MINI)
     result = run("status", "--db", str(tmp_path / "hong.sqlite"))
     assert result.exit_code == 2 and "không phải cơ sở dữ liệu" in result.output and "Traceback" not in result.output
+
+
+def test_a_round_added_to_a_store_from_before_rounds_compares_with_its_rows(make_round: MakeRound,
+                                                                             tmp_path: Path) -> None:
+    legacy = _legacy_store(tmp_path / "cchc-cu.sqlite")
+    make_round(criteria=MINI, year=2023, extra=("--db", str(legacy)))
+    ws = open_workspace()
+    assert ws.db_path == legacy.resolve() and last_year_totals(ws, None) == {"03898": Decimal("61.50")}
+    assert " ".join(run("status").output.split()).count("Đã nhận: 0/27") == 1
