@@ -92,7 +92,7 @@ def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Con
     finally:
         store.close()
     status = template("validation")["status"]
-    data = {"criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
+    data = {"round": ws.round.id, "criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
         {"file": o.file, "commune_code": o.commune_code, "status": o.status,
          "appraised_total": json_number(o.result.total) if o.result else None,
          "findings": [f.model_dump() for f in o.findings]} for o in outcomes]}
