@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cchc_xl.communes import Commune, load_communes
+from cchc_xl.communes import Commune, sample_communes
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.office import find_soffice
 from cchc_xl.settings import Settings, load_settings
@@ -59,13 +59,48 @@ def bundled_set() -> CriteriaSet:
 @pytest.fixture(scope="session")
 def communes() -> list[Commune]:
     """The bundled Phù Yên commune list."""
-    return load_communes()
+    return sample_communes()
 
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """District settings as the environment gives them, ignoring any cchc-xl.toml in the working dir."""
     return load_settings(tmp_path_factory.mktemp("settings"))
+
+
+# -- rounds --------------------------------------------------------------------------------------
+MakeRound = Callable[..., Path]
+SAMPLE_COMMUNES = Path(__file__).resolve().parents[1] / "samples" / "phu-yen-communes.csv"
+
+
+@pytest.fixture
+def make_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> MakeRound:
+    """Run `cchc-xl init` as a district would and work in its folder; returns the folder.
+
+    The round's fresh key is overridden (CCHC_XL_KEY) by the `settings` fixture's key, so workbooks that
+    tests generate with `settings` verify under the round.
+
+    make_round(criteria=mini-set.yaml, communes=the sample list, year=2022, body="UBND huyện Thử Nghiệm",
+    folder=tmp_path / "dot", extra=[...]): the working directory becomes the folder (chdir=False keeps it).
+    """
+    from click.testing import CliRunner
+
+    from cchc_xl.cli import cli
+
+    def make(criteria: Path = DATA / "mini-set.yaml", communes: Path = SAMPLE_COMMUNES, year: int = 2022,
+             body: str = "UBND huyện Thử Nghiệm", folder: Path | None = None, extra: tuple[str, ...] = (),
+             chdir: bool = True) -> Path:
+        folder = folder or tmp_path / "dot"
+        monkeypatch.delenv("CCHC_XL_CONFIG", raising=False)
+        monkeypatch.setenv("CCHC_XL_KEY", settings.key.decode("utf-8"))
+        result = CliRunner().invoke(cli, ["init", str(folder), "--criteria", str(criteria), "--communes",
+                                          str(communes), "--year", str(year), "--body", body, *extra])
+        assert result.exit_code == 0, result.output
+        if chdir:
+            monkeypatch.chdir(folder)
+        return folder
+
+    return make
 
 
 # -- workbooks -----------------------------------------------------------------------------------

@@ -112,15 +112,15 @@ def test_excel_round_trip(cset: CriteriaSet, tmp_path: Path) -> None:
 
 
 # -- the command line with its defaults ----------------------------------------------------------------
-def test_cli_check_default() -> None:
-    result = CliRunner().invoke(cli, ["criteria", "check"])
+def test_cli_check_bundled() -> None:
+    result = CliRunner().invoke(cli, ["criteria", "check", str(BUNDLED)])
     assert result.exit_code == 0, result.output
     for text in ("“phu-yen-2022”", "8 lĩnh vực", "tổng 100 điểm"):
         assert text in result.stdout
 
 
-def test_cli_show_default_prints_eight_areas_summing_to_100(cset: CriteriaSet) -> None:
-    result = CliRunner().invoke(cli, ["criteria", "show"])
+def test_cli_show_prints_eight_areas_summing_to_100(cset: CriteriaSet) -> None:
+    result = CliRunner().invoke(cli, ["criteria", "show", str(BUNDLED)])
     assert result.exit_code == 0, result.output
     area_lines = [line for line in result.stdout.splitlines() if not line.startswith(" ") and ". " in line
                   and line.endswith("]") and line.split(".")[0] in AREA_MAXIMA]
@@ -136,7 +136,7 @@ def test_cli_show_default_prints_eight_areas_summing_to_100(cset: CriteriaSet) -
 def test_cli_export_import_round_trip(cset: CriteriaSet, tmp_path: Path) -> None:
     xlsx = tmp_path / "phu-yen.xlsx"
     runner = CliRunner()
-    assert runner.invoke(cli, ["criteria", "export", str(xlsx)]).exit_code == 0
+    assert runner.invoke(cli, ["criteria", "export", str(xlsx), "--criteria", str(BUNDLED)]).exit_code == 0
     result = runner.invoke(cli, ["criteria", "import", str(xlsx)])
     assert result.exit_code == 0, result.output
     same(load_set(xlsx.with_suffix(".yaml")), cset)

@@ -18,15 +18,15 @@ MINI = str(Path(__file__).parent / "data" / "mini-set.yaml")
 
 
 @pytest.fixture
-def imported(tmp_path: Path, mini_set, communes, settings, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.chdir(tmp_path)
-    inbox = tmp_path / "inbox"
+def imported(tmp_path: Path, mini_set, communes, settings, make_round):  # type: ignore[no-untyped-def]
+    folder = make_round()
+    inbox = folder / "inbox"
     inbox.mkdir()
     for c in communes[:2]:
-        fill(generate_one(mini_set, c, tmp_path / "blank", settings), inbox / f"{c.code}.xlsx", mini_set, seed=c.code)
-    result = CliRunner().invoke(cli, ["import", str(inbox), "--out", "out", "--db", "db.sqlite", "--criteria", MINI])
+        fill(generate_one(mini_set, c, folder / "blank", settings), inbox / f"{c.code}.xlsx", mini_set, seed=c.code)
+    result = CliRunner().invoke(cli, ["import", str(inbox), "--out", "out"])
     assert result.exit_code == 0, result.output
-    return tmp_path
+    return folder
 
 
 def _appraise(folder: Path, target: Path) -> Path:
@@ -44,7 +44,7 @@ def _appraise(folder: Path, target: Path) -> Path:
                                   ["appraise", "import", "--help"], ["appraise", "finalize", "--help"],
                                   ["appraise", "reopen", "--help"], ["appraise", "history", "--help"],
                                   ["evidence", "check", "--help"], ["generate", "--help"], ["import", "--help"],
-                                  ["demo", "--help"]])
+                                  ["demo", "--help"], ["init", "--help"], ["status", "--help"]])
 def test_help(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0 and "Usage" in result.output
@@ -52,12 +52,12 @@ def test_help(args: list[str]) -> None:
 
 def test_round_through_the_command_line(imported: Path) -> None:
     run = CliRunner().invoke
-    db = ["--db", "db.sqlite"]
+    db: list[str] = []
     result = run(cli, ["appraise", "prepare", "--out", "td", "--criteria", MINI, *db])
     assert result.exit_code == 0 and "Đã lập 2 bảng thẩm định" in result.output
     _appraise(imported / "td", imported / "td2")
-    result = run(cli, ["appraise", "import", "td2", "--out", "kq", "--criteria", MINI, *db])
-    assert result.exit_code == 0 and "2 được ghi nhận" in result.output, result.output
+    result = run(cli, ["appraise", "import", "td2", "--out", "kq", *db])
+    assert result.exit_code == 0 and "2 được ghi nhận, 0 bị từ chối" in result.output, result.output
     assert (imported / "kq" / "appraisal-report.json").exists()
     result = run(cli, ["appraise", "finalize", "--by", "Trưởng phòng", *db])
     assert "Đã chốt kết quả" in result.output

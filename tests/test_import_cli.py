@@ -17,6 +17,7 @@ from cchc_xl.criteria import CriteriaSet
 from cchc_xl.reports.feedback import split_cell
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
+from conftest import MakeRound
 from import_corpus import Corpus
 
 MINI = Path(__file__).parent / "data" / "mini-set.yaml"
@@ -51,11 +52,12 @@ CASES: dict[str, Callable[[Corpus, list[Commune], CriteriaSet], list[str]]] = {
 
 
 def _run(tmp_path: Path, build: Callable[..., list[str]], cset: CriteriaSet, communes: list[Commune],
-         settings: Settings) -> tuple[Any, list[str], Path]:
+         settings: Settings, make_round: MakeRound) -> tuple[Any, list[str], Path]:
+    make_round(criteria=MINI)
     c = Corpus(tmp_path / "inbox", tmp_path / "work", cset, communes, settings)
     names = build(c, communes, cset)
     out = tmp_path / "out"
-    args = ["import", str(c.inbox), "--out", str(out), "--db", str(tmp_path / "s.sqlite"), "--criteria", str(MINI)]
+    args = ["import", str(c.inbox), "--out", str(out)]
     # a wide console: rich would otherwise wrap long file names inside the summary table
     result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, args, catch_exceptions=False)
     return result, names, out
@@ -63,8 +65,8 @@ def _run(tmp_path: Path, build: Callable[..., list[str]], cset: CriteriaSet, com
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_import_command(case: str, tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune],
-                        settings: Settings) -> None:
-    result, names, out = _run(tmp_path, CASES[case], mini_set, communes, settings)
+                        settings: Settings, make_round: MakeRound) -> None:
+    result, names, out = _run(tmp_path, CASES[case], mini_set, communes, settings, make_round)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
     assert sorted(Path(s["file"]).name for s in report["submissions"]) == sorted(names)
@@ -93,8 +95,9 @@ def _marked_cells(wb: Any) -> set[tuple[str, str]]:
 
 
 def test_feedback_workbook_marks_exactly_the_finding_cells(tmp_path: Path, mini_set: CriteriaSet,
-                                                           communes: list[Commune], settings: Settings) -> None:
-    result, _names, out = _run(tmp_path, _problems, mini_set, communes, settings)
+                                                           communes: list[Commune], settings: Settings,
+                                                           make_round: MakeRound) -> None:
+    result, _names, out = _run(tmp_path, _problems, mini_set, communes, settings, make_round)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
     checked = 0

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from cchc_xl.communes import CommuneListError
 from cchc_xl.criteria import CriteriaError, load_set
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.messages import say
 from cchc_xl.numbers import fmt
 
-CRITERIA_HELP = "Tệp bộ tiêu chí (.yaml); mặc định: bộ Phù Yên 2022 kèm theo."
+if TYPE_CHECKING:
+    from cchc_xl.workspace import Workspace
+
+CRITERIA_HELP = "Tệp bộ tiêu chí (.yaml); mặc định: bộ tiêu chí của đợt đánh giá. Tệp khác bộ của đợt bị từ chối."
+COMMUNES_HELP = ("Danh sách đơn vị (.csv hoặc .xlsx); mặc định: danh sách của đợt đánh giá. Danh sách khác "
+                 "bị từ chối.")
 
 
 def _load(path: Path | None) -> CriteriaSet:
+    """The set in `path`; without a path, the current round's set (nothing falls back to bundled data)."""
+    if path is None:
+        return _workspace(None, None, None).cset
     try:
         return load_set(path)
     except CriteriaError as exc:
@@ -23,11 +34,48 @@ def _load(path: Path | None) -> CriteriaSet:
         raise AssertionError("unreachable") from exc
 
 
-def _fail_with(exc: CriteriaError) -> None:
+def _fail_with(exc: CriteriaError, code: int = 1) -> None:
     click.echo(say("cli.criteria_bad", count=len(exc.problems)), err=True)
     for p in exc.problems:
         click.echo(f"  - {p.message}", err=True)
-    sys.exit(1)
+    sys.exit(code)
+
+
+def _fail(message: str) -> None:
+    """A usage or input mistake: one message on stderr, exit 2."""
+    click.echo(message, err=True)
+    sys.exit(2)
+
+
+def _workspace(workspace: Path | None, round_id: str | None, db_path: Path | None, *,
+               criteria_file: Path | None = None, communes_file: Path | None = None) -> Workspace:
+    """The round the command works on; a --criteria/--communes given must be the round's own."""
+    from cchc_xl.workspace import WorkspaceError, open_workspace
+
+    try:
+        ws = open_workspace(workspace, round_id, db_path)
+        if criteria_file is not None:
+            ws.check_criteria(criteria_file)
+        if communes_file is not None:
+            ws.check_communes(communes_file)
+    except CriteriaError as exc:
+        _fail_with(exc, 2)
+        raise AssertionError("unreachable") from exc
+    except (WorkspaceError, CommuneListError) as exc:
+        _fail(str(exc))
+        raise AssertionError("unreachable") from exc
+    return ws
+
+
+def round_options(command: Callable[..., None]) -> Callable[..., None]:
+    """--workspace, --round and --db: which round (and store) a command works on."""
+    command = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                           help="Tệp cơ sở dữ liệu; mặc định: cơ sở dữ liệu của đợt (ghi trong cchc-xl.toml).")(command)
+    command = click.option("--round", "round_id", default=None,
+                           help="Mã đợt đánh giá (khi một cơ sở dữ liệu có nhiều đợt); mặc định: đợt của "
+                                "thư mục làm việc.")(command)
+    return click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Thư mục làm việc của đợt (có cchc-xl.toml); mặc định: thư mục hiện tại.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,7 +117,8 @@ def criteria_show(file: Path | None) -> None:
 
 @criteria.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--criteria", "source", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@click.option("--criteria", "source", type=click.Path(path_type=Path),
+              help="Tệp bộ tiêu chí (.yaml); mặc định: bộ tiêu chí của đợt đánh giá ở thư mục hiện tại.")
 def criteria_export(out: Path, source: Path | None) -> None:
     """Xuất bộ tiêu chí ra tệp Excel OUT để chỉnh sửa."""
     from cchc_xl.criteria.excel import export_criteria
@@ -98,26 +147,72 @@ def criteria_import(src: Path, out: Path | None) -> None:
     click.echo(say("cli.criteria_imported", src=src, path=target))
 
 
+@cli.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--criteria", "criteria_file", required=True, type=click.Path(path_type=Path),
+              help="Tệp bộ tiêu chí (.yaml) của đợt.")
+@click.option("--communes", "communes_file", required=True, type=click.Path(path_type=Path),
+              help="Danh sách đơn vị được đánh giá (.csv hoặc .xlsx: mã, tên, loại).")
+@click.option("--year", required=True, type=click.IntRange(1900, 2999), help="Năm đánh giá, ví dụ 2026.")
+@click.option("--body", required=True, help="Cơ quan đánh giá, ví dụ \"UBND huyện Bắc Yên\" hoặc \"UBND tỉnh Sơn La\".")
+@click.option("--deadline", default=None, help="Hạn nộp bảng tự đánh giá (NĂM-THÁNG-NGÀY).")
+@click.option("--place", default="", help="Địa danh ghi ở dòng ngày tháng, ví dụ \"Bắc Yên\".")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tệp cơ sở dữ liệu; mặc định: FOLDER/cchc.sqlite. Một cơ sở dữ liệu giữ được nhiều đợt.")
+def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body: str, deadline: str | None,
+         place: str, db_path: Path | None) -> None:
+    """Lập đợt đánh giá trong thư mục FOLDER: ghi bộ tiêu chí, danh sách đơn vị, cơ quan đánh giá vào cơ sở
+    dữ liệu và tạo FOLDER/cchc-xl.toml với khoá ký mới.
+
+    Ví dụ:
+
+    \b
+    cchc-xl init dot-2026 --criteria tieu-chi.yaml --communes don-vi.csv --year 2026
+        --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
+    """
+    from cchc_xl.workspace import WorkspaceError, init_round
+
+    try:
+        ws = init_round(folder, criteria_file=criteria_file, communes_file=communes_file, year=year, body=body,
+                        deadline=deadline, place=place, db=db_path)
+    except CriteriaError as exc:
+        _fail_with(exc, 2)
+        return
+    except (WorkspaceError, CommuneListError) as exc:
+        _fail(str(exc))
+        return
+    r = ws.round
+    click.echo(say("round.created", round=r.id, body=r.body, year=r.year, set=f"{r.set_id} {r.set_version}",
+                   count=len(ws.communes), config=ws.config, db=ws.db_path))
+    click.echo(say("round.next", dir=folder))
+
+
+@cli.command("status")
+@round_options
+def status(workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+    """In đợt đánh giá và tiến độ: đã nhận, được tiếp nhận, đã thẩm định, đã chốt, chưa nộp (kèm tên)."""
+    from cchc_xl.console import status_cmd
+
+    status_cmd(_workspace(workspace, round_id, db_path))
+
+
 @cli.command("generate")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
-@click.option("--communes", "communes_file", type=click.Path(path_type=Path),
-              help="Danh sách đơn vị (.csv: code,name,kind); mặc định: 27 đơn vị huyện Phù Yên.")
+@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Thư mục ghi các bảng tự đánh giá.")
-def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path) -> None:
-    """Tạo bảng tự đánh giá (.xlsx, đã khoá, có công thức) cho từng đơn vị."""
-    from cchc_xl.communes import load_communes
-    from cchc_xl.settings import load_settings
+@round_options
+def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path, workspace: Path | None,
+             round_id: str | None, db_path: Path | None) -> None:
+    """Tạo bảng tự đánh giá (.xlsx, đã khoá, có công thức) cho từng đơn vị của đợt."""
     from cchc_xl.workbook.generate import generate_one
 
-    cset = _load(criteria_file)
-    settings = load_settings()
-    if settings.key_is_demo:
+    ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
+    if ws.settings.key_is_demo:
         click.echo(say("cli.demo_key"), err=True)
-    communes = load_communes(communes_file)
-    for commune in communes:
-        generate_one(cset, commune, out_dir, settings)
-    click.echo(say("cli.generated", count=len(communes), out=out_dir))
+    for commune in ws.communes:
+        generate_one(ws.cset, commune, out_dir, ws.settings)
+    click.echo(say("cli.generated", count=len(ws.communes), out=out_dir))
 
 
 @cli.command("import")
@@ -125,15 +220,15 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ket-qua-tiep-nhan"),
               show_default=True, help="Thư mục ghi báo cáo, bảng kiểm tra và tệp phản hồi.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
-@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help="Danh sách đơn vị (.csv).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("cchc.sqlite"),
-              show_default=True, help="Tệp cơ sở dữ liệu lưu kết quả.")
+@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
+@round_options
 def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None,
-            db_path: Path) -> None:
+            workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục INBOX: kiểm tra, tính lại điểm, báo lỗi."""
     from cchc_xl.console import import_with_progress
 
-    import_with_progress(inbox, out_dir, _load(criteria_file), communes_file, db_path)
+    ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
+    import_with_progress(inbox, out_dir, ws)
 
 
 @cli.group()
@@ -155,20 +250,22 @@ def appraise() -> None:
     """Vòng thẩm định của Hội đồng: lập bảng, nhập kết quả, chốt, mở lại, xem lịch sử."""
 
 
-DB_OPTION = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-                         default=Path("cchc.sqlite"), show_default=True, help="Tệp cơ sở dữ liệu lưu kết quả.")
-
-
 @appraise.command("prepare")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("tham-dinh"),
               show_default=True, help="Thư mục ghi các bảng thẩm định.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
-@DB_OPTION
-def appraise_prepare(out_dir: Path, criteria_file: Path | None, db_path: Path) -> None:
+@round_options
+def appraise_prepare(out_dir: Path, criteria_file: Path | None, workspace: Path | None, round_id: str | None,
+                     db_path: Path | None) -> None:
     """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận."""
+    from cchc_xl.appraisal.round import OtherSetError
     from cchc_xl.console import appraise_prepare_cmd
 
-    appraise_prepare_cmd(_load(criteria_file), out_dir, db_path)
+    ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file)
+    try:
+        appraise_prepare_cmd(ws, out_dir)
+    except OtherSetError as exc:
+        _fail(str(exc))
 
 
 @appraise.command("import")
@@ -176,68 +273,74 @@ def appraise_prepare(out_dir: Path, criteria_file: Path | None, db_path: Path) -
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("ket-qua-tham-dinh"), show_default=True, help="Thư mục ghi báo cáo nhập thẩm định.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
-@DB_OPTION
-def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, db_path: Path) -> None:
+@round_options
+def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, workspace: Path | None,
+                    round_id: str | None, db_path: Path | None) -> None:
     """Đọc các bảng thẩm định trong FOLDER, kiểm tra và ghi nhận điểm thẩm định."""
     from cchc_xl.console import appraise_import_cmd
 
-    appraise_import_cmd(_load(criteria_file), folder, out_dir, db_path)
+    appraise_import_cmd(_workspace(workspace, round_id, db_path, criteria_file=criteria_file), folder, out_dir)
 
 
 @appraise.command("finalize")
 @click.argument("codes", nargs=-1)
 @click.option("--by", "who", default="", help="Người chốt kết quả.")
-@DB_OPTION
-def appraise_finalize(codes: tuple[str, ...], who: str, db_path: Path) -> None:
+@round_options
+def appraise_finalize(codes: tuple[str, ...], who: str, workspace: Path | None, round_id: str | None,
+                      db_path: Path | None) -> None:
     """Chốt kết quả các đơn vị CODES (mặc định: mọi đơn vị đã thẩm định)."""
     from cchc_xl.console import appraise_finalize_cmd
 
-    appraise_finalize_cmd(list(codes), who, db_path)
+    appraise_finalize_cmd(_workspace(workspace, round_id, db_path), list(codes), who)
 
 
 @appraise.command("reopen")
 @click.argument("code")
 @click.option("--reason", required=True, help="Lý do mở lại (bắt buộc, được lưu vết).")
 @click.option("--by", "who", default="", help="Người mở lại.")
-@DB_OPTION
-def appraise_reopen(code: str, reason: str, who: str, db_path: Path) -> None:
+@round_options
+def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, round_id: str | None,
+                    db_path: Path | None) -> None:
     """Mở lại kết quả đã chốt của đơn vị CODE để nhận tệp mới."""
     from cchc_xl.console import appraise_reopen_cmd
 
-    sys.exit(appraise_reopen_cmd(code, reason, who, db_path))
+    sys.exit(appraise_reopen_cmd(_workspace(workspace, round_id, db_path), code, reason, who))
 
 
 @appraise.command("history")
 @click.argument("code")
 @click.argument("criterion")
-@DB_OPTION
-def appraise_history(code: str, criterion: str, db_path: Path) -> None:
+@round_options
+def appraise_history(code: str, criterion: str, workspace: Path | None, round_id: str | None,
+                     db_path: Path | None) -> None:
     """In lịch sử điểm của tiêu chí CRITERION của đơn vị CODE (tự đánh giá → thẩm định…)."""
     from cchc_xl.console import appraise_history_cmd
 
-    appraise_history_cmd(code, criterion, db_path)
+    appraise_history_cmd(_workspace(workspace, round_id, db_path), code, criterion)
 
 
 @cli.command("report")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("xep-hang.xlsx"),
               show_default=True, help="Tệp bảng xếp hạng ghi ra (.xlsx).")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
-@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help="Danh sách đơn vị (.csv).")
+@click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
 @click.option("--previous-db", "previous_db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Cơ sở dữ liệu năm trước, để so sánh với năm trước.")
-@DB_OPTION
+              help="Cơ sở dữ liệu năm trước; mặc định: đợt năm trước trong cùng cơ sở dữ liệu, nếu có.")
+@round_options
 def report(out: Path, criteria_file: Path | None, communes_file: Path | None, previous_db: Path | None,
-           db_path: Path) -> None:
+           workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
     """Lập bảng xếp hạng tổng hợp cho lãnh đạo (điểm cuối cùng nếu đã thẩm định)."""
     from cchc_xl.console import report_cmd
 
-    sys.exit(report_cmd(_load(criteria_file), out, communes_file, previous_db, db_path))
+    ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
+    sys.exit(report_cmd(ws, out, previous_db))
 
 
 @cli.command("demo")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-output"))
 def demo(out: Path) -> None:
-    """Chạy thử toàn bộ quy trình trên dữ liệu mẫu (27 đơn vị huyện Phù Yên) vào thư mục OUT."""
+    """Chạy thử toàn bộ quy trình trên dữ liệu mẫu (27 đơn vị huyện Phù Yên) vào thư mục OUT: lập đợt đánh giá
+    (init) như một huyện, rồi các lệnh không cần --criteria/--communes."""
     from cchc_xl.demo import run_demo
 
     sys.exit(run_demo(out))

@@ -13,8 +13,6 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from cchc_xl.communes import load_communes
-from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.outputs import Outputs
 from cchc_xl.importing.pipeline import import_inbox
@@ -22,26 +20,24 @@ from cchc_xl.importing.run import ImportRun
 from cchc_xl.messages import say
 from cchc_xl.numbers import fmt, json_number
 from cchc_xl.safeio import write_text
-from cchc_xl.settings import load_settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
+from cchc_xl.workspace import Workspace, previous_round, progress
 
 
-def import_with_progress(inbox: Path, out_dir: Path, cset: CriteriaSet, communes_file: Path | None,
-                         db_path: Path, console: Console | None = None) -> tuple[ImportRun, Outputs]:
+def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace,
+                         console: Console | None = None) -> tuple[ImportRun, Outputs]:
     console = console or Console(highlight=False)
-    settings = load_settings()
-    communes = load_communes(communes_file)
     total = len(discover(inbox)[0])
-    store = Store(db_path)
+    store = ws.open_store()
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(say("cli.importing"), total=total)
-            run, outputs = import_inbox(inbox, cset, settings, communes, out_dir, store,
+            run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
                                         progress=lambda _r: progress.advance(task))
     finally:
         store.close()
-    print_summary(console, run, outputs, db_path)
+    print_summary(console, run, outputs, ws.db_path)
     return run, outputs
 
 
@@ -69,13 +65,14 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def appraise_prepare_cmd(cset: CriteriaSet, out_dir: Path, db_path: Path, console: Console | None = None) -> list[Path]:
+def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None = None) -> list[Path]:
+    """Raises appraisal.round.OtherSetError when the round's submissions are of another set."""
     from cchc_xl.appraisal.round import prepare
 
     console = console or Console(highlight=False)
-    store = Store(db_path)
+    store = ws.open_store()
     try:
-        written, skipped = prepare(store, cset, out_dir, load_settings())
+        written, skipped = prepare(store, ws.cset, out_dir, ws.settings)
     finally:
         store.close()
     console.print(say("cli.appraise_prepared", count=len(written), dir=out_dir))
@@ -84,18 +81,18 @@ def appraise_prepare_cmd(cset: CriteriaSet, out_dir: Path, db_path: Path, consol
     return written
 
 
-def appraise_import_cmd(cset: CriteriaSet, folder: Path, out_dir: Path, db_path: Path,
-                        console: Console | None = None) -> list[Any]:
+def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Console | None = None) -> list[Any]:
     from cchc_xl.appraisal.round import import_appraisals
 
     console = console or Console(highlight=False)
-    store = Store(db_path)
+    cset = ws.cset
+    store = ws.open_store()
     try:
-        outcomes = import_appraisals(store, cset, folder, load_settings())
+        outcomes = import_appraisals(store, cset, folder, ws.settings)
     finally:
         store.close()
     status = template("validation")["status"]
-    data = {"criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
+    data = {"round": ws.round.id, "criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
         {"file": o.file, "commune_code": o.commune_code, "status": o.status,
          "appraised_total": json_number(o.result.total) if o.result else None,
          "findings": [f.model_dump() for f in o.findings]} for o in outcomes]}
@@ -112,13 +109,17 @@ def appraise_import_cmd(cset: CriteriaSet, folder: Path, out_dir: Path, db_path:
         for f in o.findings:
             if f.severity == "error":
                 console.print(escape(f"  {o.file}: {f.message}"))
-    console.print(say("cli.appraise_done", count=len(outcomes), recorded=sum(o.recorded for o in outcomes)))
+    rejected = sum(o.status == "rejected" for o in outcomes)
+    unchanged = sum(not o.recorded and o.status != "rejected" for o in outcomes)
+    console.print(say("cli.appraise_done", count=len(outcomes), rejected=rejected,
+                      recorded=sum(o.recorded and o.status != "rejected" for o in outcomes),
+                      unchanged=say("cli.appraise_unchanged", count=unchanged) if unchanged else ""))
     return outcomes
 
 
-def appraise_finalize_cmd(codes: list[str], who: str, db_path: Path, console: Console | None = None) -> list[str]:
+def appraise_finalize_cmd(ws: Workspace, codes: list[str], who: str, console: Console | None = None) -> list[str]:
     console = console or Console(highlight=False)
-    store = Store(db_path)
+    store = ws.open_store()
     try:
         targets = codes or [s.commune_code for s in store.all_latest()]
         done = store.finalize(targets, _now(), who)
@@ -128,9 +129,9 @@ def appraise_finalize_cmd(codes: list[str], who: str, db_path: Path, console: Co
     return done
 
 
-def appraise_reopen_cmd(code: str, reason: str, who: str, db_path: Path, console: Console | None = None) -> int:
+def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console: Console | None = None) -> int:
     console = console or Console(highlight=False)
-    store = Store(db_path)
+    store = ws.open_store()
     try:
         ok = store.reopen(code, _now(), who, reason)
     finally:
@@ -139,9 +140,9 @@ def appraise_reopen_cmd(code: str, reason: str, who: str, db_path: Path, console
     return 0 if ok else 1
 
 
-def appraise_history_cmd(code: str, criterion: str, db_path: Path, console: Console | None = None) -> None:
+def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
-    store = Store(db_path)
+    store = ws.open_store()
     try:
         history = store.score_history(code, criterion)
         events = store.events(code)
@@ -163,25 +164,67 @@ def appraise_history_cmd(code: str, criterion: str, db_path: Path, console: Cons
 
 
 # -- ranking report -----------------------------------------------------------------------------------
-def report_cmd(cset: CriteriaSet, out: Path, communes_file: Path | None, previous_db: Path | None, db_path: Path,
-               console: Console | None = None) -> int:
+def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Console | None = None) -> int:
+    """The ranking of the round; last year's totals from `previous_db`, else the store's previous round."""
     from cchc_xl.reports.ranking import write_ranking
-    from cchc_xl.reports.ranking_data import previous_totals
 
     console = console or Console(highlight=False)
-    if not db_path.is_file():
-        console.print(say("cli.report_no_store", db=db_path))
+    if not ws.db_path.is_file():
+        console.print(say("cli.report_no_store", db=ws.db_path))
         return 1
-    previous = None
-    if previous_db is not None:
-        old = Store(previous_db)
-        try:
-            previous = previous_totals(old)
-        finally:
-            old.close()
-    summary = write_ranking(db_path, cset, out, load_communes(communes_file), previous=previous)
+    previous = last_year_totals(ws, previous_db)
+    summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
+                            password=ws.settings.sheet_password, round_id=ws.round.id)
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),
                       first=", ".join(summary.first) or "—"))
     return 0
+
+
+def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decimal] | None:
+    """Totals of the previous round, in `previous_db` or else the round's own store: its latest earlier round,
+    else the rows written there before rounds existed (they predate every round); None when there is none."""
+    from cchc_xl.reports.ranking_data import previous_totals
+
+    source = previous_db or ws.db_path
+    probe = Store(source)
+    try:
+        earlier = previous_round(probe, ws.round)
+        if earlier is not None:
+            round_id = earlier.id
+        elif probe.has_legacy_rows():
+            round_id = ""
+        else:
+            return None
+    finally:
+        probe.close()
+    old = Store(source, round_id=round_id)
+    try:
+        return previous_totals(old)
+    finally:
+        old.close()
+
+
+# -- status -------------------------------------------------------------------------------------------
+def status_cmd(ws: Workspace, console: Console | None = None) -> None:
+    console = console or Console(highlight=False)
+    store = ws.open_store()
+    try:
+        done = progress(store, ws.communes)
+        earlier = previous_round(store, ws.round)
+    finally:
+        store.close()
+    r = ws.round
+    deadline = say("status.deadline", date=dt.date.fromisoformat(r.deadline).strftime("%d/%m/%Y")) \
+        if r.deadline else ""
+    console.print(escape(say("status.header", round=r.id, body=r.body, year=r.year,
+                             set=f"{r.set_id} {r.set_version}", count=len(ws.communes), deadline=deadline)))
+    total = len(ws.communes)
+    for key in ("received", "accepted", "appraised", "finalized"):
+        console.print(say("status.line", label=say(f"status.{key}"), count=len(getattr(done, key)), total=total))
+    console.print(say("status.line", label=say("status.missing"), count=len(done.missing), total=total))
+    if done.missing:
+        console.print(escape(say("status.missing_names", names=", ".join(c.display for c in done.missing))))
+    if earlier is not None:
+        console.print(escape(say("status.previous", round=earlier.id)))

@@ -1,4 +1,5 @@
-"""`cchc-xl demo DIR`: the pipeline on the bundled samples, end to end."""
+"""`cchc-xl demo DIR`: the pipeline on the bundled samples, end to end, as a district runs it: `init` of a
+round into DIR (its own fresh key), then every command from the round, without --criteria/--communes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from cchc_xl.communes import load_communes
+from cchc_xl.communes import DEFAULT_COMMUNES
 from cchc_xl.console import (
     appraise_finalize_cmd,
     appraise_import_cmd,
@@ -17,20 +18,29 @@ from cchc_xl.console import (
     report_cmd,
 )
 from cchc_xl.criteria import load_set
+from cchc_xl.criteria.load import DEFAULT_SET
 from cchc_xl.messages import say
+from cchc_xl.paths import bundled
 from cchc_xl.samplegen.council import fill_appraisal
 from cchc_xl.samplegen.returns import fill_return, write_evidence
-from cchc_xl.settings import load_settings
 from cchc_xl.workbook.generate import generate_one
+from cchc_xl.workspace import init_round
+
+DEMO_BODY = "UBND huyện Phù Yên"
+DEMO_PLACE = "Phù Yên"
 
 
 def run_demo(out: Path, console: Console | None = None) -> int:
     console = console or Console(highlight=False)
-    cset = load_set()
-    communes = load_communes()
-    settings = load_settings()
     if out.exists():
         shutil.rmtree(out)
+    year = load_set(bundled(DEFAULT_SET)).year
+    ws = init_round(out, criteria_file=bundled(DEFAULT_SET), communes_file=bundled(DEFAULT_COMMUNES), year=year,
+                    body=DEMO_BODY, place=DEMO_PLACE)
+    console.print(escape(say("round.created", round=ws.round.id, body=ws.round.body, year=year,
+                             set=f"{ws.cset.id} {ws.cset.version}", count=len(ws.communes), config=ws.config,
+                             db=ws.db_path)))
+    cset, communes, settings = ws.cset, ws.communes, ws.settings
     blank_dir, inbox = out / "1-bang-tu-danh-gia", out / "2-hop-thu"
     console.print(say("demo.generate", count=len(communes), dir=blank_dir))
     paths = [generate_one(cset, c, blank_dir, settings) for c in communes]
@@ -43,8 +53,7 @@ def run_demo(out: Path, console: Console | None = None) -> int:
         write_evidence(inbox / path.stem, docs, commune, i, as_zip=i % 2 == 1,
                        drop_first=mistake is not None and mistake.kind == "missing_file")
     console.print(say("demo.import"))
-    run, _outputs = import_with_progress(inbox, out / "3-ket-qua-tiep-nhan", cset, None, out / "cchc.sqlite",
-                                         console)
+    run, _outputs = import_with_progress(inbox, out / "3-ket-qua-tiep-nhan", ws, console)
     console.print(say("demo.planted"))
     failures = 0
     for m in planted:
@@ -54,14 +63,13 @@ def run_demo(out: Path, console: Console | None = None) -> int:
         console.print(escape(say("demo.planted_line", commune=m.commune, kind=m.kind, rule=m.rule,
                                  found=(hit.message if hit else say("demo.not_found")))))
     console.print(say("demo.appraise"))
-    db = out / "cchc.sqlite"
-    prepared = appraise_prepare_cmd(cset, out / "4-tham-dinh", db, console)
+    prepared = appraise_prepare_cmd(ws, out / "4-tham-dinh", console)
     filled = out / "5-tham-dinh-da-nhap"
     for path in prepared:
         fill_appraisal(path, filled / path.name, cset, path.stem)
-    appraise_import_cmd(cset, filled, out / "6-ket-qua-tham-dinh", db, console)
-    appraise_finalize_cmd([], "Phòng Nội vụ (mô phỏng)", db, console)
+    appraise_import_cmd(ws, filled, out / "6-ket-qua-tham-dinh", console)
+    appraise_finalize_cmd(ws, [], "Phòng Nội vụ (mô phỏng)", console)
     console.print(say("demo.report"))
-    report_cmd(cset, out / "7-xep-hang.xlsx", None, None, db, console)
+    report_cmd(ws, out / "7-xep-hang.xlsx", None, console)
     console.print(say("demo.outputs", dir=out))
     return 1 if failures else 0

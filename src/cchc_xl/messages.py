@@ -98,8 +98,54 @@ MESSAGES: dict[str, str] = {
     "meta.key_note": " (mã khoá {key_id})",
     "tamper.renamed_note": " hoặc đổi tên (có sheet lạ “{sheet}”)",
     # --- commune list ------------------------------------------------------------------------
-    "communes.missing": "{file}, dòng {row}: thiếu mã (code) hoặc tên (name) đơn vị",
-    "communes.duplicate": "{file}, dòng {row}: mã đơn vị {code} bị trùng",
+    "communes.not_found": "Không tìm thấy tệp danh sách đơn vị {file}.",
+    "communes.unreadable": "Không đọc được tệp danh sách đơn vị {file} (không phải tệp .csv hoặc .xlsx, hoặc "
+                           "tệp bị hỏng, đang mở ở chương trình khác).",
+    "communes.empty": "{file}: danh sách đơn vị không có dòng nào.",
+    "communes.no_code_column": "{file}, dòng tiêu đề: thiếu cột mã đơn vị (“Mã” hoặc “code”); các cột có: {found}.",
+    "communes.no_name_column": "{file}, dòng tiêu đề: thiếu cột tên đơn vị (“Tên” hoặc “name”); các cột có: {found}.",
+    "communes.code_empty": "{file}, dòng {row}: thiếu mã đơn vị.",
+    "communes.name_empty": "{file}, dòng {row}: đơn vị mã {code} thiếu tên.",
+    "communes.duplicate": "{file}, dòng {row}: mã đơn vị {code} bị trùng (đã có ở dòng {first}).",
+    "communes.kind_unknown": "{file}, dòng {row}: loại đơn vị “{kind}” không rõ (dùng một trong: {kinds}).",
+    # --- rounds (đợt đánh giá) ----------------------------------------------------------------------
+    "round.hint": "Hãy lập đợt đánh giá trước, trong thư mục làm việc: cchc-xl init THƯ_MỤC --criteria "
+                  "TỆP_TIÊU_CHÍ.yaml --communes DANH_SÁCH.csv --year NĂM --body \"UBND huyện …\", rồi chạy "
+                  "lệnh trong thư mục đó (hoặc thêm --workspace THƯ_MỤC).",
+    "round.none_here": "Chưa có đợt đánh giá ở đây (không có tệp cchc-xl.toml của đợt trong thư mục này).",
+    "round.none": "Chưa có cơ sở dữ liệu {db}.",
+    "round.no_config": "Không có tệp {path}.",
+    "round.config_unreadable": "Không đọc được tệp cấu hình {path} (sai cú pháp TOML?).",
+    "round.config_exists": "Đã có tệp {path}: thư mục này đã là thư mục của một đợt đánh giá. Chọn thư mục "
+                           "khác cho đợt mới.",
+    "round.config_comment": "cchc-xl: đợt đánh giá {round} ({body}, năm {year}). Giữ kín tệp này: khoá ký "
+                            "các bảng tự đánh giá nằm ở đây.",
+    "round.store_unreadable": "Tệp {db} không phải cơ sở dữ liệu của cchc-xl hoặc đã hỏng.",
+    "round.exists": "Đợt đánh giá {round} đã có trong {db}.",
+    "round.body_empty": "Thiếu tên cơ quan đánh giá (--body, ví dụ \"UBND huyện Bắc Yên\").",
+    "round.deadline_invalid": "Hạn nộp “{got}” không đúng dạng NĂM-THÁNG-NGÀY (ví dụ 2026-11-15).",
+    "round.pick": "Cơ sở dữ liệu {db} có nhiều đợt đánh giá ({rounds}): chọn một bằng --round.",
+    "round.unknown": "Không có đợt đánh giá {round} trong {db}; các đợt có: {rounds}.",
+    "round.other_set": "Tệp {file} là bộ tiêu chí {got}, khác bộ tiêu chí của đợt đánh giá {round} ({set}). "
+                       "Bỏ --criteria để dùng bộ của đợt, hoặc lập đợt mới cho bộ này (cchc-xl init).",
+    "round.other_communes": "Danh sách {file} khác danh sách {count} đơn vị của đợt đánh giá {round}. Bỏ "
+                            "--communes để dùng danh sách của đợt, hoặc lập đợt mới (cchc-xl init).",
+    "round.created": "Đã lập đợt đánh giá {round}: {body}, năm {year}, bộ tiêu chí {set}, {count} đơn vị. "
+                     "Cấu hình và khoá ký mới: {config}; cơ sở dữ liệu: {db}.",
+    "round.next": "Các lệnh tiếp theo chạy trong thư mục {dir} (hoặc thêm --workspace {dir}), không cần "
+                  "--criteria hay --communes.",
+    "status.header": "Đợt đánh giá {round}: {body}, năm {year}; bộ tiêu chí {set}; {count} đơn vị{deadline}.",
+    "status.deadline": "; hạn nộp {date}",
+    "status.line": "  {label}: {count}/{total}",
+    "status.received": "Đã nhận",
+    "status.accepted": "Được tiếp nhận",
+    "status.appraised": "Đã thẩm định",
+    "status.finalized": "Đã chốt",
+    "status.missing": "Chưa nộp",
+    "status.missing_names": "  Chưa nộp: {names}",
+    "status.previous": "  Đợt trước trong cùng cơ sở dữ liệu: {round}.",
+    "appraise.other_set": "Cơ sở dữ liệu có bản tự đánh giá theo bộ tiêu chí khác bộ của đợt ({set}): {codes}. "
+                          "Không lập bảng thẩm định.",
     # --- criteria CLI ----------------------------------------------------------------------------
     "cli.criteria_ok": "Bộ tiêu chí “{id}” (phiên bản {version}) hợp lệ: {areas} lĩnh vực, {items} mục chấm "
                        "điểm, tổng {total} điểm.",
@@ -116,7 +162,9 @@ MESSAGES: dict[str, str] = {
     "cli.appraise_prepared": "Đã lập {count} bảng thẩm định trong {dir}.",
     "cli.appraise_skipped": "Không lập bảng thẩm định cho {codes} (bản tự đánh giá không được tiếp nhận hoặc đã chốt).",
     "cli.appraise_columns": "Tệp|Đơn vị|Kết quả|Điểm thẩm định|Xếp loại|Số điểm thay đổi|Lỗi",
-    "cli.appraise_done": "Đã đọc {count} bảng thẩm định: {recorded} được ghi nhận.",
+    "cli.appraise_done": "Đã đọc {count} bảng thẩm định: {recorded} được ghi nhận, {rejected} bị từ chối"
+                         "{unchanged}.",
+    "cli.appraise_unchanged": ", {count} đã nhập trước đó (không đổi)",
     "cli.finalized": "Đã chốt kết quả: {codes}.",
     "cli.finalize_none": "Không có đơn vị nào đã thẩm định để chốt.",
     "cli.reopened": "Đã mở lại kết quả của đơn vị {code}; lý do đã được ghi lại.",

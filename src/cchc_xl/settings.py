@@ -1,7 +1,8 @@
 """District settings: the signing key and the sheet password.
 
 Looked up in this order: environment variables (CCHC_XL_KEY, CCHC_XL_PASSWORD), then a file
-`cchc-xl.toml` in the working directory (or the path in CCHC_XL_CONFIG):
+`cchc-xl.toml` in the working directory (or the path in CCHC_XL_CONFIG, or the workspace's file given by
+the caller) — the same file `cchc-xl init` writes with its round (see `cchc_xl.workspace`):
 
     [district]
     key = "a long random secret kept by Phòng Nội vụ"
@@ -20,6 +21,7 @@ from pathlib import Path
 
 DEMO_KEY = "cchc-xl-demo-key-not-for-real-work"
 DEMO_PASSWORD = "cchc"
+CONFIG_NAME = "cchc-xl.toml"
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class Settings:
         return hashlib.sha256(b"cchc-xl key id:" + self.key).hexdigest()[:12]
 
 
-def load_settings(cwd: Path | None = None) -> Settings:
-    config_path = Path(os.environ.get("CCHC_XL_CONFIG") or (cwd or Path.cwd()) / "cchc-xl.toml")
+def load_settings(cwd: Path | None = None, config: Path | None = None) -> Settings:
+    """Settings from the environment and `config` (default: CCHC_XL_CONFIG, else `cwd`'s cchc-xl.toml)."""
+    config_path = config or Path(os.environ.get("CCHC_XL_CONFIG") or (cwd or Path.cwd()) / CONFIG_NAME)
     district: dict[str, str] = {}
     if config_path.is_file():
         with config_path.open("rb") as fh:

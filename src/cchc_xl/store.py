@@ -3,6 +3,11 @@
 One transaction per submission, so a kill in the middle leaves the store as it was before that file.
 The same file (same sha256 for the same commune) imported again changes nothing; a new file from the
 same commune becomes its next version, and earlier versions are kept.
+
+One store holds several rounds (đợt đánh giá: a year's set, unit list and assessing body; table `rounds`).
+Submissions, communes' states, appraisals and events carry their round's id; a `Store` is opened on one
+round (`round_id`) and sees only its rows. Stores written before rounds existed (schema 1) are upgraded in
+place: their rows belong to the unnamed round "" that `Store(path)` opens.
 """
 
 from __future__ import annotations
@@ -16,9 +21,27 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+SCHEMA_VERSION = 2
+LEGACY_ROUND = ""  # the rows of a store written before rounds existed
+
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+    id TEXT PRIMARY KEY,
+    year INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    place TEXT NOT NULL DEFAULT '',
+    deadline TEXT,
+    set_id TEXT NOT NULL,
+    set_version TEXT NOT NULL,
+    set_sha256 TEXT NOT NULL,
+    set_yaml TEXT NOT NULL,
+    communes_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS submissions (
     id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL DEFAULT '',
     commune_code TEXT NOT NULL,
     version INTEGER NOT NULL,
     file_name TEXT NOT NULL,
@@ -32,7 +55,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     tier TEXT,
     declared_json TEXT NOT NULL,
     scores_json TEXT NOT NULL,
-    UNIQUE (commune_code, file_sha256)
+    UNIQUE (round_id, commune_code, file_sha256)
 );
 CREATE TABLE IF NOT EXISTS findings (
     submission_id INTEGER NOT NULL REFERENCES submissions(id),
@@ -44,13 +67,16 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS findings_by_submission ON findings(submission_id);
 CREATE TABLE IF NOT EXISTS communes (
-    code TEXT PRIMARY KEY,
+    round_id TEXT NOT NULL DEFAULT '',
+    code TEXT NOT NULL,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'received'
+    state TEXT NOT NULL DEFAULT 'received',
+    PRIMARY KEY (round_id, code)
 );
 CREATE TABLE IF NOT EXISTS appraisals (
     id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL DEFAULT '',
     commune_code TEXT NOT NULL,
     submission_id INTEGER NOT NULL REFERENCES submissions(id),
     file_name TEXT NOT NULL,
@@ -63,7 +89,7 @@ CREATE TABLE IF NOT EXISTS appraisals (
     tier TEXT,
     bonus TEXT NOT NULL DEFAULT '0',
     penalty TEXT NOT NULL DEFAULT '0',
-    UNIQUE (commune_code, file_sha256)
+    UNIQUE (round_id, commune_code, file_sha256)
 );
 CREATE TABLE IF NOT EXISTS appraisal_scores (
     appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
@@ -90,12 +116,41 @@ CREATE TABLE IF NOT EXISTS appraisal_findings (
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL,
     commune_code TEXT,
     kind TEXT NOT NULL,
     detail_json TEXT NOT NULL
 );
 """
+
+# Schema 1 -> 2: the tables whose uniqueness now includes the round are rebuilt (SQLite cannot change a key
+# in place). They are renamed aside with legacy_alter_table on, so the other tables' foreign keys keep
+# naming "submissions"/"appraisals" and point at the new tables.
+_UPGRADE_1_TO_2 = [
+    ("submissions", "id, commune_code, version, file_name, file_sha256, received_at, set_id, set_version, status,"
+                    " counts, self_total, tier, declared_json, scores_json"),
+    ("communes", "code, name, kind, state"),
+    ("appraisals", "id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, status,"
+                   " superseded, total, tier, bonus, penalty"),
+]
+
+
+@dataclass(frozen=True)
+class Round:
+    """An assessment round (đợt đánh giá) as recorded by `cchc-xl init`."""
+
+    id: str
+    year: int
+    body: str  # the assessing body: "UBND huyện Bắc Yên", "UBND tỉnh Sơn La"
+    set_id: str
+    set_version: str
+    set_sha256: str  # CriteriaSet.fingerprint()
+    set_yaml: str  # the set's canonical content (criteria.load.dump_yaml)
+    communes: list[dict[str, str]]  # Commune.model_dump() of every unit, in list order
+    created_at: str
+    place: str = ""  # for the date line: "Phù Yên, ngày …"
+    deadline: str | None = None  # ISO date of the self-assessment deadline
 
 
 @dataclass(frozen=True)
@@ -116,13 +171,16 @@ class StoredSubmission:
 
 
 class Store:
-    def __init__(self, path: Path):
+    """The store, seen through one round (`round_id`; "" is the unnamed round of a pre-rounds store)."""
+
+    def __init__(self, path: Path, round_id: str = LEGACY_ROUND):
         self.path = path
+        self.round_id = round_id
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        _upgrade(self.db)
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -137,37 +195,70 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    # -- rounds -------------------------------------------------------------------------------------
+    def create_round(self, r: Round) -> bool:
+        """Record a round; False (nothing written) when a round with its id exists already."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM rounds WHERE id=?", (r.id,)).fetchone():
+                return False
+            db.execute("INSERT INTO rounds (id, year, body, place, deadline, set_id, set_version, set_sha256,"
+                       " set_yaml, communes_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       (r.id, r.year, r.body, r.place, r.deadline, r.set_id, r.set_version, r.set_sha256,
+                        r.set_yaml, _dumps(r.communes), r.created_at))
+            db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
+                       (r.id, r.created_at, None, "round_created",
+                        _dumps({"year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"})))
+            return True
+
+    def round(self, round_id: str | None = None) -> Round | None:
+        """The round `round_id` (default: this store's round)."""
+        row = self.db.execute(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id=?",
+                              (self.round_id if round_id is None else round_id,)).fetchone()
+        return _round(row) if row else None
+
+    def rounds(self) -> list[Round]:
+        """Every recorded round, oldest year first."""
+        return [_round(r) for r in self.db.execute(f"SELECT {_ROUND_COLUMNS} FROM rounds ORDER BY year, id")]
+
+    def has_legacy_rows(self) -> bool:
+        """Whether the store holds submissions written before rounds existed."""
+        return self.db.execute("SELECT 1 FROM submissions WHERE round_id=? LIMIT 1",
+                               (LEGACY_ROUND,)).fetchone() is not None
+
+    # -- submissions --------------------------------------------------------------------------------
     def record_submission(self, *, commune_code: str, commune_name: str, commune_kind: str, file_name: str,
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,
                           counts: bool, self_total: Decimal | None, tier: str | None, declared: dict[str, Any],
                           scores: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
         """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op."""
+        rid = self.round_id
         with self.transaction() as db:
-            row = db.execute("SELECT id FROM submissions WHERE commune_code=? AND file_sha256=?",
-                             (commune_code, sha256)).fetchone()
+            row = db.execute("SELECT id FROM submissions WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                             (rid, commune_code, sha256)).fetchone()
             if row:
                 return int(row[0]), False
-            version = db.execute("SELECT COALESCE(MAX(version),0)+1 FROM submissions WHERE commune_code=?",
-                                 (commune_code,)).fetchone()[0]
+            version = db.execute("SELECT COALESCE(MAX(version),0)+1 FROM submissions WHERE round_id=? AND"
+                                 " commune_code=?", (rid, commune_code)).fetchone()[0]
             cur = db.execute(
-                "INSERT INTO submissions (commune_code, version, file_name, file_sha256, received_at, set_id,"
-                " set_version, status, counts, self_total, tier, declared_json, scores_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (commune_code, version, file_name, sha256, received_at, set_id, set_version, status, int(counts),
-                 None if self_total is None else str(self_total), tier, _dumps(declared), _dumps(scores)))
+                "INSERT INTO submissions (round_id, commune_code, version, file_name, file_sha256, received_at,"
+                " set_id, set_version, status, counts, self_total, tier, declared_json, scores_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rid, commune_code, version, file_name, sha256, received_at, set_id, set_version, status,
+                 int(counts), None if self_total is None else str(self_total), tier, _dumps(declared),
+                 _dumps(scores)))
             sid = int(cur.lastrowid or 0)
             db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)",
                            [(sid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
                             for f in findings])
-            db.execute("INSERT INTO communes (code, name, kind) VALUES (?,?,?) ON CONFLICT(code) DO UPDATE SET"
-                       " name=excluded.name, kind=excluded.kind", (commune_code, commune_name, commune_kind))
+            db.execute("INSERT INTO communes (round_id, code, name, kind) VALUES (?,?,?,?) ON CONFLICT(round_id,"
+                       " code) DO UPDATE SET name=excluded.name, kind=excluded.kind",
+                       (rid, commune_code, commune_name, commune_kind))
             if counts:
                 state = "received" if status == "rejected" else "checked"
-                db.execute("UPDATE communes SET state=? WHERE code=? AND state IN ('received','checked')",
-                           (state, commune_code))
-            db.execute("INSERT INTO events (at, commune_code, kind, detail_json) VALUES (?,?,?,?)",
-                       (received_at, commune_code, "submission",
-                        _dumps({"file": file_name, "sha256": sha256, "version": version, "status": status})))
+                db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN"
+                           " ('received','checked')", (state, rid, commune_code))
+            self._event(db, received_at, commune_code, "submission",
+                        {"file": file_name, "sha256": sha256, "version": version, "status": status})
             return sid, True
 
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
@@ -176,8 +267,8 @@ class Store:
         second file of its commune, evidence copied from another commune): its status, whether it counts,
         its findings, and its commune's state when it counts."""
         with self.transaction() as db:
-            row = db.execute("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?",
-                             (submission_id,)).fetchone()
+            row = db.execute("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?"
+                             " AND round_id=?", (submission_id, self.round_id)).fetchone()
             if row is None:
                 return
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
@@ -189,23 +280,25 @@ class Store:
                              f["message"]) for f in findings])
             if counts:
                 state = "received" if status == "rejected" else "checked"
-                db.execute("UPDATE communes SET state=? WHERE code=? AND state IN ('received','checked')",
-                           (state, row[0]))
+                db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN"
+                           " ('received','checked')", (state, self.round_id, row[0]))
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting."""
         row = self.db.execute(
-            "SELECT * FROM submissions WHERE commune_code=? ORDER BY counts DESC, version DESC LIMIT 1",
-            (commune_code,)).fetchone()
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=?"
+            " ORDER BY counts DESC, version DESC LIMIT 1", (self.round_id, commune_code)).fetchone()
         return _row(row) if row else None
 
     def submission(self, submission_id: int) -> StoredSubmission | None:
-        row = self.db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
+        row = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
+                              (submission_id, self.round_id)).fetchone()
         return _row(row) if row else None
 
     def commune_codes(self) -> list[str]:
         """Every commune with at least one submission, in code order."""
-        return [r[0] for r in self.db.execute("SELECT DISTINCT commune_code FROM submissions ORDER BY 1")]
+        return [r[0] for r in self.db.execute("SELECT DISTINCT commune_code FROM submissions WHERE round_id=?"
+                                              " ORDER BY 1", (self.round_id,))]
 
     def all_latest(self) -> list[StoredSubmission]:
         return [s for s in (self.latest(c) for c in self.commune_codes()) if s is not None]
@@ -214,13 +307,15 @@ class Store:
         """(errors, warnings) per submission id, in one pass over the findings."""
         counts: dict[int, list[int]] = {}
         for sid, severity, n in self.db.execute(
-                "SELECT submission_id, severity, COUNT(*) FROM findings WHERE severity IN ('error','warning')"
-                " GROUP BY submission_id, severity"):
+                "SELECT f.submission_id, f.severity, COUNT(*) FROM findings f JOIN submissions s"
+                " ON s.id=f.submission_id WHERE s.round_id=? AND f.severity IN ('error','warning')"
+                " GROUP BY f.submission_id, f.severity", (self.round_id,)):
             counts.setdefault(sid, [0, 0])[0 if severity == "error" else 1] = n
         return {k: (v[0], v[1]) for k, v in counts.items()}
 
     def history(self, commune_code: str) -> list[StoredSubmission]:
-        rows = self.db.execute("SELECT * FROM submissions WHERE commune_code=? ORDER BY version", (commune_code,))
+        rows = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND"
+                               " commune_code=? ORDER BY version", (self.round_id, commune_code))
         return [_row(r) for r in rows]
 
     def findings(self, submission_id: int) -> list[dict[str, Any]]:
@@ -230,12 +325,16 @@ class Store:
 
     # -- lifecycle: received -> checked -> appraised -> final --------------------------------------
     def state(self, commune_code: str) -> str | None:
-        row = self.db.execute("SELECT state FROM communes WHERE code=?", (commune_code,)).fetchone()
-        return row[0] if row else None
+        return self._state(self.db, commune_code)
+
+    def states(self) -> dict[str, str]:
+        """Every commune's state in this round, by code."""
+        return dict(self.db.execute("SELECT code, state FROM communes WHERE round_id=?", (self.round_id,)))
 
     def commune(self, commune_code: str) -> tuple[str, str, str] | None:
         """(code, name, kind) as last received."""
-        row = self.db.execute("SELECT code, name, kind FROM communes WHERE code=?", (commune_code,)).fetchone()
+        row = self.db.execute("SELECT code, name, kind FROM communes WHERE round_id=? AND code=?",
+                              (self.round_id, commune_code)).fetchone()
         return (row[0], row[1], row[2]) if row else None
 
     def finalize(self, codes: list[str], at: str, who: str) -> list[str]:
@@ -244,7 +343,8 @@ class Store:
         with self.transaction() as db:
             for code in codes:
                 if self._state(db, code) == "appraised":
-                    db.execute("UPDATE communes SET state='final' WHERE code=?", (code,))
+                    db.execute("UPDATE communes SET state='final' WHERE round_id=? AND code=?",
+                               (self.round_id, code))
                     self._event(db, at, code, "finalize", {"by": who})
                     done.append(code)
         return done
@@ -253,24 +353,23 @@ class Store:
         with self.transaction() as db:
             if self._state(db, code) != "final":
                 return False
-            db.execute("UPDATE communes SET state='appraised' WHERE code=?", (code,))
+            db.execute("UPDATE communes SET state='appraised' WHERE round_id=? AND code=?", (self.round_id, code))
             self._event(db, at, code, "reopen", {"by": who, "reason": reason})
             return True
 
     def events(self, commune_code: str | None = None) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT at, commune_code, kind, detail_json FROM events WHERE ? IS NULL OR commune_code=?"
-                               " ORDER BY id", (commune_code, commune_code))
+        rows = self.db.execute("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? AND"
+                               " (? IS NULL OR commune_code=?) ORDER BY id",
+                               (self.round_id, commune_code, commune_code))
         return [{"at": a, "commune_code": c, "kind": k, "detail": json.loads(d)} for a, c, k, d in rows]
 
-    @staticmethod
-    def _state(db: sqlite3.Connection, code: str) -> str | None:
-        row = db.execute("SELECT state FROM communes WHERE code=?", (code,)).fetchone()
+    def _state(self, db: sqlite3.Connection, code: str) -> str | None:
+        row = db.execute("SELECT state FROM communes WHERE round_id=? AND code=?", (self.round_id, code)).fetchone()
         return row[0] if row else None
 
-    @staticmethod
-    def _event(db: sqlite3.Connection, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
-        db.execute("INSERT INTO events (at, commune_code, kind, detail_json) VALUES (?,?,?,?)",
-                   (at, code, kind, _dumps(detail)))
+    def _event(self, db: sqlite3.Connection, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
+        db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
+                   (self.round_id, at, code, kind, _dumps(detail)))
 
     # -- appraisal ----------------------------------------------------------------------------------
     def record_appraisal(self, *, commune_code: str, submission_id: int, file_name: str, sha256: str,
@@ -279,19 +378,20 @@ class Store:
                          adjustments: list[tuple[str, str, int, Decimal]],
                          findings: list[dict[str, Any]]) -> tuple[int, bool]:
         """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept."""
+        rid = self.round_id
         with self.transaction() as db:
-            row = db.execute("SELECT id FROM appraisals WHERE commune_code=? AND file_sha256=?",
-                             (commune_code, sha256)).fetchone()
+            row = db.execute("SELECT id FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                             (rid, commune_code, sha256)).fetchone()
             if row:
                 return int(row[0]), False
             accepted = status != "rejected"
             if accepted:
-                db.execute("UPDATE appraisals SET superseded=1 WHERE commune_code=? AND status!='rejected'",
-                           (commune_code,))
+                db.execute("UPDATE appraisals SET superseded=1 WHERE round_id=? AND commune_code=? AND"
+                           " status!='rejected'", (rid, commune_code))
             cur = db.execute(
-                "INSERT INTO appraisals (commune_code, submission_id, file_name, file_sha256, appraiser, imported_at,"
-                " status, total, tier, bonus, penalty) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (commune_code, submission_id, file_name, sha256, appraiser, imported_at, status,
+                "INSERT INTO appraisals (round_id, commune_code, submission_id, file_name, file_sha256, appraiser,"
+                " imported_at, status, total, tier, bonus, penalty) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (rid, commune_code, submission_id, file_name, sha256, appraiser, imported_at, status,
                  None if total is None else str(total), tier, str(bonus), str(penalty)))
             aid = int(cur.lastrowid or 0)
             db.executemany("INSERT INTO appraisal_scores VALUES (?,?,?,?,?,?)",
@@ -303,8 +403,8 @@ class Store:
                            [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
                             for f in findings])
             if accepted:
-                db.execute("UPDATE communes SET state='appraised' WHERE code=? AND state IN ('received','checked',"
-                           "'appraised')", (commune_code,))
+                db.execute("UPDATE communes SET state='appraised' WHERE round_id=? AND code=? AND state IN"
+                           " ('received','checked','appraised')", (rid, commune_code))
             self._event(db, imported_at, commune_code, "appraisal",
                         {"file": file_name, "sha256": sha256, "appraiser": appraiser, "status": status,
                          "changed": sum(s.changed for s in scores)})
@@ -313,8 +413,8 @@ class Store:
     def current_appraisal(self, commune_code: str) -> StoredAppraisal | None:
         row = self.db.execute(
             "SELECT id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, total, tier,"
-            " bonus, penalty FROM appraisals WHERE commune_code=? AND status!='rejected' AND superseded=0"
-            " ORDER BY id DESC LIMIT 1", (commune_code,)).fetchone()
+            " bonus, penalty FROM appraisals WHERE round_id=? AND commune_code=? AND status!='rejected' AND"
+            " superseded=0 ORDER BY id DESC LIMIT 1", (self.round_id, commune_code)).fetchone()
         if not row:
             return None
         aid = row[0]
@@ -335,7 +435,8 @@ class Store:
         rows = self.db.execute(
             "SELECT a.imported_at, a.file_name, a.appraiser, a.superseded, a.status, s.appraised_points, s.reason,"
             " s.self_points FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
-            " WHERE a.commune_code=? AND s.criterion=? ORDER BY a.id", (commune_code, criterion))
+            " WHERE a.round_id=? AND a.commune_code=? AND s.criterion=? ORDER BY a.id",
+            (self.round_id, commune_code, criterion))
         for at, file, who, superseded, status, points, reason, self_points in rows:
             out.append({"stage": "appraisal", "at": at, "file": file, "by": who, "points": points,
                         "self_points": self_points, "reason": reason, "superseded": bool(superseded),
@@ -343,8 +444,47 @@ class Store:
         return out
 
     def count(self, table: str) -> int:
-        assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores"}
+        """Rows of `table` (the whole store, every round)."""
+        assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores",
+                         "rounds"}
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Create the schema, or bring an older store up to SCHEMA_VERSION in place (in one transaction)."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "schema_version" in tables:
+        version = db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+        if version >= SCHEMA_VERSION:
+            return
+    else:
+        version = 1 if "submissions" in tables else 0
+    db.execute("PRAGMA foreign_keys=OFF")
+    db.execute("PRAGMA legacy_alter_table=ON")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if version == 1:
+            for table, _columns in _UPGRADE_1_TO_2:
+                db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+            db.execute("ALTER TABLE events ADD COLUMN round_id TEXT NOT NULL DEFAULT ''")
+            for stmt in SCHEMA.split(";"):  # executescript would commit the open transaction
+                if stmt.strip():
+                    db.execute(stmt)
+            for table, columns in _UPGRADE_1_TO_2:
+                db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_v1")
+                db.execute(f"DROP TABLE {table}_v1")
+        else:
+            for stmt in SCHEMA.split(";"):
+                if stmt.strip():
+                    db.execute(stmt)
+        db.execute("DELETE FROM schema_version")
+        db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    finally:
+        db.execute("PRAGMA legacy_alter_table=OFF")
+    db.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -383,6 +523,16 @@ def _dec(value: str | None) -> Decimal | None:
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+
+
+_SUBMISSION_COLUMNS = ("id, commune_code, version, file_name, file_sha256, received_at, set_id, set_version,"
+                       " status, counts, self_total, tier, declared_json, scores_json")
+_ROUND_COLUMNS = ("id, year, body, set_id, set_version, set_sha256, set_yaml, communes_json, created_at, place,"
+                  " deadline")
+
+
+def _round(r: tuple[Any, ...]) -> Round:
+    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10])
 
 
 def _row(r: tuple[Any, ...]) -> StoredSubmission:

@@ -25,6 +25,7 @@ from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
 from cchc_xl.importing.run import sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, read_meta
+from cchc_xl.messages import say
 from cchc_xl.numbers import fmt, parse_text_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import inspect_container
@@ -63,10 +64,21 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
         evidence=evidence, evidence_links=links, findings=findings)
 
 
+class OtherSetError(ValueError):
+    """The store's accepted submissions are of another criteria set than the one to appraise with."""
+
+
 def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) -> tuple[list[Path], list[str]]:
-    """One appraisal workbook per commune whose latest submission is accepted; (written, skipped codes)."""
+    """One appraisal workbook per commune whose latest submission is accepted; (written, skipped codes).
+
+    OtherSetError, before anything is written, when an accepted submission is of another set than `cset`."""
+    latest = store.all_latest()
+    other = [s.commune_code for s in latest
+             if s.status != "rejected" and (s.set_id, s.set_version) != (cset.id, cset.version)]
+    if other:
+        raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     written, skipped = [], []
-    for sub in store.all_latest():
+    for sub in latest:
         state = store.state(sub.commune_code)
         if sub.status == "rejected" or state == "final":
             skipped.append(sub.commune_code)

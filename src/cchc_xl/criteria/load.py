@@ -156,6 +156,17 @@ def load_set(path: Path | str | None = None) -> CriteriaSet:
     return cset.model_copy(update={"source_sha256": sha})
 
 
+def load_set_text(text: str) -> CriteriaSet:
+    """A set from its canonical YAML text (as a round stores it), built and checked like a file."""
+    from cchc_xl.criteria.check import check_set
+
+    cset = build(yaml.load(text, Loader=_DecimalLoader))
+    problems = check_set(cset)
+    if problems:
+        raise CriteriaError(problems)
+    return cset.model_copy(update={"source_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()})
+
+
 def dump_yaml(cset: CriteriaSet, header: str = "") -> str:
     """The set as YAML text (Decimals as plain numbers), readable and diff-friendly."""
     data = cset.model_dump(mode="python", exclude={"source_sha256"}, exclude_defaults=True, by_alias=True)

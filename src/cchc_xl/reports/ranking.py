@@ -107,8 +107,8 @@ class RankingSummary:
 def write_ranking(store_path: Path, cset: CriteriaSet, out: Path, communes: list[Commune] | None = None, *,
                   final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                   deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
-                  password: str | None = None) -> RankingSummary:
-    """Write the ranking workbook `out` from the store at `store_path`.
+                  password: str | None = None, round_id: str = "") -> RankingSummary:
+    """Write the ranking workbook `out` from the round `round_id` of the store at `store_path`.
 
     `final`: appraisals by commune code (None: the store's current appraisals; {}: self-assessed scores
     only). `previous`: last year's totals by commune code (see `ranking_data.previous_totals`). `deadline`:
@@ -117,7 +117,7 @@ def write_ranking(store_path: Path, cset: CriteriaSet, out: Path, communes: list
     """
     if not Path(store_path).is_file():
         raise FileNotFoundError(store_path)
-    store = Store(Path(store_path))
+    store = Store(Path(store_path), round_id=round_id)
     try:
         data = from_store(store, cset, communes, final=final, previous=previous, deadline=deadline,
                           generated_at=generated_at)
