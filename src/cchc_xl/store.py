@@ -128,8 +128,6 @@ CREATE TABLE IF NOT EXISTS withdrawals (
     by TEXT NOT NULL DEFAULT '',
     reason TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS submissions_by_round ON submissions(round_id, commune_code);
-CREATE INDEX IF NOT EXISTS appraisals_by_round ON appraisals(round_id, commune_code);
 """
 
 # Schema 1 -> 2: the tables whose uniqueness now includes the round are rebuilt (SQLite cannot change a key
