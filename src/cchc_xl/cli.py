@@ -81,8 +81,12 @@ def _back_up(db_path: Path, command: str) -> None:
 
     try:
         back_up(db_path, command)
-    except (OSError, sqlite3.Error) as exc:
-        _fail(say("backup.failed", db=db_path, dir=backup_dir(db_path), reason=exc.__class__.__name__))
+    except sqlite3.OperationalError as exc:  # locked, cannot be opened, disk full
+        _fail(say("backup.failed", db=db_path, dir=backup_dir(db_path), reason=exc))
+    except sqlite3.DatabaseError:  # not a database, or a damaged one
+        _fail(say("round.store_unreadable", db=db_path))
+    except OSError as exc:
+        _fail(say("backup.failed", db=db_path, dir=backup_dir(db_path), reason=exc.strerror or exc))
 
 
 def round_options(command: Callable[..., None]) -> Callable[..., None]:
