@@ -68,7 +68,7 @@ def test_round_through_the_command_line(imported: Path) -> None:
     assert result.exit_code == 1
     result = run(cli, ["appraise", "history", code, "2.2", *db])
     assert result.exit_code == 0
-    assert "thẩm định (Lò Văn Bình" in result.output and "reopen" in result.output and "Xã khiếu nại" in result.output
+    assert "thẩm định (Lò Văn Bình" in result.output and "Mở lại kết quả" in result.output and "Xã khiếu nại" in result.output
 
 
 @pytest.mark.parametrize(("files", "exit_code"), [

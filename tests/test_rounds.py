@@ -124,7 +124,7 @@ def test_commands_take_set_and_units_from_the_round(make_round: MakeRound, mini_
     # appraisal workbooks returned unfilled (no appraiser): every one is rejected, and counted so
     assert run("appraise", "prepare", "--out", "td").exit_code == 0
     result = run("appraise", "import", "td", "--out", "kqtd")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # done, with rejected files
     assert "Đã đọc 3 bảng thẩm định: 0 được ghi nhận, 3 bị từ chối." in " ".join(result.output.split())
     result = run("status", "--workspace", str(folder))
     assert "Đã thẩm định: 0/16" in " ".join(result.output.split())

@@ -23,9 +23,13 @@ from typing import Any, NoReturn
 
 import click
 
+from cchc_xl.faults import is_fault
+from cchc_xl.faults import message as fault_message
 from cchc_xl.messages import ARGUMENT_METAVARS, CLICK_METAVARS, CLICK_TEXT, say
 
-EXIT_INTERRUPTED = 130
+# The exit codes (README, --help): 0 done and nothing rejected, 1 done with rejected files or error findings,
+# 2 a usage or input mistake (or the machine refused: disk full, read-only, locked), 130 interrupted.
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils",
                   "_termui_impl")
 
@@ -78,14 +82,17 @@ class Command(click.Command):
 class Group(click.Group):
     command_class = Command
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, order: Sequence[str] = (), **kwargs: Any):
         kwargs.setdefault("options_metavar", say("cli.usage_metavar"))
         kwargs.setdefault("subcommand_metavar", say("cli.subcommand_metavar"))
         super().__init__(*args, **kwargs)
+        self.order = tuple(order)
         _vietnamese_metavars(self.params)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # as added: the order a round runs in, not alphabetical
+        """In `order` (the workflow), then the others as added: never alphabetical."""
+        rank = {name: i for i, name in enumerate(self.order)}
+        return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         return run_main(super().main, *args, **kwargs)
@@ -107,6 +114,9 @@ def run_main(main: Callable[..., Any], args: Sequence[str] | None = None, prog_n
     except (click.Abort, KeyboardInterrupt, EOFError):
         interrupted()
     except Exception as exc:  # the last guard: never a traceback to a district officer
+        if is_fault(exc):
+            click.echo(fault_message(exc), err=True)
+            sys.exit(EXIT_USAGE)
         unexpected(exc)
     sys.exit(result if isinstance(result, int) else 0)
 

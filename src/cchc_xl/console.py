@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
@@ -21,17 +22,34 @@ from cchc_xl.importing.pipeline import import_inbox
 from cchc_xl.importing.run import ImportRun
 from cchc_xl.messages import say
 from cchc_xl.numbers import fmt, json_number
+from cchc_xl.reports.import_report import report_data
 from cchc_xl.safeio import write_text
 from cchc_xl.store import Store
 from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, previous_round, progress
 
 
+def inbox_problem(inbox: Path) -> str | None:
+    """Why an inbox holds nothing to import (a usage mistake), or None: empty, or its workbooks one level down
+    in per-commune folders (the importer reads the inbox itself, each workbook next to its evidence)."""
+    candidates, _ignored = discover(inbox)
+    if candidates:
+        return None
+    nested = [p for p in sorted(inbox.iterdir()) if p.is_dir() and not p.is_symlink() and discover(p)[0]]
+    if nested:
+        return say("inbox.nested", inbox=inbox, count=len(nested), first=nested[0].name)
+    return say("inbox.empty", inbox=inbox)
+
+
+MAX_LISTED = 20  # ignored files named one by one in the summary; the rest counted
+
+
 def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None, *,
-                         dry_run: bool = False) -> tuple[ImportRun, Outputs]:
+                         dry_run: bool = False, as_json: bool = False) -> tuple[ImportRun, Outputs]:
     """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store, so
-    "already received" and "finalized" are judged as in a real run while the store itself is not touched."""
-    console = console or Console(highlight=False)
+    "already received" and "finalized" are judged as in a real run while the store itself is not touched.
+    `as_json`: the import report on stdout for other programs, everything else on stderr."""
+    console = console or Console(highlight=False, stderr=as_json)
     total = len(discover(inbox)[0])
     with tempfile.TemporaryDirectory(prefix="cchc-xl-thu-") as scratch:
         if dry_run:
@@ -49,6 +67,8 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
         finally:
             store.close()
     print_summary(console, run, outputs, ws.db_path, dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps(report_data(run), ensure_ascii=False, indent=2))
     return run, outputs
 
 
@@ -72,6 +92,15 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: P
                       new=outputs.new_in_store, db=db_path))
     console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
                       feedback=len(outputs.feedback), dir=outputs.report.parent))
+    if run.ignored:
+        reasons = {"lock_file": "inbox.ignored_lock", "hidden": "inbox.ignored_hidden",
+                   "unrelated": "inbox.ignored_unrelated"}
+        console.print(escape(say("inbox.ignored_header", count=len(run.ignored))))
+        for item in run.ignored[:MAX_LISTED]:
+            console.print(escape(f"  {item.path.name}{'/' if item.path.is_dir() else ''}: "
+                                 f"{say(reasons.get(item.reason, 'inbox.ignored_unrelated'))}"))
+        if len(run.ignored) > MAX_LISTED:
+            console.print(say("inbox.ignored_more", count=len(run.ignored) - MAX_LISTED))
 
 
 # -- appraisal ----------------------------------------------------------------------------------------
@@ -174,7 +203,21 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
                                      superseded=say("cli.history_superseded") if h["superseded"] else "")))
     console.print(say("cli.history_events"))
     for e in events:
-        console.print(escape(f"  {e['at']}  {e['kind']}  {json.dumps(e['detail'], ensure_ascii=False)}"))
+        console.print(escape(f"  {e['at']}  {event_text(e['kind'], e['detail'])}"))
+
+
+def event_text(kind: str, detail: dict[str, Any]) -> str:
+    """One store event in Vietnamese (the store keeps English kinds and plain details)."""
+    status = template("validation")["status"]
+    values = {k: ("" if v is None else v) for k, v in detail.items()}
+    values["status"] = status.get(str(detail.get("status")), detail.get("status") or "")
+    values["by"] = detail.get("by") or detail.get("appraiser") or "—"
+    values["uncounted"] = "" if detail.get("counts", True) else say("event.uncounted")
+    try:
+        return say(f"event.{kind}", **values)
+    except (KeyError, IndexError):  # a kind or a detail this version does not know: shown plainly
+        shown = ", ".join(f"{k}: {v}" for k, v in detail.items())
+        return say("event.other", kind=kind, detail=shown)
 
 
 # -- ranking report -----------------------------------------------------------------------------------
@@ -221,7 +264,7 @@ def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decim
 
 
 # -- status -------------------------------------------------------------------------------------------
-def status_cmd(ws: Workspace, console: Console | None = None) -> None:
+def status_cmd(ws: Workspace, console: Console | None = None, *, as_json: bool = False) -> None:
     console = console or Console(highlight=False)
     store = ws.open_store()
     try:
@@ -230,6 +273,14 @@ def status_cmd(ws: Workspace, console: Console | None = None) -> None:
     finally:
         store.close()
     r = ws.round
+    if as_json:
+        click.echo(json.dumps({
+            "round": {"id": r.id, "year": r.year, "body": r.body, "set": {"id": r.set_id, "version": r.set_version},
+                      "deadline": r.deadline, "units": len(ws.communes)},
+            **{key: getattr(done, key) for key in ("received", "accepted", "appraised", "finalized")},
+            "missing": [c.code for c in done.missing],
+            "previous_round": earlier.id if earlier else None}, ensure_ascii=False, indent=2))
+        return
     deadline = say("status.deadline", date=dt.date.fromisoformat(r.deadline).strftime("%d/%m/%Y")) \
         if r.deadline else ""
     console.print(escape(say("status.header", round=r.id, body=r.body, year=r.year,

@@ -202,6 +202,76 @@ MESSAGES: dict[str, str] = {
                              "hoặc thư mục do chính nó tạo lần trước. Hãy chọn thư mục khác, ví dụ: cchc-xl demo "
                              "chay-thu. Không có gì bị thay đổi.",
     "demo.marker": "Thư mục này do lệnh cchc-xl demo tạo ra; chạy lại demo vào đây sẽ ghi đè các kết quả chạy thử.",
+    "event.round_created": "Lập đợt đánh giá ({body}, năm {year}, bộ tiêu chí {set})",
+    "event.submission": "Nhận bản tự đánh giá lần {version} ({file}): {status}",
+    "event.submission_revised": "Cập nhật kết quả bản lần {version} ({file}): {status}{uncounted}",
+    "event.appraisal": "Nhập bảng thẩm định ({file}, người thẩm định {by}): {status}, {changed} điểm thay đổi",
+    "event.finalize": "Chốt kết quả (bởi {by})",
+    "event.reopen": "Mở lại kết quả (bởi {by}), lý do: {reason}",
+    "event.withdrawn": "Rút bản tự đánh giá lần {version} ({file}, bởi {by}), lý do: {reason}",
+    "event.other": "{kind}: {detail}",
+    "event.uncounted": ", không được tính",
+    "evidence.cli.json_help": "In kết quả dạng JSON ra stdout (cho chương trình khác).",
+    "evidence.cli.missing": "Không tìm thấy {path}. Lệnh này kiểm tra một thư mục hoặc tệp .zip tài liệu kiểm "
+                            "chứng, ví dụ: cchc-xl evidence check hop-thu/03898-tan-lang.zip",
+    "evidence.cli.is_workbook": "{path} là một bảng tính, không phải thư mục hay tệp .zip tài liệu kiểm chứng. "
+                                "Để tiếp nhận bảng tự đánh giá (kèm tài liệu cùng tên), dùng: cchc-xl import "
+                                "THƯ_MỤC_HỘP_THƯ",
+    "evidence.cli.is_criteria": "{path} là tệp bộ tiêu chí. Để kiểm tra, dùng: cchc-xl criteria check {path}",
+    "criteria.is_workbook": "{path} là tệp Excel. Để đọc bộ tiêu chí từ Excel, dùng: cchc-xl criteria import "
+                            "{path} (lệnh này kiểm tra rồi ghi ra tệp .yaml).",
+    "criteria.is_zip": "{path} là tệp nén, không phải bộ tiêu chí (.yaml). Tài liệu kiểm chứng thì dùng: cchc-xl "
+                       "evidence check {path}",
+    "criteria.json_help": "In kết quả dạng JSON ra stdout (cho chương trình khác).",
+    "status.json_help": "In tiến độ dạng JSON ra stdout (cho chương trình khác).",
+    "report.not_xlsx": "Bảng xếp hạng chỉ ghi ra tệp Excel: hãy dùng --out có đuôi .xlsx (ví dụ --out "
+                       "{suggest}), không phải “{suffix}”.",
+    "output.locked": "Không ghi được {path}: {reason}. Những tệp khác vẫn được ghi; hãy đóng tệp rồi chạy lại.",
+    "output.locked_some": "{count} tệp không ghi được (đang mở trong Excel hoặc không có quyền ghi): {files}. "
+                          "Hãy đóng các tệp đó rồi chạy lại lệnh; những gì khác đã xong vẫn được giữ.",
+    "code.unknown": "Mã đơn vị {code} không có trong danh sách {count} đơn vị của đợt đánh giá {round}.",
+    "code.lost_zero": "Mã đơn vị {code} không có trong danh sách của đợt; có phải {suggest}? (Excel hay bỏ số 0 ở "
+                      "đầu mã: hãy gõ đủ {suggest}.)",
+    "criterion.unknown": "Bộ tiêu chí {set} không có tiêu chí {code}. Xem các mã: cchc-xl criteria show",
+    "inbox.empty": "Thư mục {inbox} không có bảng tự đánh giá nào (.xlsx, .xlsm, .xls, .ods). Kiểm tra lại "
+                   "đường dẫn hộp thư. Không có gì được lưu.",
+    "inbox.nested": "Thư mục {inbox} không có bảng tự đánh giá nào ngay bên trong, nhưng {count} thư mục con có "
+                    "(ví dụ “{first}”). Hãy để các bảng tính ngay trong {inbox}, mỗi bảng cạnh thư mục hoặc tệp "
+                    ".zip tài liệu kiểm chứng cùng tên, rồi chạy lại. Không có gì được lưu.",
+    "inbox.ignored_header": "{count} mục trong hộp thư không được đọc:",
+    "inbox.ignored_lock": "tệp khoá tạm của Excel (tệp đang mở), bỏ qua",
+    "inbox.ignored_hidden": "tệp ẩn hoặc tệp hệ thống, bỏ qua",
+    "inbox.ignored_unrelated": "không phải bảng tự đánh giá, cũng không trùng tên với bảng nào (tài liệu kiểm "
+                               "chứng phải cùng tên với bảng tính)",
+    "inbox.ignored_more": "  … và {count} mục khác.",
+    "fault.disk_full": "ổ đĩa đã đầy: hãy giải phóng chỗ trống rồi chạy lại",
+    "fault.read_only": "ổ đĩa hoặc thư mục chỉ cho đọc: hãy chọn thư mục khác, có quyền ghi",
+    "fault.no_permission": "không có quyền ghi hoặc đọc (hoặc tệp đang mở trong Excel): đóng tệp hoặc chọn thư "
+                           "mục khác",
+    "fault.not_found": "không tìm thấy tệp hoặc thư mục",
+    "fault.is_folder": "đây là một thư mục, cần một tệp",
+    "fault.not_folder": "một phần của đường dẫn không phải thư mục",
+    "fault.name_too_long": "tên hoặc đường dẫn quá dài: hãy dùng thư mục ngắn hơn",
+    "fault.in_use": "tệp đang được chương trình khác mở (Excel?): hãy đóng tệp rồi chạy lại",
+    "fault.store_locked": "cơ sở dữ liệu đang được một lệnh hoặc chương trình khác dùng: chờ lệnh đó xong rồi "
+                          "chạy lại",
+    "fault.store_read_only": "cơ sở dữ liệu hoặc thư mục chứa nó chỉ cho đọc: hãy cấp quyền ghi hoặc chép sang "
+                             "thư mục khác",
+    "fault.not_a_store": "tệp không phải cơ sở dữ liệu của cchc-xl hoặc đã hỏng: khôi phục bản sao lưu "
+                         "(cchc-xl store restore)",
+    "fault.store_cannot_open": "không mở được tệp cơ sở dữ liệu (thư mục không tồn tại hoặc không có quyền)",
+    "fault.disk_io": "lỗi đọc ghi ổ đĩa",
+    "fault.store_other": "lỗi cơ sở dữ liệu",
+    "fault.os_other": "lỗi hệ thống (mã {code})",
+    "fault.other": "lỗi {kind}",
+    "fault.store": "Không ghi hoặc đọc được cơ sở dữ liệu: {reason}. Những gì đã lưu trước đó vẫn nguyên vẹn.",
+    "fault.file": "Không ghi hoặc đọc được {path}: {reason}.",
+    "fault.plain": "Lệnh dừng: {reason}.",
+    "config.unreadable": "Không đọc được tệp cấu hình {path}: {reason}.",
+    "config.encoding": "Tệp cấu hình {path} không ở bảng mã UTF-8 (hoặc UTF-16). Hãy mở bằng Notepad, chọn "
+                       "Lưu thành… với mã hoá UTF-8, rồi chạy lại.",
+    "config.syntax": "Tệp cấu hình {path} sai cú pháp TOML ở dòng {line}, cột {column} (thường do thiếu dấu "
+                     "ngoặc kép \" hoặc dấu =). Mỗi dòng có dạng: key = \"giá trị\".",
     "demo.needs_extra": "Lệnh demo cần thêm thư viện tạo PDF mẫu ({module}), không có trong bản cài đặt gọn. Cài "
                         "thêm: pip install \"cchc-xl[demo]\" (hoặc make demo). Các lệnh làm việc thật không cần.",
     "cli.interrupted": "Đã dừng theo yêu cầu (Ctrl-C). Những gì đã xong vẫn được giữ: mỗi tệp đã tiếp nhận được "

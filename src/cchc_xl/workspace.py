@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import sqlite3
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.criteria.load import dump_yaml, load_set_text
 from cchc_xl.messages import say
 from cchc_xl.safeio import write_text
-from cchc_xl.settings import CONFIG_NAME, Settings, load_settings
+from cchc_xl.settings import CONFIG_NAME, ConfigError, Settings, load_settings, read_config
 from cchc_xl.store import Round, Store
 
 DEFAULT_STORE = "cchc.sqlite"
@@ -156,10 +155,9 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
     section: dict[str, str] = {}
     if config.is_file():
         try:
-            with config.open("rb") as fh:
-                section = tomllib.load(fh).get("round", {})
-        except (OSError, tomllib.TOMLDecodeError):
-            raise WorkspaceError(say("round.config_unreadable", path=config)) from None
+            section = read_config(config).get("round", {})
+        except ConfigError as exc:
+            raise WorkspaceError(str(exc)) from None
     elif workspace is not None:
         raise WorkspaceError(f"{say('round.no_config', path=config)} {say('round.hint')}")
     if db is None and section.get("store"):
