@@ -68,7 +68,8 @@ def test_round_through_the_command_line(imported: Path) -> None:
     assert result.exit_code == 1
     result = run(cli, ["appraise", "history", code, "2.2", *db])
     assert result.exit_code == 0
-    assert "thẩm định (Lò Văn Bình" in result.output and "Mở lại kết quả" in result.output and "Xã khiếu nại" in result.output
+    out = result.output
+    assert "thẩm định (Lò Văn Bình" in out and "Mở lại kết quả" in out and "Xã khiếu nại" in out
 
 
 @pytest.mark.parametrize(("files", "exit_code"), [
