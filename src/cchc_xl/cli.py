@@ -363,8 +363,9 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     if not dry_run:
         _back_up(ws.db_path, "import")
     _demo_key_notice(ws)
-    run, _outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json)
-    sys.exit(EXIT_FINDINGS if any(r.status == "rejected" for r in run.results) else EXIT_OK)
+    run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json)
+    rejected = any(r.status == "rejected" for r in run.results)
+    sys.exit(EXIT_FINDINGS if rejected or outputs.unwritten else EXIT_OK)
 
 
 @cli.command("withdraw")

@@ -92,6 +92,11 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: P
                       new=outputs.new_in_store, db=db_path))
     console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
                       feedback=len(outputs.feedback), dir=outputs.report.parent))
+    if outputs.unwritten:
+        from cchc_xl.faults import reason
+
+        _error(say("output.locked_some", count=len(outputs.unwritten),
+                   files="; ".join(f"{p} ({reason(e)})" for p, e in outputs.unwritten.items())))
     if run.ignored:
         reasons = {"lock_file": "inbox.ignored_lock", "hidden": "inbox.ignored_hidden",
                    "unrelated": "inbox.ignored_unrelated"}
@@ -230,8 +235,14 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
         console.print(say("cli.report_no_store", db=ws.db_path))
         return 1
     previous = last_year_totals(ws, previous_db)
-    summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                            password=ws.settings.sheet_password, round_id=ws.round.id)
+    try:
+        summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
+                                password=ws.settings.sheet_password, round_id=ws.round.id)
+    except OSError as exc:  # open in Excel (Windows cannot replace it), read-only folder, disk full
+        from cchc_xl.faults import reason
+
+        _error(say("output.locked", path=out, reason=reason(exc)))
+        return 2
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),

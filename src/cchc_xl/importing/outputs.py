@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class Outputs:
     validation: Path
     feedback: dict[str, Path]
     new_in_store: int
+    unwritten: dict[Path, OSError] = field(default_factory=dict)  # outputs open in Excel, read-only, …: skipped
 
 
 class OutputWriter:
@@ -42,6 +43,7 @@ class OutputWriter:
         self.cset, self.out_dir, self.settings, self.store, self.reload = cset, out_dir, settings, store, reload
         self.t = template("validation")
         self.feedback: dict[str, Path] = {}
+        self.unwritten: dict[Path, OSError] = {}
         self.new = 0
         out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -77,8 +79,19 @@ class OutputWriter:
             return
         layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file)
-        FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
-        self.feedback[r.file] = path
+        if self._written(path, lambda: FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)):
+            self.feedback[r.file] = path
+
+    def _written(self, path: Path, write: Callable[[], object]) -> bool:
+        """Write one output; one that cannot be replaced (open in Excel on Windows, read-only) is skipped and
+        remembered, so the rest of the batch still gets its outputs."""
+        try:
+            write()
+        except OSError as exc:
+            self.unwritten[path] = exc
+            return False
+        self.unwritten.pop(path, None)
+        return True
 
     def _store(self, r: SubmissionResult) -> None:
         if r.commune is None or r.evaluation is None or any(f.rule == "submission.finalized" for f in r.findings):
@@ -95,11 +108,13 @@ class OutputWriter:
     # -- per batch -----------------------------------------------------------------------------------
     def finish(self, run: ImportRun, evidence_rows: list[dict[str, Any]] | None = None) -> Outputs:
         report = self.out_dir / "import-report.json"
-        write_report(run, report)
+        self._written(report, lambda: write_report(run, report))
         validation = self.out_dir / self.t["file_name"]
         relative = {k: v.relative_to(self.out_dir).as_posix() for k, v in self.feedback.items()}
-        ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows).write(validation)
-        return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new)
+        self._written(validation,
+                      lambda: ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows).write(validation))
+        return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new,
+                       unwritten=dict(self.unwritten))
 
 
 def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Store,
