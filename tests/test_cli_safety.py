@@ -4,6 +4,7 @@ the store's automatic backups with `store restore`."""
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from pathlib import Path
 
@@ -116,21 +117,35 @@ def test_dry_run_checks_and_reports_but_stores_nothing(inboxes) -> None:  # type
     assert "0 bản sẽ là bản mới" in said(result)
 
 
-def test_wrong_import_withdrawn_then_the_real_return_counts_again(inboxes) -> None:  # type: ignore[no-untyped-def]
-    _folder, code = inboxes
+def test_a_blank_import_over_accepted_returns_is_flagged_and_does_not_count(inboxes) -> None:  # type: ignore[no-untyped-def]
+    folder, _code = inboxes
     assert run("import", "good", "--out", "kq").exit_code == 0
     assert "Được tiếp nhận: 2/" in said(run("status"))
-    run("import", "blank", "--out", "kq2")  # the blank workbooks become the newest versions, rejected
-    assert "Được tiếp nhận: 0/" in said(run("status"))
-    result = run("withdraw", code, "--reason", "Nhập nhầm thư mục bảng trắng", "--by", "Phòng Nội vụ")
+    result = run("import", "blank", "--out", "kq2")  # the blank workbooks, imported by mistake
+    assert result.exit_code == 1  # rejected, as blank returns are
+    report = json.loads((folder / "kq2" / "import-report.json").read_text(encoding="utf-8"))
+    assert all(any(f["rule"] == "submission.blank_over_accepted" for f in s["findings"])
+               for s in report["submissions"])
+    assert "Được tiếp nhận: 2/" in said(run("status"))  # the accepted returns still count
+
+
+def test_withdrawn_then_the_earlier_return_counts_again(inboxes, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+    folder, code = inboxes
+    assert run("import", "good", "--out", "kq").exit_code == 0
+    second = folder / "good2"
+    second.mkdir()
+    fill(folder / "blank" / next(p.name for p in (folder / "blank").iterdir() if p.name.startswith(code)),
+         second / f"{code}.xlsx", mini_set, seed="another")
+    assert "1 bản mới" in said(run("import", "good2", "--out", "kq2"))
+    result = run("withdraw", code, "--reason", "Xã gửi nhầm bản nháp", "--by", "Phòng Nội vụ")
     assert result.exit_code == 0, result.output
-    assert "Được tiếp nhận: 1/" in said(run("status"))
     assert "Đã rút bản tự đánh giá lần 2" in said(result) and "Bản đang được tính: lần 1" in said(result)
     history = run("appraise", "history", code, "1.1")
-    assert "Nhập nhầm thư mục bảng trắng" in said(history)
+    assert "Rút bản tự đánh giá lần 2" in said(history) and "Xã gửi nhầm bản nháp" in said(history)
     # withdrawing again what is gone, or a version that does not exist, is a usage mistake
     again = run("withdraw", code, "--version", "2", "--reason", "lần nữa")
     assert again.exit_code == 2 and "lần 2" in said(again)
+    assert run("withdraw", code, "--version", "7", "--reason", "x").exit_code == 2
     unknown = run("withdraw", "99999", "--reason", "x")
     assert unknown.exit_code == 2 and "99999" in said(unknown)
     empty = run("withdraw", code, "--reason", "  ")
@@ -177,3 +192,22 @@ def test_backups_rotate(inboxes) -> None:  # type: ignore[no-untyped-def]
         run("appraise", "finalize", "--by", f"lần {i}")
     assert len(backups(db)) == 5
     assert all(p.suffix == ".sqlite" for p in backup_dir(db).iterdir())
+
+
+def test_an_older_copy_after_a_newer_one_is_flagged_and_does_not_count(inboxes, mini_set) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    folder, code = inboxes
+    old = folder / "good" / f"{code}.xlsx"
+    os.utime(old, (1_600_000_000, 1_600_000_000))  # modified long ago
+    newer = folder / "newer"
+    newer.mkdir()
+    fill(old, newer / f"{code}.xlsx", mini_set, seed="newer")
+    assert run("import", "newer", "--out", "kq").exit_code == 0
+    run("import", "good", "--out", "kq2")
+    report = json.loads((folder / "kq2" / "import-report.json").read_text(encoding="utf-8"))
+    mine = next(s for s in report["submissions"] if s["commune_code"] == code)
+    assert [f["rule"] for f in mine["findings"]] == ["submission.older_than_accepted"]
+    history = said(run("appraise", "history", code, "1.1"))
+    assert "lần 1" in history and "lần 2" in history
+    assert "Đã nhận: 2/" in said(run("status"))

@@ -532,6 +532,14 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "appraisal.count_invalid": ("error", "{criterion}: số lần “{got}” phải là số nguyên không âm."),
     "appraisal.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng thẩm định mới trừ "
                                      "khi mở lại (cchc-xl appraise reopen)."),
+    "submission.blank_over_accepted": ("warning", "Bảng tính chưa điền số liệu nào, trong khi đơn vị {commune} đã "
+                                                  "có bản được tiếp nhận (lần {version}, {file}): bản trắng này "
+                                                  "được lưu nhưng không thay bản đang được tính. Nếu tiếp nhận "
+                                                  "nhầm, không cần làm gì thêm."),
+    "submission.older_than_accepted": ("warning", "Tệp này cũ hơn bản đang được tính của đơn vị {commune} (lần "
+                                                  "{version}, {file}, sửa đổi sau): được lưu nhưng không thay bản "
+                                                  "đó. Nếu đúng là muốn dùng tệp này, rút bản kia: cchc-xl "
+                                                  "withdraw {commune} --reason …"),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
                                       "mở lại (cchc-xl appraise reopen)."),
 }

@@ -51,6 +51,7 @@ class OutputWriter:
     def record(self, r: SubmissionResult) -> None:
         """One whole result: refused if its commune is finalized, its feedback workbook, its store record."""
         self._refuse_finalized(r)
+        self._keep_accepted(r)
         self._write_feedback(r)
         self._store(r)
 
@@ -73,6 +74,26 @@ class OutputWriter:
             f = Findings()
             f.add("submission.finalized", commune=r.commune.code)
             r.findings = [*r.findings, *f.items]
+
+    def _keep_accepted(self, r: SubmissionResult) -> None:
+        """A blank workbook, or one older than the accepted version that counts, does not silently replace it
+        (the blank folder imported by mistake, an old copy sent again): it is stored, flagged, and not
+        counting; the accepted version keeps counting (cchc-xl withdraw makes another one count)."""
+        if r.commune is None or r.evaluation is None or r.declarations is None or not r.counts:
+            return
+        current = self.store.latest(r.commune.code)
+        if current is None or current.status == "rejected" or current.file_sha256 == r.sha256:
+            return
+        raw = r.declarations.raw.leaves.values()
+        blank = all(i.value in (None, "") and all(f in (None, "") for f in i.figures) for i in raw)
+        older = r.modified and r.modified < float(current.declared.get("modified") or 0)
+        if not (blank or older):
+            return
+        f = Findings()
+        f.add("submission.blank_over_accepted" if blank else "submission.older_than_accepted",
+              commune=r.commune.code, version=current.version, file=current.file_name)
+        r.findings = [*r.findings, *f.items]
+        r.counts = False
 
     def _write_feedback(self, r: SubmissionResult) -> None:
         if r.identity is None or r.declarations is None or not r.findings:
@@ -129,6 +150,7 @@ def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Stor
 def _declared(r: Any) -> dict[str, Any]:
     d = r.declarations
     return {
+        "modified": r.modified,  # the file's modification time: a later, older copy does not replace it
         "evidence_path": str(r.evidence_path.resolve()) if r.evidence_path else None,
         "leaves": {c: {"value": _plain(i.value), "figures": [_plain(f) for f in i.figures],
                        "explanation": i.explanation} for c, i in d.raw.leaves.items()},
