@@ -223,3 +223,16 @@ def test_store_and_disk_faults_are_one_message_and_the_store_stays_consistent(
     assert said_ in said(result) and "Traceback" not in result.output, result.output
     if isinstance(fault, sqlite3.Error):
         assert tables(db) == before
+
+
+def test_the_guide_lists_what_to_do_for_each_message() -> None:
+    """docs/huong-dan-su-dung.md "Khi có lỗi": the messages above and the exit codes, each with what to do."""
+    guide = (Path(__file__).parents[1] / "docs" / "huong-dan-su-dung.md").read_text(encoding="utf-8")
+    section = " ".join(guide[guide.index("## 13. Khi có lỗi"):].split())
+    for phrase in ("sai cú pháp TOML ở dòng", "không ở bảng mã UTF-8", "không phải cơ sở dữ liệu",
+                   "thư mục con", "dùng: cchc-xl import", "cchc-xl criteria import", "cchc-xl evidence check",
+                   "đuôi .xlsx", "có phải 03898", "không do lệnh demo tạo ra", "cchc-xl[demo]", "không ghi được",
+                   "ổ đĩa đã đầy", "chỉ cho đọc", "đang được một lệnh hoặc chương trình khác dùng",
+                   "Không sao lưu được", "Ctrl-C", "Lỗi không mong muốn", "Thiếu tuỳ chọn", "Không có lệnh",
+                   "--dry-run", "cchc-xl withdraw", "cchc-xl store restore", "| 130 |", "| 2 |", "| 1 |", "| 0 |"):
+        assert phrase in section, phrase
