@@ -346,9 +346,12 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
                                             "không lưu gì vào cơ sở dữ liệu.")
 @click.option("--json", "as_json", is_flag=True, help="In báo cáo tiếp nhận dạng JSON ra stdout (cho chương trình "
                                                       "khác); thông báo ra stderr.")
+@click.option("--quiet", "-q", is_flag=True, help=say("cli.quiet_help"))
+@click.option("--verbose", "-v", is_flag=True, help=say("cli.verbose_help"))
 @round_options
 def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None, dry_run: bool,
-            as_json: bool, workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+            as_json: bool, quiet: bool, verbose: bool, workspace: Path | None, round_id: str | None,
+            db_path: Path | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục HỘP_THƯ: kiểm tra, tính lại điểm, báo lỗi.
 
     Ví dụ: cchc-xl import hop-thu --out ket-qua-tiep-nhan (thử trước: thêm --dry-run).
@@ -363,7 +366,8 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     if not dry_run:
         _back_up(ws.db_path, "import")
     _demo_key_notice(ws)
-    run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json)
+    run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json,
+                                        verbosity=-1 if quiet else 1 if verbose else 0)
     rejected = any(r.status == "rejected" for r in run.results)
     sys.exit(EXIT_FINDINGS if rejected or outputs.unwritten else EXIT_OK)
 

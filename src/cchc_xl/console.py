@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cchc_xl.backup import copy_store
@@ -41,15 +42,25 @@ def inbox_problem(inbox: Path) -> str | None:
     return say("inbox.empty", inbox=inbox)
 
 
+def make_console(*, stderr: bool = False) -> Console:
+    """The console at the terminal's real width; unbounded when piped or redirected to a file, so lines and
+    table cells (file names) are never cut or wrapped at 80 columns there."""
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = hasattr(stream, "isatty") and stream.isatty()
+    return Console(highlight=False, stderr=stderr, soft_wrap=not terminal, width=None if terminal else 100_000)
+
+
 MAX_LISTED = 20  # ignored files named one by one in the summary; the rest counted
 
 
 def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None, *,
-                         dry_run: bool = False, as_json: bool = False) -> tuple[ImportRun, Outputs]:
+                         dry_run: bool = False, as_json: bool = False,
+                         verbosity: int = 0) -> tuple[ImportRun, Outputs]:
     """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store, so
     "already received" and "finalized" are judged as in a real run while the store itself is not touched.
-    `as_json`: the import report on stdout for other programs, everything else on stderr."""
-    console = console or Console(highlight=False, stderr=as_json)
+    `as_json`: the import report on stdout for other programs, everything else on stderr. `verbosity`: -1
+    (--quiet) the totals only, 1 (--verbose) every finding of every file too."""
+    console = console or make_console(stderr=as_json)
     total = len(discover(inbox)[0])
     with tempfile.TemporaryDirectory(prefix="cchc-xl-thu-") as scratch:
         if dry_run:
@@ -60,29 +71,43 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
         else:
             store = ws.open_store()
         try:
-            with Progress(console=console, transient=True) as progress:
-                task = progress.add_task(say("cli.importing"), total=total)
-                run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
-                                            progress=lambda _r: progress.advance(task))
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn(say("import.files")), TimeElapsedColumn())
+            with Progress(*columns, console=console, transient=True, disable=verbosity < 0) as progress:
+                task = progress.add_task(say("import.phase.read"), total=total)
+                run, outputs = import_inbox(
+                    inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
+                    progress=lambda _r: progress.advance(task),
+                    phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
         finally:
             store.close()
-    print_summary(console, run, outputs, ws.db_path, dry_run=dry_run)
+    print_summary(console, run, outputs, ws.db_path, dry_run=dry_run, verbosity=verbosity)
     if as_json:
         click.echo(json.dumps(report_data(run), ensure_ascii=False, indent=2))
     return run, outputs
 
 
-def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Path, *, dry_run: bool = False) -> None:
+def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Path, *, dry_run: bool = False,
+                  verbosity: int = 0) -> None:
     status = template("validation")["status"]
     table = Table(title=say("cli.import_table_title"))
-    for header in say("cli.import_columns").split("|"):
-        table.add_column(header)
+    for i, header in enumerate(say("cli.import_columns").split("|")):
+        # the file column is never cut: a name shown as "2-hop-thu/039…" on every row tells nothing
+        table.add_column(header, overflow="fold", ratio=3 if i == 0 else None, no_wrap=i > 1)
     for r in run.results:
-        table.add_row(r.file, r.commune.display if r.commune else "", status[r.status],
+        table.add_row(escape(r.file), escape(r.commune.display) if r.commune else "", status[r.status],
                       fmt(r.self_total) if r.self_total is not None else "",
                       str(sum(f.severity == "error" for f in r.findings)),
                       str(sum(f.severity == "warning" for f in r.findings)))
-    console.print(table)
+    if verbosity >= 0:
+        console.print(table)
+    if verbosity > 0:
+        for r in run.results:
+            for f in r.findings:
+                where = ", ".join(x for x in (f.criterion, f.cell) if x)
+                console.print(escape(say("import.finding_line", file=r.file, rule=f.rule, message=f.message,
+                                         severity=say(f"import.severity.{f.severity}"),
+                                         where=f" ({where})" if where else "")))
     count = {s: sum(r.status == s for r in run.results) for s in status}
     console.print(say("cli.import_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
@@ -90,14 +115,15 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: P
                   say("cli.import_dry_run_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
                       new=outputs.new_in_store, db=db_path))
-    console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
-                      feedback=len(outputs.feedback), dir=outputs.report.parent))
+    if verbosity >= 0:
+        console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
+                          feedback=len(outputs.feedback), dir=outputs.report.parent))
     if outputs.unwritten:
         from cchc_xl.faults import reason
 
         _error(say("output.locked_some", count=len(outputs.unwritten),
                    files="; ".join(f"{p} ({reason(e)})" for p, e in outputs.unwritten.items())))
-    if run.ignored:
+    if run.ignored and verbosity >= 0:
         reasons = {"lock_file": "inbox.ignored_lock", "hidden": "inbox.ignored_hidden",
                    "unrelated": "inbox.ignored_unrelated"}
         console.print(escape(say("inbox.ignored_header", count=len(run.ignored))))
@@ -117,7 +143,7 @@ def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None =
     """Raises appraisal.round.OtherSetError when the round's submissions are of another set."""
     from cchc_xl.appraisal.round import prepare
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         written, skipped = prepare(store, ws.cset, out_dir, ws.settings)
@@ -132,7 +158,7 @@ def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None =
 def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Console | None = None) -> list[Any]:
     from cchc_xl.appraisal.round import import_appraisals
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     cset = ws.cset
     store = ws.open_store()
     try:
@@ -166,7 +192,7 @@ def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Con
 
 
 def appraise_finalize_cmd(ws: Workspace, codes: list[str], who: str, console: Console | None = None) -> list[str]:
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         targets = codes or [s.commune_code for s in store.all_latest()]
@@ -178,7 +204,7 @@ def appraise_finalize_cmd(ws: Workspace, codes: list[str], who: str, console: Co
 
 
 def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console: Console | None = None) -> int:
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         ok = store.reopen(code, _now(), who, reason)
@@ -189,7 +215,7 @@ def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console
 
 
 def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Console | None = None) -> None:
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         history = store.score_history(code, criterion)
@@ -230,7 +256,7 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
     """The ranking of the round; last year's totals from `previous_db`, else the store's previous round."""
     from cchc_xl.reports.ranking import write_ranking
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     if not ws.db_path.is_file():
         console.print(say("cli.report_no_store", db=ws.db_path))
         return 1
@@ -276,7 +302,7 @@ def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decim
 
 # -- status -------------------------------------------------------------------------------------------
 def status_cmd(ws: Workspace, console: Console | None = None, *, as_json: bool = False) -> None:
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         done = progress(store, ws.communes)
@@ -309,13 +335,13 @@ def status_cmd(ws: Workspace, console: Console | None = None, *, as_json: bool =
 # -- safety: withdraw, store backups ------------------------------------------------------------------
 def _error(text: str) -> None:
     """A message about a mistake: to stderr (results go to stdout)."""
-    Console(highlight=False, stderr=True).print(escape(text))
+    make_console(stderr=True).print(escape(text))
 
 
 def withdraw_cmd(ws: Workspace, code: str, version: int | None, reason: str, who: str,
                  console: Console | None = None) -> int:
     """Exit code: 0 withdrawn, 2 nothing to withdraw or a commune already appraised (a usage mistake)."""
-    console = console or Console(highlight=False)
+    console = console or make_console()
     if code not in {c.code for c in ws.communes}:
         _error(say("withdraw.unknown_commune", code=code, round=ws.round.id))
         return 2
@@ -342,7 +368,7 @@ def restore_cmd(db_path: Path, choice: str | None, console: Console | None = Non
     """Without `choice`, list the backups; with a number (1 = newest) or a backup's path, restore it."""
     from cchc_xl.backup import backups, restore
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     found = backups(db_path)
     if choice is None:
         if not found:

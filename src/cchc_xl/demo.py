@@ -20,6 +20,7 @@ from cchc_xl.console import (
     appraise_import_cmd,
     appraise_prepare_cmd,
     import_with_progress,
+    make_console,
     report_cmd,
 )
 from cchc_xl.criteria import load_set
@@ -68,7 +69,7 @@ def claim_folder(out: Path) -> None:
 
 def run_demo(out: Path, console: Console | None = None) -> int:
     """Raises DemoFolderError (nothing written) when `out` is not the demo's to write into."""
-    console = console or Console(highlight=False)
+    console = console or make_console()
     claim_folder(out)
     year = load_set(bundled(DEFAULT_SET)).year
     ws = init_round(out, criteria_file=bundled(DEFAULT_SET), communes_file=bundled(DEFAULT_COMMUNES), year=year,

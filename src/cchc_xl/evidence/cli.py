@@ -40,7 +40,9 @@ def evidence_check(ctx: click.Context, path: Path, as_json: bool) -> None:
         click.echo(json.dumps({"source": str(path), "files": [_row_data(r) for r in rows],
                                "findings": [f.model_dump() for f in findings]}, ensure_ascii=False, indent=2))
         ctx.exit(1 if any(f.severity == "error" for f in findings) else 0)
-    console = Console()
+    from cchc_xl.console import make_console
+
+    console = make_console()
     console.print(say("evidence.cli.title", source=path), style="bold")
     if rows:
         console.print(inventory_table(rows))

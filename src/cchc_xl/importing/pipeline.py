@@ -23,17 +23,24 @@ from cchc_xl.store import Store
 
 def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,
                  store: Store, *, evidence: bool = True, received_at: dt.datetime | None = None,
-                 progress: Callable[[SubmissionResult], None] | None = None) -> tuple[ImportRun, Outputs]:
+                 progress: Callable[[SubmissionResult], None] | None = None,
+                 phase: Callable[[str], None] | None = None) -> tuple[ImportRun, Outputs]:
     """`evidence`: check each file's evidence folder or zip (off: the register alone, as for a benchmark
-    of the workbooks themselves)."""
+    of the workbooks themselves). `phase` is told each step after the files are read ("crosscheck",
+    "revise", "write"), so a progress display never sits silent at 100 %."""
+    phase = phase or (lambda _name: None)
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
     run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
                      progress=progress, sink=writer.record)
     if stage is not None:
+        phase("crosscheck")
         stage.finish(run.results)
-    for r in run.results:
-        if r.revised:
-            writer.revise(r)
+    revised = [r for r in run.results if r.revised]
+    if revised:
+        phase("revise")
+    for r in revised:
+        writer.revise(r)
+    phase("write")
     rows = stage.inventory_rows(run.results, out_dir) if stage is not None else None
     return run, writer.finish(run, rows)
