@@ -93,3 +93,16 @@ def test_no_file_is_read_again_after_the_batch_without_a_batch_finding(inbox: Pa
         store.close()
     assert not any(r.revised for r in run_.results)
     assert phases == ["crosscheck", "write"]  # no "revise": nothing to write again
+
+
+def test_criteria_show_has_bonus_and_penalty_and_wraps_under_its_indent(bundled_set, capsys) -> None:  # type: ignore[no-untyped-def]
+    from cchc_xl.console import criteria_show_cmd
+
+    criteria_show_cmd(bundled_set, width=60)
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("Điểm thưởng") for line in lines) and any(line.startswith("Điểm trừ") for line in lines)
+    assert all(len(line) <= 60 for line in lines)
+    indents = {len(line) - len(line.lstrip(" ")) for line in lines}
+    assert {4, 8} <= indents and indents & {10, 14}  # wrapped items continue under their own indentation
+    piped = CliRunner().invoke(cli, ["criteria", "show", str(Path(__file__).parents[1] / "criteria" / "phu-yen-2022.yaml")])
+    assert piped.exit_code == 0 and "Điểm trừ" in piped.output

@@ -15,7 +15,6 @@ from cchc_xl.communes import CommuneListError
 from cchc_xl.criteria import CriteriaError, load_set
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.messages import say
-from cchc_xl.numbers import fmt
 
 if TYPE_CHECKING:
     from cchc_xl.workspace import Workspace
@@ -202,17 +201,9 @@ def criteria_show(file: Path | None) -> None:
     Ví dụ: cchc-xl criteria show tieu-chi.yaml
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 4.
     """
-    cset = _load(file)
-    click.echo(say("cli.show_header", title=cset.title, version=cset.version, total=cset.total))
-    for area in cset.areas:
-        click.echo(f"{area.code}. {area.title} [{fmt(area.max)}]")
-        for crit in area.criteria:
-            for depth, node in [(1, crit)] + [(2, s) for s in crit.children]:
-                line = f"{'    ' * depth}{node.code} {node.title} [{fmt(node.max)}]"
-                if node.rule is not None:
-                    line += f" — {node.rule.describe(node.max)}"
-                click.echo(line)
-    click.echo(say("cli.show_tiers") + ": " + "; ".join(f"{t.name} ≥ {fmt(t.min)}" for t in cset.tiers))
+    from cchc_xl.console import criteria_show_cmd
+
+    criteria_show_cmd(_load(file))
 
 
 @criteria.command("export")

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cchc_xl.backup import copy_store
+from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.outputs import Outputs
 from cchc_xl.importing.pipeline import import_inbox
@@ -392,3 +393,38 @@ def restore_cmd(db_path: Path, choice: str | None, console: Console | None = Non
     console.print(escape(say("restore.done", db=db_path, at=f"{chosen.taken_at:%d/%m/%Y %H:%M:%S}",
                              command=chosen.command, before=before.path.name if before else "—")))
     return 0
+
+
+# -- criteria show -------------------------------------------------------------------------------------
+def criteria_show_cmd(cset: CriteriaSet, width: int | None = None) -> None:
+    """The tree with maxima and methods, then the bonus and penalty blocks and the tiers. Long lines wrap at the
+    terminal's width under their own indentation (never when piped: one line per item)."""
+    import shutil
+    import textwrap
+
+    if width is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size().columns
+
+    def line(depth: int, text: str) -> None:
+        indent = "    " * depth
+        if width is None:
+            click.echo(indent + text)
+        else:
+            click.echo(textwrap.fill(text, width=max(width, 40), initial_indent=indent,
+                                     subsequent_indent=indent + "      ", break_on_hyphens=False))
+
+    line(0, say("cli.show_header", title=cset.title, version=cset.version, total=cset.total))
+    for area in cset.areas:
+        line(0, f"{area.code}. {area.title} [{fmt(area.max)}]")
+        for crit in area.criteria:
+            for depth, node in [(1, crit)] + [(2, s) for s in crit.children]:
+                text = f"{node.code} {node.title} [{fmt(node.max)}]"
+                if node.rule is not None:
+                    text += f" — {node.rule.describe(node.max)}"
+                line(depth, text)
+    for key, block in (("cli.show_bonus", cset.bonus), ("cli.show_penalty", cset.penalty)):
+        if block is not None and block.items:
+            line(0, say(key, cap=block.cap))
+            for item in block.items:
+                line(1, say("cli.show_adjustment", code=item.code, title=item.title, points=item.points))
+    line(0, say("cli.show_tiers") + ": " + "; ".join(f"{t.name} ≥ {fmt(t.min)}" for t in cset.tiers))

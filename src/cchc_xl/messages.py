@@ -155,6 +155,9 @@ MESSAGES: dict[str, str] = {
     "cli.show_header": "{title} — phiên bản {version}, tổng {total} điểm",
     "cli.show_district": "do huyện chấm",
     "cli.show_tiers": "Xếp loại",
+    "cli.show_bonus": "Điểm thưởng (cộng tối đa {cap} điểm):",
+    "cli.show_penalty": "Điểm trừ (trừ tối đa {cap} điểm):",
+    "cli.show_adjustment": "{code} {title}: {points} điểm",
     "cli.demo_key": "Lưu ý: đang dùng khoá ký thử nghiệm. Khi dùng thật, đặt khoá riêng của huyện trong biến môi "
                     "trường CCHC_XL_KEY hoặc tệp cchc-xl.toml.",
     "cli.generated": "Đã tạo {count} bảng tự đánh giá trong thư mục {out}",
