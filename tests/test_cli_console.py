@@ -106,3 +106,22 @@ def test_criteria_show_has_bonus_and_penalty_and_wraps_under_its_indent(bundled_
     assert {4, 8} <= indents and indents & {10, 14}  # wrapped items continue under their own indentation
     piped = CliRunner().invoke(cli, ["criteria", "show", str(Path(__file__).parents[1] / "criteria" / "phu-yen-2022.yaml")])
     assert piped.exit_code == 0 and "Điểm trừ" in piped.output
+
+
+def test_ctrl_c_during_import_says_how_many_files_were_kept(inbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cchc_xl.console as console
+    from cchc_xl.importing.pipeline import import_inbox
+
+    def interrupted(*args: object, progress, **kwargs: object):  # type: ignore[no-untyped-def]
+        def stop_after_first(result: object) -> None:
+            progress(result)
+            raise KeyboardInterrupt
+
+        return import_inbox(*args, progress=stop_after_first, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(console, "import_inbox", interrupted)
+    result = run("import", "hop-thu", "--out", "kq")
+    assert result.exit_code == 130
+    text = " ".join(result.output.split())
+    assert "dừng sau 1/2 tệp" in text and "Đã dừng theo yêu cầu (Ctrl-C)" in text and "Traceback" not in text
+    assert "Đã nhận: 1/27" in " ".join(run("status").output.split())  # the file read before Ctrl-C was kept

@@ -236,3 +236,24 @@ def test_the_guide_lists_what_to_do_for_each_message() -> None:
                    "Không sao lưu được", "Ctrl-C", "Lỗi không mong muốn", "Thiếu tuỳ chọn", "Không có lệnh",
                    "--dry-run", "cchc-xl withdraw", "cchc-xl store restore", "| 130 |", "| 2 |", "| 1 |", "| 0 |"):
         assert phrase in section, phrase
+
+
+def test_a_locked_store_is_waited_for_visibly_then_given_up_cleanly(round_folder: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from cchc_xl.store import Store
+
+    monkeypatch.setattr(Store, "LOCK_QUIET_S", 0.2)
+    monkeypatch.setattr(Store, "LOCK_WAIT_S", 0.3)
+    db = round_folder / "cchc.sqlite"
+    before = tables(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another import, mid-write
+    try:
+        result = CliRunner().invoke(cli, ["withdraw", "03898", "--reason", "thử khi bị khoá"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 2, result.output
+    assert "đang chờ" in said(result) and "đang được một lệnh hoặc chương trình khác dùng" in said(result)
+    assert "Traceback" not in result.output
+    assert tables(db) == before

@@ -33,6 +33,8 @@ def test_help_has_no_english_click_text(path: tuple[str, ...]) -> None:
     assert result.exit_code == 0
     assert "Cách dùng: cchc-xl" in result.output and "Tuỳ chọn:" in result.output
     assert not ENGLISH.search(result.output), ENGLISH.search(result.output)
+    assert "Ví dụ: cchc-xl" in result.output or "Ví dụ:\n  cchc-xl" in result.output, path
+    assert "Hướng dẫn: docs/huong-dan-su-dung.md" in result.output, path
 
 
 @pytest.mark.parametrize(("args", "said"), [

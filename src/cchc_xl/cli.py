@@ -146,7 +146,7 @@ def cli() -> None:
 
     \b
     Ví dụ: cchc-xl init dot-2026 --criteria tieu-chi.yaml --communes don-vi.csv --year 2026 --body "UBND huyện Bắc Yên"
-    Hướng dẫn: docs/huong-dan-su-dung.md (mục “Khi có lỗi” cho từng thông báo).
+    Hướng dẫn: docs/huong-dan-su-dung.md (mục 13, Khi có lỗi: từng thông báo và cách xử lý).
     """
 
 
@@ -345,8 +345,11 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
             db_path: Path | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục HỘP_THƯ: kiểm tra, tính lại điểm, báo lỗi.
 
-    Ví dụ: cchc-xl import hop-thu --out ket-qua-tiep-nhan (thử trước: thêm --dry-run).
-    Hướng dẫn: mục “Tiếp nhận” và “Khi có lỗi” trong docs/huong-dan-su-dung.md.
+    Mã thoát 1 khi có tệp bị từ chối; thử trước, không lưu gì: thêm --dry-run.
+
+    \b
+    Ví dụ: cchc-xl import hop-thu --out ket-qua-tiep-nhan
+    Hướng dẫn: docs/huong-dan-su-dung.md, mục 7 (Tiếp nhận, kiểm tra bảng xã gửi lại) và 13 (Khi có lỗi).
     """
     from cchc_xl.console import import_with_progress, inbox_problem
 
@@ -377,7 +380,7 @@ def withdraw(code: str, version: int | None, reason: str, who: str, workspace: P
 
     \b
     Ví dụ: cchc-xl withdraw 03898 --reason "Tiếp nhận nhầm bảng trắng" --by "Phòng Nội vụ"
-    Hướng dẫn: docs/huong-dan-su-dung.md, mục “Khi có lỗi”.
+    Hướng dẫn: docs/huong-dan-su-dung.md, mục 13 (Khi có lỗi).
     """
     from cchc_xl.console import withdraw_cmd
 
@@ -560,7 +563,7 @@ def store_group() -> None:
 
     \b
     Ví dụ: cchc-xl store restore
-    Hướng dẫn: docs/huong-dan-su-dung.md, mục “Khi có lỗi”.
+    Hướng dẫn: docs/huong-dan-su-dung.md, mục 13 (Khi có lỗi).
     """
 
 
@@ -574,7 +577,7 @@ def store_restore(choice: str | None, workspace: Path | None, round_id: str | No
 
     \b
     Ví dụ: cchc-xl store restore 1
-    Hướng dẫn: docs/huong-dan-su-dung.md, mục “Khi có lỗi”.
+    Hướng dẫn: docs/huong-dan-su-dung.md, mục 13 (Khi có lỗi).
     """
     from cchc_xl.console import restore_cmd
 

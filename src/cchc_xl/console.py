@@ -71,15 +71,24 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
             store = Store(db_path, round_id=ws.round.id)
         else:
             store = ws.open_store()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn(say("import.files")), TimeElapsedColumn())
+        done: list[object] = []
+
+        def advance(result: object) -> None:
+            done.append(None)
+            progress.advance(task)
+
         try:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn(say("import.files")), TimeElapsedColumn())
             with Progress(*columns, console=console, transient=True, disable=verbosity < 0) as progress:
                 task = progress.add_task(say("import.phase.read"), total=total)
                 run, outputs = import_inbox(
-                    inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
-                    progress=lambda _r: progress.advance(task),
+                    inbox, ws.cset, ws.settings, ws.communes, out_dir, store, progress=advance,
                     phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
+        except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
+            _error(say("import.interrupted_dry" if dry_run else "import.interrupted", done=len(done), total=total,
+                       db=ws.db_path))
+            raise
         finally:
             store.close()
     print_summary(console, run, outputs, ws.db_path, dry_run=dry_run, verbosity=verbosity)

@@ -205,6 +205,12 @@ MESSAGES: dict[str, str] = {
                              "hoặc thư mục do chính nó tạo lần trước. Hãy chọn thư mục khác, ví dụ: cchc-xl demo "
                              "chay-thu. Không có gì bị thay đổi.",
     "demo.marker": "Thư mục này do lệnh cchc-xl demo tạo ra; chạy lại demo vào đây sẽ ghi đè các kết quả chạy thử.",
+    "import.interrupted": "Tiếp nhận bị dừng sau {done}/{total} tệp: {done} tệp đã đọc xong được lưu trong {db}; "
+                          "báo cáo và bảng kiểm tra của lần này chưa được ghi. Chạy lại cùng lệnh: tệp đã lưu không "
+                          "bị lưu hai lần.",
+    "import.interrupted_dry": "Chạy thử bị dừng sau {done}/{total} tệp; không có gì được lưu.",
+    "store.waiting": "Cơ sở dữ liệu {db} đang được một lệnh hoặc chương trình khác ghi; đang chờ (tối đa {seconds} "
+                     "giây)…",
     "import.files": "tệp",
     "import.phase.read": "Đọc và kiểm tra",
     "import.phase.crosscheck": "Đối chiếu tài liệu giữa các đơn vị",
@@ -776,7 +782,9 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.cli.summary": "{files} tệp, {errors} lỗi, {warnings} cảnh báo.",
     "evidence.cli.help": (
         "Kiểm tra một thư mục hoặc tệp .zip tài liệu kiểm chứng: liệt kê từng tệp (loại, số trang, bản "
-        "quét hay có chữ ký số, chữ ký còn nguyên vẹn không) và các vấn đề."
+        "quét hay có chữ ký số, chữ ký còn nguyên vẹn không) và các vấn đề. Mã thoát 1 khi có lỗi.\n\n"
+        "\b\nVí dụ: cchc-xl evidence check hop-thu/03898-tan-lang.zip\n"
+        "Hướng dẫn: docs/huong-dan-su-dung.md, mục 7 (Tiếp nhận, kiểm tra bảng xã gửi lại)."
     ),
 }
 

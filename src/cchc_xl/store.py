@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -179,11 +179,17 @@ class StoredSubmission:
 class Store:
     """The store, seen through one round (`round_id`; "" is the unnamed round of a pre-rounds store)."""
 
-    def __init__(self, path: Path, round_id: str = LEGACY_ROUND):
+    # Another process writing (a second import, a copy program): wait this long quietly, then tell `on_busy`
+    # and wait LOCK_WAIT_S more before giving up with "database is locked" (nothing written).
+    LOCK_QUIET_S = 5.0
+    LOCK_WAIT_S = 60.0
+
+    def __init__(self, path: Path, round_id: str = LEGACY_ROUND, on_busy: Callable[[], None] | None = None):
         self.path = path
         self.round_id = round_id
+        self.on_busy = on_busy
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=self.LOCK_QUIET_S)
         self.db.execute("PRAGMA journal_mode=WAL")
         _upgrade(self.db)
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -193,7 +199,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if self.on_busy is not None:
+                self.on_busy()
+            self.db.execute(f"PRAGMA busy_timeout={int(self.LOCK_WAIT_S * 1000)}")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            finally:
+                self.db.execute(f"PRAGMA busy_timeout={int(self.LOCK_QUIET_S * 1000)}")
         try:
             yield self.db
         except BaseException:

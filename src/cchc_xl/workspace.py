@@ -53,7 +53,8 @@ class Workspace:
     settings: Settings
 
     def open_store(self) -> Store:
-        return Store(self.db_path, round_id=self.round.id)
+        """The round's store; while another program holds it, a visible note says the command is waiting."""
+        return Store(self.db_path, round_id=self.round.id, on_busy=lambda: _busy_note(self.db_path))
 
     @property
     def deadline(self) -> dt.datetime | None:
@@ -85,6 +86,12 @@ class Progress:
     appraised: list[str] = field(default_factory=list)
     finalized: list[str] = field(default_factory=list)
     missing: list[Commune] = field(default_factory=list)
+
+
+def _busy_note(db: Path) -> None:
+    import click
+
+    click.echo(say("store.waiting", db=db, seconds=int(Store.LOCK_WAIT_S)), err=True)
 
 
 def round_id_for(year: int, body: str) -> str:
