@@ -95,6 +95,7 @@ MISTAKES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "communes is a folder": (_communes_dir, "danh sách đơn vị"),
     "empty inbox": (_empty_inbox, "không có bảng tự đánh giá nào"),
     "inbox of per-commune folders": (_nested, "thư mục con"),
+    "import of one workbook": (_args("import", "hop-thu/03898.xlsx"), "lệnh import đọc cả một thư mục"),
     "evidence check on a workbook": (_args("evidence", "check", "hop-thu/03898.xlsx"), "cchc-xl import"),
     "evidence check on nothing": (_args("evidence", "check", "khong-co.zip"), "Không tìm thấy"),
     "criteria check on a workbook": (_with("tieu-chi.xlsx", b"PK\x03\x04", ["criteria", "check", "tieu-chi.xlsx"]),

@@ -328,7 +328,7 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
 
 
 @cli.command("import")
-@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("inbox", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ket-qua-tiep-nhan"),
               show_default=True, help="Thư mục ghi báo cáo, bảng kiểm tra và tệp phản hồi.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)

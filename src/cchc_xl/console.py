@@ -34,6 +34,13 @@ from cchc_xl.workspace import Workspace, previous_round, progress
 def inbox_problem(inbox: Path) -> str | None:
     """Why an inbox holds nothing to import (a usage mistake), or None: empty, or its workbooks one level down
     in per-commune folders (the importer reads the inbox itself, each workbook next to its evidence)."""
+    if inbox.is_file():
+        from cchc_xl.importing.discover import WORKBOOK_SUFFIXES
+
+        suffix = inbox.suffix.lower()
+        key = "inbox.is_workbook" if suffix in WORKBOOK_SUFFIXES else "inbox.is_zip" if suffix == ".zip" \
+            else "inbox.is_file"
+        return say(key, path=inbox, folder=inbox.parent)
     candidates, _ignored = discover(inbox)
     if candidates:
         return None

@@ -14,6 +14,10 @@ from cchc_xl.records import Severity
 MESSAGES: dict[str, str] = {
     # --- criteria set: structure --------------------------------------------------------------
     "set.yaml_invalid": "Tệp tiêu chí không đọc được (YAML sai cú pháp): {detail}",
+    "set.yaml_at": "lỗi ở dòng {line}, cột {column} (thường do thụt lề lệch, thiếu dấu “:” hoặc dấu ngoặc)",
+    "set.yaml_at_short": "dòng {line}, cột {column}",
+    "set.yaml_encoding": "tệp không ở bảng mã UTF-8; hãy lưu lại với mã hoá UTF-8",
+    "set.yaml_unknown_place": "không xác định được vị trí lỗi",
     "set.not_found": "Không tìm thấy tệp tiêu chí: {path}",
     "set.unreadable": "Không đọc được tệp tiêu chí {path}: {reason}",
     "set.unreadable.directory": "đây là một thư mục, không phải tệp",
@@ -253,6 +257,11 @@ MESSAGES: dict[str, str] = {
     "code.lost_zero": "Mã đơn vị {code} không có trong danh sách của đợt; có phải {suggest}? (Excel hay bỏ số 0 ở "
                       "đầu mã: hãy gõ đủ {suggest}.)",
     "criterion.unknown": "Bộ tiêu chí {set} không có tiêu chí {code}. Xem các mã: cchc-xl criteria show",
+    "inbox.is_workbook": "{path} là một tệp; lệnh import đọc cả một thư mục hộp thư (mỗi bảng tính cạnh tài liệu "
+                         "kiểm chứng cùng tên). Ví dụ: cchc-xl import {folder}",
+    "inbox.is_zip": "{path} là tệp nén. Tài liệu kiểm chứng của một xã thì kiểm tra bằng: cchc-xl evidence check "
+                    "{path}; hộp thư thì giải nén ra một thư mục rồi: cchc-xl import THƯ_MỤC",
+    "inbox.is_file": "{path} là một tệp, không phải thư mục hộp thư. Ví dụ: cchc-xl import hop-thu",
     "inbox.empty": "Thư mục {inbox} không có bảng tự đánh giá nào (.xlsx, .xlsm, .xls, .ods). Kiểm tra lại "
                    "đường dẫn hộp thư. Không có gì được lưu.",
     "inbox.nested": "Thư mục {inbox} không có bảng tự đánh giá nào ngay bên trong, nhưng {count} thư mục con có "

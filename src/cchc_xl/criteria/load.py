@@ -54,7 +54,7 @@ def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():
-        raise yaml.constructor.ConstructorError(None, None, say("set.yaml_number", text=text), node.start_mark)
+        raise _OwnProblem(None, None, say("set.yaml_number", text=text), node.start_mark)
     return value
 
 
@@ -84,7 +84,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
         raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
-                                        say("set.yaml_invalid", detail=str(exc)))]) from None
+                                        say("set.yaml_invalid", detail=_yaml_detail(exc)))]) from None
     if not isinstance(raw, dict):
         raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
                                         say("set.yaml_invalid", detail=say("set.not_a_mapping")))])
@@ -195,3 +195,20 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+class _OwnProblem(yaml.constructor.ConstructorError):
+    """A problem the loader itself finds, already said in Vietnamese."""
+
+
+def _yaml_detail(exc: Exception) -> str:
+    """Where the YAML is wrong, in Vietnamese (PyYAML's own text is English)."""
+    if isinstance(exc, UnicodeDecodeError):
+        return say("set.yaml_encoding")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    own = exc.problem if isinstance(exc, _OwnProblem) else None
+    if own and mark is not None:  # the loader's own (Vietnamese) problem, such as a number it refuses
+        return f"{own} ({say('set.yaml_at_short', line=mark.line + 1, column=mark.column + 1)})"
+    if mark is not None:
+        return say("set.yaml_at", line=mark.line + 1, column=mark.column + 1)
+    return say("set.yaml_unknown_place")
