@@ -227,8 +227,11 @@ def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console
         ok = store.reopen(code, _now(), who, reason)
     finally:
         store.close()
-    console.print(say("cli.reopened" if ok else "cli.reopen_refused", code=code))
-    return 0 if ok else 1
+    if not ok:  # nothing to reopen: a usage mistake
+        _error(say("cli.reopen_refused", code=code))
+        return 2
+    console.print(say("cli.reopened", code=code))
+    return 0
 
 
 def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Console | None = None) -> None:
@@ -275,8 +278,8 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
 
     console = console or make_console()
     if not ws.db_path.is_file():
-        console.print(say("cli.report_no_store", db=ws.db_path))
-        return 1
+        _error(say("cli.report_no_store", db=ws.db_path))
+        return 2
     previous = last_year_totals(ws, previous_db)
     try:
         summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
