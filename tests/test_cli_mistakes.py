@@ -258,3 +258,13 @@ def test_a_locked_store_is_waited_for_visibly_then_given_up_cleanly(round_folder
     assert "đang chờ" in said(result) and "đang được một lệnh hoặc chương trình khác dùng" in said(result)
     assert "Traceback" not in result.output
     assert tables(db) == before
+
+
+def test_a_unit_list_whose_code_lost_its_leading_zero_is_refused(tmp_path: Path) -> None:
+    """What Excel does to 03898 when it saves the list: 3898. init names the code meant and records nothing."""
+    units = tmp_path / "don-vi.csv"
+    units.write_text("mã,tên\n03895,Xã Mường Thải\n3898,Xã Tân Lang\n03901,Xã Mường Cơi\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "dot"), "--criteria", str(MINI), "--communes",
+                                      str(units), "--year", "2026", "--body", "UBND huyện Thử"])
+    assert result.exit_code == 2 and "dòng 3" in said(result) and "có phải 03898" in said(result), result.output
+    assert not (tmp_path / "dot" / "cchc.sqlite").exists()

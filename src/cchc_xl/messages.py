@@ -111,6 +111,9 @@ MESSAGES: dict[str, str] = {
     "communes.code_empty": "{file}, dòng {row}: thiếu mã đơn vị.",
     "communes.name_empty": "{file}, dòng {row}: đơn vị mã {code} thiếu tên.",
     "communes.duplicate": "{file}, dòng {row}: mã đơn vị {code} bị trùng (đã có ở dòng {first}).",
+    "communes.lost_zero": "{file}, dòng {row}: mã đơn vị {code} ngắn hơn các mã khác ({digits} chữ số): có phải "
+                          "{meant}? (Excel hay bỏ số 0 ở đầu mã khi lưu.) Hãy sửa mã, lưu cột mã dạng văn bản, rồi "
+                          "chạy lại.",
     "communes.kind_unknown": "{file}, dòng {row}: loại đơn vị “{kind}” không rõ (dùng một trong: {kinds}).",
     # --- rounds (đợt đánh giá) ----------------------------------------------------------------------
     "round.hint": "Hãy lập đợt đánh giá trước, trong thư mục làm việc: cchc-xl init THƯ_MỤC --criteria "
