@@ -211,3 +211,18 @@ def test_an_older_copy_after_a_newer_one_is_flagged_and_does_not_count(inboxes, 
     history = said(run("appraise", "history", code, "1.1"))
     assert "lần 1" in history and "lần 2" in history
     assert "Đã nhận: 2/" in said(run("status"))
+
+
+@pytest.mark.parametrize(("state", "said_"), [("appraised", "đã được thẩm định"), ("final", "mở lại trước")])
+def test_withdraw_refused_once_appraised_or_finalized(inboxes, state: str, said_: str) -> None:  # type: ignore[no-untyped-def]
+    folder, code = inboxes
+    run("import", "good", "--out", "kq")
+    db = folder / "cchc.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("UPDATE communes SET state=? WHERE code=?", (state, code))  # as the council's steps leave it
+    con.commit()
+    con.close()
+    before = tables(db)
+    result = run("withdraw", code, "--reason", "muộn")
+    assert result.exit_code == 2 and said_ in said(result), result.output
+    assert tables(db) == before

@@ -360,11 +360,9 @@ def _error(text: str) -> None:
 
 def withdraw_cmd(ws: Workspace, code: str, version: int | None, reason: str, who: str,
                  console: Console | None = None) -> int:
-    """Exit code: 0 withdrawn, 2 nothing to withdraw or a commune already appraised (a usage mistake)."""
+    """Exit code: 0 withdrawn, 2 nothing to withdraw or a commune already appraised (a usage mistake). `code`
+    is one of the round's (the command line checks it)."""
     console = console or make_console()
-    if code not in {c.code for c in ws.communes}:
-        _error(say("withdraw.unknown_commune", code=code, round=ws.round.id))
-        return 2
     store = ws.open_store()
     try:
         state = store.state(code)

@@ -314,8 +314,6 @@ MESSAGES: dict[str, str] = {
     "cli.unexpected_nolog": "Lỗi không mong muốn ({kind}); lệnh dừng, những gì đã xong vẫn được giữ.",
     "cli.usage_metavar": "[TUỲ_CHỌN]",
     "cli.subcommand_metavar": "LỆNH [THAM_SỐ]...",
-    "withdraw.unknown_commune": "Mã đơn vị {code} không có trong danh sách đơn vị của đợt đánh giá {round}. "
-                                "Kiểm tra lại mã (giữ cả số 0 ở đầu, ví dụ 03898).",
     "withdraw.refused_appraised": "Đơn vị {code} đã được thẩm định: không rút bản tự đánh giá được nữa. Nếu cần, "
                                   "nhập lại bảng thẩm định (cchc-xl appraise import).",
     "withdraw.refused_final": "Kết quả của đơn vị {code} đã chốt: mở lại trước (cchc-xl appraise reopen {code} "
