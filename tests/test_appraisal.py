@@ -215,3 +215,30 @@ def test_a_reason_of_whitespace_is_missing_in_the_workbook_and_in_python(round_,
     blank, given = import_appraisals(store, mini_set, folder, settings)
     assert "appraisal.reason_missing" in {f.rule for f in blank.findings}
     assert "appraisal.reason_missing" not in {f.rule for f in given.findings}
+
+
+def test_a_moved_name_in_an_appraisal_workbook_is_tampering(round_, mini_set, settings) -> None:  # type: ignore[no-untyped-def]
+    """Only xl/workbook.xml edited: TD_1_2 pointed at another cell holding a higher score. The name is
+    reported, and the score read is the one in the layout's cell (what Excel shows), not the forged one."""
+    import re
+    import zipfile
+
+    store, written, _, tmp = round_
+    folder = _fill_all(written[:1], tmp / "forged", COUNCIL)
+    path = next(folder.iterdir())
+    wb = openpyxl.load_workbook(path)
+    ((sheet, ref),) = list(wb.defined_names["TD_1_2"].destinations)
+    wb[sheet]["Z1"] = 99  # what the forged name now points at
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["xl/workbook.xml"] = re.sub(rb'(<definedName name="TD_1_2">[^<]*!)\$[A-Z]+\$\d+', rb"\g<1>$Z$1",
+                                      parts["xl/workbook.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    (outcome,) = import_appraisals(store, mini_set, folder, settings)
+    moved = [f for f in outcome.findings if f.rule == "tamper.name_moved"]
+    assert outcome.status == "rejected" and len(moved) == 1
+    assert "TD_1_2" in moved[0].message and "Z1" in moved[0].message and ref.replace("$", "") in moved[0].message
+    assert outcome.result is not None and outcome.result.points["1.2"] == Decimal("0.5")

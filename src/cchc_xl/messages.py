@@ -220,6 +220,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "tamper.text_changed": ("error", "Nội dung ô đã khoá {cell} bị đổi từ “{want}” thành “{got}”."),
     "tamper.sheet_missing": ("error", "Sheet “{sheet}” bị xoá{renamed}."),
     "tamper.sheet_added": ("warning", "Có thêm sheet lạ “{sheet}”; sheet này không được đọc."),
+    "tamper.name_moved": ("error", "Tên ô {name} đã bị sửa: trỏ tới ô {got} thay vì ô {want} như mẫu đã cấp. "
+                                   "Số liệu được đọc ở ô {want}; hãy dùng lại tệp mẫu, không sửa tên ô."),
     "tamper.validation_removed": ("warning", "Ràng buộc nhập liệu ở {cell} đã bị gỡ bỏ; số liệu vẫn được kiểm "
                                              "tra lại khi tiếp nhận."),
     # reading inputs

@@ -188,16 +188,14 @@ def _raw(value: Any) -> Raw:
 
 
 def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
-    """Council inputs by defined name; by position in the layout when a re-save lost the names."""
+    """Council inputs at the layout's cells (check_locked reports a defined name moved elsewhere; a
+    re-save that lost the names is read the same way)."""
     sheet = lay.sheets["sheet"]
     by_name = bool(book.names) and any(n.startswith("TD_") for n in book.names or {})
     if book.names is not None and not by_name:
         found.add("names.lost")
 
     def get(name: str, row: int, col: int) -> Any:
-        if by_name and book.names and name in book.names:
-            s, r, c = book.names[name]
-            return book.value(s, r, c)
         return book.value(sheet, row, col)
 
     scores: dict[str, Raw] = {}

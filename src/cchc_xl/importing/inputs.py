@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.numbers import parse_text_number, to_decimal
-from cchc_xl.reading.book import Book
+from cchc_xl.reading.book import Book, parse_reference
 from cchc_xl.records import RegisterRow
 from cchc_xl.scoring import LeafInput, Raw, trimmed_text
 from cchc_xl.templates import template
@@ -39,7 +39,8 @@ class Declarations:
 
 
 class CellLocator:
-    """Finds input cells: by defined name when present, else by the criterion code in column A."""
+    """Finds input cells: at the layout's place of each defined name when the file kept its names, else by
+    the criterion code in column A (a re-save that lost them)."""
 
     def __init__(self, book: Book, layout: Layout, found: Findings):
         self.book, self.layout = book, layout
@@ -54,8 +55,10 @@ class CellLocator:
                     self.code_rows.setdefault(nfc(str(row[0]).strip()), i)
 
     def cell(self, name: str, code: str, ref_col: int, layout_row: int) -> tuple[str, int, int] | None:
-        if self.by_name and self.book.names is not None:
-            return self.book.names.get(name)
+        if self.by_name:
+            # Where the layout put the name, never where the file's own name points (check_names reports
+            # a name that was moved): the value Excel shows is the value read.
+            return parse_reference(self.layout.names.get(name, ""))
         row = self.code_rows.get(code)
         return None if row is None else (self.grid, row, ref_col)
 

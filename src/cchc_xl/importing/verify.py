@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.messages import say
 from cchc_xl.numbers import to_decimal
-from cchc_xl.reading.book import Book
+from cchc_xl.reading.book import Book, parse_reference
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import CellSpec, Layout, build_layout, canonical_value, set_fingerprint
@@ -95,7 +97,8 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
 
 
 def check_locked(book: Book, layout: Layout, found: Findings) -> None:
-    """Compare every locked cell and validation of the file with the layout."""
+    """Compare every defined name, locked cell and validation of the file with the layout."""
+    check_names(book, layout.names, found)
     present = set(book.sheet_names)
     missing = [key for key, name in layout.sheets.items() if name not in present]
     extra = [n for n in book.sheet_names if n not in set(layout.sheets.values())]
@@ -121,6 +124,26 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
             if name in present and not (rv.sqref.split()[0] in firsts.get(name, ())
                                         or rv.sqref in ranges.get(name, ())):
                 found.add("tamper.validation_removed", cell=layout.at(rv.sheet, rv.sqref))
+
+
+def check_names(book: Book, names: dict[str, str], found: Findings) -> None:
+    """Every defined name the layout made must point where the layout says: the importer reads the
+    layout's cells, so a name moved (to the locked maximum, a title, a sheet added for it) is tampering
+    meant to show one value to Excel and another to a reader that follows the file's names. A name the
+    file lost (a re-save) is no finding here: the cells are where the layout says all the same."""
+    if not book.names:
+        return
+    for name, ref in names.items():
+        got = book.names.get(name)
+        want = parse_reference(ref)
+        if got is None or want is None or got == want:
+            continue
+        found.add("tamper.name_moved", name=name, cell=show_cell(*want), got=show_cell(*got), want=show_cell(*want))
+
+
+def show_cell(sheet: str, row: int, col: int) -> str:
+    """'Sheet'!G27 from a 0-based position."""
+    return "'" + sheet.replace("'", "''") + "'!" + xl_rowcol_to_cell(row, col)
 
 
 def _compared_cells(book: Book, layout: Layout) -> list[CellSpec]:

@@ -1,0 +1,195 @@
+"""The importer against hostile and faulty inputs (issue 13): one inbox holding one small file per kind,
+built here (a forged name, a far cell, an odd file name are each a one-line edit of a generated return),
+imported in a child process whose peak memory is measured; each file gets its expected status and rule,
+the batch completes, every file is reported and nothing in the inbox is modified."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet
+from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from import_corpus import Corpus, sha256
+
+ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = list(template("commune")["grid"]["columns"])
+PEAK_MEMORY_MB = 500
+
+# file (in the inbox; «…» names are made in the test) | expected status | rules that must be present
+EXPECTED_TABLE = """
+| file                        | status                 | rules                                     |
+|-----------------------------|------------------------|-------------------------------------------|
+| honest.xlsx                 | accepted               |                                           |
+| forged-names.xlsx           | rejected               | tamper.name_moved                         |
+| forged-blank.xlsx           | rejected               | tamper.name_moved                         |
+| names-hidden-sheet.xlsx     | rejected               | tamper.name_moved                         |
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    status: str
+    rules: tuple[str, ...]
+
+
+def parse_table(text: str) -> list[Case]:
+    rows = [line.strip().strip("|").split("|") for line in text.strip().splitlines()[2:]]
+    return [Case(f.strip(), s.strip(), tuple(r.split())) for f, s, r in rows]
+
+
+CASES = parse_table(EXPECTED_TABLE)
+
+
+# -- building files ------------------------------------------------------------------------------------
+def rezip(src: Path, dst: Path, edits: dict[str, Callable[[bytes], bytes]], extra: dict[str, bytes] | None = None) -> Path:
+    """`src` copied to `dst` with some parts rewritten (and some added)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename in edits:
+                data = edits[info.filename](data)
+            zout.writestr(info, data)
+        for name, data in (extra or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+def repoint(prefix: str, column: str) -> Callable[[bytes], bytes]:
+    """Every defined name starting with `prefix` moved to the same row of another grid column."""
+    letter = chr(ord("A") + COLUMNS.index(column)).encode()
+
+    def edit(xml: bytes) -> bytes:
+        return re.sub(rb'(<definedName name="' + prefix.encode() + rb'[^"]*">[^<]*!\$)[A-Z]+(\$\d+</definedName>)',
+                      rb"\g<1>" + letter + rb"\g<2>", xml)
+    return edit
+
+
+def both(*edits: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    def edit(xml: bytes) -> bytes:
+        for e in edits:
+            xml = e(xml)
+        return xml
+    return edit
+
+
+def build_inbox(c: Corpus, communes: list[Commune]) -> None:
+    pick = iter(communes)
+    c.valid(next(pick), name="honest.xlsx")
+    # 1. score forgery: the names moved, the cells Excel shows untouched
+    forged = repoint("TDG_", "max"), repoint("GT_", "title")
+    rezip(c.filled_elsewhere(next(pick)), c.inbox / "forged-names.xlsx", {"xl/workbook.xml": both(*forged)})
+    rezip(c.blank(next(pick)), c.inbox / "forged-blank.xlsx", {"xl/workbook.xml": both(*forged)})
+    src = c.filled_elsewhere(next(pick))
+    wb = openpyxl.load_workbook(src)
+    ws = wb.create_sheet("x")
+    ws.sheet_state = "hidden"
+    for name, dn in list(wb.defined_names.items()):
+        if name.startswith("TDG_"):
+            ((_, ref),) = list(dn.destinations)
+            ws[ref.replace("$", "")] = 1
+            dn.attr_text = f"x!{ref}"
+    wb.save(c.inbox / "names-hidden-sheet.xlsx")
+
+
+# -- running the import ---------------------------------------------------------------------------------
+CHILD = """
+import resource, sys
+from pathlib import Path
+from cchc_xl.communes import load_communes
+from cchc_xl.criteria import load_set
+from cchc_xl.importing.pipeline import import_inbox
+from cchc_xl.settings import load_settings
+from cchc_xl.store import Store
+inbox, out = Path(sys.argv[1]), Path(sys.argv[2])
+store = Store(out / "cchc.sqlite")
+run, _ = import_inbox(inbox, load_set(), load_settings(out), load_communes(), out, store)
+store.close()
+print("files", len(run.results))
+print("peak_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@dataclass
+class HostileRun:
+    inbox: Path
+    out: Path
+    report: dict[str, Any]
+    before: dict[str, str]
+    peak_mb: float
+
+    def submission(self, name: str) -> dict[str, Any]:
+        found = [s for s in self.report["submissions"] if s["file"].rsplit("/", 1)[-1] == name]
+        assert len(found) == 1, (name, [s["file"] for s in self.report["submissions"]])
+        return found[0]
+
+
+def snapshot(inbox: Path) -> dict[str, str]:
+    return {str(p.relative_to(inbox)): sha256(p) for p in sorted(inbox.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory, bundled_set: CriteriaSet, communes: list[Commune],
+            settings: Settings) -> HostileRun:
+    tmp = tmp_path_factory.mktemp("hostile")
+    c = Corpus(tmp / "inbox", tmp / "work", bundled_set, communes, settings)
+    build_inbox(c, communes)
+    before = snapshot(c.inbox)
+    out = tmp / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", CHILD, str(c.inbox), str(out)], capture_output=True, text=True,
+                          env=env, cwd=tmp, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    peak_mb = int(lines["peak_kb"]) / 1024
+    print(f"\npeak memory of the whole hostile corpus import: {peak_mb:.0f} MB ({lines['files']} files)")
+    report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
+    return HostileRun(c.inbox, out, report, before, peak_mb)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.file for c in CASES])
+def test_each_file_gets_its_status_and_rule(hostile: HostileRun, case: Case) -> None:
+    sub = hostile.submission(case.file)
+    rules = {f["rule"] for f in sub["findings"]}
+    assert sub["status"] == case.status, (case.file, sorted(rules))
+    assert set(case.rules) <= rules, (case.file, sorted(rules))
+
+
+def test_the_batch_completes_and_the_inbox_is_untouched(hostile: HostileRun) -> None:
+    assert snapshot(hostile.inbox) == hostile.before
+    assert len(hostile.report["submissions"]) >= len(CASES)
+
+
+def test_peak_memory_of_the_whole_corpus_is_bounded(hostile: HostileRun) -> None:
+    assert hostile.peak_mb < PEAK_MEMORY_MB
+
+
+# -- 1. score forgery -----------------------------------------------------------------------------------
+def test_a_moved_name_names_where_it_points_and_where_it_should(hostile: HostileRun) -> None:
+    sub = hostile.submission("forged-names.xlsx")
+    moved = [f for f in sub["findings"] if f["rule"] == "tamper.name_moved"]
+    assert {m["message"].split()[2] for m in moved} >= {"TDG_1_1_1", "GT_1_1_1"}
+    first = next(m for m in moved if "TDG_1_1_1" in m["message"])
+    assert "'Tự đánh giá'!D" in first["message"] and "'Tự đánh giá'!G" in first["message"]
+
+
+def test_values_are_read_from_the_layouts_cells_not_the_names(hostile: HostileRun) -> None:
+    """The forged return's total is what its own cells give (Excel's), not the locked maxima's."""
+    blank = hostile.submission("forged-blank.xlsx")
+    assert blank["self_total"] in (0, None)
+    assert "submission.empty" in {f["rule"] for f in blank["findings"]}
