@@ -21,8 +21,10 @@ import pytest
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
+from cchc_xl.importing.verify import layout_extent
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
+from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 from import_corpus import Corpus, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +39,10 @@ EXPECTED_TABLE = """
 | forged-names.xlsx           | rejected               | tamper.name_moved                         |
 | forged-blank.xlsx           | rejected               | tamper.name_moved                         |
 | names-hidden-sheet.xlsx     | rejected               | tamper.name_moved                         |
+| far-cell.xlsx               | rejected               | file.cell_out_of_range                    |
+| far-cell-prefixed.xlsx      | rejected               | file.cell_out_of_range                    |
+| cells-without-ref.xlsx      | rejected               | file.cell_out_of_range                    |
+| note-beside-grid.xlsx       | accepted               |                                           |
 """
 
 
@@ -79,6 +85,11 @@ def repoint(prefix: str, column: str) -> Callable[[bytes], bytes]:
     return edit
 
 
+def add_row(cells: bytes, row: int = 1048576) -> Callable[[bytes], bytes]:
+    """A row holding `cells` appended to a sheet part's data."""
+    return lambda xml: xml.replace(b"</sheetData>", b'<row r="%d">' % row + cells + b"</row></sheetData>")
+
+
 def both(*edits: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
     def edit(xml: bytes) -> bytes:
         for e in edits:
@@ -104,6 +115,15 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
             ws[ref.replace("$", "")] = 1
             dn.attr_text = f"x!{ref}"
     wb.save(c.inbox / "names-hidden-sheet.xlsx")
+    # 2. one file cannot end the process: a far cell is a one-line edit of the grid sheet
+    grid = "xl/worksheets/sheet2.xml"
+    rezip(c.filled_elsewhere(next(pick)), c.inbox / "far-cell.xlsx", {grid: add_row(b'<c r="XFD1048576"><v>1</v></c>')})
+    rezip(c.filled_elsewhere(next(pick)), c.inbox / "far-cell-prefixed.xlsx",
+          {grid: add_row(b"<c s='0' r='$a$900000'><v>1</v></c>")})
+    rezip(c.filled_elsewhere(next(pick)), c.inbox / "cells-without-ref.xlsx", {grid: add_row(b"<c/>" * 300_000)})
+    below = layout_extent(build_layout(c.cset, PLACEHOLDER))[0] + 10  # in the margin past the layout's last row
+    rezip(c.filled_elsewhere(next(pick)), c.inbox / "note-beside-grid.xlsx",
+          {grid: add_row(b'<c r="M%d" t="inlineStr"><is><t>ghi chu</t></is></c>' % below, below)})
 
 
 # -- running the import ---------------------------------------------------------------------------------
@@ -193,3 +213,73 @@ def test_values_are_read_from_the_layouts_cells_not_the_names(hostile: HostileRu
     blank = hostile.submission("forged-blank.xlsx")
     assert blank["self_total"] in (0, None)
     assert "submission.empty" in {f["rule"] for f in blank["findings"]}
+
+
+# -- 2. nothing in one file ends the process ------------------------------------------------------------
+def test_a_far_cell_names_the_cell_and_the_layouts_last_cell(hostile: HostileRun) -> None:
+    (finding,) = [f for f in hostile.submission("far-cell.xlsx")["findings"] if f["rule"] == "file.cell_out_of_range"]
+    assert "XFD1048576" in finding["message"] and "Tệp có nội dung ngoài phạm vi" in finding["message"]
+
+
+def test_a_failure_writing_one_files_outputs_is_that_files_finding(tmp_path: Path, bundled_set: CriteriaSet,
+                                                                   communes: list[Commune], settings: Settings) -> None:
+    from cchc_xl.importing.run import run_import
+
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", bundled_set, communes, settings)
+    c.valid(communes[0], name="a.xlsx")
+    c.valid(communes[1], name="b.xlsx")
+    written: list[str] = []
+
+    def sink(r: Any) -> None:
+        if r.path.name == "a.xlsx":
+            raise OSError(36, "File name too long")
+        written.append(r.path.name)
+
+    run = run_import(c.inbox, bundled_set, settings, communes, sink=sink)
+    a, b = run.results
+    assert [f.rule for f in a.findings if f.severity == "error"] == ["file.output_failed"]
+    assert "mã 36" in a.findings[-1].message and "File name" not in a.findings[-1].message
+    assert written == ["b.xlsx"] and b.status != "rejected"
+
+
+def test_a_far_cell_in_an_appraisal_workbook_is_refused(tmp_path: Path, mini_set: CriteriaSet,
+                                                        settings: Settings) -> None:
+    from cchc_xl.appraisal.round import appraisal_limits, import_appraisals
+    from cchc_xl.store import Store
+
+    folder = tmp_path / "td"
+    folder.mkdir()
+    src = tmp_path / "blank.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Thẩm định"
+    wb.save(src)
+    rezip(src, folder / "far.xlsx", {"xl/worksheets/sheet1.xml": add_row(b'<c r="XFD1048576"><v>1</v></c>')})
+    store = Store(tmp_path / "cchc.sqlite")
+    try:
+        (outcome,) = import_appraisals(store, mini_set, folder, settings)
+    finally:
+        store.close()
+    assert [f.rule for f in outcome.findings] == ["file.cell_out_of_range"]
+    limits = appraisal_limits(mini_set)
+    assert limits.max_row < 1000 and limits.max_col < 100
+
+
+def test_a_criteria_workbook_that_inflates_beyond_the_limits_is_refused(tmp_path: Path, bundled_set: CriteriaSet,
+                                                                       communes: list[Commune],
+                                                                       settings: Settings) -> None:
+    from cchc_xl.criteria import CriteriaError
+    from cchc_xl.criteria.excel import export_criteria, import_criteria
+
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", bundled_set, communes, settings)
+    bomb = c.zip_bomb("tieu-chi.xlsx", size=220 * 1024 * 1024)  # ~0.2 MB on disk
+    with pytest.raises(CriteriaError) as err:
+        import_criteria(bomb)
+    (problem,) = err.value.problems
+    assert problem.rule == "set.excel_unreadable" and "cấu trúc nén bất thường" in problem.message
+    good = tmp_path / "tieu-chi-dung.xlsx"
+    export_criteria(bundled_set, good)
+    far = rezip(good, tmp_path / "tieu-chi-xa.xlsx", {"xl/worksheets/sheet1.xml": add_row(b'<c r="XFD1048576"/>')})
+    with pytest.raises(CriteriaError) as err:
+        import_criteria(far)
+    assert "XFD1048576" in err.value.problems[0].message
+    assert import_criteria(good).fingerprint() == bundled_set.fingerprint()

@@ -6,6 +6,7 @@ Vietnamese way (1,25). Identifiers and developer logs stay in English elsewhere.
 
 from __future__ import annotations
 
+import errno
 from decimal import Decimal
 
 from cchc_xl.numbers import fmt
@@ -155,6 +156,8 @@ MESSAGES: dict[str, str] = {
     "rule.manual": "Từ 0 đến {max}, bước {step}",
     "rule.district": "Do huyện chấm",
     "rule.district_method": "Do huyện chấm: {method}",
+    "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
+    "file.detail.kind": "lỗi chương trình loại {kind}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
@@ -168,6 +171,13 @@ def say(key: str, **params: object) -> str:
     text = MESSAGES[key]
     shown = {k: _show(v) for k, v in params.items()}
     return text.format(**shown)
+
+
+def error_detail(exc: BaseException) -> str:
+    """A failure named for the user without the exception's English text: its error number, or its kind."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return say("file.detail.errno", errno=exc.errno, name=errno.errorcode.get(exc.errno, ""))
+    return say("file.detail.kind", kind=type(exc).__name__)
 
 
 def _show(value: object) -> object:
@@ -190,9 +200,14 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "file.zip_bomb": ("error", "Tệp có cấu trúc nén bất thường (quá nhiều hoặc quá lớn: {detail}); không xử lý. "
                                "Hãy gửi lại tệp gốc."),
     "file.xml_entity": ("error", "Tệp chứa khai báo XML không được phép ({detail}); không xử lý vì lý do an toàn."),
+    "file.cell_out_of_range": ("error", "Tệp có nội dung ngoài phạm vi của bảng tính mẫu ({detail}; bảng mẫu không "
+                                        "dùng ô nào quá {last_cell}); chương trình không đọc tệp này để tránh tràn "
+                                        "bộ nhớ. Hãy xoá nội dung ở ô đó, hoặc chép số liệu sang tệp mẫu, rồi gửi lại."),
     "file.encrypted": ("error", "Tệp được đặt mật khẩu mở, không đọc được. Hãy bỏ mật khẩu mở tệp "
                                 "(File > Info > Protect Workbook) rồi gửi lại."),
     "file.unreadable": ("error", "Không đọc được nội dung bảng tính: {detail}"),
+    "file.output_failed": ("error", "Không ghi được kết quả của tệp này ({detail}); tệp chưa được lưu vào cơ sở dữ "
+                                    "liệu. Hãy kiểm tra thư mục kết quả (còn chỗ trống, có quyền ghi) rồi chạy lại."),
     "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
                               "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "

@@ -23,15 +23,16 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
-from cchc_xl.importing.run import sha256_file
-from cchc_xl.importing.verify import check_locked, key_note, read_meta
+from cchc_xl.importing.run import add_verdict, sha256_file
+from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
 from cchc_xl.numbers import fmt, parse_text_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
-from cchc_xl.reading.safety import inspect_container
+from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.records import Finding
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
+from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 
 
 # -- prepare ----------------------------------------------------------------------------------------
@@ -104,13 +105,14 @@ class AppraisalOutcome:
 def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: Settings,
                       at: dt.datetime | None = None) -> list[AppraisalOutcome]:
     at = at or dt.datetime.now().astimezone()
+    limits = appraisal_limits(cset)
     outcomes = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found)
+            _import_one(out, store, cset, settings, at, found, limits)
         except Exception as exc:  # one bad file never stops the round
             found.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
         out.findings = found.items
@@ -118,11 +120,21 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     return outcomes
 
 
+def appraisal_limits(cset: CriteriaSet) -> Limits:
+    """Container limits for appraisal workbooks of `cset`: cells bounded to the layout's extent (or the
+    commune workbook's, when larger: one put in the folder by mistake gets its own clear finding)."""
+    empty = SubmissionView(id=0, sha256="", file_name="", scores={}, figures={}, explanations={}, evidence={},
+                           evidence_links={}, findings={})
+    rows, cols = layout_extent(build_appraisal_layout(cset, PLACEHOLDER, empty, AppraisalInputs()))
+    commune_rows, commune_cols = layout_extent(build_layout(cset, PLACEHOLDER))
+    return Limits().with_extent(max(rows, commune_rows), max(cols, commune_cols))
+
+
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings) -> None:
-    verdict = inspect_container(out.path)
+                found: Findings, limits: Limits) -> None:
+    verdict = inspect_container(out.path, limits)
     if verdict.rule:
-        found.add(verdict.rule, detail=verdict.detail, size=out.path.stat().st_size, limit=0)
+        add_verdict(found, verdict, out.path.stat().st_size, limits)
         return
     try:
         book = read_book(out.path, verdict.kind, verdict.parts)

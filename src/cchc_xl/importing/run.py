@@ -11,17 +11,21 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from cchc_xl.communes import Commune, slugify
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import Candidate, Ignored, discover
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
-from cchc_xl.importing.verify import Identity, check_locked, identify
+from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
+from cchc_xl.messages import error_detail
 from cchc_xl.reading.book import BookError, read_book
-from cchc_xl.reading.safety import Limits, inspect_container
+from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
 from cchc_xl.records import Finding
 from cchc_xl.scoring import Evaluation, blank_text, evaluate
 from cchc_xl.settings import Settings
+from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 
 # Status keys of the workbook's status column -> finding rules (ok, district and no_evidence handled apart)
 _STATUS_RULES = {"no_score": "score.missing", "no_figures": "figures.missing"}
@@ -126,7 +130,7 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
             names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
     verdict = inspect_container(result.path, limits)
     if verdict.rule:
-        found.add(verdict.rule, detail=verdict.detail, size=result.size, limit=limits.max_file_bytes)
+        add_verdict(found, verdict, result.size, limits)
         return
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
     try:
@@ -155,6 +159,18 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
     covered = evidence_hook(result, found) if evidence_hook else None
     _score_findings(result, ev, decl, covered, found)
     _compare_cached(book, identity, ev, found)
+
+
+def add_verdict(found: Findings, verdict: SafetyVerdict, size: int, limits: Limits) -> None:
+    """The finding of a file the container check refused."""
+    found.add(verdict.rule or "file.corrupt", detail=verdict.detail, size=size, limit=limits.max_file_bytes,
+              last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))
+
+
+def import_limits(cset: CriteriaSet, base: Limits | None = None) -> Limits:
+    """The container limits for returns of `cset`: cells bounded to its layout's extent."""
+    rows, cols = layout_extent(build_layout(cset, PLACEHOLDER))
+    return (base or Limits()).with_extent(rows, cols)
 
 
 def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations, covered: set[str] | None,
@@ -275,15 +291,19 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
     candidates, ignored = discover(inbox)
     by_code = {c.code: c for c in communes}
     names = CommuneNames(by_code)
+    limits = import_limits(cset)
     results: list[SubmissionResult] = []
     for cand in candidates:
         shown = str(PurePosixPath(inbox.name) / cand.workbook.name)
         try:
-            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, names=names)
+            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, limits, names=names)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
             res = _unreadable(cand.workbook, shown, received_at, exc)
         if sink:
-            sink(res)
+            try:
+                sink(res)
+            except Exception as exc:  # its outputs are part of the file: this file's finding, the batch goes on
+                res.add_findings(_output_failed(exc))
             res.release()
         results.append(res)
         if progress:
@@ -303,6 +323,12 @@ def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception
     f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
     res.findings = f.items
     return res
+
+
+def _output_failed(exc: Exception) -> list[Finding]:
+    f = Findings()
+    f.add("file.output_failed", detail=error_detail(exc))
+    return f.items
 
 
 def _flag_duplicates(results: list[SubmissionResult]) -> None:
@@ -327,6 +353,7 @@ def reload(result: SubmissionResult, cset: CriteriaSet, settings: Settings, comm
     """A released result's file imported again, without its evidence (its declarations and scores do not
     depend on it), carrying the result's findings: for the outputs of a file revised after its release."""
     by_code = {c.code: c for c in communes}
-    again = import_file(Candidate(result.path, None), result.file, cset, settings, by_code, result.received_at)
+    again = import_file(Candidate(result.path, None), result.file, cset, settings, by_code, result.received_at,
+                        limits=import_limits(cset))
     again.evidence_path, again.counts, again.findings = result.evidence_path, result.counts, result.findings
     return again

@@ -141,6 +141,16 @@ def check_names(book: Book, names: dict[str, str], found: Findings) -> None:
         found.add("tamper.name_moved", name=name, cell=show_cell(*want), got=show_cell(*got), want=show_cell(*want))
 
 
+def layout_extent(layout: Layout) -> tuple[int, int]:
+    """(rows, columns) the layout uses on any sheet: its cells, validated ranges and merges."""
+    rows = cols = 1
+    for c in layout.cells:
+        rows, cols = max(rows, c.row + 1), max(cols, c.col + 1)
+    for r in [*layout.validations, *getattr(layout, "merges", [])]:
+        rows, cols = max(rows, r.last_row + 1), max(cols, r.last_col + 1)
+    return rows, cols
+
+
 def show_cell(sheet: str, row: int, col: int) -> str:
     """'Sheet'!G27 from a 0-based position."""
     return "'" + sheet.replace("'", "''") + "'!" + xl_rowcol_to_cell(row, col)
