@@ -43,7 +43,22 @@ EXPECTED_TABLE = """
 | far-cell-prefixed.xlsx      | rejected               | file.cell_out_of_range                    |
 | cells-without-ref.xlsx      | rejected               | file.cell_out_of_range                    |
 | note-beside-grid.xlsx       | accepted               |                                           |
+| «bytes».xlsx                | accepted               |                                           |
+| «escape».xlsx               | accepted               |                                           |
+| «long».xlsx                 | accepted               |                                           |
+| same-stem.xlsx              | accepted_with_warnings | submission.duplicate                      |
+| same-stem.xlsm              | accepted_with_warnings | submission.duplicate                      |
+| binary.xlsb                 | rejected               | file.format_refused                       |
+| template.xltx               | rejected               | file.format_refused                       |
+| linked-evidence.xlsx        | accepted_with_warnings | evidence.link_skipped                     |
+| linked-zip.xlsx             | accepted_with_warnings | evidence.link_skipped                     |
 """
+# the names the OS gives for the «…» rows, and how reports show them
+ODD_NAMES = {
+    "«bytes».xlsx": (os.fsdecode(b"x\xe3 kh\xf4ng-utf8.xlsx"), "x\ufffd kh\ufffdng-utf8.xlsx"),
+    "«escape».xlsx": ("\x1b[31mdo\x1b[0m\x07.xlsx", "?[31mdo?[0m?.xlsx"),
+    "«long».xlsx": ("x" * 240 + ".xlsx", "x" * 240 + ".xlsx"),
+}
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,19 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "far-cell-prefixed.xlsx",
           {grid: add_row(b"<c s='0' r='$a$900000'><v>1</v></c>")})
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "cells-without-ref.xlsx", {grid: add_row(b"<c/>" * 300_000)})
+    # 3. file names: any bytes, control characters, near the file system's limit, one stem twice
+    for real, _ in ODD_NAMES.values():
+        c.valid(next(pick), name=real)
+    twice = next(pick)
+    c.valid(twice, name="same-stem.xlsx")
+    c.valid(twice, name="same-stem.xlsm", explanation="Bản lưu lại dạng .xlsm")
+    for name in ("binary.xlsb", "template.xltx"):
+        (c.inbox / name).write_bytes(c.blank(communes[0]).read_bytes())
+    # evidence that is a link out of the inbox: a folder linked to /, a zip linked to a system file
+    c.valid(next(pick), name="linked-evidence.xlsx")
+    (c.inbox / "linked-evidence").symlink_to("/")
+    c.valid(next(pick), name="linked-zip.xlsx")
+    (c.inbox / "linked-zip.zip").symlink_to("/etc/hostname" if Path("/etc/hostname").exists() else "/etc/passwd")
     below = layout_extent(build_layout(c.cset, PLACEHOLDER))[0] + 10  # in the margin past the layout's last row
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "note-beside-grid.xlsx",
           {grid: add_row(b'<c r="M%d" t="inlineStr"><is><t>ghi chu</t></is></c>' % below, below)})
@@ -130,15 +158,11 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
 CHILD = """
 import resource, sys
 from pathlib import Path
-from cchc_xl.communes import load_communes
+from rich.console import Console
+from cchc_xl.console import import_with_progress
 from cchc_xl.criteria import load_set
-from cchc_xl.importing.pipeline import import_inbox
-from cchc_xl.settings import load_settings
-from cchc_xl.store import Store
 inbox, out = Path(sys.argv[1]), Path(sys.argv[2])
-store = Store(out / "cchc.sqlite")
-run, _ = import_inbox(inbox, load_set(), load_settings(out), load_communes(), out, store)
-store.close()
+run, _ = import_with_progress(inbox, out, load_set(), None, out / "cchc.sqlite", Console(width=400, highlight=False))
 print("files", len(run.results))
 print("peak_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -151,15 +175,18 @@ class HostileRun:
     report: dict[str, Any]
     before: dict[str, str]
     peak_mb: float
+    console: str
 
     def submission(self, name: str) -> dict[str, Any]:
+        name = ODD_NAMES[name][1] if name in ODD_NAMES else name
         found = [s for s in self.report["submissions"] if s["file"].rsplit("/", 1)[-1] == name]
         assert len(found) == 1, (name, [s["file"] for s in self.report["submissions"]])
         return found[0]
 
 
 def snapshot(inbox: Path) -> dict[str, str]:
-    return {str(p.relative_to(inbox)): sha256(p) for p in sorted(inbox.rglob("*")) if p.is_file() and not p.is_symlink()}
+    return {os.fsencode(p.relative_to(inbox)).hex(): sha256(p)
+            for p in sorted(inbox.rglob("*")) if p.is_file() and not p.is_symlink()}
 
 
 @pytest.fixture(scope="module")
@@ -173,13 +200,13 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, bundled_set: CriteriaSet, 
     out.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", CHILD, str(c.inbox), str(out)], capture_output=True, text=True,
-                          env=env, cwd=tmp, timeout=900)
+                          env={**env, "PYTHONIOENCODING": "utf-8"}, cwd=tmp, timeout=900, encoding="utf-8")
     assert done.returncode == 0, done.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
     peak_mb = int(lines["peak_kb"]) / 1024
     print(f"\npeak memory of the whole hostile corpus import: {peak_mb:.0f} MB ({lines['files']} files)")
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
-    return HostileRun(c.inbox, out, report, before, peak_mb)
+    return HostileRun(c.inbox, out, report, before, peak_mb, done.stdout)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.file for c in CASES])
@@ -283,3 +310,38 @@ def test_a_criteria_workbook_that_inflates_beyond_the_limits_is_refused(tmp_path
         import_criteria(far)
     assert "XFD1048576" in err.value.problems[0].message
     assert import_criteria(good).fingerprint() == bundled_set.fingerprint()
+
+
+# -- 3. file names ----------------------------------------------------------------------------------------
+def test_odd_names_are_reported_shown_safely_everywhere(hostile: HostileRun) -> None:
+    assert "\x1b" not in hostile.console and "\x07" not in hostile.console
+    assert "?[31mdo?[0m?.xlsx" in hostile.console
+    files = [s["file"] for s in hostile.report["submissions"]]
+    assert len(files) == len(set(files)) == len(hostile.before)  # every file of the inbox, once
+    feedback = sorted(p.name for p in (hostile.out / "phan-hoi").iterdir())
+    assert all(len(n.encode()) <= 120 and n.isascii() for n in feedback), feedback
+    assert not [p for p in hostile.out.rglob("*.tmp")]
+
+
+def test_two_extensions_of_one_stem_get_two_feedback_workbooks(hostile: HostileRun) -> None:
+    feedback = {p.name for p in (hostile.out / "phan-hoi").iterdir()}
+    code = hostile.submission("same-stem.xlsx")["commune_code"]
+    assert {f"{code}-same-stem-phan-hoi.xlsx", f"{code}-same-stem-xlsm-phan-hoi.xlsx"} <= feedback
+
+
+def test_refused_kinds_say_why(hostile: HostileRun) -> None:
+    (finding,) = hostile.submission("binary.xlsb")["findings"]
+    assert ".xlsb" in finding["message"] and "lưu lại dạng .xlsx" in finding["message"]
+
+
+def test_generate_bounds_a_long_commune_name(tmp_path: Path, bundled_set: CriteriaSet, settings: Settings) -> None:
+    from cchc_xl.workbook.generate import generate_one
+
+    commune = Commune(code="03898", name="Phù Yên " * 60)
+    path = generate_one(bundled_set, commune, tmp_path, settings)
+    assert path.exists() and len(path.name) <= 90 and path.name.startswith("03898-phu-yen-phu-yen")
+
+
+def test_a_link_out_of_the_inbox_lists_nothing(hostile: HostileRun) -> None:
+    sub = hostile.submission("linked-evidence.xlsx")
+    assert [f["rule"] for f in sub["findings"] if f["rule"].startswith("evidence.")] == ["evidence.link_skipped"]

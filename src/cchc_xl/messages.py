@@ -208,6 +208,9 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "file.unreadable": ("error", "Không đọc được nội dung bảng tính: {detail}"),
     "file.output_failed": ("error", "Không ghi được kết quả của tệp này ({detail}); tệp chưa được lưu vào cơ sở dữ "
                                     "liệu. Hãy kiểm tra thư mục kết quả (còn chỗ trống, có quyền ghi) rồi chạy lại."),
+    "file.format_refused": ("error", "Tệp dạng {fmt} không được tiếp nhận (bảng tính nhị phân hoặc tệp mẫu, chương "
+                                     "trình không kiểm tra được). Hãy mở tệp và lưu lại dạng .xlsx (Excel Workbook) "
+                                     "rồi gửi lại."),
     "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
                               "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "

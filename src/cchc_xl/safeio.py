@@ -1,12 +1,17 @@
-"""Atomic writes: a file appears whole or not at all, even if the run is killed mid-write."""
+"""Atomic writes: a file appears whole or not at all, even if the run is killed mid-write; and the names of
+the files the program writes, bounded whatever the commune's name or the returned file's name."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+
+from cchc_xl.communes import slugify
 
 
 @contextlib.contextmanager
@@ -31,3 +36,37 @@ def write_bytes(target: Path, data: bytes) -> None:
 
 def write_text(target: Path, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
+
+
+# A name part the program makes from a commune's code and name or a returned file's name: ASCII, and short
+# enough that a folder path, a suffix and the temporary prefix of `atomic_path` stay far below the 255 bytes
+# a file system allows for one name.
+MAX_SLUG = 60
+MAX_CODE = 20
+
+
+def output_stem(code: str, text: str, limit: int = MAX_SLUG) -> str:
+    """`{code}-{slug of text}`, each part bounded: the stem of every file named after a commune."""
+    code_part = slugify(code)[:MAX_CODE].strip("-") or "x"
+    slug = slugify(text)
+    if slug.startswith(code_part):
+        slug = slug[len(code_part):].lstrip("-")
+    slug = slug[:limit].strip("-")
+    return f"{code_part}-{slug}" if slug else code_part
+
+
+# Shown as "?": control characters (an escape sequence would drive the console) and the bidirectional
+# overrides that make a name read differently from what it is.
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+
+
+def shown_name(name: str) -> str:
+    """A file name as reports and the console show it. The OS may give bytes that are no UTF-8 (a USB
+    stick, a zip made on another code page): Python carries them surrogate-escaped, which no text file
+    can hold, so they are shown as U+FFFD; control characters as '?'. The file itself is always opened
+    by its real name."""
+    try:
+        text = os.fsencode(name).decode("utf-8", "replace")
+    except UnicodeEncodeError:  # (a name Python made itself with lone surrogates)
+        text = name.encode("utf-8", "replace").decode("utf-8")
+    return _UNSHOWABLE.sub("?", unicodedata.normalize("NFC", text))

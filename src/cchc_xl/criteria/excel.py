@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import python_calamine
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -21,6 +20,7 @@ from cchc_xl.criteria.load import CriteriaError, SetProblem, build
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import error_detail, finding_text, say
 from cchc_xl.numbers import parse_text_number, to_decimal
+from cchc_xl.reading.book import open_calamine
 from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
@@ -189,7 +189,7 @@ class _SheetReader:
             raise CriteriaError([SetProblem("set.excel_unreadable", str(path),
                                             say("set.excel_unreadable", file=path.name, detail=refused))])
         try:
-            self.book = python_calamine.CalamineWorkbook.from_path(str(path))
+            self.book = open_calamine(path)
         except Exception as exc:  # calamine raises several error types for foreign or corrupt files
             raise CriteriaError([SetProblem("set.excel_unreadable", str(path),
                                             say("set.excel_unreadable", file=path.name, detail=str(exc)))]) from None

@@ -76,7 +76,7 @@ class OutputWriter:
         if r.identity is None or r.declarations is None or not r.findings:
             return
         layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
-        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file)
+        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
         self.feedback[r.file] = path
 

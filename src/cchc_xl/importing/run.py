@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.communes import Commune, slugify
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.importing.discover import Candidate, Ignored, discover
+from cchc_xl.importing.discover import Candidate, Ignored, discover, shown_name
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
 from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
@@ -118,6 +118,10 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
     result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=stat.st_size,
                               received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
     found = Findings()
+    if candidate.refused:
+        found.add("file.format_refused", fmt=path.suffix.lower())
+        result.findings = found.items
+        return result
     try:
         _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
                 limits or Limits())
@@ -278,7 +282,7 @@ def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findi
     own_named = commune.code in codes or (own_slug and own_slug in stem)
     other_named = any(c.code != commune.code and c.slug not in own_slug for c in names.named_in(stem))
     if other_code or (other_named and not own_named):
-        found.add("file.name_mismatch", file=result.path.name, commune=f"{commune.code} {commune.display}")
+        found.add("file.name_mismatch", file=shown_name(result.path.name), commune=f"{commune.code} {commune.display}")
 
 
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
@@ -294,7 +298,7 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
     limits = import_limits(cset)
     results: list[SubmissionResult] = []
     for cand in candidates:
-        shown = str(PurePosixPath(inbox.name) / cand.workbook.name)
+        shown = str(PurePosixPath(shown_name(inbox.name)) / shown_name(cand.workbook.name))
         try:
             res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, limits, names=names)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
@@ -340,12 +344,12 @@ def _flag_duplicates(results: list[SubmissionResult]) -> None:
         if len(group) < 2:
             continue
         chosen = max(group, key=lambda r: (r.modified, r.path.name))
-        names = ", ".join(r.path.name for r in group)
+        names = ", ".join(shown_name(r.path.name) for r in group)
         for r in group:
             # An identical copy of the chosen file is the same submission (the store keeps it once).
             r.counts = r.sha256 == chosen.sha256
             f = Findings()
-            f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=chosen.path.name)
+            f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=shown_name(chosen.path.name))
             r.add_findings(f.items)
 
 

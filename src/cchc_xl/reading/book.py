@@ -76,10 +76,21 @@ class Book:
         return self.formulas.get(sheet, {}).get((row, col))
 
 
+def open_calamine(path: Path) -> python_calamine.CalamineWorkbook:
+    """calamine's workbook at `path`; a name that is no UTF-8 (carried surrogate-escaped, which calamine
+    cannot take) is read through an open file instead."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with path.open("rb") as fh:
+            return python_calamine.CalamineWorkbook.from_filelike(fh)
+    return python_calamine.CalamineWorkbook.from_path(str(path))
+
+
 def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None) -> Book:
     """The workbook at `path`; `parts`: XML parts of it already read (by the safety check), by name."""
     try:
-        cal = python_calamine.CalamineWorkbook.from_path(str(path))
+        cal = open_calamine(path)
         visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
         values = {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
         names_nfc = [unicodedata.normalize("NFC", n) for n in cal.sheet_names]
