@@ -345,3 +345,37 @@ def test_generate_bounds_a_long_commune_name(tmp_path: Path, bundled_set: Criter
 def test_a_link_out_of_the_inbox_lists_nothing(hostile: HostileRun) -> None:
     sub = hostile.submission("linked-evidence.xlsx")
     assert [f["rule"] for f in sub["findings"] if f["rule"].startswith("evidence.")] == ["evidence.link_skipped"]
+
+
+# -- 4. the missing-file hint is bounded ------------------------------------------------------------------
+def test_the_missing_file_hint_compares_a_bounded_number_of_names(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """100 register rows naming missing files against a 1,000-entry zip of long, similar names (this once
+    ran past two minutes): each fuzzy comparison sees a bounded window, and only so many names get one."""
+    import difflib
+
+    from cchc_xl.evidence import crosscheck, open_bundle
+    from conftest_evidence import row, write_zip
+
+    crosscheck_module = sys.modules["cchc_xl.evidence.crosscheck"]  # (the package exports the function by that name)
+
+    stem = "Ke hoach trien khai cong tac cai cach hanh chinh nam 2022 cua UBND xa so "
+    bundle_path = write_zip(tmp_path / "tlkc.zip", [(f"{stem}{i:04d}.pdf", b"%PDF-1.4\n") for i in range(1000)])
+    rows = [row("1.1", f"{stem}{i:04d}x khac.pdf", number=5 + i) for i in range(99)]
+    # the same name with diacritics, in capitals: a hint found in the index, without any comparison
+    rows.append(row("1.2", "KẾ HOẠCH TRIỂN KHAI CÔNG TÁC CẢI CÁCH HÀNH CHÍNH NĂM 2022 CỦA UBND XÃ SỐ 0007.pdf",
+                    number=200))
+    seen: list[int] = []
+    real = difflib.get_close_matches
+
+    def counting(word: str, possibilities: list[str], *args: Any, **kw: Any) -> list[str]:
+        seen.append(len(possibilities))
+        return real(word, possibilities, *args, **kw)
+
+    monkeypatch.setattr(crosscheck_module.difflib, "get_close_matches", counting)
+    with open_bundle(bundle_path) as bundle:
+        found = crosscheck(rows, bundle, [])
+    missing = [f for f in found if f.rule == "evidence.file_missing"]
+    assert len(missing) == 100
+    assert len(seen) <= crosscheck_module.HINT_NAMES and max(seen) <= crosscheck_module.HINT_CANDIDATES
+    assert "gần giống tên" in missing[-1].message and "0007.pdf" in missing[-1].message
