@@ -21,6 +21,7 @@ import pytest
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
+from cchc_xl.importing.discover import REFUSED_SUFFIXES, WORKBOOK_SUFFIXES
 from cchc_xl.importing.verify import layout_extent
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
@@ -52,6 +53,7 @@ EXPECTED_TABLE = """
 | template.xltx               | rejected               | file.format_refused                       |
 | linked-evidence.xlsx        | accepted_with_warnings | evidence.link_skipped                     |
 | linked-zip.xlsx             | accepted_with_warnings | evidence.link_skipped                     |
+| many-entries.xlsx           | accepted_with_warnings | evidence.zip_unsafe_path findings.more_warnings |
 """
 # the names the OS gives for the «…» rows, and how reports show them
 ODD_NAMES = {
@@ -149,6 +151,12 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
     (c.inbox / "linked-evidence").symlink_to("/")
     c.valid(next(pick), name="linked-zip.xlsx")
     (c.inbox / "linked-zip.zip").symlink_to("/etc/hostname" if Path("/etc/hostname").exists() else "/etc/passwd")
+    # a zip of 100k hidden and ../ entries: the first problems listed, the others counted
+    c.valid(next(pick), name="many-entries.xlsx")
+    with zipfile.ZipFile(c.inbox / "many-entries.zip", "w") as z:
+        for i in range(50_000):
+            z.writestr(f".an-{i}", b"")
+            z.writestr(f"../ra-ngoai-{i}.pdf", b"")
     below = layout_extent(build_layout(c.cset, PLACEHOLDER))[0] + 10  # in the margin past the layout's last row
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "note-beside-grid.xlsx",
           {grid: add_row(b'<c r="M%d" t="inlineStr"><is><t>ghi chu</t></is></c>' % below, below)})
@@ -317,7 +325,8 @@ def test_odd_names_are_reported_shown_safely_everywhere(hostile: HostileRun) -> 
     assert "\x1b" not in hostile.console and "\x07" not in hostile.console
     assert "?[31mdo?[0m?.xlsx" in hostile.console
     files = [s["file"] for s in hostile.report["submissions"]]
-    assert len(files) == len(set(files)) == len(hostile.before)  # every file of the inbox, once
+    returns = [p for p in hostile.inbox.iterdir() if p.suffix.lower() in WORKBOOK_SUFFIXES | REFUSED_SUFFIXES]
+    assert len(files) == len(set(files)) == len(returns) == len(CASES)  # every return of the inbox, once
     feedback = sorted(p.name for p in (hostile.out / "phan-hoi").iterdir())
     assert all(len(n.encode()) <= 120 and n.isascii() for n in feedback), feedback
     assert not [p for p in hostile.out.rglob("*.tmp")]
@@ -379,3 +388,29 @@ def test_the_missing_file_hint_compares_a_bounded_number_of_names(tmp_path: Path
     assert len(missing) == 100
     assert len(seen) <= crosscheck_module.HINT_NAMES and max(seen) <= crosscheck_module.HINT_CANDIDATES
     assert "gần giống tên" in missing[-1].message and "0007.pdf" in missing[-1].message
+
+
+# -- 5. limits ----------------------------------------------------------------------------------------------
+def test_a_bundle_of_100k_problems_gives_a_bounded_report(hostile: HostileRun) -> None:
+    from cchc_xl.importing.findings import MAX_PER_FILE
+
+    findings = hostile.submission("many-entries.xlsx")["findings"]
+    assert len(findings) <= MAX_PER_FILE + 3
+    (more,) = [f for f in findings if f["rule"] == "findings.more_warnings"]
+    assert re.search(r"Còn [0-9]{5} cảnh báo khác", more["message"])
+    assert (hostile.out / "import-report.json").stat().st_size < 5_000_000
+
+
+def test_findings_past_the_limit_are_counted_by_severity() -> None:
+    from cchc_xl.importing.findings import Findings
+
+    found = Findings(limit=3)
+    for _ in range(3):
+        found.add("score.missing", criterion="1.1", cell="A1")
+    found.add("score.not_number", criterion="1.2", cell="A2", got="x")  # an error past the limit…
+    for _ in range(5):
+        found.add("score.missing", criterion="1.1", cell="A1")
+    rules = [f.rule for f in found.items]
+    assert rules == ["score.missing"] * 3 + ["findings.more_errors", "findings.more_warnings"]
+    assert found.has_error  # …still makes the file rejected
+    assert "Còn 5 cảnh báo" in found.items[-1].message

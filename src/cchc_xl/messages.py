@@ -287,6 +287,13 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "submission.incomplete": ("warning", "Còn {count} tiêu chí chưa chấm điểm hoặc chưa kê khai số liệu."),
     "submission.duplicate": ("warning", "Đơn vị {commune} gửi {count} tệp: {files}. Tệp được dùng: {chosen} "
                                         "(tệp sửa đổi gần nhất)."),
+    # too many findings in one file or one evidence bundle
+    "findings.more_errors": ("error", "Còn {count} lỗi khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn đề "
+                                      "đầu tiên). Hãy sửa các lỗi trên rồi gửi lại để xem tiếp."),
+    "findings.more_warnings": ("warning", "Còn {count} cảnh báo khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} "
+                                          "vấn đề đầu tiên)."),
+    "findings.more_info": ("info", "Còn {count} thông tin khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn "
+                                   "đề đầu tiên)."),
     # appraisal round
     "appraisal.not_appraisal": ("error", "Tệp không phải bảng thẩm định do cchc-xl tạo (cchc-xl appraise prepare)."),
     "appraisal.unknown_submission": ("error", "Không tìm thấy bản tự đánh giá mà bảng thẩm định này dựa vào "

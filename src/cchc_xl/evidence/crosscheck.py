@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from cchc_xl.evidence.inspect import FileCheck, Issue
 from cchc_xl.evidence.intake import Bundle, Entry, match_key
+from cchc_xl.importing.findings import MAX_PER_BUNDLE, capped, summaries
 from cchc_xl.messages import EVIDENCE_SEVERITY
 from cchc_xl.messages import evidence_text as say
 from cchc_xl.records import Finding, RegisterRow, Severity
@@ -38,7 +39,8 @@ def finding(rule: str, *, file: str = "", detail: str = "", row: RegisterRow | N
 
 def intake_findings(bundle: Bundle) -> list[Finding]:
     """The problems met while opening the folder or zip."""
-    return [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    found = [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    return [*found, *summaries(bundle.dropped, len(bundle.problems))]
 
 
 def file_findings(check: FileCheck, row: RegisterRow | None = None) -> list[Finding]:
@@ -80,7 +82,7 @@ def crosscheck(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[Fil
     """Every evidence finding of one submission: intake problems, rows whose file is missing, rows with no
     file, each file's own problems (once per file, placed on the first row citing it), unreferenced files."""
     refs = references(rows, bundle)
-    found = intake_findings(bundle)
+    found = [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
     hints = _Hints([e for e in bundle.entries if e.name not in refs.rows_by_file])
     for row, name in refs.missing:
         found.append(finding("evidence.file_missing", file=name, row=row, detail=hints.hint(name)))
@@ -90,7 +92,7 @@ def crosscheck(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[Fil
         found += file_findings(check, citing[0] if citing else None)
         if not citing:
             found.append(finding("evidence.file_unreferenced", file=check.name))
-    return found
+    return capped(found, MAX_PER_BUNDLE, bundle.dropped)
 
 
 def covered_codes(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[FileCheck]) -> set[str]:

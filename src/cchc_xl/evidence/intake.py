@@ -15,11 +15,13 @@ import struct
 import unicodedata
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from cchc_xl.messages import EVIDENCE_SEVERITY
 from cchc_xl.safeio import shown_name
 
 MiB = 1024 * 1024
@@ -36,6 +38,7 @@ class Limits:
     ratio_floor_bytes: int = 1 * MiB  # … checked only above this size (small files compress well)
     max_pages_parsed: int = 5  # pages whose content is examined for text and images
     max_signatures: int = 10  # signatures validated per PDF
+    max_problems: int = 200  # problems listed per folder or zip (hidden files, unsafe paths…); the rest counted
 
 
 DEFAULT_LIMITS = Limits()
@@ -95,6 +98,7 @@ class Bundle:
     kind: Literal["folder", "zip", "missing"]
     entries: list[Entry] = field(default_factory=list)
     problems: list[IntakeProblem] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)  # problems past Limits.max_problems, by severity
     _zip: zipfile.ZipFile | None = field(default=None, repr=False)
 
     def find(self, name: str) -> Entry | None:
@@ -200,7 +204,10 @@ class _Collector:
         self._ignored: set[str] = set()
 
     def problem(self, code: str, name: str, detail: str = "") -> None:
-        self.bundle.problems.append(IntakeProblem(code, name, detail))
+        if len(self.bundle.problems) < self.limits.max_problems or code == "evidence.bundle_too_large":
+            self.bundle.problems.append(IntakeProblem(code, name, detail))
+        else:
+            self.bundle.dropped[EVIDENCE_SEVERITY[code]] += 1
 
     def ignore(self, parts: list[str]) -> bool:
         index = _ignored_part(parts)
