@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,7 @@ EXPECTED_TABLE = """
 | template.xltx               | rejected               | file.format_refused                       |
 | linked-evidence.xlsx        | accepted_with_warnings | evidence.link_skipped                     |
 | linked-zip.xlsx             | accepted_with_warnings | evidence.link_skipped                     |
+| pdf-bomb.xlsx               | rejected               | evidence.pdf_too_complex                  |
 | many-entries.xlsx           | accepted_with_warnings | evidence.zip_unsafe_path findings.more_warnings |
 """
 # the names the OS gives for the «…» rows, and how reports show them
@@ -115,6 +117,26 @@ def both(*edits: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
     return edit
 
 
+def nested_flate_pdf(levels: int = 3, inflated: int = 256 * 1024 * 1024) -> bytes:
+    """A one-page PDF whose content stream is `levels` flate layers over `inflated` zero bytes."""
+    body = b"\0" * inflated
+    for _ in range(levels):
+        body = zlib.compress(body, 9)
+    filters = b"[" + b" ".join([b"/FlateDecode"] * levels) + b"]"
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+               b"<< /Length %d /Filter %s >>\nstream\n" % (len(body), filters) + body + b"\nendstream"]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
 def build_inbox(c: Corpus, communes: list[Commune]) -> None:
     pick = iter(communes)
     c.valid(next(pick), name="honest.xlsx")
@@ -157,6 +179,10 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
         for i in range(50_000):
             z.writestr(f".an-{i}", b"")
             z.writestr(f"../ra-ngoai-{i}.pdf", b"")
+    # a few KB of nested flate streams that once inflated to 1.6 GB
+    c.valid(next(pick), name="pdf-bomb.xlsx")
+    (c.inbox / "pdf-bomb").mkdir()
+    (c.inbox / "pdf-bomb" / "bomb.pdf").write_bytes(nested_flate_pdf())
     below = layout_extent(build_layout(c.cset, PLACEHOLDER))[0] + 10  # in the margin past the layout's last row
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "note-beside-grid.xlsx",
           {grid: add_row(b'<c r="M%d" t="inlineStr"><is><t>ghi chu</t></is></c>' % below, below)})
@@ -172,7 +198,15 @@ from cchc_xl.criteria import load_set
 inbox, out = Path(sys.argv[1]), Path(sys.argv[2])
 run, _ = import_with_progress(inbox, out, load_set(), None, out / "cchc.sqlite", Console(width=400, highlight=False))
 print("files", len(run.results))
-print("peak_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# ru_maxrss also counts the pages this process had from the parent it was forked from (pytest, which built
+# the corpus); the kernel's high-water mark of this program's own memory, when there is one, does not.
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+except (OSError, StopIteration):
+    pass
+print("peak_kb", peak)
 """
 
 
@@ -414,3 +448,13 @@ def test_findings_past_the_limit_are_counted_by_severity() -> None:
     assert rules == ["score.missing"] * 3 + ["findings.more_errors", "findings.more_warnings"]
     assert found.has_error  # …still makes the file rejected
     assert "Còn 5 cảnh báo" in found.items[-1].message
+
+
+def test_a_pdf_bomb_is_refused_before_it_is_parsed() -> None:
+    from cchc_xl.evidence.inspect import inspect_file
+
+    data = nested_flate_pdf()
+    assert len(data) < 10_000
+    check = inspect_file("bomb.pdf", data)
+    assert [i.rule for i in check.issues] == ["evidence.pdf_too_complex"]
+    assert inspect_file("ok.pdf", nested_flate_pdf(inflated=10_000)).issues[0].rule != "evidence.pdf_too_complex"

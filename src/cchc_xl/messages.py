@@ -344,6 +344,7 @@ EVIDENCE_SEVERITY: dict[str, Severity] = {
     "evidence.pdf_no_pages": "error",
     "evidence.pdf_encrypted": "error",
     "evidence.pdf_header_junk": "warning",
+    "evidence.pdf_too_complex": "error",
     "evidence.pdf_restricted": "info",
     "evidence.pdf_not_scan_or_signed": "warning",
     "evidence.signature_broken": "error",
@@ -414,6 +415,13 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.pdf_encrypted": (
         "Tệp PDF “{file}” được đặt mật khẩu mở nên không xem được. Đề nghị xã gỡ mật khẩu và gửi lại."
     ),
+    "evidence.pdf_too_complex": (
+        "Tệp PDF “{file}” có cấu trúc nén bất thường ({detail}) nên không được mở để kiểm tra. Đề nghị xã "
+        "quét hoặc xuất lại tệp PDF bằng phần mềm thông thường và gửi lại."
+    ),
+    "evidence.detail.streams": "nhiều hơn {limit} luồng dữ liệu",
+    "evidence.detail.stream_bytes": "một luồng dữ liệu giải nén vượt {limit} MB",
+    "evidence.detail.pdf_bytes": "tổng dữ liệu giải nén vượt {limit} MB",
     "evidence.pdf_header_junk": (
         "Tệp PDF “{file}” có {detail} byte lạ trước phần đầu “%PDF-”; một số phần mềm sẽ không mở được. "
         "Đề nghị xã xuất lại tệp PDF."
@@ -470,6 +478,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.short.pdf_no_pages": "PDF không có trang",
     "evidence.short.pdf_encrypted": "PDF có mật khẩu mở",
     "evidence.short.pdf_header_junk": "có byte lạ trước %PDF-",
+    "evidence.short.pdf_too_complex": "cấu trúc nén bất thường",
     "evidence.short.pdf_restricted": "có mật khẩu chủ sở hữu",
     "evidence.short.pdf_not_scan_or_signed": "không phải bản quét, không có chữ ký số",
     "evidence.short.signature_broken": "chữ ký số hỏng",

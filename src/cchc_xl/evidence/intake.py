@@ -39,6 +39,11 @@ class Limits:
     max_pages_parsed: int = 5  # pages whose content is examined for text and images
     max_signatures: int = 10  # signatures validated per PDF
     max_problems: int = 200  # problems listed per folder or zip (hidden files, unsafe paths…); the rest counted
+    # What reading one PDF may inflate (a 5.5 KB file of nested flate streams once took 1.6 GB): checked on
+    # the raw file before pypdf parses it, images aside (they are never decoded here).
+    max_pdf_streams: int = 10_000  # streams in one PDF
+    max_stream_bytes: int = 32 * MiB  # inflated bytes of one stream (each filter level)
+    max_pdf_inflated: int = 128 * MiB  # inflated bytes of all of one PDF's streams
 
 
 DEFAULT_LIMITS = Limits()
