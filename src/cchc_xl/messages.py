@@ -419,9 +419,9 @@ EVIDENCE_MESSAGES: dict[str, str] = {
         "Tệp PDF “{file}” có cấu trúc nén bất thường ({detail}) nên không được mở để kiểm tra. Đề nghị xã "
         "quét hoặc xuất lại tệp PDF bằng phần mềm thông thường và gửi lại."
     ),
-    "evidence.detail.streams": "nhiều hơn {limit} luồng dữ liệu",
-    "evidence.detail.stream_bytes": "một luồng dữ liệu giải nén vượt {limit} MB",
-    "evidence.detail.pdf_bytes": "tổng dữ liệu giải nén vượt {limit} MB",
+    "evidence.detail.streams": "nhiều hơn {detail} luồng dữ liệu",
+    "evidence.detail.stream_bytes": "một luồng dữ liệu giải nén vượt {detail} MB",
+    "evidence.detail.pdf_bytes": "tổng dữ liệu giải nén vượt {detail} MB",
     "evidence.pdf_header_junk": (
         "Tệp PDF “{file}” có {detail} byte lạ trước phần đầu “%PDF-”; một số phần mềm sẽ không mở được. "
         "Đề nghị xã xuất lại tệp PDF."

@@ -279,7 +279,7 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     while (m := _STREAM.search(data, pos)) is not None:
         count += 1
         if count > limits.max_pdf_streams:
-            return evidence_text("evidence.detail.streams", limit=limits.max_pdf_streams)
+            return evidence_text("evidence.detail.streams", detail=limits.max_pdf_streams)
         end = _ENDSTREAM.search(data, m.end())
         stop = end.start() if end else len(data)
         head_start = max(0, m.start() - 4096)
@@ -293,10 +293,10 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
         for _ in range(min(levels, 8)):
             body, complete = _inflate(body, limits.max_stream_bytes)
             if not complete:
-                return evidence_text("evidence.detail.stream_bytes", limit=limits.max_stream_bytes // MiB)
+                return evidence_text("evidence.detail.stream_bytes", detail=limits.max_stream_bytes // MiB)
             total += len(body)
             if total > limits.max_pdf_inflated:
-                return evidence_text("evidence.detail.pdf_bytes", limit=limits.max_pdf_inflated // MiB)
+                return evidence_text("evidence.detail.pdf_bytes", detail=limits.max_pdf_inflated // MiB)
     return ""
 
 
