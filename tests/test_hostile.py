@@ -55,6 +55,11 @@ EXPECTED_TABLE = """
 | linked-evidence.xlsx        | accepted_with_warnings | evidence.link_skipped                     |
 | linked-zip.xlsx             | accepted_with_warnings | evidence.link_skipped                     |
 | pdf-bomb.xlsx               | rejected               | evidence.pdf_too_complex                  |
+| score-nan.xlsx              | rejected               | number.out_of_range                       |
+| score-1e400.xlsx            | rejected               | number.out_of_range                       |
+| score-minus-1e400.xlsx      | rejected               | number.out_of_range                       |
+| score-30000-digits.xlsx     | rejected               | number.out_of_range                       |
+| score-30000-digit-text.xlsx | rejected               | score.not_number                          |
 | many-entries.xlsx           | accepted_with_warnings | evidence.zip_unsafe_path findings.more_warnings |
 """
 # the names the OS gives for the «…» rows, and how reports show them
@@ -107,6 +112,25 @@ def repoint(prefix: str, column: str) -> Callable[[bytes], bytes]:
 def add_row(cells: bytes, row: int = 1048576) -> Callable[[bytes], bytes]:
     """A row holding `cells` appended to a sheet part's data."""
     return lambda xml: xml.replace(b"</sheetData>", b'<row r="%d">' % row + cells + b"</row></sheetData>")
+
+
+def manual_score_ref(cset: CriteriaSet) -> str:
+    """The grid reference of the first score a commune types (not a formula)."""
+    layout = build_layout(cset, PLACEHOLDER)
+    return next(r.score for r in layout.leaves.values() if r.score_is_input)
+
+
+def set_cell(ref: str, content: bytes) -> Callable[[bytes], bytes]:
+    """The cell `ref` of a sheet part given `content` (<v>…</v>, or <is>…</is> for an inline string)."""
+    kind = b' t="inlineStr"' if content.startswith(b"<is>") else b""
+
+    def edit(xml: bytes) -> bytes:
+        out, n = re.subn(rb'<c r="' + ref.encode() + rb'"([^>]*?)(?: t="[^"]*")?([^>]*?)(?:/>|>.*?</c>)',
+                         lambda m: b'<c r="' + ref.encode() + b'"' + m[1] + m[2] + kind + b">" + content + b"</c>", xml,
+                         count=1, flags=re.S)
+        assert n == 1, ref
+        return out
+    return edit
 
 
 def both(*edits: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
@@ -183,6 +207,13 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
     c.valid(next(pick), name="pdf-bomb.xlsx")
     (c.inbox / "pdf-bomb").mkdir()
     (c.inbox / "pdf-bomb" / "bomb.pdf").write_bytes(nested_flate_pdf())
+    # numbers no cell should hold, as a one-line edit of a score cell
+    ref = manual_score_ref(c.cset)
+    digits = b"9" * 30000
+    for name, cell in (("score-nan.xlsx", b"<v>NaN</v>"), ("score-1e400.xlsx", b"<v>1E+400</v>"),
+                       ("score-minus-1e400.xlsx", b"<v>-1E+400</v>"), ("score-30000-digits.xlsx", b"<v>" + digits + b"</v>"),
+                       ("score-30000-digit-text.xlsx", b"<is><t>" + digits + b"</t></is>")):
+        rezip(c.filled_elsewhere(next(pick)), c.inbox / name, {grid: set_cell(ref, cell)})
     below = layout_extent(build_layout(c.cset, PLACEHOLDER))[0] + 10  # in the margin past the layout's last row
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "note-beside-grid.xlsx",
           {grid: add_row(b'<c r="M%d" t="inlineStr"><is><t>ghi chu</t></is></c>' % below, below)})
@@ -458,3 +489,32 @@ def test_a_pdf_bomb_is_refused_before_it_is_parsed() -> None:
     check = inspect_file("bomb.pdf", data)
     assert [i.rule for i in check.issues] == ["evidence.pdf_too_complex"]
     assert inspect_file("ok.pdf", nested_flate_pdf(inflated=10_000)).issues[0].rule != "evidence.pdf_too_complex"
+
+
+def test_a_number_no_cell_should_hold_is_a_cell_finding_in_vietnamese(hostile: HostileRun) -> None:
+    for name, shown in (("score-nan.xlsx", "NaN"), ("score-1e400.xlsx", "∞"), ("score-minus-1e400.xlsx", "-∞")):
+        sub = hostile.submission(name)
+        (finding,) = [f for f in sub["findings"] if f["rule"] == "number.out_of_range"]
+        assert finding["cell"] and f"“{shown}”" in finding["message"] and "không phải một số dùng được" in finding["message"]
+        assert "file.unreadable" not in {f["rule"] for f in sub["findings"]}
+    text = hostile.submission("score-30000-digit-text.xlsx")
+    assert max(len(f["message"]) for f in text["findings"]) < 1000
+
+
+@pytest.mark.parametrize(("label", "text", "says"), [
+    ("alias bomb", "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nd: [*c, *c]\n", "bí danh"),
+    ("huge exponent", "id: x\ntotal: 1e999999999\n", "1e999999999"),
+    ("30,000 digits", "id: x\ntotal: " + "9" * 30000 + "\n", "không hợp lệ"),
+    ("100k deep", "a: " + "[" * 100_000 + "]" * 100_000 + "\n", "lồng nhau quá"),
+    ("deep blocks", "".join("  " * i + f"k{i}:\n" for i in range(200)), "lồng nhau quá"),
+    ("too large", "# " + "x" * (3 * 1024 * 1024) + "\nid: x\n", "vượt giới hạn"),
+])
+def test_a_hostile_criteria_file_is_refused_with_a_reason(tmp_path: Path, label: str, text: str, says: str) -> None:
+    from cchc_xl.criteria import CriteriaError, load_set
+
+    path = tmp_path / "tieu-chi.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CriteriaError) as err:
+        load_set(path)
+    (problem,) = err.value.problems
+    assert problem.rule == "set.yaml_invalid" and says in problem.message, problem.message

@@ -20,6 +20,10 @@ MESSAGES: dict[str, str] = {
     "set.unreadable.directory": "đây là một thư mục, không phải tệp",
     "set.unreadable.permission": "không có quyền đọc tệp",
     "set.unreadable.other": "lỗi hệ thống khi đọc tệp (mã lỗi {errno})",
+    "set.yaml_at": "{problem} (dòng {line}, cột {column})",
+    "set.yaml_alias": "không dùng bí danh YAML (*tên, &tên) trong tệp tiêu chí; hãy viết đầy đủ từng mục",
+    "set.yaml_depth": "tệp lồng nhau quá {limit} cấp",
+    "set.yaml_too_large": "tệp lớn {size} byte, vượt giới hạn {limit} byte của tệp tiêu chí",
     "set.yaml_number": "số “{text}” không hợp lệ (chỉ dùng số thập phân hữu hạn, ví dụ 0.5)",
     "set.field_invalid": "{place}: trường “{field}” không hợp lệ: {detail}",
     "set.field_missing": "{place}: thiếu trường bắt buộc “{field}”",
@@ -250,6 +254,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "score.missing": ("warning", "{criterion}: chưa chấm điểm; được tính là 0 điểm."),
     "figures.missing": ("warning", "{criterion}: chưa kê khai đủ số liệu; được tính là 0 điểm."),
     "score.not_number": ("error", "{criterion}: điểm “{got}” không phải là số. Nhập số, ví dụ 0,5."),
+    "number.out_of_range": ("error", "{criterion}: ô {cell} chứa giá trị “{got}”, không phải một số dùng được (không "
+                                     "hữu hạn, hoặc từ 10^15 trở lên). Nhập lại số, ví dụ 0,5."),
     "score.text_number": ("warning", "{criterion}: ô {cell} chứa số dạng chữ “{got}”; đã hiểu là {value}. "
                                      "Nên nhập lại dạng số."),
     "score.negative": ("error", "{criterion}: điểm {got} âm. Điểm phải từ 0 đến {max}."),
@@ -318,7 +324,12 @@ FINDINGS: dict[str, tuple[str, str]] = {
 def finding_text(rule: str, **params: object) -> tuple[str, str]:
     """(severity, Vietnamese message) of an import finding."""
     severity, text = FINDINGS[rule]
-    return severity, text.format(**{k: _show(v) for k, v in params.items()})
+    return severity, text.format(**{k: _short(_show(v)) for k, v in params.items()})
+
+
+def _short(value: object, limit: int = 300) -> object:
+    """A text parameter cut to `limit` characters: a finding quotes what was typed, not 30,000 digits."""
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
 
 
 # --- evidence (tài liệu kiểm chứng): rule severities, finding messages and inventory labels. Keys that are

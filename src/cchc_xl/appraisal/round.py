@@ -25,7 +25,7 @@ from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
 from cchc_xl.importing.run import add_verdict, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
-from cchc_xl.numbers import fmt, parse_text_number, to_decimal
+from cchc_xl.numbers import NumberRangeError, fmt, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.records import Finding
@@ -194,7 +194,10 @@ def _raw(value: Any) -> Raw:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return to_decimal(value)
+        try:
+            return to_decimal(value)
+        except NumberRangeError:  # NaN, ±1E+400…: shown as typed, reported as no number
+            return shown_number(value)
     text = nfc(str(value)).strip()
     return text or None
 

@@ -19,7 +19,7 @@ from cchc_xl.criteria.check import check_set
 from cchc_xl.criteria.load import CriteriaError, SetProblem, build
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import error_detail, finding_text, say
-from cchc_xl.numbers import parse_text_number, to_decimal
+from cchc_xl.numbers import NumberRangeError, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import open_calamine
 from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.safeio import atomic_path
@@ -217,7 +217,11 @@ class _SheetReader:
                 self.bad(sheet_key, row, column, "")
             return None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return to_decimal(value)
+            try:
+                return to_decimal(value)
+            except NumberRangeError:  # NaN, ±1E+400…
+                self.bad(sheet_key, row, column, shown_number(value))
+                return None
         parsed = parse_text_number(str(value).replace("%", ""))
         if parsed is None:
             self.bad(sheet_key, row, column, value)

@@ -20,6 +20,7 @@ from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
 from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
 from cchc_xl.messages import error_detail
+from cchc_xl.numbers import NumberRangeError, to_decimal
 from cchc_xl.reading.book import BookError, read_book
 from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
 from cchc_xl.records import Finding
@@ -239,9 +240,12 @@ def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findin
     checks.append((total.ref, total.row, total.col, ev.total))
     for ref, row, col, want in checks:
         got = book.value(grid, row, col)
-        numeric = isinstance(got, int | float) and not isinstance(got, bool)
-        if numeric and abs(Decimal(repr(got)) - want) > Decimal("0.005"):
-            found.add("cache.mismatch", cell=layout.at("grid", ref), got=Decimal(repr(got)), value=want)
+        try:
+            cached = to_decimal(got) if isinstance(got, int | float) else None
+        except (TypeError, NumberRangeError):  # (a bool, or NaN, ±1E+400: no cached result to compare)
+            cached = None
+        if cached is not None and abs(cached - want) > Decimal("0.005"):
+            found.add("cache.mismatch", cell=layout.at("grid", ref), got=cached, value=want)
 
 
 _CODE_IN_NAME = re.compile(r"(?<!\d)(\d{5})(?!\d)")
