@@ -518,3 +518,53 @@ def test_a_hostile_criteria_file_is_refused_with_a_reason(tmp_path: Path, label:
         load_set(path)
     (problem,) = err.value.problems
     assert problem.rule == "set.yaml_invalid" and says in problem.message, problem.message
+
+
+# -- 6. semantics --------------------------------------------------------------------------------------------
+@pytest.mark.gnumeric
+def test_an_honest_return_resaved_by_gnumeric_is_accepted_with_the_same_total(
+        tmp_path: Path, bundled_set: CriteriaSet, communes: list[Commune], settings: Settings) -> None:
+    """Gnumeric writes `--(x)` as `-(-(x))` and 0.000001 as 1.00000000000000000004e-06: the same formulas."""
+    from cchc_xl.importing.run import run_import
+
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", bundled_set, communes, settings)
+    honest = c.filled_elsewhere(communes[0])
+    for suffix in ("xlsx", "ods"):
+        subprocess.run(["ssconvert", str(honest), str(c.inbox / f"gnumeric.{suffix}")], check=True,
+                       capture_output=True, timeout=300)
+    original = run_import(honest.parent, bundled_set, settings, communes).results[0]
+    ods, xlsx = sorted(run_import(c.inbox, bundled_set, settings, communes).results, key=lambda r: r.path.suffix)
+    assert original.status != "rejected"
+    assert not [f.message for f in xlsx.findings if f.severity != "info" and f.rule != "submission.duplicate"]
+    assert xlsx.self_total == original.self_total is not None
+    # its .ods: read, or refused with a reason in Vietnamese (no reader's English)
+    if ods.status == "rejected":
+        (reason,) = [f for f in ods.findings if f.severity == "error"]
+        assert reason.rule == "file.unreadable" and "lưu lại dạng .xlsx" in reason.message
+        assert not re.search(r"[A-Za-z]+ing\b|Expecting|found", reason.message)
+    else:
+        assert ods.self_total == original.self_total
+
+
+@pytest.mark.parametrize(("excel", "other"), [
+    ("SUMPRODUCT(--('Tài liệu kiểm chứng'!$A$5:$A$404=A7))", "SUMPRODUCT(-(-('Tài liệu kiểm chứng'!$A$5:$A$404=A7)))"),
+    ("IF(A1>0.000001,1,0)", "if( a1 > 1.00000000000000000004e-06 , 1 , 0 )"),
+    ("SUM('TongHop'!$B$2:$B$9)", "sum(TongHop!B2:B9)"),
+    ("---(A1)", "-(-(-(A1)))"),
+])
+def test_formulas_are_compared_by_meaning(excel: str, other: str) -> None:
+    from cchc_xl.importing.verify import canonical_formula
+
+    assert canonical_formula(excel) == canonical_formula(other)
+
+
+@pytest.mark.parametrize(("want", "got"), [
+    ('IF(A1="x",1,0)', 'IF(A1="X",1,0)'),  # case inside a text is meaning
+    ("--(A1)", "-(A1)"),
+    ("SUM(A1:A2)", "SUM(A1:A3)"),
+    ("A1*0.5", "A1*0.25"),
+])
+def test_a_changed_formula_is_still_changed(want: str, got: str) -> None:
+    from cchc_xl.importing.verify import canonical_formula
+
+    assert canonical_formula(want) != canonical_formula(got)

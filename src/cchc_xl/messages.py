@@ -161,6 +161,8 @@ MESSAGES: dict[str, str] = {
     "rule.district": "Do huyện chấm",
     "rule.district_method": "Do huyện chấm: {method}",
     "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
+    "file.detail.book": "tệp {fmt} có cấu trúc bên trong mà chương trình không đọc được (có thể do phần mềm đã "
+                        "lưu tệp); hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dạng .xlsx rồi gửi lại",
     "file.detail.kind": "lỗi chương trình loại {kind}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",

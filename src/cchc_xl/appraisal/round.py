@@ -25,10 +25,12 @@ from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
 from cchc_xl.importing.run import add_verdict, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
+from cchc_xl.messages import error_detail, say
 from cchc_xl.numbers import NumberRangeError, fmt, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.records import Finding
+from cchc_xl.safeio import shown_name
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
@@ -114,7 +116,7 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
         try:
             _import_one(out, store, cset, settings, at, found, limits)
         except Exception as exc:  # one bad file never stops the round
-            found.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+            found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
         outcomes.append(out)
     return outcomes
@@ -138,8 +140,8 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         return
     try:
         book = read_book(out.path, verdict.kind, verdict.parts)
-    except BookError as exc:
-        found.add("file.unreadable", detail=str(exc)[:200])
+    except BookError:
+        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(out.path.suffix.lower()) or "?"))
         return
     meta = read_meta(book)
     if meta is None or meta.get("kind") != KIND:

@@ -19,7 +19,7 @@ from cchc_xl.importing.discover import Candidate, Ignored, discover, shown_name
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
 from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
-from cchc_xl.messages import error_detail
+from cchc_xl.messages import error_detail, say
 from cchc_xl.numbers import NumberRangeError, to_decimal
 from cchc_xl.reading.book import BookError, read_book
 from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
@@ -140,8 +140,8 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
     try:
         book = read_book(result.path, fmt, verdict.parts)
-    except BookError as exc:
-        found.add("file.unreadable", detail=str(exc)[:200])
+    except BookError:
+        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(result.path.suffix.lower()) or "?"))
         return
     if fmt != "xlsx":
         found.add("file.old_format", fmt=result.path.suffix.lower())
@@ -328,7 +328,7 @@ def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception
         sha, size = "", 0
     res = SubmissionResult(path=path, file=shown, sha256=sha, size=size, received_at=received_at)
     f = Findings()
-    f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+    f.add("file.unreadable", detail=error_detail(exc))
     res.findings = f.items
     return res
 

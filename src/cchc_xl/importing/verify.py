@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from openpyxl.formula.tokenizer import Token, Tokenizer
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.communes import Commune
@@ -37,7 +38,71 @@ class Identity:
 
 @lru_cache(maxsize=8192)  # the same few hundred formulas come back in every file of a batch
 def canonical_formula(text: str) -> str:
-    """Formula text compared across writers: no blanks or sheet-name quotes, upper case outside strings."""
+    """Formula text compared by meaning across writers: the formula's tokens (openpyxl's Tokenizer) with
+    blanks dropped, names, functions and references in upper case, no `$` and no sheet-name quotes, numbers
+    as the double they denote, and a double negation written `-(-(x))` (Gnumeric) read as `--(x)` (Excel). A text
+    the tokenizer cannot split is compared character by character, as before."""
+    try:
+        tokens = Tokenizer("=" + text.removeprefix("=")).items
+    except Exception:  # (the tokenizer raises its own errors, and others, on malformed text)
+        return _canonical_chars(text)
+    out: list[str] = []
+    for tok in tokens:
+        if tok.type == Token.WSPACE:
+            continue
+        out.append(_canonical_token(tok))
+    return "\u241f".join(_double_negation(out))
+
+
+def _canonical_token(tok: Token) -> str:
+    value = tok.value
+    if tok.type == Token.OPERAND and tok.subtype == Token.TEXT:
+        return value
+    if tok.type == Token.OPERAND and tok.subtype == Token.NUMBER:
+        try:  # the double the text denotes: 0.000001 and 1.00000000000000000004e-06 are one number
+            return repr(float(value))
+        except (ValueError, OverflowError):
+            return value.upper()
+    if tok.type == Token.OPERAND and tok.subtype == Token.RANGE:
+        sheet, bang, ref = value.rpartition("!")
+        if bang and sheet.startswith("'") and sheet.endswith("'"):
+            sheet = sheet[1:-1].replace("''", "'")
+        return (sheet + bang + ref.replace("$", "")).upper()
+    if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+        return value.upper().removeprefix("_XLFN.")
+    return value.upper()
+
+
+def _double_negation(tokens: list[str]) -> list[str]:
+    """`- ( - ( x ) )` as `- - ( x )`: the parentheses a writer puts around an inner negation."""
+    i = 0
+    while i + 3 < len(tokens):
+        if tokens[i] == "-" and tokens[i + 1] == "(" and tokens[i + 2] == "-" and tokens[i + 3] == "(":
+            outer, inner = _closing(tokens, i + 1), _closing(tokens, i + 3)
+            if outer is not None and inner is not None and inner == outer - 1:
+                del tokens[outer]
+                del tokens[i + 1]
+                continue  # the same place again: `-(-(-(x)))` unwinds level by level
+        i += 1
+    return tokens
+
+
+def _closing(tokens: list[str], at: int) -> int | None:
+    """The index of the parenthesis closing the one opened at `at` (function calls open with 'NAME(')."""
+    depth = 0
+    for j in range(at, len(tokens)):
+        tok = tokens[j]
+        if tok.endswith("(") and not (tok.startswith('"') or tok.startswith("'")):
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def _canonical_chars(text: str) -> str:
+    """No blanks or sheet-name quotes, upper case outside strings."""
     out: list[str] = []
     in_string = False
     for ch in text.removeprefix("="):
