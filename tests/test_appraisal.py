@@ -131,6 +131,7 @@ BAD_FILES = [
     # (what the council got wrong, values, how the file is spoiled, expected rule)
     ("reason missing", {**COUNCIL, "LD_1_2": None}, None, "appraisal.reason_missing"),
     ("reason of whitespace", {**COUNCIL, "LD_1_2": " \u00a0\n\t"}, None, "appraisal.reason_missing"),
+    ("reason of a zero-width space", {**COUNCIL, "LD_1_2": "\u200b"}, None, "appraisal.reason_missing"),
     ("above maximum", {**COUNCIL, "TD_2_2": 5}, None, "appraisal.out_of_range"),
     ("off the step", {**COUNCIL, "TD_1_2": 0.3, "LD_1_2": "x"}, None, "appraisal.not_allowed"),
     ("no appraiser", {**COUNCIL, "NGUOI_THAM_DINH": None}, None, "appraisal.appraiser_missing"),
@@ -202,7 +203,7 @@ def test_a_reason_of_whitespace_is_missing_in_the_workbook_and_in_python(round_,
     store, written, _, tmp = round_
     folder = tmp / "reasons"
     folder.mkdir()
-    reasons = {"blank": " \u00a0\n\t", "given": "\u00a0Chỉ có một hình thức\n"}
+    reasons = {"blank": " \u00a0\n\t\u200b\ufeff", "given": "\u00a0Chỉ có một hình thức\n"}
     for label, reason in reasons.items():
         _set(written[0], {**COUNCIL, "LD_1_2": reason}, folder / f"{label}.xlsx")
     t = template("appraisal")
