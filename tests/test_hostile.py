@@ -60,6 +60,8 @@ EXPECTED_TABLE = """
 | score-minus-1e400.xlsx      | rejected               | number.out_of_range                       |
 | score-30000-digits.xlsx     | rejected               | number.out_of_range                       |
 | score-30000-digit-text.xlsx | rejected               | score.not_number                          |
+| saved-later.xlsx            | accepted_with_warnings | submission.duplicate                      |
+| saved-earlier.xlsx          | accepted_with_warnings | submission.duplicate submission.older_version |
 | many-entries.xlsx           | accepted_with_warnings | evidence.zip_unsafe_path findings.more_warnings |
 """
 # the names the OS gives for the «…» rows, and how reports show them
@@ -131,6 +133,12 @@ def set_cell(ref: str, content: bytes) -> Callable[[bytes], bytes]:
         assert n == 1, ref
         return out
     return edit
+
+
+def saved_on(when: str) -> Callable[[bytes], bytes]:
+    """docProps/core.xml with the workbook's own save time set to `when`."""
+    return lambda xml: re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + when.encode() + rb"\g<2>", xml)
 
 
 def both(*edits: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
@@ -214,6 +222,13 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
                        ("score-minus-1e400.xlsx", b"<v>-1E+400</v>"), ("score-30000-digits.xlsx", b"<v>" + digits + b"</v>"),
                        ("score-30000-digit-text.xlsx", b"<is><t>" + digits + b"</t></is>")):
         rezip(c.filled_elsewhere(next(pick)), c.inbox / name, {grid: set_cell(ref, cell)})
+    # one commune's two returns: the one received last was saved first (its own docProps/core.xml)
+    twice = next(pick)
+    src = c.filled_elsewhere(twice)
+    rezip(src, c.inbox / "saved-later.xlsx", {"docProps/core.xml": saved_on("2022-10-05T09:00:00Z")})
+    rezip(src, c.inbox / "saved-earlier.xlsx", {"docProps/core.xml": saved_on("2022-10-03T09:00:00Z")})
+    os.utime(c.inbox / "saved-later.xlsx", (1_700_000_000, 1_700_000_000))
+    os.utime(c.inbox / "saved-earlier.xlsx", (1_700_000_100, 1_700_000_100))  # received after
     below = layout_extent(build_layout(c.cset, PLACEHOLDER))[0] + 10  # in the margin past the layout's last row
     rezip(c.filled_elsewhere(next(pick)), c.inbox / "note-beside-grid.xlsx",
           {grid: add_row(b'<c r="M%d" t="inlineStr"><is><t>ghi chu</t></is></c>' % below, below)})
@@ -568,3 +583,34 @@ def test_a_changed_formula_is_still_changed(want: str, got: str) -> None:
     from cchc_xl.importing.verify import canonical_formula
 
     assert canonical_formula(want) != canonical_formula(got)
+
+
+def test_the_counting_version_is_the_latest_saved_and_a_late_older_one_is_flagged(hostile: HostileRun) -> None:
+    later, earlier = hostile.submission("saved-later.xlsx"), hostile.submission("saved-earlier.xlsx")
+    (older,) = [f for f in earlier["findings"] if f["rule"] == "submission.older_version"]
+    assert "03/10/2022" in older["message"] and "05/10/2022" in older["message"]
+    assert all("Tệp được dùng: saved-later.xlsx" in f["message"] for f in later["findings"] + earlier["findings"]
+               if f["rule"] == "submission.duplicate")
+
+
+def test_an_older_return_imported_after_a_newer_one_does_not_count(tmp_path: Path, bundled_set: CriteriaSet,
+                                                                   communes: list[Commune], settings: Settings) -> None:
+    from cchc_xl.importing.pipeline import import_inbox
+    from cchc_xl.store import Store
+
+    c = Corpus(tmp_path / "first", tmp_path / "work", bundled_set, communes, settings)
+    src = c.filled_elsewhere(communes[0])
+    rezip(src, c.inbox / "new.xlsx", {"docProps/core.xml": saved_on("2022-10-05T09:00:00Z")})
+    second = tmp_path / "second"
+    second.mkdir()
+    rezip(src, second / "old.xlsx", {"docProps/core.xml": saved_on("2022-10-03T09:00:00Z")})
+    store = Store(tmp_path / "cchc.sqlite")
+    try:
+        import_inbox(c.inbox, bundled_set, settings, communes, tmp_path / "out1", store, evidence=False)
+        run, _ = import_inbox(second, bundled_set, settings, communes, tmp_path / "out2", store, evidence=False)
+        (old,) = run.results
+        assert "submission.older_than_counting" in {f.rule for f in old.findings} and not old.counts
+        latest = store.latest(communes[0].code)
+        assert latest is not None and latest.file_name.endswith("new.xlsx")
+    finally:
+        store.close()

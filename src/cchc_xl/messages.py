@@ -294,7 +294,14 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "submission.empty": ("error", "Bảng tự đánh giá chưa được điền (không có điểm, số liệu hay TLKC nào)."),
     "submission.incomplete": ("warning", "Còn {count} tiêu chí chưa chấm điểm hoặc chưa kê khai số liệu."),
     "submission.duplicate": ("warning", "Đơn vị {commune} gửi {count} tệp: {files}. Tệp được dùng: {chosen} "
-                                        "(tệp sửa đổi gần nhất)."),
+                                        "(tệp được lưu gần nhất theo thời điểm lưu ghi trong tệp; nếu bằng nhau, "
+                                        "tệp nhận sau cùng)."),
+    "submission.older_version": ("warning", "Tệp “{file}” nhận sau cùng nhưng được lưu lúc {saved}, trước tệp "
+                                            "“{chosen}” (lưu lúc {chosen_saved}); tệp này không được dùng. Kiểm "
+                                            "tra xã có gửi nhầm bản cũ không."),
+    "submission.older_than_counting": ("warning", "Tệp được lưu lúc {saved}, trước bản đang được dùng của đơn vị "
+                                                  "(nhận lần trước, lưu lúc {stored}); tệp được ghi nhận nhưng "
+                                                  "không thay bản đang dùng. Kiểm tra xã có gửi nhầm bản cũ không."),
     # too many findings in one file or one evidence bundle
     "findings.more_errors": ("error", "Còn {count} lỗi khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn đề "
                                       "đầu tiên). Hãy sửa các lỗi trên rồi gửi lại để xem tiếp."),

@@ -115,6 +115,7 @@ def _declared(r: Any) -> dict[str, Any]:
     d = r.declarations
     return {
         "evidence_path": str(r.evidence_path.resolve()) if r.evidence_path else None,
+        "saved_at": r.saved_at,  # the workbook's own save time: which of a commune's versions counts
         "leaves": {c: {"value": _plain(i.value), "figures": [_plain(f) for f in i.figures],
                        "explanation": i.explanation} for c, i in d.raw.leaves.items()},
         "register": [row.model_dump(mode="json") for row in d.register],

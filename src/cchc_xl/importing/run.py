@@ -39,7 +39,8 @@ class SubmissionResult:
     sha256: str
     size: int
     received_at: dt.datetime
-    modified: float = 0.0  # the file's modification time when it was read (which of two files is newer)
+    modified: float = 0.0  # the file's modification time when it was read (its receipt order)
+    saved_at: str | None = None  # the workbook's own save time (docProps/core.xml dcterms:modified), UTC ISO
     evidence_path: Path | None = None
     commune: Commune | None = None
     identity: Identity | None = None
@@ -138,6 +139,7 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
         add_verdict(found, verdict, result.size, limits)
         return
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
+    result.saved_at = saved_at(verdict.parts)
     try:
         book = read_book(result.path, fmt, verdict.parts)
     except BookError:
@@ -291,10 +293,13 @@ def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findi
 
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
                received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
-               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None) -> ImportRun:
+               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None,
+               counting_saved_at: Callable[[str], str | None] | None = None) -> ImportRun:
     """Every file of the inbox imported, in order. With a `sink`, each result goes to it as soon as it is
     made and is then released (see `SubmissionResult.release`); results whose findings change at the end
-    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date."""
+    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date.
+    `counting_saved_at(code)`: the save time of the commune's counting version from earlier runs (the
+    store's), so that an older file received later is flagged and does not count."""
     received_at = received_at or dt.datetime.now().astimezone()
     candidates, ignored = discover(inbox)
     by_code = {c.code: c for c in communes}
@@ -307,6 +312,8 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
             res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, limits, names=names)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
             res = _unreadable(cand.workbook, shown, received_at, exc)
+        if counting_saved_at is not None:
+            _flag_older_than_counting(res, counting_saved_at)
         if sink:
             try:
                 sink(res)
@@ -339,6 +346,58 @@ def _output_failed(exc: Exception) -> list[Finding]:
     return f.items
 
 
+_MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>\s*([0-9T:.\-+Z ]{10,40})\s*</(?:\w+:)?modified>")
+
+
+def saved_at(parts: dict[str, bytes]) -> str | None:
+    """The workbook's own save time from docProps/core.xml (dcterms:modified), as UTC ISO text; None when
+    it has none or none that reads as a time."""
+    core = parts.get("docProps/core.xml")
+    m = _MODIFIED.search(core) if core else None
+    if m is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(m[1].decode("ascii").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    return when.isoformat()
+
+
+def counting_order(r: SubmissionResult) -> tuple[str, float, str]:
+    """Which of a commune's files counts (the round's rule, stated in the district guide): the latest by
+    the workbook's own save time; between equal (or unknown) save times, the latest received."""
+    return (r.saved_at or "", r.modified, r.path.name)
+
+
+def _flag_older_than_counting(res: SubmissionResult, counting_saved_at: Callable[[str], str | None]) -> None:
+    """A file received after its commune's counting version but saved before it is kept, not counted."""
+    if not res.commune_code or not res.saved_at:
+        return
+    stored = counting_saved_at(res.commune_code)
+    if stored and res.saved_at < stored:
+        res.counts = False
+        f = Findings()
+        f.add("submission.older_than_counting", saved=_shown_time(res.saved_at), stored=_shown_time(stored))
+        res.add_findings(f.items)
+
+
+def store_saved_at(store: Any, code: str) -> str | None:
+    """The save time of the commune's counting version in the store (None: none, or recorded before save
+    times were kept)."""
+    latest = store.latest(code)
+    value = latest.declared.get("saved_at") if latest is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _shown_time(iso: str) -> str:
+    when = dt.datetime.fromisoformat(iso).astimezone(VN_TIME)
+    return f"{when:%H:%M %d/%m/%Y}"
+
+
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
+
+
 def _flag_duplicates(results: list[SubmissionResult]) -> None:
     groups: dict[str, list[SubmissionResult]] = {}
     for r in results:
@@ -347,13 +406,18 @@ def _flag_duplicates(results: list[SubmissionResult]) -> None:
     for code, group in groups.items():
         if len(group) < 2:
             continue
-        chosen = max(group, key=lambda r: (r.modified, r.path.name))
+        chosen = max(group, key=counting_order)
+        last_received = max(group, key=lambda r: (r.modified, r.path.name))
         names = ", ".join(shown_name(r.path.name) for r in group)
         for r in group:
-            # An identical copy of the chosen file is the same submission (the store keeps it once).
-            r.counts = r.sha256 == chosen.sha256
+            # An identical copy of the chosen file is the same submission (the store keeps it once); a file
+            # already found older than the counting version of an earlier run stays uncounted.
+            r.counts = r.counts and r.sha256 == chosen.sha256
             f = Findings()
             f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=shown_name(chosen.path.name))
+            if r is last_received and r.sha256 != chosen.sha256 and r.saved_at and chosen.saved_at:
+                f.add("submission.older_version", file=shown_name(r.path.name), saved=_shown_time(r.saved_at),
+                      chosen=shown_name(chosen.path.name), chosen_saved=_shown_time(chosen.saved_at))
             r.add_findings(f.items)
 
 
