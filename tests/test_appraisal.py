@@ -243,3 +243,16 @@ def test_a_moved_name_in_an_appraisal_workbook_is_tampering(round_, mini_set, se
     assert outcome.status == "rejected" and len(moved) == 1
     assert "TD_1_2" in moved[0].message and "Z1" in moved[0].message and ref.replace("$", "") in moved[0].message
     assert outcome.result is not None and outcome.result.points["1.2"] == Decimal("0.5")
+
+
+def test_two_appraisal_files_for_one_commune_in_one_run_are_not_a_silent_supersede(round_, mini_set, settings) -> None:  # type: ignore[no-untyped-def]
+    store, written, _, tmp = round_
+    folder = _fill_all(written[:1], tmp / "twice", COUNCIL)
+    first = next(folder.iterdir())
+    _set(first, {**COUNCIL, "TD_1_2": 1, "LD_1_2": None}, folder / f"z-{first.name}")
+    a, b = import_appraisals(store, mini_set, folder, settings)
+    assert "appraisal.duplicate_kept" in {f.rule for f in a.findings} and a.recorded
+    assert [f.rule for f in b.findings if f.severity == "error"] == ["appraisal.duplicate"] and not b.recorded
+    assert a.file in b.findings[-1].message
+    code = store.all_latest()[0].commune_code
+    assert store.current_appraisal(code).scores["1.2"].appraised_points == Decimal("0.5")

@@ -323,6 +323,11 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                           "ghi lý do."),
     "appraisal.appraiser_missing": ("error", "Chưa ghi họ tên người thẩm định."),
     "appraisal.count_invalid": ("error", "{criterion}: số lần “{got}” phải là số nguyên không âm."),
+    "appraisal.duplicate": ("error", "Đơn vị {commune} đã có bảng thẩm định “{first}” trong lần nhập này; bảng này "
+                                     "không được ghi nhận. Mỗi lần nhập chỉ để một bảng cho mỗi đơn vị; nếu bảng này "
+                                     "mới đúng, hãy bỏ bảng kia ra rồi nhập lại."),
+    "appraisal.duplicate_kept": ("warning", "Đơn vị {commune} có thêm bảng thẩm định {files} trong lần nhập này; "
+                                            "chỉ bảng này được ghi nhận. Kiểm tra lại bảng nào là bảng đúng."),
     "appraisal.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng thẩm định mới trừ "
                                      "khi mở lại (cchc-xl appraise reopen)."),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "

@@ -109,17 +109,31 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     at = at or dt.datetime.now().astimezone()
     limits = appraisal_limits(cset)
     outcomes = []
+    first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found, limits)
+            _import_one(out, store, cset, settings, at, found, limits, first_of)
         except Exception as exc:  # one bad file never stops the round
             found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
         outcomes.append(out)
+        if out.commune_code and out.commune_code not in first_of:
+            first_of[out.commune_code] = out
+    _flag_second_files(outcomes, first_of)
     return outcomes
+
+
+def _flag_second_files(outcomes: list[AppraisalOutcome], first_of: dict[str, AppraisalOutcome]) -> None:
+    """The first file of a commune is told about the others (refused by `_import_one`)."""
+    for code, first in first_of.items():
+        others = [o.file for o in outcomes if o.commune_code == code and o is not first]
+        if others:
+            f = Findings()
+            f.add("appraisal.duplicate_kept", commune=code, files=", ".join(others))
+            first.findings = [*first.findings, *f.items]
 
 
 def appraisal_limits(cset: CriteriaSet) -> Limits:
@@ -133,7 +147,7 @@ def appraisal_limits(cset: CriteriaSet) -> Limits:
 
 
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings, limits: Limits) -> None:
+                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome]) -> None:
     verdict = inspect_container(out.path, limits)
     if verdict.rule:
         add_verdict(found, verdict, out.path.stat().st_size, limits)
@@ -148,6 +162,9 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         found.add("appraisal.not_appraisal")
         return
     out.commune_code = meta.get("commune_code")
+    if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
+        found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
+        return
     if not hmac.compare_digest(sign(meta, settings.key), meta.get("hmac", "")):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
