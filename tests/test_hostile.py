@@ -614,3 +614,32 @@ def test_an_older_return_imported_after_a_newer_one_does_not_count(tmp_path: Pat
         assert latest is not None and latest.file_name.endswith("new.xlsx")
     finally:
         store.close()
+
+
+# -- 7. outputs ------------------------------------------------------------------------------------------------
+def test_outputs_take_the_users_umask_and_a_killed_runs_temporaries_are_cleaned(
+        tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune], settings: Settings) -> None:
+    from cchc_xl.importing.pipeline import import_inbox
+    from cchc_xl.store import Store
+
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    c.valid(communes[0], name="a.xlsx")
+    out = tmp_path / "out"
+    (out / "phan-hoi").mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = out / "phan-hoi" / f".03898-a.cchc-tmp-{int(dead.stdout)}-0a1b2c3d.xlsx.tmp"
+    live = out / f".import-report.cchc-tmp-{os.getppid()}-0a1b2c3d.json.tmp"  # a process that still runs
+    leftover.write_bytes(b"half a workbook")
+    live.write_bytes(b"{")
+    old = os.umask(0o027)
+    store = Store(tmp_path / "cchc.sqlite")
+    try:
+        import_inbox(c.inbox, mini_set, settings, communes, out, store, evidence=False)
+    finally:
+        store.close()
+        os.umask(old)
+    assert not leftover.exists() and live.exists()
+    feedback = list((out / "phan-hoi").glob("*.xlsx"))
+    assert feedback  # (the demo key's note is a finding: every file gets its feedback workbook)
+    for path in (out / "import-report.json", out / "kiem-tra-tiep-nhan.xlsx", *feedback):
+        assert path.stat().st_mode & 0o777 == 0o640, path

@@ -6,27 +6,79 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
+import secrets
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
 from cchc_xl.communes import slugify
 
+_TMP_MARK = ".cchc-tmp-"  # in every temporary name: what `clean_leftovers` may remove, and nothing else
+
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `target`; move it into place only when the block succeeds."""
+    """Yield a temporary path beside `target`; move it into place only when the block succeeds.
+
+    The temporary file is created with mode 0666 less the user's umask (as any file the user makes;
+    mkstemp's 0600 would leave outputs unreadable to the colleagues who share the folder), and its name
+    carries this process's id, so that `clean_leftovers` can tell a killed run's file from a live one."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix + ".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _create_temporary(target)
     try:
         yield tmp
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _create_temporary(target: Path) -> Path:
+    for _ in range(100):
+        name = f".{target.stem[:MAX_SLUG]}{_TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}{target.suffix}.tmp"
+        path = target.parent / name
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return path
+    raise FileExistsError(target)
+
+
+def clean_leftovers(folder: Path) -> int:
+    """Remove the temporary files a killed run left in `folder` and its subfolders (those of a process
+    that no longer runs, or a day old where that cannot be told); the number removed."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for path in folder.rglob(f".*{_TMP_MARK}*.tmp"):
+        try:
+            pid = int(path.name.split(_TMP_MARK, 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if pid == os.getpid() or _alive(pid, path):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
+    return removed
+
+
+def _alive(pid: int, path: Path) -> bool:
+    if os.name == "posix":
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # another user's live process
+            return True
+        return True
+    try:  # elsewhere: a day-old temporary file is a leftover
+        return time.time() - path.stat().st_mtime < 86_400
+    except OSError:
+        return True
 
 
 def write_bytes(target: Path, data: bytes) -> None:

@@ -20,6 +20,7 @@ from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
 from cchc_xl.reports.import_report import write_report
 from cchc_xl.reports.validation import ValidationWorkbookWriter
+from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
@@ -44,6 +45,7 @@ class OutputWriter:
         self.feedback: dict[str, Path] = {}
         self.new = 0
         out_dir.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(out_dir)  # the temporary files of a run killed mid-write
 
     # -- per file ------------------------------------------------------------------------------------
     def record(self, r: SubmissionResult) -> None:
