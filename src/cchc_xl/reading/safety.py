@@ -116,6 +116,7 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
 # A cell or shared string element in any namespace prefix (x:c); `r` the reference attribute, in either quote.
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<![\w:.-])r\s*=\s*[\"']\$?([A-Za-z]{1,8})\$?([0-9]{1,12})[\"']")
+_PLAIN_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 _SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData[\s/>]")
 _SST = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst[\s/>]")
@@ -132,6 +133,20 @@ def _beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
     """(rule, detail) when a sheet part names a cell past the extent, or holds more cells or shared strings
     than any layout could: what calamine would allocate is bounded before it runs."""
     if _SHEET_DATA.search(data) is not None:
+        refs = _PLAIN_REF.findall(data)
+        plain = data.count(b"<c ") + data.count(b"<c>") + data.count(b"<c/")
+        if plain == len(refs) and b":c " not in data and b":c>" not in data and b":c/" not in data:
+            # The shape spreadsheet programs write (every cell `<c r="A1"…`): its refs are all there is.
+            if len(refs) > limits.max_cells:
+                return "file.cell_out_of_range", f"{len(refs)} ô (tối đa {limits.max_cells})"
+            if refs:
+                last_row = max(int(digits) for _, digits in refs)
+                last_col = max(map(_column_number, {letters for letters, _ in refs}))
+                if last_row > limits.max_row or last_col > limits.max_col:
+                    return "file.cell_out_of_range", next(
+                        f"{letters.decode()}{int(digits)}" for letters, digits in refs
+                        if int(digits) > limits.max_row or _column_number(letters) > limits.max_col)
+            return None
         cells = len(_CELL_TAG.findall(data))
         if cells > limits.max_cells:
             return "file.cell_out_of_range", f"{cells} ô (tối đa {limits.max_cells})"
