@@ -52,6 +52,7 @@ EXPECTED_TABLE = """
 | same-stem.xlsm              | accepted_with_warnings | submission.duplicate                      |
 | binary.xlsb                 | rejected               | file.format_refused                       |
 | template.xltx               | rejected               | file.format_refused                       |
+| linked-return.xlsx          | rejected               | file.link_refused                         |
 | linked-evidence.xlsx        | accepted_with_warnings | evidence.link_skipped                     |
 | linked-zip.xlsx             | accepted_with_warnings | evidence.link_skipped                     |
 | pdf-bomb.xlsx               | rejected               | evidence.pdf_too_complex                  |
@@ -201,6 +202,7 @@ def build_inbox(c: Corpus, communes: list[Commune]) -> None:
     for name in ("binary.xlsb", "template.xltx"):
         (c.inbox / name).write_bytes(c.blank(communes[0]).read_bytes())
     # evidence that is a link out of the inbox: a folder linked to /, a zip linked to a system file
+    (c.inbox / "linked-return.xlsx").symlink_to(c.filled_elsewhere(next(pick)))
     c.valid(next(pick), name="linked-evidence.xlsx")
     (c.inbox / "linked-evidence").symlink_to("/")
     c.valid(next(pick), name="linked-zip.xlsx")

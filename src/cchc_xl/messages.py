@@ -217,6 +217,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "file.format_refused": ("error", "Tệp dạng {fmt} không được tiếp nhận (bảng tính nhị phân hoặc tệp mẫu, chương "
                                      "trình không kiểm tra được). Hãy mở tệp và lưu lại dạng .xlsx (Excel Workbook) "
                                      "rồi gửi lại."),
+    "file.link_refused": ("error", "Tệp này là lối tắt (liên kết) tới một tệp khác nên không được đọc: chương trình "
+                                   "không đi theo lối tắt ra ngoài hộp thư. Hãy chép chính tệp Excel vào hộp thư."),
     "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
                               "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "

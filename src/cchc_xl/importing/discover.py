@@ -19,7 +19,7 @@ REFUSED_SUFFIXES = {".xlsb", ".xltx", ".xltm", ".xlt", ".ots", ".fods", ".number
 class Candidate:
     workbook: Path
     evidence: Path | None  # folder or .zip with the same stem
-    refused: bool = False  # a spreadsheet kind that is no return (REFUSED_SUFFIXES)
+    refused: str | None = None  # the rule of a return refused unread: its kind (REFUSED_SUFFIXES), or a link
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,9 @@ def _stem_key(path: Path) -> str:
 
 def discover(inbox: Path) -> tuple[list[Candidate], list[Ignored]]:
     entries = sorted(inbox.iterdir(), key=lambda p: unicodedata.normalize("NFC", p.name))
+    # A link is reported, never followed: it may lead out of the inbox.
     workbooks = [p for p in entries if p.suffix.lower() in WORKBOOK_SUFFIXES | REFUSED_SUFFIXES
-                 and not p.name.startswith(("~$", ".")) and not p.is_symlink() and p.is_file()]
+                 and not p.name.startswith(("~$", ".")) and (p.is_symlink() or p.is_file())]
     stems = {_stem_key(p) for p in workbooks}
     chosen = set(workbooks)
     evidence: dict[str, Path] = {}
@@ -58,4 +59,10 @@ def discover(inbox: Path) -> tuple[list[Candidate], list[Ignored]]:
                 ignored.append(Ignored(p, "unrelated"))
         else:
             ignored.append(Ignored(p, "unrelated"))
-    return [Candidate(w, evidence.get(_stem_key(w)), w.suffix.lower() in REFUSED_SUFFIXES) for w in workbooks], ignored
+    return [Candidate(w, evidence.get(_stem_key(w)), _refused(w)) for w in workbooks], ignored
+
+
+def _refused(path: Path) -> str | None:
+    if path.is_symlink():
+        return "file.link_refused"
+    return "file.format_refused" if path.suffix.lower() in REFUSED_SUFFIXES else None

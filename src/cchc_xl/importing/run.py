@@ -116,12 +116,17 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
                 evidence_hook: EvidenceHook | None = None, limits: Limits | None = None,
                 names: CommuneNames | None = None) -> SubmissionResult:
     path = candidate.workbook
+    found = Findings()
+    if candidate.refused == "file.link_refused":  # never read through: the link may lead out of the inbox
+        found.add("file.link_refused")
+        result = SubmissionResult(path=path, file=shown, sha256="", size=0, received_at=received_at)
+        result.findings = found.items
+        return result
     stat = path.stat()
     result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=stat.st_size,
                               received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
-    found = Findings()
     if candidate.refused:
-        found.add("file.format_refused", fmt=path.suffix.lower())
+        found.add(candidate.refused, fmt=shown_name(path.suffix.lower()))
         result.findings = found.items
         return result
     try:
