@@ -59,8 +59,8 @@ EXPECTED_TABLE = """
 | score-nan.xlsx              | rejected               | number.out_of_range                       |
 | score-1e400.xlsx            | rejected               | number.out_of_range                       |
 | score-minus-1e400.xlsx      | rejected               | number.out_of_range                       |
-| score-many-digits.xlsx     | rejected               | number.out_of_range                       |
-| score-many-digit-text.xlsx | rejected               | score.not_number                          |
+| score-many-digits.xlsx      | rejected               | number.out_of_range                       |
+| score-many-digit-text.xlsx  | rejected               | score.not_number                          |
 | saved-later.xlsx            | accepted_with_warnings | submission.duplicate                      |
 | saved-earlier.xlsx          | accepted_with_warnings | submission.duplicate submission.older_version |
 | many-entries.xlsx           | accepted_with_warnings | evidence.zip_unsafe_path findings.more_warnings |
