@@ -3,7 +3,9 @@
 Documented limits (the district guide, docs/huong-dan-su-dung.md section 7; tests/test_docs.py keeps the
 two equal): a returned workbook is at most 20 MB on disk, its archive at most 2,000 entries and 200 MB
 uncompressed, no entry compressed more than 200:1 when larger than 1 MB, and no XML part may carry a
-DOCTYPE (external entities have no place in a spreadsheet).
+DOCTYPE (external entities have no place in a spreadsheet); no cell may lie past the layout's extent
+(plus a margin), and a sheet holds no more cells, the workbook no more shared strings, than the limits
+say — what calamine allocates follows the cells a part names, so they are checked before it runs.
 """
 
 from __future__ import annotations
