@@ -238,20 +238,27 @@ def test_explanation_round_through_the_command_line(make_round, mini_set, commun
 def test_answer_import_refuses_tampering_and_another_communes_file(make_round, mini_set, communes, settings,
                                                                   tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     flow = run_flow(make_round, mini_set, communes, settings)
+    a, b = flow.codes[:2]
     run = CliRunner().invoke
     result = run(cli, ["appraise", "answers", "--out", "gt-lai", "--all"])  # the round is final: nothing issued
     assert "Đã lập 0 bảng giải trình" in result.output, result.output
     a_file = flow.filled["answers"][0]
-    wb = openpyxl.load_workbook(a_file)
-    wb["Giải trình"]["E9"] = 2  # the appraised score, a locked cell
     bad = tmp_path / "bad"
     bad.mkdir()
-    wb.save(bad / a_file.name)
+    wb = openpyxl.load_workbook(a_file)
+    wb["Giải trình"]["E9"] = 2  # the appraised score: a locked cell
+    wb.save(bad / "1-sua-diem.xlsx")
+    wb = openpyxl.load_workbook(a_file)
+    meta = wb["_meta"]
+    next(r for r in meta.iter_rows() if r[0].value == "commune_code")[1].value = b  # passed off as B's answer
+    wb.save(bad / "2-don-vi-khac.xlsx")
     result = run(cli, ["appraise", "answers-import", str(bad), "--out", "kq-bad"])
     assert result.exit_code == 1
     data = json.loads((flow.folder / "kq-bad" / "answers-report.json").read_text(encoding="utf-8"))
-    rules = {f["rule"] for f in data["answers"][0]["findings"]}
-    assert {"tamper.text_changed", "answer.finalized"} & rules and "tamper.text_changed" in rules, rules
+    tampered, other = ({f["rule"] for f in r["findings"]} for r in data["answers"])
+    assert {"tamper.text_changed", "answer.finalized"} <= tampered, tampered
+    assert {"meta.signature_invalid", "answer.unknown_request"} <= other, other
+    assert [r["status"] for r in data["answers"]] == ["rejected", "rejected"]
 
 
 @pytest.mark.libreoffice

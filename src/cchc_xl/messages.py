@@ -215,8 +215,12 @@ MESSAGES: dict[str, str] = {
     "demo.report": "5. Lập bảng xếp hạng cho lãnh đạo",
     "demo.outputs": "Kết quả nằm trong {dir}: 1-bang-tu-danh-gia (bảng trắng), 2-hop-thu (bài gửi về), "
                     "3-ket-qua-tiep-nhan (báo cáo, bảng kiểm tra, tệp phản hồi), 4-tham-dinh, 5-tham-dinh-da-nhap, "
-                    "6-ket-qua-tham-dinh, 7-xep-hang.xlsx, cchc.sqlite.",
+                    "6-ket-qua-tham-dinh, 6a-giai-trinh … 6f-ket-qua-vong-2 (vòng giải trình), 7-xep-hang.xlsx, "
+                    "cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
+    "demo.explain": "4b. Vòng giải trình (mô phỏng; hạn gửi lại coi như đã qua hôm qua): bảng giải trình cho các xã "
+                    "có điểm bị thay đổi, xã trả lời kèm TLKC bổ sung, Hội đồng thẩm định vòng 2 các tiêu chí được "
+                    "giải trình",
     # --- scoring rules described (the "Cách chấm" column, docs) -------------------------------------
     "rule.done": "Đạt: {max}; không đạt: 0",
     "rule.level": "{label}: {points}",

@@ -113,8 +113,8 @@ class _AnswerBuilder(SheetBuilder):
             self.merge(row, first, last)
             fit_row(lay.row_heights, row, [(text, table_width, 11, style == "label")])
         self.put(4, 0, value=t["person_label"], style="label")
-        self.put(4, 2, style="input_text", locked=False, name="NGUOI_TRA_LOI")
-        lay.person_cell = (4, 2)
+        self.put(4, self.col["reason"], style="input_text", locked=False, name="NGUOI_TRA_LOI")  # a wide column
+        lay.person_cell = (4, self.col["reason"])
         self.put(5, 0, value=t["code_label"], style="label")
         self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
         header = t["first_row"] - 1

@@ -369,7 +369,7 @@ def prepare_round2(store: Store, cset: CriteriaSet, out_dir: Path, settings: Set
     for code, state in explanation_states(store, today).items():
         if state.stage in ("pending", "stale"):
             plan.pending.append(code)
-        elif state.stage == "accepted":
+        elif state.stage == "accepted" and code not in plan.deemed:
             plan.accepted.append(code)
         if state.stage != "contested" or store.state(code) == "final":
             continue

@@ -98,6 +98,7 @@ class AppraisalLayout:
     merges: list[Merge] = field(default_factory=list)
     row_heights: dict[int, float] = field(default_factory=dict)
     sheet_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # rows of the other sheets
+    hidden_rows: set[int] = field(default_factory=set)  # main-sheet rows hidden (round 2: items not contested)
 
     def quoted(self, key: str) -> str:
         return "'" + self.sheets[key].replace("'", "''") + "'"
@@ -205,6 +206,8 @@ class _Builder(SheetBuilder):
                     self.item(row, sub, "sub")
                     row += 1
                 self.parent(crit_row, crit.code, crit.title, crit.max, sub_refs, "criterion")
+                if self.review is not None and not self.review.contested & {s.code for s in crit.children}:
+                    self.lay.hidden_rows.add(crit_row)
             self.parent(area_row, area.code, area.title, area.max, crit_refs, "area")
             area_refs.append(self.ref(area_row, "score"))
         self.put(row, self.col["title"], value=t["total_areas_label"], style="total_label")
@@ -276,6 +279,8 @@ class _Builder(SheetBuilder):
         self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
                  style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
+        if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
+            self.lay.hidden_rows.add(row)
         checks = self.status_checks(leaf, row, district)
         self.put(row, col["status"], formula=self.status_formula(checks),
                  cached=self.t["status"][self.res.status[leaf.code]], style="status")
@@ -461,6 +466,8 @@ class AppraisalWorkbookWriter:
         header = self.t["first_row"] - 1
         for row, height in self.lay.row_heights.items():
             ws.set_row(row, height)
+        for row in sorted(self.lay.hidden_rows):
+            ws.set_row(row, self.lay.row_heights.get(row), None, {"hidden": True})
         ws.freeze_panes(header + 1, 2)
         self._print(ws, header)
 
