@@ -15,7 +15,6 @@ Results are provisional while pending, overdue, stale or contested.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from cchc_xl.appraisal.answers import (
     build_answer_layout,
     read_answer_inputs,
 )
-from cchc_xl.appraisal.round import submission_view
+from cchc_xl.appraisal.round import register_line, submission_view
 from cchc_xl.appraisal.scores import AppraisalInputs
 from cchc_xl.appraisal.workbook import (
     KIND_ROUND2,
@@ -322,14 +321,12 @@ def round2_inputs(cset: CriteriaSet, appraisal: StoredAppraisal, contested: tupl
     return AppraisalInputs(scores=dict(scores), reasons=reasons, counts=dict(counts))
 
 
-def round2_review(store: Store, cset: CriteriaSet, state: ExplanationState, appraisal: StoredAppraisal,
-                  view: SubmissionView) -> tuple[Round2View, SubmissionView]:
-    """What the round-2 workbook shows beside each contested item; the submission view with its evidence links
-    pointing at the added evidence."""
+def round2_review(state: ExplanationState, appraisal: StoredAppraisal) -> Round2View:
+    """What the round-2 workbook shows beside each contested item (the submission view as it is)."""
     t = template("appraisal")
     answer = state.answer
     assert answer is not None
-    decisions, answers, links = {}, {}, dict(view.evidence_links)
+    decisions, answers = {}, {}
     base = answer.evidence.get("path")
     for code in state.contested:
         s = appraisal.scores[code]
@@ -337,19 +334,13 @@ def round2_review(store: Store, cset: CriteriaSet, state: ExplanationState, appr
         lines = [t["round2_answer"].format(text=answer.items[code].get("explanation", ""))]
         for row in answer.evidence.get("rows", []):
             if row.get("criterion") == code:
-                date = row.get("date") or row.get("date_text") or ""
-                if date and "-" in date:
-                    y, m, d = date.split("-")
-                    date = f"{d}/{m}/{y}"
-                line = f"{row.get('number', '')} ({date}): {'; '.join(row.get('files', []))}"
-                lines.append(t["round2_evidence"].format(line=line))
-                if base and row.get("files"):
-                    path = Path(base)
-                    links[code] = str(path / row["files"][0]) if path.is_dir() else str(path)
+                lines.append(t["round2_evidence"].format(line=register_line(row)))
+        if base and len(lines) > 1:
+            lines.append(t["round2_evidence_folder"].format(path=base))
         answers[code] = lines
     review = Round2View(appraisal_id=appraisal.id, request_id=state.request.id, answer_id=answer.id,
                         contested=frozenset(state.contested), decisions=decisions, answers=answers)
-    return review, dataclasses.replace(view, evidence_links=links)
+    return review
 
 
 @dataclass
@@ -377,7 +368,7 @@ def prepare_round2(store: Store, cset: CriteriaSet, out_dir: Path, settings: Set
         sub = store.submission(appraisal.submission_id) if appraisal else None
         if appraisal is None or sub is None:
             continue
-        review, view = round2_review(store, cset, state, appraisal, submission_view(store, sub))
+        review, view = round2_review(state, appraisal), submission_view(store, sub)
         commune = _commune(store, code)
         layout = build_appraisal_layout(cset, commune, view, round2_inputs(cset, appraisal, state.contested), review)
         path = out_dir / appraisal_file_name(commune, round2=True)
@@ -410,7 +401,7 @@ def expected_round2(store: Store, cset: CriteriaSet, meta: dict[str, str], commu
     if state.stage != "contested":
         found.add("appraisal.round2_stale", commune=commune.code)
         return None
-    review, view = round2_review(store, cset, state, appraisal, view)
+    review = round2_review(state, appraisal)
     prefill = round2_inputs(cset, appraisal, state.contested)
     return build_appraisal_layout(cset, commune, view, prefill, review), review
 

@@ -46,12 +46,7 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     links: dict[str, str] = {}
     base = declared.get("evidence_path")
     for row in declared.get("register", []):
-        date = row.get("date") or row.get("date_text") or ""
-        if date and "-" in date:
-            y, m, d = date.split("-")
-            date = f"{d}/{m}/{y}"
-        files = "; ".join(row.get("files", []))
-        evidence.setdefault(row["criterion"], []).append(f"{row.get('number', '')} ({date}): {files}".strip())
+        evidence.setdefault(row["criterion"], []).append(register_line(row))
         if base and row.get("files") and row["criterion"] not in links:
             path = Path(base)
             links[row["criterion"]] = str(path / row["files"][0]) if path.is_dir() else str(path)
@@ -65,6 +60,16 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
         figures={c: [str(x) for x in v.get("figures", []) if x is not None] for c, v in leaves.items()},
         explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
         evidence=evidence, evidence_links=links, findings=findings)
+
+
+def register_line(row: dict[str, Any]) -> str:
+    """One stored evidence-register row as the council reads it: "12/KH-UBND (15/01/2022): kh.pdf"."""
+    date = row.get("date") or row.get("date_text") or ""
+    if date and "-" in date:
+        y, m, d = date.split("-")
+        date = f"{d}/{m}/{y}"
+    files = "; ".join(row.get("files", []))
+    return f"{row.get('number', '')} ({date}): {files}".strip()
 
 
 class OtherSetError(ValueError):

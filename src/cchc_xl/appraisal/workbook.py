@@ -75,7 +75,7 @@ class Round2View:
     answer_id: int
     contested: frozenset[str]  # the items the commune explained: the council's inputs in round 2
     decisions: dict[str, str]  # item -> the round-1 decision as shown ("Vòng 1: 0,5 — lý do")
-    answers: dict[str, list[str]]  # item -> the commune's explanation and added evidence lines
+    answers: dict[str, list[str]]  # item -> the commune's explanation and its added evidence, as lines
 
 
 @dataclass
@@ -186,6 +186,8 @@ class _Builder(SheetBuilder):
         self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
         header = t["first_row"] - 1
         for key, (text, _w) in t["columns"].items():
+            if self.review is not None:
+                text = t["round2_headers"].get(key, text)
             self.put(header, self.col[key], value=text, style="header")
             self.fit(header, [(text, key, 11, True)])
         row = header + 1
@@ -263,12 +265,14 @@ class _Builder(SheetBuilder):
         self.put(row, col["figures"], value=figures or None, style="method")
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
-        answer = self.review.answers.get(leaf.code, []) if self.review else []
-        text = "\n".join([*evidence, *([t["explanation_prefix"] + explanation] if explanation else []), *answer])
+        text = "\n".join([*evidence, *([t["explanation_prefix"] + explanation] if explanation else [])])
         self.put(row, col["evidence"], value=text or None, style="method")
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
-        decision = [self.review.decisions[leaf.code]] if self.review and leaf.code in self.review.decisions else []
+        # round 2: the round-1 decision, then the commune's answer and added evidence (plain text: a link cell
+        # shows one line only)
+        decision = [self.review.decisions[leaf.code], *self.review.answers.get(leaf.code, [])] \
+            if self.review and leaf.code in self.review.decisions else []
         findings = "\n".join([*sub.findings.get(leaf.code, []), *decision])
         self.put(row, col["findings"], value=findings or None, style="method")
         value = self.inputs.scores.get(leaf.code)
