@@ -122,8 +122,6 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     detail_json TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS submissions_by_round ON submissions(round_id, commune_code);
-CREATE INDEX IF NOT EXISTS appraisals_by_round ON appraisals(round_id, commune_code);
 """
 
 # The explanation round (giải trình, issue #20): added tables only, created on every open (IF NOT EXISTS), so a
