@@ -258,6 +258,7 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
     finally:
         store.close()
     console.print(escape(say("cli.history_header", criterion=criterion, code=code)))
+    explained = any(e["kind"] == "answer_request" for e in events)
     lines: list[tuple[int, str]] = []  # (order of the stage, line): self, round 1, answer, round 2
     for h in history:
         points = fmt(Decimal(h["points"])) if h["points"] is not None else "—"
@@ -266,8 +267,10 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
                                  points=points)))
             continue
         round2 = stages.get(h["id"]) == "round2"
+        # "round 1" only where there was an explanation round
+        key = "cli.history_round2" if round2 else "cli.history_round1" if explained else "cli.history_appraisal"
         lines.append((3 if round2 else 1, say(
-            "cli.history_round2" if round2 else "cli.history_round1", at=h["at"], by=h["by"], file=h["file"],
+            key, at=h["at"], by=h["by"], file=h["file"],
             points=points, reason=h["reason"] or "—",
             superseded=say("cli.history_superseded") if h["superseded"] else "")))
     for a in answers:

@@ -157,7 +157,6 @@ CREATE TABLE IF NOT EXISTS appraisal_stages (
     request_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS answer_requests_by_round ON answer_requests(round_id, commune_code);
-CREATE INDEX IF NOT EXISTS answers_by_round ON answers(round_id, commune_code);
 """
 
 # Schema 1 -> 2: the tables whose uniqueness now includes the round are rebuilt (SQLite cannot change a key
