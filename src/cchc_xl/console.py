@@ -216,13 +216,15 @@ def appraise_answers_import_cmd(ws: Workspace, inbox: Path, out_dir: Path, recei
     return 1 if rejected else 0
 
 
-def appraise_round2_cmd(ws: Workspace, out_dir: Path, console: Console | None = None) -> list[Path]:
+def appraise_round2_cmd(ws: Workspace, out_dir: Path, console: Console | None = None,
+                        today: dt.date | None = None) -> list[Path]:
+    """Round 2; `today` (default: the real date) decides who is past the answer deadline (the demo plays it)."""
     from cchc_xl.appraisal.explanation import prepare_round2
 
     console = console or Console(highlight=False)
     store = ws.open_store()
     try:
-        plan = prepare_round2(store, ws.cset, out_dir, ws.settings)
+        plan = prepare_round2(store, ws.cset, out_dir, ws.settings, today=today)
     finally:
         store.close()
     console.print(say("cli.round2_prepared", count=len(plan.written), dir=out_dir))

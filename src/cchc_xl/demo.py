@@ -81,19 +81,18 @@ def run_demo(out: Path, console: Console | None = None) -> int:
 
 
 def explanation_round(ws: Workspace, out: Path, console: Console) -> None:
-    """Answer workbooks to the communes whose scores the council changed; their answers (the deadline is
-    played as passed yesterday, the answers as received the day before); round 2 on the contested items."""
+    """Answer workbooks to the communes whose scores the council changed, due in a week; their answers, received
+    today; round 2 on the contested items, prepared as if the week had passed."""
     console.print(say("demo.explain"))
-    today = dt.date.today()
-    deadline, received = today - dt.timedelta(days=1), today - dt.timedelta(days=2)
+    deadline = dt.date.today() + dt.timedelta(days=7)
     issued, returned = out / "6a-giai-trinh", out / "6b-giai-trinh-da-gui"
     appraise_answers_cmd(ws, issued, deadline, False, console)
     documents = dt.date(ws.cset.year, 11, 30)  # the added documents date from the assessed year
     sent = [fill_answers(p, returned / p.name, p.stem, i, documents)
             for i, p in enumerate(sorted(issued.glob("*.xlsx")))]
     if any(sent):
-        appraise_answers_import_cmd(ws, returned, out / "6c-ket-qua-giai-trinh", received, console)
-    round2 = appraise_round2_cmd(ws, out / "6d-tham-dinh-vong-2", console)
+        appraise_answers_import_cmd(ws, returned, out / "6c-ket-qua-giai-trinh", None, console)
+    round2 = appraise_round2_cmd(ws, out / "6d-tham-dinh-vong-2", console, today=deadline + dt.timedelta(days=1))
     for path in round2:
         fill_round2(path, out / "6e-tham-dinh-vong-2-da-nhap" / path.name, ws.cset, path.stem)
     if round2:

@@ -219,9 +219,9 @@ MESSAGES: dict[str, str] = {
                     "6-ket-qua-tham-dinh, 6a-giai-trinh … 6f-ket-qua-vong-2 (vòng giải trình), 7-xep-hang.xlsx, "
                     "cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
-    "demo.explain": "4b. Vòng giải trình (mô phỏng; hạn gửi lại coi như đã qua hôm qua): bảng giải trình cho các xã "
-                    "có điểm bị thay đổi, xã trả lời kèm TLKC bổ sung, Hội đồng thẩm định vòng 2 các tiêu chí được "
-                    "giải trình",
+    "demo.explain": "4b. Vòng giải trình (mô phỏng; hạn gửi lại sau 7 ngày, vòng 2 lập như khi đã quá hạn): bảng "
+                    "giải trình cho các xã có điểm bị thay đổi, xã trả lời kèm TLKC bổ sung, Hội đồng thẩm định vòng 2 "
+                    "các tiêu chí được giải trình",
     # --- scoring rules described (the "Cách chấm" column, docs) -------------------------------------
     "rule.done": "Đạt: {max}; không đạt: 0",
     "rule.level": "{label}: {points}",
