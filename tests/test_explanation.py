@@ -88,7 +88,9 @@ class Flow:
     filled: dict[str, list[Path]]  # workbooks as returned, by step
 
 
-def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any) -> Flow:
+def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any, until: str = "",
+             deadline: dt.date = DEADLINE) -> Flow:
+    """The round of the module doc through the command line; `until` "issued" or "answered" stops there."""
     run = CliRunner().invoke
     folder = make_round()
     chosen = communes[:4]
@@ -112,11 +114,14 @@ def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any) -> Fl
     # answer workbooks
     result = run(cli, ["appraise", "answers", "--out", "gt"])
     assert result.exit_code == 2 and "--deadline" in result.output
-    result = run(cli, ["appraise", "answers", "--out", "gt", "--deadline", DEADLINE.isoformat()])
+    result = run(cli, ["appraise", "answers", "--out", "gt", "--deadline", deadline.isoformat()])
     assert result.exit_code == 0 and "Đã lập 3 bảng giải trình" in result.output, result.output
     assert codes[3] in result.output  # D: nothing changed, no workbook
     issued = {p.name[:5]: p for p in (folder / "gt").iterdir()}
     assert sorted(issued) == codes[:3]
+    out["issued"] = issued
+    if until == "issued":
+        return Flow(folder, codes, out, filled)
     a, b, c = (issued[code] for code in codes[:3])
     on_time, late = folder / "hop-thu-gt", folder / "hop-thu-gt-muon"
     filled["answers"] = [
@@ -139,6 +144,8 @@ def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any) -> Fl
     out["answers_report"] = json.loads((folder / "kq-gt" / "answers-report.json").read_text(encoding="utf-8"))
     result = run(cli, ["appraise", "answers-import", str(late), "--out", "kq-gt-muon"])
     assert result.exit_code == 1 and "sau hạn" in result.output, result.output
+    if until == "answered":
+        return Flow(folder, codes, out, filled)
     out["status_before"] = " ".join(run(cli, ["status"]).output.split())
     assert run(cli, ["report", "--out", "xep-hang-tam.xlsx"]).exit_code == 0
     # round 2
@@ -259,6 +266,92 @@ def test_answer_import_refuses_tampering_and_another_communes_file(make_round, m
     assert {"tamper.text_changed", "answer.finalized"} <= tampered, tampered
     assert {"meta.signature_invalid", "answer.unknown_request"} <= other, other
     assert [r["status"] for r in data["answers"]] == ["rejected", "rejected"]
+
+
+def test_finalize_refuses_open_explanations_unless_forced(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+    flow = run_flow(make_round, mini_set, communes, settings, until="answered")
+    a, b, c, d = flow.codes
+    run = CliRunner().invoke
+    result = run(cli, ["appraise", "finalize", "--by", "Trưởng phòng"])
+    text = " ".join(result.output.split())
+    assert f"Chưa chốt {b}: các tiêu chí 1.2, 3.1 đang được giải trình" in text, text
+    ws = open_workspace(flow.folder)
+    store = Store(ws.db_path, ws.round.id)
+    try:
+        # C sent nothing valid by the deadline: recorded as accepting, then finalized with A and D
+        assert [x.status for x in store.answers(c)] == ["rejected", "deemed_accepted"]
+        assert {code: store.state(code) for code in flow.codes} == {a: "final", b: "appraised", c: "final",
+                                                                    d: "final"}
+    finally:
+        store.close()
+    result = run(cli, ["appraise", "finalize", b, "--force", "--by", "Trưởng phòng"])
+    assert "dù còn giải trình chưa xử lý" in " ".join(result.output.split()), result.output
+    store = Store(ws.db_path, ws.round.id)
+    try:
+        assert store.state(b) == "final"
+        forced = [e["detail"] for e in store.events(b) if e["kind"] == "finalize_forced"]
+        assert forced == [{"by": "Trưởng phòng", "stage": "contested", "contested": ["1.2", "3.1"]}]
+    finally:
+        store.close()
+
+
+def test_round2_before_the_deadline_waits_for_the_answers(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
+                    deadline=TODAY + dt.timedelta(days=5))
+    a, b, c, _d = flow.codes
+    run = CliRunner().invoke
+    issued = flow.outputs["issued"]
+    _answer(issued[a], flow.folder / "hop-thu" / issued[a].name, {"1.2": ("Đồng ý", "")}, [])
+    assert run(cli, ["appraise", "answers-import", "hop-thu", "--out", "kq"]).exit_code == 0
+    result = run(cli, ["appraise", "prepare", "--round2", "--out", "td2"])
+    text = " ".join(result.output.split())
+    assert "Đã lập 0 bảng thẩm định vòng 2" in text and f"chưa đưa vào vòng 2: {b}, {c}" in text, text
+    assert "coi như đồng ý" not in text and "được ghi nhận là đồng ý" not in text
+    status = " ".join(run(cli, ["status"]).output.split())
+    assert "3 bảng đã gửi, 1 đã nhận, 0 quá hạn coi như đồng ý, 2 đang chờ" in status, status
+    assert run(cli, ["report", "--out", "xh.xlsx"]).exit_code == 0
+    rows = _ranking_rows(flow.folder / "xh.xlsx")
+    assert sorted(code for code, (_t, tier) in rows.items() if str(tier).endswith("(tạm thời)")) == sorted([b, c])
+
+
+def test_answer_mistakes_are_findings(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+    """| item | answer     | explanation | register row        |
+       |------|------------|-------------|---------------------|
+       | 1.2  | Giải trình | (none)      | for 1.1.1, not asked; no evidence folder |
+       | 3.1  | (none)     |             |                     |"""
+    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
+                    deadline=TODAY + dt.timedelta(days=5))
+    b = flow.codes[1]
+    b_file = flow.outputs["issued"][b]
+    _answer(b_file, flow.folder / "hop-thu" / b_file.name, {"1.2": ("Giải trình", ""), "3.1": ("", "")},
+            [("1.1.1", "3/KH-UBND", dt.datetime(2022, 2, 1), "UBND xã", "Kế hoạch", "3-KH.pdf")], person="")
+    result = CliRunner().invoke(cli, ["appraise", "answers-import", "hop-thu", "--out", "kq"])
+    assert result.exit_code == 1
+    (report,) = json.loads((flow.folder / "kq" / "answers-report.json").read_text(encoding="utf-8"))["answers"]
+    found = {(f["rule"], f["criterion"]) for f in report["findings"]}
+    assert {("answer.explanation_missing", "1.2"), ("answer.missing", "3.1"), ("answer.person_missing", None),
+            ("answer.evidence_other_item", None), ("evidence.folder_missing", None)} <= found, found
+    cells = {f["rule"]: f["cell"] for f in report["findings"]}
+    assert cells["answer.explanation_missing"] == "'Giải trình'!H9" and cells["answer.missing"] == "'Giải trình'!G10"
+    assert report["status"] == "rejected"
+
+
+@pytest.mark.libreoffice
+def test_an_answer_resaved_by_libreoffice_is_no_tampering(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+    from cchc_xl.office import convert
+
+    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
+                    deadline=TODAY + dt.timedelta(days=5))
+    b = flow.codes[1]
+    b_file = flow.outputs["issued"][b]
+    filled = _answer(b_file, flow.folder / "dien" / b_file.name, {"1.2": ("Đồng ý", ""), "3.1": ("Giải trình", "95%")},
+                     [])
+    (resaved,) = convert([filled], "xlsx", flow.folder / "hop-thu")
+    result = CliRunner().invoke(cli, ["appraise", "answers-import", "hop-thu", "--out", "kq"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads((flow.folder / "kq" / "answers-report.json").read_text(encoding="utf-8"))["answers"]
+    assert report["status"] == "accepted" and report["contested"] == ["3.1"], report
+    assert resaved.name == b_file.name
 
 
 @pytest.mark.libreoffice
