@@ -298,17 +298,25 @@ def test_finalize_refuses_open_explanations_unless_forced(make_round, mini_set, 
 def test_round2_before_the_deadline_waits_for_the_answers(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
     flow = run_flow(make_round, mini_set, communes, settings, until="issued",
                     deadline=TODAY + dt.timedelta(days=5))
-    a, b, c, _d = flow.codes
+    a, b, c, d = flow.codes
     run = CliRunner().invoke
     issued = flow.outputs["issued"]
     _answer(issued[a], flow.folder / "hop-thu" / issued[a].name, {"1.2": ("Đồng ý", "")}, [])
     assert run(cli, ["appraise", "answers-import", "hop-thu", "--out", "kq"]).exit_code == 0
+    # issued again, to every commune: A has answered (kept), B and C get new workbooks, D one with nothing to answer
+    result = run(cli, ["appraise", "answers", "--out", "gt2", "--all"])
+    assert "Đã lập 3 bảng giải trình" in result.output and a in result.output, result.output
+    assert sorted(p.name[:5] for p in (flow.folder / "gt2").iterdir()) == [b, c, d]
+    _answer(issued[b], flow.folder / "hop-thu-cu" / issued[b].name, {"1.2": ("Đồng ý", ""), "3.1": ("Đồng ý", "")},
+            [])
+    result = run(cli, ["appraise", "answers-import", "hop-thu-cu", "--out", "kq-cu"])
+    assert result.exit_code == 1 and "đã được thay bằng bảng mới hơn" in " ".join(result.output.split())
     result = run(cli, ["appraise", "prepare", "--round2", "--out", "td2"])
     text = " ".join(result.output.split())
     assert "Đã lập 0 bảng thẩm định vòng 2" in text and f"chưa đưa vào vòng 2: {b}, {c}" in text, text
     assert "coi như đồng ý" not in text and "được ghi nhận là đồng ý" not in text
     status = " ".join(run(cli, ["status"]).output.split())
-    assert "3 bảng đã gửi, 1 đã nhận, 0 quá hạn coi như đồng ý, 2 đang chờ" in status, status
+    assert "4 bảng đã gửi, 1 đã nhận, 0 quá hạn coi như đồng ý, 2 đang chờ" in status, status
     assert run(cli, ["report", "--out", "xh.xlsx"]).exit_code == 0
     rows = _ranking_rows(flow.folder / "xh.xlsx")
     assert sorted(code for code, (_t, tier) in rows.items() if str(tier).endswith("(tạm thời)")) == sorted([b, c])

@@ -184,7 +184,7 @@ MESSAGES: dict[str, str] = {
     "cli.history_answer_rejected": " (không được ghi nhận: {reason})",
     "cli.answers_written": "Đã lập {count} bảng giải trình trong {dir}; hạn gửi lại {deadline}.",
     "cli.answers_skipped": "Không lập bảng giải trình cho {codes} (không có điểm thẩm định khác điểm tự đánh giá, "
-                           "đã thẩm định vòng 2 hoặc đã chốt).",
+                           "đã trả lời, đã thẩm định vòng 2 hoặc đã chốt).",
     "cli.answers_no_deadline": "Chưa có hạn gửi lại bảng giải trình: hãy ghi --deadline NĂM-THÁNG-NGÀY.",
     "cli.answers_bad_date": "Ngày “{got}” không đúng dạng NĂM-THÁNG-NGÀY (ví dụ 2026-12-10).",
     "cli.answers_columns": "Tệp|Đơn vị|Kết quả|Tiêu chí giải trình|Lỗi",

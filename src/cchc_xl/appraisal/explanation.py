@@ -98,6 +98,9 @@ def explanation_states(store: Store, today: dt.date) -> dict[str, ExplanationSta
             out[req.commune_code] = ExplanationState(req.commune_code, req, "stale")
             continue
         answer = counting_answer(store, req)
+        if not req.items:  # issued with --all to a commune with nothing changed: nothing to answer
+            out[req.commune_code] = ExplanationState(req.commune_code, req, "accepted", answer)
+            continue
         if answer is None:
             late = deadline_passed(req.deadline, today)
             out[req.commune_code] = ExplanationState(req.commune_code, req, "overdue" if late else "pending")
@@ -158,17 +161,21 @@ def _answer_layout(store: Store, cset: CriteriaSet, req: AnswerRequest, appraisa
 def issue_answers(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, *, deadline: dt.date,
                   all_communes: bool = False, at: dt.datetime | None = None) -> tuple[list[Path], list[str]]:
     """An answer workbook for every commune whose round-1 scores differ from its own (or every appraised
-    commune), each recorded as an explanation request; (written, skipped codes: none changed, finalized or
-    already decided in round 2)."""
+    commune), each recorded as an explanation request; (written, skipped codes: none changed, finalized,
+    already answered or decided in round 2). Issuing again replaces an unanswered workbook (new deadline)."""
     at = at or dt.datetime.now().astimezone()
     written, skipped = [], []
+    requests = {r.commune_code: r for r in store.answer_requests()}
     for sub in store.all_latest():
         code = sub.commune_code
         appraisal = store.current_appraisal(code)
         if appraisal is None:
             continue
         changed = changed_items(cset, appraisal)
-        if store.state(code) == "final" or store.appraisal_stage(appraisal.id)[0] == "round2" \
+        earlier = requests.get(code)
+        answered = earlier is not None and earlier.appraisal_id == appraisal.id \
+            and counting_answer(store, earlier) is not None
+        if store.state(code) == "final" or store.appraisal_stage(appraisal.id)[0] == "round2" or answered \
                 or not (changed or all_communes):
             skipped.append(code)
             continue
