@@ -293,6 +293,9 @@ def test_finalize_refuses_open_explanations_unless_forced(make_round, mini_set, 
         assert forced == [{"by": "Trưởng phòng", "stage": "contested", "contested": ["1.2", "3.1"]}]
     finally:
         store.close()
+    assert run(cli, ["report", "--out", "xh.xlsx"]).exit_code == 0  # final, forced or not: no provisional mark
+    assert not [code for code, (_t, tier) in _ranking_rows(flow.folder / "xh.xlsx").items()
+                if str(tier).endswith("(tạm thời)")]
 
 
 def test_round2_before_the_deadline_waits_for_the_answers(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]

@@ -9,12 +9,14 @@ for the contested items only → round 2 (`appraise import`, recognising the rou
 A commune's place in it (`ExplanationState.stage`), computed from the store, never stored:
 pending (no answer yet, before the deadline), overdue (none by the deadline; deemed accepted at the next
 round-2 preparation or finalize), stale (re-appraised in round 1 after its answer workbook was issued),
-contested (explained items wait for round 2), accepted (agreed, or deemed to), decided (round 2 recorded).
-Results are provisional while pending, overdue, stale or contested.
+contested (explained items wait for round 2), accepted (agreed, or deemed to), decided (round 2 recorded),
+forced (finalized with `--force` while still open). Results are provisional while pending, overdue, stale or
+contested.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 from dataclasses import dataclass, field
@@ -108,6 +110,9 @@ def explanation_states(store: Store, today: dt.date) -> dict[str, ExplanationSta
         contested = tuple(c for c, a in answer.items.items() if a.get("answer") == EXPLAIN)
         out[req.commune_code] = ExplanationState(req.commune_code, req, "contested" if contested else "accepted",
                                                  answer, contested)
+    for code, state in out.items():  # finalized with --force while still open: final all the same
+        if state.provisional and store.state(code) == "final":
+            out[code] = dataclasses.replace(state, stage="forced")
     return out
 
 
