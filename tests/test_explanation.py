@@ -406,3 +406,18 @@ def test_every_workbook_of_the_round_recalculated_by_libreoffice_shows_what_is_r
             assert [r[6] for r in register] == [None] * len(answer.evidence["rows"])
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("args", "shown"), [(["appraise", "answers", "--help"], "--deadline"),
+                                             (["appraise", "answers-import", "--help"], "--received"),
+                                             (["appraise", "prepare", "--help"], "--round2"),
+                                             (["appraise", "finalize", "--help"], "--force")])
+def test_help_in_vietnamese(args: list[str], shown: str) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0 and shown in result.output and "đơn vị" in result.output, result.output
+
+
+def test_a_date_that_is_no_date_is_a_usage_mistake(make_round) -> None:  # type: ignore[no-untyped-def]
+    make_round()
+    result = CliRunner().invoke(cli, ["appraise", "answers", "--deadline", "10/12/2026"])
+    assert result.exit_code == 2 and "NĂM-THÁNG-NGÀY" in result.output and "Traceback" not in result.output
