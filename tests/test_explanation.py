@@ -391,6 +391,26 @@ def test_every_workbook_of_the_round_recalculated_by_libreoffice_shows_what_is_r
                 statuses = {r[0].value: r[status_col - 1].value for r in book[sheet].iter_rows(min_row=8)
                             if r[0].value and r[status_col - 1].value}
                 assert set(statuses.values()) == {"Đã thẩm định"}, statuses
+        # the workbooks as issued: every formula's cached result (Python's) is what LibreOffice computes
+        issued = [*flow.outputs["issued"].values(), flow.outputs["round2_prepared"]]
+        for original, path in zip(issued, convert(issued, "xlsx", lo / "issued"), strict=True):
+            formulas, cached = openpyxl.load_workbook(original), openpyxl.load_workbook(original, data_only=True)
+            computed = openpyxl.load_workbook(path, data_only=True)
+            checked = 0
+            for sheet in formulas.worksheets:
+                if sheet.title == "_meta":
+                    continue
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        if isinstance(cell.value, str) and cell.value.startswith("="):
+                            want, got = cached[sheet.title][cell.coordinate].value, \
+                                computed[sheet.title][cell.coordinate].value
+                            if isinstance(want, int | float):
+                                assert round(float(got), 2) == round(float(want), 2), (path.name, cell.coordinate)
+                            else:
+                                assert (got or "") == (want or ""), (path.name, sheet.title, cell.coordinate)
+                            checked += 1
+            assert checked > 10, path.name
         # the answer workbooks: each row's check shows what the importer understood
         for path in convert(flow.filled["answers"], "xlsx", lo / "answers"):
             book = openpyxl.load_workbook(path, data_only=True)
