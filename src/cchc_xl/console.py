@@ -193,7 +193,7 @@ def appraise_answers_import_cmd(ws: Workspace, inbox: Path, out_dir: Path, recei
     finally:
         store.close()
     status = template("validation")["status"]
-    data = {"criteria": {"id": ws.cset.id, "version": ws.cset.version}, "answers": [
+    data = {"round": ws.round.id, "criteria": {"id": ws.cset.id, "version": ws.cset.version}, "answers": [
         {"file": o.file, "commune_code": o.commune_code, "status": o.status, "contested": o.contested,
          "findings": [f.model_dump() for f in o.findings]} for o in outcomes]}
     write_text(out_dir / "answers-report.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
