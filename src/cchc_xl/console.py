@@ -369,10 +369,10 @@ def status_cmd(ws: Workspace, console: Console | None = None) -> None:
     total = len(ws.communes)
     for key in ("received", "accepted", "appraised", "finalized"):
         console.print(say("status.line", label=say(f"status.{key}"), count=len(getattr(done, key)), total=total))
-    if answers["issued"]:
-        console.print(say("status.answers", **answers))
     console.print(say("status.line", label=say("status.missing"), count=len(done.missing), total=total))
     if done.missing:
         console.print(escape(say("status.missing_names", names=", ".join(c.display for c in done.missing))))
+    if answers["issued"]:
+        console.print(say("status.answers", **answers))
     if earlier is not None:
         console.print(escape(say("status.previous", round=earlier.id)))
