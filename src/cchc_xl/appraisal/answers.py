@@ -97,7 +97,6 @@ class _AnswerBuilder(SheetBuilder):
         super().__init__(AnswerLayout(cset, commune, sub, dict(t["sheets"]), changed=changed), t)
         self.cset, self.commune, self.deadline, self.appraised_at, self.total = cset, commune, deadline, appraised_at, total
         self.lay.explanation_col = self.col["explanation"]
-        self.lay.reason_col = self.col["explanation"]
         self.rcol = {k: i for i, k in enumerate(t["register"]["columns"])}
 
     def build(self) -> AnswerLayout:
