@@ -456,3 +456,23 @@ def test_a_date_that_is_no_date_is_a_usage_mistake(make_round) -> None:  # type:
     make_round()
     result = CliRunner().invoke(cli, ["appraise", "answers", "--deadline", "10/12/2026"])
     assert result.exit_code == 2 and "NĂM-THÁNG-NGÀY" in result.output and "Traceback" not in result.output
+
+
+def test_answer_workbook_is_protected_signed_and_identified(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
+                    deadline=TODAY + dt.timedelta(days=5))
+    b = flow.codes[1]
+    wb = openpyxl.load_workbook(flow.outputs["issued"][b])
+    assert wb.security.lockStructure and wb["_meta"].sheet_state == "veryHidden"
+    assert all(wb[name].protection.sheet for name in ("Giải trình", "TLKC bổ sung", "_meta"))
+    meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}
+    assert (meta["kind"], meta["commune_code"], meta["deadline"]) == ("answer", b, (TODAY + dt.timedelta(days=5))
+                                                                    .isoformat())
+    assert meta["hmac"] and meta["request_id"] and meta["appraisal_id"]
+    ((sheet, ref),) = list(wb.defined_names["MA_DON_VI"].destinations)
+    assert wb[sheet][ref.replace("$", "")].value == b
+    sheet = wb["Giải trình"]
+    rows = [[c.value for c in r[:7]] for r in sheet.iter_rows(min_row=9, max_row=10)]
+    assert [r[0] for r in rows] == ["1.2", "3.1"] and [r[3:5] for r in rows] == [[2, 1], [5, 3]]
+    assert [sheet.cell(row=r, column=7).protection.locked for r in (9, 10)] == [False, False]
+    assert f"HẠN GỬI LẠI: {TODAY + dt.timedelta(days=5):%d/%m/%Y}" == sheet["A4"].value

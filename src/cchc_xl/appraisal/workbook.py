@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_appraisal
@@ -40,7 +39,13 @@ from cchc_xl.workbook.layout import (
     manifest_digest,
     status_chain,
 )
-from cchc_xl.workbook.writer import CommuneWorkbookWriter, validation_options, workbook_options, write_merge
+from cchc_xl.workbook.writer import (
+    CommuneWorkbookWriter,
+    _ProtectedWorkbook,
+    validation_options,
+    workbook_options,
+    write_merge,
+)
 
 META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
@@ -414,7 +419,9 @@ class AppraisalWorkbookWriter:
     def write(self, path: Path) -> dict[str, str]:
         meta = make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name)
         with atomic_path(path) as tmp:
-            wb = xlsxwriter.Workbook(str(tmp), workbook_options())
+            # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
+            wb = _ProtectedWorkbook(str(tmp), workbook_options())
+            wb.structure_password = self.settings.sheet_password
             formats = {k: wb.add_format(CommuneWorkbookWriter.style_props(k)) for k in {c.style for c in self.lay.cells}}
             texts = {(c.row, c.col): c.value for c in self.lay.cells if c.sheet == "sheet"}
             link_fmt = wb.add_format({**CommuneWorkbookWriter.style_props("method"), "font_color": "blue",
