@@ -268,3 +268,23 @@ def test_a_unit_list_whose_code_lost_its_leading_zero_is_refused(tmp_path: Path)
                                       str(units), "--year", "2026", "--body", "UBND huyện Thử"])
     assert result.exit_code == 2 and "dòng 3" in said(result) and "có phải 03898" in said(result), result.output
     assert not (tmp_path / "dot" / "cchc.sqlite").exists()
+
+
+def test_import_into_a_locked_store_stops_before_reading_any_file(round_folder: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from cchc_xl.store import Store
+
+    monkeypatch.setattr(Store, "LOCK_QUIET_S", 0.2)
+    monkeypatch.setattr(Store, "LOCK_WAIT_S", 0.3)
+    db = round_folder / "cchc.sqlite"
+    before = tables(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = CliRunner().invoke(cli, ["import", "hop-thu", "--out", "kq-khoa"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 2 and "đang chờ" in said(result), result.output
+    assert "đang được một lệnh hoặc chương trình khác dùng" in said(result) and "Traceback" not in result.output
+    assert tables(db) == before and not (round_folder / "kq-khoa" / "import-report.json").exists()

@@ -194,25 +194,6 @@ def test_backups_rotate(inboxes) -> None:  # type: ignore[no-untyped-def]
     assert all(p.suffix == ".sqlite" for p in backup_dir(db).iterdir())
 
 
-def test_an_older_copy_after_a_newer_one_is_flagged_and_does_not_count(inboxes, mini_set) -> None:  # type: ignore[no-untyped-def]
-    import os
-
-    folder, code = inboxes
-    old = folder / "good" / f"{code}.xlsx"
-    os.utime(old, (1_600_000_000, 1_600_000_000))  # modified long ago
-    newer = folder / "newer"
-    newer.mkdir()
-    fill(old, newer / f"{code}.xlsx", mini_set, seed="newer")
-    assert run("import", "newer", "--out", "kq").exit_code == 0
-    run("import", "good", "--out", "kq2")
-    report = json.loads((folder / "kq2" / "import-report.json").read_text(encoding="utf-8"))
-    mine = next(s for s in report["submissions"] if s["commune_code"] == code)
-    assert [f["rule"] for f in mine["findings"]] == ["submission.older_than_accepted"]
-    history = said(run("appraise", "history", code, "1.1"))
-    assert "lần 1" in history and "lần 2" in history
-    assert "Đã nhận: 2/" in said(run("status"))
-
-
 @pytest.mark.parametrize(("state", "said_"), [("appraised", "đã được thẩm định"), ("final", "mở lại trước")])
 def test_withdraw_refused_once_appraised_or_finalized(inboxes, state: str, said_: str) -> None:  # type: ignore[no-untyped-def]
     folder, code = inboxes
@@ -226,3 +207,13 @@ def test_withdraw_refused_once_appraised_or_finalized(inboxes, state: str, said_
     result = run("withdraw", code, "--reason", "muộn")
     assert result.exit_code == 2 and said_ in said(result), result.output
     assert tables(db) == before
+
+
+def test_every_folder_the_demo_writes_is_one_a_rerun_clears() -> None:
+    """DEMO_ENTRIES lists what a re-run into the demo's own folder removes: every `out / "…"` the demo writes."""
+    import re
+
+    import cchc_xl.demo as demo
+
+    written = set(re.findall(r'out / "([^"]+)"', Path(demo.__file__).read_text(encoding="utf-8")))
+    assert written and written <= set(demo.DEMO_ENTRIES)

@@ -6,6 +6,7 @@ Vietnamese way (1,25). Identifiers and developer logs stay in English elsewhere.
 
 from __future__ import annotations
 
+import errno
 from decimal import Decimal
 
 from cchc_xl.numbers import fmt
@@ -14,8 +15,7 @@ from cchc_xl.records import Severity
 MESSAGES: dict[str, str] = {
     # --- criteria set: structure --------------------------------------------------------------
     "set.yaml_invalid": "Tệp tiêu chí không đọc được (YAML sai cú pháp): {detail}",
-    "set.yaml_at": "lỗi ở dòng {line}, cột {column} (thường do thụt lề lệch, thiếu dấu “:” hoặc dấu ngoặc)",
-    "set.yaml_at_short": "dòng {line}, cột {column}",
+    "set.yaml_syntax": "sai cú pháp (thường do thụt lề lệch, thiếu dấu “:” hoặc thiếu dấu ngoặc)",
     "set.yaml_encoding": "tệp không ở bảng mã UTF-8; hãy lưu lại với mã hoá UTF-8",
     "set.yaml_unknown_place": "không xác định được vị trí lỗi",
     "set.not_found": "Không tìm thấy tệp tiêu chí: {path}",
@@ -23,6 +23,10 @@ MESSAGES: dict[str, str] = {
     "set.unreadable.directory": "đây là một thư mục, không phải tệp",
     "set.unreadable.permission": "không có quyền đọc tệp",
     "set.unreadable.other": "lỗi hệ thống khi đọc tệp (mã lỗi {errno})",
+    "set.yaml_at": "{problem} (dòng {line}, cột {column})",
+    "set.yaml_alias": "không dùng bí danh YAML (*tên, &tên) trong tệp tiêu chí; hãy viết đầy đủ từng mục",
+    "set.yaml_depth": "tệp lồng nhau quá {limit} cấp",
+    "set.yaml_too_large": "tệp lớn {size} byte, vượt giới hạn {limit} byte của tệp tiêu chí",
     "set.yaml_number": "số “{text}” không hợp lệ (chỉ dùng số thập phân hữu hạn, ví dụ 0.5)",
     "set.field_invalid": "{place}: trường “{field}” không hợp lệ: {detail}",
     "set.field_missing": "{place}: thiếu trường bắt buộc “{field}”",
@@ -184,6 +188,32 @@ MESSAGES: dict[str, str] = {
     "cli.history_appraisal": "  {at}  thẩm định ({by}, {file}): {points} — lý do: {reason}{superseded}",
     "cli.history_superseded": " (đã được thay thế)",
     "cli.history_events": "Các sự kiện:",
+    "cli.history_round1": "  {at}  thẩm định vòng 1 ({by}, {file}): {points} — lý do: {reason}{superseded}",
+    "cli.history_round2": "  {at}  thẩm định vòng 2, sau giải trình ({by}, {file}): {points} — lý do: {reason}"
+                          "{superseded}",
+    "cli.history_answer": "  {at}  đơn vị trả lời ({by}, {file}): {answer}{explanation}{evidence}{status}",
+    "cli.history_answer_deemed": "  {at}  đơn vị không gửi bảng giải trình trước hạn {deadline}: coi như đồng ý",
+    "cli.history_answer_explanation": " — giải trình: {text}",
+    "cli.history_answer_evidence": " — TLKC bổ sung: {files}",
+    "cli.history_answer_rejected": " (không được ghi nhận: {reason})",
+    "cli.answers_written": "Đã lập {count} bảng giải trình trong {dir}; hạn gửi lại {deadline}.",
+    "cli.answers_skipped": "Không lập bảng giải trình cho {codes} (không có điểm thẩm định khác điểm tự đánh giá, "
+                           "đã trả lời, đã thẩm định vòng 2 hoặc đã chốt).",
+    "cli.answers_no_deadline": "Chưa có hạn gửi lại bảng giải trình: hãy ghi --deadline NĂM-THÁNG-NGÀY.",
+    "cli.answers_bad_date": "Ngày “{got}” không đúng dạng NĂM-THÁNG-NGÀY (ví dụ 2026-12-10).",
+    "cli.answers_columns": "Tệp|Đơn vị|Kết quả|Tiêu chí giải trình|Lỗi",
+    "cli.answers_done": "Đã đọc {count} bảng giải trình: {recorded} được ghi nhận, {rejected} bị từ chối{unchanged}.",
+    "cli.round2_prepared": "Đã lập {count} bảng thẩm định vòng 2 (chỉ các tiêu chí được giải trình) trong {dir}.",
+    "cli.round2_deemed": "Không gửi giải trình trước hạn, được ghi nhận là đồng ý với kết quả vòng 1: {codes}.",
+    "cli.round2_pending": "Chưa đến hạn hoặc cần lập lại bảng giải trình, chưa đưa vào vòng 2: {codes}.",
+    "cli.round2_accepted": "Đồng ý toàn bộ kết quả vòng 1: {codes}.",
+    "cli.finalize_refused": "Chưa chốt {code}: {why}. Dùng --force để chốt vẫn (được ghi lại).",
+    "cli.finalize_why_pending": "đang chờ đơn vị gửi bảng giải trình (hạn {deadline})",
+    "cli.finalize_why_stale": "kết quả vòng 1 đã thay đổi sau khi gửi bảng giải trình; cần lập lại bảng giải trình",
+    "cli.finalize_why_contested": "các tiêu chí {items} đang được giải trình, chưa thẩm định vòng 2",
+    "cli.finalize_forced": "Đã chốt {code} dù còn giải trình chưa xử lý ({why}); đã ghi lại.",
+    "status.answers": "  Giải trình: {issued} bảng đã gửi, {received} đã nhận, {deemed} quá hạn coi như đồng ý, "
+                      "{pending} đang chờ, {contested} chờ thẩm định vòng 2, {decided} đã thẩm định vòng 2.",
     "cli.report_no_store": "Chưa có cơ sở dữ liệu {db}: hãy tiếp nhận (cchc-xl import) trước khi lập báo cáo.",
     "cli.report_done": "Đã lập bảng xếp hạng {path}: {ranked}/{listed} đơn vị được xếp hạng ({stage}). "
                        "Xếp loại: {tiers}. Đứng đầu: {first}.",
@@ -200,7 +230,8 @@ MESSAGES: dict[str, str] = {
     "demo.report": "5. Lập bảng xếp hạng cho lãnh đạo",
     "demo.outputs": "Kết quả nằm trong {dir}: 1-bang-tu-danh-gia (bảng trắng), 2-hop-thu (bài gửi về), "
                     "3-ket-qua-tiep-nhan (báo cáo, bảng kiểm tra, tệp phản hồi), 4-tham-dinh, 5-tham-dinh-da-nhap, "
-                    "6-ket-qua-tham-dinh, 7-xep-hang.xlsx, cchc.sqlite.",
+                    "6-ket-qua-tham-dinh, 6a-giai-trinh … 6f-ket-qua-vong-2 (vòng giải trình), 7-xep-hang.xlsx, "
+                    "cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
     # --- safety: demo folder, backups, withdraw, dry run, mistakes (issue 14) ----------------------
     "demo.not_a_folder": "Không chạy thử vào {dir}: đây là một tệp (hoặc lối tắt), không phải thư mục. Hãy chọn "
@@ -236,6 +267,12 @@ MESSAGES: dict[str, str] = {
     "event.finalize": "Chốt kết quả (bởi {by})",
     "event.reopen": "Mở lại kết quả (bởi {by}), lý do: {reason}",
     "event.withdrawn": "Rút bản tự đánh giá lần {version} ({file}, bởi {by}), lý do: {reason}",
+    "event.answer_request": "Lập bảng giải trình (hạn {deadline}; tiêu chí: {items})",
+    "event.answer": "Nhận bảng giải trình ({file}, bởi {by}): {status}; giải trình các tiêu chí: {contested}",
+    "event.finalize_forced": "Chốt kết quả khi còn giải trình chưa xử lý (bởi {by}; tiêu chí: {contested})",
+    "event.status.deemed_accepted": "quá hạn, coi như đồng ý",
+    "event.status.explain": "có giải trình",
+    "event.status.agree": "đồng ý",
     "event.other": "{kind}: {detail}",
     "event.uncounted": ", không được tính",
     "evidence.cli.json_help": "In kết quả dạng JSON ra stdout (cho chương trình khác).",
@@ -340,6 +377,9 @@ MESSAGES: dict[str, str] = {
     "cli.import_dry_run_done": "CHẠY THỬ (--dry-run), không lưu gì vào {db}: {count} tệp, {accepted} sẽ được "
                                "tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp nhận; {ignored} tệp bỏ qua; "
                                "{new} bản sẽ là bản mới. Báo cáo và bảng kiểm tra vẫn được ghi ra để xem trước.",
+    "demo.explain": "4b. Vòng giải trình (mô phỏng; hạn gửi lại sau 7 ngày, vòng 2 lập như khi đã quá hạn): bảng "
+                    "giải trình cho các xã có điểm bị thay đổi, xã trả lời kèm TLKC bổ sung, Hội đồng thẩm định vòng 2 "
+                    "các tiêu chí được giải trình",
     # --- scoring rules described (the "Cách chấm" column, docs) -------------------------------------
     "rule.done": "Đạt: {max}; không đạt: 0",
     "rule.level": "{label}: {points}",
@@ -351,6 +391,10 @@ MESSAGES: dict[str, str] = {
     "rule.manual": "Từ 0 đến {max}, bước {step}",
     "rule.district": "Do huyện chấm",
     "rule.district_method": "Do huyện chấm: {method}",
+    "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
+    "file.detail.book": "tệp {fmt} có cấu trúc bên trong mà chương trình không đọc được (có thể do phần mềm đã "
+                        "lưu tệp); hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dạng .xlsx rồi gửi lại",
+    "file.detail.kind": "lỗi chương trình loại {kind}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
@@ -449,6 +493,13 @@ def say(key: str, **params: object) -> str:
     return text.format(**shown)
 
 
+def error_detail(exc: BaseException) -> str:
+    """A failure named for the user without the exception's English text: its error number, or its kind."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return say("file.detail.errno", errno=exc.errno, name=errno.errorcode.get(exc.errno, ""))
+    return say("file.detail.kind", kind=type(exc).__name__)
+
+
 def _show(value: object) -> object:
     if isinstance(value, Decimal):
         return fmt(value)
@@ -469,9 +520,19 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "file.zip_bomb": ("error", "Tệp có cấu trúc nén bất thường (quá nhiều hoặc quá lớn: {detail}); không xử lý. "
                                "Hãy gửi lại tệp gốc."),
     "file.xml_entity": ("error", "Tệp chứa khai báo XML không được phép ({detail}); không xử lý vì lý do an toàn."),
+    "file.cell_out_of_range": ("error", "Tệp có nội dung ngoài phạm vi của bảng tính mẫu ({detail}; bảng mẫu không "
+                                        "dùng ô nào quá {last_cell}); chương trình không đọc tệp này để tránh tràn "
+                                        "bộ nhớ. Hãy xoá nội dung ở ô đó, hoặc chép số liệu sang tệp mẫu, rồi gửi lại."),
     "file.encrypted": ("error", "Tệp được đặt mật khẩu mở, không đọc được. Hãy bỏ mật khẩu mở tệp "
                                 "(File > Info > Protect Workbook) rồi gửi lại."),
     "file.unreadable": ("error", "Không đọc được nội dung bảng tính: {detail}"),
+    "file.output_failed": ("error", "Không ghi được kết quả của tệp này ({detail}); tệp chưa được lưu vào cơ sở dữ "
+                                    "liệu. Hãy kiểm tra thư mục kết quả (còn chỗ trống, có quyền ghi) rồi chạy lại."),
+    "file.format_refused": ("error", "Tệp dạng {fmt} không được tiếp nhận (bảng tính nhị phân hoặc tệp mẫu, chương "
+                                     "trình không kiểm tra được). Hãy mở tệp và lưu lại dạng .xlsx (Excel Workbook) "
+                                     "rồi gửi lại."),
+    "file.link_refused": ("error", "Tệp này là lối tắt (liên kết) tới một tệp khác nên không được đọc: chương trình "
+                                   "không đi theo lối tắt ra ngoài hộp thư. Hãy chép chính tệp Excel vào hộp thư."),
     "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
                               "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "
@@ -499,6 +560,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "tamper.text_changed": ("error", "Nội dung ô đã khoá {cell} bị đổi từ “{want}” thành “{got}”."),
     "tamper.sheet_missing": ("error", "Sheet “{sheet}” bị xoá{renamed}."),
     "tamper.sheet_added": ("warning", "Có thêm sheet lạ “{sheet}”; sheet này không được đọc."),
+    "tamper.name_moved": ("error", "Tên ô {name} đã bị sửa: trỏ tới ô {got} thay vì ô {want} như mẫu đã cấp. "
+                                   "Số liệu được đọc ở ô {want}; hãy dùng lại tệp mẫu, không sửa tên ô."),
     "tamper.validation_removed": ("warning", "Ràng buộc nhập liệu ở {cell} đã bị gỡ bỏ; số liệu vẫn được kiểm "
                                              "tra lại khi tiếp nhận."),
     # reading inputs
@@ -509,6 +572,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "score.missing": ("warning", "{criterion}: chưa chấm điểm; được tính là 0 điểm."),
     "figures.missing": ("warning", "{criterion}: chưa kê khai đủ số liệu; được tính là 0 điểm."),
     "score.not_number": ("error", "{criterion}: điểm “{got}” không phải là số. Nhập số, ví dụ 0,5."),
+    "number.out_of_range": ("error", "{criterion}: ô {cell} chứa giá trị “{got}”, không phải một số dùng được (không "
+                                     "hữu hạn, hoặc từ 10^15 trở lên). Nhập lại số, ví dụ 0,5."),
     "score.text_number": ("warning", "{criterion}: ô {cell} chứa số dạng chữ “{got}”; đã hiểu là {value}. "
                                      "Nên nhập lại dạng số."),
     "score.negative": ("error", "{criterion}: điểm {got} âm. Điểm phải từ 0 đến {max}."),
@@ -545,7 +610,21 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "submission.empty": ("error", "Bảng tự đánh giá chưa được điền (không có điểm, số liệu hay TLKC nào)."),
     "submission.incomplete": ("warning", "Còn {count} tiêu chí chưa chấm điểm hoặc chưa kê khai số liệu."),
     "submission.duplicate": ("warning", "Đơn vị {commune} gửi {count} tệp: {files}. Tệp được dùng: {chosen} "
-                                        "(tệp sửa đổi gần nhất)."),
+                                        "(tệp được lưu gần nhất theo thời điểm lưu ghi trong tệp; nếu bằng nhau, "
+                                        "tệp nhận sau cùng)."),
+    "submission.older_version": ("warning", "Tệp “{file}” nhận sau cùng nhưng được lưu lúc {saved}, trước tệp "
+                                            "“{chosen}” (lưu lúc {chosen_saved}); tệp này không được dùng. Kiểm "
+                                            "tra xã có gửi nhầm bản cũ không."),
+    "submission.older_than_counting": ("warning", "Tệp được lưu lúc {saved}, trước bản đang được dùng của đơn vị "
+                                                  "(nhận lần trước, lưu lúc {stored}); tệp được ghi nhận nhưng "
+                                                  "không thay bản đang dùng. Kiểm tra xã có gửi nhầm bản cũ không."),
+    # too many findings in one file or one evidence bundle
+    "findings.more_errors": ("error", "Còn {count} lỗi khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn đề "
+                                      "đầu tiên). Hãy sửa các lỗi trên rồi gửi lại để xem tiếp."),
+    "findings.more_warnings": ("warning", "Còn {count} cảnh báo khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} "
+                                          "vấn đề đầu tiên)."),
+    "findings.more_info": ("info", "Còn {count} thông tin khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn "
+                                   "đề đầu tiên)."),
     # appraisal round
     "appraisal.not_appraisal": ("error", "Tệp không phải bảng thẩm định do cchc-xl tạo (cchc-xl appraise prepare)."),
     "appraisal.unknown_submission": ("error", "Không tìm thấy bản tự đánh giá mà bảng thẩm định này dựa vào "
@@ -560,25 +639,50 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                           "ghi lý do."),
     "appraisal.appraiser_missing": ("error", "Chưa ghi họ tên người thẩm định."),
     "appraisal.count_invalid": ("error", "{criterion}: số lần “{got}” phải là số nguyên không âm."),
+    "appraisal.duplicate": ("error", "Đơn vị {commune} đã có bảng thẩm định “{first}” trong lần nhập này; bảng này "
+                                     "không được ghi nhận. Mỗi lần nhập chỉ để một bảng cho mỗi đơn vị; nếu bảng này "
+                                     "mới đúng, hãy bỏ bảng kia ra rồi nhập lại."),
+    "appraisal.duplicate_kept": ("warning", "Đơn vị {commune} có thêm bảng thẩm định {files} trong lần nhập này; "
+                                            "chỉ bảng này được ghi nhận. Kiểm tra lại bảng nào là bảng đúng."),
     "appraisal.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng thẩm định mới trừ "
                                      "khi mở lại (cchc-xl appraise reopen)."),
     "submission.blank_over_accepted": ("warning", "Bảng tính chưa điền số liệu nào, trong khi đơn vị {commune} đã "
                                                   "có bản được tiếp nhận (lần {version}, {file}): bản trắng này "
                                                   "được lưu nhưng không thay bản đang được tính. Nếu tiếp nhận "
                                                   "nhầm, không cần làm gì thêm."),
-    "submission.older_than_accepted": ("warning", "Tệp này cũ hơn bản đang được tính của đơn vị {commune} (lần "
-                                                  "{version}, {file}, sửa đổi sau): được lưu nhưng không thay bản "
-                                                  "đó. Nếu đúng là muốn dùng tệp này, rút bản kia: cchc-xl "
-                                                  "withdraw {commune} --reason …"),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
                                       "mở lại (cchc-xl appraise reopen)."),
+    "appraisal.round2_stale": ("error", "Bảng thẩm định vòng 2 của đơn vị {commune} không còn khớp với cơ sở dữ liệu "
+                                        "(đơn vị đã gửi giải trình khác, kết quả vòng 1 đã thay đổi hoặc vòng 2 đã được "
+                                        "ghi nhận). Hãy lập lại bảng vòng 2 (cchc-xl appraise prepare --round2)."),
+    # explanation round (giải trình)
+    "answer.not_answer": ("error", "Tệp không phải bảng giải trình do cchc-xl tạo (cchc-xl appraise answers)."),
+    "answer.unknown_request": ("error", "Bảng giải trình không khớp với yêu cầu giải trình nào đã gửi cho đơn vị "
+                                        "{commune} trong đợt đánh giá này."),
+    "answer.stale": ("error", "Bảng giải trình của đơn vị {commune} đã được thay bằng bảng mới hơn (kết quả thẩm định "
+                              "vòng 1 đã thay đổi hoặc đã lập lại bảng giải trình); hãy dùng bảng mới nhất."),
+    "answer.late": ("error", "Bảng giải trình nhận ngày {received}, sau hạn {deadline}: không được ghi nhận; đơn vị "
+                             "được coi là đồng ý với kết quả thẩm định vòng 1."),
+    "answer.missing": ("error", "{criterion}: chưa chọn “Trả lời” (Đồng ý hoặc Giải trình)."),
+    "answer.invalid": ("error", "{criterion}: “Trả lời” là “{got}”; chỉ được chọn Đồng ý hoặc Giải trình."),
+    "answer.explanation_missing": ("error", "{criterion}: chọn Giải trình nhưng chưa ghi nội dung giải trình."),
+    "answer.person_missing": ("warning", "Chưa ghi họ tên, chức vụ người trả lời."),
+    "answer.evidence_other_item": ("warning", "Dòng {row} sheet TLKC bổ sung: mã tiêu chí “{got}” không có trong "
+                                              "bảng giải trình."),
+    "answer.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng giải trình trừ khi mở "
+                                  "lại (cchc-xl appraise reopen)."),
 }
 
 
 def finding_text(rule: str, **params: object) -> tuple[str, str]:
     """(severity, Vietnamese message) of an import finding."""
     severity, text = FINDINGS[rule]
-    return severity, text.format(**{k: _show(v) for k, v in params.items()})
+    return severity, text.format(**{k: _short(_show(v)) for k, v in params.items()})
+
+
+def _short(value: object, limit: int = 300) -> object:
+    """A text parameter cut to `limit` characters: a finding quotes what was typed, not 30,000 digits."""
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
 
 
 # --- evidence (tài liệu kiểm chứng): rule severities, finding messages and inventory labels. Keys that are
@@ -604,6 +708,7 @@ EVIDENCE_SEVERITY: dict[str, Severity] = {
     "evidence.pdf_no_pages": "error",
     "evidence.pdf_encrypted": "error",
     "evidence.pdf_header_junk": "warning",
+    "evidence.pdf_too_complex": "error",
     "evidence.pdf_restricted": "info",
     "evidence.pdf_not_scan_or_signed": "warning",
     "evidence.signature_broken": "error",
@@ -674,6 +779,13 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.pdf_encrypted": (
         "Tệp PDF “{file}” được đặt mật khẩu mở nên không xem được. Đề nghị xã gỡ mật khẩu và gửi lại."
     ),
+    "evidence.pdf_too_complex": (
+        "Tệp PDF “{file}” có cấu trúc nén bất thường ({detail}) nên không được mở để kiểm tra. Đề nghị xã "
+        "quét hoặc xuất lại tệp PDF bằng phần mềm thông thường và gửi lại."
+    ),
+    "evidence.detail.streams": "nhiều hơn {detail} luồng dữ liệu",
+    "evidence.detail.stream_bytes": "một luồng dữ liệu giải nén vượt {detail} MB",
+    "evidence.detail.pdf_bytes": "tổng dữ liệu giải nén vượt {detail} MB",
     "evidence.pdf_header_junk": (
         "Tệp PDF “{file}” có {detail} byte lạ trước phần đầu “%PDF-”; một số phần mềm sẽ không mở được. "
         "Đề nghị xã xuất lại tệp PDF."
@@ -730,6 +842,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.short.pdf_no_pages": "PDF không có trang",
     "evidence.short.pdf_encrypted": "PDF có mật khẩu mở",
     "evidence.short.pdf_header_junk": "có byte lạ trước %PDF-",
+    "evidence.short.pdf_too_complex": "cấu trúc nén bất thường",
     "evidence.short.pdf_restricted": "có mật khẩu chủ sở hữu",
     "evidence.short.pdf_not_scan_or_signed": "không phải bản quét, không có chữ ký số",
     "evidence.short.signature_broken": "chữ ký số hỏng",

@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 3  # 3: withdrawals
+SCHEMA_VERSION = 3  # 3: withdrawals (and the explanation round's tables, created by the same step)
 LEGACY_ROUND = ""  # the rows of a store written before rounds existed
 
 SCHEMA = """
@@ -130,6 +130,41 @@ CREATE TABLE IF NOT EXISTS withdrawals (
 );
 """
 
+# The explanation round (giải trình, issue #20): added tables only, created on every open (IF NOT EXISTS), so a
+# store of any schema version gains them without an upgrade step.
+EXPLANATION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answer_requests (
+    id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL DEFAULT '',
+    commune_code TEXT NOT NULL,
+    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    deadline TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    items_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY,
+    round_id TEXT NOT NULL DEFAULT '',
+    commune_code TEXT NOT NULL,
+    request_id INTEGER NOT NULL REFERENCES answer_requests(id),
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answered_by TEXT NOT NULL DEFAULT '',
+    items_json TEXT NOT NULL,
+    evidence_json TEXT NOT NULL,
+    findings_json TEXT NOT NULL,
+    UNIQUE (round_id, commune_code, file_sha256)
+);
+CREATE TABLE IF NOT EXISTS appraisal_stages (
+    appraisal_id INTEGER PRIMARY KEY REFERENCES appraisals(id),
+    stage TEXT NOT NULL,
+    request_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS answer_requests_by_round ON answer_requests(round_id, commune_code);
+"""
+
 # Schema 1 -> 2: the tables whose uniqueness now includes the round are rebuilt (SQLite cannot change a key
 # in place). They are renamed aside with legacy_alter_table on, so the other tables' foreign keys keep
 # naming "submissions"/"appraisals" and point at the new tables.
@@ -188,10 +223,14 @@ class Store:
         self.path = path
         self.round_id = round_id
         self.on_busy = on_busy
+        self.gave_up = False
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None, timeout=self.LOCK_QUIET_S)
         self.db.execute("PRAGMA journal_mode=WAL")
         _upgrade(self.db)
+        for stmt in EXPLANATION_SCHEMA.split(";"):
+            if stmt.strip():
+                self.db.execute(stmt)
         self.db.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
@@ -202,13 +241,16 @@ class Store:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or self.gave_up:
                 raise
             if self.on_busy is not None:
                 self.on_busy()
             self.db.execute(f"PRAGMA busy_timeout={int(self.LOCK_WAIT_S * 1000)}")
             try:
                 self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                self.gave_up = True  # waited once: the next writes of this run fail without a second long wait
+                raise
             finally:
                 self.db.execute(f"PRAGMA busy_timeout={int(self.LOCK_QUIET_S * 1000)}")
         try:
@@ -217,6 +259,12 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def check_writable(self) -> None:
+        """Take and release the write lock once, waiting as any write does: a store another program holds is
+        found before a long command starts (sqlite3.OperationalError), not at its first file."""
+        with self.transaction():
+            pass
 
     # -- rounds -------------------------------------------------------------------------------------
     def create_round(self, r: Round) -> bool:
@@ -429,8 +477,11 @@ class Store:
                          appraiser: str, imported_at: str, status: str, total: Decimal | None, tier: str | None,
                          bonus: Decimal, penalty: Decimal, scores: list[AppraisedScore],
                          adjustments: list[tuple[str, str, int, Decimal]],
-                         findings: list[dict[str, Any]]) -> tuple[int, bool]:
-        """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept."""
+                         findings: list[dict[str, Any]], stage: str = "round1",
+                         request_id: int | None = None) -> tuple[int, bool]:
+        """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept.
+        `stage`: "round1", or "round2" for the council's decision on contested items (answering the
+        explanation request `request_id`)."""
         rid = self.round_id
         with self.transaction() as db:
             row = db.execute("SELECT id FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
@@ -455,12 +506,13 @@ class Store:
             db.executemany("INSERT INTO appraisal_findings VALUES (?,?,?,?,?,?)",
                            [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
                             for f in findings])
+            db.execute("INSERT INTO appraisal_stages VALUES (?,?,?)", (aid, stage, request_id))
             if accepted:
                 db.execute("UPDATE communes SET state='appraised' WHERE round_id=? AND code=? AND state IN"
                            " ('received','checked','appraised')", (rid, commune_code))
             self._event(db, imported_at, commune_code, "appraisal",
                         {"file": file_name, "sha256": sha256, "appraiser": appraiser, "status": status,
-                         "changed": sum(s.changed for s in scores)})
+                         "changed": sum(s.changed for s in scores), "stage": stage})
             return aid, True
 
     def current_appraisal(self, commune_code: str) -> StoredAppraisal | None:
@@ -487,19 +539,92 @@ class Store:
                         "points": sub.scores.get(criterion), "by": "", "reason": "", "superseded": False})
         rows = self.db.execute(
             "SELECT a.imported_at, a.file_name, a.appraiser, a.superseded, a.status, s.appraised_points, s.reason,"
-            " s.self_points FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
+            " s.self_points, a.id FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
             " WHERE a.round_id=? AND a.commune_code=? AND s.criterion=? ORDER BY a.id",
             (self.round_id, commune_code, criterion))
-        for at, file, who, superseded, status, points, reason, self_points in rows:
+        for at, file, who, superseded, status, points, reason, self_points, aid in rows:
             out.append({"stage": "appraisal", "at": at, "file": file, "by": who, "points": points,
                         "self_points": self_points, "reason": reason, "superseded": bool(superseded),
-                        "status": status})
+                        "status": status, "id": aid})
         return out
+
+    # -- explanation round (giải trình) ------------------------------------------------------------
+    def appraisal_stage(self, appraisal_id: int) -> tuple[str, int | None]:
+        """(stage, request id) of an appraisal; appraisals recorded before the explanation round are round 1."""
+        row = self.db.execute("SELECT stage, request_id FROM appraisal_stages WHERE appraisal_id=?",
+                              (appraisal_id,)).fetchone()
+        return (row[0], row[1]) if row else ("round1", None)
+
+    def record_answer_request(self, *, commune_code: str, appraisal_id: int, deadline: str, issued_at: str,
+                              items: list[dict[str, Any]]) -> int:
+        """An answer workbook issued for the commune's round-1 appraisal; its id."""
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO answer_requests (round_id, commune_code, appraisal_id, deadline, issued_at,"
+                             " items_json) VALUES (?,?,?,?,?,?)",
+                             (self.round_id, commune_code, appraisal_id, deadline, issued_at, _dumps(items)))
+            rid = int(cur.lastrowid or 0)
+            self._event(db, issued_at, commune_code, "answer_request",
+                        {"request": rid, "appraisal": appraisal_id, "deadline": deadline,
+                         "items": [i["criterion"] for i in items]})
+            return rid
+
+    def answer_requests(self) -> list[AnswerRequest]:
+        """The latest explanation request of every commune of this round, in code order."""
+        rows = self.db.execute(
+            f"SELECT {_REQUEST_COLUMNS} FROM answer_requests r WHERE round_id=? AND id=(SELECT MAX(id) FROM"
+            " answer_requests WHERE round_id=r.round_id AND commune_code=r.commune_code) ORDER BY commune_code",
+            (self.round_id,))
+        return [_request(r) for r in rows]
+
+    def answer_request(self, request_id: int) -> AnswerRequest | None:
+        row = self.db.execute(f"SELECT {_REQUEST_COLUMNS} FROM answer_requests WHERE id=? AND round_id=?",
+                              (request_id, self.round_id)).fetchone()
+        return _request(row) if row else None
+
+    def answer_deadline(self) -> str | None:
+        """The answer deadline given last in this round (`appraise answers --deadline`)."""
+        row = self.db.execute("SELECT deadline FROM answer_requests WHERE round_id=? ORDER BY id DESC LIMIT 1",
+                              (self.round_id,)).fetchone()
+        return row[0] if row else None
+
+    def record_answer(self, *, commune_code: str, request_id: int, file_name: str, sha256: str, received_at: str,
+                      status: str, answered_by: str, items: dict[str, dict[str, str]],
+                      evidence: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
+        """(answer id, whether new). `status`: accepted | accepted_with_warnings | rejected | deemed_accepted
+        (nothing received by the deadline: file_name and sha256 are empty)."""
+        with self.transaction() as db:
+            if sha256:
+                row = db.execute("SELECT id FROM answers WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                                 (self.round_id, commune_code, sha256)).fetchone()
+                if row:
+                    return int(row[0]), False
+            cur = db.execute(
+                "INSERT INTO answers (round_id, commune_code, request_id, file_name, file_sha256, received_at, status,"
+                " answered_by, items_json, evidence_json, findings_json) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (self.round_id, commune_code, request_id, file_name, sha256 or f"deemed-{request_id}", received_at,
+                 status, answered_by, _dumps(items), _dumps(evidence), _dumps(findings)))
+            aid = int(cur.lastrowid or 0)
+            self._event(db, received_at, commune_code, "answer",
+                        {"answer": aid, "request": request_id, "file": file_name, "status": status,
+                         "by": answered_by, "contested": sorted(c for c, i in items.items()
+                                                                if i.get("answer") == "explain")})
+            return aid, True
+
+    def answers(self, commune_code: str) -> list[StoredAnswer]:
+        """Every answer of the commune (received or deemed), oldest first."""
+        rows = self.db.execute(f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE round_id=? AND commune_code=?"
+                               " ORDER BY id", (self.round_id, commune_code))
+        return [_answer(r) for r in rows]
+
+    def log_event(self, at: str, commune_code: str | None, kind: str, detail: dict[str, Any]) -> None:
+        """An event of the audit trail on its own (e.g. a finalize forced past open explanations)."""
+        with self.transaction() as db:
+            self._event(db, at, commune_code, kind, detail)
 
     def count(self, table: str) -> int:
         """Rows of `table` (the whole store, every round)."""
         assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores",
-                         "rounds", "withdrawals"}
+                         "rounds", "withdrawals", "answer_requests", "answers"}
         return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
@@ -566,6 +691,34 @@ class StoredAppraisal:
     adjustments: list[tuple[str, str, int, Decimal]]
 
 
+@dataclass(frozen=True)
+class AnswerRequest:
+    """An answer workbook issued to a commune after round 1: the appraisal it answers, its deadline (ISO date)
+    and the changed items (criterion, self, appraised, reason)."""
+
+    id: int
+    commune_code: str
+    appraisal_id: int
+    deadline: str
+    issued_at: str
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: int
+    commune_code: str
+    request_id: int
+    file_name: str
+    file_sha256: str
+    received_at: str
+    status: str  # accepted | accepted_with_warnings | rejected | deemed_accepted
+    answered_by: str
+    items: dict[str, dict[str, str]]  # criterion -> {"answer": "agree" | "explain", "explanation": …}
+    evidence: dict[str, Any]  # {"path": folder or zip, "rows": RegisterRow.model_dump(mode="json") of each added row}
+    findings: list[dict[str, Any]]
+
+
 def _opt(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -582,6 +735,20 @@ _SUBMISSION_COLUMNS = ("id, commune_code, version, file_name, file_sha256, recei
                        " status, counts, self_total, tier, declared_json, scores_json")
 _ROUND_COLUMNS = ("id, year, body, set_id, set_version, set_sha256, set_yaml, communes_json, created_at, place,"
                   " deadline")
+
+
+_REQUEST_COLUMNS = "id, commune_code, appraisal_id, deadline, issued_at, items_json"
+_ANSWER_COLUMNS = ("id, commune_code, request_id, file_name, file_sha256, received_at, status, answered_by, items_json,"
+                   " evidence_json, findings_json")
+
+
+def _request(r: tuple[Any, ...]) -> AnswerRequest:
+    return AnswerRequest(int(r[0]), r[1], int(r[2]), r[3], r[4], json.loads(r[5]))
+
+
+def _answer(r: tuple[Any, ...]) -> StoredAnswer:
+    return StoredAnswer(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6], r[7], json.loads(r[8]), json.loads(r[9]),
+                        json.loads(r[10]))
 
 
 def _round(r: tuple[Any, ...]) -> Round:

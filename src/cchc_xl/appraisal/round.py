@@ -12,6 +12,9 @@ from typing import Any
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value
 from cchc_xl.appraisal.workbook import (
     KIND,
+    KIND_ROUND2,
+    META_KEYS,
+    ROUND2_META_KEYS,
     AppraisalLayout,
     AppraisalWorkbookWriter,
     SubmissionView,
@@ -23,16 +26,18 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
-from cchc_xl.importing.run import sha256_file
-from cchc_xl.importing.verify import check_locked, key_note, read_meta
-from cchc_xl.messages import say
-from cchc_xl.numbers import fmt, parse_text_number, to_decimal
+from cchc_xl.importing.run import add_verdict, sha256_file
+from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
+from cchc_xl.messages import error_detail, say
+from cchc_xl.numbers import NumberRangeError, fmt, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
-from cchc_xl.reading.safety import inspect_container
+from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.records import Finding
+from cchc_xl.safeio import shown_name
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
+from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 
 
 # -- prepare ----------------------------------------------------------------------------------------
@@ -43,12 +48,7 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     links: dict[str, str] = {}
     base = declared.get("evidence_path")
     for row in declared.get("register", []):
-        date = row.get("date") or row.get("date_text") or ""
-        if date and "-" in date:
-            y, m, d = date.split("-")
-            date = f"{d}/{m}/{y}"
-        files = "; ".join(row.get("files", []))
-        evidence.setdefault(row["criterion"], []).append(f"{row.get('number', '')} ({date}): {files}".strip())
+        evidence.setdefault(row["criterion"], []).append(register_line(row))
         if base and row.get("files") and row["criterion"] not in links:
             path = Path(base)
             links[row["criterion"]] = str(path / row["files"][0]) if path.is_dir() else str(path)
@@ -62,6 +62,16 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
         figures={c: [str(x) for x in v.get("figures", []) if x is not None] for c, v in leaves.items()},
         explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
         evidence=evidence, evidence_links=links, findings=findings)
+
+
+def register_line(row: dict[str, Any]) -> str:
+    """One stored evidence-register row as the council reads it: "12/KH-UBND (15/01/2022): kh.pdf"."""
+    date = row.get("date") or row.get("date_text") or ""
+    if date and "-" in date:
+        y, m, d = date.split("-")
+        date = f"{d}/{m}/{y}"
+    files = "; ".join(row.get("files", []))
+    return f"{row.get('number', '')} ({date}): {files}".strip()
 
 
 class OtherSetError(ValueError):
@@ -116,37 +126,67 @@ class AppraisalOutcome:
 def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: Settings,
                       at: dt.datetime | None = None) -> list[AppraisalOutcome]:
     at = at or dt.datetime.now().astimezone()
+    limits = appraisal_limits(cset)
     outcomes = []
+    first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found)
+            _import_one(out, store, cset, settings, at, found, limits, first_of)
         except Exception as exc:  # one bad file never stops the round
-            found.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+            found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
         outcomes.append(out)
+        if out.commune_code and out.commune_code not in first_of:
+            first_of[out.commune_code] = out
+    _flag_second_files(outcomes, first_of)
     return outcomes
 
 
+def _flag_second_files(outcomes: list[AppraisalOutcome], first_of: dict[str, AppraisalOutcome]) -> None:
+    """The first file of a commune is told about the others (refused by `_import_one`)."""
+    for code, first in first_of.items():
+        others = [o.file for o in outcomes if o.commune_code == code and o is not first]
+        if others:
+            f = Findings()
+            f.add("appraisal.duplicate_kept", commune=code, files=", ".join(others))
+            first.findings = [*first.findings, *f.items]
+
+
+def appraisal_limits(cset: CriteriaSet) -> Limits:
+    """Container limits for appraisal workbooks of `cset`: cells bounded to the layout's extent (or the
+    commune workbook's, when larger: one put in the folder by mistake gets its own clear finding)."""
+    empty = SubmissionView(id=0, sha256="", file_name="", scores={}, figures={}, explanations={}, evidence={},
+                           evidence_links={}, findings={})
+    rows, cols = layout_extent(build_appraisal_layout(cset, PLACEHOLDER, empty, AppraisalInputs()))
+    commune_rows, commune_cols = layout_extent(build_layout(cset, PLACEHOLDER))
+    return Limits().with_extent(max(rows, commune_rows), max(cols, commune_cols))
+
+
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings) -> None:
-    verdict = inspect_container(out.path)
+                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome]) -> None:
+    verdict = inspect_container(out.path, limits)
     if verdict.rule:
-        found.add(verdict.rule, detail=verdict.detail, size=out.path.stat().st_size, limit=0)
+        add_verdict(found, verdict, out.path.stat().st_size, limits)
         return
     try:
         book = read_book(out.path, verdict.kind, verdict.parts)
-    except BookError as exc:
-        found.add("file.unreadable", detail=str(exc)[:200])
+    except BookError:
+        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(out.path.suffix.lower()) or "?"))
         return
     meta = read_meta(book)
-    if meta is None or meta.get("kind") != KIND:
+    if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
         found.add("appraisal.not_appraisal")
         return
+    round2 = meta.get("kind") == KIND_ROUND2  # the council's decision on contested items (explanation round)
     out.commune_code = meta.get("commune_code")
-    if not hmac.compare_digest(sign(meta, settings.key), meta.get("hmac", "")):
+    if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
+        found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
+        return
+    if not hmac.compare_digest(sign(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS),
+                               meta.get("hmac", "")):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
@@ -162,8 +202,18 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
     commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
     view = submission_view(store, sub)
-    expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
-        scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}))
+    request_id = None
+    if round2:
+        from cchc_xl.appraisal.explanation import expected_round2  # it builds on this module
+
+        made = expected_round2(store, cset, meta, commune, view, found)
+        if made is None:
+            return
+        expected, review = made
+        request_id = review.request_id
+    else:
+        expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
+            scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}))
     check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)
@@ -187,29 +237,31 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         commune_code=sub.commune_code, submission_id=sub.id, file_name=out.file, sha256=out.sha256,
         appraiser=inputs.appraiser, imported_at=at.isoformat(), status=status,
         total=result.total, tier=result.tier, bonus=result.bonus, penalty=result.penalty, scores=scores,
-        adjustments=adjustments, findings=[f.model_dump() for f in found.items])
+        adjustments=adjustments, findings=[f.model_dump() for f in found.items],
+        stage="round2" if round2 else "round1", request_id=request_id)
 
 
 def _raw(value: Any) -> Raw:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return to_decimal(value)
+        try:
+            return to_decimal(value)
+        except NumberRangeError:  # NaN, ±1E+400…: shown as typed, reported as no number
+            return shown_number(value)
     text = nfc(str(value)).strip()
     return text or None
 
 
 def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
-    """Council inputs by defined name; by position in the layout when a re-save lost the names."""
+    """Council inputs at the layout's cells (check_locked reports a defined name moved elsewhere; a
+    re-save that lost the names is read the same way)."""
     sheet = lay.sheets["sheet"]
     by_name = bool(book.names) and any(n.startswith("TD_") for n in book.names or {})
     if book.names is not None and not by_name:
         found.add("names.lost")
 
     def get(name: str, row: int, col: int) -> Any:
-        if by_name and book.names and name in book.names:
-            s, r, c = book.names[name]
-            return book.value(s, r, c)
         return book.value(sheet, row, col)
 
     scores: dict[str, Raw] = {}

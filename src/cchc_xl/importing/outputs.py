@@ -20,6 +20,7 @@ from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
 from cchc_xl.reports.import_report import write_report
 from cchc_xl.reports.validation import ValidationWorkbookWriter
+from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
@@ -46,6 +47,7 @@ class OutputWriter:
         self.unwritten: dict[Path, OSError] = {}
         self.new = 0
         out_dir.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(out_dir)  # the temporary files of a run killed mid-write
 
     # -- per file ------------------------------------------------------------------------------------
     def record(self, r: SubmissionResult) -> None:
@@ -76,22 +78,17 @@ class OutputWriter:
             r.findings = [*r.findings, *f.items]
 
     def _keep_accepted(self, r: SubmissionResult) -> None:
-        """A blank workbook, or one older than the accepted version that counts, does not silently replace it
-        (the blank folder imported by mistake, an old copy sent again): it is stored, flagged, and not
-        counting; the accepted version keeps counting (cchc-xl withdraw makes another one count)."""
-        if r.commune is None or r.evaluation is None or r.declarations is None or not r.counts:
+        """A blank workbook (`submission.empty`) imported over the accepted version that counts does not
+        silently replace it (the folder of blank workbooks imported by mistake): it is stored, flagged, and not
+        counting. (An older copy is the importer's `submission.older_than_counting`.)"""
+        if r.commune is None or not r.counts or not any(f.rule == "submission.empty" for f in r.findings):
             return
         current = self.store.latest(r.commune.code)
         if current is None or current.status == "rejected" or current.file_sha256 == r.sha256:
             return
-        raw = r.declarations.raw.leaves.values()
-        blank = all(i.value in (None, "") and all(f in (None, "") for f in i.figures) for i in raw)
-        older = r.modified and r.modified < float(current.declared.get("modified") or 0)
-        if not (blank or older):
-            return
         f = Findings()
-        f.add("submission.blank_over_accepted" if blank else "submission.older_than_accepted",
-              commune=r.commune.code, version=current.version, file=current.file_name)
+        f.add("submission.blank_over_accepted", commune=r.commune.code, version=current.version,
+              file=current.file_name)
         r.findings = [*r.findings, *f.items]
         r.counts = False
 
@@ -99,7 +96,7 @@ class OutputWriter:
         if r.identity is None or r.declarations is None or not r.findings:
             return
         layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
-        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file)
+        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         if self._written(path, lambda: FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)):
             self.feedback[r.file] = path
 
@@ -150,8 +147,8 @@ def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Stor
 def _declared(r: Any) -> dict[str, Any]:
     d = r.declarations
     return {
-        "modified": r.modified,  # the file's modification time: a later, older copy does not replace it
         "evidence_path": str(r.evidence_path.resolve()) if r.evidence_path else None,
+        "saved_at": r.saved_at,  # the workbook's own save time: which of a commune's versions counts
         "leaves": {c: {"value": _plain(i.value), "figures": [_plain(f) for f in i.figures],
                        "explanation": i.explanation} for c, i in d.raw.leaves.items()},
         "register": [row.model_dump(mode="json") for row in d.register],

@@ -79,6 +79,7 @@ class CommuneResult:
     rank: int | None = None
     status: str = ""  # submission status: accepted | accepted_with_warnings | rejected ("" if none)
     state: str = ""  # store lifecycle: received | checked | appraised | final
+    provisional: bool = False  # still in the explanation round (appraisal.explanation)
     version: int = 0
     file_name: str = ""
     received_at: dt.datetime | None = None
@@ -335,8 +336,10 @@ def parse_time(text: str | None) -> dt.datetime | None:
 # -- the store adapter ---------------------------------------------------------------------------------
 def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
-               deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None) -> RankingInput:
-    """The ranking input from the store's counting submission of every commune.
+               deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
+               provisional: Iterable[str] = ()) -> RankingInput:
+    """The ranking input from the store's counting submission of every commune (`provisional`: the codes
+    whose results are still in the explanation round).
 
     `communes`: the list the district expects (names and kinds from it; those with no submission are shown as
     not received). `final`: appraisals by commune code; None reads the store's current appraisals
@@ -364,6 +367,9 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     for code, commune in listed.items():
         if code not in seen:
             results.append(missing_result(code, commune.name, commune.kind))
+    marked = set(provisional)
+    for r in results:
+        r.provisional = r.code in marked
     return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
                         generated_at=generated_at or dt.datetime.now())
 
