@@ -17,13 +17,14 @@ from typing import Any
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import ImportRun, SubmissionResult
-from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
+from cchc_xl.reports import feedback_package
+from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name, needs_feedback
 from cchc_xl.reports.import_report import write_report
 from cchc_xl.reports.validation import ValidationWorkbookWriter
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import build_layout
+from cchc_xl.workbook.layout import Layout, build_layout
 
 Reload = Callable[[SubmissionResult], SubmissionResult]  # a released result made whole again
 
@@ -43,6 +44,8 @@ class OutputWriter:
         self.t = template("validation")
         self.feedback: dict[str, Path] = {}
         self.new = 0
+        self._package: feedback_package.FeedbackPackage | None = None  # made on the first feedback workbook
+        self._package_failed = not feedback_package.enabled()
         out_dir.mkdir(parents=True, exist_ok=True)
 
     # -- per file ------------------------------------------------------------------------------------
@@ -73,12 +76,28 @@ class OutputWriter:
             r.findings = [*r.findings, *f.items]
 
     def _write_feedback(self, r: SubmissionResult) -> None:
-        if r.identity is None or r.declarations is None or not r.findings:
+        if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
             return
         layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file)
-        FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
+        if not self._write_packaged(layout, r, path):
+            FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
         self.feedback[r.file] = path
+
+    def _write_packaged(self, layout: Layout, r: SubmissionResult, path: Path) -> bool:
+        """The feedback workbook by the fast path (reports/feedback_package.py); False when it is off or
+        cannot take this file, for the plain path to write it."""
+        if self._package_failed:
+            return False
+        try:
+            if self._package is None:
+                self._package = feedback_package.FeedbackPackage(self.cset, self.settings)
+            self._package.write(layout, r.findings, path)
+        except Exception:  # any doubt: the plain path writes the file (an OSError there is the guard's)
+            if self._package is None:
+                self._package_failed = True
+            return False
+        return True
 
     def _store(self, r: SubmissionResult) -> None:
         if r.commune is None or r.evaluation is None or any(f.rule == "submission.finalized" for f in r.findings):
