@@ -50,8 +50,8 @@ def read_back(path: Path) -> dict[str, Any]:
             out[f"{ws.title}:{data_only}"] = {
                 "cells": cells,
                 "merged": sorted(str(r) for r in ws.merged_cells.ranges),
-                "validations": sorted((str(v.sqref), v.type, v.formula1, v.formula2, v.prompt, v.error,
-                                       v.promptTitle, v.errorTitle, v.allow_blank) for v in ws.data_validations.dataValidation),
+                "validations": sorted((str(v.sqref), v.type, v.formula1, v.formula2, v.prompt, v.error, v.promptTitle,
+                                       v.errorTitle, v.allow_blank) for v in ws.data_validations.dataValidation),
                 "rows": {r: (d.height, d.customHeight) for r, d in ws.row_dimensions.items() if d.height},
                 "cols": {k: d.width for k, d in ws.column_dimensions.items()},
                 "panes": ws.freeze_panes, "state": ws.sheet_state, "protected": ws.protection.sheet,
