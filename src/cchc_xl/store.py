@@ -171,15 +171,22 @@ class Store:
             return sid, True
 
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
-                          findings: list[dict[str, Any]]) -> None:
-        """A submission recorded earlier in the same import run, given the findings of the whole batch (a
-        second file of its commune, evidence copied from another commune): its status, whether it counts,
-        its findings, and its commune's state when it counts."""
+                          findings: list[dict[str, Any]]) -> bool:
+        """A recorded submission given the findings of the whole batch (a second file of its commune,
+        evidence copied from another commune): its status, whether it counts, its findings, and its
+        commune's state when it counts. Nothing is written when the record already holds them (a rerun
+        after a kill brings earlier records up to date, and a second rerun changes nothing); returns
+        whether it changed."""
         with self.transaction() as db:
-            row = db.execute("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?",
-                             (submission_id,)).fetchone()
+            row = db.execute("SELECT commune_code, received_at, file_name, version, status, counts FROM submissions"
+                             " WHERE id=?", (submission_id,)).fetchone()
             if row is None:
-                return
+                return False
+            stored = [tuple(f) for f in db.execute("SELECT severity, rule, criterion, cell, message FROM findings"
+                                                   " WHERE submission_id=? ORDER BY rowid", (submission_id,))]
+            wanted = [(f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"]) for f in findings]
+            if (row[4], bool(row[5]), stored) == (status, counts, wanted):
+                return False
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
             self._event(db, row[1], row[0], "submission_revised",
                         {"file": row[2], "version": row[3], "status": status, "counts": counts})
@@ -191,6 +198,7 @@ class Store:
                 state = "received" if status == "rejected" else "checked"
                 db.execute("UPDATE communes SET state=? WHERE code=? AND state IN ('received','checked')",
                            (state, row[0]))
+            return True
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting."""

@@ -56,15 +56,16 @@ class OutputWriter:
         self._store(r)
 
     def revise(self, r: SubmissionResult) -> None:
-        """A recorded result whose findings changed at the end of the batch: its feedback workbook written
-        again (from its file, read again when it was released), its store record updated if this run made it."""
-        if r.findings and r.commune is not None:  # (a commune: the file was identified)
+        """A result after the end-of-batch checks: when they changed its findings, its feedback workbook
+        written again (from its file, read again when it was released); its store record, whether this run
+        made it or an earlier one did (a run killed before its end), brought to the batch's findings."""
+        if r.revised and r.findings and r.commune is not None:  # (a commune: the file was identified)
             try:
                 whole = r if r.declarations is not None or self.reload is None else self.reload(r)
             except OSError:  # the file went away during the run: its earlier feedback workbook stays
                 whole = r
             self._write_feedback(whole)
-        if r.stored and r.stored[1]:
+        if r.stored and (r.revised or not r.stored[1]):  # (a record new in this run and not revised is current)
             self.store.revise_submission(r.stored[0], status=r.status, counts=r.counts,
                                          findings=[f.model_dump() for f in r.findings])
 

@@ -3,7 +3,9 @@
 Each file is read, checked and written out as soon as it comes (its feedback workbook, its store record),
 and its result is then released, so memory stays flat however many files the inbox holds. After the batch:
 evidence copied across communes, the revision of every file that this or a second file of its commune
-changed, then the JSON report and the validation workbook.
+changed (its feedback workbook written again, its store record updated — also a record an earlier, killed
+run left behind, so a rerun converges to the store of a clean run), then the JSON report and the
+validation workbook.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: l
     if stage is not None:
         stage.finish(run.results)
     for r in run.results:
-        if r.revised:
-            writer.revise(r)
+        writer.revise(r)
     rows = stage.inventory_rows(run.results, out_dir) if stage is not None else None
     return run, writer.finish(run, rows)

@@ -64,7 +64,10 @@ class SubmissionResult:
         self.released = True
 
     def add_findings(self, items: list[Finding]) -> None:
-        """Batch-level findings (a second file of the commune, evidence copied from another commune)."""
+        """Batch-level findings (a second file of the commune, evidence copied from another commune); only
+        a result they actually change is marked revised (its outputs are then written again)."""
+        if not items:
+            return
         self.findings = [*self.findings, *items]
         self.revised = self.revised or self.released
 
