@@ -32,13 +32,13 @@ def import_with_progress(inbox: Path, out_dir: Path, cset: CriteriaSet, communes
     console = console or Console(highlight=False)
     settings = load_settings()
     communes = load_communes(communes_file)
-    total = len(discover(inbox)[0])
+    listing = discover(inbox)
     store = Store(db_path)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(say("cli.importing"), total=total)
+            task = progress.add_task(say("cli.importing"), total=len(listing[0]))
             run, outputs = import_inbox(inbox, cset, settings, communes, out_dir, store,
-                                        progress=lambda _r: progress.advance(task))
+                                        progress=lambda _r: progress.advance(task), listing=listing)
     finally:
         store.close()
     print_summary(console, run, outputs, db_path)

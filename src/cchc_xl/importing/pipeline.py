@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.discover import Listing
 from cchc_xl.importing.evidence import EvidenceStage
 from cchc_xl.importing.outputs import Outputs, OutputWriter
 from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import
@@ -25,13 +26,14 @@ from cchc_xl.store import Store
 
 def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,
                  store: Store, *, evidence: bool = True, received_at: dt.datetime | None = None,
-                 progress: Callable[[SubmissionResult], None] | None = None) -> tuple[ImportRun, Outputs]:
+                 progress: Callable[[SubmissionResult], None] | None = None,
+                 listing: Listing | None = None) -> tuple[ImportRun, Outputs]:
     """`evidence`: check each file's evidence folder or zip (off: the register alone, as for a benchmark
-    of the workbooks themselves)."""
+    of the workbooks themselves). `listing`: the inbox as `discover` listed it, if the caller did."""
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
     run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
-                     progress=progress, sink=writer.record)
+                     progress=progress, sink=writer.record, listing=listing)
     if stage is not None:
         stage.finish(run.results)
     for r in run.results:

@@ -13,7 +13,7 @@ from typing import Any
 
 from cchc_xl.communes import Commune, slugify
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.importing.discover import Candidate, Ignored, discover
+from cchc_xl.importing.discover import Candidate, Ignored, Listing, discover
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
 from cchc_xl.importing.verify import Identity, check_locked, identify
@@ -270,12 +270,14 @@ def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findi
 
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
                received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
-               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None) -> ImportRun:
+               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None,
+               listing: Listing | None = None) -> ImportRun:
     """Every file of the inbox imported, in order. With a `sink`, each result goes to it as soon as it is
     made and is then released (see `SubmissionResult.release`); results whose findings change at the end
-    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date."""
+    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date. `listing`:
+    the inbox as `discover` listed it already (for the progress bar's total), so it is listed once."""
     received_at = received_at or dt.datetime.now().astimezone()
-    candidates, ignored = discover(inbox)
+    candidates, ignored = listing if listing is not None else discover(inbox)
     by_code = {c.code: c for c in communes}
     names = CommuneNames(by_code)
     results: list[SubmissionResult] = []
