@@ -123,12 +123,23 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._in_batch = False
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._in_batch:  # one record inside a batch: a savepoint, so the record alone is all or nothing
+            self.db.execute("SAVEPOINT record")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO record")
+                self.db.execute("RELEASE record")
+                raise
+            self.db.execute("RELEASE record")
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -136,6 +147,29 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many records in one transaction (one sync to disk instead of one per record), each record in a
+        savepoint of its own; `checkpoint` commits what is recorded so far. A kill loses only the records
+        since the last commit, which a rerun records again."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self._in_batch = True
+        try:
+            yield
+        finally:
+            self._in_batch = False
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def checkpoint(self) -> None:
+        """Inside a batch: commit the records made so far and go on in a new transaction."""
+        if self._in_batch:
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
 
     def record_submission(self, *, commune_code: str, commune_name: str, commune_kind: str, file_name: str,
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,

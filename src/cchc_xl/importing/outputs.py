@@ -9,6 +9,7 @@ validation workbook. `write_outputs` does all of it for a run whose results are 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,8 @@ from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import Layout, build_layout
+
+COMMIT_SECONDS = 1.0  # how often records made in a store batch are committed
 
 Reload = Callable[[SubmissionResult], SubmissionResult]  # a released result made whole again
 
@@ -46,6 +49,7 @@ class OutputWriter:
         self.new = 0
         self._package: feedback_package.FeedbackPackage | None = None  # made on the first feedback workbook
         self._package_failed = not feedback_package.enabled()
+        self._committed = time.monotonic()
         out_dir.mkdir(parents=True, exist_ok=True)
 
     # -- per file ------------------------------------------------------------------------------------
@@ -111,6 +115,10 @@ class OutputWriter:
             declared=_declared(r), scores={c: None if x.score is None else str(x.score) for c, x in ev.leaves.items()},
             findings=[f.model_dump() for f in r.findings])
         self.new += r.stored[1]
+        now = time.monotonic()
+        if now - self._committed >= COMMIT_SECONDS:  # inside a batch: a kill loses at most this much
+            self.store.checkpoint()
+            self._committed = now
 
     # -- per batch -----------------------------------------------------------------------------------
     def finish(self, run: ImportRun, evidence_rows: list[dict[str, Any]] | None = None) -> Outputs:

@@ -32,11 +32,13 @@ def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: l
     of the workbooks themselves). `listing`: the inbox as `discover` listed it, if the caller did."""
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
-    run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
-                     progress=progress, sink=writer.record, listing=listing)
-    if stage is not None:
-        stage.finish(run.results)
-    for r in run.results:
-        writer.revise(r)
+    with store.batch():  # one transaction, committed about every second (see OutputWriter)
+        run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
+                         progress=progress, sink=writer.record, listing=listing)
+        store.checkpoint()  # every file recorded before the end-of-batch revisions
+        if stage is not None:
+            stage.finish(run.results)
+        for r in run.results:
+            writer.revise(r)
     rows = stage.inventory_rows(run.results, out_dir) if stage is not None else None
     return run, writer.finish(run, rows)
