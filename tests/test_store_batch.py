@@ -3,7 +3,10 @@ what a checkpoint committed survives a process that dies, what came after it doe
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +56,27 @@ def test_a_failed_record_inside_a_batch_leaves_the_others(tmp_path: Path, monkey
     assert _counts(db) == {"submissions": 2, "findings": 2, "communes": 1, "events": 2}
 
 
-def test_only_checkpointed_records_survive_a_lost_connection(tmp_path: Path) -> None:
-    """The connection closed in the middle of a batch (as a killed process leaves it): the records up to
-    the last checkpoint are there, with their findings and events, and none of the later ones."""
-    db = tmp_path / "s.sqlite"
-    store = Store(db)
-    store.batch().__enter__()  # a batch opened and never closed
+_KILLED = """
+import os, signal, sys
+sys.path[:0] = [sys.argv[2], sys.argv[3]]
+from pathlib import Path
+from cchc_xl.store import Store
+from test_store_batch import _record
+store = Store(Path(sys.argv[1]))
+with store.batch():
     _record(store, "a" * 64)
     _record(store, "b" * 64, code="03899")
     store.checkpoint()
     _record(store, "c" * 64, code="03900")
-    store.db.close()  # no commit: what a kill leaves
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_only_checkpointed_records_survive_a_kill(tmp_path: Path) -> None:
+    """A process killed in the middle of a batch: the records up to the last checkpoint are there, with
+    their findings and events, and none of the later ones."""
+    db = tmp_path / "s.sqlite"
+    src, tests = Path(store_module.__file__).parents[1], Path(__file__).parent
+    done = subprocess.run([sys.executable, "-c", _KILLED, str(db), str(src), str(tests)], check=False)
+    assert done.returncode == -signal.SIGKILL
     assert _counts(db) == {"submissions": 2, "findings": 2, "communes": 2, "events": 2}
