@@ -128,12 +128,14 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help="Danh sách đơn vị (.csv).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("cchc.sqlite"),
               show_default=True, help="Tệp cơ sở dữ liệu lưu kết quả.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình đọc và kiểm tra tệp song song; mặc định: số lõi CPU của máy.")
 def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None,
-            db_path: Path) -> None:
+            db_path: Path, jobs: int | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục INBOX: kiểm tra, tính lại điểm, báo lỗi."""
     from cchc_xl.console import import_with_progress
 
-    import_with_progress(inbox, out_dir, _load(criteria_file), communes_file, db_path)
+    import_with_progress(inbox, out_dir, _load(criteria_file), communes_file, db_path, jobs=jobs)
 
 
 @cli.group()

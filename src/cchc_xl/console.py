@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ from cchc_xl.templates import template
 
 
 def import_with_progress(inbox: Path, out_dir: Path, cset: CriteriaSet, communes_file: Path | None,
-                         db_path: Path, console: Console | None = None) -> tuple[ImportRun, Outputs]:
+                         db_path: Path, console: Console | None = None,
+                         jobs: int | None = None) -> tuple[ImportRun, Outputs]:
+    """`jobs`: worker processes (default: the CPU cores this process may use)."""
     console = console or Console(highlight=False)
     settings = load_settings()
     communes = load_communes(communes_file)
@@ -38,7 +41,8 @@ def import_with_progress(inbox: Path, out_dir: Path, cset: CriteriaSet, communes
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(say("cli.importing"), total=len(listing[0]))
             run, outputs = import_inbox(inbox, cset, settings, communes, out_dir, store,
-                                        progress=lambda _r: progress.advance(task), listing=listing)
+                                        progress=lambda _r: progress.advance(task), listing=listing,
+                                        jobs=jobs or len(os.sched_getaffinity(0)))
     finally:
         store.close()
     print_summary(console, run, outputs, db_path)

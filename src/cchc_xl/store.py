@@ -275,6 +275,10 @@ class Store:
         row = self.db.execute("SELECT state FROM communes WHERE code=?", (commune_code,)).fetchone()
         return row[0] if row else None
 
+    def communes_in_state(self, state: str) -> list[str]:
+        rows = self.db.execute("SELECT code FROM communes WHERE state=? ORDER BY code", (state,))
+        return [r[0] for r in rows]
+
     def commune(self, commune_code: str) -> tuple[str, str, str] | None:
         """(code, name, kind) as last received."""
         row = self.db.execute("SELECT code, name, kind FROM communes WHERE code=?", (commune_code,)).fetchone()

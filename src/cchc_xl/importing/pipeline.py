@@ -27,14 +27,16 @@ from cchc_xl.store import Store
 def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,
                  store: Store, *, evidence: bool = True, received_at: dt.datetime | None = None,
                  progress: Callable[[SubmissionResult], None] | None = None,
-                 listing: Listing | None = None) -> tuple[ImportRun, Outputs]:
+                 listing: Listing | None = None, jobs: int = 1) -> tuple[ImportRun, Outputs]:
     """`evidence`: check each file's evidence folder or zip (off: the register alone, as for a benchmark
-    of the workbooks themselves). `listing`: the inbox as `discover` listed it, if the caller did."""
+    of the workbooks themselves). `listing`: the inbox as `discover` listed it, if the caller did. `jobs`:
+    worker processes that read and check the files and write their feedback workbooks (see parallel.py)."""
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
     with store.batch():  # one transaction, committed about every second (see OutputWriter)
         run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
-                         progress=progress, sink=writer.record, listing=listing)
+                         progress=progress, sink=writer.record, listing=listing, jobs=jobs,
+                         prepare=writer.files.prepare)
         store.checkpoint()  # every file recorded before the end-of-batch revisions
         if stage is not None:
             stage.finish(run.results)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -49,6 +49,10 @@ class SubmissionResult:
     released: bool = False
     revised: bool = False
     stored: tuple[int, bool] | None = None  # (submission id, new in this run), once recorded in the store
+    # Set by the outputs' `prepare` (importing/outputs.py), in this process or a worker's:
+    prepared: bool = False
+    feedback_path: Path | None = None
+    record: Any = None  # outputs.StoreRecord: what its store record will hold
 
     @property
     def commune_code(self) -> str | None:
@@ -271,22 +275,28 @@ def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findi
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
                received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
                progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None,
-               listing: Listing | None = None) -> ImportRun:
+               listing: Listing | None = None, jobs: int = 1, prepare: Sink | None = None) -> ImportRun:
     """Every file of the inbox imported, in order. With a `sink`, each result goes to it as soon as it is
     made and is then released (see `SubmissionResult.release`); results whose findings change at the end
     of the batch are marked `revised`, for the sink's owner to bring its outputs up to date. `listing`:
-    the inbox as `discover` listed it already (for the progress bar's total), so it is listed once."""
+    the inbox as `discover` listed it already (for the progress bar's total), so it is listed once.
+    `jobs` > 1: the files are read and checked in that many worker processes, each result first given
+    to `prepare` there (its own outputs), then to the sink here, in the inbox's order all the same."""
     received_at = received_at or dt.datetime.now().astimezone()
     candidates, ignored = listing if listing is not None else discover(inbox)
     by_code = {c.code: c for c in communes}
-    names = CommuneNames(by_code)
+    work = [(cand, str(PurePosixPath(inbox.name) / cand.workbook.name)) for cand in candidates]
+    made: Iterable[SubmissionResult]
+    if jobs > 1 and len(work) > 1:
+        from cchc_xl.importing.parallel import imported_in_workers
+
+        made = imported_in_workers(work, FileImporter(cset, settings, by_code, received_at, evidence_hook),
+                                   prepare, jobs)
+    else:
+        one = FileImporter(cset, settings, by_code, received_at, evidence_hook)
+        made = (one(cand, shown) for cand, shown in work)
     results: list[SubmissionResult] = []
-    for cand in candidates:
-        shown = str(PurePosixPath(inbox.name) / cand.workbook.name)
-        try:
-            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, names=names)
-        except Exception as exc:  # one bad file never stops a batch: record it and go on
-            res = _unreadable(cand.workbook, shown, received_at, exc)
+    for res in made:
         if sink:
             sink(res)
             res.release()
@@ -295,6 +305,23 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
             progress(res)
     _flag_duplicates(results)
     return ImportRun(inbox=inbox, cset=cset, results=results, ignored=ignored)
+
+
+class FileImporter:
+    """One file of a batch imported, whatever happens to it (picklable, for the workers of `--jobs`)."""
+
+    def __init__(self, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
+                 received_at: dt.datetime, evidence_hook: EvidenceHook | None):
+        self.cset, self.settings, self.communes = cset, settings, communes
+        self.received_at, self.evidence_hook = received_at, evidence_hook
+        self.names = CommuneNames(communes)
+
+    def __call__(self, cand: Candidate, shown: str) -> SubmissionResult:
+        try:
+            return import_file(cand, shown, self.cset, self.settings, self.communes, self.received_at,
+                               self.evidence_hook, names=self.names)
+        except Exception as exc:  # one bad file never stops a batch: record it and go on
+            return _unreadable(cand.workbook, shown, self.received_at, exc)
 
 
 def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception) -> SubmissionResult:
