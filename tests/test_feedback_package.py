@@ -124,3 +124,35 @@ def test_no_feedback_for_district_notes_alone(tmp_path: Path, mini_set: Criteria
     manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
     more = _imported([c.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99})], mini_set, communes, settings)
     assert needs_feedback(more[0].findings)
+
+
+def test_a_failing_fast_path_falls_back_to_the_plain_writer(tmp_path: Path, mini_set: CriteriaSet,
+                                                            communes: list[Commune], settings: Settings,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any exception in the fast path (here: XlsxWriter's internals not as expected) and the plain writer
+    writes the file; the switch off, the fast path is never tried."""
+    from cchc_xl.importing.outputs import FileOutputs
+    from cchc_xl.reports import feedback_package
+
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
+    (r,) = _imported([c.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99})], mini_set, communes, settings)
+    plain = tmp_path / "plain.xlsx"
+    writer = FeedbackWorkbookWriter(build_layout(mini_set, r.identity.commune, r.declarations.raw), settings, r.findings)
+    writer.write(plain)
+    tried: list[str] = []
+
+    def broken(self: object, *args: object, **kw: object) -> None:
+        tried.append("fast")
+        raise AttributeError("str_table")
+
+    monkeypatch.setattr(feedback_package.FeedbackPackage, "write", broken)
+    files = FileOutputs(mini_set, tmp_path / "out", settings, frozenset())
+    files.write_feedback(r)
+    assert tried == ["fast"] and r.feedback_path is not None
+    want, got = read_back(plain), read_back(r.feedback_path)
+    assert [k for k in want if not k.startswith("_meta") and got[k] != want[k]] == []
+    monkeypatch.setenv(feedback_package.SWITCH, "0")
+    r.feedback_path = None
+    FileOutputs(mini_set, tmp_path / "out2", settings, frozenset()).write_feedback(r)
+    assert tried == ["fast"] and r.feedback_path is not None

@@ -1,6 +1,8 @@
 """The store: every submission, its declared values, recomputed scores and findings, in SQLite.
 
-One transaction per submission, so a kill in the middle leaves the store as it was before that file.
+Each submission is recorded all or nothing: in a transaction of its own, or in a savepoint of an import
+batch's transaction (`batch`, committed now and then by `checkpoint`), so a kill loses at most the
+uncommitted tail of a batch, which a rerun records again.
 The same file (same sha256 for the same commune) imported again changes nothing; a new file from the
 same commune becomes its next version, and earlier versions are kept.
 """
