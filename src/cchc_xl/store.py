@@ -243,6 +243,39 @@ class Store:
             (commune_code,)).fetchone()
         return _row(row) if row else None
 
+    def all_latest_with_communes(self) -> Iterator[tuple[StoredSubmission, str, str, str]]:
+        """Every commune's counting submission (as `latest` chooses it) with the commune's name, kind and
+        state, in commune code order: one query for a whole country instead of four per commune."""
+        rows = self.db.execute(
+            "SELECT s.*, c.name, c.kind, c.state FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY commune_code"
+            " ORDER BY counts DESC, version DESC) AS n FROM submissions) s LEFT JOIN communes c ON c.code ="
+            " s.commune_code WHERE s.n = 1 ORDER BY s.commune_code")
+        k = [d[0] for d in rows.description].index("n")  # the submission's columns come before it
+        for row in rows:
+            yield _row(row[:k]), row[k + 1], row[k + 2], row[k + 3]
+
+    def current_appraisals(self) -> dict[str, StoredAppraisal]:
+        """`current_appraisal` of every commune that has one, in three queries."""
+        heads = self.db.execute(
+            "SELECT id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, total, tier,"
+            " bonus, penalty FROM appraisals WHERE id IN (SELECT MAX(id) FROM appraisals WHERE status!='rejected'"
+            " AND superseded=0 GROUP BY commune_code)").fetchall()
+        ids = {row[0] for row in heads}
+        scores: dict[int, dict[str, AppraisedScore]] = {}
+        for aid, c, sp, ap, reason, ch in self.db.execute(
+                "SELECT appraisal_id, criterion, self_points, appraised_points, reason, changed FROM appraisal_scores"
+                " ORDER BY rowid"):
+            if aid in ids:
+                scores.setdefault(aid, {})[c] = AppraisedScore(c, _dec(sp), _dec(ap), reason, bool(ch))
+        adjustments: dict[int, list[tuple[str, str, int, Decimal]]] = {}
+        for aid, c, b, n, p in self.db.execute(
+                "SELECT appraisal_id, code, block, count, points FROM appraisal_adjustments ORDER BY rowid"):
+            if aid in ids:
+                adjustments.setdefault(aid, []).append((c, b, n, Decimal(p)))
+        return {row[1]: StoredAppraisal(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _dec(row[7]), row[8],
+                                        Decimal(row[9]), Decimal(row[10]), scores.get(row[0], {}),
+                                        adjustments.get(row[0], [])) for row in heads}
+
     def submission(self, submission_id: int) -> StoredSubmission | None:
         row = self.db.execute("SELECT * FROM submissions WHERE id=?", (submission_id,)).fetchone()
         return _row(row) if row else None
