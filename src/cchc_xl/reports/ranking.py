@@ -37,6 +37,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.numbers import fmt, round2
 from cchc_xl.reports.ranking_data import CommuneResult, FinalScores, RankingInput, from_store
+from cchc_xl.reports.sheet_rows import write_rows
 from cchc_xl.safeio import atomic_path
 from cchc_xl.store import Store
 from cchc_xl.templates import template
@@ -227,6 +228,10 @@ class RankingWorkbookWriter:
             ws.write_blank(row, col, None, self.f[style])
         else:
             ws.write_number(row, col, float(value), self.f[style])
+
+    def _commune_cells(self, r: CommuneResult) -> list[tuple[float | str | None, Any]]:
+        """Rank, code and name: the first columns of a commune's row (as `_num` and `_text` write them)."""
+        return [(_float(r.rank), self.f["int"]), (r.code or None, self.f["center"]), (r.display or None, self.f["text"])]
 
     def _merged(self, ws: Worksheet, row: int, first: int, last: int, text: str, style: str,
                 height: float | None = None, width: float | None = None) -> None:
@@ -619,14 +624,10 @@ class RankingWorkbookWriter:
                 self._num(ws, row, 3 + j, per_area(area.code), "stat_num")
             self._num(ws, row, last, total, "stat_num")
         first = row + 1
-        for r in self.ranked:
-            row += 1
-            self._num(ws, row, 0, r.rank, "int")
-            self._text(ws, row, 1, r.code, "center")
-            self._text(ws, row, 2, r.display)
-            for j, area in enumerate(self.areas):
-                self._num(ws, row, 3 + j, r.areas.get(area.code))
-            self._num(ws, row, last, r.score, "num_bold")
+        f = self.f
+        write_rows(ws, first, [[*self._commune_cells(r), *((_float(r.areas.get(a.code)), f["num"]) for a in self.areas),
+                                (_float(r.score), f["num_bold"])] for r in self.ranked])
+        row += len(self.ranked)
         if row >= first:
             for j, area in enumerate(self.areas):
                 ws.conditional_format(first, 3 + j, row, 3 + j, _scale(area.max))
@@ -683,18 +684,10 @@ class RankingWorkbookWriter:
                 self._num(ws, row, 3 + j, get(by_code[leaf.code]), style)
         first = row + 1
         small = self.f["small_num"]
-        for r in self.ranked:
-            row += 1
-            self._num(ws, row, 0, r.rank, "int")
-            self._text(ws, row, 1, r.code, "center")
-            self._text(ws, row, 2, r.display)
-            leaves = r.leaves
-            for j, leaf in enumerate(self.leaves):
-                value = leaves.get(leaf.code)
-                if value is None:
-                    ws.write_blank(row, 3 + j, None, small)
-                else:
-                    ws.write_number(row, 3 + j, float(value), small)
+        codes = [leaf.code for leaf in self.leaves]
+        write_rows(ws, first, [[*self._commune_cells(r), *((_float(r.leaves.get(c)), small) for c in codes)]
+                               for r in self.ranked])
+        row += len(self.ranked)
         if row >= first:
             for j, leaf in enumerate(self.leaves):
                 ws.conditional_format(first, 3 + j, row, 3 + j, _scale(leaf.max))
@@ -974,6 +967,10 @@ class RankingWorkbookWriter:
             lines.append(line)
             size += len(line) + 1
         return "\n".join(lines)
+
+
+def _float(value: Decimal | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _lines(text: str, width: float) -> int:
