@@ -48,14 +48,20 @@ def _parts(path: Path) -> dict[str, bytes]:
     return out
 
 
-@pytest.mark.parametrize("count", [1, 40])
-def test_rows_written_as_xml_give_the_same_package(count: int, tmp_path: Path, bundled_set: CriteriaSet,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("count", "cards_limit"), [(1, 500), (40, 500), (40, 10)])
+def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int, tmp_path: Path,
+                                                   bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cards_limit 10: the commune cards as one summary sheet (row heights fitted to each commune's text)."""
     data = _input(bundled_set, count)
     fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
-    write_report_workbook(data, fast, password="x")
+    fast_rows: list[int] = []
+    real = sheet_rows._fast_row
+    monkeypatch.setattr(sheet_rows, "_fast_row", lambda ws, row, *a: (fast_rows.append(row), real(ws, row, *a)))
+    write_report_workbook(data, fast, password="x", cards_limit=cards_limit)
+    # every commune row but each block's last is written as XML (the areas, criteria and, as one sheet, cards)
+    assert len(fast_rows) == (count - 1) * (2 + (cards_limit < count))
     monkeypatch.setenv(sheet_rows.SWITCH, "0")
-    write_report_workbook(data, plain, password="x")
+    write_report_workbook(data, plain, password="x", cards_limit=cards_limit)
     want, got = _parts(plain), _parts(fast)
     assert list(got) == list(want)
     for name in want:

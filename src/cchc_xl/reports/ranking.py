@@ -912,31 +912,25 @@ class RankingWorkbookWriter:
         header = row
         self._header(ws, header, headers, height=60)
         f = self.f
-        write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         averages = [self.area_avg.get(a.code) for a in self.areas]
         avg_total = _mean([r.score for r in self.ranked])
         text_width = widths[-1]
+        rows: list[list[tuple[float | str | None, Any]]] = []
+        heights: list[float | None] = []
         for r in self.ranked:
-            row += 1
             text = self._deductions_text(r)
-            ws.set_row(row, min(409, 15.5 * sum(_lines(line, text_width) for line in text.split("\n")) + 3))
-            write_string(row, 0, r.code, f["center"])
-            write_string(row, 1, r.display, f["text_wrap"])
-            write_number(row, 2, r.rank or 0, f["int"])
-            self._num(ws, row, 3, r.score, "num_bold")
-            write_string(row, 4, r.tier, f["text"])
-            self._num(ws, row, 5, None if r.score is None or avg_total is None else r.score - avg_total, "change")
+            heights.append(min(409, 15.5 * sum(_lines(line, text_width) for line in text.split("\n")) + 3))
             areas = r.areas
-            for j, (area, avg) in enumerate(zip(self.areas, averages, strict=True)):
-                points = areas.get(area.code)
-                if points is None or avg is None:
-                    write_blank(row, 6 + j, None, f["change"])
-                else:
-                    write_number(row, 6 + j, float(points - avg), f["change"])
-            col = 6 + len(self.areas)
-            write_number(row, col, len(r.deductions), f["int"])
-            write_number(row, col + 1, float(sum((d.lost for d in r.deductions), Decimal(0))), f["num"])
-            write_string(row, col + 2, text, f["text_wrap"])
+            rows.append([
+                (r.code, f["center"]), (r.display, f["text_wrap"]), (float(r.rank or 0), f["int"]),
+                (_float(r.score), f["num_bold"]), (r.tier, f["text"]),
+                (None if r.score is None or avg_total is None else float(r.score - avg_total), f["change"]),
+                *((None if areas.get(a.code) is None or avg is None else float(areas[a.code] - avg), f["change"])
+                  for a, avg in zip(self.areas, averages, strict=True)),
+                (float(len(r.deductions)), f["int"]),
+                (float(sum((d.lost for d in r.deductions), Decimal(0))), f["num"]), (text, f["text_wrap"])])
+        write_rows(ws, row + 1, rows, heights=heights)
+        row += len(rows)
         if row > header:
             for j in range(len(self.areas)):
                 ws.conditional_format(header + 1, 6 + j, row, 6 + j, {"type": "cell", "criteria": "<", "value": 0,
