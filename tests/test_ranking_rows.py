@@ -1,7 +1,8 @@
 """The ranking workbook's matrix sheets written as XML rows (reports/sheet_rows.py) give the same file as
 XlsxWriter writing each cell: every part of the package compared byte for byte (the document dates in
 docProps/core.xml aside), on communes with blank items (district-scored, before appraisal), unranked
-communes, names with XML characters, spaces at the ends and a control character, and appraised results."""
+communes, names with XML characters, spaces at the ends and a control character, appraised and rejected
+results and last year's totals (every column of the ranking sheet)."""
 
 from __future__ import annotations
 
@@ -34,10 +35,12 @@ def _input(cset: CriteriaSet, n: int) -> RankingInput:
                                         for leaf in cset.leaves()}, bonus=Decimal(1), penalty=Decimal("0.5"))
         results.append(commune_result(
             cset, str(10000 + i), NAMES[i % len(NAMES)], "xã", self_scores=scores,
-            self_total=sum((Decimal(v) for v in scores.values()), Decimal(0)), final=final, status="accepted",
+            self_total=sum((Decimal(v) for v in scores.values()), Decimal(0)), final=final,
+            status="rejected" if i % 9 == 4 else "accepted",
             state="checked", version=1, file_name=f"{i}.xlsx", received_at=AT - dt.timedelta(hours=i), deadline=AT))
     results.append(missing_result("19999", "Chưa nộp", "phường"))
-    return RankingInput(cset=cset, results=results, deadline=AT, generated_at=AT)
+    previous = {str(10000 + i): Decimal(i % 30) for i in range(0, n, 2)}  # last year's totals for half of them
+    return RankingInput(cset=cset, results=results, previous=previous, deadline=AT, generated_at=AT)
 
 
 def _parts(path: Path) -> dict[str, bytes]:
@@ -58,8 +61,8 @@ def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int,
     real = sheet_rows._fast_row
     monkeypatch.setattr(sheet_rows, "_fast_row", lambda ws, row, *a: (fast_rows.append(row), real(ws, row, *a)))
     write_report_workbook(data, fast, password="x", cards_limit=cards_limit)
-    # every commune row but each block's last is written as XML (the areas, criteria and, as one sheet, cards)
-    assert len(fast_rows) == (count - 1) * (2 + (cards_limit < count))
+    # every commune row but each block's last is written as XML (ranking, areas, criteria and, as one sheet, cards)
+    assert len(fast_rows) == (count - 1) * (3 + (cards_limit < count))
     monkeypatch.setenv(sheet_rows.SWITCH, "0")
     write_report_workbook(data, plain, password="x", cards_limit=cards_limit)
     want, got = _parts(plain), _parts(fast)

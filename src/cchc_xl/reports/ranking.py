@@ -426,10 +426,9 @@ class RankingWorkbookWriter:
         header = row
         self._header(ws, header, [h for _, h, _ in columns], height=60)
         prev_ranks = self.d.previous_ranks
-        for r in self.ranked:
-            row += 1
-            for col, (key, _, _) in enumerate(columns):
-                self._ranking_cell(ws, row, col, key, r, prev_ranks)
+        keys = [key for key, _, _ in columns]
+        write_rows(ws, row + 1, [[self._ranking_cell(key, r, prev_ranks) for key in keys] for r in self.ranked])
+        row += len(self.ranked)
         first_data = header + 1
         if row >= first_data:
             ws.autofilter(header, 0, row, last)
@@ -441,35 +440,38 @@ class RankingWorkbookWriter:
         ws.freeze_panes(header + 1, 3)
         self._print(ws, landscape=True, repeat=(header, header))
 
-    def _ranking_cell(self, ws: Worksheet, row: int, col: int, key: str, r: CommuneResult,
-                      prev_ranks: dict[str, int]) -> None:
+    def _ranking_cell(self, key: str, r: CommuneResult, prev_ranks: dict[str, int]) -> tuple[float | str | None, Any]:
+        """One cell of a commune's ranking row: (number, text or None for a blank, format), as `_num` and
+        `_text` write them."""
+        f = self.f
         if key == "rank":
-            self._num(ws, row, col, r.rank, "int")
-        elif key == "code":
-            self._text(ws, row, col, r.code, "center")
-        elif key == "commune":
-            self._text(ws, row, col, r.display)
-        elif key.startswith("area:"):
-            self._num(ws, row, col, r.areas.get(key[5:]))
-        elif key == "bonus":
-            self._num(ws, row, col, r.bonus)
-        elif key == "penalty":
-            self._num(ws, row, col, r.penalty)
-        elif key == "total":
-            self._num(ws, row, col, r.score, "num_bold")
-        elif key == "tier":
-            self._text(ws, row, col, r.tier)
-        elif key == "previous":
-            self._num(ws, row, col, self.previous.get(r.code))
-        elif key == "change":
+            return _float(r.rank), f["int"]
+        if key == "code":
+            return r.code or None, f["center"]
+        if key == "commune":
+            return r.display or None, f["text"]
+        if key.startswith("area:"):
+            return _float(r.areas.get(key[5:])), f["num"]
+        if key == "bonus":
+            return _float(r.bonus), f["num"]
+        if key == "penalty":
+            return _float(r.penalty), f["num"]
+        if key == "total":
+            return _float(r.score), f["num_bold"]
+        if key == "tier":
+            return r.tier or None, f["text"]
+        if key == "previous":
+            return _float(self.previous.get(r.code)), f["num"]
+        if key == "change":
             prev = self.previous.get(r.code)
-            self._num(ws, row, col, None if prev is None or r.score is None else r.score - prev, "change")
-        elif key == "previous_rank":
-            self._num(ws, row, col, prev_ranks.get(r.code), "int")
-        elif key == "stage":
-            self._text(ws, row, col, self._stage_short(r))
-        elif key == "note":
-            self._text(ws, row, col, self.t["ranking"]["rejected_note"] if r.status == "rejected" else "", "text_wrap")
+            return _float(None if prev is None or r.score is None else r.score - prev), f["change"]
+        if key == "previous_rank":
+            return _float(prev_ranks.get(r.code)), f["int"]
+        if key == "stage":
+            return self._stage_short(r) or None, f["text"]
+        if key == "note":
+            return (self.t["ranking"]["rejected_note"] if r.status == "rejected" else None), f["text_wrap"]
+        raise ValueError(key)
 
     # -- Biểu đồ + Số liệu biểu đồ ---------------------------------------------------------------
     def _chart_communes(self) -> list[CommuneResult]:
