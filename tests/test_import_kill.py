@@ -95,6 +95,22 @@ def _killed_at(count: int, command: list[str], db: Path) -> bool:
             proc.wait()
 
 
+def _left_behind(db: Path, wait: float = 10.0) -> list[int]:
+    """Processes (the killed import's workers) whose command line names this store, after a short wait."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and str(db).encode() in (proc / "cmdline").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:  # gone meanwhile
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows as sorted tuples, without ids and reception times; a submission referenced
     from another table by its (commune, version)."""
@@ -147,6 +163,7 @@ def test_kill_and_rerun_converge_to_the_clean_store(count: int, tmp_path: Path,
     command = _command(inbox, listing, tmp_path / "out", db)
     killed = _killed_at(count, command, db)
     partial = _submissions(db)
+    assert _left_behind(db) == [], "worker processes of the killed import are still running"
     subprocess.run(command, env=_env(), check=True, stdout=subprocess.DEVNULL)
     assert dump(db) == clean, f"killed={killed} with {partial} submissions stored"
     subprocess.run(command, env=_env(), check=True, stdout=subprocess.DEVNULL)  # a third run changes nothing

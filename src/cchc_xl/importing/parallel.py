@@ -10,6 +10,9 @@ of a one-process run.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
@@ -36,8 +39,17 @@ class _Worker:
 _installed: list[_Worker] = []
 
 
-def _install(worker: _Worker) -> None:
+def _install(worker: _Worker, parent: int) -> None:
     _installed[:] = [worker]
+    # A killed import leaves its workers behind, waiting for work that never comes: each leaves as soon
+    # as its parent is gone.
+    threading.Thread(target=_leave_with, args=(parent,), daemon=True).start()
+
+
+def _leave_with(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _run(item: tuple[Candidate, str]) -> SubmissionResult:
@@ -52,5 +64,5 @@ def imported_in_workers(work: list[tuple[Candidate, str]], importer: FileImporte
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     chunk = max(1, min(16, len(work) // (jobs * 8)))
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_install,
-                             initargs=(_Worker(importer, prepare),)) as pool:
+                             initargs=(_Worker(importer, prepare), os.getpid())) as pool:
         yield from pool.map(_run, work, chunksize=chunk)
