@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,18 @@ from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, previous_round, progress
 
 
-def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace,
-                         console: Console | None = None) -> tuple[ImportRun, Outputs]:
+def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None,
+                         jobs: int | None = None) -> tuple[ImportRun, Outputs]:
+    """`jobs`: worker processes (default: the CPU cores this process may use)."""
     console = console or Console(highlight=False)
-    total = len(discover(inbox)[0])
+    listing = discover(inbox)
     store = ws.open_store()
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(say("cli.importing"), total=total)
+            task = progress.add_task(say("cli.importing"), total=len(listing[0]))
             run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
-                                        progress=lambda _r: progress.advance(task))
+                                        progress=lambda _r: progress.advance(task), listing=listing,
+                                        jobs=jobs or len(os.sched_getaffinity(0)))
     finally:
         store.close()
     print_summary(console, run, outputs, ws.db_path)
