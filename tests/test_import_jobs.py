@@ -20,9 +20,10 @@ from cchc_xl.criteria import CriteriaSet
 from cchc_xl.samplegen.pdfs import text_pdf
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
+from conftest import SAMPLE_COMMUNES
 from import_corpus import Corpus
 from test_feedback_package import read_back
-from test_import_kill import CLI, MINI, _env, dump
+from test_import_kill import CLI, MINI, _env, dump, new_round
 
 TV = template("validation")
 META = template("commune")["sheets"]["meta"] + ":"
@@ -46,6 +47,8 @@ def _inbox(tmp: Path, cset: CriteriaSet, communes: list[Commune], settings: Sett
 
 
 def _run(inbox: Path, out: Path, jobs: int) -> None:
+    out.mkdir()
+    new_round(out / "s.sqlite", SAMPLE_COMMUNES)
     subprocess.run([*CLI, "import", str(inbox), "--out", str(out), "--db", str(out / "s.sqlite"), "--criteria",
                     str(MINI), "--jobs", str(jobs)], env=_env(), check=True, stdout=subprocess.DEVNULL)
 
