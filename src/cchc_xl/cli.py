@@ -340,10 +340,12 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
                                                       "khác); thông báo ra stderr.")
 @click.option("--quiet", "-q", is_flag=True, help=say("cli.quiet_help"))
 @click.option("--verbose", "-v", is_flag=True, help=say("cli.verbose_help"))
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình đọc và kiểm tra tệp song song; mặc định: số lõi CPU của máy.")
 @round_options
 def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None, dry_run: bool,
-            as_json: bool, quiet: bool, verbose: bool, workspace: Path | None, round_id: str | None,
-            db_path: Path | None) -> None:
+            as_json: bool, quiet: bool, verbose: bool, jobs: int | None, workspace: Path | None,
+            round_id: str | None, db_path: Path | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục HỘP_THƯ: kiểm tra, tính lại điểm, báo lỗi.
 
     Mã thoát 1 khi có tệp bị từ chối; thử trước, không lưu gì: thêm --dry-run.
@@ -362,7 +364,7 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
         _back_up(ws.db_path, "import")
     _demo_key_notice(ws)
     run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json,
-                                        verbosity=-1 if quiet else 1 if verbose else 0)
+                                        verbosity=-1 if quiet else 1 if verbose else 0, jobs=jobs)
     rejected = any(r.status == "rejected" for r in run.results)
     sys.exit(EXIT_FINDINGS if rejected or outputs.unwritten else EXIT_OK)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from decimal import Decimal
@@ -62,14 +63,16 @@ MAX_LISTED = 20  # ignored files named one by one in the summary; the rest count
 
 
 def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None, *,
-                         dry_run: bool = False, as_json: bool = False,
-                         verbosity: int = 0) -> tuple[ImportRun, Outputs]:
+                         dry_run: bool = False, as_json: bool = False, verbosity: int = 0,
+                         jobs: int | None = None) -> tuple[ImportRun, Outputs]:
     """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store, so
     "already received" and "finalized" are judged as in a real run while the store itself is not touched.
     `as_json`: the import report on stdout for other programs, everything else on stderr. `verbosity`: -1
-    (--quiet) the totals only, 1 (--verbose) every finding of every file too."""
+    (--quiet) the totals only, 1 (--verbose) every finding of every file too. `jobs`: worker processes
+    (default: the CPU cores this process may use)."""
     console = console or make_console(stderr=as_json)
-    total = len(discover(inbox)[0])
+    listing = discover(inbox)
+    total = len(listing[0])
     with tempfile.TemporaryDirectory(prefix="cchc-xl-thu-") as scratch:
         if dry_run:
             db_path = Path(scratch) / "dry-run.sqlite"
@@ -95,7 +98,8 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
             with Progress(*columns, console=console, transient=True, disable=verbosity < 0) as progress:
                 task = progress.add_task(say("import.phase.read"), total=total)
                 run, outputs = import_inbox(
-                    inbox, ws.cset, ws.settings, ws.communes, out_dir, store, progress=advance,
+                    inbox, ws.cset, ws.settings, ws.communes, out_dir, store, progress=advance, listing=listing,
+                    jobs=jobs or len(os.sched_getaffinity(0)),
                     phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
         except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
             _error(say("import.interrupted_dry" if dry_run else "import.interrupted", done=len(done), total=total,

@@ -1,6 +1,8 @@
 """The store: every submission, its declared values, recomputed scores and findings, in SQLite.
 
-One transaction per submission, so a kill in the middle leaves the store as it was before that file.
+Each submission is recorded all or nothing: in a transaction of its own, or in a savepoint of an import
+batch's transaction (`batch`, committed now and then by `checkpoint`), so a kill loses at most the
+uncommitted tail of a batch, which a rerun records again.
 The same file (same sha256 for the same commune) imported again changes nothing; a new file from the
 same commune becomes its next version, and earlier versions are kept.
 
@@ -232,12 +234,34 @@ class Store:
             if stmt.strip():
                 self.db.execute(stmt)
         self.db.execute("PRAGMA foreign_keys=ON")
+        self._in_batch = False
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        if self._in_batch:  # one record inside a batch: a savepoint, so the record alone is all or nothing
+            self.db.execute("SAVEPOINT record")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK TO record")
+                self.db.execute("RELEASE record")
+                raise
+            self.db.execute("RELEASE record")
+            return
+        self._begin()
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE; while another program writes, wait LOCK_QUIET_S, tell `on_busy`, wait LOCK_WAIT_S
+        more, then give up (sqlite3.OperationalError "database is locked", nothing written)."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -253,12 +277,6 @@ class Store:
                 raise
             finally:
                 self.db.execute(f"PRAGMA busy_timeout={int(self.LOCK_QUIET_S * 1000)}")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def check_writable(self) -> None:
         """Take and release the write lock once, waiting as any write does: a store another program holds is
@@ -297,6 +315,29 @@ class Store:
                                (LEGACY_ROUND,)).fetchone() is not None
 
     # -- submissions --------------------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many records in one transaction (one sync to disk instead of one per record), each record in a
+        savepoint of its own; `checkpoint` commits what is recorded so far. A kill loses only the records
+        since the last commit, which a rerun records again."""
+        self._begin()
+        self._in_batch = True
+        try:
+            yield
+        finally:
+            self._in_batch = False
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def checkpoint(self) -> None:
+        """Inside a batch: commit the records made so far and go on in a new transaction."""
+        if self._in_batch:
+            self.db.execute("COMMIT")
+            self._begin()
+
     def record_submission(self, *, commune_code: str, commune_name: str, commune_kind: str, file_name: str,
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,
                           counts: bool, self_total: Decimal | None, tier: str | None, declared: dict[str, Any],
@@ -333,15 +374,22 @@ class Store:
             return sid, True
 
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
-                          findings: list[dict[str, Any]]) -> None:
-        """A submission recorded earlier in the same import run, given the findings of the whole batch (a
-        second file of its commune, evidence copied from another commune): its status, whether it counts,
-        its findings, and its commune's state when it counts."""
+                          findings: list[dict[str, Any]]) -> bool:
+        """A recorded submission given the findings of the whole batch (a second file of its commune,
+        evidence copied from another commune): its status, whether it counts, its findings, and its
+        commune's state when it counts. Nothing is written when the record already holds them (a rerun
+        after a kill brings earlier records up to date, and a second rerun changes nothing); returns
+        whether it changed."""
         with self.transaction() as db:
-            row = db.execute("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?"
-                             " AND round_id=?", (submission_id, self.round_id)).fetchone()
+            row = db.execute("SELECT commune_code, received_at, file_name, version, status, counts FROM submissions"
+                             " WHERE id=? AND round_id=?", (submission_id, self.round_id)).fetchone()
             if row is None:
-                return
+                return False
+            stored = [tuple(f) for f in db.execute("SELECT severity, rule, criterion, cell, message FROM findings"
+                                                   " WHERE submission_id=? ORDER BY rowid", (submission_id,))]
+            wanted = [(f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"]) for f in findings]
+            if (row[4], bool(row[5]), stored) == (status, counts, wanted):
+                return False
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
             self._event(db, row[1], row[0], "submission_revised",
                         {"file": row[2], "version": row[3], "status": status, "counts": counts})
@@ -353,6 +401,7 @@ class Store:
                 state = "received" if status == "rejected" else "checked"
                 db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN"
                            " ('received','checked')", (state, self.round_id, row[0]))
+            return True
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting, never a withdrawn one."""
@@ -390,6 +439,41 @@ class Store:
         return dict(self.db.execute(
             "SELECT s.version, w.reason FROM withdrawals w JOIN submissions s ON s.id=w.submission_id"
             " WHERE s.round_id=? AND s.commune_code=?", (self.round_id, commune_code)))
+
+    def all_latest_with_communes(self) -> Iterator[tuple[StoredSubmission, str, str, str]]:
+        """Every commune's counting submission (as `latest` chooses it) with the commune's name, kind and
+        state, in commune code order: one query for a whole country instead of four per commune."""
+        rows = self.db.execute(
+            f"SELECT {_SUBMISSION_COLUMNS}, c.name, c.kind, c.state FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY"
+            " commune_code ORDER BY counts DESC, version DESC) AS n FROM submissions WHERE round_id=? AND id NOT IN (SELECT"
+            " submission_id FROM withdrawals)) s"
+            " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE s.n = 1"
+            " ORDER BY s.commune_code", (self.round_id,))
+        k = len(_SUBMISSION_COLUMNS.split(","))  # the submission's columns come first
+        for row in rows:
+            yield _row(row[:k]), row[k], row[k + 1], row[k + 2]
+
+    def current_appraisals(self) -> dict[str, StoredAppraisal]:
+        """`current_appraisal` of every commune that has one, in three queries."""
+        heads = self.db.execute(
+            "SELECT id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, total, tier,"
+            " bonus, penalty FROM appraisals WHERE id IN (SELECT MAX(id) FROM appraisals WHERE round_id=? AND"
+            " status!='rejected' AND superseded=0 GROUP BY commune_code)", (self.round_id,)).fetchall()
+        ids = {row[0] for row in heads}
+        scores: dict[int, dict[str, AppraisedScore]] = {}
+        for aid, c, sp, ap, reason, ch in self.db.execute(
+                "SELECT appraisal_id, criterion, self_points, appraised_points, reason, changed FROM appraisal_scores"
+                " ORDER BY rowid"):
+            if aid in ids:
+                scores.setdefault(aid, {})[c] = AppraisedScore(c, _dec(sp), _dec(ap), reason, bool(ch))
+        adjustments: dict[int, list[tuple[str, str, int, Decimal]]] = {}
+        for aid, c, b, n, p in self.db.execute(
+                "SELECT appraisal_id, code, block, count, points FROM appraisal_adjustments ORDER BY rowid"):
+            if aid in ids:
+                adjustments.setdefault(aid, []).append((c, b, n, Decimal(p)))
+        return {row[1]: StoredAppraisal(row[0], row[1], row[2], row[3], row[4], row[5], row[6], _dec(row[7]), row[8],
+                                        Decimal(row[9]), Decimal(row[10]), scores.get(row[0], {}),
+                                        adjustments.get(row[0], [])) for row in heads}
 
     def submission(self, submission_id: int) -> StoredSubmission | None:
         row = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
@@ -431,6 +515,11 @@ class Store:
     def states(self) -> dict[str, str]:
         """Every commune's state in this round, by code."""
         return dict(self.db.execute("SELECT code, state FROM communes WHERE round_id=?", (self.round_id,)))
+
+    def communes_in_state(self, state: str) -> list[str]:
+        rows = self.db.execute("SELECT code FROM communes WHERE round_id=? AND state=? ORDER BY code",
+                               (self.round_id, state))
+        return [r[0] for r in rows]
 
     def commune(self, commune_code: str) -> tuple[str, str, str] | None:
         """(code, name, kind) as last received."""

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
-from cchc_xl.store import Store, StoredSubmission
+from cchc_xl.store import Store, StoredAppraisal, StoredSubmission
 
 Stage = Literal["self", "final", "mixed", "none"]
 ZERO = Decimal("0.00")
@@ -348,21 +348,20 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     """
     listed = {c.code: c for c in communes or []}
     counts = store.finding_counts()
+    appraisals = None if final is not None else store.current_appraisals()
     results: list[CommuneResult] = []
     seen: set[str] = set()
-    for code in store.commune_codes():
-        sub = store.latest(code)
-        if sub is None:
-            continue
+    for sub, known_name, known_kind, state in store.all_latest_with_communes():
+        code = sub.commune_code
         seen.add(code)
-        known = store.commune(code)
+        known = (code, known_name, known_kind) if known_name is not None else None
         name, kind = _name(listed.get(code), known)
         if sub.set_id != cset.id:
             results.append(missing_result(code, name, kind, other_set=sub.set_id))
             continue
-        appraisal = final.get(code) if final is not None else appraisal_from_store(store, code)
+        appraisal = final.get(code) if final is not None else _final_scores(appraisals.get(code))  # type: ignore[union-attr]
         errors, warnings = counts.get(sub.id, (0, 0))
-        results.append(result_from_submission(cset, sub, name, kind, final=appraisal, state=store.state(code) or "",
+        results.append(result_from_submission(cset, sub, name, kind, final=appraisal, state=state or "",
                                               deadline=deadline, errors=errors, warnings=warnings))
     for code, commune in listed.items():
         if code not in seen:
@@ -388,7 +387,10 @@ def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, 
 
 def appraisal_from_store(store: Store, code: str) -> FinalScores | None:
     """The commune's current accepted appraisal as FinalScores, or None."""
-    appraisal = store.current_appraisal(code)
+    return _final_scores(store.current_appraisal(code))
+
+
+def _final_scores(appraisal: StoredAppraisal | None) -> FinalScores | None:
     if appraisal is None:
         return None
     return FinalScores(leaves={c: (s.appraised_points, s.reason) for c, s in appraisal.scores.items()},

@@ -34,6 +34,7 @@ from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import fmt
 from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank
 from cchc_xl.templates import template
+from cchc_xl.workbook.template_cache import memoized_lines
 
 Value = str | Decimal | int | dt.date | None
 
@@ -315,6 +316,9 @@ def text_lines(text: str, width: float, size: float = 11, bold: bool = False) ->
     return lines
 
 
+_text_lines = memoized_lines(text_lines)  # the same texts recur in every commune's layout
+
+
 def line_height(size: float = 11) -> float:
     """Points per line of text: ~15 for 11 pt, ~13.5 for 10 pt."""
     return {10: 13.5, 11: 15.0}.get(size, round(size * 1.36, 1))
@@ -333,7 +337,7 @@ def fit_row(heights: dict[Any, float], key: Any, texts: list[tuple[Any, float, f
     for text, width, size, bold in texts:
         if text in (None, ""):
             continue
-        lines = text_lines(str(text), width, size, bold)
+        lines = _text_lines(str(text), width, size, bold)
         if lines > 1 or always:
             height = max(height, lines_height(lines, size))
     if height > DEFAULT_ROW_HEIGHT or (always and height):
