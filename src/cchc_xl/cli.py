@@ -211,7 +211,7 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
     if ws.settings.key_is_demo:
         click.echo(say("cli.demo_key"), err=True)
     for commune in ws.communes:
-        generate_one(ws.cset, commune, out_dir, ws.settings)
+        generate_one(ws.cset, commune, out_dir, ws.settings, identity=ws.identity)
     click.echo(say("cli.generated", count=len(ws.communes), out=out_dir))
 
 

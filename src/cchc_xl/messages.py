@@ -79,6 +79,16 @@ MESSAGES: dict[str, str] = {
     "set.block.bonus": "điểm thưởng",
     "set.block.penalty": "điểm trừ",
     "set.area_empty": "{place}: lĩnh vực “{code}” chưa có tiêu chí nào",
+    "set.code_name": "{place}: mã “{code}” không dùng được làm tên ô trong Excel: chỉ dùng chữ cái không dấu, "
+                     "chữ số, dấu chấm, dấu gạch dưới, bắt đầu bằng chữ cái hoặc chữ số, tối đa {limit} ký tự "
+                     "(không dấu cách, không dấu tiếng Việt, không dùng “TONG”)",
+    "set.code_name_clash": "{place}: mã “{code}” trùng tên ô Excel với tiêu chí “{other}” (dấu chấm được đổi "
+                           "thành dấu gạch dưới); hãy đặt mã khác",
+    "set.tier_duplicate": "Tên xếp loại “{name}” bị trùng: mỗi mức xếp loại phải có tên riêng",
+    "set.tier_blank": "Ngưỡng xếp loại từ {min} điểm chưa có tên",
+    "set.figure_label_blank": "{place}: số liệu {n} của “{code}” chưa có tên (đơn vị cần biết phải kê khai gì)",
+    "set.rescale_no_body": "Bộ tiêu chí đặt quy đổi khi không chấm các tiêu chí do cơ quan đánh giá chấm, "
+                           "nhưng không có tiêu chí nào do cơ quan đánh giá chấm",
     # --- criteria set: rule parameters (also used by the importer for declared values) --------
     "rule.level_out_of_range": "{place}: mức điểm {points} của “{code}” nằm ngoài khoảng 0 đến {max}",
     "rule.level_duplicate": "{place}: “{code}” có hai mức điểm trùng nhau",

@@ -23,9 +23,10 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_appraisal
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path
-from cchc_xl.scoring import excel_blank
+from cchc_xl.scoring import excel_blank, excel_rescaled
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import (
@@ -105,8 +106,9 @@ class AppraisalLayout:
 
 
 class _Builder:
-    def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs):
-        self.t = template("appraisal")
+    def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs,
+                 identity: RoundIdentity = NEUTRAL):
+        self.t = template("appraisal", identity)
         self.cset, self.commune, self.sub = cset, commune, sub
         self.inputs = inputs
         self.lay = AppraisalLayout(cset, commune, sub, dict(self.t["sheets"]))
@@ -181,7 +183,9 @@ class _Builder:
             area_refs.append(self.ref(area_row, "score"))
         self.put(row, self.col["title"], value=t["total_areas_label"], style="total_label")
         self.put(row, self.col["max"], value=self.cset.total, style="total_number")
-        self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(area_refs)}),2)", cached=self.res.areas_total,
+        body_refs = [xl_rowcol_to_cell(*self.lay.items[leaf.code]) for leaf in self.cset.body_leaves()]
+        areas = excel_rescaled(self.cset, f"ROUND(SUM({','.join(area_refs)}),2)", body_refs)
+        self.put(row, self.col["score"], formula=areas, cached=self.res.areas_total,
                  style="total_number", name="TONG_LINH_VUC")
         areas_ref = self.ref(row, "score")
         row += 2
@@ -325,8 +329,9 @@ _num, _text = formula_number, formula_text
 
 
 def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,
-                           inputs: AppraisalInputs) -> AppraisalLayout:
-    return _Builder(cset, commune, sub, inputs).build()
+                           inputs: AppraisalInputs, identity: RoundIdentity = NEUTRAL) -> AppraisalLayout:
+    """The council's workbook for one submission; its texts name the round's body (`identity`)."""
+    return _Builder(cset, commune, sub, inputs, identity).build()
 
 
 # -- signing -------------------------------------------------------------------------------------

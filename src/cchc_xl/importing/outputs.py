@@ -75,7 +75,7 @@ class OutputWriter:
     def _write_feedback(self, r: SubmissionResult) -> None:
         if r.identity is None or r.declarations is None or not r.findings:
             return
-        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
+        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file)
         FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
         self.feedback[r.file] = path

@@ -9,7 +9,9 @@ from typing import Any
 
 import xlsxwriter
 
+from cchc_xl.identity import NEUTRAL
 from cchc_xl.importing.run import ImportRun, SubmissionResult
+from cchc_xl.numbers import fmt
 from cchc_xl.reports.feedback import split_cell
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
@@ -24,7 +26,9 @@ class ValidationWorkbookWriter:
                  evidence_rows: list[dict[str, Any]] | None = None):
         self.run, self.feedback, self.at = run, feedback, at
         self.evidence_rows = evidence_rows or []
-        self.t = template("validation")
+        # the run's workbooks name the round's body; the texts here name the same
+        identity = next((r.identity.layout.identity for r in run.results if r.identity is not None), NEUTRAL)
+        self.t = template("validation", identity)
 
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
@@ -67,6 +71,11 @@ class ValidationWorkbookWriter:
                         self.f["title"])
         ws.write_string(1, 0, self.t["run_line"].format(inbox=self.run.inbox.name, at=f"{self.at:%d/%m/%Y %H:%M}",
                                                         count=len(self.run.results)), self.f["note"])
+        cset = self.run.cset
+        partial = cset.body_max > 0
+        if partial:
+            ws.write_string(2, 0, self.t["composition_line"].format(
+                total=fmt(cset.total), commune_max=fmt(cset.commune_max), body_max=fmt(cset.body_max)), self.f["note"])
         self._header(ws, 3, self.t["summary_columns"])
         yes, no = self.t["yes_no"]
         for n, r in enumerate(self.run.results, start=1):
@@ -75,7 +84,8 @@ class ValidationWorkbookWriter:
             warnings = sum(f.severity == "warning" for f in r.findings)
             values: list[Any] = [n, r.file, r.commune_code or "", r.commune.display if r.commune else "",
                                  self.t["status"][r.status], r.self_total,
-                                 r.self_tier, errors, warnings, yes if r.counts else no]
+                                 r.self_tier or (self.t["no_tier"] if partial and r.self_total is not None else ""),
+                                 errors, warnings, yes if r.counts else no]
             for col, value in enumerate(values):
                 self._put(ws, row, col, value, self.f[_status_format(r)] if col == 4 else None)
             fb = self.feedback.get(r.file)
