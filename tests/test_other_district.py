@@ -207,3 +207,13 @@ def test_a_provinces_round_says_tinh_not_huyen() -> None:
         assert any("Do tỉnh chấm" in t for t in texts)
     assert any("Sở Nội vụ" in t for t in texts)
     assert identity.words()["units"] == "xã, thị trấn"
+
+
+def test_the_validation_workbook_counts_the_communes_own_points(round_dir: Path) -> None:
+    t = template("validation")
+    ws = openpyxl.load_workbook(round_dir / "3-tiep-nhan" / t["file_name"])[t["sheets"]["summary"]]
+    assert "tối đa 70 trong 100 điểm; 30 điểm còn lại do huyện chấm, nên chưa xếp loại" in ws["A3"].value
+    headers = [c.value for c in ws[4]]
+    tier_col = headers.index(t["summary_columns"]["tier"][0])
+    tiers = {row[tier_col] for row in ws.iter_rows(min_row=5, values_only=True) if row[0] is not None}
+    assert tiers == {t["no_tier"]}

@@ -13,8 +13,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cchc_xl.communes import KINDS, Commune
+
+if TYPE_CHECKING:
+    from cchc_xl.store import Round
 
 # The level named in a body, looked for in this order ("UBND thành phố Hà Nội" is a city, not a district).
 _LEVELS = ("tỉnh", "thành phố", "thị xã", "quận", "huyện")
@@ -35,6 +39,13 @@ class RoundIdentity:
         present = {c.kind for c in communes}
         kinds = tuple(k for k in KINDS if k in present) + tuple(sorted(present - set(KINDS)))
         return cls(body=body.strip(), place=place.strip(), kinds=kinds or KINDS)
+
+    @classmethod
+    def of_round(cls, rnd: Round | None) -> RoundIdentity:
+        """A recorded round's identity (NEUTRAL for a store without rounds)."""
+        if rnd is None:
+            return NEUTRAL
+        return cls.of(rnd.body, rnd.place, [Commune(**c) for c in rnd.communes])
 
     @property
     def level(self) -> str:

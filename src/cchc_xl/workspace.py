@@ -57,7 +57,7 @@ class Workspace:
     @property
     def identity(self) -> RoundIdentity:
         """The round's assessing body, place and kinds of units, as every document names them."""
-        return RoundIdentity.of(self.round.body, self.round.place, self.communes)
+        return RoundIdentity.of_round(self.round)
 
     def open_store(self) -> Store:
         return Store(self.db_path, round_id=self.round.id)

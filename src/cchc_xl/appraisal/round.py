@@ -65,12 +65,6 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
         evidence=evidence, evidence_links=links, findings=findings)
 
 
-def round_identity(store: Store) -> RoundIdentity:
-    """The body of the store's round, which the council's workbooks name (none for a store without rounds)."""
-    rnd = store.round()
-    return RoundIdentity(body=rnd.body) if rnd is not None else RoundIdentity()
-
-
 class OtherSetError(ValueError):
     """The store's accepted submissions are of another criteria set than the one to appraise with."""
 
@@ -94,7 +88,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
         commune = Commune(code=code, name=name, kind=kind)
         view = submission_view(store, sub)
         prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-        layout = build_appraisal_layout(cset, commune, view, prefill, round_identity(store))
+        layout = build_appraisal_layout(cset, commune, view, prefill, RoundIdentity.of_round(store.round()))
         path = out_dir / appraisal_file_name(commune)
         AppraisalWorkbookWriter(layout, settings).write(path)
         written.append(path)
@@ -169,8 +163,8 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
     commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
     view = submission_view(store, sub)
-    expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
-        scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}), round_identity(store))
+    prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
+    expected = build_appraisal_layout(cset, commune, view, prefill, RoundIdentity.of_round(store.round()))
     check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
@@ -98,7 +99,8 @@ class OutputWriter:
         write_report(run, report)
         validation = self.out_dir / self.t["file_name"]
         relative = {k: v.relative_to(self.out_dir).as_posix() for k, v in self.feedback.items()}
-        ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows).write(validation)
+        ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows,
+                                 identity=RoundIdentity.of_round(self.store.round())).write(validation)
         return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import xlsxwriter
 
-from cchc_xl.identity import NEUTRAL
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.numbers import fmt
 from cchc_xl.reports.feedback import split_cell
@@ -23,12 +23,10 @@ FONT = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
 
 class ValidationWorkbookWriter:
     def __init__(self, run: ImportRun, feedback: dict[str, str], at: dt.datetime,
-                 evidence_rows: list[dict[str, Any]] | None = None):
+                 evidence_rows: list[dict[str, Any]] | None = None, identity: RoundIdentity = NEUTRAL):
         self.run, self.feedback, self.at = run, feedback, at
         self.evidence_rows = evidence_rows or []
-        # the run's workbooks name the round's body; the texts here name the same
-        identity = next((r.identity.layout.identity for r in run.results if r.identity is not None), NEUTRAL)
-        self.t = template("validation", identity)
+        self.t = template("validation", identity)  # the round's body, as its workbooks name it
 
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
