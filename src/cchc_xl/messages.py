@@ -211,8 +211,8 @@ MESSAGES: dict[str, str] = {
     "rule.count_deduction": "{max} điểm, trừ {per_item} điểm × ({count}), không dưới 0",
     "rule.count_award": "{per_item} điểm × ({count}), tối đa {max}",
     "rule.manual": "Từ 0 đến {max}, bước {step}",
-    "rule.district": "Do huyện chấm",
-    "rule.district_method": "Do huyện chấm: {method}",
+    "rule.district": "Do cơ quan đánh giá chấm",
+    "rule.district_method": "Do cơ quan đánh giá chấm: {method}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
@@ -251,7 +251,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "file.encrypted": ("error", "Tệp được đặt mật khẩu mở, không đọc được. Hãy bỏ mật khẩu mở tệp "
                                 "(File > Info > Protect Workbook) rồi gửi lại."),
     "file.unreadable": ("error", "Không đọc được nội dung bảng tính: {detail}"),
-    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
+    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do cơ quan đánh giá cấp (không có sheet “{sheet}” và dữ liệu "
                               "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "
                                 "công thức. Nên lưu lại dạng .xlsx."),
@@ -261,13 +261,13 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "meta.missing": ("error", "Không tìm thấy thông tin nhận dạng của bảng tính (sheet ẩn “{sheet}” bị xoá hoặc "
                               "hỏng). Hãy dùng đúng tệp mẫu đã được cấp."),
     "meta.signature_invalid": ("error", "Chữ ký số liệu nhận dạng không đúng: thông tin nhận dạng đã bị sửa, "
-                                        "hoặc tệp được tạo bằng khoá của huyện khác{key_note}."),
+                                        "hoặc tệp được tạo bằng khoá của cơ quan đánh giá khác{key_note}."),
     "meta.other_set": ("error", "Tệp được tạo theo bộ tiêu chí “{got}”, không phải bộ đang tiếp nhận “{want}”. "
                                 "Hãy dùng tệp mẫu của bộ tiêu chí hiện hành."),
     "meta.template_mismatch": ("error", "Tệp được tạo từ mẫu khác (phiên bản mẫu {got}); không đối chiếu được "
                                         "các ô đã khoá."),
     "meta.unknown_commune": ("warning", "Mã đơn vị {code} không có trong danh sách đơn vị đang tiếp nhận."),
-    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của huyện "
+    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của cơ quan đánh giá "
                               "(CCHC_XL_KEY hoặc tệp cchc-xl.toml)."),
     # tampering with locked content
     "tamper.max_changed": ("error", "Điểm tối đa của {criterion} bị đổi từ {want} thành {got} (ô {cell}). "
@@ -307,7 +307,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                            "tệp “{stem}.zip” cạnh tệp Excel); các TLKC kê khai chưa được kiểm tra."),
     # evidence register
     "register.unknown_code": ("warning", "Dòng {row} sheet TLKC: mã tiêu chí “{got}” không có trong bộ tiêu chí "
-                                         "(hoặc do huyện chấm); dòng này không được tính."),
+                                         "(hoặc do cơ quan đánh giá chấm); dòng này không được tính."),
     "register.number_missing": ("warning", "Dòng {row} sheet TLKC: thiếu số, ký hiệu văn bản."),
     "register.number_format": ("warning", "Dòng {row} sheet TLKC: số, ký hiệu “{got}” không đúng dạng "
                                           "(ví dụ 12/KH-UBND)."),
@@ -488,7 +488,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     ),
     "evidence.duplicate_across_communes": (
         "Tệp “{file}” có nội dung giống hệt tệp của {detail} (có thể sao chép). Đề nghị kiểm tra lại, trừ"
-        " khi đó là văn bản chung của huyện."
+        " khi đó là văn bản chung của cấp trên."
     ),
     # --- short verdicts (inventory column) -----------------------------------------------------------
     "evidence.short.zip_encrypted": "tệp nén có mật khẩu",
