@@ -102,3 +102,5 @@ def test_the_council_workbook_rescales_as_python_in_libreoffice(given: tuple, ar
     assert as_points(values["TONG_LINH_VUC"]) == areas
     assert as_points(values["TONG_TD"]) == total
     assert as_points(NamedValues(path)["TONG_TD"]) == total  # the cached result, before recalculation
+    texts = [c.value for c in layout.cells if isinstance(c.value, str)]
+    assert any("quy đổi = điểm đạt × 100 ÷ 70" in t for t in texts)  # the council sees how it is made

@@ -181,7 +181,11 @@ class _Builder:
                 self.parent(crit_row, crit.code, crit.title, crit.max, sub_refs, "criterion")
             self.parent(area_row, area.code, area.title, area.max, crit_refs, "area")
             area_refs.append(self.ref(area_row, "score"))
-        self.put(row, self.col["title"], value=t["total_areas_label"], style="total_label")
+        label = t["total_areas_label"]
+        if self.cset.rescale_unscored:  # the council sees how the total is made when no survey was held
+            label = t["total_areas_rescaled"].format(total=fmt(self.cset.total), commune_max=fmt(self.cset.commune_max))
+        self.put(row, self.col["title"], value=label, style="total_label")
+        fit_row(self.lay.row_heights, row, [(label, self.width["title"], 11, True)])
         self.put(row, self.col["max"], value=self.cset.total, style="total_number")
         body_refs = [xl_rowcol_to_cell(*self.lay.items[leaf.code]) for leaf in self.cset.body_leaves()]
         areas = excel_rescaled(self.cset, f"ROUND(SUM({','.join(area_refs)}),2)", body_refs)
