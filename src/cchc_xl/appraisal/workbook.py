@@ -184,7 +184,8 @@ class _Builder:
         label = t["total_areas_label"]
         if self.cset.rescale_unscored:  # the council sees how the total is made when no survey was held
             label = t["total_areas_rescaled"].format(total=fmt(self.cset.total), commune_max=fmt(self.cset.commune_max))
-        self.put(row, self.col["title"], value=label, style="total_label")
+        self.put(row, self.col["title"], value=label,
+                 style="total_label_wrap" if self.cset.rescale_unscored else "total_label")
         fit_row(self.lay.row_heights, row, [(label, self.width["title"], 11, True)])
         self.put(row, self.col["max"], value=self.cset.total, style="total_number")
         body_refs = [xl_rowcol_to_cell(*self.lay.items[leaf.code]) for leaf in self.cset.body_leaves()]

@@ -470,7 +470,7 @@ class _Builder:
         # said so, and carries no tier (see scoring.self_tier).
         partial = self.cset.body_max > 0
         label = g["total_label_partial"].format(**self.composition) if partial else g["total_label"]
-        self.put("grid", row, cols["title"], value=label, style="total_label")
+        self.put("grid", row, cols["title"], value=label, style="total_label_wrap" if partial else "total_label")
         self.fit("grid", row, [(label, self.gwidth["title"], 11, True)])
         self.put("grid", row, cols["max"], value=self.cset.commune_max if partial else self.cset.total,
                  style="total_number")
