@@ -207,6 +207,20 @@ def test_a_provinces_round_says_tinh_not_huyen() -> None:
         assert any("Do tỉnh chấm" in t for t in texts)
     assert any("Sở Nội vụ" in t for t in texts)
     assert identity.words()["units"] == "xã, thị trấn"
+    assert identity.words()["office"] == "Sở Nội vụ"
+
+
+@pytest.mark.parametrize("name", ["commune", "appraisal", "validation", "ranking"])
+def test_no_workbook_text_says_huyen_in_a_provinces_round(name: str) -> None:
+    def strings(value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        return [s for v in value for s in strings(v)] if isinstance(value, list) else []
+
+    texts = strings(template(name, RoundIdentity.of("UBND tỉnh Lâm Đồng")))
+    assert texts and not [t for t in texts if "huyện" in t.lower() or "[[" in t]
 
 
 def test_the_validation_workbook_counts_the_communes_own_points(round_dir: Path) -> None:
