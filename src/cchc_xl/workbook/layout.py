@@ -721,9 +721,9 @@ class _Builder:
                 self.put("summary", row, 1, value=title, style=style + "_wrap")
                 self.fit("summary", row, [(title, widths[1], 13, style == "report_area")], always=True)
                 self.put("summary", row, 2, value=maximum, style=style + "_number")
-                if body_points == maximum:  # the body scores all of it: say so, not 0
-                    self.put("summary", row, 3, value=self.t["grid"]["district_mark"], style=style + "_wrap")
-                    self.put("summary", row, 4, style=style)
+                if body_points == maximum:  # the body scores all of it: say so (in the note), not 0
+                    self.put("summary", row, 3, style=style + "_number")
+                    self.put("summary", row, 4, value=self.t["grid"]["district_mark"], style=style + "_wrap")
                 else:
                     # A scored criterion's cell may hold "" or text; N() shows it as the 0 it counts for.
                     source = f"N({grid}!{grid_ref})" if leaf else f"{grid}!{grid_ref}"
@@ -747,7 +747,11 @@ class _Builder:
         self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
         tier_cached = self.t["grid"]["no_tier"].format(**self.composition) if partial else self.ev.tier
         self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=tier_cached,
-                 style="report_area_text")
+                 style="report_area_wrap" if partial else "report_area_text")
+        if partial:  # the sentence in place of a tier spans the score and note columns
+            self.put("summary", row + 1, 4, style="report_area")
+            self.merge("summary", row + 1, 3, 4)
+            self.fit("summary", row + 1, [(tier_cached, widths[3] + widths[4], 13, True)], always=True)
         self.fit("summary", row, [(total_label, widths[1], 13, True)], always=True)
         self.fit("summary", row + 1, [(s["tier_label"], widths[1], 13, True)], always=True)
         self.summary_header_row = header_row
