@@ -791,14 +791,14 @@ class _Builder:
         row = 2
         lines = list(t["lines"])
         if self.cset.body_max > 0:
-            lines.insert(1, t["composition"].format(**self.composition))
+            lines.insert(len(lines) - 1, t["composition"].format(**self.composition))  # after the numbered steps
         for line in lines:
             if "{file}" in line:
                 # the example file name is the commune's own; the row's height is fixed (the same for every
-                # commune): room for the longest code and name a list may hold
+                # commune): room for a long code and name (wide letters, so a real one needs less)
                 self.put_commune("guide", row, 0, lambda c, line=line: line.format(file=f"{c.code}-{c.slug}"),
                                  style="guide")
-                self.fit("guide", row, [(line.format(file="0" * 12 + "-" + "m" * 40), width, 11, False)])
+                self.fit("guide", row, [(line.format(file="0" * 8 + "-" + "m" * 24), width, 11, False)])
             else:
                 self.put("guide", row, 0, value=line, style="guide")
                 self.fit("guide", row, [(line, width, 11, False)])
