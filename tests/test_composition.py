@@ -104,3 +104,40 @@ def test_the_council_workbook_rescales_as_python_in_libreoffice(given: tuple, ar
     assert as_points(NamedValues(path)["TONG_TD"]) == total  # the cached result, before recalculation
     texts = [c.value for c in layout.cells if isinstance(c.value, str)]
     assert any("quy đổi = điểm đạt × 100 ÷ 70" in t for t in texts)  # the council sees how it is made
+
+
+# A set the commune scores whole: its workbook shows the tier, on every threshold as Python computes it.
+WHOLE = """
+| level | code | title       | max | rule             |
+| area  | 1    | Tự chấm     | 10  |                  |
+| crit  | 1.1  | Kế hoạch    | 9.5 | manual step=0.25 |
+| crit  | 1.2  | Báo cáo quý | 0.5 | done             |
+"""
+
+
+@pytest.mark.libreoffice
+def test_a_set_the_commune_scores_whole_shows_its_tier_in_libreoffice(tmp_path: Path, settings: Settings) -> None:
+    import openpyxl
+
+    from cchc_xl.office import convert
+    from cchc_xl.workbook.generate import generate_one
+    from workbook_fill import NamedValues, as_points
+
+    cset = build(raw_set(WHOLE, total=10, tiers=[("Tốt", 8), ("Khá", "6.5"), ("Yếu", 0)]))
+    assert cset.body_max == 0
+    blank = generate_one(cset, COMMUNE, tmp_path / "blank", settings)
+    totals = [D("8"), D("7.75"), D("6.5"), D("6.25"), D("0")]
+    filled = []
+    for i, total in enumerate(totals):
+        wb = openpyxl.load_workbook(blank)
+        for name, value in (("TDG_1_1", total), ("GT_1_1", "Có văn bản lưu tại UBND xã.")):
+            ((sheet, ref),) = list(wb.defined_names[name].destinations)
+            wb[sheet][ref.replace("$", "")].value = float(value) if isinstance(value, Decimal) else value
+        filled.append(tmp_path / f"{i}.xlsx")
+        wb.save(filled[-1])
+    for path, total in zip(convert(filled, "xlsx", tmp_path / "lo"), totals, strict=True):
+        values = NamedValues(path)
+        ev = evaluate(cset, {"1.1": LeafInput(value=total, explanation="x")})
+        assert as_points(values["TONG_DIEM"]) == ev.total == total
+        assert values["XEP_LOAI"] == ev.tier and ev.tier in {"Tốt", "Khá", "Yếu"}
+    assert {evaluate(cset, {"1.1": LeafInput(value=t)}).tier for t in totals} == {"Tốt", "Khá", "Yếu"}

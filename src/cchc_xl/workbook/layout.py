@@ -479,8 +479,8 @@ class _Builder:
         self.total_ref = xl_rowcol_to_cell(row, score_col)
         self.put("grid", row + 1, cols["title"], value=g["tier_label"], style="total_label")
         if partial:
-            self.put("grid", row + 1, score_col, value=g["no_tier"].format(**self.composition), style="total_text",
-                     name="XEP_LOAI")
+            self.put("grid", row + 1, score_col, value=tier_shown(self.cset, "", self.layout.identity),
+                     style="total_text", name="XEP_LOAI")
         else:
             self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.ev.tier,
                      style="total_text", name="XEP_LOAI")
@@ -745,7 +745,7 @@ class _Builder:
             self.put("summary", row, 4, value=note, style="report_area_wrap")
             self.fit("summary", row, [(note, widths[4], 13, True)], always=True)
         self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
-        tier_cached = self.t["grid"]["no_tier"].format(**self.composition) if partial else self.ev.tier
+        tier_cached = tier_shown(cset, self.ev.tier, self.layout.identity)
         self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=tier_cached,
                  style="report_area_wrap" if partial else "report_area_text")
         if partial:  # the sentence in place of a tier spans the score and note columns
@@ -809,6 +809,14 @@ class _Builder:
             self.put("guide", row, 0, value=f"{label}: {meaning}", style=style)
             self.fit("guide", row, [(f"{label}: {meaning}", width, 11, False)])
             row += 1
+
+
+def tier_shown(cset: CriteriaSet, tier: str, identity: RoundIdentity = NEUTRAL) -> str:
+    """What the workbook's XEP_LOAI cell shows for a self-assessment whose tier is `tier` (scoring.self_tier):
+    the tier, or, while the body still scores part of the set, the sentence saying why there is none."""
+    if cset.body_max == 0:
+        return tier
+    return str(template("commune", workbook_identity(identity))["grid"]["no_tier"].format(body_max=fmt(cset.body_max)))
 
 
 def _leaves_of(node: Any) -> list[Criterion]:
