@@ -149,6 +149,20 @@ def test_the_workbooks_name_the_round_and_its_own_files(round_dir: Path) -> None
     assert "CỦA UBND CÁC XÃ, THỊ TRẤN" in str(cover["A5"].value)
 
 
+def test_every_return_is_accepted_appraised_and_finalized(round_dir: Path) -> None:
+    """The body signed into each workbook gives back the same texts on import: nothing reads as tampered."""
+    store = Store(round_dir / "cchc.sqlite", round_id="2026-ubnd-huyen-bac-yen")
+    try:
+        statuses = {s.commune_code: s.status for s in store.all_latest()}
+        states = set(store.states().values())
+        findings = [f["rule"] for s in store.all_latest() for f in store.findings(s.id)]
+    finally:
+        store.close()
+    assert sorted(statuses) == sorted(c.code for c in load_communes(BAC_YEN))
+    assert "rejected" not in statuses.values() and states == {"final"}
+    assert not [r for r in findings if r.startswith(("tamper.", "meta."))]
+
+
 def test_the_summary_says_which_rows_the_district_scores(round_dir: Path) -> None:
     book = next((round_dir / "2-hop-thu").glob("*.xlsx"))
     summary = openpyxl.load_workbook(book)[template("commune")["sheets"]["summary"]]
