@@ -25,6 +25,7 @@ import secrets
 import sqlite3
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cchc_xl.communes import Commune, load_communes, slugify
@@ -54,9 +55,10 @@ class Workspace:
     communes: list[Commune]
     settings: Settings
 
-    @property
+    @cached_property
     def identity(self) -> RoundIdentity:
-        """The round's assessing body, place and kinds of units, as every document names them."""
+        """The round's assessing body, place and kinds of units, as every document names them (made once:
+        a province's round has thousands of units)."""
         return RoundIdentity.of_round(self.round)
 
     def open_store(self) -> Store:

@@ -81,6 +81,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
     if other:
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     written, skipped = [], []
+    identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
     for sub in latest:
         state = store.state(sub.commune_code)
         if sub.status == "rejected" or state == "final":
@@ -90,7 +91,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
         commune = Commune(code=code, name=name, kind=kind)
         view = submission_view(store, sub)
         prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-        layout = build_appraisal_layout(cset, commune, view, prefill, RoundIdentity.of_round(store.round()))
+        layout = build_appraisal_layout(cset, commune, view, prefill, identity)
         path = out_dir / appraisal_file_name(commune)
         AppraisalWorkbookWriter(layout, settings).write(path)
         written.append(path)
@@ -122,12 +123,13 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     limits = appraisal_limits(cset)
     outcomes = []
     first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
+    identity = RoundIdentity.of_round(store.round())  # as `prepare` named the body
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found, limits, first_of)
+            _import_one(out, store, cset, settings, at, found, limits, first_of, identity)
         except Exception as exc:  # one bad file never stops the round
             found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
@@ -159,7 +161,8 @@ def appraisal_limits(cset: CriteriaSet) -> Limits:
 
 
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome]) -> None:
+                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome],
+                identity: RoundIdentity) -> None:
     verdict = inspect_container(out.path, limits)
     if verdict.rule:
         add_verdict(found, verdict, out.path.stat().st_size, limits)
@@ -194,7 +197,7 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
     view = submission_view(store, sub)
     prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-    expected = build_appraisal_layout(cset, commune, view, prefill, RoundIdentity.of_round(store.round()))
+    expected = build_appraisal_layout(cset, commune, view, prefill, identity)
     check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)
