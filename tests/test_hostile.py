@@ -293,7 +293,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, bundled_set: CriteriaSet, 
     out.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", CHILD, str(c.inbox), str(out)], capture_output=True, text=True,
-                          env={**env, "PYTHONIOENCODING": "utf-8", "CCHC_XL_KEY": settings.key.decode("utf-8")}, cwd=tmp, timeout=900, encoding="utf-8")
+                          env={**env, "PYTHONIOENCODING": "utf-8", "CCHC_XL_KEY": settings.key.decode("utf-8")},
+                          cwd=tmp, timeout=900, encoding="utf-8")
     assert done.returncode == 0, done.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
     peak_mb = int(lines["peak_kb"]) / 1024
