@@ -211,8 +211,9 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     if ws.settings.key_is_demo:
         click.echo(say("cli.demo_key"), err=True)
+    identity = ws.identity
     for commune in ws.communes:
-        generate_one(ws.cset, commune, out_dir, ws.settings)
+        generate_one(ws.cset, commune, out_dir, ws.settings, identity=identity)
     click.echo(say("cli.generated", count=len(ws.communes), out=out_dir))
 
 

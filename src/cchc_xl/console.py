@@ -320,7 +320,8 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
     finally:
         store.close()
     summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                            password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional)
+                            password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional,
+                            identity=ws.identity)
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),

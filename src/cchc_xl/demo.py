@@ -47,7 +47,7 @@ def run_demo(out: Path, console: Console | None = None) -> int:
     cset, communes, settings = ws.cset, ws.communes, ws.settings
     blank_dir, inbox = out / "1-bang-tu-danh-gia", out / "2-hop-thu"
     console.print(say("demo.generate", count=len(communes), dir=blank_dir))
-    paths = [generate_one(cset, c, blank_dir, settings) for c in communes]
+    paths = [generate_one(cset, c, blank_dir, settings, identity=ws.identity) for c in communes]
     console.print(say("demo.fill", dir=inbox))
     planted = []
     for i, (commune, path) in enumerate(zip(communes, paths, strict=True)):

@@ -84,6 +84,16 @@ MESSAGES: dict[str, str] = {
     "set.block.bonus": "điểm thưởng",
     "set.block.penalty": "điểm trừ",
     "set.area_empty": "{place}: lĩnh vực “{code}” chưa có tiêu chí nào",
+    "set.code_name": "{place}: mã “{code}” không dùng được làm tên ô trong Excel: chỉ dùng chữ cái không dấu, "
+                     "chữ số, dấu chấm, dấu gạch dưới, bắt đầu bằng chữ cái hoặc chữ số, tối đa {limit} ký tự "
+                     "(không dấu cách, không dấu tiếng Việt, không dùng “TONG”)",
+    "set.code_name_clash": "{place}: mã “{code}” trùng tên ô Excel với tiêu chí “{other}” (dấu chấm được đổi "
+                           "thành dấu gạch dưới); hãy đặt mã khác",
+    "set.tier_duplicate": "Tên xếp loại “{name}” bị trùng: mỗi mức xếp loại phải có tên riêng",
+    "set.tier_blank": "Ngưỡng xếp loại từ {min} điểm chưa có tên",
+    "set.figure_label_blank": "{place}: số liệu {n} của “{code}” chưa có tên (đơn vị cần biết phải kê khai gì)",
+    "set.rescale_no_body": "Bộ tiêu chí đặt quy đổi khi không chấm các tiêu chí do cơ quan đánh giá chấm, "
+                           "nhưng không có tiêu chí nào do cơ quan đánh giá chấm",
     # --- criteria set: rule parameters (also used by the importer for declared values) --------
     "rule.level_out_of_range": "{place}: mức điểm {points} của “{code}” nằm ngoài khoảng 0 đến {max}",
     "rule.level_duplicate": "{place}: “{code}” có hai mức điểm trùng nhau",
@@ -236,8 +246,8 @@ MESSAGES: dict[str, str] = {
     "rule.count_deduction": "{max} điểm, trừ {per_item} điểm × ({count}), không dưới 0",
     "rule.count_award": "{per_item} điểm × ({count}), tối đa {max}",
     "rule.manual": "Từ 0 đến {max}, bước {step}",
-    "rule.district": "Do huyện chấm",
-    "rule.district_method": "Do huyện chấm: {method}",
+    "rule.district": "Do cơ quan đánh giá chấm",
+    "rule.district_method": "Do cơ quan đánh giá chấm: {method}",
     "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
     "file.detail.book": "tệp {fmt} có cấu trúc bên trong mà chương trình không đọc được (có thể do phần mềm đã "
                         "lưu tệp); hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dạng .xlsx rồi gửi lại",
@@ -297,8 +307,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                      "rồi gửi lại."),
     "file.link_refused": ("error", "Tệp này là lối tắt (liên kết) tới một tệp khác nên không được đọc: chương trình "
                                    "không đi theo lối tắt ra ngoài hộp thư. Hãy chép chính tệp Excel vào hộp thư."),
-    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
-                              "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
+    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do cơ quan đánh giá cấp (không có sheet “{sheet}” và "
+                              "dữ liệu nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "
                                 "công thức. Nên lưu lại dạng .xlsx."),
     "file.name_mismatch": ("warning", "Tên tệp “{file}” không khớp với đơn vị trong tệp ({commune}). "
@@ -307,13 +317,13 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "meta.missing": ("error", "Không tìm thấy thông tin nhận dạng của bảng tính (sheet ẩn “{sheet}” bị xoá hoặc "
                               "hỏng). Hãy dùng đúng tệp mẫu đã được cấp."),
     "meta.signature_invalid": ("error", "Chữ ký số liệu nhận dạng không đúng: thông tin nhận dạng đã bị sửa, "
-                                        "hoặc tệp được tạo bằng khoá của huyện khác{key_note}."),
+                                        "hoặc tệp được tạo bằng khoá của cơ quan đánh giá khác{key_note}."),
     "meta.other_set": ("error", "Tệp được tạo theo bộ tiêu chí “{got}”, không phải bộ đang tiếp nhận “{want}”. "
                                 "Hãy dùng tệp mẫu của bộ tiêu chí hiện hành."),
     "meta.template_mismatch": ("error", "Tệp được tạo từ mẫu khác (phiên bản mẫu {got}); không đối chiếu được "
                                         "các ô đã khoá."),
     "meta.unknown_commune": ("warning", "Mã đơn vị {code} không có trong danh sách đơn vị đang tiếp nhận."),
-    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của huyện "
+    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của cơ quan đánh giá "
                               "(CCHC_XL_KEY hoặc tệp cchc-xl.toml)."),
     # tampering with locked content
     "tamper.max_changed": ("error", "Điểm tối đa của {criterion} bị đổi từ {want} thành {got} (ô {cell}). "
@@ -357,7 +367,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                            "tệp “{stem}.zip” cạnh tệp Excel); các TLKC kê khai chưa được kiểm tra."),
     # evidence register
     "register.unknown_code": ("warning", "Dòng {row} sheet TLKC: mã tiêu chí “{got}” không có trong bộ tiêu chí "
-                                         "(hoặc do huyện chấm); dòng này không được tính."),
+                                         "(hoặc do cơ quan đánh giá chấm); dòng này không được tính."),
     "register.number_missing": ("warning", "Dòng {row} sheet TLKC: thiếu số, ký hiệu văn bản."),
     "register.number_format": ("warning", "Dòng {row} sheet TLKC: số, ký hiệu “{got}” không đúng dạng "
                                           "(ví dụ 12/KH-UBND)."),
@@ -589,7 +599,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     ),
     "evidence.duplicate_across_communes": (
         "Tệp “{file}” có nội dung giống hệt tệp của {detail} (có thể sao chép). Đề nghị kiểm tra lại, trừ"
-        " khi đó là văn bản chung của huyện."
+        " khi đó là văn bản chung của cấp trên."
     ),
     # --- short verdicts (inventory column) -----------------------------------------------------------
     "evidence.short.zip_encrypted": "tệp nén có mật khẩu",

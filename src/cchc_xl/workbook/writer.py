@@ -74,6 +74,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "status_bad": {"font_color": "#9C0006", "bg_color": RED},
     "check": {"border": 1, "font_color": "#9C0006"},
     "total_label": {"bold": True, "border": 1, "bg_color": BLUE},
+    "total_label_wrap": {"bold": True, "border": 1, "bg_color": BLUE, "text_wrap": True, "valign": "top"},
     "total_number": {"bold": True, "border": 1, "bg_color": BLUE, "num_format": "0.00"},
     "total_text": {"bold": True, "border": 1, "bg_color": BLUE},
     "guide": {"text_wrap": True},
