@@ -1,8 +1,9 @@
 """Shared pytest set-up: the `libreoffice` marker and session fixtures for sets, communes and workbooks.
 
-Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`). Without it they are
-skipped, unless the environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail:
-CI must never go green by silently skipping the spreadsheet-engine tests.
+Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`), tests marked
+`@pytest.mark.ocr` Tesseract with its Vietnamese data. Without them they are skipped, unless the
+environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail: CI must never go green
+by silently skipping the spreadsheet-engine or OCR tests.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from cchc_xl.approval.ocr import available as ocr_available
 from cchc_xl.communes import Commune, load_communes
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.office import find_soffice
@@ -33,9 +36,19 @@ def libreoffice_required() -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "libreoffice: needs LibreOffice headless (slow; CI installs it)")
+    # Imports in tests check workbooks: a missing approval document (approval.missing, an error by default)
+    # is only noted, unless a test sets the severity itself (tests/test_approval.py); readings are cached
+    # in a folder of this run, not the user's cache.
+    os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "info")
+    os.environ.setdefault("CCHC_XL_APPROVAL_CACHE", tempfile.mkdtemp(prefix="cchc-approval-cache-"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("ocr") is not None and ocr_available() is not None:
+        if libreoffice_required():
+            pytest.fail(f"Tesseract OCR is not usable (missing {ocr_available()}) but {REQUIRE_LIBREOFFICE}=1",
+                        pytrace=False)
+        pytest.skip(f"Tesseract OCR is not usable (missing {ocr_available()})")
     if item.get_closest_marker("libreoffice") is None or find_soffice() is not None:
         return
     if libreoffice_required():

@@ -53,8 +53,8 @@ STYLES: dict[str, dict[str, Any]] = {
     "pl2_header": {"bold": True, "align": "center", "text_wrap": True, "border": 1},
     "pl2_area": {"bold": True, "border": 1, "text_wrap": True, "valign": "top"},
     "pl2_area_number": {"bold": True, "border": 1, "num_format": "0.00", "valign": "top"},
-    "pl2_criterion": {"bold": True, "italic": True, "border": 1, "text_wrap": True, "valign": "top"},
-    "pl2_criterion_number": {"bold": True, "italic": True, "border": 1, "num_format": "0.00", "valign": "top"},
+    "pl2_criterion": {"bold": True, "border": 1, "text_wrap": True, "valign": "top"},  # no italic: OCR reads it
+    "pl2_criterion_number": {"bold": True, "border": 1, "num_format": "0.00", "valign": "top"},
     "pl2_sub": {"border": 1, "text_wrap": True, "valign": "top"},
     "pl2_sub_number": {"border": 1, "num_format": "0.00", "valign": "top"},
     "pl2_district": {"border": 1, "italic": True, "text_wrap": True, "valign": "top", "bg_color": _GREY},
