@@ -224,3 +224,35 @@ def test_without_tesseract_the_check_says_so(tmp_path: Path, reports: Reports, m
     (note,) = _rules(result)["approval.ocr_unavailable"]
     assert note.severity == "warning" and "tesseract-ocr-vie" in note.message
     assert _status(result) == "unchecked" and not list((tmp_path / "cache").glob("*.json"))
+
+
+def test_validation_column_and_feedback(tmp_path: Path, reports: Reports, mini_set: CriteriaSet,
+                                        communes: list[Commune], settings: Settings) -> None:
+    """Through `cchc-xl import`'s pipeline: the validation workbook's "Phê duyệt" column, and the feedback
+    workbook's finding naming the item to fix (its score cell highlighted)."""
+    import openpyxl
+
+    from cchc_xl.importing.pipeline import import_inbox
+    from cchc_xl.store import Store
+    from cchc_xl.templates import template
+
+    inbox = tmp_path / "inbox"
+    documents = (("03901-a", signed_approval(reports.pdf)), ("03901-b", signed_approval(reports.approved_pdf)))
+    for stem, document in documents:
+        (inbox / stem).mkdir(parents=True)
+        shutil.copy(reports.returned, inbox / f"{stem}.xlsx")
+        (inbox / stem / approval_file()).write_bytes(document)
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        _run, outputs = import_inbox(inbox, mini_set, settings, communes, tmp_path / "out", store)
+    finally:
+        store.close()
+    tv = template("validation")
+    ws = openpyxl.load_workbook(outputs.validation)[tv["sheets"]["summary"]]
+    header = [c.value for c in ws[4]]
+    col = header.index(tv["summary_columns"]["approval"][0])
+    shown = {Path(row[1].value).name: row[col].value for row in ws.iter_rows(min_row=5) if row[1].value}
+    assert shown == {"03901-a.xlsx": tv["approval"]["signed_match"], "03901-b.xlsx": tv["approval"]["differs"]}
+    feedback = openpyxl.load_workbook(next(p for f, p in outputs.feedback.items() if f.endswith("03901-b.xlsx")))
+    texts = [str(c.value) for row in feedback.worksheets[0].iter_rows() for c in row if c.value]
+    assert any(reports.changed_code in t and "văn bản phê duyệt" in t for t in texts)

@@ -82,6 +82,12 @@ class EvidenceStage:
         return out
 
 
+def approval_status(result: SubmissionResult) -> str:
+    """The approval check's status of a submission ("" when the check did not run: unreadable workbook)."""
+    outcome = getattr(result.evidence, "approval", None)
+    return outcome.status if outcome is not None else ""
+
+
 def _rel(path: Path, base: Path) -> str:
     """An absolute path: the validation workbook may be moved, the inbox stays where it is."""
     return str(path.resolve())

@@ -9,6 +9,7 @@ from typing import Any
 
 import xlsxwriter
 
+from cchc_xl.importing.evidence import approval_status
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import split_cell
 from cchc_xl.safeio import atomic_path
@@ -85,6 +86,7 @@ class ValidationWorkbookWriter:
                 ws.write_string(row, 10, "", self.f["cell"])
             ws.write_string(row, 11, f"{r.received_at:%d/%m/%Y %H:%M:%S}", self.f["cell"])
             ws.write_string(row, 12, r.sha256, self.f["cell"])
+            ws.write_string(row, 13, self.t["approval"].get(approval_status(r), ""), self.f["cell"])
 
     def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or value == "":
