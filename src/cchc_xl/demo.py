@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from cchc_xl.console import (
 )
 from cchc_xl.criteria import load_set
 from cchc_xl.messages import say
+from cchc_xl.samplegen.approval import add_approvals
 from cchc_xl.samplegen.council import fill_appraisal
 from cchc_xl.samplegen.returns import fill_return, write_evidence
 from cchc_xl.settings import load_settings
@@ -42,6 +44,12 @@ def run_demo(out: Path, console: Console | None = None) -> int:
             planted.append(mistake)
         write_evidence(inbox / path.stem, docs, commune, i, as_zip=i % 2 == 1,
                        drop_first=mistake is not None and mistake.kind == "missing_file")
+    console.print(say("demo.approvals"))
+    approvals = add_approvals(inbox, communes, cset)
+    if approvals is None:  # no LibreOffice to print the Phụ lục 2: the demo's returns have no approval documents
+        console.print(say("demo.no_approvals"))
+        os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "warning")
+    planted += approvals or []
     console.print(say("demo.import"))
     run, _outputs = import_with_progress(inbox, out / "3-ket-qua-tiep-nhan", cset, None, out / "cchc.sqlite",
                                          console)

@@ -135,6 +135,10 @@ MESSAGES: dict[str, str] = {
     "cli.report_stage_none": "chưa có kết quả",
     "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
+    "demo.approvals": "   Văn bản phê duyệt: in sheet “Phụ lục 2” bằng LibreOffice, rồi ký số hoặc scan (có dấu, chữ "
+                      "ký); một xã có văn bản khác bảng một mục, một xã không có",
+    "demo.no_approvals": "   Máy không có LibreOffice: không tạo được văn bản phê duyệt (Phụ lục 2 đã ký); thiếu văn "
+                         "bản phê duyệt chỉ được cảnh báo trong bản demo này.",
     "demo.import": "3. Tiếp nhận hộp thư",
     "demo.planted": "Các lỗi cố ý cài vào và phát hiện tương ứng:",
     "demo.planted_line": "  - {commune} [{kind}] → {rule}: {found}",

@@ -78,7 +78,8 @@ class DocumentReading:
 class ApprovalConfig:
     """The round's approval settings: `[approval]` in cchc-xl.toml (environment variables win)."""
 
-    missing: Severity = "error"  # severity of a missing approval document
+    # severity of a missing approval document; "off": the round does not ask for one (no finding)
+    missing: Severity | Literal["off"] = "error"
     trust_roots: Path | None = None  # folder of trusted CA certificates
     cache: Path | None = None  # folder of cached readings
 
@@ -97,7 +98,7 @@ class ApprovalConfig:
 
         missing = str(os.environ.get("CCHC_XL_APPROVAL_MISSING") or section.get("missing", "error"))
         cache = folder("CCHC_XL_APPROVAL_CACHE", "cache") or Path.home() / ".cache" / "cchc-xl" / "approval"
-        return cls(missing=missing if missing in ("error", "warning", "info") else "error",  # type: ignore[arg-type]
+        return cls(missing=missing if missing in ("error", "warning", "info", "off") else "error",  # type: ignore[arg-type]
                    trust_roots=folder("CCHC_XL_TRUST_ROOTS", "trust_roots"), cache=cache)
 
 
@@ -129,9 +130,9 @@ class ApprovalCheck:
         name = approval_file()
         entry = bundle.find(name) if bundle is not None else None
         if entry is None or entry.blocked:
-            severity, message = finding_text("approval.missing", file=name, stem=stem)
-            found.items.append(Finding(severity=self.config.missing, rule="approval.missing", message=message))
-            del severity
+            if self.config.missing != "off":
+                _severity, message = finding_text("approval.missing", file=name, stem=stem)
+                found.items.append(Finding(severity=self.config.missing, rule="approval.missing", message=message))
             return ApprovalOutcome("missing")
         try:
             data = entry.read()

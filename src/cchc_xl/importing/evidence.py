@@ -58,7 +58,7 @@ class EvidenceStage:
                       if r.commune_code and isinstance(r.evidence, EvidenceReport) and r.counts}
         extra = duplicates_across_communes(by_commune)
         for r in results:
-            if r.commune_code in extra and r.counts:
+            if extra.get(r.commune_code or "") and r.counts:  # only files that got a finding are revised
                 r.add_findings(extra[r.commune_code])
 
     @staticmethod

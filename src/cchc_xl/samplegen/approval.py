@@ -14,14 +14,20 @@ import random
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 from PIL import Image, ImageDraw, ImageFilter
 from pypdf import PdfReader
 
+from cchc_xl.approval.check import approval_file
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.samplegen.pdfs import DemoIdentity, _pil_font, demo_identity, sign_pdf
+from cchc_xl.samplegen.returns import PlantedMistake
 from cchc_xl.templates import template
 
 
@@ -169,3 +175,59 @@ def _through_scanner(page: Image.Image, style: ScanStyle, rng: random.Random) ->
     if style.rotation:
         image = image.rotate(style.rotation, resample=Image.Resampling.BICUBIC, fillcolor=(style.paper,) * 3)
     return image
+
+
+# -- the demo's approval documents ------------------------------------------------------------------
+SCANNED_EVERY = 9  # every 9th commune sends a scan (OCR takes seconds a page); the others sign digitally
+DIFFERS_INDEX, MISSING_INDEX = 7, 8  # the commune whose approval differs by one item; the one with none
+
+
+def add_approvals(inbox: Path, communes: list[Commune], cset: CriteriaSet) -> list[PlantedMistake] | None:
+    """Put each commune's approval document (its Phụ lục 2 printed by LibreOffice, then signed or scanned)
+    into its evidence folder or zip in `inbox`; returns the two planted approval mistakes, or None when
+    LibreOffice is not installed (no approval documents then)."""
+    from cchc_xl.approval.printing import print_report
+    from cchc_xl.office import find_soffice
+
+    if find_soffice() is None:
+        return None
+    books = [next(inbox.glob(f"{c.code}-*.xlsx")) for c in communes]
+    with tempfile.TemporaryDirectory(prefix="cchc-approvals-") as tmp:
+        sources = list(books)
+        sources[DIFFERS_INDEX] = _one_item_changed(books[DIFFERS_INDEX], Path(tmp) / books[DIFFERS_INDEX].name, cset)
+        printed = print_report(sources, Path(tmp) / "pdf")
+        for i, (commune, book, pdf) in enumerate(zip(communes, books, printed, strict=True)):
+            if i == MISSING_INDEX:
+                continue
+            report = pdf.read_bytes()
+            if i % SCANNED_EVERY == 0:
+                document = scanned_approval(report, commune.name, ScanStyle(dpi=200 + 50 * (i % 3)), seed=i)
+            else:
+                document = signed_approval(report, demo_identity(seed=i, organisation=commune.committee))
+            _put(inbox / book.stem, approval_file(), document)
+    return [PlantedMistake(communes[DIFFERS_INDEX].code, "approval_differs", "approval.item_differs"),
+            PlantedMistake(communes[MISSING_INDEX].code, "approval_missing", "approval.missing")]
+
+
+def _one_item_changed(book: Path, target: Path, cset: CriteriaSet) -> Path:
+    """A copy of the return whose first typed score is another allowed value: what the chairman approved
+    before the commune changed that score."""
+    wb = openpyxl.load_workbook(book)
+    leaf = next(c for c in cset.commune_leaves() if c.rule is not None and c.rule.kind == "manual")
+    ((sheet, ref),) = list(wb.defined_names[f"TDG_{leaf.name_key}"].destinations)
+    cell = wb[sheet][ref.replace("$", "")]
+    value = float(cell.value or 0)
+    cell.value = float(leaf.max) if value != float(leaf.max) else float(leaf.max - leaf.rule.step())  # type: ignore[union-attr]
+    wb.save(target)
+    return target
+
+
+def _put(evidence: Path, name: str, data: bytes) -> None:
+    """Add a file to an evidence folder, or to the zip of the same name."""
+    archive = evidence.with_suffix(".zip")
+    if archive.is_file():
+        with zipfile.ZipFile(archive, "a", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(name, data)
+        return
+    evidence.mkdir(parents=True, exist_ok=True)
+    (evidence / name).write_bytes(data)
