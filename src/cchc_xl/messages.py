@@ -135,6 +135,8 @@ MESSAGES: dict[str, str] = {
     "cli.report_stage_none": "chưa có kết quả",
     "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
+    "approval.points": "{points} điểm",
+    "approval.blank": "ô điểm để trống",
     "demo.approvals": "   Văn bản phê duyệt: in sheet “Phụ lục 2” bằng LibreOffice, rồi ký số hoặc scan (có dấu, chữ "
                       "ký); một xã có văn bản khác bảng một mục, một xã không có",
     "demo.no_approvals": "   Máy không có LibreOffice: không tạo được văn bản phê duyệt (Phụ lục 2 đã ký); thiếu văn "
@@ -315,10 +317,10 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "approval.total_uncertain": ("warning", "Trên bản scan đọc được tổng điểm {approved} (độ tin cậy {conf}%), khác "
                                             "tổng {workbook} của bảng tự đánh giá; chưa chắc chắn, cán bộ huyện đối "
                                             "chiếu bằng mắt."),
-    "approval.item_differs": ("error", "{criterion}: văn bản phê duyệt ghi {approved} điểm, bảng tự đánh giá ghi "
-                                       "{workbook} điểm. Sửa lại cho khớp bản đã được Chủ tịch phê duyệt, hoặc trình "
+    "approval.item_differs": ("error", "{criterion}: văn bản phê duyệt ghi {approved}, bảng tự đánh giá ghi "
+                                       "{workbook}. Sửa lại cho khớp bản đã được Chủ tịch phê duyệt, hoặc trình "
                                        "ký lại."),
-    "approval.item_uncertain": ("warning", "{criterion}: trên bản scan đọc được {approved} điểm (độ tin cậy {conf}%), "
+    "approval.item_uncertain": ("warning", "{criterion}: trên bản scan đọc được {approved} (độ tin cậy {conf}%), "
                                            "bảng tự đánh giá ghi {workbook}; tổng điểm vẫn khớp, cán bộ huyện đối "
                                            "chiếu bằng mắt."),
     "approval.items_unread": ("info", "Không đọc được điểm của {count} mục trên văn bản phê duyệt (ví dụ {codes}); "

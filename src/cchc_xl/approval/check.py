@@ -29,7 +29,7 @@ from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.evidence.inspect import has_signature, pdf_header_offset, verify_signatures
 from cchc_xl.evidence.intake import Bundle
 from cchc_xl.importing.findings import Findings
-from cchc_xl.messages import finding_text
+from cchc_xl.messages import finding_text, say
 from cchc_xl.records import Finding, Severity
 from cchc_xl.safeio import write_bytes
 from cchc_xl.scoring import Evaluation
@@ -341,13 +341,15 @@ def _item_findings(values: ReportValues, cset: CriteriaSet, ev: Evaluation, cell
             unread.append(leaf.code)
             continue
         read = values.items[leaf.code]
+        if read is None and not exact:  # on a scan, a score not seen may be one OCR missed
+            unread.append(leaf.code)
+            continue
         result = ev.leaves.get(leaf.code)
         workbook = result.score if result else None
         approved = read.value if read else None
         if approved == workbook or (read is not None and not exact and read.conf < SURE):
             continue
-        shown = {"approved": "trống" if approved is None else approved,
-                 "workbook": "trống" if workbook is None else workbook}
+        shown = {"approved": _points(approved), "workbook": _points(workbook)}
         cell = cells.get(leaf.code)
         if exact or total_differs:
             found.add("approval.item_differs", criterion=leaf.code, cell=cell, **shown)
@@ -358,3 +360,7 @@ def _item_findings(values: ReportValues, cset: CriteriaSet, ev: Evaluation, cell
     if unread:
         found.add("approval.items_unread", count=len(unread), codes=", ".join(unread[:5]))
     return sure
+
+
+def _points(value: Decimal | None) -> str:
+    return say("approval.blank") if value is None else say("approval.points", points=value)
