@@ -144,6 +144,17 @@ def test_signed_but_one_item_differs(tmp_path: Path, reports: Reports, mini_set:
     assert result.status == "rejected" and _status(result) == "differs"
 
 
+def test_signed_then_changed_is_an_error(tmp_path: Path, reports: Reports, mini_set: CriteriaSet,
+                                         communes: list[Commune], settings: Settings) -> None:
+    from cchc_xl.samplegen.pdfs import append_update, tamper_signed
+
+    for n, document in enumerate((tamper_signed(signed_approval(reports.pdf)),
+                                  append_update(signed_approval(reports.pdf)))):
+        result = _import(tmp_path / str(n), reports, mini_set, communes, settings, document)
+        assert "approval.signature_broken" in _rules(result), n
+        assert result.status == "rejected" and _status(result) == "differs"
+
+
 def test_exported_but_unsigned_is_an_error(tmp_path: Path, reports: Reports, mini_set: CriteriaSet,
                                            communes: list[Commune], settings: Settings) -> None:
     result = _import(tmp_path, reports, mini_set, communes, settings, reports.pdf)

@@ -99,6 +99,9 @@ def test_fonts_page_setup_and_register_entry(make_workbook: MakeWorkbook) -> Non
     setup = sheet.find("m:pageSetup", NS)
     assert setup.get("orientation") == "portrait" and setup.get("paperSize") == "9"
     assert setup.get("fitToHeight") == "0" and setup.get("useFirstPageNumber") == "1"
+    with zipfile.ZipFile(book) as z:  # the table's header row repeats on every page
+        names = ET.fromstring(z.read("xl/workbook.xml")).iterfind("m:definedNames/m:definedName", NS)
+        assert any(n.get("name") == "_xlnm.Print_Titles" and n.text == f"'{SHEET}'!$11:$11" for n in names)
     margins = {k: float(v) * 25.4 for k, v in sheet.find("m:pageMargins", NS).attrib.items()}
     assert 20 <= margins["top"] <= 25 and 20 <= margins["bottom"] <= 25
     assert 30 <= margins["left"] <= 35 and 15 <= margins["right"] <= 20

@@ -193,7 +193,7 @@ def read_document(data: bytes, cset: CriteriaSet, commune: Commune) -> DocumentR
         people = signers(data)
         values = parse(lines, cset, commune.name, label)
         return DocumentReading("signed", values=values, signature_states=[c.state for c in checks],
-                               covers_whole=all(c.covers_file_end for c in checks),
+                               covers_whole=any(c.covers_file_end for c in checks),  # the last one
                                subjects=[p.subject for p in people], certificates=[p.certificate.hex() for p in people])
     try:
         images = ocr.page_images(data[offset:])
