@@ -30,6 +30,7 @@ from cchc_xl.evidence.inspect import has_signature, pdf_header_offset, verify_si
 from cchc_xl.evidence.intake import Bundle
 from cchc_xl.importing.findings import Findings
 from cchc_xl.messages import finding_text, say
+from cchc_xl.numbers import round2
 from cchc_xl.records import Finding, Severity
 from cchc_xl.safeio import write_bytes
 from cchc_xl.scoring import Evaluation
@@ -243,7 +244,8 @@ def _read_scan(pages: list[ocr.PageImage], cset: CriteriaSet, commune: Commune, 
         if header is not None:
             lines += ocr.read_lines(header)
         columns = prepared.columns(spans)
-        lines += ocr.read_lines(columns, ocr.NUMERALS) if columns is not None else ocr.read_lines(prepared.image)
+        lines += ocr.read_lines(columns, ocr.NUMERALS, ocr.NUMBERS_LANG) if columns is not None else \
+            ocr.read_lines(prepared.image)
         reading.values = parse(lines, cset, commune.name, label)
         if reading.values.total is not None:
             break  # the table ends with the total: the explanations need no OCR
@@ -299,7 +301,7 @@ def compare(reading: DocumentReading, name: str, cset: CriteriaSet, commune: Com
     if values.total is None:
         found.add("approval.total_unreadable", file=name)
     elif values.total.value != ev.total:
-        if exact or values.total.conf >= SURE:
+        if exact or (values.total.conf >= SURE and _areas_agree(values, cset) is not False):
             found.add("approval.total_differs", approved=values.total.value, workbook=ev.total)
             total_differs = True
         else:
@@ -317,6 +319,15 @@ def compare(reading: DocumentReading, name: str, cset: CriteriaSet, commune: Com
     else:
         outcome.status = "match_unconfirmed"  # the numbers agree, but no signature or seal was seen
     return outcome
+
+
+def _areas_agree(values: ReportValues, cset: CriteriaSet) -> bool | None:
+    """Whether the total read on a scan is the sum of the areas read on it (None: an area not read). A
+    total that OCR misread rarely equals that sum; a total the commune's chairman signed always does."""
+    areas = [values.items.get(area.code) for area in cset.areas]
+    if any(a is None for a in areas):
+        return None
+    return round2(sum((a.value for a in areas if a is not None), Decimal(0))) == values.total.value  # type: ignore[union-attr]
 
 
 def _scan_findings(reading: DocumentReading, name: str, found: Findings) -> None:

@@ -20,7 +20,9 @@ from pypdf import PdfReader
 from cchc_xl.approval.reading import Word
 
 LANG = "vie"
+NUMBERS_LANG = "eng"  # codes and points: Tesseract's English model reads digits better than its Vietnamese one
 MIN_DPI = 200  # a lower resolution is scaled up to this before OCR
+NUMBERS_DPI = 300  # the columns of codes and points are read at this resolution
 _MAX_SKEW = 3.0  # degrees tried either way when straightening a page
 
 
@@ -43,7 +45,8 @@ def available() -> str | None:
         langs = pytesseract.get_languages(config="")
     except Exception:
         return "tesseract-ocr"
-    return None if LANG in langs else "tesseract-ocr-vie"
+    missing = [f"tesseract-ocr-{lang}" for lang in (LANG, NUMBERS_LANG) if lang not in langs]
+    return ", ".join(missing) or None
 
 
 def page_images(data: bytes, max_pages: int = 40) -> list[PageImage]:
@@ -83,9 +86,8 @@ class Prepared:
         then reads "code maximum score" without the long titles between (OCR is much faster)."""
         if self.table is None:
             return None
-        left, right, _top = self.table
-        pad = round(self.dpi / 25.4)  # 1 mm either side
-        top = self.table[2]
+        left, right, top = self.table
+        pad = round(self.dpi / 25.4)  # 1 mm either side: a right-aligned number ends at its column's rule
         strips = [self.image.crop((max(0, round(left + a * (right - left)) - pad), top,
                                    min(self.image.width, round(left + b * (right - left)) + pad), self.image.height))
                   for a, b in spans]
@@ -95,6 +97,11 @@ class Prepared:
         for strip in strips:
             out.paste(strip, (x, 0))
             x += strip.width + gap
+        # black on white: grey cells (district-scored rows) and paper noise would split Tesseract's lines
+        out = out.point(lambda v: 0 if v < 150 else 255)
+        if self.dpi < NUMBERS_DPI:  # digits read best a little larger than the text
+            factor = NUMBERS_DPI / self.dpi
+            out = out.resize((round(out.width * factor), round(out.height * factor)), Image.Resampling.LANCZOS)
         return out
 
 
@@ -170,13 +177,13 @@ def _runs(dark: np.ndarray, length: int, axis: int) -> np.ndarray:
 NUMERALS = "0123456789.,IVXL"  # what the columns of codes and points can hold
 
 
-def read_lines(image: Image.Image, only: str = "") -> list[list[Word]]:
+def read_lines(image: Image.Image, only: str = "", lang: str = LANG) -> list[list[Word]]:
     """Tesseract's words on the page, grouped in lines (block, paragraph, line), left to right; `only`:
     the characters the text can hold (Tesseract then reads nothing else)."""
     import pytesseract
 
     config = "--psm 6" + (f" -c tessedit_char_whitelist={only}" if only else "")
-    data = pytesseract.image_to_data(image, lang=LANG, config=config, output_type=pytesseract.Output.DICT)
+    data = pytesseract.image_to_data(image, lang=lang, config=config, output_type=pytesseract.Output.DICT)
     lines: dict[tuple[int, int, int], list[Word]] = {}
     for i, text in enumerate(data["text"]):
         text = (text or "").strip()

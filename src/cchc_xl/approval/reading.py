@@ -102,13 +102,15 @@ def parse(lines: list[list[Word]], cset: CriteriaSet, commune_name: str, total_l
             # the total's row, by its label or (its label's column not read) by the set's maximum beside it
             columns = _score_column(rows)
             score = _score(found, columns)
-            if score is not None:
+            if score is not None and score[0] <= cset.total:  # more than the maximum is a misreading
                 out.total = Read(*score)
             break  # the table ends with its total
         rows.append((code, found))
     columns = _score_column(rows)
-    for (code, _maximum), row in _align(nodes, rows):
+    for (code, maximum), row in _align(nodes, rows):
         score = _score(row[1], columns)
+        if score is not None and score[0] > maximum:
+            continue  # more than the item's maximum is a misreading: left unread
         sure = 1.0 if row[0] == code else 0.9  # matched by its place and maximum only
         out.items[code] = None if score is None else Read(score[0], round(score[1] * sure, 1))
     return out
