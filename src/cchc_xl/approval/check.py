@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from cchc_xl.approval import ocr
 from cchc_xl.approval.marks import find_marks
-from cchc_xl.approval.reading import ReportValues, Word, parse
+from cchc_xl.approval.reading import Read, ReportValues, Word, parse
 from cchc_xl.approval.trust import TrustStore, signers
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
@@ -237,19 +237,44 @@ def _read_scan(pages: list[ocr.PageImage], cset: CriteriaSet, commune: Commune, 
         reading.ocr_missing = missing
         return reading
     spans = _number_columns()
-    lines: list[list[Word]] = []
-    for i, page in enumerate(pages):
-        prepared = ocr.prepare(page)
-        header = prepared.header() if i == 0 else None
-        if header is not None:
-            lines += ocr.read_lines(header)
-        columns = prepared.columns(spans)
-        lines += ocr.read_lines(columns, ocr.NUMERALS, ocr.NUMBERS_LANG) if columns is not None else \
-            ocr.read_lines(prepared.image)
-        reading.values = parse(lines, cset, commune.name, label)
-        if reading.values.total is not None:
-            break  # the table ends with the total: the explanations need no OCR
+    prepared: list[ocr.Prepared] = []
+    header: list[list[Word]] = []
+    for clean, lang in _PASSES:
+        lines: list[list[Word]] = []
+        for i, page in enumerate(pages):
+            if i == len(prepared):
+                prepared.append(ocr.prepare(page))
+                top = prepared[i].header() if i == 0 else None
+                header = ocr.read_lines(top) if top is not None else header
+            columns = prepared[i].columns(spans, clean)
+            lines += ocr.read_lines(columns, ocr.NUMERALS, lang) if columns is not None else \
+                ocr.read_lines(prepared[i].image)
+            values = parse(header + lines, cset, commune.name, label)
+            if values.total is not None:
+                break  # the table ends with the total: the explanations need no OCR
+        reading.values = _merge(reading.values, values) if reading.values.lines else values
+        unread = sum(1 for leaf in cset.commune_leaves() if reading.values.items.get(leaf.code) is None)
+        if reading.values.total is not None and unread <= 0.02 * len(cset.commune_leaves()):
+            break  # else a second reading, another way, fills in what the first missed
     return reading
+
+
+# Ways of reading the columns of codes and points, tried in turn until the total and nearly every item are
+# read: black on white with the English model (digits), then the grey page with the Vietnamese one.
+_PASSES = ((True, ocr.NUMBERS_LANG), (False, ocr.LANG))
+
+
+def _merge(first: ReportValues, second: ReportValues) -> ReportValues:
+    """Two readings of one scan: what either read, the surer where both did."""
+    def better(a: Read | None, b: Read | None) -> Read | None:
+        if a is None or b is None:
+            return a or b
+        return a if a.conf >= b.conf else b
+
+    items = {code: better(first.items.get(code), second.items.get(code)) for code in {*first.items, *second.items}}
+    return ReportValues(commune_found=first.commune_found or second.commune_found,
+                        agency=first.agency or second.agency, total=better(first.total, second.total),
+                        items=items, lines=first.lines + second.lines)
 
 
 def _number_columns() -> list[tuple[float, float]]:

@@ -81,9 +81,10 @@ class Prepared:
         left, right, top = self.table
         return self.image.crop((0, 0, round(left + 0.45 * (right - left)), top // 2))
 
-    def columns(self, spans: list[tuple[float, float]]) -> Image.Image | None:
+    def columns(self, spans: list[tuple[float, float]], clean: bool = True) -> Image.Image | None:
         """The table's columns at `spans` (fractions of its width) side by side, full height: each row
-        then reads "code maximum score" without the long titles between (OCR is much faster)."""
+        then reads "code maximum score" without the long titles between (OCR is much faster). `clean`:
+        black on white at NUMBERS_DPI (else the grey page as it is)."""
         if self.table is None:
             return None
         left, right, top = self.table
@@ -97,6 +98,8 @@ class Prepared:
         for strip in strips:
             out.paste(strip, (x, 0))
             x += strip.width + gap
+        if not clean:
+            return out
         # black on white: grey cells (district-scored rows) and paper noise would split Tesseract's lines
         out = out.point(lambda v: 0 if v < 150 else 255)
         if self.dpi < NUMBERS_DPI:  # digits read best a little larger than the text

@@ -18,6 +18,8 @@ from decimal import Decimal
 from cchc_xl.criteria.model import CriteriaSet
 
 _NUMBER = re.compile(r"(?<![\d.,])(\d{1,3})[.,](\d{2})(?!\d*[.,]\d)")
+_POINTS = re.compile(r"(\d{1,3})[.,](\d{2})")
+_GLUED = re.compile(r"(?:\d{1,3}[.,]\d{2}[.,|]?){2,}")
 _CODE = re.compile(r"^[|_\[(]*([IVXL]+|\d+(?:\.\d+)*)[|_.\])]*$")
 
 
@@ -71,6 +73,9 @@ def fold(text: str) -> str:
 
 
 def numbers(word: Word) -> list[Decimal]:
+    """The points (two decimals) a word shows; two numbers OCR glued into one word ("100.0031.85") apart."""
+    if _GLUED.fullmatch(word.text):
+        return [Decimal(f"{a}.{b}") for a, b in _POINTS.findall(word.text)]
     return [Decimal(f"{a}.{b}") for a, b in _NUMBER.findall(word.text)]
 
 
