@@ -224,6 +224,12 @@ MESSAGES: dict[str, str] = {
     "cli.report_stage_none": "chưa có kết quả",
     "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
+    "approval.points": "{points} điểm",
+    "approval.blank": "ô điểm để trống",
+    "demo.approvals": "   Văn bản phê duyệt: in sheet “Phụ lục 2” bằng LibreOffice, rồi ký số hoặc scan (có dấu, chữ "
+                      "ký); một xã có văn bản khác bảng một mục, một xã không có",
+    "demo.no_approvals": "   Máy không có LibreOffice: không tạo được văn bản phê duyệt (Phụ lục 2 đã ký); thiếu văn "
+                         "bản phê duyệt chỉ được cảnh báo trong bản demo này.",
     "demo.import": "3. Tiếp nhận hộp thư",
     "demo.planted": "Các lỗi cố ý cài vào và phát hiện tương ứng:",
     "demo.planted_line": "  - {commune} [{kind}] → {rule}: {found}",
@@ -441,6 +447,51 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                               "bảng giải trình."),
     "answer.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng giải trình trừ khi mở "
                                   "lại (cchc-xl appraise reopen)."),
+    # the approval document: the Phụ lục 2 the chairman signed (cchc_xl.approval); "approval.missing" takes
+    # the round's severity ([approval] missing = … in cchc-xl.toml), error unless set
+    "approval.missing": ("error", "Thiếu văn bản phê duyệt: đặt tệp “{file}” (sheet “Phụ lục 2” đã in, Chủ tịch "
+                                  "UBND ký, đóng dấu rồi scan thành PDF; hoặc xuất ra PDF và ký số) vào thư mục TLKC "
+                                  "“{stem}” gửi kèm tệp Excel."),
+    "approval.unreadable": ("error", "Văn bản phê duyệt “{file}” không mở được như tệp PDF ({detail}). Gửi lại bản "
+                                     "scan PDF hoặc bản PDF ký số của sheet “Phụ lục 2”."),
+    "approval.not_report": ("error", "Văn bản phê duyệt “{file}” không phải sheet “Phụ lục 2” in từ bảng tự đánh giá "
+                                     "(không thấy bảng điểm và tổng điểm). In đúng sheet “Phụ lục 2” rồi ký, gửi lại."),
+    "approval.unsigned": ("error", "Văn bản phê duyệt “{file}” là bản PDF xuất từ Excel nhưng chưa có chữ ký số. "
+                                   "Ký số tệp này, hoặc in ra, Chủ tịch ký, đóng dấu và scan lại."),
+    "approval.signature_broken": ("error", "Chữ ký số trên văn bản phê duyệt “{file}” không còn nguyên vẹn hoặc tệp đã bị "
+                                           "sửa sau khi ký ({state}). Ký số lại bản đúng và gửi lại."),
+    "approval.signed": ("info", "Văn bản phê duyệt được ký số bởi: {subject}; người ký {trust}."),
+    "approval.other_commune": ("error", "Văn bản phê duyệt “{file}” không phải của {commune} (không thấy tên đơn vị "
+                                        "trên văn bản). Gửi đúng bản Phụ lục 2 của đơn vị."),
+    "approval.commune_unread": ("warning", "Không đọc được tên {commune} trên bản scan văn bản phê duyệt; cán bộ "
+                                           "huyện đối chiếu bằng mắt."),
+    "approval.total_differs": ("error", "Tổng điểm trên văn bản phê duyệt là {approved}, nhưng bảng tự đánh giá gửi "
+                                        "lên có tổng {workbook}: bảng đã bị sửa sau khi Chủ tịch phê duyệt, hoặc văn bản "
+                                        "phê duyệt là bản cũ. In lại sheet “Phụ lục 2”, trình ký và gửi lại."),
+    "approval.total_unreadable": ("warning", "Không đọc được tổng điểm trên bản scan văn bản phê duyệt “{file}”; cán bộ "
+                                             "huyện đối chiếu bằng mắt (nên scan rõ hơn, 200–300 dpi)."),
+    "approval.total_uncertain": ("warning", "Trên bản scan đọc được tổng điểm {approved} (độ tin cậy {conf}%), khác "
+                                            "tổng {workbook} của bảng tự đánh giá; chưa chắc chắn, cán bộ huyện đối "
+                                            "chiếu bằng mắt."),
+    "approval.item_differs": ("error", "{criterion}: văn bản phê duyệt ghi {approved}, bảng tự đánh giá ghi "
+                                       "{workbook}. Sửa lại cho khớp bản đã được Chủ tịch phê duyệt, hoặc trình "
+                                       "ký lại."),
+    "approval.item_uncertain": ("warning", "{criterion}: trên bản scan đọc được {approved} (độ tin cậy {conf}%), "
+                                           "bảng tự đánh giá ghi {workbook}; tổng điểm vẫn khớp, cán bộ huyện đối "
+                                           "chiếu bằng mắt."),
+    "approval.items_unread": ("info", "Không đọc được điểm của {count} mục trên văn bản phê duyệt (ví dụ {codes}); "
+                                      "các mục này chưa được đối chiếu."),
+    "approval.seal_missing": ("warning", "Không thấy con dấu đỏ trên bản scan văn bản phê duyệt “{file}”; văn bản "
+                                         "phê duyệt phải có dấu của UBND. Scan màu bản đã đóng dấu."),
+    "approval.signature_missing": ("warning", "Không thấy chữ ký (mực xanh) ở khối chữ ký của văn bản phê duyệt "
+                                              "“{file}”. Scan màu bản đã có chữ ký của Chủ tịch."),
+    "approval.scan_grey": ("warning", "Bản scan văn bản phê duyệt “{file}” là ảnh đen trắng: không kiểm tra được "
+                                      "dấu đỏ và chữ ký. Nên scan màu."),
+    "approval.scan_low_resolution": ("warning", "Bản scan văn bản phê duyệt “{file}” có độ phân giải thấp ({dpi} dpi, "
+                                                "như ảnh chụp điện thoại); nên scan 200–300 dpi."),
+    "approval.ocr_unavailable": ("warning", "Máy này chưa cài phần mềm nhận dạng chữ Tesseract (thiếu {missing}): chưa "
+                                            "đối chiếu được điểm trên bản scan văn bản phê duyệt. Cài gói "
+                                            "tesseract-ocr và tesseract-ocr-vie rồi tiếp nhận lại."),
 }
 
 

@@ -11,6 +11,7 @@ import xlsxwriter
 
 from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.importing.discover import shown_name
+from cchc_xl.importing.evidence import approval_status
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.numbers import fmt
 from cchc_xl.reports.feedback import split_cell
@@ -94,6 +95,7 @@ class ValidationWorkbookWriter:
                 ws.write_string(row, 10, "", self.f["cell"])
             ws.write_string(row, 11, f"{r.received_at:%d/%m/%Y %H:%M:%S}", self.f["cell"])
             ws.write_string(row, 12, r.sha256, self.f["cell"])
+            ws.write_string(row, 13, self.t["approval"].get(approval_status(r), ""), self.f["cell"])
 
     def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or value == "":

@@ -416,6 +416,9 @@ class _Builder:
         self.summary()
         self.issues()
         self.guide()
+        from cchc_xl.workbook.approved_report import ApprovedReport  # it builds on this builder
+
+        ApprovedReport(self).build()
         return self.layout
 
     # -- meta sheet: lists used by validations (the key/value rows are added by the signer) -------
