@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 WITHOUT_DEMO_EXTRA = textwrap.dedent("""
     import sys
 
-    class NoDemoExtra:  # as if reportlab and Pillow were not installed
+    class NoDemoExtra:  # as if reportlab (the demo's PDF maker) were not installed
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("reportlab", "PIL"):
+            if name.split(".")[0] == "reportlab":
                 raise ModuleNotFoundError(f"No module named {name!r}", name=name)
             return None
 

@@ -323,8 +323,9 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     _demo_key_notice(ws)
+    identity = ws.identity
     for commune in ws.communes:
-        generate_one(ws.cset, commune, out_dir, ws.settings)
+        generate_one(ws.cset, commune, out_dir, ws.settings, identity=identity)
     click.echo(say("cli.generated", count=len(ws.communes), out=out_dir))
 
 

@@ -442,7 +442,8 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
         store.close()
     try:
         summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional)
+                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional,
+                                identity=ws.identity)
     except OSError as exc:  # open in Excel (Windows cannot replace it), read-only folder, disk full
         from cchc_xl.faults import reason
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports import feedback_package
@@ -87,7 +88,7 @@ class FileOutputs:
     def write_feedback(self, r: SubmissionResult) -> None:
         if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
             return
-        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
+        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         if not self._write_packaged(layout, r, path):
             FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
@@ -99,8 +100,8 @@ class FileOutputs:
         if self._package_failed:
             return False
         try:
-            if self._package is None:
-                self._package = feedback_package.FeedbackPackage(self.cset, self.settings)
+            if self._package is None or self._package.identity != layout.identity:
+                self._package = feedback_package.FeedbackPackage(self.cset, self.settings, layout.identity)
             self._package.write(layout, r.findings, path)
         except Exception:  # any doubt: the plain path writes the file (an OSError there is the guard's)
             if self._package is None:
@@ -190,7 +191,8 @@ class OutputWriter:
         validation = self.out_dir / self.t["file_name"]
         relative = {k: v.relative_to(self.out_dir).as_posix() for k, v in self.feedback.items()}
         try:
-            ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows).write(validation)
+            ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows,
+                                     identity=RoundIdentity.of_round(self.store.round())).write(validation)
         except OSError as exc:  # open in Excel (Windows cannot replace it)
             unwritten[validation] = exc
         return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new,

@@ -37,7 +37,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
     def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding]):
         super().__init__(layout, settings)
         self.findings = list(findings)
-        self.tv = template("validation")["feedback"]
+        self.tv = template("validation", layout.identity)["feedback"]
         self.marked: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
             where = split_cell(f.cell) if f.cell else None
@@ -61,7 +61,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         finally:
             self.formats[cell.style] = base
         ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
-                         {"x_scale": 3, "y_scale": 2, "author": "Phòng Nội vụ"})
+                         {"x_scale": 3, "y_scale": 2, "author": self.layout.identity.words()["office"]})
 
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})

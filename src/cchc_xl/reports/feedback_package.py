@@ -22,6 +22,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.records import Finding
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter
 from cchc_xl.safeio import write_bytes
@@ -86,9 +87,9 @@ class _SparseFeedbackWriter(FeedbackWorkbookWriter):
 class FeedbackPackage:
     """The blank feedback workbook of one criteria set and settings, rendered once per import run."""
 
-    def __init__(self, cset: CriteriaSet, settings: Settings):
-        self.cset, self.settings = cset, settings
-        self.base = layout_template(cset).base
+    def __init__(self, cset: CriteriaSet, settings: Settings, identity: RoundIdentity = NEUTRAL):
+        self.cset, self.settings, self.identity = cset, settings, identity
+        self.base = layout_template(cset, identity).base  # the round's texts, as the files' layouts have them
         meta = make_meta(self.base, settings, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         buffer = io.BytesIO()
         wb = _SparseFeedbackWriter(self.base, settings, [], None).render(buffer, meta)

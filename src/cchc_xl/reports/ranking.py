@@ -35,6 +35,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.numbers import fmt, round2
 from cchc_xl.reports.ranking_data import CommuneResult, FinalScores, RankingInput, from_store
 from cchc_xl.reports.sheet_rows import write_rows
@@ -108,20 +109,22 @@ class RankingSummary:
 def write_ranking(store_path: Path, cset: CriteriaSet, out: Path, communes: list[Commune] | None = None, *,
                   final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                   deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
-                  password: str | None = None, round_id: str = "", provisional: Iterable[str] = ()) -> RankingSummary:
+                  password: str | None = None, round_id: str = "", provisional: Iterable[str] = (),
+                  identity: RoundIdentity = NEUTRAL) -> RankingSummary:
     """Write the ranking workbook `out` from the round `round_id` of the store at `store_path`.
 
     `final`: appraisals by commune code (None: the store's current appraisals; {}: self-assessed scores
     only). `previous`: last year's totals by commune code (see `ranking_data.previous_totals`). `deadline`:
     the self-assessment deadline, for "on time". `password`: the sheet password (default: the district's,
-    from settings). Raises FileNotFoundError when there is no store.
+    from settings). `identity`: the round's assessing body, which heads the cover and names the texts.
+    Raises FileNotFoundError when there is no store.
     """
     if not Path(store_path).is_file():
         raise FileNotFoundError(store_path)
     store = Store(Path(store_path), round_id=round_id)
     try:
         data = from_store(store, cset, communes, final=final, previous=previous, deadline=deadline,
-                          generated_at=generated_at, provisional=provisional)
+                          generated_at=generated_at, provisional=provisional, identity=identity)
     finally:
         store.close()
     return write_report_workbook(data, out, password=password)
@@ -149,7 +152,7 @@ class RankingWorkbookWriter:
                  cards_limit: int = CARDS_SHEET_LIMIT, chart_limit: int = CHART_LIMIT):
         self.d = data
         self.cset: CriteriaSet = data.cset
-        self.t = template("ranking")
+        self.t = template("ranking", data.identity)
         self.password = password
         self.parts = set(parts) if parts is not None else set(PARTS)
         unknown = self.parts - set(PARTS)
@@ -291,7 +294,9 @@ class RankingWorkbookWriter:
         span = sum(widths)
         ws.hide_gridlines(2)
         cs, dec = self.cset, self.cset.decision
-        self._merged(ws, 0, 0, 1, c["head"].format(issuer=dec.issuer.upper()), "head", height=36)
+        # the round's assessing body heads its report (the decision's issuer only where no round is known)
+        head = self.d.identity.body or dec.issuer
+        self._merged(ws, 0, 0, 1, c["head"].format(issuer=head.upper()), "head", height=36)
         ws.merge_range(0, 2, 0, 4, "", self.f["motto"])
         ws.write_string(0, 2, c["motto"][0], self.f["motto"])
         ws.merge_range(1, 2, 1, 4, "", self.f["motto2"])
@@ -549,7 +554,7 @@ class RankingWorkbookWriter:
         per_commune = max(300, 20 * n + 110)
         font = {"name": FONT, "size": 9}
         cats = [data, first, 0, last, 0]
-        total = float(self.cset.total)
+        total = float(self.cset.highest)  # a final total may reach the maximum plus the bonus cap
 
         def commune_axes(chart: Any, maximum: float | None = None) -> None:
             # In a bar chart XlsxWriter's y axis is the (vertical) category axis: rank 1 at the top.
@@ -636,7 +641,7 @@ class RankingWorkbookWriter:
         if row >= first:
             for j, area in enumerate(self.areas):
                 ws.conditional_format(first, 3 + j, row, 3 + j, _scale(area.max))
-            ws.conditional_format(first, last, row, last, _scale(self.cset.total))
+            ws.conditional_format(first, last, row, last, _scale(self.cset.highest))
         ws.freeze_panes(header + 1, 3)
         self._print(ws, landscape=True, repeat=(header, header))
 

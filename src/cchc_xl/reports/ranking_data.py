@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.numbers import round2
 from cchc_xl.store import Store, StoredAppraisal, StoredSubmission
 
@@ -129,6 +130,7 @@ class RankingInput:
     previous: dict[str, Decimal] = field(default_factory=dict)  # previous year's total per commune code
     deadline: dt.datetime | None = None
     generated_at: dt.datetime = field(default_factory=dt.datetime.now)
+    identity: RoundIdentity = NEUTRAL  # the round's assessing body, named on the cover and in the texts
 
     def __post_init__(self) -> None:
         rank_results(self.cset, self.results)
@@ -337,7 +339,7 @@ def parse_time(text: str | None) -> dt.datetime | None:
 def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
-               provisional: Iterable[str] = ()) -> RankingInput:
+               provisional: Iterable[str] = (), identity: RoundIdentity = NEUTRAL) -> RankingInput:
     """The ranking input from the store's counting submission of every commune (`provisional`: the codes
     whose results are still in the explanation round).
 
@@ -370,7 +372,7 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     for r in results:
         r.provisional = r.code in marked
     return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
-                        generated_at=generated_at or dt.datetime.now())
+                        generated_at=generated_at or dt.datetime.now(), identity=identity)
 
 
 def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, kind: str, *,
