@@ -410,7 +410,7 @@ MESSAGES: dict[str, str] = {
     "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
     "file.detail.book": "tệp {fmt} có cấu trúc bên trong mà chương trình không đọc được (có thể do phần mềm đã "
                         "lưu tệp); hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dạng .xlsx rồi gửi lại",
-    "file.detail.kind": "lỗi chương trình loại {kind}",
+    "file.detail.kind": "lỗi loại {kind}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cchc_xl.messages import EVIDENCE_SEVERITY
+from cchc_xl.messages import EVIDENCE_SEVERITY, error_detail
 from cchc_xl.safeio import shown_name
 
 MiB = 1024 * 1024
@@ -250,10 +250,9 @@ def _size_text(size: int) -> str:
 
 
 def short_error(exc: BaseException) -> str:
-    """The first line of an exception's text, for a finding's detail."""
-    text = str(exc).strip()
-    text = text.splitlines()[0] if text else type(exc).__name__
-    return text if len(text) <= 120 else text[:117] + "…"
+    """A finding's detail for a library's failure, in Vietnamese (its error number or its kind; the libraries'
+    own texts are English)."""
+    return error_detail(exc)
 
 
 # ------------------------------------------------------------------------------------------------
