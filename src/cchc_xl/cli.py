@@ -16,6 +16,7 @@ from cchc_xl.messages import say
 from cchc_xl.numbers import fmt
 
 if TYPE_CHECKING:
+    from cchc_xl.store_sql import Location
     from cchc_xl.workspace import Workspace
 
 CRITERIA_HELP = "Tệp bộ tiêu chí (.yaml); mặc định: bộ tiêu chí của đợt đánh giá. Tệp khác bộ của đợt bị từ chối."
@@ -47,7 +48,17 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _workspace(workspace: Path | None, round_id: str | None, db_path: Path | None, *,
+def _db(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Location | None:
+    """--db: a SQLite file, or a postgresql://… URL."""
+    from cchc_xl.store_sql import location
+
+    return None if value is None else location(value)
+
+
+DB_HELP = "Cơ sở dữ liệu: tệp SQLite hoặc địa chỉ postgresql://…"
+
+
+def _workspace(workspace: Path | None, round_id: str | None, db_path: Location | None, *,
                criteria_file: Path | None = None, communes_file: Path | None = None) -> Workspace:
     """The round the command works on; a --criteria/--communes given must be the round's own."""
     from cchc_xl.workspace import WorkspaceError, open_workspace
@@ -69,8 +80,8 @@ def _workspace(workspace: Path | None, round_id: str | None, db_path: Path | Non
 
 def round_options(command: Callable[..., None]) -> Callable[..., None]:
     """--workspace, --round and --db: which round (and store) a command works on."""
-    command = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                           help="Tệp cơ sở dữ liệu; mặc định: cơ sở dữ liệu của đợt (ghi trong cchc-xl.toml).")(command)
+    command = click.option("--db", "db_path", default=None, callback=_db,
+                           help=f"{DB_HELP}; mặc định: cơ sở dữ liệu của đợt (ghi trong cchc-xl.toml).")(command)
     command = click.option("--round", "round_id", default=None,
                            help="Mã đợt đánh giá (khi một cơ sở dữ liệu có nhiều đợt); mặc định: đợt của "
                                 "thư mục làm việc.")(command)
@@ -157,16 +168,17 @@ def criteria_import(src: Path, out: Path | None) -> None:
 @click.option("--body", required=True, help="Cơ quan đánh giá, ví dụ \"UBND huyện Bắc Yên\" hoặc \"UBND tỉnh Sơn La\".")
 @click.option("--deadline", default=None, help="Hạn nộp bảng tự đánh giá (NĂM-THÁNG-NGÀY).")
 @click.option("--place", default="", help="Địa danh ghi ở dòng ngày tháng, ví dụ \"Bắc Yên\".")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Tệp cơ sở dữ liệu; mặc định: FOLDER/cchc.sqlite. Một cơ sở dữ liệu giữ được nhiều đợt.")
+@click.option("--db", "db_path", default=None, callback=_db,
+              help=f"{DB_HELP}; mặc định: FOLDER/cchc.sqlite. Một cơ sở dữ liệu giữ được nhiều đợt.")
 def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body: str, deadline: str | None,
-         place: str, db_path: Path | None) -> None:
+         place: str, db_path: Location | None) -> None:
     """Lập đợt đánh giá trong thư mục FOLDER: ghi bộ tiêu chí, danh sách đơn vị, cơ quan đánh giá vào cơ sở
     dữ liệu và tạo FOLDER/cchc-xl.toml với khoá ký mới.
 
     Ví dụ: cchc-xl init dot-2026 --criteria tieu-chi.yaml --communes don-vi.csv --year 2026
     --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
     """
+    from cchc_xl.store_sql import shown
     from cchc_xl.workspace import WorkspaceError, init_round
 
     try:
@@ -180,13 +192,13 @@ def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body
         return
     r = ws.round
     click.echo(say("round.created", round=r.id, body=r.body, year=r.year, set=f"{r.set_id} {r.set_version}",
-                   count=len(ws.communes), config=ws.config, db=ws.db_path))
+                   count=len(ws.communes), config=ws.config, db=shown(ws.db_path)))
     click.echo(say("round.next", dir=folder))
 
 
 @cli.command("status")
 @round_options
-def status(workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+def status(workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
     """In đợt đánh giá và tiến độ: đã nhận, được tiếp nhận, đã thẩm định, đã chốt, chưa nộp (kèm tên)."""
     from cchc_xl.console import status_cmd
 
@@ -200,7 +212,7 @@ def status(workspace: Path | None, round_id: str | None, db_path: Path | None) -
               show_default=True, help="Thư mục ghi các bảng tự đánh giá.")
 @round_options
 def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path, workspace: Path | None,
-             round_id: str | None, db_path: Path | None) -> None:
+             round_id: str | None, db_path: Location | None) -> None:
     """Tạo bảng tự đánh giá (.xlsx, đã khoá, có công thức) cho từng đơn vị của đợt."""
     from cchc_xl.workbook.generate import generate_one
 
@@ -220,7 +232,7 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
 @round_options
 def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None,
-            workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+            workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục INBOX: kiểm tra, tính lại điểm, báo lỗi."""
     from cchc_xl.console import import_with_progress
 
@@ -253,7 +265,7 @@ def appraise() -> None:
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
 @round_options
 def appraise_prepare(out_dir: Path, criteria_file: Path | None, workspace: Path | None, round_id: str | None,
-                     db_path: Path | None) -> None:
+                     db_path: Location | None) -> None:
     """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận."""
     from cchc_xl.appraisal.round import OtherSetError
     from cchc_xl.console import appraise_prepare_cmd
@@ -272,7 +284,7 @@ def appraise_prepare(out_dir: Path, criteria_file: Path | None, workspace: Path 
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
 @round_options
 def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, workspace: Path | None,
-                    round_id: str | None, db_path: Path | None) -> None:
+                    round_id: str | None, db_path: Location | None) -> None:
     """Đọc các bảng thẩm định trong FOLDER, kiểm tra và ghi nhận điểm thẩm định."""
     from cchc_xl.console import appraise_import_cmd
 
@@ -284,7 +296,7 @@ def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, wor
 @click.option("--by", "who", default="", help="Người chốt kết quả.")
 @round_options
 def appraise_finalize(codes: tuple[str, ...], who: str, workspace: Path | None, round_id: str | None,
-                      db_path: Path | None) -> None:
+                      db_path: Location | None) -> None:
     """Chốt kết quả các đơn vị CODES (mặc định: mọi đơn vị đã thẩm định)."""
     from cchc_xl.console import appraise_finalize_cmd
 
@@ -297,7 +309,7 @@ def appraise_finalize(codes: tuple[str, ...], who: str, workspace: Path | None, 
 @click.option("--by", "who", default="", help="Người mở lại.")
 @round_options
 def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, round_id: str | None,
-                    db_path: Path | None) -> None:
+                    db_path: Location | None) -> None:
     """Mở lại kết quả đã chốt của đơn vị CODE để nhận tệp mới."""
     from cchc_xl.console import appraise_reopen_cmd
 
@@ -309,7 +321,7 @@ def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, ro
 @click.argument("criterion")
 @round_options
 def appraise_history(code: str, criterion: str, workspace: Path | None, round_id: str | None,
-                     db_path: Path | None) -> None:
+                     db_path: Location | None) -> None:
     """In lịch sử điểm của tiêu chí CRITERION của đơn vị CODE (tự đánh giá → thẩm định…)."""
     from cchc_xl.console import appraise_history_cmd
 
@@ -323,14 +335,52 @@ def appraise_history(code: str, criterion: str, workspace: Path | None, round_id
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
 @click.option("--previous-db", "previous_db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Cơ sở dữ liệu năm trước; mặc định: đợt năm trước trong cùng cơ sở dữ liệu, nếu có.")
+@click.option("--rounds", "rounds", default=None,
+              help="Xếp hạng chung nhiều đợt cùng năm, cùng bộ tiêu chí trong cơ sở dữ liệu (mã đợt cách nhau "
+                   "bằng dấu phẩy), ví dụ đợt của tỉnh và các đợt của huyện.")
 @round_options
 def report(out: Path, criteria_file: Path | None, communes_file: Path | None, previous_db: Path | None,
-           workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
-    """Lập bảng xếp hạng tổng hợp cho lãnh đạo (điểm cuối cùng nếu đã thẩm định)."""
+           rounds: str | None, workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
+    """Lập bảng xếp hạng tổng hợp cho lãnh đạo (điểm cuối cùng nếu đã thẩm định).
+
+    Ví dụ: cchc-xl report --out xep-hang.xlsx; nhiều đợt: cchc-xl report --rounds 2026-ubnd-tinh-a,2026-ubnd-huyen-b
+    """
     from cchc_xl.console import report_cmd
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
-    sys.exit(report_cmd(ws, out, previous_db))
+    chosen = [r.strip() for r in (rounds or "").split(",") if r.strip()]
+    sys.exit(report_cmd(ws, out, previous_db, rounds=chosen or None))
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Cơ sở dữ liệu: chép đợt đánh giá giữa SQLite và PostgreSQL."""
+
+
+@store_group.command("copy")
+@click.argument("src")
+@click.argument("dst")
+@click.option("--round", "round_id", default=None, help="Mã đợt cần chép; mặc định: mọi đợt trong SRC.")
+def store_copy(src: str, dst: str, round_id: str | None) -> None:
+    """Chép đợt đánh giá từ cơ sở dữ liệu SRC sang DST (tệp SQLite hoặc postgresql://…); SRC không bị thay đổi,
+    chép lại lần nữa không tạo bản trùng.
+
+    Ví dụ: cchc-xl store copy dot-2026/cchc.sqlite postgresql://cchc@may-chu/cchc --round 2026-ubnd-huyen-bac-yen
+    """
+    from cchc_xl.store_copy import CopyError, copy_rounds
+    from cchc_xl.store_sql import StoreUnavailable, exists, location, shown
+
+    source, target = location(src), location(dst)
+    if not exists(source):
+        _fail(say("round.none", db=shown(source)))
+    try:
+        outcomes = copy_rounds(source, target, round_id)
+    except (CopyError, StoreUnavailable) as exc:
+        _fail(str(exc))
+        return
+    for o in outcomes:
+        click.echo(say("store.copy_done", round=o.round_id or "—", src=shown(source), dst=shown(target),
+                       submissions=o.submissions, known=o.known, appraisals=o.appraisals, events=o.events))
 
 
 @cli.command("demo")

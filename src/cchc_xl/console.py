@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,20 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.load import load_set_text
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.outputs import Outputs
 from cchc_xl.importing.pipeline import import_inbox
 from cchc_xl.importing.run import ImportRun
 from cchc_xl.messages import say
 from cchc_xl.numbers import fmt, json_number
+from cchc_xl.reports.ranking_data import RankingInput, RoundsError
 from cchc_xl.safeio import write_text
 from cchc_xl.store import Store
+from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
-from cchc_xl.workspace import Workspace, previous_round, progress
+from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
 
 
 def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace,
@@ -41,7 +46,7 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace,
     return run, outputs
 
 
-def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Path) -> None:
+def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Location) -> None:
     status = template("validation")["status"]
     table = Table(title=say("cli.import_table_title"))
     for header in say("cli.import_columns").split("|"):
@@ -55,7 +60,7 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: P
     count = {s: sum(r.status == s for r in run.results) for s in status}
     console.print(say("cli.import_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
-                      new=outputs.new_in_store, db=db_path))
+                      new=outputs.new_in_store, db=shown(db_path)))
     console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
                       feedback=len(outputs.feedback), dir=outputs.report.parent))
 
@@ -164,17 +169,27 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
 
 
 # -- ranking report -----------------------------------------------------------------------------------
-def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Console | None = None) -> int:
-    """The ranking of the round; last year's totals from `previous_db`, else the store's previous round."""
-    from cchc_xl.reports.ranking import write_ranking
+def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Console | None = None, *,
+               rounds: list[str] | None = None) -> int:
+    """The ranking of the round; last year's totals from `previous_db`, else the store's previous round.
+    `rounds`: several rounds of the store ranked together (one year, one set), instead of the workspace's."""
+    from cchc_xl.reports.ranking import write_ranking, write_report_workbook
 
     console = console or Console(highlight=False)
-    if not ws.db_path.is_file():
+    if not exists(ws.db_path):
         console.print(say("cli.report_no_store", db=ws.db_path))
         return 1
-    previous = last_year_totals(ws, previous_db)
-    summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                            password=ws.settings.sheet_password, round_id=ws.round.id)
+    if rounds:
+        try:
+            data = consolidated_ranking(ws, rounds, previous_db)
+        except (WorkspaceError, RoundsError) as exc:
+            console.print(escape(str(exc)))
+            return 2
+        summary = write_report_workbook(data, out, password=ws.settings.sheet_password)
+    else:
+        previous = last_year_totals(ws, previous_db)
+        summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
+                                password=ws.settings.sheet_password, round_id=ws.round.id)
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),
@@ -182,12 +197,41 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
     return 0
 
 
+def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path | None) -> RankingInput:
+    """The rounds `round_ids` of the workspace's store ranked together; each one's last-year totals joined.
+    WorkspaceError for a round the store does not hold, RoundsError for rounds that cannot be joined."""
+    from cchc_xl.reports.ranking_data import RoundPart, check_consolidation, from_rounds
+
+    probe = Store(ws.db_path)
+    try:
+        known = {r.id: r for r in probe.rounds()}
+    finally:
+        probe.close()
+    missing = [r for r in round_ids if r not in known]
+    if missing:
+        raise WorkspaceError(say("round.unknown", round=missing[0], db=shown(ws.db_path),
+                                 rounds=", ".join(known) or "—"))
+    chosen = [known[r] for r in dict.fromkeys(round_ids)]
+    check_consolidation(chosen)
+    previous: dict[str, Decimal] = {}
+    parts: list[RoundPart] = []
+    try:
+        for rnd in chosen:
+            part = replace(ws, round=rnd, communes=[Commune(**c) for c in rnd.communes])
+            previous.update(last_year_totals(part, previous_db) or {})
+            parts.append(RoundPart(rnd, Store(ws.db_path, round_id=rnd.id), part.communes, part.deadline))
+        return from_rounds(parts, load_set_text(chosen[0].set_yaml), previous=previous)
+    finally:
+        for p in parts:
+            p.store.close()
+
+
 def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decimal] | None:
     """Totals of the previous round: in `previous_db` (its latest earlier round, or the rows of a store
     written before rounds existed), else in the round's own store; None when there is none."""
     from cchc_xl.reports.ranking_data import previous_totals
 
-    source = previous_db or ws.db_path
+    source: Location = previous_db or ws.db_path
     probe = Store(source)
     try:
         earlier = previous_round(probe, ws.round)

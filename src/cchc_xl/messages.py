@@ -133,6 +133,21 @@ MESSAGES: dict[str, str] = {
                      "Cấu hình và khoá ký mới: {config}; cơ sở dữ liệu: {db}.",
     "round.next": "Các lệnh tiếp theo chạy trong thư mục {dir} (hoặc thêm --workspace {dir}), không cần "
                   "--criteria hay --communes.",
+    # --- the store (SQLite file or PostgreSQL server) ----------------------------------------------
+    "store.no_driver": "Muốn dùng cơ sở dữ liệu PostgreSQL {url} cần cài thêm thư viện psycopg: "
+                       "pip install \"cchc-xl[postgres]\".",
+    "store.unreachable": "Không kết nối được cơ sở dữ liệu PostgreSQL {url}. Kiểm tra máy chủ đang chạy, địa "
+                         "chỉ, tên cơ sở dữ liệu, người dùng và mật khẩu (README, mục “Máy chủ PostgreSQL”).",
+    "store.copy_same": "Nguồn và đích là cùng một cơ sở dữ liệu ({db}): không có gì để chép.",
+    "store.copy_none": "Cơ sở dữ liệu {db} không có đợt đánh giá nào để chép.",
+    "store.copy_other_set": "Đợt {round} trong {dst} có bộ tiêu chí {dst_set}, khác bộ {src_set} của đợt cùng mã "
+                            "trong {src}: không chép.",
+    "store.copy_done": "Đã chép đợt {round} từ {src} sang {dst}: {submissions} bài nộp mới ({known} đã có), "
+                       "{appraisals} kết quả thẩm định mới, {events} sự kiện mới.",
+    "report.rounds_other_year": "Chỉ xếp hạng chung được các đợt cùng năm; các đợt đã chọn: {rounds}.",
+    "report.rounds_other_set": "Chỉ xếp hạng chung được các đợt cùng bộ tiêu chí; các đợt đã chọn: {rounds}.",
+    "report.rounds_shared_unit": "Đơn vị mã {code} có trong cả đợt {first} và đợt {second}: không xếp hạng "
+                                 "chung được.",
     "status.header": "Đợt đánh giá {round}: {body}, năm {year}; bộ tiêu chí {set}; {count} đơn vị{deadline}.",
     "status.deadline": "; hạn nộp {date}",
     "status.line": "  {label}: {count}/{total}",

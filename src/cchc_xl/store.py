@@ -1,29 +1,39 @@
-"""The store: every submission, its declared values, recomputed scores and findings, in SQLite.
+"""The store: every submission, its declared values, recomputed scores and findings, in SQLite or PostgreSQL.
 
 One transaction per submission, so a kill in the middle leaves the store as it was before that file.
 The same file (same sha256 for the same commune) imported again changes nothing; a new file from the
-same commune becomes its next version, and earlier versions are kept.
+same commune becomes its next version, and earlier versions are kept. Both hold under concurrent imports
+(several officers on one PostgreSQL server): a submission first locks its commune's row, so the check for the
+same file and the next version number are read by one writer at a time, and unique constraints on
+(round, commune, file) and (round, commune, version) back that up; a writer that loses a race (deadlock,
+serialization) retries its whole transaction. Finalize and reopen lock the communes they change; the audit
+events of a commune are written under that lock, so their order is the order of the changes.
 
 One store holds several rounds (đợt đánh giá: a year's set, unit list and assessing body; table `rounds`).
 Submissions, communes' states, appraisals and events carry their round's id; a `Store` is opened on one
 round (`round_id`) and sees only its rows. Stores written before rounds existed (schema 1) are upgraded in
-place: their rows belong to the unnamed round "" that `Store(path)` opens.
+place: their rows belong to the unnamed round "" that `Store(path)` opens. The engines (`store_sql`) share
+this SQL; `MIGRATIONS` brings either one's schema up to `SCHEMA_VERSION`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from cchc_xl.store_sql import Engine, Location, connect
+
+T = TypeVar("T")
 SCHEMA_VERSION = 2
 LEGACY_ROUND = ""  # the rows of a store written before rounds existed
+RETRIES = 8  # attempts of one transaction that lost a race to another writer
 
+# Column types in braces: the engine's (store_sql.Engine.types).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rounds (
@@ -36,11 +46,11 @@ CREATE TABLE IF NOT EXISTS rounds (
     set_version TEXT NOT NULL,
     set_sha256 TEXT NOT NULL,
     set_yaml TEXT NOT NULL,
-    communes_json TEXT NOT NULL,
+    communes_json {json} NOT NULL,
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS submissions (
-    id INTEGER PRIMARY KEY,
+    id {id},
     round_id TEXT NOT NULL DEFAULT '',
     commune_code TEXT NOT NULL,
     version INTEGER NOT NULL,
@@ -51,14 +61,15 @@ CREATE TABLE IF NOT EXISTS submissions (
     set_version TEXT NOT NULL,
     status TEXT NOT NULL,
     counts INTEGER NOT NULL DEFAULT 1,
-    self_total TEXT,
+    self_total {num},
     tier TEXT,
-    declared_json TEXT NOT NULL,
-    scores_json TEXT NOT NULL,
-    UNIQUE (round_id, commune_code, file_sha256)
+    declared_json {json} NOT NULL,
+    scores_json {json} NOT NULL,
+    UNIQUE (round_id, commune_code, file_sha256),
+    UNIQUE (round_id, commune_code, version)
 );
 CREATE TABLE IF NOT EXISTS findings (
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    submission_id {ref} NOT NULL REFERENCES submissions(id),
     severity TEXT NOT NULL,
     rule TEXT NOT NULL,
     criterion TEXT,
@@ -75,39 +86,39 @@ CREATE TABLE IF NOT EXISTS communes (
     PRIMARY KEY (round_id, code)
 );
 CREATE TABLE IF NOT EXISTS appraisals (
-    id INTEGER PRIMARY KEY,
+    id {id},
     round_id TEXT NOT NULL DEFAULT '',
     commune_code TEXT NOT NULL,
-    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    submission_id {ref} NOT NULL REFERENCES submissions(id),
     file_name TEXT NOT NULL,
     file_sha256 TEXT NOT NULL,
     appraiser TEXT NOT NULL,
     imported_at TEXT NOT NULL,
     status TEXT NOT NULL,
     superseded INTEGER NOT NULL DEFAULT 0,
-    total TEXT,
+    total {num},
     tier TEXT,
-    bonus TEXT NOT NULL DEFAULT '0',
-    penalty TEXT NOT NULL DEFAULT '0',
+    bonus {num} NOT NULL DEFAULT '0',
+    penalty {num} NOT NULL DEFAULT '0',
     UNIQUE (round_id, commune_code, file_sha256)
 );
 CREATE TABLE IF NOT EXISTS appraisal_scores (
-    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    appraisal_id {ref} NOT NULL REFERENCES appraisals(id),
     criterion TEXT NOT NULL,
-    self_points TEXT,
-    appraised_points TEXT,
+    self_points {num},
+    appraised_points {num},
     reason TEXT NOT NULL DEFAULT '',
     changed INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS appraisal_adjustments (
-    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    appraisal_id {ref} NOT NULL REFERENCES appraisals(id),
     code TEXT NOT NULL,
     block TEXT NOT NULL,
     count INTEGER NOT NULL,
-    points TEXT NOT NULL
+    points {num} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS appraisal_findings (
-    appraisal_id INTEGER NOT NULL REFERENCES appraisals(id),
+    appraisal_id {ref} NOT NULL REFERENCES appraisals(id),
     severity TEXT NOT NULL,
     rule TEXT NOT NULL,
     criterion TEXT,
@@ -115,20 +126,28 @@ CREATE TABLE IF NOT EXISTS appraisal_findings (
     message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
+    id {id},
     round_id TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL,
     commune_code TEXT,
     kind TEXT NOT NULL,
-    detail_json TEXT NOT NULL
+    detail_json {json} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_by_round ON submissions(round_id, commune_code);
 CREATE INDEX IF NOT EXISTS appraisals_by_round ON appraisals(round_id, commune_code);
+CREATE INDEX IF NOT EXISTS appraisal_scores_by_appraisal ON appraisal_scores(appraisal_id);
+CREATE INDEX IF NOT EXISTS events_by_round ON events(round_id, commune_code)
 """
 
-# Schema 1 -> 2: the tables whose uniqueness now includes the round are rebuilt (SQLite cannot change a key
-# in place). They are renamed aside with legacy_alter_table on, so the other tables' foreign keys keep
-# naming "submissions"/"appraisals" and point at the new tables.
+
+def _create(db: Engine) -> None:
+    for stmt in db.ddl(SCHEMA):
+        db.execute(stmt)
+
+
+# Schema 1 -> 2 (SQLite only: PostgreSQL stores begin at 2): the tables whose uniqueness now includes the round
+# are rebuilt (SQLite cannot change a key in place). They are renamed aside with legacy_alter_table on, so the
+# other tables' foreign keys keep naming "submissions"/"appraisals" and point at the new tables.
 _UPGRADE_1_TO_2 = [
     ("submissions", "id, commune_code, version, file_name, file_sha256, received_at, set_id, set_version, status,"
                     " counts, self_total, tier, declared_json, scores_json"),
@@ -136,6 +155,24 @@ _UPGRADE_1_TO_2 = [
     ("appraisals", "id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, status,"
                    " superseded, total, tier, bonus, penalty"),
 ]
+
+
+def _upgrade_1_to_2(db: Engine) -> None:
+    for table, _columns in _UPGRADE_1_TO_2:
+        db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
+    db.execute("ALTER TABLE events ADD COLUMN round_id TEXT NOT NULL DEFAULT ''")
+    _create(db)
+    for table, columns in _UPGRADE_1_TO_2:
+        db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_v1")
+        db.execute(f"DROP TABLE {table}_v1")
+
+
+# Per engine: the steps from each schema version to the next one (version -> step), and what an empty store
+# is created at. A new schema version adds a step to both.
+MIGRATIONS: dict[str, dict[int, Callable[[Engine], None]]] = {
+    "sqlite": {1: _upgrade_1_to_2},
+    "postgresql": {},
+}
 
 
 @dataclass(frozen=True)
@@ -173,59 +210,87 @@ class StoredSubmission:
 
 
 class Store:
-    """The store, seen through one round (`round_id`; "" is the unnamed round of a pre-rounds store)."""
+    """The store, seen through one round (`round_id`; "" is the unnamed round of a pre-rounds store).
 
-    def __init__(self, path: Path, round_id: str = LEGACY_ROUND):
+    `path`: a SQLite file, or a `postgresql://…` URL (store_sql.location). StoreUnavailable when a server
+    cannot be reached."""
+
+    def __init__(self, path: Location, round_id: str = LEGACY_ROUND):
         self.path = path
         self.round_id = round_id
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        _upgrade(self.db)
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.engine = connect(path)
+        self.db = self.engine.conn  # the driver's connection, for engine-specific maintenance (VACUUM INTO)
+        try:
+            _upgrade(self.engine)
+        except BaseException:
+            self.engine.close()
+            raise
 
     def close(self) -> None:
-        self.db.close()
+        self.engine.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    @property
+    def in_transaction(self) -> bool:
+        return self.engine.in_transaction
+
+    def transaction(self) -> Any:
+        """A transaction on the store (a savepoint inside another one): `with store.transaction() as db:`."""
+        return self.engine.transaction()
+
+    def _write(self, work: Callable[[Engine], T]) -> T:
+        """`work` in one transaction; run again from the start when it lost a race to another writer (never
+        inside an enclosing transaction, whose owner decides)."""
+        db = self.engine
+        nested = db.depth > 0
+        for attempt in range(RETRIES):
+            try:
+                with db.transaction():
+                    return work(db)
+            except db.transient:
+                if nested or attempt == RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _lock_commune(self, db: Engine, code: str, name: str | None = None, kind: str | None = None) -> str | None:
+        """Take the commune's row lock (creating its row when a name is given); its state, None without a row."""
+        if name is not None:
+            db.execute("INSERT INTO communes (round_id, code, name, kind) VALUES (?,?,?,?)"
+                       " ON CONFLICT (round_id, code) DO NOTHING", (self.round_id, code, name, kind or ""))
+        row = db.one(f"SELECT state FROM communes WHERE round_id=? AND code=?{db.lock}", (self.round_id, code))
+        return row[0] if row else None
 
     # -- rounds -------------------------------------------------------------------------------------
     def create_round(self, r: Round) -> bool:
         """Record a round; False (nothing written) when a round with its id exists already."""
-        with self.transaction() as db:
-            if db.execute("SELECT 1 FROM rounds WHERE id=?", (r.id,)).fetchone():
+        def work(db: Engine) -> bool:
+            row = db.one("INSERT INTO rounds (id, year, body, place, deadline, set_id, set_version, set_sha256,"
+                         " set_yaml, communes_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                         " ON CONFLICT (id) DO NOTHING RETURNING id",
+                         (r.id, r.year, r.body, r.place, r.deadline, r.set_id, r.set_version, r.set_sha256,
+                          r.set_yaml, _dumps(r.communes), r.created_at))
+            if row is None:
                 return False
-            db.execute("INSERT INTO rounds (id, year, body, place, deadline, set_id, set_version, set_sha256,"
-                       " set_yaml, communes_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                       (r.id, r.year, r.body, r.place, r.deadline, r.set_id, r.set_version, r.set_sha256,
-                        r.set_yaml, _dumps(r.communes), r.created_at))
             db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
                        (r.id, r.created_at, None, "round_created",
                         _dumps({"year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"})))
             return True
 
+        return self._write(work)
+
     def round(self, round_id: str | None = None) -> Round | None:
         """The round `round_id` (default: this store's round)."""
-        row = self.db.execute(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id=?",
-                              (self.round_id if round_id is None else round_id,)).fetchone()
+        row = self.engine.one(f"SELECT {_ROUND_COLUMNS} FROM rounds WHERE id=?",
+                              (self.round_id if round_id is None else round_id,))
         return _round(row) if row else None
 
     def rounds(self) -> list[Round]:
         """Every recorded round, oldest year first."""
-        return [_round(r) for r in self.db.execute(f"SELECT {_ROUND_COLUMNS} FROM rounds ORDER BY year, id")]
+        return [_round(r) for r in self.engine.all(f"SELECT {_ROUND_COLUMNS} FROM rounds ORDER BY year, id")]
 
     def has_legacy_rows(self) -> bool:
         """Whether the store holds submissions written before rounds existed."""
-        return self.db.execute("SELECT 1 FROM submissions WHERE round_id=? LIMIT 1",
-                               (LEGACY_ROUND,)).fetchone() is not None
+        return self.engine.one("SELECT 1 FROM submissions WHERE round_id=? LIMIT 1", (LEGACY_ROUND,)) is not None
 
     # -- submissions --------------------------------------------------------------------------------
     def record_submission(self, *, commune_code: str, commune_name: str, commune_kind: str, file_name: str,
@@ -234,27 +299,24 @@ class Store:
                           scores: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
         """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op."""
         rid = self.round_id
-        with self.transaction() as db:
-            row = db.execute("SELECT id FROM submissions WHERE round_id=? AND commune_code=? AND file_sha256=?",
-                             (rid, commune_code, sha256)).fetchone()
+
+        def work(db: Engine) -> tuple[int, bool]:
+            self._lock_commune(db, commune_code, commune_name, commune_kind)
+            row = db.one("SELECT id FROM submissions WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                         (rid, commune_code, sha256))
             if row:
                 return int(row[0]), False
-            version = db.execute("SELECT COALESCE(MAX(version),0)+1 FROM submissions WHERE round_id=? AND"
-                                 " commune_code=?", (rid, commune_code)).fetchone()[0]
-            cur = db.execute(
+            version = db.one("SELECT COALESCE(MAX(version),0)+1 FROM submissions WHERE round_id=? AND"
+                             " commune_code=?", (rid, commune_code))[0]  # type: ignore[index]
+            sid = int(db.one(
                 "INSERT INTO submissions (round_id, commune_code, version, file_name, file_sha256, received_at,"
                 " set_id, set_version, status, counts, self_total, tier, declared_json, scores_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (rid, commune_code, version, file_name, sha256, received_at, set_id, set_version, status,
-                 int(counts), None if self_total is None else str(self_total), tier, _dumps(declared),
-                 _dumps(scores)))
-            sid = int(cur.lastrowid or 0)
-            db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)",
-                           [(sid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
-                            for f in findings])
-            db.execute("INSERT INTO communes (round_id, code, name, kind) VALUES (?,?,?,?) ON CONFLICT(round_id,"
-                       " code) DO UPDATE SET name=excluded.name, kind=excluded.kind",
-                       (rid, commune_code, commune_name, commune_kind))
+                 int(counts), _opt(self_total), tier, _dumps(declared), _dumps(scores)))[0])  # type: ignore[index]
+            self._findings(db, sid, findings)
+            db.execute("UPDATE communes SET name=?, kind=? WHERE round_id=? AND code=?",
+                       (commune_name, commune_kind, rid, commune_code))
             if counts:
                 state = "received" if status == "rejected" else "checked"
                 db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN"
@@ -263,43 +325,52 @@ class Store:
                         {"file": file_name, "sha256": sha256, "version": version, "status": status})
             return sid, True
 
+        return self._write(work)
+
+    def _findings(self, db: Engine, submission_id: int, findings: list[dict[str, Any]]) -> None:
+        db.executemany("INSERT INTO findings (submission_id, severity, rule, criterion, cell, message)"
+                       " VALUES (?,?,?,?,?,?)",
+                       [(submission_id, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
+                        for f in findings])
+
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
                           findings: list[dict[str, Any]]) -> None:
         """A submission recorded earlier in the same import run, given the findings of the whole batch (a
         second file of its commune, evidence copied from another commune): its status, whether it counts,
         its findings, and its commune's state when it counts."""
-        with self.transaction() as db:
-            row = db.execute("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?"
-                             " AND round_id=?", (submission_id, self.round_id)).fetchone()
+        def work(db: Engine) -> None:
+            row = db.one("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?"
+                         " AND round_id=?", (submission_id, self.round_id))
             if row is None:
                 return
+            self._lock_commune(db, row[0])
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
             self._event(db, row[1], row[0], "submission_revised",
                         {"file": row[2], "version": row[3], "status": status, "counts": counts})
             db.execute("DELETE FROM findings WHERE submission_id=?", (submission_id,))
-            db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?)",
-                           [(submission_id, f["severity"], f["rule"], f.get("criterion"), f.get("cell"),
-                             f["message"]) for f in findings])
+            self._findings(db, submission_id, findings)
             if counts:
                 state = "received" if status == "rejected" else "checked"
                 db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN"
                            " ('received','checked')", (state, self.round_id, row[0]))
 
+        self._write(work)
+
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting."""
-        row = self.db.execute(
+        row = self.engine.one(
             f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=?"
-            " ORDER BY counts DESC, version DESC LIMIT 1", (self.round_id, commune_code)).fetchone()
+            " ORDER BY counts DESC, version DESC LIMIT 1", (self.round_id, commune_code))
         return _row(row) if row else None
 
     def submission(self, submission_id: int) -> StoredSubmission | None:
-        row = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
-                              (submission_id, self.round_id)).fetchone()
+        row = self.engine.one(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
+                              (submission_id, self.round_id))
         return _row(row) if row else None
 
     def commune_codes(self) -> list[str]:
         """Every commune with at least one submission, in code order."""
-        return [r[0] for r in self.db.execute("SELECT DISTINCT commune_code FROM submissions WHERE round_id=?"
+        return [r[0] for r in self.engine.all("SELECT DISTINCT commune_code FROM submissions WHERE round_id=?"
                                               " ORDER BY 1", (self.round_id,))]
 
     def all_latest(self) -> list[StoredSubmission]:
@@ -308,68 +379,74 @@ class Store:
     def finding_counts(self) -> dict[int, tuple[int, int]]:
         """(errors, warnings) per submission id, in one pass over the findings."""
         counts: dict[int, list[int]] = {}
-        for sid, severity, n in self.db.execute(
+        for sid, severity, n in self.engine.all(
                 "SELECT f.submission_id, f.severity, COUNT(*) FROM findings f JOIN submissions s"
                 " ON s.id=f.submission_id WHERE s.round_id=? AND f.severity IN ('error','warning')"
                 " GROUP BY f.submission_id, f.severity", (self.round_id,)):
-            counts.setdefault(sid, [0, 0])[0 if severity == "error" else 1] = n
+            counts.setdefault(int(sid), [0, 0])[0 if severity == "error" else 1] = int(n)
         return {k: (v[0], v[1]) for k, v in counts.items()}
 
     def history(self, commune_code: str) -> list[StoredSubmission]:
-        rows = self.db.execute(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND"
+        rows = self.engine.all(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND"
                                " commune_code=? ORDER BY version", (self.round_id, commune_code))
         return [_row(r) for r in rows]
 
     def findings(self, submission_id: int) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT severity, rule, criterion, cell, message FROM findings WHERE submission_id=?",
-                               (submission_id,))
+        rows = self.engine.all("SELECT severity, rule, criterion, cell, message FROM findings WHERE"
+                               " submission_id=?", (submission_id,))
         return [dict(zip(("severity", "rule", "criterion", "cell", "message"), r, strict=True)) for r in rows]
 
     # -- lifecycle: received -> checked -> appraised -> final --------------------------------------
     def state(self, commune_code: str) -> str | None:
-        return self._state(self.db, commune_code)
+        row = self.engine.one("SELECT state FROM communes WHERE round_id=? AND code=?", (self.round_id, commune_code))
+        return row[0] if row else None
 
     def states(self) -> dict[str, str]:
         """Every commune's state in this round, by code."""
-        return dict(self.db.execute("SELECT code, state FROM communes WHERE round_id=?", (self.round_id,)))
+        return {c: s for c, s in self.engine.all("SELECT code, state FROM communes WHERE round_id=?",
+                                                 (self.round_id,))}
 
     def commune(self, commune_code: str) -> tuple[str, str, str] | None:
         """(code, name, kind) as last received."""
-        row = self.db.execute("SELECT code, name, kind FROM communes WHERE round_id=? AND code=?",
-                              (self.round_id, commune_code)).fetchone()
+        row = self.engine.one("SELECT code, name, kind FROM communes WHERE round_id=? AND code=?",
+                              (self.round_id, commune_code))
         return (row[0], row[1], row[2]) if row else None
 
     def finalize(self, codes: list[str], at: str, who: str) -> list[str]:
         """Lock the appraised communes among `codes`; return those finalized now."""
-        done = []
-        with self.transaction() as db:
-            for code in codes:
-                if self._state(db, code) == "appraised":
+        def work(db: Engine) -> list[str]:
+            done = []
+            for code in sorted(set(codes)):  # one lock order for every writer: no deadlock between two
+                if self._lock_commune(db, code) == "appraised":
                     db.execute("UPDATE communes SET state='final' WHERE round_id=? AND code=?",
                                (self.round_id, code))
                     self._event(db, at, code, "finalize", {"by": who})
                     done.append(code)
-        return done
+            return done
+
+        done = set(self._write(work))
+        return [c for c in dict.fromkeys(codes) if c in done]
 
     def reopen(self, code: str, at: str, who: str, reason: str) -> bool:
-        with self.transaction() as db:
-            if self._state(db, code) != "final":
+        def work(db: Engine) -> bool:
+            if self._lock_commune(db, code) != "final":
                 return False
             db.execute("UPDATE communes SET state='appraised' WHERE round_id=? AND code=?", (self.round_id, code))
             self._event(db, at, code, "reopen", {"by": who, "reason": reason})
             return True
 
+        return self._write(work)
+
     def events(self, commune_code: str | None = None) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? AND"
-                               " (? IS NULL OR commune_code=?) ORDER BY id",
-                               (self.round_id, commune_code, commune_code))
-        return [{"at": a, "commune_code": c, "kind": k, "detail": json.loads(d)} for a, c, k, d in rows]
+        if commune_code is None:
+            rows = self.engine.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=?"
+                                   " ORDER BY id", (self.round_id,))
+        else:
+            rows = self.engine.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? AND"
+                                   " commune_code=? ORDER BY id", (self.round_id, commune_code))
+        return [{"at": a, "commune_code": c, "kind": k, "detail": _loads(d)} for a, c, k, d in rows]
 
-    def _state(self, db: sqlite3.Connection, code: str) -> str | None:
-        row = db.execute("SELECT state FROM communes WHERE round_id=? AND code=?", (self.round_id, code)).fetchone()
-        return row[0] if row else None
-
-    def _event(self, db: sqlite3.Connection, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
+    def _event(self, db: Engine, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
         db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
                    (self.round_id, at, code, kind, _dumps(detail)))
 
@@ -381,27 +458,31 @@ class Store:
                          findings: list[dict[str, Any]]) -> tuple[int, bool]:
         """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept."""
         rid = self.round_id
-        with self.transaction() as db:
-            row = db.execute("SELECT id FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
-                             (rid, commune_code, sha256)).fetchone()
+
+        def work(db: Engine) -> tuple[int, bool]:
+            self._lock_commune(db, commune_code)
+            row = db.one("SELECT id FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                         (rid, commune_code, sha256))
             if row:
                 return int(row[0]), False
             accepted = status != "rejected"
             if accepted:
                 db.execute("UPDATE appraisals SET superseded=1 WHERE round_id=? AND commune_code=? AND"
                            " status!='rejected'", (rid, commune_code))
-            cur = db.execute(
+            aid = int(db.one(
                 "INSERT INTO appraisals (round_id, commune_code, submission_id, file_name, file_sha256, appraiser,"
-                " imported_at, status, total, tier, bonus, penalty) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                " imported_at, status, total, tier, bonus, penalty) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (rid, commune_code, submission_id, file_name, sha256, appraiser, imported_at, status,
-                 None if total is None else str(total), tier, str(bonus), str(penalty)))
-            aid = int(cur.lastrowid or 0)
-            db.executemany("INSERT INTO appraisal_scores VALUES (?,?,?,?,?,?)",
-                           [(aid, s.criterion, _opt(s.self_points), _opt(s.appraised_points), s.reason, int(s.changed))
-                            for s in scores])
-            db.executemany("INSERT INTO appraisal_adjustments VALUES (?,?,?,?,?)",
+                 _opt(total), tier, str(bonus), str(penalty)))[0])  # type: ignore[index]
+            db.executemany("INSERT INTO appraisal_scores (appraisal_id, criterion, self_points, appraised_points,"
+                           " reason, changed) VALUES (?,?,?,?,?,?)",
+                           [(aid, s.criterion, _opt(s.self_points), _opt(s.appraised_points), s.reason,
+                             int(s.changed)) for s in scores])
+            db.executemany("INSERT INTO appraisal_adjustments (appraisal_id, code, block, count, points)"
+                           " VALUES (?,?,?,?,?)",
                            [(aid, code, block, count, str(points)) for code, block, count, points in adjustments])
-            db.executemany("INSERT INTO appraisal_findings VALUES (?,?,?,?,?,?)",
+            db.executemany("INSERT INTO appraisal_findings (appraisal_id, severity, rule, criterion, cell, message)"
+                           " VALUES (?,?,?,?,?,?)",
                            [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
                             for f in findings])
             if accepted:
@@ -412,20 +493,23 @@ class Store:
                          "changed": sum(s.changed for s in scores)})
             return aid, True
 
+        return self._write(work)
+
     def current_appraisal(self, commune_code: str) -> StoredAppraisal | None:
-        row = self.db.execute(
+        db = self.engine
+        row = db.one(
             "SELECT id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, total, tier,"
             " bonus, penalty FROM appraisals WHERE round_id=? AND commune_code=? AND status!='rejected' AND"
-            " superseded=0 ORDER BY id DESC LIMIT 1", (self.round_id, commune_code)).fetchone()
+            " superseded=0 ORDER BY id DESC LIMIT 1", (self.round_id, commune_code))
         if not row:
             return None
         aid = row[0]
-        scores = {c: AppraisedScore(c, _dec(sp), _dec(ap), reason, bool(ch)) for c, sp, ap, reason, ch in self.db.execute(
+        scores = {c: AppraisedScore(c, _dec(sp), _dec(ap), reason, bool(ch)) for c, sp, ap, reason, ch in db.all(
             "SELECT criterion, self_points, appraised_points, reason, changed FROM appraisal_scores"
             " WHERE appraisal_id=?", (aid,))}
-        adjustments = [(c, b, n, Decimal(p)) for c, b, n, p in self.db.execute(
+        adjustments = [(c, b, int(n), Decimal(p)) for c, b, n, p in db.all(
             "SELECT code, block, count, points FROM appraisal_adjustments WHERE appraisal_id=?", (aid,))]
-        return StoredAppraisal(aid, row[1], row[2], row[3], row[4], row[5], row[6], _dec(row[7]), row[8],
+        return StoredAppraisal(int(aid), row[1], int(row[2]), row[3], row[4], row[5], row[6], _dec(row[7]), row[8],
                                Decimal(row[9]), Decimal(row[10]), scores, adjustments)
 
     def score_history(self, commune_code: str, criterion: str) -> list[dict[str, Any]]:
@@ -434,14 +518,14 @@ class Store:
         for sub in self.history(commune_code):
             out.append({"stage": "self", "version": sub.version, "at": sub.received_at, "file": sub.file_name,
                         "points": sub.scores.get(criterion), "by": "", "reason": "", "superseded": False})
-        rows = self.db.execute(
+        rows = self.engine.all(
             "SELECT a.imported_at, a.file_name, a.appraiser, a.superseded, a.status, s.appraised_points, s.reason,"
             " s.self_points FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
             " WHERE a.round_id=? AND a.commune_code=? AND s.criterion=? ORDER BY a.id",
             (self.round_id, commune_code, criterion))
         for at, file, who, superseded, status, points, reason, self_points in rows:
-            out.append({"stage": "appraisal", "at": at, "file": file, "by": who, "points": points,
-                        "self_points": self_points, "reason": reason, "superseded": bool(superseded),
+            out.append({"stage": "appraisal", "at": at, "file": file, "by": who, "points": _opt(points),
+                        "self_points": _opt(self_points), "reason": reason, "superseded": bool(superseded),
                         "status": status})
         return out
 
@@ -449,44 +533,27 @@ class Store:
         """Rows of `table` (the whole store, every round)."""
         assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores",
                          "rounds"}
-        return int(self.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        return int(self.engine.one(f"SELECT COUNT(*) FROM {table}")[0])  # type: ignore[index]
 
 
-def _upgrade(db: sqlite3.Connection) -> None:
-    """Create the schema, or bring an older store up to SCHEMA_VERSION in place (in one transaction)."""
-    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "schema_version" in tables:
-        version = db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] or 0
+def _upgrade(db: Engine) -> None:
+    """Create the schema, or bring an older store up to SCHEMA_VERSION in place (in one transaction, which
+    also keeps a second process from migrating at the same time)."""
+    if db.schema_version() >= SCHEMA_VERSION:
+        return
+    with db.schema_transaction():
+        version = db.schema_version()
         if version >= SCHEMA_VERSION:
             return
-    else:
-        version = 1 if "submissions" in tables else 0
-    db.execute("PRAGMA foreign_keys=OFF")
-    db.execute("PRAGMA legacy_alter_table=ON")
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if version == 1:
-            for table, _columns in _UPGRADE_1_TO_2:
-                db.execute(f"ALTER TABLE {table} RENAME TO {table}_v1")
-            db.execute("ALTER TABLE events ADD COLUMN round_id TEXT NOT NULL DEFAULT ''")
-            for stmt in SCHEMA.split(";"):  # executescript would commit the open transaction
-                if stmt.strip():
-                    db.execute(stmt)
-            for table, columns in _UPGRADE_1_TO_2:
-                db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table}_v1")
-                db.execute(f"DROP TABLE {table}_v1")
+        if version == 0:
+            _create(db)
         else:
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    db.execute(stmt)
+            steps = MIGRATIONS[db.name]
+            while version < SCHEMA_VERSION:
+                steps[version](db)
+                version += 1
         db.execute("DELETE FROM schema_version")
-        db.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    finally:
-        db.execute("PRAGMA legacy_alter_table=OFF")
-    db.execute("COMMIT")
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
 
 @dataclass(frozen=True)
@@ -515,16 +582,22 @@ class StoredAppraisal:
     adjustments: list[tuple[str, str, int, Decimal]]
 
 
-def _opt(value: Decimal | None) -> str | None:
+def _opt(value: Decimal | str | None) -> str | None:
+    """A decimal as the store is given it and gives it back: text (PostgreSQL casts it to NUMERIC)."""
     return None if value is None else str(value)
 
 
-def _dec(value: str | None) -> Decimal | None:
+def _dec(value: Decimal | str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
 def _dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _loads(value: Any) -> Any:
+    """A JSON column: text from SQLite, already parsed from PostgreSQL's json."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 _SUBMISSION_COLUMNS = ("id, commune_code, version, file_name, file_sha256, received_at, set_id, set_version,"
@@ -534,12 +607,11 @@ _ROUND_COLUMNS = ("id, year, body, set_id, set_version, set_sha256, set_yaml, co
 
 
 def _round(r: tuple[Any, ...]) -> Round:
-    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10])
+    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], _loads(r[7]), r[8], r[9], r[10])
 
 
 def _row(r: tuple[Any, ...]) -> StoredSubmission:
     (sid, code, version, file_name, sha, received, set_id, set_version, status, _counts, total, tier, declared,
      scores) = r
-    return StoredSubmission(sid, code, version, file_name, sha, received, status,
-                            None if total is None else Decimal(total), tier, json.loads(declared), json.loads(scores),
-                            set_id, set_version)
+    return StoredSubmission(int(sid), code, int(version), file_name, sha, received, status, _dec(total), tier,
+                            _loads(declared), _loads(scores), set_id, set_version)
