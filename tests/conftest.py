@@ -2,7 +2,8 @@
 
 Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`). Without it they are
 skipped, unless the environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail:
-CI must never go green by silently skipping the spreadsheet-engine tests.
+CI must never go green by silently skipping the spreadsheet-engine tests. The same holds for the tests marked
+`postgres` (see conftest_pg.py: a throwaway PostgreSQL cluster, and the `db` fixture over both engines).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest_pg import db, engine, pg_cluster, pg_url  # noqa: F401 - the PostgreSQL fixtures, for every test
 
 from cchc_xl.communes import Commune, sample_communes
 from cchc_xl.criteria import CriteriaSet, load_set
@@ -33,6 +35,7 @@ def libreoffice_required() -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "libreoffice: needs LibreOffice headless (slow; CI installs it)")
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL's server binaries (a throwaway cluster)")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

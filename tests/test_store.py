@@ -1,7 +1,12 @@
-"""The store: idempotent re-import, versions with history, and all-or-nothing per submission."""
+"""The store: idempotent re-import, versions with history, and all-or-nothing per submission — each test on
+both engines (`db`: a SQLite file, or a database on the session's throwaway PostgreSQL cluster)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,13 +20,14 @@ from cchc_xl.importing.evidence import EvidenceStage
 from cchc_xl.importing.outputs import Outputs, write_outputs
 from cchc_xl.importing.run import run_import
 from cchc_xl.settings import Settings
-from cchc_xl.store import Store
+from cchc_xl.store import AppraisedScore, Round, Store
+from cchc_xl.store_sql import Location
 from import_corpus import Corpus
 
 TABLES = ("submissions", "findings", "communes", "events")
 
 
-def _import(inbox: Path, out: Path, db: Path, cset: CriteriaSet, communes: list[Commune],
+def _import(inbox: Path, out: Path, db: Location, cset: CriteriaSet, communes: list[Commune],
             settings: Settings) -> Outputs:
     stage = EvidenceStage()
     run = run_import(inbox, cset, settings, communes, evidence_hook=stage)
@@ -33,7 +39,7 @@ def _import(inbox: Path, out: Path, db: Path, cset: CriteriaSet, communes: list[
         store.close()
 
 
-def _counts(db: Path) -> dict[str, int]:
+def _counts(db: Location) -> dict[str, int]:
     store = Store(db)
     try:
         return {t: store.count(t) for t in TABLES}
@@ -47,10 +53,9 @@ def corpus(tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune], setti
 
 
 def test_reimport_same_file_changes_nothing(corpus: Corpus, tmp_path: Path, mini_set: CriteriaSet,
-                                            communes: list[Commune], settings: Settings) -> None:
+                                            communes: list[Commune], settings: Settings, db: Location) -> None:
     corpus.valid(communes[0])
     corpus.valid(communes[1])
-    db = tmp_path / "s.sqlite"
     first = _import(corpus.inbox, tmp_path / "o1", db, mini_set, communes, settings)
     assert first.new_in_store == 2
     before = _counts(db)
@@ -61,12 +66,12 @@ def test_reimport_same_file_changes_nothing(corpus: Corpus, tmp_path: Path, mini
 
 
 def test_changed_file_becomes_next_version_with_history(corpus: Corpus, tmp_path: Path, mini_set: CriteriaSet,
-                                                        communes: list[Commune], settings: Settings) -> None:
+                                                        communes: list[Commune], settings: Settings,
+                                                        db: Location) -> None:
     commune = communes[3]
     manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
     name = f"TDG_{manual.name_key}"
     path = corpus.valid(commune, overrides={name: 0.25})
-    db = tmp_path / "s.sqlite"
     _import(corpus.inbox, tmp_path / "o1", db, mini_set, communes, settings)
     path.unlink()
     corpus.valid(commune, name="sua-lai.xlsx", overrides={name: 1.5})
@@ -93,9 +98,8 @@ def _record(store: Store, sha: str, code: str = "03898") -> tuple[int, bool]:
         findings=[{"severity": "info", "rule": "meta.demo_key", "criterion": None, "cell": None, "message": "x"}])
 
 
-def test_failure_inside_record_submission_leaves_store_as_before(tmp_path: Path,
+def test_failure_inside_record_submission_leaves_store_as_before(db: Location,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "s.sqlite"
     store = Store(db)
     try:
         _record(store, "a" * 64)
@@ -110,7 +114,7 @@ def test_failure_inside_record_submission_leaves_store_as_before(tmp_path: Path,
         monkeypatch.setattr(store_module, "_dumps", failing)
         with pytest.raises(RuntimeError, match="disk full"):
             _record(store, "b" * 64)
-        assert not store.db.in_transaction
+        assert not store.in_transaction
         assert {t: store.count(t) for t in TABLES} == before
         monkeypatch.setattr(store_module, "_dumps", real)
         _sid, new = _record(store, "b" * 64)
@@ -129,9 +133,9 @@ def _submission(store: Store, code: str, sha: str, findings: list[tuple[str, str
     return sid
 
 
-def test_reads_for_reports(tmp_path: Path) -> None:
+def test_reads_for_reports(db: Location) -> None:
     """What the ranking reads: communes with submissions, the set of each, findings counted per submission."""
-    store = Store(tmp_path / "s.sqlite")
+    store = Store(db)
     try:
         a = _submission(store, "03922", "a" * 64, [("error", "x.a"), ("warning", "x.b"), ("warning", "x.c"),
                                                ("info", "x.d")])
@@ -144,10 +148,10 @@ def test_reads_for_reports(tmp_path: Path) -> None:
         store.close()
 
 
-def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
+def test_revision_replaces_findings_and_who_counts(db: Location) -> None:
     """A submission revised after the batch (a second file of its commune came): status, counting flag,
     findings and the commune's state follow the revision."""
-    store = Store(tmp_path / "s.sqlite")
+    store = Store(db)
     try:
         first = _submission(store, "03922", "a" * 64, [])
         second = _submission(store, "03922", "b" * 64, [])
@@ -162,5 +166,145 @@ def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
         assert store.state("03922") == "received"
         revised = [e["detail"] for e in store.events("03922") if e["kind"] == "submission_revised"]
         assert [(d["version"], d["counts"]) for d in revised] == [(1, False), (2, True)]
+    finally:
+        store.close()
+
+
+def _writer_killed_mid_submission(db: Location, marker: Path) -> None:
+    """A process that records one submission, then dies inside the second: the event row is the last
+    statement of its transaction; the process says where it is and waits there to be killed."""
+    store = Store(db)
+    _record(store, "a" * 64)
+    real = store_module._dumps
+
+    def stuck(data: Any) -> str:
+        if isinstance(data, dict) and data.get("sha256") == "b" * 64:
+            marker.write_text("inside", encoding="utf-8")
+            time.sleep(120)
+        return real(data)
+
+    store_module._dumps = stuck
+    _record(store, "b" * 64)
+
+
+def test_a_process_killed_in_the_middle_of_a_submission_leaves_the_store_as_before(db: Location,
+                                                                                   tmp_path: Path) -> None:
+    marker = tmp_path / "inside"
+    child = multiprocessing.get_context("fork").Process(target=_writer_killed_mid_submission, args=(db, marker))
+    child.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and child.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the writer never reached its second submission"
+    finally:
+        os.kill(child.pid or 0, signal.SIGKILL)
+        child.join()
+    assert child.exitcode == -signal.SIGKILL
+    assert _counts(db) == {"submissions": 1, "findings": 1, "communes": 1, "events": 1}
+    store = Store(db)
+    try:
+        _sid, new = _record(store, "b" * 64)
+        assert new and [s.version for s in store.history("03898")] == [1, 2]
+    finally:
+        store.close()
+
+
+def _round(year: int, round_id: str, set_sha: str = "f" * 64) -> Round:
+    return Round(id=round_id, year=year, body="UBND huyện Thử Nghiệm", set_id="mini", set_version="0.1",
+                 set_sha256=set_sha, set_yaml="id: mini\n", communes=[{"code": "03898", "name": "Phù Yên"}],
+                 created_at=f"{year}-09-01T08:00:00+07:00", deadline=f"{year}-11-15")
+
+
+def test_rounds_in_one_store_are_kept_apart(db: Location) -> None:
+    """Two rounds: each sees its own submissions, versions, states and events; a round is recorded once."""
+    old, new = Store(db, "2021-x"), Store(db, "2022-x")
+    try:
+        assert old.create_round(_round(2021, "2021-x")) and new.create_round(_round(2022, "2022-x"))
+        assert not new.create_round(_round(2022, "2022-x"))
+        assert [r.id for r in new.rounds()] == ["2021-x", "2022-x"]
+        got = new.round()
+        assert got == _round(2022, "2022-x") and got.communes == [{"code": "03898", "name": "Phù Yên"}]
+        first, _ = _record(old, "a" * 64)
+        _record(new, "a" * 64)
+        _record(new, "b" * 64)
+        assert [s.version for s in old.history("03898")] == [1]
+        assert [s.version for s in new.history("03898")] == [1, 2]
+        assert new.submission(first) is None and old.submission(first) is not None
+        assert [e["kind"] for e in new.events()] == ["round_created", "submission", "submission"]
+        assert not new.has_legacy_rows()
+    finally:
+        old.close()
+        new.close()
+
+
+def test_decimals_come_back_exactly(db: Location) -> None:
+    """A total as the workbook rounds it (trailing zero kept), and an appraisal's points."""
+    store = Store(db)
+    try:
+        sid = _submission(store, "03922", "a" * 64, [])
+        store.record_submission(
+            commune_code="03901", commune_name="Mường Cơi", commune_kind="xã", file_name="b.xlsx", sha256="b" * 64,
+            received_at="2022-12-01T08:00:00+07:00", set_id="phu-yen", set_version="2022.1", status="accepted",
+            counts=True, self_total=Decimal("61.50"), tier=None, declared={}, scores={"1.1": "0.25"}, findings=[])
+        assert store.latest("03901").self_total == Decimal("61.50")  # type: ignore[union-attr]
+        assert str(store.latest("03901").self_total) == "61.50"  # type: ignore[union-attr]
+        store.record_appraisal(
+            commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="c" * 64, appraiser="Lò Văn Bình",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("79.75"), tier="Khá",
+            bonus=Decimal("1"), penalty=Decimal("0.5"),
+            scores=[AppraisedScore("1.1", Decimal("1.5"), Decimal("0.25"), "thiếu văn bản", True)],
+            adjustments=[("T1", "bonus", 1, Decimal("1"))], findings=[])
+        appraisal = store.current_appraisal("03922")
+        assert appraisal is not None and (appraisal.total, appraisal.bonus, appraisal.penalty) == (
+            Decimal("79.75"), Decimal("1"), Decimal("0.5"))
+        assert appraisal.scores["1.1"].appraised_points == Decimal("0.25")
+        assert appraisal.adjustments == [("T1", "bonus", 1, Decimal("1"))]
+        assert [h["points"] for h in store.score_history("03922", "1.1")] == [None, "0.25"]
+    finally:
+        store.close()
+
+
+def test_finalize_and_reopen_follow_the_lifecycle_and_are_audited_in_order(db: Location) -> None:
+    store = Store(db)
+    try:
+        sid = _submission(store, "03922", "a" * 64, [])
+        _submission(store, "03901", "b" * 64, [])
+        store.record_appraisal(
+            commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="c" * 64, appraiser="A",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("80"), tier=None,
+            bonus=Decimal(0), penalty=Decimal(0), scores=[], adjustments=[], findings=[])
+        assert store.finalize(["03922", "03901"], "2022-12-06T08:00:00+07:00", "B") == ["03922"]
+        assert store.states() == {"03922": "final", "03901": "checked"}
+        assert not store.reopen("03901", "2022-12-07T08:00:00+07:00", "B", "nhầm")
+        assert store.reopen("03922", "2022-12-07T08:00:00+07:00", "B", "có tệp mới")
+        assert store.state("03922") == "appraised"
+        assert [e["kind"] for e in store.events("03922")] == ["submission", "appraisal", "finalize", "reopen"]
+        assert store.events("03922")[-1]["detail"] == {"by": "B", "reason": "có tệp mới"}
+    finally:
+        store.close()
+
+
+def test_a_failed_submission_inside_a_batch_transaction_leaves_the_others(db: Location,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch in one transaction: each submission in its savepoint, so one that fails is undone alone."""
+    store = Store(db)
+    try:
+        real = store_module._dumps
+
+        def failing(data: Any) -> str:
+            if isinstance(data, dict) and data.get("sha256") == "b" * 64:
+                raise RuntimeError("disk full")
+            return real(data)
+
+        monkeypatch.setattr(store_module, "_dumps", failing)
+        with store.transaction():
+            _record(store, "a" * 64)
+            with pytest.raises(RuntimeError):
+                _record(store, "b" * 64)
+            _record(store, "c" * 64, code="03901")
+        assert not store.in_transaction
+        assert {t: store.count(t) for t in TABLES} == {"submissions": 2, "findings": 2, "communes": 2, "events": 2}
+        assert [s.version for s in store.history("03898")] == [1]
     finally:
         store.close()
