@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import random
 import signal
 import time
 from decimal import Decimal
@@ -306,5 +307,41 @@ def test_a_failed_submission_inside_a_batch_transaction_leaves_the_others(db: Lo
         assert not store.in_transaction
         assert {t: store.count(t) for t in TABLES} == {"submissions": 2, "findings": 2, "communes": 2, "events": 2}
         assert [s.version for s in store.history("03898")] == [1]
+    finally:
+        store.close()
+
+
+def _writer(db: Location, order: int) -> None:
+    """One of several writers at once: every file of the shared list, in its own order; exit 1 on any error."""
+    store = Store(db)
+    try:
+        files = [(f"0390{c}", f"{c}{v}" * 32) for c in range(4) for v in range(5)]
+        random.Random(order).shuffle(files)
+        for code, sha in files:
+            _record(store, sha, code=code)
+    except BaseException:
+        os._exit(1)
+    finally:
+        store.close()
+
+
+def test_concurrent_writers_record_each_file_once_with_consecutive_versions(db: Location) -> None:
+    """Four processes record the same twenty files (four communes, five files each) in different orders."""
+    Store(db).close()  # the schema exists before they start, as after `init`
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_writer, args=(db, k)) for k in range(4)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(120)
+    assert [w.exitcode for w in writers] == [0, 0, 0, 0]
+    store = Store(db)
+    try:
+        assert store.count("submissions") == 20 and store.count("events") == 20
+        for c in range(4):
+            history = store.history(f"0390{c}")
+            assert [s.version for s in history] == [1, 2, 3, 4, 5]
+            assert sorted(s.file_sha256 for s in history) == sorted(f"{c}{v}" * 32 for v in range(5))
+            assert [e["detail"]["version"] for e in store.events(f"0390{c}")] == [1, 2, 3, 4, 5]
     finally:
         store.close()
