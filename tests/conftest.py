@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest_pg import db, engine, pg_cluster, pg_url  # noqa: F401 - the PostgreSQL fixtures, for every test
 
 from cchc_xl.communes import Commune, sample_communes
 from cchc_xl.criteria import CriteriaSet, load_set
@@ -23,6 +22,7 @@ from cchc_xl.office import find_soffice
 from cchc_xl.settings import Settings, load_settings
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workbook.layout import Declared
+from conftest_pg import db, engine, pg_cluster, pg_url  # noqa: F401 - the PostgreSQL fixtures, for every test
 
 DATA = Path(__file__).parent / "data"
 REQUIRE_LIBREOFFICE = "CCHC_XL_REQUIRE_LIBREOFFICE"

@@ -44,7 +44,7 @@ def _appraise(folder: Path, target: Path) -> Path:
                                   ["appraise", "import", "--help"], ["appraise", "finalize", "--help"],
                                   ["appraise", "reopen", "--help"], ["appraise", "history", "--help"],
                                   ["evidence", "check", "--help"], ["generate", "--help"], ["import", "--help"],
-                                  ["demo", "--help"]])
+                                  ["demo", "--help"], ["init", "--help"], ["status", "--help"]])
 def test_help(args: list[str]) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0 and "Usage" in result.output

@@ -259,3 +259,49 @@ def test_previous_db_from_before_rounds_still_works(make_round: MakeRound, tmp_p
     previous = last_year_totals(open_workspace(), _legacy_store(tmp_path / "nam-truoc.sqlite"))
     assert previous == {"03898": Decimal("61.50")}
     assert run("report", "--out", "xh.xlsx", "--previous-db", str(tmp_path / "nam-truoc.sqlite")).exit_code == 0
+
+
+def test_criteria_commands_in_a_round_default_to_its_set(make_round: MakeRound) -> None:
+    make_round(criteria=MINI)
+    result = run("criteria", "check")
+    assert result.exit_code == 0 and "“mini”" in result.output
+    result = run("criteria", "check", str(BUNDLED))  # an authoring tool: any file, round or not
+    assert result.exit_code == 0 and "“phu-yen-2022”" in result.output
+
+
+@pytest.mark.parametrize(("criteria", "message"), [
+    ("khong-co.yaml", "khong-co.yaml"),
+    ("bad.yaml", "Bộ tiêu chí có"),
+])
+def test_init_with_a_bad_set_is_an_input_mistake(criteria: str, message: str, tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("id: x\nareas: 3\n", encoding="utf-8")
+    result = run("init", str(tmp_path / "dot"), "--criteria", str(tmp_path / criteria), "--communes", str(BAC_YEN),
+                 "--year", "2026", "--body", "UBND tỉnh Sơn La")
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "dot" / "cchc-xl.toml").exists()
+
+
+def test_init_refuses_a_malformed_deadline(tmp_path: Path) -> None:
+    result = run("init", str(tmp_path / "dot"), "--criteria", str(MINI), "--communes", str(BAC_YEN), "--year",
+                 "2026", "--body", "UBND tỉnh Sơn La", "--deadline", "15/11/2026")
+    assert result.exit_code == 2 and "NĂM-THÁNG-NGÀY" in result.output
+    assert not (tmp_path / "dot").exists()
+
+
+def test_a_store_that_is_not_a_database_is_one_message(tmp_path: Path, make_round: MakeRound) -> None:
+    (tmp_path / "hong.sqlite").write_bytes(b"not a database at all" * 100)
+    result = run("init", str(tmp_path / "dot2"), "--criteria", str(MINI), "--communes", str(BAC_YEN), "--year",
+                 "2026", "--body", "UBND tỉnh Sơn La", "--db", str(tmp_path / "hong.sqlite"))
+    assert result.exit_code == 2 and "không phải cơ sở dữ liệu" in result.output
+    make_round(criteria=MINI)
+    result = run("status", "--db", str(tmp_path / "hong.sqlite"))
+    assert result.exit_code == 2 and "không phải cơ sở dữ liệu" in result.output and "Traceback" not in result.output
+
+
+def test_a_round_added_to_a_store_from_before_rounds_compares_with_its_rows(make_round: MakeRound,
+                                                                             tmp_path: Path) -> None:
+    legacy = _legacy_store(tmp_path / "cchc-cu.sqlite")
+    make_round(criteria=MINI, year=2023, extra=("--db", str(legacy)))
+    ws = open_workspace()
+    assert ws.db_path == legacy.resolve() and last_year_totals(ws, None) == {"03898": Decimal("61.50")}
+    assert " ".join(run("status").output.split()).count("Đã nhận: 0/27") == 1

@@ -175,8 +175,11 @@ def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body
     """Lập đợt đánh giá trong thư mục FOLDER: ghi bộ tiêu chí, danh sách đơn vị, cơ quan đánh giá vào cơ sở
     dữ liệu và tạo FOLDER/cchc-xl.toml với khoá ký mới.
 
-    Ví dụ: cchc-xl init dot-2026 --criteria tieu-chi.yaml --communes don-vi.csv --year 2026
-    --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
+    Ví dụ:
+
+    \b
+    cchc-xl init dot-2026 --criteria tieu-chi.yaml --communes don-vi.csv --year 2026
+        --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
     """
     from cchc_xl.store_sql import shown
     from cchc_xl.workspace import WorkspaceError, init_round

@@ -97,7 +97,7 @@ def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Con
     finally:
         store.close()
     status = template("validation")["status"]
-    data = {"criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
+    data = {"round": ws.round.id, "criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
         {"file": o.file, "commune_code": o.commune_code, "status": o.status,
          "appraised_total": json_number(o.result.total) if o.result else None,
          "findings": [f.model_dump() for f in o.findings]} for o in outcomes]}
@@ -227,8 +227,8 @@ def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path 
 
 
 def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decimal] | None:
-    """Totals of the previous round: in `previous_db` (its latest earlier round, or the rows of a store
-    written before rounds existed), else in the round's own store; None when there is none."""
+    """Totals of the previous round, in `previous_db` or else the round's own store: its latest earlier round,
+    else the rows written there before rounds existed (they predate every round); None when there is none."""
     from cchc_xl.reports.ranking_data import previous_totals
 
     source: Location = previous_db or ws.db_path
@@ -237,7 +237,7 @@ def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decim
         earlier = previous_round(probe, ws.round)
         if earlier is not None:
             round_id = earlier.id
-        elif previous_db is not None and probe.has_legacy_rows():
+        elif probe.has_legacy_rows():
             round_id = ""
         else:
             return None

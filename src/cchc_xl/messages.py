@@ -120,6 +120,7 @@ MESSAGES: dict[str, str] = {
                            "khác cho đợt mới.",
     "round.config_comment": "cchc-xl: đợt đánh giá {round} ({body}, năm {year}). Giữ kín tệp này: khoá ký "
                             "các bảng tự đánh giá nằm ở đây.",
+    "round.store_unreadable": "Tệp {db} không phải cơ sở dữ liệu của cchc-xl hoặc đã hỏng.",
     "round.exists": "Đợt đánh giá {round} đã có trong {db}.",
     "round.body_empty": "Thiếu tên cơ quan đánh giá (--body, ví dụ \"UBND huyện Bắc Yên\").",
     "round.deadline_invalid": "Hạn nộp “{got}” không đúng dạng NĂM-THÁNG-NGÀY (ví dụ 2026-11-15).",

@@ -133,8 +133,6 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     detail_json {json} NOT NULL
 );
-CREATE INDEX IF NOT EXISTS submissions_by_round ON submissions(round_id, commune_code);
-CREATE INDEX IF NOT EXISTS appraisals_by_round ON appraisals(round_id, commune_code);
 CREATE INDEX IF NOT EXISTS appraisal_scores_by_appraisal ON appraisal_scores(appraisal_id);
 CREATE INDEX IF NOT EXISTS events_by_round ON events(round_id, commune_code)
 """

@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import sqlite3
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,7 @@ def init_round(folder: Path, *, criteria_file: Path, communes_file: Path, year: 
                 created_at=(now or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
                 place=place.strip(), deadline=deadline or None)
     folder.mkdir(parents=True, exist_ok=True)
-    store = _open(db_path, rnd.id)
+    store = _open_store(db_path, rnd.id)
     try:
         if not store.create_round(rnd):
             raise WorkspaceError(say("round.exists", round=rnd.id, db=shown(db_path)))
@@ -132,13 +133,6 @@ def init_round(folder: Path, *, criteria_file: Path, communes_file: Path, year: 
         store.close()
     write_text(config, _config_text(rnd, _store_ref(db_path, folder), secrets.token_urlsafe(32)))
     return Workspace(config, db_path, rnd, load_set_text(rnd.set_yaml), communes, load_settings(config=config))
-
-
-def _open(db: Location, round_id: str = "") -> Store:
-    try:
-        return Store(db, round_id=round_id)
-    except StoreUnavailable as exc:
-        raise WorkspaceError(str(exc)) from None
 
 
 def _store_ref(db_path: Location, folder: Path) -> str:
@@ -179,7 +173,7 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
     if db is None or not exists(db):
         missing = say("round.none", db=db) if db is not None else say("round.none_here")
         raise WorkspaceError(f"{missing} {say('round.hint')}")
-    store = _open(db)
+    store = _open_store(db)
     try:
         wanted = round_id or section.get("id")
         if not wanted:
@@ -196,6 +190,15 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
     settings = load_settings(config=config if config.is_file() else None)
     return Workspace(config if config.is_file() else None, db, rnd, load_set_text(rnd.set_yaml),
                      [Commune(**c) for c in rnd.communes], settings)
+
+
+def _open_store(db: Location, round_id: str = "") -> Store:
+    try:
+        return Store(db, round_id=round_id)
+    except StoreUnavailable as exc:  # a server that cannot be reached
+        raise WorkspaceError(str(exc)) from None
+    except sqlite3.DatabaseError:  # not a database, or a damaged one: a message, not a traceback
+        raise WorkspaceError(say("round.store_unreadable", db=db)) from None
 
 
 def previous_round(store: Store, current: Round) -> Round | None:
