@@ -3,7 +3,8 @@
 The session starts one cluster in a fresh temporary directory (initdb + pg_ctl from `pg_config --bindir`, or
 the newest /usr/lib/postgresql/*/bin), as an unprivileged user: when the tests run as root (CI does), as
 `nobody` through runuser (CCHC_XL_PG_USER names another). It listens only on a unix socket in that
-directory, trusts local connections, and is stopped and removed at the end of the session. Each test gets
+directory, trusts local connections, and is stopped and removed at the end of the session
+(`throwaway_cluster`, which benchmarks/bench_postgres.py uses too). Each test gets
 its own database. Without PostgreSQL (binaries or psycopg) the `postgres` tests are skipped, unless
 CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI), where they fail: CI never goes green by skipping an engine.
 """
@@ -17,6 +18,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,16 +54,21 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL is not available ({reason})")
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
+class ClusterUnavailable(RuntimeError):
+    """No PostgreSQL here (binaries or psycopg), or the cluster did not start."""
+
+
+@contextmanager
+def throwaway_cluster(durable: bool = False) -> Iterator[Cluster]:
+    """A PostgreSQL cluster in a fresh temporary directory, stopped and removed on exit. `durable`: the server's
+    own fsync and commit settings (for timings); otherwise without fsync (tests only)."""
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        _unavailable("psycopg is not installed")
+        raise ClusterUnavailable("psycopg is not installed") from None
     bindir = _bindir()
     if bindir is None:
-        _unavailable("no initdb: install Debian's postgresql")
-    assert bindir is not None
+        raise ClusterUnavailable("no initdb: install Debian's postgresql")
     root = Path(tempfile.mkdtemp(prefix="cchc-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:  # PostgreSQL refuses to run as root
@@ -70,6 +77,9 @@ def pg_cluster() -> Iterator[Cluster]:
         prefix = ["runuser", "-u", user, "--"]
     root.chmod(0o755)
     data, log = root / "data", root / "server.log"
+    options = f"-k {root} -c listen_addresses=''"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
     def run(*args: str) -> None:
         subprocess.run([*prefix, *args], check=True, capture_output=True, cwd=root)
@@ -77,19 +87,35 @@ def pg_cluster() -> Iterator[Cluster]:
     try:
         run(str(bindir / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale",
             "--no-sync")
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o",
-            f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-            "start")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "-o", options, "start")
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
         shutil.rmtree(root, ignore_errors=True)
-        _unavailable(f"the cluster did not start: {' '.join(detail)}")
+        raise ClusterUnavailable(f"the cluster did not start: {' '.join(detail)}") from None
     try:
         yield Cluster(root)
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        capture_output=True, check=False, cwd=root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(cluster: Cluster, name: str) -> str:
+    """A new empty database on the cluster; its URL."""
+    import psycopg
+
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return cluster.url(name)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    try:
+        with throwaway_cluster() as cluster:
+            yield cluster
+    except ClusterUnavailable as exc:
+        _unavailable(str(exc))
 
 
 _databases = itertools.count()
@@ -101,10 +127,9 @@ def pg_url(pg_cluster: Cluster) -> Iterator[str]:
     import psycopg
 
     name = f"t{os.getpid()}_{next(_databases)}"
-    with psycopg.connect(pg_cluster.url("postgres"), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
+    url = create_database(pg_cluster, name)
     try:
-        yield pg_cluster.url(name)
+        yield url
     finally:
         with psycopg.connect(pg_cluster.url("postgres"), autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
