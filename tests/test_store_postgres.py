@@ -17,7 +17,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.samplegen.values import valid_values
 from cchc_xl.settings import Settings
-from cchc_xl.store import Store
+from cchc_xl.store import Round, Store
 from cchc_xl.store_copy import copy_rounds
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workbook.layout import Declared, LeafInput
@@ -257,3 +257,23 @@ def test_an_unreachable_server_is_one_message(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["status", "--db", url])
     assert result.exit_code == 2 and "Không kết nối được cơ sở dữ liệu PostgreSQL" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_copy_from_or_into_a_file_that_is_not_a_store_is_one_message(tmp_path: Path, pg_url: str) -> None:
+    from click.testing import CliRunner
+
+    from cchc_xl.cli import cli
+
+    store = Store(pg_url, "2026-x")
+    try:
+        store.create_round(Round(id="2026-x", year=2026, body="UBND tỉnh Thử", set_id="mini", set_version="0.1",
+                                 set_sha256="f" * 64, set_yaml="id: mini\n", communes=[],
+                                 created_at="2026-09-01T08:00:00+07:00"))
+    finally:
+        store.close()
+    junk = tmp_path / "ghi-chu.sqlite"
+    junk.write_text("không phải cơ sở dữ liệu " * 100, encoding="utf-8")
+    for args in ([str(junk), pg_url], [pg_url, str(junk)]):
+        result = CliRunner().invoke(cli, ["store", "copy", *args])
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert f"Tệp {junk} không phải cơ sở dữ liệu của cchc-xl" in result.output

@@ -381,6 +381,7 @@ def store_copy(src: str, dst: str, round_id: str | None) -> None:
     except (CopyError, StoreUnavailable) as exc:
         _fail(str(exc))
         return
+
     for o in outcomes:
         click.echo(say("store.copy_done", round=o.round_id or "—", src=shown(source), dst=shown(target),
                        submissions=o.submissions, known=o.known, appraisals=o.appraisals, events=o.events))

@@ -138,7 +138,9 @@ MESSAGES: dict[str, str] = {
     "store.no_driver": "Muốn dùng cơ sở dữ liệu PostgreSQL {url} cần cài thêm thư viện psycopg: "
                        "pip install \"cchc-xl[postgres]\".",
     "store.unreachable": "Không kết nối được cơ sở dữ liệu PostgreSQL {url}. Kiểm tra máy chủ đang chạy, địa "
-                         "chỉ, tên cơ sở dữ liệu, người dùng và mật khẩu (README, mục “Máy chủ PostgreSQL”).",
+                         "chỉ, tên cơ sở dữ liệu, người dùng và mật khẩu (README, mục PostgreSQL).",
+    "store.unusable": "Cơ sở dữ liệu PostgreSQL {url} không dùng được: máy chủ từ chối tạo hoặc nâng cấp các bảng "
+                      "(người dùng cần là chủ của cơ sở dữ liệu; README, mục PostgreSQL).",
     "store.copy_same": "Nguồn và đích là cùng một cơ sở dữ liệu ({db}): không có gì để chép.",
     "store.copy_none": "Cơ sở dữ liệu {db} không có đợt đánh giá nào để chép.",
     "store.copy_other_set": "Đợt {round} trong {dst} có bộ tiêu chí {dst_set}, khác bộ {src_set} của đợt cùng mã "

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from cchc_xl.store_sql import Engine, Location, connect
+from cchc_xl.messages import say
+from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
 SCHEMA_VERSION = 2
@@ -220,6 +221,9 @@ class Store:
         self.db = self.engine.conn  # the driver's connection, for engine-specific maintenance (VACUUM INTO)
         try:
             _upgrade(self.engine)
+        except self.engine.failure:  # a server that refuses the schema (no rights): one message
+            self.engine.close()
+            raise StoreUnavailable(say("store.unusable", url=shown(path))) from None
         except BaseException:
             self.engine.close()
             raise

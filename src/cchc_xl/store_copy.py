@@ -11,6 +11,7 @@ state. Without --round every round of the source is copied (and a pre-rounds sto
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from cchc_xl.messages import say
@@ -43,7 +44,7 @@ def copy_rounds(src: Location, dst: Location, round_id: str | None = None) -> li
     """Copy the round `round_id` (default: every round) from `src` into `dst`. CopyError, StoreUnavailable."""
     if str(src) == str(dst):
         raise CopyError(say("store.copy_same", db=shown(src)))
-    source = Store(src)
+    source = _open(src)
     try:
         if round_id is not None:
             if source.round(round_id) is None and not (round_id == "" and source.has_legacy_rows()):
@@ -60,16 +61,23 @@ def copy_rounds(src: Location, dst: Location, round_id: str | None = None) -> li
 
 
 def _copy_one(src: Location, dst: Location, round_id: str) -> CopyOutcome:
-    source = Store(src, round_id=round_id)
+    source = _open(src, round_id)
     try:
         rows = _read(source.engine, round_id)
     finally:
         source.close()
-    target = Store(dst, round_id=round_id)
+    target = _open(dst, round_id)
     try:
         return target._write(lambda db: _write(db, rows, round_id, src, dst))
     finally:
         target.close()
+
+
+def _open(loc: Location, round_id: str = "") -> Store:
+    try:
+        return Store(loc, round_id=round_id)
+    except sqlite3.DatabaseError:  # a file that is not a database, or a damaged one
+        raise CopyError(say("round.store_unreadable", db=shown(loc))) from None
 
 
 def _values(columns: str, row: tuple[object, ...]) -> list[object]:

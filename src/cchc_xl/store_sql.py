@@ -62,6 +62,7 @@ class Engine:
     lock = ""  # appended to a SELECT that must hold its rows until commit
     types: ClassVar[dict[str, str]] = {}
     transient: tuple[type[BaseException], ...] = ()  # errors after which the whole transaction may be retried
+    failure: tuple[type[BaseException], ...] = ()  # the driver's errors that mean "this store cannot be used"
     conn: Any
 
     def __init__(self) -> None:
@@ -188,6 +189,8 @@ class PostgresEngine(Engine):
             raise StoreUnavailable(say("store.unreachable", url=shown(url),
                                        reason=str(exc).strip().splitlines()[0] if str(exc).strip() else "")) from None
         self.transient = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
+        self.failure = (psycopg.Error,)
+        self.url = url
         self._sql: dict[str, str] = {}
 
     def sql(self, statement: str) -> str:
