@@ -277,3 +277,28 @@ def test_copy_from_or_into_a_file_that_is_not_a_store_is_one_message(tmp_path: P
         result = CliRunner().invoke(cli, ["store", "copy", *args])
         assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
         assert f"Tệp {junk} không phải cơ sở dữ liệu của cchc-xl" in result.output
+
+
+def test_a_server_that_goes_away_mid_run_is_one_message_and_keeps_what_was_committed(pg_url: str) -> None:
+    import psycopg
+
+    from cchc_xl.store_sql import StoreUnavailable
+
+    store = Store(pg_url)
+    try:
+        store.record_submission(commune_code="03898", commune_name="Phù Yên", commune_kind="thị trấn",
+                                file_name="a.xlsx", sha256="a" * 64, received_at="2026-10-01T08:00:00+07:00",
+                                set_id="mini", set_version="0.1", status="accepted", counts=True,
+                                self_total=Decimal("61.5"), tier=None, declared={}, scores={}, findings=[])
+        with psycopg.connect(pg_url, autocommit=True) as admin:  # as a server restart does to its clients
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname=current_database()"
+                          " AND pid <> pg_backend_pid()")
+        with pytest.raises(StoreUnavailable, match="Mất kết nối với cơ sở dữ liệu PostgreSQL"):
+            store.latest("03898")
+    finally:
+        store.close()
+    again = Store(pg_url)
+    try:
+        assert again.latest("03898").self_total == Decimal("61.5")  # type: ignore[union-attr]
+    finally:
+        again.close()

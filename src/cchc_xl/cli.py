@@ -402,7 +402,13 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    cli()
+    from cchc_xl.store_sql import StoreUnavailable
+
+    try:
+        cli()
+    except StoreUnavailable as exc:  # the server went away mid-command: what was committed stays
+        click.echo(str(exc), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

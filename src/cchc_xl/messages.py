@@ -141,6 +141,9 @@ MESSAGES: dict[str, str] = {
                          "chỉ, tên cơ sở dữ liệu, người dùng và mật khẩu (README, mục PostgreSQL).",
     "store.unusable": "Cơ sở dữ liệu PostgreSQL {url} không dùng được: máy chủ từ chối tạo hoặc nâng cấp các bảng "
                       "(người dùng cần là chủ của cơ sở dữ liệu; README, mục PostgreSQL).",
+    "store.lost": "Mất kết nối với cơ sở dữ liệu PostgreSQL {url} giữa chừng. Những gì đã ghi vẫn còn nguyên; phần "
+                  "đang ghi dở không được lưu. Chạy lại lệnh khi máy chủ hoạt động trở lại: tệp đã ghi nhận không "
+                  "bị ghi trùng.",
     "store.copy_same": "Nguồn và đích là cùng một cơ sở dữ liệu ({db}): không có gì để chép.",
     "store.copy_none": "Cơ sở dữ liệu {db} không có đợt đánh giá nào để chép.",
     "store.copy_other_set": "Đợt {round} trong {dst} có bộ tiêu chí {dst_set}, khác bộ {src_set} của đợt cùng mã "

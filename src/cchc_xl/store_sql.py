@@ -190,8 +190,25 @@ class PostgresEngine(Engine):
                                        reason=str(exc).strip().splitlines()[0] if str(exc).strip() else "")) from None
         self.transient = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
         self.failure = (psycopg.Error,)
+        self._lost = (psycopg.OperationalError, psycopg.InterfaceError)
         self.url = url
         self._sql: dict[str, str] = {}
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self.conn.execute(self.sql(statement), tuple(params))
+        except self._lost as exc:
+            raise self._gone(exc) from exc
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            super().executemany(statement, rows)
+        except self._lost as exc:
+            raise self._gone(exc) from exc
+
+    def _gone(self, exc: BaseException) -> BaseException:
+        """The server went away (restart, network): one message; a lost race stays itself, to be retried."""
+        return exc if isinstance(exc, self.transient) else StoreUnavailable(say("store.lost", url=shown(self.url)))
 
     def sql(self, statement: str) -> str:
         found = self._sql.get(statement)
