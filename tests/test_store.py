@@ -22,6 +22,7 @@ from cchc_xl.importing.outputs import Outputs, write_outputs
 from cchc_xl.importing.run import run_import
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Round, Store
+from cchc_xl.store_copy import CopyError, copy_rounds
 from cchc_xl.store_sql import Location
 from import_corpus import Corpus
 
@@ -343,5 +344,69 @@ def test_concurrent_writers_record_each_file_once_with_consecutive_versions(db: 
             assert [s.version for s in history] == [1, 2, 3, 4, 5]
             assert sorted(s.file_sha256 for s in history) == sorted(f"{c}{v}" * 32 for v in range(5))
             assert [e["detail"]["version"] for e in store.events(f"0390{c}")] == [1, 2, 3, 4, 5]
+    finally:
+        store.close()
+
+
+def _appraised_round(loc: Location) -> None:
+    """Round 2022-x: two communes, one appraised (a lowered score, a bonus) and finalized."""
+    store = Store(loc, "2022-x")
+    try:
+        store.create_round(_round(2022, "2022-x"))
+        sid = _submission(store, "03922", "a" * 64, [("warning", "x.b")])
+        _submission(store, "03922", "b" * 64, [("error", "x.a")])
+        _submission(store, "03901", "c" * 64, [])
+        store.record_appraisal(
+            commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="d" * 64, appraiser="Lò Văn Bình",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("79.75"), tier="Khá",
+            bonus=Decimal("1"), penalty=Decimal("0.5"),
+            scores=[AppraisedScore("1.1", Decimal("1.5"), Decimal("0.25"), "thiếu văn bản", True)],
+            adjustments=[("T1", "bonus", 1, Decimal("1"))],
+            findings=[{"severity": "warning", "rule": "appraisal.x", "message": "…"}])
+        store.finalize(["03922"], "2022-12-06T08:00:00+07:00", "B")
+    finally:
+        store.close()
+
+
+def _everything(loc: Location) -> tuple[object, ...]:
+    store = Store(loc, "2022-x")
+    try:
+        subs = [(s.commune_code, s.version, s.file_sha256, s.status, s.self_total, store.findings(s.id))
+                for code in store.commune_codes() for s in store.history(code)]
+        appraisal = store.current_appraisal("03922")
+        assert appraisal is not None
+        kept = (appraisal.file_sha256, appraisal.total, appraisal.bonus, appraisal.penalty, appraisal.scores,
+                appraisal.adjustments)
+        return store.round(), subs, kept, store.states(), store.events(), store.score_history("03922", "1.1")
+    finally:
+        store.close()
+
+
+def test_store_copy_moves_a_whole_round_and_a_second_copy_adds_nothing(db: Location, tmp_path: Path) -> None:
+    """From a SQLite file into each engine: submissions with findings, the appraisal with its scores and
+    adjustments, states and events, all as they were."""
+    src = tmp_path / "huyen.sqlite"
+    _appraised_round(src)
+    (first,) = copy_rounds(src, db)
+    assert (first.submissions, first.known, first.appraisals, first.events) == (3, 0, 1, 6)
+    assert _everything(db) == _everything(src)
+    (second,) = copy_rounds(src, db, "2022-x")
+    assert (second.submissions, second.known, second.appraisals, second.events) == (0, 3, 0, 0)
+    assert _everything(db) == _everything(src)
+
+
+def test_store_copy_refuses_a_round_of_the_same_id_with_another_set(db: Location, tmp_path: Path) -> None:
+    src = tmp_path / "huyen.sqlite"
+    _appraised_round(src)
+    store = Store(db, "2022-x")
+    try:
+        store.create_round(_round(2022, "2022-x", set_sha="e" * 64))
+    finally:
+        store.close()
+    with pytest.raises(CopyError, match="khác bộ"):
+        copy_rounds(src, db)
+    store = Store(db, "2022-x")
+    try:
+        assert store.count("submissions") == 0
     finally:
         store.close()
