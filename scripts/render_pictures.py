@@ -27,6 +27,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from cchc_xl.office import OfficeError, convert
+from cchc_xl.reports.feedback import feedback_name
 from cchc_xl.templates import template
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,7 +121,7 @@ def _sources(demo: Path) -> dict[str, Path]:
         filled = demo / INBOX / Path(chosen["file"]).name
     rejected = next((s for s in subs if s["status"] == "rejected"), None) or subs[0]
     feedback_dir = results / validation["feedback_dir"]
-    feedback = feedback_dir / f"{Path(rejected['file']).stem}{validation['feedback_suffix']}.xlsx"
+    feedback = feedback_dir / feedback_name(rejected["file"], rejected["commune_code"])
     if not feedback.is_file():
         feedback = min(feedback_dir.glob("*.xlsx"))
     code = chosen["commune_code"]

@@ -1,8 +1,10 @@
-"""Shared pytest set-up: the `libreoffice` marker and session fixtures for sets, communes and workbooks.
+"""Shared pytest set-up: the `libreoffice` and `gnumeric` markers and session fixtures for sets, communes and
+workbooks.
 
-Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`). Without it they are
-skipped, unless the environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail:
-CI must never go green by silently skipping the spreadsheet-engine tests. The same holds for the tests marked
+Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`), tests marked
+`@pytest.mark.gnumeric` Gnumeric's `ssconvert`. Without them they are skipped, unless the environment sets
+CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail: CI must never go green by silently
+skipping the spreadsheet-engine tests. The same holds for the tests marked
 `postgres` (see conftest_pg.py: a throwaway PostgreSQL cluster, and the `db` fixture over both engines).
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,15 +38,19 @@ def libreoffice_required() -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "libreoffice: needs LibreOffice headless (slow; CI installs it)")
+    config.addinivalue_line("markers", "gnumeric: needs Gnumeric's ssconvert (CI installs it)")
     config.addinivalue_line("markers", "postgres: needs PostgreSQL's server binaries (a throwaway cluster)")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("libreoffice") is None or find_soffice() is not None:
-        return
-    if libreoffice_required():
-        pytest.fail(f"LibreOffice (soffice) is not installed but {REQUIRE_LIBREOFFICE}=1", pytrace=False)
-    pytest.skip("LibreOffice (soffice) is not installed")
+    # The same rule for both engines: skipped where missing, failed where CI requires the engines.
+    for marker, found, what in (("libreoffice", lambda: find_soffice() is not None, "LibreOffice (soffice)"),
+                                ("gnumeric", lambda: shutil.which("ssconvert") is not None, "Gnumeric (ssconvert)")):
+        if item.get_closest_marker(marker) is None or found():
+            continue
+        if libreoffice_required():
+            pytest.fail(f"{what} is not installed but {REQUIRE_LIBREOFFICE}=1", pytrace=False)
+        pytest.skip(f"{what} is not installed")
 
 
 # -- data ----------------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ BAD_FILES = [
     # (what the council got wrong, values, how the file is spoiled, expected rule)
     ("reason missing", {**COUNCIL, "LD_1_2": None}, None, "appraisal.reason_missing"),
     ("reason of whitespace", {**COUNCIL, "LD_1_2": " \u00a0\n\t"}, None, "appraisal.reason_missing"),
+    ("reason of a zero-width space", {**COUNCIL, "LD_1_2": "\u200b"}, None, "appraisal.reason_missing"),
     ("above maximum", {**COUNCIL, "TD_2_2": 5}, None, "appraisal.out_of_range"),
     ("off the step", {**COUNCIL, "TD_1_2": 0.3, "LD_1_2": "x"}, None, "appraisal.not_allowed"),
     ("no appraiser", {**COUNCIL, "NGUOI_THAM_DINH": None}, None, "appraisal.appraiser_missing"),
@@ -202,7 +203,7 @@ def test_a_reason_of_whitespace_is_missing_in_the_workbook_and_in_python(round_,
     store, written, _, tmp = round_
     folder = tmp / "reasons"
     folder.mkdir()
-    reasons = {"blank": " \u00a0\n\t", "given": "\u00a0Chỉ có một hình thức\n"}
+    reasons = {"blank": " \u00a0\n\t\u200b\ufeff", "given": "\u00a0Chỉ có một hình thức\n"}
     for label, reason in reasons.items():
         _set(written[0], {**COUNCIL, "LD_1_2": reason}, folder / f"{label}.xlsx")
     t = template("appraisal")
@@ -215,3 +216,43 @@ def test_a_reason_of_whitespace_is_missing_in_the_workbook_and_in_python(round_,
     blank, given = import_appraisals(store, mini_set, folder, settings)
     assert "appraisal.reason_missing" in {f.rule for f in blank.findings}
     assert "appraisal.reason_missing" not in {f.rule for f in given.findings}
+
+
+def test_a_moved_name_in_an_appraisal_workbook_is_tampering(round_, mini_set, settings) -> None:  # type: ignore[no-untyped-def]
+    """Only xl/workbook.xml edited: TD_1_2 pointed at another cell holding a higher score. The name is
+    reported, and the score read is the one in the layout's cell (what Excel shows), not the forged one."""
+    import re
+    import zipfile
+
+    store, written, _, tmp = round_
+    folder = _fill_all(written[:1], tmp / "forged", COUNCIL)
+    path = next(folder.iterdir())
+    wb = openpyxl.load_workbook(path)
+    ((sheet, ref),) = list(wb.defined_names["TD_1_2"].destinations)
+    wb[sheet]["Z1"] = 99  # what the forged name now points at
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["xl/workbook.xml"] = re.sub(rb'(<definedName name="TD_1_2">[^<]*!)\$[A-Z]+\$\d+', rb"\g<1>$Z$1",
+                                      parts["xl/workbook.xml"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    (outcome,) = import_appraisals(store, mini_set, folder, settings)
+    moved = [f for f in outcome.findings if f.rule == "tamper.name_moved"]
+    assert outcome.status == "rejected" and len(moved) == 1
+    assert "TD_1_2" in moved[0].message and "Z1" in moved[0].message and ref.replace("$", "") in moved[0].message
+    assert outcome.result is not None and outcome.result.points["1.2"] == Decimal("0.5")
+
+
+def test_two_appraisal_files_for_one_commune_in_one_run_are_not_a_silent_supersede(round_, mini_set, settings) -> None:  # type: ignore[no-untyped-def]
+    store, written, _, tmp = round_
+    folder = _fill_all(written[:1], tmp / "twice", COUNCIL)
+    first = next(folder.iterdir())
+    _set(first, {**COUNCIL, "TD_1_2": 1, "LD_1_2": None}, folder / f"z-{first.name}")
+    a, b = import_appraisals(store, mini_set, folder, settings)
+    assert "appraisal.duplicate_kept" in {f.rule for f in a.findings} and a.recorded
+    assert [f.rule for f in b.findings if f.severity == "error"] == ["appraisal.duplicate"] and not b.recorded
+    assert a.file in b.findings[-1].message
+    code = store.all_latest()[0].commune_code
+    assert store.current_appraisal(code).scores["1.2"].appraised_points == Decimal("0.5")

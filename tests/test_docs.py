@@ -157,3 +157,19 @@ def test_guide_states_the_safety_limits_the_code_applies() -> None:
                    f"lớn hơn {_vn(evidence.ratio_floor_bytes / mb)} MB", f"nén quá {evidence.max_ratio} lần",
                    f"{evidence.max_pages_parsed} trang đầu", f"tối đa {evidence.max_signatures} chữ ký"):
         assert phrase in bundle, phrase
+    assert f"thêm {book.extent_margin_rows} dòng" in workbook and f"thêm {book.extent_margin_cols} cột" in workbook
+    assert f"tối đa\n  {_vn(book.max_strings)} chuỗi chữ" in workbook
+    from cchc_xl.criteria.load import MAX_YAML_BYTES, MAX_YAML_DEPTH
+    from cchc_xl.evidence.crosscheck import HINT_CANDIDATES, HINT_NAMES
+    from cchc_xl.importing.findings import MAX_PER_BUNDLE, MAX_PER_FILE
+    from cchc_xl.numbers import MAX_DIGITS, MAX_MAGNITUDE
+
+    flat = " ".join(section.split())
+    for phrase in (f"nhỏ hơn 10^{MAX_MAGNITUDE.adjusted()}", f"tối đa {MAX_DIGITS} chữ số",
+                   f"tối đa {MAX_PER_FILE} vấn đề cho mỗi tệp và {MAX_PER_BUNDLE} cho mỗi thư mục",
+                   f"tối đa {_vn(evidence.max_pdf_streams)} luồng dữ liệu",
+                   f"mỗi luồng tối đa {evidence.max_stream_bytes // mb} MB",
+                   f"cả tệp tối đa {evidence.max_pdf_inflated // mb} MB", f"tối đa {HINT_NAMES} tên thiếu",
+                   f"tối đa {HINT_CANDIDATES} tên tệp", f"tệp tối đa {MAX_YAML_BYTES // mb} MB",
+                   f"lồng nhau tối đa {MAX_YAML_DEPTH} cấp", f"mỗi số tối đa {MAX_DIGITS} chữ số"):
+        assert phrase in flat, phrase

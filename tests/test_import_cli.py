@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cchc_xl.cli import cli
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports.feedback import split_cell
+from cchc_xl.reports.feedback import feedback_name, split_cell
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from conftest import MakeRound
@@ -102,7 +102,7 @@ def test_feedback_workbook_marks_exactly_the_finding_cells(tmp_path: Path, mini_
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
     checked = 0
     for sub in report["submissions"]:
-        path = out / TV["feedback_dir"] / f"{Path(sub['file']).stem}{TV['feedback_suffix']}.xlsx"
+        path = out / TV["feedback_dir"] / feedback_name(sub["file"], sub["commune_code"])
         assert path.is_file(), path
         wb = openpyxl.load_workbook(path)
         assert wb.sheetnames[0] == TV["feedback"]["sheet"]

@@ -36,7 +36,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
 from cchc_xl.office import convert
-from cchc_xl.scoring import LeafInput, blank_text, excel_blank, trimmed_text
+from cchc_xl.scoring import INVISIBLE, LeafInput, blank_text, excel_blank, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
@@ -233,8 +233,8 @@ def edge_fillings(cset: CriteriaSet) -> list[Filling]:
 
 # Texts the workbook's formulas find blank (only spaces, no-break spaces, line breaks, tabs), and some
 # they do not (a letter among them, an em space): Python must find the same (scoring.blank_text).
-BLANKS = ("\n", "\u00a0", "\t", " \u00a0\n\t ", "\r\n")
-NOT_BLANKS = ("\u00a0x\n", "\u2003")
+BLANKS = ("\n", "\u00a0", "\t", " \u00a0\n\t ", "\r\n", "\u200b", "\u2003", " \u200b\ufeff\u2060 ")
+NOT_BLANKS = ("\u00a0x\n", "\u200bx")
 
 
 def whitespace_fillings(cset: CriteriaSet) -> list[Filling]:
@@ -452,8 +452,10 @@ def test_blank_text_is_the_workbook_test() -> None:
         assert blank_text(text) and trimmed_text(text) == "", repr(text)
     for text in NOT_BLANKS:
         assert not blank_text(text), repr(text)
-    assert trimmed_text("\u2003") == "\u2003" and trimmed_text(" giải trình\n") == "giải trình"
-    assert excel_blank("I7") == 'LEN(TRIM(CLEAN(SUBSTITUTE(I7,"\u00a0"," "))))=0'
+    assert trimmed_text("\u200bx") == "\u200bx" and trimmed_text(" giải trình\n") == "giải trình"
+    formula = excel_blank("I7")
+    assert formula.startswith("LEN(TRIM(CLEAN(SUBSTITUTE(") and formula.endswith("))))=0")
+    assert all(f'"{ch}"," ")' in formula for ch in INVISIBLE) and "I7" in formula
 
 
 def test_convert_handles_more_files_than_one_libreoffice_process_takes(tmp_path: Path,

@@ -52,7 +52,7 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: L
     for header in say("cli.import_columns").split("|"):
         table.add_column(header)
     for r in run.results:
-        table.add_row(r.file, r.commune.display if r.commune else "", status[r.status],
+        table.add_row(escape(r.file), r.commune.display if r.commune else "", status[r.status],
                       fmt(r.self_total) if r.self_total is not None else "",
                       str(sum(f.severity == "error" for f in r.findings)),
                       str(sum(f.severity == "warning" for f in r.findings)))

@@ -6,6 +6,7 @@ Vietnamese way (1,25). Identifiers and developer logs stay in English elsewhere.
 
 from __future__ import annotations
 
+import errno
 from decimal import Decimal
 
 from cchc_xl.numbers import fmt
@@ -19,6 +20,10 @@ MESSAGES: dict[str, str] = {
     "set.unreadable.directory": "đây là một thư mục, không phải tệp",
     "set.unreadable.permission": "không có quyền đọc tệp",
     "set.unreadable.other": "lỗi hệ thống khi đọc tệp (mã lỗi {errno})",
+    "set.yaml_at": "{problem} (dòng {line}, cột {column})",
+    "set.yaml_alias": "không dùng bí danh YAML (*tên, &tên) trong tệp tiêu chí; hãy viết đầy đủ từng mục",
+    "set.yaml_depth": "tệp lồng nhau quá {limit} cấp",
+    "set.yaml_too_large": "tệp lớn {size} byte, vượt giới hạn {limit} byte của tệp tiêu chí",
     "set.yaml_number": "số “{text}” không hợp lệ (chỉ dùng số thập phân hữu hạn, ví dụ 0.5)",
     "set.field_invalid": "{place}: trường “{field}” không hợp lệ: {detail}",
     "set.field_missing": "{place}: thiếu trường bắt buộc “{field}”",
@@ -223,6 +228,10 @@ MESSAGES: dict[str, str] = {
     "rule.manual": "Từ 0 đến {max}, bước {step}",
     "rule.district": "Do huyện chấm",
     "rule.district_method": "Do huyện chấm: {method}",
+    "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
+    "file.detail.book": "tệp {fmt} có cấu trúc bên trong mà chương trình không đọc được (có thể do phần mềm đã "
+                        "lưu tệp); hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dạng .xlsx rồi gửi lại",
+    "file.detail.kind": "lỗi chương trình loại {kind}",
     "cli.import_table_title": "Kết quả tiếp nhận",
     "cli.import_columns": "Tệp|Đơn vị|Kết quả|Tổng điểm|Lỗi|Cảnh báo",
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
@@ -236,6 +245,13 @@ def say(key: str, **params: object) -> str:
     text = MESSAGES[key]
     shown = {k: _show(v) for k, v in params.items()}
     return text.format(**shown)
+
+
+def error_detail(exc: BaseException) -> str:
+    """A failure named for the user without the exception's English text: its error number, or its kind."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return say("file.detail.errno", errno=exc.errno, name=errno.errorcode.get(exc.errno, ""))
+    return say("file.detail.kind", kind=type(exc).__name__)
 
 
 def _show(value: object) -> object:
@@ -258,9 +274,19 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "file.zip_bomb": ("error", "Tệp có cấu trúc nén bất thường (quá nhiều hoặc quá lớn: {detail}); không xử lý. "
                                "Hãy gửi lại tệp gốc."),
     "file.xml_entity": ("error", "Tệp chứa khai báo XML không được phép ({detail}); không xử lý vì lý do an toàn."),
+    "file.cell_out_of_range": ("error", "Tệp có nội dung ngoài phạm vi của bảng tính mẫu ({detail}; bảng mẫu không "
+                                        "dùng ô nào quá {last_cell}); chương trình không đọc tệp này để tránh tràn "
+                                        "bộ nhớ. Hãy xoá nội dung ở ô đó, hoặc chép số liệu sang tệp mẫu, rồi gửi lại."),
     "file.encrypted": ("error", "Tệp được đặt mật khẩu mở, không đọc được. Hãy bỏ mật khẩu mở tệp "
                                 "(File > Info > Protect Workbook) rồi gửi lại."),
     "file.unreadable": ("error", "Không đọc được nội dung bảng tính: {detail}"),
+    "file.output_failed": ("error", "Không ghi được kết quả của tệp này ({detail}); tệp chưa được lưu vào cơ sở dữ "
+                                    "liệu. Hãy kiểm tra thư mục kết quả (còn chỗ trống, có quyền ghi) rồi chạy lại."),
+    "file.format_refused": ("error", "Tệp dạng {fmt} không được tiếp nhận (bảng tính nhị phân hoặc tệp mẫu, chương "
+                                     "trình không kiểm tra được). Hãy mở tệp và lưu lại dạng .xlsx (Excel Workbook) "
+                                     "rồi gửi lại."),
+    "file.link_refused": ("error", "Tệp này là lối tắt (liên kết) tới một tệp khác nên không được đọc: chương trình "
+                                   "không đi theo lối tắt ra ngoài hộp thư. Hãy chép chính tệp Excel vào hộp thư."),
     "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
                               "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "
@@ -288,6 +314,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "tamper.text_changed": ("error", "Nội dung ô đã khoá {cell} bị đổi từ “{want}” thành “{got}”."),
     "tamper.sheet_missing": ("error", "Sheet “{sheet}” bị xoá{renamed}."),
     "tamper.sheet_added": ("warning", "Có thêm sheet lạ “{sheet}”; sheet này không được đọc."),
+    "tamper.name_moved": ("error", "Tên ô {name} đã bị sửa: trỏ tới ô {got} thay vì ô {want} như mẫu đã cấp. "
+                                   "Số liệu được đọc ở ô {want}; hãy dùng lại tệp mẫu, không sửa tên ô."),
     "tamper.validation_removed": ("warning", "Ràng buộc nhập liệu ở {cell} đã bị gỡ bỏ; số liệu vẫn được kiểm "
                                              "tra lại khi tiếp nhận."),
     # reading inputs
@@ -298,6 +326,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "score.missing": ("warning", "{criterion}: chưa chấm điểm; được tính là 0 điểm."),
     "figures.missing": ("warning", "{criterion}: chưa kê khai đủ số liệu; được tính là 0 điểm."),
     "score.not_number": ("error", "{criterion}: điểm “{got}” không phải là số. Nhập số, ví dụ 0,5."),
+    "number.out_of_range": ("error", "{criterion}: ô {cell} chứa giá trị “{got}”, không phải một số dùng được (không "
+                                     "hữu hạn, hoặc từ 10^15 trở lên). Nhập lại số, ví dụ 0,5."),
     "score.text_number": ("warning", "{criterion}: ô {cell} chứa số dạng chữ “{got}”; đã hiểu là {value}. "
                                      "Nên nhập lại dạng số."),
     "score.negative": ("error", "{criterion}: điểm {got} âm. Điểm phải từ 0 đến {max}."),
@@ -334,7 +364,21 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "submission.empty": ("error", "Bảng tự đánh giá chưa được điền (không có điểm, số liệu hay TLKC nào)."),
     "submission.incomplete": ("warning", "Còn {count} tiêu chí chưa chấm điểm hoặc chưa kê khai số liệu."),
     "submission.duplicate": ("warning", "Đơn vị {commune} gửi {count} tệp: {files}. Tệp được dùng: {chosen} "
-                                        "(tệp sửa đổi gần nhất)."),
+                                        "(tệp được lưu gần nhất theo thời điểm lưu ghi trong tệp; nếu bằng nhau, "
+                                        "tệp nhận sau cùng)."),
+    "submission.older_version": ("warning", "Tệp “{file}” nhận sau cùng nhưng được lưu lúc {saved}, trước tệp "
+                                            "“{chosen}” (lưu lúc {chosen_saved}); tệp này không được dùng. Kiểm "
+                                            "tra xã có gửi nhầm bản cũ không."),
+    "submission.older_than_counting": ("warning", "Tệp được lưu lúc {saved}, trước bản đang được dùng của đơn vị "
+                                                  "(nhận lần trước, lưu lúc {stored}); tệp được ghi nhận nhưng "
+                                                  "không thay bản đang dùng. Kiểm tra xã có gửi nhầm bản cũ không."),
+    # too many findings in one file or one evidence bundle
+    "findings.more_errors": ("error", "Còn {count} lỗi khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn đề "
+                                      "đầu tiên). Hãy sửa các lỗi trên rồi gửi lại để xem tiếp."),
+    "findings.more_warnings": ("warning", "Còn {count} cảnh báo khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} "
+                                          "vấn đề đầu tiên)."),
+    "findings.more_info": ("info", "Còn {count} thông tin khác không được liệt kê (mỗi tệp chỉ liệt kê {limit} vấn "
+                                   "đề đầu tiên)."),
     # appraisal round
     "appraisal.not_appraisal": ("error", "Tệp không phải bảng thẩm định do cchc-xl tạo (cchc-xl appraise prepare)."),
     "appraisal.unknown_submission": ("error", "Không tìm thấy bản tự đánh giá mà bảng thẩm định này dựa vào "
@@ -349,6 +393,11 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                           "ghi lý do."),
     "appraisal.appraiser_missing": ("error", "Chưa ghi họ tên người thẩm định."),
     "appraisal.count_invalid": ("error", "{criterion}: số lần “{got}” phải là số nguyên không âm."),
+    "appraisal.duplicate": ("error", "Đơn vị {commune} đã có bảng thẩm định “{first}” trong lần nhập này; bảng này "
+                                     "không được ghi nhận. Mỗi lần nhập chỉ để một bảng cho mỗi đơn vị; nếu bảng này "
+                                     "mới đúng, hãy bỏ bảng kia ra rồi nhập lại."),
+    "appraisal.duplicate_kept": ("warning", "Đơn vị {commune} có thêm bảng thẩm định {files} trong lần nhập này; "
+                                            "chỉ bảng này được ghi nhận. Kiểm tra lại bảng nào là bảng đúng."),
     "appraisal.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng thẩm định mới trừ "
                                      "khi mở lại (cchc-xl appraise reopen)."),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
@@ -359,7 +408,12 @@ FINDINGS: dict[str, tuple[str, str]] = {
 def finding_text(rule: str, **params: object) -> tuple[str, str]:
     """(severity, Vietnamese message) of an import finding."""
     severity, text = FINDINGS[rule]
-    return severity, text.format(**{k: _show(v) for k, v in params.items()})
+    return severity, text.format(**{k: _short(_show(v)) for k, v in params.items()})
+
+
+def _short(value: object, limit: int = 300) -> object:
+    """A text parameter cut to `limit` characters: a finding quotes what was typed, not 30,000 digits."""
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
 
 
 # --- evidence (tài liệu kiểm chứng): rule severities, finding messages and inventory labels. Keys that are
@@ -385,6 +439,7 @@ EVIDENCE_SEVERITY: dict[str, Severity] = {
     "evidence.pdf_no_pages": "error",
     "evidence.pdf_encrypted": "error",
     "evidence.pdf_header_junk": "warning",
+    "evidence.pdf_too_complex": "error",
     "evidence.pdf_restricted": "info",
     "evidence.pdf_not_scan_or_signed": "warning",
     "evidence.signature_broken": "error",
@@ -455,6 +510,13 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.pdf_encrypted": (
         "Tệp PDF “{file}” được đặt mật khẩu mở nên không xem được. Đề nghị xã gỡ mật khẩu và gửi lại."
     ),
+    "evidence.pdf_too_complex": (
+        "Tệp PDF “{file}” có cấu trúc nén bất thường ({detail}) nên không được mở để kiểm tra. Đề nghị xã "
+        "quét hoặc xuất lại tệp PDF bằng phần mềm thông thường và gửi lại."
+    ),
+    "evidence.detail.streams": "nhiều hơn {detail} luồng dữ liệu",
+    "evidence.detail.stream_bytes": "một luồng dữ liệu giải nén vượt {detail} MB",
+    "evidence.detail.pdf_bytes": "tổng dữ liệu giải nén vượt {detail} MB",
     "evidence.pdf_header_junk": (
         "Tệp PDF “{file}” có {detail} byte lạ trước phần đầu “%PDF-”; một số phần mềm sẽ không mở được. "
         "Đề nghị xã xuất lại tệp PDF."
@@ -511,6 +573,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.short.pdf_no_pages": "PDF không có trang",
     "evidence.short.pdf_encrypted": "PDF có mật khẩu mở",
     "evidence.short.pdf_header_junk": "có byte lạ trước %PDF-",
+    "evidence.short.pdf_too_complex": "cấu trúc nén bất thường",
     "evidence.short.pdf_restricted": "có mật khẩu chủ sở hữu",
     "evidence.short.pdf_not_scan_or_signed": "không phải bản quét, không có chữ ký số",
     "evidence.short.signature_broken": "chữ ký số hỏng",

@@ -6,6 +6,7 @@ points are Decimals and rounding is ROUND_HALF_UP on them; floats never carry a 
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 
@@ -19,19 +20,51 @@ def round2(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# Points, counts and figures here are small numbers. A value past these bounds (NaN, ±1E+400, a number of
+# thousands of digits) is no input but a cell finding: it never reaches Decimal arithmetic or formatting,
+# where it would raise or take unbounded time (documented in the district guide).
+MAX_MAGNITUDE = Decimal(10) ** 15  # what a spreadsheet cell holds exactly (15 significant digits)
+MAX_DIGITS = 30  # digits of a number typed as text (or in a criteria file) before it is read as one
+
+
+class NumberRangeError(TypeError, ValueError):
+    """A cell value that is a number, but not one this program can use (not finite, or too large)."""
+
+
 def to_decimal(value: object) -> Decimal:
-    """A Decimal from an int, a Decimal or a float cell value (floats via their shortest repr)."""
-    if isinstance(value, Decimal):
-        return value
+    """A Decimal from an int, a Decimal or a float cell value (floats via their shortest repr);
+    NumberRangeError for NaN, infinities and magnitudes of MAX_MAGNITUDE or more."""
     if isinstance(value, bool):
         raise TypeError("bool is not a number here")
-    if isinstance(value, int):
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        if abs(value) >= MAX_MAGNITUDE:
+            raise NumberRangeError("too large")
         return Decimal(value)
-    if isinstance(value, float):
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise NumberRangeError("not finite")
         # A spreadsheet holds 15 significant digits; repr gives the shortest round-tripping text,
         # so 0.1 typed in Excel comes back as Decimal("0.1"), not its binary expansion.
-        return plain(Decimal(repr(value))) if value == value else Decimal("NaN")
-    raise TypeError(f"not a number: {value!r}")
+        number = Decimal(repr(value))
+    else:
+        raise TypeError(f"not a number: {value!r}")
+    if not number.is_finite() or abs(number) >= MAX_MAGNITUDE:
+        raise NumberRangeError("not finite or too large")
+    return plain(number) if isinstance(value, float) else number
+
+
+def shown_number(value: object) -> str:
+    """A cell value that is no usable number, as a finding shows it: 'NaN', '∞', '1e+400', '≥1E+15'."""
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        return ("-∞" if value < 0 else "∞") if math.isinf(value) else f"{value:.6g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        # (str() of an int of more than 4,300 digits raises; its size is enough)
+        return str(value) if value.bit_length() < 128 else ("-" if value < 0 else "") + "≥1E+15"
+    return str(value)[:40]
 
 
 def plain(value: Decimal) -> Decimal:
@@ -54,7 +87,7 @@ def parse_text_number(text: str) -> Decimal | None:
     would be ambiguous.
     """
     s = text.strip()  # the ends only (str.strip also removes non-breaking spaces); '1 000' is not a number
-    if not s or not _TEXT_NUMBER.match(s):
+    if not s or len(s) > MAX_DIGITS + 2 or not _TEXT_NUMBER.match(s):
         return None
     try:
         return Decimal(s.replace(",", "."))

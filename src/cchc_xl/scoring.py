@@ -51,24 +51,32 @@ def _blank(raw: Raw) -> bool:
     return raw is None or raw == ""
 
 
-_NOT_BLANK = re.compile("[^\x00-\x20\u00a0]")
+# Characters that show nothing besides spaces and control characters: the no-break and other Unicode
+# spaces, the zero-width space, joiners and word joiner, the byte-order mark. A reason of them is no reason.
+INVISIBLE = ("\u00a0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+             "\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff")
+_NOT_BLANK = re.compile(f"[^\x00-\x20{INVISIBLE}]")
 
 
 def blank_text(text: str) -> bool:
-    """True when the workbook finds `text` blank (see `excel_blank`): made only of spaces, no-break spaces
-    and control characters (line breaks, tabs: codes below 32, which Excel's CLEAN removes)."""
+    """True when the workbook finds `text` blank (see `excel_blank`): made only of spaces, the INVISIBLE
+    characters and control characters (line breaks, tabs: codes below 32, which Excel's CLEAN removes)."""
     return _NOT_BLANK.search(text) is None
 
 
 def excel_blank(ref: str) -> str:
     """The workbook's test that the cell `ref` is blank, as `blank_text` computes it in Python:
-    LEN(TRIM(CLEAN(SUBSTITUTE(ref,<no-break space>," "))))=0.
+    LEN(TRIM(CLEAN(SUBSTITUTE(…SUBSTITUTE(ref,<no-break space>," ")…,<BOM>," "))))=0, each INVISIBLE
+    character made a space.
 
-    The no-break space is written into the formula as a character, not as CHAR(160): CHAR reads its code
-    in the system's code page, and LibreOffice in a UTF-8 locale gives no no-break space for 160 (there
-    CODE of a no-break space is 194). UNICHAR would need Excel 2013.
+    The characters are written into the formula as characters, not as CHAR(160): CHAR reads its code in
+    the system's code page, and LibreOffice in a UTF-8 locale gives no no-break space for 160 (there CODE
+    of a no-break space is 194). UNICHAR would need Excel 2013.
     """
-    return f'LEN(TRIM(CLEAN(SUBSTITUTE({ref},"\u00a0"," "))))=0'
+    inner = ref
+    for ch in INVISIBLE:
+        inner = f'SUBSTITUTE({inner},"{ch}"," ")'
+    return f"LEN(TRIM(CLEAN({inner})))=0"
 
 
 def trimmed_text(text: str) -> str:

@@ -23,16 +23,18 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
-from cchc_xl.importing.run import sha256_file
-from cchc_xl.importing.verify import check_locked, key_note, read_meta
-from cchc_xl.messages import say
-from cchc_xl.numbers import fmt, parse_text_number, to_decimal
+from cchc_xl.importing.run import add_verdict, sha256_file
+from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
+from cchc_xl.messages import error_detail, say
+from cchc_xl.numbers import NumberRangeError, fmt, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
-from cchc_xl.reading.safety import inspect_container
+from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.records import Finding
+from cchc_xl.safeio import shown_name
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
+from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 
 
 # -- prepare ----------------------------------------------------------------------------------------
@@ -116,36 +118,64 @@ class AppraisalOutcome:
 def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: Settings,
                       at: dt.datetime | None = None) -> list[AppraisalOutcome]:
     at = at or dt.datetime.now().astimezone()
+    limits = appraisal_limits(cset)
     outcomes = []
+    first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found)
+            _import_one(out, store, cset, settings, at, found, limits, first_of)
         except Exception as exc:  # one bad file never stops the round
-            found.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+            found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
         outcomes.append(out)
+        if out.commune_code and out.commune_code not in first_of:
+            first_of[out.commune_code] = out
+    _flag_second_files(outcomes, first_of)
     return outcomes
 
 
+def _flag_second_files(outcomes: list[AppraisalOutcome], first_of: dict[str, AppraisalOutcome]) -> None:
+    """The first file of a commune is told about the others (refused by `_import_one`)."""
+    for code, first in first_of.items():
+        others = [o.file for o in outcomes if o.commune_code == code and o is not first]
+        if others:
+            f = Findings()
+            f.add("appraisal.duplicate_kept", commune=code, files=", ".join(others))
+            first.findings = [*first.findings, *f.items]
+
+
+def appraisal_limits(cset: CriteriaSet) -> Limits:
+    """Container limits for appraisal workbooks of `cset`: cells bounded to the layout's extent (or the
+    commune workbook's, when larger: one put in the folder by mistake gets its own clear finding)."""
+    empty = SubmissionView(id=0, sha256="", file_name="", scores={}, figures={}, explanations={}, evidence={},
+                           evidence_links={}, findings={})
+    rows, cols = layout_extent(build_appraisal_layout(cset, PLACEHOLDER, empty, AppraisalInputs()))
+    commune_rows, commune_cols = layout_extent(build_layout(cset, PLACEHOLDER))
+    return Limits().with_extent(max(rows, commune_rows), max(cols, commune_cols))
+
+
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings) -> None:
-    verdict = inspect_container(out.path)
+                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome]) -> None:
+    verdict = inspect_container(out.path, limits)
     if verdict.rule:
-        found.add(verdict.rule, detail=verdict.detail, size=out.path.stat().st_size, limit=0)
+        add_verdict(found, verdict, out.path.stat().st_size, limits)
         return
     try:
         book = read_book(out.path, verdict.kind, verdict.parts)
-    except BookError as exc:
-        found.add("file.unreadable", detail=str(exc)[:200])
+    except BookError:
+        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(out.path.suffix.lower()) or "?"))
         return
     meta = read_meta(book)
     if meta is None or meta.get("kind") != KIND:
         found.add("appraisal.not_appraisal")
         return
     out.commune_code = meta.get("commune_code")
+    if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
+        found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
+        return
     if not hmac.compare_digest(sign(meta, settings.key), meta.get("hmac", "")):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
@@ -194,22 +224,23 @@ def _raw(value: Any) -> Raw:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return to_decimal(value)
+        try:
+            return to_decimal(value)
+        except NumberRangeError:  # NaN, ±1E+400…: shown as typed, reported as no number
+            return shown_number(value)
     text = nfc(str(value)).strip()
     return text or None
 
 
 def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
-    """Council inputs by defined name; by position in the layout when a re-save lost the names."""
+    """Council inputs at the layout's cells (check_locked reports a defined name moved elsewhere; a
+    re-save that lost the names is read the same way)."""
     sheet = lay.sheets["sheet"]
     by_name = bool(book.names) and any(n.startswith("TD_") for n in book.names or {})
     if book.names is not None and not by_name:
         found.add("names.lost")
 
     def get(name: str, row: int, col: int) -> Any:
-        if by_name and book.names and name in book.names:
-            s, r, c = book.names[name]
-            return book.value(s, r, c)
         return book.value(sheet, row, col)
 
     scores: dict[str, Raw] = {}

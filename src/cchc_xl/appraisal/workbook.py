@@ -24,7 +24,7 @@ from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import fmt
-from cchc_xl.safeio import atomic_path
+from cchc_xl.safeio import atomic_path, output_stem
 from cchc_xl.scoring import excel_blank
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
@@ -424,4 +424,4 @@ class AppraisalWorkbookWriter:
 
 
 def appraisal_file_name(commune: Commune) -> str:
-    return f"{commune.code}-{commune.slug}{template('appraisal')['file_suffix']}.xlsx"
+    return f"{output_stem(commune.code, commune.name)}{template('appraisal')['file_suffix']}.xlsx"

@@ -12,14 +12,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import python_calamine
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.criteria.check import check_set
 from cchc_xl.criteria.load import CriteriaError, SetProblem, build
 from cchc_xl.criteria.model import CriteriaSet, Criterion
-from cchc_xl.messages import say
-from cchc_xl.numbers import parse_text_number, to_decimal
+from cchc_xl.messages import error_detail, finding_text, say
+from cchc_xl.numbers import NumberRangeError, parse_text_number, shown_number, to_decimal
+from cchc_xl.reading.book import open_calamine
+from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
 
@@ -160,6 +162,20 @@ def export_criteria(cset: CriteriaSet, path: Path) -> None:
 
 
 # -- import ---------------------------------------------------------------------------------------
+def container_problem(path: Path) -> str:
+    """Why the container check refuses the criteria workbook (the returned workbooks' limits: size,
+    parts, inflated bytes, cells), in Vietnamese; '' when it may be read."""
+    limits = Limits()
+    try:
+        verdict = inspect_container(path, limits)
+    except OSError as exc:
+        return error_detail(exc)
+    if not verdict.rule:
+        return ""
+    return finding_text(verdict.rule, detail=verdict.detail, size=path.stat().st_size, limit=limits.max_file_bytes,
+                        last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))[1]
+
+
 class _SheetReader:
     """Stage 1 of the import: sheet rows -> the raw tree the YAML loader would produce."""
 
@@ -168,8 +184,12 @@ class _SheetReader:
         self.problems: list[SetProblem] = []
         # code -> the place of each of its rows, in the order check_set visits them (tree, bonus, penalty)
         self.row_of: dict[str, list[str]] = {}
+        refused = container_problem(path)
+        if refused:
+            raise CriteriaError([SetProblem("set.excel_unreadable", str(path),
+                                            say("set.excel_unreadable", file=path.name, detail=refused))])
         try:
-            self.book = python_calamine.CalamineWorkbook.from_path(str(path))
+            self.book = open_calamine(path)
         except Exception as exc:  # calamine raises several error types for foreign or corrupt files
             raise CriteriaError([SetProblem("set.excel_unreadable", str(path),
                                             say("set.excel_unreadable", file=path.name, detail=str(exc)))]) from None
@@ -197,7 +217,11 @@ class _SheetReader:
                 self.bad(sheet_key, row, column, "")
             return None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return to_decimal(value)
+            try:
+                return to_decimal(value)
+            except NumberRangeError:  # NaN, ±1E+400…
+                self.bad(sheet_key, row, column, shown_number(value))
+                return None
         parsed = parse_text_number(str(value).replace("%", ""))
         if parsed is None:
             self.bad(sheet_key, row, column, value)

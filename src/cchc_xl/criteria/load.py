@@ -7,6 +7,7 @@ Each stage has one input and one output; problems carry a place that names the n
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.messages import MESSAGES, say
+from cchc_xl.numbers import MAX_DIGITS
 from cchc_xl.paths import bundled
 
 DEFAULT_SET = "criteria/phu-yen-2022.yaml"
@@ -42,23 +44,56 @@ class CriteriaError(Exception):
         self.problems = problems
 
 
+# Bounds of a criteria file (documented in the district guide): a set of a few hundred items is some tens of
+# KB and a handful of levels deep. No aliases: a criteria file has no use for them, and nested aliases
+# expand exponentially (an 84 KB file once took 4 GB).
+MAX_YAML_BYTES = 2 * 1024 * 1024
+MAX_YAML_DEPTH = 50
+
+
 class _DecimalLoader(yaml.SafeLoader):
-    """Safe YAML with floats read as Decimals from their text, so 0.1 stays 0.1."""
+    """Safe YAML with floats read as Decimals from their text, so 0.1 stays 0.1; no aliases, and no node
+    deeper than MAX_YAML_DEPTH (checked before the composer recurses into it)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, say("set.yaml_alias"), event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, say("set.yaml_depth", limit=MAX_YAML_DEPTH),
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    """A YAML float as a finite Decimal; .nan, .inf and sexagesimal 1:30.5 are refused as invalid YAML."""
+    """A YAML float as a finite Decimal; .nan, .inf and sexagesimal 1:30.5 are refused as invalid YAML,
+    and so is a number of more than MAX_DIGITS digits or beyond ±10^15 (1e999999999 would be a finite
+    Decimal that takes forever to print)."""
     text = str(loader.construct_scalar(node))
     try:
-        value = Decimal(text.replace("_", ""))
+        value = Decimal(text.replace("_", "")) if len(text) <= 2 * MAX_DIGITS else None
     except InvalidOperation:
         value = None
-    if value is None or not value.is_finite():
-        raise yaml.constructor.ConstructorError(None, None, say("set.yaml_number", text=text), node.start_mark)
+    if value is None or not value.is_finite() or len(value.as_tuple().digits) > MAX_DIGITS \
+            or abs(value.adjusted()) > 15:
+        raise yaml.constructor.ConstructorError(None, None, say("set.yaml_number", text=text[:40]), node.start_mark)
     return value
 
 
+def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """A YAML int, refused beyond MAX_DIGITS digits (Python refuses to read ints of thousands of digits)."""
+    text = str(loader.construct_scalar(node))
+    if len(text.replace("_", "")) > MAX_DIGITS:
+        raise yaml.constructor.ConstructorError(None, None, say("set.yaml_number", text=text[:40]), node.start_mark)
+    return int(yaml.SafeLoader.construct_yaml_int(loader, node))
+
+
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+_DecimalLoader.add_constructor("tag:yaml.org,2002:int", _integer)
 
 
 def node_locator(code: str | None) -> str:
@@ -80,15 +115,56 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
             reason = say("set.unreadable.other", errno=exc.errno if exc.errno is not None else "?")
         raise CriteriaError([SetProblem("set.unreadable", str(path),
                                         say("set.unreadable", path=path, reason=reason))]) from None
+    if len(data) > MAX_YAML_BYTES:
+        raise CriteriaError([SetProblem("set.yaml_invalid", str(path), say("set.yaml_invalid", detail=say(
+            "set.yaml_too_large", size=len(data), limit=MAX_YAML_BYTES)))])
     try:
         raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
-                                        say("set.yaml_invalid", detail=str(exc)))]) from None
+                                        say("set.yaml_invalid", detail=_yaml_detail(exc)))]) from None
     if not isinstance(raw, dict):
         raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
                                         say("set.yaml_invalid", detail=say("set.not_a_mapping")))])
+    if (text := _huge_number(raw)) is not None:
+        raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
+                                        say("set.yaml_invalid", detail=say("set.yaml_number", text=text[:40])))])
     return raw, hashlib.sha256(data).hexdigest()
+
+
+def _yaml_detail(exc: Exception) -> str:
+    """What the YAML reader says, its place in Vietnamese (line and column, counted from 1)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is None or not problem:
+        return str(exc)
+    return say("set.yaml_at", problem=problem, line=mark.line + 1, column=mark.column + 1)
+
+
+_NUMBER_TEXT = re.compile(r"^\s*[+-]?(\d[\d_]*)?(\.\d*)?([eE][+-]?\d+)?\s*$")
+
+
+def _huge_number(raw: Any) -> str | None:
+    """A value that reads as a number (a text such as '1e999999999' too: YAML 1.1 takes it for a string,
+    the model for a Decimal) past MAX_DIGITS digits or ±10^15; the composer has bounded the depth."""
+    stack = [raw]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and len(value) < 10_000 and _NUMBER_TEXT.match(value) and any(
+                ch.isdigit() for ch in value):
+            try:
+                number = Decimal(value.strip().replace("_", ""))
+            except InvalidOperation:
+                continue
+            if len(number.as_tuple().digits) > MAX_DIGITS or abs(number.adjusted()) > 15:
+                return value.strip()
+        elif isinstance(value, str) and _NUMBER_TEXT.match(value[:100] + "0"):
+            return value[:40]  # a number of more than 10,000 characters
+    return None
 
 
 # -- stage 2: raw -> model ------------------------------------------------------------------------

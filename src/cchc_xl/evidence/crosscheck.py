@@ -6,6 +6,7 @@ evidence dated after the submission or outside the year, rows for unknown criter
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import difflib
 import unicodedata
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from cchc_xl.evidence.inspect import FileCheck, Issue
 from cchc_xl.evidence.intake import Bundle, Entry, match_key
+from cchc_xl.importing.findings import MAX_PER_BUNDLE, capped, summaries
 from cchc_xl.messages import EVIDENCE_SEVERITY
 from cchc_xl.messages import evidence_text as say
 from cchc_xl.records import Finding, RegisterRow, Severity
@@ -37,7 +39,8 @@ def finding(rule: str, *, file: str = "", detail: str = "", row: RegisterRow | N
 
 def intake_findings(bundle: Bundle) -> list[Finding]:
     """The problems met while opening the folder or zip."""
-    return [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    found = [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    return [*found, *summaries(bundle.dropped, len(bundle.problems))]
 
 
 def file_findings(check: FileCheck, row: RegisterRow | None = None) -> list[Finding]:
@@ -79,18 +82,17 @@ def crosscheck(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[Fil
     """Every evidence finding of one submission: intake problems, rows whose file is missing, rows with no
     file, each file's own problems (once per file, placed on the first row citing it), unreferenced files."""
     refs = references(rows, bundle)
-    found = intake_findings(bundle)
-    unreferenced = [e for e in bundle.entries if e.name not in refs.rows_by_file]
+    found = [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    hints = _Hints([e for e in bundle.entries if e.name not in refs.rows_by_file])
     for row, name in refs.missing:
-        found.append(finding("evidence.file_missing", file=name, row=row,
-                             detail=_hint(name, unreferenced)))
+        found.append(finding("evidence.file_missing", file=name, row=row, detail=hints.hint(name)))
     found += [finding("evidence.row_without_file", row=row) for row in refs.without_file]
     for check in checks:
         citing = refs.rows_by_file.get(check.name)
         found += file_findings(check, citing[0] if citing else None)
         if not citing:
             found.append(finding("evidence.file_unreferenced", file=check.name))
-    return found
+    return capped(found, MAX_PER_BUNDLE, bundle.dropped)
 
 
 def covered_codes(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[FileCheck]) -> set[str]:
@@ -105,14 +107,44 @@ def covered_codes(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[
     }
 
 
-def _hint(name: str, candidates: Sequence[Entry]) -> str:
-    """' (có tệp gần giống tên: “…”)' when a file not cited by any row has a close name."""
-    if not candidates:
-        return ""
-    folded = {_fold(entry.name): entry.name for entry in candidates}
-    folded |= {_fold(entry.basename): entry.name for entry in candidates}
-    close = difflib.get_close_matches(_fold(name), list(folded), n=1, cutoff=0.75)
-    return say("evidence.file_missing.hint", candidate=folded[close[0]]) if close else ""
+class _Hints:
+    """' (có tệp gần giống tên: “…”)' when a file not cited by any row has a close name.
+
+    Bounded, however many rows and files a bundle has (a thousand-file zip against a hundred rows once
+    ran past two minutes): a name that differs only in case, diacritics or extension is found in an index;
+    a fuzzy comparison is made for at most HINT_NAMES names of a bundle, against at most HINT_CANDIDATES
+    files whose names are near in length (a similarity of 0.75 needs lengths within 3/5 to 5/3 of each
+    other), each name cut to HINT_LENGTH characters."""
+
+    def __init__(self, candidates: Sequence[Entry]):
+        self.folded: dict[str, str] = {}
+        for entry in candidates:
+            self.folded.setdefault(_fold(entry.name)[:HINT_LENGTH], entry.name)
+            self.folded.setdefault(_fold(entry.basename)[:HINT_LENGTH], entry.name)
+        self.keys = sorted(self.folded, key=len)
+        self.lengths = [len(k) for k in self.keys]
+        self.left = HINT_NAMES
+
+    def hint(self, name: str) -> str:
+        key = _fold(name)[:HINT_LENGTH]
+        if key in self.folded:
+            return say("evidence.file_missing.hint", candidate=self.folded[key])
+        if self.left <= 0 or not self.keys:
+            return ""
+        self.left -= 1
+        size = len(key)
+        lo = bisect.bisect_left(self.lengths, -(-3 * size // 5))
+        hi = bisect.bisect_right(self.lengths, 5 * size // 3)
+        at = bisect.bisect_left(self.lengths, size, lo, hi)
+        half = HINT_CANDIDATES // 2
+        window = self.keys[max(lo, at - half):min(hi, at + half)]
+        close = difflib.get_close_matches(key, window, n=1, cutoff=0.75)
+        return say("evidence.file_missing.hint", candidate=self.folded[close[0]]) if close else ""
+
+
+HINT_NAMES = 50
+HINT_CANDIDATES = 200
+HINT_LENGTH = 120
 
 
 def _fold(name: str) -> str:

@@ -15,10 +15,14 @@ import struct
 import unicodedata
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from cchc_xl.messages import EVIDENCE_SEVERITY
+from cchc_xl.safeio import shown_name
 
 MiB = 1024 * 1024
 
@@ -34,6 +38,12 @@ class Limits:
     ratio_floor_bytes: int = 1 * MiB  # … checked only above this size (small files compress well)
     max_pages_parsed: int = 5  # pages whose content is examined for text and images
     max_signatures: int = 10  # signatures validated per PDF
+    max_problems: int = 200  # problems listed per folder or zip (hidden files, unsafe paths…); the rest counted
+    # What reading one PDF may inflate (a 5.5 KB file of nested flate streams once took 1.6 GB): checked on
+    # the raw file before pypdf parses it, images aside (they are never decoded here).
+    max_pdf_streams: int = 10_000  # streams in one PDF
+    max_stream_bytes: int = 32 * MiB  # inflated bytes of one stream (each filter level)
+    max_pdf_inflated: int = 128 * MiB  # inflated bytes of all of one PDF's streams
 
 
 DEFAULT_LIMITS = Limits()
@@ -93,6 +103,7 @@ class Bundle:
     kind: Literal["folder", "zip", "missing"]
     entries: list[Entry] = field(default_factory=list)
     problems: list[IntakeProblem] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)  # problems past Limits.max_problems, by severity
     _zip: zipfile.ZipFile | None = field(default=None, repr=False)
 
     def find(self, name: str) -> Entry | None:
@@ -162,12 +173,17 @@ def _match_rank(path: str, wanted: str) -> int | None:
 def open_bundle(path: Path, limits: Limits = DEFAULT_LIMITS) -> Bundle:
     """The evidence found at `path` (a folder or a .zip). Problems are collected, never raised."""
     path = Path(path)
+    if path.is_symlink() or ((path.is_dir() or path.is_file()) and not _inside(str(path), os.path.realpath(path.parent))):
+        # A link (or a Windows junction) leads out of the inbox: nothing behind it is listed or read.
+        bundle = Bundle(path, "folder" if path.is_dir() else "zip")
+        bundle.problems.append(IntakeProblem("evidence.link_skipped", shown_name(path.name)))
+        return bundle
     if path.is_dir():
         return _open_folder(path, limits)
     if path.is_file():
         return _open_zip(path, limits)
     bundle = Bundle(path, "missing")
-    bundle.problems.append(IntakeProblem("evidence.bundle_missing", path.name))
+    bundle.problems.append(IntakeProblem("evidence.bundle_missing", shown_name(path.name)))
     return bundle
 
 
@@ -193,7 +209,10 @@ class _Collector:
         self._ignored: set[str] = set()
 
     def problem(self, code: str, name: str, detail: str = "") -> None:
-        self.bundle.problems.append(IntakeProblem(code, name, detail))
+        if len(self.bundle.problems) < self.limits.max_problems or code == "evidence.bundle_too_large":
+            self.bundle.problems.append(IntakeProblem(code, name, detail))
+        else:
+            self.bundle.dropped[EVIDENCE_SEVERITY[code]] += 1
 
     def ignore(self, parts: list[str]) -> bool:
         index = _ignored_part(parts)
@@ -247,12 +266,12 @@ def _open_folder(root: Path, limits: Limits) -> Bundle:
     collector = _Collector(bundle, limits)
     real_root = os.path.realpath(root)
     for rel_parts, full, st in _walk(root, real_root, collector):
-        name = unicodedata.normalize("NFC", "/".join(rel_parts))
+        name = shown_name("/".join(rel_parts))
         stored = "/".join(rel_parts)
         blocked = "evidence.file_too_large" if st.st_size > limits.max_file_bytes else None
         entry = Entry(
             name=name, size=st.st_size, location=str(full),
-            stored_name=stored if stored != name else "",
+            stored_name=os.fsencode(stored).decode("utf-8", "backslashreplace") if stored != name else "",
             blocked=blocked, blocked_detail=_size_text(st.st_size) if blocked else "",
             _reader=_file_reader(full, limits.max_file_bytes),
         )
@@ -276,7 +295,7 @@ def _walk(root: Path, real_root: str,
         subfolders: list[tuple[Path, list[str]]] = []
         for child in children:
             child_parts = [*parts, child.name]
-            shown = unicodedata.normalize("NFC", "/".join(child_parts))
+            shown = shown_name("/".join(child_parts))
             if collector.ignore(child_parts):
                 continue
             if _is_hidden(child):
@@ -329,7 +348,7 @@ def _open_zip(path: Path, limits: Limits) -> Bundle:
         archive = zipfile.ZipFile(path)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        bundle.problems.append(IntakeProblem("evidence.zip_corrupt", path.name, short_error(exc)))
+        bundle.problems.append(IntakeProblem("evidence.zip_corrupt", shown_name(path.name), short_error(exc)))
         return bundle
     bundle._zip = archive
     collector = _Collector(bundle, limits)
@@ -345,7 +364,7 @@ def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limi
                collector: _Collector) -> Entry | None:
     stored, codec = decode_zip_name(info)
     parts = _safe_parts(stored)
-    shown = unicodedata.normalize("NFC", stored)
+    shown = shown_name(stored)
     if parts is None or _is_zip_link(info):
         collector.problem("evidence.zip_unsafe_path", shown)
         return None
@@ -353,13 +372,13 @@ def _zip_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limi
         return None
     if collector.ignore(parts):
         return None
-    name = unicodedata.normalize("NFC", "/".join(parts))
+    name = shown_name("/".join(parts))
     if codec not in ("ascii", "utf-8"):
         collector.problem("evidence.zip_name_encoding", name, codec)
     blocked, detail = _zip_blocked(info, limits)
     return Entry(
         name=name, size=info.file_size, location=str(path),
-        stored_name=info.filename if info.filename != name else "",
+        stored_name=shown_name(info.filename) if info.filename != name else "",
         blocked=blocked, blocked_detail=detail,
         _reader=_zip_reader(archive, info, limits.max_file_bytes),
     )

@@ -6,13 +6,20 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from cchc_xl.safeio import shown_name
+
+__all__ = ["Candidate", "Ignored", "discover", "shown_name"]
+
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+# Spreadsheet kinds that are no return (binary workbook, templates): reported as refused, with the reason.
+REFUSED_SUFFIXES = {".xlsb", ".xltx", ".xltm", ".xlt", ".ots", ".fods", ".numbers"}
 
 
 @dataclass(frozen=True)
 class Candidate:
     workbook: Path
     evidence: Path | None  # folder or .zip with the same stem
+    refused: str | None = None  # the rule of a return refused unread: its kind (REFUSED_SUFFIXES), or a link
 
 
 @dataclass(frozen=True)
@@ -27,13 +34,15 @@ def _stem_key(path: Path) -> str:
 
 def discover(inbox: Path) -> tuple[list[Candidate], list[Ignored]]:
     entries = sorted(inbox.iterdir(), key=lambda p: unicodedata.normalize("NFC", p.name))
-    workbooks = [p for p in entries if p.is_file() and p.suffix.lower() in WORKBOOK_SUFFIXES
-                 and not p.name.startswith(("~$", ".")) and not p.is_symlink()]
+    # A link is reported, never followed: it may lead out of the inbox.
+    workbooks = [p for p in entries if p.suffix.lower() in WORKBOOK_SUFFIXES | REFUSED_SUFFIXES
+                 and not p.name.startswith(("~$", ".")) and (p.is_symlink() or p.is_file())]
     stems = {_stem_key(p) for p in workbooks}
+    chosen = set(workbooks)
     evidence: dict[str, Path] = {}
     ignored: list[Ignored] = []
     for p in entries:
-        if p in workbooks:
+        if p in chosen:
             continue
         if p.name.startswith("~$"):
             ignored.append(Ignored(p, "lock_file"))
@@ -50,4 +59,10 @@ def discover(inbox: Path) -> tuple[list[Candidate], list[Ignored]]:
                 ignored.append(Ignored(p, "unrelated"))
         else:
             ignored.append(Ignored(p, "unrelated"))
-    return [Candidate(w, evidence.get(_stem_key(w))) for w in workbooks], ignored
+    return [Candidate(w, evidence.get(_stem_key(w)), _refused(w)) for w in workbooks], ignored
+
+
+def _refused(path: Path) -> str | None:
+    if path.is_symlink():
+        return "file.link_refused"
+    return "file.format_refused" if path.suffix.lower() in REFUSED_SUFFIXES else None

@@ -10,6 +10,7 @@ from cchc_xl.evidence import covered_codes, crosscheck, duplicates_across_commun
 from cchc_xl.evidence.inspect import FileCheck, inspect_bundle
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import SubmissionResult
+from cchc_xl.safeio import shown_name
 from cchc_xl.templates import template
 
 
@@ -26,7 +27,7 @@ class EvidenceStage:
         rows = result.declarations.register if result.declarations else []
         if result.evidence_path is None:
             if rows:
-                found.add("evidence.folder_missing", stem=result.path.stem)
+                found.add("evidence.folder_missing", stem=shown_name(result.path.stem))
             return set()
         with open_bundle(result.evidence_path) as bundle:
             checks = inspect_bundle(bundle)

@@ -14,8 +14,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
-from cchc_xl.numbers import parse_text_number, to_decimal
-from cchc_xl.reading.book import Book
+from cchc_xl.numbers import NumberRangeError, parse_text_number, shown_number, to_decimal
+from cchc_xl.reading.book import Book, parse_reference
 from cchc_xl.records import RegisterRow
 from cchc_xl.scoring import LeafInput, Raw, trimmed_text
 from cchc_xl.templates import template
@@ -39,7 +39,8 @@ class Declarations:
 
 
 class CellLocator:
-    """Finds input cells: by defined name when present, else by the criterion code in column A."""
+    """Finds input cells: at the layout's place of each defined name when the file kept its names, else by
+    the criterion code in column A (a re-save that lost them)."""
 
     def __init__(self, book: Book, layout: Layout, found: Findings):
         self.book, self.layout = book, layout
@@ -54,17 +55,27 @@ class CellLocator:
                     self.code_rows.setdefault(nfc(str(row[0]).strip()), i)
 
     def cell(self, name: str, code: str, ref_col: int, layout_row: int) -> tuple[str, int, int] | None:
-        if self.by_name and self.book.names is not None:
-            return self.book.names.get(name)
+        if self.by_name:
+            # Where the layout put the name, never where the file's own name points (check_names reports
+            # a name that was moved): the value Excel shows is the value read.
+            return parse_reference(self.layout.names.get(name, ""))
         row = self.code_rows.get(code)
         return None if row is None else (self.grid, row, ref_col)
+
+
+class OutOfRange(str):
+    """A number in a cell that is none this program can use (NaN, ±1E+400…), kept as its shown text: it
+    reads as text that is no number, and is reported as number.out_of_range."""
 
 
 def _raw(value: Any) -> Raw:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return to_decimal(value)
+        try:
+            return to_decimal(value)
+        except NumberRangeError:
+            return OutOfRange(shown_number(value))
     if isinstance(value, dt.datetime | dt.date):
         return str(value)
     return nfc(str(value)).strip() or None
@@ -129,6 +140,9 @@ def _understand(value: Raw, code: str, cell: str, found: Findings, bad_rule: str
     """A text that reads as a number is accepted with a warning; other text is an error."""
     if not isinstance(value, str):
         return value
+    if isinstance(value, OutOfRange):
+        found.add("number.out_of_range", criterion=code, cell=cell, got=value)
+        return value
     number = parse_text_number(value)
     if number is None:
         found.add(bad_rule, criterion=code, cell=cell, got=value, **params)
@@ -163,7 +177,10 @@ def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], l
 
 def _code_text(value: Any) -> str:
     if isinstance(value, float):
-        return format(to_decimal(value), "f")
+        try:
+            return format(to_decimal(value), "f")
+        except NumberRangeError:
+            return shown_number(value)
     return _text(value).strip()
 
 
@@ -171,7 +188,10 @@ def _register_raw(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return to_decimal(value)
+        try:
+            return to_decimal(value)
+        except NumberRangeError:
+            return shown_number(value)
     return None if value in (None, "") else (nfc(value) if isinstance(value, str) else value)
 
 

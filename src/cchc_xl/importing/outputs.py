@@ -20,6 +20,7 @@ from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
 from cchc_xl.reports.import_report import write_report
 from cchc_xl.reports.validation import ValidationWorkbookWriter
+from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
@@ -44,6 +45,7 @@ class OutputWriter:
         self.feedback: dict[str, Path] = {}
         self.new = 0
         out_dir.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(out_dir)  # the temporary files of a run killed mid-write
 
     # -- per file ------------------------------------------------------------------------------------
     def record(self, r: SubmissionResult) -> None:
@@ -76,7 +78,7 @@ class OutputWriter:
         if r.identity is None or r.declarations is None or not r.findings:
             return
         layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
-        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file)
+        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
         self.feedback[r.file] = path
 
@@ -115,6 +117,7 @@ def _declared(r: Any) -> dict[str, Any]:
     d = r.declarations
     return {
         "evidence_path": str(r.evidence_path.resolve()) if r.evidence_path else None,
+        "saved_at": r.saved_at,  # the workbook's own save time: which of a commune's versions counts
         "leaves": {c: {"value": _plain(i.value), "figures": [_plain(f) for f in i.figures],
                        "explanation": i.explanation} for c, i in d.raw.leaves.items()},
         "register": [row.model_dump(mode="json") for row in d.register],

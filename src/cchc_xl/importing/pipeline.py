@@ -16,7 +16,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.evidence import EvidenceStage
 from cchc_xl.importing.outputs import Outputs, OutputWriter
-from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import
+from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import, store_saved_at
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 
@@ -29,7 +29,7 @@ def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: l
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
     run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
-                     progress=progress, sink=writer.record)
+                     progress=progress, sink=writer.record, counting_saved_at=lambda code: store_saved_at(store, code))
     if stage is not None:
         stage.finish(run.results)
     for r in run.results:

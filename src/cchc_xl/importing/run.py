@@ -11,17 +11,22 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from cchc_xl.communes import Commune, slugify
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.importing.discover import Candidate, Ignored, discover
+from cchc_xl.importing.discover import Candidate, Ignored, discover, shown_name
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
-from cchc_xl.importing.verify import Identity, check_locked, identify
+from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
+from cchc_xl.messages import error_detail, say
+from cchc_xl.numbers import NumberRangeError, to_decimal
 from cchc_xl.reading.book import BookError, read_book
-from cchc_xl.reading.safety import Limits, inspect_container
+from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
 from cchc_xl.records import Finding
 from cchc_xl.scoring import Evaluation, blank_text, evaluate
 from cchc_xl.settings import Settings
+from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 
 # Status keys of the workbook's status column -> finding rules (ok, district and no_evidence handled apart)
 _STATUS_RULES = {"no_score": "score.missing", "no_figures": "figures.missing"}
@@ -34,7 +39,8 @@ class SubmissionResult:
     sha256: str
     size: int
     received_at: dt.datetime
-    modified: float = 0.0  # the file's modification time when it was read (which of two files is newer)
+    modified: float = 0.0  # the file's modification time when it was read (its receipt order)
+    saved_at: str | None = None  # the workbook's own save time (docProps/core.xml dcterms:modified), UTC ISO
     evidence_path: Path | None = None
     commune: Commune | None = None
     identity: Identity | None = None
@@ -110,10 +116,19 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
                 evidence_hook: EvidenceHook | None = None, limits: Limits | None = None,
                 names: CommuneNames | None = None) -> SubmissionResult:
     path = candidate.workbook
+    found = Findings()
+    if candidate.refused == "file.link_refused":  # never read through: the link may lead out of the inbox
+        found.add("file.link_refused")
+        result = SubmissionResult(path=path, file=shown, sha256="", size=0, received_at=received_at)
+        result.findings = found.items
+        return result
     stat = path.stat()
     result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=stat.st_size,
                               received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
-    found = Findings()
+    if candidate.refused:
+        found.add(candidate.refused, fmt=shown_name(path.suffix.lower()))
+        result.findings = found.items
+        return result
     try:
         _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
                 limits or Limits())
@@ -126,13 +141,14 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
             names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
     verdict = inspect_container(result.path, limits)
     if verdict.rule:
-        found.add(verdict.rule, detail=verdict.detail, size=result.size, limit=limits.max_file_bytes)
+        add_verdict(found, verdict, result.size, limits)
         return
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
+    result.saved_at = saved_at(verdict.parts)
     try:
         book = read_book(result.path, fmt, verdict.parts)
-    except BookError as exc:
-        found.add("file.unreadable", detail=str(exc)[:200])
+    except BookError:
+        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(result.path.suffix.lower()) or "?"))
         return
     if fmt != "xlsx":
         found.add("file.old_format", fmt=result.path.suffix.lower())
@@ -155,6 +171,18 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
     covered = evidence_hook(result, found) if evidence_hook else None
     _score_findings(result, ev, decl, covered, found)
     _compare_cached(book, identity, ev, found)
+
+
+def add_verdict(found: Findings, verdict: SafetyVerdict, size: int, limits: Limits) -> None:
+    """The finding of a file the container check refused."""
+    found.add(verdict.rule or "file.corrupt", detail=verdict.detail, size=size, limit=limits.max_file_bytes,
+              last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))
+
+
+def import_limits(cset: CriteriaSet, base: Limits | None = None) -> Limits:
+    """The container limits for returns of `cset`: cells bounded to its layout's extent."""
+    rows, cols = layout_extent(build_layout(cset, PLACEHOLDER))
+    return (base or Limits()).with_extent(rows, cols)
 
 
 def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations, covered: set[str] | None,
@@ -219,9 +247,12 @@ def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findin
     checks.append((total.ref, total.row, total.col, ev.total))
     for ref, row, col, want in checks:
         got = book.value(grid, row, col)
-        numeric = isinstance(got, int | float) and not isinstance(got, bool)
-        if numeric and abs(Decimal(repr(got)) - want) > Decimal("0.005"):
-            found.add("cache.mismatch", cell=layout.at("grid", ref), got=Decimal(repr(got)), value=want)
+        try:
+            cached = to_decimal(got) if isinstance(got, int | float) else None
+        except (TypeError, NumberRangeError):  # (a bool, or NaN, ±1E+400: no cached result to compare)
+            cached = None
+        if cached is not None and abs(cached - want) > Decimal("0.005"):
+            found.add("cache.mismatch", cell=layout.at("grid", ref), got=cached, value=want)
 
 
 _CODE_IN_NAME = re.compile(r"(?<!\d)(\d{5})(?!\d)")
@@ -262,28 +293,37 @@ def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findi
     own_named = commune.code in codes or (own_slug and own_slug in stem)
     other_named = any(c.code != commune.code and c.slug not in own_slug for c in names.named_in(stem))
     if other_code or (other_named and not own_named):
-        found.add("file.name_mismatch", file=result.path.name, commune=f"{commune.code} {commune.display}")
+        found.add("file.name_mismatch", file=shown_name(result.path.name), commune=f"{commune.code} {commune.display}")
 
 
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
                received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
-               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None) -> ImportRun:
+               progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None,
+               counting_saved_at: Callable[[str], str | None] | None = None) -> ImportRun:
     """Every file of the inbox imported, in order. With a `sink`, each result goes to it as soon as it is
     made and is then released (see `SubmissionResult.release`); results whose findings change at the end
-    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date."""
+    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date.
+    `counting_saved_at(code)`: the save time of the commune's counting version from earlier runs (the
+    store's), so that an older file received later is flagged and does not count."""
     received_at = received_at or dt.datetime.now().astimezone()
     candidates, ignored = discover(inbox)
     by_code = {c.code: c for c in communes}
     names = CommuneNames(by_code)
+    limits = import_limits(cset)
     results: list[SubmissionResult] = []
     for cand in candidates:
-        shown = str(PurePosixPath(inbox.name) / cand.workbook.name)
+        shown = str(PurePosixPath(shown_name(inbox.name)) / shown_name(cand.workbook.name))
         try:
-            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, names=names)
+            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, limits, names=names)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
             res = _unreadable(cand.workbook, shown, received_at, exc)
+        if counting_saved_at is not None:
+            _flag_older_than_counting(res, counting_saved_at)
         if sink:
-            sink(res)
+            try:
+                sink(res)
+            except Exception as exc:  # its outputs are part of the file: this file's finding, the batch goes on
+                res.add_findings(_output_failed(exc))
             res.release()
         results.append(res)
         if progress:
@@ -300,9 +340,67 @@ def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception
         sha, size = "", 0
     res = SubmissionResult(path=path, file=shown, sha256=sha, size=size, received_at=received_at)
     f = Findings()
-    f.add("file.unreadable", detail=f"{type(exc).__name__}: {exc}"[:200])
+    f.add("file.unreadable", detail=error_detail(exc))
     res.findings = f.items
     return res
+
+
+def _output_failed(exc: Exception) -> list[Finding]:
+    f = Findings()
+    f.add("file.output_failed", detail=error_detail(exc))
+    return f.items
+
+
+_MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>\s*([0-9T:.\-+Z ]{10,40})\s*</(?:\w+:)?modified>")
+
+
+def saved_at(parts: dict[str, bytes]) -> str | None:
+    """The workbook's own save time from docProps/core.xml (dcterms:modified), as UTC ISO text; None when
+    it has none or none that reads as a time."""
+    core = parts.get("docProps/core.xml")
+    m = _MODIFIED.search(core) if core else None
+    if m is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(m[1].decode("ascii").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    return when.isoformat()
+
+
+def counting_order(r: SubmissionResult) -> tuple[str, float, str]:
+    """Which of a commune's files counts (the round's rule, stated in the district guide): the latest by
+    the workbook's own save time; between equal (or unknown) save times, the latest received."""
+    return (r.saved_at or "", r.modified, r.path.name)
+
+
+def _flag_older_than_counting(res: SubmissionResult, counting_saved_at: Callable[[str], str | None]) -> None:
+    """A file received after its commune's counting version but saved before it is kept, not counted."""
+    if not res.commune_code or not res.saved_at:
+        return
+    stored = counting_saved_at(res.commune_code)
+    if stored and res.saved_at < stored:
+        res.counts = False
+        f = Findings()
+        f.add("submission.older_than_counting", saved=_shown_time(res.saved_at), stored=_shown_time(stored))
+        res.add_findings(f.items)
+
+
+def store_saved_at(store: Any, code: str) -> str | None:
+    """The save time of the commune's counting version in the store (None: none, or recorded before save
+    times were kept)."""
+    latest = store.latest(code)
+    value = latest.declared.get("saved_at") if latest is not None else None
+    return value if isinstance(value, str) else None
+
+
+def _shown_time(iso: str) -> str:
+    when = dt.datetime.fromisoformat(iso).astimezone(VN_TIME)
+    return f"{when:%H:%M %d/%m/%Y}"
+
+
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 
 def _flag_duplicates(results: list[SubmissionResult]) -> None:
@@ -313,13 +411,18 @@ def _flag_duplicates(results: list[SubmissionResult]) -> None:
     for code, group in groups.items():
         if len(group) < 2:
             continue
-        chosen = max(group, key=lambda r: (r.modified, r.path.name))
-        names = ", ".join(r.path.name for r in group)
+        chosen = max(group, key=counting_order)
+        last_received = max(group, key=lambda r: (r.modified, r.path.name))
+        names = ", ".join(shown_name(r.path.name) for r in group)
         for r in group:
-            # An identical copy of the chosen file is the same submission (the store keeps it once).
-            r.counts = r.sha256 == chosen.sha256
+            # An identical copy of the chosen file is the same submission (the store keeps it once); a file
+            # already found older than the counting version of an earlier run stays uncounted.
+            r.counts = r.counts and r.sha256 == chosen.sha256
             f = Findings()
-            f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=chosen.path.name)
+            f.add("submission.duplicate", commune=code, count=len(group), files=names, chosen=shown_name(chosen.path.name))
+            if r is last_received and r.sha256 != chosen.sha256 and r.saved_at and chosen.saved_at:
+                f.add("submission.older_version", file=shown_name(r.path.name), saved=_shown_time(r.saved_at),
+                      chosen=shown_name(chosen.path.name), chosen_saved=_shown_time(chosen.saved_at))
             r.add_findings(f.items)
 
 
@@ -327,6 +430,7 @@ def reload(result: SubmissionResult, cset: CriteriaSet, settings: Settings, comm
     """A released result's file imported again, without its evidence (its declarations and scores do not
     depend on it), carrying the result's findings: for the outputs of a file revised after its release."""
     by_code = {c.code: c for c in communes}
-    again = import_file(Candidate(result.path, None), result.file, cset, settings, by_code, result.received_at)
+    again = import_file(Candidate(result.path, None), result.file, cset, settings, by_code, result.received_at,
+                        limits=import_limits(cset))
     again.evidence_path, again.counts, again.findings = result.evidence_path, result.counts, result.findings
     return again

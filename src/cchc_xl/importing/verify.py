@@ -13,12 +13,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.messages import say
 from cchc_xl.numbers import to_decimal
-from cchc_xl.reading.book import Book
+from cchc_xl.reading.book import Book, parse_reference
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import CellSpec, Layout, build_layout, canonical_value, set_fingerprint
@@ -35,7 +38,71 @@ class Identity:
 
 @lru_cache(maxsize=8192)  # the same few hundred formulas come back in every file of a batch
 def canonical_formula(text: str) -> str:
-    """Formula text compared across writers: no blanks or sheet-name quotes, upper case outside strings."""
+    """Formula text compared by meaning across writers: the formula's tokens (openpyxl's Tokenizer) with
+    blanks dropped, names, functions and references in upper case, no `$` and no sheet-name quotes, numbers
+    as the double they denote, and a double negation written `-(-(x))` (Gnumeric) read as `--(x)` (Excel). A text
+    the tokenizer cannot split is compared character by character, as before."""
+    try:
+        tokens = Tokenizer("=" + text.removeprefix("=")).items
+    except Exception:  # (the tokenizer raises its own errors, and others, on malformed text)
+        return _canonical_chars(text)
+    out: list[str] = []
+    for tok in tokens:
+        if tok.type == Token.WSPACE:
+            continue
+        out.append(_canonical_token(tok))
+    return "\u241f".join(_double_negation(out))
+
+
+def _canonical_token(tok: Token) -> str:
+    value = tok.value
+    if tok.type == Token.OPERAND and tok.subtype == Token.TEXT:
+        return value
+    if tok.type == Token.OPERAND and tok.subtype == Token.NUMBER:
+        try:  # the double the text denotes: 0.000001 and 1.00000000000000000004e-06 are one number
+            return repr(float(value))
+        except (ValueError, OverflowError):
+            return value.upper()
+    if tok.type == Token.OPERAND and tok.subtype == Token.RANGE:
+        sheet, bang, ref = value.rpartition("!")
+        if bang and sheet.startswith("'") and sheet.endswith("'"):
+            sheet = sheet[1:-1].replace("''", "'")
+        return (sheet + bang + ref.replace("$", "")).upper()
+    if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+        return value.upper().removeprefix("_XLFN.")
+    return value.upper()
+
+
+def _double_negation(tokens: list[str]) -> list[str]:
+    """`- ( - ( x ) )` as `- - ( x )`: the parentheses a writer puts around an inner negation."""
+    i = 0
+    while i + 3 < len(tokens):
+        if tokens[i] == "-" and tokens[i + 1] == "(" and tokens[i + 2] == "-" and tokens[i + 3] == "(":
+            outer, inner = _closing(tokens, i + 1), _closing(tokens, i + 3)
+            if outer is not None and inner is not None and inner == outer - 1:
+                del tokens[outer]
+                del tokens[i + 1]
+                continue  # the same place again: `-(-(-(x)))` unwinds level by level
+        i += 1
+    return tokens
+
+
+def _closing(tokens: list[str], at: int) -> int | None:
+    """The index of the parenthesis closing the one opened at `at` (function calls open with 'NAME(')."""
+    depth = 0
+    for j in range(at, len(tokens)):
+        tok = tokens[j]
+        if tok.endswith("(") and not (tok.startswith('"') or tok.startswith("'")):
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+    return None
+
+
+def _canonical_chars(text: str) -> str:
+    """No blanks or sheet-name quotes, upper case outside strings."""
     out: list[str] = []
     in_string = False
     for ch in text.removeprefix("="):
@@ -95,7 +162,8 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
 
 
 def check_locked(book: Book, layout: Layout, found: Findings) -> None:
-    """Compare every locked cell and validation of the file with the layout."""
+    """Compare every defined name, locked cell and validation of the file with the layout."""
+    check_names(book, layout.names, found)
     present = set(book.sheet_names)
     missing = [key for key, name in layout.sheets.items() if name not in present]
     extra = [n for n in book.sheet_names if n not in set(layout.sheets.values())]
@@ -121,6 +189,36 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
             if name in present and not (rv.sqref.split()[0] in firsts.get(name, ())
                                         or rv.sqref in ranges.get(name, ())):
                 found.add("tamper.validation_removed", cell=layout.at(rv.sheet, rv.sqref))
+
+
+def check_names(book: Book, names: dict[str, str], found: Findings) -> None:
+    """Every defined name the layout made must point where the layout says: the importer reads the
+    layout's cells, so a name moved (to the locked maximum, a title, a sheet added for it) is tampering
+    meant to show one value to Excel and another to a reader that follows the file's names. A name the
+    file lost (a re-save) is no finding here: the cells are where the layout says all the same."""
+    if not book.names:
+        return
+    for name, ref in names.items():
+        got = book.names.get(name)
+        want = parse_reference(ref)
+        if got is None or want is None or got == want:
+            continue
+        found.add("tamper.name_moved", name=name, cell=show_cell(*want), got=show_cell(*got), want=show_cell(*want))
+
+
+def layout_extent(layout: Layout) -> tuple[int, int]:
+    """(rows, columns) the layout uses on any sheet: its cells, validated ranges and merges."""
+    rows = cols = 1
+    for c in layout.cells:
+        rows, cols = max(rows, c.row + 1), max(cols, c.col + 1)
+    for r in [*layout.validations, *getattr(layout, "merges", [])]:
+        rows, cols = max(rows, r.last_row + 1), max(cols, r.last_col + 1)
+    return rows, cols
+
+
+def show_cell(sheet: str, row: int, col: int) -> str:
+    """'Sheet'!G27 from a 0-based position."""
+    return "'" + sheet.replace("'", "''") + "'!" + xl_rowcol_to_cell(row, col)
 
 
 def _compared_cells(book: Book, layout: Layout) -> list[CellSpec]:

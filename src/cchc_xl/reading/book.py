@@ -76,10 +76,21 @@ class Book:
         return self.formulas.get(sheet, {}).get((row, col))
 
 
+def open_calamine(path: Path) -> python_calamine.CalamineWorkbook:
+    """calamine's workbook at `path`; a name that is no UTF-8 (carried surrogate-escaped, which calamine
+    cannot take) is read through an open file instead."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        with path.open("rb") as fh:
+            return python_calamine.CalamineWorkbook.from_filelike(fh)
+    return python_calamine.CalamineWorkbook.from_path(str(path))
+
+
 def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None) -> Book:
     """The workbook at `path`; `parts`: XML parts of it already read (by the safety check), by name."""
     try:
-        cal = python_calamine.CalamineWorkbook.from_path(str(path))
+        cal = open_calamine(path)
         visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
         values = {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
         names_nfc = [unicodedata.normalize("NFC", n) for n in cal.sheet_names]
@@ -91,6 +102,16 @@ def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None) -> Bo
     if fmt == "xlsx":
         _read_structure(book, parts)
     return book
+
+
+def parse_reference(text: str) -> tuple[str, int, int] | None:
+    """(sheet, 0-based row, 0-based col) of the first cell of a sheet-qualified reference such as
+    "'Tự đánh giá'!$G$27" or "Sheet1!A1:F9"; None for anything else (a constant, #REF!, a formula)."""
+    m = _REF.match(text or "")
+    if not m or not m.group("sheet"):
+        return None
+    sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
+    return sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1
 
 
 def _read_structure(book: Book, parts: dict[str, bytes] | None = None) -> None:
@@ -122,10 +143,8 @@ def _read_structure_openpyxl(book: Book, parts: dict[str, bytes] | None = None) 
         book.validations[name] = {
             (str(dv.sqref), f"{dv.type}|{(dv.formula1 or '')}") for dv in ws.data_validations.dataValidation}
     for name, dn in wb.defined_names.items():
-        m = _REF.match(dn.attr_text or "")
-        if m and m.group("sheet"):
-            sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
-            book.names[name] = (sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1)
+        if (where := parse_reference(dn.attr_text or "")) is not None:
+            book.names[name] = where
 
 
 # -- the streaming structure reader ------------------------------------------------------------------
@@ -296,10 +315,8 @@ def _workbook_part(data: bytes) -> tuple[tuple[tuple[str, str], ...], tuple[tupl
     parser.Parse(data, True)
     names: dict[str, tuple[str, int, int]] = {}
     for name, value in defined.items():
-        m = _REF.match(value or "")
-        if m and m.group("sheet"):
-            sheet = unicodedata.normalize("NFC", m.group("sheet").replace("''", "'"))
-            names[name] = (sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1)
+        if (where := parse_reference(value or "")) is not None:
+            names[name] = where
     return tuple(sheets), tuple(names.items())
 
 
@@ -584,4 +601,4 @@ def parse_cell_date(value: Any) -> dt.date | None:
     return None
 
 
-__all__ = ["Book", "BookError", "coordinate_from_string", "parse_cell_date", "read_book"]
+__all__ = ["Book", "BookError", "coordinate_from_string", "parse_cell_date", "parse_reference", "read_book"]

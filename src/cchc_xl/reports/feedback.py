@@ -3,14 +3,17 @@ highlighted with comments, and a first sheet listing every finding with a link t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import PurePosixPath
 from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
+from cchc_xl.communes import slugify
 from cchc_xl.records import Finding
+from cchc_xl.safeio import output_stem
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import CellSpec, Layout, Merge, fit_row
@@ -103,6 +106,17 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         ws.activate()
 
 
-def feedback_name(workbook_file: str) -> str:
-    stem = Path(workbook_file).stem
+def feedback_name(workbook_file: str, commune_code: str | None) -> str:
+    """The feedback workbook's name: the commune's code and a bounded slug of the returned file's name, never
+    the raw name (which may be any bytes, and any length). Another extension than .xlsx is kept in it
+    (x.xlsx and x.xlsm get two), and a name the slug does not spell exactly gets a short hash of it, so
+    two returns never share one feedback file."""
+    path = PurePosixPath(workbook_file)
+    ext = slugify(path.suffix)[:8]
+    stem = output_stem(commune_code or "", path.stem)
+    exact = stem.endswith(path.stem) or stem == path.stem
+    if ext and ext != "xlsx":
+        stem += f"-{ext}"
+    if not exact:
+        stem += "-" + hashlib.sha256(workbook_file.encode("utf-8", "surrogateescape")).hexdigest()[:6]
     return f"{stem}{template('validation')['feedback_suffix']}.xlsx"

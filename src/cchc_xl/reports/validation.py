@@ -9,6 +9,7 @@ from typing import Any
 
 import xlsxwriter
 
+from cchc_xl.importing.discover import shown_name
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports.feedback import split_cell
 from cchc_xl.safeio import atomic_path
@@ -149,7 +150,7 @@ class ValidationWorkbookWriter:
     def _ignored(self, ws: Any) -> None:
         self._header(ws, 0, self.t["ignored_columns"])
         for n, item in enumerate(self.run.ignored, start=1):
-            ws.write_string(n, 0, item.path.name, self.f["cell"])
+            ws.write_string(n, 0, shown_name(item.path.name), self.f["cell"])
             ws.write_string(n, 1, self.t["ignored"][item.reason], self.f["cell"])
 
 

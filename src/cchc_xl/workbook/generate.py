@@ -12,13 +12,14 @@ from pathlib import Path
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.safeio import output_stem
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.layout import Declared, build_layout, build_layout_uncached, layout_template
 from cchc_xl.workbook.writer import CommuneWorkbookPackage, CommuneWorkbookWriter, PackageMismatch
 
 
 def workbook_name(commune: Commune) -> str:
-    return f"{commune.code}-{commune.slug}.xlsx"
+    return f"{output_stem(commune.code, commune.name)}.xlsx"
 
 
 def generate_one(cset: CriteriaSet, commune: Commune, out_dir: Path, settings: Settings,
