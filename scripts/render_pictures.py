@@ -32,6 +32,7 @@ from cchc_xl.templates import template
 
 REPO = Path(__file__).resolve().parents[1]
 BLANK, INBOX, RESULTS, APPRAISAL = "1-bang-tu-danh-gia", "2-hop-thu", "3-ket-qua-tiep-nhan", "4-tham-dinh"
+ANSWERS = "6b-giai-trinh-da-gui"  # the answer workbooks as the communes returned them (explanation round)
 PREFERRED_COMMUNE = "03922"  # xã Gia Phù: the example the workbook's own guide uses
 FOOTER = 0.93                # below this fraction of the page height: LibreOffice's "Trang n/N" footer
 
@@ -56,7 +57,7 @@ def pictures() -> list[Picture]:
     # 85-100 dpi where the sheet prints near full size; the wide sheets print shrunk to fit the A4 width
     # (the grid, the validation and appraisal tables), so they get 120-140 dpi and a tighter crop to stay legible.
     commune, validation = template("commune"), template("validation")
-    appraisal, ranking = template("appraisal"), template("ranking")
+    appraisal, ranking, answer = template("appraisal"), template("ranking"), template("answer")
     fcols = validation["finding_columns"]
     return [
         Picture("huong-dan", "blank", (literal(commune["guide"]["title"]),), dpi=85, box=(0, 0, 1, 0.5),
@@ -77,6 +78,8 @@ def pictures() -> list[Picture]:
                 box=(0, 0, 1, 0.5), what="feedback workbook, sheet “Lỗi cần sửa”"),
         Picture("tham-dinh", "appraisal", (literal(appraisal["title"]),), dpi=120, box=(0, 0, 1, 0.5),
                 what="appraisal workbook, sheet “Thẩm định”"),
+        Picture("giai-trinh", "answer", (literal(answer["title"]),), dpi=120, box=(0, 0, 1, 0.42), optional=True,
+                what="answer workbook returned by a commune, sheet “Giải trình”"),
         Picture("xep-hang-bia", "ranking", (literal(ranking["cover"]["title"]),), dpi=90, optional=True,
                 what="ranking workbook, sheet “Bìa”"),
         Picture("xep-hang", "ranking", (literal(ranking["ranking"]["title"]),), dpi=110, box=(0, 0, 1, 0.6),
@@ -135,6 +138,10 @@ def _sources(demo: Path) -> dict[str, Path]:
     appraisal = sorted((demo / APPRAISAL).glob("*.xlsx"))
     if appraisal:
         sources["appraisal"] = next((p for p in appraisal if _commune_of(p.name) == code), appraisal[0])
+    # an answer that explains (it came with an evidence folder), else any
+    answers = sorted((demo / ANSWERS).glob("*.xlsx"))
+    if answers:
+        sources["answer"] = next((p for p in answers if p.with_suffix("").is_dir()), answers[0])
     ranking = sorted(p for p in demo.rglob("*xep-hang*.xlsx") if not p.name.startswith("~$"))
     if ranking:
         sources["ranking"] = ranking[0]

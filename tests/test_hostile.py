@@ -242,9 +242,12 @@ import resource, sys
 from pathlib import Path
 from rich.console import Console
 from cchc_xl.console import import_with_progress
-from cchc_xl.criteria import load_set
+from cchc_xl.paths import bundled
+from cchc_xl.workspace import init_round
 inbox, out = Path(sys.argv[1]), Path(sys.argv[2])
-run, _ = import_with_progress(inbox, out, load_set(), None, out / "cchc.sqlite", Console(width=400, highlight=False))
+ws = init_round(out.parent / "round", criteria_file=bundled("criteria/phu-yen-2022.yaml"),
+                communes_file=bundled("samples/phu-yen-communes.csv"), year=2022, body="UBND huyện Phù Yên")
+run, _ = import_with_progress(inbox, out, ws, Console(width=400, highlight=False))
 print("files", len(run.results))
 # ru_maxrss also counts the pages this process had from the parent it was forked from (pytest, which built
 # the corpus); the kernel's high-water mark of this program's own memory, when there is one, does not.
@@ -290,7 +293,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory, bundled_set: CriteriaSet, 
     out.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", CHILD, str(c.inbox), str(out)], capture_output=True, text=True,
-                          env={**env, "PYTHONIOENCODING": "utf-8"}, cwd=tmp, timeout=900, encoding="utf-8")
+                          env={**env, "PYTHONIOENCODING": "utf-8", "CCHC_XL_KEY": settings.key.decode("utf-8")},
+                          cwd=tmp, timeout=900, encoding="utf-8")
     assert done.returncode == 0, done.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
     peak_mb = int(lines["peak_kb"]) / 1024

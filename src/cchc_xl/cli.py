@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -266,18 +267,76 @@ def appraise() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("tham-dinh"),
               show_default=True, help="Thư mục ghi các bảng thẩm định.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
+@click.option("--round2", is_flag=True, help="Vòng 2 (sau giải trình): chỉ các tiêu chí đơn vị đã giải trình; đơn vị "
+                                             "quá hạn không gửi giải trình được ghi nhận là đồng ý.")
 @round_options
-def appraise_prepare(out_dir: Path, criteria_file: Path | None, workspace: Path | None, round_id: str | None,
-                     db_path: Location | None) -> None:
-    """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận."""
+def appraise_prepare(out_dir: Path, criteria_file: Path | None, round2: bool, workspace: Path | None,
+                     round_id: str | None, db_path: Location | None) -> None:
+    """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận; với --round2, bảng vòng 2 cho các tiêu chí
+    được giải trình.
+
+    Ví dụ: cchc-xl appraise prepare --round2 --out tham-dinh-vong-2
+    """
     from cchc_xl.appraisal.round import OtherSetError
-    from cchc_xl.console import appraise_prepare_cmd
+    from cchc_xl.console import appraise_prepare_cmd, appraise_round2_cmd
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file)
+    if round2:
+        appraise_round2_cmd(ws, out_dir)
+        return
     try:
         appraise_prepare_cmd(ws, out_dir)
     except OtherSetError as exc:
         _fail(str(exc))
+
+
+def _date_option(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        _fail(say("cli.answers_bad_date", got=value))
+        raise AssertionError("unreachable") from None
+
+
+@appraise.command("answers")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("giai-trinh"),
+              show_default=True, help="Thư mục ghi các bảng giải trình.")
+@click.option("--deadline", default=None, help="Hạn đơn vị gửi lại bảng giải trình (NĂM-THÁNG-NGÀY); mặc định: hạn "
+                                               "đã ghi lần trước.")
+@click.option("--all", "all_communes", is_flag=True, help="Lập cho mọi đơn vị đã thẩm định, kể cả đơn vị không có "
+                                                          "điểm nào bị thay đổi.")
+@round_options
+def appraise_answers(out_dir: Path, deadline: str | None, all_communes: bool, workspace: Path | None,
+                     round_id: str | None, db_path: Location | None) -> None:
+    """Sau thẩm định vòng 1: lập bảng giải trình cho từng đơn vị có điểm thẩm định khác điểm tự đánh giá.
+
+    Ví dụ: cchc-xl appraise answers --out giai-trinh --deadline 2026-12-10
+    """
+    from cchc_xl.console import appraise_answers_cmd
+
+    sys.exit(appraise_answers_cmd(_workspace(workspace, round_id, db_path), out_dir, _date_option(deadline),
+                                  all_communes))
+
+
+@appraise.command("answers-import")
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("ket-qua-giai-trinh"),
+              show_default=True, help="Thư mục ghi báo cáo nhập giải trình.")
+@click.option("--received", default=None, help="Ngày nhận các tệp (NĂM-THÁNG-NGÀY), khi nhập sau ngày nhận; mặc định: "
+                                               "hôm nay.")
+@round_options
+def appraise_answers_import(inbox: Path, out_dir: Path, received: str | None, workspace: Path | None,
+                            round_id: str | None, db_path: Location | None) -> None:
+    """Đọc các bảng giải trình (kèm thư mục hoặc tệp nén TLKC bổ sung) trong INBOX, kiểm tra và ghi nhận.
+
+    Ví dụ: cchc-xl appraise answers-import hop-thu-giai-trinh
+    """
+    from cchc_xl.console import appraise_answers_import_cmd
+
+    sys.exit(appraise_answers_import_cmd(_workspace(workspace, round_id, db_path), inbox, out_dir,
+                                         _date_option(received)))
 
 
 @appraise.command("import")
@@ -297,13 +356,15 @@ def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, wor
 @appraise.command("finalize")
 @click.argument("codes", nargs=-1)
 @click.option("--by", "who", default="", help="Người chốt kết quả.")
+@click.option("--force", is_flag=True, help="Chốt cả đơn vị còn giải trình chưa xử lý (được ghi lại).")
 @round_options
-def appraise_finalize(codes: tuple[str, ...], who: str, workspace: Path | None, round_id: str | None,
+def appraise_finalize(codes: tuple[str, ...], who: str, force: bool, workspace: Path | None, round_id: str | None,
                       db_path: Location | None) -> None:
-    """Chốt kết quả các đơn vị CODES (mặc định: mọi đơn vị đã thẩm định)."""
+    """Chốt kết quả các đơn vị CODES (mặc định: mọi đơn vị đã thẩm định); đơn vị còn giải trình chưa xử lý
+    không được chốt, trừ khi có --force."""
     from cchc_xl.console import appraise_finalize_cmd
 
-    appraise_finalize_cmd(_workspace(workspace, round_id, db_path), list(codes), who)
+    appraise_finalize_cmd(_workspace(workspace, round_id, db_path), list(codes), who, force=force)
 
 
 @appraise.command("reopen")

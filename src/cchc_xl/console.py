@@ -122,16 +122,121 @@ def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Con
     return outcomes
 
 
-def appraise_finalize_cmd(ws: Workspace, codes: list[str], who: str, console: Console | None = None) -> list[str]:
+def appraise_finalize_cmd(ws: Workspace, codes: list[str], who: str, console: Console | None = None,
+                          force: bool = False) -> list[str]:
+    """Lock the appraised communes; one still in the explanation round (an answer awaited before its deadline,
+    or contested items without a round-2 decision) only with `force`, which is recorded. The overdue are first
+    recorded as having accepted round 1."""
+    from cchc_xl.appraisal.explanation import close_overdue, explanation_states
+
     console = console or Console(highlight=False)
     store = ws.open_store()
     try:
+        today = dt.date.today()
+        close_overdue(store, today, _now())
+        states = explanation_states(store, today)
         targets = codes or [s.commune_code for s in store.all_latest()]
-        done = store.finalize(targets, _now(), who)
+        allowed = []
+        for code in targets:
+            state = states.get(code)
+            if state is None or not state.provisional or store.state(code) != "appraised":
+                allowed.append(code)
+                continue
+            why = say(f"cli.finalize_why_{'pending' if state.stage == 'overdue' else state.stage}",
+                      deadline=f"{dt.date.fromisoformat(state.request.deadline):%d/%m/%Y}",
+                      items=", ".join(state.contested))
+            if force:
+                store.log_event(_now(), code, "finalize_forced", {"by": who, "stage": state.stage,
+                                                                  "contested": list(state.contested)})
+                console.print(escape(say("cli.finalize_forced", code=code, why=why)))
+                allowed.append(code)
+            else:
+                console.print(escape(say("cli.finalize_refused", code=code, why=why)))
+        done = store.finalize(allowed, _now(), who)
     finally:
         store.close()
     console.print(say("cli.finalized", codes=", ".join(done)) if done else say("cli.finalize_none"))
     return done
+
+
+# -- explanation round (giải trình) --------------------------------------------------------------------
+def appraise_answers_cmd(ws: Workspace, out_dir: Path, deadline: dt.date | None, all_communes: bool,
+                         console: Console | None = None) -> int:
+    """Answer workbooks after round 1; the deadline given, else the one given last in the round (exit 2 if none)."""
+    from cchc_xl.appraisal.explanation import issue_answers
+
+    console = console or Console(highlight=False)
+    store = ws.open_store()
+    try:
+        if deadline is None and (stored := store.answer_deadline()):
+            deadline = dt.date.fromisoformat(stored)
+        if deadline is None:
+            console.print(say("cli.answers_no_deadline"))
+            return 2
+        written, skipped = issue_answers(store, ws.cset, out_dir, ws.settings, deadline=deadline,
+                                         all_communes=all_communes)
+    finally:
+        store.close()
+    console.print(say("cli.answers_written", count=len(written), dir=out_dir, deadline=f"{deadline:%d/%m/%Y}"))
+    if skipped:
+        console.print(say("cli.answers_skipped", codes=", ".join(skipped)))
+    return 0
+
+
+def appraise_answers_import_cmd(ws: Workspace, inbox: Path, out_dir: Path, received: dt.date | None,
+                                console: Console | None = None) -> int:
+    """Exit 1 when a file was rejected, as `import` does."""
+    from cchc_xl.appraisal.explanation import import_answers
+
+    console = console or Console(highlight=False)
+    at = dt.datetime.now().astimezone()
+    if received is not None:
+        at = dt.datetime.combine(received, dt.time(12, 0)).astimezone()
+    store = ws.open_store()
+    try:
+        outcomes = import_answers(store, ws.cset, inbox, ws.settings, received_at=at)
+    finally:
+        store.close()
+    status = template("validation")["status"]
+    data = {"round": ws.round.id, "criteria": {"id": ws.cset.id, "version": ws.cset.version}, "answers": [
+        {"file": o.file, "commune_code": o.commune_code, "status": o.status, "contested": o.contested,
+         "findings": [f.model_dump() for f in o.findings]} for o in outcomes]}
+    write_text(out_dir / "answers-report.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    table = Table()
+    for header in say("cli.answers_columns").split("|"):
+        table.add_column(header)
+    for o in outcomes:
+        table.add_row(o.file, o.commune_code or "", status[o.status], ", ".join(o.contested),
+                      str(sum(f.severity == "error" for f in o.findings)))
+    console.print(table)
+    for o in outcomes:
+        for f in o.findings:
+            if f.severity == "error":
+                console.print(escape(f"  {o.file}: {f.message}"))
+    rejected = sum(o.status == "rejected" for o in outcomes)
+    unchanged = sum(not o.recorded for o in outcomes if o.commune_code)
+    console.print(say("cli.answers_done", count=len(outcomes), rejected=rejected,
+                      recorded=sum(o.recorded and o.status != "rejected" for o in outcomes),
+                      unchanged=say("cli.appraise_unchanged", count=unchanged) if unchanged else ""))
+    return 1 if rejected else 0
+
+
+def appraise_round2_cmd(ws: Workspace, out_dir: Path, console: Console | None = None,
+                        today: dt.date | None = None) -> list[Path]:
+    """Round 2; `today` (default: the real date) decides who is past the answer deadline (the demo plays it)."""
+    from cchc_xl.appraisal.explanation import prepare_round2
+
+    console = console or Console(highlight=False)
+    store = ws.open_store()
+    try:
+        plan = prepare_round2(store, ws.cset, out_dir, ws.settings, today=today)
+    finally:
+        store.close()
+    console.print(say("cli.round2_prepared", count=len(plan.written), dir=out_dir))
+    for key, codes in (("deemed", plan.deemed), ("pending", plan.pending), ("accepted", plan.accepted)):
+        if codes:
+            console.print(say(f"cli.round2_{key}", codes=", ".join(codes)))
+    return plan.written
 
 
 def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console: Console | None = None) -> int:
@@ -146,23 +251,54 @@ def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console
 
 
 def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Console | None = None) -> None:
+    """self → round 1 → answer → round 2, each with who, when and why; then the commune's events."""
+    from cchc_xl.appraisal.explanation import answer_label
+
     console = console or Console(highlight=False)
     store = ws.open_store()
     try:
         history = store.score_history(code, criterion)
+        stages = {h["id"]: store.appraisal_stage(h["id"])[0] for h in history if h["stage"] == "appraisal"}
+        answers = store.answers(code)
+        deadlines = {r.id: r.deadline for r in store.answer_requests()}
         events = store.events(code)
     finally:
         store.close()
     console.print(escape(say("cli.history_header", criterion=criterion, code=code)))
+    explained = any(e["kind"] == "answer_request" for e in events)
+    lines: list[tuple[int, str]] = []  # (order of the stage, line): self, round 1, answer, round 2
     for h in history:
         points = fmt(Decimal(h["points"])) if h["points"] is not None else "—"
         if h["stage"] == "self":
-            console.print(escape(say("cli.history_self", at=h["at"], version=h["version"], file=h["file"],
-                                     points=points)))
-        else:
-            console.print(escape(say("cli.history_appraisal", at=h["at"], by=h["by"], file=h["file"], points=points,
-                                     reason=h["reason"] or "—",
-                                     superseded=say("cli.history_superseded") if h["superseded"] else "")))
+            lines.append((0, say("cli.history_self", at=h["at"], version=h["version"], file=h["file"],
+                                 points=points)))
+            continue
+        round2 = stages.get(h["id"]) == "round2"
+        # "round 1" only where there was an explanation round
+        key = "cli.history_round2" if round2 else "cli.history_round1" if explained else "cli.history_appraisal"
+        lines.append((3 if round2 else 1, say(
+            key, at=h["at"], by=h["by"], file=h["file"],
+            points=points, reason=h["reason"] or "—",
+            superseded=say("cli.history_superseded") if h["superseded"] else "")))
+    for a in answers:
+        item = a.items.get(criterion)
+        if item is None:
+            continue
+        if a.status == "deemed_accepted":
+            deadline = deadlines.get(a.request_id)
+            lines.append((2, say("cli.history_answer_deemed", at=a.received_at,
+                                 deadline=f"{dt.date.fromisoformat(deadline):%d/%m/%Y}" if deadline else "—")))
+            continue
+        files = [f for r in a.evidence.get("rows", []) if r.get("criterion") == criterion for f in r.get("files", [])]
+        rejected = [f["message"] for f in a.findings if f["severity"] == "error"]
+        lines.append((2, say(
+            "cli.history_answer", at=a.received_at, by=a.answered_by or "—", file=a.file_name,
+            answer=answer_label(item.get("answer", "")),
+            explanation=say("cli.history_answer_explanation", text=item["explanation"]) if item.get("explanation")
+            else "", evidence=say("cli.history_answer_evidence", files="; ".join(files)) if files else "",
+            status=say("cli.history_answer_rejected", reason=rejected[0]) if rejected else "")))
+    for _order, line in sorted(lines, key=lambda x: x[0]):
+        console.print(escape(line))
     console.print(say("cli.history_events"))
     for e in events:
         console.print(escape(f"  {e['at']}  {e['kind']}  {json.dumps(e['detail'], ensure_ascii=False)}"))
@@ -188,8 +324,13 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
         summary = write_report_workbook(data, out, password=ws.settings.sheet_password)
     else:
         previous = last_year_totals(ws, previous_db)
+        store = ws.open_store()
+        try:
+            provisional = provisional_codes(store)
+        finally:
+            store.close()
         summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                                password=ws.settings.sheet_password, round_id=ws.round.id)
+                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional)
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),
@@ -219,11 +360,19 @@ def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path 
         for rnd in chosen:
             part = replace(ws, round=rnd, communes=[Commune(**c) for c in rnd.communes])
             previous.update(last_year_totals(part, previous_db) or {})
-            parts.append(RoundPart(rnd, Store(ws.db_path, round_id=rnd.id), part.communes, part.deadline))
+            store = Store(ws.db_path, round_id=rnd.id)
+            parts.append(RoundPart(rnd, store, part.communes, part.deadline, frozenset(provisional_codes(store))))
         return from_rounds(parts, load_set_text(chosen[0].set_yaml), previous=previous)
     finally:
         for p in parts:
             p.store.close()
+
+
+def provisional_codes(store: Store) -> list[str]:
+    """The units whose results are still in the explanation round (shown as provisional)."""
+    from cchc_xl.appraisal.explanation import explanation_states
+
+    return [c for c, st in explanation_states(store, dt.date.today()).items() if st.provisional]
 
 
 def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decimal] | None:
@@ -252,11 +401,14 @@ def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decim
 
 # -- status -------------------------------------------------------------------------------------------
 def status_cmd(ws: Workspace, console: Console | None = None) -> None:
+    from cchc_xl.appraisal.explanation import status_counts
+
     console = console or Console(highlight=False)
     store = ws.open_store()
     try:
         done = progress(store, ws.communes)
         earlier = previous_round(store, ws.round)
+        answers = status_counts(store, dt.date.today())
     finally:
         store.close()
     r = ws.round
@@ -270,5 +422,7 @@ def status_cmd(ws: Workspace, console: Console | None = None) -> None:
     console.print(say("status.line", label=say("status.missing"), count=len(done.missing), total=total))
     if done.missing:
         console.print(escape(say("status.missing_names", names=", ".join(c.display for c in done.missing))))
+    if answers["issued"]:
+        console.print(say("status.answers", **answers))
     if earlier is not None:
         console.print(escape(say("status.previous", round=earlier.id)))

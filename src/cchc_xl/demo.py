@@ -3,6 +3,7 @@ round into DIR (its own fresh key), then every command from the round, without -
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -11,9 +12,12 @@ from rich.markup import escape
 
 from cchc_xl.communes import DEFAULT_COMMUNES
 from cchc_xl.console import (
+    appraise_answers_cmd,
+    appraise_answers_import_cmd,
     appraise_finalize_cmd,
     appraise_import_cmd,
     appraise_prepare_cmd,
+    appraise_round2_cmd,
     import_with_progress,
     report_cmd,
 )
@@ -21,10 +25,10 @@ from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import DEFAULT_SET
 from cchc_xl.messages import say
 from cchc_xl.paths import bundled
-from cchc_xl.samplegen.council import fill_appraisal
+from cchc_xl.samplegen.council import fill_answers, fill_appraisal, fill_round2
 from cchc_xl.samplegen.returns import fill_return, write_evidence
 from cchc_xl.workbook.generate import generate_one
-from cchc_xl.workspace import init_round
+from cchc_xl.workspace import Workspace, init_round
 
 DEMO_BODY = "UBND huyện Phù Yên"
 DEMO_PLACE = "Phù Yên"
@@ -68,8 +72,28 @@ def run_demo(out: Path, console: Console | None = None) -> int:
     for path in prepared:
         fill_appraisal(path, filled / path.name, cset, path.stem)
     appraise_import_cmd(ws, filled, out / "6-ket-qua-tham-dinh", console)
+    explanation_round(ws, out, console)
     appraise_finalize_cmd(ws, [], "Phòng Nội vụ (mô phỏng)", console)
     console.print(say("demo.report"))
     report_cmd(ws, out / "7-xep-hang.xlsx", None, console)
     console.print(say("demo.outputs", dir=out))
     return 1 if failures else 0
+
+
+def explanation_round(ws: Workspace, out: Path, console: Console) -> None:
+    """Answer workbooks to the communes whose scores the council changed, due in a week; their answers, received
+    today; round 2 on the contested items, prepared as if the week had passed."""
+    console.print(say("demo.explain"))
+    deadline = dt.date.today() + dt.timedelta(days=7)
+    issued, returned = out / "6a-giai-trinh", out / "6b-giai-trinh-da-gui"
+    appraise_answers_cmd(ws, issued, deadline, False, console)
+    documents = dt.date(ws.cset.year, 11, 30)  # the added documents date from the assessed year
+    sent = [fill_answers(p, returned / p.name, p.stem, i, documents)
+            for i, p in enumerate(sorted(issued.glob("*.xlsx")))]
+    if any(sent):
+        appraise_answers_import_cmd(ws, returned, out / "6c-ket-qua-giai-trinh", None, console)
+    round2 = appraise_round2_cmd(ws, out / "6d-tham-dinh-vong-2", console, today=deadline + dt.timedelta(days=1))
+    for path in round2:
+        fill_round2(path, out / "6e-tham-dinh-vong-2-da-nhap" / path.name, ws.cset, path.stem)
+    if round2:
+        appraise_import_cmd(ws, out / "6e-tham-dinh-vong-2-da-nhap", out / "6f-ket-qua-vong-2", console)

@@ -199,6 +199,32 @@ MESSAGES: dict[str, str] = {
     "cli.history_appraisal": "  {at}  thẩm định ({by}, {file}): {points} — lý do: {reason}{superseded}",
     "cli.history_superseded": " (đã được thay thế)",
     "cli.history_events": "Các sự kiện:",
+    "cli.history_round1": "  {at}  thẩm định vòng 1 ({by}, {file}): {points} — lý do: {reason}{superseded}",
+    "cli.history_round2": "  {at}  thẩm định vòng 2, sau giải trình ({by}, {file}): {points} — lý do: {reason}"
+                          "{superseded}",
+    "cli.history_answer": "  {at}  đơn vị trả lời ({by}, {file}): {answer}{explanation}{evidence}{status}",
+    "cli.history_answer_deemed": "  {at}  đơn vị không gửi bảng giải trình trước hạn {deadline}: coi như đồng ý",
+    "cli.history_answer_explanation": " — giải trình: {text}",
+    "cli.history_answer_evidence": " — TLKC bổ sung: {files}",
+    "cli.history_answer_rejected": " (không được ghi nhận: {reason})",
+    "cli.answers_written": "Đã lập {count} bảng giải trình trong {dir}; hạn gửi lại {deadline}.",
+    "cli.answers_skipped": "Không lập bảng giải trình cho {codes} (không có điểm thẩm định khác điểm tự đánh giá, "
+                           "đã trả lời, đã thẩm định vòng 2 hoặc đã chốt).",
+    "cli.answers_no_deadline": "Chưa có hạn gửi lại bảng giải trình: hãy ghi --deadline NĂM-THÁNG-NGÀY.",
+    "cli.answers_bad_date": "Ngày “{got}” không đúng dạng NĂM-THÁNG-NGÀY (ví dụ 2026-12-10).",
+    "cli.answers_columns": "Tệp|Đơn vị|Kết quả|Tiêu chí giải trình|Lỗi",
+    "cli.answers_done": "Đã đọc {count} bảng giải trình: {recorded} được ghi nhận, {rejected} bị từ chối{unchanged}.",
+    "cli.round2_prepared": "Đã lập {count} bảng thẩm định vòng 2 (chỉ các tiêu chí được giải trình) trong {dir}.",
+    "cli.round2_deemed": "Không gửi giải trình trước hạn, được ghi nhận là đồng ý với kết quả vòng 1: {codes}.",
+    "cli.round2_pending": "Chưa đến hạn hoặc cần lập lại bảng giải trình, chưa đưa vào vòng 2: {codes}.",
+    "cli.round2_accepted": "Đồng ý toàn bộ kết quả vòng 1: {codes}.",
+    "cli.finalize_refused": "Chưa chốt {code}: {why}. Dùng --force để chốt vẫn (được ghi lại).",
+    "cli.finalize_why_pending": "đang chờ đơn vị gửi bảng giải trình (hạn {deadline})",
+    "cli.finalize_why_stale": "kết quả vòng 1 đã thay đổi sau khi gửi bảng giải trình; cần lập lại bảng giải trình",
+    "cli.finalize_why_contested": "các tiêu chí {items} đang được giải trình, chưa thẩm định vòng 2",
+    "cli.finalize_forced": "Đã chốt {code} dù còn giải trình chưa xử lý ({why}); đã ghi lại.",
+    "status.answers": "  Giải trình: {issued} bảng đã gửi, {received} đã nhận, {deemed} quá hạn coi như đồng ý, "
+                      "{pending} đang chờ, {contested} chờ thẩm định vòng 2, {decided} đã thẩm định vòng 2.",
     "cli.report_no_store": "Chưa có cơ sở dữ liệu {db}: hãy tiếp nhận (cchc-xl import) trước khi lập báo cáo.",
     "cli.report_done": "Đã lập bảng xếp hạng {path}: {ranked}/{listed} đơn vị được xếp hạng ({stage}). "
                        "Xếp loại: {tiers}. Đứng đầu: {first}.",
@@ -215,8 +241,12 @@ MESSAGES: dict[str, str] = {
     "demo.report": "5. Lập bảng xếp hạng cho lãnh đạo",
     "demo.outputs": "Kết quả nằm trong {dir}: 1-bang-tu-danh-gia (bảng trắng), 2-hop-thu (bài gửi về), "
                     "3-ket-qua-tiep-nhan (báo cáo, bảng kiểm tra, tệp phản hồi), 4-tham-dinh, 5-tham-dinh-da-nhap, "
-                    "6-ket-qua-tham-dinh, 7-xep-hang.xlsx, cchc.sqlite.",
+                    "6-ket-qua-tham-dinh, 6a-giai-trinh … 6f-ket-qua-vong-2 (vòng giải trình), 7-xep-hang.xlsx, "
+                    "cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
+    "demo.explain": "4b. Vòng giải trình (mô phỏng; hạn gửi lại sau 7 ngày, vòng 2 lập như khi đã quá hạn): bảng "
+                    "giải trình cho các xã có điểm bị thay đổi, xã trả lời kèm TLKC bổ sung, Hội đồng thẩm định vòng 2 "
+                    "các tiêu chí được giải trình",
     # --- scoring rules described (the "Cách chấm" column, docs) -------------------------------------
     "rule.done": "Đạt: {max}; không đạt: 0",
     "rule.level": "{label}: {points}",
@@ -402,6 +432,25 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                      "khi mở lại (cchc-xl appraise reopen)."),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
                                       "mở lại (cchc-xl appraise reopen)."),
+    "appraisal.round2_stale": ("error", "Bảng thẩm định vòng 2 của đơn vị {commune} không còn khớp với cơ sở dữ liệu "
+                                        "(đơn vị đã gửi giải trình khác, kết quả vòng 1 đã thay đổi hoặc vòng 2 đã được "
+                                        "ghi nhận). Hãy lập lại bảng vòng 2 (cchc-xl appraise prepare --round2)."),
+    # explanation round (giải trình)
+    "answer.not_answer": ("error", "Tệp không phải bảng giải trình do cchc-xl tạo (cchc-xl appraise answers)."),
+    "answer.unknown_request": ("error", "Bảng giải trình không khớp với yêu cầu giải trình nào đã gửi cho đơn vị "
+                                        "{commune} trong đợt đánh giá này."),
+    "answer.stale": ("error", "Bảng giải trình của đơn vị {commune} đã được thay bằng bảng mới hơn (kết quả thẩm định "
+                              "vòng 1 đã thay đổi hoặc đã lập lại bảng giải trình); hãy dùng bảng mới nhất."),
+    "answer.late": ("error", "Bảng giải trình nhận ngày {received}, sau hạn {deadline}: không được ghi nhận; đơn vị "
+                             "được coi là đồng ý với kết quả thẩm định vòng 1."),
+    "answer.missing": ("error", "{criterion}: chưa chọn “Trả lời” (Đồng ý hoặc Giải trình)."),
+    "answer.invalid": ("error", "{criterion}: “Trả lời” là “{got}”; chỉ được chọn Đồng ý hoặc Giải trình."),
+    "answer.explanation_missing": ("error", "{criterion}: chọn Giải trình nhưng chưa ghi nội dung giải trình."),
+    "answer.person_missing": ("warning", "Chưa ghi họ tên, chức vụ người trả lời."),
+    "answer.evidence_other_item": ("warning", "Dòng {row} sheet TLKC bổ sung: mã tiêu chí “{got}” không có trong "
+                                              "bảng giải trình."),
+    "answer.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng giải trình trừ khi mở "
+                                  "lại (cchc-xl appraise reopen)."),
 }
 
 

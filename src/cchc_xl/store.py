@@ -139,8 +139,45 @@ CREATE INDEX IF NOT EXISTS events_by_round ON events(round_id, commune_code)
 """
 
 
-def _create(db: Engine) -> None:
-    for stmt in db.ddl(SCHEMA):
+# The explanation round (giải trình, issue #20): added tables only, created when missing, so a store of any
+# schema version gains them without an upgrade step.
+EXPLANATION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answer_requests (
+    id {id},
+    round_id TEXT NOT NULL DEFAULT '',
+    commune_code TEXT NOT NULL,
+    appraisal_id {ref} NOT NULL REFERENCES appraisals(id),
+    deadline TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    items_json {json} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS answers (
+    id {id},
+    round_id TEXT NOT NULL DEFAULT '',
+    commune_code TEXT NOT NULL,
+    request_id {ref} NOT NULL REFERENCES answer_requests(id),
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answered_by TEXT NOT NULL DEFAULT '',
+    items_json {json} NOT NULL,
+    evidence_json {json} NOT NULL,
+    findings_json {json} NOT NULL,
+    UNIQUE (round_id, commune_code, file_sha256)
+);
+CREATE TABLE IF NOT EXISTS appraisal_stages (
+    appraisal_id {ref} PRIMARY KEY REFERENCES appraisals(id),
+    stage TEXT NOT NULL,
+    request_id {ref}
+);
+CREATE INDEX IF NOT EXISTS answer_requests_by_round ON answer_requests(round_id, commune_code)
+"""
+_LAST_TABLE = "appraisal_stages"  # present once both scripts have run
+
+
+def _create(db: Engine, script: str = SCHEMA) -> None:
+    for stmt in db.ddl(script):
         db.execute(stmt)
 
 
@@ -457,8 +494,11 @@ class Store:
                          appraiser: str, imported_at: str, status: str, total: Decimal | None, tier: str | None,
                          bonus: Decimal, penalty: Decimal, scores: list[AppraisedScore],
                          adjustments: list[tuple[str, str, int, Decimal]],
-                         findings: list[dict[str, Any]]) -> tuple[int, bool]:
-        """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept."""
+                         findings: list[dict[str, Any]], stage: str = "round1",
+                         request_id: int | None = None) -> tuple[int, bool]:
+        """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept.
+        `stage`: "round1", or "round2" for the council's decision on contested items (answering the
+        explanation request `request_id`)."""
         rid = self.round_id
 
         def work(db: Engine) -> tuple[int, bool]:
@@ -487,12 +527,14 @@ class Store:
                            " VALUES (?,?,?,?,?,?)",
                            [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
                             for f in findings])
+            db.execute("INSERT INTO appraisal_stages (appraisal_id, stage, request_id) VALUES (?,?,?)",
+                       (aid, stage, request_id))
             if accepted:
                 db.execute("UPDATE communes SET state='appraised' WHERE round_id=? AND code=? AND state IN"
                            " ('received','checked','appraised')", (rid, commune_code))
             self._event(db, imported_at, commune_code, "appraisal",
                         {"file": file_name, "sha256": sha256, "appraiser": appraiser, "status": status,
-                         "changed": sum(s.changed for s in scores)})
+                         "changed": sum(s.changed for s in scores), "stage": stage})
             return aid, True
 
         return self._write(work)
@@ -522,40 +564,126 @@ class Store:
                         "points": sub.scores.get(criterion), "by": "", "reason": "", "superseded": False})
         rows = self.engine.all(
             "SELECT a.imported_at, a.file_name, a.appraiser, a.superseded, a.status, s.appraised_points, s.reason,"
-            " s.self_points FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
+            " s.self_points, a.id FROM appraisals a JOIN appraisal_scores s ON s.appraisal_id=a.id"
             " WHERE a.round_id=? AND a.commune_code=? AND s.criterion=? ORDER BY a.id",
             (self.round_id, commune_code, criterion))
-        for at, file, who, superseded, status, points, reason, self_points in rows:
+        for at, file, who, superseded, status, points, reason, self_points, aid in rows:
             out.append({"stage": "appraisal", "at": at, "file": file, "by": who, "points": _opt(points),
                         "self_points": _opt(self_points), "reason": reason, "superseded": bool(superseded),
-                        "status": status})
+                        "status": status, "id": int(aid)})
         return out
+
+    # -- explanation round (giải trình) ------------------------------------------------------------
+    def appraisal_stage(self, appraisal_id: int) -> tuple[str, int | None]:
+        """(stage, request id) of an appraisal; appraisals recorded before the explanation round are round 1."""
+        row = self.engine.one("SELECT stage, request_id FROM appraisal_stages WHERE appraisal_id=?", (appraisal_id,))
+        return (row[0], None if row[1] is None else int(row[1])) if row else ("round1", None)
+
+    def record_answer_request(self, *, commune_code: str, appraisal_id: int, deadline: str, issued_at: str,
+                              items: list[dict[str, Any]]) -> int:
+        """An answer workbook issued for the commune's round-1 appraisal; its id."""
+        def work(db: Engine) -> int:
+            self._lock_commune(db, commune_code)
+            rid = int(db.one("INSERT INTO answer_requests (round_id, commune_code, appraisal_id, deadline, issued_at,"
+                             " items_json) VALUES (?,?,?,?,?,?) RETURNING id",
+                             (self.round_id, commune_code, appraisal_id, deadline, issued_at,
+                              _dumps(items)))[0])  # type: ignore[index]
+            self._event(db, issued_at, commune_code, "answer_request",
+                        {"request": rid, "appraisal": appraisal_id, "deadline": deadline,
+                         "items": [i["criterion"] for i in items]})
+            return rid
+
+        return self._write(work)
+
+    def answer_requests(self) -> list[AnswerRequest]:
+        """The latest explanation request of every commune of this round, in code order."""
+        rows = self.engine.all(
+            f"SELECT {_REQUEST_COLUMNS} FROM answer_requests r WHERE round_id=? AND id=(SELECT MAX(id) FROM"
+            " answer_requests WHERE round_id=r.round_id AND commune_code=r.commune_code) ORDER BY commune_code",
+            (self.round_id,))
+        return [_request(r) for r in rows]
+
+    def answer_request(self, request_id: int) -> AnswerRequest | None:
+        row = self.engine.one(f"SELECT {_REQUEST_COLUMNS} FROM answer_requests WHERE id=? AND round_id=?",
+                              (request_id, self.round_id))
+        return _request(row) if row else None
+
+    def answer_deadline(self) -> str | None:
+        """The answer deadline given last in this round (`appraise answers --deadline`)."""
+        row = self.engine.one("SELECT deadline FROM answer_requests WHERE round_id=? ORDER BY id DESC LIMIT 1",
+                              (self.round_id,))
+        return row[0] if row else None
+
+    def record_answer(self, *, commune_code: str, request_id: int, file_name: str, sha256: str, received_at: str,
+                      status: str, answered_by: str, items: dict[str, dict[str, str]],
+                      evidence: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
+        """(answer id, whether new). `status`: accepted | accepted_with_warnings | rejected | deemed_accepted
+        (nothing received by the deadline: file_name and sha256 are empty)."""
+        def work(db: Engine) -> tuple[int, bool]:
+            self._lock_commune(db, commune_code)
+            if sha256:
+                row = db.one("SELECT id FROM answers WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                             (self.round_id, commune_code, sha256))
+                if row:
+                    return int(row[0]), False
+            aid = int(db.one(
+                "INSERT INTO answers (round_id, commune_code, request_id, file_name, file_sha256, received_at, status,"
+                " answered_by, items_json, evidence_json, findings_json) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                (self.round_id, commune_code, request_id, file_name, sha256 or f"deemed-{request_id}", received_at,
+                 status, answered_by, _dumps(items), _dumps(evidence), _dumps(findings)))[0])  # type: ignore[index]
+            self._event(db, received_at, commune_code, "answer",
+                        {"answer": aid, "request": request_id, "file": file_name, "status": status,
+                         "by": answered_by, "contested": sorted(c for c, i in items.items()
+                                                                if i.get("answer") == "explain")})
+            return aid, True
+
+        return self._write(work)
+
+    def answers(self, commune_code: str) -> list[StoredAnswer]:
+        """Every answer of the commune (received or deemed), oldest first."""
+        rows = self.engine.all(f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE round_id=? AND commune_code=?"
+                               " ORDER BY id", (self.round_id, commune_code))
+        return [_answer(r) for r in rows]
+
+    def log_event(self, at: str, commune_code: str | None, kind: str, detail: dict[str, Any]) -> None:
+        """An event of the audit trail on its own (e.g. a finalize forced past open explanations)."""
+        def work(db: Engine) -> None:
+            if commune_code is not None:
+                self._lock_commune(db, commune_code)
+            self._event(db, at, commune_code, kind, detail)
+
+        self._write(work)
 
     def count(self, table: str) -> int:
         """Rows of `table` (the whole store, every round)."""
         assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores",
-                         "rounds"}
+                         "rounds", "answer_requests", "answers"}
         return int(self.engine.one(f"SELECT COUNT(*) FROM {table}")[0])  # type: ignore[index]
 
 
 def _upgrade(db: Engine) -> None:
     """Create the schema, or bring an older store up to SCHEMA_VERSION in place (in one transaction, which
     also keeps a second process from migrating at the same time)."""
-    if db.schema_version() >= SCHEMA_VERSION:
+    if db.schema_version() >= SCHEMA_VERSION and db.has_table(_LAST_TABLE):
         return
     with db.schema_transaction():
         version = db.schema_version()
-        if version >= SCHEMA_VERSION:
-            return
-        if version == 0:
-            _create(db)
-        else:
-            steps = MIGRATIONS[db.name]
-            while version < SCHEMA_VERSION:
-                steps[version](db)
-                version += 1
-        db.execute("DELETE FROM schema_version")
-        db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        if version < SCHEMA_VERSION:
+            _migrate(db, version)
+        _create(db, EXPLANATION_SCHEMA)
+
+
+def _migrate(db: Engine, version: int) -> None:
+    """The main schema from `version` to SCHEMA_VERSION, inside the schema transaction."""
+    if version == 0:
+        _create(db)
+    else:
+        steps = MIGRATIONS[db.name]
+        while version < SCHEMA_VERSION:
+            steps[version](db)
+            version += 1
+    db.execute("DELETE FROM schema_version")
+    db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 
 
 @dataclass(frozen=True)
@@ -584,6 +712,34 @@ class StoredAppraisal:
     adjustments: list[tuple[str, str, int, Decimal]]
 
 
+@dataclass(frozen=True)
+class AnswerRequest:
+    """An answer workbook issued to a commune after round 1: the appraisal it answers, its deadline (ISO date)
+    and the changed items (criterion, self, appraised, reason)."""
+
+    id: int
+    commune_code: str
+    appraisal_id: int
+    deadline: str
+    issued_at: str
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: int
+    commune_code: str
+    request_id: int
+    file_name: str
+    file_sha256: str
+    received_at: str
+    status: str  # accepted | accepted_with_warnings | rejected | deemed_accepted
+    answered_by: str
+    items: dict[str, dict[str, str]]  # criterion -> {"answer": "agree" | "explain", "explanation": …}
+    evidence: dict[str, Any]  # {"path": folder or zip, "rows": RegisterRow.model_dump(mode="json") of each added row}
+    findings: list[dict[str, Any]]
+
+
 def _opt(value: Decimal | str | None) -> str | None:
     """A decimal as the store is given it and gives it back: text (PostgreSQL casts it to NUMERIC)."""
     return None if value is None else str(value)
@@ -606,6 +762,20 @@ _SUBMISSION_COLUMNS = ("id, commune_code, version, file_name, file_sha256, recei
                        " status, counts, self_total, tier, declared_json, scores_json")
 _ROUND_COLUMNS = ("id, year, body, set_id, set_version, set_sha256, set_yaml, communes_json, created_at, place,"
                   " deadline")
+
+
+_REQUEST_COLUMNS = "id, commune_code, appraisal_id, deadline, issued_at, items_json"
+_ANSWER_COLUMNS = ("id, commune_code, request_id, file_name, file_sha256, received_at, status, answered_by, items_json,"
+                   " evidence_json, findings_json")
+
+
+def _request(r: tuple[Any, ...]) -> AnswerRequest:
+    return AnswerRequest(int(r[0]), r[1], int(r[2]), r[3], r[4], _loads(r[5]))
+
+
+def _answer(r: tuple[Any, ...]) -> StoredAnswer:
+    return StoredAnswer(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6], r[7], _loads(r[8]), _loads(r[9]),
+                        _loads(r[10]))
 
 
 def _round(r: tuple[Any, ...]) -> Round:

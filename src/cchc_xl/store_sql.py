@@ -122,6 +122,9 @@ class Engine:
         """The store's schema: 0 empty, 1 the first (no version table), else the recorded version."""
         raise NotImplementedError
 
+    def has_table(self, name: str) -> bool:
+        raise NotImplementedError
+
     @contextmanager
     def schema_transaction(self) -> Iterator[Engine]:
         """The transaction a migration runs in, taken before the version is read (one migrator at a time)."""
@@ -149,6 +152,9 @@ class SqliteEngine(Engine):
     @property
     def in_transaction(self) -> bool:
         return self.conn.in_transaction
+
+    def has_table(self, name: str) -> bool:
+        return self.one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None
 
     def schema_version(self) -> int:
         tables = {r[0] for r in self.all("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -221,6 +227,10 @@ class PostgresEngine(Engine):
         from psycopg.pq import TransactionStatus
 
         return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+    def has_table(self, name: str) -> bool:
+        row = self.one("SELECT to_regclass(?) IS NOT NULL", (name,))
+        return bool(row and row[0])
 
     def schema_version(self) -> int:
         row = self.one("SELECT to_regclass('schema_version') IS NOT NULL")

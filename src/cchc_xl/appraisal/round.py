@@ -12,6 +12,9 @@ from typing import Any
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value
 from cchc_xl.appraisal.workbook import (
     KIND,
+    KIND_ROUND2,
+    META_KEYS,
+    ROUND2_META_KEYS,
     AppraisalLayout,
     AppraisalWorkbookWriter,
     SubmissionView,
@@ -45,12 +48,7 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     links: dict[str, str] = {}
     base = declared.get("evidence_path")
     for row in declared.get("register", []):
-        date = row.get("date") or row.get("date_text") or ""
-        if date and "-" in date:
-            y, m, d = date.split("-")
-            date = f"{d}/{m}/{y}"
-        files = "; ".join(row.get("files", []))
-        evidence.setdefault(row["criterion"], []).append(f"{row.get('number', '')} ({date}): {files}".strip())
+        evidence.setdefault(row["criterion"], []).append(register_line(row))
         if base and row.get("files") and row["criterion"] not in links:
             path = Path(base)
             links[row["criterion"]] = str(path / row["files"][0]) if path.is_dir() else str(path)
@@ -64,6 +62,16 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
         figures={c: [str(x) for x in v.get("figures", []) if x is not None] for c, v in leaves.items()},
         explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
         evidence=evidence, evidence_links=links, findings=findings)
+
+
+def register_line(row: dict[str, Any]) -> str:
+    """One stored evidence-register row as the council reads it: "12/KH-UBND (15/01/2022): kh.pdf"."""
+    date = row.get("date") or row.get("date_text") or ""
+    if date and "-" in date:
+        y, m, d = date.split("-")
+        date = f"{d}/{m}/{y}"
+    files = "; ".join(row.get("files", []))
+    return f"{row.get('number', '')} ({date}): {files}".strip()
 
 
 class OtherSetError(ValueError):
@@ -169,14 +177,16 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(out.path.suffix.lower()) or "?"))
         return
     meta = read_meta(book)
-    if meta is None or meta.get("kind") != KIND:
+    if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
         found.add("appraisal.not_appraisal")
         return
+    round2 = meta.get("kind") == KIND_ROUND2  # the council's decision on contested items (explanation round)
     out.commune_code = meta.get("commune_code")
     if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
         found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
         return
-    if not hmac.compare_digest(sign(meta, settings.key), meta.get("hmac", "")):
+    if not hmac.compare_digest(sign(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS),
+                               meta.get("hmac", "")):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
@@ -192,8 +202,18 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
     commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
     view = submission_view(store, sub)
-    expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
-        scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}))
+    request_id = None
+    if round2:
+        from cchc_xl.appraisal.explanation import expected_round2  # it builds on this module
+
+        made = expected_round2(store, cset, meta, commune, view, found)
+        if made is None:
+            return
+        expected, review = made
+        request_id = review.request_id
+    else:
+        expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
+            scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}))
     check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)
@@ -217,7 +237,8 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         commune_code=sub.commune_code, submission_id=sub.id, file_name=out.file, sha256=out.sha256,
         appraiser=inputs.appraiser, imported_at=at.isoformat(), status=status,
         total=result.total, tier=result.tier, bonus=result.bonus, penalty=result.penalty, scores=scores,
-        adjustments=adjustments, findings=[f.model_dump() for f in found.items])
+        adjustments=adjustments, findings=[f.model_dump() for f in found.items],
+        stage="round2" if round2 else "round1", request_id=request_id)
 
 
 def _raw(value: Any) -> Raw:

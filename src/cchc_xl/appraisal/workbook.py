@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_appraisal
@@ -40,11 +39,21 @@ from cchc_xl.workbook.layout import (
     manifest_digest,
     status_chain,
 )
-from cchc_xl.workbook.writer import CommuneWorkbookWriter, workbook_options, write_merge
+from cchc_xl.workbook.writer import (
+    CommuneWorkbookWriter,
+    _ProtectedWorkbook,
+    validation_options,
+    workbook_options,
+    write_merge,
+)
 
 META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
 KIND = "appraisal"
+# Round 2 (after the communes' answers): the contested items only are inputs; the metadata also names the
+# round-1 appraisal, the explanation request and the answer it decides on.
+KIND_ROUND2 = "appraisal-round2"
+ROUND2_META_KEYS = (*META_KEYS, "appraisal_id", "request_id", "answer_id")
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,18 @@ class SubmissionView:
     evidence: dict[str, list[str]]  # criterion -> register lines
     evidence_links: dict[str, str]  # criterion -> path of its first evidence file (or the zip)
     findings: dict[str, list[str]]  # criterion -> import finding messages
+
+
+@dataclass(frozen=True)
+class Round2View:
+    """What a round-2 workbook shows beside each contested item, and what it keeps from round 1."""
+
+    appraisal_id: int  # the round-1 appraisal
+    request_id: int
+    answer_id: int
+    contested: frozenset[str]  # the items the commune explained: the council's inputs in round 2
+    decisions: dict[str, str]  # item -> the round-1 decision as shown ("Vòng 1: 0,5 — lý do")
+    answers: dict[str, list[str]]  # item -> the commune's explanation and its added evidence, as lines
 
 
 @dataclass
@@ -81,6 +102,8 @@ class AppraisalLayout:
     # print look, no part of the digest: merged cells (outside input areas) and row heights (0-based row -> pt)
     merges: list[Merge] = field(default_factory=list)
     row_heights: dict[int, float] = field(default_factory=dict)
+    sheet_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # rows of the other sheets
+    hidden_rows: set[int] = field(default_factory=set)  # main-sheet rows hidden (round 2: items not contested)
 
     def quoted(self, key: str) -> str:
         return "'" + self.sheets[key].replace("'", "''") + "'"
@@ -104,23 +127,20 @@ class AppraisalLayout:
         return manifest_digest(sorted(items))
 
 
-class _Builder:
-    def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs):
-        self.t = template("appraisal")
-        self.cset, self.commune, self.sub = cset, commune, sub
-        self.inputs = inputs
-        self.lay = AppraisalLayout(cset, commune, sub, dict(self.t["sheets"]))
-        self.col = {k: i for i, k in enumerate(self.t["columns"])}
-        self.width = {k: w for k, (_h, w) in self.t["columns"].items()}
-        self.lay.reason_col = self.col["reason"]
-        self.res = evaluate_appraisal(cset, sub.scores, inputs)
-        self.lay.result = self.res
+class SheetBuilder:
+    """Cells, merges, row heights and references of the main sheet of an appraisal-path layout (the columns of
+    template `t`); shared by the council's and the commune's answer workbook builders."""
 
-    def put(self, row: int, col: int, **kw: Any) -> CellSpec:
-        cell = CellSpec("sheet", row, col, **kw)
+    def __init__(self, lay: AppraisalLayout, t: dict[str, Any]):
+        self.lay, self.t = lay, t
+        self.col = {k: i for i, k in enumerate(t["columns"])}
+        self.width = {k: w for k, (_h, w) in t["columns"].items()}
+
+    def put(self, row: int, col: int, sheet: str = "sheet", **kw: Any) -> CellSpec:
+        cell = CellSpec(sheet, row, col, **kw)
         self.lay.cells.append(cell)
         if cell.name:
-            self.lay.names[cell.name] = f"{self.lay.quoted('sheet')}!${xl_col_to_name(col)}${row + 1}"
+            self.lay.names[cell.name] = f"{self.lay.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
         return cell
 
     def merge(self, row: int, first: str, last: str) -> None:
@@ -134,20 +154,34 @@ class _Builder:
     def ref(self, row: int, key: str) -> str:
         return xl_rowcol_to_cell(row, self.col[key])
 
+
+class _Builder(SheetBuilder):
+    def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs,
+                 review: Round2View | None = None):
+        t = template("appraisal")
+        super().__init__(AppraisalLayout(cset, commune, sub, dict(t["sheets"])), t)
+        self.cset, self.commune, self.sub = cset, commune, sub
+        self.inputs, self.review = inputs, review
+        self.lay.reason_col = self.col["reason"]
+        self.res = evaluate_appraisal(cset, sub.scores, inputs)
+        self.lay.result = self.res
+
     def build(self) -> AppraisalLayout:
         t, c = self.t, self.commune
         first, last = next(iter(self.col)), list(self.col)[-1]
         table_width = sum(self.width.values())
-        self.put(0, 0, value=t["title"].format(year=self.cset.year), style="title")
+        title, instructions = (t["title"], t["instructions"]) if self.review is None else \
+            (t["round2_title"], t["round2_instructions"])
+        self.put(0, 0, value=title.format(year=self.cset.year), style="title")
         subtitle = t["subtitle"].format(committee=c.committee, set_title=self.cset.title, version=self.cset.version,
                                         file=self.sub.file_name)
         self.put(1, 0, value=subtitle, style="subtitle_wrap")
         # the subtitle and the instructions span the table, not the narrow code column
         self.merge(1, first, last)
         fit_row(self.lay.row_heights, 1, [(subtitle, table_width, 11, False)])
-        self.put(2, 0, value=t["instructions"], style="note")
+        self.put(2, 0, value=instructions, style="note")
         self.merge(2, first, last)
-        fit_row(self.lay.row_heights, 2, [(t["instructions"], table_width, 11, False)])
+        fit_row(self.lay.row_heights, 2, [(instructions, table_width, 11, False)])
         self.put(3, 0, value=t["appraiser_label"], style="label")
         self.put(3, 2, value=self.inputs.appraiser or None, style="input_text", locked=False, name="NGUOI_THAM_DINH")
         self.lay.appraiser_cell = (3, 2)
@@ -157,6 +191,8 @@ class _Builder:
         self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
         header = t["first_row"] - 1
         for key, (text, _w) in t["columns"].items():
+            if self.review is not None:
+                text = t["round2_headers"].get(key, text)
             self.put(header, self.col[key], value=text, style="header")
             self.fit(header, [(text, key, 11, True)])
         row = header + 1
@@ -177,6 +213,8 @@ class _Builder:
                     self.item(row, sub, "sub")
                     row += 1
                 self.parent(crit_row, crit.code, crit.title, crit.max, sub_refs, "criterion")
+                if self.review is not None and not self.review.contested & {s.code for s in crit.children}:
+                    self.lay.hidden_rows.add(crit_row)
             self.parent(area_row, area.code, area.title, area.max, crit_refs, "area")
             area_refs.append(self.ref(area_row, "score"))
         self.put(row, self.col["title"], value=t["total_areas_label"], style="total_label")
@@ -236,13 +274,22 @@ class _Builder:
         self.put(row, col["evidence"], value=text or None, style="method")
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
-        findings = "\n".join(sub.findings.get(leaf.code, []))
+        # round 2: the round-1 decision, then the commune's answer and added evidence (plain text: a link cell
+        # shows one line only)
+        decision = [self.review.decisions[leaf.code], *self.review.answers.get(leaf.code, [])] \
+            if self.review and leaf.code in self.review.decisions else []
+        findings = "\n".join([*sub.findings.get(leaf.code, []), *decision])
         self.put(row, col["findings"], value=findings or None, style="method")
         value = self.inputs.scores.get(leaf.code)
-        self.put(row, col["score"], value=value, style="input_number", locked=False, name=f"TD_{key}")
-        self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None, style="input_text",
-                 locked=False, name=f"LD_{key}")
+        # round 2: only the contested items are the council's inputs, the others keep their round-1 decision
+        open_ = self.review is None or leaf.code in self.review.contested
+        self.put(row, col["score"], value=value, style="input_number" if open_ else "leaf_number", locked=not open_,
+                 name=f"TD_{key}")
+        self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
+                 style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
+        if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
+            self.lay.hidden_rows.add(row)
         checks = self.status_checks(leaf, row, district)
         self.put(row, col["status"], formula=self.status_formula(checks),
                  cached=self.t["status"][self.res.status[leaf.code]], style="status")
@@ -304,10 +351,11 @@ class _Builder:
             self.put(row, col["title"], value=item.title, style="sub_title")
             self.fit(row, [(item.title, "title", 11, False), (self.inputs.reasons.get(item.code), "reason", 11, False)])
             self.put(row, col["max"], value=item.points, style="leaf_number")
-            self.put(row, col["score"], value=self.inputs.counts.get(item.code), style="input_number", locked=False,
-                     name=f"{prefix}_{item.code}")
-            self.put(row, col["reason"], value=self.inputs.reasons.get(item.code) or None, style="input_text",
-                     locked=False, name=f"LD_{item.code}")
+            open_ = self.review is None  # round 2 keeps the round-1 bonus and penalty
+            self.put(row, col["score"], value=self.inputs.counts.get(item.code),
+                     style="input_number" if open_ else "leaf_number", locked=not open_, name=f"{prefix}_{item.code}")
+            self.put(row, col["reason"], value=self.inputs.reasons.get(item.code) or None,
+                     style="input_text" if open_ else "method", locked=not open_, name=f"LD_{item.code}")
             self.lay.counts[item.code] = (row, col["score"])
             self.validate(row, col["score"], Validation("whole", minimum=0, maximum=1000, title=v["count_title"],
                                                        prompt=v["count_prompt"], error=v["count_error"]))
@@ -325,70 +373,85 @@ _num, _text = formula_number, formula_text
 
 
 def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,
-                           inputs: AppraisalInputs) -> AppraisalLayout:
-    return _Builder(cset, commune, sub, inputs).build()
+                           inputs: AppraisalInputs, review: Round2View | None = None) -> AppraisalLayout:
+    """The council's workbook: round 1 (every item an input), or round 2 (`review`: contested items only)."""
+    return _Builder(cset, commune, sub, inputs, review).build()
 
 
 # -- signing -------------------------------------------------------------------------------------
-def payload(meta: dict[str, str]) -> bytes:
-    return json.dumps({k: meta.get(k, "") for k in META_KEYS}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+def payload(meta: dict[str, str], keys: tuple[str, ...] = META_KEYS) -> bytes:
+    return json.dumps({k: meta.get(k, "") for k in keys}, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def sign(meta: dict[str, str], key: bytes) -> str:
-    return hmac.new(key, payload(meta), hashlib.sha256).hexdigest()
+def sign(meta: dict[str, str], key: bytes, keys: tuple[str, ...] = META_KEYS) -> str:
+    """The HMAC over the kind's signed keys (`keys`: META_KEYS, ROUND2_META_KEYS, the answer workbook's)."""
+    return hmac.new(key, payload(meta, keys), hashlib.sha256).hexdigest()
 
 
-def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime) -> dict[str, str]:
-    meta = {"kind": KIND, "commune_code": lay.commune.code, "commune_name": lay.commune.name,
+def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime, kind: str = KIND,
+              keys: tuple[str, ...] = META_KEYS, extra: dict[str, str] | None = None,
+              template_name: str = "appraisal") -> dict[str, str]:
+    meta = {"kind": kind, "commune_code": lay.commune.code, "commune_name": lay.commune.name,
             "commune_kind": lay.commune.kind, "set_id": lay.cset.id, "set_version": lay.cset.version,
             "set_sha256": lay.cset.fingerprint(), "submission_id": str(lay.submission.id),
-            "submission_sha256": lay.submission.sha256, "template_version": str(template("appraisal")["template_version"]),
-            "generated_at": at.replace(microsecond=0).isoformat(), "key_id": settings.key_id, "digest": lay.digest()}
-    meta["hmac"] = sign(meta, settings.key)
+            "submission_sha256": lay.submission.sha256,
+            "template_version": str(template(template_name)["template_version"]),
+            "generated_at": at.replace(microsecond=0).isoformat(), "key_id": settings.key_id, "digest": lay.digest(),
+            **(extra or {})}
+    meta["hmac"] = sign(meta, settings.key, keys)
     return meta
 
 
 # -- writer -----------------------------------------------------------------------------------------
 class AppraisalWorkbookWriter:
-    def __init__(self, lay: AppraisalLayout, settings: Settings, at: dt.datetime | None = None):
+    """Writes an appraisal-path layout (the council's workbooks of both rounds, the commune's answer workbook):
+    every sheet of `lay.sheets`, the very hidden signed metadata last. `kind`, `keys` and `extra_meta` say what
+    the metadata carries and signs; `template_name` whose column widths and texts apply."""
+
+    def __init__(self, lay: AppraisalLayout, settings: Settings, at: dt.datetime | None = None, *, kind: str = KIND,
+                 keys: tuple[str, ...] = META_KEYS, extra_meta: dict[str, str] | None = None,
+                 template_name: str = "appraisal"):
         self.lay, self.settings = lay, settings
         self.at = at or dt.datetime.now(dt.UTC)
-        self.t = template("appraisal")
+        self.kind, self.keys, self.extra_meta, self.template_name = kind, keys, extra_meta or {}, template_name
+        self.t = template(template_name)
 
     def write(self, path: Path) -> dict[str, str]:
-        meta = make_meta(self.lay, self.settings, self.at)
+        meta = make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name)
         with atomic_path(path) as tmp:
-            wb = xlsxwriter.Workbook(str(tmp), workbook_options())
+            # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
+            wb = _ProtectedWorkbook(str(tmp), workbook_options())
+            wb.structure_password = self.settings.sheet_password
             formats = {k: wb.add_format(CommuneWorkbookWriter.style_props(k)) for k in {c.style for c in self.lay.cells}}
-            texts = {(c.row, c.col): c.value for c in self.lay.cells}
+            texts = {(c.row, c.col): c.value for c in self.lay.cells if c.sheet == "sheet"}
             link_fmt = wb.add_format({**CommuneWorkbookWriter.style_props("method"), "font_color": "blue",
                                       "underline": 1})
-            ws = wb.add_worksheet(self.lay.sheets["sheet"])
+            sheets = {key: wb.add_worksheet(name) for key, name in self.lay.sheets.items() if key != "meta"}
+            ws = sheets["sheet"]
             meta_ws = wb.add_worksheet(self.lay.sheets["meta"])
-            styles = {(c.row, c.col): c.style for c in self.lay.cells}
+            styles = {(c.sheet, c.row, c.col): c.style for c in self.lay.cells}
             for m in self.lay.merges:  # blank in the first cell's style; the cell itself is written next
-                write_merge(ws, m, formats[styles[(m.first_row, m.first_col)]])
+                write_merge(sheets[m.sheet], m, formats[styles[(m.sheet, m.first_row, m.first_col)]])
             for cell in self.lay.cells:
-                self._cell(ws, cell, formats[cell.style])
+                self._cell(sheets[cell.sheet], cell, formats[cell.style])
             for (row, col), target in self.lay.links.items():
                 text = texts[(row, col)]
                 ws.write_url(row, col, f"external:{target}", link_fmt, string=str(text)[:255])
             for rv in self.lay.validations:
-                v = rv.validation
-                opts: dict[str, Any] = {"input_title": v.title, "input_message": v.prompt, "error_message": v.error,
-                                        "error_title": self.t["validation"]["error_title"], "ignore_blank": True}
-                if v.kind == "custom":
-                    opts.update(validate="custom", value="=" + v.source)
-                else:
-                    opts.update(validate="integer", criteria="between", minimum=v.minimum, maximum=v.maximum)
-                ws.data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col, opts)
+                sheets[rv.sheet].data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col,
+                                                 validation_options(rv, self.t["validation"]["error_title"]))
             for name, ref in self.lay.names.items():
                 wb.define_name(name, "=" + ref)
-            for i, key in enumerate((*META_KEYS, "hmac")):
+            for i, key in enumerate((*self.keys, "hmac")):
                 meta_ws.write_string(i, 0, key)
                 meta_ws.write_string(i, 1, meta.get(key, ""))
             self._setup(ws)
-            ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
+            if "register" in sheets:
+                self._setup_register(sheets["register"])
+            for (sheet, row), height in self.lay.sheet_heights.items():
+                sheets[sheet].set_row(row, height)
+            for sheet_ws in sheets.values():
+                sheet_ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
             meta_ws.protect(self.settings.sheet_password)
             meta_ws.very_hidden()
             ws.activate()
@@ -414,7 +477,20 @@ class AppraisalWorkbookWriter:
         header = self.t["first_row"] - 1
         for row, height in self.lay.row_heights.items():
             ws.set_row(row, height)
+        for row in sorted(self.lay.hidden_rows):
+            ws.set_row(row, self.lay.row_heights.get(row), None, {"hidden": True})
         ws.freeze_panes(header + 1, 2)
+        self._print(ws, header)
+
+    def _setup_register(self, ws: Any) -> None:
+        r = self.t["register"]
+        for i, (_h, width) in enumerate(r["columns"].values()):
+            ws.set_column(i, i, width)
+        ws.freeze_panes(r["first_row"] - 1, 1)
+        self._print(ws, r["first_row"] - 2)
+
+    @staticmethod
+    def _print(ws: Any, header: int) -> None:
         ws.set_paper(9)
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
@@ -423,5 +499,6 @@ class AppraisalWorkbookWriter:
         ws.set_footer("&CTrang &P/&N")
 
 
-def appraisal_file_name(commune: Commune) -> str:
-    return f"{output_stem(commune.code, commune.name)}{template('appraisal')['file_suffix']}.xlsx"
+def appraisal_file_name(commune: Commune, round2: bool = False) -> str:
+    suffix = template("appraisal")["round2_file_suffix" if round2 else "file_suffix"]
+    return f"{output_stem(commune.code, commune.name)}{suffix}.xlsx"

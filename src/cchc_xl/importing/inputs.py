@@ -152,8 +152,12 @@ def _understand(value: Raw, code: str, cell: str, found: Findings, bad_rule: str
 
 
 def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
-    name = layout.sheets["register"]
-    first, last = layout.register_rows
+    return read_register(book, layout.sheets["register"], *layout.register_rows)
+
+
+def read_register(book: Book, name: str, first: int, last: int) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
+    """An evidence register (the TLKC column order) on sheet `name`, 0-based input rows first..last: the rows
+    as typed and as understood; blank rows skipped."""
     raws: list[tuple[Any, ...]] = []
     rows: list[RegisterRow] = []
     # Rows past the sheet's last row read as blank: only the rows the file has are looked at.

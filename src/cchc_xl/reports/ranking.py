@@ -108,7 +108,7 @@ class RankingSummary:
 def write_ranking(store_path: Location, cset: CriteriaSet, out: Path, communes: list[Commune] | None = None, *,
                   final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                   deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
-                  password: str | None = None, round_id: str = "") -> RankingSummary:
+                  password: str | None = None, round_id: str = "", provisional: Iterable[str] = ()) -> RankingSummary:
     """Write the ranking workbook `out` from the round `round_id` of the store at `store_path` (a SQLite file or a
     PostgreSQL URL).
 
@@ -122,7 +122,7 @@ def write_ranking(store_path: Location, cset: CriteriaSet, out: Path, communes: 
     store = Store(store_path, round_id=round_id)
     try:
         data = from_store(store, cset, communes, final=final, previous=previous, deadline=deadline,
-                          generated_at=generated_at)
+                          generated_at=generated_at, provisional=provisional)
     finally:
         store.close()
     return write_report_workbook(data, out, password=password)
@@ -435,6 +435,9 @@ class RankingWorkbookWriter:
             row += 2
             self._merged(ws, row, 0, last, t["unranked"].format(count=unranked, progress=self.names["progress"]),
                          "note", height=18)
+        if any(r.provisional for r in self.ranked):
+            row += 2
+            self._merged(ws, row, 0, last, t["provisional_note"], "note", height=30)
         ws.freeze_panes(header + 1, 3)
         self._print(ws, landscape=True, repeat=(header, header))
 
@@ -455,7 +458,7 @@ class RankingWorkbookWriter:
         elif key == "total":
             self._num(ws, row, col, r.score, "num_bold")
         elif key == "tier":
-            self._text(ws, row, col, r.tier)
+            self._text(ws, row, col, r.tier + (self.t["ranking"]["provisional_mark"] if r.provisional else ""))
         elif key == "previous":
             self._num(ws, row, col, self.previous.get(r.code))
         elif key == "change":

@@ -80,6 +80,7 @@ class CommuneResult:
     rank: int | None = None
     status: str = ""  # submission status: accepted | accepted_with_warnings | rejected ("" if none)
     state: str = ""  # store lifecycle: received | checked | appraised | final
+    provisional: bool = False  # still in the explanation round (appraisal.explanation)
     version: int = 0
     file_name: str = ""
     received_at: dt.datetime | None = None
@@ -336,16 +337,22 @@ def parse_time(text: str | None) -> dt.datetime | None:
 # -- the store adapter ---------------------------------------------------------------------------------
 def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
-               deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None) -> RankingInput:
-    """The ranking input from the store's counting submission of every commune.
+               deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
+               provisional: Iterable[str] = ()) -> RankingInput:
+    """The ranking input from the store's counting submission of every commune (`provisional`: the codes
+    whose results are still in the explanation round).
 
     `communes`: the list the district expects (names and kinds from it; those with no submission are shown as
     not received). `final`: appraisals by commune code; None reads the store's current appraisals
     (`Store.current_appraisal`), {} ranks on self-assessed scores only. Submissions are read one commune at a
     time, so memory stays flat for a whole country.
     """
-    return RankingInput(cset=cset, results=store_results(store, cset, communes, final=final, deadline=deadline),
-                        previous=dict(previous or {}), deadline=deadline, generated_at=generated_at or dt.datetime.now())
+    results = store_results(store, cset, communes, final=final, deadline=deadline)
+    marked = set(provisional)
+    for r in results:
+        r.provisional = r.code in marked
+    return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
+                        generated_at=generated_at or dt.datetime.now())
 
 
 def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
@@ -388,6 +395,7 @@ class RoundPart:
     store: Store
     communes: list[Commune]
     deadline: dt.datetime | None = None
+    provisional: frozenset[str] = frozenset()  # codes still in the explanation round
 
 
 def check_consolidation(rounds: list[Round]) -> None:
@@ -409,6 +417,7 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
     owner: dict[str, str] = {}
     for part in parts:
         for result in store_results(part.store, cset, part.communes, deadline=part.deadline):
+            result.provisional = result.code in part.provisional
             if result.code in owner:
                 raise RoundsError(say("report.rounds_shared_unit", code=result.code, first=owner[result.code],
                                       second=part.round.id))

@@ -644,10 +644,7 @@ class _Builder:
                          locked=False)
                 if isinstance(value, str) and styles[key] == "input_text":
                     self.fit("register", row, [(value, self.rwidth[key], 11, False)])
-            a, b, f = (xl_rowcol_to_cell(row, cols[k]) for k in ("code", "number", "files"))
-            formula = (f'IF(LEN({a})=0,"",IF(ISNA(MATCH({a},{self.codes_range},0)),{_text(texts["unknown_code"])},'
-                       f'IF({excel_blank(f)},{_text(texts["no_file"])},'
-                       f'IF({excel_blank(b)},{_text(texts["no_number"])},""))))')
+            formula = register_check_formula(row, cols, self.codes_range, texts)
             self.put("register", row, cols["check"], formula=formula,
                      cached=register_check(raw, codes, texts), style="check")
         v = self.t["validation"]
@@ -759,6 +756,15 @@ class _Builder:
             self.put("guide", row, 0, value=f"{label}: {meaning}", style=style)
             self.fit("guide", row, [(f"{label}: {meaning}", width, 11, False)])
             row += 1
+
+
+def register_check_formula(row: int, cols: dict[str, int], codes_range: str, texts: dict[str, str]) -> str:
+    """The register's check column for one row (an evidence register of any workbook kind): the code among
+    `codes_range`, then a file name, then a document number; `register_check` computes the same in Python."""
+    a, b, f = (xl_rowcol_to_cell(row, cols[k]) for k in ("code", "number", "files"))
+    return (f'IF(LEN({a})=0,"",IF(ISNA(MATCH({a},{codes_range},0)),{_text(texts["unknown_code"])},'
+            f'IF({excel_blank(f)},{_text(texts["no_file"])},'
+            f'IF({excel_blank(b)},{_text(texts["no_number"])},""))))')
 
 
 def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:

@@ -221,7 +221,7 @@ class CommuneWorkbookWriter:
 
     def _write_validations(self, sheets: dict[str, Worksheet]) -> None:
         for rv in self.layout.validations:
-            opts = _dv(rv, self.t["validation"]["error_title"])
+            opts = validation_options(rv, self.t["validation"]["error_title"])
             sheets[rv.sheet].data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col, opts)
 
     def _write_names(self, wb: xlsxwriter.Workbook) -> None:
@@ -297,7 +297,7 @@ def _cache(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _dv(rv: RangeValidation, error_title: str) -> dict[str, Any]:
+def validation_options(rv: RangeValidation, error_title: str) -> dict[str, Any]:
     v = rv.validation
     opts: dict[str, Any] = {"input_title": v.title, "input_message": v.prompt, "error_title": error_title,
                             "error_message": v.error, "ignore_blank": True}
