@@ -363,6 +363,13 @@ def _appraised_round(loc: Location) -> None:
             scores=[AppraisedScore("1.1", Decimal("1.5"), Decimal("0.25"), "thiếu văn bản", True)],
             adjustments=[("T1", "bonus", 1, Decimal("1"))],
             findings=[{"severity": "warning", "rule": "appraisal.x", "message": "…"}])
+        request = store.record_answer_request(commune_code="03922", appraisal_id=store.current_appraisal("03922").id,  # type: ignore[union-attr]
+                                              deadline="2022-12-20", issued_at="2022-12-06T09:00:00+07:00",
+                                              items=[{"criterion": "1.1", "self": "1.5", "appraised": "0.25"}])
+        store.record_answer(commune_code="03922", request_id=request, file_name="gt.xlsx", sha256="e" * 64,
+                            received_at="2022-12-10T08:00:00+07:00", status="accepted", answered_by="Cầm Thị Hoa",
+                            items={"1.1": {"answer": "explain", "explanation": "có văn bản"}},
+                            evidence={"path": "", "rows": []}, findings=[])
         store.finalize(["03922"], "2022-12-06T08:00:00+07:00", "B")
     finally:
         store.close()
@@ -377,21 +384,25 @@ def _everything(loc: Location) -> tuple[object, ...]:
         assert appraisal is not None
         kept = (appraisal.file_sha256, appraisal.total, appraisal.bonus, appraisal.penalty, appraisal.scores,
                 appraisal.adjustments)
-        return store.round(), subs, kept, store.states(), store.events(), store.score_history("03922", "1.1")
+        answers = [(a.file_sha256, a.status, a.answered_by, a.items, a.evidence) for a in store.answers("03922")]
+        requests = [(r.commune_code, r.deadline, r.items) for r in store.answer_requests()]
+        stage = store.appraisal_stage(appraisal.id)
+        history = [{k: v for k, v in h.items() if k != "id"} for h in store.score_history("03922", "1.1")]
+        return store.round(), subs, kept, store.states(), store.events(), history, answers, requests, stage
     finally:
         store.close()
 
 
 def test_store_copy_moves_a_whole_round_and_a_second_copy_adds_nothing(db: Location, tmp_path: Path) -> None:
-    """From a SQLite file into each engine: submissions with findings, the appraisal with its scores and
-    adjustments, states and events, all as they were."""
+    """From a SQLite file into each engine: submissions with findings, the appraisal with its scores,
+    adjustments and stage, the explanation request and its answer, states and events, all as they were."""
     src = tmp_path / "huyen.sqlite"
     _appraised_round(src)
     (first,) = copy_rounds(src, db)
-    assert (first.submissions, first.known, first.appraisals, first.events) == (3, 0, 1, 6)
+    assert (first.submissions, first.known, first.appraisals, first.events, first.answers) == (3, 0, 1, 8, 1)
     assert _everything(db) == _everything(src)
     (second,) = copy_rounds(src, db, "2022-x")
-    assert (second.submissions, second.known, second.appraisals, second.events) == (0, 3, 0, 0)
+    assert (second.submissions, second.known, second.appraisals, second.events, second.answers) == (0, 3, 0, 0, 0)
     assert _everything(db) == _everything(src)
 
 

@@ -3,10 +3,12 @@
 The source is only read. In the destination the round is written in one transaction, matched by what
 identifies each row rather than by its id (ids are each store's own): the round by its id (a round of the
 same id with another criteria set is refused); submissions and appraisals by (commune, file sha256), so a
-second copy adds nothing and a copy after more imports adds only the new ones; events by (time, commune,
-kind, detail). A submission keeps its version unless the destination already holds that version of the
-commune from another file; then it becomes the commune's next one. Communes take the source's name and
-state. Without --round every round of the source is copied (and a pre-rounds store's unnamed round).
+second copy adds nothing and a copy after more imports adds only the new ones; explanation requests by
+(commune, appraisal, time issued), answers by (commune, file sha256); events by (time, commune, kind, detail),
+their details as the source wrote them (ids in them are the source's). A submission keeps its version
+unless the destination already holds that version of the commune from another file; then it becomes the
+commune's next one. Communes take the source's name and state. Without --round every round of the source
+is copied (and a pre-rounds store's unnamed round).
 """
 
 from __future__ import annotations
@@ -30,13 +32,16 @@ class CopyOutcome:
     known: int  # already there (the same file of the same commune)
     appraisals: int
     events: int
+    answers: int = 0  # explanation-round answers (received or deemed)
 
 
 _SUBMISSION = ("commune_code, version, file_name, file_sha256, received_at, set_id, set_version, status, counts,"
                " self_total, tier, declared_json, scores_json")
 _APPRAISAL = ("commune_code, file_name, file_sha256, appraiser, imported_at, status, superseded, total, tier,"
               " bonus, penalty")
-_JSON = {"declared_json", "scores_json", "communes_json", "detail_json"}
+_ANSWER = ("commune_code, file_name, file_sha256, received_at, status, answered_by, items_json, evidence_json,"
+           " findings_json")
+_JSON = {"items_json", "evidence_json", "findings_json", "declared_json", "scores_json", "communes_json", "detail_json"}
 _NUMERIC = {"self_total", "total", "bonus", "penalty", "self_points", "appraised_points", "points"}
 
 
@@ -114,6 +119,12 @@ def _read(db: Engine, rid: str) -> dict[str, list[tuple[object, ...]]]:
         "appraisal_findings": db.all(
             "SELECT x.appraisal_id, x.severity, x.rule, x.criterion, x.cell, x.message FROM appraisal_findings x"
             " JOIN appraisals a ON a.id=x.appraisal_id WHERE a.round_id=?", (rid,)),
+        "appraisal_stages": db.all(
+            "SELECT x.appraisal_id, x.stage, x.request_id FROM appraisal_stages x JOIN appraisals a ON"
+            " a.id=x.appraisal_id WHERE a.round_id=?", (rid,)),
+        "answer_requests": db.all("SELECT id, commune_code, appraisal_id, deadline, issued_at, items_json FROM"
+                                  " answer_requests WHERE round_id=? ORDER BY id", (rid,)),
+        "answers": db.all(f"SELECT request_id, {_ANSWER} FROM answers WHERE round_id=? ORDER BY id", (rid,)),
         "events": db.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? ORDER BY id",
                          (rid,)),
     }
@@ -164,11 +175,15 @@ def _write(db: Engine, rows: dict[str, list[tuple[object, ...]]], rid: str, src:
                        " VALUES (?,?,?,?,?,?)", [(sid, *f) for f in findings.get(old_id, [])])
         new += 1
     appraisals = 0
+    appraisal_ids: dict[object, int] = {}
+    copied: list[object] = []  # source ids of the appraisals written now
     children = {t: _by_parent(rows[t]) for t in ("appraisal_scores", "appraisal_adjustments", "appraisal_findings")}
     for old_id, old_submission, *rest in rows["appraisals"]:
         values = _values(_APPRAISAL, tuple(rest))
-        if db.one("SELECT 1 FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
-                  (rid, values[0], values[2])) is not None:
+        held = db.one("SELECT id FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                      (rid, values[0], values[2]))
+        if held is not None:
+            appraisal_ids[old_id] = int(held[0])
             continue
         aid = int(db.one(f"INSERT INTO appraisals (round_id, submission_id, {_APPRAISAL}) VALUES"
                          f" (?,?,{','.join('?' * len(values))}) RETURNING id",
@@ -184,6 +199,32 @@ def _write(db: Engine, rows: dict[str, list[tuple[object, ...]]], rid: str, src:
         db.executemany("INSERT INTO appraisal_findings (appraisal_id, severity, rule, criterion, cell, message)"
                        " VALUES (?,?,?,?,?,?)", [(aid, *f) for f in children["appraisal_findings"].get(old_id, [])])
         appraisals += 1
+        appraisal_ids[old_id] = aid
+        copied.append(old_id)
+    request_ids: dict[object, int] = {}
+    for old_id, code, old_appraisal, deadline, issued_at, items in rows["answer_requests"]:
+        target = (rid, code, appraisal_ids[old_appraisal], issued_at)
+        held = db.one("SELECT id FROM answer_requests WHERE round_id=? AND commune_code=? AND appraisal_id=? AND"
+                      " issued_at=?", target)
+        request_ids[old_id] = int(held[0]) if held is not None else int(db.one(
+            "INSERT INTO answer_requests (round_id, commune_code, appraisal_id, deadline, issued_at, items_json)"
+            " VALUES (?,?,?,?,?,?) RETURNING id", (*target[:3], deadline, issued_at,
+                                                   _dumps(_loads(items))))[0])  # type: ignore[index]
+    stages = {a: (stage, request) for a, stage, request in rows["appraisal_stages"]}
+    for old_id in copied:
+        if old_id in stages:
+            stage, request = stages[old_id]
+            db.execute("INSERT INTO appraisal_stages (appraisal_id, stage, request_id) VALUES (?,?,?)",
+                       (appraisal_ids[old_id], stage, None if request is None else request_ids[request]))
+    answers = 0
+    for old_request, *rest in rows["answers"]:
+        values = _values(_ANSWER, tuple(rest))
+        if db.one("SELECT 1 FROM answers WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                  (rid, values[0], values[2])) is not None:
+            continue
+        db.execute(f"INSERT INTO answers (round_id, request_id, {_ANSWER}) VALUES (?,?,{','.join('?' * len(values))})",
+                   (rid, request_ids[old_request], *values))
+        answers += 1
     held_events = {(a, c, k, _dumps(_loads(d))) for a, c, k, d in
                    db.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=?", (rid,))}
     events = 0
@@ -195,4 +236,4 @@ def _write(db: Engine, rows: dict[str, list[tuple[object, ...]]], rid: str, src:
         db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
                    (rid, *key))
         events += 1
-    return CopyOutcome(rid, new, known, appraisals, events)
+    return CopyOutcome(rid, new, known, appraisals, events, answers)
