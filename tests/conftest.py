@@ -2,10 +2,11 @@
 workbooks.
 
 Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`), tests marked
-`@pytest.mark.gnumeric` Gnumeric's `ssconvert`. Without them they are skipped, unless the environment sets
-CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in which case they fail: CI must never go green by silently
-skipping the spreadsheet-engine tests. The same holds for the tests marked
-`postgres` (see conftest_pg.py: a throwaway PostgreSQL cluster, and the `db` fixture over both engines).
+`@pytest.mark.gnumeric` Gnumeric's `ssconvert`, tests marked `@pytest.mark.ocr` Tesseract with its Vietnamese
+data. Without them they are skipped, unless the environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in
+which case they fail: CI must never go green by silently skipping the spreadsheet-engine or OCR tests. The same
+holds for the tests marked `postgres` (see conftest_pg.py: a throwaway PostgreSQL cluster, and the `db`
+fixture over both engines).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import datetime as dt
 import itertools
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from cchc_xl.approval.ocr import available as ocr_available
 from cchc_xl.communes import Commune, sample_communes
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.office import find_soffice
@@ -40,13 +43,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "libreoffice: needs LibreOffice headless (slow; CI installs it)")
     config.addinivalue_line("markers", "gnumeric: needs Gnumeric's ssconvert (CI installs it)")
     config.addinivalue_line("markers", "postgres: needs PostgreSQL's server binaries (a throwaway cluster)")
+    # Imports in tests check workbooks: their returns come without an approval document, which the round
+    # then does not ask for (tests/test_approval.py sets the severity itself); readings are cached in a
+    # folder of this run, not the user's cache.
+    os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "off")
+    os.environ.setdefault("CCHC_XL_APPROVAL_CACHE", tempfile.mkdtemp(prefix="cchc-approval-cache-"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    # The same rule for both engines: skipped where missing, failed where CI requires the engines.
-    for marker, found, what in (("libreoffice", lambda: find_soffice() is not None, "LibreOffice (soffice)"),
-                                ("gnumeric", lambda: shutil.which("ssconvert") is not None, "Gnumeric (ssconvert)")):
-        if item.get_closest_marker(marker) is None or found():
+    # The same rule for every real program: skipped where missing, failed where CI requires them.
+    for marker, missing, what in (
+            ("libreoffice", lambda: find_soffice() is None, "LibreOffice (soffice)"),
+            ("gnumeric", lambda: shutil.which("ssconvert") is None, "Gnumeric (ssconvert)"),
+            ("ocr", lambda: ocr_available() is not None, "Tesseract OCR with Vietnamese data")):
+        if item.get_closest_marker(marker) is None or not missing():
             continue
         if libreoffice_required():
             pytest.fail(f"{what} is not installed but {REQUIRE_LIBREOFFICE}=1", pytrace=False)

@@ -230,7 +230,7 @@ def every_kind_set(**kwargs: Any) -> CriteriaSet:
     find(raw, "1.1")["requirement"] = "Kế hoạch ban hành trước ngày 31/12 năm trước"
     find(raw, "1.1")["evidence"] = ["Kế hoạch CCHC năm", "Văn bản triển khai"]
     find(raw, "1.1")["guidance"] = "Ban hành đúng hạn: 1 điểm; chậm hoặc không ban hành: 0 điểm"
-    find(raw, "2.1")["na_allowed"] = True
+    raw["rescale_unscored"] = True  # (the set has a district-scored item)
     find(raw, "2.1")["rule"]["when_zero"] = Decimal("1")
     find(raw, "T1")["evidence"] = ["Quyết định công nhận sáng kiến"]
     raw["evidence_from"] = dt.date(2021, 12, 1)

@@ -15,6 +15,7 @@ from cchc_xl.importing.evidence import EvidenceStage
 from cchc_xl.importing.outputs import write_outputs
 from cchc_xl.importing.run import run_import
 from cchc_xl.numbers import round2
+from cchc_xl.reading.safety import Limits
 from cchc_xl.store import Store
 from cchc_xl.workbook.generate import generate_one
 from import_corpus import fill
@@ -168,6 +169,18 @@ def test_a_commune_workbook_is_not_an_appraisal(round_, mini_set, settings) -> N
     shutil.copy(next((tmp / "inbox").iterdir()), folder / "x.xlsx")
     (outcome,) = import_appraisals(store, mini_set, folder, settings)
     assert [f.rule for f in outcome.findings] == ["appraisal.not_appraisal"]
+
+
+def test_an_oversized_appraisal_file_is_told_the_real_limit(round_, mini_set, settings) -> None:  # type: ignore[no-untyped-def]
+    store, _, _, tmp = round_
+    folder = tmp / "oversized"
+    folder.mkdir()
+    limit = Limits().max_file_bytes
+    with (folder / "x.xlsx").open("wb") as fh:
+        fh.truncate(limit + 1)  # sparse: the size check comes before any read
+    (outcome,) = import_appraisals(store, mini_set, folder, settings)
+    assert [f.rule for f in outcome.findings] == ["file.too_large"]
+    assert f"giới hạn {limit} byte" in outcome.findings[0].message  # was "giới hạn 0 byte"
 
 
 @pytest.mark.libreoffice

@@ -114,7 +114,7 @@ def test_show_prints_areas_criteria_maxima_and_methods(good: Path) -> None:
     assert "    1.1 Ban hành kế hoạch CCHC đúng hạn [1] — Đạt: 1; không đạt: 0" in lines
     assert "    1.3 Báo cáo, tuyên truyền CCHC [3]" in lines
     assert "        1.3.1 Báo cáo định kỳ [1,5] — Từ 0 đến 1,5, bước 0,5" in lines
-    assert any(line.startswith("    2.4 Sự hài lòng của người dân [2] — Do huyện chấm") for line in lines)
+    assert any(line.startswith("    2.4 Sự hài lòng của người dân [2] — Do cơ quan đánh giá chấm") for line in lines)
     assert lines[-1] == "Xếp loại: Tốt ≥ 12; Khá ≥ 7,5; Trung bình ≥ 0"
 
 

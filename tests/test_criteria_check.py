@@ -498,7 +498,6 @@ def test_field_unknown_inside_a_rule() -> None:
         ("1.2.1", {"rule": {"kind": "bogus"}}),
         ("1.2.1", {"rule": {"kind": "levels", "levels": [{"points": 1, "label": "x"}]}}),
         ("1.2.1", {"rule": {"kind": "manual", "step": 0}}),
-        ("1.2.1", {"na_allowed": "có lẽ"}),
         ("1.2", {"children": "1.2.1"}),
         ("I", {"max": [1]}),
     ],
@@ -522,7 +521,6 @@ def test_field_invalid(code: str, change: dict[str, Any]) -> None:
         ("1.2.1", {"rule": {"kind": "levels", "levels": [{"points": 1, "label": "x"}]}}, "rule.levels",
          "phải có ít nhất 2 mục"),
         ("1.2.1", {"rule": {"kind": "manual", "step": 0}}, "rule.step", "phải lớn hơn 0"),
-        ("1.2.1", {"na_allowed": "có lẽ"}, "na_allowed", "phải là true hoặc false"),
         ("1.2.1", {"title": 3}, "title", "phải là chữ"),
         ("1.2", {"children": "1.2.1"}, "children", "phải là một danh sách"),
         ("I", {"max": [1]}, "max", "phải là một số"),
@@ -736,3 +734,74 @@ def test_tier_for(total: str, tier: str) -> None:
 def test_window_defaults_to_the_year() -> None:
     cset = build(raw_set(VALID, total=3, tiers=SMALL_TIERS))
     assert cset.window == (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+
+
+# -- names the workbooks make from codes, tiers, figure labels, composition -------------------------------
+ADJUSTED = """
+| level   | code  | title              | max | rule |
+| area    | I     | Chỉ đạo, điều hành | 2   |      |
+| crit    | 1.1   | Kế hoạch CCHC      | 1   | done |
+| crit    | 1.2   | Báo cáo CCHC       | 1   | done |
+| bonus   | {bonus} | Sáng kiến        | 1   |      |
+| penalty | P1    | Vi phạm            | 0.5 |      |
+"""
+
+
+@pytest.mark.parametrize("code", ["T 1", "Thưởng1", "T-1", "_T1", "tong", "T" * 41])
+def test_a_bonus_code_that_cannot_be_part_of_an_excel_name_is_refused(code: str) -> None:
+    problems = problems_of(ADJUSTED.replace("{bonus}", code), total=2)
+    only(problems, "set.code_name", code)
+    assert "tên ô trong Excel" in problems[0].message
+
+
+@pytest.mark.parametrize("code", ["T1", "10", "T.1", "Thuong_2"])
+def test_a_bonus_code_usable_in_excel_names_passes(code: str) -> None:
+    assert problems_of(ADJUSTED.replace("{bonus}", code), total=2) == []
+
+
+def test_a_bonus_code_whose_excel_name_is_a_criterions_is_refused() -> None:
+    problems = problems_of(ADJUSTED.replace("{bonus}", "1_2"), total=2)
+    only(problems, "set.code_name_clash", "1_2")
+    assert "“1.2”" in problems[0].message
+
+
+def test_two_tiers_of_one_name_are_refused() -> None:
+    problems = problems_of(VALID, total=3, tiers=[("Đạt", 2), ("đạt ", 1), ("Chưa đạt", 0)])
+    only_set_level(problems, "set.tier_duplicate")
+    assert "Đạt" in problems[0].message
+
+
+def test_a_tier_without_a_name_is_refused() -> None:
+    problems = problems_of(VALID, total=3, tiers=[("Đạt", 2), (" ", 0)])
+    only_set_level(problems, "set.tier_blank")
+
+
+def test_a_blank_figure_label_is_refused_naming_the_item() -> None:
+    raw = raw_set("""
+    | level | code  | title          | max | rule         |
+    | area  | I     | Thủ tục        | 2   |              |
+    | crit  | 1.1   | Hồ sơ đúng hạn | 2   | proportional |
+    """, total=2, tiers=SMALL_TIERS)
+    find(raw, "1.1")["rule"]["planned"] = " \u00a0"
+    problems = problems_of(raw)
+    only(problems, "set.figure_label_blank", "1.1")
+    assert "số liệu 2" in problems[0].message
+
+
+def test_rescaling_without_items_the_body_scores_is_refused() -> None:
+    only_set_level(problems_of(VALID, total=3, rescale_unscored=True), "set.rescale_no_body")
+
+
+def test_composition_of_a_set_with_district_scored_points() -> None:
+    cset = build(raw_set("""
+    | level | code | title        | max   | rule     |
+    | area  | 1    | Tự chấm      | 70    |          |
+    | crit  | 1.1  | Kế hoạch     | 69.75 | manual   |
+    | crit  | 1.2  | Báo cáo quý  | 0.25  | done     |
+    | area  | 2    | Hài lòng     | 30    |          |
+    | crit  | 2.1  | Điều tra     | 27.25 | district |
+    | crit  | 2.2  | SIPAS        | 2.75  | district |
+    | bonus | T1   | Sáng kiến    | 1     |          |
+    """, total=100, bonus_cap="2.5"))
+    assert (cset.commune_max, cset.body_max, cset.highest) == (D("70"), D("30"), D("102.5"))
+    assert [leaf.code for leaf in cset.body_leaves()] == ["2.1", "2.2"]

@@ -74,6 +74,29 @@ def test_round_trip_every_kind(tmp_path: Path) -> None:
     assert back.bonus == cset.bonus and back.penalty == cset.penalty
     assert back.by_code["1.1"].evidence == ["Kế hoạch CCHC năm", "Văn bản triển khai"]
     assert back.evidence_to == cset.evidence_to
+    assert back.rescale_unscored is cset.rescale_unscored is True
+
+
+def test_the_rescale_setting_reads_yes_no_or_blank(tmp_path: Path) -> None:
+    from cchc_xl.templates import template
+
+    t = template("criteria")
+    label = t["info_fields"]["rescale_unscored"]
+    for typed, want in ((t["no"], False), (None, False), (t["yes"], True)):
+        path = exported(tmp_path, every_kind_set())
+        wb = openpyxl.load_workbook(path)
+        ws = wb[t["sheets"]["info"]]
+        row = next(r for r in ws.iter_rows() if r[0].value == label)
+        row[1].value = typed
+        wb.save(path)
+        assert import_criteria(path).rescale_unscored is want
+    wb = openpyxl.load_workbook(path)
+    ws = wb[t["sheets"]["info"]]
+    next(r for r in ws.iter_rows() if r[0].value == label)[1].value = "có lẽ"
+    wb.save(path)
+    with pytest.raises(CriteriaError) as err:
+        import_criteria(path)
+    assert t["sheets"]["info"] in str(err.value.problems[0].place)
 
 
 def test_round_trip_without_adjustments_or_optional_fields(tmp_path: Path) -> None:

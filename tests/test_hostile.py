@@ -629,7 +629,7 @@ def test_outputs_take_the_users_umask_and_a_killed_runs_temporaries_are_cleaned(
     from cchc_xl.store import Store
 
     c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
-    c.valid(communes[0], name="a.xlsx")
+    c.valid(communes[0], name=f"{communes[1].code}.xlsx")  # named after another commune: a warning, so feedback
     out = tmp_path / "out"
     (out / "phan-hoi").mkdir(parents=True)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
@@ -646,6 +646,6 @@ def test_outputs_take_the_users_umask_and_a_killed_runs_temporaries_are_cleaned(
         os.umask(old)
     assert not leftover.exists() and live.exists()
     feedback = list((out / "phan-hoi").glob("*.xlsx"))
-    assert feedback  # (the demo key's note is a finding: every file gets its feedback workbook)
+    assert feedback
     for path in (out / "import-report.json", out / "kiem-tra-tiep-nhan.xlsx", *feedback):
         assert path.stat().st_mode & 0o777 == 0o640, path

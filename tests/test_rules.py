@@ -397,8 +397,8 @@ def test_param_problem_parameters() -> None:
          f"1 điểm, trừ 0,25 điểm × ({FIGURE_LABELS['count']}), không dưới 0"),
         ("count_award per_item=0.5", 2, f"0,5 điểm × ({FIGURE_LABELS['count']}), tối đa 2"),
         ("manual step=0.25", 1.5, "Từ 0 đến 1,5, bước 0,25"),
-        ("district", 20, "Do huyện chấm"),
-        ("district method=Điều tra xã hội học", 20, "Do huyện chấm: Điều tra xã hội học"),
+        ("district", 20, "Do cơ quan đánh giá chấm"),
+        ("district method=Điều tra xã hội học", 20, "Do cơ quan đánh giá chấm: Điều tra xã hội học"),
     ],
 )
 def test_describe(rule: str, maximum: object, text: str) -> None:

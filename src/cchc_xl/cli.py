@@ -223,8 +223,9 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     if ws.settings.key_is_demo:
         click.echo(say("cli.demo_key"), err=True)
+    identity = ws.identity
     for commune in ws.communes:
-        generate_one(ws.cset, commune, out_dir, ws.settings)
+        generate_one(ws.cset, commune, out_dir, ws.settings, identity=identity)
     click.echo(say("cli.generated", count=len(ws.communes), out=out_dir))
 
 
@@ -234,14 +235,16 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
               show_default=True, help="Thư mục ghi báo cáo, bảng kiểm tra và tệp phản hồi.")
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình đọc và kiểm tra tệp song song; mặc định: số lõi CPU của máy.")
 @round_options
-def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None,
+def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None, jobs: int | None,
             workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục INBOX: kiểm tra, tính lại điểm, báo lỗi."""
     from cchc_xl.console import import_with_progress
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
-    import_with_progress(inbox, out_dir, ws)
+    import_with_progress(inbox, out_dir, ws, jobs=jobs)
 
 
 @cli.group()

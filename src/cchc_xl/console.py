@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -30,16 +31,18 @@ from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
 
 
-def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace,
-                         console: Console | None = None) -> tuple[ImportRun, Outputs]:
+def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None,
+                         jobs: int | None = None) -> tuple[ImportRun, Outputs]:
+    """`jobs`: worker processes (default: the CPU cores this process may use)."""
     console = console or Console(highlight=False)
-    total = len(discover(inbox)[0])
+    listing = discover(inbox)
     store = ws.open_store()
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(say("cli.importing"), total=total)
+            task = progress.add_task(say("cli.importing"), total=len(listing[0]))
             run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
-                                        progress=lambda _r: progress.advance(task))
+                                        progress=lambda _r: progress.advance(task), listing=listing,
+                                        jobs=jobs or len(os.sched_getaffinity(0)))
     finally:
         store.close()
     print_summary(console, run, outputs, ws.db_path)
@@ -330,7 +333,8 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
         finally:
             store.close()
         summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional)
+                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional,
+                                identity=ws.identity)
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),
@@ -362,7 +366,7 @@ def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path 
             previous.update(last_year_totals(part, previous_db) or {})
             store = Store(ws.db_path, round_id=rnd.id)
             parts.append(RoundPart(rnd, store, part.communes, part.deadline, frozenset(provisional_codes(store))))
-        return from_rounds(parts, load_set_text(chosen[0].set_yaml), previous=previous)
+        return from_rounds(parts, load_set_text(chosen[0].set_yaml), previous=previous, identity=ws.identity)
     finally:
         for p in parts:
             p.store.close()

@@ -4,6 +4,7 @@ round into DIR (its own fresh key), then every command from the round, without -
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import DEFAULT_SET
 from cchc_xl.messages import say
 from cchc_xl.paths import bundled
+from cchc_xl.samplegen.approval import add_approvals
 from cchc_xl.samplegen.council import fill_answers, fill_appraisal, fill_round2
 from cchc_xl.samplegen.returns import fill_return, write_evidence
 from cchc_xl.workbook.generate import generate_one
@@ -47,7 +49,7 @@ def run_demo(out: Path, console: Console | None = None) -> int:
     cset, communes, settings = ws.cset, ws.communes, ws.settings
     blank_dir, inbox = out / "1-bang-tu-danh-gia", out / "2-hop-thu"
     console.print(say("demo.generate", count=len(communes), dir=blank_dir))
-    paths = [generate_one(cset, c, blank_dir, settings) for c in communes]
+    paths = [generate_one(cset, c, blank_dir, settings, identity=ws.identity) for c in communes]
     console.print(say("demo.fill", dir=inbox))
     planted = []
     for i, (commune, path) in enumerate(zip(communes, paths, strict=True)):
@@ -56,6 +58,12 @@ def run_demo(out: Path, console: Console | None = None) -> int:
             planted.append(mistake)
         write_evidence(inbox / path.stem, docs, commune, i, as_zip=i % 2 == 1,
                        drop_first=mistake is not None and mistake.kind == "missing_file")
+    console.print(say("demo.approvals"))
+    approvals = add_approvals(inbox, communes, cset)
+    if approvals is None:  # no LibreOffice to print the Phụ lục 2: the demo's returns have no approval documents
+        console.print(say("demo.no_approvals"))
+        os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "warning")
+    planted += approvals or []
     console.print(say("demo.import"))
     run, _outputs = import_with_progress(inbox, out / "3-ket-qua-tiep-nhan", ws, console)
     console.print(say("demo.planted"))

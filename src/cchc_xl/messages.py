@@ -84,6 +84,16 @@ MESSAGES: dict[str, str] = {
     "set.block.bonus": "điểm thưởng",
     "set.block.penalty": "điểm trừ",
     "set.area_empty": "{place}: lĩnh vực “{code}” chưa có tiêu chí nào",
+    "set.code_name": "{place}: mã “{code}” không dùng được làm tên ô trong Excel: chỉ dùng chữ cái không dấu, "
+                     "chữ số, dấu chấm, dấu gạch dưới, bắt đầu bằng chữ cái hoặc chữ số, tối đa {limit} ký tự "
+                     "(không dấu cách, không dấu tiếng Việt, không dùng “TONG”)",
+    "set.code_name_clash": "{place}: mã “{code}” trùng tên ô Excel với tiêu chí “{other}” (dấu chấm được đổi "
+                           "thành dấu gạch dưới); hãy đặt mã khác",
+    "set.tier_duplicate": "Tên xếp loại “{name}” bị trùng: mỗi mức xếp loại phải có tên riêng",
+    "set.tier_blank": "Ngưỡng xếp loại từ {min} điểm chưa có tên",
+    "set.figure_label_blank": "{place}: số liệu {n} của “{code}” chưa có tên (đơn vị cần biết phải kê khai gì)",
+    "set.rescale_no_body": "Bộ tiêu chí đặt quy đổi khi không chấm các tiêu chí do cơ quan đánh giá chấm, "
+                           "nhưng không có tiêu chí nào do cơ quan đánh giá chấm",
     # --- criteria set: rule parameters (also used by the importer for declared values) --------
     "rule.level_out_of_range": "{place}: mức điểm {points} của “{code}” nằm ngoài khoảng 0 đến {max}",
     "rule.level_duplicate": "{place}: “{code}” có hai mức điểm trùng nhau",
@@ -234,6 +244,12 @@ MESSAGES: dict[str, str] = {
     "cli.report_stage_none": "chưa có kết quả",
     "demo.generate": "1. Tạo {count} bảng tự đánh giá vào {dir}",
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
+    "approval.points": "{points} điểm",
+    "approval.blank": "ô điểm để trống",
+    "demo.approvals": "   Văn bản phê duyệt: in sheet “Phụ lục 2” bằng LibreOffice, rồi ký số hoặc scan (có dấu, chữ "
+                      "ký); một xã có văn bản khác bảng một mục, một xã không có",
+    "demo.no_approvals": "   Máy không có LibreOffice: không tạo được văn bản phê duyệt (Phụ lục 2 đã ký); thiếu văn "
+                         "bản phê duyệt chỉ được cảnh báo trong bản demo này.",
     "demo.import": "3. Tiếp nhận hộp thư",
     "demo.planted": "Các lỗi cố ý cài vào và phát hiện tương ứng:",
     "demo.planted_line": "  - {commune} [{kind}] → {rule}: {found}",
@@ -256,8 +272,8 @@ MESSAGES: dict[str, str] = {
     "rule.count_deduction": "{max} điểm, trừ {per_item} điểm × ({count}), không dưới 0",
     "rule.count_award": "{per_item} điểm × ({count}), tối đa {max}",
     "rule.manual": "Từ 0 đến {max}, bước {step}",
-    "rule.district": "Do huyện chấm",
-    "rule.district_method": "Do huyện chấm: {method}",
+    "rule.district": "Do cơ quan đánh giá chấm",
+    "rule.district_method": "Do cơ quan đánh giá chấm: {method}",
     "file.detail.errno": "lỗi hệ thống mã {errno} {name}",
     "file.detail.book": "tệp {fmt} có cấu trúc bên trong mà chương trình không đọc được (có thể do phần mềm đã "
                         "lưu tệp); hãy mở tệp bằng Excel hoặc LibreOffice Calc và lưu lại dạng .xlsx rồi gửi lại",
@@ -317,8 +333,8 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                      "rồi gửi lại."),
     "file.link_refused": ("error", "Tệp này là lối tắt (liên kết) tới một tệp khác nên không được đọc: chương trình "
                                    "không đi theo lối tắt ra ngoài hộp thư. Hãy chép chính tệp Excel vào hộp thư."),
-    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do huyện cấp (không có sheet “{sheet}” và dữ liệu "
-                              "nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
+    "file.foreign": ("error", "Đây không phải bảng tự đánh giá do cơ quan đánh giá cấp (không có sheet “{sheet}” và "
+                              "dữ liệu nhận dạng). Hãy dùng đúng tệp mẫu đã được gửi cho đơn vị."),
     "file.old_format": ("info", "Tệp được lưu ở định dạng {fmt}; đã đọc được số liệu nhưng không kiểm tra được "
                                 "công thức. Nên lưu lại dạng .xlsx."),
     "file.name_mismatch": ("warning", "Tên tệp “{file}” không khớp với đơn vị trong tệp ({commune}). "
@@ -327,13 +343,13 @@ FINDINGS: dict[str, tuple[str, str]] = {
     "meta.missing": ("error", "Không tìm thấy thông tin nhận dạng của bảng tính (sheet ẩn “{sheet}” bị xoá hoặc "
                               "hỏng). Hãy dùng đúng tệp mẫu đã được cấp."),
     "meta.signature_invalid": ("error", "Chữ ký số liệu nhận dạng không đúng: thông tin nhận dạng đã bị sửa, "
-                                        "hoặc tệp được tạo bằng khoá của huyện khác{key_note}."),
+                                        "hoặc tệp được tạo bằng khoá của cơ quan đánh giá khác{key_note}."),
     "meta.other_set": ("error", "Tệp được tạo theo bộ tiêu chí “{got}”, không phải bộ đang tiếp nhận “{want}”. "
                                 "Hãy dùng tệp mẫu của bộ tiêu chí hiện hành."),
     "meta.template_mismatch": ("error", "Tệp được tạo từ mẫu khác (phiên bản mẫu {got}); không đối chiếu được "
                                         "các ô đã khoá."),
     "meta.unknown_commune": ("warning", "Mã đơn vị {code} không có trong danh sách đơn vị đang tiếp nhận."),
-    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của huyện "
+    "meta.demo_key": ("info", "Tệp được ký bằng khoá thử nghiệm; khi dùng thật, hãy đặt khoá riêng của cơ quan đánh giá "
                               "(CCHC_XL_KEY hoặc tệp cchc-xl.toml)."),
     # tampering with locked content
     "tamper.max_changed": ("error", "Điểm tối đa của {criterion} bị đổi từ {want} thành {got} (ô {cell}). "
@@ -377,7 +393,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                            "tệp “{stem}.zip” cạnh tệp Excel); các TLKC kê khai chưa được kiểm tra."),
     # evidence register
     "register.unknown_code": ("warning", "Dòng {row} sheet TLKC: mã tiêu chí “{got}” không có trong bộ tiêu chí "
-                                         "(hoặc do huyện chấm); dòng này không được tính."),
+                                         "(hoặc do cơ quan đánh giá chấm); dòng này không được tính."),
     "register.number_missing": ("warning", "Dòng {row} sheet TLKC: thiếu số, ký hiệu văn bản."),
     "register.number_format": ("warning", "Dòng {row} sheet TLKC: số, ký hiệu “{got}” không đúng dạng "
                                           "(ví dụ 12/KH-UBND)."),
@@ -451,6 +467,51 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                               "bảng giải trình."),
     "answer.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng giải trình trừ khi mở "
                                   "lại (cchc-xl appraise reopen)."),
+    # the approval document: the Phụ lục 2 the chairman signed (cchc_xl.approval); "approval.missing" takes
+    # the round's severity ([approval] missing = … in cchc-xl.toml), error unless set
+    "approval.missing": ("error", "Thiếu văn bản phê duyệt: đặt tệp “{file}” (sheet “Phụ lục 2” đã in, Chủ tịch "
+                                  "UBND ký, đóng dấu rồi scan thành PDF; hoặc xuất ra PDF và ký số) vào thư mục TLKC "
+                                  "“{stem}” gửi kèm tệp Excel."),
+    "approval.unreadable": ("error", "Văn bản phê duyệt “{file}” không mở được như tệp PDF ({detail}). Gửi lại bản "
+                                     "scan PDF hoặc bản PDF ký số của sheet “Phụ lục 2”."),
+    "approval.not_report": ("error", "Văn bản phê duyệt “{file}” không phải sheet “Phụ lục 2” in từ bảng tự đánh giá "
+                                     "(không thấy bảng điểm và tổng điểm). In đúng sheet “Phụ lục 2” rồi ký, gửi lại."),
+    "approval.unsigned": ("error", "Văn bản phê duyệt “{file}” là bản PDF xuất từ Excel nhưng chưa có chữ ký số. "
+                                   "Ký số tệp này, hoặc in ra, Chủ tịch ký, đóng dấu và scan lại."),
+    "approval.signature_broken": ("error", "Chữ ký số trên văn bản phê duyệt “{file}” không còn nguyên vẹn hoặc tệp đã bị "
+                                           "sửa sau khi ký ({state}). Ký số lại bản đúng và gửi lại."),
+    "approval.signed": ("info", "Văn bản phê duyệt được ký số bởi: {subject}; người ký {trust}."),
+    "approval.other_commune": ("error", "Văn bản phê duyệt “{file}” không phải của {commune} (không thấy tên đơn vị "
+                                        "trên văn bản). Gửi đúng bản Phụ lục 2 của đơn vị."),
+    "approval.commune_unread": ("warning", "Không đọc được tên {commune} trên bản scan văn bản phê duyệt; cán bộ "
+                                           "huyện đối chiếu bằng mắt."),
+    "approval.total_differs": ("error", "Tổng điểm trên văn bản phê duyệt là {approved}, nhưng bảng tự đánh giá gửi "
+                                        "lên có tổng {workbook}: bảng đã bị sửa sau khi Chủ tịch phê duyệt, hoặc văn bản "
+                                        "phê duyệt là bản cũ. In lại sheet “Phụ lục 2”, trình ký và gửi lại."),
+    "approval.total_unreadable": ("warning", "Không đọc được tổng điểm trên bản scan văn bản phê duyệt “{file}”; cán bộ "
+                                             "huyện đối chiếu bằng mắt (nên scan rõ hơn, 200–300 dpi)."),
+    "approval.total_uncertain": ("warning", "Trên bản scan đọc được tổng điểm {approved} (độ tin cậy {conf}%), khác "
+                                            "tổng {workbook} của bảng tự đánh giá; chưa chắc chắn, cán bộ huyện đối "
+                                            "chiếu bằng mắt."),
+    "approval.item_differs": ("error", "{criterion}: văn bản phê duyệt ghi {approved}, bảng tự đánh giá ghi "
+                                       "{workbook}. Sửa lại cho khớp bản đã được Chủ tịch phê duyệt, hoặc trình "
+                                       "ký lại."),
+    "approval.item_uncertain": ("warning", "{criterion}: trên bản scan đọc được {approved} (độ tin cậy {conf}%), "
+                                           "bảng tự đánh giá ghi {workbook}; tổng điểm vẫn khớp, cán bộ huyện đối "
+                                           "chiếu bằng mắt."),
+    "approval.items_unread": ("info", "Không đọc được điểm của {count} mục trên văn bản phê duyệt (ví dụ {codes}); "
+                                      "các mục này chưa được đối chiếu."),
+    "approval.seal_missing": ("warning", "Không thấy con dấu đỏ trên bản scan văn bản phê duyệt “{file}”; văn bản "
+                                         "phê duyệt phải có dấu của UBND. Scan màu bản đã đóng dấu."),
+    "approval.signature_missing": ("warning", "Không thấy chữ ký (mực xanh) ở khối chữ ký của văn bản phê duyệt "
+                                              "“{file}”. Scan màu bản đã có chữ ký của Chủ tịch."),
+    "approval.scan_grey": ("warning", "Bản scan văn bản phê duyệt “{file}” là ảnh đen trắng: không kiểm tra được "
+                                      "dấu đỏ và chữ ký. Nên scan màu."),
+    "approval.scan_low_resolution": ("warning", "Bản scan văn bản phê duyệt “{file}” có độ phân giải thấp ({dpi} dpi, "
+                                                "như ảnh chụp điện thoại); nên scan 200–300 dpi."),
+    "approval.ocr_unavailable": ("warning", "Máy này chưa cài phần mềm nhận dạng chữ Tesseract (thiếu {missing}): chưa "
+                                            "đối chiếu được điểm trên bản scan văn bản phê duyệt. Cài gói "
+                                            "tesseract-ocr và tesseract-ocr-vie rồi tiếp nhận lại."),
 }
 
 
@@ -609,7 +670,7 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     ),
     "evidence.duplicate_across_communes": (
         "Tệp “{file}” có nội dung giống hệt tệp của {detail} (có thể sao chép). Đề nghị kiểm tra lại, trừ"
-        " khi đó là văn bản chung của huyện."
+        " khi đó là văn bản chung của cấp trên."
     ),
     # --- short verdicts (inventory column) -----------------------------------------------------------
     "evidence.short.zip_encrypted": "tệp nén có mật khẩu",

@@ -141,8 +141,30 @@ def evaluate(cset: CriteriaSet, inputs: dict[str, LeafInput], register_codes: Se
         ev.leaves[leaf.code] = LeafResult(leaf.code, score, leaf_status(leaf, inp, score, count), count)
 
     ev.total = tree_sums(cset, {code: r.score for code, r in ev.leaves.items()}, ev.nodes)
-    ev.tier = cset.tier_for(ev.total)
+    ev.tier = self_tier(cset, ev.total)
     return ev
+
+
+def self_tier(cset: CriteriaSet, total: Decimal) -> str:
+    """The tier a self-assessment shows: none while the body still scores some of the points (a tier on a
+    partial total would mislead: a perfect return of 70 of 100 points is no "Khá")."""
+    return cset.tier_for(total) if cset.body_max == 0 else ""
+
+
+def rescaled(cset: CriteriaSet, areas_total: Decimal, body_scored: bool) -> Decimal:
+    """The areas' total as the set counts it: when the set says so and the body scored none of its items
+    (no survey held), the other points rescaled to the set's total, rounded as the workbook rounds."""
+    if not (cset.rescale_unscored and cset.body_max and not body_scored) or cset.commune_max == 0:
+        return areas_total
+    return round2(areas_total * cset.total / cset.commune_max)
+
+
+def excel_rescaled(cset: CriteriaSet, areas_ref: str, body_refs: Sequence[str]) -> str:
+    """`rescaled` as a formula: `areas_ref` holds the rounded areas' total, `body_refs` the body's items."""
+    if not (cset.rescale_unscored and cset.body_max and body_refs) or cset.commune_max == 0:
+        return areas_ref
+    total, commune = (format(v.normalize(), "f") for v in (cset.total, cset.commune_max))
+    return f"IF(COUNT({','.join(body_refs)})=0,ROUND({areas_ref}*{total}/{commune},2),{areas_ref})"
 
 
 def tree_sums(cset: CriteriaSet, points: dict[str, Decimal | None], nodes: dict[str, Decimal]) -> Decimal:

@@ -1,6 +1,8 @@
 """The store: every submission, its declared values, recomputed scores and findings, in SQLite or PostgreSQL.
 
-One transaction per submission, so a kill in the middle leaves the store as it was before that file.
+Each submission is recorded all or nothing: in a transaction of its own, or in a savepoint of an import
+batch's transaction (`batch`, committed now and then by `checkpoint`), so a kill loses at most the
+uncommitted tail of a batch, which a rerun records again.
 The same file (same sha256 for the same commune) imported again changes nothing; a new file from the
 same commune becomes its next version, and earlier versions are kept. Both hold under concurrent imports
 (several officers on one PostgreSQL server): a submission first locks its commune's row, so the check for the
@@ -21,7 +23,8 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -276,6 +279,33 @@ class Store:
         """A transaction on the store (a savepoint inside another one): `with store.transaction() as db:`."""
         return self.engine.transaction()
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many records in one transaction (one sync to disk instead of one per record), each record in a
+        savepoint of its own; `checkpoint` commits what is recorded so far. A kill loses only the records
+        since the last commit, which a rerun records again. (On PostgreSQL the batch holds its communes' row
+        locks until each commit: concurrent importers wait for one another at those communes.)"""
+        db = self.engine
+        db.execute(db.begin_statement())
+        db.depth += 1
+        try:
+            yield
+        finally:
+            db.depth -= 1
+            try:
+                db.execute("COMMIT")
+            except Exception:
+                with suppress(Exception):
+                    db.execute("ROLLBACK")
+                raise
+
+    def checkpoint(self) -> None:
+        """Inside a batch: commit the records made so far and go on in a new transaction."""
+        db = self.engine
+        if db.depth == 1:
+            db.execute("COMMIT")
+            db.execute(db.begin_statement())
+
     def _write(self, work: Callable[[Engine], T]) -> T:
         """`work` in one transaction; run again from the start when it lost a race to another writer (never
         inside an enclosing transaction, whose owner decides)."""
@@ -373,16 +403,23 @@ class Store:
                         for f in findings])
 
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
-                          findings: list[dict[str, Any]]) -> None:
-        """A submission recorded earlier in the same import run, given the findings of the whole batch (a
-        second file of its commune, evidence copied from another commune): its status, whether it counts,
-        its findings, and its commune's state when it counts."""
-        def work(db: Engine) -> None:
-            row = db.one("SELECT commune_code, received_at, file_name, version FROM submissions WHERE id=?"
-                         " AND round_id=?", (submission_id, self.round_id))
+                          findings: list[dict[str, Any]]) -> bool:
+        """A recorded submission given the findings of the whole batch (a second file of its commune,
+        evidence copied from another commune): its status, whether it counts, its findings, and its
+        commune's state when it counts. Nothing is written when the record already holds them (a rerun
+        after a kill brings earlier records up to date, and a second rerun changes nothing); returns
+        whether it changed."""
+        def work(db: Engine) -> bool:
+            row = db.one("SELECT commune_code, received_at, file_name, version, status, counts FROM submissions"
+                         " WHERE id=? AND round_id=?", (submission_id, self.round_id))
             if row is None:
-                return
+                return False
             self._lock_commune(db, row[0])
+            stored = db.all("SELECT severity, rule, criterion, cell, message FROM findings WHERE submission_id=?"
+                            f" ORDER BY {db.row_order}", (submission_id,))
+            wanted = [(f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"]) for f in findings]
+            if (row[4], bool(row[5]), stored) == (status, counts, wanted):
+                return False
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
             self._event(db, row[1], row[0], "submission_revised",
                         {"file": row[2], "version": row[3], "status": status, "counts": counts})
@@ -392,8 +429,9 @@ class Store:
                 state = "received" if status == "rejected" else "checked"
                 db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN"
                            " ('received','checked')", (state, self.round_id, row[0]))
+            return True
 
-        self._write(work)
+        return self._write(work)
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting."""
@@ -406,6 +444,46 @@ class Store:
         row = self.engine.one(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
                               (submission_id, self.round_id))
         return _row(row) if row else None
+
+    def all_latest_with_communes(self) -> Iterator[tuple[StoredSubmission, str, str, str]]:
+        """Every commune's counting submission (as `latest` chooses it) with the commune's name, kind and
+        state, in commune code order: one query for a whole country instead of four per commune."""
+        rows = self.engine.all(
+            f"SELECT {_SUBMISSION_COLUMNS}, c.name, c.kind, c.state FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY"
+            " commune_code ORDER BY counts DESC, version DESC) AS n FROM submissions WHERE round_id=?) s"
+            " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE s.n = 1"
+            " ORDER BY s.commune_code", (self.round_id,))
+        k = len(_SUBMISSION_COLUMNS.split(","))  # the submission's columns come first
+        for row in rows:
+            yield _row(row[:k]), row[k], row[k + 1], row[k + 2]
+
+    def current_appraisals(self) -> dict[str, StoredAppraisal]:
+        """`current_appraisal` of every commune that has one, in three queries."""
+        db = self.engine
+        heads = db.all(
+            "SELECT id, commune_code, submission_id, file_name, file_sha256, appraiser, imported_at, total, tier,"
+            " bonus, penalty FROM appraisals WHERE id IN (SELECT MAX(id) FROM appraisals WHERE round_id=? AND"
+            " status!='rejected' AND superseded=0 GROUP BY commune_code)", (self.round_id,))
+        ids = {row[0] for row in heads}
+        scores: dict[int, dict[str, AppraisedScore]] = {}
+        for aid, c, sp, ap, reason, ch in db.all(
+                "SELECT appraisal_id, criterion, self_points, appraised_points, reason, changed FROM appraisal_scores"
+                f" ORDER BY {db.row_order}"):
+            if aid in ids:
+                scores.setdefault(aid, {})[c] = AppraisedScore(c, _dec(sp), _dec(ap), reason, bool(ch))
+        adjustments: dict[int, list[tuple[str, str, int, Decimal]]] = {}
+        for aid, c, b, n, p in db.all(
+                f"SELECT appraisal_id, code, block, count, points FROM appraisal_adjustments ORDER BY {db.row_order}"):
+            if aid in ids:
+                adjustments.setdefault(aid, []).append((c, b, int(n), Decimal(p)))
+        return {row[1]: StoredAppraisal(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5], row[6], _dec(row[7]),
+                                        row[8], Decimal(row[9]), Decimal(row[10]), scores.get(row[0], {}),
+                                        adjustments.get(row[0], [])) for row in heads}
+
+    def communes_in_state(self, state: str) -> list[str]:
+        rows = self.engine.all("SELECT code FROM communes WHERE round_id=? AND state=? ORDER BY code",
+                               (self.round_id, state))
+        return [r[0] for r in rows]
 
     def commune_codes(self) -> list[str]:
         """Every commune with at least one submission, in code order."""

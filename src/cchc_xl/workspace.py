@@ -25,11 +25,13 @@ import secrets
 import sqlite3
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from cchc_xl.communes import Commune, load_communes, slugify
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.criteria.load import dump_yaml, load_set_text
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.messages import say
 from cchc_xl.safeio import write_text
 from cchc_xl.settings import CONFIG_NAME, Settings, load_settings
@@ -53,6 +55,12 @@ class Workspace:
     cset: CriteriaSet
     communes: list[Commune]
     settings: Settings
+
+    @cached_property
+    def identity(self) -> RoundIdentity:
+        """The round's assessing body, place and kinds of units, as every document names them (made once:
+        a province's round has thousands of units)."""
+        return RoundIdentity.of_round(self.round)
 
     def open_store(self) -> Store:
         return Store(self.db_path, round_id=self.round.id)

@@ -52,6 +52,7 @@ from cchc_xl.appraisal.workbook import (
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.evidence import crosscheck, inspect_bundle, open_bundle
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import read_register, validate_register
@@ -382,7 +383,8 @@ def prepare_round2(store: Store, cset: CriteriaSet, out_dir: Path, settings: Set
             continue
         review, view = round2_review(state, appraisal), submission_view(store, sub)
         commune = _commune(store, code)
-        layout = build_appraisal_layout(cset, commune, view, round2_inputs(cset, appraisal, state.contested), review)
+        layout = build_appraisal_layout(cset, commune, view, round2_inputs(cset, appraisal, state.contested), review,
+                                        RoundIdentity.of_round(store.round()))
         path = out_dir / appraisal_file_name(commune, round2=True)
         AppraisalWorkbookWriter(layout, settings, at, kind=KIND_ROUND2, keys=ROUND2_META_KEYS,
                                 extra_meta=round2_meta(review)).write(path)
@@ -396,7 +398,8 @@ def round2_meta(review: Round2View) -> dict[str, str]:
 
 
 def expected_round2(store: Store, cset: CriteriaSet, meta: dict[str, str], commune: Commune,
-                    view: SubmissionView, found: Findings) -> tuple[AppraisalLayout, Round2View] | None:
+                    view: SubmissionView, found: Findings,
+                    identity: RoundIdentity = NEUTRAL) -> tuple[AppraisalLayout, Round2View] | None:
     """For `appraise import` of a round-2 workbook: (expected layout, review, prefill), or None with a finding
     when the workbook no longer matches the store (re-appraised, answered again, decided)."""
     def number(key: str) -> int:
@@ -415,7 +418,7 @@ def expected_round2(store: Store, cset: CriteriaSet, meta: dict[str, str], commu
         return None
     review = round2_review(state, appraisal)
     prefill = round2_inputs(cset, appraisal, state.contested)
-    return build_appraisal_layout(cset, commune, view, prefill, review), review
+    return build_appraisal_layout(cset, commune, view, prefill, review, identity), review
 
 
 def answer_label(answer: str) -> str:

@@ -24,6 +24,7 @@ from cchc_xl.appraisal.workbook import (
 )
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc
 from cchc_xl.importing.run import add_verdict, sha256_file
@@ -88,6 +89,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
     if other:
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     written, skipped = [], []
+    identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
     for sub in latest:
         state = store.state(sub.commune_code)
         if sub.status == "rejected" or state == "final":
@@ -97,7 +99,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
         commune = Commune(code=code, name=name, kind=kind)
         view = submission_view(store, sub)
         prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-        layout = build_appraisal_layout(cset, commune, view, prefill)
+        layout = build_appraisal_layout(cset, commune, view, prefill, identity=identity)
         path = out_dir / appraisal_file_name(commune)
         AppraisalWorkbookWriter(layout, settings).write(path)
         written.append(path)
@@ -129,12 +131,13 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     limits = appraisal_limits(cset)
     outcomes = []
     first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
+    identity = RoundIdentity.of_round(store.round())  # as `prepare` named the body
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found, limits, first_of)
+            _import_one(out, store, cset, settings, at, found, limits, first_of, identity)
         except Exception as exc:  # one bad file never stops the round
             found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
@@ -166,7 +169,8 @@ def appraisal_limits(cset: CriteriaSet) -> Limits:
 
 
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome]) -> None:
+                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome],
+                identity: RoundIdentity) -> None:
     verdict = inspect_container(out.path, limits)
     if verdict.rule:
         add_verdict(found, verdict, out.path.stat().st_size, limits)
@@ -206,14 +210,14 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     if round2:
         from cchc_xl.appraisal.explanation import expected_round2  # it builds on this module
 
-        made = expected_round2(store, cset, meta, commune, view, found)
+        made = expected_round2(store, cset, meta, commune, view, found, identity)
         if made is None:
             return
         expected, review = made
         request_id = review.request_id
     else:
-        expected = build_appraisal_layout(cset, commune, view, AppraisalInputs(
-            scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()}))
+        prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
+        expected = build_appraisal_layout(cset, commune, view, prefill, identity=identity)
     check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)

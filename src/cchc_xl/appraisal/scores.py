@@ -1,7 +1,9 @@
 """Appraised and final scores, computed in Python exactly as the appraisal workbook's formulas do.
 
 Final score = appraised points of every scored item (commune- and district-scored) + bonus − penalty,
-each block within its cap, rounded to 2 decimals; never below 0. The tier comes from the set's thresholds.
+each block within its cap, rounded to 2 decimals; never below 0. A set that rescales when its body scores
+none of its items (`CriteriaSet.rescale_unscored`) rescales the areas' total first (`scoring.rescaled`).
+The tier comes from the set's thresholds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from decimal import Decimal
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2
-from cchc_xl.scoring import Raw, blank_text, tree_sums
+from cchc_xl.scoring import Raw, blank_text, rescaled, tree_sums
 
 _VALUE_STATUS = {"score.negative": "out_of_range", "score.above_max": "out_of_range",
                  "score.not_allowed": "not_allowed", "score.off_step": "not_allowed"}
@@ -73,7 +75,8 @@ def evaluate_appraisal(cset: CriteriaSet, self_scores: dict[str, Decimal | None]
         res.status[leaf.code] = item_status(leaf, self_scores.get(leaf.code), value, inputs.reasons.get(leaf.code, ""))
         res.points[leaf.code] = value if isinstance(value, Decimal) else None
 
-    res.areas_total = tree_sums(cset, res.points, res.nodes)
+    body_scored = any(res.points.get(leaf.code) is not None for leaf in cset.body_leaves())
+    res.areas_total = rescaled(cset, tree_sums(cset, res.points, res.nodes), body_scored)
     for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
         if block is None:
             continue

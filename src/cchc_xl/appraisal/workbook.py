@@ -22,9 +22,10 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_appraisal
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path, output_stem
-from cchc_xl.scoring import excel_blank
+from cchc_xl.scoring import excel_blank, excel_rescaled
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import (
@@ -157,8 +158,8 @@ class SheetBuilder:
 
 class _Builder(SheetBuilder):
     def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs,
-                 review: Round2View | None = None):
-        t = template("appraisal")
+                 review: Round2View | None = None, identity: RoundIdentity = NEUTRAL):
+        t = template("appraisal", identity)
         super().__init__(AppraisalLayout(cset, commune, sub, dict(t["sheets"])), t)
         self.cset, self.commune, self.sub = cset, commune, sub
         self.inputs, self.review = inputs, review
@@ -217,9 +218,16 @@ class _Builder(SheetBuilder):
                     self.lay.hidden_rows.add(crit_row)
             self.parent(area_row, area.code, area.title, area.max, crit_refs, "area")
             area_refs.append(self.ref(area_row, "score"))
-        self.put(row, self.col["title"], value=t["total_areas_label"], style="total_label")
+        label = t["total_areas_label"]
+        if self.cset.rescale_unscored:  # the council sees how the total is made when no survey was held
+            label = t["total_areas_rescaled"].format(total=fmt(self.cset.total), commune_max=fmt(self.cset.commune_max))
+        self.put(row, self.col["title"], value=label,
+                 style="total_label_wrap" if self.cset.rescale_unscored else "total_label")
+        fit_row(self.lay.row_heights, row, [(label, self.width["title"], 11, True)])
         self.put(row, self.col["max"], value=self.cset.total, style="total_number")
-        self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(area_refs)}),2)", cached=self.res.areas_total,
+        body_refs = [xl_rowcol_to_cell(*self.lay.items[leaf.code]) for leaf in self.cset.body_leaves()]
+        areas = excel_rescaled(self.cset, f"ROUND(SUM({','.join(area_refs)}),2)", body_refs)
+        self.put(row, self.col["score"], formula=areas, cached=self.res.areas_total,
                  style="total_number", name="TONG_LINH_VUC")
         areas_ref = self.ref(row, "score")
         row += 2
@@ -373,9 +381,11 @@ _num, _text = formula_number, formula_text
 
 
 def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,
-                           inputs: AppraisalInputs, review: Round2View | None = None) -> AppraisalLayout:
-    """The council's workbook: round 1 (every item an input), or round 2 (`review`: contested items only)."""
-    return _Builder(cset, commune, sub, inputs, review).build()
+                           inputs: AppraisalInputs, review: Round2View | None = None,
+                           identity: RoundIdentity = NEUTRAL) -> AppraisalLayout:
+    """The council's workbook: round 1 (every item an input), or round 2 (`review`: contested items only);
+    its texts name the round's body (`identity`)."""
+    return _Builder(cset, commune, sub, inputs, review, identity).build()
 
 
 # -- signing -------------------------------------------------------------------------------------

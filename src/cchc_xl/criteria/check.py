@@ -11,10 +11,16 @@ from cchc_xl.criteria.load import Locator, SetProblem, node_locator
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import say
 from cchc_xl.numbers import CENT, is_multiple
+from cchc_xl.scoring import blank_text
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 _CRIT = re.compile(r"^\d+\.\d+$")
 _SUB = re.compile(r"^\d+\.\d+\.\d+$")
+# Bonus and penalty codes become parts of Excel defined names (TH_<code>, LD_<code>, see appraisal.workbook):
+# refused unless a name can hold them as they are, so both ends use the code itself, never a mapped name.
+_NAME_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]*$")
+NAME_PART_LIMIT = 40
+_RESERVED_PARTS = {"TONG"}  # TH_TONG / TR_TONG are the blocks' subtotals
 
 
 def area_number(code: str) -> int | None:
@@ -104,6 +110,9 @@ def check_set(cset: CriteriaSet, locate: Locator = node_locator,
         problems.append(SetProblem("set.total_sum", locate(None),
                                    say("set.total_sum", sum=area_sum, total=cset.total)))
     _check_tiers(cset, locate, problems)
+    if cset.rescale_unscored and not cset.body_leaves():
+        problems.append(SetProblem("set.rescale_no_body", locate(None), say("set.rescale_no_body")))
+    leaf_keys = {leaf.name_key.casefold(): leaf.code for leaf in cset.leaves()}
     for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
         if block is None:
             continue
@@ -112,6 +121,7 @@ def check_set(cset: CriteriaSet, locate: Locator = node_locator,
                 "set.cap_invalid", cap=block.cap, block=say(f"set.block.{key}"))))
         for item in block.items:
             unique(item.code, say(f"set.dup.{key}", title=item.title))
+            _check_name_part(add, item.code, leaf_keys)
             if item.points > block.cap or item.points <= 0:
                 add("set.adjust_cap", item.code, points=item.points, cap=block.cap)
             elif not is_multiple(item.points, CENT):
@@ -130,6 +140,15 @@ def _codes(cset: CriteriaSet) -> list[str]:
     for block in (cset.bonus, cset.penalty):
         codes.extend(item.code for item in (block.items if block else []))
     return codes
+
+
+def _check_name_part(add, code: str, leaf_keys: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """A bonus/penalty code usable in the appraisal workbook's defined names, clashing with no item's."""
+    if (not _NAME_PART.match(code) or len(code) > NAME_PART_LIMIT
+            or code.upper() in _RESERVED_PARTS):
+        add("set.code_name", code, limit=NAME_PART_LIMIT)
+    elif leaf_keys.get(code.replace(".", "_").casefold(), code) != code:  # (the same code: a duplicate)
+        add("set.code_name_clash", code, other=leaf_keys[code.replace(".", "_").casefold()])
 
 
 def _check_max(add, code: str, maximum: Decimal) -> None:  # type: ignore[no-untyped-def]
@@ -156,6 +175,9 @@ def _check_node(add, node: Criterion) -> None:  # type: ignore[no-untyped-def]
     else:
         for rule_id, params in node.rule.param_problems(node.max):
             add(rule_id, node.code, **params)
+        for n, spec in enumerate(node.rule.figures(), start=1):
+            if blank_text(spec.label):
+                add("set.figure_label_blank", node.code, n=n)
 
 
 def _check_tiers(cset: CriteriaSet, locate: Locator, problems: list[SetProblem]) -> None:
@@ -164,6 +186,13 @@ def _check_tiers(cset: CriteriaSet, locate: Locator, problems: list[SetProblem])
         problems.append(SetProblem("set.tiers_empty", place, say("set.tiers_empty")))
         return
     mins = [t.min for t in cset.tiers]
+    names = Counter(t.name.strip().casefold() for t in cset.tiers)
+    for tier in cset.tiers:
+        if blank_text(tier.name):
+            problems.append(SetProblem("set.tier_blank", place, say("set.tier_blank", min=tier.min)))
+    for tier in cset.tiers:
+        if not blank_text(tier.name) and names.pop(tier.name.strip().casefold(), 1) > 1:
+            problems.append(SetProblem("set.tier_duplicate", place, say("set.tier_duplicate", name=tier.name)))
     for prev, tier in zip(cset.tiers, cset.tiers[1:], strict=False):
         if tier.min >= prev.min:
             problems.append(SetProblem("set.tiers_order", place, say("set.tiers_order", name=tier.name, min=tier.min)))

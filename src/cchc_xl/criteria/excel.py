@@ -63,6 +63,7 @@ class CriteriaWorkbookWriter:
             "decision_issuer": c.decision.issuer, "decision_title": c.decision.title, "total": _num(c.total),
             "evidence_from": _dmy(c.evidence_from), "evidence_to": _dmy(c.evidence_to),
             "bonus_cap": _num(c.bonus.cap) if c.bonus else "", "penalty_cap": _num(c.penalty.cap) if c.penalty else "",
+            "rescale_unscored": self.t["yes"] if c.rescale_unscored else self.t["no"],
         }
         ws.set_column(0, 0, 34)
         ws.set_column(1, 1, 70)
@@ -107,7 +108,6 @@ class CriteriaWorkbookWriter:
         cells: dict[str, Any] = {
             "level": level, "code": node.code, "title": node.title, "max": node.max,
             "requirement": node.requirement, "guidance": node.guidance, "evidence": "\n".join(node.evidence),
-            "na_allowed": self.t["yes"] if node.na_allowed else "",
         }
         rule = node.rule
         if rule is None:
@@ -256,6 +256,11 @@ class _SheetReader:
                 value = int(value) if value is not None else None
             elif key in ("decision_date", "evidence_from", "evidence_to"):
                 value = self._date("info", i, column, value, required=key == "decision_date")
+            elif key == "rescale_unscored":
+                text = "" if value is None else str(value).strip()
+                if text not in ("", self.t["yes"], self.t["no"]):
+                    self.bad("info", i, column, value)
+                value = text == self.t["yes"] if text else None
             else:
                 value = "" if value is None else str(value).strip()
             if value in (None, "") and key not in ("id", "title", "version", "decision_number"):
@@ -334,7 +339,6 @@ class _SheetReader:
         node: dict[str, Any] = {
             "requirement": str(cells["requirement"] or ""), "guidance": str(cells["guidance"] or ""),
             "evidence": [e.strip() for e in str(cells["evidence"] or "").splitlines() if e.strip()],
-            "na_allowed": str(cells["na_allowed"]) == self.t["yes"],
         }
         if not cells["kind"]:
             return node

@@ -44,7 +44,6 @@ class Criterion(_Frozen):
     guidance: str = ""  # the scoring method in the decision's own words
     rule: Rule | None = None
     evidence: list[str] = Field(default_factory=list)
-    na_allowed: bool = False
     children: list[Criterion] = Field(default_factory=list)
 
     @property
@@ -95,6 +94,9 @@ class CriteriaSet(_Frozen):
     areas: list[Area]
     bonus: AdjustmentBlock | None = None
     penalty: AdjustmentBlock | None = None
+    # Some provinces rescale when the body does not score its items (no survey held that year): the final
+    # total is then the other points × total ÷ (total − the unscored items' maximum). See scoring.rescaled.
+    rescale_unscored: bool = False
     # Evidence dated outside this window is questioned; default: the assessment year.
     evidence_from: dt.date | None = None
     evidence_to: dt.date | None = None
@@ -127,6 +129,25 @@ class CriteriaSet(_Frozen):
 
     def commune_leaves(self) -> list[Criterion]:
         return [c for c in self.leaves() if c.scored_by == "commune"]
+
+    def body_leaves(self) -> list[Criterion]:
+        """The items the assessing body scores itself (survey, SIPAS, …): locked for the commune."""
+        return [c for c in self.leaves() if c.scored_by == "district"]
+
+    @cached_property
+    def commune_max(self) -> Decimal:
+        """The most a commune can give itself: the maxima of the items it scores."""
+        return sum((c.max for c in self.commune_leaves()), Decimal(0))
+
+    @cached_property
+    def body_max(self) -> Decimal:
+        """The points the assessing body scores (0: the commune scores everything)."""
+        return sum((c.max for c in self.body_leaves()), Decimal(0))
+
+    @property
+    def highest(self) -> Decimal:
+        """The highest final total: every item's maximum plus the bonus cap (for chart axes)."""
+        return self.total + (self.bonus.cap if self.bonus is not None else Decimal(0))
 
     def tier_for(self, total: Decimal) -> str:
         for tier in sorted(self.tiers, key=lambda t: t.min, reverse=True):

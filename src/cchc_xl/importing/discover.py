@@ -32,17 +32,20 @@ def _stem_key(path: Path) -> str:
     return unicodedata.normalize("NFC", path.stem).casefold()
 
 
-def discover(inbox: Path) -> tuple[list[Candidate], list[Ignored]]:
+Listing = tuple[list[Candidate], list[Ignored]]
+
+
+def discover(inbox: Path) -> Listing:
     entries = sorted(inbox.iterdir(), key=lambda p: unicodedata.normalize("NFC", p.name))
     # A link is reported, never followed: it may lead out of the inbox.
     workbooks = [p for p in entries if p.suffix.lower() in WORKBOOK_SUFFIXES | REFUSED_SUFFIXES
                  and not p.name.startswith(("~$", ".")) and (p.is_symlink() or p.is_file())]
     stems = {_stem_key(p) for p in workbooks}
-    chosen = set(workbooks)
+    listed = set(workbooks)  # (a set: 10,600 entries looked up in a list took half a minute)
     evidence: dict[str, Path] = {}
     ignored: list[Ignored] = []
     for p in entries:
-        if p in chosen:
+        if p in listed:
             continue
         if p.name.startswith("~$"):
             ignored.append(Ignored(p, "lock_file"))

@@ -6,8 +6,10 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from cchc_xl.approval.check import ApprovalCheck, ApprovalOutcome, approval_file
 from cchc_xl.evidence import covered_codes, crosscheck, duplicates_across_communes, inventory, open_bundle
 from cchc_xl.evidence.inspect import FileCheck, inspect_bundle
+from cchc_xl.evidence.intake import Bundle
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import SubmissionResult
 from cchc_xl.safeio import shown_name
@@ -18,23 +20,38 @@ from cchc_xl.templates import template
 class EvidenceReport:
     checks: list[FileCheck]
     rows: list[Any]  # InventoryRow
+    approval: ApprovalOutcome | None = None  # the approved report (Phụ lục 2), checked apart from the register
 
 
 class EvidenceStage:
     """Called once per submission by run_import; `finish` adds the batch-level copy checks."""
+
+    def __init__(self, approval: ApprovalCheck | None = None):
+        self.approval = approval or ApprovalCheck()
 
     def __call__(self, result: SubmissionResult, found: Findings) -> set[str]:
         rows = result.declarations.register if result.declarations else []
         if result.evidence_path is None:
             if rows:
                 found.add("evidence.folder_missing", stem=shown_name(result.path.stem))
+            result.evidence = EvidenceReport([], [], self._approval(result, None, found))
             return set()
         with open_bundle(result.evidence_path) as bundle:
-            checks = inspect_bundle(bundle)
+            entry = bundle.find(approval_file())
+            checks = [c for c in inspect_bundle(bundle) if entry is None or c.name != entry.name]
             found.extend(crosscheck(rows, bundle, checks))
             covered = covered_codes(rows, bundle, checks)
-            result.evidence = EvidenceReport(checks, inventory(bundle, checks, rows))
+            result.evidence = EvidenceReport(checks, inventory(bundle, checks, rows),
+                                             self._approval(result, bundle, found))
         return covered
+
+    def _approval(self, result: SubmissionResult, bundle: Bundle | None, found: Findings) -> ApprovalOutcome | None:
+        """The approval document, against the recomputed scores (a new step: cchc_xl.approval)."""
+        if result.identity is None or result.evaluation is None or result.commune is None:
+            return None
+        layout = result.identity.layout
+        cells = {code: layout.at("grid", refs.score) for code, refs in layout.leaves.items()}
+        return self.approval(result.path.stem, bundle, layout.cset, result.commune, result.evaluation, cells, found)
 
     @staticmethod
     def finish(results: list[SubmissionResult]) -> None:
@@ -42,7 +59,7 @@ class EvidenceStage:
                       if r.commune_code and isinstance(r.evidence, EvidenceReport) and r.counts}
         extra = duplicates_across_communes(by_commune)
         for r in results:
-            if r.commune_code in extra and r.counts:
+            if extra.get(r.commune_code or "") and r.counts:  # only files that got a finding are revised
                 r.add_findings(extra[r.commune_code])
 
     @staticmethod
@@ -64,6 +81,12 @@ class EvidenceStage:
                 }
                 out.append({headers[key]: value for key, value in values.items()})
         return out
+
+
+def approval_status(result: SubmissionResult) -> str:
+    """The approval check's status of a submission ("" when the check did not run: unreadable workbook)."""
+    outcome = getattr(result.evidence, "approval", None)
+    return outcome.status if outcome is not None else ""
 
 
 def _rel(path: Path, base: Path) -> str:

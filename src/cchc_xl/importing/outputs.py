@@ -9,22 +9,27 @@ validation workbook. `write_outputs` does all of it for a run whose results are 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import ImportRun, SubmissionResult
-from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name
+from cchc_xl.reports import feedback_package
+from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name, needs_feedback
 from cchc_xl.reports.import_report import write_report
 from cchc_xl.reports.validation import ValidationWorkbookWriter
 from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import build_layout
+from cchc_xl.workbook.layout import Layout, build_layout
+
+COMMIT_SECONDS = 1.0  # how often records made in a store batch are committed
 
 Reload = Callable[[SubmissionResult], SubmissionResult]  # a released result made whole again
 
@@ -37,6 +42,73 @@ class Outputs:
     new_in_store: int
 
 
+@dataclass(frozen=True)
+class StoreRecord:
+    """What a file's store record holds besides its status, whether it counts and its findings (which the
+    end of the batch may still change)."""
+
+    self_total: Any
+    tier: str | None
+    declared: dict[str, Any]
+    scores: dict[str, str | None]
+
+
+class FileOutputs:
+    """A file's own outputs that need no store: the finding that its commune is finalized, its feedback
+    workbook, and what its store record will hold. Made in the import's process, or in each worker of
+    `import --jobs` (so it pickles: the feedback package is made again in each process)."""
+
+    def __init__(self, cset: CriteriaSet, out_dir: Path, settings: Settings, finalized: frozenset[str]):
+        self.cset, self.out_dir, self.settings, self.finalized = cset, out_dir, settings, finalized
+        self.t = template("validation")
+        self._package: feedback_package.FeedbackPackage | None = None  # made on the first feedback workbook
+        self._package_failed = not feedback_package.enabled()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_package": None}
+
+    def prepare(self, r: SubmissionResult) -> None:
+        """A whole result's outputs; the result is marked prepared (then it may be released)."""
+        self._refuse_finalized(r)
+        self.write_feedback(r)
+        if r.commune is not None and r.evaluation is not None:
+            ev = r.evaluation
+            r.record = StoreRecord(ev.total, ev.tier, _declared(r),
+                                   {c: None if x.score is None else str(x.score) for c, x in ev.leaves.items()})
+        r.prepared = True
+
+    def _refuse_finalized(self, r: SubmissionResult) -> None:
+        """A finalized commune's result is locked: its new files are reported, not recorded."""
+        if r.commune and r.commune.code in self.finalized:
+            f = Findings()
+            f.add("submission.finalized", commune=r.commune.code)
+            r.findings = [*r.findings, *f.items]
+
+    def write_feedback(self, r: SubmissionResult) -> None:
+        if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
+            return
+        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
+        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
+        if not self._write_packaged(layout, r, path):
+            FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
+        r.feedback_path = path
+
+    def _write_packaged(self, layout: Layout, r: SubmissionResult, path: Path) -> bool:
+        """The feedback workbook by the fast path (reports/feedback_package.py); False when it is off or
+        cannot take this file, for the plain path to write it."""
+        if self._package_failed:
+            return False
+        try:
+            if self._package is None or self._package.identity != layout.identity:
+                self._package = feedback_package.FeedbackPackage(self.cset, self.settings, layout.identity)
+            self._package.write(layout, r.findings, path)
+        except Exception:  # any doubt: the plain path writes the file (an OSError there is the guard's)
+            if self._package is None:
+                self._package_failed = True
+            return False
+        return True
+
+
 class OutputWriter:
     def __init__(self, cset: CriteriaSet, out_dir: Path, settings: Settings, store: Store,
                  reload: Reload | None = None):
@@ -44,55 +116,52 @@ class OutputWriter:
         self.t = template("validation")
         self.feedback: dict[str, Path] = {}
         self.new = 0
+        self._committed = time.monotonic()
         out_dir.mkdir(parents=True, exist_ok=True)
         clean_leftovers(out_dir)  # the temporary files of a run killed mid-write
+        # (a commune is finalized by `appraise finalize`, never during an import)
+        self.files = FileOutputs(cset, out_dir, settings, frozenset(store.communes_in_state("final")))
 
     # -- per file ------------------------------------------------------------------------------------
     def record(self, r: SubmissionResult) -> None:
-        """One whole result: refused if its commune is finalized, its feedback workbook, its store record."""
-        self._refuse_finalized(r)
-        self._write_feedback(r)
+        """One whole result (or one a worker prepared): refused if its commune is finalized, its feedback
+        workbook, its store record."""
+        if not r.prepared:
+            self.files.prepare(r)
+        if r.feedback_path is not None:
+            self.feedback[r.file] = r.feedback_path
         self._store(r)
 
     def revise(self, r: SubmissionResult) -> None:
-        """A recorded result whose findings changed at the end of the batch: its feedback workbook written
-        again (from its file, read again when it was released), its store record updated if this run made it."""
-        if r.findings and r.commune is not None:  # (a commune: the file was identified)
+        """A result after the end-of-batch checks: when they changed its findings, its feedback workbook
+        written again (from its file, read again when it was released); its store record, whether this run
+        made it or an earlier one did (a run killed before its end), brought to the batch's findings."""
+        if r.revised and r.findings and r.commune is not None:  # (a commune: the file was identified)
             try:
                 whole = r if r.declarations is not None or self.reload is None else self.reload(r)
             except OSError:  # the file went away during the run: its earlier feedback workbook stays
                 whole = r
-            self._write_feedback(whole)
-        if r.stored and r.stored[1]:
+            self.files.write_feedback(whole)
+            if whole.feedback_path is not None:
+                self.feedback[r.file] = whole.feedback_path
+        if r.stored and (r.revised or not r.stored[1]):  # (a record new in this run and not revised is current)
             self.store.revise_submission(r.stored[0], status=r.status, counts=r.counts,
                                          findings=[f.model_dump() for f in r.findings])
 
-    def _refuse_finalized(self, r: SubmissionResult) -> None:
-        """A finalized commune's result is locked: its new files are reported, not recorded."""
-        if r.commune and self.store.state(r.commune.code) == "final":
-            f = Findings()
-            f.add("submission.finalized", commune=r.commune.code)
-            r.findings = [*r.findings, *f.items]
-
-    def _write_feedback(self, r: SubmissionResult) -> None:
-        if r.identity is None or r.declarations is None or not r.findings:
-            return
-        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw)
-        path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
-        FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)
-        self.feedback[r.file] = path
-
     def _store(self, r: SubmissionResult) -> None:
-        if r.commune is None or r.evaluation is None or any(f.rule == "submission.finalized" for f in r.findings):
+        rec = r.record
+        if r.commune is None or rec is None or any(f.rule == "submission.finalized" for f in r.findings):
             return
-        ev = r.evaluation
         r.stored = self.store.record_submission(
             commune_code=r.commune.code, commune_name=r.commune.name, commune_kind=r.commune.kind,
             file_name=r.file, sha256=r.sha256, received_at=r.received_at.isoformat(), set_id=self.cset.id,
-            set_version=self.cset.version, status=r.status, counts=r.counts, self_total=ev.total, tier=ev.tier,
-            declared=_declared(r), scores={c: None if x.score is None else str(x.score) for c, x in ev.leaves.items()},
-            findings=[f.model_dump() for f in r.findings])
+            set_version=self.cset.version, status=r.status, counts=r.counts, self_total=rec.self_total,
+            tier=rec.tier, declared=rec.declared, scores=rec.scores, findings=[f.model_dump() for f in r.findings])
         self.new += r.stored[1]
+        now = time.monotonic()
+        if now - self._committed >= COMMIT_SECONDS:  # inside a batch: a kill loses at most this much
+            self.store.checkpoint()
+            self._committed = now
 
     # -- per batch -----------------------------------------------------------------------------------
     def finish(self, run: ImportRun, evidence_rows: list[dict[str, Any]] | None = None) -> Outputs:
@@ -100,7 +169,8 @@ class OutputWriter:
         write_report(run, report)
         validation = self.out_dir / self.t["file_name"]
         relative = {k: v.relative_to(self.out_dir).as_posix() for k, v in self.feedback.items()}
-        ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows).write(validation)
+        ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows,
+                                 identity=RoundIdentity.of_round(self.store.round())).write(validation)
         return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -15,7 +15,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.communes import Commune, slugify
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.importing.discover import Candidate, Ignored, discover, shown_name
+from cchc_xl.importing.discover import Candidate, Ignored, Listing, discover, shown_name
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
 from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
@@ -55,6 +55,10 @@ class SubmissionResult:
     released: bool = False
     revised: bool = False
     stored: tuple[int, bool] | None = None  # (submission id, new in this run), once recorded in the store
+    # Set by the outputs' `prepare` (importing/outputs.py), in this process or a worker's:
+    prepared: bool = False
+    feedback_path: Path | None = None
+    record: Any = None  # outputs.StoreRecord: what its store record will hold
 
     @property
     def commune_code(self) -> str | None:
@@ -70,7 +74,10 @@ class SubmissionResult:
         self.released = True
 
     def add_findings(self, items: list[Finding]) -> None:
-        """Batch-level findings (a second file of the commune, evidence copied from another commune)."""
+        """Batch-level findings (a second file of the commune, evidence copied from another commune); only
+        a result they actually change is marked revised (its outputs are then written again)."""
+        if not items:
+            return
         self.findings = [*self.findings, *items]
         self.revised = self.revised or self.released
 
@@ -299,26 +306,33 @@ def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findi
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
                received_at: dt.datetime | None = None, evidence_hook: EvidenceHook | None = None,
                progress: Callable[[SubmissionResult], None] | None = None, sink: Sink | None = None,
+               listing: Listing | None = None, jobs: int = 1, prepare: Sink | None = None,
                counting_saved_at: Callable[[str], str | None] | None = None) -> ImportRun:
     """Every file of the inbox imported, in order. With a `sink`, each result goes to it as soon as it is
     made and is then released (see `SubmissionResult.release`); results whose findings change at the end
-    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date.
+    of the batch are marked `revised`, for the sink's owner to bring its outputs up to date. `listing`:
+    the inbox as `discover` listed it already (for the progress bar's total), so it is listed once.
+    `jobs` > 1: the files are read and checked in that many worker processes, each result first given
+    to `prepare` there (its own outputs), then to the sink here, in the inbox's order all the same.
     `counting_saved_at(code)`: the save time of the commune's counting version from earlier runs (the
     store's), so that an older file received later is flagged and does not count."""
     received_at = received_at or dt.datetime.now().astimezone()
-    candidates, ignored = discover(inbox)
+    candidates, ignored = listing if listing is not None else discover(inbox)
     by_code = {c.code: c for c in communes}
-    names = CommuneNames(by_code)
-    limits = import_limits(cset)
+    work = [(cand, str(PurePosixPath(shown_name(inbox.name)) / shown_name(cand.workbook.name)))
+            for cand in candidates]
+    importer = FileImporter(cset, settings, by_code, received_at, evidence_hook, import_limits(cset))
+    made: Iterable[SubmissionResult]
+    if jobs > 1 and len(work) > 1:
+        from cchc_xl.importing.parallel import imported_in_workers
+
+        made = imported_in_workers(work, importer, prepare, jobs)
+    else:
+        made = (importer(cand, shown) for cand, shown in work)
     results: list[SubmissionResult] = []
-    for cand in candidates:
-        shown = str(PurePosixPath(shown_name(inbox.name)) / shown_name(cand.workbook.name))
-        try:
-            res = import_file(cand, shown, cset, settings, by_code, received_at, evidence_hook, limits, names=names)
-        except Exception as exc:  # one bad file never stops a batch: record it and go on
-            res = _unreadable(cand.workbook, shown, received_at, exc)
-        if counting_saved_at is not None:
-            _flag_older_than_counting(res, counting_saved_at)
+    for res in made:
+        if counting_saved_at is not None and _flag_older_than_counting(res, counting_saved_at) and res.prepared:
+            res.revised = True  # its feedback workbook was written in a worker, before this finding
         if sink:
             try:
                 sink(res)
@@ -330,6 +344,24 @@ def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: lis
             progress(res)
     _flag_duplicates(results)
     return ImportRun(inbox=inbox, cset=cset, results=results, ignored=ignored)
+
+
+class FileImporter:
+    """One file of a batch imported, whatever happens to it (picklable, for the workers of `--jobs`)."""
+
+    def __init__(self, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
+                 received_at: dt.datetime, evidence_hook: EvidenceHook | None, limits: Limits | None = None):
+        self.cset, self.settings, self.communes = cset, settings, communes
+        self.received_at, self.evidence_hook = received_at, evidence_hook
+        self.limits = limits or import_limits(cset)
+        self.names = CommuneNames(communes)
+
+    def __call__(self, cand: Candidate, shown: str) -> SubmissionResult:
+        try:
+            return import_file(cand, shown, self.cset, self.settings, self.communes, self.received_at,
+                               self.evidence_hook, self.limits, names=self.names)
+        except Exception as exc:  # one bad file never stops a batch: record it and go on
+            return _unreadable(cand.workbook, shown, self.received_at, exc)
 
 
 def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception) -> SubmissionResult:
@@ -375,16 +407,19 @@ def counting_order(r: SubmissionResult) -> tuple[str, float, str]:
     return (r.saved_at or "", r.modified, r.path.name)
 
 
-def _flag_older_than_counting(res: SubmissionResult, counting_saved_at: Callable[[str], str | None]) -> None:
-    """A file received after its commune's counting version but saved before it is kept, not counted."""
+def _flag_older_than_counting(res: SubmissionResult, counting_saved_at: Callable[[str], str | None]) -> bool:
+    """A file received after its commune's counting version but saved before it is kept, not counted
+    (True when so flagged)."""
     if not res.commune_code or not res.saved_at:
-        return
+        return False
     stored = counting_saved_at(res.commune_code)
-    if stored and res.saved_at < stored:
-        res.counts = False
-        f = Findings()
-        f.add("submission.older_than_counting", saved=_shown_time(res.saved_at), stored=_shown_time(stored))
-        res.add_findings(f.items)
+    if not stored or res.saved_at >= stored:
+        return False
+    res.counts = False
+    f = Findings()
+    f.add("submission.older_than_counting", saved=_shown_time(res.saved_at), stored=_shown_time(stored))
+    res.add_findings(f.items)
+    return True
 
 
 def store_saved_at(store: Any, code: str) -> str | None:

@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.messages import say
 from cchc_xl.numbers import to_decimal
@@ -151,11 +152,12 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
         found.add("meta.demo_key")
     commune = Commune(code=meta.get("commune_code", ""), name=meta.get("commune_name", ""),
                       kind=meta.get("commune_kind", "xã") or "xã")
+    body = RoundIdentity(body=meta.get("body", ""))  # the texts name the body the workbook was made for
     if meta.get("set_sha256") != set_fingerprint(cset):
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
                   want=f"{cset.id} {cset.version}")
-        return Identity(meta, commune, build_layout(cset, commune), signed)
-    layout = build_layout(cset, commune)
+        return Identity(meta, commune, build_layout(cset, commune, identity=body), signed)
+    layout = build_layout(cset, commune, identity=body)
     if signed and meta.get("digest") != layout.digest():
         found.add("meta.template_mismatch", got=meta.get("template_version", "?"))
     return Identity(meta, commune, layout, signed)

@@ -19,6 +19,10 @@ from cchc_xl.templates import template
 from cchc_xl.workbook.layout import CellSpec, Layout, Merge, fit_row
 from cchc_xl.workbook.writer import CommuneWorkbookWriter, write_merge
 
+# Notes meant for the district, not for the commune (the district's own signing key is the demo key): a file
+# whose findings are only these gets no feedback workbook.
+DISTRICT_NOTES = frozenset({"meta.demo_key"})
+
 _CELL = re.compile(r"^'?(?P<sheet>.+?)'?!\$?(?P<ref>[A-Z]{1,3}\$?\d+)$")
 
 
@@ -33,7 +37,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
     def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding]):
         super().__init__(layout, settings)
         self.findings = list(findings)
-        self.tv = template("validation")["feedback"]
+        self.tv = template("validation", layout.identity)["feedback"]
         self.marked: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
             where = split_cell(f.cell) if f.cell else None
@@ -57,7 +61,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         finally:
             self.formats[cell.style] = base
         ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
-                         {"x_scale": 3, "y_scale": 2, "author": "Phòng Nội vụ"})
+                         {"x_scale": 3, "y_scale": 2, "author": self.layout.identity.words()["office"]})
 
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
@@ -104,6 +108,11 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(3)
         ws.activate()
+
+
+def needs_feedback(findings: Sequence[Finding]) -> bool:
+    """Whether the commune has anything to read: a finding other than an info note meant for the district."""
+    return any(not (f.severity == "info" and f.rule in DISTRICT_NOTES) for f in findings)
 
 
 def feedback_name(workbook_file: str, commune_code: str | None) -> str:

@@ -35,8 +35,10 @@ from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.numbers import fmt, round2
 from cchc_xl.reports.ranking_data import CommuneResult, FinalScores, RankingInput, from_store
+from cchc_xl.reports.sheet_rows import write_rows
 from cchc_xl.safeio import atomic_path
 from cchc_xl.store import Store
 from cchc_xl.store_sql import Location, exists
@@ -108,21 +110,23 @@ class RankingSummary:
 def write_ranking(store_path: Location, cset: CriteriaSet, out: Path, communes: list[Commune] | None = None, *,
                   final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                   deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
-                  password: str | None = None, round_id: str = "", provisional: Iterable[str] = ()) -> RankingSummary:
+                  password: str | None = None, round_id: str = "", provisional: Iterable[str] = (),
+                  identity: RoundIdentity = NEUTRAL) -> RankingSummary:
     """Write the ranking workbook `out` from the round `round_id` of the store at `store_path` (a SQLite file or a
     PostgreSQL URL).
 
     `final`: appraisals by commune code (None: the store's current appraisals; {}: self-assessed scores
     only). `previous`: last year's totals by commune code (see `ranking_data.previous_totals`). `deadline`:
     the self-assessment deadline, for "on time". `password`: the sheet password (default: the district's,
-    from settings). Raises FileNotFoundError when there is no store.
+    from settings). `identity`: the round's assessing body, which heads the cover and names the texts.
+    Raises FileNotFoundError when there is no store.
     """
     if not exists(store_path):
         raise FileNotFoundError(store_path)
     store = Store(store_path, round_id=round_id)
     try:
         data = from_store(store, cset, communes, final=final, previous=previous, deadline=deadline,
-                          generated_at=generated_at, provisional=provisional)
+                          generated_at=generated_at, provisional=provisional, identity=identity)
     finally:
         store.close()
     return write_report_workbook(data, out, password=password)
@@ -150,7 +154,7 @@ class RankingWorkbookWriter:
                  cards_limit: int = CARDS_SHEET_LIMIT, chart_limit: int = CHART_LIMIT):
         self.d = data
         self.cset: CriteriaSet = data.cset
-        self.t = template("ranking")
+        self.t = template("ranking", data.identity)
         self.password = password
         self.parts = set(parts) if parts is not None else set(PARTS)
         unknown = self.parts - set(PARTS)
@@ -230,6 +234,10 @@ class RankingWorkbookWriter:
         else:
             ws.write_number(row, col, float(value), self.f[style])
 
+    def _commune_cells(self, r: CommuneResult) -> list[tuple[float | str | None, Any]]:
+        """Rank, code and name: the first columns of a commune's row (as `_num` and `_text` write them)."""
+        return [(_float(r.rank), self.f["int"]), (r.code or None, self.f["center"]), (r.display or None, self.f["text"])]
+
     def _merged(self, ws: Worksheet, row: int, first: int, last: int, text: str, style: str,
                 height: float | None = None, width: float | None = None) -> None:
         """A (merged) text row; with `width` (characters across) the row height fits the wrapped text."""
@@ -288,7 +296,9 @@ class RankingWorkbookWriter:
         span = sum(widths)
         ws.hide_gridlines(2)
         cs, dec = self.cset, self.cset.decision
-        self._merged(ws, 0, 0, 1, c["head"].format(issuer=dec.issuer.upper()), "head", height=36)
+        # the round's assessing body heads its report (the decision's issuer only where no round is known)
+        head = self.d.identity.body or dec.issuer
+        self._merged(ws, 0, 0, 1, c["head"].format(issuer=head.upper()), "head", height=36)
         ws.merge_range(0, 2, 0, 4, "", self.f["motto"])
         ws.write_string(0, 2, c["motto"][0], self.f["motto"])
         ws.merge_range(1, 2, 1, 4, "", self.f["motto2"])
@@ -423,10 +433,9 @@ class RankingWorkbookWriter:
         header = row
         self._header(ws, header, [h for _, h, _ in columns], height=60)
         prev_ranks = self.d.previous_ranks
-        for r in self.ranked:
-            row += 1
-            for col, (key, _, _) in enumerate(columns):
-                self._ranking_cell(ws, row, col, key, r, prev_ranks)
+        keys = [key for key, _, _ in columns]
+        write_rows(ws, row + 1, [[self._ranking_cell(key, r, prev_ranks) for key in keys] for r in self.ranked])
+        row += len(self.ranked)
         first_data = header + 1
         if row >= first_data:
             ws.autofilter(header, 0, row, last)
@@ -441,35 +450,38 @@ class RankingWorkbookWriter:
         ws.freeze_panes(header + 1, 3)
         self._print(ws, landscape=True, repeat=(header, header))
 
-    def _ranking_cell(self, ws: Worksheet, row: int, col: int, key: str, r: CommuneResult,
-                      prev_ranks: dict[str, int]) -> None:
+    def _ranking_cell(self, key: str, r: CommuneResult, prev_ranks: dict[str, int]) -> tuple[float | str | None, Any]:
+        """One cell of a commune's ranking row: (number, text or None for a blank, format), as `_num` and
+        `_text` write them."""
+        f = self.f
         if key == "rank":
-            self._num(ws, row, col, r.rank, "int")
-        elif key == "code":
-            self._text(ws, row, col, r.code, "center")
-        elif key == "commune":
-            self._text(ws, row, col, r.display)
-        elif key.startswith("area:"):
-            self._num(ws, row, col, r.areas.get(key[5:]))
-        elif key == "bonus":
-            self._num(ws, row, col, r.bonus)
-        elif key == "penalty":
-            self._num(ws, row, col, r.penalty)
-        elif key == "total":
-            self._num(ws, row, col, r.score, "num_bold")
-        elif key == "tier":
-            self._text(ws, row, col, r.tier + (self.t["ranking"]["provisional_mark"] if r.provisional else ""))
-        elif key == "previous":
-            self._num(ws, row, col, self.previous.get(r.code))
-        elif key == "change":
+            return _float(r.rank), f["int"]
+        if key == "code":
+            return r.code or None, f["center"]
+        if key == "commune":
+            return r.display or None, f["text"]
+        if key.startswith("area:"):
+            return _float(r.areas.get(key[5:])), f["num"]
+        if key == "bonus":
+            return _float(r.bonus), f["num"]
+        if key == "penalty":
+            return _float(r.penalty), f["num"]
+        if key == "total":
+            return _float(r.score), f["num_bold"]
+        if key == "tier":
+            return (r.tier + (self.t["ranking"]["provisional_mark"] if r.provisional else "")) or None, f["text"]
+        if key == "previous":
+            return _float(self.previous.get(r.code)), f["num"]
+        if key == "change":
             prev = self.previous.get(r.code)
-            self._num(ws, row, col, None if prev is None or r.score is None else r.score - prev, "change")
-        elif key == "previous_rank":
-            self._num(ws, row, col, prev_ranks.get(r.code), "int")
-        elif key == "stage":
-            self._text(ws, row, col, self._stage_short(r))
-        elif key == "note":
-            self._text(ws, row, col, self.t["ranking"]["rejected_note"] if r.status == "rejected" else "", "text_wrap")
+            return _float(None if prev is None or r.score is None else r.score - prev), f["change"]
+        if key == "previous_rank":
+            return _float(prev_ranks.get(r.code)), f["int"]
+        if key == "stage":
+            return self._stage_short(r) or None, f["text"]
+        if key == "note":
+            return (self.t["ranking"]["rejected_note"] if r.status == "rejected" else None), f["text_wrap"]
+        raise ValueError(key)
 
     # -- Biểu đồ + Số liệu biểu đồ ---------------------------------------------------------------
     def _chart_communes(self) -> list[CommuneResult]:
@@ -544,7 +556,7 @@ class RankingWorkbookWriter:
         per_commune = max(300, 20 * n + 110)
         font = {"name": FONT, "size": 9}
         cats = [data, first, 0, last, 0]
-        total = float(self.cset.total)
+        total = float(self.cset.highest)  # a final total may reach the maximum plus the bonus cap
 
         def commune_axes(chart: Any, maximum: float | None = None) -> None:
             # In a bar chart XlsxWriter's y axis is the (vertical) category axis: rank 1 at the top.
@@ -624,18 +636,14 @@ class RankingWorkbookWriter:
                 self._num(ws, row, 3 + j, per_area(area.code), "stat_num")
             self._num(ws, row, last, total, "stat_num")
         first = row + 1
-        for r in self.ranked:
-            row += 1
-            self._num(ws, row, 0, r.rank, "int")
-            self._text(ws, row, 1, r.code, "center")
-            self._text(ws, row, 2, r.display)
-            for j, area in enumerate(self.areas):
-                self._num(ws, row, 3 + j, r.areas.get(area.code))
-            self._num(ws, row, last, r.score, "num_bold")
+        f = self.f
+        write_rows(ws, first, [[*self._commune_cells(r), *((_float(r.areas.get(a.code)), f["num"]) for a in self.areas),
+                                (_float(r.score), f["num_bold"])] for r in self.ranked])
+        row += len(self.ranked)
         if row >= first:
             for j, area in enumerate(self.areas):
                 ws.conditional_format(first, 3 + j, row, 3 + j, _scale(area.max))
-            ws.conditional_format(first, last, row, last, _scale(self.cset.total))
+            ws.conditional_format(first, last, row, last, _scale(self.cset.highest))
         ws.freeze_panes(header + 1, 3)
         self._print(ws, landscape=True, repeat=(header, header))
 
@@ -688,18 +696,10 @@ class RankingWorkbookWriter:
                 self._num(ws, row, 3 + j, get(by_code[leaf.code]), style)
         first = row + 1
         small = self.f["small_num"]
-        for r in self.ranked:
-            row += 1
-            self._num(ws, row, 0, r.rank, "int")
-            self._text(ws, row, 1, r.code, "center")
-            self._text(ws, row, 2, r.display)
-            leaves = r.leaves
-            for j, leaf in enumerate(self.leaves):
-                value = leaves.get(leaf.code)
-                if value is None:
-                    ws.write_blank(row, 3 + j, None, small)
-                else:
-                    ws.write_number(row, 3 + j, float(value), small)
+        codes = [leaf.code for leaf in self.leaves]
+        write_rows(ws, first, [[*self._commune_cells(r), *((_float(r.leaves.get(c)), small) for c in codes)]
+                               for r in self.ranked])
+        row += len(self.ranked)
         if row >= first:
             for j, leaf in enumerate(self.leaves):
                 ws.conditional_format(first, 3 + j, row, 3 + j, _scale(leaf.max))
@@ -924,31 +924,25 @@ class RankingWorkbookWriter:
         header = row
         self._header(ws, header, headers, height=60)
         f = self.f
-        write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         averages = [self.area_avg.get(a.code) for a in self.areas]
         avg_total = _mean([r.score for r in self.ranked])
         text_width = widths[-1]
+        rows: list[list[tuple[float | str | None, Any]]] = []
+        heights: list[float | None] = []
         for r in self.ranked:
-            row += 1
             text = self._deductions_text(r)
-            ws.set_row(row, min(409, 15.5 * sum(_lines(line, text_width) for line in text.split("\n")) + 3))
-            write_string(row, 0, r.code, f["center"])
-            write_string(row, 1, r.display, f["text_wrap"])
-            write_number(row, 2, r.rank or 0, f["int"])
-            self._num(ws, row, 3, r.score, "num_bold")
-            write_string(row, 4, r.tier, f["text"])
-            self._num(ws, row, 5, None if r.score is None or avg_total is None else r.score - avg_total, "change")
+            heights.append(min(409, 15.5 * sum(_lines(line, text_width) for line in text.split("\n")) + 3))
             areas = r.areas
-            for j, (area, avg) in enumerate(zip(self.areas, averages, strict=True)):
-                points = areas.get(area.code)
-                if points is None or avg is None:
-                    write_blank(row, 6 + j, None, f["change"])
-                else:
-                    write_number(row, 6 + j, float(points - avg), f["change"])
-            col = 6 + len(self.areas)
-            write_number(row, col, len(r.deductions), f["int"])
-            write_number(row, col + 1, float(sum((d.lost for d in r.deductions), Decimal(0))), f["num"])
-            write_string(row, col + 2, text, f["text_wrap"])
+            rows.append([
+                (r.code, f["center"]), (r.display, f["text_wrap"]), (float(r.rank or 0), f["int"]),
+                (_float(r.score), f["num_bold"]), (r.tier, f["text"]),
+                (None if r.score is None or avg_total is None else float(r.score - avg_total), f["change"]),
+                *((None if areas.get(a.code) is None or avg is None else float(areas[a.code] - avg), f["change"])
+                  for a, avg in zip(self.areas, averages, strict=True)),
+                (float(len(r.deductions)), f["int"]),
+                (float(sum((d.lost for d in r.deductions), Decimal(0))), f["num"]), (text, f["text_wrap"])])
+        write_rows(ws, row + 1, rows, heights=heights)
+        row += len(rows)
         if row > header:
             for j in range(len(self.areas)):
                 ws.conditional_format(header + 1, 6 + j, row, 6 + j, {"type": "cell", "criteria": "<", "value": 0,
@@ -979,6 +973,10 @@ class RankingWorkbookWriter:
             lines.append(line)
             size += len(line) + 1
         return "\n".join(lines)
+
+
+def _float(value: Decimal | int | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _lines(text: str, width: float) -> int:

@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.messages import say
 from cchc_xl.numbers import round2
-from cchc_xl.store import Round, Store, StoredSubmission
+from cchc_xl.store import Round, Store, StoredAppraisal, StoredSubmission
 
 Stage = Literal["self", "final", "mixed", "none"]
 ZERO = Decimal("0.00")
@@ -130,6 +131,7 @@ class RankingInput:
     previous: dict[str, Decimal] = field(default_factory=dict)  # previous year's total per commune code
     deadline: dt.datetime | None = None
     generated_at: dt.datetime = field(default_factory=dt.datetime.now)
+    identity: RoundIdentity = NEUTRAL  # the round's assessing body, named on the cover and in the texts
 
     def __post_init__(self) -> None:
         rank_results(self.cset, self.results)
@@ -338,7 +340,7 @@ def parse_time(text: str | None) -> dt.datetime | None:
 def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
-               provisional: Iterable[str] = ()) -> RankingInput:
+               provisional: Iterable[str] = (), identity: RoundIdentity = NEUTRAL) -> RankingInput:
     """The ranking input from the store's counting submission of every commune (`provisional`: the codes
     whose results are still in the explanation round).
 
@@ -352,7 +354,7 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     for r in results:
         r.provisional = r.code in marked
     return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
-                        generated_at=generated_at or dt.datetime.now())
+                        generated_at=generated_at or dt.datetime.now(), identity=identity)
 
 
 def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
@@ -361,21 +363,20 @@ def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | Non
     """One round's communes as `from_store` reads them (see there), not yet ranked."""
     listed = {c.code: c for c in communes or []}
     counts = store.finding_counts()
+    appraisals = None if final is not None else store.current_appraisals()
     results: list[CommuneResult] = []
     seen: set[str] = set()
-    for code in store.commune_codes():
-        sub = store.latest(code)
-        if sub is None:
-            continue
+    for sub, known_name, known_kind, state in store.all_latest_with_communes():
+        code = sub.commune_code
         seen.add(code)
-        known = store.commune(code)
+        known = (code, known_name, known_kind) if known_name is not None else None
         name, kind = _name(listed.get(code), known)
         if sub.set_id != cset.id:
             results.append(missing_result(code, name, kind, other_set=sub.set_id))
             continue
-        appraisal = final.get(code) if final is not None else appraisal_from_store(store, code)
+        appraisal = final.get(code) if final is not None else _final_scores(appraisals.get(code))  # type: ignore[union-attr]
         errors, warnings = counts.get(sub.id, (0, 0))
-        results.append(result_from_submission(cset, sub, name, kind, final=appraisal, state=store.state(code) or "",
+        results.append(result_from_submission(cset, sub, name, kind, final=appraisal, state=state or "",
                                               deadline=deadline, errors=errors, warnings=warnings))
     for code, commune in listed.items():
         if code not in seen:
@@ -408,7 +409,7 @@ def check_consolidation(rounds: list[Round]) -> None:
 
 
 def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[str, Decimal] | None = None,
-                generated_at: dt.datetime | None = None) -> RankingInput:
+                generated_at: dt.datetime | None = None, identity: RoundIdentity = NEUTRAL) -> RankingInput:
     """One ranking across several rounds of one year and set (a province consolidating its districts, with
     its own round): every round's communes as `from_store` reads them, ranked together. A unit in two of
     the rounds is refused (RoundsError): it would be ranked twice."""
@@ -426,7 +427,7 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
     deadlines = {p.deadline for p in parts}  # one deadline for the whole ranking only when they share it
     return RankingInput(cset=cset, results=results, previous=dict(previous or {}),
                         deadline=deadlines.pop() if len(deadlines) == 1 else None,
-                        generated_at=generated_at or dt.datetime.now())
+                        generated_at=generated_at or dt.datetime.now(), identity=identity)
 
 
 def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, kind: str, *,
@@ -443,7 +444,10 @@ def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, 
 
 def appraisal_from_store(store: Store, code: str) -> FinalScores | None:
     """The commune's current accepted appraisal as FinalScores, or None."""
-    appraisal = store.current_appraisal(code)
+    return _final_scores(store.current_appraisal(code))
+
+
+def _final_scores(appraisal: StoredAppraisal | None) -> FinalScores | None:
     if appraisal is None:
         return None
     return FinalScores(leaves={c: (s.appraised_points, s.reason) for c, s in appraisal.scores.items()},

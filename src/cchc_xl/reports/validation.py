@@ -9,8 +9,11 @@ from typing import Any
 
 import xlsxwriter
 
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.importing.discover import shown_name
+from cchc_xl.importing.evidence import approval_status
 from cchc_xl.importing.run import ImportRun, SubmissionResult
+from cchc_xl.numbers import fmt
 from cchc_xl.reports.feedback import split_cell
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
@@ -22,10 +25,10 @@ FONT = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
 
 class ValidationWorkbookWriter:
     def __init__(self, run: ImportRun, feedback: dict[str, str], at: dt.datetime,
-                 evidence_rows: list[dict[str, Any]] | None = None):
+                 evidence_rows: list[dict[str, Any]] | None = None, identity: RoundIdentity = NEUTRAL):
         self.run, self.feedback, self.at = run, feedback, at
         self.evidence_rows = evidence_rows or []
-        self.t = template("validation")
+        self.t = template("validation", identity)  # the round's body, as its workbooks name it
 
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
@@ -68,6 +71,11 @@ class ValidationWorkbookWriter:
                         self.f["title"])
         ws.write_string(1, 0, self.t["run_line"].format(inbox=self.run.inbox.name, at=f"{self.at:%d/%m/%Y %H:%M}",
                                                         count=len(self.run.results)), self.f["note"])
+        cset = self.run.cset
+        partial = cset.body_max > 0
+        if partial:
+            ws.write_string(2, 0, self.t["composition_line"].format(
+                total=fmt(cset.total), commune_max=fmt(cset.commune_max), body_max=fmt(cset.body_max)), self.f["note"])
         self._header(ws, 3, self.t["summary_columns"])
         yes, no = self.t["yes_no"]
         for n, r in enumerate(self.run.results, start=1):
@@ -76,7 +84,8 @@ class ValidationWorkbookWriter:
             warnings = sum(f.severity == "warning" for f in r.findings)
             values: list[Any] = [n, r.file, r.commune_code or "", r.commune.display if r.commune else "",
                                  self.t["status"][r.status], r.self_total,
-                                 r.self_tier, errors, warnings, yes if r.counts else no]
+                                 r.self_tier or (self.t["no_tier"] if partial and r.self_total is not None else ""),
+                                 errors, warnings, yes if r.counts else no]
             for col, value in enumerate(values):
                 self._put(ws, row, col, value, self.f[_status_format(r)] if col == 4 else None)
             fb = self.feedback.get(r.file)
@@ -86,6 +95,7 @@ class ValidationWorkbookWriter:
                 ws.write_string(row, 10, "", self.f["cell"])
             ws.write_string(row, 11, f"{r.received_at:%d/%m/%Y %H:%M:%S}", self.f["cell"])
             ws.write_string(row, 12, r.sha256, self.f["cell"])
+            ws.write_string(row, 13, self.t["approval"].get(approval_status(r), ""), self.f["cell"])
 
     def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or value == "":

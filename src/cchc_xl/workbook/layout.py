@@ -31,9 +31,12 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.criteria.rules import DistrictRule
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.numbers import fmt
 from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank
 from cchc_xl.templates import template
+from cchc_xl.workbook.template_cache import memoized_lines
 
 Value = str | Decimal | int | dt.date | None
 
@@ -128,6 +131,9 @@ class Layout:
     # wrapped texts of each row (rows not listed keep the default height).
     merges: list[Merge] = field(default_factory=list)
     row_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # (sheet key, 0-based row) -> pt
+    # The assessing body the texts name ("Do tỉnh chấm"); signed into the metadata, so the importer rebuilds
+    # the same layout from the file alone.
+    identity: RoundIdentity = NEUTRAL
     # Set on layouts made from a LayoutTemplate: lookups and the digest come from the template.
     _index: _Index | None = field(default=None, repr=False, compare=False)
     _template: LayoutTemplate | None = field(default=None, repr=False, compare=False)
@@ -315,6 +321,9 @@ def text_lines(text: str, width: float, size: float = 11, bold: bool = False) ->
     return lines
 
 
+_text_lines = memoized_lines(text_lines)  # the same texts recur in every commune's layout
+
+
 def line_height(size: float = 11) -> float:
     """Points per line of text: ~15 for 11 pt, ~13.5 for 10 pt."""
     return {10: 13.5, 11: 15.0}.get(size, round(size * 1.36, 1))
@@ -333,7 +342,7 @@ def fit_row(heights: dict[Any, float], key: Any, texts: list[tuple[Any, float, f
     for text, width, size, bold in texts:
         if text in (None, ""):
             continue
-        lines = text_lines(str(text), width, size, bold)
+        lines = _text_lines(str(text), width, size, bold)
         if lines > 1 or always:
             height = max(height, lines_height(lines, size))
     if height > DEFAULT_ROW_HEIGHT or (always and height):
@@ -357,14 +366,14 @@ class Declared:
 class _Builder:
     """Builds a Layout sheet by sheet; each method writes one part."""
 
-    def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared):
-        self.t = template("commune")
+    def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL):
+        self.t = template("commune", identity)
         # (position in layout.cells, text of that cell for a commune): every cell that depends on the commune
         self.commune_slots: list[tuple[int, Callable[[Commune], str]]] = []
         self.cset = cset
         self.commune = commune
         self.declared = declared
-        self.layout = Layout(cset=cset, commune=commune, sheets=dict(self.t["sheets"]))
+        self.layout = Layout(cset=cset, commune=commune, sheets=dict(self.t["sheets"]), identity=identity)
         self.ev = evaluate(cset, declared.leaves, declared.register_codes())
         self.layout.evaluation = self.ev
         self.gcol = {k: i for i, k in enumerate(self.t["grid"]["columns"])}
@@ -372,6 +381,8 @@ class _Builder:
         self.rcol = {k: i for i, k in enumerate(self.t["register"]["columns"])}
         self.rwidth = {k: w for k, (_h, w) in self.t["register"]["columns"].items()}
         self.list_col = 5  # meta sheet: level lists start at column F
+        self.composition = {"total": fmt(cset.total), "commune_max": fmt(cset.commune_max),
+                            "body_max": fmt(cset.body_max)}
 
     def put(self, sheet: str, row: int, col: int, **kw: Any) -> CellSpec:
         cell = CellSpec(sheet, row, col, **kw)
@@ -405,6 +416,9 @@ class _Builder:
         self.summary()
         self.issues()
         self.guide()
+        from cchc_xl.workbook.approved_report import ApprovedReport  # it builds on this builder
+
+        ApprovedReport(self).build()
         return self.layout
 
     # -- meta sheet: lists used by validations (the key/value rows are added by the signer) -------
@@ -459,14 +473,24 @@ class _Builder:
         self.grid_last_row = row - 1
         score_col = cols["score"]
         total = self.ev.total
-        self.put("grid", row, cols["title"], value=g["total_label"], style="total_label")
-        self.put("grid", row, cols["max"], value=self.cset.total, style="total_number")
+        # While the body scores part of the set, the commune's total is out of the points it scores itself,
+        # said so, and carries no tier (see scoring.self_tier).
+        partial = self.cset.body_max > 0
+        label = g["total_label_partial"].format(**self.composition) if partial else g["total_label"]
+        self.put("grid", row, cols["title"], value=label, style="total_label_wrap" if partial else "total_label")
+        self.fit("grid", row, [(label, self.gwidth["title"], 11, True)])
+        self.put("grid", row, cols["max"], value=self.cset.commune_max if partial else self.cset.total,
+                 style="total_number")
         self.put("grid", row, score_col, formula=f"ROUND(SUM({','.join(area_cells)}),2)", cached=total,
                  style="total_number", name="TONG_DIEM")
         self.total_ref = xl_rowcol_to_cell(row, score_col)
         self.put("grid", row + 1, cols["title"], value=g["tier_label"], style="total_label")
-        self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.ev.tier,
-                 style="total_text", name="XEP_LOAI")
+        if partial:
+            self.put("grid", row + 1, score_col, value=tier_shown(self.cset, "", self.layout.identity),
+                     style="total_text", name="XEP_LOAI")
+        else:
+            self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.ev.tier,
+                     style="total_text", name="XEP_LOAI")
         self.tier_ref = xl_rowcol_to_cell(row + 1, score_col)
         self.grid_total_row = row
         del last_col
@@ -572,7 +596,10 @@ class _Builder:
     def _method_text(self, leaf: Criterion) -> str:
         g, rule = self.t["grid"], leaf.rule
         assert rule is not None
-        parts = [p for p in (leaf.requirement, leaf.guidance or rule.describe(leaf.max)) if p]
+        described = rule.describe(leaf.max)
+        if isinstance(rule, DistrictRule):  # named for the round's body ("Do tỉnh chấm"), not by messages
+            described = g["district_method"].format(method=rule.method) if rule.method else g["district_mark"]
+        parts = [p for p in (leaf.requirement, leaf.guidance or described) if p]
         parts += [g["figure_note"].format(n=n, label=f.label) for n, f in enumerate(rule.figures(), start=1)]
         if leaf.evidence:
             parts.append(g["evidence_note"].format(evidence="; ".join(leaf.evidence)))
@@ -686,30 +713,50 @@ class _Builder:
         row = header_row + 1
         grid = self.layout.quoted("grid")
         score_col = self.gcol["score"]
+        body = {leaf.code: leaf.max for leaf in cset.body_leaves()}
         for area in cset.areas:
-            nodes = [(area.code, area.title, area.max, "report_area")]
-            nodes += [(cr.code, cr.title, cr.max, "report_cell") for cr in area.criteria]
-            for code, title, maximum, style in nodes:
+            nodes = [(area, "report_area")] + [(cr, "report_cell") for cr in area.criteria]
+            for node, style in nodes:
+                code, title, maximum = node.code, node.title, node.max
                 grid_ref = xl_rowcol_to_cell(self.layout.node_rows[code], score_col)
                 leaf = self.ev.leaves.get(code)
-                # A scored criterion's cell may hold "" or text; N() shows it as the 0 it counts for.
-                source = f"N({grid}!{grid_ref})" if leaf else f"{grid}!{grid_ref}"
-                cached = (leaf.score if leaf else self.ev.nodes.get(code)) or Decimal(0)
+                body_points = sum((body.get(c.code, Decimal(0)) for c in _leaves_of(node)), Decimal(0))
                 self.put("summary", row, 0, value=code, style=style)
                 self.put("summary", row, 1, value=title, style=style + "_wrap")
                 self.fit("summary", row, [(title, widths[1], 13, style == "report_area")], always=True)
                 self.put("summary", row, 2, value=maximum, style=style + "_number")
-                self.put("summary", row, 3, formula=source, cached=cached, style=style + "_number")
-                self.put("summary", row, 4, style=style)
+                if body_points == maximum:  # the body scores all of it: say so (in the note), not 0
+                    self.put("summary", row, 3, style=style + "_number")
+                    self.put("summary", row, 4, value=self.t["grid"]["district_mark"], style=style + "_wrap")
+                else:
+                    # A scored criterion's cell may hold "" or text; N() shows it as the 0 it counts for.
+                    source = f"N({grid}!{grid_ref})" if leaf else f"{grid}!{grid_ref}"
+                    cached = (leaf.score if leaf else self.ev.nodes.get(code)) or Decimal(0)
+                    self.put("summary", row, 3, formula=source, cached=cached, style=style + "_number")
+                    note = s["body_note"].format(points=fmt(body_points)) if body_points else None
+                    self.put("summary", row, 4, value=note, style=style + "_wrap" if note else style)
+                    if note:
+                        self.fit("summary", row, [(note, widths[4], 13, style == "report_area")], always=True)
                 row += 1
-        self.put("summary", row, 1, value=s["total_label"], style="report_area_wrap")
-        self.put("summary", row, 2, value=cset.total, style="report_area_number")
+        partial = cset.body_max > 0
+        total_label = s["total_label_partial"] if partial else s["total_label"]
+        self.put("summary", row, 1, value=total_label, style="report_area_wrap")
+        self.put("summary", row, 2, value=cset.commune_max if partial else cset.total, style="report_area_number")
         self.put("summary", row, 3, formula=f"{grid}!{self.total_ref}", cached=self.ev.total,
                  style="report_area_number")
+        if partial:
+            note = s["total_note_partial"].format(**self.composition)
+            self.put("summary", row, 4, value=note, style="report_area_wrap")
+            self.fit("summary", row, [(note, widths[4], 13, True)], always=True)
         self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
-        self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=self.ev.tier,
-                 style="report_area_text")
-        self.fit("summary", row, [(s["total_label"], widths[1], 13, True)], always=True)
+        tier_cached = tier_shown(cset, self.ev.tier, self.layout.identity)
+        self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=tier_cached,
+                 style="report_area_wrap" if partial else "report_area_text")
+        if partial:  # the sentence in place of a tier spans the score and note columns
+            self.put("summary", row + 1, 4, style="report_area")
+            self.merge("summary", row + 1, 3, 4)
+            self.fit("summary", row + 1, [(tier_cached, widths[3] + widths[4], 13, True)], always=True)
+        self.fit("summary", row, [(total_label, widths[1], 13, True)], always=True)
         self.fit("summary", row + 1, [(s["tier_label"], widths[1], 13, True)], always=True)
         self.summary_header_row = header_row
         year = cset.year
@@ -746,9 +793,19 @@ class _Builder:
                          style="title_wrap")
         self.set_height("guide", 0, lines_height(t["title_lines"], 14))
         row = 2
-        for line in t["lines"]:
-            self.put("guide", row, 0, value=line, style="guide")
-            self.fit("guide", row, [(line, width, 11, False)])
+        lines = list(t["lines"])
+        if self.cset.body_max > 0:
+            lines.insert(len(lines) - 1, t["composition"].format(**self.composition))  # after the numbered steps
+        for line in lines:
+            if "{file}" in line:
+                # the example file name is the commune's own; the row's height is fixed (the same for every
+                # commune): room for a long code and name (wide letters, so a real one needs less)
+                self.put_commune("guide", row, 0, lambda c, line=line: line.format(file=f"{c.code}-{c.slug}"),
+                                 style="guide")
+                self.fit("guide", row, [(line.format(file="0" * 8 + "-" + "m" * 24), width, 11, False)])
+            else:
+                self.put("guide", row, 0, value=line, style="guide")
+                self.fit("guide", row, [(line, width, 11, False)])
             row += 1
         row += 1
         swatches = ["legend_input", "district", "status_bad", "status_ok"]  # locked look-alikes: see writer.STYLES
@@ -765,6 +822,20 @@ def register_check_formula(row: int, cols: dict[str, int], codes_range: str, tex
     return (f'IF(LEN({a})=0,"",IF(ISNA(MATCH({a},{codes_range},0)),{_text(texts["unknown_code"])},'
             f'IF({excel_blank(f)},{_text(texts["no_file"])},'
             f'IF({excel_blank(b)},{_text(texts["no_number"])},""))))')
+def tier_shown(cset: CriteriaSet, tier: str, identity: RoundIdentity = NEUTRAL) -> str:
+    """What the workbook's XEP_LOAI cell shows for a self-assessment whose tier is `tier` (scoring.self_tier):
+    the tier, or, while the body still scores part of the set, the sentence saying why there is none."""
+    if cset.body_max == 0:
+        return tier
+    return str(template("commune", workbook_identity(identity))["grid"]["no_tier"].format(body_max=fmt(cset.body_max)))
+
+
+def _leaves_of(node: Any) -> list[Criterion]:
+    """The scored items under an area or criterion (a leaf criterion: itself)."""
+    if isinstance(node, Criterion) and node.is_leaf:
+        return [node]
+    children = node.criteria if not isinstance(node, Criterion) else node.children
+    return [leaf for child in children for leaf in _leaves_of(child)]
 
 
 def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:
@@ -817,16 +888,25 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_layout_uncached(cset: CriteriaSet, commune: Commune, declared: Declared | None = None) -> Layout:
+def build_layout_uncached(cset: CriteriaSet, commune: Commune, declared: Declared | None = None,
+                          identity: RoundIdentity = NEUTRAL) -> Layout:
     """Every cell built from scratch: the reference that `LayoutTemplate` must reproduce exactly."""
-    return _Builder(cset, commune, declared or Declared()).build()
+    return _Builder(cset, commune, declared or Declared(), workbook_identity(identity)).build()
 
 
-def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None = None) -> Layout:
-    """The layout of `commune`'s workbook; a blank one comes from the set's template (see LayoutTemplate)."""
+def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None = None,
+                 identity: RoundIdentity = NEUTRAL) -> Layout:
+    """The layout of `commune`'s workbook for the round of `identity`; a blank one comes from the set's
+    template (see LayoutTemplate)."""
     if declared is None or declared == _BLANK:
-        return layout_template(cset).layout(commune)
-    return build_layout_uncached(cset, commune, declared)
+        return layout_template(cset, identity).layout(commune)
+    return build_layout_uncached(cset, commune, declared, identity)
+
+
+def workbook_identity(identity: RoundIdentity) -> RoundIdentity:
+    """What of the round a commune workbook depends on: the body only (it names no other unit, nor the
+    body's place), which the signed metadata carries."""
+    return identity if identity == RoundIdentity(body=identity.body) else RoundIdentity(body=identity.body)
 
 
 # -- one template per criteria set -----------------------------------------------------------------
@@ -845,8 +925,8 @@ class LayoutTemplate:
     thousand sorts of two thousand items.
     """
 
-    def __init__(self, cset: CriteriaSet):
-        builder = _Builder(cset, PLACEHOLDER, _BLANK)
+    def __init__(self, cset: CriteriaSet, identity: RoundIdentity = NEUTRAL):
+        builder = _Builder(cset, PLACEHOLDER, _BLANK, identity)
         self.base = builder.build()
         self.slots = tuple(builder.commune_slots)
         self.index = _Index.of(self.base.cells)
@@ -858,7 +938,8 @@ class LayoutTemplate:
         layout = _TemplateLayout(cset=base.cset, commune=commune, sheets=base.sheets, cells=None,  # type: ignore[arg-type]
                                  validations=base.validations, leaves=base.leaves, node_rows=base.node_rows,
                                  names=base.names, register_rows=base.register_rows, evaluation=base.evaluation,
-                                 merges=base.merges, row_heights=base.row_heights, _index=self.index, _template=self)
+                                 merges=base.merges, row_heights=base.row_heights, identity=base.identity,
+                                 _index=self.index, _template=self)
         layout._commune_cells = {i: replace(base.cells[i], value=text(commune)) for i, text in self.slots}
         return layout
 
@@ -947,10 +1028,10 @@ class _TemplateLayout(Layout):
         return self._commune_cells.get(i) or self._template.base.cells[i]  # type: ignore[union-attr]
 
 
-_PER_SET: dict[tuple[str, int], tuple[CriteriaSet, Any]] = {}
+_PER_SET: dict[tuple[Any, int], tuple[CriteriaSet, Any]] = {}
 
 
-def _per_set(kind: str, cset: CriteriaSet, make: Callable[[CriteriaSet], Any]) -> Any:
+def _per_set(kind: Any, cset: CriteriaSet, make: Callable[[CriteriaSet], Any]) -> Any:
     """A value computed once per criteria set object. Sets are frozen; the cache holds the set itself, so
     its id cannot be reused by another object while cached. A few sets at most are ever in use at once."""
     key = (kind, id(cset))
@@ -962,8 +1043,10 @@ def _per_set(kind: str, cset: CriteriaSet, make: Callable[[CriteriaSet], Any]) -
     return hit[1]
 
 
-def layout_template(cset: CriteriaSet) -> LayoutTemplate:
-    return _per_set("layout", cset, LayoutTemplate)  # type: ignore[no-any-return]
+def layout_template(cset: CriteriaSet, identity: RoundIdentity = NEUTRAL) -> LayoutTemplate:
+    """The set's blank layout for the round of `identity` (one per set and body)."""
+    identity = workbook_identity(identity)
+    return _per_set(("layout", identity), cset, lambda c: LayoutTemplate(c, identity))  # type: ignore[no-any-return]
 
 
 def set_fingerprint(cset: CriteriaSet) -> str:

@@ -12,11 +12,14 @@ from cchc_xl.templates import template
 from cchc_xl.workbook.layout import Layout, set_fingerprint
 
 META_KEYS = ("commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256", "set_year",
-             "template_version", "generated_at", "key_id", "digest")
+             "template_version", "generated_at", "key_id", "digest", "body")
+# Keys signed only when present: a workbook made before they existed still verifies.
+_OPTIONAL = ("body",)
 
 
 def signed_payload(meta: dict[str, str]) -> bytes:
-    return json.dumps({k: meta.get(k, "") for k in META_KEYS}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    signed = {k: meta.get(k, "") for k in META_KEYS if k not in _OPTIONAL or meta.get(k)}
+    return json.dumps(signed, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 def sign(meta: dict[str, str], key: bytes) -> str:
@@ -34,7 +37,7 @@ def make_meta(layout: Layout, settings: Settings, generated_at: dt.datetime) -> 
         "set_id": s.id, "set_version": s.version, "set_sha256": set_fingerprint(s), "set_year": str(s.year),
         "template_version": str(template("commune")["template_version"]),
         "generated_at": generated_at.replace(microsecond=0).isoformat(), "key_id": settings.key_id,
-        "digest": layout.digest(),
+        "digest": layout.digest(), "body": layout.identity.body,
     }
     meta["hmac"] = sign(meta, settings.key)
     return meta

@@ -29,6 +29,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
+from cchc_xl.workbook import approved_report
 from cchc_xl.workbook.layout import PLACEHOLDER, CellSpec, Layout, LayoutTemplate, Merge, RangeValidation
 from cchc_xl.workbook.signing import META_KEYS, make_meta
 
@@ -74,6 +75,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "status_bad": {"font_color": "#9C0006", "bg_color": RED},
     "check": {"border": 1, "font_color": "#9C0006"},
     "total_label": {"bold": True, "border": 1, "bg_color": BLUE},
+    "total_label_wrap": {"bold": True, "border": 1, "bg_color": BLUE, "text_wrap": True, "valign": "top"},
     "total_number": {"bold": True, "border": 1, "bg_color": BLUE, "num_format": "0.00"},
     "total_text": {"bold": True, "border": 1, "bg_color": BLUE},
     "guide": {"text_wrap": True},
@@ -159,6 +161,7 @@ class CommuneWorkbookWriter:
         self._setup_register(sheets["register"])
         self._setup_summary(sheets["summary"])
         self._setup_issues(sheets["issues"])
+        approved_report.setup_sheet(sheets[approved_report.SHEET], self.layout)
         for key, ws in sheets.items():
             ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
             if key == "meta":
@@ -179,10 +182,12 @@ class CommuneWorkbookWriter:
     def style_props(style: str) -> dict[str, Any]:
         if style in STYLES:
             return {**_BASE, **STYLES[style]}
+        if style in approved_report.STYLES:
+            return approved_report.style_props(style)
         return {**_REPORT, **REPORT_STYLES[style]}
 
     def _formats(self, wb: xlsxwriter.Workbook) -> dict[str, Any]:
-        return {k: wb.add_format(self.style_props(k)) for k in (*STYLES, *REPORT_STYLES)}
+        return {k: wb.add_format(self.style_props(k)) for k in (*STYLES, *REPORT_STYLES, *approved_report.STYLES)}
 
     def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
         for cell in self.layout.cells:

@@ -1,0 +1,168 @@
+"""Sheet parts merged from two XlsxWriter renders of one workbook: a full render made once (the base) and a
+sparse render made per file that writes only the cells that differ, plus everything that is not a cell.
+
+Fast-path machinery (see reports/feedback_package.py): it relies on how XlsxWriter writes sheet XML
+(`<row>` elements holding `<c r=…>` cells in order, text cells as shared-string indexes), which the
+tested XlsxWriter versions (pyproject.toml) do. Anything unexpected raises `PackageMismatch`, and the
+caller takes the plain path.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from cchc_xl.workbook.writer import PackageMismatch, _deflated, _si, _zip
+
+_SHEET_DATA = re.compile(rb"<sheetData/>|<sheetData>(.*?)</sheetData>", re.S)
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+_ROW = re.compile(rb'<row r="(\d+)"([^>]*?)(?:/>|>(.*?)</row>)', re.S)
+_CELL = re.compile(rb'<c r="([A-Z]+)\d+"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+_SPANS = re.compile(rb' spans="[^"]*"')
+_HEIGHT = re.compile(rb' (?:ht|customHeight)="[^"]*"')
+_STRING_INDEX = re.compile(rb"<v>(\d+)</v>")
+_VALIDATIONS = re.compile(rb"<dataValidations .*?</dataValidations>", re.S)
+_AFTER_VALIDATIONS = (b"<hyperlinks>", b"<printOptions", b"<pageMargins")  # the elements that follow it
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"( s="\d+")?(?: t="\w+")?><f>(.*?)</f><v>.*?</v></c>', re.S)
+_ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
+SST = "xl/sharedStrings.xml"
+
+
+def read_parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+@dataclass
+class Row:
+    tag: bytes  # the attributes after r="…" (spans dropped: a hint only, and a merged row's would be wrong)
+    cells: dict[int, bytes]  # column number -> the whole <c> element
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def parse_rows(sheet: bytes) -> dict[int, Row]:
+    found = _SHEET_DATA.search(sheet)
+    if found is None:
+        raise PackageMismatch("no sheetData")
+    rows: dict[int, Row] = {}
+    for m in _ROW.finditer(found.group(1) or b""):
+        cells = {_column(c.group(1)): c.group(0) for c in _CELL.finditer(m.group(3) or b"")}
+        rows[int(m.group(1))] = Row(_SPANS.sub(b"", m.group(2)), cells)
+    return rows
+
+
+def merged_sheet(base_rows: dict[int, Row], base_sheet: bytes, sparse_sheet: bytes, remap: dict[int, int],
+                 patched: dict[int, dict[int, bytes]] | None = None, validations: bool = False) -> bytes:
+    """The sparse render's sheet part with its cells laid over the base's: a cell the sparse render wrote
+    replaces the base's, a row it wrote takes its attributes (its height); a row only the base has keeps
+    its cells and loses its height (the sparse render writes every row height the file has). `patched`:
+    cells made here (1-based row -> column -> element), over both. `validations`: the base's data
+    validations are the file's (the sparse render wrote none)."""
+    sparse_rows = parse_rows(sparse_sheet)
+    patched = patched or {}
+    out: list[bytes] = []
+    for r in sorted(base_rows.keys() | sparse_rows.keys() | patched.keys()):
+        base, sparse = base_rows.get(r), sparse_rows.get(r)
+        if sparse is not None:
+            tag = sparse.tag
+        elif base is not None:
+            tag = _HEIGHT.sub(b"", base.tag)
+        else:
+            raise PackageMismatch("a patched cell outside the base's rows")
+        cells = dict(base.cells) if base is not None else {}
+        if sparse is not None:
+            for col, cell in sparse.cells.items():
+                cells[col] = _remap_string(cell, remap)
+        cells.update(patched.get(r, {}))
+        if cells:
+            out.append(b'<row r="%d"%s>%s</row>' % (r, tag, b"".join(cells[c] for c in sorted(cells))))
+        else:
+            out.append(b'<row r="%d"%s/>' % (r, tag))
+    data = b"<sheetData>" + b"".join(out) + b"</sheetData>" if out else b"<sheetData/>"
+    dims = _DIMENSION.search(base_sheet)
+    sheet = _SHEET_DATA.sub(lambda _m: data, sparse_sheet, count=1)
+    if dims is not None:
+        sheet = _DIMENSION.sub(lambda _m: dims.group(0), sheet, count=1)
+    if validations:
+        block = _VALIDATIONS.search(base_sheet)
+        if block is not None:
+            if _VALIDATIONS.search(sheet) is not None:
+                raise PackageMismatch("validations written twice")
+            at = min((i for i in (sheet.find(t) for t in _AFTER_VALIDATIONS) if i >= 0), default=-1)
+            if at < 0:
+                raise PackageMismatch("no place for the validations")
+            sheet = sheet[:at] + block.group(0) + sheet[at:]
+    return sheet
+
+
+def formula_cell(base_cell: bytes, cached: object) -> bytes:
+    """The base's formula cell with another cached result, written as XlsxWriter writes a formula result
+    (`Worksheet._write_cell`): a number as Python prints it, a text as t="str", an error code as t="e"."""
+    m = _FORMULA_CELL.fullmatch(base_cell)
+    if m is None:
+        raise PackageMismatch("not a formula cell")
+    if isinstance(cached, bool):
+        kind, text = b' t="b"', b"1" if cached else b"0"
+    elif isinstance(cached, str):
+        kind = b"" if cached == "" else b' t="e"' if cached in _ERROR_CODES else b' t="str"'
+        text = escape(cached).encode("utf-8")
+    elif isinstance(cached, int | float):
+        kind, text = b"", str(cached).encode("ascii")
+    else:
+        raise PackageMismatch("cached value")
+    return b'<c r="%s"%s%s><f>%s</f><v>%s</v></c>' % (m.group(1), m.group(2) or b"", kind, m.group(3), text)
+
+
+def remapped_sheet(sheet: bytes, remap: dict[int, int]) -> bytes:
+    """A sparse render's sheet part taken whole, its text cells renumbered into the merged strings."""
+    return _CELL.sub(lambda m: _remap_string(m.group(0), remap), sheet)
+
+
+def _remap_string(cell: bytes, remap: dict[int, int]) -> bytes:
+    head = cell[: cell.find(b">") + 1]
+    if b' t="s"' not in head:
+        return cell
+    return _STRING_INDEX.sub(lambda m: b"<v>%d</v>" % remap[int(m.group(1))], cell, count=1)
+
+
+def merged_strings(base: list[str], sparse: list[str]) -> tuple[list[str], dict[int, int]]:
+    """The base's shared strings followed by the sparse render's new ones, and the sparse indexes' new
+    numbers (the base's cells keep theirs)."""
+    index = {s: i for i, s in enumerate(base)}
+    strings = list(base)
+    remap: dict[int, int] = {}
+    for i, s in enumerate(sparse):
+        if s not in index:
+            index[s] = len(strings)
+            strings.append(s)
+        remap[i] = index[s]
+    return strings, remap
+
+
+def shared_strings_part(strings: list[str], template: bytes) -> bytes:
+    """A shared-strings part as XlsxWriter writes it (its head and tail taken from `template`)."""
+    head_end = template.find(b"<si>")
+    if head_end < 0:
+        head_end = template.find(b"</sst>")
+    head = re.sub(rb' count="\d+" uniqueCount="\d+"', b' count="%d" uniqueCount="%d"' % (len(strings), len(strings)),
+                  template[:head_end], count=1)
+    if not strings:
+        return head + b"</sst>"
+    return head + "".join(_si(s) for s in strings).encode("utf-8") + b"</sst>"
+
+
+def zipped(parts: dict[str, bytes]) -> bytes:
+    return _zip([(name, _deflated(data)) for name, data in parts.items()])
+
+
+
+

@@ -1,0 +1,158 @@
+"""The feedback workbook's fast path (reports/feedback_package.py) reads back exactly as the plain writer's.
+
+Returns of the mini set and the bundled set, filled as communes fill them, with findings of every kind
+(a score above the maximum, a text typed in a number cell, an item left blank, a register row, long and
+odd texts, a commune name with XML characters), are imported; each file's feedback workbook is written
+both ways with the same generation time, and the two files are read back with openpyxl — with formulas and
+with cached results — comparing every sheet's cells (value, font, fill, border, number format, alignment,
+protection), comments, merged ranges, data validations, row heights, column widths, panes, sheet state and
+protection, and the defined names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet
+from cchc_xl.importing.discover import Candidate
+from cchc_xl.importing.run import SubmissionResult, import_file
+from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback
+from cchc_xl.reports.feedback_package import FeedbackPackage
+from cchc_xl.settings import Settings
+from cchc_xl.workbook.layout import build_layout
+from import_corpus import Corpus
+
+AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
+RECEIVED = dt.datetime(2022, 11, 1, 9, 0).astimezone()
+ODD = Commune(code="10002", name='Đồng "Tâm" & <Xuân>', kind="phường")
+
+
+def _style(c: Any) -> tuple[Any, ...]:
+    return (repr(c.font), repr(c.fill), repr(c.border), c.number_format, repr(c.alignment), repr(c.protection))
+
+
+def read_back(path: Path) -> dict[str, Any]:
+    """Everything a reader of the workbook sees, as plain data."""
+    out: dict[str, Any] = {}
+    for data_only in (False, True):
+        wb = openpyxl.load_workbook(path, data_only=data_only)
+        out[f"names{data_only}"] = sorted((n, d.attr_text) for n, d in wb.defined_names.items())
+        out[f"order{data_only}"] = wb.sheetnames
+        for ws in wb.worksheets:
+            cells = {c.coordinate: (c.value, _style(c), c.comment.text if c.comment else None)
+                     for row in ws.iter_rows() for c in row if c.has_style or c.value is not None or c.comment}
+            out[f"{ws.title}:{data_only}"] = {
+                "cells": cells,
+                "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+                "validations": sorted((str(v.sqref), v.type, v.formula1, v.formula2, v.prompt, v.error, v.promptTitle,
+                                       v.errorTitle, v.allow_blank) for v in ws.data_validations.dataValidation),
+                "rows": {r: (d.height, d.customHeight) for r, d in ws.row_dimensions.items() if d.height},
+                "cols": {k: d.width for k, d in ws.column_dimensions.items()},
+                "panes": ws.freeze_panes, "state": ws.sheet_state, "protected": ws.protection.sheet,
+                "password": ws.protection.password, "print": (ws.print_title_rows, str(ws.print_area),
+                                                              ws.page_setup.orientation, ws.page_setup.paperSize),
+                "conditional": sorted(str(r.sqref) for r in ws.conditional_formatting),
+            }
+    return out
+
+
+def _returns(c: Corpus, cset: CriteriaSet, communes: list[Commune]) -> list[Path]:
+    leaves = cset.commune_leaves()
+    manual = next(leaf for leaf in leaves if leaf.rule and leaf.rule.kind == "manual")
+    computed = next(leaf for leaf in leaves if leaf.rule and leaf.rule.computed)
+    return [
+        c.valid(communes[0]),  # accepted: no feedback workbook
+        c.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99}),  # above the maximum
+        c.valid(communes[2], overrides={f"TDG_{manual.name_key}": "1,5"}),  # a number typed as text
+        c.valid(communes[3], overrides={f"KK_{computed.name_key}_1": None, f"TDG_{manual.name_key}": None}),
+        c.valid(communes[4], explanation="Một giải thích rất dài " * 40 + "\nhai dòng & <ký tự> đặc biệt"),
+        c.valid(ODD, overrides={f"TDG_{manual.name_key}": 99}),
+        c.valid(communes[5], name="ten-sai.xlsx", overrides={f"GT_{manual.name_key}": None}),
+    ]
+
+
+def _imported(paths: list[Path], cset: CriteriaSet, communes: list[Commune], settings: Settings) -> list[SubmissionResult]:
+    by_code = {c.code: c for c in [*communes, ODD]}
+    return [import_file(Candidate(p, None), p.name, cset, settings, by_code, RECEIVED) for p in paths]
+
+
+@pytest.mark.parametrize("which", ["mini", "bundled"])
+def test_feedback_fast_path_reads_back_as_the_plain_one(which: str, tmp_path: Path, mini_set: CriteriaSet,
+                                                        bundled_set: CriteriaSet, communes: list[Commune],
+                                                        settings: Settings) -> None:
+    cset = mini_set if which == "mini" else bundled_set
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", cset, communes, settings)
+    results = _imported(_returns(c, cset, communes), cset, communes, settings)
+    package = FeedbackPackage(cset, settings)
+    compared = 0
+    for r in results:
+        if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
+            continue
+        plain, fast = tmp_path / f"{r.path.stem}-plain.xlsx", tmp_path / f"{r.path.stem}-fast.xlsx"
+        layout = build_layout(cset, r.identity.commune, r.declarations.raw)
+        writer = FeedbackWorkbookWriter(layout, settings, r.findings)
+        writer.generated_at = AT
+        want_meta = writer.write(plain)
+        got_meta = package.write(build_layout(cset, r.identity.commune, r.declarations.raw), r.findings, fast, AT)
+        assert got_meta == want_meta
+        want, got = read_back(plain), read_back(fast)
+        assert got.keys() == want.keys()
+        for key in want:
+            assert got[key] == want[key], (r.path.name, key)
+        compared += 1
+    assert compared >= 5
+    rules = {f.rule for r in results for f in r.findings}
+    assert {"score.above_max", "score.text_number"} <= rules
+
+
+def test_no_feedback_for_district_notes_alone(tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune],
+                                              settings: Settings) -> None:
+    """A return whose only finding is the demo-key note (meant for the district) gets no feedback workbook;
+    one more finding and it does."""
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    results = _imported([c.valid(communes[0])], mini_set, communes, settings)
+    rules = [f.rule for f in results[0].findings]
+    if settings.key_is_demo:
+        assert rules == ["meta.demo_key"]
+    assert not needs_feedback(results[0].findings)
+    manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
+    more = _imported([c.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99})], mini_set, communes, settings)
+    assert needs_feedback(more[0].findings)
+
+
+def test_a_failing_fast_path_falls_back_to_the_plain_writer(tmp_path: Path, mini_set: CriteriaSet,
+                                                            communes: list[Commune], settings: Settings,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any exception in the fast path (here: XlsxWriter's internals not as expected) and the plain writer
+    writes the file; the switch off, the fast path is never tried."""
+    from cchc_xl.importing.outputs import FileOutputs
+    from cchc_xl.reports import feedback_package
+
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
+    (r,) = _imported([c.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99})], mini_set, communes, settings)
+    plain = tmp_path / "plain.xlsx"
+    writer = FeedbackWorkbookWriter(build_layout(mini_set, r.identity.commune, r.declarations.raw), settings, r.findings)
+    writer.write(plain)
+    tried: list[str] = []
+
+    def broken(self: object, *args: object, **kw: object) -> None:
+        tried.append("fast")
+        raise AttributeError("str_table")
+
+    monkeypatch.setattr(feedback_package.FeedbackPackage, "write", broken)
+    files = FileOutputs(mini_set, tmp_path / "out", settings, frozenset())
+    files.write_feedback(r)
+    assert tried == ["fast"] and r.feedback_path is not None
+    want, got = read_back(plain), read_back(r.feedback_path)
+    assert [k for k in want if not k.startswith("_meta") and got[k] != want[k]] == []
+    monkeypatch.setenv(feedback_package.SWITCH, "0")
+    r.feedback_path = None
+    FileOutputs(mini_set, tmp_path / "out2", settings, frozenset()).write_feedback(r)
+    assert tried == ["fast"] and r.feedback_path is not None

@@ -1,0 +1,104 @@
+"""The ranking's store reads in one pass (`Store.all_latest_with_communes`, `Store.current_appraisals`) give
+the ranking input the per-commune reads gave (`latest`, `commune`, `state`, `current_appraisal`), on a store
+with every case the choice depends on:
+
+| commune | submissions (version: counts, set)        | appraisals (status, superseded)        |
+|---------|-------------------------------------------|-----------------------------------------|
+| 10001   | 1: counts; 2: counts                      | —                                       |
+| 10002   | 1: counts; 2: does not count              | accepted (superseded), accepted, rejected |
+| 10003   | 1: counts, another set                    | —                                       |
+| 10004   | 1: does not count                         | accepted, with adjustments              |
+| 10005   | (listed only)                             | —                                       |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet
+from cchc_xl.reports.ranking_data import (
+    RankingInput,
+    _name,
+    appraisal_from_store,
+    from_store,
+    missing_result,
+    result_from_submission,
+)
+from cchc_xl.store import AppraisedScore, Store
+
+AT = dt.datetime(2022, 10, 1, 8, 0)
+
+
+def _submit(store: Store, cset: CriteriaSet, code: str, n: int, counts: bool, set_id: str | None = None) -> int:
+    leaves = list(cset.commune_leaves())
+    scores = {leaf.code: str(leaf.max if (i + n) % 3 else Decimal(0)) for i, leaf in enumerate(leaves)}
+    sid, _ = store.record_submission(
+        commune_code=code, commune_name=f"Thử {code}", commune_kind="xã", file_name=f"{code}-{n}.xlsx",
+        sha256=f"{code}{n}".ljust(64, "0"), received_at=(AT + dt.timedelta(days=n)).isoformat(),
+        set_id=set_id or cset.id, set_version=cset.version, status="accepted", counts=counts,
+        self_total=Decimal(sum(Decimal(v) for v in scores.values())), tier=None,
+        declared={"leaves": {c: {"explanation": f"giải trình {c}"} for c in scores},
+                  "register": [{"criterion": leaves[0].code}]}, scores=scores,
+        findings=[{"severity": "warning", "rule": "submission.incomplete", "message": "…"}] * n)
+    return sid
+
+
+def _appraise(store: Store, cset: CriteriaSet, code: str, sid: int, n: int, status: str,
+              adjustments: list[tuple[str, str, int, Decimal]] | None = None) -> None:
+    scores = [AppraisedScore(leaf.code, leaf.max, leaf.max - (n % 2), "lý do" if n % 2 else "", bool(n % 2))
+              for leaf in cset.leaves()]
+    store.record_appraisal(commune_code=code, submission_id=sid, file_name=f"td-{code}-{n}.xlsx",
+                           sha256=f"td{code}{n}".ljust(64, "0"), appraiser="Hội đồng", imported_at=AT.isoformat(),
+                           status=status, total=None, tier=None, bonus=Decimal(n), penalty=Decimal("0.5"),
+                           scores=scores, adjustments=adjustments or [], findings=[])
+
+
+def _per_commune(store: Store, cset: CriteriaSet, communes: list[Commune]) -> RankingInput:
+    """The reads as they were: four queries per commune."""
+    listed = {c.code: c for c in communes}
+    counts = store.finding_counts()
+    results = []
+    for code in store.commune_codes():
+        sub = store.latest(code)
+        assert sub is not None
+        name, kind = _name(listed.get(code), store.commune(code))
+        if sub.set_id != cset.id:
+            results.append(missing_result(code, name, kind, other_set=sub.set_id))
+            continue
+        errors, warnings = counts.get(sub.id, (0, 0))
+        results.append(result_from_submission(cset, sub, name, kind, final=appraisal_from_store(store, code),
+                                              state=store.state(code) or "", errors=errors, warnings=warnings))
+    for code, c in listed.items():
+        if code not in {r.code for r in results}:
+            results.append(missing_result(code, c.name, c.kind))
+    return RankingInput(cset=cset, results=results, previous={}, deadline=None, generated_at=AT)
+
+
+def test_one_pass_reads_equal_the_per_commune_reads(tmp_path: Path, bundled_set: CriteriaSet) -> None:
+    cset = bundled_set
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        _submit(store, cset, "10001", 1, True)
+        _submit(store, cset, "10001", 2, True)
+        s21 = _submit(store, cset, "10002", 1, True)
+        _submit(store, cset, "10002", 2, False)
+        _appraise(store, cset, "10002", s21, 1, "accepted")
+        _appraise(store, cset, "10002", s21, 2, "accepted_with_warnings")
+        _appraise(store, cset, "10002", s21, 3, "rejected")
+        _submit(store, cset, "10003", 1, True, set_id="bo-khac")
+        s41 = _submit(store, cset, "10004", 1, False)
+        _appraise(store, cset, "10004", s41, 1, "accepted", [("KT1", "bonus", 2, Decimal("1.5"))])
+        communes = [Commune(code="10001", name="Một", kind="xã"), Commune(code="10005", name="Năm", kind="phường")]
+        got = from_store(store, cset, communes, generated_at=AT)
+        want = _per_commune(store, cset, communes)
+        assert sorted(r.code for r in got.results) == ["10001", "10002", "10003", "10004", "10005"]
+        assert got.results == want.results
+        by_code = {r.code: r for r in got.results}
+        assert by_code["10002"].final_total is not None and by_code["10004"].final_total is not None
+        assert by_code["10001"].version == 2 and by_code["10002"].version == 1 and by_code["10003"].other_set
+        assert store.current_appraisals() == {c: store.current_appraisal(c) for c in ("10002", "10004")}
+    finally:
+        store.close()
