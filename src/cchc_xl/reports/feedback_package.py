@@ -27,6 +27,7 @@ from cchc_xl.records import Finding
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter
 from cchc_xl.safeio import write_bytes
 from cchc_xl.settings import Settings
+from cchc_xl.workbook import approved_report
 from cchc_xl.workbook.layout import Layout, layout_template
 from cchc_xl.workbook.package import (
     SST,
@@ -69,9 +70,10 @@ class _SparseFeedbackWriter(FeedbackWorkbookWriter):
         # XlsxWriter numbers formats as cells first use them; two renders writing different cells agree on
         # the numbers only if every format (and its marked variant) is numbered up front, in one order.
         self.formats = formats
-        for style in (*STYLES, *REPORT_STYLES):
+        every = (*STYLES, *REPORT_STYLES, *approved_report.STYLES)
+        for style in every:
             formats[style]._get_xf_index()
-        for style in (*STYLES, *REPORT_STYLES):
+        for style in every:
             self._marked_format(style)._get_xf_index()
         return formats
 
