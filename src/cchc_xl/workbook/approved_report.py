@@ -107,7 +107,7 @@ class ApprovedReport:
         t, cset, b = self.t, self.b.cset, self.b
         left, right = (0, self.c["title"]), (self.c["title_end"], self.last)
         self.line(0, right[0], right[1], "pl2_label", t["label"])
-        superior = cset.decision.issuer.upper()
+        superior = (b.identity.body or cset.decision.issuer).upper()  # the assessing body, else the set's issuer
         self.line(1, *left, "pl2_agency_regular", superior)
         self.line(1, *right, "pl2_center_bold", t["nation"])
         b.commune_slots.append((len(b.layout.cells), lambda c: t["agency"].format(kind=c.kind, name=c.name).upper()))
@@ -121,7 +121,7 @@ class ApprovedReport:
         self.line(4, *right, "pl2_center_italic", t["date_line"].format(place=b.commune.name, year=year))
         for r in range(0, 5):
             b.set_height(SHEET, r, 18.0)
-        self.fit(1, superior, *left)  # the superior body is the set's: its row fits it
+        self.fit(1, superior, *left)  # the superior body is the round's: its row fits it
         b.set_height(SHEET, 2, 34.0)  # a long agency name takes two lines (the same for every commune)
         title = t["title"].format(year=year)
         self.line(6, 0, self.last, "pl2_title", title)

@@ -368,6 +368,7 @@ class _Builder:
 
     def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL):
         self.t = template("commune", identity)
+        self.identity = identity
         # (position in layout.cells, text of that cell for a commune): every cell that depends on the commune
         self.commune_slots: list[tuple[int, Callable[[Commune], str]]] = []
         self.cset = cset
