@@ -6,13 +6,22 @@ DEMO_DIR ?= demo-output
 
 .PHONY: demo test lint bench clean
 
-$(VENV)/.installed: pyproject.toml
+# `make demo` installs the package with its [demo] extra (the sample-PDF makers); `make test` with [test]
+# (which includes [demo]). A district's own install needs neither.
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-demo: $(VENV)/.installed
+$(VENV)/.installed-demo: pyproject.toml $(VENV)/.created
+	$(BIN)/python -m pip install -q -e '.[demo]'
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-demo
+
+demo: $(VENV)/.installed-demo
 	$(BIN)/cchc-xl demo $(DEMO_DIR)
 
 lint: $(VENV)/.installed

@@ -48,7 +48,7 @@ def bad(tmp_path: Path) -> Path:
 def test_help(args: list[str], flag: str) -> None:
     result = run(*args, flag)
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "Cách dùng:" in result.output
     assert result.output.count("\n") > 3
 
 

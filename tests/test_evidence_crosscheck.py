@@ -165,7 +165,7 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert failed.exit_code == 1
     assert "không còn hợp lệ" in failed.output and "tampered.pdf" in failed.output
     missing = runner.invoke(evidence_check, [str(tmp_path / "none.zip")], env={"COLUMNS": "200"})
-    assert missing.exit_code == 1 and "Không tìm thấy" in missing.output
+    assert missing.exit_code == 2 and "Không tìm thấy" in missing.output  # a usage mistake
 
 
 def test_cli_on_zip(tmp_path: Path) -> None:

@@ -25,10 +25,6 @@ TV = template("validation")
 MARK = "FF9999"
 
 
-def _empty(c: Corpus, communes: list[Commune], cset: CriteriaSet) -> list[str]:
-    return []
-
-
 def _valid(c: Corpus, communes: list[Commune], cset: CriteriaSet) -> list[str]:
     return [c.valid(communes[0]).name]
 
@@ -47,7 +43,7 @@ def _problems(c: Corpus, communes: list[Commune], cset: CriteriaSet) -> list[str
 
 
 CASES: dict[str, Callable[[Corpus, list[Commune], CriteriaSet], list[str]]] = {
-    "empty": _empty, "valid": _valid, "bad": _bad, "problems": _problems,
+    "valid": _valid, "bad": _bad, "problems": _problems,  # an empty inbox: test_cli_mistakes (exit 2)
 }
 
 
@@ -67,8 +63,9 @@ def _run(tmp_path: Path, build: Callable[..., list[str]], cset: CriteriaSet, com
 def test_import_command(case: str, tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune],
                         settings: Settings, make_round: MakeRound) -> None:
     result, names, out = _run(tmp_path, CASES[case], mini_set, communes, settings, make_round)
-    assert result.exit_code == 0, result.output
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
+    # the exit code convention: 0 when nothing is rejected, 1 when a file is
+    assert result.exit_code == int(any(s["status"] == "rejected" for s in report["submissions"])), result.output
     assert sorted(Path(s["file"]).name for s in report["submissions"]) == sorted(names)
     validation = out / TV["file_name"]
     assert validation.is_file()
@@ -98,7 +95,7 @@ def test_feedback_workbook_marks_exactly_the_finding_cells(tmp_path: Path, mini_
                                                            communes: list[Commune], settings: Settings,
                                                            make_round: MakeRound) -> None:
     result, _names, out = _run(tmp_path, _problems, mini_set, communes, settings, make_round)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one return is rejected
     report = json.loads((out / "import-report.json").read_text(encoding="utf-8"))
     checked = 0
     for sub in report["submissions"]:

@@ -148,8 +148,7 @@ def kill_case(tmp_path_factory: pytest.TempPathFactory, mini_set: CriteriaSet,
     inbox, listing = _inbox(tmp, mini_set, settings)
     clean = tmp / "clean.sqlite"
     new_round(clean, listing)
-    subprocess.run(_command(inbox, listing, tmp / "clean-out", clean), env=_env(), check=True,
-                   stdout=subprocess.DEVNULL)
+    _import(_command(inbox, listing, tmp / "clean-out", clean))
     return inbox, listing, dump(clean)
 
 
@@ -176,7 +175,13 @@ def test_kill_and_rerun_converge_to_the_clean_store(count: int, tmp_path: Path,
     killed = _killed_at(count, command, db)
     partial = _submissions(db)
     assert _left_behind(db) == [], "worker processes of the killed import are still running"
-    subprocess.run(command, env=_env(), check=True, stdout=subprocess.DEVNULL)
+    _import(command)
     assert dump(db) == clean, f"killed={killed} with {partial} submissions stored"
-    subprocess.run(command, env=_env(), check=True, stdout=subprocess.DEVNULL)  # a third run changes nothing
+    _import(command)  # a third run changes nothing
     assert dump(db) == clean
+
+
+def _import(command: list[str]) -> None:
+    """An import run to its end: exit 0, or 1 when the corpus's rejected files are among them (the convention)."""
+    done = subprocess.run(command, env=_env(), stdout=subprocess.DEVNULL, check=False)
+    assert done.returncode in (0, 1), done.returncode

@@ -16,7 +16,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.console import last_year_totals
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.settings import DEMO_KEY, Settings, load_settings
-from cchc_xl.store import Store
+from cchc_xl.store import SCHEMA_VERSION, Store
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workspace import open_workspace
 from conftest import DATA, MakeRound
@@ -124,7 +124,7 @@ def test_commands_take_set_and_units_from_the_round(make_round: MakeRound, mini_
     # appraisal workbooks returned unfilled (no appraiser): every one is rejected, and counted so
     assert run("appraise", "prepare", "--out", "td").exit_code == 0
     result = run("appraise", "import", "td", "--out", "kqtd")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # done, with rejected files
     assert "Đã đọc 3 bảng thẩm định: 0 được ghi nhận, 3 bị từ chối." in " ".join(result.output.split())
     result = run("status", "--workspace", str(folder))
     assert "Đã thẩm định: 0/16" in " ".join(result.output.split())
@@ -249,7 +249,7 @@ def test_a_store_from_before_rounds_is_upgraded_in_place(tmp_path: Path) -> None
     finally:
         fresh.close()
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     db.close()
 

@@ -421,3 +421,38 @@ def test_store_copy_refuses_a_round_of_the_same_id_with_another_set(db: Location
         assert store.count("submissions") == 0
     finally:
         store.close()
+
+
+def test_a_schema_2_store_gains_withdrawals_in_place(db: Location) -> None:
+    """A store written before withdrawals (schema 2) opens as schema 3 with its rows kept."""
+    store = Store(db)
+    try:
+        _record(store, "a" * 64)
+        store.engine.execute("DROP TABLE withdrawals")
+        store.engine.execute("UPDATE schema_version SET version=2")
+    finally:
+        store.close()
+    again = Store(db)
+    try:
+        assert again.count("withdrawals") == 0 and again.count("submissions") == 1
+        assert again.engine.all("SELECT version FROM schema_version") == [(store_module.SCHEMA_VERSION,)] == [(3,)]
+    finally:
+        again.close()
+
+
+def test_withdrawing_the_counting_submission_brings_back_the_one_before(db: Location) -> None:
+    store = Store(db)
+    try:
+        first, _new = _record(store, "a" * 64)
+        second, _new = _record(store, "b" * 64)
+        assert store.latest("03898").id == second  # type: ignore[union-attr]
+        assert store.withdraw("03898", None, at="2022-10-02T08:00:00+07:00", who="Phòng Nội vụ",
+                              reason="Nhầm tệp") == 2
+        assert store.latest("03898").id == first  # type: ignore[union-attr]
+        assert [s.id for s, *_ in store.all_latest_with_communes()] == [first]
+        assert store.withdrawn_versions("03898") == {2: "Nhầm tệp"}
+        assert store.withdraw("03898", 2, at="2022-10-02T09:00:00+07:00", who="", reason="lại") is None
+        assert store.count("withdrawals") == 1
+        assert [e["kind"] for e in store.events("03898")][-1] == "withdrawn"
+    finally:
+        store.close()

@@ -117,7 +117,24 @@ def load_communes(path: Path | str) -> list[Commune]:
                                 province=cell("province")))
     if not communes:
         raise CommuneListError(say("communes.empty", file=src.name))
+    _check_lost_zeros(communes, seen, src.name)
     return communes
+
+
+def _check_lost_zeros(communes: list[Commune], rows: dict[str, int], file: str) -> None:
+    """A numeric code shorter than every other numeric code of the list is what Excel makes of 03898 (3898):
+    refused, naming the code meant, rather than a unit no workbook will ever match."""
+    numeric = [c.code for c in communes if c.code.isdigit()]
+    lengths = sorted({len(code) for code in numeric})
+    if len(numeric) < 3 or len(lengths) != 2:
+        return
+    short, full = lengths
+    if sum(len(code) == full for code in numeric) < 2:
+        return
+    for code in numeric:
+        if len(code) == short:
+            raise CommuneListError(say("communes.lost_zero", file=file, row=rows[code], code=code,
+                                       meant=code.zfill(full), digits=full))
 
 
 def _read_rows(src: Path) -> list[list[str]]:

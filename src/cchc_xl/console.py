@@ -5,24 +5,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import sys
+import tempfile
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cchc_xl.backup import copy_store
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.load import load_set_text
+from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.outputs import Outputs
 from cchc_xl.importing.pipeline import import_inbox
 from cchc_xl.importing.run import ImportRun
-from cchc_xl.messages import say
+from cchc_xl.messages import MESSAGES, say
 from cchc_xl.numbers import fmt, json_number
+from cchc_xl.reports.import_report import report_data
 from cchc_xl.reports.ranking_data import RankingInput, RoundsError
 from cchc_xl.safeio import write_text
 from cchc_xl.store import Store
@@ -31,41 +37,136 @@ from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
 
 
-def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None,
+def inbox_problem(inbox: Path) -> str | None:
+    """Why an inbox holds nothing to import (a usage mistake), or None: empty, or its workbooks one level down
+    in per-commune folders (the importer reads the inbox itself, each workbook next to its evidence)."""
+    if inbox.is_file():
+        from cchc_xl.importing.discover import WORKBOOK_SUFFIXES
+
+        suffix = inbox.suffix.lower()
+        key = "inbox.is_workbook" if suffix in WORKBOOK_SUFFIXES else "inbox.is_zip" if suffix == ".zip" \
+            else "inbox.is_file"
+        return say(key, path=inbox, folder=inbox.parent)
+    candidates, _ignored = discover(inbox)
+    if candidates:
+        return None
+    nested = [p for p in sorted(inbox.iterdir()) if p.is_dir() and not p.is_symlink() and discover(p)[0]]
+    if nested:
+        return say("inbox.nested", inbox=inbox, count=len(nested), first=nested[0].name)
+    return say("inbox.empty", inbox=inbox)
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """The console at the terminal's real width; unbounded when piped or redirected to a file, so lines and
+    table cells (file names) are never cut or wrapped at 80 columns there."""
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = hasattr(stream, "isatty") and stream.isatty()
+    return Console(highlight=False, stderr=stderr, soft_wrap=not terminal, width=None if terminal else 100_000)
+
+
+MAX_LISTED = 20  # ignored files named one by one in the summary; the rest counted
+
+
+def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None, *,
+                         dry_run: bool = False, as_json: bool = False, verbosity: int = 0,
                          jobs: int | None = None) -> tuple[ImportRun, Outputs]:
-    """`jobs`: worker processes (default: the CPU cores this process may use)."""
-    console = console or Console(highlight=False)
+    """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store, so
+    "already received" and "finalized" are judged as in a real run while the store itself is not touched.
+    `as_json`: the import report on stdout for other programs, everything else on stderr. `verbosity`: -1
+    (--quiet) the totals only, 1 (--verbose) every finding of every file too. `jobs`: worker processes
+    (default: the CPU cores this process may use)."""
+    console = console or make_console(stderr=as_json)
     listing = discover(inbox)
-    store = ws.open_store()
-    try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(say("cli.importing"), total=len(listing[0]))
-            run, outputs = import_inbox(inbox, ws.cset, ws.settings, ws.communes, out_dir, store,
-                                        progress=lambda _r: progress.advance(task), listing=listing,
-                                        jobs=jobs or len(os.sched_getaffinity(0)))
-    finally:
-        store.close()
-    print_summary(console, run, outputs, ws.db_path)
+    total = len(listing[0])
+    with tempfile.TemporaryDirectory(prefix="cchc-xl-thu-") as scratch:
+        if dry_run:
+            db_path = Path(scratch) / "dry-run.sqlite"
+            if ws.db_path.is_file():
+                copy_store(ws.db_path, db_path)
+            store = Store(db_path, round_id=ws.round.id)
+        else:
+            store = ws.open_store()
+            try:
+                store.check_writable()
+            except BaseException:
+                store.close()
+                raise
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn(say("import.files")), TimeElapsedColumn())
+        done: list[object] = []
+
+        def advance(result: object) -> None:
+            done.append(None)
+            progress.advance(task)
+
+        try:
+            with Progress(*columns, console=console, transient=True, disable=verbosity < 0) as progress:
+                task = progress.add_task(say("import.phase.read"), total=total)
+                run, outputs = import_inbox(
+                    inbox, ws.cset, ws.settings, ws.communes, out_dir, store, progress=advance, listing=listing,
+                    jobs=jobs or len(os.sched_getaffinity(0)),
+                    phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
+        except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
+            _error(say("import.interrupted_dry" if dry_run else "import.interrupted", done=len(done), total=total,
+                       db=ws.db_path))
+            raise
+        finally:
+            store.close()
+    print_summary(console, run, outputs, ws.db_path, dry_run=dry_run, verbosity=verbosity)
+    if as_json:
+        click.echo(json.dumps(report_data(run), ensure_ascii=False, indent=2))
     return run, outputs
 
 
-def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Location) -> None:
+def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Location, *,
+                  dry_run: bool = False, verbosity: int = 0) -> None:
     status = template("validation")["status"]
     table = Table(title=say("cli.import_table_title"))
-    for header in say("cli.import_columns").split("|"):
-        table.add_column(header)
+    for i, header in enumerate(say("cli.import_columns").split("|")):
+        # the file column is never cut: a name shown as "2-hop-thu/039…" on every row tells nothing
+        table.add_column(header, overflow="fold", ratio=3 if i == 0 else None, no_wrap=i > 1)
     for r in run.results:
-        table.add_row(escape(r.file), r.commune.display if r.commune else "", status[r.status],
+        table.add_row(escape(r.file), escape(r.commune.display) if r.commune else "", status[r.status],
                       fmt(r.self_total) if r.self_total is not None else "",
                       str(sum(f.severity == "error" for f in r.findings)),
                       str(sum(f.severity == "warning" for f in r.findings)))
-    console.print(table)
+    if verbosity >= 0:
+        console.print(table)
+    if verbosity > 0:
+        for r in run.results:
+            for f in r.findings:
+                where = ", ".join(x for x in (f.criterion, f.cell) if x)
+                console.print(escape(say("import.finding_line", file=r.file, rule=f.rule, message=f.message,
+                                         severity=say(f"import.severity.{f.severity}"),
+                                         where=f" ({where})" if where else "")))
     count = {s: sum(r.status == s for r in run.results) for s in status}
     console.print(say("cli.import_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
+                      new=outputs.new_in_store, db=shown(db_path)) if not dry_run else
+                  say("cli.import_dry_run_done", count=len(run.results), accepted=count["accepted"],
+                      warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
                       new=outputs.new_in_store, db=shown(db_path)))
-    console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
-                      feedback=len(outputs.feedback), dir=outputs.report.parent))
+    if verbosity >= 0:
+        console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
+                          feedback=len(outputs.feedback), dir=outputs.report.parent))
+    for r in run.results:  # a file whose outputs or store record failed: said even with --quiet
+        for f in r.findings:
+            if f.rule == "file.output_failed":
+                _error(f"{r.file}: {f.message}")
+    if outputs.unwritten:
+        from cchc_xl.faults import reason
+
+        _error(say("output.locked_some", count=len(outputs.unwritten),
+                   files="; ".join(f"{p} ({reason(e)})" for p, e in outputs.unwritten.items())))
+    if run.ignored and verbosity >= 0:
+        reasons = {"lock_file": "inbox.ignored_lock", "hidden": "inbox.ignored_hidden",
+                   "unrelated": "inbox.ignored_unrelated"}
+        console.print(escape(say("inbox.ignored_header", count=len(run.ignored))))
+        for item in run.ignored[:MAX_LISTED]:
+            console.print(escape(f"  {item.path.name}{'/' if item.path.is_dir() else ''}: "
+                                 f"{say(reasons.get(item.reason, 'inbox.ignored_unrelated'))}"))
+        if len(run.ignored) > MAX_LISTED:
+            console.print(say("inbox.ignored_more", count=len(run.ignored) - MAX_LISTED))
 
 
 # -- appraisal ----------------------------------------------------------------------------------------
@@ -77,7 +178,7 @@ def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None =
     """Raises appraisal.round.OtherSetError when the round's submissions are of another set."""
     from cchc_xl.appraisal.round import prepare
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         written, skipped = prepare(store, ws.cset, out_dir, ws.settings)
@@ -92,7 +193,7 @@ def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None =
 def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Console | None = None) -> list[Any]:
     from cchc_xl.appraisal.round import import_appraisals
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     cset = ws.cset
     store = ws.open_store()
     try:
@@ -132,7 +233,7 @@ def appraise_finalize_cmd(ws: Workspace, codes: list[str], who: str, console: Co
     recorded as having accepted round 1."""
     from cchc_xl.appraisal.explanation import close_overdue, explanation_states
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         today = dt.date.today()
@@ -168,7 +269,7 @@ def appraise_answers_cmd(ws: Workspace, out_dir: Path, deadline: dt.date | None,
     """Answer workbooks after round 1; the deadline given, else the one given last in the round (exit 2 if none)."""
     from cchc_xl.appraisal.explanation import issue_answers
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         if deadline is None and (stored := store.answer_deadline()):
@@ -191,7 +292,7 @@ def appraise_answers_import_cmd(ws: Workspace, inbox: Path, out_dir: Path, recei
     """Exit 1 when a file was rejected, as `import` does."""
     from cchc_xl.appraisal.explanation import import_answers
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     at = dt.datetime.now().astimezone()
     if received is not None:
         at = dt.datetime.combine(received, dt.time(12, 0)).astimezone()
@@ -229,7 +330,7 @@ def appraise_round2_cmd(ws: Workspace, out_dir: Path, console: Console | None = 
     """Round 2; `today` (default: the real date) decides who is past the answer deadline (the demo plays it)."""
     from cchc_xl.appraisal.explanation import prepare_round2
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         plan = prepare_round2(store, ws.cset, out_dir, ws.settings, today=today)
@@ -243,21 +344,24 @@ def appraise_round2_cmd(ws: Workspace, out_dir: Path, console: Console | None = 
 
 
 def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console: Console | None = None) -> int:
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         ok = store.reopen(code, _now(), who, reason)
     finally:
         store.close()
-    console.print(say("cli.reopened" if ok else "cli.reopen_refused", code=code))
-    return 0 if ok else 1
+    if not ok:  # nothing to reopen: a usage mistake
+        _error(say("cli.reopen_refused", code=code))
+        return 2
+    console.print(say("cli.reopened", code=code))
+    return 0
 
 
 def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Console | None = None) -> None:
     """self → round 1 → answer → round 2, each with who, when and why; then the commune's events."""
     from cchc_xl.appraisal.explanation import answer_label
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         history = store.score_history(code, criterion)
@@ -304,7 +408,24 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
         console.print(escape(line))
     console.print(say("cli.history_events"))
     for e in events:
-        console.print(escape(f"  {e['at']}  {e['kind']}  {json.dumps(e['detail'], ensure_ascii=False)}"))
+        console.print(escape(f"  {e['at']}  {event_text(e['kind'], e['detail'])}"))
+
+
+def event_text(kind: str, detail: dict[str, Any]) -> str:
+    """One store event in Vietnamese (the store keeps English kinds and plain details)."""
+    status = template("validation")["status"]
+    values = {k: ("" if v is None else ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
+              for k, v in detail.items()}
+    raw_status = str(detail.get("status") or "")
+    values["status"] = status.get(raw_status) or (say(f"event.status.{raw_status}") if
+                                                  f"event.status.{raw_status}" in MESSAGES else raw_status)
+    values["by"] = detail.get("by") or detail.get("appraiser") or "—"
+    values["uncounted"] = "" if detail.get("counts", True) else say("event.uncounted")
+    try:
+        return say(f"event.{kind}", **values)
+    except (KeyError, IndexError):  # a kind or a detail this version does not know: shown plainly
+        shown = ", ".join(f"{k}: {v}" for k, v in detail.items())
+        return say("event.other", kind=kind, detail=shown)
 
 
 # -- ranking report -----------------------------------------------------------------------------------
@@ -314,27 +435,33 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
     `rounds`: several rounds of the store ranked together (one year, one set), instead of the workspace's."""
     from cchc_xl.reports.ranking import write_ranking, write_report_workbook
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     if not exists(ws.db_path):
-        console.print(say("cli.report_no_store", db=ws.db_path))
-        return 1
-    if rounds:
-        try:
-            data = consolidated_ranking(ws, rounds, previous_db)
-        except (WorkspaceError, RoundsError) as exc:
-            console.print(escape(str(exc)))
-            return 2
-        summary = write_report_workbook(data, out, password=ws.settings.sheet_password)
-    else:
-        previous = last_year_totals(ws, previous_db)
-        store = ws.open_store()
-        try:
-            provisional = provisional_codes(store)
-        finally:
-            store.close()
-        summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional,
-                                identity=ws.identity)
+        _error(say("cli.report_no_store", db=shown(ws.db_path)))
+        return 2
+    try:
+        if rounds:
+            try:
+                data = consolidated_ranking(ws, rounds, previous_db)
+            except (WorkspaceError, RoundsError) as exc:
+                _error(str(exc))
+                return 2
+            summary = write_report_workbook(data, out, password=ws.settings.sheet_password)
+        else:
+            previous = last_year_totals(ws, previous_db)
+            store = ws.open_store()
+            try:
+                provisional = provisional_codes(store)
+            finally:
+                store.close()
+            summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
+                                    password=ws.settings.sheet_password, round_id=ws.round.id,
+                                    provisional=provisional, identity=ws.identity)
+    except OSError as exc:  # open in Excel (Windows cannot replace it), read-only folder, disk full
+        from cchc_xl.faults import reason
+
+        _error(say("output.locked", path=out, reason=reason(exc)))
+        return 2
     console.print(say("cli.report_done", path=summary.path, ranked=summary.ranked, listed=summary.listed,
                       stage=say(f"cli.report_stage_{summary.stage}"),
                       tiers="; ".join(f"{name}: {n}" for name, n in summary.tiers.items()),
@@ -404,10 +531,10 @@ def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decim
 
 
 # -- status -------------------------------------------------------------------------------------------
-def status_cmd(ws: Workspace, console: Console | None = None) -> None:
+def status_cmd(ws: Workspace, console: Console | None = None, *, as_json: bool = False) -> None:
     from cchc_xl.appraisal.explanation import status_counts
 
-    console = console or Console(highlight=False)
+    console = console or make_console()
     store = ws.open_store()
     try:
         done = progress(store, ws.communes)
@@ -416,6 +543,14 @@ def status_cmd(ws: Workspace, console: Console | None = None) -> None:
     finally:
         store.close()
     r = ws.round
+    if as_json:
+        click.echo(json.dumps({
+            "round": {"id": r.id, "year": r.year, "body": r.body, "set": {"id": r.set_id, "version": r.set_version},
+                      "deadline": r.deadline, "units": len(ws.communes)},
+            **{key: getattr(done, key) for key in ("received", "accepted", "appraised", "finalized")},
+            "missing": [c.code for c in done.missing], "answers": answers,
+            "previous_round": earlier.id if earlier else None}, ensure_ascii=False, indent=2, default=str))
+        return
     deadline = say("status.deadline", date=dt.date.fromisoformat(r.deadline).strftime("%d/%m/%Y")) \
         if r.deadline else ""
     console.print(escape(say("status.header", round=r.id, body=r.body, year=r.year,
@@ -430,3 +565,98 @@ def status_cmd(ws: Workspace, console: Console | None = None) -> None:
         console.print(say("status.answers", **answers))
     if earlier is not None:
         console.print(escape(say("status.previous", round=earlier.id)))
+
+
+# -- safety: withdraw, store backups ------------------------------------------------------------------
+def _error(text: str) -> None:
+    """A message about a mistake: to stderr (results go to stdout)."""
+    make_console(stderr=True).print(escape(text))
+
+
+def withdraw_cmd(ws: Workspace, code: str, version: int | None, reason: str, who: str,
+                 console: Console | None = None) -> int:
+    """Exit code: 0 withdrawn, 2 nothing to withdraw or a commune already appraised (a usage mistake). `code`
+    is one of the round's (the command line checks it)."""
+    console = console or make_console()
+    store = ws.open_store()
+    try:
+        state = store.state(code)
+        if state in ("appraised", "final"):
+            _error(say(f"withdraw.refused_{state}", code=code))
+            return 2
+        done = store.withdraw(code, version, at=_now(), who=who, reason=reason)
+        now = store.latest(code) if done is not None else None
+    finally:
+        store.close()
+    if done is None:
+        _error(say("withdraw.none" if version is None else "withdraw.no_version", code=code, version=version))
+        return 2
+    counting = say("withdraw.now_counts", version=now.version, file=now.file_name) if now else \
+        say("withdraw.now_none")
+    console.print(escape(say("withdraw.done", code=code, version=done, counting=counting)))
+    return 0
+
+
+def restore_cmd(db_path: Path, choice: str | None, console: Console | None = None) -> int:
+    """Without `choice`, list the backups; with a number (1 = newest) or a backup's path, restore it."""
+    from cchc_xl.backup import backups, restore
+
+    console = console or make_console()
+    found = backups(db_path)
+    if choice is None:
+        if not found:
+            _error(say("restore.none", db=db_path))
+            return 2
+        console.print(escape(say("restore.list_header", db=db_path)))
+        for i, b in enumerate(found, 1):
+            console.print(escape(say("restore.list_line", n=i, at=f"{b.taken_at:%d/%m/%Y %H:%M:%S}",
+                                     command=b.command, file=b.path.name)))
+        console.print(escape(say("restore.list_hint")))
+        return 0
+    chosen = None
+    if choice.isdigit() and 1 <= int(choice) <= len(found):
+        chosen = found[int(choice) - 1]
+    else:
+        chosen = next((b for b in found if b.path.name == Path(choice).name), None)
+    if chosen is None:
+        _error(say("restore.unknown", choice=choice, count=len(found)))
+        return 2
+    before = restore(db_path, chosen.path)
+    console.print(escape(say("restore.done", db=db_path, at=f"{chosen.taken_at:%d/%m/%Y %H:%M:%S}",
+                             command=chosen.command, before=before.path.name if before else "—")))
+    return 0
+
+
+# -- criteria show -------------------------------------------------------------------------------------
+def criteria_show_cmd(cset: CriteriaSet, width: int | None = None) -> None:
+    """The tree with maxima and methods, then the bonus and penalty blocks and the tiers. Long lines wrap at the
+    terminal's width under their own indentation (never when piped: one line per item)."""
+    import shutil
+    import textwrap
+
+    if width is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size().columns
+
+    def line(depth: int, text: str) -> None:
+        indent = "    " * depth
+        if width is None:
+            click.echo(indent + text)
+        else:
+            click.echo(textwrap.fill(text, width=max(width, 40), initial_indent=indent,
+                                     subsequent_indent=indent + "      ", break_on_hyphens=False))
+
+    line(0, say("cli.show_header", title=cset.title, version=cset.version, total=cset.total))
+    for area in cset.areas:
+        line(0, f"{area.code}. {area.title} [{fmt(area.max)}]")
+        for crit in area.criteria:
+            for depth, node in [(1, crit)] + [(2, s) for s in crit.children]:
+                text = f"{node.code} {node.title} [{fmt(node.max)}]"
+                if node.rule is not None:
+                    text += f" — {node.rule.describe(node.max)}"
+                line(depth, text)
+    for key, block in (("cli.show_bonus", cset.bonus), ("cli.show_penalty", cset.penalty)):
+        if block is not None and block.items:
+            line(0, say(key, cap=block.cap))
+            for item in block.items:
+                line(1, say("cli.show_adjustment", code=item.code, title=item.title, points=item.points))
+    line(0, say("cli.show_tiers") + ": " + "; ".join(f"{t.name} ≥ {fmt(t.min)}" for t in cset.tiers))

@@ -1,5 +1,10 @@
 """`cchc-xl demo DIR`: the pipeline on the bundled samples, end to end, as a district runs it: `init` of a
-round into DIR (its own fresh key), then every command from the round, without --criteria/--communes."""
+round into DIR (its own fresh key), then every command from the round, without --criteria/--communes.
+
+DIR may be a district's real working folder typed by mistake, so the demo writes only into a folder that
+is new, empty, or marked as its own (DEMO_MARKER, written first); anything else is refused before a single
+file is touched. Re-running into its own folder removes only what an earlier demo made.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from cchc_xl.console import (
     appraise_prepare_cmd,
     appraise_round2_cmd,
     import_with_progress,
+    make_console,
     report_cmd,
 )
 from cchc_xl.criteria import load_set
@@ -34,12 +40,44 @@ from cchc_xl.workspace import Workspace, init_round
 
 DEMO_BODY = "UBND huyện Phù Yên"
 DEMO_PLACE = "Phù Yên"
+DEMO_MARKER = ".cchc-xl-demo"
+# Everything a demo run writes at the top of its folder (a re-run removes these and nothing else).
+DEMO_ENTRIES = ("cchc-xl.toml", "cchc.sqlite", "cchc.sqlite-wal", "cchc.sqlite-shm", "cchc.sqlite.sao-luu",
+                "1-bang-tu-danh-gia", "2-hop-thu", "3-ket-qua-tiep-nhan", "4-tham-dinh", "5-tham-dinh-da-nhap",
+                "6-ket-qua-tham-dinh", "6a-giai-trinh", "6b-giai-trinh-da-gui", "6c-ket-qua-giai-trinh",
+                "6d-tham-dinh-vong-2", "6e-tham-dinh-vong-2-da-nhap", "6f-ket-qua-vong-2", "7-xep-hang.xlsx")
+
+
+class DemoFolderError(ValueError):
+    """The folder is not the demo's to write into: one Vietnamese message, nothing changed."""
+
+
+def claim_folder(out: Path) -> None:
+    """Make `out` the demo's: create it, or accept it empty, or clear an earlier demo's own entries.
+    Raises DemoFolderError, having changed nothing, for a file or a folder the demo did not make."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise DemoFolderError(say("demo.not_a_folder", dir=out))
+    if out.is_dir():
+        try:
+            entries = list(out.iterdir())
+        except OSError:
+            raise DemoFolderError(say("demo.folder_unreadable", dir=out)) from None
+        if entries and not (out / DEMO_MARKER).is_file():
+            raise DemoFolderError(say("demo.folder_not_empty", dir=out, count=len(entries)))
+        for name in DEMO_ENTRIES:
+            entry = out / name
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            elif entry.exists() or entry.is_symlink():
+                entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text(say("demo.marker") + "\n", encoding="utf-8")
 
 
 def run_demo(out: Path, console: Console | None = None) -> int:
-    console = console or Console(highlight=False)
-    if out.exists():
-        shutil.rmtree(out)
+    """Raises DemoFolderError (nothing written) when `out` is not the demo's to write into."""
+    console = console or make_console()
+    claim_folder(out)
     year = load_set(bundled(DEFAULT_SET)).year
     ws = init_round(out, criteria_file=bundled(DEFAULT_SET), communes_file=bundled(DEFAULT_COMMUNES), year=year,
                     body=DEMO_BODY, place=DEMO_PLACE)

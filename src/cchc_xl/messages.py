@@ -15,6 +15,9 @@ from cchc_xl.records import Severity
 MESSAGES: dict[str, str] = {
     # --- criteria set: structure --------------------------------------------------------------
     "set.yaml_invalid": "Tệp tiêu chí không đọc được (YAML sai cú pháp): {detail}",
+    "set.yaml_syntax": "sai cú pháp (thường do thụt lề lệch, thiếu dấu “:” hoặc thiếu dấu ngoặc)",
+    "set.yaml_encoding": "tệp không ở bảng mã UTF-8; hãy lưu lại với mã hoá UTF-8",
+    "set.yaml_unknown_place": "không xác định được vị trí lỗi",
     "set.not_found": "Không tìm thấy tệp tiêu chí: {path}",
     "set.unreadable": "Không đọc được tệp tiêu chí {path}: {reason}",
     "set.unreadable.directory": "đây là một thư mục, không phải tệp",
@@ -122,6 +125,9 @@ MESSAGES: dict[str, str] = {
     "communes.code_empty": "{file}, dòng {row}: thiếu mã đơn vị.",
     "communes.name_empty": "{file}, dòng {row}: đơn vị mã {code} thiếu tên.",
     "communes.duplicate": "{file}, dòng {row}: mã đơn vị {code} bị trùng (đã có ở dòng {first}).",
+    "communes.lost_zero": "{file}, dòng {row}: mã đơn vị {code} ngắn hơn các mã khác ({digits} chữ số): có phải "
+                          "{meant}? (Excel hay bỏ số 0 ở đầu mã khi lưu.) Hãy sửa mã, lưu cột mã dạng văn bản, rồi "
+                          "chạy lại.",
     "communes.kind_unknown": "{file}, dòng {row}: loại đơn vị “{kind}” không rõ (dùng một trong: {kinds}).",
     # --- rounds (đợt đánh giá) ----------------------------------------------------------------------
     "round.hint": "Hãy lập đợt đánh giá trước, trong thư mục làm việc: cchc-xl init THƯ_MỤC --criteria "
@@ -190,6 +196,9 @@ MESSAGES: dict[str, str] = {
     "cli.show_header": "{title} — phiên bản {version}, tổng {total} điểm",
     "cli.show_district": "do huyện chấm",
     "cli.show_tiers": "Xếp loại",
+    "cli.show_bonus": "Điểm thưởng (cộng tối đa {cap} điểm):",
+    "cli.show_penalty": "Điểm trừ (trừ tối đa {cap} điểm):",
+    "cli.show_adjustment": "{code} {title}: {points} điểm",
     "cli.demo_key": "Lưu ý: đang dùng khoá ký thử nghiệm. Khi dùng thật, đặt khoá riêng của huyện trong biến môi "
                     "trường CCHC_XL_KEY hoặc tệp cchc-xl.toml.",
     "cli.generated": "Đã tạo {count} bảng tự đánh giá trong thư mục {out}",
@@ -260,6 +269,157 @@ MESSAGES: dict[str, str] = {
                     "6-ket-qua-tham-dinh, 6a-giai-trinh … 6f-ket-qua-vong-2 (vòng giải trình), 7-xep-hang.xlsx, "
                     "cchc.sqlite.",
     "demo.appraise": "4. Hội đồng thẩm định (mô phỏng): lập bảng, nhập điểm thẩm định, ghi nhận và chốt kết quả",
+    # --- safety: demo folder, backups, withdraw, dry run, mistakes (issue 14) ----------------------
+    "demo.not_a_folder": "Không chạy thử vào {dir}: đây là một tệp (hoặc lối tắt), không phải thư mục. Hãy chọn "
+                         "một thư mục mới, ví dụ: cchc-xl demo chay-thu. Không có gì bị thay đổi.",
+    "demo.folder_unreadable": "Không đọc được thư mục {dir}. Hãy chọn một thư mục mới, ví dụ: cchc-xl demo "
+                              "chay-thu.",
+    "demo.folder_not_empty": "Không chạy thử vào {dir}: thư mục đã có {count} mục không do lệnh demo tạo ra (có "
+                             "thể là thư mục làm việc thật). Lệnh demo chỉ ghi vào thư mục mới, thư mục trống, "
+                             "hoặc thư mục do chính nó tạo lần trước. Hãy chọn thư mục khác, ví dụ: cchc-xl demo "
+                             "chay-thu. Không có gì bị thay đổi.",
+    "demo.marker": "Thư mục này do lệnh cchc-xl demo tạo ra; chạy lại demo vào đây sẽ ghi đè các kết quả chạy thử.",
+    "import.interrupted": "Tiếp nhận bị dừng sau {done}/{total} tệp: {done} tệp đã đọc xong được lưu trong {db}; "
+                          "báo cáo và bảng kiểm tra của lần này chưa được ghi. Chạy lại cùng lệnh: tệp đã lưu không "
+                          "bị lưu hai lần.",
+    "import.interrupted_dry": "Chạy thử bị dừng sau {done}/{total} tệp; không có gì được lưu.",
+    "store.waiting": "Cơ sở dữ liệu {db} đang được một lệnh hoặc chương trình khác ghi; đang chờ (tối đa {seconds} "
+                     "giây)…",
+    "import.files": "tệp",
+    "import.phase.read": "Đọc và kiểm tra",
+    "import.phase.crosscheck": "Đối chiếu tài liệu giữa các đơn vị",
+    "import.phase.revise": "Cập nhật tệp phản hồi",
+    "import.phase.write": "Ghi báo cáo và bảng kiểm tra",
+    "import.finding_line": "  {file}: [{severity}] {rule}{where}: {message}",
+    "import.severity.error": "lỗi",
+    "import.severity.warning": "cảnh báo",
+    "import.severity.info": "thông tin",
+    "cli.quiet_help": "Chỉ in dòng tổng kết (và các lỗi).",
+    "cli.verbose_help": "In thêm từng phát hiện của từng tệp.",
+    "event.round_created": "Lập đợt đánh giá ({body}, năm {year}, bộ tiêu chí {set})",
+    "event.submission": "Nhận bản tự đánh giá lần {version} ({file}): {status}",
+    "event.submission_revised": "Cập nhật kết quả bản lần {version} ({file}): {status}{uncounted}",
+    "event.appraisal": "Nhập bảng thẩm định ({file}, người thẩm định {by}): {status}, {changed} điểm thay đổi",
+    "event.finalize": "Chốt kết quả (bởi {by})",
+    "event.reopen": "Mở lại kết quả (bởi {by}), lý do: {reason}",
+    "event.withdrawn": "Rút bản tự đánh giá lần {version} ({file}, bởi {by}), lý do: {reason}",
+    "event.answer_request": "Lập bảng giải trình (hạn {deadline}; tiêu chí: {items})",
+    "event.answer": "Nhận bảng giải trình ({file}, bởi {by}): {status}; giải trình các tiêu chí: {contested}",
+    "event.finalize_forced": "Chốt kết quả khi còn giải trình chưa xử lý (bởi {by}; tiêu chí: {contested})",
+    "event.status.deemed_accepted": "quá hạn, coi như đồng ý",
+    "event.status.explain": "có giải trình",
+    "event.status.agree": "đồng ý",
+    "event.other": "{kind}: {detail}",
+    "event.uncounted": ", không được tính",
+    "evidence.cli.json_help": "In kết quả dạng JSON ra stdout (cho chương trình khác).",
+    "evidence.cli.missing": "Không tìm thấy {path}. Lệnh này kiểm tra một thư mục hoặc tệp .zip tài liệu kiểm "
+                            "chứng, ví dụ: cchc-xl evidence check hop-thu/03898-tan-lang.zip",
+    "evidence.cli.is_workbook": "{path} là một bảng tính, không phải thư mục hay tệp .zip tài liệu kiểm chứng. "
+                                "Để tiếp nhận bảng tự đánh giá (kèm tài liệu cùng tên), dùng: cchc-xl import "
+                                "THƯ_MỤC_HỘP_THƯ",
+    "evidence.cli.is_criteria": "{path} là tệp bộ tiêu chí. Để kiểm tra, dùng: cchc-xl criteria check {path}",
+    "criteria.is_workbook": "{path} là tệp Excel. Để đọc bộ tiêu chí từ Excel, dùng: cchc-xl criteria import "
+                            "{path} (lệnh này kiểm tra rồi ghi ra tệp .yaml).",
+    "criteria.is_zip": "{path} là tệp nén, không phải bộ tiêu chí (.yaml). Tài liệu kiểm chứng thì dùng: cchc-xl "
+                       "evidence check {path}",
+    "criteria.json_help": "In kết quả dạng JSON ra stdout (cho chương trình khác).",
+    "status.json_help": "In tiến độ dạng JSON ra stdout (cho chương trình khác).",
+    "report.not_xlsx": "Bảng xếp hạng chỉ ghi ra tệp Excel: hãy dùng --out có đuôi .xlsx (ví dụ --out "
+                       "{suggest}), không phải “{suffix}”.",
+    "output.locked": "Không ghi được {path}: {reason}. Những tệp khác vẫn được ghi; hãy đóng tệp rồi chạy lại.",
+    "output.locked_some": "{count} tệp không ghi được (đang mở trong Excel hoặc không có quyền ghi): {files}. "
+                          "Hãy đóng các tệp đó rồi chạy lại lệnh; những gì khác đã xong vẫn được giữ.",
+    "code.unknown": "Mã đơn vị {code} không có trong danh sách {count} đơn vị của đợt đánh giá {round}.",
+    "code.lost_zero": "Mã đơn vị {code} không có trong danh sách của đợt; có phải {suggest}? (Excel hay bỏ số 0 ở "
+                      "đầu mã: hãy gõ đủ {suggest}.)",
+    "criterion.unknown": "Bộ tiêu chí {set} không có tiêu chí {code}. Xem các mã: cchc-xl criteria show",
+    "inbox.is_workbook": "{path} là một tệp; lệnh import đọc cả một thư mục hộp thư (mỗi bảng tính cạnh tài liệu "
+                         "kiểm chứng cùng tên). Ví dụ: cchc-xl import {folder}",
+    "inbox.is_zip": "{path} là tệp nén. Tài liệu kiểm chứng của một xã thì kiểm tra bằng: cchc-xl evidence check "
+                    "{path}; hộp thư thì giải nén ra một thư mục rồi: cchc-xl import THƯ_MỤC",
+    "inbox.is_file": "{path} là một tệp, không phải thư mục hộp thư. Ví dụ: cchc-xl import hop-thu",
+    "inbox.empty": "Thư mục {inbox} không có bảng tự đánh giá nào (.xlsx, .xlsm, .xls, .ods). Kiểm tra lại "
+                   "đường dẫn hộp thư. Không có gì được lưu.",
+    "inbox.nested": "Thư mục {inbox} không có bảng tự đánh giá nào ngay bên trong, nhưng {count} thư mục con có "
+                    "(ví dụ “{first}”). Hãy để các bảng tính ngay trong {inbox}, mỗi bảng cạnh thư mục hoặc tệp "
+                    ".zip tài liệu kiểm chứng cùng tên, rồi chạy lại. Không có gì được lưu.",
+    "inbox.ignored_header": "{count} mục trong hộp thư không được đọc:",
+    "inbox.ignored_lock": "tệp khoá tạm của Excel (tệp đang mở), bỏ qua",
+    "inbox.ignored_hidden": "tệp ẩn hoặc tệp hệ thống, bỏ qua",
+    "inbox.ignored_unrelated": "không phải bảng tự đánh giá, cũng không trùng tên với bảng nào (tài liệu kiểm "
+                               "chứng phải cùng tên với bảng tính)",
+    "inbox.ignored_more": "  … và {count} mục khác.",
+    "fault.disk_full": "ổ đĩa đã đầy: hãy giải phóng chỗ trống rồi chạy lại",
+    "fault.read_only": "ổ đĩa hoặc thư mục chỉ cho đọc: hãy chọn thư mục khác, có quyền ghi",
+    "fault.no_permission": "không có quyền ghi hoặc đọc (hoặc tệp đang mở trong Excel): đóng tệp hoặc chọn thư "
+                           "mục khác",
+    "fault.not_found": "không tìm thấy tệp hoặc thư mục",
+    "fault.is_folder": "đây là một thư mục, cần một tệp",
+    "fault.not_folder": "một phần của đường dẫn không phải thư mục",
+    "fault.name_too_long": "tên hoặc đường dẫn quá dài: hãy dùng thư mục ngắn hơn",
+    "fault.in_use": "tệp đang được chương trình khác mở (Excel?): hãy đóng tệp rồi chạy lại",
+    "fault.store_locked": "cơ sở dữ liệu đang được một lệnh hoặc chương trình khác dùng: chờ lệnh đó xong rồi "
+                          "chạy lại",
+    "fault.store_read_only": "cơ sở dữ liệu hoặc thư mục chứa nó chỉ cho đọc: hãy cấp quyền ghi hoặc chép sang "
+                             "thư mục khác",
+    "fault.not_a_store": "tệp không phải cơ sở dữ liệu của cchc-xl hoặc đã hỏng: khôi phục bản sao lưu "
+                         "(cchc-xl store restore)",
+    "fault.store_cannot_open": "không mở được tệp cơ sở dữ liệu (thư mục không tồn tại hoặc không có quyền)",
+    "fault.disk_io": "lỗi đọc ghi ổ đĩa",
+    "fault.store_other": "lỗi cơ sở dữ liệu",
+    "fault.os_other": "lỗi hệ thống (mã {code})",
+    "fault.other": "lỗi {kind}",
+    "fault.store": "Không ghi hoặc đọc được cơ sở dữ liệu: {reason}. Những gì đã lưu trước đó vẫn nguyên vẹn.",
+    "fault.file": "Không ghi hoặc đọc được {path}: {reason}.",
+    "fault.plain": "Lệnh dừng: {reason}.",
+    "config.unreadable": "Không đọc được tệp cấu hình {path}: {reason}.",
+    "config.encoding": "Tệp cấu hình {path} không ở bảng mã UTF-8 (hoặc UTF-16). Hãy mở bằng Notepad, chọn "
+                       "Lưu thành… với mã hoá UTF-8, rồi chạy lại.",
+    "config.syntax": "Tệp cấu hình {path} sai cú pháp TOML ở dòng {line}, cột {column} (thường do thiếu dấu "
+                     "ngoặc kép \" hoặc dấu =). Mỗi dòng có dạng: key = \"giá trị\".",
+    "demo.needs_extra": "Lệnh demo cần thêm thư viện tạo PDF mẫu ({module}), không có trong bản cài đặt gọn. Cài "
+                        "thêm: pip install \"cchc-xl[demo]\" (hoặc make demo). Các lệnh làm việc thật không cần.",
+    "cli.interrupted": "Đã dừng theo yêu cầu (Ctrl-C). Những gì đã xong vẫn được giữ: mỗi tệp đã tiếp nhận được "
+                       "lưu trọn vẹn, tệp đang xử lý dở không được lưu, cơ sở dữ liệu vẫn nhất quán. Chạy lại lệnh "
+                       "để làm tiếp (tệp đã nhận không bị nhận hai lần).",
+    "cli.unexpected": "Lỗi không mong muốn ({kind}); lệnh dừng, những gì đã xong vẫn được giữ. Chi tiết kỹ thuật "
+                      "đã ghi vào {log}: hãy gửi tệp này cho người hỗ trợ.",
+    "cli.unexpected_nolog": "Lỗi không mong muốn ({kind}); lệnh dừng, những gì đã xong vẫn được giữ.",
+    "cli.usage_metavar": "[TUỲ_CHỌN]",
+    "cli.subcommand_metavar": "LỆNH [THAM_SỐ]...",
+    "withdraw.refused_appraised": "Đơn vị {code} đã được thẩm định: không rút bản tự đánh giá được nữa. Nếu cần, "
+                                  "nhập lại bảng thẩm định (cchc-xl appraise import).",
+    "withdraw.refused_final": "Kết quả của đơn vị {code} đã chốt: mở lại trước (cchc-xl appraise reopen {code} "
+                              "--reason …) rồi mới rút được.",
+    "withdraw.none": "Đơn vị {code} không có bản tự đánh giá nào đang được tính để rút.",
+    "withdraw.no_version": "Đơn vị {code} không có bản tự đánh giá lần {version} (hoặc bản đó đã được rút). Xem "
+                           "các lần nộp: cchc-xl status.",
+    "withdraw.done": "Đã rút bản tự đánh giá lần {version} của đơn vị {code} (vẫn được lưu, lý do đã được ghi "
+                     "lại, không còn được tính). {counting}",
+    "withdraw.now_counts": "Bản đang được tính: lần {version} ({file}).",
+    "withdraw.now_none": "Đơn vị này hiện không còn bản nào được tính (coi như chưa nộp).",
+    "withdraw.reason_empty": "Thiếu lý do rút (--reason \"…\"): lý do được lưu vết.",
+    "backup.failed": "Không sao lưu được cơ sở dữ liệu {db} trước khi ghi ({reason}); lệnh dừng, không có gì "
+                     "bị thay đổi. Kiểm tra chỗ trống trên ổ đĩa và quyền ghi thư mục {dir}.",
+    "backup.server_skipped": "Cơ sở dữ liệu {db} nằm trên máy chủ PostgreSQL: chương trình không tự sao lưu "
+                             "(máy chủ do người quản trị sao lưu, ví dụ bằng pg_dump).",
+    "restore.server": "Cơ sở dữ liệu {db} nằm trên máy chủ PostgreSQL: không có bản sao lưu tự động để khôi "
+                      "phục; hãy nhờ người quản trị máy chủ khôi phục từ bản sao lưu của máy chủ.",
+    "import.dry_run_server": "Chưa chạy thử (--dry-run) được với cơ sở dữ liệu trên máy chủ PostgreSQL ({db}). "
+                             "Hãy chép đợt sang một tệp (cchc-xl store copy … thu.sqlite) rồi chạy thử với "
+                             "--db thu.sqlite.",
+    "restore.none": "Chưa có bản sao lưu nào của {db} (bản sao lưu được tạo tự động trước mỗi lệnh ghi vào cơ "
+                    "sở dữ liệu).",
+    "restore.list_header": "Các bản sao lưu của {db} (mới nhất trước):",
+    "restore.list_line": "  {n}. {at}  trước lệnh {command}  ({file})",
+    "restore.list_hint": "Khôi phục một bản: cchc-xl store restore SỐ (ví dụ: cchc-xl store restore 1 là bản mới "
+                         "nhất). Trạng thái hiện tại cũng được sao lưu trước khi khôi phục.",
+    "restore.unknown": "Không có bản sao lưu “{choice}” (có {count} bản). Xem danh sách: cchc-xl store restore.",
+    "restore.done": "Đã khôi phục {db} về trạng thái lúc {at} (trước lệnh {command}). Trạng thái vừa thay thế "
+                    "được sao lưu thành {before}: có thể khôi phục lại nếu cần.",
+    "cli.import_dry_run_done": "CHẠY THỬ (--dry-run), không lưu gì vào {db}: {count} tệp, {accepted} sẽ được "
+                               "tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp nhận; {ignored} tệp bỏ qua; "
+                               "{new} bản sẽ là bản mới. Báo cáo và bảng kiểm tra vẫn được ghi ra để xem trước.",
     "demo.explain": "4b. Vòng giải trình (mô phỏng; hạn gửi lại sau 7 ngày, vòng 2 lập như khi đã quá hạn): bảng "
                     "giải trình cho các xã có điểm bị thay đổi, xã trả lời kèm TLKC bổ sung, Hội đồng thẩm định vòng 2 "
                     "các tiêu chí được giải trình",
@@ -283,6 +443,89 @@ MESSAGES: dict[str, str] = {
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
                        "nhận; {ignored} tệp bỏ qua; {new} bản mới được lưu vào {db}.",
     "cli.outputs": "Báo cáo: {report}\nBảng kiểm tra: {validation}\nTệp phản hồi: {feedback} tệp trong {dir}",
+}
+
+
+# --- click's own text (usage, help, errors), by click's English message id; cchc_xl.clitext puts them in
+# place of click's gettext. Placeholders are click's own. ---------------------------------------------------
+CLICK_TEXT: dict[str, str] = {
+    "Usage:": "Cách dùng:",
+    "Options": "Tuỳ chọn",
+    "Commands": "Các lệnh",
+    "Positional arguments": "Tham số",
+    "Show this message and exit.": "Hiện hướng dẫn này rồi thoát.",
+    "Show the version and exit.": "Hiện phiên bản rồi thoát.",
+    "%(prog)s, version %(version)s": "%(prog)s, phiên bản %(version)s",
+    "default: {default}": "mặc định: {default}",
+    "required": "bắt buộc",
+    "env var: {var}": "biến môi trường: {var}",
+    "(dynamic)": "(tuỳ trường hợp)",
+    "deprecated": "không còn dùng",
+    "Error: {message}": "Lỗi: {message}",
+    "Try '{command} {option}' for help.": "Xem hướng dẫn: {command} {option}",
+    "Missing command.": "Thiếu tên lệnh.",
+    "Missing option": "Thiếu tuỳ chọn",
+    "Missing argument": "Thiếu tham số",
+    "Missing parameter": "Thiếu tham số",
+    "Missing parameter: {param_name}": "Thiếu tham số: {param_name}",
+    "Missing {param_type}": "Thiếu {param_type}",
+    "No such option {name!r}.": "Không có tuỳ chọn {name!r}.",
+    "No such command {name!r}.": "Không có lệnh {name!r}.",
+    "Did you mean {possibility}?": "Có phải là {possibility}?",
+    "(Did you mean one of: {possibilities}?)": "(Có phải là một trong: {possibilities}?)",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "Option {name!r} does not take a value.": "Tuỳ chọn {name!r} không nhận giá trị.",
+    "Option {name!r} requires an argument.": "Tuỳ chọn {name!r} cần một giá trị.",
+    "Option {name!r} requires {nargs} arguments.": "Tuỳ chọn {name!r} cần {nargs} giá trị.",
+    "Argument {name!r} takes {nargs} values.": "Tham số {name!r} cần {nargs} giá trị.",
+    "Invalid start character for option ({option})": "Ký tự đầu của tuỳ chọn không hợp lệ ({option})",
+    "Value must be an iterable.": "Giá trị phải là một danh sách.",
+    "Takes {nargs} values but 1 was given.": "Cần {nargs} giá trị nhưng chỉ có 1.",
+    "Takes {nargs} values but {len} were given.": "Cần {nargs} giá trị nhưng có {len}.",
+    "unknown error": "lỗi không rõ",
+    "file": "tệp",
+    "directory": "thư mục",
+    "path": "đường dẫn",
+    "{name} {filename!r} is a file.": "{filename!r} là một tệp, ở đây cần một thư mục.",
+    "{name} {filename!r} is a directory.": "{filename!r} là một thư mục, ở đây cần một tệp.",
+    "{name} {filename!r} is not readable.": "Không có quyền đọc {filename!r}.",
+    "{name} {filename!r} is not writable.": "Không có quyền ghi {filename!r}.",
+    "{name} {filename!r} is not executable.": "Không chạy được {filename!r}.",
+    "{name} {filename!r} does not exist.": "Không tìm thấy {filename!r}.",
+    "Could not open file {filename!r}: {message}": "Không mở được tệp {filename!r}: {message}",
+    "Choose from:\n\t{choices}": "Chọn một trong:\n\t{choices}",
+    "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
+    "{value!r} is not one of {choices}.": "{value!r} không thuộc các giá trị {choices}.",
+    "{value} is not in the range {range}.": "{value} nằm ngoài khoảng cho phép {range}.",
+    "{value!r} is not a valid {number_type}.": "{value!r} không phải là số hợp lệ.",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} không phải có/không hợp lệ; "
+                                                                      "dùng một trong: {states}",
+    "{value!r} is not a valid UUID.": "{value!r} không phải mã UUID hợp lệ.",
+    "{value!r} does not match the format {format}.": "{value!r} không đúng dạng {format}.",
+    "{value!r} does not match the formats {formats}.": "{value!r} không đúng các dạng {formats}.",
+    "{len_type} values are required, but {len_value} was given.": "Cần {len_type} giá trị nhưng có {len_value}.",
+    "{len_type} values are required, but {len_value} were given.": "Cần {len_type} giá trị nhưng có {len_value}.",
+    "Do you want to continue?": "Tiếp tục?",
+    "Confirm the action without prompting.": "Xác nhận luôn, không hỏi lại.",
+    "Repeat for confirmation": "Nhập lại để xác nhận",
+    "Error: The two entered values do not match.": "Lỗi: hai giá trị nhập không khớp nhau.",
+    "Error: invalid input": "Lỗi: giá trị nhập không hợp lệ",
+    "Press any key to continue...": "Nhấn một phím bất kỳ để tiếp tục...",
+    "Aborted!": "Đã dừng.",
+}
+# the names shown for an option's value in --help (click's are English type names: TEXT, INTEGER, …)
+CLICK_METAVARS: dict[str, str] = {
+    "text": "CHỮ", "integer": "SỐ", "integer range": "SỐ", "float": "SỐ", "float range": "SỐ", "file": "TỆP",
+    "directory": "THƯ_MỤC", "path": "ĐƯỜNG_DẪN", "boolean": "CÓ/KHÔNG", "datetime": "NGÀY", "filename": "TỆP",
+}
+# the names shown for a command's arguments, by the argument's name in the code
+ARGUMENT_METAVARS: dict[str, str] = {
+    "file": "TỆP", "path": "ĐƯỜNG_DẪN", "inbox": "HỘP_THƯ", "folder": "THƯ_MỤC", "out": "NƠI_GHI",
+    "src": "TỆP_EXCEL", "code": "MÃ_ĐƠN_VỊ", "codes": "MÃ_ĐƠN_VỊ", "criterion": "MÃ_TIÊU_CHÍ",
+    "choice": "BẢN_SAO_LƯU",
 }
 
 
@@ -446,6 +689,10 @@ FINDINGS: dict[str, tuple[str, str]] = {
                                             "chỉ bảng này được ghi nhận. Kiểm tra lại bảng nào là bảng đúng."),
     "appraisal.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận bảng thẩm định mới trừ "
                                      "khi mở lại (cchc-xl appraise reopen)."),
+    "submission.blank_over_accepted": ("warning", "Bảng tính chưa điền số liệu nào, trong khi đơn vị {commune} đã "
+                                                  "có bản được tiếp nhận (lần {version}, {file}): bản trắng này "
+                                                  "được lưu nhưng không thay bản đang được tính. Nếu tiếp nhận "
+                                                  "nhầm, không cần làm gì thêm."),
     "submission.finalized": ("error", "Kết quả của đơn vị {commune} đã được chốt; không nhận thêm tệp trừ khi "
                                       "mở lại (cchc-xl appraise reopen)."),
     "appraisal.round2_stale": ("error", "Bảng thẩm định vòng 2 của đơn vị {commune} không còn khớp với cơ sở dữ liệu "
@@ -746,7 +993,9 @@ EVIDENCE_MESSAGES: dict[str, str] = {
     "evidence.cli.summary": "{files} tệp, {errors} lỗi, {warnings} cảnh báo.",
     "evidence.cli.help": (
         "Kiểm tra một thư mục hoặc tệp .zip tài liệu kiểm chứng: liệt kê từng tệp (loại, số trang, bản "
-        "quét hay có chữ ký số, chữ ký còn nguyên vẹn không) và các vấn đề."
+        "quét hay có chữ ký số, chữ ký còn nguyên vẹn không) và các vấn đề. Mã thoát 1 khi có lỗi.\n\n"
+        "\b\nVí dụ: cchc-xl evidence check hop-thu/03898-tan-lang.zip\n"
+        "Hướng dẫn: docs/huong-dan-su-dung.md, mục 7 (Tiếp nhận, kiểm tra bảng xã gửi lại)."
     ),
 }
 

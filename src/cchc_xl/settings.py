@@ -13,11 +13,16 @@ Without either, a documented demo key is used and every command that signs or ve
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from cchc_xl.messages import say
 
 DEMO_KEY = "cchc-xl-demo-key-not-for-real-work"
 DEMO_PASSWORD = "cchc"
@@ -36,13 +41,37 @@ class Settings:
         return hashlib.sha256(b"cchc-xl key id:" + self.key).hexdigest()[:12]
 
 
+class ConfigError(ValueError):
+    """A cchc-xl.toml that cannot be read: one Vietnamese message naming the file (and the line)."""
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The TOML in `path`, as Windows editors save it too: a UTF-8 byte-order mark is skipped and UTF-16 (what
+    PowerShell's `>` and Notepad's "Unicode" write) is decoded. ConfigError for anything else."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(say("config.unreadable", path=path, reason=exc.strerror or exc)) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="replace")
+    if "\ufffd" in text:
+        raise ConfigError(say("config.encoding", path=path))
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        raise ConfigError(say("config.syntax", path=path, line=where.group(1) if where else "?",
+                              column=where.group(2) if where else "?")) from None
+
+
 def load_settings(cwd: Path | None = None, config: Path | None = None) -> Settings:
     """Settings from the environment and `config` (default: CCHC_XL_CONFIG, else `cwd`'s cchc-xl.toml)."""
     config_path = config or Path(os.environ.get("CCHC_XL_CONFIG") or (cwd or Path.cwd()) / CONFIG_NAME)
     district: dict[str, str] = {}
     if config_path.is_file():
-        with config_path.open("rb") as fh:
-            district = tomllib.load(fh).get("district", {})
+        district = read_config(config_path).get("district", {})
     key = os.environ.get("CCHC_XL_KEY") or district.get("key") or ""
     password = os.environ.get("CCHC_XL_PASSWORD") or district.get("sheet_password") or DEMO_PASSWORD
     return Settings(key=(key or DEMO_KEY).encode("utf-8"), key_is_demo=not key, sheet_password=password)

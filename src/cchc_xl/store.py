@@ -33,7 +33,7 @@ from cchc_xl.messages import say
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: withdrawals
 LEGACY_ROUND = ""  # the rows of a store written before rounds existed
 RETRIES = 8  # attempts of one transaction that lost a race to another writer
 
@@ -137,6 +137,12 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     detail_json {json} NOT NULL
 );
+CREATE TABLE IF NOT EXISTS withdrawals (
+    submission_id {ref} PRIMARY KEY REFERENCES submissions(id),
+    at TEXT NOT NULL,
+    by TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS appraisal_scores_by_appraisal ON appraisal_scores(appraisal_id);
 CREATE INDEX IF NOT EXISTS events_by_round ON events(round_id, commune_code)
 """
@@ -206,11 +212,16 @@ def _upgrade_1_to_2(db: Engine) -> None:
         db.execute(f"DROP TABLE {table}_v1")
 
 
+def _upgrade_2_to_3(db: Engine) -> None:
+    """Schema 3 adds `withdrawals`: the schema script creates what is missing (IF NOT EXISTS)."""
+    _create(db)
+
+
 # Per engine: the steps from each schema version to the next one (version -> step), and what an empty store
 # is created at. A new schema version adds a step to both.
 MIGRATIONS: dict[str, dict[int, Callable[[Engine], None]]] = {
-    "sqlite": {1: _upgrade_1_to_2},
-    "postgresql": {},
+    "sqlite": {1: _upgrade_1_to_2, 2: _upgrade_2_to_3},
+    "postgresql": {2: _upgrade_2_to_3},
 }
 
 
@@ -254,10 +265,16 @@ class Store:
     `path`: a SQLite file, or a `postgresql://…` URL (store_sql.location). StoreUnavailable when a server
     cannot be reached."""
 
-    def __init__(self, path: Location, round_id: str = LEGACY_ROUND):
+    # Another process writing SQLite (a second import, a copy program): wait this long quietly, then tell
+    # `on_busy` and wait LOCK_WAIT_S more before giving up with "database is locked" (nothing written).
+    # PostgreSQL writers wait on one another's row locks instead.
+    LOCK_QUIET_S = 5.0
+    LOCK_WAIT_S = 60.0
+
+    def __init__(self, path: Location, round_id: str = LEGACY_ROUND, on_busy: Callable[[], None] | None = None):
         self.path = path
         self.round_id = round_id
-        self.engine = connect(path)
+        self.engine = connect(path, on_busy=on_busy, quiet_s=self.LOCK_QUIET_S, wait_s=self.LOCK_WAIT_S)
         self.db = self.engine.conn  # the driver's connection, for engine-specific maintenance (VACUUM INTO)
         try:
             _upgrade(self.engine)
@@ -286,7 +303,7 @@ class Store:
         since the last commit, which a rerun records again. (On PostgreSQL the batch holds its communes' row
         locks until each commit: concurrent importers wait for one another at those communes.)"""
         db = self.engine
-        db.execute(db.begin_statement())
+        db.begin()
         db.depth += 1
         try:
             yield
@@ -304,7 +321,7 @@ class Store:
         db = self.engine
         if db.depth == 1:
             db.execute("COMMIT")
-            db.execute(db.begin_statement())
+            db.begin()
 
     def _write(self, work: Callable[[Engine], T]) -> T:
         """`work` in one transaction; run again from the start when it lost a race to another writer (never
@@ -328,6 +345,18 @@ class Store:
                        " ON CONFLICT (round_id, code) DO NOTHING", (self.round_id, code, name, kind or ""))
         row = db.one(f"SELECT state FROM communes WHERE round_id=? AND code=?{db.lock}", (self.round_id, code))
         return row[0] if row else None
+
+    @property
+    def gave_up(self) -> bool:
+        """Whether a write of this run already waited the whole LOCK_WAIT_S for another program (SQLite)."""
+        return self.engine.gave_up
+
+    def check_writable(self) -> None:
+        """Take and release the write lock once, waiting as any write does: a SQLite store another program
+        holds is found before a long command starts (sqlite3.OperationalError), not at its first file. (On
+        PostgreSQL this only opens and closes a transaction: writers wait on row locks, commune by commune.)"""
+        with self.transaction():
+            pass
 
     # -- rounds -------------------------------------------------------------------------------------
     def create_round(self, r: Round) -> bool:
@@ -434,10 +463,11 @@ class Store:
         return self._write(work)
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
-        """The submission that counts: the newest version marked as counting."""
+        """The submission that counts: the newest version marked as counting, never a withdrawn one."""
         row = self.engine.one(
-            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=?"
-            " ORDER BY counts DESC, version DESC LIMIT 1", (self.round_id, commune_code))
+            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=? AND id NOT IN"
+            " (SELECT submission_id FROM withdrawals) ORDER BY counts DESC, version DESC LIMIT 1",
+            (self.round_id, commune_code))
         return _row(row) if row else None
 
     def submission(self, submission_id: int) -> StoredSubmission | None:
@@ -445,12 +475,46 @@ class Store:
                               (submission_id, self.round_id))
         return _row(row) if row else None
 
+    def withdraw(self, commune_code: str, version: int | None, *, at: str, who: str, reason: str) -> int | None:
+        """Withdraw a submission (default: the one that counts): kept with its findings, logged, and no longer
+        counting; the commune's state follows the submission that counts now. Returns the version withdrawn,
+        None when there is none to withdraw. Callers refuse appraised and finalized communes first."""
+        def work(db: Engine) -> int | None:
+            self._lock_commune(db, commune_code)
+            wanted = version
+            if wanted is None:
+                current = self.latest(commune_code)
+                wanted = current.version if current else None
+            row = None if wanted is None else db.one(
+                "SELECT id, file_name FROM submissions WHERE round_id=? AND commune_code=? AND version=? AND id NOT IN"
+                " (SELECT submission_id FROM withdrawals)", (self.round_id, commune_code, wanted))
+            if row is None:
+                return None
+            db.execute("INSERT INTO withdrawals (submission_id, at, by, reason) VALUES (?,?,?,?)",
+                       (row[0], at, who, reason))
+            now = self.latest(commune_code)
+            state = "checked" if now is not None and now.status != "rejected" else "received"
+            db.execute("UPDATE communes SET state=? WHERE round_id=? AND code=? AND state IN ('received','checked')",
+                       (state, self.round_id, commune_code))
+            self._event(db, at, commune_code, "withdrawn",
+                        {"file": row[1], "version": wanted, "by": who, "reason": reason})
+            return int(wanted)
+
+        return self._write(work)
+
+    def withdrawn_versions(self, commune_code: str) -> dict[int, str]:
+        """Withdrawn versions of a commune's submissions, with their reasons."""
+        return {int(v): r for v, r in self.engine.all(
+            "SELECT s.version, w.reason FROM withdrawals w JOIN submissions s ON s.id=w.submission_id"
+            " WHERE s.round_id=? AND s.commune_code=?", (self.round_id, commune_code))}
+
     def all_latest_with_communes(self) -> Iterator[tuple[StoredSubmission, str, str, str]]:
         """Every commune's counting submission (as `latest` chooses it) with the commune's name, kind and
         state, in commune code order: one query for a whole country instead of four per commune."""
         rows = self.engine.all(
             f"SELECT {_SUBMISSION_COLUMNS}, c.name, c.kind, c.state FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY"
-            " commune_code ORDER BY counts DESC, version DESC) AS n FROM submissions WHERE round_id=?) s"
+            " commune_code ORDER BY counts DESC, version DESC) AS n FROM submissions WHERE round_id=? AND id NOT IN (SELECT"
+            " submission_id FROM withdrawals)) s"
             " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE s.n = 1"
             " ORDER BY s.commune_code", (self.round_id,))
         k = len(_SUBMISSION_COLUMNS.split(","))  # the submission's columns come first
@@ -735,7 +799,7 @@ class Store:
     def count(self, table: str) -> int:
         """Rows of `table` (the whole store, every round)."""
         assert table in {"submissions", "findings", "communes", "events", "appraisals", "appraisal_scores",
-                         "rounds", "answer_requests", "answers"}
+                         "rounds", "withdrawals", "answer_requests", "answers"}
         return int(self.engine.one(f"SELECT COUNT(*) FROM {table}")[0])  # type: ignore[index]
 
 

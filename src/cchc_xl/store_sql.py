@@ -12,7 +12,7 @@ PostgreSQL is optional (`pip install 'cchc-xl[postgres]'`): psycopg is imported 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
@@ -68,6 +68,7 @@ class Engine:
 
     def __init__(self) -> None:
         self.depth = 0
+        self.gave_up = False  # a write waited the whole lock wait once (SQLite): later ones fail at once
 
     def sql(self, statement: str) -> str:
         return statement
@@ -94,7 +95,10 @@ class Engine:
     def transaction(self) -> Iterator[Engine]:
         """A transaction; inside another one, a savepoint (so a batch may keep its good submissions)."""
         savepoint = f"s{self.depth}"
-        self.execute(self.begin_statement() if self.depth == 0 else f"SAVEPOINT {savepoint}")
+        if self.depth == 0:
+            self.begin()
+        else:
+            self.execute(f"SAVEPOINT {savepoint}")
         self.depth += 1
         try:
             yield self
@@ -114,6 +118,10 @@ class Engine:
 
     def begin_statement(self) -> str:
         return "BEGIN"
+
+    def begin(self) -> None:
+        """Open the outermost transaction."""
+        self.execute(self.begin_statement())
 
     @property
     def in_transaction(self) -> bool:
@@ -140,15 +148,36 @@ class SqliteEngine(Engine):
     name = "sqlite"
     types: ClassVar[dict[str, str]] = {"id": "INTEGER PRIMARY KEY", "ref": "INTEGER", "num": "TEXT", "json": "TEXT"}
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, on_busy: Callable[[], None] | None = None, quiet_s: float = 5.0,
+                 wait_s: float = 60.0):
         super().__init__()
+        self.on_busy, self.quiet_s, self.wait_s = on_busy, quiet_s, wait_s
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=60)
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=quiet_s)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
 
     def begin_statement(self) -> str:
         return "BEGIN IMMEDIATE"
+
+    def begin(self) -> None:
+        """BEGIN IMMEDIATE; while another program writes, wait `quiet_s`, tell `on_busy`, wait `wait_s` more,
+        then give up (sqlite3.OperationalError "database is locked", nothing written)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or self.gave_up:
+                raise
+            if self.on_busy is not None:
+                self.on_busy()
+            self.conn.execute(f"PRAGMA busy_timeout={int(self.wait_s * 1000)}")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError:
+                self.gave_up = True  # waited once: the next writes of this run fail without a second long wait
+                raise
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout={int(self.quiet_s * 1000)}")
 
     @property
     def in_transaction(self) -> bool:
@@ -247,6 +276,10 @@ class PostgresEngine(Engine):
             yield self
 
 
-def connect(loc: Location) -> Engine:
-    """The engine for a location; StoreUnavailable when a server cannot be reached."""
-    return PostgresEngine(str(loc)) if is_url(loc) else SqliteEngine(Path(loc))
+def connect(loc: Location, *, on_busy: Callable[[], None] | None = None, quiet_s: float = 5.0,
+            wait_s: float = 60.0) -> Engine:
+    """The engine for a location; StoreUnavailable when a server cannot be reached. `on_busy`, `quiet_s`,
+    `wait_s`: how a SQLite writer waits for another program's write lock (PostgreSQL waits on row locks)."""
+    if is_url(loc):
+        return PostgresEngine(str(loc))
+    return SqliteEngine(Path(loc), on_busy=on_busy, quiet_s=quiet_s, wait_s=wait_s)

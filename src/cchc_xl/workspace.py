@@ -23,7 +23,6 @@ import json
 import os
 import secrets
 import sqlite3
-import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,7 +33,7 @@ from cchc_xl.criteria.load import dump_yaml, load_set_text
 from cchc_xl.identity import RoundIdentity
 from cchc_xl.messages import say
 from cchc_xl.safeio import write_text
-from cchc_xl.settings import CONFIG_NAME, Settings, load_settings
+from cchc_xl.settings import CONFIG_NAME, ConfigError, Settings, load_settings, read_config
 from cchc_xl.store import Round, Store
 from cchc_xl.store_sql import Location, StoreUnavailable, exists, is_url, location, shown
 
@@ -63,7 +62,8 @@ class Workspace:
         return RoundIdentity.of_round(self.round)
 
     def open_store(self) -> Store:
-        return Store(self.db_path, round_id=self.round.id)
+        """The round's store; while another program holds it, a visible note says the command is waiting."""
+        return Store(self.db_path, round_id=self.round.id, on_busy=lambda: _busy_note(self.db_path))
 
     @property
     def deadline(self) -> dt.datetime | None:
@@ -95,6 +95,12 @@ class Progress:
     appraised: list[str] = field(default_factory=list)
     finalized: list[str] = field(default_factory=list)
     missing: list[Commune] = field(default_factory=list)
+
+
+def _busy_note(db: Path) -> None:
+    import click
+
+    click.echo(say("store.waiting", db=db, seconds=int(Store.LOCK_WAIT_S)), err=True)
 
 
 def round_id_for(year: int, body: str) -> str:
@@ -168,10 +174,9 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
     section: dict[str, str] = {}
     if config.is_file():
         try:
-            with config.open("rb") as fh:
-                section = tomllib.load(fh).get("round", {})
-        except (OSError, tomllib.TOMLDecodeError):
-            raise WorkspaceError(say("round.config_unreadable", path=config)) from None
+            section = read_config(config).get("round", {})
+        except ConfigError as exc:
+            raise WorkspaceError(str(exc)) from None
     elif workspace is not None:
         raise WorkspaceError(f"{say('round.no_config', path=config)} {say('round.hint')}")
     if db is None and section.get("store"):

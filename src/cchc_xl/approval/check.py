@@ -133,7 +133,7 @@ class ApprovalCheck:
         if entry is None or entry.blocked:
             if self.config.missing != "off":
                 _severity, message = finding_text("approval.missing", file=name, stem=stem)
-                found.items.append(Finding(severity=self.config.missing, rule="approval.missing", message=message))
+                found.extend([Finding(severity=self.config.missing, rule="approval.missing", message=message)])
             return ApprovalOutcome("missing")
         try:
             data = entry.read()

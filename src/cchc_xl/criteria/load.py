@@ -136,8 +136,12 @@ def _yaml_detail(exc: Exception) -> str:
     """What the YAML reader says, its place in Vietnamese (line and column, counted from 1)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None)
+    if isinstance(exc, UnicodeDecodeError):
+        return say("set.yaml_encoding")
     if mark is None or not problem:
-        return str(exc)
+        return say("set.yaml_unknown_place")
+    if problem.isascii():  # PyYAML's own English ("expected ',' or ']'"); the loader's problems are Vietnamese
+        problem = say("set.yaml_syntax")
     return say("set.yaml_at", problem=problem, line=mark.line + 1, column=mark.column + 1)
 
 

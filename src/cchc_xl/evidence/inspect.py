@@ -391,15 +391,24 @@ def verify_signatures(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Sig
 
 
 @functools.cache
-def _speed_up_pyhanko_hex_strings() -> None:
+def _speed_up_pyhanko_hex_strings() -> bool:
     """pyHanko reads hex strings one byte at a time; a signature's /Contents is a hex string of 16–60 kB,
     which made reading it most of the time spent on a signed file. This swaps in a reader that does the
     same for the usual case (hex digits and whitespace up to '>') and hands anything else back to
-    pyHanko's own reader, so errors and odd cases behave exactly as before."""
-    from pyhanko.pdf_utils import generic, misc
+    pyHanko's own reader, so errors and odd cases behave exactly as before.
 
-    original = generic.read_hex_string_from_stream
-    whitespace = bytes(misc.PDF_WHITESPACE)
+    It replaces a pyHanko internal, so it is guarded: only when the internals it relies on are there, and
+    only when it reads sample strings exactly as pyHanko's own reader does; otherwise pyHanko is left as it
+    is (slower on signed files, same results). Returns whether the faster reader is in place."""
+    try:
+        from pyhanko.pdf_utils import generic, misc
+
+        original = generic.read_hex_string_from_stream
+        whitespace = bytes(misc.PDF_WHITESPACE)
+        hex_digits = generic.HEX_DIGITS
+        pdf_string = generic.pdf_string
+    except (ImportError, AttributeError, TypeError):
+        return False
 
     def read_hex_string(stream):  # type: ignore[no-untyped-def]
         start = stream.tell()
@@ -412,13 +421,28 @@ def _speed_up_pyhanko_hex_strings() -> None:
                 break
             chunks.append(chunk)
         digits = b"".join([*chunks, chunk[:end]]).translate(None, whitespace)
-        if end < 0 or digits.translate(None, generic.HEX_DIGITS):
+        if end < 0 or digits.translate(None, hex_digits):
             stream.seek(start)
             return original(stream)
         stream.seek(start + 1 + sum(map(len, chunks)) + end + 1)
-        return generic.pdf_string(binascii.unhexlify(digits + b"0" * (len(digits) % 2)))
+        return pdf_string(binascii.unhexlify(digits + b"0" * (len(digits) % 2)))
 
+    for sample in (b"<48656c6c6f>", b"<4 8 6\n5 6c>", b"<abc>", b"<>", b"<00ff10>"):
+        try:
+            same = _read_with(read_hex_string, sample) == _read_with(original, sample)
+        except Exception:
+            same = False
+        if not same:
+            return False
     generic.read_hex_string_from_stream = read_hex_string
+    return True
+
+
+def _read_with(reader: Any, data: bytes) -> tuple[Any, int]:
+    """What a hex-string reader returns for `data`, and where it leaves the stream."""
+    stream = io.BytesIO(data + b" rest")
+    value = reader(stream)
+    return (type(value), bytes(value) if isinstance(value, bytes | bytearray) else str(value)), stream.tell()
 
 
 def _check_signature(sig: Any, file_size: int) -> SignatureCheck:

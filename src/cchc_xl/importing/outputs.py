@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ class Outputs:
     validation: Path
     feedback: dict[str, Path]
     new_in_store: int
+    unwritten: dict[Path, OSError] = field(default_factory=dict)  # batch outputs open in Excel, read-only, …
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,23 @@ class OutputWriter:
             self.files.prepare(r)
         if r.feedback_path is not None:
             self.feedback[r.file] = r.feedback_path
+        self._keep_accepted(r)
         self._store(r)
+
+    def _keep_accepted(self, r: SubmissionResult) -> None:
+        """A blank workbook (`submission.empty`) imported over the accepted version that counts does not
+        silently replace it (the folder of blank workbooks imported by mistake): it is stored, flagged, and not
+        counting. (An older copy is the importer's `submission.older_than_counting`.)"""
+        if r.commune is None or not r.counts or not any(f.rule == "submission.empty" for f in r.findings):
+            return
+        current = self.store.latest(r.commune.code)
+        if current is None or current.status == "rejected" or current.file_sha256 == r.sha256:
+            return
+        f = Findings()
+        f.add("submission.blank_over_accepted", commune=r.commune.code, version=current.version,
+              file=current.file_name)
+        r.findings = [*r.findings, *f.items]
+        r.counts = False
 
     def revise(self, r: SubmissionResult) -> None:
         """A result after the end-of-batch checks: when they changed its findings, its feedback workbook
@@ -166,12 +183,20 @@ class OutputWriter:
     # -- per batch -----------------------------------------------------------------------------------
     def finish(self, run: ImportRun, evidence_rows: list[dict[str, Any]] | None = None) -> Outputs:
         report = self.out_dir / "import-report.json"
-        write_report(run, report)
+        unwritten: dict[Path, OSError] = {}
+        try:
+            write_report(run, report)
+        except OSError as exc:  # open elsewhere, read-only, disk full: named, and the workbook still written
+            unwritten[report] = exc
         validation = self.out_dir / self.t["file_name"]
         relative = {k: v.relative_to(self.out_dir).as_posix() for k, v in self.feedback.items()}
-        ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows,
-                                 identity=RoundIdentity.of_round(self.store.round())).write(validation)
-        return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new)
+        try:
+            ValidationWorkbookWriter(run, relative, dt.datetime.now(), evidence_rows,
+                                     identity=RoundIdentity.of_round(self.store.round())).write(validation)
+        except OSError as exc:  # open in Excel (Windows cannot replace it)
+            unwritten[validation] = exc
+        return Outputs(report=report, validation=validation, feedback=dict(self.feedback), new_in_store=self.new,
+                       unwritten=unwritten)
 
 
 def write_outputs(run: ImportRun, out_dir: Path, settings: Settings, store: Store,

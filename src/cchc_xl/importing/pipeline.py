@@ -27,10 +27,14 @@ from cchc_xl.store import Store
 def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,
                  store: Store, *, evidence: bool = True, received_at: dt.datetime | None = None,
                  progress: Callable[[SubmissionResult], None] | None = None,
-                 listing: Listing | None = None, jobs: int = 1) -> tuple[ImportRun, Outputs]:
+                 listing: Listing | None = None, jobs: int = 1,
+                 phase: Callable[[str], None] | None = None) -> tuple[ImportRun, Outputs]:
     """`evidence`: check each file's evidence folder or zip (off: the register alone, as for a benchmark
     of the workbooks themselves). `listing`: the inbox as `discover` listed it, if the caller did. `jobs`:
-    worker processes that read and check the files and write their feedback workbooks (see parallel.py)."""
+    worker processes that read and check the files and write their feedback workbooks (see parallel.py).
+    `phase` is told each step after the files are read ("crosscheck", "revise", "write"), so a progress
+    display never sits silent at 100 %."""
+    phase = phase or (lambda _name: None)
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
     with store.batch():  # one transaction, committed about every second (see OutputWriter)
@@ -39,8 +43,12 @@ def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: l
                          prepare=writer.files.prepare, counting_saved_at=lambda code: store_saved_at(store, code))
         store.checkpoint()  # every file recorded before the end-of-batch revisions
         if stage is not None:
+            phase("crosscheck")
             stage.finish(run.results)
+        if any(r.revised for r in run.results):
+            phase("revise")
         for r in run.results:
             writer.revise(r)
+    phase("write")
     rows = stage.inventory_rows(run.results, out_dir) if stage is not None else None
     return run, writer.finish(run, rows)

@@ -378,8 +378,13 @@ def _unreadable(path: Path, shown: str, received_at: dt.datetime, exc: Exception
 
 
 def _output_failed(exc: Exception) -> list[Finding]:
+    import sqlite3
+
+    from cchc_xl.faults import reason
+
     f = Findings()
-    f.add("file.output_failed", detail=error_detail(exc))
+    # the store's faults (locked, read-only, full) in Vietnamese words; the system's by their error number
+    f.add("file.output_failed", detail=reason(exc) if isinstance(exc, sqlite3.Error) else error_detail(exc))
     return f.items
 
 
