@@ -4,7 +4,9 @@ workbooks.
 Tests marked `@pytest.mark.libreoffice` need LibreOffice headless (`soffice`), tests marked
 `@pytest.mark.gnumeric` Gnumeric's `ssconvert`, tests marked `@pytest.mark.ocr` Tesseract with its Vietnamese
 data. Without them they are skipped, unless the environment sets CCHC_XL_REQUIRE_LIBREOFFICE=1 (CI does), in
-which case they fail: CI must never go green by silently skipping the spreadsheet-engine or OCR tests.
+which case they fail: CI must never go green by silently skipping the spreadsheet-engine or OCR tests. The same
+holds for the tests marked `postgres` (see conftest_pg.py: a throwaway PostgreSQL cluster, and the `db`
+fixture over both engines).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cchc_xl.office import find_soffice
 from cchc_xl.settings import Settings, load_settings
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workbook.layout import Declared
+from conftest_pg import db, engine, pg_cluster, pg_url  # noqa: F401 - the PostgreSQL fixtures, for every test
 
 DATA = Path(__file__).parent / "data"
 REQUIRE_LIBREOFFICE = "CCHC_XL_REQUIRE_LIBREOFFICE"
@@ -39,6 +42,7 @@ def libreoffice_required() -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "libreoffice: needs LibreOffice headless (slow; CI installs it)")
     config.addinivalue_line("markers", "gnumeric: needs Gnumeric's ssconvert (CI installs it)")
+    config.addinivalue_line("markers", "postgres: needs PostgreSQL's server binaries (a throwaway cluster)")
     # Imports in tests check workbooks: their returns come without an approval document, which the round
     # then does not ask for (tests/test_approval.py sets the severity itself); readings are cached in a
     # folder of this run, not the user's cache.

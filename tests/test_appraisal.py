@@ -44,15 +44,15 @@ def _set(path: Path, values: dict[str, object], target: Path | None = None) -> P
 
 
 @pytest.fixture
-def round_(tmp_path: Path, mini_set, communes, settings):  # type: ignore[no-untyped-def]
-    """Three communes imported into a fresh store; their appraisal workbooks prepared."""
+def round_(tmp_path: Path, mini_set, communes, settings, db):  # type: ignore[no-untyped-def]
+    """Three communes imported into a fresh store (each engine); their appraisal workbooks prepared."""
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     chosen = communes[:3]
     for c in chosen:
         wb = generate_one(mini_set, c, tmp_path / "blank", settings)
         fill(wb, inbox / wb.name, mini_set, seed=c.code)
-    store = Store(tmp_path / "cchc.sqlite")
+    store = Store(db)
     stage = EvidenceStage()
     run = run_import(inbox, mini_set, settings, communes, received_at=AT, evidence_hook=stage)
     write_outputs(run, tmp_path / "out", settings, store)

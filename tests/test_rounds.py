@@ -132,13 +132,15 @@ def test_commands_take_set_and_units_from_the_round(make_round: MakeRound, mini_
 
 def test_two_rounds_in_one_store_are_kept_apart(make_round: MakeRound, mini_set: CriteriaSet,
                                                 settings: Settings, communes: list[Commune],
-                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    last = make_round(criteria=MINI, year=2021, folder=tmp_path / "2021")
+                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                db: Path | str) -> None:
+    """On both engines: the second round's store named by --db (a file of the first round, or a server URL)."""
+    last = make_round(criteria=MINI, year=2021, folder=tmp_path / "2021", extra=("--db", str(db)))
     inbox = _returns(last, mini_set, communes[:2], settings)
     assert run("import", str(inbox), "--out", "kq").exit_code == 0
-    db = last / "cchc.sqlite"
     this = make_round(criteria=MINI, year=2022, folder=tmp_path / "2022", extra=("--db", str(db)))
-    assert tomllib.loads((this / "cchc-xl.toml").read_text(encoding="utf-8"))["round"]["store"] == str(db.resolve())
+    stored = tomllib.loads((this / "cchc-xl.toml").read_text(encoding="utf-8"))["round"]["store"]
+    assert stored == (str(db.resolve()) if isinstance(db, Path) else db)
     inbox = _returns(this, mini_set, communes[1:4], settings)
     assert run("import", str(inbox), "--out", "kq").exit_code == 0
     now = " ".join(run("status").output.split())

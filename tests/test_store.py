@@ -1,7 +1,13 @@
-"""The store: idempotent re-import, versions with history, and all-or-nothing per submission."""
+"""The store: idempotent re-import, versions with history, and all-or-nothing per submission — each test on
+both engines (`db`: a SQLite file, or a database on the session's throwaway PostgreSQL cluster)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import random
+import signal
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,13 +21,15 @@ from cchc_xl.importing.evidence import EvidenceStage
 from cchc_xl.importing.outputs import Outputs, write_outputs
 from cchc_xl.importing.run import run_import
 from cchc_xl.settings import Settings
-from cchc_xl.store import Store
+from cchc_xl.store import AppraisedScore, Round, Store
+from cchc_xl.store_copy import CopyError, copy_rounds
+from cchc_xl.store_sql import Location
 from import_corpus import Corpus
 
 TABLES = ("submissions", "findings", "communes", "events")
 
 
-def _import(inbox: Path, out: Path, db: Path, cset: CriteriaSet, communes: list[Commune],
+def _import(inbox: Path, out: Path, db: Location, cset: CriteriaSet, communes: list[Commune],
             settings: Settings) -> Outputs:
     stage = EvidenceStage()
     run = run_import(inbox, cset, settings, communes, evidence_hook=stage)
@@ -33,7 +41,7 @@ def _import(inbox: Path, out: Path, db: Path, cset: CriteriaSet, communes: list[
         store.close()
 
 
-def _counts(db: Path) -> dict[str, int]:
+def _counts(db: Location) -> dict[str, int]:
     store = Store(db)
     try:
         return {t: store.count(t) for t in TABLES}
@@ -47,10 +55,9 @@ def corpus(tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune], setti
 
 
 def test_reimport_same_file_changes_nothing(corpus: Corpus, tmp_path: Path, mini_set: CriteriaSet,
-                                            communes: list[Commune], settings: Settings) -> None:
+                                            communes: list[Commune], settings: Settings, db: Location) -> None:
     corpus.valid(communes[0])
     corpus.valid(communes[1])
-    db = tmp_path / "s.sqlite"
     first = _import(corpus.inbox, tmp_path / "o1", db, mini_set, communes, settings)
     assert first.new_in_store == 2
     before = _counts(db)
@@ -61,12 +68,12 @@ def test_reimport_same_file_changes_nothing(corpus: Corpus, tmp_path: Path, mini
 
 
 def test_changed_file_becomes_next_version_with_history(corpus: Corpus, tmp_path: Path, mini_set: CriteriaSet,
-                                                        communes: list[Commune], settings: Settings) -> None:
+                                                        communes: list[Commune], settings: Settings,
+                                                        db: Location) -> None:
     commune = communes[3]
     manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
     name = f"TDG_{manual.name_key}"
     path = corpus.valid(commune, overrides={name: 0.25})
-    db = tmp_path / "s.sqlite"
     _import(corpus.inbox, tmp_path / "o1", db, mini_set, communes, settings)
     path.unlink()
     corpus.valid(commune, name="sua-lai.xlsx", overrides={name: 1.5})
@@ -93,9 +100,8 @@ def _record(store: Store, sha: str, code: str = "03898") -> tuple[int, bool]:
         findings=[{"severity": "info", "rule": "meta.demo_key", "criterion": None, "cell": None, "message": "x"}])
 
 
-def test_failure_inside_record_submission_leaves_store_as_before(tmp_path: Path,
+def test_failure_inside_record_submission_leaves_store_as_before(db: Location,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "s.sqlite"
     store = Store(db)
     try:
         _record(store, "a" * 64)
@@ -110,7 +116,7 @@ def test_failure_inside_record_submission_leaves_store_as_before(tmp_path: Path,
         monkeypatch.setattr(store_module, "_dumps", failing)
         with pytest.raises(RuntimeError, match="disk full"):
             _record(store, "b" * 64)
-        assert not store.db.in_transaction
+        assert not store.in_transaction
         assert {t: store.count(t) for t in TABLES} == before
         monkeypatch.setattr(store_module, "_dumps", real)
         _sid, new = _record(store, "b" * 64)
@@ -129,9 +135,9 @@ def _submission(store: Store, code: str, sha: str, findings: list[tuple[str, str
     return sid
 
 
-def test_reads_for_reports(tmp_path: Path) -> None:
+def test_reads_for_reports(db: Location) -> None:
     """What the ranking reads: communes with submissions, the set of each, findings counted per submission."""
-    store = Store(tmp_path / "s.sqlite")
+    store = Store(db)
     try:
         a = _submission(store, "03922", "a" * 64, [("error", "x.a"), ("warning", "x.b"), ("warning", "x.c"),
                                                ("info", "x.d")])
@@ -144,10 +150,10 @@ def test_reads_for_reports(tmp_path: Path) -> None:
         store.close()
 
 
-def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
+def test_revision_replaces_findings_and_who_counts(db: Location) -> None:
     """A submission revised after the batch (a second file of its commune came): status, counting flag,
     findings and the commune's state follow the revision."""
-    store = Store(tmp_path / "s.sqlite")
+    store = Store(db)
     try:
         first = _submission(store, "03922", "a" * 64, [])
         second = _submission(store, "03922", "b" * 64, [])
@@ -166,22 +172,287 @@ def test_revision_replaces_findings_and_who_counts(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_schema_2_store_gains_withdrawals_in_place(tmp_path: Path) -> None:
-    """A store written before withdrawals (schema 2) opens as schema 3 with its rows kept."""
-    import sqlite3
+def _writer_killed_mid_submission(db: Location, marker: Path) -> None:
+    """A process that records one submission, then dies inside the second: the event row is the last
+    statement of its transaction; the process says where it is and waits there to be killed."""
+    store = Store(db)
+    _record(store, "a" * 64)
+    real = store_module._dumps
 
-    from cchc_xl.store import SCHEMA_VERSION
+    def stuck(data: Any) -> str:
+        if isinstance(data, dict) and data.get("sha256") == "b" * 64:
+            marker.write_text("inside", encoding="utf-8")
+            time.sleep(120)
+        return real(data)
 
-    path = tmp_path / "old.sqlite"
-    store = Store(path)
-    store.db.execute("DROP TABLE withdrawals")
-    store.db.execute("UPDATE schema_version SET version=2")
-    store.close()
-    again = Store(path)
+    store_module._dumps = stuck
+    _record(store, "b" * 64)
+
+
+def test_a_process_killed_in_the_middle_of_a_submission_leaves_the_store_as_before(db: Location,
+                                                                                   tmp_path: Path) -> None:
+    marker = tmp_path / "inside"
+    child = multiprocessing.get_context("fork").Process(target=_writer_killed_mid_submission, args=(db, marker))
+    child.start()
     try:
-        assert again.count("withdrawals") == 0
+        deadline = time.monotonic() + 60
+        while not marker.exists() and child.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the writer never reached its second submission"
+    finally:
+        os.kill(child.pid or 0, signal.SIGKILL)
+        child.join()
+    assert child.exitcode == -signal.SIGKILL
+    assert _counts(db) == {"submissions": 1, "findings": 1, "communes": 1, "events": 1}
+    store = Store(db)
+    try:
+        _sid, new = _record(store, "b" * 64)
+        assert new and [s.version for s in store.history("03898")] == [1, 2]
+    finally:
+        store.close()
+
+
+def _round(year: int, round_id: str, set_sha: str = "f" * 64) -> Round:
+    return Round(id=round_id, year=year, body="UBND huyện Thử Nghiệm", set_id="mini", set_version="0.1",
+                 set_sha256=set_sha, set_yaml="id: mini\n", communes=[{"code": "03898", "name": "Phù Yên"}],
+                 created_at=f"{year}-09-01T08:00:00+07:00", deadline=f"{year}-11-15")
+
+
+def test_rounds_in_one_store_are_kept_apart(db: Location) -> None:
+    """Two rounds: each sees its own submissions, versions, states and events; a round is recorded once."""
+    old, new = Store(db, "2021-x"), Store(db, "2022-x")
+    try:
+        assert old.create_round(_round(2021, "2021-x")) and new.create_round(_round(2022, "2022-x"))
+        assert not new.create_round(_round(2022, "2022-x"))
+        assert [r.id for r in new.rounds()] == ["2021-x", "2022-x"]
+        got = new.round()
+        assert got == _round(2022, "2022-x") and got.communes == [{"code": "03898", "name": "Phù Yên"}]
+        first, _ = _record(old, "a" * 64)
+        _record(new, "a" * 64)
+        _record(new, "b" * 64)
+        assert [s.version for s in old.history("03898")] == [1]
+        assert [s.version for s in new.history("03898")] == [1, 2]
+        assert new.submission(first) is None and old.submission(first) is not None
+        assert [e["kind"] for e in new.events()] == ["round_created", "submission", "submission"]
+        assert not new.has_legacy_rows()
+    finally:
+        old.close()
+        new.close()
+
+
+def test_decimals_come_back_exactly(db: Location) -> None:
+    """A total as the workbook rounds it (trailing zero kept), and an appraisal's points."""
+    store = Store(db)
+    try:
+        sid = _submission(store, "03922", "a" * 64, [])
+        store.record_submission(
+            commune_code="03901", commune_name="Mường Cơi", commune_kind="xã", file_name="b.xlsx", sha256="b" * 64,
+            received_at="2022-12-01T08:00:00+07:00", set_id="phu-yen", set_version="2022.1", status="accepted",
+            counts=True, self_total=Decimal("61.50"), tier=None, declared={}, scores={"1.1": "0.25"}, findings=[])
+        assert store.latest("03901").self_total == Decimal("61.50")  # type: ignore[union-attr]
+        assert str(store.latest("03901").self_total) == "61.50"  # type: ignore[union-attr]
+        store.record_appraisal(
+            commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="c" * 64, appraiser="Lò Văn Bình",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("79.75"), tier="Khá",
+            bonus=Decimal("1"), penalty=Decimal("0.5"),
+            scores=[AppraisedScore("1.1", Decimal("1.5"), Decimal("0.25"), "thiếu văn bản", True)],
+            adjustments=[("T1", "bonus", 1, Decimal("1"))], findings=[])
+        appraisal = store.current_appraisal("03922")
+        assert appraisal is not None and (appraisal.total, appraisal.bonus, appraisal.penalty) == (
+            Decimal("79.75"), Decimal("1"), Decimal("0.5"))
+        assert appraisal.scores["1.1"].appraised_points == Decimal("0.25")
+        assert appraisal.adjustments == [("T1", "bonus", 1, Decimal("1"))]
+        assert [h["points"] for h in store.score_history("03922", "1.1")] == [None, "0.25"]
+    finally:
+        store.close()
+
+
+def test_finalize_and_reopen_follow_the_lifecycle_and_are_audited_in_order(db: Location) -> None:
+    store = Store(db)
+    try:
+        sid = _submission(store, "03922", "a" * 64, [])
+        _submission(store, "03901", "b" * 64, [])
+        store.record_appraisal(
+            commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="c" * 64, appraiser="A",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("80"), tier=None,
+            bonus=Decimal(0), penalty=Decimal(0), scores=[], adjustments=[], findings=[])
+        assert store.finalize(["03922", "03901"], "2022-12-06T08:00:00+07:00", "B") == ["03922"]
+        assert store.states() == {"03922": "final", "03901": "checked"}
+        assert not store.reopen("03901", "2022-12-07T08:00:00+07:00", "B", "nhầm")
+        assert store.reopen("03922", "2022-12-07T08:00:00+07:00", "B", "có tệp mới")
+        assert store.state("03922") == "appraised"
+        assert [e["kind"] for e in store.events("03922")] == ["submission", "appraisal", "finalize", "reopen"]
+        assert store.events("03922")[-1]["detail"] == {"by": "B", "reason": "có tệp mới"}
+    finally:
+        store.close()
+
+
+def test_a_failed_submission_inside_a_batch_transaction_leaves_the_others(db: Location,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch in one transaction: each submission in its savepoint, so one that fails is undone alone."""
+    store = Store(db)
+    try:
+        real = store_module._dumps
+
+        def failing(data: Any) -> str:
+            if isinstance(data, dict) and data.get("sha256") == "b" * 64:
+                raise RuntimeError("disk full")
+            return real(data)
+
+        monkeypatch.setattr(store_module, "_dumps", failing)
+        with store.transaction():
+            _record(store, "a" * 64)
+            with pytest.raises(RuntimeError):
+                _record(store, "b" * 64)
+            _record(store, "c" * 64, code="03901")
+        assert not store.in_transaction
+        assert {t: store.count(t) for t in TABLES} == {"submissions": 2, "findings": 2, "communes": 2, "events": 2}
+        assert [s.version for s in store.history("03898")] == [1]
+    finally:
+        store.close()
+
+
+def _writer(db: Location, order: int) -> None:
+    """One of several writers at once: every file of the shared list, in its own order; exit 1 on any error."""
+    store = Store(db)
+    try:
+        files = [(f"0390{c}", f"{c}{v}" * 32) for c in range(4) for v in range(5)]
+        random.Random(order).shuffle(files)
+        for code, sha in files:
+            _record(store, sha, code=code)
+    except BaseException:
+        os._exit(1)
+    finally:
+        store.close()
+
+
+def test_concurrent_writers_record_each_file_once_with_consecutive_versions(db: Location) -> None:
+    """Four processes record the same twenty files (four communes, five files each) in different orders."""
+    Store(db).close()  # the schema exists before they start, as after `init`
+    context = multiprocessing.get_context("fork")
+    writers = [context.Process(target=_writer, args=(db, k)) for k in range(4)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(120)
+    assert [w.exitcode for w in writers] == [0, 0, 0, 0]
+    store = Store(db)
+    try:
+        assert store.count("submissions") == 20 and store.count("events") == 20
+        for c in range(4):
+            history = store.history(f"0390{c}")
+            assert [s.version for s in history] == [1, 2, 3, 4, 5]
+            assert sorted(s.file_sha256 for s in history) == sorted(f"{c}{v}" * 32 for v in range(5))
+            assert [e["detail"]["version"] for e in store.events(f"0390{c}")] == [1, 2, 3, 4, 5]
+    finally:
+        store.close()
+
+
+def _appraised_round(loc: Location) -> None:
+    """Round 2022-x: two communes, one appraised (a lowered score, a bonus) and finalized."""
+    store = Store(loc, "2022-x")
+    try:
+        store.create_round(_round(2022, "2022-x"))
+        sid = _submission(store, "03922", "a" * 64, [("warning", "x.b")])
+        _submission(store, "03922", "b" * 64, [("error", "x.a")])
+        _submission(store, "03901", "c" * 64, [])
+        store.record_appraisal(
+            commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="d" * 64, appraiser="Lò Văn Bình",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("79.75"), tier="Khá",
+            bonus=Decimal("1"), penalty=Decimal("0.5"),
+            scores=[AppraisedScore("1.1", Decimal("1.5"), Decimal("0.25"), "thiếu văn bản", True)],
+            adjustments=[("T1", "bonus", 1, Decimal("1"))],
+            findings=[{"severity": "warning", "rule": "appraisal.x", "message": "…"}])
+        request = store.record_answer_request(commune_code="03922", appraisal_id=store.current_appraisal("03922").id,  # type: ignore[union-attr]
+                                              deadline="2022-12-20", issued_at="2022-12-06T09:00:00+07:00",
+                                              items=[{"criterion": "1.1", "self": "1.5", "appraised": "0.25"}])
+        store.record_answer(commune_code="03922", request_id=request, file_name="gt.xlsx", sha256="e" * 64,
+                            received_at="2022-12-10T08:00:00+07:00", status="accepted", answered_by="Cầm Thị Hoa",
+                            items={"1.1": {"answer": "explain", "explanation": "có văn bản"}},
+                            evidence={"path": "", "rows": []}, findings=[])
+        store.finalize(["03922"], "2022-12-06T08:00:00+07:00", "B")
+    finally:
+        store.close()
+
+
+def _everything(loc: Location) -> tuple[object, ...]:
+    store = Store(loc, "2022-x")
+    try:
+        subs = [(s.commune_code, s.version, s.file_sha256, s.status, s.self_total, store.findings(s.id))
+                for code in store.commune_codes() for s in store.history(code)]
+        appraisal = store.current_appraisal("03922")
+        assert appraisal is not None
+        kept = (appraisal.file_sha256, appraisal.total, appraisal.bonus, appraisal.penalty, appraisal.scores,
+                appraisal.adjustments)
+        answers = [(a.file_sha256, a.status, a.answered_by, a.items, a.evidence) for a in store.answers("03922")]
+        requests = [(r.commune_code, r.deadline, r.items) for r in store.answer_requests()]
+        stage = store.appraisal_stage(appraisal.id)
+        history = [{k: v for k, v in h.items() if k != "id"} for h in store.score_history("03922", "1.1")]
+        return store.round(), subs, kept, store.states(), store.events(), history, answers, requests, stage
+    finally:
+        store.close()
+
+
+def test_store_copy_moves_a_whole_round_and_a_second_copy_adds_nothing(db: Location, tmp_path: Path) -> None:
+    """From a SQLite file into each engine: submissions with findings, the appraisal with its scores,
+    adjustments and stage, the explanation request and its answer, states and events, all as they were."""
+    src = tmp_path / "huyen.sqlite"
+    _appraised_round(src)
+    (first,) = copy_rounds(src, db)
+    assert (first.submissions, first.known, first.appraisals, first.events, first.answers) == (3, 0, 1, 8, 1)
+    assert _everything(db) == _everything(src)
+    (second,) = copy_rounds(src, db, "2022-x")
+    assert (second.submissions, second.known, second.appraisals, second.events, second.answers) == (0, 3, 0, 0, 0)
+    assert _everything(db) == _everything(src)
+
+
+def test_store_copy_refuses_a_round_of_the_same_id_with_another_set(db: Location, tmp_path: Path) -> None:
+    src = tmp_path / "huyen.sqlite"
+    _appraised_round(src)
+    store = Store(db, "2022-x")
+    try:
+        store.create_round(_round(2022, "2022-x", set_sha="e" * 64))
+    finally:
+        store.close()
+    with pytest.raises(CopyError, match="khác bộ"):
+        copy_rounds(src, db)
+    store = Store(db, "2022-x")
+    try:
+        assert store.count("submissions") == 0
+    finally:
+        store.close()
+
+
+def test_a_schema_2_store_gains_withdrawals_in_place(db: Location) -> None:
+    """A store written before withdrawals (schema 2) opens as schema 3 with its rows kept."""
+    store = Store(db)
+    try:
+        _record(store, "a" * 64)
+        store.engine.execute("DROP TABLE withdrawals")
+        store.engine.execute("UPDATE schema_version SET version=2")
+    finally:
+        store.close()
+    again = Store(db)
+    try:
+        assert again.count("withdrawals") == 0 and again.count("submissions") == 1
+        assert again.engine.all("SELECT version FROM schema_version") == [(store_module.SCHEMA_VERSION,)] == [(3,)]
     finally:
         again.close()
-    db = sqlite3.connect(path)
-    assert db.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)] == [(3,)]
-    db.close()
+
+
+def test_withdrawing_the_counting_submission_brings_back_the_one_before(db: Location) -> None:
+    store = Store(db)
+    try:
+        first, _new = _record(store, "a" * 64)
+        second, _new = _record(store, "b" * 64)
+        assert store.latest("03898").id == second  # type: ignore[union-attr]
+        assert store.withdraw("03898", None, at="2022-10-02T08:00:00+07:00", who="Phòng Nội vụ",
+                              reason="Nhầm tệp") == 2
+        assert store.latest("03898").id == first  # type: ignore[union-attr]
+        assert [s.id for s, *_ in store.all_latest_with_communes()] == [first]
+        assert store.withdrawn_versions("03898") == {2: "Nhầm tệp"}
+        assert store.withdraw("03898", 2, at="2022-10-02T09:00:00+07:00", who="", reason="lại") is None
+        assert store.count("withdrawals") == 1
+        assert [e["kind"] for e in store.events("03898")][-1] == "withdrawn"
+    finally:
+        store.close()

@@ -18,6 +18,7 @@ from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.messages import say
 
 if TYPE_CHECKING:
+    from cchc_xl.store_sql import Location
     from cchc_xl.workspace import Workspace
 
 CRITERIA_HELP = "Tệp bộ tiêu chí (.yaml); mặc định: bộ tiêu chí của đợt đánh giá. Tệp khác bộ của đợt bị từ chối."
@@ -57,7 +58,17 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def _workspace(workspace: Path | None, round_id: str | None, db_path: Path | None, *,
+def _db(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Location | None:
+    """--db: a SQLite file, or a postgresql://… URL."""
+    from cchc_xl.store_sql import location
+
+    return None if value is None else location(value)
+
+
+DB_HELP = "Cơ sở dữ liệu: tệp SQLite hoặc địa chỉ postgresql://…"
+
+
+def _workspace(workspace: Path | None, round_id: str | None, db_path: Location | None, *,
                criteria_file: Path | None = None, communes_file: Path | None = None,
                writes: str | None = None) -> Workspace:
     """The round the command works on; a --criteria/--communes given must be the round's own. `writes`: the
@@ -100,12 +111,19 @@ def _demo_key_notice(ws: Workspace) -> None:
         click.echo(say("cli.demo_key"), err=True)
 
 
-def _back_up(db_path: Path, command: str) -> None:
-    """A copy of the store before a command writes to it; without one the command does not run."""
+def _back_up(db_path: Location, command: str) -> None:
+    """A copy of the store before a command writes to it; without one the command does not run. A PostgreSQL
+    store is not copied (its server is backed up by its administrator): a short note says so."""
     import sqlite3
 
     from cchc_xl.backup import back_up, backup_dir
     from cchc_xl.faults import reason as fault_reason
+    from cchc_xl.store_sql import is_url, shown
+
+    if is_url(db_path):
+        click.echo(say("backup.server_skipped", db=shown(db_path)), err=True)
+        return
+    db_path = Path(db_path)
 
     try:
         back_up(db_path, command)
@@ -119,8 +137,8 @@ def _back_up(db_path: Path, command: str) -> None:
 
 def round_options(command: Callable[..., None]) -> Callable[..., None]:
     """--workspace, --round and --db: which round (and store) a command works on."""
-    command = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                           help="Tệp cơ sở dữ liệu; mặc định: cơ sở dữ liệu của đợt (ghi trong cchc-xl.toml).")(command)
+    command = click.option("--db", "db_path", default=None, callback=_db,
+                           help=f"{DB_HELP}; mặc định: cơ sở dữ liệu của đợt (ghi trong cchc-xl.toml).")(command)
     command = click.option("--round", "round_id", default=None,
                            help="Mã đợt đánh giá (khi một cơ sở dữ liệu có nhiều đợt); mặc định: đợt của "
                                 "thư mục làm việc.")(command)
@@ -259,10 +277,10 @@ def criteria_import(src: Path, out: Path | None) -> None:
 @click.option("--body", required=True, help="Cơ quan đánh giá, ví dụ \"UBND huyện Bắc Yên\" hoặc \"UBND tỉnh Sơn La\".")
 @click.option("--deadline", default=None, help="Hạn nộp bảng tự đánh giá (NĂM-THÁNG-NGÀY).")
 @click.option("--place", default="", help="Địa danh ghi ở dòng ngày tháng, ví dụ \"Bắc Yên\".")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Tệp cơ sở dữ liệu; mặc định: THƯ_MỤC/cchc.sqlite. Một cơ sở dữ liệu giữ được nhiều đợt.")
+@click.option("--db", "db_path", default=None, callback=_db,
+              help=f"{DB_HELP}; mặc định: THƯ_MỤC/cchc.sqlite. Một cơ sở dữ liệu giữ được nhiều đợt.")
 def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body: str, deadline: str | None,
-         place: str, db_path: Path | None) -> None:
+         place: str, db_path: Location | None) -> None:
     """Lập đợt đánh giá trong thư mục THƯ_MỤC: ghi bộ tiêu chí, danh sách đơn vị, cơ quan đánh giá vào cơ sở
     dữ liệu và tạo THƯ_MỤC/cchc-xl.toml với khoá ký mới.
 
@@ -272,6 +290,7 @@ def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body
         --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 1 (Quy trình một năm đánh giá).
     """
+    from cchc_xl.store_sql import shown
     from cchc_xl.workspace import DEFAULT_STORE, WorkspaceError, init_round
 
     _back_up(db_path if db_path is not None else folder / DEFAULT_STORE, "init")  # a round added to a store
@@ -286,14 +305,14 @@ def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body
         return
     r = ws.round
     click.echo(say("round.created", round=r.id, body=r.body, year=r.year, set=f"{r.set_id} {r.set_version}",
-                   count=len(ws.communes), config=ws.config, db=ws.db_path))
+                   count=len(ws.communes), config=ws.config, db=shown(ws.db_path)))
     click.echo(say("round.next", dir=folder))
 
 
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help=say("status.json_help"))
 @round_options
-def status(as_json: bool, workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+def status(as_json: bool, workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
     """In đợt đánh giá và tiến độ: đã nhận, được tiếp nhận, đã thẩm định, đã chốt, chưa nộp (kèm tên).
 
     \b
@@ -312,7 +331,7 @@ def status(as_json: bool, workspace: Path | None, round_id: str | None, db_path:
               show_default=True, help="Thư mục ghi các bảng tự đánh giá.")
 @round_options
 def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path, workspace: Path | None,
-             round_id: str | None, db_path: Path | None) -> None:
+             round_id: str | None, db_path: Location | None) -> None:
     """Tạo bảng tự đánh giá (.xlsx, đã khoá, có công thức) cho từng đơn vị của đợt.
 
     \b
@@ -346,7 +365,7 @@ def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Pa
 @round_options
 def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_file: Path | None, dry_run: bool,
             as_json: bool, quiet: bool, verbose: bool, jobs: int | None, workspace: Path | None,
-            round_id: str | None, db_path: Path | None) -> None:
+            round_id: str | None, db_path: Location | None) -> None:
     """Tiếp nhận các bảng tự đánh giá trong thư mục HỘP_THƯ: kiểm tra, tính lại điểm, báo lỗi.
 
     Mã thoát 1 khi có tệp bị từ chối; thử trước, không lưu gì: thêm --dry-run.
@@ -356,11 +375,14 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 7 (Tiếp nhận, kiểm tra bảng xã gửi lại) và 13 (Khi có lỗi).
     """
     from cchc_xl.console import import_with_progress, inbox_problem
+    from cchc_xl.store_sql import is_url, shown
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     problem = inbox_problem(inbox)
     if problem:
         _fail(problem)
+    if dry_run and is_url(ws.db_path):  # the throw-away copy is a SQLite file's
+        _fail(say("import.dry_run_server", db=shown(ws.db_path)))
     if not dry_run:
         _back_up(ws.db_path, "import")
     _demo_key_notice(ws)
@@ -378,7 +400,7 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
 @click.option("--by", "who", default="", help="Người rút.")
 @round_options
 def withdraw(code: str, version: int | None, reason: str, who: str, workspace: Path | None, round_id: str | None,
-             db_path: Path | None) -> None:
+             db_path: Location | None) -> None:
     """Rút bản tự đánh giá của đơn vị MÃ_ĐƠN_VỊ (ví dụ khi tiếp nhận nhầm tệp): bản đó vẫn được lưu
     và ghi vết, nhưng không còn được tính; bản nộp trước đó (nếu có) lại được tính.
 
@@ -433,7 +455,7 @@ def appraise() -> None:
                                              "quá hạn không gửi giải trình được ghi nhận là đồng ý.")
 @round_options
 def appraise_prepare(out_dir: Path, criteria_file: Path | None, round2: bool, workspace: Path | None,
-                     round_id: str | None, db_path: Path | None) -> None:
+                     round_id: str | None, db_path: Location | None) -> None:
     """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận; với --round2, bảng vòng 2 cho các tiêu chí
     được giải trình.
 
@@ -475,7 +497,7 @@ def _date_option(value: str | None) -> dt.date | None:
                                                           "điểm nào bị thay đổi.")
 @round_options
 def appraise_answers(out_dir: Path, deadline: str | None, all_communes: bool, workspace: Path | None,
-                     round_id: str | None, db_path: Path | None) -> None:
+                     round_id: str | None, db_path: Location | None) -> None:
     """Sau thẩm định vòng 1: lập bảng giải trình cho từng đơn vị có điểm thẩm định khác điểm tự đánh giá.
 
     \b
@@ -497,7 +519,7 @@ def appraise_answers(out_dir: Path, deadline: str | None, all_communes: bool, wo
                                                "hôm nay.")
 @round_options
 def appraise_answers_import(inbox: Path, out_dir: Path, received: str | None, workspace: Path | None,
-                            round_id: str | None, db_path: Path | None) -> None:
+                            round_id: str | None, db_path: Location | None) -> None:
     """Đọc các bảng giải trình (kèm thư mục hoặc tệp nén TLKC bổ sung) trong HỘP_THƯ, kiểm tra và ghi nhận.
 
     \b
@@ -518,7 +540,7 @@ def appraise_answers_import(inbox: Path, out_dir: Path, received: str | None, wo
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
 @round_options
 def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, workspace: Path | None,
-                    round_id: str | None, db_path: Path | None) -> None:
+                    round_id: str | None, db_path: Location | None) -> None:
     """Đọc các bảng thẩm định trong THƯ_MỤC, kiểm tra và ghi nhận điểm thẩm định.
 
     Mã thoát 1 khi có bảng bị từ chối.
@@ -541,7 +563,7 @@ def appraise_import(folder: Path, out_dir: Path, criteria_file: Path | None, wor
 @click.option("--force", is_flag=True, help="Chốt cả đơn vị còn giải trình chưa xử lý (được ghi lại).")
 @round_options
 def appraise_finalize(codes: tuple[str, ...], who: str, force: bool, workspace: Path | None, round_id: str | None,
-                      db_path: Path | None) -> None:
+                      db_path: Location | None) -> None:
     """Chốt kết quả các đơn vị MÃ_ĐƠN_VỊ... (mặc định: mọi đơn vị đã thẩm định); đơn vị còn giải trình chưa
     xử lý không được chốt, trừ khi có --force.
 
@@ -564,7 +586,7 @@ def appraise_finalize(codes: tuple[str, ...], who: str, force: bool, workspace: 
 @click.option("--by", "who", default="", help="Người mở lại.")
 @round_options
 def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, round_id: str | None,
-                    db_path: Path | None) -> None:
+                    db_path: Location | None) -> None:
     """Mở lại kết quả đã chốt của đơn vị MÃ_ĐƠN_VỊ để nhận tệp mới.
 
     \b
@@ -584,7 +606,7 @@ def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, ro
 @click.argument("criterion")
 @round_options
 def appraise_history(code: str, criterion: str, workspace: Path | None, round_id: str | None,
-                     db_path: Path | None) -> None:
+                     db_path: Location | None) -> None:
     """In lịch sử điểm của tiêu chí MÃ_TIÊU_CHÍ của đơn vị MÃ_ĐƠN_VỊ (tự đánh giá → thẩm
     định…) và các sự kiện của đơn vị.
 
@@ -608,13 +630,18 @@ def appraise_history(code: str, criterion: str, workspace: Path | None, round_id
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
 @click.option("--previous-db", "previous_db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Cơ sở dữ liệu năm trước; mặc định: đợt năm trước trong cùng cơ sở dữ liệu, nếu có.")
+@click.option("--rounds", "rounds", default=None,
+              help="Xếp hạng chung nhiều đợt cùng năm, cùng bộ tiêu chí trong cơ sở dữ liệu (mã đợt cách nhau "
+                   "bằng dấu phẩy), ví dụ đợt của tỉnh và các đợt của huyện.")
 @round_options
 def report(out: Path, criteria_file: Path | None, communes_file: Path | None, previous_db: Path | None,
-           workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
-    """Lập bảng xếp hạng tổng hợp (.xlsx) cho lãnh đạo (điểm cuối cùng nếu đã thẩm định).
+           rounds: str | None, workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
+    """Lập bảng xếp hạng tổng hợp (.xlsx) cho lãnh đạo (điểm cuối cùng nếu đã thẩm định); nhiều đợt cùng năm,
+    cùng bộ tiêu chí xếp hạng chung với --rounds.
 
     \b
     Ví dụ: cchc-xl report --out xep-hang-2026.xlsx
+    Nhiều đợt: cchc-xl report --out xep-hang.xlsx --rounds 2026-ubnd-tinh-a,2026-ubnd-huyen-b
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 10 (Báo cáo xếp hạng cho lãnh đạo).
     """
     from cchc_xl.console import report_cmd
@@ -622,23 +649,55 @@ def report(out: Path, criteria_file: Path | None, communes_file: Path | None, pr
     if out.suffix.lower() != ".xlsx":
         _fail(say("report.not_xlsx", suggest=out.with_suffix(".xlsx").name, suffix=out.suffix or out.name))
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
-    sys.exit(report_cmd(ws, out, previous_db))
+    chosen = [r.strip() for r in (rounds or "").split(",") if r.strip()]
+    sys.exit(report_cmd(ws, out, previous_db, rounds=chosen or None))
 
 
 @cli.group("store")
 def store_group() -> None:
-    """Cơ sở dữ liệu của đợt: các bản sao lưu tự động và khôi phục.
+    """Cơ sở dữ liệu của đợt: các bản sao lưu tự động và khôi phục; chép đợt đánh giá giữa SQLite và
+    PostgreSQL.
 
     \b
     Ví dụ: cchc-xl store restore
-    Hướng dẫn: docs/huong-dan-su-dung.md, mục 13 (Khi có lỗi).
+    Hướng dẫn: docs/huong-dan-su-dung.md, mục 12 (Sao lưu) và 13 (Khi có lỗi).
     """
+
+
+@store_group.command("copy")
+@click.argument("src")
+@click.argument("dst")
+@click.option("--round", "round_id", default=None, help="Mã đợt cần chép; mặc định: mọi đợt trong SRC.")
+def store_copy(src: str, dst: str, round_id: str | None) -> None:
+    """Chép đợt đánh giá từ cơ sở dữ liệu SRC sang DST (tệp SQLite hoặc postgresql://…); SRC không bị thay đổi,
+    chép lại lần nữa không tạo bản trùng.
+
+    \b
+    Ví dụ: cchc-xl store copy dot-2026/cchc.sqlite postgresql://cchc@may-chu/cchc --round 2026-ubnd-huyen-bac-yen
+    Hướng dẫn: docs/huong-dan-su-dung.md, mục 12 (Sao lưu và những điều cần nhớ).
+    """
+    from cchc_xl.store_copy import CopyError, copy_rounds
+    from cchc_xl.store_sql import StoreUnavailable, exists, location, shown
+
+    source, target = location(src), location(dst)
+    if not exists(source):
+        _fail(say("round.none", db=shown(source)))
+    try:
+        outcomes = copy_rounds(source, target, round_id)
+    except (CopyError, StoreUnavailable) as exc:
+        _fail(str(exc))
+        return
+
+    for o in outcomes:
+        click.echo(say("store.copy_done", round=o.round_id or "—", src=shown(source), dst=shown(target),
+                       submissions=o.submissions, known=o.known, appraisals=o.appraisals, events=o.events))
 
 
 @store_group.command("restore")
 @click.argument("choice", required=False)
 @round_options
-def store_restore(choice: str | None, workspace: Path | None, round_id: str | None, db_path: Path | None) -> None:
+def store_restore(choice: str | None, workspace: Path | None, round_id: str | None,
+                  db_path: Location | None) -> None:
     """Khôi phục cơ sở dữ liệu về một bản sao lưu tự động (tạo trước mỗi lệnh ghi: init, import,
     withdraw, appraise import/finalize/reopen). Không có BẢN_SAO_LƯU: liệt kê các bản; BẢN_SAO_LƯU là số thứ
     tự (1 = mới nhất) hoặc tên tệp sao lưu. Trạng thái hiện tại được sao lưu trước khi khôi phục.
@@ -648,8 +707,11 @@ def store_restore(choice: str | None, workspace: Path | None, round_id: str | No
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 13 (Khi có lỗi).
     """
     from cchc_xl.console import restore_cmd
+    from cchc_xl.store_sql import is_url, shown
 
     ws = _workspace(workspace, round_id, db_path)
+    if is_url(ws.db_path):  # a server's backups are its administrator's (pg_dump), not files next to a store
+        _fail(say("restore.server", db=shown(ws.db_path)))
     sys.exit(restore_cmd(ws.db_path, choice))
 
 
@@ -682,7 +744,13 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    cli()
+    from cchc_xl.store_sql import StoreUnavailable
+
+    try:
+        cli()
+    except StoreUnavailable as exc:  # the server went away mid-command: what was committed stays
+        click.echo(str(exc), err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

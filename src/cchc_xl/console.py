@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cchc_xl.backup import copy_store
+from cchc_xl.communes import Commune
+from cchc_xl.criteria.load import load_set_text
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.outputs import Outputs
@@ -26,10 +29,12 @@ from cchc_xl.importing.run import ImportRun
 from cchc_xl.messages import MESSAGES, say
 from cchc_xl.numbers import fmt, json_number
 from cchc_xl.reports.import_report import report_data
+from cchc_xl.reports.ranking_data import RankingInput, RoundsError
 from cchc_xl.safeio import write_text
 from cchc_xl.store import Store
+from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
-from cchc_xl.workspace import Workspace, previous_round, progress
+from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
 
 
 def inbox_problem(inbox: Path) -> str | None:
@@ -113,8 +118,8 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
     return run, outputs
 
 
-def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Path, *, dry_run: bool = False,
-                  verbosity: int = 0) -> None:
+def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Location, *,
+                  dry_run: bool = False, verbosity: int = 0) -> None:
     status = template("validation")["status"]
     table = Table(title=say("cli.import_table_title"))
     for i, header in enumerate(say("cli.import_columns").split("|")):
@@ -137,10 +142,10 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: P
     count = {s: sum(r.status == s for r in run.results) for s in status}
     console.print(say("cli.import_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
-                      new=outputs.new_in_store, db=db_path) if not dry_run else
+                      new=outputs.new_in_store, db=shown(db_path)) if not dry_run else
                   say("cli.import_dry_run_done", count=len(run.results), accepted=count["accepted"],
                       warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
-                      new=outputs.new_in_store, db=db_path))
+                      new=outputs.new_in_store, db=shown(db_path)))
     if verbosity >= 0:
         console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
                           feedback=len(outputs.feedback), dir=outputs.report.parent))
@@ -424,26 +429,34 @@ def event_text(kind: str, detail: dict[str, Any]) -> str:
 
 
 # -- ranking report -----------------------------------------------------------------------------------
-def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Console | None = None) -> int:
-    """The ranking of the round; last year's totals from `previous_db`, else the store's previous round."""
-    from cchc_xl.reports.ranking import write_ranking
+def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Console | None = None, *,
+               rounds: list[str] | None = None) -> int:
+    """The ranking of the round; last year's totals from `previous_db`, else the store's previous round.
+    `rounds`: several rounds of the store ranked together (one year, one set), instead of the workspace's."""
+    from cchc_xl.reports.ranking import write_ranking, write_report_workbook
 
     console = console or make_console()
-    if not ws.db_path.is_file():
-        _error(say("cli.report_no_store", db=ws.db_path))
+    if not exists(ws.db_path):
+        _error(say("cli.report_no_store", db=shown(ws.db_path)))
         return 2
-    from cchc_xl.appraisal.explanation import explanation_states
-
-    previous = last_year_totals(ws, previous_db)
-    store = ws.open_store()
     try:
-        provisional = [c for c, st in explanation_states(store, dt.date.today()).items() if st.provisional]
-    finally:
-        store.close()
-    try:
-        summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
-                                password=ws.settings.sheet_password, round_id=ws.round.id, provisional=provisional,
-                                identity=ws.identity)
+        if rounds:
+            try:
+                data = consolidated_ranking(ws, rounds, previous_db)
+            except (WorkspaceError, RoundsError) as exc:
+                _error(str(exc))
+                return 2
+            summary = write_report_workbook(data, out, password=ws.settings.sheet_password)
+        else:
+            previous = last_year_totals(ws, previous_db)
+            store = ws.open_store()
+            try:
+                provisional = provisional_codes(store)
+            finally:
+                store.close()
+            summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
+                                    password=ws.settings.sheet_password, round_id=ws.round.id,
+                                    provisional=provisional, identity=ws.identity)
     except OSError as exc:  # open in Excel (Windows cannot replace it), read-only folder, disk full
         from cchc_xl.faults import reason
 
@@ -456,12 +469,49 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
     return 0
 
 
+def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path | None) -> RankingInput:
+    """The rounds `round_ids` of the workspace's store ranked together; each one's last-year totals joined.
+    WorkspaceError for a round the store does not hold, RoundsError for rounds that cannot be joined."""
+    from cchc_xl.reports.ranking_data import RoundPart, check_consolidation, from_rounds
+
+    probe = Store(ws.db_path)
+    try:
+        known = {r.id: r for r in probe.rounds()}
+    finally:
+        probe.close()
+    missing = [r for r in round_ids if r not in known]
+    if missing:
+        raise WorkspaceError(say("round.unknown", round=missing[0], db=shown(ws.db_path),
+                                 rounds=", ".join(known) or "—"))
+    chosen = [known[r] for r in dict.fromkeys(round_ids)]
+    check_consolidation(chosen)
+    previous: dict[str, Decimal] = {}
+    parts: list[RoundPart] = []
+    try:
+        for rnd in chosen:
+            part = replace(ws, round=rnd, communes=[Commune(**c) for c in rnd.communes])
+            previous.update(last_year_totals(part, previous_db) or {})
+            store = Store(ws.db_path, round_id=rnd.id)
+            parts.append(RoundPart(rnd, store, part.communes, part.deadline, frozenset(provisional_codes(store))))
+        return from_rounds(parts, load_set_text(chosen[0].set_yaml), previous=previous, identity=ws.identity)
+    finally:
+        for p in parts:
+            p.store.close()
+
+
+def provisional_codes(store: Store) -> list[str]:
+    """The units whose results are still in the explanation round (shown as provisional)."""
+    from cchc_xl.appraisal.explanation import explanation_states
+
+    return [c for c, st in explanation_states(store, dt.date.today()).items() if st.provisional]
+
+
 def last_year_totals(ws: Workspace, previous_db: Path | None) -> dict[str, Decimal] | None:
     """Totals of the previous round, in `previous_db` or else the round's own store: its latest earlier round,
     else the rows written there before rounds existed (they predate every round); None when there is none."""
     from cchc_xl.reports.ranking_data import previous_totals
 
-    source = previous_db or ws.db_path
+    source: Location = previous_db or ws.db_path
     probe = Store(source)
     try:
         earlier = previous_round(probe, ws.round)

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 from cchc_xl.messages import say
+from cchc_xl.store_sql import StoreUnavailable
 
 _ERRNO = {
     errno.ENOSPC: "fault.disk_full",
@@ -44,6 +45,8 @@ def reason(exc: BaseException) -> str:
 def message(exc: BaseException) -> str:
     """One line for a fault that stopped a command: what, where, and what to do."""
     where = getattr(exc, "filename", None)
+    if isinstance(exc, StoreUnavailable):  # a PostgreSQL server unreachable or gone: its own message
+        return str(exc)
     if isinstance(exc, sqlite3.Error):
         return say("fault.store", reason=reason(exc))
     if where:
@@ -52,4 +55,4 @@ def message(exc: BaseException) -> str:
 
 
 def is_fault(exc: BaseException) -> bool:
-    return isinstance(exc, OSError | sqlite3.Error)
+    return isinstance(exc, OSError | sqlite3.Error | StoreUnavailable)

@@ -155,6 +155,26 @@ MESSAGES: dict[str, str] = {
                      "Cấu hình và khoá ký mới: {config}; cơ sở dữ liệu: {db}.",
     "round.next": "Các lệnh tiếp theo chạy trong thư mục {dir} (hoặc thêm --workspace {dir}), không cần "
                   "--criteria hay --communes.",
+    # --- the store (SQLite file or PostgreSQL server) ----------------------------------------------
+    "store.no_driver": "Muốn dùng cơ sở dữ liệu PostgreSQL {url} cần cài thêm thư viện psycopg: "
+                       "pip install \"cchc-xl[postgres]\".",
+    "store.unreachable": "Không kết nối được cơ sở dữ liệu PostgreSQL {url}. Kiểm tra máy chủ đang chạy, địa "
+                         "chỉ, tên cơ sở dữ liệu, người dùng và mật khẩu (README, mục PostgreSQL).",
+    "store.unusable": "Cơ sở dữ liệu PostgreSQL {url} không dùng được: máy chủ từ chối tạo hoặc nâng cấp các bảng "
+                      "(người dùng cần là chủ của cơ sở dữ liệu; README, mục PostgreSQL).",
+    "store.lost": "Mất kết nối với cơ sở dữ liệu PostgreSQL {url} giữa chừng. Những gì đã ghi vẫn còn nguyên; phần "
+                  "đang ghi dở không được lưu. Chạy lại lệnh khi máy chủ hoạt động trở lại: tệp đã ghi nhận không "
+                  "bị ghi trùng.",
+    "store.copy_same": "Nguồn và đích là cùng một cơ sở dữ liệu ({db}): không có gì để chép.",
+    "store.copy_none": "Cơ sở dữ liệu {db} không có đợt đánh giá nào để chép.",
+    "store.copy_other_set": "Đợt {round} trong {dst} có bộ tiêu chí {dst_set}, khác bộ {src_set} của đợt cùng mã "
+                            "trong {src}: không chép.",
+    "store.copy_done": "Đã chép đợt {round} từ {src} sang {dst}: {submissions} bài nộp mới ({known} đã có), "
+                       "{appraisals} kết quả thẩm định mới, {events} sự kiện mới.",
+    "report.rounds_other_year": "Chỉ xếp hạng chung được các đợt cùng năm; các đợt đã chọn: {rounds}.",
+    "report.rounds_other_set": "Chỉ xếp hạng chung được các đợt cùng bộ tiêu chí; các đợt đã chọn: {rounds}.",
+    "report.rounds_shared_unit": "Đơn vị mã {code} có trong cả đợt {first} và đợt {second}: không xếp hạng "
+                                 "chung được.",
     "status.header": "Đợt đánh giá {round}: {body}, năm {year}; bộ tiêu chí {set}; {count} đơn vị{deadline}.",
     "status.deadline": "; hạn nộp {date}",
     "status.line": "  {label}: {count}/{total}",
@@ -381,6 +401,13 @@ MESSAGES: dict[str, str] = {
     "withdraw.reason_empty": "Thiếu lý do rút (--reason \"…\"): lý do được lưu vết.",
     "backup.failed": "Không sao lưu được cơ sở dữ liệu {db} trước khi ghi ({reason}); lệnh dừng, không có gì "
                      "bị thay đổi. Kiểm tra chỗ trống trên ổ đĩa và quyền ghi thư mục {dir}.",
+    "backup.server_skipped": "Cơ sở dữ liệu {db} nằm trên máy chủ PostgreSQL: chương trình không tự sao lưu "
+                             "(máy chủ do người quản trị sao lưu, ví dụ bằng pg_dump).",
+    "restore.server": "Cơ sở dữ liệu {db} nằm trên máy chủ PostgreSQL: không có bản sao lưu tự động để khôi "
+                      "phục; hãy nhờ người quản trị máy chủ khôi phục từ bản sao lưu của máy chủ.",
+    "import.dry_run_server": "Chưa chạy thử (--dry-run) được với cơ sở dữ liệu trên máy chủ PostgreSQL ({db}). "
+                             "Hãy chép đợt sang một tệp (cchc-xl store copy … thu.sqlite) rồi chạy thử với "
+                             "--db thu.sqlite.",
     "restore.none": "Chưa có bản sao lưu nào của {db} (bản sao lưu được tạo tự động trước mỗi lệnh ghi vào cơ "
                     "sở dữ liệu).",
     "restore.list_header": "Các bản sao lưu của {db} (mới nhất trước):",

@@ -5,7 +5,7 @@ and writes the folder's `cchc-xl.toml` with a freshly generated signing key:
 
     [round]
     id = "2026-ubnd-huyen-bac-yen"
-    store = "cchc.sqlite"          # relative to this folder, or an absolute path
+    store = "cchc.sqlite"          # relative to this folder, an absolute path, or postgresql://…
 
     [district]
     key = "…"                      # secrets.token_urlsafe(32), never the demo key
@@ -35,6 +35,7 @@ from cchc_xl.messages import say
 from cchc_xl.safeio import write_text
 from cchc_xl.settings import CONFIG_NAME, ConfigError, Settings, load_settings, read_config
 from cchc_xl.store import Round, Store
+from cchc_xl.store_sql import Location, StoreUnavailable, exists, is_url, location, shown
 
 DEFAULT_STORE = "cchc.sqlite"
 
@@ -48,7 +49,7 @@ class Workspace:
     """A round as a command sees it: where its store is, its set, units and the settings that sign."""
 
     config: Path | None
-    db_path: Path
+    db_path: Location  # a SQLite file or a PostgreSQL URL
     round: Round
     cset: CriteriaSet
     communes: list[Commune]
@@ -115,7 +116,7 @@ def config_path(workspace: Path | None) -> Path:
 
 
 def init_round(folder: Path, *, criteria_file: Path, communes_file: Path, year: int, body: str,
-               deadline: str | None = None, place: str = "", db: Path | None = None,
+               deadline: str | None = None, place: str = "", db: Location | None = None,
                now: dt.datetime | None = None) -> Workspace:
     """Record a new round and write `folder/cchc-xl.toml`. CriteriaError for a bad set."""
     config = folder / CONFIG_NAME
@@ -141,14 +142,17 @@ def init_round(folder: Path, *, criteria_file: Path, communes_file: Path, year: 
     store = _open_store(db_path, rnd.id)
     try:
         if not store.create_round(rnd):
-            raise WorkspaceError(say("round.exists", round=rnd.id, db=db_path))
+            raise WorkspaceError(say("round.exists", round=rnd.id, db=shown(db_path)))
     finally:
         store.close()
     write_text(config, _config_text(rnd, _store_ref(db_path, folder), secrets.token_urlsafe(32)))
     return Workspace(config, db_path, rnd, load_set_text(rnd.set_yaml), communes, load_settings(config=config))
 
 
-def _store_ref(db_path: Path, folder: Path) -> str:
+def _store_ref(db_path: Location, folder: Path) -> str:
+    if is_url(db_path):
+        return str(db_path)
+    db_path = Path(db_path)
     try:
         return db_path.resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
@@ -164,7 +168,7 @@ def _config_text(rnd: Round, store: str, key: str) -> str:
 
 
 def open_workspace(workspace: Path | None = None, round_id: str | None = None,
-                   db: Path | None = None) -> Workspace:
+                   db: Location | None = None) -> Workspace:
     """The round a command works on (see the module doc); WorkspaceError with the way to make one."""
     config = config_path(workspace)
     section: dict[str, str] = {}
@@ -176,10 +180,10 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
     elif workspace is not None:
         raise WorkspaceError(f"{say('round.no_config', path=config)} {say('round.hint')}")
     if db is None and section.get("store"):
-        db = Path(section["store"])
-        if not db.is_absolute():
+        db = location(section["store"])
+        if isinstance(db, Path) and not db.is_absolute():
             db = config.parent / db
-    if db is None or not db.is_file():
+    if db is None or not exists(db):
         missing = say("round.none", db=db) if db is not None else say("round.none_here")
         raise WorkspaceError(f"{missing} {say('round.hint')}")
     store = _open_store(db)
@@ -188,11 +192,11 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
         if not wanted:
             known = store.rounds()
             if len(known) != 1:
-                raise WorkspaceError(say("round.pick", db=db, rounds=", ".join(r.id for r in known) or "—"))
+                raise WorkspaceError(say("round.pick", db=shown(db), rounds=", ".join(r.id for r in known) or "—"))
             wanted = known[0].id
         rnd = store.round(wanted)
         if rnd is None:
-            raise WorkspaceError(say("round.unknown", round=wanted, db=db,
+            raise WorkspaceError(say("round.unknown", round=wanted, db=shown(db),
                                      rounds=", ".join(r.id for r in store.rounds()) or "—"))
     finally:
         store.close()
@@ -201,9 +205,11 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
                      [Commune(**c) for c in rnd.communes], settings)
 
 
-def _open_store(db: Path, round_id: str = "") -> Store:
+def _open_store(db: Location, round_id: str = "") -> Store:
     try:
         return Store(db, round_id=round_id)
+    except StoreUnavailable as exc:  # a server that cannot be reached
+        raise WorkspaceError(str(exc)) from None
     except sqlite3.DatabaseError:  # not a database, or a damaged one: a message, not a traceback
         raise WorkspaceError(say("round.store_unreadable", db=db)) from None
 

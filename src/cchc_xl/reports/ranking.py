@@ -41,6 +41,7 @@ from cchc_xl.reports.ranking_data import CommuneResult, FinalScores, RankingInpu
 from cchc_xl.reports.sheet_rows import write_rows
 from cchc_xl.safeio import atomic_path
 from cchc_xl.store import Store
+from cchc_xl.store_sql import Location, exists
 from cchc_xl.templates import template
 from cchc_xl.workbook.writer import _ProtectedWorkbook
 
@@ -106,12 +107,13 @@ class RankingSummary:
     cards: Literal["sheets", "summary"] = "sheets"
 
 
-def write_ranking(store_path: Path, cset: CriteriaSet, out: Path, communes: list[Commune] | None = None, *,
+def write_ranking(store_path: Location, cset: CriteriaSet, out: Path, communes: list[Commune] | None = None, *,
                   final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                   deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
                   password: str | None = None, round_id: str = "", provisional: Iterable[str] = (),
                   identity: RoundIdentity = NEUTRAL) -> RankingSummary:
-    """Write the ranking workbook `out` from the round `round_id` of the store at `store_path`.
+    """Write the ranking workbook `out` from the round `round_id` of the store at `store_path` (a SQLite file or a
+    PostgreSQL URL).
 
     `final`: appraisals by commune code (None: the store's current appraisals; {}: self-assessed scores
     only). `previous`: last year's totals by commune code (see `ranking_data.previous_totals`). `deadline`:
@@ -119,9 +121,9 @@ def write_ranking(store_path: Path, cset: CriteriaSet, out: Path, communes: list
     from settings). `identity`: the round's assessing body, which heads the cover and names the texts.
     Raises FileNotFoundError when there is no store.
     """
-    if not Path(store_path).is_file():
+    if not exists(store_path):
         raise FileNotFoundError(store_path)
-    store = Store(Path(store_path), round_id=round_id)
+    store = Store(store_path, round_id=round_id)
     try:
         data = from_store(store, cset, communes, final=final, previous=previous, deadline=deadline,
                           generated_at=generated_at, provisional=provisional, identity=identity)

@@ -22,8 +22,9 @@ from typing import Any, Literal
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
+from cchc_xl.messages import say
 from cchc_xl.numbers import round2
-from cchc_xl.store import Store, StoredAppraisal, StoredSubmission
+from cchc_xl.store import Round, Store, StoredAppraisal, StoredSubmission
 
 Stage = Literal["self", "final", "mixed", "none"]
 ZERO = Decimal("0.00")
@@ -348,6 +349,18 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     (`Store.current_appraisal`), {} ranks on self-assessed scores only. Submissions are read one commune at a
     time, so memory stays flat for a whole country.
     """
+    results = store_results(store, cset, communes, final=final, deadline=deadline)
+    marked = set(provisional)
+    for r in results:
+        r.provisional = r.code in marked
+    return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
+                        generated_at=generated_at or dt.datetime.now(), identity=identity)
+
+
+def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
+                  final: Mapping[str, FinalScores] | None = None,
+                  deadline: dt.datetime | None = None) -> list[CommuneResult]:
+    """One round's communes as `from_store` reads them (see there), not yet ranked."""
     listed = {c.code: c for c in communes or []}
     counts = store.finding_counts()
     appraisals = None if final is not None else store.current_appraisals()
@@ -368,10 +381,52 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     for code, commune in listed.items():
         if code not in seen:
             results.append(missing_result(code, commune.name, commune.kind))
-    marked = set(provisional)
-    for r in results:
-        r.provisional = r.code in marked
-    return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
+    return results
+
+
+class RoundsError(ValueError):
+    """Rounds that cannot be ranked together: one Vietnamese message."""
+
+
+@dataclass(frozen=True)
+class RoundPart:
+    """One round of a consolidated ranking: its store (opened on the round), units and deadline."""
+
+    round: Round
+    store: Store
+    communes: list[Commune]
+    deadline: dt.datetime | None = None
+    provisional: frozenset[str] = frozenset()  # codes still in the explanation round
+
+
+def check_consolidation(rounds: list[Round]) -> None:
+    """Rounds ranked together must be of one year and one criteria set (same fingerprint)."""
+    names = ", ".join(f"{r.id} ({r.year}, {r.set_id} {r.set_version})" for r in rounds)
+    if len({r.year for r in rounds}) > 1:
+        raise RoundsError(say("report.rounds_other_year", rounds=names))
+    if len({r.set_sha256 for r in rounds}) > 1:
+        raise RoundsError(say("report.rounds_other_set", rounds=names))
+
+
+def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[str, Decimal] | None = None,
+                generated_at: dt.datetime | None = None, identity: RoundIdentity = NEUTRAL) -> RankingInput:
+    """One ranking across several rounds of one year and set (a province consolidating its districts, with
+    its own round): every round's communes as `from_store` reads them, ranked together. A unit in two of
+    the rounds is refused (RoundsError): it would be ranked twice."""
+    check_consolidation([p.round for p in parts])
+    results: list[CommuneResult] = []
+    owner: dict[str, str] = {}
+    for part in parts:
+        for result in store_results(part.store, cset, part.communes, deadline=part.deadline):
+            result.provisional = result.code in part.provisional
+            if result.code in owner:
+                raise RoundsError(say("report.rounds_shared_unit", code=result.code, first=owner[result.code],
+                                      second=part.round.id))
+            owner[result.code] = part.round.id
+            results.append(result)
+    deadlines = {p.deadline for p in parts}  # one deadline for the whole ranking only when they share it
+    return RankingInput(cset=cset, results=results, previous=dict(previous or {}),
+                        deadline=deadlines.pop() if len(deadlines) == 1 else None,
                         generated_at=generated_at or dt.datetime.now(), identity=identity)
 
 

@@ -1,0 +1,184 @@
+"""One store, two writers: returned workbooks imported into PostgreSQL and into SQLite, and a province's ranking.
+
+    .venv/bin/python benchmarks/bench_postgres.py [--communes 1000] [--url postgresql://…]
+
+The corpus is run.py's (N returns of the bundled set, generated with declared values, cached in the temp
+folder). The N communes are split into four rounds of one year and set in one store, as at a province: the
+province's own round (half of them) and three district rounds (a sixth each). Two worker processes import
+them into the ONE store at the same time (each round's files split between the two), as two officers
+would: once into a SQLite file (WAL; writers take turns on the file lock), once into a PostgreSQL
+database (the commune row lock). Then the province's ranking: the province round alone, and the
+consolidated ranking of the four rounds (`report --rounds`), from each store. PostgreSQL is a throwaway
+cluster with its default durability settings (tests/conftest_pg.py), unless --url names a server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from common import bench_settings, markdown, peak_rss_mb, synthetic_communes
+from run import returns_corpus
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import load_set
+from cchc_xl.criteria.load import dump_yaml
+from cchc_xl.store import Round, Store
+from cchc_xl.store_sql import Location, location
+
+SPAWN = multiprocessing.get_context("spawn")
+YEAR = 2026
+
+
+def rounds_of(n: int) -> dict[str, list[Commune]]:
+    """Round id -> its communes: the province's half, then three districts' sixths."""
+    communes = synthetic_communes(n)
+    half = n // 2
+    sixth = max(1, (n - half) // 3)
+    cuts = [0, half, half + sixth, half + 2 * sixth, n]
+    ids = [f"{YEAR}-ubnd-tinh-thu", f"{YEAR}-ubnd-huyen-a", f"{YEAR}-ubnd-huyen-b", f"{YEAR}-ubnd-huyen-c"]
+    return {rid: communes[a:b] for rid, a, b in zip(ids, cuts, cuts[1:], strict=False)}
+
+
+def create_rounds(db: Location, n: int) -> None:
+    cset = load_set()
+    store = Store(db)
+    try:
+        for rid, communes in rounds_of(n).items():
+            store.create_round(Round(id=rid, year=YEAR, body=rid, set_id=cset.id, set_version=cset.version,
+                                     set_sha256=cset.fingerprint(), set_yaml=dump_yaml(cset),
+                                     communes=[c.model_dump() for c in communes],
+                                     created_at=dt.datetime.now().astimezone().isoformat(timespec="seconds")))
+    finally:
+        store.close()
+
+
+def _import_share(args: tuple[str, str, int, int, int]) -> dict[str, int]:
+    """Worker `k` of `jobs`: its share of every round's files, each round through a store opened on it."""
+    from cchc_xl.importing.pipeline import import_inbox
+
+    inbox, db, n, k, jobs = args
+    cset, settings = load_set(), bench_settings()
+    stored = files = 0
+    for rid, communes in rounds_of(n).items():
+        view = Path(tempfile.mkdtemp(prefix="cchc-inbox-"))
+        out = Path(tempfile.mkdtemp(prefix="cchc-out-"))
+        try:
+            for c in communes[k::jobs]:
+                for f in Path(inbox).glob(f"{c.code}-*.xlsx"):
+                    (view / f.name).hardlink_to(f)
+            store = Store(location(db), round_id=rid)
+            try:
+                run, outputs = import_inbox(view, cset, settings, communes, out, store, evidence=False)
+            finally:
+                store.close()
+            stored += outputs.new_in_store
+            files += len(run.results)
+        finally:
+            shutil.rmtree(view, ignore_errors=True)
+            shutil.rmtree(out, ignore_errors=True)
+    return {"files": files, "stored": stored}
+
+
+def stage_import(inbox: Path, db: Location, n: int, jobs: int = 2) -> dict[str, Any]:
+    create_rounds(db, n)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=SPAWN) as pool:
+        parts = list(pool.map(_import_share, [(str(inbox), str(db), n, k, jobs) for k in range(jobs)]))
+    seconds = time.perf_counter() - started
+    files, stored = sum(p["files"] for p in parts), sum(p["stored"] for p in parts)
+    return {"seconds": seconds, "ms_each": seconds * 1000 / max(1, files), "files": files, "stored": stored}
+
+
+def _rank(db: str, n: int, out: str, together: bool) -> dict[str, Any]:
+    """In a fresh process: the ranking workbook of the province round, or of all four rounds together."""
+    from cchc_xl.reports.ranking import write_ranking, write_report_workbook
+    from cchc_xl.reports.ranking_data import RoundPart, from_rounds
+
+    cset, loc = load_set(), location(db)
+    rounds = rounds_of(n)
+    started = time.perf_counter()
+    if together:
+        stores = {rid: Store(loc, round_id=rid) for rid in rounds}
+        try:
+            parts = [RoundPart(s.round(), s, rounds[rid]) for rid, s in stores.items()]  # type: ignore[arg-type]
+            summary = write_report_workbook(from_rounds(parts, cset), Path(out))
+        finally:
+            for s in stores.values():
+                s.close()
+    else:
+        rid, communes = next(iter(rounds.items()))
+        summary = write_ranking(loc, cset, Path(out), communes, round_id=rid, final={})
+    return {"seconds": time.perf_counter() - started, "ranked": summary.ranked, "peak_mb": peak_rss_mb()}
+
+
+def fresh(fn: Any, *args: Any) -> Any:
+    with ProcessPoolExecutor(max_workers=1, mp_context=SPAWN) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def run(n: int, url: str | None) -> list[dict[str, Any]]:
+    from conftest_pg import create_database, throwaway_cluster
+
+    inbox = returns_corpus(n)
+    work = Path(tempfile.mkdtemp(prefix="cchc-bench-pg-"))
+    rows: list[dict[str, Any]] = []
+    try:
+        with throwaway_cluster(durable=True) if url is None else _given(url) as cluster:
+            stores: dict[str, Location] = {
+                "SQLite (one file, WAL)": work / "cchc.sqlite",
+                "PostgreSQL (one database)": url or create_database(cluster, "bench"),  # type: ignore[union-attr]
+            }
+            for engine, db in stores.items():
+                print(f"[{n}] import into {engine} …", file=sys.stderr)
+                imported = stage_import(inbox, db, n)
+                rows.append({"store": engine, "stage": f"import, 2 workers ({imported['files']} files)",
+                             "seconds": f"{imported['seconds']:.1f}", "ms per item": f"{imported['ms_each']:.1f}",
+                             "note": f"{imported['stored']} recorded"})
+                for together, label in ((False, "ranking: province round"), (True, "ranking: 4 rounds together")):
+                    ranked = fresh(_rank, str(db), n, str(work / "xep-hang.xlsx"), together)
+                    rows.append({"store": engine, "stage": f"{label} ({ranked['ranked']} ranked)",
+                                 "seconds": f"{ranked['seconds']:.1f}",
+                                 "ms per item": f"{ranked['seconds'] * 1000 / max(1, ranked['ranked']):.2f}",
+                                 "note": f"peak {ranked['peak_mb']:.0f} MB"})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+class _given:
+    """A server named by --url: nothing to start or stop."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--communes", type=int, default=1000)
+    parser.add_argument("--url", default=None, help="an empty PostgreSQL database (default: a throwaway cluster)")
+    args = parser.parse_args()
+    rows = run(args.communes, args.url)
+    print(f"{args.communes} communes, bundled set, {multiprocessing.cpu_count()} cores\n")
+    print(markdown(rows, ["store", "stage", "seconds", "ms per item", "note"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""`cchc-xl store copy SRC DST [--round ID]`: a round from one store into another (SQLite ↔ PostgreSQL).
+
+The source is only read. In the destination the round is written in one transaction, matched by what
+identifies each row rather than by its id (ids are each store's own): the round by its id (a round of the
+same id with another criteria set is refused); submissions and appraisals by (commune, file sha256), so a
+second copy adds nothing and a copy after more imports adds only the new ones; explanation requests by
+(commune, appraisal, time issued), answers by (commune, file sha256); events by (time, commune, kind, detail),
+their details as the source wrote them (ids in them are the source's). A submission keeps its version
+unless the destination already holds that version of the commune from another file; then it becomes the
+commune's next one. Communes take the source's name and state. Without --round every round of the source
+is copied (and a pre-rounds store's unnamed round).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from cchc_xl.messages import say
+from cchc_xl.store import Store, _dumps, _loads, _opt
+from cchc_xl.store_sql import Engine, Location, shown
+
+
+class CopyError(ValueError):
+    """A round that cannot be copied: one Vietnamese message."""
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    round_id: str
+    submissions: int  # new in the destination
+    known: int  # already there (the same file of the same commune)
+    appraisals: int
+    events: int
+    answers: int = 0  # explanation-round answers (received or deemed)
+
+
+_SUBMISSION = ("commune_code, version, file_name, file_sha256, received_at, set_id, set_version, status, counts,"
+               " self_total, tier, declared_json, scores_json")
+_APPRAISAL = ("commune_code, file_name, file_sha256, appraiser, imported_at, status, superseded, total, tier,"
+              " bonus, penalty")
+_ANSWER = ("commune_code, file_name, file_sha256, received_at, status, answered_by, items_json, evidence_json,"
+           " findings_json")
+_JSON = {"items_json", "evidence_json", "findings_json", "declared_json", "scores_json", "communes_json", "detail_json"}
+_NUMERIC = {"self_total", "total", "bonus", "penalty", "self_points", "appraised_points", "points"}
+
+
+def copy_rounds(src: Location, dst: Location, round_id: str | None = None) -> list[CopyOutcome]:
+    """Copy the round `round_id` (default: every round) from `src` into `dst`. CopyError, StoreUnavailable."""
+    if str(src) == str(dst):
+        raise CopyError(say("store.copy_same", db=shown(src)))
+    source = _open(src)
+    try:
+        if round_id is not None:
+            if source.round(round_id) is None and not (round_id == "" and source.has_legacy_rows()):
+                raise CopyError(say("round.unknown", round=round_id, db=shown(src),
+                                    rounds=", ".join(r.id for r in source.rounds()) or "—"))
+            ids = [round_id]
+        else:
+            ids = ([""] if source.has_legacy_rows() else []) + [r.id for r in source.rounds()]
+        if not ids:
+            raise CopyError(say("store.copy_none", db=shown(src)))
+    finally:
+        source.close()
+    return [_copy_one(src, dst, rid) for rid in ids]
+
+
+def _copy_one(src: Location, dst: Location, round_id: str) -> CopyOutcome:
+    source = _open(src, round_id)
+    try:
+        rows = _read(source.engine, round_id)
+    finally:
+        source.close()
+    target = _open(dst, round_id)
+    try:
+        return target._write(lambda db: _write(db, rows, round_id, src, dst))
+    finally:
+        target.close()
+
+
+def _open(loc: Location, round_id: str = "") -> Store:
+    try:
+        return Store(loc, round_id=round_id)
+    except sqlite3.DatabaseError:  # a file that is not a database, or a damaged one
+        raise CopyError(say("round.store_unreadable", db=shown(loc))) from None
+
+
+def _values(columns: str, row: tuple[object, ...]) -> list[object]:
+    """A row as the destination takes it: decimals and JSON as text, whatever engine it came from."""
+    out: list[object] = []
+    for name, value in zip((c.strip() for c in columns.split(",")), row, strict=True):
+        if name in _JSON:
+            out.append(_dumps(_loads(value)))
+        elif name in _NUMERIC:
+            out.append(_opt(value))  # type: ignore[arg-type]
+        else:
+            out.append(value)
+    return out
+
+
+_ROUND = "id, year, body, place, deadline, set_id, set_version, set_sha256, set_yaml, communes_json, created_at"
+
+
+def _read(db: Engine, rid: str) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        "round": db.all(f"SELECT {_ROUND} FROM rounds WHERE id=?", (rid,)),
+        "communes": db.all("SELECT code, name, kind, state FROM communes WHERE round_id=? ORDER BY code", (rid,)),
+        "submissions": db.all(f"SELECT id, {_SUBMISSION} FROM submissions WHERE round_id=? ORDER BY id", (rid,)),
+        "findings": db.all("SELECT f.submission_id, f.severity, f.rule, f.criterion, f.cell, f.message FROM findings f"
+                           " JOIN submissions s ON s.id=f.submission_id WHERE s.round_id=?", (rid,)),
+        "appraisals": db.all(f"SELECT id, submission_id, {_APPRAISAL} FROM appraisals WHERE round_id=? ORDER BY id",
+                             (rid,)),
+        "appraisal_scores": db.all(
+            "SELECT x.appraisal_id, x.criterion, x.self_points, x.appraised_points, x.reason, x.changed FROM"
+            " appraisal_scores x JOIN appraisals a ON a.id=x.appraisal_id WHERE a.round_id=?", (rid,)),
+        "appraisal_adjustments": db.all(
+            "SELECT x.appraisal_id, x.code, x.block, x.count, x.points FROM appraisal_adjustments x JOIN"
+            " appraisals a ON a.id=x.appraisal_id WHERE a.round_id=?", (rid,)),
+        "appraisal_findings": db.all(
+            "SELECT x.appraisal_id, x.severity, x.rule, x.criterion, x.cell, x.message FROM appraisal_findings x"
+            " JOIN appraisals a ON a.id=x.appraisal_id WHERE a.round_id=?", (rid,)),
+        "appraisal_stages": db.all(
+            "SELECT x.appraisal_id, x.stage, x.request_id FROM appraisal_stages x JOIN appraisals a ON"
+            " a.id=x.appraisal_id WHERE a.round_id=?", (rid,)),
+        "answer_requests": db.all("SELECT id, commune_code, appraisal_id, deadline, issued_at, items_json FROM"
+                                  " answer_requests WHERE round_id=? ORDER BY id", (rid,)),
+        "answers": db.all(f"SELECT request_id, {_ANSWER} FROM answers WHERE round_id=? ORDER BY id", (rid,)),
+        "events": db.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? ORDER BY id",
+                         (rid,)),
+    }
+
+
+def _by_parent(rows: list[tuple[object, ...]]) -> dict[object, list[tuple[object, ...]]]:
+    out: dict[object, list[tuple[object, ...]]] = {}
+    for row in rows:
+        out.setdefault(row[0], []).append(row[1:])
+    return out
+
+
+def _write(db: Engine, rows: dict[str, list[tuple[object, ...]]], rid: str, src: Location,
+           dst: Location) -> CopyOutcome:
+    for rnd in rows["round"]:
+        values = _values(_ROUND, rnd)
+        db.execute(f"INSERT INTO rounds ({_ROUND}) VALUES ({','.join('?' * len(values))})"
+                   " ON CONFLICT (id) DO NOTHING", values)
+        held = db.one(f"SELECT set_sha256, set_id, set_version FROM rounds WHERE id=?{db.lock}", (rid,))
+        if held is not None and held[0] != rnd[7]:
+            raise CopyError(say("store.copy_other_set", round=rid, dst=shown(dst), src=shown(src),
+                                dst_set=f"{held[1]} {held[2]}", src_set=f"{rnd[5]} {rnd[6]}"))
+    for code, name, kind, state in rows["communes"]:  # in code order: the lock order of every writer
+        db.execute("INSERT INTO communes (round_id, code, name, kind, state) VALUES (?,?,?,?,?) ON CONFLICT"
+                   " (round_id, code) DO UPDATE SET name=excluded.name, kind=excluded.kind, state=excluded.state",
+                   (rid, code, name, kind, state))
+        db.one(f"SELECT state FROM communes WHERE round_id=? AND code=?{db.lock}", (rid, code))
+    findings = _by_parent(rows["findings"])
+    submission_ids: dict[object, int] = {}
+    new = known = 0
+    for old_id, *rest in rows["submissions"]:
+        values = _values(_SUBMISSION, tuple(rest))
+        code, version, sha = values[0], values[1], values[3]
+        found = db.one("SELECT id FROM submissions WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                       (rid, code, sha))
+        if found is not None:
+            submission_ids[old_id] = int(found[0])
+            known += 1
+            continue
+        if db.one("SELECT 1 FROM submissions WHERE round_id=? AND commune_code=? AND version=?",
+                  (rid, code, version)) is not None:
+            values[1] = db.one("SELECT MAX(version)+1 FROM submissions WHERE round_id=? AND commune_code=?",
+                               (rid, code))[0]  # type: ignore[index]
+        sid = int(db.one(f"INSERT INTO submissions (round_id, {_SUBMISSION}) VALUES"
+                         f" (?,{','.join('?' * len(values))}) RETURNING id", (rid, *values))[0])  # type: ignore[index]
+        submission_ids[old_id] = sid
+        db.executemany("INSERT INTO findings (submission_id, severity, rule, criterion, cell, message)"
+                       " VALUES (?,?,?,?,?,?)", [(sid, *f) for f in findings.get(old_id, [])])
+        new += 1
+    appraisals = 0
+    appraisal_ids: dict[object, int] = {}
+    copied: list[object] = []  # source ids of the appraisals written now
+    children = {t: _by_parent(rows[t]) for t in ("appraisal_scores", "appraisal_adjustments", "appraisal_findings")}
+    for old_id, old_submission, *rest in rows["appraisals"]:
+        values = _values(_APPRAISAL, tuple(rest))
+        held = db.one("SELECT id FROM appraisals WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                      (rid, values[0], values[2]))
+        if held is not None:
+            appraisal_ids[old_id] = int(held[0])
+            continue
+        aid = int(db.one(f"INSERT INTO appraisals (round_id, submission_id, {_APPRAISAL}) VALUES"
+                         f" (?,?,{','.join('?' * len(values))}) RETURNING id",
+                         (rid, submission_ids[old_submission], *values))[0])  # type: ignore[index]
+        db.executemany("INSERT INTO appraisal_scores (appraisal_id, criterion, self_points, appraised_points,"
+                       " reason, changed) VALUES (?,?,?,?,?,?)",
+                       [(aid, c, _opt(sp), _opt(ap), r, ch)  # type: ignore[arg-type]
+                        for c, sp, ap, r, ch in children["appraisal_scores"].get(old_id, [])])
+        db.executemany("INSERT INTO appraisal_adjustments (appraisal_id, code, block, count, points)"
+                       " VALUES (?,?,?,?,?)",
+                       [(aid, c, b, n, _opt(p))  # type: ignore[arg-type]
+                        for c, b, n, p in children["appraisal_adjustments"].get(old_id, [])])
+        db.executemany("INSERT INTO appraisal_findings (appraisal_id, severity, rule, criterion, cell, message)"
+                       " VALUES (?,?,?,?,?,?)", [(aid, *f) for f in children["appraisal_findings"].get(old_id, [])])
+        appraisals += 1
+        appraisal_ids[old_id] = aid
+        copied.append(old_id)
+    request_ids: dict[object, int] = {}
+    for old_id, code, old_appraisal, deadline, issued_at, items in rows["answer_requests"]:
+        target = (rid, code, appraisal_ids[old_appraisal], issued_at)
+        held = db.one("SELECT id FROM answer_requests WHERE round_id=? AND commune_code=? AND appraisal_id=? AND"
+                      " issued_at=?", target)
+        request_ids[old_id] = int(held[0]) if held is not None else int(db.one(
+            "INSERT INTO answer_requests (round_id, commune_code, appraisal_id, deadline, issued_at, items_json)"
+            " VALUES (?,?,?,?,?,?) RETURNING id", (*target[:3], deadline, issued_at,
+                                                   _dumps(_loads(items))))[0])  # type: ignore[index]
+    stages = {a: (stage, request) for a, stage, request in rows["appraisal_stages"]}
+    for old_id in copied:
+        if old_id in stages:
+            stage, request = stages[old_id]
+            db.execute("INSERT INTO appraisal_stages (appraisal_id, stage, request_id) VALUES (?,?,?)",
+                       (appraisal_ids[old_id], stage, None if request is None else request_ids[request]))
+    answers = 0
+    for old_request, *rest in rows["answers"]:
+        values = _values(_ANSWER, tuple(rest))
+        if db.one("SELECT 1 FROM answers WHERE round_id=? AND commune_code=? AND file_sha256=?",
+                  (rid, values[0], values[2])) is not None:
+            continue
+        db.execute(f"INSERT INTO answers (round_id, request_id, {_ANSWER}) VALUES (?,?,{','.join('?' * len(values))})",
+                   (rid, request_ids[old_request], *values))
+        answers += 1
+    held_events = {(a, c, k, _dumps(_loads(d))) for a, c, k, d in
+                   db.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=?", (rid,))}
+    events = 0
+    for at, code, kind, detail in rows["events"]:
+        key = (at, code, kind, _dumps(_loads(detail)))
+        if key in held_events:
+            continue
+        held_events.add(key)
+        db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
+                   (rid, *key))
+        events += 1
+    return CopyOutcome(rid, new, known, appraisals, events, answers)
