@@ -190,6 +190,14 @@ def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None =
     return written
 
 
+def _print_errors(console: Console, outcomes: list[Any]) -> None:
+    """Every error finding of the files an appraisal or answer import refused, under its file."""
+    for o in outcomes:
+        for f in o.findings:
+            if f.severity == "error":
+                console.print(escape(f"  {o.file}: {f.message}"))
+
+
 def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Console | None = None) -> list[Any]:
     from cchc_xl.appraisal.round import import_appraisals
 
@@ -214,10 +222,7 @@ def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Con
                       o.result.tier if o.result else "", str(o.changed),
                       str(sum(f.severity == "error" for f in o.findings)))
     console.print(table)
-    for o in outcomes:
-        for f in o.findings:
-            if f.severity == "error":
-                console.print(escape(f"  {o.file}: {f.message}"))
+    _print_errors(console, outcomes)
     rejected = sum(o.status == "rejected" for o in outcomes)
     unchanged = sum(not o.recorded and o.status != "rejected" for o in outcomes)
     console.print(say("cli.appraise_done", count=len(outcomes), rejected=rejected,
@@ -313,10 +318,7 @@ def appraise_answers_import_cmd(ws: Workspace, inbox: Path, out_dir: Path, recei
         table.add_row(o.file, o.commune_code or "", status[o.status], ", ".join(o.contested),
                       str(sum(f.severity == "error" for f in o.findings)))
     console.print(table)
-    for o in outcomes:
-        for f in o.findings:
-            if f.severity == "error":
-                console.print(escape(f"  {o.file}: {f.message}"))
+    _print_errors(console, outcomes)
     rejected = sum(o.status == "rejected" for o in outcomes)
     unchanged = sum(not o.recorded for o in outcomes if o.commune_code)
     console.print(say("cli.answers_done", count=len(outcomes), rejected=rejected,
