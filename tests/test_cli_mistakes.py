@@ -4,39 +4,20 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from cchc_xl.cli import cli
 from cchc_xl.workbook.generate import generate_one
 from import_corpus import fill
+from test_cli_safety import said, snapshot, tables
 
 MINI = Path(__file__).parent / "data" / "mini-set.yaml"
-
-
-def said(result: Result) -> str:
-    return " ".join(result.output.split())
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under `folder` with its content's hash (the automatic store backups aside)."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and ".sao-luu" not in p.as_posix()}
-
-
-def tables(db: Path) -> dict[str, list[tuple[object, ...]]]:
-    con = sqlite3.connect(db)
-    try:
-        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY 1")]
-        return {n: sorted(con.execute(f"SELECT * FROM {n}").fetchall(), key=repr) for n in names}
-    finally:
-        con.close()
 
 
 @pytest.fixture
