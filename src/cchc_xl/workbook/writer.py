@@ -31,12 +31,14 @@ from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook import approved_report
 from cchc_xl.workbook.layout import PLACEHOLDER, CellSpec, Layout, LayoutTemplate, Merge, RangeValidation
+from cchc_xl.workbook.sheetkit import FONT_NAME, Margins, PageSetup, font, workbook_options
 from cchc_xl.workbook.signing import META_KEYS, make_meta
 
-FONT = "Times New Roman"
+FONT = FONT_NAME
+_MARGINS = Margins(top=15.24, bottom=15.24, left=12.7, right=10.16)  # the working sheets (not Phụ lục 2)
 YELLOW, GREY, BLUE, GREEN, RED = "#FFF2CC", "#E7E6E6", "#DDEBF7", "#E2EFDA", "#FCE4D6"
 
-_BASE = {"font_name": FONT, "font_size": 11, "valign": "top"}
+_BASE = font(11, valign="top")
 STYLES: dict[str, dict[str, Any]] = {
     "text": {},
     "number": {"num_format": "0.##"},
@@ -80,7 +82,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "total_text": {"bold": True, "border": 1, "bg_color": BLUE},
     "guide": {"text_wrap": True},
 }
-_REPORT = {"font_name": FONT, "font_size": 13, "valign": "vcenter"}
+_REPORT = font(13, valign="vcenter")
 REPORT_STYLES: dict[str, dict[str, Any]] = {
     # A long commune name shrinks to fit its merged cells (the row heights are the same for every commune).
     "report_head": {"bold": True, "align": "center", "shrink": True},
@@ -98,18 +100,6 @@ REPORT_STYLES: dict[str, dict[str, Any]] = {
     "report_italic": {"italic": True, "align": "center", "shrink": True},
     "report_bold": {"bold": True, "align": "center"},
 }
-
-
-def workbook_options() -> dict[str, Any]:
-    """XlsxWriter options, fresh for each workbook (XlsxWriter adds to the default format's properties).
-
-    Texts are written as text. The default font, which sets the unit of column widths in every spreadsheet
-    program, is the cells' own: Times New Roman (metric-compatible with Liberation Serif), so that a
-    LibreOffice without Calibri or Carlito lays the columns out as wide as Excel does and the row heights
-    fitted to the texts (see layout.text_lines) hold there too.
-    """
-    return {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "default_format_properties": {"font_name": FONT, "font_size": 11}}
 
 
 class _ProtectedWorkbook(xlsxwriter.Workbook):
@@ -238,13 +228,8 @@ class CommuneWorkbookWriter:
             ws.set_column(i, i, width)
 
     def _print(self, ws: Worksheet, landscape: bool, header_row: int | None) -> None:
-        ws.set_paper(9)  # A4
-        ws.set_landscape() if landscape else ws.set_portrait()
-        ws.fit_to_pages(1, 0)
-        ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
-        ws.set_footer("&CTrang &P/&N")
-        if header_row is not None:
-            ws.repeat_rows(header_row)
+        PageSetup(landscape=landscape, margins=_MARGINS,
+                  repeat_rows=None if header_row is None else (header_row, header_row)).apply(ws)
 
     def _setup_guide(self, ws: Worksheet) -> None:
         ws.set_column(0, 0, self.t["guide"]["width"])

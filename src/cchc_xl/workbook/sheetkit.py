@@ -1,0 +1,164 @@
+"""One sheet toolkit for every workbook cchc-xl writes (commune, feedback, validation, appraisal, ranking).
+
+What every writer must do the same way lives here once:
+- `workbook_options()`: user text stays text (never a formula, URL or number), and the default font, which
+  sets the unit of column widths in every spreadsheet program, is the cells' own;
+- `font()`: an explicit font (Times New Roman, family "roman", no theme scheme, so Excel does not swap in the
+  theme's Calibri);
+- `NUMBER_FORMATS`: one number format per column kind (counts as integers, points with two decimals; Excel
+  shows the user's own decimal separator);
+- `PageSetup`: A4, orientation, margins in millimetres, fit to width, repeated header rows, a print area, the
+  page footer;
+- `Sheet`: the writing helpers (text kept as text, numbers, merged titles, header rows, columns, protection).
+
+Writers keep their own layouts and texts; they come here for how a cell, a row or a page is put down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
+
+FONT_NAME = "Times New Roman"
+BODY_SIZE = 11
+A4 = 9  # XlsxWriter's paper code
+_INCH_MM = 25.4
+
+# One number format per kind of column.
+NUMBER_FORMATS: dict[str, str] = {
+    "count": "0",
+    "points": "0.00",
+    "percent": "0%",
+    "rank": "0",
+}
+
+
+def font(size: float = BODY_SIZE, **props: Any) -> dict[str, Any]:
+    """Format properties of an explicit font: named, family 1 (roman), no theme scheme."""
+    return {"font_name": FONT_NAME, "font_family": 1, "font_scheme": "none", "font_size": size, **props}
+
+
+def workbook_options(**extra: Any) -> dict[str, Any]:
+    """XlsxWriter options, fresh for each workbook (XlsxWriter adds to the default format's properties).
+
+    Texts are written as text. The default font is the cells' own: Times New Roman (metric-compatible with
+    Liberation Serif), so that a LibreOffice without Calibri or Carlito lays the columns out as wide as Excel
+    does and the row heights fitted to the texts hold there too.
+    """
+    return {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "default_format_properties": font(), **extra}
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Page margins in millimetres."""
+
+    top: float = 15.0
+    bottom: float = 15.0
+    left: float = 12.7
+    right: float = 10.0
+
+    def inches(self) -> dict[str, float]:
+        return {"top": self.top / _INCH_MM, "bottom": self.bottom / _INCH_MM,
+                "left": self.left / _INCH_MM, "right": self.right / _INCH_MM}
+
+
+# Nghị định 30/2020/NĐ-CP, Phụ lục I: top and bottom 20–25 mm, left 30–35 mm, right 15–20 mm.
+ND30_MARGINS = Margins(top=20.0, bottom=20.0, left=30.0, right=15.0)
+WORKING_MARGINS = Margins()
+
+
+@dataclass(frozen=True)
+class PageSetup:
+    """How one sheet prints. `fit_width` pages across (0 = no fitting), `fit_height` pages down (0 = as many
+    as needed); `repeat_rows` the 0-based first and last header rows printed on every page."""
+
+    landscape: bool = False
+    margins: Margins = WORKING_MARGINS
+    fit_width: int = 1
+    fit_height: int = 0
+    repeat_rows: tuple[int, int] | None = None
+    footer: str = "&CTrang &P/&N"
+    footer_margin_mm: float | None = None
+    center_horizontally: bool = False
+
+    def apply(self, ws: Worksheet, print_area: tuple[int, int, int, int] | None = None) -> None:
+        ws.set_paper(A4)
+        ws.set_landscape() if self.landscape else ws.set_portrait()
+        if self.fit_width:
+            ws.fit_to_pages(self.fit_width, self.fit_height)
+        ws.set_margins(**self.margins.inches())
+        if self.footer_margin_mm is None:
+            ws.set_footer(self.footer)
+        else:
+            ws.set_footer(self.footer, {"margin": self.footer_margin_mm / _INCH_MM})
+        if self.repeat_rows is not None:
+            ws.repeat_rows(*self.repeat_rows)
+        if print_area is not None:
+            ws.print_area(*print_area)
+        if self.center_horizontally:
+            ws.center_horizontally()
+
+
+class Formats:
+    """A workbook's formats by style name, made on first use from a style table over one base font."""
+
+    def __init__(self, workbook: Workbook, styles: Mapping[str, Mapping[str, Any]],
+                 base: Mapping[str, Any] | None = None):
+        self.workbook = workbook
+        self.styles = styles
+        self.base = dict(base if base is not None else font())
+        self._made: dict[str, Format] = {}
+
+    def __getitem__(self, style: str) -> Format:
+        made = self._made.get(style)
+        if made is None:
+            made = self._made[style] = self.workbook.add_format({**self.base, **self.styles[style]})
+        return made
+
+
+class Sheet:
+    """Writing helpers over one worksheet and its workbook's formats."""
+
+    def __init__(self, ws: Worksheet, formats: Formats):
+        self.ws = ws
+        self.f = formats
+
+    def text(self, row: int, col: int, value: str | None, style: str) -> None:
+        """User or data text, always stored as text (a leading "=" or a number-looking text stays text)."""
+        if value is None or value == "":
+            self.ws.write_blank(row, col, None, self.f[style])
+        else:
+            self.ws.write_string(row, col, str(value), self.f[style])
+
+    def number(self, row: int, col: int, value: Decimal | int | float | None, style: str) -> None:
+        if value is None:
+            self.ws.write_blank(row, col, None, self.f[style])
+        else:
+            self.ws.write_number(row, col, float(value), self.f[style])
+
+    def title(self, row: int, first: int, last: int, value: str, style: str) -> None:
+        """A text across columns first..last (merged when it spans more than one)."""
+        if last > first:
+            self.ws.merge_range(row, first, row, last, value, self.f[style])
+        else:
+            self.text(row, first, value, style)
+
+    def header(self, row: int, headers: Sequence[str], style: str, first_col: int = 0) -> None:
+        for i, h in enumerate(headers):
+            self.text(row, first_col + i, h, style)
+
+    def columns(self, widths: Iterable[float], first_col: int = 0, hidden: Iterable[int] = ()) -> None:
+        hide = set(hidden)
+        for i, width in enumerate(widths, start=first_col):
+            self.ws.set_column(i, i, width, None, {"hidden": True} if i in hide else None)
+
+    def protect(self, password: str, **allow: bool) -> None:
+        self.ws.protect(password, dict(allow))
