@@ -65,6 +65,7 @@ from cchc_xl.records import Finding, RegisterRow
 from cchc_xl.settings import Settings
 from cchc_xl.store import AnswerRequest, Store, StoredAnswer, StoredAppraisal
 from cchc_xl.templates import template
+from cchc_xl.workbook.layout import register_columns
 
 PROVISIONAL = ("pending", "overdue", "stale", "contested")
 
@@ -289,7 +290,7 @@ def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset
     if not inputs.person:
         found.add("answer.person_missing", cell=layout.cell_ref(*layout.person_cell))
     first, last = layout.register_rows
-    _raw, rows = read_register(book, layout.sheets["register"], first, last)
+    _raw, rows = read_register(book, layout.sheets["register"], first, last, register_columns(template("answer")))
     _check_evidence(rows, items, evidence, out.path.stem, cset, received_at.date(), found)
     if received_at.date() > dt.date.fromisoformat(req.deadline):
         found.add("answer.late", received=f"{received_at:%d/%m/%Y}",
@@ -311,7 +312,7 @@ def _check_evidence(rows: list[RegisterRow], items: dict[str, dict[str, str]], e
                     cset: CriteriaSet, received: dt.date, found: Findings) -> None:
     """The added register rows as the self-assessment's (validate_register), each for an answered item, and
     its folder or zip through the evidence intake."""
-    validate_register(rows, cset, received, found)
+    validate_register(rows, cset, received, found, register_columns(template("answer")))
     for row in rows:
         if row.criterion and row.criterion not in items:
             found.add("answer.evidence_other_item", cell=row.cell, row=row.row, got=row.criterion)

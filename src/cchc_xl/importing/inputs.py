@@ -16,10 +16,10 @@ from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.findings import Findings
 from cchc_xl.numbers import NumberRangeError, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import Book, parse_reference
-from cchc_xl.records import RegisterRow
+from cchc_xl.records import CellRef, RegisterRow
 from cchc_xl.scoring import LeafInput, Raw, trimmed_text
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import Declared, Layout
+from cchc_xl.workbook.layout import Declared, Layout, register_columns
 
 _NUMBER_SHAPE = re.compile(r"^\d+[A-Z]?(/\d{4})?/[A-ZĐ][A-ZĐ0-9]*(-[A-ZĐ0-9]+)*$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
@@ -151,18 +151,25 @@ def _understand(value: Raw, code: str, cell: str, found: Findings, bad_rule: str
     return number
 
 
+_FIELDS = ("code", "number", "date", "issuer", "subject", "files")
+
+
 def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
-    return read_register(book, layout.sheets["register"], *layout.register_rows)
+    return read_register(book, layout.sheets["register"], *layout.register_rows,
+                         columns=register_columns(template("commune")))
 
 
-def read_register(book: Book, name: str, first: int, last: int) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
-    """An evidence register (the TLKC column order) on sheet `name`, 0-based input rows first..last: the rows
-    as typed and as understood; blank rows skipped."""
+def read_register(book: Book, name: str, first: int, last: int,
+                  columns: dict[str, int]) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
+    """An evidence register on sheet `name` (its fields in `columns`), 0-based input rows first..last: the
+    rows as typed (in `_FIELDS` order) and as understood; blank rows skipped."""
     raws: list[tuple[Any, ...]] = []
     rows: list[RegisterRow] = []
+    width = max(columns[k] for k in _FIELDS) + 1
     # Rows past the sheet's last row read as blank: only the rows the file has are looked at.
     for r in range(first, min(last, len(book.values.get(name, ())) - 1) + 1):
-        cells = book.row_values(name, r, 6)
+        line = book.row_values(name, r, width)
+        cells = [line[columns[k]] for k in _FIELDS]
         if all(v in (None, "") for v in cells):
             continue
         while len(raws) < r - first:
@@ -172,7 +179,8 @@ def read_register(book: Book, name: str, first: int, last: int) -> tuple[list[tu
         date_value = date.date() if isinstance(date, dt.datetime) else date if isinstance(date, dt.date) else None
         code_text = _code_text(code)
         rows.append(RegisterRow(
-            row=r + 1, cell=f"'{name}'!A{r + 1}", criterion=code_text, number=_text(number).strip(),
+            row=r + 1, cell=CellRef(name, r, columns["code"]).display(), criterion=code_text,
+            number=_text(number).strip(),
             date=date_value, date_text="" if date_value or date is None else _text(date).strip(),
             issuer=_text(issuer).strip(), subject=_text(subject).strip(),
             files=[f.strip() for f in re.split(r"[;\n]", _text(files)) if f.strip()]))
@@ -199,18 +207,21 @@ def _register_raw(value: Any) -> Any:
     return None if value in (None, "") else (nfc(value) if isinstance(value, str) else value)
 
 
-def validate_register(rows: list[RegisterRow], cset: CriteriaSet, received: dt.date, found: Findings) -> None:
+def validate_register(rows: list[RegisterRow], cset: CriteriaSet, received: dt.date, found: Findings,
+                      columns: dict[str, int] | None = None) -> None:
+    """Each register row's problems, at the cell to change (`columns`: the register's geometry)."""
+    cols = columns or register_columns(template("commune"))
     codes = {c.code.casefold() for c in cset.commune_leaves()}
     start, end = cset.window
     for row in rows:
         if row.criterion.casefold() not in codes:
             found.add("register.unknown_code", cell=row.cell, row=row.row, got=row.criterion)
-        cell = row.cell.replace("!A", "!B")
+        cell = row.ref.at(cols["number"]).display()
         if not row.number:
             found.add("register.number_missing", cell=cell, row=row.row)
         elif not _NUMBER_SHAPE.match(row.number.upper().replace(" ", "")):
             found.add("register.number_format", cell=cell, row=row.row, got=row.number)
-        date_cell = row.cell.replace("!A", "!C")
+        date_cell = row.ref.at(cols["date"]).display()
         date = row.date
         if date is None and row.date_text:
             date = parse_date_text(row.date_text)
@@ -229,7 +240,7 @@ def validate_register(rows: list[RegisterRow], cset: CriteriaSet, received: dt.d
                 found.add("register.date_outside_year", cell=date_cell, row=row.row, got=f"{date:%d/%m/%Y}",
                           start=f"{start:%d/%m/%Y}", end=f"{end:%d/%m/%Y}")
         if not row.files:
-            found.add("register.no_file", cell=row.cell.replace("!A", "!F"), row=row.row)
+            found.add("register.no_file", cell=row.ref.at(cols["files"]).display(), row=row.row)
 
 
 def parse_date_text(text: str) -> dt.date | None:

@@ -4,7 +4,6 @@ highlighted with comments, and a first sheet listing every finding with a link t
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import slugify
-from cchc_xl.records import Finding
+from cchc_xl.records import CellRef, Finding
 from cchc_xl.safeio import output_stem
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
@@ -23,12 +22,10 @@ from cchc_xl.workbook.writer import CommuneWorkbookWriter, write_merge
 # whose findings are only these gets no feedback workbook.
 DISTRICT_NOTES = frozenset({"meta.demo_key"})
 
-_CELL = re.compile(r"^'?(?P<sheet>.+?)'?!\$?(?P<ref>[A-Z]{1,3}\$?\d+)$")
-
-
 def split_cell(cell: str) -> tuple[str, str] | None:
-    m = _CELL.match(cell)
-    return (m.group("sheet").replace("''", "'"), m.group("ref").replace("$", "")) if m else None
+    """(sheet name, A1) of a finding's display reference."""
+    ref = CellRef.parse(cell)
+    return (ref.sheet, ref.a1) if ref else None
 
 
 class FeedbackWorkbookWriter(CommuneWorkbookWriter):

@@ -363,6 +363,12 @@ class Declared:
 
 
 # -----------------------------------------------------------------------------------------------
+def register_columns(t: dict[str, Any]) -> dict[str, int]:
+    """Column index (0-based) of each register field, from a template's `register.columns` (whose order is
+    the column order): the one geometry the layout writes and the importer reads."""
+    return {key: i for i, key in enumerate(t["register"]["columns"])}
+
+
 class _Builder:
     """Builds a Layout sheet by sheet; each method writes one part."""
 
@@ -379,7 +385,7 @@ class _Builder:
         self.layout.evaluation = self.ev
         self.gcol = {k: i for i, k in enumerate(self.t["grid"]["columns"])}
         self.gwidth = {k: w for k, (_h, w) in self.t["grid"]["columns"].items()}
-        self.rcol = {k: i for i, k in enumerate(self.t["register"]["columns"])}
+        self.rcol = register_columns(self.t)
         self.rwidth = {k: w for k, (_h, w) in self.t["register"]["columns"].items()}
         self.list_col = 5  # meta sheet: level lists start at column F
         self.composition = {"total": fmt(cset.total), "commune_max": fmt(cset.commune_max),
