@@ -63,6 +63,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"{what} is not installed")
 
 
+def engine_selected(request: pytest.FixtureRequest, marker: str = "libreoffice") -> bool:
+    """Whether this session runs a test marked `marker` and has its program: a shared fixture builds the
+    engine's files only then, so the fast tier (`-m "not libreoffice …"`) starts no LibreOffice at all."""
+    if marker == "libreoffice" and find_soffice() is None:
+        return False
+    return any(item.get_closest_marker(marker) is not None for item in request.session.items)
+
+
 # -- data ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def mini_set() -> CriteriaSet:

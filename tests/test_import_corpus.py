@@ -23,9 +23,10 @@ from cchc_xl.importing.outputs import write_outputs
 from cchc_xl.importing.pipeline import import_inbox
 from cchc_xl.importing.run import ImportRun, SubmissionResult, run_import
 from cchc_xl.messages import FINDINGS
-from cchc_xl.office import convert, find_soffice
+from cchc_xl.office import convert
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
+from conftest import engine_selected
 from import_corpus import Corpus, _cell, fill, max_cell, nfd, score_cell, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,13 +86,15 @@ class CorpusRun:
     commune_of: dict[str, str]
     report: dict[str, Any]
     report_text: str
+    with_lo: bool
 
     def result(self, name: str) -> SubmissionResult:
         (res,) = [r for r in self.run.results if r.path.name == name]
         return res
 
 
-def _build(tmp: Path, cset: CriteriaSet, communes: list[Commune], settings: Settings) -> tuple[Corpus, dict[str, str]]:
+def _build(tmp: Path, cset: CriteriaSet, communes: list[Commune], settings: Settings,
+           with_lo: bool) -> tuple[Corpus, dict[str, str]]:
     c = Corpus(tmp / "inbox", tmp / "work", cset, communes, settings)
     who: dict[str, str] = {}
     pick = iter(communes)
@@ -138,7 +141,7 @@ def _build(tmp: Path, cset: CriteriaSet, communes: list[Commune], settings: Sett
     valid("text-number.xlsx", overrides={f"TDG_{manual.name_key}": "0,5"})
     valid("nfd-text.xlsx", explanation=nfd("Đã ban hành kế hoạch, tuyên truyền đầy đủ"))
     c.lock_and_notes()
-    if find_soffice() is not None:
+    if with_lo:
         lo = {"lo-resave.xlsx": "xlsx", "old-format.xls": "xls", "resave.ods": "ods"}
         for name, fmt in lo.items():
             commune = next(pick)
@@ -153,9 +156,10 @@ def _build(tmp: Path, cset: CriteriaSet, communes: list[Commune], settings: Sett
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory, mini_set: CriteriaSet, communes: list[Commune],
-           settings: Settings) -> CorpusRun:
+           settings: Settings, request: pytest.FixtureRequest) -> CorpusRun:
     tmp = tmp_path_factory.mktemp("corpus")
-    c, who = _build(tmp, mini_set, communes, settings)
+    with_lo = engine_selected(request)
+    c, who = _build(tmp, mini_set, communes, settings, with_lo)
     before = {p.name: sha256(p) for p in c.inbox.iterdir() if p.is_file()}
     stage = EvidenceStage()
     run = run_import(c.inbox, mini_set, settings, communes, evidence_hook=stage)
@@ -167,7 +171,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, mini_set: CriteriaSet, comm
     finally:
         store.close()
     text = outputs.report.read_text(encoding="utf-8")
-    return CorpusRun(c.inbox, out, run, before, who, json.loads(text), text)
+    return CorpusRun(c.inbox, out, run, before, who, json.loads(text), text, with_lo)
 
 
 def _marks(case: Case) -> list[Any]:
@@ -198,7 +202,7 @@ def test_every_input_file_reported_once_and_unchanged(corpus: CorpusRun) -> None
     assert len(files) == len(set(files))
     workbooks = {n for n in corpus.before if n not in IGNORED}
     assert {Path(f).name for f in files} == workbooks
-    expected = {c.file for c in CASES if c.file not in LO_FILES or find_soffice() is not None}
+    expected = {c.file for c in CASES if c.file not in LO_FILES or corpus.with_lo}
     assert workbooks == expected
     assert {i.path.name: i.reason for i in corpus.run.ignored} == IGNORED
     after = {p.name: sha256(p) for p in corpus.inbox.iterdir() if p.is_file()}
