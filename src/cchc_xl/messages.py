@@ -255,6 +255,9 @@ MESSAGES: dict[str, str] = {
     "demo.fill": "2. Mô phỏng các xã điền và gửi lại (kèm TLKC dạng PDF, một số lỗi cố ý) vào {dir}",
     "approval.points": "{points} điểm",
     "approval.blank": "ô điểm để trống",
+    "approval.trusted": "đã được xác minh theo chứng thư gốc tin cậy",
+    "approval.untrusted": "chữ ký nguyên vẹn nhưng chưa xác minh được người ký (không có trong danh sách "
+                          "chứng thư tin cậy)",
     "demo.approvals": "   Văn bản phê duyệt: in sheet “Phụ lục 2” bằng LibreOffice, rồi ký số hoặc scan (có dấu, chữ "
                       "ký); một xã có văn bản khác bảng một mục, một xã không có",
     "demo.no_approvals": "   Máy không có LibreOffice: không tạo được văn bản phê duyệt (Phụ lục 2 đã ký); thiếu văn "

@@ -291,30 +291,13 @@ def _number_columns() -> list[tuple[float, float]]:
 # -- comparing ---------------------------------------------------------------------------------------
 def compare(reading: DocumentReading, name: str, cset: CriteriaSet, commune: Commune, ev: Evaluation,
             cells: dict[str, str], trust: TrustStore, found: Findings) -> ApprovalOutcome:
+    """The approval document against the workbook: the document's own state, then its total, then its
+    items; the outcome's status says how far the two agree."""
     outcome = ApprovalOutcome("unreadable", reading.kind)
-    if reading.kind == "unreadable":
-        found.add("approval.unreadable", file=name, detail=reading.detail)
-        return outcome
-    values = reading.values
-    if reading.kind == "signed":
-        intact = bool(reading.signature_states) and reading.covers_whole and all(
-            s in ("valid", "later_changes") for s in reading.signature_states)
-        if not intact:
-            found.add("approval.signature_broken", file=name, state=", ".join(reading.signature_states) or "?")
-            return dataclasses.replace(outcome, status="differs")
-        outcome.signer = "; ".join(reading.subjects)
-        outcome.trusted = any(trust.trusts(bytes.fromhex(c)) for c in reading.certificates) if trust else False
-        state = "đã được xác minh theo chứng thư gốc tin cậy" if outcome.trusted else \
-            "chữ ký nguyên vẹn nhưng chưa xác minh được người ký (không có trong danh sách chứng thư tin cậy)"
-        found.add("approval.signed", subject=outcome.signer or "?", trust=state)
-    exact = reading.kind in ("signed", "text")
-    if reading.kind == "text":
-        found.add("approval.unsigned", file=name)
-    if reading.kind == "scan":
-        _scan_findings(reading, name, found)
-        if reading.ocr_missing:
-            found.add("approval.ocr_unavailable", missing=reading.ocr_missing)
-            return dataclasses.replace(outcome, status="unchecked")
+    stop = _document_findings(reading, name, trust, outcome, found)
+    if stop is not None:
+        return dataclasses.replace(outcome, status=stop)
+    values, exact = reading.values, reading.kind in ("signed", "text")
     if exact and (values.total is None or not values.items):
         found.add("approval.not_report", file=name)
         return outcome
@@ -322,28 +305,66 @@ def compare(reading: DocumentReading, name: str, cset: CriteriaSet, commune: Com
         found.add("approval.other_commune" if exact else "approval.commune_unread", file=name,
                   commune=commune.display)
     outcome.total = values.total.value if values.total else None
-    total_differs = False
+    total_differs = _total_findings(values, cset, ev, exact, name, found)
+    differs = _item_findings(values, cset, ev, cells, exact, total_differs, found)
+    outcome.status = _agreement(reading, values, exact, total_differs, differs)
+    return outcome
+
+
+def _document_findings(reading: DocumentReading, name: str, trust: TrustStore, outcome: ApprovalOutcome,
+                       found: Findings) -> Status | None:
+    """Findings on the document itself (unreadable, its signature, the scan's quality); the status to stop
+    at when its numbers cannot be compared, else None."""
+    if reading.kind == "unreadable":
+        found.add("approval.unreadable", file=name, detail=reading.detail)
+        return "unreadable"
+    if reading.kind == "signed":
+        intact = bool(reading.signature_states) and reading.covers_whole and all(
+            s in ("valid", "later_changes") for s in reading.signature_states)
+        if not intact:
+            found.add("approval.signature_broken", file=name, state=", ".join(reading.signature_states) or "?")
+            return "differs"
+        outcome.signer = "; ".join(reading.subjects)
+        outcome.trusted = any(trust.trusts(bytes.fromhex(c)) for c in reading.certificates) if trust else False
+        found.add("approval.signed", subject=outcome.signer or "?",
+                  trust=say("approval.trusted" if outcome.trusted else "approval.untrusted"))
+    if reading.kind == "text":
+        found.add("approval.unsigned", file=name)
+    if reading.kind == "scan":
+        _scan_findings(reading, name, found)
+        if reading.ocr_missing:
+            found.add("approval.ocr_unavailable", missing=reading.ocr_missing)
+            return "unchecked"
+    return None
+
+
+def _total_findings(values: ReportValues, cset: CriteriaSet, ev: Evaluation, exact: bool, name: str,
+                    found: Findings) -> bool:
+    """A finding on the approved total; whether it surely differs from the workbook's."""
     if values.total is None:
         found.add("approval.total_unreadable", file=name)
-    elif values.total.value != ev.total:
-        if exact or (values.total.conf >= SURE and _areas_agree(values, cset) is not False):
-            found.add("approval.total_differs", approved=values.total.value, workbook=ev.total)
-            total_differs = True
-        else:
-            found.add("approval.total_uncertain", approved=values.total.value, conf=round(values.total.conf),
-                      workbook=ev.total)
-    differs = _item_findings(values, cset, ev, cells, exact, total_differs, found)
+        return False
+    if values.total.value == ev.total:
+        return False
+    if exact or (values.total.conf >= SURE and _areas_agree(values, cset) is not False):
+        found.add("approval.total_differs", approved=values.total.value, workbook=ev.total)
+        return True
+    found.add("approval.total_uncertain", approved=values.total.value, conf=round(values.total.conf),
+              workbook=ev.total)
+    return False
+
+
+def _agreement(reading: DocumentReading, values: ReportValues, exact: bool, total_differs: bool,
+               differs: int) -> Status:
     if total_differs or (exact and differs):
-        outcome.status = "differs"
-    elif values.total is None:
-        outcome.status = "unreadable"
-    elif reading.kind == "signed":
-        outcome.status = "signed_match"
-    elif reading.kind == "scan" and reading.seal:
-        outcome.status = "stamp_match"
-    else:
-        outcome.status = "match_unconfirmed"  # the numbers agree, but no signature or seal was seen
-    return outcome
+        return "differs"
+    if values.total is None:
+        return "unreadable"
+    if reading.kind == "signed":
+        return "signed_match"
+    if reading.kind == "scan" and reading.seal:
+        return "stamp_match"
+    return "match_unconfirmed"  # the numbers agree, but no signature or seal was seen
 
 
 def _areas_agree(values: ReportValues, cset: CriteriaSet) -> bool | None:
