@@ -120,6 +120,25 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
 
 def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: Location, *,
                   dry_run: bool = False, verbosity: int = 0) -> None:
+    if verbosity >= 0:
+        console.print(_results_table(run))
+    if verbosity > 0:
+        _print_findings(console, run)
+    status = template("validation")["status"]
+    count = {s: sum(r.status == s for r in run.results) for s in status}
+    console.print(say("cli.import_dry_run_done" if dry_run else "cli.import_done", count=len(run.results),
+                      accepted=count["accepted"], warned=count["accepted_with_warnings"],
+                      rejected=count["rejected"], ignored=len(run.ignored), new=outputs.new_in_store,
+                      db=shown(db_path)))
+    if verbosity >= 0:
+        console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
+                          feedback=len(outputs.feedback), dir=outputs.report.parent))
+    _print_failures(run, outputs)
+    if run.ignored and verbosity >= 0:
+        _print_ignored(console, run)
+
+
+def _results_table(run: ImportRun) -> Table:
     status = template("validation")["status"]
     table = Table(title=say("cli.import_table_title"))
     for i, header in enumerate(say("cli.import_columns").split("|")):
@@ -130,26 +149,21 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: L
                       fmt(r.self_total) if r.self_total is not None else "",
                       str(sum(f.severity == "error" for f in r.findings)),
                       str(sum(f.severity == "warning" for f in r.findings)))
-    if verbosity >= 0:
-        console.print(table)
-    if verbosity > 0:
-        for r in run.results:
-            for f in r.findings:
-                where = ", ".join(x for x in (f.criterion, f.cell) if x)
-                console.print(escape(say("import.finding_line", file=r.file, rule=f.rule, message=f.message,
-                                         severity=say(f"import.severity.{f.severity}"),
-                                         where=f" ({where})" if where else "")))
-    count = {s: sum(r.status == s for r in run.results) for s in status}
-    console.print(say("cli.import_done", count=len(run.results), accepted=count["accepted"],
-                      warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
-                      new=outputs.new_in_store, db=shown(db_path)) if not dry_run else
-                  say("cli.import_dry_run_done", count=len(run.results), accepted=count["accepted"],
-                      warned=count["accepted_with_warnings"], rejected=count["rejected"], ignored=len(run.ignored),
-                      new=outputs.new_in_store, db=shown(db_path)))
-    if verbosity >= 0:
-        console.print(say("cli.outputs", report=outputs.report, validation=outputs.validation,
-                          feedback=len(outputs.feedback), dir=outputs.report.parent))
-    for r in run.results:  # a file whose outputs or store record failed: said even with --quiet
+    return table
+
+
+def _print_findings(console: Console, run: ImportRun) -> None:
+    for r in run.results:
+        for f in r.findings:
+            where = ", ".join(x for x in (f.criterion, f.cell) if x)
+            console.print(escape(say("import.finding_line", file=r.file, rule=f.rule, message=f.message,
+                                     severity=say(f"import.severity.{f.severity}"),
+                                     where=f" ({where})" if where else "")))
+
+
+def _print_failures(run: ImportRun, outputs: Outputs) -> None:
+    """A file whose outputs or store record failed, and outputs left unwritten: said even with --quiet."""
+    for r in run.results:
         for f in r.findings:
             if f.rule == "file.output_failed":
                 _error(f"{r.file}: {f.message}")
@@ -158,15 +172,18 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: L
 
         _error(say("output.locked_some", count=len(outputs.unwritten),
                    files="; ".join(f"{p} ({reason(e)})" for p, e in outputs.unwritten.items())))
-    if run.ignored and verbosity >= 0:
-        reasons = {"lock_file": "inbox.ignored_lock", "hidden": "inbox.ignored_hidden",
-                   "unrelated": "inbox.ignored_unrelated"}
-        console.print(escape(say("inbox.ignored_header", count=len(run.ignored))))
-        for item in run.ignored[:MAX_LISTED]:
-            console.print(escape(f"  {item.path.name}{'/' if item.path.is_dir() else ''}: "
-                                 f"{say(reasons.get(item.reason, 'inbox.ignored_unrelated'))}"))
-        if len(run.ignored) > MAX_LISTED:
-            console.print(say("inbox.ignored_more", count=len(run.ignored) - MAX_LISTED))
+
+
+_IGNORED = {"lock_file": "inbox.ignored_lock", "hidden": "inbox.ignored_hidden", "unrelated": "inbox.ignored_unrelated"}
+
+
+def _print_ignored(console: Console, run: ImportRun) -> None:
+    console.print(escape(say("inbox.ignored_header", count=len(run.ignored))))
+    for item in run.ignored[:MAX_LISTED]:
+        console.print(escape(f"  {item.path.name}{'/' if item.path.is_dir() else ''}: "
+                             f"{say(_IGNORED.get(item.reason, 'inbox.ignored_unrelated'))}"))
+    if len(run.ignored) > MAX_LISTED:
+        console.print(say("inbox.ignored_more", count=len(run.ignored) - MAX_LISTED))
 
 
 # -- appraisal ----------------------------------------------------------------------------------------
