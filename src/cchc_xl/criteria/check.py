@@ -8,7 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from cchc_xl.criteria.load import Locator, SetProblem, node_locator
-from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.criteria.model import AdjustmentBlock, Area, CriteriaSet, Criterion
 from cchc_xl.messages import say
 from cchc_xl.numbers import CENT, is_multiple
 from cchc_xl.scoring import blank_text
@@ -53,80 +53,103 @@ def check_set(cset: CriteriaSet, locate: Locator = node_locator,
     """Every consistency problem of the set. `locate` names the place of a code (None: the set itself);
     `locate_nth(code, n)`, when given, names the place of its n-th occurrence (0-based, in the order areas,
     criteria, sub-criteria, bonus items, penalty items), so a duplicate is reported where it is."""
-    problems: list[SetProblem] = []
-    counts = Counter(_codes(cset))
-    first: dict[str, str] = {}  # code -> what its first occurrence is (lĩnh vực “…”, tiêu chí “…” …)
-    nth: Counter[str] = Counter()  # code -> occurrences visited so far
+    return _SetChecker(cset, locate, locate_nth).run()
 
-    def where(code: str | None, n: int | None = None) -> str:
+
+class _SetChecker:
+    """One pass over the set in `_codes` order, collecting problems at their places."""
+
+    def __init__(self, cset: CriteriaSet, locate: Locator, locate_nth: NthLocator | None):
+        self.cset, self.locate, self.locate_nth = cset, locate, locate_nth
+        self.problems: list[SetProblem] = []
+        self.counts = Counter(_codes(cset))
+        self.first: dict[str, str] = {}  # code -> what its first occurrence is (lĩnh vực “…”, tiêu chí “…” …)
+        self.nth: Counter[str] = Counter()  # code -> occurrences visited so far
+
+    def run(self) -> list[SetProblem]:
+        for area in self.cset.areas:
+            self.area(area)
+        self.totals()
+        for key, block in (("bonus", self.cset.bonus), ("penalty", self.cset.penalty)):
+            if block is not None:
+                self.adjustments(key, block)
+        return self.problems
+
+    def where(self, code: str | None, n: int | None = None) -> str:
         """The place of the code's n-th occurrence (by default the one being checked)."""
-        if code is None or locate_nth is None or not nth[code]:
-            return locate(code)
-        return locate_nth(code, nth[code] - 1 if n is None else n)
+        if code is None or self.locate_nth is None or not self.nth[code]:
+            return self.locate(code)
+        return self.locate_nth(code, self.nth[code] - 1 if n is None else n)
 
-    def add(rule: str, code: str | None, **params: object) -> None:
-        place = where(code)
-        problems.append(SetProblem(rule, place, say(rule, place=place, code=code, **params)))
+    def add(self, rule: str, code: str | None, **params: object) -> None:
+        place = self.where(code)
+        self.problems.append(SetProblem(rule, place, say(rule, place=place, code=code, **params)))
 
-    def unique(code: str, what: str) -> None:
-        nth[code] += 1
-        if nth[code] == 1:
-            first[code] = what
+    def add_set(self, rule: str, **params: object) -> None:
+        """A problem of the set as a whole."""
+        self.problems.append(SetProblem(rule, self.locate(None), say(rule, **params)))
+
+    def unique(self, code: str, what: str) -> None:
+        self.nth[code] += 1
+        if self.nth[code] == 1:
+            self.first[code] = what
             return
-        place, first_place = where(code), where(code, 0)
+        place, first_place = self.where(code), self.where(code, 0)
         at = say("set.dup.at", place=first_place) if first_place != place else ""
-        problems.append(SetProblem("set.code_duplicate", place, say(
-            "set.code_duplicate", place=place, code=code, first=first[code], at=at, count=counts[code])))
+        self.problems.append(SetProblem("set.code_duplicate", place, say(
+            "set.code_duplicate", place=place, code=code, first=self.first[code], at=at, count=self.counts[code])))
 
-    for area in cset.areas:
-        unique(area.code, say("set.dup.area", title=area.title))
+    def area(self, area: Area) -> None:
+        self.unique(area.code, say("set.dup.area", title=area.title))
         number = area_number(area.code)
         if number is None:
-            add("set.code_format", area.code)
-        _check_max(add, area.code, area.max)
+            self.add("set.code_format", area.code)
+        _check_max(self.add, area.code, area.max)
         if not area.criteria:
-            add("set.area_empty", area.code)
+            self.add("set.area_empty", area.code)
         else:
-            _check_sum(add, area.code, area.max, [c.max for c in area.criteria])
+            _check_sum(self.add, area.code, area.max, [c.max for c in area.criteria])
         for crit in area.criteria:
-            unique(crit.code, say("set.dup.criterion", title=crit.title, parent=area.code))
-            if not _CRIT.match(crit.code):
-                add("set.code_format", crit.code)
-            elif number is not None and crit.code.split(".")[0] != str(number):
-                add("set.code_hierarchy", crit.code, parent=area.code, prefix=number)
-            _check_node(add, crit)
-            for sub in crit.children:
-                unique(sub.code, say("set.dup.sub", title=sub.title, parent=crit.code))
-                if not _SUB.match(sub.code):
-                    add("set.code_format", sub.code)
-                elif not sub.code.startswith(crit.code + "."):
-                    add("set.code_hierarchy", sub.code, parent=crit.code, prefix=crit.code)
-                if sub.children:
-                    add("set.code_format", sub.children[0].code)
-                _check_node(add, sub)
+            self.criterion(crit, area.code, number)
 
-    area_sum = sum((a.max for a in cset.areas), Decimal(0))
-    if area_sum != cset.total:
-        problems.append(SetProblem("set.total_sum", locate(None),
-                                   say("set.total_sum", sum=area_sum, total=cset.total)))
-    _check_tiers(cset, locate, problems)
-    if cset.rescale_unscored and not cset.body_leaves():
-        problems.append(SetProblem("set.rescale_no_body", locate(None), say("set.rescale_no_body")))
-    leaf_keys = {leaf.name_key.casefold(): leaf.code for leaf in cset.leaves()}
-    for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
-        if block is None:
-            continue
+    def criterion(self, crit: Criterion, parent: str, number: int | None) -> None:
+        self.unique(crit.code, say("set.dup.criterion", title=crit.title, parent=parent))
+        if not _CRIT.match(crit.code):
+            self.add("set.code_format", crit.code)
+        elif number is not None and crit.code.split(".")[0] != str(number):
+            self.add("set.code_hierarchy", crit.code, parent=parent, prefix=number)
+        _check_node(self.add, crit)
+        for sub in crit.children:
+            self.unique(sub.code, say("set.dup.sub", title=sub.title, parent=crit.code))
+            if not _SUB.match(sub.code):
+                self.add("set.code_format", sub.code)
+            elif not sub.code.startswith(crit.code + "."):
+                self.add("set.code_hierarchy", sub.code, parent=crit.code, prefix=crit.code)
+            if sub.children:
+                self.add("set.code_format", sub.children[0].code)
+            _check_node(self.add, sub)
+
+    def totals(self) -> None:
+        cset = self.cset
+        area_sum = sum((a.max for a in cset.areas), Decimal(0))
+        if area_sum != cset.total:
+            self.add_set("set.total_sum", sum=area_sum, total=cset.total)
+        _check_tiers(cset, self.locate, self.problems)
+        if cset.rescale_unscored and not cset.body_leaves():
+            self.add_set("set.rescale_no_body")
+
+    def adjustments(self, key: str, block: AdjustmentBlock) -> None:
+        """A bonus or penalty block: its cap and each item's points."""
+        leaf_keys = {leaf.name_key.casefold(): leaf.code for leaf in self.cset.leaves()}
         if block.cap < 0 or not is_multiple(block.cap, CENT):
-            problems.append(SetProblem("set.cap_invalid", locate(None), say(
-                "set.cap_invalid", cap=block.cap, block=say(f"set.block.{key}"))))
+            self.add_set("set.cap_invalid", cap=block.cap, block=say(f"set.block.{key}"))
         for item in block.items:
-            unique(item.code, say(f"set.dup.{key}", title=item.title))
-            _check_name_part(add, item.code, leaf_keys)
+            self.unique(item.code, say(f"set.dup.{key}", title=item.title))
+            _check_name_part(self.add, item.code, leaf_keys)
             if item.points > block.cap or item.points <= 0:
-                add("set.adjust_cap", item.code, points=item.points, cap=block.cap)
+                self.add("set.adjust_cap", item.code, points=item.points, cap=block.cap)
             elif not is_multiple(item.points, CENT):
-                add("rule.points_precision", item.code, points=item.points)
-    return problems
+                self.add("rule.points_precision", item.code, points=item.points)
 
 
 def _codes(cset: CriteriaSet) -> list[str]:
