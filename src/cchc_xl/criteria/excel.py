@@ -234,6 +234,7 @@ class _SheetReader:
         return raw
 
     def _info(self) -> dict[str, Any]:
+        """The info sheet: labelled fields (label in column A, value in B), then the tiers table."""
         labels = {label: key for key, label in self.t["info_fields"].items()}
         raw: dict[str, Any] = {"decision": {}}
         rows = self.rows("info")
@@ -248,35 +249,41 @@ class _SheetReader:
             if label in labels:
                 values[labels[label]] = (i, cells[1])
         for key, (i, value) in values.items():
-            column = self.t["info_fields"][key]
-            if key in ("total", "bonus_cap", "penalty_cap"):
-                value = self.number("info", i, column, value, required=key == "total")
-            elif key == "year":
-                value = self.number("info", i, column, value)
-                value = int(value) if value is not None else None
-            elif key in ("decision_date", "evidence_from", "evidence_to"):
-                value = self._date("info", i, column, value, required=key == "decision_date")
-            elif key == "rescale_unscored":
-                text = "" if value is None else str(value).strip()
-                if text not in ("", self.t["yes"], self.t["no"]):
-                    self.bad("info", i, column, value)
-                value = text == self.t["yes"] if text else None
-            else:
-                value = "" if value is None else str(value).strip()
+            value = self._info_value(key, i, value)
             if value in (None, "") and key not in ("id", "title", "version", "decision_number"):
                 continue
             if key.startswith("decision_"):
                 raw["decision"][key.removeprefix("decision_")] = value
             else:
                 raw[key] = value
+        raw["tiers"] = self._tiers(rows, tiers_at)
+        return raw
+
+    def _info_value(self, key: str, row: int, value: Any) -> Any:
+        """One info field's value, typed by its key (numbers, the year, dates, yes/no, text)."""
+        column = self.t["info_fields"][key]
+        if key in ("total", "bonus_cap", "penalty_cap"):
+            return self.number("info", row, column, value, required=key == "total")
+        if key == "year":
+            year = self.number("info", row, column, value)
+            return int(year) if year is not None else None
+        if key in ("decision_date", "evidence_from", "evidence_to"):
+            return self._date("info", row, column, value, required=key == "decision_date")
+        if key == "rescale_unscored":
+            text = "" if value is None else str(value).strip()
+            if text not in ("", self.t["yes"], self.t["no"]):
+                self.bad("info", row, column, value)
+            return text == self.t["yes"] if text else None
+        return "" if value is None else str(value).strip()
+
+    def _tiers(self, rows: list[Any], tiers_at: int | None) -> list[dict[str, Any]]:
         tiers = []
         for i, row in enumerate(rows[tiers_at:] if tiers_at else [], start=(tiers_at or 0) + 1):
             cells = [*row, "", ""]
             if str(cells[0]).strip():
                 tiers.append({"name": str(cells[0]).strip(),
                               "min": self.number("info", i, self.t["tiers_header"][1], cells[1])})
-        raw["tiers"] = tiers
-        return raw
+        return tiers
 
     def _date(self, sheet_key: str, row: int, column: str, value: Any, required: bool) -> dt.date | None:
         if isinstance(value, dt.datetime):
