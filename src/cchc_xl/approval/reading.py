@@ -79,17 +79,33 @@ def numbers(word: Word) -> list[Decimal]:
     return [Decimal(f"{a}.{b}") for a, b in _NUMBER.findall(word.text)]
 
 
+_Row = tuple[str, list[tuple[Decimal, Word]]]  # (the code read at the row's start, its numbers and words)
+
+
 def parse(lines: list[list[Word]], cset: CriteriaSet, commune_name: str, total_label: str) -> ReportValues:
     """The values a report's lines show (lines in reading order, words left to right).
 
     The table's rows are matched to the set's items in order (an alignment on the code and the maximum
     each row shows), so a code that OCR misread still finds its row by its place and its maximum."""
-    nodes = _nodes(cset)
-    codes = {code for code, _ in nodes}
     out = ReportValues(lines=len(lines))
-    name = fold(commune_name)
+    nodes = _nodes(cset)
+    rows = _table_rows(lines, cset, {code for code, _ in nodes}, fold(commune_name), total_label, out)
+    columns = _score_column(rows)
+    for (code, maximum), row in _align(nodes, rows):
+        score = _score(row[1], columns)
+        if score is not None and score[0] > maximum:
+            continue  # more than the item's maximum is a misreading: left unread
+        sure = 1.0 if row[0] == code else 0.9  # matched by its place and maximum only
+        out.items[code] = None if score is None else Read(score[0], round(score[1] * sure, 1))
+    return out
+
+
+def _table_rows(lines: list[list[Word]], cset: CriteriaSet, codes: set[str], name: str, total_label: str,
+                out: ReportValues) -> list[_Row]:
+    """The table's rows up to its total; on the way, the agency, whether the commune is named, and the
+    total (set on `out`)."""
     label = " ".join(fold(total_label).split()[:2])  # "TONG DIEM": what OCR keeps of the label
-    rows: list[tuple[str, list[tuple[Decimal, Word]]]] = []
+    rows: list[_Row] = []
     for words in lines:
         if not words:
             continue
@@ -105,20 +121,12 @@ def parse(lines: list[list[Word]], cset: CriteriaSet, commune_name: str, total_l
         code = head.group(1) if head and not numbers(words[0]) else ""
         if label in text or (code not in codes and len(found) >= 2 and found[0][0] == cset.total):
             # the total's row, by its label or (its label's column not read) by the set's maximum beside it
-            columns = _score_column(rows)
-            score = _score(found, columns)
+            score = _score(found, _score_column(rows))
             if score is not None and score[0] <= cset.total:  # more than the maximum is a misreading
                 out.total = Read(*score)
             break  # the table ends with its total
         rows.append((code, found))
-    columns = _score_column(rows)
-    for (code, maximum), row in _align(nodes, rows):
-        score = _score(row[1], columns)
-        if score is not None and score[0] > maximum:
-            continue  # more than the item's maximum is a misreading: left unread
-        sure = 1.0 if row[0] == code else 0.9  # matched by its place and maximum only
-        out.items[code] = None if score is None else Read(score[0], round(score[1] * sure, 1))
-    return out
+    return rows
 
 
 def _align(nodes: list[tuple[str, Decimal]], rows: list[tuple[str, list[tuple[Decimal, Word]]]]) \
