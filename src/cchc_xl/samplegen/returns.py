@@ -6,15 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import random
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.samplegen.pdfs import DocSpec, demo_identity, scan_pdf, sign_pdf, text_pdf
+from cchc_xl.templates import template
+from cchc_xl.workbook.layout import register_columns
 
 # commune index -> the mistake planted in its return (the demo summary names the finding each produces)
 MISTAKES = {
@@ -55,21 +59,36 @@ def _value(rng: random.Random, leaf: Criterion, skill: float) -> list[object]:
     return [rng.randint(0, 4)]  # count_award
 
 
+Doc = tuple[str, str, dt.date, str]  # (criterion code, number, date, file name) of a cited document
+
+
 def fill_return(workbook: Path, target: Path, cset: CriteriaSet, commune: Commune, index: int, year: int) -> \
-        tuple[list[tuple[str, str, dt.date, str]], PlantedMistake | None]:
+        tuple[list[Doc], PlantedMistake | None]:
     """Fill a generated workbook into `target`; return the documents it cites and the planted mistake."""
-    rng = random.Random(commune.code)
-    skill = 0.55 + 0.4 * rng.random()
     wb = openpyxl.load_workbook(workbook)
 
     def cell(name: str) -> openpyxl.cell.Cell:
         (sheet, ref), = list(wb.defined_names[name].destinations)
         return wb[sheet][ref.replace("$", "")]
 
+    docs = _fill_items(cell, cset, commune, year)
     mistake = MISTAKES.get(index)
-    docs: list[tuple[str, str, dt.date, str]] = []
-    leaves = cset.commune_leaves()
-    for n, leaf in enumerate(leaves):
+    kind = mistake[0] if mistake else None
+    _plant(kind, wb, cell, cset, docs, year)
+    _write_register(wb, docs, commune, year)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(target)
+    planted = PlantedMistake(commune.code, kind, mistake[1]) if mistake else None
+    return docs, planted
+
+
+def _fill_items(cell: Callable[[str], Any], cset: CriteriaSet, commune: Commune, year: int) -> list[Doc]:
+    """Every item scored as a commune of its own skill would; a document cited for every third item, an
+    explanation for the others."""
+    rng = random.Random(commune.code)
+    skill = 0.55 + 0.4 * rng.random()
+    docs: list[Doc] = []
+    for n, leaf in enumerate(cset.commune_leaves()):
         values = _value(rng, leaf, skill)
         key = leaf.name_key
         if leaf.rule is not None and leaf.rule.computed:
@@ -83,7 +102,13 @@ def fill_return(workbook: Path, target: Path, cset: CriteriaSet, commune: Commun
             docs.append((leaf.code, f"{10 + d}/BC-UBND", dt.date(year, 3 + 2 * d, 10 + d), f"bao-cao-{d + 1}.pdf"))
         else:
             cell(f"GT_{key}").value = f"Đơn vị tự đánh giá theo kết quả thực hiện năm {year}; hồ sơ lưu tại văn phòng."
-    kind = mistake[0] if mistake else None
+    return docs
+
+
+def _plant(kind: str | None, wb: openpyxl.Workbook, cell: Callable[[str], Any], cset: CriteriaSet,
+           docs: list[Doc], year: int) -> None:
+    """The demo's planted mistake of this return, if any."""
+    leaves = cset.commune_leaves()
     manual = next(leaf for leaf in leaves if leaf.rule is not None and leaf.rule.kind == "manual")
     if kind == "text_number":
         cell(f"TDG_{manual.name_key}").value = str(manual.max / 2).replace(".", ",")
@@ -95,25 +120,32 @@ def fill_return(workbook: Path, target: Path, cset: CriteriaSet, commune: Commun
         cell(f"TDG_{leaf.name_key}").value = float(leaf.max)
         cell(f"GT_{leaf.name_key}").value = None
     elif kind == "tampered_max":
-        ws = wb["Tự đánh giá"]
-        row = next(r for r in ws.iter_rows(min_col=1, max_col=1) if r[0].value == manual.code)[0].row
-        ws.cell(row=row, column=4).value = float(manual.max + 1)
-    reg = wb["Tài liệu kiểm chứng"]
+        _tamper_max(wb, manual.code, float(manual.max + 1))
+    elif kind == "date_outside_year" and docs:
+        docs[0] = (*docs[0][:2], dt.date(year - 2, 3, 15), docs[0][3])
+
+
+def _tamper_max(wb: openpyxl.Workbook, code: str, value: float) -> None:
+    """Overwrite the locked maximum of item `code` (a tampered return), found by the layout's columns."""
+    t = template("commune")
+    columns = list(t["grid"]["columns"])
+    ws = wb[t["sheets"]["grid"]]
+    code_col = columns.index("code") + 1
+    row = next(r for r in ws.iter_rows(min_col=code_col, max_col=code_col) if r[0].value == code)[0].row
+    ws.cell(row=row, column=columns.index("max") + 1).value = value
+
+
+def _write_register(wb: openpyxl.Workbook, docs: list[Doc], commune: Commune,
+                    year: int) -> None:
+    """The evidence register's rows, each field in its column of the layout."""
+    t = template("commune")
+    ws, cols, first = wb[t["sheets"]["register"]], register_columns(t), t["register"]["first_row"]
     for i, (code, number, date, file) in enumerate(docs):
-        r = 5 + i
-        if kind == "date_outside_year" and i == 0:
-            date = dt.date(year - 2, 3, 15)
-        reg.cell(r, 1).value = code
-        reg.cell(r, 2).value = number
-        reg.cell(r, 3).value = dt.datetime.combine(date, dt.time())
-        reg.cell(r, 4).value = commune.committee
-        reg.cell(r, 5).value = f"Báo cáo kết quả thực hiện tiêu chí {code} năm {year}"
-        reg.cell(r, 6).value = file
-        docs[i] = (code, number, date, file)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
-    planted = PlantedMistake(commune.code, kind, mistake[1]) if mistake else None
-    return docs, planted
+        values = {"code": code, "number": number, "date": dt.datetime.combine(date, dt.time()),
+                  "issuer": commune.committee, "subject": f"Báo cáo kết quả thực hiện tiêu chí {code} năm {year}",
+                  "files": file}
+        for key, value in values.items():
+            ws.cell(first + i, cols[key] + 1).value = value
 
 
 def write_evidence(folder: Path, docs: list[tuple[str, str, dt.date, str]], commune: Commune, index: int,
