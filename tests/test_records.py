@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.importing.findings import Findings
-from cchc_xl.importing.inputs import read_register, validate_register
-from cchc_xl.reading.book import Book
+from cchc_xl.importing.inputs import read_declarations, read_register, validate_register
+from cchc_xl.reading.book import Book, read_book
 from cchc_xl.records import CellRef, Finding
+from cchc_xl.settings import Settings
+from cchc_xl.workbook.generate import generate_one
+from cchc_xl.workbook.layout import Declared, build_layout
 
 
 @pytest.mark.parametrize(("ref", "text"), [
@@ -56,3 +60,12 @@ def test_register_findings_point_at_the_named_column(bundled_set: CriteriaSet) -
     assert ("register.number_missing", "'TLKC'!E2") in at
     assert ("register.no_file", "'TLKC'!A2") in at
     assert ("register.date_invalid", "'TLKC'!D3") in at
+
+
+def test_difficulties_and_recommendations_are_read_at_their_named_cells(
+        mini_set: CriteriaSet, communes: list[Commune], settings: Settings, tmp_path: Path) -> None:
+    declared = Declared(difficulties="Thiếu cán bộ\nKinh phí hạn hẹp", recommendations="=Bổ sung biên chế")
+    book_path = generate_one(mini_set, communes[0], tmp_path, settings, declared=declared)
+    layout = build_layout(mini_set, communes[0])
+    got = read_declarations(read_book(book_path, "xlsx"), mini_set, layout, Findings()).raw
+    assert (got.difficulties, got.recommendations) == (declared.difficulties, declared.recommendations)

@@ -126,10 +126,17 @@ def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Find
             parsed[leaf.code] = LeafInput(value=_understand(value, leaf.code, cell, found, "score.not_number"),
                                           explanation=expl)
     register_raw, register = _read_register(book, layout)
-    issues = layout.sheets["issues"]
     raw = Declared(leaves=raw_inputs, register=tuple(register_raw),
-                   difficulties=_text(book.value(issues, 3, 0)), recommendations=_text(book.value(issues, 6, 0)))
+                   difficulties=_named_text(book, layout, "KHO_KHAN"),
+                   recommendations=_named_text(book, layout, "KIEN_NGHI"))
     return Declarations(raw=raw, parsed=parsed, register=register)
+
+
+def _named_text(book: Book, layout: Layout, name: str) -> str:
+    """The text at the layout's cell of `name` (where the workbook was made to hold it, not where the file's
+    names now point)."""
+    ref = CellRef.parse(layout.names[name])
+    return _text(book.value(ref.sheet, ref.row, ref.col)) if ref else ""
 
 
 def _text(value: Any) -> str:
