@@ -19,7 +19,7 @@ from cchc_xl.reading.book import Book, parse_reference
 from cchc_xl.records import CellRef, RegisterRow
 from cchc_xl.scoring import LeafInput, Raw, trimmed_text
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import Declared, Layout, register_columns
+from cchc_xl.workbook.layout import REGISTER_FIELDS, Declared, Layout, register_columns
 
 _NUMBER_SHAPE = re.compile(r"^\d+[A-Z]?(/\d{4})?/[A-ZĐ][A-ZĐ0-9]*(-[A-ZĐ0-9]+)*$")
 _DATE_TEXT = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
@@ -158,9 +158,6 @@ def _understand(value: Raw, code: str, cell: str, found: Findings, bad_rule: str
     return number
 
 
-_FIELDS = ("code", "number", "date", "issuer", "subject", "files")
-
-
 def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
     return read_register(book, layout.sheets["register"], *layout.register_rows,
                          columns=register_columns(template("commune")))
@@ -169,14 +166,14 @@ def _read_register(book: Book, layout: Layout) -> tuple[list[tuple[Any, ...]], l
 def read_register(book: Book, name: str, first: int, last: int,
                   columns: dict[str, int]) -> tuple[list[tuple[Any, ...]], list[RegisterRow]]:
     """An evidence register on sheet `name` (its fields in `columns`), 0-based input rows first..last: the
-    rows as typed (in `_FIELDS` order) and as understood; blank rows skipped."""
+    rows as typed (in `REGISTER_FIELDS` order) and as understood; blank rows skipped."""
     raws: list[tuple[Any, ...]] = []
     rows: list[RegisterRow] = []
-    width = max(columns[k] for k in _FIELDS) + 1
+    width = max(columns[k] for k in REGISTER_FIELDS) + 1
     # Rows past the sheet's last row read as blank: only the rows the file has are looked at.
     for r in range(first, min(last, len(book.values.get(name, ())) - 1) + 1):
         line = book.row_values(name, r, width)
-        cells = [line[columns[k]] for k in _FIELDS]
+        cells = [line[columns[k]] for k in REGISTER_FIELDS]
         if all(v in (None, "") for v in cells):
             continue
         while len(raws) < r - first:

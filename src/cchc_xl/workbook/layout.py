@@ -363,6 +363,11 @@ class Declared:
 
 
 # -----------------------------------------------------------------------------------------------
+# The register's input fields, in the order of a declared register row (Declared.register) and of the
+# importer's raw rows; where each sits on the sheet is `register_columns`.
+REGISTER_FIELDS = ("code", "number", "date", "issuer", "subject", "files")
+
+
 def register_columns(t: dict[str, Any]) -> dict[str, int]:
     """Column index (0-based) of each register field, from a template's `register.columns` (whose order is
     the column order): the one geometry the layout writes and the importer reads."""
@@ -663,7 +668,7 @@ class _Builder:
         first = r["first_row"] - 1
         last = first + r["rows"] - 1
         self.layout.register_rows = (first, last)
-        self.layout.names["TLKC"] = (f"{self.layout.quoted('register')}!$A${first + 1}:"
+        self.layout.names["TLKC"] = (f"{self.layout.quoted('register')}!${xl_col_to_name(cols['code'])}${first + 1}:"
                                      f"${xl_col_to_name(cols['files'])}${last + 1}")
         styles = {"code": "input_code", "number": "input_text", "date": "input_date", "issuer": "input_text",
                   "subject": "input_text", "files": "input_text"}
@@ -672,7 +677,7 @@ class _Builder:
         for i in range(r["rows"]):
             row = first + i
             raw = self.declared.register[i] if i < len(self.declared.register) else ()
-            for j, key in enumerate(styles):
+            for j, key in enumerate(REGISTER_FIELDS):
                 value = raw[j] if j < len(raw) else None
                 self.put("register", row, cols[key], value=value if value != "" else None, style=styles[key],
                          locked=False)
@@ -848,17 +853,18 @@ def _leaves_of(node: Any) -> list[Criterion]:
 def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:
     """What the register's check column shows for a row as typed, computed as its formula computes it."""
 
-    def text(i: int) -> str:
+    def text(key: str) -> str:
+        i = REGISTER_FIELDS.index(key)
         v = raw[i] if i < len(raw) else None
         return "" if v is None else str(v)
 
-    if not text(0):
+    if not text("code"):
         return ""
-    if text(0).casefold() not in codes:
+    if text("code").casefold() not in codes:
         return texts["unknown_code"]
-    if blank_text(text(5)):
+    if blank_text(text("files")):
         return texts["no_file"]
-    if blank_text(text(1)):
+    if blank_text(text("number")):
         return texts["no_number"]
     return ""
 
