@@ -2,9 +2,10 @@
 
 `evaluate` takes the declared inputs (as typed: numbers, or text where the commune typed text) and gives
 every leaf's score and status, every parent's sum, the total and the tier. The workbook writer uses it
-for cached formula results; the importer uses it to recompute and compare. Status priorities follow
-`leaf_checks`, the same ordered list the workbook's status formula is rendered from. A text is blank as
-the workbook's formulas see it (`blank_text`).
+for cached formula results; the importer uses it to recompute and compare. Status priorities are those of
+the workbook's status formula (`workbook/layout.py` `_status_checks`, each rule's Excel twin in
+`criteria/rules.py`); the importer reports every problem `leaf_check` found, not only the first. A text is
+blank as the workbook's formulas see it (`blank_text`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.criteria.rules import Problem
 from cchc_xl.numbers import round2
 
 Raw = Decimal | str | None  # a cell as typed: a number, text, or blank
@@ -33,6 +35,7 @@ class LeafResult:
     score: Decimal | None  # None: blank (no score yet, or district-scored)
     status: str  # a status key, see workbook_templates/commune.yaml `status`
     evidence_count: int
+    problems: tuple[Problem, ...] = ()  # every problem of the rule's value or figure checks, in order
 
 
 @dataclass
@@ -87,29 +90,34 @@ def trimmed_text(text: str) -> str:
 
 def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence_count: int) -> str:
     """The first problem of a leaf in the workbook's priority order, or 'ok'."""
+    return leaf_check(leaf, inp, score, evidence_count)[0]
+
+
+def leaf_check(leaf: Criterion, inp: LeafInput, score: Decimal | None,
+               evidence_count: int) -> tuple[str, tuple[Problem, ...]]:
+    """The leaf's status (its first problem in the workbook's priority order, or 'ok') and every problem
+    its rule's checks found (the status column shows one; the importer reports them all)."""
     rule = leaf.rule
     assert rule is not None
     if rule.kind == "district":
-        return "district"
+        return "district", ()
     if rule.computed:
         figures = [_num(f) for f in inp.figures]
         if len(figures) < rule.figure_count or any(f is None for f in figures):
-            return "no_figures"
-        problems = rule.figure_problems(figures)  # type: ignore[arg-type]
-        if problems:
-            return problems[0][0]
+            return "no_figures", ()
+        problems = tuple(rule.figure_problems(figures))  # type: ignore[arg-type]
     else:
         if _blank(inp.value):
-            return "no_score"
+            return "no_score", ()
         value = _num(inp.value)
         if value is None:
-            return "not_number"
-        problems = rule.value_problems(leaf.max, value)
-        if problems:
-            return problems[0][0]
+            return "not_number", ()
+        problems = tuple(rule.value_problems(leaf.max, value))
+    if problems:
+        return problems[0][0], problems
     if score is not None and score > 0 and evidence_count == 0 and blank_text(inp.explanation):
-        return "no_evidence"
-    return "ok"
+        return "no_evidence", ()
+    return "ok", ()
 
 
 def leaf_score(leaf: Criterion, inp: LeafInput) -> Decimal | None:
@@ -138,7 +146,8 @@ def evaluate(cset: CriteriaSet, inputs: dict[str, LeafInput], register_codes: Se
         inp = inputs.get(leaf.code, LeafInput())
         score = leaf_score(leaf, inp)
         count = count_evidence(register_codes, leaf.code)
-        ev.leaves[leaf.code] = LeafResult(leaf.code, score, leaf_status(leaf, inp, score, count), count)
+        status, problems = leaf_check(leaf, inp, score, count)
+        ev.leaves[leaf.code] = LeafResult(leaf.code, score, status, count, problems)
 
     ev.total = tree_sums(cset, {code: r.score for code, r in ev.leaves.items()}, ev.nodes)
     ev.tier = self_tier(cset, ev.total)

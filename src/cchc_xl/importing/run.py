@@ -215,17 +215,11 @@ def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations
         elif status == "not_number":
             pass  # already reported while reading, with the text that was typed
         elif status.startswith("score."):
-            rule = leaf.rule
-            assert rule is not None
-            value = res.score
-            params = dict(next((p for c, p in rule.value_problems(leaf.max, value) if c == status), {}))  # type: ignore[arg-type]
-            found.add(status, criterion=code, cell=cell, got=value, max=leaf.max,
+            params = dict(res.problems[0][1])
+            found.add(status, criterion=code, cell=cell, got=res.score, max=leaf.max,
                       allowed=params.get("allowed", ""), step=params.get("step", ""))
         elif status.startswith("figures."):
-            rule = leaf.rule
-            assert rule is not None and inp is not None
-            problems = rule.figure_problems(list(inp.figures))  # type: ignore[arg-type]
-            for rule_id, params in problems:
+            for rule_id, params in res.problems:
                 n = int(params.get("n", 1))  # type: ignore[call-overload]
                 fcell = layout.at("grid", refs.figures[n - 1]) if refs.figures else cell
                 found.add(rule_id, criterion=code, cell=fcell, n=n, label=params.get("label", ""),
