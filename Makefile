@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 DEMO_DIR ?= demo-output
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast test-engine-quick lint bench clean
 
 # `make demo` installs the package with its [demo] extra (the sample-PDF makers); `make test` with [test]
 # (which includes [demo]). A district's own install needs neither.
@@ -29,6 +29,14 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/pytest -q
+
+# The local loop: no external program (LibreOffice, Gnumeric, Tesseract, PostgreSQL) is started.
+test-fast: $(VENV)/.installed
+	$(BIN)/pytest -q -m "not libreoffice and not gnumeric and not ocr and not postgres"
+
+# The spreadsheet-engine agreement (Python score = LibreOffice's) on few drawn examples: about a minute of CPU.
+test-engine-quick: $(VENV)/.installed
+	CCHC_XL_QUICK=1 $(BIN)/pytest -q -m libreoffice tests/test_workbook_engine.py tests/test_rules_properties.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .hypothesis

@@ -32,6 +32,13 @@ from conftest_pg import db, engine, pg_cluster, pg_url  # noqa: F401 - the Postg
 
 DATA = Path(__file__).parent / "data"
 REQUIRE_LIBREOFFICE = "CCHC_XL_REQUIRE_LIBREOFFICE"
+QUICK = os.environ.get("CCHC_XL_QUICK", "").strip() == "1"  # `make test-quick`: fewer drawn examples
+
+
+def examples(full: int, quick: int) -> int:
+    """How many examples a property or engine test draws: `full` (CI), or `quick` under CCHC_XL_QUICK=1 for a
+    local run of the real-engine tests in about a minute."""
+    return quick if QUICK else full
 GENERATED_AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
 
 

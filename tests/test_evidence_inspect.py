@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from cchc_xl.evidence.inspect import detect_kind, inspect_file
 from cchc_xl.evidence.intake import Limits, open_bundle
 from cchc_xl.samplegen import pdfs
+from conftest import examples
 from conftest_evidence import digest_tree, sample
 
 
@@ -210,7 +211,7 @@ def test_signing_time_of_inventory_is_vietnam_time() -> None:
     assert sig.signing_time.astimezone(dt.timezone(dt.timedelta(hours=7))).hour == 9
 
 
-_FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_FUZZ = settings(max_examples=examples(150, 20), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_FUZZ

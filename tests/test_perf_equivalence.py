@@ -40,6 +40,7 @@ from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
 from cchc_xl.workbook.layout import Declared, build_layout, build_layout_uncached, layout_template
+from conftest import examples
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
 ODD_COMMUNES = [
@@ -340,7 +341,7 @@ def formula_cells(draw: st.DrawFn) -> str:
     return "".join(out)
 
 
-@hypothesis_settings(max_examples=150, deadline=None)
+@hypothesis_settings(max_examples=examples(150, 20), deadline=None)
 @given(cells=formula_cells(), validations=st.sampled_from(["", VALIDATIONS, "<dataValidations count=\"0\"/>"]))
 def test_scan_gives_what_expat_gives(cells: str, validations: str) -> None:
     scanned, parsed = scanned_and_parsed(sheet_part(cells, validations))

@@ -32,11 +32,12 @@ from cchc_xl.criteria.rules import (
     RatioTiersRule,
     Tier,
 )
+from conftest import examples
 from criteria_tables import excel_eval, excel_flags
 
 D = Decimal
 CENT = D("0.01")
-PROPS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=examples(200, 25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def half_up(x: Fraction) -> Decimal:
