@@ -1,0 +1,89 @@
+"""The reference workbooks of the test mini set: how each workbook kind is built for comparison.
+
+`scripts/regen_reference_files.py` writes them into tests/data/reference/ (run it only after checking a
+changed workbook by hand: open it, print it); `tests/test_reference_files.py` builds them again and compares
+them part by part with the references, as XlsxWriter's own tests compare files. Every input is fixed (set,
+unit, key, password, times), so a difference is a change of what the writer writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet, load_set
+from cchc_xl.identity import RoundIdentity
+from cchc_xl.scoring import LeafInput
+from cchc_xl.settings import Settings
+from cchc_xl.workbook.generate import generate_one
+from cchc_xl.workbook.layout import Declared
+
+DATA = Path(__file__).parent / "data"
+REFERENCE = DATA / "reference"
+AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
+SETTINGS = Settings(key=b"reference-key-of-the-tests", key_is_demo=False, sheet_password="tham-chieu")
+UNITS = [Commune(code="03901", name="Đá Đỏ", kind="xã"), Commune(code="03904", name="Quang Huy", kind="thị trấn")]
+IDENTITY = RoundIdentity.of("UBND huyện Mẫu Sơn", "Mẫu Sơn", UNITS)
+
+
+def mini_set() -> CriteriaSet:
+    return load_set(DATA / "mini-set.yaml")
+
+
+def declared(cset: CriteriaSet) -> Declared:
+    """A return as a commune fills it: every item, a few explanations, one register row, the issues."""
+    leaves = {}
+    for i, leaf in enumerate(cset.commune_leaves()):
+        assert leaf.rule is not None
+        explanation = "Đã thực hiện, hồ sơ lưu tại văn phòng" if i % 2 else ""
+        if leaf.rule.computed:
+            leaves[leaf.code] = LeafInput(figures=tuple(Decimal(2 + i) for _ in leaf.rule.figures()),
+                                          explanation=explanation)
+        else:
+            leaves[leaf.code] = LeafInput(value=leaf.max, explanation=explanation)
+    code = cset.commune_leaves()[0].code
+    return Declared(leaves=leaves, register=((code, "12/KH-UBND", dt.date(2022, 3, 4), "UBND xã Đá Đỏ",
+                                              "Kế hoạch cải cách hành chính năm 2022", "12-kh-ubnd.pdf"),),
+                    difficulties="Thiếu cán bộ chuyên trách.", recommendations="Bổ sung kinh phí.")
+
+
+def build_commune(out: Path) -> Path:
+    """The blank workbook of one unit."""
+    return generate_one(mini_set(), UNITS[0], out, SETTINGS, generated_at=AT, name="commune.xlsx",
+                        identity=IDENTITY)
+
+
+def build_commune_filled(out: Path) -> Path:
+    """The workbook of a unit with its declared values (the feedback path writes these)."""
+    cset = mini_set()
+    return generate_one(cset, UNITS[1], out, SETTINGS, declared=declared(cset), generated_at=AT,
+                        name="commune-filled.xlsx", identity=IDENTITY)
+
+
+KINDS: dict[str, Callable[[Path], Path]] = {
+    "commune": build_commune,
+    "commune-filled": build_commune_filled,
+}
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    """Every part of the package; the document dates of docProps/core.xml blanked."""
+    with zipfile.ZipFile(path) as archive:
+        out = {name: archive.read(name) for name in archive.namelist()}
+    if "docProps/core.xml" in out:
+        out["docProps/core.xml"] = re.sub(rb"<dcterms:(created|modified)([^>]*)>[^<]*</dcterms:\1>",
+                                          rb"<dcterms:\1\2/>", out["docProps/core.xml"])
+    return out
+
+
+def first_difference(got: bytes, want: bytes) -> str:
+    """Where two XML parts first differ, as the elements around that place."""
+    i = next((k for k, (a, b) in enumerate(zip(got, want, strict=False)) if a != b), min(len(got), len(want)))
+    start = max(0, got.rfind(b"<", 0, max(0, i - 80)))
+    return (f"byte {i}:\n  got:  {got[start:i + 120].decode('utf-8', 'replace')}\n"
+            f"  want: {want[start:i + 120].decode('utf-8', 'replace')}")
