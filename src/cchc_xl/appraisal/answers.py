@@ -145,6 +145,7 @@ class _AnswerBuilder(SheetBuilder):
         self.put(row, col["code"], value=item.criterion, style="criterion_code")
         self.put(row, col["title"], value=title, style="sub_title")
         self.put(row, col["max"], value=maximum, style="leaf_number")
+        self.lay.max_cells[(row, col["max"])] = item.criterion
         self.put(row, col["self"], value=item.self_points, style="leaf_number")
         self.put(row, col["appraised"], value=item.appraised, style="leaf_number")
         self.put(row, col["reason"], value=item.reason or None, style="method")

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -32,11 +32,12 @@ from cchc_xl.workbook.layout import (
     CellSpec,
     Merge,
     RangeValidation,
+    SheetLayout,
     Validation,
-    canonical_value,
     fit_row,
     formula_number,
     formula_text,
+    locked_manifest,
     manifest_digest,
     status_chain,
 )
@@ -47,6 +48,9 @@ from cchc_xl.workbook.writer import (
     workbook_options,
     write_merge,
 )
+
+if TYPE_CHECKING:
+    from cchc_xl.workbook.layout import _Index
 
 META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
@@ -85,7 +89,10 @@ class Round2View:
 
 
 @dataclass
-class AppraisalLayout:
+class AppraisalLayout(SheetLayout):
+    """An appraisal-path workbook (the council's of both rounds, the commune's answer workbook); its main
+    sheet is key "sheet"."""
+
     cset: CriteriaSet
     commune: Commune
     submission: SubmissionView
@@ -94,7 +101,7 @@ class AppraisalLayout:
     validations: list[RangeValidation] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     links: dict[tuple[int, int], str] = field(default_factory=dict)
-    node_rows: dict[str, int] = field(default_factory=dict)  # kept empty: maxima are compared as text here
+    max_cells: dict[tuple[int, int], str] = field(default_factory=dict)  # main-sheet (row, col) -> code of its max
     items: dict[str, tuple[int, int]] = field(default_factory=dict)  # scored item -> (row, score col)
     reason_col: int = 0
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # bonus/penalty item -> (row, col)
@@ -105,27 +112,17 @@ class AppraisalLayout:
     row_heights: dict[int, float] = field(default_factory=dict)
     sheet_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # rows of the other sheets
     hidden_rows: set[int] = field(default_factory=set)  # main-sheet rows hidden (round 2: items not contested)
-
-    def quoted(self, key: str) -> str:
-        return "'" + self.sheets[key].replace("'", "''") + "'"
-
-    def at(self, key: str, ref: str) -> str:
-        return f"{self.quoted(key)}!{ref}"
+    _index: _Index | None = field(default=None, repr=False, compare=False)
 
     def cell_ref(self, row: int, col: int) -> str:
         return self.at("sheet", xl_rowcol_to_cell(row, col))
 
+    def maxima(self) -> dict[tuple[str, int, int], str]:
+        return {("sheet", row, col): code for (row, col), code in self.max_cells.items()}
+
     def digest(self) -> str:
-        items = []
-        for c in self.cells:
-            if not c.locked or c.sheet == "meta":
-                continue
-            if c.formula is not None:
-                items.append((self.sheets[c.sheet], c.ref, "f", c.formula))
-            elif c.value not in (None, ""):
-                items.append((self.sheets[c.sheet], c.ref, "v", canonical_value(c.value)))
-        items.extend((self.sheets[v.sheet], v.sqref, "dv", v.validation.kind) for v in self.validations)
-        return manifest_digest(sorted(items))
+        """The digest of the locked content, as the commune workbook's (`layout.locked_manifest`)."""
+        return manifest_digest(locked_manifest(self.sheets, self.cells, self.validations))
 
 
 class SheetBuilder:
@@ -258,6 +255,7 @@ class _Builder(SheetBuilder):
         self.put(row, self.col["code"], value=code, style=f"{level}_code")
         self.put(row, self.col["title"], value=title, style=f"{level}_title")
         self.put(row, self.col["max"], value=maximum, style=f"{level}_number")
+        self.lay.max_cells[(row, self.col["max"])] = code
         self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
                  style=f"{level}_number")
         self.fit(row, [(title, "title", 11, True)])
@@ -269,6 +267,7 @@ class _Builder(SheetBuilder):
         self.put(row, col["code"], value=leaf.code, style=f"{level}_code")
         self.put(row, col["title"], value=leaf.title, style=f"{level}_title")
         self.put(row, col["max"], value=leaf.max, style="leaf_number")
+        self.lay.max_cells[(row, col["max"])] = leaf.code
         self_points = sub.scores.get(leaf.code)
         if district:
             self.put(row, col["self"], value=t["district_mark"], style="district")
