@@ -150,7 +150,8 @@ def test_bad_appraisal_files_get_findings(round_, mini_set, settings, case, valu
     if spoil:
         wb = openpyxl.load_workbook(path)
         if spoil == "max":
-            wb["Thẩm định"]["C9"] = 99
+            ((sheet, ref),) = list(wb.defined_names["TD_1_2"].destinations)  # the maximum of item 1.2
+            wb[sheet].cell(row=wb[sheet][ref.replace("$", "")].row, column=3).value = 99
         else:
             wb["_meta"]["B2"] = "03901" if wb["_meta"]["B2"].value != "03901" else "03904"
         wb.save(path)

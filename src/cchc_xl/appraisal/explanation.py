@@ -341,7 +341,7 @@ def round2_review(state: ExplanationState, appraisal: StoredAppraisal) -> Round2
             if row.get("criterion") == code:
                 lines.append(t["round2_evidence"].format(line=register_line(row)))
         if base and len(lines) > 1:
-            lines.append(t["round2_evidence_folder"].format(path=base))
+            lines.append(t["round2_evidence_folder"].format(path=Path(base).name))  # its name, not the inbox path
         answers[code] = lines
     review = Round2View(appraisal_id=appraisal.id, request_id=state.request.id, answer_id=answer.id,
                         contested=frozenset(state.contested), decisions=decisions, answers=answers)

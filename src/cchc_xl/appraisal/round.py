@@ -59,7 +59,7 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     return SubmissionView(
         id=sub.id, sha256=sub.file_sha256, file_name=sub.file_name,
         scores={c: None if v is None else Decimal(v) for c, v in sub.scores.items()},
-        figures={c: [str(x) for x in v.get("figures", []) if x is not None] for c, v in leaves.items()},
+        figures={c: ["" if x is None else str(x) for x in v.get("figures", [])] for c, v in leaves.items()},
         explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
         evidence=evidence, evidence_links=links, findings=findings)
 
