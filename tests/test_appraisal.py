@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
+import urllib.parse
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,11 +14,22 @@ import openpyxl
 import pytest
 
 from cchc_xl.appraisal.round import import_appraisals, prepare
+from cchc_xl.appraisal.scores import AppraisalInputs
+from cchc_xl.appraisal.workbook import (
+    AppraisalLayout,
+    AppraisalWorkbookWriter,
+    SubmissionView,
+    appraisal_file_name,
+    build_appraisal_layout,
+)
+from cchc_xl.communes import Commune
+from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.evidence import EvidenceStage
 from cchc_xl.importing.outputs import write_outputs
 from cchc_xl.importing.run import run_import
 from cchc_xl.numbers import round2
 from cchc_xl.reading.safety import Limits
+from cchc_xl.settings import load_settings
 from cchc_xl.store import Store
 from cchc_xl.workbook.generate import generate_one
 from import_corpus import fill
@@ -137,7 +151,7 @@ BAD_FILES = [
     ("off the step", {**COUNCIL, "TD_1_2": 0.3, "LD_1_2": "x"}, None, "appraisal.not_allowed"),
     ("no appraiser", {**COUNCIL, "NGUOI_THAM_DINH": None}, None, "appraisal.appraiser_missing"),
     ("district item blank", {**COUNCIL, "TD_2_2": None}, None, "appraisal.missing"),
-    ("tampered maximum", COUNCIL, "max", "tamper.text_changed"),
+    ("tampered maximum", COUNCIL, "max", "tamper.max_changed"),  # reported as a maximum, as in the commune workbook
     ("wrong commune in metadata", COUNCIL, "meta", "meta.signature_invalid"),
 ]
 
@@ -150,7 +164,8 @@ def test_bad_appraisal_files_get_findings(round_, mini_set, settings, case, valu
     if spoil:
         wb = openpyxl.load_workbook(path)
         if spoil == "max":
-            wb["Thẩm định"]["C9"] = 99
+            ((sheet, ref),) = list(wb.defined_names["TD_1_2"].destinations)  # the maximum of item 1.2
+            wb[sheet].cell(row=wb[sheet][ref.replace("$", "")].row, column=3).value = 99
         else:
             wb["_meta"]["B2"] = "03901" if wb["_meta"]["B2"].value != "03901" else "03904"
         wb.save(path)
@@ -269,3 +284,204 @@ def test_two_appraisal_files_for_one_commune_in_one_run_are_not_a_silent_superse
     assert a.file in b.findings[-1].message
     code = store.all_latest()[0].commune_code
     assert store.current_appraisal(code).scores["1.2"].appraised_points == Decimal("0.5")
+
+
+# -- the printed minutes (biên bản thẩm định) ------------------------------------------------------------
+# What the council sees of one submission (mini set), as the store would give it: item -> self-score,
+# declared figures, evidence register line.
+SUBMISSION = {
+    "1.1.1": (Decimal("1"), [], "12/KH-UBND (15/01/2022): ke-hoach.pdf"),
+    "1.2": (Decimal("1.5"), [], ""),
+    "1.3": (Decimal("1.5"), ["2"], ""),
+    "2.1.1": (Decimal("2"), ["129", "129"], ""),
+    "2.1.3": (Decimal("1.8"), ["450.5", "500"], ""),
+}
+BODY, PLACE = "UBND huyện Bắc Yên", "Bắc Yên"
+
+
+def _minutes(mini_set, folder: Path, *, links: dict[str, str] | None = None, shown_file: str = "hop-thu/x.xlsx",
+             council: dict[str, Decimal] | None = None) -> tuple[Path, AppraisalLayout]:  # type: ignore[no-untyped-def]
+    commune = Commune(code="03898", name="Phiêng Ban", kind="xã")
+    scores = {code: s for code, (s, _f, _e) in SUBMISSION.items()}
+    view = SubmissionView(id=7, sha256="0" * 64, file_name=shown_file, scores=scores,
+                          figures={c: f for c, (_s, f, _e) in SUBMISSION.items() if f},
+                          explanations={}, evidence={c: [e] for c, (_s, _f, e) in SUBMISSION.items() if e},
+                          evidence_links=links or {}, findings={})
+    inputs = AppraisalInputs(scores={**scores, **(council or {})}, appraiser="Lò Văn Bình")
+    lay = build_appraisal_layout(mini_set, commune, view, inputs, identity=RoundIdentity.of(BODY, PLACE, [commune]))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / appraisal_file_name(commune)
+    AppraisalWorkbookWriter(lay, load_settings(folder)).write(path)
+    return path, lay
+
+
+def _texts(ws) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+def test_the_minutes_are_in_official_form(mini_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """NĐ30 heading (the body in full, the council, Quốc hiệu and tiêu ngữ, place and date line), the title,
+    the secretary's, members' and chairman's signature blocks; the file shown by its name, not its inbox path."""
+    path, _lay = _minutes(mini_set, tmp_path / "td")
+    ws = openpyxl.load_workbook(path)["Thẩm định"]
+    texts = _texts(ws)
+    head = [ws.cell(row=r, column=1).value for r in (1, 2)] + [ws.cell(row=r, column=6).value for r in (1, 2)]
+    assert head == ["ỦY BAN NHÂN DÂN HUYỆN BẮC YÊN", "HỘI ĐỒNG THẨM ĐỊNH CHỈ SỐ CẢI CÁCH HÀNH CHÍNH",
+                    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    date_line = ws.cell(row=4, column=6)
+    assert date_line.value.startswith("=IF(ISNUMBER(") and "NGAY_THAM_DINH" not in date_line.value
+    for text in ("BIÊN BẢN THẨM ĐỊNH", "THƯ KÝ HỘI ĐỒNG", "CÁC THÀNH VIÊN HỘI ĐỒNG", "TM. HỘI ĐỒNG THẨM ĐỊNH",
+                 "CHỦ TỊCH HỘI ĐỒNG"):
+        assert text in texts, text
+    subtitle = next(t for t in texts if t.startswith("Theo "))
+    assert "x.xlsx" in subtitle and "hop-thu" not in subtitle
+    assert not any("bộ tiêu chí bộ tiêu chí" in t.lower() for t in texts)
+    # the appraiser's name and the date are typed in a column wide enough for them (no "###")
+    for name in ("NGUOI_THAM_DINH", "NGAY_THAM_DINH"):
+        ((_sheet, ref),) = list(ws.parent.defined_names[name].destinations)
+        letter = "".join(ch for ch in ref if ch.isalpha())
+        assert ws.column_dimensions[letter].width >= 20, name
+
+
+def test_changed_scores_are_highlighted_and_figures_labelled(mini_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path, lay = _minutes(mini_set, tmp_path / "td", council={"1.2": Decimal("0.5")})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Thẩm định"]
+    marked = {str(rng.sqref): rule.formula[0] for rng in ws.conditional_formatting for rule in rng.rules}
+    commune_items = {leaf.code for leaf in mini_set.commune_leaves()}
+    for code, (row, col) in lay.items.items():
+        ref = f"{openpyxl.utils.get_column_letter(col + 1)}{row + 1}"
+        assert (ref in marked) == (code in commune_items), code  # body-scored items have no self-score
+    ((_sheet, ref),) = list(wb.defined_names["TD_1_2"].destinations)
+    assert "<>N(" in marked[ref.replace("$", "")]
+    figures_col = 5  # "Số liệu kê khai"
+    row_of = {code: row for code, (row, _col) in lay.items.items()}
+    assert ws.cell(row=row_of["2.1.1"] + 1, column=figures_col).value == \
+        "Số hồ sơ đúng hạn: 129\nTổng số hồ sơ: 129"
+    assert ws.cell(row=row_of["2.1.3"] + 1, column=figures_col).value == \
+        "Số thu thực hiện (triệu đồng): 450,5\nDự toán giao (triệu đồng): 500"
+    # counts as integers, points with two decimals
+    ((_sheet, ref),) = list(wb.defined_names[f"TH_{mini_set.bonus.items[0].code}"].destinations)
+    assert ws[ref.replace("$", "")].number_format == "0"
+    ((_sheet, ref),) = list(wb.defined_names["TD_1_2"].destinations)
+    assert ws[ref.replace("$", "")].number_format == "0.00"
+
+
+def test_the_minutes_print_discipline(mini_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Explicit fonts (no theme scheme), the status column and nothing below the signatures outside the print
+    area, a print scale of at least 85 %, no page break right after a heading."""
+    path, lay = _minutes(mini_set, tmp_path / "td")
+    with zipfile.ZipFile(path) as z:
+        styles = z.read("xl/styles.xml").decode()
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        book = z.read("xl/workbook.xml").decode()
+    fonts = re.findall(r"<font>.*?</font>|<font/>", re.search(r"<fonts.*?</fonts>", styles, re.S).group(0), re.S)
+    assert fonts and all("Times New Roman" in f and "<scheme" not in f for f in fonts)
+    scale = int(re.search(r'<pageSetup[^>]*scale="(\d+)"', sheet).group(1))
+    assert 85 <= scale <= 100
+    area = re.search(r'_xlnm.Print_Area"[^>]*>([^<]*)<', book).group(1)
+    status = openpyxl.utils.get_column_letter(lay.print_cols + 1)
+    assert area.endswith(f"${lay.last_row + 1}") and f"${status}$" not in area
+    breaks = [int(b) for b in re.findall(r'<brk id="(\d+)"', sheet)]
+    assert all(b - 1 not in lay.keep_with_next for b in breaks)  # 1-based row after the break's 0-based row
+
+
+def test_evidence_links_survive_a_moved_folder(mini_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The link is relative to the workbook: after the round's folder is moved, it still leads to the file."""
+    root = tmp_path / "dot-2026"
+    evidence = root / "hop-thu" / "03898-phieng-ban-tlkc"
+    evidence.mkdir(parents=True)
+    (evidence / "ke-hoach.pdf").write_bytes(b"%PDF-1.4\n")
+    path, _lay = _minutes(mini_set, root / "tham-dinh", links={"1.1.1": str(evidence / "ke-hoach.pdf")})
+    moved = tmp_path / "elsewhere" / "dot-2026-copy"
+    moved.parent.mkdir()
+    shutil.move(root, moved)
+    book = moved / "tham-dinh" / path.name
+    with zipfile.ZipFile(book) as z:
+        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+    (target,) = re.findall(r'Target="([^"]+)" TargetMode="External"', rels)
+    relative = urllib.parse.unquote(target).replace("\\", "/")
+    assert not Path(relative).is_absolute()
+    assert (book.parent / relative).resolve() == (moved / "hop-thu" / "03898-phieng-ban-tlkc" / "ke-hoach.pdf")
+
+
+def test_page_breaks_keep_headings_with_their_first_items() -> None:
+    from cchc_xl.workbook.sheetkit import page_breaks
+
+    # rows of 10 pt on pages of 35 pt, the header (row 0, 5 pt) repeated: rows 3 and 4 are headings
+    heights = [5.0] + [10.0] * 9
+    assert page_breaks(heights, 35.0, repeated=5.0) == [4, 7]
+    assert page_breaks(heights, 35.0, repeated=5.0, keep_with_next={3}) == [3, 6, 9]
+    assert page_breaks(heights, 35.0, repeated=5.0, keep_with_next={2, 3}) == [2, 5, 8]
+    assert page_breaks([5.0, 50.0, 10.0], 35.0) == [1, 2]  # a row taller than a page: a page of its own
+
+
+def _font_scales(pdf: Path, header: str, size: float) -> list[float]:
+    """Per page, the printed size of the header cell `header` (written at `size` pt) over `size`."""
+    import math
+
+    from pypdf import PdfReader
+
+    scales = []
+    for page in PdfReader(pdf).pages:
+        found: list[float] = []
+
+        def visit(text, cm, tm, _font, font_size, found=found):  # type: ignore[no-untyped-def]
+            if text.strip() == header:
+                found.append(font_size * math.hypot(tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]))
+
+        page.extract_text(visitor_text=visit)
+        scales.append(max(found, default=0.0) / size)
+    return scales
+
+
+@pytest.mark.libreoffice
+def test_the_minutes_and_the_answer_workbook_print_on_a4_at_85_percent_or_more(bundled_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Printed with LibreOffice: the bundled set's minutes and an answer workbook, A4 landscape; every page
+    at ≥ 85 % of the font size, a bounded number of pages, none empty; the date line from the date typed."""
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    from cchc_xl.appraisal.answers import ChangedItem, build_answer_layout
+    from cchc_xl.office import convert
+
+    commune = Commune(code="03898", name="Tường Phong", kind="xã")
+    leaves = bundled_set.commune_leaves()
+    scores = {leaf.code: leaf.max for leaf in leaves}
+    view = SubmissionView(id=1, sha256="0" * 64, file_name="hop-thu/03898.xlsx", scores=scores,
+                          figures={leaf.code: ["129", "140"] for leaf in leaves if leaf.rule.computed},
+                          explanations={}, evidence={leaf.code: ["12/KH-UBND (15/01/2022): ke-hoach.pdf"]
+                                                     for leaf in leaves},
+                          evidence_links={}, findings={})
+    settings = load_settings(tmp_path)
+    lay = build_appraisal_layout(bundled_set, commune, view, AppraisalInputs(scores=dict(scores)),
+                                 identity=RoundIdentity.of(BODY, PLACE, [commune]))
+    minutes = tmp_path / "td" / "bien-ban.xlsx"
+    minutes.parent.mkdir()
+    AppraisalWorkbookWriter(lay, settings).write(minutes)
+    _set(minutes, {"NGAY_THAM_DINH": dt.datetime(2027, 2, 5)})
+    changed = [ChangedItem(leaf.code, leaf.max, Decimal(0), "Thiếu TLKC") for leaf in leaves[:6]]
+    alay = build_answer_layout(bundled_set, commune, view, changed, dt.date(2027, 3, 1), "2027-02-05T10:00:00",
+                               Decimal("80.5"))
+    answer = tmp_path / "td" / "giai-trinh.xlsx"
+    AppraisalWorkbookWriter(alay, settings, kind="answer", template_name="answer").write(answer)
+
+    pdf_minutes, pdf_answer = convert([minutes, answer], "pdf", tmp_path / "pdf")
+    pages = [unicodedata.normalize("NFC", p.extract_text() or "") for p in PdfReader(pdf_minutes).pages]
+    assert 2 <= len(pages) <= len(leaves) // 5 + 2
+    assert "Bắc Yên, ngày 05 tháng 02 năm 2027" in pages[0]
+    assert "CHỦ TỊCH HỘI ĐỒNG" in pages[-1] and "TỔNG ĐIỂM THẨM ĐỊNH" in pages[-1]
+    header = "".join(pages[1].split("\n")[:3])
+    assert all(len(text) > len(header) + 40 for text in pages)  # every page has rows, not just the header
+    assert all(s >= 0.85 for s in _font_scales(pdf_minutes, "Mã", 11)), _font_scales(pdf_minutes, "Mã", 11)
+    for page in PdfReader(pdf_minutes).pages:
+        assert float(page.mediabox.width) > float(page.mediabox.height)  # landscape A4
+        assert abs(float(page.mediabox.width) - 841.89) < 1.5
+
+    answer_pages = [unicodedata.normalize("NFC", p.extract_text() or "") for p in PdfReader(pdf_answer).pages]
+    register = [i for i, text in enumerate(answer_pages) if "TÀI LIỆU KIỂM CHỨNG BỔ SUNG" in text]
+    assert len(register) == 1 and register[0] == len(answer_pages) - 1  # the register sheet: one page
+    assert 1 <= register[0] <= 2  # the answers: one or two pages
+    assert all(s >= 0.85 for s in _font_scales(pdf_answer, "Mã", 11)[: register[0]])
+    assert _font_scales(pdf_answer, "Mã tiêu chí", 11)[register[0]] >= 0.85

@@ -29,6 +29,7 @@ from click.testing import CliRunner
 from cchc_xl.cli import cli
 from cchc_xl.samplegen.pdfs import DocSpec, scan_pdf
 from cchc_xl.store import Store
+from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workspace import open_workspace
 from import_corpus import fill
@@ -402,8 +403,10 @@ def test_every_workbook_of_the_round_recalculated_by_libreoffice_shows_what_is_r
                 row = store.db.execute("SELECT total FROM appraisals WHERE id=?", (recorded["id"],)).fetchone()
                 assert Decimal(str(book[sheet][ref.replace("$", "")].value)).quantize(Decimal("0.01")) == \
                     Decimal(row[0]), (step, code)
-                status_col = 10  # "Kiểm tra"
-                statuses = {r[0].value: r[status_col - 1].value for r in book[sheet].iter_rows(min_row=8)
+                columns = list(template("appraisal")["columns"])
+                status_col = columns.index("status") + 1  # "Kiểm tra"
+                first_item = template("appraisal")["first_row"] + 1
+                statuses = {r[0].value: r[status_col - 1].value for r in book[sheet].iter_rows(min_row=first_item)
                             if r[0].value and r[status_col - 1].value}
                 assert set(statuses.values()) == {"Đã thẩm định"}, statuses
         # the workbooks as issued: every formula's cached result (Python's) is what LibreOffice computes

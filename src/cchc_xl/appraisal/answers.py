@@ -102,8 +102,8 @@ class _AnswerBuilder(SheetBuilder):
 
     def build(self) -> AnswerLayout:
         t, c, lay = self.t, self.commune, self.lay
-        first, last = next(iter(self.col)), list(self.col)[-1]
-        table_width = sum(self.width.values())
+        first, last = next(iter(self.col)), t["last_printed"]
+        table_width = sum(self.width[k] for k in list(self.col)[: self.col[last] + 1])
         self.put(0, 0, value=t["title"].format(year=self.cset.year), style="title")
         subtitle = t["subtitle"].format(committee=c.committee, set_title=self.cset.title, version=self.cset.version,
                                         appraised=_date_text(self.appraised_at))
@@ -118,6 +118,7 @@ class _AnswerBuilder(SheetBuilder):
         self.put(5, 0, value=t["code_label"], style="label")
         self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
         header = t["first_row"] - 1
+        lay.header_row, lay.print_cols = header, self.col[t["last_printed"]] + 1
         for key, (text, _w) in t["columns"].items():
             self.put(header, self.col[key], value=text, style="header")
             self.fit(header, [(text, key, 11, True)])
@@ -137,6 +138,8 @@ class _AnswerBuilder(SheetBuilder):
         for i, text in enumerate(t["signature"]):
             self.put(row + 2 + i, self.col["explanation"], value=text, style="report_bold" if i < 2 else "report_italic")
             self.merge(row + 2 + i, "explanation", last)
+        lay.last_row = row + 2 + len(t["signature"]) + 3  # room to sign
+        lay.keep_with_next.update(range(row, lay.last_row))  # the total and the signature on one page
         self.register(items_range)
         return lay
 
@@ -145,6 +148,7 @@ class _AnswerBuilder(SheetBuilder):
         self.put(row, col["code"], value=item.criterion, style="criterion_code")
         self.put(row, col["title"], value=title, style="sub_title")
         self.put(row, col["max"], value=maximum, style="leaf_number")
+        self.lay.max_cells[(row, col["max"])] = item.criterion
         self.put(row, col["self"], value=item.self_points, style="leaf_number")
         self.put(row, col["appraised"], value=item.appraised, style="leaf_number")
         self.put(row, col["reason"], value=item.reason or None, style="method")

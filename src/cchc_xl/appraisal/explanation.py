@@ -56,11 +56,10 @@ from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import read_register, validate_register
-from cchc_xl.importing.run import sha256_file
+from cchc_xl.importing.run import open_book, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, read_meta
 from cchc_xl.numbers import fmt
-from cchc_xl.reading.book import BookError, read_book
-from cchc_xl.reading.safety import Limits, inspect_container
+from cchc_xl.reading.safety import Limits
 from cchc_xl.records import Finding, RegisterRow
 from cchc_xl.settings import Settings
 from cchc_xl.store import AnswerRequest, Store, StoredAnswer, StoredAppraisal
@@ -244,15 +243,8 @@ def import_answers(store: Store, cset: CriteriaSet, inbox: Path, settings: Setti
 
 def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset: CriteriaSet, settings: Settings,
                    received_at: dt.datetime, found: Findings) -> None:
-    limits = Limits()
-    verdict = inspect_container(out.path, limits)
-    if verdict.rule:
-        found.add(verdict.rule, detail=verdict.detail, size=out.path.stat().st_size, limit=limits.max_file_bytes)
-        return
-    try:
-        book = read_book(out.path, verdict.kind, verdict.parts)
-    except BookError as exc:
-        found.add("file.unreadable", detail=str(exc)[:200])
+    _verdict, book = open_book(out.path, Limits(), found)
+    if book is None:
         return
     meta = read_meta(book)
     if meta is None or meta.get("kind") != KIND:
@@ -277,7 +269,7 @@ def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset
         found.add("answer.stale", commune=req.commune_code)
         return
     layout, _view = made
-    check_locked(book, layout, found)  # type: ignore[arg-type]  # the appraisal path's layout shape
+    check_locked(book, layout, found)
     inputs = read_answer_inputs(book, layout)
     items: dict[str, dict[str, str]] = {}
     for code, (typed, explanation) in inputs.answers.items():
@@ -350,7 +342,7 @@ def round2_review(state: ExplanationState, appraisal: StoredAppraisal) -> Round2
             if row.get("criterion") == code:
                 lines.append(t["round2_evidence"].format(line=register_line(row)))
         if base and len(lines) > 1:
-            lines.append(t["round2_evidence_folder"].format(path=base))
+            lines.append(t["round2_evidence_folder"].format(path=Path(base).name))  # its name, not the inbox path
         answers[code] = lines
     review = Round2View(appraisal_id=appraisal.id, request_id=state.request.id, answer_id=answer.id,
                         contested=frozenset(state.contested), decisions=decisions, answers=answers)

@@ -26,15 +26,14 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
-from cchc_xl.importing.inputs import nfc
-from cchc_xl.importing.run import add_verdict, sha256_file
+from cchc_xl.importing.inputs import nfc, raw_value
+from cchc_xl.importing.run import open_book, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
 from cchc_xl.messages import error_detail, say
-from cchc_xl.numbers import NumberRangeError, fmt, parse_text_number, shown_number, to_decimal
-from cchc_xl.reading.book import Book, BookError, read_book
-from cchc_xl.reading.safety import Limits, inspect_container
+from cchc_xl.numbers import fmt, parse_text_number
+from cchc_xl.reading.book import Book
+from cchc_xl.reading.safety import Limits
 from cchc_xl.records import Finding
-from cchc_xl.safeio import shown_name
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
@@ -60,7 +59,7 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     return SubmissionView(
         id=sub.id, sha256=sub.file_sha256, file_name=sub.file_name,
         scores={c: None if v is None else Decimal(v) for c, v in sub.scores.items()},
-        figures={c: [str(x) for x in v.get("figures", []) if x is not None] for c, v in leaves.items()},
+        figures={c: ["" if x is None else str(x) for x in v.get("figures", [])] for c, v in leaves.items()},
         explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
         evidence=evidence, evidence_links=links, findings=findings)
 
@@ -171,14 +170,8 @@ def appraisal_limits(cset: CriteriaSet) -> Limits:
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
                 found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome],
                 identity: RoundIdentity) -> None:
-    verdict = inspect_container(out.path, limits)
-    if verdict.rule:
-        add_verdict(found, verdict, out.path.stat().st_size, limits)
-        return
-    try:
-        book = read_book(out.path, verdict.kind, verdict.parts)
-    except BookError:
-        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(out.path.suffix.lower()) or "?"))
+    _verdict, book = open_book(out.path, limits, found)
+    if book is None:
         return
     meta = read_meta(book)
     if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
@@ -218,7 +211,7 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     else:
         prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
         expected = build_appraisal_layout(cset, commune, view, prefill, identity=identity)
-    check_locked(book, expected, found)  # type: ignore[arg-type]  # same shape as the commune layout
+    check_locked(book, expected, found)
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)
     out.result = result
@@ -245,18 +238,6 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         stage="round2" if round2 else "round1", request_id=request_id)
 
 
-def _raw(value: Any) -> Raw:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            return to_decimal(value)
-        except NumberRangeError:  # NaN, ±1E+400…: shown as typed, reported as no number
-            return shown_number(value)
-    text = nfc(str(value)).strip()
-    return text or None
-
-
 def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
     """Council inputs at the layout's cells (check_locked reports a defined name moved elsewhere; a
     re-save that lost the names is read the same way)."""
@@ -272,7 +253,7 @@ def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalI
     reasons: dict[str, str] = {}
     for leaf in lay.cset.leaves():
         row, col = lay.items[leaf.code]
-        raw = _raw(get(f"TD_{leaf.name_key}", row, col))
+        raw = raw_value(get(f"TD_{leaf.name_key}", row, col))
         if isinstance(raw, str) and (number := parse_text_number(raw)) is not None:
             found.add("score.text_number", criterion=leaf.code, cell=lay.cell_ref(row, col), got=raw, value=number)
             raw = number
@@ -283,7 +264,7 @@ def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalI
     for key, block in (("TH", lay.cset.bonus), ("TR", lay.cset.penalty)):
         for item in block.items if block else []:
             row, col = lay.counts[item.code]
-            raw = _raw(get(f"{key}_{item.code}", row, col))
+            raw = raw_value(get(f"{key}_{item.code}", row, col))
             if isinstance(raw, str):
                 raw = parse_text_number(raw) or raw
             counts[item.code] = raw

@@ -12,10 +12,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -29,24 +31,24 @@ from cchc_xl.scoring import excel_blank, excel_rescaled
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import (
+    DEFAULT_ROW_HEIGHT,
     CellSpec,
     Merge,
     RangeValidation,
+    SheetLayout,
     Validation,
-    canonical_value,
     fit_row,
     formula_number,
     formula_text,
+    locked_manifest,
     manifest_digest,
     status_chain,
 )
-from cchc_xl.workbook.writer import (
-    CommuneWorkbookWriter,
-    _ProtectedWorkbook,
-    validation_options,
-    workbook_options,
-    write_merge,
-)
+from cchc_xl.workbook.sheetkit import Formats, Margins, PageSetup, Sheet, fit_scale, font, page_breaks, workbook_options
+from cchc_xl.workbook.writer import CommuneWorkbookWriter, _ProtectedWorkbook, validation_options, write_merge
+
+if TYPE_CHECKING:
+    from cchc_xl.workbook.layout import _Index
 
 META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
@@ -85,7 +87,10 @@ class Round2View:
 
 
 @dataclass
-class AppraisalLayout:
+class AppraisalLayout(SheetLayout):
+    """An appraisal-path workbook (the council's of both rounds, the commune's answer workbook); its main
+    sheet is key "sheet"."""
+
     cset: CriteriaSet
     commune: Commune
     submission: SubmissionView
@@ -94,7 +99,7 @@ class AppraisalLayout:
     validations: list[RangeValidation] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     links: dict[tuple[int, int], str] = field(default_factory=dict)
-    node_rows: dict[str, int] = field(default_factory=dict)  # kept empty: maxima are compared as text here
+    max_cells: dict[tuple[int, int], str] = field(default_factory=dict)  # main-sheet (row, col) -> code of its max
     items: dict[str, tuple[int, int]] = field(default_factory=dict)  # scored item -> (row, score col)
     reason_col: int = 0
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # bonus/penalty item -> (row, col)
@@ -105,27 +110,25 @@ class AppraisalLayout:
     row_heights: dict[int, float] = field(default_factory=dict)
     sheet_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # rows of the other sheets
     hidden_rows: set[int] = field(default_factory=set)  # main-sheet rows hidden (round 2: items not contested)
-
-    def quoted(self, key: str) -> str:
-        return "'" + self.sheets[key].replace("'", "''") + "'"
-
-    def at(self, key: str, ref: str) -> str:
-        return f"{self.quoted(key)}!{ref}"
+    # how the main sheet prints: the header row repeated, the columns printed (0..print_cols-1; the others
+    # are on screen only), the last printed row, the rows kept on the page of the row after them
+    header_row: int = 0
+    print_cols: int = 0
+    last_row: int = 0
+    keep_with_next: set[int] = field(default_factory=set)
+    # (row, col) -> a condition (no "="): the cell is highlighted while it holds (an appraised score changed)
+    marks: dict[tuple[int, int], str] = field(default_factory=dict)
+    _index: _Index | None = field(default=None, repr=False, compare=False)
 
     def cell_ref(self, row: int, col: int) -> str:
         return self.at("sheet", xl_rowcol_to_cell(row, col))
 
+    def maxima(self) -> dict[tuple[str, int, int], str]:
+        return {("sheet", row, col): code for (row, col), code in self.max_cells.items()}
+
     def digest(self) -> str:
-        items = []
-        for c in self.cells:
-            if not c.locked or c.sheet == "meta":
-                continue
-            if c.formula is not None:
-                items.append((self.sheets[c.sheet], c.ref, "f", c.formula))
-            elif c.value not in (None, ""):
-                items.append((self.sheets[c.sheet], c.ref, "v", canonical_value(c.value)))
-        items.extend((self.sheets[v.sheet], v.sqref, "dv", v.validation.kind) for v in self.validations)
-        return manifest_digest(sorted(items))
+        """The digest of the locked content, as the commune workbook's (`layout.locked_manifest`)."""
+        return manifest_digest(locked_manifest(self.sheets, self.cells, self.validations))
 
 
 class SheetBuilder:
@@ -145,7 +148,8 @@ class SheetBuilder:
         return cell
 
     def merge(self, row: int, first: str, last: str) -> None:
-        self.lay.merges.append(Merge("sheet", row, self.col[first], row, self.col[last]))
+        if self.col[last] > self.col[first]:
+            self.lay.merges.append(Merge("sheet", row, self.col[first], row, self.col[last]))
 
     def fit(self, row: int, texts: list[tuple[Any, str, float, bool]], always: bool = False) -> None:
         """Make `row` tall enough for its wrapped texts, each (text, column key, font size, bold)."""
@@ -162,35 +166,42 @@ class _Builder(SheetBuilder):
         t = template("appraisal", identity)
         super().__init__(AppraisalLayout(cset, commune, sub, dict(t["sheets"])), t)
         self.cset, self.commune, self.sub = cset, commune, sub
-        self.inputs, self.review = inputs, review
+        self.inputs, self.review, self.identity = inputs, review, identity
         self.lay.reason_col = self.col["reason"]
         self.res = evaluate_appraisal(cset, sub.scores, inputs)
         self.lay.result = self.res
 
     def build(self) -> AppraisalLayout:
         t, c = self.t, self.commune
-        first, last = next(iter(self.col)), list(self.col)[-1]
-        table_width = sum(self.width.values())
-        title, instructions = (t["title"], t["instructions"]) if self.review is None else \
-            (t["round2_title"], t["round2_instructions"])
-        self.put(0, 0, value=title.format(year=self.cset.year), style="title")
-        subtitle = t["subtitle"].format(committee=c.committee, set_title=self.cset.title, version=self.cset.version,
-                                        file=self.sub.file_name)
-        self.put(1, 0, value=subtitle, style="subtitle_wrap")
-        # the subtitle and the instructions span the table, not the narrow code column
-        self.merge(1, first, last)
-        fit_row(self.lay.row_heights, 1, [(subtitle, table_width, 11, False)])
-        self.put(2, 0, value=instructions, style="note")
-        self.merge(2, first, last)
-        fit_row(self.lay.row_heights, 2, [(instructions, table_width, 11, False)])
-        self.put(3, 0, value=t["appraiser_label"], style="label")
-        self.put(3, 2, value=self.inputs.appraiser or None, style="input_text", locked=False, name="NGUOI_THAM_DINH")
-        self.lay.appraiser_cell = (3, 2)
-        self.put(4, 0, value=t["date_label"], style="label")
-        self.put(4, 2, style="input_date", locked=False, name="NGAY_THAM_DINH")
-        self.put(5, 0, value=t["code_label"], style="label")
-        self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
+        first, last = next(iter(self.col)), t["last_printed"]
+        self.lay.print_cols = self.col[last] + 1
+        table_width = sum(self.width[k] for k in list(self.col)[: self.lay.print_cols])
+        self.heading()
+        title, subject, instructions = (t["title"], t["subject"], t["instructions"]) if self.review is None else \
+            (t["round2_title"], t["round2_subject"], t["round2_instructions"])
+        subject = subject.format(year=self.cset.year, kind=c.kind, name=c.name)
+        subtitle = t["subtitle"].format(set_title=self.cset.title, version=self.cset.version,
+                                        file=PurePosixPath(self.sub.file_name).name)  # the file, not the inbox path
+        for row, text, style, size, bold in ((5, title, "minutes_title", 14, True),
+                                             (6, subject, "minutes_subject", 11, True),
+                                             (7, subtitle, "minutes_sub", 11, False),
+                                             (8, instructions, "note", 11, False)):
+            self.put(row, 0, value=text, style=style)
+            self.merge(row, first, last)  # across the printed table, not the narrow code column
+            fit_row(self.lay.row_heights, row, [(text, table_width, size, bold)], always=size != 11)
+        # labels across the narrow first columns, each input in a column wide enough for a name or a date
+        input_col = self.col["evidence"]
+        for row, label in ((9, t["appraiser_label"]), (10, t["date_label"]), (11, t["code_label"])):
+            self.put(row, 0, value=label, style="label_right")
+            self.merge(row, first, "figures")
+        self.put(9, input_col, value=self.inputs.appraiser or None, style="input_text", locked=False,
+                 name="NGUOI_THAM_DINH")
+        self.lay.appraiser_cell = (9, input_col)
+        self.put(10, input_col, style="input_date", locked=False, name="NGAY_THAM_DINH")
+        self.put(11, input_col, value=c.code, style="code_value", name="MA_DON_VI")
+        self.date_line(3, xl_rowcol_to_cell(10, input_col))
         header = t["first_row"] - 1
+        self.lay.header_row = header
         for key, (text, _w) in t["columns"].items():
             if self.review is not None:
                 text = t["round2_headers"].get(key, text)
@@ -199,6 +210,7 @@ class _Builder(SheetBuilder):
         row = header + 1
         area_refs = []
         for area in self.cset.areas:
+            self.lay.keep_with_next.add(row)  # a heading prints on the page of its first item
             area_row, row = row, row + 1
             crit_refs = []
             for crit in area.criteria:
@@ -207,6 +219,7 @@ class _Builder(SheetBuilder):
                     self.item(row, crit, "criterion")
                     row += 1
                     continue
+                self.lay.keep_with_next.add(row)
                 crit_row, row = row, row + 1
                 sub_refs = []
                 for sub in crit.children:
@@ -241,11 +254,56 @@ class _Builder(SheetBuilder):
         self.put(row + 1, self.col["title"], value=t["tier_label"], style="total_label")
         self.put(row + 1, self.col["score"], formula=self.tier_formula(total_ref), cached=self.res.tier,
                  style="total_text", name="XEP_LOAI_TD")
-        for i, text in enumerate(t["signature"]):
-            self.put(row + 3 + i, self.col["reason"], value=text, style="report_bold" if i < 2 else "report_italic")
-            self.merge(row + 3 + i, "reason", last)
-        self.last_row = row + 3 + len(t["signature"])
+        # the totals, the tier and the signatures print together on the last page
+        self.lay.keep_with_next.update(range(row - 1, row + 2))
+        self.signatures(row + 3)
         return self.lay
+
+    # -- the minutes' official form (Nghị định 30/2020/NĐ-CP) --------------------------------------------
+    def heading(self) -> None:
+        """The body in full and the council over a rule (left); the national name and motto over a rule
+        (right); the place and date line is written by `date_line`."""
+        h = self.t["heading"]
+        left, right = ("code", "max"), ("evidence", self.t["last_printed"])
+        rows = ((body_in_full(self.identity.words()["body"], h["abbreviations"]).upper(), "head_center",
+                 h["nation"], "head_bold"),
+                (h["council"], "head_bold", h["motto"], "head_bold"),
+                (h["rule"], "head_center", h["rule"] * 2, "head_center"))
+        for row, (left_text, left_style, right_text, right_style) in enumerate(rows):
+            for (first, last), text, style in ((left, left_text, left_style), (right, right_text, right_style)):
+                self.put(row, self.col[first], value=text, style=style)
+                self.merge(row, first, last)
+            span = sum(self.width[k] for k in ("code", "title", "max"))
+            fit_row(self.lay.row_heights, row, [(left_text, span, 11, left_style == "head_bold")])
+
+    def date_line(self, row: int, date_ref: str) -> None:
+        """"Phù Yên, ngày 05 tháng 02 năm 2027" from the appraisal date the council types (dots while blank)."""
+        h = self.t["heading"]
+        place = self.identity.place or h["place_blank"]
+        blank = h["date_blank"].format(place=place)
+        day, month, year = (_text(part.format(place=place)) for part in h["date_line"])
+        formula = (f"IF(ISNUMBER({date_ref}),{day}&TEXT(DAY({date_ref}),\"00\")&{month}&TEXT(MONTH({date_ref}),"
+                   f"\"00\")&{year}&YEAR({date_ref}),{_text(blank)})")
+        self.put(row, self.col["evidence"], formula=formula, cached=blank, style="head_italic")
+        self.merge(row, "evidence", self.t["last_printed"])
+
+    def signatures(self, row: int) -> None:
+        """The secretary (left), the members (middle) and the chairman for the council (right), then room to
+        sign; the block is kept on one page."""
+        s = self.t["signature"]
+        blocks = ((("code", "max"), s["secretary"]), (("self", "findings"), s["members"]),
+                  (("score", self.t["last_printed"]), s["chair"]))
+        for (first, last), lines in blocks:
+            for i, text in enumerate(lines):
+                italic = text.startswith("(")
+                self.put(row + i, self.col[first], value=text, style="sign_italic" if italic else "sign_bold")
+                self.merge(row + i, first, last)
+        tallest = max(len(lines) for _, lines in blocks)
+        end = row + tallest + int(s["room"])
+        for r in range(row, end):
+            self.lay.row_heights[r] = 18.0
+        self.lay.keep_with_next.update(range(row - 1, end - 1))
+        self.lay.last_row = end - 1
 
     def tier_formula(self, ref: str) -> str:
         tiers = sorted(self.cset.tiers, key=lambda t: t.min, reverse=True)
@@ -258,6 +316,7 @@ class _Builder(SheetBuilder):
         self.put(row, self.col["code"], value=code, style=f"{level}_code")
         self.put(row, self.col["title"], value=title, style=f"{level}_title")
         self.put(row, self.col["max"], value=maximum, style=f"{level}_number")
+        self.lay.max_cells[(row, self.col["max"])] = code
         self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
                  style=f"{level}_number")
         self.fit(row, [(title, "title", 11, True)])
@@ -269,12 +328,13 @@ class _Builder(SheetBuilder):
         self.put(row, col["code"], value=leaf.code, style=f"{level}_code")
         self.put(row, col["title"], value=leaf.title, style=f"{level}_title")
         self.put(row, col["max"], value=leaf.max, style="leaf_number")
+        self.lay.max_cells[(row, col["max"])] = leaf.code
         self_points = sub.scores.get(leaf.code)
         if district:
             self.put(row, col["self"], value=t["district_mark"], style="district")
         else:
             self.put(row, col["self"], value=self_points, style="leaf_number")
-        figures = "\n".join(sub.figures.get(leaf.code, []))
+        figures = "\n".join(self.figure_lines(leaf))
         self.put(row, col["figures"], value=figures or None, style="method")
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
@@ -296,6 +356,9 @@ class _Builder(SheetBuilder):
         self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
                  style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
+        if not district:  # the appraised score shows when it differs from the self-score
+            h, d = self.ref(row, "score"), self.ref(row, "self")
+            self.lay.marks[(row, col["score"])] = f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))"
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
         checks = self.status_checks(leaf, row, district)
@@ -308,6 +371,17 @@ class _Builder(SheetBuilder):
                        (self.inputs.reasons.get(leaf.code), "reason", 11, False), (longest_status, "status", 11, False),
                        (t["district_mark"] if district else None, "self", 11, False)])
         self.validate(row, col["score"], self.score_validation(leaf, self.ref(row, "score")))
+
+    def figure_lines(self, leaf: Criterion) -> list[str]:
+        """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129")."""
+        rule = leaf.rule
+        assert rule is not None
+        values = self.sub.figures.get(leaf.code, [])
+        lines = []
+        for spec, value in zip(rule.figures(), values, strict=False):
+            if value not in (None, ""):
+                lines.append(self.t["figure_line"].format(label=spec.label, value=_figure_text(value)))
+        return lines
 
     def status_checks(self, leaf: Criterion, row: int, district: bool) -> list[tuple[str, str]]:
         """(condition, status key) in priority order, as `scores.item_status` checks them."""
@@ -347,6 +421,7 @@ class _Builder(SheetBuilder):
             return None, row
         t, col = self.t, self.col
         self.put(row, col["title"], value=label.format(cap=fmt(block.cap)), style="criterion_title")
+        self.lay.keep_with_next.update((row, row + 1))  # the label and the header print with the first item
         row += 1
         for column, text in zip(("code", "title", "max", "score", "figures", "reason"), t["adjust_header"], strict=True):
             self.put(row, col[column], value=text, style="header")
@@ -361,7 +436,7 @@ class _Builder(SheetBuilder):
             self.put(row, col["max"], value=item.points, style="leaf_number")
             open_ = self.review is None  # round 2 keeps the round-1 bonus and penalty
             self.put(row, col["score"], value=self.inputs.counts.get(item.code),
-                     style="input_number" if open_ else "leaf_number", locked=not open_, name=f"{prefix}_{item.code}")
+                     style="input_count" if open_ else "leaf_count", locked=not open_, name=f"{prefix}_{item.code}")
             self.put(row, col["reason"], value=self.inputs.reasons.get(item.code) or None,
                      style="input_text" if open_ else "method", locked=not open_, name=f"LD_{item.code}")
             self.lay.counts[item.code] = (row, col["score"])
@@ -378,6 +453,20 @@ class _Builder(SheetBuilder):
 
 
 _num, _text = formula_number, formula_text
+
+
+def body_in_full(body: str, abbreviations: dict[str, str]) -> str:
+    """"UBND huyện Phù Yên" as a document heading writes it: "Ủy ban nhân dân huyện Phù Yên"."""
+    first, _, rest = body.strip().partition(" ")
+    return f"{abbreviations[first]} {rest}".strip() if first in abbreviations else body.strip()
+
+
+def _figure_text(value: str) -> str:
+    """A stored figure as the sheet shows numbers (a count as an integer, a decimal with ","); text as typed."""
+    try:
+        return fmt(Decimal(value))
+    except ArithmeticError:
+        return value
 
 
 def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,
@@ -413,6 +502,42 @@ def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime, kind: s
 
 
 # -- writer -----------------------------------------------------------------------------------------
+# The minutes' own styles, over the commune workbook's (`CommuneWorkbookWriter.style_props`).
+CHANGED = "#F8CBAD"
+MINUTES_STYLES: dict[str, dict[str, Any]] = {
+    "head_center": {"align": "center", "valign": "vcenter", "text_wrap": True},
+    "head_bold": {"align": "center", "valign": "vcenter", "bold": True, "text_wrap": True},
+    "head_italic": {"align": "center", "valign": "vcenter", "italic": True},
+    "minutes_title": {"align": "center", "valign": "vcenter", "bold": True, "font_size": 14},
+    "minutes_subject": {"align": "center", "valign": "vcenter", "bold": True, "text_wrap": True},
+    "minutes_sub": {"align": "center", "valign": "vcenter", "italic": True, "text_wrap": True},
+    "label_right": {"bold": True, "align": "right", "valign": "vcenter"},
+    "sign_bold": {"align": "center", "bold": True},
+    "sign_italic": {"align": "center", "italic": True},
+    "input_count": {"border": 1, "bg_color": "#FFF2CC", "num_format": "0", "align": "center", "locked": False},
+    "changed": {"bold": True, "bg_color": CHANGED},
+    "link": {"border": 1, "text_wrap": True, "font_size": 10, "font_color": "blue", "underline": 1},
+}
+
+
+class _StyleTable(Mapping[str, dict[str, Any]]):
+    """Every style an appraisal-path workbook uses, with its font (for `sheetkit.Formats`)."""
+
+    def __getitem__(self, style: str) -> dict[str, Any]:
+        if style in MINUTES_STYLES:
+            return {**font(11, valign="top"), **MINUTES_STYLES[style]}
+        return CommuneWorkbookWriter.style_props(style)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MINUTES_STYLES)
+
+    def __len__(self) -> int:
+        return len(MINUTES_STYLES)
+
+
+MARGINS = Margins(top=15.0, bottom=15.0, left=15.0, right=10.0)  # landscape working minutes, bound on the left
+
+
 class AppraisalWorkbookWriter:
     """Writes an appraisal-path layout (the council's workbooks of both rounds, the commune's answer workbook):
     every sheet of `lay.sheets`, the very hidden signed metadata last. `kind`, `keys` and `extra_meta` say what
@@ -432,24 +557,26 @@ class AppraisalWorkbookWriter:
             # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
             wb = _ProtectedWorkbook(str(tmp), workbook_options())
             wb.structure_password = self.settings.sheet_password
-            formats = {k: wb.add_format(CommuneWorkbookWriter.style_props(k)) for k in {c.style for c in self.lay.cells}}
+            formats = Formats(wb, _StyleTable(), base={})
             texts = {(c.row, c.col): c.value for c in self.lay.cells if c.sheet == "sheet"}
-            link_fmt = wb.add_format({**CommuneWorkbookWriter.style_props("method"), "font_color": "blue",
-                                      "underline": 1})
-            sheets = {key: wb.add_worksheet(name) for key, name in self.lay.sheets.items() if key != "meta"}
+            sheets = {key: Sheet(wb.add_worksheet(name), formats)
+                      for key, name in self.lay.sheets.items() if key != "meta"}
             ws = sheets["sheet"]
             meta_ws = wb.add_worksheet(self.lay.sheets["meta"])
             styles = {(c.sheet, c.row, c.col): c.style for c in self.lay.cells}
             for m in self.lay.merges:  # blank in the first cell's style; the cell itself is written next
-                write_merge(sheets[m.sheet], m, formats[styles[(m.sheet, m.first_row, m.first_col)]])
+                write_merge(sheets[m.sheet].ws, m, formats[styles[(m.sheet, m.first_row, m.first_col)]])
             for cell in self.lay.cells:
-                self._cell(sheets[cell.sheet], cell, formats[cell.style])
+                _cell(sheets[cell.sheet], cell)
             for (row, col), target in self.lay.links.items():
-                text = texts[(row, col)]
-                ws.write_url(row, col, f"external:{target}", link_fmt, string=str(text)[:255])
+                ws.ws.write_url(row, col, "external:" + relative_link(target, path.parent), formats["link"],
+                                string=str(texts[(row, col)])[:255])
+            for (row, col), condition in self.lay.marks.items():
+                ws.ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": "=" + condition,
+                                                              "format": formats["changed"]})
             for rv in self.lay.validations:
-                sheets[rv.sheet].data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col,
-                                                 validation_options(rv, self.t["validation"]["error_title"]))
+                sheets[rv.sheet].ws.data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col,
+                                                    validation_options(rv, self.t["validation"]["error_title"]))
             for name, ref in self.lay.names.items():
                 wb.define_name(name, "=" + ref)
             for i, key in enumerate((*self.keys, "hmac")):
@@ -459,54 +586,76 @@ class AppraisalWorkbookWriter:
             if "register" in sheets:
                 self._setup_register(sheets["register"])
             for (sheet, row), height in self.lay.sheet_heights.items():
-                sheets[sheet].set_row(row, height)
-            for sheet_ws in sheets.values():
-                sheet_ws.protect(self.settings.sheet_password, {"format_columns": True, "format_rows": True})
+                sheets[sheet].ws.set_row(row, height)
+            for sheet in sheets.values():
+                sheet.protect(self.settings.sheet_password, format_columns=True, format_rows=True)
             meta_ws.protect(self.settings.sheet_password)
             meta_ws.very_hidden()
-            ws.activate()
+            ws.ws.activate()
             wb.close()
         return meta
 
-    @staticmethod
-    def _cell(ws: Any, cell: CellSpec, f: Any) -> None:
-        if cell.formula is not None:
-            cached = cell.cached
-            ws.write_formula(cell.row, cell.col, "=" + cell.formula, f,
-                             float(cached) if isinstance(cached, Decimal) else ("" if cached is None else cached))
-        elif isinstance(cell.value, str):
-            ws.write_string(cell.row, cell.col, cell.value, f)
-        elif isinstance(cell.value, Decimal | int):
-            ws.write_number(cell.row, cell.col, float(cell.value), f)
-        else:
-            ws.write_blank(cell.row, cell.col, None, f)
-
-    def _setup(self, ws: Any) -> None:
-        for i, (_h, width) in enumerate(self.t["columns"].values()):
-            ws.set_column(i, i, width)
-        header = self.t["first_row"] - 1
-        for row, height in self.lay.row_heights.items():
+    def _setup(self, sheet: Sheet) -> None:
+        ws, lay = sheet.ws, self.lay
+        widths = [w for _h, w in self.t["columns"].values()]
+        sheet.columns(widths)
+        for row, height in lay.row_heights.items():
             ws.set_row(row, height)
-        for row in sorted(self.lay.hidden_rows):
-            ws.set_row(row, self.lay.row_heights.get(row), None, {"hidden": True})
-        ws.freeze_panes(header + 1, 2)
-        self._print(ws, header)
+        for row in sorted(lay.hidden_rows):
+            ws.set_row(row, lay.row_heights.get(row), None, {"hidden": True})
+        ws.freeze_panes(lay.header_row + 1, 2)
+        printed = lay.print_cols or len(widths)
+        last_row = lay.last_row or max(c.row for c in lay.cells if c.sheet == "sheet")
+        setup = _print_setup(widths[:printed], lay.header_row)
+        setup.apply(ws, print_area=(0, 0, last_row, printed - 1))
+        heights = [0.0 if r in lay.hidden_rows else lay.row_heights.get(r, DEFAULT_ROW_HEIGHT)
+                   for r in range(last_row + 1)]
+        ws.set_h_pagebreaks(_breaks(setup, heights, lay.header_row, lay.keep_with_next))
 
-    def _setup_register(self, ws: Any) -> None:
+    def _setup_register(self, sheet: Sheet) -> None:
         r = self.t["register"]
-        for i, (_h, width) in enumerate(r["columns"].values()):
-            ws.set_column(i, i, width)
-        ws.freeze_panes(r["first_row"] - 1, 1)
-        self._print(ws, r["first_row"] - 2)
+        widths = [w for _h, w in r["columns"].values()]
+        sheet.columns(widths)
+        sheet.ws.freeze_panes(r["first_row"] - 1, 1)
+        printed = len(widths) - 1  # the check column is for the screen
+        last_row = r["first_row"] - 2 + r["rows"]
+        # one page: its rows are as many as a page holds at about the scale the columns allow
+        setup = replace(_print_setup(widths[:printed], r["first_row"] - 2), fit_width=1, fit_height=1)
+        setup.apply(sheet.ws, print_area=(0, 0, last_row, printed - 1))
 
-    @staticmethod
-    def _print(ws: Any, header: int) -> None:
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(header)
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
-        ws.set_footer("&CTrang &P/&N")
+
+def _print_setup(widths: list[float], header_row: int) -> PageSetup:
+    """A4 landscape at the largest whole scale at which the printed columns fit across (no fitting by the
+    program, which would ignore the page breaks made for it), the header row repeated, pages x/y."""
+    setup = PageSetup(landscape=True, margins=MARGINS, fit_width=0, repeat_rows=(header_row, header_row))
+    return replace(setup, scale=fit_scale(widths, setup))
+
+
+def _breaks(setup: PageSetup, heights: list[float], header_row: int, keep: set[int]) -> list[int]:
+    _width, height_mm = setup.printable_mm()
+    # in points at 100 %, with room to spare for the programs' own row heights and footer
+    capacity = height_mm * 72 / 25.4 * 0.94 / (setup.scale / 100)
+    return page_breaks(heights, capacity, heights[header_row], keep)
+
+
+def relative_link(target: str, folder: Path) -> str:
+    """A link target as seen from the workbook's folder (the link survives the round's folder being moved or
+    copied); the absolute path when there is no relative one (another drive)."""
+    try:
+        return os.path.relpath(target, folder)
+    except ValueError:
+        return target
+
+
+def _cell(sheet: Sheet, cell: CellSpec) -> None:
+    if cell.formula is not None:
+        sheet.formula(cell.row, cell.col, cell.formula, cell.style, cell.cached)
+    elif isinstance(cell.value, str):
+        sheet.text(cell.row, cell.col, cell.value, cell.style)
+    elif isinstance(cell.value, dt.date):
+        sheet.date(cell.row, cell.col, cell.value, cell.style)
+    else:
+        sheet.number(cell.row, cell.col, cell.value, cell.style)
 
 
 def appraisal_file_name(commune: Commune, round2: bool = False) -> str:

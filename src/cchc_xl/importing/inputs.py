@@ -68,7 +68,8 @@ class OutOfRange(str):
     reads as text that is no number, and is reported as number.out_of_range."""
 
 
-def _raw(value: Any) -> Raw:
+def raw_value(value: Any) -> Raw:
+    """A cell's value as typed: a number as Decimal, a text NFC and trimmed (None when blank)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -83,7 +84,7 @@ def _raw(value: Any) -> Raw:
 
 def _explanation(value: Any) -> str:
     """An explanation as typed, trimmed; '' exactly when the workbook's status formula finds it blank."""
-    raw = value if isinstance(value, str) else _raw(value)
+    raw = value if isinstance(value, str) else raw_value(value)
     return "" if raw is None else trimmed_text(nfc(str(raw)))
 
 
@@ -101,7 +102,7 @@ def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Find
             if where is None:
                 return None, ""
             sheet, r, c = where
-            value = _raw(book.value(sheet, r, c))
+            value = raw_value(book.value(sheet, r, c))
             # The cell's name is shown only for a typed text (a text number or not a number at all).
             return value, (f"'{sheet}'!{xl_rowcol_to_cell(r, c)}" if isinstance(value, str) else "")
 

@@ -21,7 +21,7 @@ from cchc_xl.importing.inputs import Declarations, read_declarations, validate_r
 from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
 from cchc_xl.messages import error_detail, say
 from cchc_xl.numbers import NumberRangeError, to_decimal
-from cchc_xl.reading.book import BookError, read_book
+from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
 from cchc_xl.records import Finding
 from cchc_xl.scoring import Evaluation, blank_text, evaluate
@@ -146,17 +146,12 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
 
 def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
             names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
-    verdict = inspect_container(result.path, limits)
-    if verdict.rule:
-        add_verdict(found, verdict, result.size, limits)
+    verdict, book = open_book(result.path, limits, found, result.size)
+    if verdict.rule is None:
+        result.saved_at = saved_at(verdict.parts)
+    if book is None:
         return
-    fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
-    result.saved_at = saved_at(verdict.parts)
-    try:
-        book = read_book(result.path, fmt, verdict.parts)
-    except BookError:
-        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(result.path.suffix.lower()) or "?"))
-        return
+    fmt = verdict.kind
     if fmt != "xlsx":
         found.add("file.old_format", fmt=result.path.suffix.lower())
     identity = identify(book, cset, settings, found)
@@ -178,6 +173,20 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
     covered = evidence_hook(result, found) if evidence_hook else None
     _score_findings(result, ev, decl, covered, found)
     _compare_cached(book, identity, ev, found)
+
+
+def open_book(path: Path, limits: Limits, found: Findings, size: int | None = None) -> tuple[SafetyVerdict, Book | None]:
+    """A returned workbook's file steps, for every kind (commune, appraisal, answer): the container check,
+    then the book. The book is None when either refused the file, with its finding added."""
+    verdict = inspect_container(path, limits)
+    if verdict.rule:
+        add_verdict(found, verdict, path.stat().st_size if size is None else size, limits)
+        return verdict, None
+    try:
+        return verdict, read_book(path, verdict.kind, verdict.parts)
+    except BookError:
+        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(path.suffix.lower()) or "?"))
+        return verdict, None
 
 
 def add_verdict(found: Findings, verdict: SafetyVerdict, size: int, limits: Limits) -> None:

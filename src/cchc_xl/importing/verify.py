@@ -25,7 +25,7 @@ from cchc_xl.numbers import to_decimal
 from cchc_xl.reading.book import Book, parse_reference
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import CellSpec, Layout, build_layout, canonical_value, set_fingerprint
+from cchc_xl.workbook.layout import CellSpec, Layout, SheetLayout, build_layout, canonical_value, set_fingerprint
 from cchc_xl.workbook.signing import verify
 
 
@@ -163,8 +163,9 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
     return Identity(meta, commune, layout, signed)
 
 
-def check_locked(book: Book, layout: Layout, found: Findings) -> None:
-    """Compare every defined name, locked cell and validation of the file with the layout."""
+def check_locked(book: Book, layout: SheetLayout, found: Findings) -> None:
+    """Compare every defined name, locked cell and validation of the file with the layout (the commune
+    workbook's, or the appraisal path's)."""
     check_names(book, layout.names, found)
     present = set(book.sheet_names)
     missing = [key for key, name in layout.sheets.items() if name not in present]
@@ -175,13 +176,12 @@ def check_locked(book: Book, layout: Layout, found: Findings) -> None:
     for name in extra:
         if not missing:
             found.add("tamper.sheet_added", sheet=name)
-    max_col = list(template("commune")["grid"]["columns"]).index("max")
-    codes_by_row = {row: code for code, row in layout.node_rows.items()}
+    maxima = layout.maxima()
     for cell in _compared_cells(book, layout):
         name = layout.sheets[cell.sheet]
         if name not in present or _unchanged(book, name, cell):
             continue
-        _check_cell(book, layout, cell, found, codes_by_row.get(cell.row) if cell.col == max_col else None)
+        _check_cell(book, layout, cell, found, maxima.get((cell.sheet, cell.row, cell.col)))
     if book.validations is not None:
         # A validation is kept when a range of the file starts where it starts, or is exactly it.
         firsts = {name: {sq.split()[0] for sq, _ in items if sq.strip()} for name, items in book.validations.items()}
@@ -208,12 +208,12 @@ def check_names(book: Book, names: dict[str, str], found: Findings) -> None:
         found.add("tamper.name_moved", name=name, cell=show_cell(*want), got=show_cell(*got), want=show_cell(*want))
 
 
-def layout_extent(layout: Layout) -> tuple[int, int]:
+def layout_extent(layout: SheetLayout) -> tuple[int, int]:
     """(rows, columns) the layout uses on any sheet: its cells, validated ranges and merges."""
     rows = cols = 1
     for c in layout.cells:
         rows, cols = max(rows, c.row + 1), max(cols, c.col + 1)
-    for r in [*layout.validations, *getattr(layout, "merges", [])]:
+    for r in [*layout.validations, *layout.merges]:
         rows, cols = max(rows, r.last_row + 1), max(cols, r.last_col + 1)
     return rows, cols
 
@@ -223,13 +223,9 @@ def show_cell(sheet: str, row: int, col: int) -> str:
     return "'" + sheet.replace("'", "''") + "'!" + xl_rowcol_to_cell(row, col)
 
 
-def _compared_cells(book: Book, layout: Layout) -> list[CellSpec]:
-    """Locked cells outside the meta sheet that the file may have changed, in order. For the commune
-    layout, a quick look per sheet (the cell as the reader returns it, against the layout's index) rules
-    out the untouched thousands; the appraisal workbook's layout, checked the same way, has no index: all
-    its locked cells."""
-    if not isinstance(layout, Layout):
-        return [c for c in layout.cells if c.locked and c.sheet != "meta"]
+def _compared_cells(book: Book, layout: SheetLayout) -> list[CellSpec]:
+    """Locked cells outside the meta sheet that the file may have changed, in order: a quick look per sheet
+    (the cell as the reader returns it, against the layout's index) rules out the untouched thousands."""
     suspects: list[int] = []
     for key, want in layout.index.expected.items():
         name = layout.sheets[key]
@@ -261,7 +257,7 @@ def _unchanged(book: Book, sheet: str, cell: CellSpec) -> bool:
     return False
 
 
-def _check_cell(book: Book, layout: Layout, cell: CellSpec, found: Findings, max_of: str | None) -> None:
+def _check_cell(book: Book, layout: SheetLayout, cell: CellSpec, found: Findings, max_of: str | None) -> None:
     name = layout.sheets[cell.sheet]
     where = layout.at(cell.sheet, cell.ref)
     got_value = book.value(name, cell.row, cell.col)

@@ -114,8 +114,47 @@ class LeafRefs:
     score_is_input: bool
 
 
+class SheetLayout:
+    """What a workbook layout shares with every other (the commune workbook's `Layout`, the appraisal path's
+    `AppraisalLayout`), and what the importer's locked-cell check (`importing.verify.check_locked`) reads:
+    its sheets by key, cells, validations, defined names and merges; display references; an index of its
+    cells; the cells holding a criterion's maximum. Subclasses are dataclasses with those fields and `_index`."""
+
+    sheets: dict[str, str]
+    cells: list[CellSpec]
+    validations: list[RangeValidation]
+    names: dict[str, str]
+    merges: list[Merge]
+    _index: _Index | None
+
+    def quoted(self, key: str) -> str:
+        return "'" + self.sheets[key].replace("'", "''") + "'"
+
+    def at(self, key: str, ref: str) -> str:
+        """A display reference such as 'Tự đánh giá'!G27."""
+        return f"{self.quoted(key)}!{ref}"
+
+    def maxima(self) -> dict[tuple[str, int, int], str]:
+        """(sheet key, row, col) of each locked cell holding a criterion's maximum -> that criterion's code."""
+        return {}
+
+    # -- lookups (an index built once per layout, or shared by every layout of a template) ----------
+    @property
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index.of(self.cells)
+        return self._index
+
+    def cells_at(self, positions: list[int]) -> list[CellSpec]:
+        """This layout's cells at positions of its index."""
+        return [self._cell(i) for i in positions]
+
+    def _cell(self, i: int) -> CellSpec:
+        return self.cells[i]
+
+
 @dataclass
-class Layout:
+class Layout(SheetLayout):
     cset: CriteriaSet
     commune: Commune
     sheets: dict[str, str]
@@ -138,43 +177,18 @@ class Layout:
     _index: _Index | None = field(default=None, repr=False, compare=False)
     _template: LayoutTemplate | None = field(default=None, repr=False, compare=False)
 
-    def quoted(self, key: str) -> str:
-        return "'" + self.sheets[key].replace("'", "''") + "'"
-
-    def at(self, key: str, ref: str) -> str:
-        """A display reference such as 'Tự đánh giá'!G27."""
-        return f"{self.quoted(key)}!{ref}"
-
     def locked_manifest(self) -> list[tuple[str, str, str, str]]:
-        """Canonical list of locked content: (sheet name, ref, 'f'|'v', text); meta rows excluded."""
-        items = []
-        for c in self.cells:
-            if not c.locked or (c.sheet == "meta" and c.col < 2):
-                continue
-            if c.formula is not None:
-                items.append((self.sheets[c.sheet], c.ref, "f", c.formula))
-            elif c.value not in (None, ""):
-                items.append((self.sheets[c.sheet], c.ref, "v", canonical_value(c.value)))
-        for v in self.validations:
-            items.append((self.sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
-        items.sort()
-        return items
+        return locked_manifest(self.sheets, self.cells, self.validations)
 
     def digest(self) -> str:
         if self._template is not None:
             return self._template.digest(self.commune)
         return manifest_digest(self.locked_manifest())
 
-    # -- lookups (an index built once per layout, or shared by every layout of a template) ----------
-    @property
-    def index(self) -> _Index:
-        if self._index is None:
-            self._index = _Index.of(self.cells)
-        return self._index
-
-    def cells_at(self, positions: list[int]) -> list[CellSpec]:
-        """This layout's cells at positions of its index."""
-        return [self._cell(i) for i in positions]
+    def maxima(self) -> dict[tuple[str, int, int], str]:
+        """The grid's maximum cells, (sheet key, row, col) -> the code whose maximum each holds."""
+        col = _grid_max_col()
+        return {("grid", row, col): code for code, row in self.node_rows.items()}
 
     def checked_cells(self) -> list[CellSpec]:
         """Locked cells outside the meta sheet with a formula or a value, in order: what the importer
@@ -191,8 +205,6 @@ class Layout:
         i = self.index.named.get(name)
         return None if i is None else self._cell(i)
 
-    def _cell(self, i: int) -> CellSpec:
-        return self.cells[i]
 
 
 @dataclass(frozen=True)
@@ -252,6 +264,28 @@ def canonical_value(value: Value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def locked_manifest(sheets: dict[str, str], cells: list[CellSpec],
+                    validations: list[RangeValidation]) -> list[tuple[str, str, str, str]]:
+    """Canonical list of a layout's locked content, sorted: (sheet name, ref, 'f'|'v'|'dv', text); the meta
+    sheet's key and value columns excluded (the digest is one of its values); a validation by kind and source."""
+    items = []
+    for c in cells:
+        if not c.locked or (c.sheet == "meta" and c.col < 2):
+            continue
+        if c.formula is not None:
+            items.append((sheets[c.sheet], c.ref, "f", c.formula))
+        elif c.value not in (None, ""):
+            items.append((sheets[c.sheet], c.ref, "v", canonical_value(c.value)))
+    for v in validations:
+        items.append((sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
+    items.sort()
+    return items
+
+
+def _grid_max_col() -> int:
+    return list(template("commune")["grid"]["columns"]).index("max")
 
 
 def manifest_digest(items: list[tuple[str, str, str, str]]) -> str:

@@ -16,7 +16,8 @@ Writers keep their own layouts and texts; they come here for how a cell, a row o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -88,12 +89,15 @@ class PageSetup:
     footer: str = "&CTrang &P/&N"
     footer_margin_mm: float | None = None
     center_horizontally: bool = False
+    scale: int = 100  # percent, when not fitting (fit_width 0): with `page_breaks`, pages made here
 
     def apply(self, ws: Worksheet, print_area: tuple[int, int, int, int] | None = None) -> None:
         ws.set_paper(A4)
         ws.set_landscape() if self.landscape else ws.set_portrait()
         if self.fit_width:
             ws.fit_to_pages(self.fit_width, self.fit_height)
+        elif self.scale != 100:
+            ws.set_print_scale(self.scale)
         ws.set_margins(**self.margins.inches())
         if self.footer_margin_mm is None:
             ws.set_footer(self.footer)
@@ -105,6 +109,52 @@ class PageSetup:
             ws.print_area(*print_area)
         if self.center_horizontally:
             ws.center_horizontally()
+
+
+    def printable_mm(self) -> tuple[float, float]:
+        """(width, height) of the printed area of an A4 page, in millimetres."""
+        width, height = (A4_MM[1], A4_MM[0]) if self.landscape else A4_MM
+        m = self.margins
+        return width - m.left - m.right, height - m.top - m.bottom
+
+
+A4_MM = (210.0, 297.0)
+# The width LibreOffice gives a column of `w` units (Excel: 7 px a unit and 5 of padding at 96 dpi) with the
+# Times New Roman default font is about 5 % more (measured on A4 PDFs); scales are reckoned with it.
+_OFFICE_WIDTH = 1.05
+
+
+def column_mm(width: float) -> float:
+    """The printed width at 100 % of a column `width` units wide, in millimetres (the wider of the programs')."""
+    return (width * 7 + 5) * _INCH_MM / 96 * _OFFICE_WIDTH
+
+
+def fit_scale(widths: Iterable[float], setup: PageSetup, least: int = 10) -> int:
+    """The largest whole print scale (percent, at most 100) at which columns of `widths` fit across a page."""
+    table = sum(column_mm(w) for w in widths)
+    room, _ = setup.printable_mm()
+    return max(least, min(100, int(room / table * 100))) if table else 100
+
+
+def page_breaks(heights: Sequence[float], capacity: float, repeated: float = 0.0,
+                keep_with_next: Collection[int] = ()) -> list[int]:
+    """Rows (0-based) before which a new page starts, for rows of `heights` (points at 100 %) on pages holding
+    `capacity` points of rows (at 100 %): every page but the first also prints the `repeated` header rows;
+    a row in `keep_with_next` goes to the next page with the row after it (a heading with its first item, the
+    rows of a signature block). A row taller than a page gets a page of its own."""
+    breaks: list[int] = []
+    start, used, row = 0, 0.0, 0
+    while row < len(heights):
+        if used + heights[row] > capacity and row > start:
+            at = row
+            while at - 1 > start and (at - 1) in keep_with_next:
+                at -= 1
+            breaks.append(at)
+            start, used = at, repeated + sum(heights[at:row])
+            continue
+        used += heights[row]
+        row += 1
+    return breaks
 
 
 class Formats:
@@ -137,6 +187,14 @@ class Sheet:
             self.ws.write_blank(row, col, None, self.f[style])
         else:
             self.ws.write_string(row, col, str(value), self.f[style])
+
+    def formula(self, row: int, col: int, formula: str, style: str, cached: Any = None) -> None:
+        """A formula (without "="), with the value a program that does not calculate shows."""
+        value = float(cached) if isinstance(cached, Decimal) else ("" if cached is None else cached)
+        self.ws.write_formula(row, col, "=" + formula, self.f[style], value)
+
+    def date(self, row: int, col: int, value: dt.date, style: str) -> None:
+        self.ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), self.f[style])
 
     def number(self, row: int, col: int, value: Decimal | int | float | None, style: str) -> None:
         if value is None:
