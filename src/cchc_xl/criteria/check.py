@@ -81,7 +81,7 @@ class _SetChecker:
             return self.locate(code)
         return self.locate_nth(code, self.nth[code] - 1 if n is None else n)
 
-    def add(self, rule: str, code: str | None, **params: object) -> None:
+    def problem(self, rule: str, code: str | None, **params: object) -> None:
         place = self.where(code)
         self.problems.append(SetProblem(rule, place, say(rule, place=place, code=code, **params)))
 
@@ -103,31 +103,31 @@ class _SetChecker:
         self.unique(area.code, say("set.dup.area", title=area.title))
         number = area_number(area.code)
         if number is None:
-            self.add("set.code_format", area.code)
-        _check_max(self.add, area.code, area.max)
+            self.problem("set.code_format", area.code)
+        _check_max(self.problem, area.code, area.max)
         if not area.criteria:
-            self.add("set.area_empty", area.code)
+            self.problem("set.area_empty", area.code)
         else:
-            _check_sum(self.add, area.code, area.max, [c.max for c in area.criteria])
+            _check_sum(self.problem, area.code, area.max, [c.max for c in area.criteria])
         for crit in area.criteria:
             self.criterion(crit, area.code, number)
 
     def criterion(self, crit: Criterion, parent: str, number: int | None) -> None:
         self.unique(crit.code, say("set.dup.criterion", title=crit.title, parent=parent))
         if not _CRIT.match(crit.code):
-            self.add("set.code_format", crit.code)
+            self.problem("set.code_format", crit.code)
         elif number is not None and crit.code.split(".")[0] != str(number):
-            self.add("set.code_hierarchy", crit.code, parent=parent, prefix=number)
-        _check_node(self.add, crit)
+            self.problem("set.code_hierarchy", crit.code, parent=parent, prefix=number)
+        _check_node(self.problem, crit)
         for sub in crit.children:
             self.unique(sub.code, say("set.dup.sub", title=sub.title, parent=crit.code))
             if not _SUB.match(sub.code):
-                self.add("set.code_format", sub.code)
+                self.problem("set.code_format", sub.code)
             elif not sub.code.startswith(crit.code + "."):
-                self.add("set.code_hierarchy", sub.code, parent=crit.code, prefix=crit.code)
+                self.problem("set.code_hierarchy", sub.code, parent=crit.code, prefix=crit.code)
             if sub.children:
-                self.add("set.code_format", sub.children[0].code)
-            _check_node(self.add, sub)
+                self.problem("set.code_format", sub.children[0].code)
+            _check_node(self.problem, sub)
 
     def totals(self) -> None:
         cset = self.cset
@@ -145,11 +145,11 @@ class _SetChecker:
             self.add_set("set.cap_invalid", cap=block.cap, block=say(f"set.block.{key}"))
         for item in block.items:
             self.unique(item.code, say(f"set.dup.{key}", title=item.title))
-            _check_name_part(self.add, item.code, leaf_keys)
+            _check_name_part(self.problem, item.code, leaf_keys)
             if item.points > block.cap or item.points <= 0:
-                self.add("set.adjust_cap", item.code, points=item.points, cap=block.cap)
+                self.problem("set.adjust_cap", item.code, points=item.points, cap=block.cap)
             elif not is_multiple(item.points, CENT):
-                self.add("rule.points_precision", item.code, points=item.points)
+                self.problem("rule.points_precision", item.code, points=item.points)
 
 
 def _codes(cset: CriteriaSet) -> list[str]:
