@@ -15,6 +15,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from cchc_xl.appraisal.scores import AppraisalInputs
+from cchc_xl.appraisal.workbook import AppraisalWorkbookWriter, SubmissionView, build_appraisal_layout
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.identity import RoundIdentity
@@ -65,9 +67,31 @@ def build_commune_filled(out: Path) -> Path:
                         name="commune-filled.xlsx", identity=IDENTITY)
 
 
+def build_appraisal(out: Path) -> Path:
+    """The council's round-1 workbook of a unit's return (its view as the store would give it)."""
+    cset = mini_set()
+    leaves = cset.commune_leaves()
+    first = leaves[0].code
+    view = SubmissionView(
+        id=1, sha256="0" * 64, file_name="03901-da-do.xlsx",
+        scores={leaf.code: leaf.max if i % 3 else Decimal(0) for i, leaf in enumerate(leaves)},
+        figures={leaf.code: ["12", "15"][: len(leaf.rule.figures())] for leaf in leaves
+                 if leaf.rule is not None and leaf.rule.computed},
+        explanations={leaves[1].code: "Đã thực hiện, hồ sơ lưu tại văn phòng"},
+        evidence={first: ["12/KH-UBND ngày 04/03/2022: Kế hoạch cải cách hành chính năm 2022"]},
+        evidence_links={first: str(out / "tlkc" / "12-kh-ubnd.pdf")},
+        findings={leaves[2].code: ["Điểm tự đánh giá chưa có tài liệu kiểm chứng."]})
+    prefill = AppraisalInputs(scores={code: view.scores.get(code) for code in (leaf.code for leaf in leaves)})
+    layout = build_appraisal_layout(cset, UNITS[0], view, prefill, identity=IDENTITY)
+    path = out / "appraisal.xlsx"
+    AppraisalWorkbookWriter(layout, SETTINGS, AT).write(path)
+    return path
+
+
 KINDS: dict[str, Callable[[Path], Path]] = {
     "commune": build_commune,
     "commune-filled": build_commune_filled,
+    "appraisal": build_appraisal,
 }
 
 
