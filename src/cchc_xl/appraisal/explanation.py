@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hmac
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -47,7 +46,7 @@ from cchc_xl.appraisal.workbook import (
     SubmissionView,
     appraisal_file_name,
     build_appraisal_layout,
-    sign,
+    verify,
 )
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
@@ -251,7 +250,7 @@ def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset
         found.add("answer.not_answer")
         return
     out.commune_code = meta.get("commune_code")
-    if not hmac.compare_digest(sign(meta, settings.key, META_KEYS), meta.get("hmac", "")):
+    if not verify(meta, settings.key, META_KEYS):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",

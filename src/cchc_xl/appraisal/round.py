@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -20,7 +19,7 @@ from cchc_xl.appraisal.workbook import (
     SubmissionView,
     appraisal_file_name,
     build_appraisal_layout,
-    sign,
+    verify,
 )
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
@@ -182,8 +181,7 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
         found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
         return
-    if not hmac.compare_digest(sign(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS),
-                               meta.get("hmac", "")):
+    if not verify(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",

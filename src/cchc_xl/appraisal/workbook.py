@@ -9,9 +9,6 @@ A very hidden metadata sheet is signed (HMAC) like the commune workbook's.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -30,6 +27,7 @@ from cchc_xl.safeio import atomic_path, output_stem
 from cchc_xl.scoring import excel_blank, excel_rescaled
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
+from cchc_xl.workbook import signing
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
     CellSpec,
@@ -478,13 +476,14 @@ def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionV
 
 
 # -- signing -------------------------------------------------------------------------------------
-def payload(meta: dict[str, str], keys: tuple[str, ...] = META_KEYS) -> bytes:
-    return json.dumps({k: meta.get(k, "") for k in keys}, ensure_ascii=False, sort_keys=True).encode("utf-8")
-
-
 def sign(meta: dict[str, str], key: bytes, keys: tuple[str, ...] = META_KEYS) -> str:
-    """The HMAC over the kind's signed keys (`keys`: META_KEYS, ROUND2_META_KEYS, the answer workbook's)."""
-    return hmac.new(key, payload(meta, keys), hashlib.sha256).hexdigest()
+    """The HMAC over the kind's signed keys (`keys`: META_KEYS, ROUND2_META_KEYS, the answer workbook's),
+    every key always signed."""
+    return signing.sign(meta, key, keys, optional=())
+
+
+def verify(meta: dict[str, str], key: bytes, keys: tuple[str, ...] = META_KEYS) -> bool:
+    return signing.verify(meta, key, keys, optional=())
 
 
 def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime, kind: str = KIND,

@@ -17,17 +17,23 @@ META_KEYS = ("commune_code", "commune_name", "commune_kind", "set_id", "set_vers
 _OPTIONAL = ("body",)
 
 
-def signed_payload(meta: dict[str, str]) -> bytes:
-    signed = {k: meta.get(k, "") for k in META_KEYS if k not in _OPTIONAL or meta.get(k)}
+def signed_payload(meta: dict[str, str], keys: tuple[str, ...] = META_KEYS,
+                   optional: tuple[str, ...] = _OPTIONAL) -> bytes:
+    """The signed text of a workbook kind's metadata: its `keys` (an `optional` key only when present)."""
+    signed = {k: meta.get(k, "") for k in keys if k not in optional or meta.get(k)}
     return json.dumps(signed, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def sign(meta: dict[str, str], key: bytes) -> str:
-    return hmac.new(key, signed_payload(meta), hashlib.sha256).hexdigest()
+def sign(meta: dict[str, str], key: bytes, keys: tuple[str, ...] = META_KEYS,
+         optional: tuple[str, ...] = _OPTIONAL) -> str:
+    """The HMAC-SHA256 of a workbook kind's signed keys (the commune workbook's by default; the council's
+    and the answer workbook's pass theirs)."""
+    return hmac.new(key, signed_payload(meta, keys, optional), hashlib.sha256).hexdigest()
 
 
-def verify(meta: dict[str, str], key: bytes) -> bool:
-    return hmac.compare_digest(sign(meta, key), meta.get("hmac", ""))
+def verify(meta: dict[str, str], key: bytes, keys: tuple[str, ...] = META_KEYS,
+           optional: tuple[str, ...] = _OPTIONAL) -> bool:
+    return hmac.compare_digest(sign(meta, key, keys, optional), meta.get("hmac", ""))
 
 
 def make_meta(layout: Layout, settings: Settings, generated_at: dt.datetime) -> dict[str, str]:
