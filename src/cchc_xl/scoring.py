@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.criteria.rules import Problem
+from cchc_xl.literals import number as literal_number
 from cchc_xl.numbers import round2
 
 Raw = Decimal | str | None  # a cell as typed: a number, text, or blank
@@ -172,7 +173,7 @@ def excel_rescaled(cset: CriteriaSet, areas_ref: str, body_refs: Sequence[str]) 
     """`rescaled` as a formula: `areas_ref` holds the rounded areas' total, `body_refs` the body's items."""
     if not (cset.rescale_unscored and cset.body_max and body_refs) or cset.commune_max == 0:
         return areas_ref
-    total, commune = (format(v.normalize(), "f") for v in (cset.total, cset.commune_max))
+    total, commune = (literal_number(v) for v in (cset.total, cset.commune_max))
     return f"IF(COUNT({','.join(body_refs)})=0,ROUND({areas_ref}*{total}/{commune},2),{areas_ref})"
 
 

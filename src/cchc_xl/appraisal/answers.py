@@ -19,6 +19,7 @@ from cchc_xl.appraisal.workbook import META_KEYS as APPRAISAL_META_KEYS
 from cchc_xl.appraisal.workbook import AppraisalLayout, SheetBuilder, SubmissionView
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.literals import text as literal_text
 from cchc_xl.numbers import fmt
 from cchc_xl.reading.book import Book
 from cchc_xl.safeio import output_stem
@@ -29,7 +30,6 @@ from cchc_xl.workbook.layout import (
     RangeValidation,
     Validation,
     fit_row,
-    formula_text,
     register_check,
     register_check_formula,
     status_chain,
@@ -156,7 +156,7 @@ class _AnswerBuilder(SheetBuilder):
         self.put(row, col["explanation"], style="input_text", locked=False, name=f"GTR_{key}")
         self.lay.items[item.criterion] = (row, col["answer"])
         h, i = self.ref(row, "answer"), self.ref(row, "explanation")
-        agree, explain = (formula_text(t["answers"][k]) for k in ("agree", "explain"))
+        agree, explain = (literal_text(t["answers"][k]) for k in ("agree", "explain"))
         checks = [(f'{h}=""', "missing"), (f"AND({h}<>{agree},{h}<>{explain})", "invalid"),
                   (f"AND({h}={explain},{excel_blank(i)})", "explanation_missing")]
         self.put(row, col["status"], formula=status_chain(checks, t["status"]), cached=t["status"]["missing"],

@@ -22,6 +22,8 @@ from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
+from cchc_xl.literals import number as _num
+from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path, output_stem
 from cchc_xl.scoring import excel_blank, excel_rescaled
@@ -36,8 +38,6 @@ from cchc_xl.workbook.layout import (
     SheetLayout,
     Validation,
     fit_row,
-    formula_number,
-    formula_text,
     locked_manifest,
     manifest_digest,
     status_chain,
@@ -450,7 +450,6 @@ class _Builder(SheetBuilder):
         return self.ref(row, "score"), row + 2
 
 
-_num, _text = formula_number, formula_text
 
 
 def body_in_full(body: str, abbreviations: dict[str, str]) -> str:

@@ -19,16 +19,12 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cchc_xl.literals import number as _n
 from cchc_xl.messages import say
 from cchc_xl.numbers import CENT, is_multiple, round2
 
 Problem = tuple[str, dict[str, object]]
 ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, problem code)
-
-
-def _n(value: Decimal) -> str:
-    """A Decimal as an Excel formula literal."""
-    return format(value.normalize(), "f")
 
 
 def _precision_problems(*points: Decimal | None) -> list[Problem]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.criteria.model import Criterion
+from cchc_xl.literals import text as _quote
 from cchc_xl.templates import template
 
 if TYPE_CHECKING:
@@ -299,5 +300,3 @@ def _points(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.01")), "f").rstrip("0").rstrip(".").replace(".", ",")
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'

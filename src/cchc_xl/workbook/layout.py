@@ -33,6 +33,8 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.criteria.rules import DistrictRule
 from cchc_xl.identity import NEUTRAL, RoundIdentity
+from cchc_xl.literals import number as _num
+from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
 from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank
 from cchc_xl.templates import template
@@ -907,16 +909,6 @@ def _cached(value: Decimal | None) -> Value:
     return "" if value is None else value
 
 
-def _num(value: Decimal) -> str:
-    """A Decimal as a formula literal."""
-    return format(value.normalize(), "f")
-
-
-def _text(text: str) -> str:
-    """A string literal inside a formula."""
-    return '"' + text.replace('"', '""') + '"'
-
-
 def status_chain(checks: list[tuple[str, str]], texts: dict[str, str]) -> str:
     """Nested IFs naming the first failing check's status text, else texts["ok"] (the order is the priority,
     the same order the Python side checks in)."""
@@ -924,10 +916,6 @@ def status_chain(checks: list[tuple[str, str]], texts: dict[str, str]) -> str:
     for cond, key in reversed(checks):
         expr = f"IF({cond},{_text(texts[key])},{expr})"
     return expr
-
-
-formula_number = _num
-formula_text = _text
 
 
 def _cut(text: str, limit: int) -> str:
