@@ -18,6 +18,7 @@ from decimal import Decimal
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.criteria.rules import Problem
 from cchc_xl.literals import number as literal_number
+from cchc_xl.literals import text as literal_text
 from cchc_xl.numbers import round2
 
 Raw = Decimal | str | None  # a cell as typed: a number, text, or blank
@@ -159,6 +160,16 @@ def self_tier(cset: CriteriaSet, total: Decimal) -> str:
     """The tier a self-assessment shows: none while the body still scores some of the points (a tier on a
     partial total would mislead: a perfect return of 70 of 100 points is no "Khá")."""
     return cset.tier_for(total) if cset.body_max == 0 else ""
+
+
+def excel_tier(cset: CriteriaSet, ref: str) -> str:
+    """`CriteriaSet.tier_for` as a formula on the total in `ref`: the highest tier whose minimum it reaches,
+    else the lowest tier (the set's tiers run downwards and the last starts at 0: criteria/check.py)."""
+    tiers = sorted(cset.tiers, key=lambda t: t.min, reverse=True)
+    expr = literal_text(tiers[-1].name)
+    for tier in reversed(tiers[:-1]):
+        expr = f"IF({ref}>={literal_number(tier.min)},{literal_text(tier.name)},{expr})"
+    return expr
 
 
 def rescaled(cset: CriteriaSet, areas_total: Decimal, body_scored: bool) -> Decimal:

@@ -26,7 +26,7 @@ from cchc_xl.literals import number as _num
 from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path, output_stem
-from cchc_xl.scoring import excel_blank, excel_rescaled
+from cchc_xl.scoring import excel_blank, excel_rescaled, excel_tier
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook import signing
@@ -250,7 +250,7 @@ class _Builder(SheetBuilder):
                  style="total_number", name="TONG_TD")
         total_ref = self.ref(row, "score")
         self.put(row + 1, self.col["title"], value=t["tier_label"], style="total_label")
-        self.put(row + 1, self.col["score"], formula=self.tier_formula(total_ref), cached=self.res.tier,
+        self.put(row + 1, self.col["score"], formula=excel_tier(self.cset, total_ref), cached=self.res.tier,
                  style="total_text", name="XEP_LOAI_TD")
         # the totals, the tier and the signatures print together on the last page
         self.lay.keep_with_next.update(range(row - 1, row + 2))
@@ -302,13 +302,6 @@ class _Builder(SheetBuilder):
             self.lay.row_heights[r] = 18.0
         self.lay.keep_with_next.update(range(row - 1, end - 1))
         self.lay.last_row = end - 1
-
-    def tier_formula(self, ref: str) -> str:
-        tiers = sorted(self.cset.tiers, key=lambda t: t.min, reverse=True)
-        expr = _text(tiers[-1].name)
-        for tier in reversed(tiers[:-1]):
-            expr = f"IF({ref}>={_num(tier.min)},{_text(tier.name)},{expr})"
-        return expr
 
     def parent(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str], level: str) -> None:
         self.put(row, self.col["code"], value=code, style=f"{level}_code")

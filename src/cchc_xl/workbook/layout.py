@@ -36,7 +36,7 @@ from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.literals import number as _num
 from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
-from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank
+from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank, excel_tier
 from cchc_xl.templates import template
 from cchc_xl.workbook.template_cache import memoized_lines
 
@@ -537,7 +537,7 @@ class _Builder:
             self.put("grid", row + 1, score_col, value=tier_shown(self.cset, "", self.layout.identity),
                      style="total_text", name="XEP_LOAI")
         else:
-            self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.ev.tier,
+            self.put("grid", row + 1, score_col, formula=excel_tier(self.cset, self.total_ref), cached=self.ev.tier,
                      style="total_text", name="XEP_LOAI")
         self.tier_ref = xl_rowcol_to_cell(row + 1, score_col)
         self.grid_total_row = row
@@ -545,13 +545,6 @@ class _Builder:
 
     def _score_ref(self, row: int) -> str:
         return xl_rowcol_to_cell(row, self.gcol["score"])
-
-    def _tier_formula(self, ref: str) -> str:
-        tiers = sorted(self.cset.tiers, key=lambda t: t.min, reverse=True)
-        expr = _text(tiers[-1].name)
-        for tier in reversed(tiers[:-1]):
-            expr = f"IF({ref}>={_num(tier.min)},{_text(tier.name)},{expr})"
-        return expr
 
     def _criterion(self, crit: Criterion, row: int) -> int:
         self.layout.node_rows[crit.code] = row
