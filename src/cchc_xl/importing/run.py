@@ -130,7 +130,12 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
         result.findings = found.items
         return result
     stat = path.stat()
-    result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=stat.st_size,
+    limits = limits or Limits()
+    # Read once: the bytes hashed are the bytes checked and parsed (a file past the size limit is only
+    # hashed, in pieces, and refused unread).
+    data = path.read_bytes() if 0 < stat.st_size <= limits.max_file_bytes and not candidate.refused else None
+    result = SubmissionResult(path=path, file=shown, size=stat.st_size if data is None else len(data),
+                              sha256=sha256_file(path) if data is None else hashlib.sha256(data).hexdigest(),
                               received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
     if candidate.refused:
         found.add(candidate.refused, fmt=shown_name(path.suffix.lower()))
@@ -138,22 +143,23 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
         return result
     try:
         _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
-                limits or Limits())
+                limits, data)
     finally:
         result.findings = found.items
     return result
 
 
 def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
-            names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
-    verdict = inspect_container(result.path, limits)
+            names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits,
+            data: bytes | None = None) -> None:
+    verdict = inspect_container(result.path, limits, data)
     if verdict.rule:
         add_verdict(found, verdict, result.size, limits)
         return
     fmt = {"xlsx": "xlsx", "ods": "ods", "xls": "xls"}[verdict.kind]
     result.saved_at = saved_at(verdict.parts)
     try:
-        book = read_book(result.path, fmt, verdict.parts)
+        book = read_book(result.path, fmt, verdict.parts, data)
     except BookError:
         found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(result.path.suffix.lower()) or "?"))
         return
