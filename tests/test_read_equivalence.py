@@ -4,7 +4,8 @@
   `safety._beyond_extent` on generated sheet parts (formulas of every kind, validations), on the unusual
   shapes the plain scan refuses, on cells past the extent, under a prefix, on malformed parts whose tags
   run across rows, on a row written twice, and a second time (from the memo).
-- On a corpus: `cchc-xl import` with the fast path and with `CCHC_XL_FAST_READ=0` writes the same
+- On a corpus: `cchc-xl import` with the fast paths and with `CCHC_XL_FAST_READ=0` (and
+  `CCHC_XL_FAST_EVIDENCE=0`, evidence/stream_scan.py) writes the same
   import-report.json, store rows and feedback workbooks (accepted, warned and rejected returns, a
   tampered one, a register filled, a commune with two files, hostile and broken files, evidence folders).
 
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
+from cchc_xl.evidence import stream_scan
 from cchc_xl.reading import book, rows, safety
 from cchc_xl.reading.safety import Limits
 from cchc_xl.settings import Settings
@@ -102,7 +104,7 @@ def test_the_switch_turns_the_row_memo_off(monkeypatch: pytest.MonkeyPatch) -> N
 def _run(inbox: Path, out: Path, fast: bool) -> None:
     out.mkdir()
     new_round(out / "s.sqlite", SAMPLE_COMMUNES)
-    env = {**_env(), rows.SWITCH: "1" if fast else "0"}
+    env = {**_env(), rows.SWITCH: "1" if fast else "0", stream_scan.SWITCH: "1" if fast else "0"}
     done = subprocess.run([*CLI, "import", str(inbox), "--out", str(out), "--db", str(out / "s.sqlite"),
                            "--criteria", str(MINI), "--jobs", "1"], env=env, stdout=subprocess.DEVNULL)
     assert done.returncode in (0, 1)  # 1: done, with rejected files
