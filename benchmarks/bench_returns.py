@@ -39,8 +39,8 @@ from common import bench_settings, synthetic_commune
 
 from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import DEFAULT_SET
-from cchc_xl.paths import bundled
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.paths import bundled
 from cchc_xl.samplegen.values import valid_values
 from cchc_xl.workbook.generate import generate_one
 

@@ -1,4 +1,4 @@
-"""The read path's row memo (reading/rows.py) gives exactly what the plain scans give.
+"""The read path's memos (reading/rows.py, reading/sheet_memo.py) give exactly what the plain path gives.
 
 - Part by part: `rows.scan_sheet` equals `book._scan_sheet` and `rows.beyond_extent` equals
   `safety._beyond_extent` on generated sheet parts (formulas of every kind, validations), on the unusual
@@ -8,6 +8,8 @@
   `CCHC_XL_FAST_EVIDENCE=0`, evidence/stream_scan.py) writes the same
   import-report.json, store rows and feedback workbooks (accepted, warned and rejected returns, a
   tampered one, a register filled, a commune with two files, hostile and broken files, evidence folders).
+- The sheet values memo serves a recurring sheet part calamine's values, and not when a shared string
+  the part's cells point to has changed.
 
 No timing here: speed is measured by benchmarks/bench_returns.py.
 """
@@ -168,3 +170,44 @@ def test_an_import_with_the_row_memo_equals_the_plain_one(tmp_path: Path, mini_s
         a, b = read_back(plain / TV["feedback_dir"] / name), read_back(fast / TV["feedback_dir"] / name)
         assert {k: v for k, v in a.items() if not k.startswith(META)} == \
             {k: v for k, v in b.items() if not k.startswith(META)}, name
+
+
+# -- the sheet values memo (reading/sheet_memo.py) ------------------------------------------------
+def _read(path: Path) -> book.Book:
+    verdict = safety.inspect_container(path)
+    return book.read_book(path, verdict.kind, verdict.parts, path.read_bytes())
+
+
+def _plain_values(path: Path) -> dict[str, list[list[object]]]:
+    return book.sheet_values(book.open_calamine(path))
+
+
+def _with_part(src: Path, dst: Path, name: str, edit: Any) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, edit(data) if info.filename == name else data)
+    return dst
+
+
+def test_sheet_memo_serves_recurring_sheets_and_only_with_their_strings(
+        tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune], settings: Settings) -> None:
+    from cchc_xl.reading import sheet_memo
+    from cchc_xl.workbook.generate import generate_one
+
+    blank = generate_one(mini_set, communes[0], tmp_path, settings)  # XlsxWriter: a shared string table
+    filled = Corpus(tmp_path / "in", tmp_path / "work", mini_set, communes, settings).valid(communes[1])  # inline
+    # the same sheet parts, the first shared string changed: the memo must not serve the blank's values
+    other = _with_part(blank, tmp_path / "other.xlsx", "xl/sharedStrings.xml",
+                       lambda d: d.replace(b"<si><t>", b"<si><t>X", 1))
+    assert _plain_values(other) != _plain_values(blank)
+    memo = sheet_memo.SheetMemo()
+    for path in [blank, filled, blank, filled, blank, filled, other]:
+        verdict = safety.inspect_container(path)
+        cal = book.open_calamine(path)
+        assert memo.values(cal, verdict.parts) == _plain_values(path), path.name
+    assert memo.entries  # recurring parts were kept, and served from their third sighting on
+    for path in [blank, filled, other]:
+        assert _read(path).values == _plain_values(path)  # (sheet names already NFC)

@@ -96,7 +96,12 @@ def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None, data:
     try:
         cal = open_calamine(path, data)
         visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
-        values = {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
+        if fmt == "xlsx":
+            from cchc_xl.reading.sheet_memo import memo  # sheets seen earlier in the batch from a memo
+
+            values = memo.values(cal, parts)
+        else:
+            values = sheet_values(cal)
         names_nfc = [unicodedata.normalize("NFC", n) for n in cal.sheet_names]
         values = {unicodedata.normalize("NFC", k): v for k, v in values.items()}
         visibility = {unicodedata.normalize("NFC", k): v for k, v in visibility.items()}
@@ -106,6 +111,11 @@ def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None, data:
     if fmt == "xlsx":
         _read_structure(book, parts, data)
     return book
+
+
+def sheet_values(cal: python_calamine.CalamineWorkbook) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values as calamine reads them, by calamine's sheet name."""
+    return {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
 
 
 def parse_reference(text: str) -> tuple[str, int, int] | None:
