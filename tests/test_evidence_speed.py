@@ -102,3 +102,29 @@ def test_markers_of_real_pdfs(sample_pdfs: dict[str, bytes]) -> None:
         for pos in sorted(starts):
             assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (name, pos)
             assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (name, pos)
+
+
+def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs: dict[str, bytes],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from cchc_xl.evidence import check_cache
+
+    monkeypatch.setattr(check_cache, "cache", check_cache.CheckCache())
+    calls: list[str] = []
+    plain = inspect._inspect_file
+
+    def counted(name: str, data: bytes, digest: str, limits: inspect.Limits) -> inspect.FileCheck:
+        calls.append(name)
+        return plain(name, data, digest, limits)
+
+    monkeypatch.setattr(inspect, "_inspect_file", counted)
+    for name, data in sample_pdfs.items():
+        first = inspect.inspect_file(f"{name}.pdf", data)
+        again = inspect.inspect_file(f"ban-sao/{name}.pdf", data)
+        assert again == dataclasses.replace(first, name=f"ban-sao/{name}.pdf")
+        assert again == plain(f"ban-sao/{name}.pdf", data, first.sha256, DEFAULT_LIMITS)
+    assert calls == [f"{name}.pdf" for name in sample_pdfs]  # each parsed once
+    tight = dataclasses.replace(DEFAULT_LIMITS, max_pdf_streams=1)
+    assert inspect.inspect_file("x.pdf", sample_pdfs["typed"], tight).pdf.too_complex  # other limits: checked anew
+    monkeypatch.setenv(stream_scan.SWITCH, "0")
+    inspect.inspect_file("typed.pdf", sample_pdfs["typed"])
+    assert calls[-1] == "typed.pdf"  # off: every file parsed

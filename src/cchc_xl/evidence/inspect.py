@@ -10,7 +10,6 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import functools
-import hashlib
 import io
 import logging
 import re
@@ -20,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cchc_xl.evidence import stream_scan
+from cchc_xl.evidence import check_cache, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, MiB, short_error
 from cchc_xl.messages import EVIDENCE_SEVERITY, evidence_text
 from cchc_xl.records import Severity
@@ -154,8 +153,12 @@ def inspect_entry(entry: Entry, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
 
 
 def inspect_file(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
-    """The checks of one file's bytes. Never raises on malformed content."""
-    digest = hashlib.sha256(data).hexdigest()
+    """The checks of one file's bytes (the same bytes checked before in this process: that check, see
+    check_cache.py). Never raises on malformed content."""
+    return check_cache.cache.check(name, data, limits, _inspect_file)
+
+
+def _inspect_file(name: str, data: bytes, digest: str, limits: Limits) -> FileCheck:
     kind = detect_kind(data)
     if kind != "pdf":
         rule = "evidence.file_empty" if kind == "empty" else "evidence.not_pdf"
