@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cchc_xl.evidence import inspect, stream_scan
+from cchc_xl.evidence import inspect, lean_pdf, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS
 from cchc_xl.samplegen import pdfs
 
@@ -128,3 +128,45 @@ def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs:
     monkeypatch.setenv(stream_scan.SWITCH, "0")
     inspect.inspect_file("typed.pdf", sample_pdfs["typed"])
     assert calls[-1] == "typed.pdf"  # off: every file parsed
+
+
+def _inherited_resources(data: bytes) -> bytes:
+    """The same document with its first page's resources moved up to the page tree (qpdf, saving it,
+    may write them back into the page: the two readers must agree either way)."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0].obj
+        pdf.Root.Pages.Resources = page.Resources
+        del page["/Resources"]
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_pages_read_by_qpdf_only_where_pypdf_reads_the_same(sample_pdfs: dict[str, bytes],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def lean(data: bytes) -> object:
+        return lean_pdf.page_counts(data, DEFAULT_LIMITS.max_pages_parsed, inspect.MAX_CONTENT_STREAMS,
+                                    inspect.SCAN_IMAGE_PIXELS, inspect._TEXT_OPERATOR)
+
+    served = {name for name, data in sample_pdfs.items() if lean(data) is not None}
+    assert {"typed", "scan", "signed", "signed scan", "changed after signing"} <= served
+    assert not served & {"encrypted", "cut in half", "crlf"}  # (crlf: its offsets moved, a repair)
+    inherited = _inherited_resources(sample_pdfs["typed"])
+    fast = inspect.inspect_file("a.pdf", inherited)
+    monkeypatch.setenv(stream_scan.SWITCH, "0")
+    assert inspect.inspect_file("a.pdf", inherited) == fast
+    assert lean(sample_pdfs["typed"]) is None  # off
+
+
+def test_lean_pages_on_a_corpus_of_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typed and scanned documents of 1–7 pages (past the pages checked), as bench_evidence makes them."""
+    for seed in range(6):
+        for data in (pdfs.text_pdf(seed=seed, pages=1 + seed), pdfs.scan_pdf(seed=seed, pages=1 + seed % 3)):
+            fast = inspect.inspect_file("x.pdf", data)
+            monkeypatch.setenv(stream_scan.SWITCH, "0")
+            assert inspect.inspect_file("x.pdf", data) == fast, seed
+            monkeypatch.delenv(stream_scan.SWITCH)

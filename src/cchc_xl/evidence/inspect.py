@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cchc_xl.evidence import check_cache, stream_scan
+from cchc_xl.evidence import check_cache, lean_pdf, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, MiB, short_error
 from cchc_xl.messages import EVIDENCE_SEVERITY, evidence_text
 from cchc_xl.records import Severity
@@ -246,6 +246,12 @@ def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> PdfCheck:
 
 
 def _inspect_pdf(data: bytes, offset: int, limits: Limits) -> PdfCheck:
+    lean = lean_pdf.page_counts(data, limits.max_pages_parsed, MAX_CONTENT_STREAMS, SCAN_IMAGE_PIXELS,
+                                _TEXT_OPERATOR)
+    if lean is not None:  # the pages read by qpdf, for a file where pypdf would read the same (lean_pdf.py)
+        pages, checked, text, images = lean
+        signatures = verify_signatures(data, limits) if has_signature(data) else ()
+        return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
     from pypdf import PdfReader
 
     try:
