@@ -27,8 +27,8 @@ from cchc_xl.reading import book, safety
 from cchc_xl.reading.safety import Limits
 
 SWITCH = "CCHC_XL_FAST_READ"
-MEMO_ROWS = 8192  # chunks kept (a template's recurring rows are a few thousand)
-MEMO_ROW_BYTES = 4096  # longer chunks are scanned, not kept: the memo stays under ~32 MB whatever comes
+MEMO_ROWS = 2048  # chunks kept: a template's recurring rows (about a thousand) and one file's own
+MEMO_ROW_BYTES = 4096  # longer chunks are scanned, not kept: each memo stays under ~10 MB whatever comes
 
 _CUT = b"<row "
 
