@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import random
 import statistics
 import sys
@@ -80,30 +81,34 @@ def measure(folder: Path, count: int) -> None:
             entry.read()
         total_bytes = sum(e.size for e in entries)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for entry in entries:
             hashlib.sha256(entry.read()).hexdigest()
-        baseline = time.perf_counter() - started
+        baseline, baseline_cpu = time.perf_counter() - started, time.process_time() - cpu
 
         per_kind: dict[str, list[float]] = defaultdict(list)
         verdicts: dict[str, int] = defaultdict(int)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for entry in entries:
             one = time.perf_counter()
             check = inspect_file(entry.name, entry.read())
             per_kind[entry.name.split("-", 1)[1].removesuffix(".pdf")].append(time.perf_counter() - one)
             verdicts["form ok" if check.form_ok else "not ok"] += 1
-        inspecting = time.perf_counter() - started
+        inspecting, inspecting_cpu = time.perf_counter() - started, time.process_time() - cpu
 
     files, megabytes = len(entries), total_bytes / 1e6
     print(f"\n{files} files, {megabytes:.0f} MB ({megabytes / files:.2f} MB per file on average); "
           f"{dict(verdicts)}\n")
-    print("| measure | seconds | files/s | MB/s | ms/file |")
-    print("|---|---:|---:|---:|---:|")
-    for label, seconds in (("read + sha256", baseline), ("read + inspect_file (incl. sha256)", inspecting),
-                           ("parsing only (difference)", inspecting - baseline)):
+    print(f"load average {os.getloadavg()[0]:.2f}; CPU seconds are the steadier measure on a shared machine\n")
+    print("| measure | seconds | files/s | MB/s | ms/file | CPU s | MB/s by CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, seconds, cpu_s in (("read + sha256", baseline, baseline_cpu),
+                                  ("read + inspect_file (incl. sha256)", inspecting, inspecting_cpu),
+                                  ("parsing only (difference)", inspecting - baseline, inspecting_cpu - baseline_cpu)):
         print(f"| {label} | {seconds:.2f} | {files / seconds:,.0f} | {megabytes / seconds:,.0f} | "
-              f"{seconds / files * 1000:.2f} |")
+              f"{seconds / files * 1000:.2f} | {cpu_s:.2f} | {megabytes / cpu_s:,.0f} |")
+    print(f"\nthroughput against read + sha256: {baseline / inspecting:.0%} by wall time, "
+          f"{baseline_cpu / inspecting_cpu:.0%} by CPU time")
     print("\n| kind | files | ms/file median | p95 | max |")
     print("|---|---:|---:|---:|---:|")
     for kind, times in sorted(per_kind.items()):

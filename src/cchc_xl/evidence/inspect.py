@@ -10,7 +10,6 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import functools
-import hashlib
 import io
 import logging
 import re
@@ -20,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cchc_xl.evidence import check_cache, lean_pdf, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, MiB, short_error
 from cchc_xl.messages import EVIDENCE_SEVERITY, evidence_text
 from cchc_xl.records import Severity
@@ -153,8 +153,12 @@ def inspect_entry(entry: Entry, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
 
 
 def inspect_file(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
-    """The checks of one file's bytes. Never raises on malformed content."""
-    digest = hashlib.sha256(data).hexdigest()
+    """The checks of one file's bytes (the same bytes checked before in this process: that check, see
+    check_cache.py). Never raises on malformed content."""
+    return check_cache.cache.check(name, data, limits, _inspect_file)
+
+
+def _inspect_file(name: str, data: bytes, digest: str, limits: Limits) -> FileCheck:
     kind = detect_kind(data)
     if kind != "pdf":
         rule = "evidence.file_empty" if kind == "empty" else "evidence.not_pdf"
@@ -242,6 +246,12 @@ def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> PdfCheck:
 
 
 def _inspect_pdf(data: bytes, offset: int, limits: Limits) -> PdfCheck:
+    lean = lean_pdf.page_counts(data, limits.max_pages_parsed, MAX_CONTENT_STREAMS, SCAN_IMAGE_PIXELS,
+                                _TEXT_OPERATOR)
+    if lean is not None:  # the pages read by qpdf, for a file where pypdf would read the same (lean_pdf.py)
+        pages, checked, text, images = lean
+        signatures = verify_signatures(data, limits) if has_signature(data) else ()
+        return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
     from pypdf import PdfReader
 
     try:
@@ -274,22 +284,24 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     streams (each level of a filter chain followed) inflating past the limit for one stream or for all.
     Measured on the raw file with bounded decompressors, keeping nothing; image streams are left out
     (this tool never decodes an image)."""
+    stream_at, endstream_at = ((stream_scan.stream_at, stream_scan.endstream_at) if stream_scan.enabled()
+                               else (_stream_at, _endstream_at))
     count = total = 0
     pos = 0
-    while (m := _STREAM.search(data, pos)) is not None:
+    while (m := stream_at(data, pos)) is not None:
         count += 1
         if count > limits.max_pdf_streams:
             return evidence_text("evidence.detail.streams", detail=limits.max_pdf_streams)
-        end = _ENDSTREAM.search(data, m.end())
-        stop = end.start() if end else len(data)
-        head_start = max(0, m.start() - 4096)
-        objs = list(_OBJ.finditer(data, head_start, m.start()))
-        head = data[objs[-1].end() if objs else head_start:m.start()]
-        pos = end.end() if end else len(data)
+        end = endstream_at(data, m[1])
+        stop = end[0] if end else len(data)
+        head_start = max(0, m[0] - 4096)
+        objs = list(_OBJ.finditer(data, head_start, m[0]))
+        head = data[objs[-1].end() if objs else head_start:m[0]]
+        pos = end[1] if end else len(data)
         levels = len(_FLATE.findall(head))
         if not levels or b"/Image" in head:
             continue
-        body = data[m.end():stop]
+        body = data[m[1]:stop]
         for _ in range(min(levels, 8)):
             body, complete = _inflate(body, limits.max_stream_bytes)
             if not complete:
@@ -298,6 +310,17 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
             if total > limits.max_pdf_inflated:
                 return evidence_text("evidence.detail.pdf_bytes", detail=limits.max_pdf_inflated // MiB)
     return ""
+
+
+def _stream_at(data: bytes, pos: int) -> tuple[int, int] | None:
+    """The span of the next `stream` keyword from `pos` (the plain scan; stream_scan.py: the fast one)."""
+    m = _STREAM.search(data, pos)
+    return None if m is None else m.span()
+
+
+def _endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
+    m = _ENDSTREAM.search(data, pos)
+    return None if m is None else m.span()
 
 
 def _inflate(data: bytes, limit: int) -> tuple[bytes, bool]:

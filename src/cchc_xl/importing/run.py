@@ -130,7 +130,12 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
         result.findings = found.items
         return result
     stat = path.stat()
-    result = SubmissionResult(path=path, file=shown, sha256=sha256_file(path), size=stat.st_size,
+    limits = limits or Limits()
+    # Read once: the bytes hashed are the bytes checked and parsed (a file past the size limit is only
+    # hashed, in pieces, and refused unread).
+    data = path.read_bytes() if 0 < stat.st_size <= limits.max_file_bytes and not candidate.refused else None
+    result = SubmissionResult(path=path, file=shown, size=stat.st_size if data is None else len(data),
+                              sha256=sha256_file(path) if data is None else hashlib.sha256(data).hexdigest(),
                               received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
     if candidate.refused:
         found.add(candidate.refused, fmt=shown_name(path.suffix.lower()))
@@ -138,15 +143,16 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
         return result
     try:
         _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
-                limits or Limits())
+                limits, data)
     finally:
         result.findings = found.items
     return result
 
 
 def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
-            names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits) -> None:
-    verdict, book = open_book(result.path, limits, found, result.size)
+            names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits,
+            data: bytes | None = None) -> None:
+    verdict, book = open_book(result.path, limits, found, result.size, data)
     if verdict.rule is None:
         result.saved_at = saved_at(verdict.parts)
     if book is None:
@@ -175,15 +181,17 @@ def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, com
     _compare_cached(book, identity, ev, found)
 
 
-def open_book(path: Path, limits: Limits, found: Findings, size: int | None = None) -> tuple[SafetyVerdict, Book | None]:
+def open_book(path: Path, limits: Limits, found: Findings, size: int | None = None,
+              data: bytes | None = None) -> tuple[SafetyVerdict, Book | None]:
     """A returned workbook's file steps, for every kind (commune, appraisal, answer): the container check,
-    then the book. The book is None when either refused the file, with its finding added."""
-    verdict = inspect_container(path, limits)
+    then the book, both from `data` when the file's bytes were read already. The book is None when either
+    refused the file, with its finding added."""
+    verdict = inspect_container(path, limits, data)
     if verdict.rule:
         add_verdict(found, verdict, path.stat().st_size if size is None else size, limits)
         return verdict, None
     try:
-        return verdict, read_book(path, verdict.kind, verdict.parts)
+        return verdict, read_book(path, verdict.kind, verdict.parts, data)
     except BookError:
         found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(path.suffix.lower()) or "?"))
         return verdict, None

@@ -10,6 +10,7 @@ read by openpyxl as before, so unusual and broken files behave as they always di
 from __future__ import annotations
 
 import datetime as dt
+import io
 import posixpath
 import re
 import unicodedata
@@ -76,9 +77,11 @@ class Book:
         return self.formulas.get(sheet, {}).get((row, col))
 
 
-def open_calamine(path: Path) -> python_calamine.CalamineWorkbook:
-    """calamine's workbook at `path`; a name that is no UTF-8 (carried surrogate-escaped, which calamine
-    cannot take) is read through an open file instead."""
+def open_calamine(path: Path, data: bytes | None = None) -> python_calamine.CalamineWorkbook:
+    """calamine's workbook at `path` (or of its bytes `data`, already read); a name that is no UTF-8
+    (carried surrogate-escaped, which calamine cannot take) is read through an open file instead."""
+    if data is not None:
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
@@ -87,12 +90,18 @@ def open_calamine(path: Path) -> python_calamine.CalamineWorkbook:
     return python_calamine.CalamineWorkbook.from_path(str(path))
 
 
-def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None) -> Book:
-    """The workbook at `path`; `parts`: XML parts of it already read (by the safety check), by name."""
+def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None, data: bytes | None = None) -> Book:
+    """The workbook at `path`; `parts`: XML parts of it already read (by the safety check), by name;
+    `data`: the file's bytes, when the caller read them (every reader then parses these, not the file)."""
     try:
-        cal = open_calamine(path)
+        cal = open_calamine(path, data)
         visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
-        values = {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
+        if fmt == "xlsx":
+            from cchc_xl.reading.sheet_memo import memo  # sheets seen earlier in the batch from a memo
+
+            values = memo.values(cal, parts)
+        else:
+            values = sheet_values(cal)
         names_nfc = [unicodedata.normalize("NFC", n) for n in cal.sheet_names]
         values = {unicodedata.normalize("NFC", k): v for k, v in values.items()}
         visibility = {unicodedata.normalize("NFC", k): v for k, v in visibility.items()}
@@ -100,8 +109,13 @@ def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None) -> Bo
         raise BookError(str(exc)) from exc
     book = Book(path=path, fmt=fmt, sheet_names=names_nfc, visibility=visibility, values=values)
     if fmt == "xlsx":
-        _read_structure(book, parts)
+        _read_structure(book, parts, data)
     return book
+
+
+def sheet_values(cal: python_calamine.CalamineWorkbook) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values as calamine reads them, by calamine's sheet name."""
+    return {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
 
 
 def parse_reference(text: str) -> tuple[str, int, int] | None:
@@ -114,19 +128,20 @@ def parse_reference(text: str) -> tuple[str, int, int] | None:
     return sheet, int(m.group("row")) - 1, column_index_from_string(m.group("col")) - 1
 
 
-def _read_structure(book: Book, parts: dict[str, bytes] | None = None) -> None:
+def _read_structure(book: Book, parts: dict[str, bytes] | None = None, data: bytes | None = None) -> None:
     try:
-        structure = _StructureReader(book.path, parts).read()
+        structure = _StructureReader(book.path, parts, data).read()
     except Exception:  # unusual or broken: openpyxl reads it (or fails) exactly as it always did
-        _read_structure_openpyxl(book)
+        _read_structure_openpyxl(book, data)
         return
     book.has_formulas = True
     book.formulas, book.validations, book.names = structure
 
 
-def _read_structure_openpyxl(book: Book, parts: dict[str, bytes] | None = None) -> None:
+def _read_structure_openpyxl(book: Book, data: bytes | None = None) -> None:
     try:
-        wb = openpyxl.load_workbook(book.path, data_only=False, keep_links=False, keep_vba=False, rich_text=False)
+        wb = openpyxl.load_workbook(book.path if data is None else io.BytesIO(data), data_only=False,
+                                    keep_links=False, keep_vba=False, rich_text=False)
     except Exception as exc:  # openpyxl raises many types on malformed parts
         raise BookError(str(exc)) from exc
     book.has_formulas = True
@@ -216,12 +231,13 @@ class _StructureReader:
     openpyxl would refuse or rename, cells without a reference, …); the caller then uses openpyxl.
     """
 
-    def __init__(self, path: Path, parts: dict[str, bytes] | None = None):
+    def __init__(self, path: Path, parts: dict[str, bytes] | None = None, data: bytes | None = None):
         self.path = path
         self.parts = parts or {}
+        self.data = data
 
     def read(self) -> Structure:
-        with zipfile.ZipFile(self.path) as archive:
+        with zipfile.ZipFile(self.path if self.data is None else io.BytesIO(self.data)) as archive:
             self.archive = archive
             self.files = set(archive.namelist())
             workbook = self._workbook_part()
@@ -343,7 +359,9 @@ class _SheetReader:
         self.in_formula1 = False
 
     def read(self, data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]]:
-        scanned = _scan_sheet(data)
+        from cchc_xl.reading.rows import scan_sheet  # _scan_sheet's answer, recurring rows from a memo
+
+        scanned = scan_sheet(data)
         return scanned if scanned is not None else self.parse(data)
 
     def parse(self, data: bytes) -> tuple[dict[tuple[int, int], str], set[tuple[str, str]]]:

@@ -11,10 +11,12 @@ say — what calamine allocates follows the cells a part names, so they are chec
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -57,24 +59,26 @@ class SafetyVerdict:
     parts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
-def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
-    size = path.stat().st_size
+def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None = None) -> SafetyVerdict:
+    """`data`: the file's bytes, when the caller read them already (checked as they are: the bytes the
+    caller hashed and will parse, read once)."""
+    size = path.stat().st_size if data is None else len(data)
     if size > limits.max_file_bytes:
         return SafetyVerdict("rejected", "file.too_large", f"{size}")
     if size == 0:
         return SafetyVerdict("rejected", "file.empty")
-    with path.open("rb") as fh:
+    with _opened(path, data) as fh:
         head = fh.read(8)
         if head == OLE_MAGIC:
             # Encrypted OOXML is an OLE container with these streams; their names are UTF-16LE.
-            data = head + fh.read()
-            if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            whole = head + fh.read()
+            if "EncryptedPackage".encode("utf-16-le") in whole or "EncryptionInfo".encode("utf-16-le") in whole:
                 return SafetyVerdict("encrypted", "file.encrypted")
             return SafetyVerdict("xls")
     if not head.startswith(ZIP_MAGIC):
         return SafetyVerdict("rejected", "file.not_spreadsheet")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > limits.max_entries:
                 return SafetyVerdict("rejected", "file.zip_bomb", f"{len(infos)} entries")
@@ -97,7 +101,7 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
                         kept += len(data)
                     if _DOCTYPE_ANYCASE.search(data) is not None:
                         return SafetyVerdict("rejected", "file.xml_entity", info.filename)
-                    if (far := _beyond_extent(data, limits)) is not None:
+                    if (far := beyond_extent(data, limits)) is not None:
                         return SafetyVerdict("rejected", far[0], far[1])
                 else:
                     if _has_doctype(zf, info, limits.xml_chunk_bytes):
@@ -115,6 +119,10 @@ def inspect_container(path: Path, limits: Limits = Limits()) -> SafetyVerdict:
     return SafetyVerdict("rejected", "file.not_spreadsheet")
 
 
+def _opened(path: Path, data: bytes | None) -> BinaryIO:
+    return path.open("rb") if data is None else io.BytesIO(data)
+
+
 # A cell or shared string element in any namespace prefix (x:c); `r` the reference attribute, in either quote.
 _CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _CELL_REF = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?(?<![\w:.-])r\s*=\s*[\"']\$?([A-Za-z]{1,8})\$?([0-9]{1,12})[\"']")
@@ -122,6 +130,13 @@ _PLAIN_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 _SHEET_DATA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData[\s/>]")
 _SST = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sst[\s/>]")
+
+
+def beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
+    """`_beyond_extent`, recurring rows taken from a memo (reading/rows.py)."""
+    from cchc_xl.reading import rows
+
+    return rows.beyond_extent(data, limits)
 
 
 def _column_number(letters: bytes) -> int:

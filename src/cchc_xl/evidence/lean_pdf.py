@@ -1,0 +1,127 @@
+"""The page checks of a PDF by pikepdf (qpdf): the fast path of the page loop in `inspect._inspect_pdf`.
+
+pypdf builds Python objects for the whole page tree and every resource it is asked for; qpdf reads the
+same objects in C++ several times faster. This module answers what pypdf's loop answers — the page count,
+and for the first pages whether each shows text and a scan-sized image (`inspect.page_content`) — only
+for files where the two readers cannot disagree: opened without a password and without any repair
+(qpdf reports none), the header at the start, every page with resources of its own (none inherited from
+the page tree), at most 50 XObjects per resource dictionary, content streams plain, flate- or
+ASCII-encoded without parameters.
+Anything else, or any exception, gives None and pypdf reads the file as before. Signatures are verified
+by pyHanko either way. Off with the evidence switch (`CCHC_XL_FAST_EVIDENCE=0`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from cchc_xl.evidence import stream_scan
+
+MAX_XOBJECTS = 50  # as inspect._xobject_flags: the first 50 of a dictionary (whose order only pypdf knows)
+_PLAIN_FILTERS = ("/FlateDecode", "/ASCII85Decode", "/ASCIIHexDecode")  # decoded alike by both, unparameterized
+
+
+class _Unserved(Exception):
+    """A file pypdf reads instead."""
+
+
+Counts = tuple[int, int, int, int]
+
+
+def page_counts(data: bytes, max_pages: int, max_streams: int, scan_pixels: int,
+                text_operator: re.Pattern[bytes]) -> Counts | None:
+    """(pages, pages checked, pages with text, pages with a scan-sized image), or None: pypdf decides.
+    The limits and the text operator's pattern are inspect.py's."""
+    if not stream_scan.enabled() or not data.startswith(b"%PDF-"):
+        return None
+    try:
+        import pikepdf
+    except ImportError:  # (an install without it: the plain path)
+        return None
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if pdf.is_encrypted:
+                return None
+            pages = len(pdf.pages)
+            checked = text = images = 0
+            for i in range(min(pages, max_pages)):
+                has_text, has_image = _page(pikepdf, pdf.pages[i].obj, max_streams, scan_pixels, text_operator)
+                checked, text, images = checked + 1, text + has_text, images + has_image
+            if pdf.get_warnings():
+                return None
+    except Exception:  # qpdf's errors, _Unserved, anything unexpected: pypdf reads it
+        return None
+    return pages, checked, text, images
+
+
+def _page(pikepdf: Any, page: Any, max_streams: int, scan_pixels: int,
+          text_operator: re.Pattern[bytes]) -> tuple[bool, bool]:
+    if "/Resources" not in page:
+        raise _Unserved("inherited resources")
+    resources = _dictionary(pikepdf, page.get("/Resources"))
+    fonts = resources.get("/Font")
+    if fonts is not None and not isinstance(fonts, pikepdf.Dictionary):
+        raise _Unserved("fonts")
+    has_image, form_text = _xobject_flags(pikepdf, resources, 2, scan_pixels)
+    has_text = form_text or (bool(fonts) and _shows_text(pikepdf, page, max_streams, text_operator))
+    return has_text, has_image
+
+
+def _dictionary(pikepdf: Any, value: Any) -> Any:
+    if value is None:
+        return pikepdf.Dictionary()
+    if not isinstance(value, pikepdf.Dictionary):
+        raise _Unserved("not a dictionary")
+    return value
+
+
+def _xobject_flags(pikepdf: Any, resources: Any, depth: int, scan_pixels: int) -> tuple[bool, bool]:
+    xobjects = _dictionary(pikepdf, resources.get("/XObject"))
+    if len(xobjects) > MAX_XOBJECTS:
+        raise _Unserved("many XObjects")
+    has_image = has_text = False
+    for _key, xobject in xobjects.items():
+        if not isinstance(xobject, pikepdf.Stream | pikepdf.Dictionary):
+            raise _Unserved("an XObject that is no stream")
+        subtype = xobject.get("/Subtype")
+        if subtype == pikepdf.Name.Image:
+            width, height = _number(pikepdf, xobject.get("/Width")), _number(pikepdf, xobject.get("/Height"))
+            has_image = has_image or width * height >= scan_pixels
+        elif subtype == pikepdf.Name.Form and depth > 0:
+            inner = _dictionary(pikepdf, xobject.get("/Resources"))
+            fonts = inner.get("/Font")
+            if fonts is not None and not isinstance(fonts, pikepdf.Dictionary):
+                raise _Unserved("fonts")
+            has_text = has_text or bool(fonts)
+            inner_image, inner_text = _xobject_flags(pikepdf, inner, depth - 1, scan_pixels)
+            has_image, has_text = has_image or inner_image, has_text or inner_text
+    return has_image, has_text
+
+
+def _number(pikepdf: Any, value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Unserved("a size that is no integer")
+    return int(value)
+
+
+def _shows_text(pikepdf: Any, page: Any, max_streams: int, text_operator: re.Pattern[bytes]) -> bool:
+    contents = page.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    for stream in streams[:max_streams]:
+        if stream is None:
+            continue
+        if not isinstance(stream, pikepdf.Stream):
+            raise _Unserved("content that is no stream")
+        filters = stream.get("/Filter")
+        names = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
+        if any(name not in _PLAIN_FILTERS for name in names):
+            raise _Unserved("a filter pypdf may decode otherwise")
+        if stream.get("/DecodeParms") is not None:
+            raise _Unserved("decode parameters")
+        if text_operator.search(stream.read_bytes()):
+            return True
+    return False

@@ -1,0 +1,50 @@
+"""The stream markers of a PDF found by byte search: the fast path of `inspect.stream_budget`'s scan.
+
+The plain scan finds `stream` (not after a letter, before a line end) and `endstream` (not before a
+letter, with the line end before it) by regular expression; both patterns start with a look-behind or
+an optional group, which leaves Python's engine no literal to search for, so it steps through every byte
+of every image stream (a scanned page: most of the file). Here `bytes.find` looks for the keyword and
+the conditions are checked around each hit: the same match, start and end, as the expression's
+leftmost one (tests/test_evidence_speed.py). `CCHC_XL_FAST_EVIDENCE=0` turns this path off.
+"""
+
+from __future__ import annotations
+
+import os
+
+SWITCH = "CCHC_XL_FAST_EVIDENCE"
+_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_LINE_ENDS = (b"\n", b"\r")
+
+
+def enabled() -> bool:
+    """The one switch of the evidence fast paths (on unless the environment sets it to 0)."""
+    return os.environ.get(SWITCH, "1") != "0"
+
+
+def stream_at(data: bytes, pos: int) -> tuple[int, int] | None:
+    """The span of `(?<![A-Za-z])stream(?:\\r\\n|\\n|\\r)` searched from `pos` (None: no more)."""
+    k = data.find(b"stream", pos)
+    while k >= 0:
+        if k == 0 or data[k - 1] not in _LETTERS:
+            after = data[k + 6:k + 8]
+            if after == b"\r\n":
+                return k, k + 8
+            if after[:1] in _LINE_ENDS:
+                return k, k + 7
+        k = data.find(b"stream", k + 1)
+    return None
+
+
+def endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
+    """The span of `(?:\\r\\n|\\n|\\r)?endstream(?![A-Za-z])` searched from `pos` (None: no more)."""
+    k = data.find(b"endstream", pos)
+    while k >= 0:
+        if k + 9 == len(data) or data[k + 9] not in _LETTERS:
+            if k - 2 >= pos and data[k - 2:k] == b"\r\n":
+                return k - 2, k + 9
+            if k - 1 >= pos and data[k - 1:k] in _LINE_ENDS:
+                return k - 1, k + 9
+            return k, k + 9
+        k = data.find(b"endstream", k + 1)
+    return None

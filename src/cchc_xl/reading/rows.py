@@ -1,0 +1,170 @@
+"""Sheet parts read row by row, each row's answer remembered for the batch: the fast path of the two
+whole-part scans of a returned sheet (the container check's extent, `safety._beyond_extent`, and the
+formula scan, `book._scan_sheet`).
+
+Every return of a batch comes from one template: most of its rows (the evidence register's hundreds of
+blank rows and their long check formulas, the guide, the untouched parts of the grid) are byte for byte
+the rows of the previous file. A part is cut before each `<row ` into chunks; each chunk's share of the
+answer (its cell tags and references, its formulas) is computed once and kept in a bounded memo keyed by
+the chunk's bytes; the part's answer is put together from its chunks. That is exact because every
+pattern the scans count or collect holds a `<` only at the start of a tag it names (never `<row `), or
+inside a tag left open — and a chunk that ends inside an open tag (a malformed part) is not served — so
+a match never spans two chunks; the whole-part conditions (one default namespace, no `<!`, unique cell
+references, as many cells as tags) are checked on the sums.
+
+Falls back to the plain scan of the whole part on any doubt: a part that is not the shape both scans
+serve, a shared or array formula (whose meaning depends on an earlier row), any exception.
+`CCHC_XL_FAST_READ=0` turns this path off.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import NamedTuple
+
+from cchc_xl.reading import book, safety
+from cchc_xl.reading.safety import Limits
+
+SWITCH = "CCHC_XL_FAST_READ"
+MEMO_ROWS = 2048  # chunks kept: a template's recurring rows (about a thousand) and one file's own
+MEMO_ROW_BYTES = 4096  # longer chunks are scanned, not kept: each memo stays under ~10 MB whatever comes
+
+_CUT = b"<row "
+
+
+def enabled() -> bool:
+    """The one switch of this fast path (on unless the environment sets it to 0)."""
+    return os.environ.get(SWITCH, "1") != "0"
+
+
+def chunks(data: bytes) -> list[bytes]:
+    """The part cut before each `<row `: the chunks, joined, are the part."""
+    pieces = data.split(_CUT)
+    return [pieces[0], *(_CUT + p for p in pieces[1:])]
+
+
+def _open_at_end(chunk: bytes) -> bool:
+    """Whether the chunk ends inside a tag (a `<` after its last `>`): a match could run into the next."""
+    return chunk.rfind(b"<") > chunk.rfind(b">")
+
+
+class _Unserved(Exception):
+    """A chunk the fast path leaves to the plain scan of the whole part."""
+
+
+# -- the container check's extent -------------------------------------------------------------------
+class _Extent(NamedTuple):
+    plain: int  # `<c ` + `<c>` + `<c/`
+    refs: int  # `<c r="A1"` references
+    last_row: int
+    last_col: int
+    prefixed: bool  # `:c ` / `:c>` / `:c/` somewhere (a cell under a namespace prefix)
+    open_end: bool
+
+
+def _extent_of(chunk: bytes) -> _Extent:
+    refs = safety._PLAIN_REF.findall(chunk)
+    rows = {digits for _, digits in refs}
+    cols = {letters for letters, _ in refs}
+    return _Extent(chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/"), len(refs),
+                   max(map(int, rows), default=0), max(map(safety._column_number, cols), default=0),
+                   b":c " in chunk or b":c>" in chunk or b":c/" in chunk, _open_at_end(chunk))
+
+
+_extent_memo = lru_cache(maxsize=MEMO_ROWS)(_extent_of)
+
+
+def beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
+    """`safety._beyond_extent(data, limits)`, a sheet part's rows taken from the memo."""
+    if not enabled():
+        return safety._beyond_extent(data, limits)
+    try:
+        if safety._SHEET_DATA.search(data) is None:
+            return safety._beyond_extent(data, limits)  # shared strings and other parts: as they were
+        plain = refs = last_row = last_col = 0
+        parts = chunks(data)
+        last = len(parts) - 1
+        for i, chunk in enumerate(parts):
+            e = _extent_memo(chunk) if len(chunk) <= MEMO_ROW_BYTES else _extent_of(chunk)
+            if e.prefixed or (e.open_end and i < last):
+                raise _Unserved("cells under a prefix, or a tag open at the end of a chunk")
+            plain, refs = plain + e.plain, refs + e.refs
+            last_row, last_col = max(last_row, e.last_row), max(last_col, e.last_col)
+        if plain != refs or refs > limits.max_cells or last_row > limits.max_row or last_col > limits.max_col:
+            raise _Unserved("not the plain shape, or a finding: its detail as the plain check words it")
+        return None
+    except Exception:  # any doubt: the plain check decides
+        return safety._beyond_extent(data, limits)
+
+
+# -- the formula scan --------------------------------------------------------------------------------
+class _Scanned(NamedTuple):
+    tags_c: int
+    tags_f: int
+    tags_dvs: int
+    xmlns: int  # `xmlns="`
+    uri_ends: int  # `/spreadsheetml/2006/main"`
+    bang: bool  # `<!`
+    refs: frozenset[bytes]
+    ref_count: int
+    formulas: tuple[tuple[tuple[int, int], str], ...]
+    open_end: bool
+
+
+def _scan_chunk(chunk: bytes) -> _Scanned:
+    tags = book._TAG.findall(chunk)
+    refs = book._CELL_REF.findall(chunk)
+    formulas = []
+    for col, row, raw_attributes, text in book._FORMULA_CELL.findall(chunk):
+        attributes, value = book._decoded(raw_attributes, text)
+        if attributes:
+            if "t" in attributes:  # shared, array, data table: their meaning crosses rows
+                raise _Unserved("a formula of a kind")
+            value = book._formula_text({}, (col + row).decode("ascii"), attributes, value).removeprefix("=")
+        formulas.append((book._position(col, row), value))
+    return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"),
+                    len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END),
+                    book._BANG.search(chunk) is not None, frozenset(refs), len(refs), tuple(formulas),
+                    _open_at_end(chunk))
+
+
+_scan_memo = lru_cache(maxsize=MEMO_ROWS)(_scan_chunk)
+
+Scan = tuple[dict[tuple[int, int], str], set[tuple[str, str]]]
+
+
+def scan_sheet(data: bytes) -> Scan | None:
+    """`book._scan_sheet(data)`, a sheet part's rows taken from the memo."""
+    if not enabled():
+        return book._scan_sheet(data)
+    try:
+        return _scan_sheet(data)
+    except Exception:  # any doubt (an _Unusual formula, an unexpected shape): the plain scan decides
+        return book._scan_sheet(data)
+
+
+def _scan_sheet(data: bytes) -> Scan | None:
+    head = book._ROOT.match(data)
+    if head is None or book._MAIN_XMLNS not in head["root"]:
+        return None
+    declaration = (head["decl"] or b"").lower()
+    if b"encoding" in declaration and b"utf-8" not in declaration:
+        return None
+    parts = [_scan_memo(c) if len(c) <= MEMO_ROW_BYTES else _scan_chunk(c) for c in chunks(data)]
+    if any(p.open_end for p in parts[:-1]):
+        raise _Unserved("a tag open at the end of a chunk")
+    if sum(p.xmlns for p in parts) != 1 or sum(p.uri_ends for p in parts) != 1 or any(p.bang for p in parts):
+        return None
+    tags_c = sum(p.tags_c for p in parts)
+    ref_count = sum(p.ref_count for p in parts)
+    if ref_count != tags_c or len(frozenset().union(*(p.refs for p in parts))) != ref_count:
+        return None
+    if sum(len(p.formulas) for p in parts) != sum(p.tags_f for p in parts):
+        return None
+    formulas = {at: text for p in parts for at, text in p.formulas}
+    try:
+        validations = book._scan_validations(data, head["root"], sum(p.tags_dvs for p in parts))
+    except (book._Unusual, UnicodeDecodeError, ValueError):
+        return None
+    return formulas, validations

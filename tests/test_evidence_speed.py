@@ -1,0 +1,172 @@
+"""The evidence fast path (evidence/stream_scan.py) gives exactly what the plain one gives.
+
+- The stream markers found by byte search are the regular expressions' leftmost matches, from every
+  start position, on byte strings made of the pieces that matter (keywords, line ends, letters around
+  them, other bytes) and on real PDFs.
+- `inspect_file` on typed, scanned, signed, signed-then-changed, encrypted and damaged PDFs, and the
+  stream budget's refusals (too many streams, too much inflated), are the same with the fast path and
+  with `CCHC_XL_FAST_EVIDENCE=0`.
+
+No timing here: speed is measured by benchmarks/bench_evidence.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import zlib
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from cchc_xl.evidence import inspect, lean_pdf, stream_scan
+from cchc_xl.evidence.intake import DEFAULT_LIMITS
+from cchc_xl.samplegen import pdfs
+
+PIECES = [b"stream", b"endstream", b"\r", b"\n", b"\r\n", b"a", b"Z", b"0", b" ", b"<<", b">>", b"%", b"\xff",
+          b"obj", b"streamx", b"xstream", b"endstreams"]
+
+
+def same_markers(data: bytes) -> None:
+    for pos in range(len(data) + 1):
+        assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (data, pos)
+        assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (data, pos)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=14))
+def test_byte_search_finds_what_the_expressions_find(pieces: list[bytes]) -> None:
+    same_markers(b"".join(pieces))
+
+
+@pytest.mark.parametrize("data", [b"", b"stream", b"stream\r", b"stream\r\n", b"\r\nendstream", b"\nendstreamx",
+                                  b"endstream\r\nendstream", b"astream\nstream\n", b"\r\r\nendstream"])
+def test_byte_search_on_edge_cases(data: bytes) -> None:
+    same_markers(data)
+
+
+def _budget_both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch, limits: inspect.Limits = DEFAULT_LIMITS) -> str:
+    fast = inspect.stream_budget(data, limits)
+    monkeypatch.setenv(stream_scan.SWITCH, "0")
+    assert not stream_scan.enabled()
+    plain = inspect.stream_budget(data, limits)
+    monkeypatch.delenv(stream_scan.SWITCH)
+    assert fast == plain
+    return fast
+
+
+def _flate_streams(count: int, size: int) -> bytes:
+    body = zlib.compress(b"0" * size)
+    return b"%PDF-1.7\n" + b"".join(
+        b"%d 0 obj\n<< /Filter /FlateDecode /Length %d >>\nstream\r\n%s\r\nendstream\nendobj\n" % (i, len(body), body)
+        for i in range(1, count + 1))
+
+
+def test_the_stream_budget_refuses_the_same_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _budget_both_ways(_flate_streams(3, 1000), monkeypatch) == ""
+    few = dataclasses.replace(DEFAULT_LIMITS, max_pdf_streams=2)
+    assert _budget_both_ways(_flate_streams(3, 1000), monkeypatch, few) != ""
+    small = dataclasses.replace(DEFAULT_LIMITS, max_stream_bytes=500)
+    assert _budget_both_ways(_flate_streams(1, 1000), monkeypatch, small) != ""
+    total = dataclasses.replace(DEFAULT_LIMITS, max_pdf_inflated=2500)
+    assert _budget_both_ways(_flate_streams(3, 1000), monkeypatch, total) != ""
+
+
+@pytest.fixture(scope="module")
+def sample_pdfs() -> dict[str, bytes]:
+    typed = pdfs.text_pdf(seed=3, pages=3)
+    signed = pdfs.sign_pdf(typed)
+    return {"typed": typed, "scan": pdfs.scan_pdf(seed=4, pages=2), "signed": signed,
+            "signed scan": pdfs.sign_pdf(pdfs.scan_pdf(seed=5, pages=1)),
+            "changed after signing": pdfs.append_update(signed), "tampered": pdfs.tamper_signed(signed),
+            "encrypted": pdfs.encrypt_pdf(typed), "cut in half": typed[: len(typed) // 2],
+            "crlf": typed.replace(b"stream\n", b"stream\r\n").replace(b"\nendstream", b"\r\nendstream")}
+
+
+def test_inspect_file_is_the_same_both_ways(sample_pdfs: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, data in sample_pdfs.items():
+        fast = inspect.inspect_file(f"{name}.pdf", data)
+        monkeypatch.setenv(stream_scan.SWITCH, "0")
+        plain = inspect.inspect_file(f"{name}.pdf", data)
+        monkeypatch.delenv(stream_scan.SWITCH)
+        assert fast == plain, name
+        assert _budget_both_ways(data, monkeypatch) == "", name
+
+
+def test_markers_of_real_pdfs(sample_pdfs: dict[str, bytes]) -> None:
+    """From each marker of the real files (every start would take minutes): the same next markers."""
+    for name, data in sample_pdfs.items():
+        starts = {0, *(m.start() for m in inspect._STREAM.finditer(data)),
+                  *(m.end() for m in inspect._ENDSTREAM.finditer(data))}
+        for pos in sorted(starts):
+            assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (name, pos)
+            assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (name, pos)
+
+
+def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs: dict[str, bytes],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from cchc_xl.evidence import check_cache
+
+    monkeypatch.setattr(check_cache, "cache", check_cache.CheckCache())
+    calls: list[str] = []
+    plain = inspect._inspect_file
+
+    def counted(name: str, data: bytes, digest: str, limits: inspect.Limits) -> inspect.FileCheck:
+        calls.append(name)
+        return plain(name, data, digest, limits)
+
+    monkeypatch.setattr(inspect, "_inspect_file", counted)
+    for name, data in sample_pdfs.items():
+        first = inspect.inspect_file(f"{name}.pdf", data)
+        again = inspect.inspect_file(f"ban-sao/{name}.pdf", data)
+        assert again == dataclasses.replace(first, name=f"ban-sao/{name}.pdf")
+        assert again == plain(f"ban-sao/{name}.pdf", data, first.sha256, DEFAULT_LIMITS)
+    assert calls == [f"{name}.pdf" for name in sample_pdfs]  # each parsed once
+    tight = dataclasses.replace(DEFAULT_LIMITS, max_pdf_streams=1)
+    assert inspect.inspect_file("x.pdf", sample_pdfs["typed"], tight).pdf.too_complex  # other limits: checked anew
+    monkeypatch.setenv(stream_scan.SWITCH, "0")
+    inspect.inspect_file("typed.pdf", sample_pdfs["typed"])
+    assert calls[-1] == "typed.pdf"  # off: every file parsed
+
+
+def _inherited_resources(data: bytes) -> bytes:
+    """The same document with its first page's resources moved up to the page tree (qpdf, saving it,
+    may write them back into the page: the two readers must agree either way)."""
+    import io
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[0].obj
+        pdf.Root.Pages.Resources = page.Resources
+        del page["/Resources"]
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
+def test_pages_read_by_qpdf_only_where_pypdf_reads_the_same(sample_pdfs: dict[str, bytes],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    def lean(data: bytes) -> object:
+        return lean_pdf.page_counts(data, DEFAULT_LIMITS.max_pages_parsed, inspect.MAX_CONTENT_STREAMS,
+                                    inspect.SCAN_IMAGE_PIXELS, inspect._TEXT_OPERATOR)
+
+    served = {name for name, data in sample_pdfs.items() if lean(data) is not None}
+    assert {"typed", "scan", "signed", "signed scan", "changed after signing"} <= served
+    assert not served & {"encrypted", "cut in half", "crlf"}  # (crlf: its offsets moved, a repair)
+    inherited = _inherited_resources(sample_pdfs["typed"])
+    fast = inspect.inspect_file("a.pdf", inherited)
+    monkeypatch.setenv(stream_scan.SWITCH, "0")
+    assert inspect.inspect_file("a.pdf", inherited) == fast
+    assert lean(sample_pdfs["typed"]) is None  # off
+
+
+def test_lean_pages_on_a_corpus_of_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typed and scanned documents of 1–7 pages (past the pages checked), as bench_evidence makes them."""
+    for seed in range(6):
+        for data in (pdfs.text_pdf(seed=seed, pages=1 + seed), pdfs.scan_pdf(seed=seed, pages=1 + seed % 3)):
+            fast = inspect.inspect_file("x.pdf", data)
+            monkeypatch.setenv(stream_scan.SWITCH, "0")
+            assert inspect.inspect_file("x.pdf", data) == fast, seed
+            monkeypatch.delenv(stream_scan.SWITCH)
