@@ -8,7 +8,10 @@ same commune becomes its next version, and earlier versions are kept. Both hold 
 (several officers on one PostgreSQL server): a submission first locks its commune's row, so the check for the
 same file and the next version number are read by one writer at a time, and unique constraints on
 (round, commune, file) and (round, commune, version) back that up; a writer that loses a race (deadlock,
-serialization) retries its whole transaction. Finalize and reopen lock the communes they change; the audit
+serialization) retries its whole transaction. Inside an import batch, whose earlier records hold their communes'
+locks, the loser first commits those records (so the writer waiting on one of them goes on), then records the
+one submission again: two importers whose batches meet the same communes in opposite orders both finish, each
+file recorded once. Finalize and reopen lock the communes they change; the audit
 events of a commune are written under that lock, so their order is the order of the changes.
 
 One store holds several rounds (đợt đánh giá: a year's set, unit list and assessing body; table `rounds`).
@@ -275,6 +278,8 @@ class Store:
         self.path = path
         self.round_id = round_id
         self.engine = connect(path, on_busy=on_busy, quiet_s=self.LOCK_QUIET_S, wait_s=self.LOCK_WAIT_S)
+        self.retried = 0  # transactions run again after losing a race (deadlock, serialization) to another writer
+        self._batch = False
         self.db = self.engine.conn  # the driver's connection, for engine-specific maintenance (VACUUM INTO)
         try:
             _upgrade(self.engine)
@@ -305,9 +310,11 @@ class Store:
         db = self.engine
         db.begin()
         db.depth += 1
+        self._batch = True
         try:
             yield
         finally:
+            self._batch = False
             db.depth -= 1
             try:
                 db.execute("COMMIT")
@@ -324,17 +331,22 @@ class Store:
             db.begin()
 
     def _write(self, work: Callable[[Engine], T]) -> T:
-        """`work` in one transaction; run again from the start when it lost a race to another writer (never
-        inside an enclosing transaction, whose owner decides)."""
+        """`work` in one transaction; run again from the start when it lost a race to another writer. Inside
+        this store's batch (`work` in a savepoint), the batch's records so far are committed first: they hold
+        the communes' locks the winner waits for, and waiting again with them would deadlock again. Inside any
+        other enclosing transaction the error goes to its owner."""
         db = self.engine
-        nested = db.depth > 0
         for attempt in range(RETRIES):
+            nested = db.depth > 0
             try:
                 with db.transaction():
                     return work(db)
             except db.transient:
-                if nested or attempt == RETRIES - 1:
+                if attempt == RETRIES - 1 or (nested and not (self._batch and db.depth == 1)):
                     raise
+                if nested:
+                    self.checkpoint()  # (the savepoint is already rolled back: only the earlier records commit)
+                self.retried += 1
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
 
