@@ -356,6 +356,8 @@ def _appraised_round(loc: Location) -> None:
         sid = _submission(store, "03922", "a" * 64, [("warning", "x.b")])
         _submission(store, "03922", "b" * 64, [("error", "x.a")])
         _submission(store, "03901", "c" * 64, [])
+        _submission(store, "03901", "f" * 64, [("error", "x.a")])
+        store.withdraw("03901", 2, at="2022-11-01T08:00:00+07:00", who="Phòng Nội vụ", reason="Nhầm tệp")
         store.record_appraisal(
             commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="d" * 64, appraiser="Lò Văn Bình",
             imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("79.75"), tier="Khá",
@@ -387,22 +389,24 @@ def _everything(loc: Location) -> tuple[object, ...]:
         answers = [(a.file_sha256, a.status, a.answered_by, a.items, a.evidence) for a in store.answers("03922")]
         requests = [(r.commune_code, r.deadline, r.items) for r in store.answer_requests()]
         stage = store.appraisal_stage(appraisal.id)
+        withdrawn = {code: store.withdrawn_versions(code) for code in store.commune_codes()}
         history = [{k: v for k, v in h.items() if k != "id"} for h in store.score_history("03922", "1.1")]
-        return store.round(), subs, kept, store.states(), store.events(), history, answers, requests, stage
+        return (store.round(), subs, kept, store.states(), store.events(), history, answers, requests, stage,
+                withdrawn)
     finally:
         store.close()
 
 
 def test_store_copy_moves_a_whole_round_and_a_second_copy_adds_nothing(db: Location, tmp_path: Path) -> None:
-    """From a SQLite file into each engine: submissions with findings, the appraisal with its scores,
+    """From a SQLite file into each engine: submissions with findings and withdrawals, the appraisal with its scores,
     adjustments and stage, the explanation request and its answer, states and events, all as they were."""
     src = tmp_path / "huyen.sqlite"
     _appraised_round(src)
     (first,) = copy_rounds(src, db)
-    assert (first.submissions, first.known, first.appraisals, first.events, first.answers) == (3, 0, 1, 8, 1)
+    assert (first.submissions, first.known, first.appraisals, first.events, first.answers) == (4, 0, 1, 10, 1)
     assert _everything(db) == _everything(src)
     (second,) = copy_rounds(src, db, "2022-x")
-    assert (second.submissions, second.known, second.appraisals, second.events, second.answers) == (0, 3, 0, 0, 0)
+    assert (second.submissions, second.known, second.appraisals, second.events, second.answers) == (0, 4, 0, 0, 0)
     assert _everything(db) == _everything(src)
 
 

@@ -15,12 +15,10 @@ import pytest
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.messages import say
 from cchc_xl.samplegen.values import valid_values
 from cchc_xl.settings import Settings
 from cchc_xl.store import SCHEMA_VERSION, Round, Store
 from cchc_xl.store_copy import copy_rounds
-from cchc_xl.store_sql import shown
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workbook.layout import Declared, LeafInput
 from conftest import DATA, MakeRound
@@ -91,9 +89,8 @@ def test_four_processes_importing_overlapping_inboxes(make_round: MakeRound, pg_
     inboxes = [tmp_path / f"hop-thu-{k}" for k in range(4)]
     spread([*files, *revised], inboxes, copies=2)
 
-    note = say("backup.server_skipped", db=shown(pg_url))  # the one line a server store prints on stderr
     for code, out, err in run_together(inboxes, folder, tmp_path):
-        assert code == 0 and err.strip() == note, out + err  # no error, no warning, no traceback
+        assert code == 0 and err.strip() == "", out + err  # no error, no warning, no traceback
         assert "0 không tiếp nhận" in " ".join(out.split()), out
 
     store = Store(pg_url, "2026-ubnd-tinh-thu-nghiem")
@@ -123,7 +120,7 @@ def test_a_province_round_and_district_rounds_ranked_together(make_round: MakeRo
     inboxes = [tmp_path / f"tinh-hop-thu-{k}" for k in range(4)]
     spread(files, inboxes, copies=2)
     for code, out, err in run_together(inboxes, p_folder, tmp_path):
-        assert code == 0 and err.strip() == say("backup.server_skipped", db=shown(pg_url)), out + err
+        assert code == 0 and err.strip() == "", out + err
 
     districts = {}
     for d, name in enumerate(("Bắc", "Nam", "Đông")):
@@ -136,8 +133,7 @@ def test_a_province_round_and_district_rounds_ranked_together(make_round: MakeRo
         for i, u in enumerate(chosen):
             filled(mini_set, u, inbox, settings, seed=1000 + 100 * d + i)
         ((code, out, err),) = run_together([inbox], folder, tmp_path / f"huyen-{d}")
-        assert code == 0 and err.strip() == ("" if own_file else say("backup.server_skipped", db=shown(pg_url))), \
-            out + err
+        assert code == 0 and err.strip() == "", out + err
         districts[name] = (folder, chosen)
     district_file = districts["Đông"][0] / "cchc.sqlite"
     (copied,) = copy_rounds(district_file, pg_url)
@@ -306,46 +302,6 @@ def test_a_server_that_goes_away_mid_run_is_one_message_and_keeps_what_was_commi
         assert again.latest("03898").self_total == Decimal("61.5")  # type: ignore[union-attr]
     finally:
         again.close()
-
-
-def test_on_a_server_store_writes_skip_the_file_backup_and_dry_run_and_restore_refuse(
-        make_round: MakeRound, pg_url: str, mini_set: CriteriaSet, settings: Settings, tmp_path: Path) -> None:
-    """Backups and the dry run's throw-away copy are SQLite files': on a server a write says it is not copied,
-    `import --dry-run` and `store restore` refuse (exit 2) with nothing written; `withdraw` works as on a file."""
-    from click.testing import CliRunner
-
-    from cchc_xl.cli import cli
-
-    chosen = units(60000, 2)
-    folder = make_round(criteria=MINI, communes=unit_list(tmp_path / "dv.csv", chosen), year=2026,
-                        extra=("--db", pg_url))
-    inbox = tmp_path / "hop-thu"
-    for i, u in enumerate(chosen):
-        filled(mini_set, u, inbox, settings, seed=i)
-    runner = CliRunner()
-    note = say("backup.server_skipped", db=shown(pg_url))
-    dry = runner.invoke(cli, ["import", str(inbox), "--out", str(tmp_path / "thu"), "--dry-run"])
-    assert dry.exit_code == 2 and say("import.dry_run_server", db=shown(pg_url)) in dry.output, dry.output
-    rid = "2026-ubnd-huyen-thu-nghiem"
-    store = Store(pg_url, rid)
-    try:
-        assert store.count("submissions") == 0
-    finally:
-        store.close()
-    real = runner.invoke(cli, ["import", str(inbox), "--out", str(tmp_path / "kq")])
-    assert real.exit_code == 0 and note in real.output, real.output
-    assert not list(folder.glob("*.sao-luu"))
-    gone = runner.invoke(cli, ["withdraw", chosen[0].code, "--reason", "Tiếp nhận nhầm"])
-    assert gone.exit_code == 0 and note in gone.output, gone.output
-    store = Store(pg_url, rid)
-    try:
-        assert store.latest(chosen[0].code) is None and store.latest(chosen[1].code) is not None
-        assert store.withdrawn_versions(chosen[0].code) == {1: "Tiếp nhận nhầm"}
-        assert store.count("withdrawals") == 1
-    finally:
-        store.close()
-    restore = runner.invoke(cli, ["store", "restore"])
-    assert restore.exit_code == 2 and say("restore.server", db=shown(pg_url)) in restore.output, restore.output
 
 
 def _submit(store: Store, code: str, sha: str) -> tuple[int, bool]:

@@ -61,6 +61,12 @@ class Workspace:
         a province's round has thousands of units)."""
         return RoundIdentity.of_round(self.round)
 
+    @property
+    def folder(self) -> Path:
+        """The workspace's folder (of its cchc-xl.toml), else the working directory: where the backups of a
+        server store's round are kept (backup.py)."""
+        return self.config.parent if self.config is not None else Path.cwd()
+
     def open_store(self) -> Store:
         """The round's store; while another program holds it, a visible note says the command is waiting."""
         return Store(self.db_path, round_id=self.round.id, on_busy=lambda: _busy_note(self.db_path))
@@ -97,10 +103,10 @@ class Progress:
     missing: list[Commune] = field(default_factory=list)
 
 
-def _busy_note(db: Path) -> None:
+def _busy_note(db: Location) -> None:
     import click
 
-    click.echo(say("store.waiting", db=db, seconds=int(Store.LOCK_WAIT_S)), err=True)
+    click.echo(say("store.waiting", db=shown(db), seconds=int(Store.LOCK_WAIT_S)), err=True)
 
 
 def round_id_for(year: int, body: str) -> str:
