@@ -67,7 +67,7 @@ def create_rounds(db: Location, n: int) -> None:
         for rid, communes in rounds_of(n).items():
             store.create_round(Round(id=rid, year=YEAR, body=rid, set_id=cset.id, set_version=cset.version,
                                      set_sha256=cset.fingerprint(), set_yaml=dump_yaml(cset),
-                                     communes=[c.model_dump() for c in communes],
+                                     communes=communes,
                                      created_at=dt.datetime.now().astimezone().isoformat(timespec="seconds")))
     finally:
         store.close()

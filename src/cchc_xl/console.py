@@ -19,7 +19,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cchc_xl.backup import copy_store
-from cchc_xl.communes import Commune
 from cchc_xl.criteria.load import load_set_text
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
@@ -492,7 +491,7 @@ def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path 
     parts: list[RoundPart] = []
     try:
         for rnd in chosen:
-            part = replace(ws, round=rnd, communes=[Commune(**c) for c in rnd.communes])
+            part = replace(ws, round=rnd, communes=list(rnd.communes))
             previous.update(last_year_totals(part, previous_db) or {})
             store = Store(ws.db_path, round_id=rnd.id)
             parts.append(RoundPart(rnd, store, part.communes, part.deadline, frozenset(provisional_codes(store))))

@@ -26,13 +26,15 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from cchc_xl.communes import Commune
 from cchc_xl.messages import say
+from cchc_xl.store_records import DeclaredRecord, Scores, declared_json, declared_record, scores_json, scores_record
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
@@ -239,7 +241,7 @@ class Round:
     set_version: str
     set_sha256: str  # CriteriaSet.fingerprint()
     set_yaml: str  # the set's canonical content (criteria.load.dump_yaml)
-    communes: list[dict[str, str]]  # Commune.model_dump() of every unit, in list order
+    communes: list[Commune]  # every unit, in list order
     created_at: str
     place: str = ""  # for the date line: "Phù Yên, ngày …"
     deadline: str | None = None  # ISO date of the self-assessment deadline
@@ -256,8 +258,8 @@ class StoredSubmission:
     status: str
     self_total: Decimal | None
     tier: str | None
-    declared: dict[str, Any]
-    scores: dict[str, Any]
+    declared: DeclaredRecord
+    scores: Scores
     set_id: str = ""
     set_version: str = ""
 
@@ -378,7 +380,7 @@ class Store:
                          " set_yaml, communes_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
                          " ON CONFLICT (id) DO NOTHING RETURNING id",
                          (r.id, r.year, r.body, r.place, r.deadline, r.set_id, r.set_version, r.set_sha256,
-                          r.set_yaml, _dumps(r.communes), r.created_at))
+                          r.set_yaml, _dumps([c.model_dump() for c in r.communes]), r.created_at))
             if row is None:
                 return False
             db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
@@ -405,10 +407,13 @@ class Store:
     # -- submissions --------------------------------------------------------------------------------
     def record_submission(self, *, commune_code: str, commune_name: str, commune_kind: str, file_name: str,
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,
-                          counts: bool, self_total: Decimal | None, tier: str | None, declared: dict[str, Any],
-                          scores: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
-        """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op."""
+                          counts: bool, self_total: Decimal | None, tier: str | None,
+                          declared: DeclaredRecord | Mapping[str, Any], scores: Mapping[str, Any],
+                          findings: list[dict[str, Any]]) -> tuple[int, bool]:
+        """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op.
+        `declared` and `scores` are validated as store_records' records (a dict is taken as the JSON of one)."""
         rid = self.round_id
+        declared_text, scores_text = _dumps(declared_json(declared)), _dumps(scores_json(scores))
 
         def work(db: Engine) -> tuple[int, bool]:
             self._lock_commune(db, commune_code, commune_name, commune_kind)
@@ -423,7 +428,7 @@ class Store:
                 " set_id, set_version, status, counts, self_total, tier, declared_json, scores_json)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (rid, commune_code, version, file_name, sha256, received_at, set_id, set_version, status,
-                 int(counts), _opt(self_total), tier, _dumps(declared), _dumps(scores)))[0])  # type: ignore[index]
+                 int(counts), _opt(self_total), tier, declared_text, scores_text))[0])  # type: ignore[index]
             self._findings(db, sid, findings)
             db.execute("UPDATE communes SET name=?, kind=? WHERE round_id=? AND code=?",
                        (commune_name, commune_kind, rid, commune_code))
@@ -933,11 +938,12 @@ def _answer(r: tuple[Any, ...]) -> StoredAnswer:
 
 
 def _round(r: tuple[Any, ...]) -> Round:
-    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], _loads(r[7]), r[8], r[9], r[10])
+    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], [Commune.model_validate(c) for c in _loads(r[7])],
+                 r[8], r[9], r[10])
 
 
 def _row(r: tuple[Any, ...]) -> StoredSubmission:
     (sid, code, version, file_name, sha, received, set_id, set_version, status, _counts, total, tier, declared,
      scores) = r
     return StoredSubmission(int(sid), code, int(version), file_name, sha, received, status, _dec(total), tier,
-                            _loads(declared), _loads(scores), set_id, set_version)
+                            declared_record(_loads(declared)), scores_record(_loads(scores)), set_id, set_version)

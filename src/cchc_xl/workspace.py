@@ -87,7 +87,7 @@ class Workspace:
 
     def check_communes(self, path: Path) -> None:
         """Refuse a unit list other than the round's."""
-        if [c.model_dump() for c in load_communes(path)] != self.round.communes:
+        if load_communes(path) != self.round.communes:
             raise WorkspaceError(say("round.other_communes", file=path, round=self.round.id,
                                      count=len(self.round.communes)))
 
@@ -141,7 +141,7 @@ def init_round(folder: Path, *, criteria_file: Path, communes_file: Path, year: 
     db_path = db if db is not None else folder / DEFAULT_STORE
     rnd = Round(id=round_id_for(year, body), year=year, body=body, set_id=cset.id, set_version=cset.version,
                 set_sha256=cset.fingerprint(), set_yaml=dump_yaml(cset),
-                communes=[c.model_dump() for c in communes],
+                communes=communes,
                 created_at=(now or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
                 place=place.strip(), deadline=deadline or None)
     folder.mkdir(parents=True, exist_ok=True)
@@ -208,7 +208,7 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
         store.close()
     settings = load_settings(config=config if config.is_file() else None)
     return Workspace(config if config.is_file() else None, db, rnd, load_set_text(rnd.set_yaml),
-                     [Commune(**c) for c in rnd.communes], settings)
+                     list(rnd.communes), settings)
 
 
 def _open_store(db: Location, round_id: str = "") -> Store:
