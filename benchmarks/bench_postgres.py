@@ -15,7 +15,9 @@ own round (half of them) and three district rounds (a sixth each). Two worker pr
 them into the ONE store at the same time (each round's files split between the two), as two officers
 would: once into a SQLite file (WAL; writers take turns on the file lock), once into a PostgreSQL
 database (the commune row lock). Then the province's ranking: the province round alone, and the
-consolidated ranking of the four rounds (`report --rounds`), from each store. PostgreSQL is a throwaway
+consolidated ranking of the four rounds (`report --rounds`), from each store; and the backup a writing
+command takes first (backup.py: the whole SQLite file; on the server, the province round into a SQLite file),
+which is also what `import --dry-run` copies. PostgreSQL is a throwaway
 cluster with its default durability settings (tests/conftest_pg.py), unless --url names a server.
 """
 
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from common import bench_settings, markdown, peak_rss_mb, synthetic_communes
 from run import ROOT, _make_returns
 
+from cchc_xl.backup import back_up
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import dump_yaml
@@ -231,6 +234,14 @@ def run(n: int, url: str | None, records: bool = False) -> list[dict[str, Any]]:
                 rows.append({"store": engine, "stage": f"import, 2 workers ({imported['files']} {what})",
                              "seconds": f"{imported['seconds']:.1f}", "ms per item": f"{imported['ms_each']:.1f}",
                              "note": f"{imported['stored']} recorded; load {load:.1f}→{os.getloadavg()[0]:.1f}"})
+                province = next(iter(rounds_of(n)))
+                started = time.perf_counter()
+                backup = back_up(db, "import", round_id=province, base=work)
+                assert backup is not None
+                label = "the province round" if isinstance(db, str) else "the whole file"
+                rows.append({"store": engine, "stage": f"backup before a writing command ({label})",
+                             "seconds": f"{time.perf_counter() - started:.1f}", "ms per item": "",
+                             "note": f"{backup.path.stat().st_size / 1e6:.0f} MB; load {os.getloadavg()[0]:.1f}"})
                 for together, label in ((False, "ranking: province round"), (True, "ranking: 4 rounds together")):
                     ranked = fresh(_rank, str(db), n, str(work / "xep-hang.xlsx"), together)
                     rows.append({"store": engine, "stage": f"{label} ({ranked['ranked']} ranked)",
