@@ -913,7 +913,7 @@ def _dumps(data: Any) -> str:
 
 
 def _loads(value: Any) -> Any:
-    """A JSON column: text from SQLite, already parsed from PostgreSQL's json."""
+    """A JSON column as either engine gives it: its text (a dict passes through)."""
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
@@ -946,4 +946,4 @@ def _row(r: tuple[Any, ...]) -> StoredSubmission:
     (sid, code, version, file_name, sha, received, set_id, set_version, status, _counts, total, tier, declared,
      scores) = r
     return StoredSubmission(int(sid), code, int(version), file_name, sha, received, status, _dec(total), tier,
-                            declared_record(_loads(declared)), scores_record(_loads(scores)), set_id, set_version)
+                            declared_record(declared), scores_record(_loads(scores)), set_id, set_version)

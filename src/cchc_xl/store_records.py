@@ -79,8 +79,14 @@ class DeclaredRecord(BaseModel):
 Scores = dict[str, Decimal | None]  # `submissions.scores_json`: criterion -> recomputed points (None: no score)
 
 
-def declared_record(value: DeclaredRecord | Mapping[str, Any] | None) -> DeclaredRecord:
-    return value if isinstance(value, DeclaredRecord) else DeclaredRecord.model_validate(value or {})
+def declared_record(value: DeclaredRecord | Mapping[str, Any] | str | bytes | None) -> DeclaredRecord:
+    """The record of a stored column's JSON text (parsed by pydantic itself: the ranking reads thousands), of its
+    dict, or the record itself."""
+    if isinstance(value, DeclaredRecord):
+        return value
+    if isinstance(value, str | bytes):
+        return DeclaredRecord.model_validate_json(value)
+    return DeclaredRecord.model_validate(value or {})
 
 
 def declared_json(value: DeclaredRecord | Mapping[str, Any]) -> dict[str, Any]:

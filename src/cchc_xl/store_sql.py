@@ -4,7 +4,8 @@
 `%s`), nested transactions (savepoints inside), the lock clause `FOR UPDATE` where the engine has row locks
 (SQLite has none to take: `BEGIN IMMEDIATE` already makes every writer wait its turn), and the column types
 the schema is written with (`{id}`, `{ref}`, `{num}`, `{json}`). Decimals are TEXT in SQLite, as stores have
-always held them, and NUMERIC in PostgreSQL; JSON is TEXT in SQLite and `json` (kept verbatim) in PostgreSQL.
+always held them, and NUMERIC in PostgreSQL; JSON is TEXT in SQLite and `json` (kept verbatim) in PostgreSQL,
+read back from both as its text (the store parses it into its records).
 
 PostgreSQL is optional (`pip install 'cchc-xl[postgres]'`): psycopg is imported only for a URL.
 """
@@ -245,6 +246,9 @@ class PostgresEngine(Engine):
         except psycopg.Error as exc:
             raise StoreUnavailable(say("store.unreachable", url=shown(url),
                                        reason=str(exc).strip().splitlines()[0] if str(exc).strip() else "")) from None
+        from psycopg.types.json import set_json_loads
+
+        set_json_loads(_json_text, self.conn)  # JSON columns come back as their text, as from SQLite
         self.transient = (errors.SerializationFailure, errors.DeadlockDetected, errors.UniqueViolation)
         self.failure = (psycopg.Error,)
         self._lost = (psycopg.OperationalError, psycopg.InterfaceError)
@@ -294,6 +298,10 @@ class PostgresEngine(Engine):
         with self.transaction():
             self.execute("SELECT pg_advisory_xact_lock(?)", (self._MIGRATION_LOCK,))
             yield self
+
+
+def _json_text(data: str | bytes) -> str:
+    return data if isinstance(data, str) else bytes(data).decode("utf-8")
 
 
 def connect(loc: Location, *, on_busy: Callable[[], None] | None = None, quiet_s: float = 5.0,
