@@ -132,9 +132,9 @@ def _back_up_store(db: Location, command: str, round_id: str = "", base: Path | 
         _fail(say("backup.failed", db=shown(db), dir=where, reason=fault_reason(exc)))
     except sqlite3.DatabaseError:  # not a database, or a damaged one
         _fail(say("round.store_unreadable", db=db))
-    except (OSError, CopyError) as exc:
+    except OSError as exc:
         _fail(say("backup.failed", db=shown(db), dir=where, reason=fault_reason(exc)))
-    except StoreUnavailable as exc:
+    except (CopyError, StoreUnavailable) as exc:  # a server that went away, or a round it will not give
         _fail(str(exc))
 
 
