@@ -214,7 +214,8 @@ def test_a_process_killed_in_the_middle_of_a_submission_leaves_the_store_as_befo
 
 def _round(year: int, round_id: str, set_sha: str = "f" * 64) -> Round:
     return Round(id=round_id, year=year, body="UBND huyện Thử Nghiệm", set_id="mini", set_version="0.1",
-                 set_sha256=set_sha, set_yaml="id: mini\n", communes=[{"code": "03898", "name": "Phù Yên"}],
+                 set_sha256=set_sha, set_yaml="id: mini\n",
+                 communes=[Commune(code="03898", name="Phù Yên", kind="thị trấn")],
                  created_at=f"{year}-09-01T08:00:00+07:00", deadline=f"{year}-11-15")
 
 
@@ -226,7 +227,7 @@ def test_rounds_in_one_store_are_kept_apart(db: Location) -> None:
         assert not new.create_round(_round(2022, "2022-x"))
         assert [r.id for r in new.rounds()] == ["2021-x", "2022-x"]
         got = new.round()
-        assert got == _round(2022, "2022-x") and got.communes == [{"code": "03898", "name": "Phù Yên"}]
+        assert got == _round(2022, "2022-x") and got.communes == [Commune(code="03898", name="Phù Yên", kind="thị trấn")]
         first, _ = _record(old, "a" * 64)
         _record(new, "a" * 64)
         _record(new, "b" * 64)
@@ -356,6 +357,8 @@ def _appraised_round(loc: Location) -> None:
         sid = _submission(store, "03922", "a" * 64, [("warning", "x.b")])
         _submission(store, "03922", "b" * 64, [("error", "x.a")])
         _submission(store, "03901", "c" * 64, [])
+        _submission(store, "03901", "f" * 64, [("error", "x.a")])
+        store.withdraw("03901", 2, at="2022-11-01T08:00:00+07:00", who="Phòng Nội vụ", reason="Nhầm tệp")
         store.record_appraisal(
             commune_code="03922", submission_id=sid, file_name="td.xlsx", sha256="d" * 64, appraiser="Lò Văn Bình",
             imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=Decimal("79.75"), tier="Khá",
@@ -387,22 +390,24 @@ def _everything(loc: Location) -> tuple[object, ...]:
         answers = [(a.file_sha256, a.status, a.answered_by, a.items, a.evidence) for a in store.answers("03922")]
         requests = [(r.commune_code, r.deadline, r.items) for r in store.answer_requests()]
         stage = store.appraisal_stage(appraisal.id)
+        withdrawn = {code: store.withdrawn_versions(code) for code in store.commune_codes()}
         history = [{k: v for k, v in h.items() if k != "id"} for h in store.score_history("03922", "1.1")]
-        return store.round(), subs, kept, store.states(), store.events(), history, answers, requests, stage
+        return (store.round(), subs, kept, store.states(), store.events(), history, answers, requests, stage,
+                withdrawn)
     finally:
         store.close()
 
 
 def test_store_copy_moves_a_whole_round_and_a_second_copy_adds_nothing(db: Location, tmp_path: Path) -> None:
-    """From a SQLite file into each engine: submissions with findings, the appraisal with its scores,
+    """From a SQLite file into each engine: submissions with findings and withdrawals, the appraisal with its scores,
     adjustments and stage, the explanation request and its answer, states and events, all as they were."""
     src = tmp_path / "huyen.sqlite"
     _appraised_round(src)
     (first,) = copy_rounds(src, db)
-    assert (first.submissions, first.known, first.appraisals, first.events, first.answers) == (3, 0, 1, 8, 1)
+    assert (first.submissions, first.known, first.appraisals, first.events, first.answers) == (4, 0, 1, 10, 1)
     assert _everything(db) == _everything(src)
     (second,) = copy_rounds(src, db, "2022-x")
-    assert (second.submissions, second.known, second.appraisals, second.events, second.answers) == (0, 3, 0, 0, 0)
+    assert (second.submissions, second.known, second.appraisals, second.events, second.answers) == (0, 4, 0, 0, 0)
     assert _everything(db) == _everything(src)
 
 
@@ -454,5 +459,45 @@ def test_withdrawing_the_counting_submission_brings_back_the_one_before(db: Loca
         assert store.withdraw("03898", 2, at="2022-10-02T09:00:00+07:00", who="", reason="lại") is None
         assert store.count("withdrawals") == 1
         assert [e["kind"] for e in store.events("03898")][-1] == "withdrawn"
+    finally:
+        store.close()
+
+
+def test_json_columns_come_back_typed_and_are_stored_as_given(db: Location) -> None:
+    """A submission's declared values and scores, as the importer gives them, are stored as that JSON, and come
+    back as records (attributes, Decimals); a record of an older store (fewer fields, a field unknown here,
+    a register row that is not one) reads too, its missing fields at their defaults."""
+    import json
+
+    from cchc_xl.store_records import DeclaredRecord, RegisterEntry
+
+    given = {"evidence_path": "/hop-thu/03898", "saved_at": "2022-10-01T01:00:00+00:00",
+             "leaves": {"1.1": {"value": "1.5", "figures": [], "explanation": "Có quyết định."},
+                        "2.1": {"value": None, "figures": ["3", None], "explanation": ""}},
+             "register": [{"row": 5, "cell": "'TLKC'!A5", "criterion": "1.1", "number": "12/KH-UBND",
+                           "date": "2022-01-15", "date_text": "", "issuer": "UBND xã", "subject": "Kế hoạch",
+                           "files": ["kh.pdf"]}],
+             "difficulties": "", "recommendations": "Tăng kinh phí"}
+    store = Store(db)
+    try:
+        sid, _new = store.record_submission(
+            commune_code="03898", commune_name="Phù Yên", commune_kind="thị trấn", file_name="a.xlsx",
+            sha256="a" * 64, received_at="2022-10-01T08:00:00+07:00", set_id="mini", set_version="0.1",
+            status="accepted", counts=True, self_total=Decimal("1.5"), tier=None, declared=given,
+            scores={"1.1": "1.5", "2.1": None}, findings=[])
+        raw = store.engine.one("SELECT declared_json, scores_json FROM submissions WHERE id=?", (sid,))
+        assert raw is not None
+        assert [json.loads(v) if isinstance(v, str) else v for v in raw] == [given, {"1.1": "1.5", "2.1": None}]
+        sub = store.submission(sid)
+        assert sub is not None and isinstance(sub.declared, DeclaredRecord)
+        assert sub.scores == {"1.1": Decimal("1.5"), "2.1": None}
+        assert sub.declared.saved_at == "2022-10-01T01:00:00+00:00"
+        assert sub.declared.leaves["2.1"].figures == ["3", None] and sub.declared.leaves["1.1"].value == "1.5"
+        assert sub.declared.evidence_register == [RegisterEntry(**given["register"][0])]  # type: ignore[index]
+        older = {"leaves": {"1.1": {"value": "1"}}, "register": ["không phải một dòng"], "ghi_chu": "x"}
+        store.engine.execute("UPDATE submissions SET declared_json=? WHERE id=?", (json.dumps(older), sid))
+        old = store.submission(sid)
+        assert old is not None and old.declared.leaves["1.1"].explanation == "" and old.declared.evidence_register == []
+        assert old.declared.evidence_path is None and old.declared.model_extra == {"ghi_chu": "x"}
     finally:
         store.close()

@@ -89,7 +89,7 @@ def _workspace(workspace: Path | None, round_id: str | None, db_path: Location |
         _fail(str(exc))
         raise AssertionError("unreachable") from exc
     if writes is not None:
-        _back_up(ws.db_path, writes)
+        _back_up(ws, writes)
     return ws
 
 
@@ -111,28 +111,31 @@ def _demo_key_notice(ws: Workspace) -> None:
         click.echo(say("cli.demo_key"), err=True)
 
 
-def _back_up(db_path: Location, command: str) -> None:
-    """A copy of the store before a command writes to it; without one the command does not run. A PostgreSQL
-    store is not copied (its server is backed up by its administrator): a short note says so."""
+def _back_up(ws: Workspace, command: str) -> None:
+    """A copy of the store before a command writes to it (a server's: of the round; backup.py); without one
+    the command does not run."""
+    _back_up_store(ws.db_path, command, ws.round.id, ws.folder)
+
+
+def _back_up_store(db: Location, command: str, round_id: str = "", base: Path | None = None) -> None:
     import sqlite3
 
     from cchc_xl.backup import back_up, backup_dir
     from cchc_xl.faults import reason as fault_reason
-    from cchc_xl.store_sql import is_url, shown
+    from cchc_xl.store_copy import CopyError
+    from cchc_xl.store_sql import StoreUnavailable, shown
 
-    if is_url(db_path):
-        click.echo(say("backup.server_skipped", db=shown(db_path)), err=True)
-        return
-    db_path = Path(db_path)
-
+    where = backup_dir(db, round_id, base)
     try:
-        back_up(db_path, command)
+        back_up(db, command, round_id=round_id, base=base)
     except sqlite3.OperationalError as exc:  # locked, cannot be opened, disk full
-        _fail(say("backup.failed", db=db_path, dir=backup_dir(db_path), reason=fault_reason(exc)))
+        _fail(say("backup.failed", db=shown(db), dir=where, reason=fault_reason(exc)))
     except sqlite3.DatabaseError:  # not a database, or a damaged one
-        _fail(say("round.store_unreadable", db=db_path))
+        _fail(say("round.store_unreadable", db=db))
     except OSError as exc:
-        _fail(say("backup.failed", db=db_path, dir=backup_dir(db_path), reason=fault_reason(exc)))
+        _fail(say("backup.failed", db=shown(db), dir=where, reason=fault_reason(exc)))
+    except (CopyError, StoreUnavailable) as exc:  # a server that went away, or a round it will not give
+        _fail(str(exc))
 
 
 def round_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -290,10 +293,11 @@ def init(folder: Path, criteria_file: Path, communes_file: Path, year: int, body
         --body "UBND huyện Bắc Yên" --deadline 2026-11-15 --place "Bắc Yên"
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 1 (Quy trình một năm đánh giá).
     """
-    from cchc_xl.store_sql import shown
+    from cchc_xl.store_sql import is_url, shown
     from cchc_xl.workspace import DEFAULT_STORE, WorkspaceError, init_round
 
-    _back_up(db_path if db_path is not None else folder / DEFAULT_STORE, "init")  # a round added to a store
+    if not is_url(db_path):  # a round added to a store file (a new round on a server touches no other round)
+        _back_up_store(db_path if db_path is not None else folder / DEFAULT_STORE, "init")
     try:
         ws = init_round(folder, criteria_file=criteria_file, communes_file=communes_file, year=year, body=body,
                         deadline=deadline, place=place, db=db_path)
@@ -375,16 +379,13 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 7 (Tiếp nhận, kiểm tra bảng xã gửi lại) và 13 (Khi có lỗi).
     """
     from cchc_xl.console import import_with_progress, inbox_problem
-    from cchc_xl.store_sql import is_url, shown
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     problem = inbox_problem(inbox)
     if problem:
         _fail(problem)
-    if dry_run and is_url(ws.db_path):  # the throw-away copy is a SQLite file's
-        _fail(say("import.dry_run_server", db=shown(ws.db_path)))
     if not dry_run:
-        _back_up(ws.db_path, "import")
+        _back_up(ws, "import")
     _demo_key_notice(ws)
     run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json,
                                         verbosity=-1 if quiet else 1 if verbose else 0, jobs=jobs)
@@ -414,7 +415,7 @@ def withdraw(code: str, version: int | None, reason: str, who: str, workspace: P
         _fail(say("withdraw.reason_empty"))
     ws = _workspace(workspace, round_id, db_path)
     _check_code(ws, code)
-    _back_up(ws.db_path, "withdraw")
+    _back_up(ws, "withdraw")
     sys.exit(withdraw_cmd(ws, code, version, reason.strip(), who))
 
 
@@ -576,7 +577,7 @@ def appraise_finalize(codes: tuple[str, ...], who: str, force: bool, workspace: 
     ws = _workspace(workspace, round_id, db_path)
     for code in codes:
         _check_code(ws, code)
-    _back_up(ws.db_path, "finalize")
+    _back_up(ws, "finalize")
     appraise_finalize_cmd(ws, list(codes), who, force=force)
 
 
@@ -597,7 +598,7 @@ def appraise_reopen(code: str, reason: str, who: str, workspace: Path | None, ro
 
     ws = _workspace(workspace, round_id, db_path)
     _check_code(ws, code)
-    _back_up(ws.db_path, "reopen")
+    _back_up(ws, "reopen")
     sys.exit(appraise_reopen_cmd(ws, code, reason, who))
 
 
@@ -707,12 +708,8 @@ def store_restore(choice: str | None, workspace: Path | None, round_id: str | No
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 13 (Khi có lỗi).
     """
     from cchc_xl.console import restore_cmd
-    from cchc_xl.store_sql import is_url, shown
 
-    ws = _workspace(workspace, round_id, db_path)
-    if is_url(ws.db_path):  # a server's backups are its administrator's (pg_dump), not files next to a store
-        _fail(say("restore.server", db=shown(ws.db_path)))
-    sys.exit(restore_cmd(ws.db_path, choice))
+    sys.exit(restore_cmd(_workspace(workspace, round_id, db_path), choice))
 
 
 @cli.command("demo")

@@ -19,7 +19,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cchc_xl.backup import copy_store
-from cchc_xl.communes import Commune
 from cchc_xl.criteria.load import load_set_text
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import discover
@@ -70,8 +69,9 @@ MAX_LISTED = 20  # ignored files named one by one in the summary; the rest count
 def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Console | None = None, *,
                          dry_run: bool = False, as_json: bool = False, verbosity: int = 0,
                          jobs: int | None = None) -> tuple[ImportRun, Outputs]:
-    """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store, so
-    "already received" and "finalized" are judged as in a real run while the store itself is not touched.
+    """`dry_run`: every check, the report and the workbooks, against a throw-away copy of the store (a
+    SQLite file: of the whole store file, or of a server's round, read from one snapshot of it), so "already
+    received" and "finalized" are judged as in a real run while the store itself is not touched.
     `as_json`: the import report on stdout for other programs, everything else on stderr. `verbosity`: -1
     (--quiet) the totals only, 1 (--verbose) every finding of every file too. `jobs`: worker processes
     (default: the CPU cores this process may use)."""
@@ -81,8 +81,8 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
     with tempfile.TemporaryDirectory(prefix="cchc-xl-thu-") as scratch:
         if dry_run:
             db_path = Path(scratch) / "dry-run.sqlite"
-            if ws.db_path.is_file():
-                copy_store(ws.db_path, db_path)
+            if exists(ws.db_path):
+                copy_store(ws.db_path, db_path, ws.round.id)
             store = Store(db_path, round_id=ws.round.id)
         else:
             store = ws.open_store()
@@ -108,7 +108,7 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
                     phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
         except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
             _error(say("import.interrupted_dry" if dry_run else "import.interrupted", done=len(done), total=total,
-                       db=ws.db_path))
+                       db=shown(ws.db_path)))
             raise
         finally:
             store.close()
@@ -508,7 +508,7 @@ def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path 
     parts: list[RoundPart] = []
     try:
         for rnd in chosen:
-            part = replace(ws, round=rnd, communes=[Commune(**c) for c in rnd.communes])
+            part = replace(ws, round=rnd, communes=list(rnd.communes))
             previous.update(last_year_totals(part, previous_db) or {})
             store = Store(ws.db_path, round_id=rnd.id)
             parts.append(RoundPart(rnd, store, part.communes, part.deadline, frozenset(provisional_codes(store))))
@@ -616,17 +616,22 @@ def withdraw_cmd(ws: Workspace, code: str, version: int | None, reason: str, who
     return 0
 
 
-def restore_cmd(db_path: Path, choice: str | None, console: Console | None = None) -> int:
-    """Without `choice`, list the backups; with a number (1 = newest) or a backup's path, restore it."""
+def restore_cmd(ws: Workspace, choice: str | None, console: Console | None = None) -> int:
+    """Without `choice`, list the backups (a server store's: of the round); with a number (1 = newest) or a
+    backup's path, restore it."""
     from cchc_xl.backup import backups, restore
+    from cchc_xl.store_copy import CopyError
+    from cchc_xl.store_sql import is_url
 
     console = console or make_console()
-    found = backups(db_path)
+    server = is_url(ws.db_path)
+    db = say("restore.server_round", round=ws.round.id, db=shown(ws.db_path)) if server else shown(ws.db_path)
+    found = backups(ws.db_path, round_id=ws.round.id, base=ws.folder)
     if choice is None:
         if not found:
-            _error(say("restore.none", db=db_path))
+            _error(say("restore.none", db=db))
             return 2
-        console.print(escape(say("restore.list_header", db=db_path)))
+        console.print(escape(say("restore.list_header", db=db)))
         for i, b in enumerate(found, 1):
             console.print(escape(say("restore.list_line", n=i, at=f"{b.taken_at:%d/%m/%Y %H:%M:%S}",
                                      command=b.command, file=b.path.name)))
@@ -640,9 +645,14 @@ def restore_cmd(db_path: Path, choice: str | None, console: Console | None = Non
     if chosen is None:
         _error(say("restore.unknown", choice=choice, count=len(found)))
         return 2
-    before = restore(db_path, chosen.path)
-    console.print(escape(say("restore.done", db=db_path, at=f"{chosen.taken_at:%d/%m/%Y %H:%M:%S}",
-                             command=chosen.command, before=before.path.name if before else "—")))
+    try:
+        before = restore(ws.db_path, chosen.path, round_id=ws.round.id, base=ws.folder)
+    except CopyError as exc:
+        _error(str(exc))
+        return 2
+    console.print(escape(say("restore.done_round" if server else "restore.done", db=db,
+                             at=f"{chosen.taken_at:%d/%m/%Y %H:%M:%S}", command=chosen.command,
+                             before=before.path.name if before else "—")))
     return 0
 
 

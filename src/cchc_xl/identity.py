@@ -45,7 +45,7 @@ class RoundIdentity:
         """A recorded round's identity (NEUTRAL for a store without rounds)."""
         if rnd is None:
             return NEUTRAL
-        return cls.of(rnd.body, rnd.place, [Commune(**c) for c in rnd.communes])
+        return cls.of(rnd.body, rnd.place, rnd.communes)
 
     @property
     def level(self) -> str:

@@ -404,13 +404,14 @@ MESSAGES: dict[str, str] = {
     "withdraw.reason_empty": "Thiếu lý do rút (--reason \"…\"): lý do được lưu vết.",
     "backup.failed": "Không sao lưu được cơ sở dữ liệu {db} trước khi ghi ({reason}); lệnh dừng, không có gì "
                      "bị thay đổi. Kiểm tra chỗ trống trên ổ đĩa và quyền ghi thư mục {dir}.",
-    "backup.server_skipped": "Cơ sở dữ liệu {db} nằm trên máy chủ PostgreSQL: chương trình không tự sao lưu "
-                             "(máy chủ do người quản trị sao lưu, ví dụ bằng pg_dump).",
-    "restore.server": "Cơ sở dữ liệu {db} nằm trên máy chủ PostgreSQL: không có bản sao lưu tự động để khôi "
-                      "phục; hãy nhờ người quản trị máy chủ khôi phục từ bản sao lưu của máy chủ.",
-    "import.dry_run_server": "Chưa chạy thử (--dry-run) được với cơ sở dữ liệu trên máy chủ PostgreSQL ({db}). "
-                             "Hãy chép đợt sang một tệp (cchc-xl store copy … thu.sqlite) rồi chạy thử với "
-                             "--db thu.sqlite.",
+    "restore.server_round": "đợt {round} trong cơ sở dữ liệu {db}",
+    "restore.done_round": "Đã khôi phục {db} về trạng thái lúc {at} (trước lệnh {command}); các đợt khác trong cơ "
+                          "sở dữ liệu không thay đổi. Trạng thái vừa thay thế được sao lưu thành {before}: có thể "
+                          "khôi phục lại nếu cần.",
+    "restore.not_this_round": "Bản sao lưu {file} không chứa đợt {round}: không khôi phục, không có gì bị thay đổi.",
+    "restore.other_store": "Bản sao lưu {file} không được sao từ cơ sở dữ liệu này (mã bản ghi của nó đã thuộc về "
+                           "đợt khác): không khôi phục đợt {round}, không có gì bị thay đổi. Muốn đưa dữ liệu của "
+                           "bản sao lưu vào, hãy dùng cchc-xl store copy.",
     "restore.none": "Chưa có bản sao lưu nào của {db} (bản sao lưu được tạo tự động trước mỗi lệnh ghi vào cơ "
                     "sở dữ liệu).",
     "restore.list_header": "Các bản sao lưu của {db} (mới nhất trước):",

@@ -8,7 +8,10 @@ same commune becomes its next version, and earlier versions are kept. Both hold 
 (several officers on one PostgreSQL server): a submission first locks its commune's row, so the check for the
 same file and the next version number are read by one writer at a time, and unique constraints on
 (round, commune, file) and (round, commune, version) back that up; a writer that loses a race (deadlock,
-serialization) retries its whole transaction. Finalize and reopen lock the communes they change; the audit
+serialization) retries its whole transaction. Inside an import batch, whose earlier records hold their communes'
+locks, the loser first commits those records (so the writer waiting on one of them goes on), then records the
+one submission again: two importers whose batches meet the same communes in opposite orders both finish, each
+file recorded once. Finalize and reopen lock the communes they change; the audit
 events of a commune are written under that lock, so their order is the order of the changes.
 
 One store holds several rounds (đợt đánh giá: a year's set, unit list and assessing body; table `rounds`).
@@ -23,13 +26,15 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from cchc_xl.communes import Commune
 from cchc_xl.messages import say
+from cchc_xl.store_records import DeclaredRecord, Scores, declared_json, declared_record, scores_json, scores_record
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
@@ -236,7 +241,7 @@ class Round:
     set_version: str
     set_sha256: str  # CriteriaSet.fingerprint()
     set_yaml: str  # the set's canonical content (criteria.load.dump_yaml)
-    communes: list[dict[str, str]]  # Commune.model_dump() of every unit, in list order
+    communes: list[Commune]  # every unit, in list order
     created_at: str
     place: str = ""  # for the date line: "Phù Yên, ngày …"
     deadline: str | None = None  # ISO date of the self-assessment deadline
@@ -253,8 +258,8 @@ class StoredSubmission:
     status: str
     self_total: Decimal | None
     tier: str | None
-    declared: dict[str, Any]
-    scores: dict[str, Any]
+    declared: DeclaredRecord
+    scores: Scores
     set_id: str = ""
     set_version: str = ""
 
@@ -275,6 +280,8 @@ class Store:
         self.path = path
         self.round_id = round_id
         self.engine = connect(path, on_busy=on_busy, quiet_s=self.LOCK_QUIET_S, wait_s=self.LOCK_WAIT_S)
+        self.retried = 0  # transactions run again after losing a race (deadlock, serialization) to another writer
+        self._batch = False
         self.db = self.engine.conn  # the driver's connection, for engine-specific maintenance (VACUUM INTO)
         try:
             _upgrade(self.engine)
@@ -305,9 +312,11 @@ class Store:
         db = self.engine
         db.begin()
         db.depth += 1
+        self._batch = True
         try:
             yield
         finally:
+            self._batch = False
             db.depth -= 1
             try:
                 db.execute("COMMIT")
@@ -324,17 +333,22 @@ class Store:
             db.begin()
 
     def _write(self, work: Callable[[Engine], T]) -> T:
-        """`work` in one transaction; run again from the start when it lost a race to another writer (never
-        inside an enclosing transaction, whose owner decides)."""
+        """`work` in one transaction; run again from the start when it lost a race to another writer. Inside
+        this store's batch (`work` in a savepoint), the batch's records so far are committed first: they hold
+        the communes' locks the winner waits for, and waiting again with them would deadlock again. Inside any
+        other enclosing transaction the error goes to its owner."""
         db = self.engine
-        nested = db.depth > 0
         for attempt in range(RETRIES):
+            nested = db.depth > 0
             try:
                 with db.transaction():
                     return work(db)
             except db.transient:
-                if nested or attempt == RETRIES - 1:
+                if attempt == RETRIES - 1 or (nested and not (self._batch and db.depth == 1)):
                     raise
+                if nested:
+                    self.checkpoint()  # (the savepoint is already rolled back: only the earlier records commit)
+                self.retried += 1
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise AssertionError("unreachable")
 
@@ -366,7 +380,7 @@ class Store:
                          " set_yaml, communes_json, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
                          " ON CONFLICT (id) DO NOTHING RETURNING id",
                          (r.id, r.year, r.body, r.place, r.deadline, r.set_id, r.set_version, r.set_sha256,
-                          r.set_yaml, _dumps(r.communes), r.created_at))
+                          r.set_yaml, _dumps([c.model_dump() for c in r.communes]), r.created_at))
             if row is None:
                 return False
             db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
@@ -393,10 +407,13 @@ class Store:
     # -- submissions --------------------------------------------------------------------------------
     def record_submission(self, *, commune_code: str, commune_name: str, commune_kind: str, file_name: str,
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,
-                          counts: bool, self_total: Decimal | None, tier: str | None, declared: dict[str, Any],
-                          scores: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
-        """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op."""
+                          counts: bool, self_total: Decimal | None, tier: str | None,
+                          declared: DeclaredRecord | Mapping[str, Any], scores: Mapping[str, Any],
+                          findings: list[dict[str, Any]]) -> tuple[int, bool]:
+        """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op.
+        `declared` and `scores` are validated as store_records' records (a dict is taken as the JSON of one)."""
         rid = self.round_id
+        declared_text, scores_text = _dumps(declared_json(declared)), _dumps(scores_json(scores))
 
         def work(db: Engine) -> tuple[int, bool]:
             self._lock_commune(db, commune_code, commune_name, commune_kind)
@@ -411,7 +428,7 @@ class Store:
                 " set_id, set_version, status, counts, self_total, tier, declared_json, scores_json)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (rid, commune_code, version, file_name, sha256, received_at, set_id, set_version, status,
-                 int(counts), _opt(self_total), tier, _dumps(declared), _dumps(scores)))[0])  # type: ignore[index]
+                 int(counts), _opt(self_total), tier, declared_text, scores_text))[0])  # type: ignore[index]
             self._findings(db, sid, findings)
             db.execute("UPDATE communes SET name=?, kind=? WHERE round_id=? AND code=?",
                        (commune_name, commune_kind, rid, commune_code))
@@ -896,7 +913,7 @@ def _dumps(data: Any) -> str:
 
 
 def _loads(value: Any) -> Any:
-    """A JSON column: text from SQLite, already parsed from PostgreSQL's json."""
+    """A JSON column as either engine gives it: its text (a dict passes through)."""
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
@@ -921,11 +938,12 @@ def _answer(r: tuple[Any, ...]) -> StoredAnswer:
 
 
 def _round(r: tuple[Any, ...]) -> Round:
-    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], _loads(r[7]), r[8], r[9], r[10])
+    return Round(r[0], int(r[1]), r[2], r[3], r[4], r[5], r[6], [Commune.model_validate(c) for c in _loads(r[7])],
+                 r[8], r[9], r[10])
 
 
 def _row(r: tuple[Any, ...]) -> StoredSubmission:
     (sid, code, version, file_name, sha, received, set_id, set_version, status, _counts, total, tier, declared,
      scores) = r
     return StoredSubmission(int(sid), code, int(version), file_name, sha, received, status, _dec(total), tier,
-                            _loads(declared), _loads(scores), set_id, set_version)
+                            declared_record(declared), scores_record(_loads(scores)), set_id, set_version)

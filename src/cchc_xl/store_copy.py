@@ -7,14 +7,20 @@ second copy adds nothing and a copy after more imports adds only the new ones; e
 (commune, appraisal, time issued), answers by (commune, file sha256); events by (time, commune, kind, detail),
 their details as the source wrote them (ids in them are the source's). A submission keeps its version
 unless the destination already holds that version of the commune from another file; then it becomes the
-commune's next one. Communes take the source's name and state. Without --round every round of the source
-is copied (and a pre-rounds store's unnamed round).
+commune's next one. Withdrawals follow their submissions. Communes take the source's name and state.
+Without --round every round of the source is copied (and a pre-rounds store's unnamed round).
+
+A server store's backup (backup.py) is an exact copy instead: `dump_round` writes one round, every row with
+its own id, into a new SQLite file, read from one snapshot of the server; `replace_round` puts such a file's
+round back in place of the round in the store, in one transaction, the ids unchanged (the appraisal and
+explanation workbooks in circulation name submissions, appraisals and requests by id), other rounds untouched.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 
 from cchc_xl.messages import say
 from cchc_xl.store import Store, _dumps, _loads, _opt
@@ -68,7 +74,8 @@ def copy_rounds(src: Location, dst: Location, round_id: str | None = None) -> li
 def _copy_one(src: Location, dst: Location, round_id: str) -> CopyOutcome:
     source = _open(src, round_id)
     try:
-        rows = _read(source.engine, round_id)
+        with source.engine.snapshot():
+            rows = _read(source.engine, round_id)
     finally:
         source.close()
     target = _open(dst, round_id)
@@ -125,6 +132,8 @@ def _read(db: Engine, rid: str) -> dict[str, list[tuple[object, ...]]]:
         "answer_requests": db.all("SELECT id, commune_code, appraisal_id, deadline, issued_at, items_json FROM"
                                   " answer_requests WHERE round_id=? ORDER BY id", (rid,)),
         "answers": db.all(f"SELECT request_id, {_ANSWER} FROM answers WHERE round_id=? ORDER BY id", (rid,)),
+        "withdrawals": db.all("SELECT w.submission_id, w.at, w.by, w.reason FROM withdrawals w JOIN submissions s"
+                              " ON s.id=w.submission_id WHERE s.round_id=?", (rid,)),
         "events": db.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? ORDER BY id",
                          (rid,)),
     }
@@ -174,6 +183,9 @@ def _write(db: Engine, rows: dict[str, list[tuple[object, ...]]], rid: str, src:
         db.executemany("INSERT INTO findings (submission_id, severity, rule, criterion, cell, message)"
                        " VALUES (?,?,?,?,?,?)", [(sid, *f) for f in findings.get(old_id, [])])
         new += 1
+    for old_id, at, by, reason in rows["withdrawals"]:
+        db.execute("INSERT INTO withdrawals (submission_id, at, by, reason) VALUES (?,?,?,?) ON CONFLICT"
+                   " (submission_id) DO NOTHING", (submission_ids[old_id], at, by, reason))
     appraisals = 0
     appraisal_ids: dict[object, int] = {}
     copied: list[object] = []  # source ids of the appraisals written now
@@ -237,3 +249,94 @@ def _write(db: Engine, rows: dict[str, list[tuple[object, ...]]], rid: str, src:
                    (rid, *key))
         events += 1
     return CopyOutcome(rid, new, known, appraisals, events, answers)
+
+
+# -- exact copies of one round (a server store's backups) -------------------------------------------------
+_OF_SUBMISSIONS = "submission_id IN (SELECT id FROM submissions WHERE round_id=?)"
+_OF_APPRAISALS = "appraisal_id IN (SELECT id FROM appraisals WHERE round_id=?)"
+# Every table's rows of one round: (table, all its columns, which rows), parents before children.
+_EXACT: list[tuple[str, str, str]] = [
+    ("rounds", _ROUND, "id=?"),
+    ("communes", "round_id, code, name, kind, state", "round_id=?"),
+    ("submissions", f"id, round_id, {_SUBMISSION}", "round_id=?"),
+    ("findings", "submission_id, severity, rule, criterion, cell, message", _OF_SUBMISSIONS),
+    ("withdrawals", "submission_id, at, by, reason", _OF_SUBMISSIONS),
+    ("appraisals", f"id, round_id, submission_id, {_APPRAISAL}", "round_id=?"),
+    ("appraisal_scores", "appraisal_id, criterion, self_points, appraised_points, reason, changed", _OF_APPRAISALS),
+    ("appraisal_adjustments", "appraisal_id, code, block, count, points", _OF_APPRAISALS),
+    ("appraisal_findings", "appraisal_id, severity, rule, criterion, cell, message", _OF_APPRAISALS),
+    ("answer_requests", "id, round_id, commune_code, appraisal_id, deadline, issued_at, items_json", "round_id=?"),
+    ("appraisal_stages", "appraisal_id, stage, request_id", _OF_APPRAISALS),
+    ("answers", f"id, round_id, request_id, {_ANSWER}", "round_id=?"),
+    ("events", "id, round_id, at, commune_code, kind, detail_json", "round_id=?"),
+]
+_WITH_IDS = ("submissions", "appraisals", "answer_requests", "answers", "events")
+
+Dump = dict[str, list[tuple[object, ...]]]
+
+
+def _dump(db: Engine, rid: str) -> Dump:
+    """Every row of the round, each table in the order its rows were written (findings are read in order)."""
+    out: Dump = {}
+    with db.snapshot():
+        for table, columns, where in _EXACT:
+            order = "id" if table in (*_WITH_IDS, "rounds") else "code" if table == "communes" else db.row_order
+            out[table] = db.all(f"SELECT {columns} FROM {table} WHERE {where} ORDER BY {order}", (rid,))
+    return out
+
+
+def _insert(db: Engine, rows: Dump) -> None:
+    for table, columns, _where in _EXACT:
+        marks = ",".join("?" * len(columns.split(",")))
+        db.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
+                       [_values(columns, r) for r in rows[table]])
+
+
+def dump_round(src: Location, target: Path, round_id: str) -> bool:
+    """The round `round_id` of `src`, every row with its id, into the new SQLite file `target` (a store that
+    `--db` opens like any other); False (no file) when `src` has no such round. Nothing is written to `src`."""
+    source = _open(src, round_id)
+    try:
+        if source.round(round_id) is None:
+            return False
+        rows = _dump(source.engine, round_id)
+    finally:
+        source.close()
+    copy = _open(target, round_id)
+    try:
+        copy._write(lambda db: _insert(db, rows))
+    finally:
+        copy.close()
+    return True
+
+
+def replace_round(src: Path, dst: Location, round_id: str) -> None:
+    """The round `round_id` of `dst` replaced by the one in the file `src` (made by `dump_round`), in one
+    transaction: every row of the round in `dst` removed, the file's rows written with their ids. Other rounds
+    are not touched. CopyError when the file does not hold the round, or holds ids `dst` gives other rounds
+    (a copy taken from another server)."""
+    source = _open(src, round_id)
+    try:
+        if source.round(round_id) is None:
+            raise CopyError(say("restore.not_this_round", file=src.name, round=round_id))
+        rows = _dump(source.engine, round_id)
+    finally:
+        source.close()
+    target = _open(dst, round_id)
+    try:
+        target._write(lambda db: _replace(db, rows, round_id, src))
+    finally:
+        target.close()
+
+
+def _replace(db: Engine, rows: Dump, rid: str, src: Path) -> None:
+    # the commune locks first, in code order as every writer takes them: an import of the round waits here
+    db.all(f"SELECT code FROM communes WHERE round_id=? ORDER BY code{db.lock}", (rid,))
+    for table, _columns, where in reversed(_EXACT):
+        db.execute(f"DELETE FROM {table} WHERE {where}", (rid,))
+    for table in _WITH_IDS:  # what is left holding the file's ids is another round's: not this store's copy
+        ids = {int(r[0]) for r in rows[table]}  # type: ignore[call-overload]
+        if ids and ids & {int(r[0]) for r in db.all(f"SELECT id FROM {table} WHERE id BETWEEN ? AND ?",
+                                                     (min(ids), max(ids)))}:
+            raise CopyError(say("restore.other_store", file=src.name, round=rid))
+    _insert(db, rows)

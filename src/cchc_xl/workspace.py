@@ -61,6 +61,12 @@ class Workspace:
         a province's round has thousands of units)."""
         return RoundIdentity.of_round(self.round)
 
+    @property
+    def folder(self) -> Path:
+        """The workspace's folder (of its cchc-xl.toml), else the working directory: where the backups of a
+        server store's round are kept (backup.py)."""
+        return self.config.parent if self.config is not None else Path.cwd()
+
     def open_store(self) -> Store:
         """The round's store; while another program holds it, a visible note says the command is waiting."""
         return Store(self.db_path, round_id=self.round.id, on_busy=lambda: _busy_note(self.db_path))
@@ -81,7 +87,7 @@ class Workspace:
 
     def check_communes(self, path: Path) -> None:
         """Refuse a unit list other than the round's."""
-        if [c.model_dump() for c in load_communes(path)] != self.round.communes:
+        if load_communes(path) != self.round.communes:
             raise WorkspaceError(say("round.other_communes", file=path, round=self.round.id,
                                      count=len(self.round.communes)))
 
@@ -97,10 +103,10 @@ class Progress:
     missing: list[Commune] = field(default_factory=list)
 
 
-def _busy_note(db: Path) -> None:
+def _busy_note(db: Location) -> None:
     import click
 
-    click.echo(say("store.waiting", db=db, seconds=int(Store.LOCK_WAIT_S)), err=True)
+    click.echo(say("store.waiting", db=shown(db), seconds=int(Store.LOCK_WAIT_S)), err=True)
 
 
 def round_id_for(year: int, body: str) -> str:
@@ -135,7 +141,7 @@ def init_round(folder: Path, *, criteria_file: Path, communes_file: Path, year: 
     db_path = db if db is not None else folder / DEFAULT_STORE
     rnd = Round(id=round_id_for(year, body), year=year, body=body, set_id=cset.id, set_version=cset.version,
                 set_sha256=cset.fingerprint(), set_yaml=dump_yaml(cset),
-                communes=[c.model_dump() for c in communes],
+                communes=communes,
                 created_at=(now or dt.datetime.now().astimezone()).isoformat(timespec="seconds"),
                 place=place.strip(), deadline=deadline or None)
     folder.mkdir(parents=True, exist_ok=True)
@@ -202,7 +208,7 @@ def open_workspace(workspace: Path | None = None, round_id: str | None = None,
         store.close()
     settings = load_settings(config=config if config.is_file() else None)
     return Workspace(config if config.is_file() else None, db, rnd, load_set_text(rnd.set_yaml),
-                     [Commune(**c) for c in rnd.communes], settings)
+                     list(rnd.communes), settings)
 
 
 def _open_store(db: Location, round_id: str = "") -> Store:

@@ -42,24 +42,24 @@ from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 # -- prepare ----------------------------------------------------------------------------------------
 def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     declared = sub.declared
-    leaves = declared.get("leaves", {})
     evidence: dict[str, list[str]] = {}
     links: dict[str, str] = {}
-    base = declared.get("evidence_path")
-    for row in declared.get("register", []):
-        evidence.setdefault(row["criterion"], []).append(register_line(row))
-        if base and row.get("files") and row["criterion"] not in links:
+    base = declared.evidence_path
+    for row in declared.evidence_register:
+        evidence.setdefault(row.criterion, []).append(register_line(row.model_dump(mode="json")))
+        if base and row.files and row.criterion not in links:
             path = Path(base)
-            links[row["criterion"]] = str(path / row["files"][0]) if path.is_dir() else str(path)
+            links[row.criterion] = str(path / row.files[0]) if path.is_dir() else str(path)
     findings: dict[str, list[str]] = {}
     for f in store.findings(sub.id):
         if f["criterion"]:
             findings.setdefault(f["criterion"], []).append(f["message"])
     return SubmissionView(
         id=sub.id, sha256=sub.file_sha256, file_name=sub.file_name,
-        scores={c: None if v is None else Decimal(v) for c, v in sub.scores.items()},
-        figures={c: ["" if x is None else str(x) for x in v.get("figures", [])] for c, v in leaves.items()},
-        explanations={c: v.get("explanation", "") for c, v in leaves.items() if v.get("explanation")},
+        scores=dict(sub.scores),
+        # a blank figure keeps its place: the second figure stays the second
+        figures={c: ["" if x is None else x for x in leaf.figures] for c, leaf in declared.leaves.items()},
+        explanations={c: leaf.explanation for c, leaf in declared.leaves.items() if leaf.explanation},
         evidence=evidence, evidence_links=links, findings=findings)
 
 

@@ -442,8 +442,7 @@ def store_saved_at(store: Any, code: str) -> str | None:
     """The save time of the commune's counting version in the store (None: none, or recorded before save
     times were kept)."""
     latest = store.latest(code)
-    value = latest.declared.get("saved_at") if latest is not None else None
-    return value if isinstance(value, str) else None
+    return latest.declared.saved_at if latest is not None else None
 
 
 def _shown_time(iso: str) -> str:

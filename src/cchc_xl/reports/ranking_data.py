@@ -433,9 +433,8 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
 def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, kind: str, *,
                            final: FinalScores | None = None, state: str = "", deadline: dt.datetime | None = None,
                            errors: int = 0, warnings: int = 0) -> CommuneResult:
-    declared = sub.declared or {}
-    explanations = {c: (d or {}).get("explanation") or "" for c, d in (declared.get("leaves") or {}).items()}
-    cited = {str(row.get("criterion") or "").strip() for row in declared.get("register") or [] if isinstance(row, dict)}
+    explanations = {c: leaf.explanation for c, leaf in sub.declared.leaves.items()}
+    cited = {row.criterion.strip() for row in sub.declared.evidence_register}
     return commune_result(cset, sub.commune_code, name, kind, self_scores=sub.scores, self_total=sub.self_total,
                           explanations=explanations, cited=cited, final=final, status=sub.status, state=state,
                           version=sub.version, file_name=sub.file_name, received_at=parse_time(sub.received_at),
