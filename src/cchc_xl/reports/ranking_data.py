@@ -2,13 +2,19 @@
 statistics. Pure data and arithmetic (Decimals), no workbook code; `from_store` builds it from the store.
 
 Which score ranks a commune: its final score (after appraisal) when there is one, else its self-assessed
-total, which leaves the district-scored criteria out. Every sheet says which (`RankingInput.stage`).
+total, which leaves the district-scored criteria out. Every sheet says which (`RankingInput.stage`). Only an
+accepted return (accepted with warnings included) or an appraised one is ranked; a rejected return, a missing
+one and one scored on another criteria set are listed apart with the reason (`CommuneResult.unranked`).
+
+The tier of a final score is the appraisal's own (`appraisal.scores`); a self-assessed total gets the tier
+`scoring.self_tier` gives it (none while the body still scores some points: a tier on a partial total would
+mislead).
 
 Ranks are competition ranks on the total rounded to 2 decimals: equal totals share a rank and the next
 commune takes its position (1, 1, 3). Nothing breaks ties; tied communes are listed by commune code.
 
-Final score = the appraised points of every scored item (commune- and district-scored) + bonus − penalty,
-each block within the set's cap, rounded to 2 decimals, never below 0 — as `appraisal.scores` computes it.
+Final score: the total the appraisal import recorded (`appraisal.scores.evaluate_appraisal`); for an
+appraisal given as points only (`FinalScores` without a total), `appraisal.scores.final_total` on them.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from cchc_xl.appraisal.scores import final_total
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.messages import say
 from cchc_xl.numbers import round2
+from cchc_xl.scoring import self_tier
 from cchc_xl.store import Round, Store, StoredAppraisal, StoredSubmission
 
 Stage = Literal["self", "final", "mixed", "none"]
@@ -32,11 +40,14 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class FinalScores:
-    """A commune's appraisal: appraised points and reason per scored item, bonus and penalty points."""
+    """A commune's appraisal: appraised points and reason per scored item, bonus and penalty points, and the
+    final total and tier the appraisal import computed (None: work them out from the points)."""
 
     leaves: Mapping[str, tuple[Decimal | None, str]]
     bonus: Decimal = ZERO
     penalty: Decimal = ZERO
+    total: Decimal | None = None
+    tier: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class CommuneResult:
     leaves: dict[str, Decimal | None] = field(default_factory=dict)
     bonus: Decimal | None = None
     penalty: Decimal | None = None
+    final_tier: str = ""  # the appraisal's tier
     tier: str = ""
     rank: int | None = None
     status: str = ""  # submission status: accepted | accepted_with_warnings | rejected ("" if none)
@@ -111,6 +123,19 @@ class CommuneResult:
     def areas(self) -> dict[str, Decimal]:
         return self.final_areas if self.is_final else self.self_areas
 
+    @property
+    def unranked(self) -> str:
+        """Why the commune is not ranked ("" when it is): not_received | other_set | rejected | no_score.
+        An appraised result ranks whatever its return's import status; a rejected one without an appraisal
+        does not (its points were never accepted)."""
+        if not self.received:
+            return "other_set" if self.other_set else "not_received"
+        if self.is_final:
+            return ""
+        if self.status == "rejected":
+            return "rejected"
+        return "" if self.self_total is not None else "no_score"
+
 
 @dataclass
 class CriterionStats:
@@ -141,6 +166,11 @@ class RankingInput:
         return [r for r in self.results if r.rank is not None]
 
     @property
+    def unranked(self) -> list[CommuneResult]:
+        """The communes listed apart (see `CommuneResult.unranked`), by code."""
+        return [r for r in self.results if r.rank is None]
+
+    @property
     def stage(self) -> Stage:
         ranked = self.ranked
         finals = sum(r.is_final for r in ranked)
@@ -153,9 +183,11 @@ class RankingInput:
         return competition_ranks({c: round2(v) for c, v in self.previous.items()})
 
     def tier_counts(self) -> dict[str, int]:
+        """Ranked communes per tier (a self-assessed total without a tier is counted in none)."""
         counts = {t.name: 0 for t in self.cset.tiers}
         for r in self.ranked:
-            counts[r.tier] = counts.get(r.tier, 0) + 1
+            if r.tier:
+                counts[r.tier] = counts.get(r.tier, 0) + 1
         return counts
 
     def area_averages(self) -> dict[str, Decimal | None]:
@@ -192,12 +224,17 @@ def competition_ranks(totals: Mapping[str, Decimal]) -> dict[str, int]:
 
 
 def rank_results(cset: CriteriaSet, results: list[CommuneResult]) -> None:
-    """Set rank and tier of every scored commune and sort: rank order (ties by code), then unranked by code."""
-    scores = {r.code: s for r in results if (s := r.score) is not None}
+    """Set rank and tier of every rankable commune and sort: rank order (ties by code), then unranked by code."""
+    scores = {r.code: s for r in results if not r.unranked and (s := r.score) is not None}
     ranks = competition_ranks(scores)
     for r in results:
         r.rank = ranks.get(r.code)
-        r.tier = cset.tier_for(scores[r.code]) if r.code in scores else ""
+        if r.code not in scores:
+            r.tier = ""
+        elif r.is_final:
+            r.tier = r.final_tier or cset.tier_for(scores[r.code])
+        else:
+            r.tier = self_tier(cset, scores[r.code])
     results.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))
 
 
@@ -230,8 +267,10 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
         res.final_areas = shape.area_sums(final_points)
         res.bonus = _capped(final.bonus, cset.bonus.cap if cset.bonus else None)
         res.penalty = _capped(final.penalty, cset.penalty.cap if cset.penalty else None)
-        areas_total = round2(sum(res.final_areas.values(), ZERO))
-        res.final_total = max(ZERO, round2(areas_total + res.bonus - res.penalty))
+        if final.total is not None:  # the appraisal's own total and tier
+            res.final_total, res.final_tier = round2(final.total), final.tier
+        else:
+            res.final_total = final_total(cset, final_points, res.bonus, res.penalty)
         res.leaves = final_points
     else:
         # Before appraisal a blank commune-scored item counts 0; district-scored items are not scored yet.
@@ -451,7 +490,8 @@ def _final_scores(appraisal: StoredAppraisal | None) -> FinalScores | None:
     if appraisal is None:
         return None
     return FinalScores(leaves={c: (s.appraised_points, s.reason) for c, s in appraisal.scores.items()},
-                       bonus=appraisal.bonus, penalty=appraisal.penalty)
+                       bonus=appraisal.bonus, penalty=appraisal.penalty, total=appraisal.total,
+                       tier=appraisal.tier or "")
 
 
 def previous_totals(store: Store, set_id: str | None = None) -> dict[str, Decimal]:
