@@ -56,8 +56,8 @@ STYLES: dict[str, dict[str, Any]] = {
     "title": {"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"},
     "title_center": {"bold": True, "font_size": 15, "align": "center", "text_wrap": True},
     "subtitle_center": {"bold": True, "font_size": 13, "align": "center", "text_wrap": True},
-    "head": {"bold": True, "font_size": 13, "align": "center", "text_wrap": True},
-    "motto": {"bold": True, "font_size": 13, "align": "center"},
+    "head": {"bold": True, "font_size": 12, "align": "center", "text_wrap": True, "valign": "top"},
+    "motto": {"bold": True, "font_size": 12, "align": "center"},
     "motto2": {"bold": True, "font_size": 13, "align": "center", "underline": True},
     "stage": {"bold": True, "italic": True, "font_color": "#9C0006", "text_wrap": True, "valign": "top"},
     "note": {"italic": True, "text_wrap": True, "valign": "top"},
@@ -233,7 +233,7 @@ class RankingSheet(Sheet):
                          footer="&L&8&A&C&10Trang &P/&N", center_horizontally=True)
 
     def usable_height_pt(self, setup: PageSetup, scale: float = 1.0) -> float:
-        return printable_px(setup)[1] * 0.75 / scale - 30  # the footer's room
+        return printable_px(setup)[1] * 0.75 / scale - 12  # a little room for rounding
 
     def keep(self, row: int, needed_pt: float, setup: PageSetup, scale: float = 1.0) -> None:
         """A heading and its first items (`needed_pt` high) start a new page rather than split at its foot."""
@@ -273,22 +273,34 @@ class RankingSheet(Sheet):
 
 # -- Bìa --------------------------------------------------------------------------------------------------
 class CoverSheet(RankingSheet):
+    """Page 1, the report (signed when the body issues it): the body and the national motto, the title, what
+    was ranked, communes per tier, the three highest and lowest, the signature block. Page 2: the contents.
+    Every row has an explicit height, so the page break before a block that would not fit is where it prints."""
+
     key = "cover"
     landscape = False
+    GAP = 6.0  # a spacer row
 
     def write(self) -> None:
         b, c = self.b, self.t["cover"]
-        self.set_widths([8, 30, 13, 13, 16])
-        span = self.span
+        self.set_widths([7, 27, 14, 14, 20])
         self.ws.hide_gridlines(2)
+        setup = self.page(margins=ND30_MARGINS)
+        self.usable = self.usable_height_pt(setup)
         cs, dec = b.cset, b.cset.decision
         # the round's assessing body heads its report (the decision's issuer only where no round is known)
         head = b.data.identity.body or dec.issuer
-        self.merged(0, 0, 1, c["head"].format(issuer=head.upper()), "head", height=36)
+        self.row_height(0, 32)
+        self.title(0, 0, 1, c["head"].format(issuer=head.upper()), "head")
         self.title(0, 2, 4, c["motto"][0], "motto")
-        self.merged(1, 2, 4, c["motto"][1], "motto2")
-        self.merged(3, 0, 4, c["title"].format(year=cs.year), "title_center", width=span * 0.8)
-        self.merged(4, 0, 4, c["subtitle"], "subtitle_center", height=20)
+        self.row_height(1, 18)
+        self.title(1, 2, 4, c["motto"][1], "motto2")
+        self.row_height(2, self.GAP)
+        self.row_height(3, 40)
+        self.title(3, 0, 4, c["title"].format(year=cs.year), "title_center")
+        self.row_height(4, 20)
+        self.title(4, 0, 4, c["subtitle"], "subtitle_center")
+        self.row_height(5, self.GAP)
         about = c["decision_about"].format(title=dec.title) if dec.title else ""
         d = b.data
         listed, received = len(d.results), sum(r.received for r in d.results)
@@ -297,7 +309,7 @@ class CoverSheet(RankingSheet):
             ("set", c["set_value"].format(title=cs.title, id=cs.id, version=cs.version)),
             ("decision", c["decision_value"].format(number=dec.number, date=f"{dec.date:%d/%m/%Y}",
                                                     issuer=dec.issuer, about=about)),
-            ("date", f"{d.generated_at:%d/%m/%Y}"),
+            *([("date", f"{d.generated_at:%d/%m/%Y}")] if b.signature is None else []),  # signed: the date line
             ("stage", self.t["stage"][b.stage]),
             ("counts", c["counts_value"].format(listed=listed, received=received, ranked=len(b.ranked))),
             ("deadline", deadline),
@@ -309,60 +321,72 @@ class CoverSheet(RankingSheet):
             self.title(row, 0, 1, c["fields"][key], "label")
             self.title(row, 2, 4, value, "value" if key != "stage" else "stage")
             row += 1
-        row = self._tiers(row + 1)
+        row = self._tiers(self._gap(row))
         for title, items in ((c["top_title"], b.ranked[:3]), (c["bottom_title"], b.ranked[-3:])):
-            row = self._list(row, title, items)
-        self.merged(row, 0, 4, self.t["tie_rule"], "note", width=span)
-        row += 2
+            row = self._list(self._gap(row), title, items)
+        if b.signature is not None:
+            row = self._signature(self._gap(row), b.signature)
+        # page 2: what each sheet holds
+        row += 1
+        self.breaks.append(row)
         row = self._contents(row)
         if b.signature is None:
             row += 1
-            self.merged(row, 0, 4, self.t["generated"].format(date=f"{d.generated_at:%d/%m/%Y %H:%M}"), "note",
-                        height=18)
-        else:
-            row = self._signature(row + 1, b.signature)
-        self.finish(self.page(margins=ND30_MARGINS))
+            self.row_height(row, 18)
+            self.title(row, 0, 4, self.t["generated"].format(date=f"{d.generated_at:%d/%m/%Y %H:%M}"), "note")
+        self.last_row = row
+        self.finish(setup)
+
+    def _gap(self, row: int) -> int:
+        self.row_height(row, self.GAP)
+        return row + 1
+
+    def _block(self, row: int, heights: Sequence[float]) -> None:
+        """Start the block (rows of `heights`) on a new page when it would not fit on this one."""
+        if self.y - self.GAP + sum(heights) > self.usable:
+            self.breaks.append(row)
+            self.y = 0.0
+        for i, h in enumerate(heights):
+            self.row_height(row + i, h)
 
     def _tiers(self, row: int) -> int:
         b, c = self.b, self.t["cover"]
-        self.keep(row, 20 * 3 + ROW_PT * len(b.cset.tiers), self.page())
-        self.merged(row, 0, 4, c["tiers_title"], "section", height=20)
-        row += 1
-        self.row_height(row, 20)
-        self.header(row, [h for h, _ in c["tiers_columns"].values()], "header", first_col=1)
-        row += 1
         counts = b.data.tier_counts()
         n = len(b.ranked)
+        tiered = sum(counts.values())
+        note = c["untiered"].format(count=n - tiered, district=fmt(b.cset.body_max)) if n > tiered else ""
+        heights = [18, 18, *[ROW_PT] * len(b.cset.tiers), ROW_PT]
+        if note:
+            heights.append(15.5 * _lines(note, self.span) + 3)
+        self._block(row, heights)
+        self.title(row, 0, 4, c["tiers_title"], "section")
+        row += 1
+        self.header(row, [h for h, _ in c["tiers_columns"].values()], "header", first_col=1)
+        row += 1
         for tier in b.cset.tiers:
             self.text(row, 1, tier.name, "text")
             self.number(row, 2, tier.min, "num")
             self.number(row, 3, counts.get(tier.name, 0), "int")
             self.number(row, 4, Decimal(counts.get(tier.name, 0)) / n if n else None, "pct")
-            self.y += ROW_PT
             row += 1
         self.text(row, 1, c["tiers_total"], "total_label")
         self.text(row, 2, None, "total_label")
-        tiered = sum(counts.values())
         self.number(row, 3, tiered, "int")
         self.number(row, 4, Decimal(tiered) / n if n else None, "pct")
-        self.y += ROW_PT
         row += 1
-        if n > tiered:
-            self.merged(row, 0, 4, c["untiered"].format(count=n - tiered, district=fmt(b.cset.body_max)), "note",
-                        width=self.span)
+        if note:
+            self.title(row, 0, 4, note, "note")
             row += 1
-        self.last_row = row
-        return row + 1
+        return row
 
     def _list(self, row: int, title: str, items: list[CommuneResult]) -> int:
         c = self.t["cover"]
-        self.keep(row, 20 * 2 + ROW_PT * max(1, len(items)), self.page())
-        self.merged(row, 0, 4, title, "section", height=20)
+        self._block(row, [18, 18, *[ROW_PT] * len(items)] if items else [18, ROW_PT])
+        self.title(row, 0, 4, title, "section")
         row += 1
         if not items:
-            self.merged(row, 0, 4, c["none"], "note")
-            return row + 2
-        self.row_height(row, 20)
+            self.title(row, 0, 4, c["none"], "note")
+            return row + 1
         for col, (text, _) in enumerate(c["list_columns"].values()):
             self.text(row, col, text, "header")
         row += 1
@@ -371,17 +395,15 @@ class CoverSheet(RankingSheet):
             self.text(row, 1, r.display, "text")
             self.number(row, 2, r.score, "num")
             self.text(row, 3, r.tier, "text")
-            self.y += ROW_PT
             row += 1
-        self.last_row = row
-        return row + 1
+        return row
 
     def _contents(self, row: int) -> int:
         b, c = self.b, self.t["cover"]
         keys = [k for k in ("ranking", "unranked", "charts", "areas", "criteria", "priorities", "progress",
                             "chart_data") if part_of(k) in b.parts and (k != "unranked" or b.unranked)]
-        self.keep(row, 20 + 35 * min(2, len(keys)), self.page())
-        self.merged(row, 0, 4, c["contents_title"], "section", height=20)
+        self.row_height(row, 20)
+        self.title(row, 0, 4, c["contents_title"], "section")
         row += 1
         value_width = sum(self.widths[2:])
         for key in keys:
@@ -396,38 +418,38 @@ class CoverSheet(RankingSheet):
             else:
                 text = c["cards_summary"].format(count=len(b.ranked), limit=b.cards_limit, sheet=b.names["cards"],
                                                  areas=b.names["areas"])
+            row = self._gap(row)
+            self.row_height(row, 15.5 * _lines(text, self.span) + 3)
+            self.title(row, 0, 4, text, "note")
             row += 1
-            self.merged(row, 0, 4, text, "note", width=self.span)
-            row += 1
-        self.last_row = row
-        return row
+        self.row_height(row, self.GAP)
+        self.title(row + 1, 0, 4, self.t["tie_rule"], "note")
+        self.row_height(row + 1, 15.5 * _lines(self.t["tie_rule"], self.span) + 3)
+        return row + 2
 
     def _signature(self, row: int, sig: Signature) -> int:
-        """Nghị định 30's closing: recipients on the left; place and date, capacity, title, room to sign and
-        stamp, the name on the right; kept on one page."""
+        """Nghị định 30's closing, kept on one page: recipients on the left; place and date, capacity, the
+        signer's title, room to sign and stamp, the name on the right."""
         s = self.t["cover"]["signature"]
         d = self.b.data
-        body = d.identity.body
-        lines = [(s["date_line"].format(place=d.identity.place or s["no_place"], day=f"{d.generated_at:%d}",
-                                        month=f"{d.generated_at:%m}", year=d.generated_at.year), "sign_italic")]
-        if re.match(r"(?i)^(ubnd|ủy ban nhân dân|uỷ ban nhân dân)\b", body.strip()):
-            lines.append((s["on_behalf"], "sign_center"))
-        lines.append((sig.title.upper(), "sign_center"))
-        self.keep(row, ROW_PT * (len(lines) + 6), self.page())
+        at = d.generated_at
+        right = [(s["date_line"].format(place=d.identity.place or s["no_place"], day=f"{at:%d}", month=f"{at:%m}",
+                                        year=at.year), "sign_italic")]
+        if re.match(r"(?i)^(ubnd|ủy ban nhân dân|uỷ ban nhân dân)\b", d.identity.body.strip()):
+            right.append((s["on_behalf"], "sign_center"))
+        right.append((sig.title.upper(), "sign_center"))
         left = [(s["recipients"], "label"), *((item, "value") for item in s["recipients_items"])]
-        for i in range(max(len(lines), len(left))):
+        lines = max(len(right), len(left))
+        self._block(row, [15] * lines + [52, 18])
+        for i in range(lines):
             if i < len(left):
                 self.title(row + i, 0, 1, left[i][0], left[i][1])
-            if i < len(lines):
-                self.title(row + i, 2, 4, lines[i][0], lines[i][1])
-            self.y += ROW_PT
-        row += max(len(lines), len(left))
-        self.row_height(row, 75)  # room for the signature and the stamp
-        row += 1
+            if i < len(right):
+                self.title(row + i, 2, 4, right[i][0], right[i][1])
+        row += lines + 1  # the room to sign and stamp
         if sig.name:
-            self.merged(row, 2, 4, sig.name, "sign_center", height=20)
-        self.last_row = row
-        return row
+            self.title(row, 2, 4, sig.name, "sign_center")
+        return row + 1
 
 
 # -- Xếp hạng ------------------------------------------------------------------------------------------------
