@@ -322,8 +322,13 @@ class CoverSheet(RankingSheet):
             self.title(row, 2, 4, value, "value" if key != "stage" else "stage")
             row += 1
         row = self._tiers(self._gap(row))
-        for title, items in ((c["top_title"], b.ranked[:3]), (c["bottom_title"], b.ranked[-3:])):
-            row = self._list(self._gap(row), title, items)
+        row = self._list(self._gap(row), c["top_title"], b.ranked[:3])
+        bottom = b.ranked[-3:]
+        if b.signature is not None and self.y + sum(self._list_heights(bottom)) + sum(self._signature_heights()) \
+                + 2 * self.GAP > self.usable:
+            self.breaks.append(row)  # the signature does not stand alone on a page: the last list goes with it
+            self.y = 0.0
+        row = self._list(self._gap(row), c["bottom_title"], bottom)
         if b.signature is not None:
             row = self._signature(self._gap(row), b.signature)
         # page 2: what each sheet holds
@@ -379,9 +384,13 @@ class CoverSheet(RankingSheet):
             row += 1
         return row
 
+    @staticmethod
+    def _list_heights(items: list[CommuneResult]) -> list[float]:
+        return [18, 18, *[ROW_PT] * len(items)] if items else [18, ROW_PT]
+
     def _list(self, row: int, title: str, items: list[CommuneResult]) -> int:
         c = self.t["cover"]
-        self._block(row, [18, 18, *[ROW_PT] * len(items)] if items else [18, ROW_PT])
+        self._block(row, self._list_heights(items))
         self.title(row, 0, 4, title, "section")
         row += 1
         if not items:
@@ -427,9 +436,8 @@ class CoverSheet(RankingSheet):
         self.row_height(row + 1, 15.5 * _lines(self.t["tie_rule"], self.span) + 3)
         return row + 2
 
-    def _signature(self, row: int, sig: Signature) -> int:
-        """Nghị định 30's closing, kept on one page: recipients on the left; place and date, capacity, the
-        signer's title, room to sign and stamp, the name on the right."""
+    def _signature_lines(self, sig: Signature) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(left, right) of the signature block: the recipients; place and date, capacity, the signer's title."""
         s = self.t["cover"]["signature"]
         d = self.b.data
         at = d.generated_at
@@ -439,8 +447,19 @@ class CoverSheet(RankingSheet):
             right.append((s["on_behalf"], "sign_center"))
         right.append((sig.title.upper(), "sign_center"))
         left = [(s["recipients"], "label"), *((item, "value") for item in s["recipients_items"])]
+        return left, right
+
+    def _signature_heights(self) -> list[float]:
+        assert self.b.signature is not None
+        left, right = self._signature_lines(self.b.signature)
+        return [15.0] * max(len(left), len(right)) + [52.0, 18.0]  # the lines, room to sign and stamp, the name
+
+    def _signature(self, row: int, sig: Signature) -> int:
+        """Nghị định 30's closing, kept on one page: recipients on the left; place and date, capacity, the
+        signer's title, room to sign and stamp, the name on the right."""
+        left, right = self._signature_lines(sig)
         lines = max(len(right), len(left))
-        self._block(row, [15] * lines + [52, 18])
+        self._block(row, self._signature_heights())
         for i in range(lines):
             if i < len(left):
                 self.title(row + i, 0, 1, left[i][0], left[i][1])
@@ -479,7 +498,7 @@ class RankingTable(RankingSheet):
         self.merged(0, 0, last, t["title"].format(year=b.cset.year), "title", height=22)
         row = self.stage_rows(1, width=self.span)
         header = row
-        self.header_row(header, [h for _, h, _ in columns], height=60)
+        self.header_row(header, [h for _, h, _ in columns], height=75)
         prev_ranks = b.data.previous_ranks
         keys = [key for key, _, _ in columns]
         row = self.rows(header + 1, [[self.cell(key, r, prev_ranks) for key in keys] for r in b.ranked])
