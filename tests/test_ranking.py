@@ -268,11 +268,13 @@ def test_every_sheet_is_protected_and_print_ready(report: Path) -> None:
     for ws in wb.worksheets:
         assert ws.protection.sheet, ws.title
         assert ws.page_setup.paperSize == 9, ws.title
-        # the item matrix prints at 100 %, its pages cut between areas; every other sheet fits its width
-        assert bool(ws.sheet_properties.pageSetUpPr.fitToPage) == (ws.title != matrix), ws.title
+        # a print scale that fills the width, 85 % or more; the item matrix at 100 %, its pages cut between areas
+        assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage), ws.title
+        assert 85 <= (ws.page_setup.scale or 100) <= 100, ws.title
         assert "&P" in (ws.oddFooter.center.text or ""), ws.title
         assert ws.print_area, ws.title
     assert wb[matrix].col_breaks.count >= 2 and wb[matrix].print_title_cols == "$A:$C"
+    assert wb[matrix].page_setup.scale in (None, 100)
     for key in ("ranking", "unranked", "areas", "criteria", "priorities", "progress"):
         assert wb[T["sheets"][key]].print_title_rows, key
     # one result sheet per ranked commune, after the progress board

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
@@ -24,6 +24,7 @@ from cchc_xl.numbers import fmt, round2
 from cchc_xl.reports.ranking_data import CommuneResult, CriterionStats, RankingInput
 from cchc_xl.reports.sheet_rows import Cell, write_rows
 from cchc_xl.workbook.sheetkit import (
+    MIN_PRINT_SCALE,
     ND30_MARGINS,
     NUMBER_FORMATS,
     Formats,
@@ -33,7 +34,7 @@ from cchc_xl.workbook.sheetkit import (
     column_breaks,
     column_px,
     font,
-    pages_across,
+    print_scale,
     printable_px,
 )
 
@@ -245,17 +246,20 @@ class RankingSheet(Sheet):
 
     def finish(self, setup: PageSetup, *, repeat_cols: int = 0, print_cols: int | None = None,
                col_breaks: Sequence[int] | None = None) -> None:
-        """Print area (the rows written, `print_cols` columns), fitting at 85 % or more, protection."""
+        """Print area (the rows written, `print_cols` columns), the print scale, protection.
+
+        The scale fills the page's width; below 85 % the sheet prints at 100 % on pages cut between columns
+        (`col_breaks`, else where each page is full), the first `repeat_cols` columns on every page."""
         ws = self.ws
         cols = self.widths[:print_cols] if print_cols is not None else self.widths
+        scale = print_scale(cols, setup)
+        if col_breaks is None and scale < MIN_PRINT_SCALE * 100:
+            col_breaks = column_breaks(cols, setup, repeat_cols)
         if col_breaks is not None:
-            setup = PageSetup(**{**setup.__dict__, "fit_width": 0})
-        else:
-            across = pages_across(cols, setup, repeat_cols)
-            setup = PageSetup(**{**setup.__dict__, "fit_width": across})
-            if across > 1 and repeat_cols:
-                ws.repeat_columns(0, repeat_cols - 1)
+            scale = 100
+        setup = replace(setup, fit_width=0)
         setup.apply(ws, print_area=(0, 0, self.last_row, max(0, len(cols) - 1)))
+        ws.set_print_scale(scale)
         if col_breaks:
             ws.set_v_pagebreaks(list(col_breaks))
             if repeat_cols:
@@ -993,7 +997,7 @@ class CardSheet(RankingSheet):
         if r.deductions:
             d = r.deductions[0]
             first_lines = max(_lines(d.title, widths[1]), _lines(d.reason, widths[6]), _lines(d.explanation, widths[7]))
-        self.keep(row, 20 + 32 + 15.5 * first_lines + 3, setup, _fit_scale(widths, setup))
+        self.keep(row, 20 + 32 + 15.5 * first_lines + 3, setup, print_scale(widths, setup) / 100)
         self.merged(row, 0, last, t["deductions_title"], "section", height=20)
         row += 1
         self.header_row(row, [h for h, _ in dcols.values()], height=32)
@@ -1096,10 +1100,6 @@ def part_of(key: str) -> str:
 
 def _chart_font(size: float = CHART_FONT, bold: bool = False) -> dict[str, Any]:
     return {"name": _BASE["font_name"], "size": size, "bold": bold}
-
-
-def _fit_scale(widths: Sequence[float], setup: PageSetup) -> float:
-    return min(1.0, printable_px(setup)[0] / max(1, sum(column_px(w) for w in widths)))
 
 
 def _float(value: Decimal | int | None) -> float | None:

@@ -187,17 +187,13 @@ def printable_px(setup: PageSetup) -> tuple[float, float]:
     return (width - m.left - m.right) * _PX_PER_MM, (height - m.top - m.bottom) * _PX_PER_MM
 
 
-def pages_across(widths: Sequence[float], setup: PageSetup, repeated: int = 0,
-                 min_scale: float = MIN_PRINT_SCALE) -> int:
-    """The fewest pages across that print the columns `widths` at `min_scale` or more, the first
-    `repeated` columns printed again on every page."""
-    usable = printable_px(setup)[0] / LIBREOFFICE_WIDER
-    total = sum(column_px(w) for w in widths)
-    fixed = sum(column_px(w) for w in widths[:repeated])
-    pages = 1
-    while min(1.0, pages * usable / (total + (pages - 1) * fixed)) < min_scale and pages < len(widths):
-        pages += 1
-    return pages
+def print_scale(widths: Sequence[float], setup: PageSetup) -> int:
+    """The print scale (percent, at most 100) at which the columns `widths` fill the page's width.
+
+    Set as a scale rather than "fit to one page wide": LibreOffice, fitting a width, also shrinks a sheet
+    of a page or so to fit it on one page tall."""
+    total = sum(column_px(w) for w in widths) * LIBREOFFICE_WIDER
+    return max(10, min(100, int(100 * printable_px(setup)[0] / max(total, 1))))
 
 
 def column_breaks(widths: Sequence[float], setup: PageSetup, repeated: int = 0,
