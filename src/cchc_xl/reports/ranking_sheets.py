@@ -883,31 +883,27 @@ class ProgressSheet(RankingSheet):
         header = 2
         self.header_row(header, [h for h, _ in cols.values()], height=45)
         yes, no = t["yes_no"]
-        row = header
+        f = self.f
+        blank = (None, f["text"])
+        rows: list[list[Cell]] = []
         for n, r in enumerate(results, start=1):
-            row += 1
-            self.number(row, 0, n, "int")
-            self.text(row, 1, r.code, "center")
-            self.text(row, 2, r.display, "text")
+            cells: list[Cell] = [(float(n), f["int"]), (r.code or None, f["center"]), (r.display or None, f["text"])]
             if not r.received:
-                self.text(row, 3, t["not_received"], "center")
-                for c in range(4, last):
-                    self.text(row, c, None, "text")
-                self.text(row, last, t["other_set"].format(set_id=r.other_set) if r.other_set else "", "text_wrap")
+                cells += [(t["not_received"], f["center"]), *[blank] * (last - 4),
+                          (t["other_set"].format(set_id=r.other_set) if r.other_set else None, f["text_wrap"])]
+                rows.append(cells)
                 continue
-            self.text(row, 3, yes, "center")
-            if r.received_at is not None:
-                self.ws.write_datetime(row, 4, r.received_at.replace(tzinfo=None), self.f["when"])
-            else:
-                self.text(row, 4, None, "text")
-            self.text(row, 5, "" if r.on_time is None else yes if r.on_time else no, "center")
-            self.text(row, 6, t["status"].get(r.status, r.status), "text")
-            self.text(row, 7, t["state"].get(r.state, r.state), "text")
-            self.number(row, 8, r.version or None, "int")
-            self.number(row, 9, r.errors, "int")
-            self.number(row, 10, r.warnings, "int")
-            self.number(row, 11, r.evidence_coverage, "pct")
-            self.text(row, 12, t["file_note"].format(file=r.file_name) if r.file_name else "", "text_wrap")
+            when = (None if r.received_at is None
+                    else self.ws._convert_date_time(r.received_at.replace(tzinfo=None)))  # as write_datetime
+            cells += [(yes, f["center"]), (when, f["when"] if when is not None else f["text"]),
+                      (None if r.on_time is None else yes if r.on_time else no, f["center"]),
+                      (t["status"].get(r.status, r.status) or None, f["text"]),
+                      (t["state"].get(r.state, r.state) or None, f["text"]),
+                      (float(r.version) if r.version else None, f["int"]), (float(r.errors), f["int"]),
+                      (float(r.warnings), f["int"]), (_float(r.evidence_coverage), f["pct"]),
+                      (t["file_note"].format(file=r.file_name) if r.file_name else None, f["text_wrap"])]
+            rows.append(cells)
+        row = self.rows(header + 1, rows)
         self.last_row = row
         if row > header:
             first, f, ws = header + 1, self.f, self.ws
