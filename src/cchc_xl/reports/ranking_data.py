@@ -473,7 +473,8 @@ def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, 
                            final: FinalScores | None = None, state: str = "", deadline: dt.datetime | None = None,
                            errors: int = 0, warnings: int = 0) -> CommuneResult:
     declared = sub.declared or {}
-    explanations = {c: (d or {}).get("explanation") or "" for c, d in (declared.get("leaves") or {}).items()}
+    # only the explanations given (most items have none) and the cited items: kept small for a whole country
+    explanations = {c: e for c, d in (declared.get("leaves") or {}).items() if d and (e := d.get("explanation"))}
     cited = {str(row.get("criterion") or "").strip() for row in declared.get("register") or [] if isinstance(row, dict)}
     return commune_result(cset, sub.commune_code, name, kind, self_scores=sub.scores, self_total=sub.self_total,
                           explanations=explanations, cited=cited, final=final, status=sub.status, state=state,

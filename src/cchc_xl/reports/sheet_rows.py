@@ -111,10 +111,14 @@ def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, he
         ws.fh = fh
     r = str(row + 1)
     parts = [tag.getvalue()]
-    letter, style = names.letter, names.style
+    if len(names.letters) < len(cells):
+        names.letter(len(cells) - 1)
+    letters, styles, style = names.letters, names.styles, names.style
     for j, (value, fmt) in enumerate(cells):
-        s = style(fmt)
-        ref = letter(j) + r
+        s = styles.get(id(fmt))
+        if s is None:
+            s = style(fmt)
+        ref = letters[j] + r
         if value is None:
             parts.append(f'<c r="{ref}"{s}/>')
         elif isinstance(value, str):
