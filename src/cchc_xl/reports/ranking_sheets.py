@@ -9,6 +9,7 @@ What all sheets share — the data, the texts, the formats, the sheet names — 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -807,8 +808,11 @@ class CriteriaSheet(RankingSheet):
         first = row + 1
         cell = self.f["matrix_num"]
         codes = [leaf.code for leaf in b.leaves]
-        row = self.rows(first, [[*self.commune_cells(r), *((_float(r.leaves.get(c)), cell) for c in codes)]
-                                for r in b.ranked])
+        rows = []
+        for r in b.ranked:
+            get = r.leaves.get
+            rows.append([*self.commune_cells(r), *[(None if (v := get(c)) is None else float(v), cell) for c in codes]])
+        row = self.rows(first, rows)
         if row >= first:
             for j, leaf in enumerate(b.leaves):
                 self.ws.conditional_format(first, 3 + j, row, 3 + j, _scale(leaf.max))
@@ -1071,10 +1075,11 @@ class CardsSummarySheet(RankingSheet):
             return str(t["none"])
         lines: list[str] = []
         size = 0
+        points = _points_text
         for n, d in enumerate(r.deductions):
-            line = t["line"].format(code=d.criterion, title=d.title, lost=fmt(d.lost),
-                                    self=fmt(d.self_points) if d.self_points is not None else t["blank"],
-                                    final=t["line_final"].format(final=fmt(d.final_points))
+            line = t["line"].format(code=d.criterion, title=d.title, lost=points(d.lost),
+                                    self=points(d.self_points) if d.self_points is not None else t["blank"],
+                                    final=t["line_final"].format(final=points(d.final_points))
                                     if d.final_points is not None else "")
             if d.reason:
                 line += t["reason"].format(text=d.reason)
@@ -1089,6 +1094,12 @@ class CardsSummarySheet(RankingSheet):
 
 
 # -- small helpers --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
+def _points_text(value: Decimal) -> str:
+    """`fmt`, remembered: a country's deductions repeat a few point values."""
+    return fmt(value)
+
+
 def part_of(key: str) -> str:
     """The part (see ranking.PARTS) a sheet belongs to."""
     return {"chart_data": "charts", "unranked": "ranking"}.get(key, key)

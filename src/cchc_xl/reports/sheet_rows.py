@@ -55,6 +55,7 @@ class _Names:
         self.first_col = first_col
         self.letters: list[str] = []
         self.styles: dict[int, str] = {}
+        self.numbers: dict[float, str] = {}  # a number's text (matrix cells repeat a few values), bounded
 
     def letter(self, j: int) -> str:
         while len(self.letters) <= j:
@@ -113,7 +114,7 @@ def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, he
     parts = [tag.getvalue()]
     if len(names.letters) < len(cells):
         names.letter(len(cells) - 1)
-    letters, styles, style = names.letters, names.styles, names.style
+    letters, styles, style, numbers = names.letters, names.styles, names.style, names.numbers
     for j, (value, fmt) in enumerate(cells):
         s = styles.get(id(fmt))
         if s is None:
@@ -126,7 +127,12 @@ def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, he
             space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
             parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{ws._escape_data(text)}</t></is></c>')
         else:
-            parts.append(f'<c r="{ref}"{s}><v>{value:.16G}</v></c>')
+            number = numbers.get(value)
+            if number is None:
+                number = f"{value:.16G}"
+                if value and len(numbers) < 4096:  # (0 and -0 compare equal but print apart: not kept)
+                    numbers[value] = number
+            parts.append(f'<c r="{ref}"{s}><v>{number}</v></c>')
     parts.append("</row>")
     fh.write("".join(parts))
     ws.previous_row = row + 1  # (the row is out: the table holds nothing of it)
