@@ -198,13 +198,18 @@ class RankingInput:
         """Per scored item, sorted by points lost across the district (largest first), then in the set's order;
         items no commune has points for yet (district-scored, before appraisal) last."""
         stats = []
+        ranked = self.ranked
         for leaf in self.cset.leaves():
-            values = [v for r in self.ranked if (v := r.leaves.get(leaf.code)) is not None]
+            code, top = leaf.code, leaf.max
+            values = [v for r in ranked if (v := r.leaves.get(code)) is not None]
+            total = sum(values, ZERO)
+            n = len(values)
             stats.append(CriterionStats(
-                criterion=leaf, area=self.cset.area_of[leaf.code].code, scored=len(values), average=_mean(values),
-                minimum=min(values) if values else None, maximum=max(values) if values else None,
-                full_share=(Decimal(sum(v >= leaf.max for v in values)) / len(values)) if values else None,
-                lost=round2(sum((leaf.max - v for v in values), ZERO))))
+                criterion=leaf, area=self.cset.area_of[code].code, scored=n,
+                average=round2(total / n) if n else None, minimum=min(values) if n else None,
+                maximum=max(values) if n else None,
+                full_share=(Decimal(sum(v >= top for v in values)) / n) if n else None,
+                lost=round2(top * n - total)))  # the sum of (max − points), exactly
         order = {leaf.code: i for i, leaf in enumerate(self.cset.leaves())}
         return sorted(stats, key=lambda s: (s.scored == 0, -s.lost, order[s.criterion.code]))
 
