@@ -115,24 +115,34 @@ class Book:
     cards_limit: int
     chart_limit: int
     signature: Signature | None = None
+    # worked out once from the data:
     cset: CriteriaSet = field(init=False)
     ranked: list[CommuneResult] = field(init=False)
-    names: dict[str, str] = field(init=False)
+    unranked: list[CommuneResult] = field(init=False)
+    areas: list[Any] = field(init=False)
+    leaves: list[Criterion] = field(init=False)
+    stage: str = field(init=False)
+    has_final: bool = field(init=False)
+    previous: dict[str, Decimal] = field(init=False)  # last year's totals, rounded
+    has_previous: bool = field(init=False)
+    names: dict[str, str] = field(init=False)  # sheet key -> sheet name
+    area_avg: dict[str, Decimal | None] = field(init=False)
+    stats: list[CriterionStats] = field(init=False)
 
     def __post_init__(self) -> None:
         d = self.data
         self.cset = d.cset
         self.ranked = d.ranked
         self.unranked = d.unranked
-        self.areas = self.cset.areas
-        self.leaves: list[Criterion] = self.cset.leaves()
+        self.areas = list(self.cset.areas)
+        self.leaves = self.cset.leaves()
         self.stage = d.stage
         self.has_final = any(r.is_final for r in self.ranked)
         self.previous = {c: round2(v) for c, v in d.previous.items()}
         self.has_previous = any(r.code in self.previous for r in self.ranked)
         self.names = dict(self.t["sheets"])
         self.area_avg = d.area_averages()
-        self.stats: list[CriterionStats] = d.criterion_stats()
+        self.stats = d.criterion_stats()
 
     def chart_communes(self) -> list[CommuneResult]:
         if len(self.ranked) <= self.chart_limit:
@@ -482,7 +492,7 @@ class RankingTable(RankingSheet):
 
     key = "ranking"
 
-    def columns_(self) -> list[tuple[str, str, float]]:
+    def column_specs(self) -> list[tuple[str, str, float]]:
         b = self.b
         cols = self.t["ranking"]["columns"]
         out = [(k, cols[k][0], cols[k][1]) for k in ("rank", "commune", "total", "tier", "code")]
@@ -497,7 +507,7 @@ class RankingTable(RankingSheet):
 
     def write(self) -> None:
         b, t = self.b, self.t["ranking"]
-        columns = self.columns_()
+        columns = self.column_specs()
         self.set_widths([w for _, _, w in columns])
         last = self.last_col
         self.merged(0, 0, last, t["title"].format(year=b.cset.year), "title", height=22)
