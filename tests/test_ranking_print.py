@@ -279,3 +279,28 @@ def test_every_sheet_prints_at_85_percent_or_more_without_empty_pages(book: Path
     signed = [text for text in signed if "CHỦ TỊCH" in text]
     assert len(signed) == 1 and "Nguyễn Văn A" in signed[0]
     assert unicodedata.normalize("NFC", T["cover"]["bottom_title"]) in signed[0]
+
+
+def test_report_signer_option_puts_the_signature_block_on_the_cover(tmp_path: Path) -> None:
+    """`cchc-xl report --signer … --signer-name …` on a round with no return yet: the cover closes with the
+    body's signature block; every unit is listed as not received, none ranked."""
+    from click.testing import CliRunner
+
+    from cchc_xl.cli import cli
+    from cchc_xl.paths import bundled
+
+    folder, out = tmp_path / "dot", tmp_path / "xep-hang.xlsx"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["init", str(folder), "--criteria", str(bundled("criteria/phu-yen-2022.yaml")),
+                                 "--communes", str(bundled("samples/phu-yen-communes.csv")), "--year", "2022",
+                                 "--body", "UBND huyện Thử Nghiệm", "--place", "Thử Nghiệm"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["report", "--workspace", str(folder), "--out", str(out), "--signer", "Chủ tịch",
+                                 "--signer-name", "Lò Văn Ký"])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    texts = {c for r in _rows(wb[T["sheets"]["cover"]]) for c in r if isinstance(c, str)}
+    assert {"CHỦ TỊCH", T["cover"]["signature"]["on_behalf"], "Lò Văn Ký"} <= texts
+    assert any(t.startswith("Thử Nghiệm, ngày ") for t in texts)
+    listed = [r for r in _rows(wb[T["sheets"]["unranked"]]) if isinstance(r[0], (int, float))]
+    assert len(listed) == 27 and {r[3] for r in listed} == {T["unranked"]["reasons"]["not_received"]}
