@@ -304,3 +304,21 @@ def test_report_signer_option_puts_the_signature_block_on_the_cover(tmp_path: Pa
     assert any(t.startswith("Thử Nghiệm, ngày ") for t in texts)
     listed = [r for r in _rows(wb[T["sheets"]["unranked"]]) if isinstance(r[0], (int, float))]
     assert len(listed) == 27 and {r[3] for r in listed} == {T["unranked"]["reasons"]["not_received"]}
+
+
+@pytest.mark.libreoffice
+def test_charts_of_many_communes_still_print_a_chart_a_page(bundled_set: CriteriaSet, tmp_path: Path) -> None:
+    """Above the chart limit the charts draw the highest and lowest units, with one more note above the first
+    chart: it is made shorter rather than run onto a second page."""
+    data = _round(bundled_set)
+    many = [commune_result(bundled_set, str(20000 + i), f"Đơn Vị Thêm {i}", "xã",
+                           self_scores={leaf.code: str(leaf.max - Decimal("0.25") * (i % 4))
+                                        for leaf in bundled_set.commune_leaves()},
+                           self_total=bundled_set.commune_max - Decimal(i % 4), status="accepted")
+            for i in range(60)]
+    data = RankingInput(cset=bundled_set, results=[*data.results, *many], generated_at=AT, identity=IDENTITY)
+    book = tmp_path / "bieu-do.xlsx"
+    write_report_workbook(data, book, password="x", parts=("charts",))
+    (pdf,) = convert([book], "pdf", tmp_path / "pdf")
+    pages, _sizes, empty = _pages(pdf)
+    assert pages[T["sheets"]["charts"]] == 4 and empty == 0

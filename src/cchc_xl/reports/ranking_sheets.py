@@ -598,6 +598,7 @@ class ChartsSheet(RankingSheet):
 
     key = "charts"
     landscape = False
+    max_height = CHART_MAX_HEIGHT  # px
 
     def write(self) -> None:
         b, t = self.b, self.t["charts"]
@@ -616,6 +617,8 @@ class ChartsSheet(RankingSheet):
             return
         self.merged(row, 0, last, t["page_note"], "note", width=self.span)
         row += 1
+        # the first chart shares its page with the texts above: no chart taller than what is left there
+        self.max_height = min(CHART_MAX_HEIGHT, int(printable_px(self.page())[1] - self.y * 4 / 3 - 40))
         breaks = []
         for n, chart in enumerate(self.charts()):
             if n:
@@ -632,7 +635,7 @@ class ChartsSheet(RankingSheet):
             options["subtype"] = subtype
         chart = self.b.wb.add_chart(options)
         chart.set_title({"name": title, "name_font": _chart_font(12, bold=True)})
-        chart.set_size({"width": CHART_WIDTH, "height": min(CHART_MAX_HEIGHT, height)})
+        chart.set_size({"width": CHART_WIDTH, "height": min(self.max_height, height)})
         chart.set_legend({"position": "bottom", "font": _chart_font()})
         chart.set_chartarea({"border": {"color": "#BFBFBF"}})
         return chart
