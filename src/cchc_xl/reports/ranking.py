@@ -17,7 +17,7 @@ explanation). Above that — a province or the whole country — one summary she
 commune instead: rank, total, each area's points against the district average, and every deduction with its
 reason in one wrapped cell (cut, saying so, at Excel's 32,767 characters); the cover says so. Thousands of
 sheets, or a row per deduction (~230,000 rows for 10,600 communes), would make the file slow to open and the
-report slower than its 30-second target; per-commune files were not chosen for the same reason.
+report slower; per-commune files were not chosen for the same reason.
 
 The per-commune charts draw every commune up to `CHART_LIMIT` (40: a bar each, with an 11 pt label, on one
 portrait page); above that the highest and the lowest half of that number, and the charts sheet says so.
