@@ -50,7 +50,7 @@ class FinalScores:
     tier: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deduction:
     """A scored item where the commune did not get the maximum."""
 
@@ -73,7 +73,7 @@ class Deduction:
         return round2(self.max - self.points)
 
 
-@dataclass
+@dataclass(slots=True)
 class CommuneResult:
     code: str
     name: str  # without the kind: "Gia Phù"
