@@ -61,16 +61,16 @@ class Deduction:
     final_points: Decimal | None
     reason: str  # the appraisal council's reason (final scores), else ""
     explanation: str  # the commune's own explanation (giải trình), else ""
+    lost: Decimal = field(init=False)  # max − points, worked out once (every sheet of a country's report reads it)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lost", round2(self.max - self.points))
 
     @property
     def points(self) -> Decimal:
         """The points that count: final when appraised, else self-assessed (blank counts as 0)."""
         value = self.final_points if self.final_points is not None else self.self_points
         return value or ZERO
-
-    @property
-    def lost(self) -> Decimal:
-        return round2(self.max - self.points)
 
 
 @dataclass(slots=True)

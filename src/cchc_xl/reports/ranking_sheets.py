@@ -821,10 +821,20 @@ class CriteriaSheet(RankingSheet):
         first = row + 1
         cell = self.f["matrix_num"]
         codes = [leaf.code for leaf in b.leaves]
+        # the points are a few shared Decimals (ranking_data._dec): each turned into a float once
+        floats: dict[int, tuple[Decimal, tuple[float, Any]]] = {}
+
+        def point(v: Decimal) -> tuple[float, Any]:
+            found = floats.get(id(v))
+            if found is None:
+                found = floats[id(v)] = (v, (float(v), cell))  # (v kept: its id stays its own)
+            return found[1]
+
+        blank = (None, cell)
         rows = []
         for r in b.ranked:
             get = r.leaves.get
-            rows.append([*self.commune_cells(r), *[(None if (v := get(c)) is None else float(v), cell) for c in codes]])
+            rows.append([*self.commune_cells(r), *[blank if (v := get(c)) is None else point(v) for c in codes]])
         row = self.rows(first, rows)
         if row >= first:
             for j, leaf in enumerate(b.leaves):
