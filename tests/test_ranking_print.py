@@ -222,6 +222,22 @@ def test_fonts_are_explicit_and_numbers_formatted_by_kind(book: Path) -> None:
 
 
 # -- printing it -------------------------------------------------------------------------------------------------
+def test_wide_matrices_are_cut_between_groups_and_narrow_sheets_scaled() -> None:
+    """sheetkit's fitting: 3 repeated columns of 10 characters and 6 groups of 10 columns of 5 characters on
+    landscape A4 (1,037 px inside the margins, 978 px counting LibreOffice's wider columns): the 225 px
+    repeated leave 753 px a page, two whole groups (2 × 400 px) do not fit, one does."""
+    from cchc_xl.workbook.sheetkit import Margins, PageSetup, column_breaks, print_scale
+
+    setup = PageSetup(landscape=True, margins=Margins(top=15, bottom=15, left=12.7, right=10))
+    widths = [10.0] * 3 + [5.0] * 60
+    groups = list(range(3, 63, 10))
+    assert column_breaks(widths, setup, 3, groups) == [13, 23, 33, 43, 53]
+    # a group wider than a page is cut where the page ends
+    assert column_breaks([10.0] * 3 + [5.0] * 30, setup, 3, [3]) == [21]
+    assert print_scale([10.0] * 10, setup) == 100
+    assert print_scale([10.0] * 16, setup) == 81  # 1,200 px × 1.06 on 1,037
+
+
 def _printed(page: Any) -> list[tuple[str, float]]:
     """The page's texts, each with its printed size (the font size scaled as the page was)."""
     items: list[tuple[str, float]] = []
