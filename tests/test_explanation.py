@@ -177,9 +177,9 @@ def _ranking_rows(path: Path) -> dict[str, tuple[Any, Any]]:
     """Commune code -> (total, tier) on the ranking sheet."""
     ws = openpyxl.load_workbook(path)["Xếp hạng"]
     header = next(r for r in ws.iter_rows(values_only=True) if r and r[0] == "Hạng")
-    col_total, col_tier = header.index("Tổng điểm"), header.index("Xếp loại")
-    return {str(r[1]): (r[col_total], r[col_tier]) for r in ws.iter_rows(values_only=True)
-            if r and isinstance(r[0], int | float) and r[1]}
+    col_code, col_total, col_tier = header.index("Mã đơn vị"), header.index("Tổng điểm"), header.index("Xếp loại")
+    return {str(r[col_code]): (r[col_total], r[col_tier]) for r in ws.iter_rows(values_only=True)
+            if r and isinstance(r[0], int | float) and r[col_code]}
 
 
 def test_explanation_round_through_the_command_line(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]

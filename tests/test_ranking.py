@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -120,7 +119,8 @@ def report(tmp_path_factory: pytest.TempPathFactory, built: tuple[Path, Any], bu
     extra = Commune(code="99999", name="Chưa Nộp", kind="xã")
     summary = write_ranking(built[0], bundled_set, out, [*communes, extra], final={}, deadline=DEADLINE,
                             generated_at=dt.datetime(2022, 12, 20, 8, 0), password=PASSWORD)
-    assert summary.ranked == 27 and summary.received == 27 and summary.listed == 28
+    # commune 15's return was rejected: received, listed apart, never ranked
+    assert summary.ranked == 26 and summary.received == 27 and summary.listed == 28
     assert summary.stage == "self" and summary.cards == "sheets"
     return out
 
@@ -142,11 +142,14 @@ def test_ranks_ties_and_tiers_equal_an_independent_pandas_computation(report: Pa
                                                                       bundled_set: CriteriaSet,
                                                                       communes: list[Commune]) -> None:
     _, scores = built
-    expected = pd.DataFrame([{"code": code, "total": float(sum(pts.values()))} for code, pts in scores.items()])
+    rejected = communes[15].code
+    expected = pd.DataFrame([{"code": code, "total": float(sum(pts.values()))} for code, pts in scores.items()
+                             if code != rejected])
     expected["total"] = expected["total"].round(2)
     expected["rank"] = expected["total"].rank(method="min", ascending=False).astype(int)
-    tiers = sorted(((float(t.min), t.name) for t in bundled_set.tiers), reverse=True)
-    expected["tier"] = np.select([expected["total"] >= m for m, _ in tiers], [n for _, n in tiers], default="")
+    # self-assessed totals leave the district-scored points out: no tier before the appraisal
+    assert bundled_set.body_max > 0
+    expected["tier"] = ""
     expected = expected.sort_values(["rank", "code"]).reset_index(drop=True)
 
     wb = openpyxl.load_workbook(report)
@@ -155,6 +158,7 @@ def test_ranks_ties_and_tiers_equal_an_independent_pandas_computation(report: Pa
     got = got.rename(columns={cols["rank"][0]: "rank", cols["code"][0]: "code", cols["total"][0]: "total",
                               cols["tier"][0]: "tier"})[["code", "total", "rank", "tier"]]
     got["rank"] = got["rank"].astype(int)
+    got["tier"] = got["tier"].fillna("")
     pd.testing.assert_frame_equal(got, expected[["code", "total", "rank", "tier"]], check_dtype=False)
     # the ties built into the data: two communes share rank 1, the next is 3
     assert list(got["rank"][:3]) == [1, 1, 3]
@@ -191,7 +195,8 @@ def test_ranks_are_on_the_total_rounded_to_two_decimals(bundled_set: CriteriaSet
                                                    result("b", "80.005"), result("d", "79.995")])
     assert [(r.code, r.rank, str(r.score)) for r in data.results] == [
         ("b", 1, "80.01"), ("a", 2, "80.00"), ("c", 2, "80.00"), ("d", 2, "80.00")]
-    assert [r.tier for r in data.results] == ["Tốt"] * 4
+    # self-assessed totals without the district-scored points get no tier (scoring.self_tier)
+    assert [r.tier for r in data.results] == [""] * 4
 
 
 def test_cover_lists_tiers_and_the_three_highest_and_lowest(report: Path, built: tuple[Path, Any],
@@ -200,7 +205,7 @@ def test_cover_lists_tiers_and_the_three_highest_and_lowest(report: Path, built:
     wb = openpyxl.load_workbook(report)
     texts = _sheet_texts(wb[T["sheets"]["cover"]])
     names = {c.code: c.display for c in communes}
-    order = sorted(scores, key=lambda code: (-sum(scores[code].values()), code))
+    order = sorted((c for c in scores if c != communes[15].code), key=lambda code: (-sum(scores[code].values()), code))
     for code in order[:3] + order[-3:]:
         assert names[code] in texts
     assert "1550/QĐ-UBND" in " ".join(texts)
@@ -243,14 +248,15 @@ def test_an_explanation_beginning_with_equals_is_text_in_every_output_workbook(
     cards = wb[T["sheets"]["cards"]]
     cells = [c for row in cards.iter_rows() for c in row if isinstance(c.value, str) and INJECT in c.value]
     assert len(cells) == 1 and cells[0].data_type == "s" and INJECT_SUM in cells[0].value
-    assert T["cover"]["cards_summary"].format(count=27, limit=5, sheet=T["sheets"]["cards"],
+    assert T["cover"]["cards_summary"].format(count=26, limit=5, sheet=T["sheets"]["cards"],
                                               areas=T["sheets"]["areas"]) in _sheet_texts(wb[T["sheets"]["cover"]])
-    # one row per commune
+    # one row per ranked commune
     codes = [r[0] for r in cards.iter_rows(values_only=True) if isinstance(r[0], str) and r[0].isdigit()]
-    assert sorted(codes) == sorted(c.code for c in communes)
+    assert sorted(codes) == sorted(c.code for i, c in enumerate(communes) if i != 15)
     print_only = tmp_path / "print.xlsx"
     write_report_workbook(data, print_only, password=PASSWORD, parts=("cover", "ranking"))
-    assert openpyxl.load_workbook(print_only).sheetnames == [T["sheets"]["cover"], T["sheets"]["ranking"]]
+    assert openpyxl.load_workbook(print_only).sheetnames == [T["sheets"]["cover"], T["sheets"]["ranking"],
+                                                             T["sheets"]["unranked"]]
     _assert_formula_like_text_is_text(print_only, [])
 
 
@@ -258,19 +264,28 @@ def test_an_explanation_beginning_with_equals_is_text_in_every_output_workbook(
 def test_every_sheet_is_protected_and_print_ready(report: Path) -> None:
     wb = openpyxl.load_workbook(report)
     assert wb.security is not None and wb.security.lockStructure
+    matrix = T["sheets"]["criteria"]
     for ws in wb.worksheets:
         assert ws.protection.sheet, ws.title
         assert ws.page_setup.paperSize == 9, ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        # a print scale that fills the width, 85 % or more; the item matrix at 100 %, its pages cut between areas
+        assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage), ws.title
+        assert 85 <= (ws.page_setup.scale or 100) <= 100, ws.title
         assert "&P" in (ws.oddFooter.center.text or ""), ws.title
-    for key in ("ranking", "areas", "criteria", "priorities", "progress"):
+        assert ws.print_area, ws.title
+    assert wb[matrix].col_breaks.count >= 2 and wb[matrix].print_title_cols == "$A:$C"
+    assert wb[matrix].page_setup.scale in (None, 100)
+    for key in ("ranking", "unranked", "areas", "criteria", "priorities", "progress"):
         assert wb[T["sheets"][key]].print_title_rows, key
-    # one result sheet per commune, after the progress board
+    # one result sheet per ranked commune, after the progress board
     names = wb.sheetnames
     first_card = names.index(T["sheets"]["progress"]) + 1
-    assert len(names[first_card:]) == 27 + 1  # + the chart data sheet
+    assert len(names[first_card:]) == 26 + 1  # + the chart data sheet
     fonts = {c.font.name for ws in wb.worksheets for row in ws.iter_rows(max_row=12) for c in row if c.value}
     assert fonts == {"Times New Roman"}
+    # the file names on the progress board do not print
+    progress = wb[T["sheets"]["progress"]]
+    assert progress.print_area.endswith(f"$L${progress.max_row}")
 
 
 def test_native_charts_are_written(report: Path) -> None:
@@ -302,9 +317,10 @@ def test_progress_board(report: Path, built: tuple[Path, Any], communes: list[Co
     assert ((coverage > 0.5) & (coverage <= 1)).all()
 
 
-def test_priorities_are_sorted_by_points_lost(report: Path, built: tuple[Path, Any],
-                                              bundled_set: CriteriaSet) -> None:
+def test_priorities_are_sorted_by_points_lost(report: Path, built: tuple[Path, Any], bundled_set: CriteriaSet,
+                                              communes: list[Commune]) -> None:
     _, scores = built
+    scores = {code: pts for code, pts in scores.items() if code != communes[15].code}  # rejected: not counted
     wb = openpyxl.load_workbook(report)
     cols = T["priorities"]["columns"]
     df = _table(wb[T["sheets"]["priorities"]], cols["stt"][0])
@@ -348,7 +364,7 @@ def test_final_scores_rank_mixed_and_reasons_are_text(built: tuple[Path, Any], b
         assert df.loc[code, cols["total"][0]] == pytest.approx(value)
         assert df.loc[code, cols["stage"][0]] == T["stage_short"]["final"]
     independent = pd.Series({code: expected_final.get(code, round(float(sum(pts.values())), 2))
-                             for code, pts in scores.items()})
+                             for code, pts in scores.items() if code != communes[15].code})
     ranks = independent.rank(method="min", ascending=False).astype(int)
     assert (df[cols["rank"][0]].astype(int).sort_index() == ranks.sort_index()).all()
     found = _assert_formula_like_text_is_text(out, [INJECT_REASON, INJECT])

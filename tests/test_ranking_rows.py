@@ -1,4 +1,4 @@
-"""The ranking workbook's matrix sheets written as XML rows (reports/sheet_rows.py) give the same file as
+"""The ranking workbook's row blocks written as XML rows (reports/sheet_rows.py) give the same file as
 XlsxWriter writing each cell: every part of the package compared byte for byte (the document dates in
 docProps/core.xml aside), on communes with blank items (district-scored, before appraisal), unranked
 communes, names with XML characters, spaces at the ends and a control character, appraised and rejected
@@ -61,8 +61,12 @@ def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int,
     real = sheet_rows._fast_row
     monkeypatch.setattr(sheet_rows, "_fast_row", lambda ws, row, *a: (fast_rows.append(row), real(ws, row, *a)))
     write_report_workbook(data, fast, password="x", cards_limit=cards_limit)
-    # every commune row but each block's last is written as XML (ranking, areas, criteria and, as one sheet, cards)
-    assert len(fast_rows) == (count - 1) * (3 + (cards_limit < count))
+    # every commune row but each block's last is written as XML: ranking, areas, criteria, chart data and, as
+    # one sheet, cards (the ranked communes); the communes not ranked; the progress board (every commune)
+    ranked, unranked = len(data.ranked), len(data.unranked)
+    assert unranked >= 1
+    blocks = [ranked] * (3 + (cards_limit < ranked)) + [min(ranked, 40), unranked, len(data.results)]
+    assert len(fast_rows) == sum(max(0, n - 1) for n in blocks)
     monkeypatch.setenv(sheet_rows.SWITCH, "0")
     write_report_workbook(data, plain, password="x", cards_limit=cards_limit)
     want, got = _parts(plain), _parts(fast)

@@ -634,15 +634,21 @@ def appraise_history(code: str, criterion: str, workspace: Path | None, round_id
 @click.option("--rounds", "rounds", default=None,
               help="Xếp hạng chung nhiều đợt cùng năm, cùng bộ tiêu chí trong cơ sở dữ liệu (mã đợt cách nhau "
                    "bằng dấu phẩy), ví dụ đợt của tỉnh và các đợt của huyện.")
+@click.option("--signer", "signer", default=None,
+              help="Chức danh người ký (ví dụ: \"Chủ tịch\"): trang bìa có khối chữ ký (địa danh, ngày tháng, "
+                   "chức danh, chỗ ký và đóng dấu) để ban hành báo cáo.")
+@click.option("--signer-name", "signer_name", default="", help="Họ tên người ký (để trống: ký và ghi tay).")
 @round_options
 def report(out: Path, criteria_file: Path | None, communes_file: Path | None, previous_db: Path | None,
-           rounds: str | None, workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
+           rounds: str | None, signer: str | None, signer_name: str, workspace: Path | None, round_id: str | None,
+           db_path: Location | None) -> None:
     """Lập bảng xếp hạng tổng hợp (.xlsx) cho lãnh đạo (điểm cuối cùng nếu đã thẩm định); nhiều đợt cùng năm,
     cùng bộ tiêu chí xếp hạng chung với --rounds.
 
     \b
     Ví dụ: cchc-xl report --out xep-hang-2026.xlsx
     Nhiều đợt: cchc-xl report --out xep-hang.xlsx --rounds 2026-ubnd-tinh-a,2026-ubnd-huyen-b
+    Ban hành (có khối chữ ký): cchc-xl report --out xep-hang.xlsx --signer "Chủ tịch"
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 10 (Báo cáo xếp hạng cho lãnh đạo).
     """
     from cchc_xl.console import report_cmd
@@ -651,7 +657,10 @@ def report(out: Path, criteria_file: Path | None, communes_file: Path | None, pr
         _fail(say("report.not_xlsx", suggest=out.with_suffix(".xlsx").name, suffix=out.suffix or out.name))
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     chosen = [r.strip() for r in (rounds or "").split(",") if r.strip()]
-    sys.exit(report_cmd(ws, out, previous_db, rounds=chosen or None))
+    from cchc_xl.reports.ranking import Signature
+
+    signature = Signature(signer.strip(), signer_name.strip()) if signer and signer.strip() else None
+    sys.exit(report_cmd(ws, out, previous_db, rounds=chosen or None, signature=signature))
 
 
 @cli.group("store")

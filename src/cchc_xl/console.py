@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -34,6 +34,9 @@ from cchc_xl.store import Store
 from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
+
+if TYPE_CHECKING:
+    from cchc_xl.reports.ranking_sheets import Signature
 
 
 def inbox_problem(inbox: Path) -> str | None:
@@ -449,9 +452,10 @@ def event_text(kind: str, detail: dict[str, Any]) -> str:
 
 # -- ranking report -----------------------------------------------------------------------------------
 def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Console | None = None, *,
-               rounds: list[str] | None = None) -> int:
+               rounds: list[str] | None = None, signature: Signature | None = None) -> int:
     """The ranking of the round; last year's totals from `previous_db`, else the store's previous round.
-    `rounds`: several rounds of the store ranked together (one year, one set), instead of the workspace's."""
+    `rounds`: several rounds of the store ranked together (one year, one set), instead of the workspace's.
+    `signature`: the cover's signature block, when the body issues the report."""
     from cchc_xl.reports.ranking import write_ranking, write_report_workbook
 
     console = console or make_console()
@@ -465,7 +469,7 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
             except (WorkspaceError, RoundsError) as exc:
                 _error(str(exc))
                 return 2
-            summary = write_report_workbook(data, out, password=ws.settings.sheet_password)
+            summary = write_report_workbook(data, out, password=ws.settings.sheet_password, signature=signature)
         else:
             previous = last_year_totals(ws, previous_db)
             store = ws.open_store()
@@ -475,7 +479,7 @@ def report_cmd(ws: Workspace, out: Path, previous_db: Path | None, console: Cons
                 store.close()
             summary = write_ranking(ws.db_path, ws.cset, out, ws.communes, previous=previous, deadline=ws.deadline,
                                     password=ws.settings.sheet_password, round_id=ws.round.id,
-                                    provisional=provisional, identity=ws.identity)
+                                    provisional=provisional, identity=ws.identity, signature=signature)
     except OSError as exc:  # open in Excel (Windows cannot replace it), read-only folder, disk full
         from cchc_xl.faults import reason
 

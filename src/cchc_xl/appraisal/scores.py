@@ -8,6 +8,7 @@ The tier comes from the set's thresholds.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -75,8 +76,7 @@ def evaluate_appraisal(cset: CriteriaSet, self_scores: dict[str, Decimal | None]
         res.status[leaf.code] = item_status(leaf, self_scores.get(leaf.code), value, inputs.reasons.get(leaf.code, ""))
         res.points[leaf.code] = value if isinstance(value, Decimal) else None
 
-    body_scored = any(res.points.get(leaf.code) is not None for leaf in cset.body_leaves())
-    res.areas_total = rescaled(cset, tree_sums(cset, res.points, res.nodes), body_scored)
+    res.areas_total = areas_total(cset, res.points, res.nodes)
     for key, block in (("bonus", cset.bonus), ("penalty", cset.penalty)):
         if block is None:
             continue
@@ -86,6 +86,21 @@ def evaluate_appraisal(cset: CriteriaSet, self_scores: dict[str, Decimal | None]
             res.adjustments[item.code] = pts
             subtotal += pts
         setattr(res, key, min(round2(block.cap), round2(subtotal)))
-    res.total = max(Decimal("0.00"), round2(res.areas_total + res.bonus - res.penalty))
+    res.total = final_total(cset, res.points, res.bonus, res.penalty, res.areas_total)
     res.tier = cset.tier_for(res.total)
     return res
+
+
+def areas_total(cset: CriteriaSet, points: Mapping[str, Decimal | None], nodes: dict[str, Decimal] | None = None) -> Decimal:
+    """The appraised areas' total (rescaled when the set says so); `nodes` gets every area's and criterion's sum."""
+    body_scored = any(points.get(leaf.code) is not None for leaf in cset.body_leaves())
+    return rescaled(cset, tree_sums(cset, dict(points), nodes if nodes is not None else {}), body_scored)
+
+
+def final_total(cset: CriteriaSet, points: Mapping[str, Decimal | None], bonus: Decimal, penalty: Decimal,
+                areas: Decimal | None = None) -> Decimal:
+    """The final score: the areas' total (`areas`, else worked out from `points`) + bonus − penalty (each
+    already within its cap), rounded to 2 decimals, never below 0."""
+    if areas is None:
+        areas = areas_total(cset, points)
+    return max(Decimal("0.00"), round2(areas + bonus - penalty))

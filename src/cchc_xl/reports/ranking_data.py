@@ -2,13 +2,19 @@
 statistics. Pure data and arithmetic (Decimals), no workbook code; `from_store` builds it from the store.
 
 Which score ranks a commune: its final score (after appraisal) when there is one, else its self-assessed
-total, which leaves the district-scored criteria out. Every sheet says which (`RankingInput.stage`).
+total, which leaves the district-scored criteria out. Every sheet says which (`RankingInput.stage`). Only an
+accepted return (accepted with warnings included) or an appraised one is ranked; a rejected return, a missing
+one and one scored on another criteria set are listed apart with the reason (`CommuneResult.unranked`).
+
+The tier of a final score is the appraisal's own (`appraisal.scores`); a self-assessed total gets the tier
+`scoring.self_tier` gives it (none while the body still scores some points: a tier on a partial total would
+mislead).
 
 Ranks are competition ranks on the total rounded to 2 decimals: equal totals share a rank and the next
 commune takes its position (1, 1, 3). Nothing breaks ties; tied communes are listed by commune code.
 
-Final score = the appraised points of every scored item (commune- and district-scored) + bonus − penalty,
-each block within the set's cap, rounded to 2 decimals, never below 0 — as `appraisal.scores` computes it.
+Final score: the total the appraisal import recorded (`appraisal.scores.evaluate_appraisal`); for an
+appraisal given as points only (`FinalScores` without a total), `appraisal.scores.final_total` on them.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+from cchc_xl.appraisal.scores import final_total
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.messages import say
 from cchc_xl.numbers import round2
+from cchc_xl.scoring import self_tier
 from cchc_xl.store import Round, Store, StoredAppraisal, StoredSubmission
 
 Stage = Literal["self", "final", "mixed", "none"]
@@ -32,14 +40,17 @@ ZERO = Decimal("0.00")
 
 @dataclass(frozen=True)
 class FinalScores:
-    """A commune's appraisal: appraised points and reason per scored item, bonus and penalty points."""
+    """A commune's appraisal: appraised points and reason per scored item, bonus and penalty points, and the
+    final total and tier the appraisal import computed (None: work them out from the points)."""
 
     leaves: Mapping[str, tuple[Decimal | None, str]]
     bonus: Decimal = ZERO
     penalty: Decimal = ZERO
+    total: Decimal | None = None
+    tier: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deduction:
     """A scored item where the commune did not get the maximum."""
 
@@ -50,6 +61,10 @@ class Deduction:
     final_points: Decimal | None
     reason: str  # the appraisal council's reason (final scores), else ""
     explanation: str  # the commune's own explanation (giải trình), else ""
+    lost: Decimal = field(init=False)  # max − points, worked out once (every sheet of a country's report reads it)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lost", round2(self.max - self.points))
 
     @property
     def points(self) -> Decimal:
@@ -57,12 +72,8 @@ class Deduction:
         value = self.final_points if self.final_points is not None else self.self_points
         return value or ZERO
 
-    @property
-    def lost(self) -> Decimal:
-        return round2(self.max - self.points)
 
-
-@dataclass
+@dataclass(slots=True)
 class CommuneResult:
     code: str
     name: str  # without the kind: "Gia Phù"
@@ -77,6 +88,7 @@ class CommuneResult:
     leaves: dict[str, Decimal | None] = field(default_factory=dict)
     bonus: Decimal | None = None
     penalty: Decimal | None = None
+    final_tier: str = ""  # the appraisal's tier
     tier: str = ""
     rank: int | None = None
     status: str = ""  # submission status: accepted | accepted_with_warnings | rejected ("" if none)
@@ -111,6 +123,19 @@ class CommuneResult:
     def areas(self) -> dict[str, Decimal]:
         return self.final_areas if self.is_final else self.self_areas
 
+    @property
+    def unranked(self) -> str:
+        """Why the commune is not ranked ("" when it is): not_received | other_set | rejected | no_score.
+        An appraised result ranks whatever its return's import status; a rejected one without an appraisal
+        does not (its points were never accepted)."""
+        if not self.received:
+            return "other_set" if self.other_set else "not_received"
+        if self.is_final:
+            return ""
+        if self.status == "rejected":
+            return "rejected"
+        return "" if self.self_total is not None else "no_score"
+
 
 @dataclass
 class CriterionStats:
@@ -141,6 +166,11 @@ class RankingInput:
         return [r for r in self.results if r.rank is not None]
 
     @property
+    def unranked(self) -> list[CommuneResult]:
+        """The communes listed apart (see `CommuneResult.unranked`), by code."""
+        return [r for r in self.results if r.rank is None]
+
+    @property
     def stage(self) -> Stage:
         ranked = self.ranked
         finals = sum(r.is_final for r in ranked)
@@ -153,9 +183,11 @@ class RankingInput:
         return competition_ranks({c: round2(v) for c, v in self.previous.items()})
 
     def tier_counts(self) -> dict[str, int]:
+        """Ranked communes per tier (a self-assessed total without a tier is counted in none)."""
         counts = {t.name: 0 for t in self.cset.tiers}
         for r in self.ranked:
-            counts[r.tier] = counts.get(r.tier, 0) + 1
+            if r.tier:
+                counts[r.tier] = counts.get(r.tier, 0) + 1
         return counts
 
     def area_averages(self) -> dict[str, Decimal | None]:
@@ -166,13 +198,18 @@ class RankingInput:
         """Per scored item, sorted by points lost across the district (largest first), then in the set's order;
         items no commune has points for yet (district-scored, before appraisal) last."""
         stats = []
+        ranked = self.ranked
         for leaf in self.cset.leaves():
-            values = [v for r in self.ranked if (v := r.leaves.get(leaf.code)) is not None]
+            code, top = leaf.code, leaf.max
+            values = [v for r in ranked if (v := r.leaves.get(code)) is not None]
+            total = sum(values, ZERO)
+            n = len(values)
             stats.append(CriterionStats(
-                criterion=leaf, area=self.cset.area_of[leaf.code].code, scored=len(values), average=_mean(values),
-                minimum=min(values) if values else None, maximum=max(values) if values else None,
-                full_share=(Decimal(sum(v >= leaf.max for v in values)) / len(values)) if values else None,
-                lost=round2(sum((leaf.max - v for v in values), ZERO))))
+                criterion=leaf, area=self.cset.area_of[code].code, scored=n,
+                average=round2(total / n) if n else None, minimum=min(values) if n else None,
+                maximum=max(values) if n else None,
+                full_share=(Decimal(sum(v >= top for v in values)) / n) if n else None,
+                lost=round2(top * n - total)))  # the sum of (max − points), exactly
         order = {leaf.code: i for i, leaf in enumerate(self.cset.leaves())}
         return sorted(stats, key=lambda s: (s.scored == 0, -s.lost, order[s.criterion.code]))
 
@@ -192,12 +229,17 @@ def competition_ranks(totals: Mapping[str, Decimal]) -> dict[str, int]:
 
 
 def rank_results(cset: CriteriaSet, results: list[CommuneResult]) -> None:
-    """Set rank and tier of every scored commune and sort: rank order (ties by code), then unranked by code."""
-    scores = {r.code: s for r in results if (s := r.score) is not None}
+    """Set rank and tier of every rankable commune and sort: rank order (ties by code), then unranked by code."""
+    scores = {r.code: s for r in results if not r.unranked and (s := r.score) is not None}
     ranks = competition_ranks(scores)
     for r in results:
         r.rank = ranks.get(r.code)
-        r.tier = cset.tier_for(scores[r.code]) if r.code in scores else ""
+        if r.code not in scores:
+            r.tier = ""
+        elif r.is_final:
+            r.tier = r.final_tier or cset.tier_for(scores[r.code])
+        else:
+            r.tier = self_tier(cset, scores[r.code])
     results.sort(key=lambda r: (r.rank is None, r.rank or 0, r.code))
 
 
@@ -230,8 +272,10 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
         res.final_areas = shape.area_sums(final_points)
         res.bonus = _capped(final.bonus, cset.bonus.cap if cset.bonus else None)
         res.penalty = _capped(final.penalty, cset.penalty.cap if cset.penalty else None)
-        areas_total = round2(sum(res.final_areas.values(), ZERO))
-        res.final_total = max(ZERO, round2(areas_total + res.bonus - res.penalty))
+        if final.total is not None:  # the appraisal's own total and tier
+            res.final_total, res.final_tier = round2(final.total), final.tier
+        else:
+            res.final_total = final_total(cset, final_points, res.bonus, res.penalty)
         res.leaves = final_points
     else:
         # Before appraisal a blank commune-scored item counts 0; district-scored items are not scored yet.
@@ -433,7 +477,8 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
 def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, kind: str, *,
                            final: FinalScores | None = None, state: str = "", deadline: dt.datetime | None = None,
                            errors: int = 0, warnings: int = 0) -> CommuneResult:
-    explanations = {c: leaf.explanation for c, leaf in sub.declared.leaves.items()}
+    # only the explanations given (most items have none) and the cited items: kept small for a whole country
+    explanations = {c: leaf.explanation for c, leaf in sub.declared.leaves.items() if leaf.explanation}
     cited = {row.criterion.strip() for row in sub.declared.evidence_register}
     return commune_result(cset, sub.commune_code, name, kind, self_scores=sub.scores, self_total=sub.self_total,
                           explanations=explanations, cited=cited, final=final, status=sub.status, state=state,
@@ -450,7 +495,8 @@ def _final_scores(appraisal: StoredAppraisal | None) -> FinalScores | None:
     if appraisal is None:
         return None
     return FinalScores(leaves={c: (s.appraised_points, s.reason) for c, s in appraisal.scores.items()},
-                       bonus=appraisal.bonus, penalty=appraisal.penalty)
+                       bonus=appraisal.bonus, penalty=appraisal.penalty, total=appraisal.total,
+                       tier=appraisal.tier or "")
 
 
 def previous_totals(store: Store, set_id: str | None = None) -> dict[str, Decimal]:

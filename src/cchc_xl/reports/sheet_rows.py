@@ -36,14 +36,40 @@ def write_rows(ws: Worksheet, first_row: int, rows: Sequence[Sequence[Cell]], fi
     format; `heights`: each row's height (None: the default), as `set_row` sets it. Equivalent to setting
     each row's height and writing each cell with XlsxWriter."""
     fast = enabled() and _sheet_ready(ws, first_row, len(rows))
+    names = _Names(first_col)
     for i, cells in enumerate(rows):
         row, height = first_row + i, heights[i] if heights is not None else None
         # The last row goes through XlsxWriter: it stays pending as after XlsxWriter's own writes, so its
         # formats are numbered (and the rows after it flushed) exactly when they would be.
         if fast and i < len(rows) - 1 and _row_ready(ws, cells):
-            _fast_row(ws, row, cells, first_col, height)
+            _fast_row(ws, row, cells, first_col, height, names)
         else:
             _plain_row(ws, row, cells, first_col, height)
+
+
+class _Names:
+    """Column letters and style attributes of one block, worked out once (not once per cell). A format's
+    index is taken the first time the format is met, as XlsxWriter would take it writing that cell."""
+
+    def __init__(self, first_col: int):
+        self.first_col = first_col
+        self.letters: list[str] = []
+        self.styles: dict[int, str] = {}
+        self.numbers: dict[float, str] = {}  # a number's text (matrix cells repeat a few values), bounded
+
+    def letter(self, j: int) -> str:
+        while len(self.letters) <= j:
+            self.letters.append(xl_col_to_name(self.first_col + len(self.letters)))
+        return self.letters[j]
+
+    def style(self, fmt: Any) -> str:
+        if fmt is None:
+            return ""
+        found = self.styles.get(id(fmt))
+        if found is None:
+            xf = fmt._get_xf_index()
+            found = self.styles[id(fmt)] = f' s="{xf}"' if xf else ""
+        return found
 
 
 def _sheet_ready(ws: Worksheet, first_row: int, count: int) -> bool:
@@ -68,7 +94,9 @@ def _row_ready(ws: Worksheet, cells: Sequence[Cell]) -> bool:
     return True
 
 
-def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, height: float | None) -> None:
+def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, height: float | None,
+              names: _Names | None = None) -> None:
+    names = names or _Names(first_col)
     if row > ws.previous_row:
         ws._write_single_row(row)  # the pending row goes out first, as XlsxWriter's next write would do
     if height is not None:
@@ -82,12 +110,16 @@ def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, he
         ws._write_row(row, None, ws.row_info.get(row))  # the <row> tag XlsxWriter writes for this row
     finally:
         ws.fh = fh
-    r = row + 1
+    r = str(row + 1)
     parts = [tag.getvalue()]
+    if len(names.letters) < len(cells):
+        names.letter(len(cells) - 1)
+    letters, styles, style, numbers = names.letters, names.styles, names.style, names.numbers
     for j, (value, fmt) in enumerate(cells):
-        xf = fmt._get_xf_index() if fmt is not None else 0
-        s = f' s="{xf}"' if xf else ""
-        ref = f"{xl_col_to_name(first_col + j)}{r}"
+        s = styles.get(id(fmt))
+        if s is None:
+            s = style(fmt)
+        ref = letters[j] + r
         if value is None:
             parts.append(f'<c r="{ref}"{s}/>')
         elif isinstance(value, str):
@@ -95,7 +127,12 @@ def _fast_row(ws: Worksheet, row: int, cells: Sequence[Cell], first_col: int, he
             space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
             parts.append(f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{ws._escape_data(text)}</t></is></c>')
         else:
-            parts.append(f'<c r="{ref}"{s}><v>{value:.16G}</v></c>')
+            number = numbers.get(value)
+            if number is None:
+                number = f"{value:.16G}"
+                if value and len(numbers) < 4096:  # (0 and -0 compare equal but print apart: not kept)
+                    numbers[value] = number
+            parts.append(f'<c r="{ref}"{s}><v>{number}</v></c>')
     parts.append("</row>")
     fh.write("".join(parts))
     ws.previous_row = row + 1  # (the row is out: the table holds nothing of it)

@@ -220,3 +220,58 @@ class Sheet:
 
     def protect(self, password: str, **allow: bool) -> None:
         self.ws.protect(password, dict(allow))
+
+
+# -- fitting a sheet on the page ---------------------------------------------------------------------------
+PAPER_MM = (210.0, 297.0)  # A4 portrait: width, height
+_PX_PER_MM = 96 / _INCH_MM
+MIN_PRINT_SCALE = 0.85  # below this a printed 11 pt text is too small to read comfortably
+
+
+# LibreOffice lays the columns of a Times New Roman workbook out about 6 % wider than Excel's 7 px a
+# character (measured on its PDFs): fitting is worked out on the wider of the two.
+LIBREOFFICE_WIDER = 1.06
+
+
+def column_px(width: float) -> int:
+    """A column `width` characters wide in pixels, as Excel lays it out for the 11 pt default font."""
+    return int(width * 7 + 5) if width >= 1 else int(width * 12 + 0.5)
+
+
+def printable_px(setup: PageSetup) -> tuple[float, float]:
+    """The page's printable width and height in pixels (96 dpi), inside the margins."""
+    width, height = PAPER_MM if not setup.landscape else PAPER_MM[::-1]
+    m = setup.margins
+    return (width - m.left - m.right) * _PX_PER_MM, (height - m.top - m.bottom) * _PX_PER_MM
+
+
+def print_scale(widths: Sequence[float], setup: PageSetup) -> int:
+    """The print scale (percent, at most 100) at which the columns `widths` fill the page's width.
+
+    Set as a scale rather than "fit to one page wide": LibreOffice, fitting a width, also shrinks a sheet
+    of a page or so to fit it on one page tall."""
+    total = sum(column_px(w) for w in widths) * LIBREOFFICE_WIDER
+    return max(10, min(100, int(100 * printable_px(setup)[0] / max(total, 1))))
+
+
+def column_breaks(widths: Sequence[float], setup: PageSetup, repeated: int = 0,
+                  groups: Sequence[int] = ()) -> list[int]:
+    """Vertical page breaks (the first column of each new page) for printing at 100 %: pages filled with
+    whole groups of columns (`groups`: each group's first column, e.g. an area's first item), a group wider
+    than a page cut where the page ends; the first `repeated` columns print on every page."""
+    usable = printable_px(setup)[0] / LIBREOFFICE_WIDER - sum(column_px(w) for w in widths[:repeated])
+    ends = sorted({g for g in groups if g > repeated} | {len(widths)})
+    breaks: list[int] = []
+    used, col = 0.0, repeated
+    for end in ends:
+        if used and used + sum(column_px(w) for w in widths[col:end]) > usable:
+            breaks.append(col)
+            used = 0.0
+        for c in range(col, end):
+            px = column_px(widths[c])
+            if used and used + px > usable:
+                breaks.append(c)
+                used = 0.0
+            used += px
+        col = end
+    return breaks
