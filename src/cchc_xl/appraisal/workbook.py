@@ -42,7 +42,17 @@ from cchc_xl.workbook.layout import (
     manifest_digest,
     status_chain,
 )
-from cchc_xl.workbook.sheetkit import Formats, Margins, PageSetup, Sheet, fit_scale, font, page_breaks, workbook_options
+from cchc_xl.workbook.sheetkit import (
+    Formats,
+    Margins,
+    PageSetup,
+    Sheet,
+    font,
+    page_breaks,
+    print_scale,
+    printable_px,
+    workbook_options,
+)
 from cchc_xl.workbook.writer import CommuneWorkbookWriter, _ProtectedWorkbook, validation_options, write_merge
 
 if TYPE_CHECKING:
@@ -619,13 +629,13 @@ def _print_setup(widths: list[float], header_row: int) -> PageSetup:
     """A4 landscape at the largest whole scale at which the printed columns fit across (no fitting by the
     program, which would ignore the page breaks made for it), the header row repeated, pages x/y."""
     setup = PageSetup(landscape=True, margins=MARGINS, fit_width=0, repeat_rows=(header_row, header_row))
-    return replace(setup, scale=fit_scale(widths, setup))
+    return replace(setup, scale=print_scale(widths, setup))
 
 
 def _breaks(setup: PageSetup, heights: list[float], header_row: int, keep: set[int]) -> list[int]:
-    _width, height_mm = setup.printable_mm()
+    height_pt = printable_px(setup)[1] * 0.75  # 96 px to 72 pt an inch
     # in points at 100 %, with room to spare for the programs' own row heights and footer
-    capacity = height_mm * 72 / 25.4 * 0.94 / (setup.scale / 100)
+    capacity = height_pt * 0.94 / (setup.scale / 100)
     return page_breaks(heights, capacity, heights[header_row], keep)
 
 

@@ -111,31 +111,6 @@ class PageSetup:
             ws.center_horizontally()
 
 
-    def printable_mm(self) -> tuple[float, float]:
-        """(width, height) of the printed area of an A4 page, in millimetres."""
-        width, height = (A4_MM[1], A4_MM[0]) if self.landscape else A4_MM
-        m = self.margins
-        return width - m.left - m.right, height - m.top - m.bottom
-
-
-A4_MM = (210.0, 297.0)
-# The width LibreOffice gives a column of `w` units (Excel: 7 px a unit and 5 of padding at 96 dpi) with the
-# Times New Roman default font is about 5 % more (measured on A4 PDFs); scales are reckoned with it.
-_OFFICE_WIDTH = 1.05
-
-
-def column_mm(width: float) -> float:
-    """The printed width at 100 % of a column `width` units wide, in millimetres (the wider of the programs')."""
-    return (width * 7 + 5) * _INCH_MM / 96 * _OFFICE_WIDTH
-
-
-def fit_scale(widths: Iterable[float], setup: PageSetup, least: int = 10) -> int:
-    """The largest whole print scale (percent, at most 100) at which columns of `widths` fit across a page."""
-    table = sum(column_mm(w) for w in widths)
-    room, _ = setup.printable_mm()
-    return max(least, min(100, int(room / table * 100))) if table else 100
-
-
 def page_breaks(heights: Sequence[float], capacity: float, repeated: float = 0.0,
                 keep_with_next: Collection[int] = ()) -> list[int]:
     """Rows (0-based) before which a new page starts, for rows of `heights` (points at 100 %) on pages holding
