@@ -108,6 +108,25 @@ MakeRound = Callable[..., Path]
 SAMPLE_COMMUNES = Path(__file__).resolve().parents[1] / "samples" / "phu-yen-communes.csv"
 
 
+def init_round(monkeypatch: pytest.MonkeyPatch, settings: Settings, folder: Path,
+               criteria: Path = DATA / "mini-set.yaml", communes: Path = SAMPLE_COMMUNES, year: int = 2022,
+               body: str = "UBND huyện Thử Nghiệm", extra: tuple[str, ...] = (), chdir: bool = True) -> Path:
+    """`cchc-xl init` into `folder` with the key of `settings` (see make_round); a module-scoped fixture passes
+    its own pytest.MonkeyPatch.context()."""
+    from click.testing import CliRunner
+
+    from cchc_xl.cli import cli
+
+    monkeypatch.delenv("CCHC_XL_CONFIG", raising=False)
+    monkeypatch.setenv("CCHC_XL_KEY", settings.key.decode("utf-8"))
+    result = CliRunner().invoke(cli, ["init", str(folder), "--criteria", str(criteria), "--communes",
+                                      str(communes), "--year", str(year), "--body", body, *extra])
+    assert result.exit_code == 0, result.output
+    if chdir:
+        monkeypatch.chdir(folder)
+    return folder
+
+
 @pytest.fixture
 def make_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> MakeRound:
     """Run `cchc-xl init` as a district would and work in its folder; returns the folder.
@@ -118,22 +137,12 @@ def make_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settin
     make_round(criteria=mini-set.yaml, communes=the sample list, year=2022, body="UBND huyện Thử Nghiệm",
     folder=tmp_path / "dot", extra=[...]): the working directory becomes the folder (chdir=False keeps it).
     """
-    from click.testing import CliRunner
-
-    from cchc_xl.cli import cli
 
     def make(criteria: Path = DATA / "mini-set.yaml", communes: Path = SAMPLE_COMMUNES, year: int = 2022,
              body: str = "UBND huyện Thử Nghiệm", folder: Path | None = None, extra: tuple[str, ...] = (),
              chdir: bool = True) -> Path:
-        folder = folder or tmp_path / "dot"
-        monkeypatch.delenv("CCHC_XL_CONFIG", raising=False)
-        monkeypatch.setenv("CCHC_XL_KEY", settings.key.decode("utf-8"))
-        result = CliRunner().invoke(cli, ["init", str(folder), "--criteria", str(criteria), "--communes",
-                                          str(communes), "--year", str(year), "--body", body, *extra])
-        assert result.exit_code == 0, result.output
-        if chdir:
-            monkeypatch.chdir(folder)
-        return folder
+        return init_round(monkeypatch, settings, folder or tmp_path / "dot", criteria, communes, year, body, extra,
+                          chdir)
 
     return make
 
