@@ -16,8 +16,9 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,41 @@ def pytest_configure(config: pytest.Config) -> None:
     # folder of this run, not the user's cache.
     os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "off")
     os.environ.setdefault("CCHC_XL_APPROVAL_CACHE", tempfile.mkdtemp(prefix="cchc-approval-cache-"))
+
+
+# The programs each marker stands for: a session that selects no test with the marker must start none of them
+# (`make test-fast`), whatever fixture or helper would (see external_program_guard).
+MARKED_PROGRAMS = {"soffice": "libreoffice", "soffice.bin": "libreoffice", "libreoffice": "libreoffice",
+                   "ssconvert": "gnumeric", "tesseract": "ocr"}
+UNSELECTED = pytest.StashKey[frozenset[str]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    markers = set(MARKED_PROGRAMS.values())
+    session.config.stash[UNSELECTED] = frozenset(
+        m for m in markers if not any(item.get_closest_marker(m) for item in session.items))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def external_program_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail loudly when a test or fixture starts LibreOffice, Gnumeric or Tesseract in a session that selected
+    no test marked for it: the fast tier stays fast, and the start is named instead of silently waited for."""
+    import subprocess
+
+    unselected = request.config.stash.get(UNSELECTED, frozenset())
+    original = subprocess.Popen.__init__
+
+    def init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        first = args[0] if isinstance(args, list | tuple) else str(args).split(" ", 1)[0]
+        marker = MARKED_PROGRAMS.get(Path(str(first)).name)
+        if marker in unselected:
+            raise RuntimeError(f"{first} started although no test marked {marker!r} is selected: mark the test "
+                               "that needs it, or build the files only when conftest.engine_selected() says so")
+        original(self, args, *rest, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess.Popen, "__init__", init)
+        yield
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
