@@ -16,8 +16,9 @@ import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,41 @@ def pytest_configure(config: pytest.Config) -> None:
     # folder of this run, not the user's cache.
     os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "off")
     os.environ.setdefault("CCHC_XL_APPROVAL_CACHE", tempfile.mkdtemp(prefix="cchc-approval-cache-"))
+
+
+# The programs each marker stands for: a session that selects no test with the marker must start none of them
+# (`make test-fast`), whatever fixture or helper would (see external_program_guard).
+MARKED_PROGRAMS = {"soffice": "libreoffice", "soffice.bin": "libreoffice", "libreoffice": "libreoffice",
+                   "ssconvert": "gnumeric", "tesseract": "ocr"}
+UNSELECTED = pytest.StashKey[frozenset[str]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    markers = set(MARKED_PROGRAMS.values())
+    session.config.stash[UNSELECTED] = frozenset(
+        m for m in markers if not any(item.get_closest_marker(m) for item in session.items))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def external_program_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail loudly when a test or fixture starts LibreOffice, Gnumeric or Tesseract in a session that selected
+    no test marked for it: the fast tier stays fast, and the start is named instead of silently waited for."""
+    import subprocess
+
+    unselected = request.config.stash.get(UNSELECTED, frozenset())
+    original = subprocess.Popen.__init__
+
+    def init(self: subprocess.Popen[Any], args: Any, *rest: Any, **kw: Any) -> None:
+        first = args[0] if isinstance(args, list | tuple) else str(args).split(" ", 1)[0]
+        marker = MARKED_PROGRAMS.get(Path(str(first)).name)
+        if marker in unselected:
+            raise RuntimeError(f"{first} started although no test marked {marker!r} is selected: mark the test "
+                               "that needs it, or build the files only when conftest.engine_selected() says so")
+        original(self, args, *rest, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess.Popen, "__init__", init)
+        yield
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -108,6 +144,25 @@ MakeRound = Callable[..., Path]
 SAMPLE_COMMUNES = Path(__file__).resolve().parents[1] / "samples" / "phu-yen-communes.csv"
 
 
+def init_round(monkeypatch: pytest.MonkeyPatch, settings: Settings, folder: Path,
+               criteria: Path = DATA / "mini-set.yaml", communes: Path = SAMPLE_COMMUNES, year: int = 2022,
+               body: str = "UBND huyện Thử Nghiệm", extra: tuple[str, ...] = (), chdir: bool = True) -> Path:
+    """`cchc-xl init` into `folder` with the key of `settings` (see make_round); a module-scoped fixture passes
+    its own pytest.MonkeyPatch.context()."""
+    from click.testing import CliRunner
+
+    from cchc_xl.cli import cli
+
+    monkeypatch.delenv("CCHC_XL_CONFIG", raising=False)
+    monkeypatch.setenv("CCHC_XL_KEY", settings.key.decode("utf-8"))
+    result = CliRunner().invoke(cli, ["init", str(folder), "--criteria", str(criteria), "--communes",
+                                      str(communes), "--year", str(year), "--body", body, *extra])
+    assert result.exit_code == 0, result.output
+    if chdir:
+        monkeypatch.chdir(folder)
+    return folder
+
+
 @pytest.fixture
 def make_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings) -> MakeRound:
     """Run `cchc-xl init` as a district would and work in its folder; returns the folder.
@@ -118,22 +173,12 @@ def make_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settin
     make_round(criteria=mini-set.yaml, communes=the sample list, year=2022, body="UBND huyện Thử Nghiệm",
     folder=tmp_path / "dot", extra=[...]): the working directory becomes the folder (chdir=False keeps it).
     """
-    from click.testing import CliRunner
-
-    from cchc_xl.cli import cli
 
     def make(criteria: Path = DATA / "mini-set.yaml", communes: Path = SAMPLE_COMMUNES, year: int = 2022,
              body: str = "UBND huyện Thử Nghiệm", folder: Path | None = None, extra: tuple[str, ...] = (),
              chdir: bool = True) -> Path:
-        folder = folder or tmp_path / "dot"
-        monkeypatch.delenv("CCHC_XL_CONFIG", raising=False)
-        monkeypatch.setenv("CCHC_XL_KEY", settings.key.decode("utf-8"))
-        result = CliRunner().invoke(cli, ["init", str(folder), "--criteria", str(criteria), "--communes",
-                                          str(communes), "--year", str(year), "--body", body, *extra])
-        assert result.exit_code == 0, result.output
-        if chdir:
-            monkeypatch.chdir(folder)
-        return folder
+        return init_round(monkeypatch, settings, folder or tmp_path / "dot", criteria, communes, year, body, extra,
+                          chdir)
 
     return make
 

@@ -57,21 +57,44 @@ def _set(path: Path, values: dict[str, object], target: Path | None = None) -> P
     return out
 
 
-@pytest.fixture
-def round_(tmp_path: Path, mini_set, communes, settings, db):  # type: ignore[no-untyped-def]
-    """Three communes imported into a fresh store (each engine); their appraisal workbooks prepared."""
-    inbox = tmp_path / "inbox"
+def _prepare_round(tmp: Path, db, mini_set, communes, settings):  # type: ignore[no-untyped-def]
+    """Three communes imported into a fresh store at `db`; their appraisal workbooks prepared in tmp/td."""
+    inbox = tmp / "inbox"
     inbox.mkdir()
     chosen = communes[:3]
     for c in chosen:
-        wb = generate_one(mini_set, c, tmp_path / "blank", settings)
+        wb = generate_one(mini_set, c, tmp / "blank", settings)
         fill(wb, inbox / wb.name, mini_set, seed=c.code)
     store = Store(db)
     stage = EvidenceStage()
     run = run_import(inbox, mini_set, settings, communes, received_at=AT, evidence_hook=stage)
-    write_outputs(run, tmp_path / "out", settings, store)
-    written, skipped = prepare(store, mini_set, tmp_path / "td", settings)
-    yield store, written, skipped, tmp_path
+    write_outputs(run, tmp / "out", settings, store)
+    written, skipped = prepare(store, mini_set, tmp / "td", settings)
+    return store, written, skipped
+
+
+@pytest.fixture(scope="module")
+def prepared_sqlite(tmp_path_factory: pytest.TempPathFactory, mini_set, communes, settings):  # type: ignore[no-untyped-def]
+    """`round_` on SQLite built once per module, in a folder laid out as a test's (its store is s.sqlite, as
+    the `db` fixture names it): the folder, the written workbooks relative to it, the skipped codes."""
+    root = tmp_path_factory.mktemp("appraisal-round")
+    store, written, skipped = _prepare_round(root, root / "s.sqlite", mini_set, communes, settings)
+    store.close()
+    return root, [p.relative_to(root) for p in written], skipped
+
+
+@pytest.fixture
+def round_(tmp_path: Path, mini_set, communes, settings, db, engine, request):  # type: ignore[no-untyped-def]
+    """Three communes imported into a fresh store (each engine); their appraisal workbooks prepared. On
+    SQLite each test gets a copy of the module's round (`prepared_sqlite`), on PostgreSQL a round of its own."""
+    if engine == "sqlite":
+        root, written, skipped = request.getfixturevalue("prepared_sqlite")
+        shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+        assert Path(db) == tmp_path / "s.sqlite"
+        store, written = Store(db), [tmp_path / p for p in written]
+    else:
+        store, written, skipped = _prepare_round(tmp_path, db, mini_set, communes, settings)
+    yield store, written, list(skipped), tmp_path
     store.close()
 
 

@@ -16,7 +16,10 @@ Every commune gets 1.5 of 2 for the district-scored 2.2.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +35,7 @@ from cchc_xl.store import Store
 from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
 from cchc_xl.workspace import open_workspace
+from conftest import init_round
 from import_corpus import fill
 
 SELF = {"TDG_1_2": 2, "KK_3_1_1": 95, "KK_3_1_2": 100}
@@ -90,8 +94,9 @@ class Flow:
 
 
 def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any, until: str = "",
-             deadline: dt.date = DEADLINE) -> Flow:
-    """The round of the module doc through the command line; `until` "issued" or "answered" stops there."""
+             deadline: dt.date = DEADLINE, at_answered: Callable[[Flow], None] | None = None) -> Flow:
+    """The round of the module doc through the command line; `until` "issued" or "answered" stops there
+    (`at_answered` is shown the round at that point when it goes on)."""
     run = CliRunner().invoke
     folder = make_round()
     chosen = communes[:4]
@@ -147,6 +152,8 @@ def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any, until
     assert result.exit_code == 1 and "sau hạn" in result.output, result.output
     if until == "answered":
         return Flow(folder, codes, out, filled)
+    if at_answered is not None:
+        at_answered(Flow(folder, codes, out, filled))
     out["status_before"] = " ".join(run(cli, ["status"]).output.split())
     assert run(cli, ["report", "--out", "xep-hang-tam.xlsx"]).exit_code == 0
     # round 2
@@ -173,6 +180,60 @@ def run_flow(make_round: Any, mini_set: Any, communes: Any, settings: Any, until
     return Flow(folder, codes, out, filled)
 
 
+def _moved(flow: Flow, folder: Path) -> Flow:
+    """`flow` as seen in a copy of its folder at `folder`."""
+    def move(value: Any) -> Any:
+        if isinstance(value, Path):
+            return folder / value.relative_to(flow.folder)
+        if isinstance(value, dict):
+            return {k: move(v) for k, v in value.items()}
+        return value
+
+    return Flow(folder, list(flow.codes), move(flow.outputs), {k: [move(p) for p in v] for k, v in flow.filled.items()})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, mini_set, communes, settings) -> Callable[[str], Flow]:  # type: ignore[no-untyped-def]
+    """The module doc's round run once per module, each stage when first asked for: "full" (to the final
+    ranking), "answered" (the same round when the answers are in) and "issued" (answer workbooks issued, the
+    deadline in five days). Tests work on a copy (`flow_copy`): the round's folder holds its store."""
+    flows: dict[str, Flow] = {}
+
+    def get(kind: str) -> Flow:
+        if kind not in flows:
+            with pytest.MonkeyPatch.context() as mp:
+                root = tmp_path_factory.mktemp(f"flow-{kind}")
+                make = functools.partial(init_round, mp, settings, root / "dot")
+                if kind == "issued":
+                    flows[kind] = run_flow(make, mini_set, communes, settings, until="issued",
+                                           deadline=TODAY + dt.timedelta(days=5))
+                else:
+                    def keep(flow: Flow) -> None:
+                        shutil.copytree(flow.folder, root / "answered")
+                        flows["answered"] = _moved(flow, root / "answered")
+
+                    flows["full"] = run_flow(make, mini_set, communes, settings, at_answered=keep)
+        return flows[kind]
+
+    return get
+
+
+@pytest.fixture
+def flow_copy(built: Callable[[str], Flow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              settings) -> Callable[[str], Flow]:  # type: ignore[no-untyped-def]
+    """A fresh copy of a built round (see `built`) to work in, as make_round leaves one: its folder the
+    working directory, the round's key that of `settings`."""
+    def copy(kind: str) -> Flow:
+        flow = built(kind)
+        folder = shutil.copytree(flow.folder, tmp_path / "dot")
+        monkeypatch.delenv("CCHC_XL_CONFIG", raising=False)
+        monkeypatch.setenv("CCHC_XL_KEY", settings.key.decode("utf-8"))
+        monkeypatch.chdir(folder)
+        return _moved(flow, folder)
+
+    return copy
+
+
 def _ranking_rows(path: Path) -> dict[str, tuple[Any, Any]]:
     """Commune code -> (total, tier) on the ranking sheet."""
     ws = openpyxl.load_workbook(path)["Xếp hạng"]
@@ -182,8 +243,8 @@ def _ranking_rows(path: Path) -> dict[str, tuple[Any, Any]]:
             if r and isinstance(r[0], int | float) and r[col_code]}
 
 
-def test_explanation_round_through_the_command_line(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
-    flow = run_flow(make_round, mini_set, communes, settings)
+def test_explanation_round_through_the_command_line(flow_copy) -> None:  # type: ignore[no-untyped-def]
+    flow = flow_copy("full")
     a, b, c, d = flow.codes
     ws = open_workspace(flow.folder)
     store = Store(ws.db_path, ws.round.id)
@@ -241,9 +302,8 @@ def test_explanation_round_through_the_command_line(make_round, mini_set, commun
         {code: w + Decimal("1.5") for code, w in want.items()}
 
 
-def test_answer_import_refuses_tampering_and_another_communes_file(make_round, mini_set, communes, settings,
-                                                                  tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    flow = run_flow(make_round, mini_set, communes, settings)
+def test_answer_import_refuses_tampering_and_another_communes_file(flow_copy, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    flow = flow_copy("full")
     b = flow.codes[1]
     run = CliRunner().invoke
     result = run(cli, ["appraise", "answers", "--out", "gt-lai", "--all"])  # the round is final: nothing issued
@@ -267,8 +327,8 @@ def test_answer_import_refuses_tampering_and_another_communes_file(make_round, m
     assert [r["status"] for r in data["answers"]] == ["rejected", "rejected"]
 
 
-def test_finalize_refuses_open_explanations_unless_forced(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
-    flow = run_flow(make_round, mini_set, communes, settings, until="answered")
+def test_finalize_refuses_open_explanations_unless_forced(flow_copy) -> None:  # type: ignore[no-untyped-def]
+    flow = flow_copy("answered")
     a, b, c, d = flow.codes
     run = CliRunner().invoke
     result = run(cli, ["appraise", "finalize", "--by", "Trưởng phòng"])
@@ -297,9 +357,8 @@ def test_finalize_refuses_open_explanations_unless_forced(make_round, mini_set, 
                 if str(tier).endswith("(tạm thời)")]
 
 
-def test_round2_before_the_deadline_waits_for_the_answers(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
-    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
-                    deadline=TODAY + dt.timedelta(days=5))
+def test_round2_before_the_deadline_waits_for_the_answers(flow_copy) -> None:  # type: ignore[no-untyped-def]
+    flow = flow_copy("issued")
     a, b, c, d = flow.codes
     run = CliRunner().invoke
     issued = flow.outputs["issued"]
@@ -324,13 +383,12 @@ def test_round2_before_the_deadline_waits_for_the_answers(make_round, mini_set, 
     assert sorted(code for code, (_t, tier) in rows.items() if str(tier).endswith("(tạm thời)")) == sorted([b, c])
 
 
-def test_answer_mistakes_are_findings(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+def test_answer_mistakes_are_findings(flow_copy) -> None:  # type: ignore[no-untyped-def]
     """| item | answer     | explanation | register row        |
        |------|------------|-------------|---------------------|
        | 1.2  | Giải trình | (none)      | for 1.1.1, not asked; no evidence folder |
        | 3.1  | (none)     |             |                     |"""
-    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
-                    deadline=TODAY + dt.timedelta(days=5))
+    flow = flow_copy("issued")
     b = flow.codes[1]
     b_file = flow.outputs["issued"][b]
     _answer(b_file, flow.folder / "hop-thu" / b_file.name, {"1.2": ("Giải trình", ""), "3.1": ("", "")},
@@ -346,10 +404,9 @@ def test_answer_mistakes_are_findings(make_round, mini_set, communes, settings) 
     assert report["status"] == "rejected"
 
 
-def test_added_evidence_goes_through_the_evidence_intake(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+def test_added_evidence_goes_through_the_evidence_intake(flow_copy) -> None:  # type: ignore[no-untyped-def]
     """C explains 1.2 citing two files: one is missing from its folder, the other is no PDF."""
-    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
-                    deadline=TODAY + dt.timedelta(days=5))
+    flow = flow_copy("issued")
     c_file = flow.outputs["issued"][flow.codes[2]]
     inbox = flow.folder / "hop-thu"
     _answer(c_file, inbox / c_file.name, {"1.2": ("Giải trình", "Đã có ba hình thức tuyên truyền")},
@@ -364,11 +421,10 @@ def test_added_evidence_goes_through_the_evidence_intake(make_round, mini_set, c
 
 
 @pytest.mark.libreoffice
-def test_an_answer_resaved_by_libreoffice_is_no_tampering(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+def test_an_answer_resaved_by_libreoffice_is_no_tampering(flow_copy) -> None:  # type: ignore[no-untyped-def]
     from cchc_xl.office import convert
 
-    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
-                    deadline=TODAY + dt.timedelta(days=5))
+    flow = flow_copy("issued")
     b = flow.codes[1]
     b_file = flow.outputs["issued"][b]
     filled = _answer(b_file, flow.folder / "dien" / b_file.name, {"1.2": ("Đồng ý", ""), "3.1": ("Giải trình", "95%")},
@@ -383,10 +439,10 @@ def test_an_answer_resaved_by_libreoffice_is_no_tampering(make_round, mini_set, 
 
 @pytest.mark.libreoffice
 def test_every_workbook_of_the_round_recalculated_by_libreoffice_shows_what_is_recorded(
-        make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
+        flow_copy) -> None:  # type: ignore[no-untyped-def]
     from cchc_xl.office import convert
 
-    flow = run_flow(make_round, mini_set, communes, settings)
+    flow = flow_copy("full")
     ws = open_workspace(flow.folder)
     store = Store(ws.db_path, ws.round.id)
     try:
@@ -461,9 +517,8 @@ def test_a_date_that_is_no_date_is_a_usage_mistake(make_round) -> None:  # type:
     assert result.exit_code == 2 and "NĂM-THÁNG-NGÀY" in result.output and "Traceback" not in result.output
 
 
-def test_answer_workbook_is_protected_signed_and_identified(make_round, mini_set, communes, settings) -> None:  # type: ignore[no-untyped-def]
-    flow = run_flow(make_round, mini_set, communes, settings, until="issued",
-                    deadline=TODAY + dt.timedelta(days=5))
+def test_answer_workbook_is_protected_signed_and_identified(flow_copy) -> None:  # type: ignore[no-untyped-def]
+    flow = flow_copy("issued")
     b = flow.codes[1]
     wb = openpyxl.load_workbook(flow.outputs["issued"][b])
     assert wb.security.lockStructure and wb["_meta"].sheet_state == "veryHidden"
