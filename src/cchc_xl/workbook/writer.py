@@ -251,13 +251,20 @@ class CommuneWorkbookWriter:
             "type": "formula", "criteria": f'=AND({col}{first + 1}<>"",{col}{first + 1}<>"{ok}",'
                                            f'{col}{first + 1}<>"{district}")',
             "format": self.formats["status_bad"]})
-        ws.print_area(0, 0, max(rows) + 3, last_col)
+        # the total and tier rows follow the last item; the method column after `print_through` is not printed
+        ws.print_area(0, 0, max(rows) + 3, list(g["columns"]).index(g["print_through"]))
         self._print(ws, landscape=True, header_row=3)
+        del last_col
 
     def _setup_register(self, ws: Worksheet) -> None:
         r = self.t["register"]
         self._columns(ws, r["columns"])
         ws.freeze_panes(r["first_row"] - 1, 1)
+        # the filled rows and a page of blank ones, not the whole input area's empty grid
+        first, last = self.layout.register_rows
+        filled = [c.row for c in self.layout.cells
+                  if c.sheet == "register" and first <= c.row <= last and c.formula is None and c.value is not None]
+        ws.print_area(0, 0, min(max(filled, default=first - 1) + r["print_rows"], last), len(r["columns"]) - 1)
         self._print(ws, landscape=True, header_row=r["first_row"] - 2)
 
     def _setup_summary(self, ws: Worksheet) -> None:
