@@ -182,6 +182,12 @@ def test_missing_evidence_file_marks_its_file_name_cell(fast: bool, corpus: Corp
     assert ws[f"{files_col}{first}"].comment is not None
     listed = [row[3] for row in wb.worksheets[0].iter_rows(values_only=True)]
     assert f"'{REGISTER}'!{files_col}{first}" in listed
+    # the criterion's own status cell agrees: marked above its status colours, the finding in its comment
+    grid = wb[T["sheets"]["grid"]]
+    status = build_layout(mini_set, communes[0]).leaves[leaf.code].status
+    assert grid[status].comment is not None and missing[0].message in grid[status].comment.text
+    rules = [(str(cf.sqref), rule.formula) for cf in grid.conditional_formatting for rule in cf.rules]
+    assert (status, ["TRUE"]) in rules
 
 
 # -- the commune grid -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import slugify
@@ -104,6 +104,26 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
                          {"x_scale": 3, "y_scale": 2, "author": self.layout.identity.words()["office"]})
 
+    def _setup_grid(self, ws: Worksheet) -> None:
+        """A criterion the importer found wrong (its cells, or its evidence) shows so in its status cell too:
+        marked over the status colours (the formula would say "Đã đủ" where only the files were wrong), with
+        the findings in its comment. Added before the grid's own rules, so they take precedence."""
+        grid = self.layout.sheets["grid"]
+        col = list(self.t["grid"]["columns"]).index("status")
+        for refs in self.layout.leaves.values():
+            found = [f.message for f in self.findings if f.severity in ("error", "warning") and (
+                f.criterion == refs.code or (f.cell and _row_of(split_cell(f.cell), grid) == refs.row))]
+            if not found:
+                continue
+            ws.conditional_format(refs.row, col, refs.row, col, {
+                "type": "formula", "criteria": "=TRUE", "format": self._marked_format("status"),
+                "stop_if_true": True})
+            if (grid, refs.status) not in self.marked:
+                note = self.tv["status_note"].format(findings="\n".join(found))
+                ws.write_comment(refs.row, col, note[:30000], {"x_scale": 3, "y_scale": 2,
+                                                               "author": self.layout.identity.words()["office"]})
+        super()._setup_grid(ws)
+
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
         if style not in cache:
@@ -162,6 +182,13 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         if cset.body_max > 0:
             return str(tv["total_partial"].format(total=total, commune_max=fmt(cset.commune_max)))
         return str(tv["total"].format(total=total))
+
+
+def _row_of(where: tuple[str, str] | None, sheet: str) -> int | None:
+    """The 0-based row of a cell (sheet, ref) on `sheet`; None elsewhere."""
+    if where is None or where[0] != sheet:
+        return None
+    return xl_cell_to_rowcol(where[1])[0]
 
 
 def needs_feedback(findings: Sequence[Finding]) -> bool:

@@ -38,7 +38,6 @@ from cchc_xl.workbook.layout import (
     LayoutTemplate,
     Merge,
     RangeValidation,
-    column_points,
 )
 from cchc_xl.workbook.sheetkit import FONT_NAME, Margins, PageSetup, font, workbook_options
 from cchc_xl.workbook.signing import META_KEYS, make_meta
