@@ -44,7 +44,7 @@ REPO = render_pictures.REPO
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 PT_PER_MM = 72 / 25.4
-FOOTER = re.compile(r"^(Trang)?\d+/\d+$")  # a page holding only its footer is empty
+FOOTER = re.compile(r"^(Trang)?\d+/\d+$")  # the page number "Trang n/N" (its digits alone are dropped too)
 
 # kind -> key of render_pictures' sources
 KINDS = {"commune": "filled", "commune-blank": "blank", "feedback": "feedback", "validation": "validation",
@@ -195,8 +195,14 @@ def measure(kind: str, book: Path, sheet: str, pdf: Path, nominal: float | None)
 
 def _empty(runs: list[tuple[float, float, float, str]], pages: list[list[tuple[float, float, float, str]]]) -> bool:
     """Whether a page holds nothing but what every page holds (its repeated header rows, the footer)."""
-    common = set.intersection(*({_squash(t) for *_r, t in p} for p in pages))
-    return all(_squash(t) in common or FOOTER.match(_squash(t)) for *_r, t in runs)
+    common = set.intersection(*(_words(p) for p in pages))
+    return _words(runs) <= common
+
+
+def _words(runs: list[tuple[float, float, float, str]]) -> set[str]:
+    """The words of a page, without its page number."""
+    words = {unicodedata.normalize("NFC", w) for *_r, t in runs for w in t.split()}
+    return {w for w in words if not FOOTER.match(w) and not re.fullmatch(r"[\d/]+", w)}
 
 
 def _squash(text: str) -> str:

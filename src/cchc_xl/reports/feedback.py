@@ -124,6 +124,14 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
                                                                "author": self.layout.identity.words()["office"]})
         super()._setup_grid(ws)
 
+    def _register_print_area(self, ws: Worksheet) -> None:
+        """The rows the commune sent, fixed (every program prints a fixed print area; the workbook's own
+        formula, which only Excel follows, would print the whole empty input area in LibreOffice)."""
+        first, last = self.layout.register_rows
+        filled = [c.row for c in self.layout.cells
+                  if c.sheet == "register" and first <= c.row <= last and c.formula is None and c.value is not None]
+        ws.print_area(0, 0, max(filled, default=first), len(self.t["register"]["columns"]) - 1)
+
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
         if style not in cache:

@@ -301,12 +301,20 @@ class CommuneWorkbookWriter:
         r = self.t["register"]
         self._columns(ws, r["columns"])
         ws.freeze_panes(r["first_row"] - 1, 1)
-        # the filled rows and a page of blank ones, not the whole input area's empty grid
-        first, last = self.layout.register_rows
-        filled = [c.row for c in self.layout.cells
-                  if c.sheet == "register" and first <= c.row <= last and c.formula is None and c.value is not None]
-        ws.print_area(0, 0, min(max(filled, default=first - 1) + r["print_rows"], last), len(r["columns"]) - 1)
         self._print(ws, landscape=True, header_row=r["first_row"] - 2)
+        self._register_print_area(ws)
+
+    def _register_print_area(self, ws: Worksheet) -> None:
+        r = self.t["register"]
+        # The print area follows the rows the commune fills (a formula, which Excel evaluates when it prints):
+        # through the last filled row, and a page of blank rows while none is filled, never the whole input
+        # area's empty grid. LibreOffice takes only fixed print ranges: it prints the whole input area.
+        first, last = self.layout.register_rows
+        sheet = self.layout.quoted("register")
+        inputs = f"{sheet}!$A${first + 1}:${_col(list(r['columns']).index('files'))}${last + 1}"
+        used = f'SUMPRODUCT(MAX(({inputs}<>"")*ROW({inputs})))'
+        self.workbook.define_name(f"{sheet}!_xlnm.Print_Area", f"=OFFSET({sheet}!$A$1,0,0,MAX({first + r['print_rows']},"
+                                  f"{used}),{len(r['columns'])})")
 
     def _setup_summary(self, ws: Worksheet) -> None:
         s = self.t["summary"]
