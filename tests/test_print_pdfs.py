@@ -49,8 +49,8 @@ class Bounds:
 COMMUNE = {
     T["sheets"]["guide"]: Bounds((1, 2)),
     T["sheets"]["grid"]: Bounds((4, 16)),
-    # The register's print area is a formula over the filled rows, which Excel follows and LibreOffice
-    # does not (it takes fixed print ranges only): LibreOffice prints the whole input area.
+    # The commune's own register has no print area (rows are added after it is written): its whole input
+    # area prints, empty rows too. The feedback workbook's prints the rows sent.
     T["sheets"]["register"]: Bounds((1, 14), empty_pages=12),
     T["sheets"]["summary"]: Bounds((1, 3)),
     T["sheets"]["issues"]: Bounds((1, 1)),
@@ -58,7 +58,7 @@ COMMUNE = {
 }
 BOUNDS: dict[str, dict[str, Bounds]] = {
     "commune": COMMUNE,
-    "feedback": {TV["feedback"]["sheet"]: Bounds((1, 2)), **COMMUNE},
+    "feedback": {**COMMUNE, TV["feedback"]["sheet"]: Bounds((1, 2)), T["sheets"]["register"]: Bounds((1, 3))},
     "validation": {
         TV["sheets"]["summary"]: Bounds((1, 1)),
         TV["sheets"]["findings"]: Bounds((1, 2)),

@@ -305,16 +305,9 @@ class CommuneWorkbookWriter:
         self._register_print_area(ws)
 
     def _register_print_area(self, ws: Worksheet) -> None:
-        r = self.t["register"]
-        # The print area follows the rows the commune fills (a formula, which Excel evaluates when it prints):
-        # through the last filled row, and a page of blank rows while none is filled, never the whole input
-        # area's empty grid. LibreOffice takes only fixed print ranges: it prints the whole input area.
-        first, last = self.layout.register_rows
-        sheet = self.layout.quoted("register")
-        inputs = f"{sheet}!$A${first + 1}:${_col(list(r['columns']).index('files'))}${last + 1}"
-        used = f'SUMPRODUCT(MAX(({inputs}<>"")*ROW({inputs})))'
-        self.workbook.define_name(f"{sheet}!_xlnm.Print_Area", f"=OFFSET({sheet}!$A$1,0,0,MAX({first + r['print_rows']},"
-                                  f"{used}),{len(r['columns'])})")
+        """None in the blank workbook: the commune adds rows after it is written, and a fixed print area
+        would leave them unprinted (a formula print area over the filled rows is followed by Excel only,
+        and makes openpyxl warn on every read). The feedback workbook, which knows the rows, sets one."""
 
     def _setup_summary(self, ws: Worksheet) -> None:
         s = self.t["summary"]
