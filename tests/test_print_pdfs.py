@@ -48,7 +48,7 @@ class Bounds:
 # kind -> sheet name -> bounds. The ranking and appraisal kinds are their writers' owners' to add, here.
 COMMUNE = {
     T["sheets"]["guide"]: Bounds((1, 2)),
-    T["sheets"]["grid"]: Bounds((4, 16)),
+    T["sheets"]["grid"]: Bounds((4, 20)),
     # The commune's own register has no print area (rows are added after it is written): its whole input
     # area prints, empty rows too. The feedback workbook's prints the rows sent.
     T["sheets"]["register"]: Bounds((1, 14), empty_pages=12),

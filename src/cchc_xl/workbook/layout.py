@@ -571,8 +571,9 @@ class _Builder:
                 self.put("grid", row, cols[key], style="blank")
                 continue
             raw = inp.figures[n - 1] if n <= len(inp.figures) else None
-            self.put("grid", row, cols[key], value=raw, style="input_number", locked=False,
-                     name=f"KK_{name_key}_{n}")
+            # counts as whole numbers, other figures (amounts) with two decimals
+            self.put("grid", row, cols[key], value=raw, style="input_count" if spec.integer else "input_number",
+                     locked=False, name=f"KK_{name_key}_{n}")
             figure_refs.append(ref[key])
             v = self.t["validation"]
             self.validate("grid", row, cols[key], Validation(

@@ -76,6 +76,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "blank": {"border": 1},
     "district": {"border": 1, "bg_color": GREY, "italic": True, "text_wrap": True},
     "input_number": {"border": 1, "bg_color": YELLOW, "num_format": "0.00", "locked": False},
+    "input_count": {"border": 1, "bg_color": YELLOW, "num_format": "0", "locked": False},
     "input_text": {"border": 1, "bg_color": YELLOW, "text_wrap": True, "locked": False},
     "input_code": {"border": 1, "bg_color": YELLOW, "num_format": "@", "locked": False},
     "input_date": {"border": 1, "bg_color": YELLOW, "num_format": "dd/mm/yyyy", "locked": False},
