@@ -195,14 +195,16 @@ def measure(kind: str, book: Path, sheet: str, pdf: Path, nominal: float | None)
 
 def _empty(runs: list[tuple[float, float, float, str]], pages: list[list[tuple[float, float, float, str]]]) -> bool:
     """Whether a page holds nothing but what every page holds (its repeated header rows, the footer)."""
-    common = set.intersection(*(_words(p) for p in pages))
-    return _words(runs) <= common
+    common = set.intersection(*(set(_words(p)) for p in pages))
+    words = _words(runs)
+    # every word of the page is one every page holds, and no more text than those once each
+    return set(words) <= common and sum(map(len, words)) <= 1.2 * sum(map(len, common)) + 10
 
 
-def _words(runs: list[tuple[float, float, float, str]]) -> set[str]:
+def _words(runs: list[tuple[float, float, float, str]]) -> list[str]:
     """The words of a page, without its page number."""
-    words = {unicodedata.normalize("NFC", w) for *_r, t in runs for w in t.split()}
-    return {w for w in words if not FOOTER.match(w) and not re.fullmatch(r"[\d/]+", w)}
+    words = [unicodedata.normalize("NFC", w) for *_r, t in runs for w in t.split()]
+    return [w for w in words if not FOOTER.match(w) and not re.fullmatch(r"[\d/]+", w)]
 
 
 def _squash(text: str) -> str:
