@@ -15,6 +15,7 @@ import openpyxl
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.samplegen.pdfs import DocSpec, demo_identity, scan_pdf, sign_pdf, text_pdf
+from cchc_xl.templates import template
 
 # commune index -> the mistake planted in its return (the demo summary names the finding each produces)
 MISTAKES = {
@@ -97,7 +98,8 @@ def fill_return(workbook: Path, target: Path, cset: CriteriaSet, commune: Commun
     elif kind == "tampered_max":
         ws = wb["Tự đánh giá"]
         row = next(r for r in ws.iter_rows(min_col=1, max_col=1) if r[0].value == manual.code)[0].row
-        ws.cell(row=row, column=4).value = float(manual.max + 1)
+        ws.cell(row=row, column=list(template("commune")["grid"]["columns"]).index("max") + 1).value = float(
+            manual.max + 1)
     reg = wb["Tài liệu kiểm chứng"]
     for i, (code, number, date, file) in enumerate(docs):
         r = 5 + i
