@@ -54,8 +54,8 @@ def literal(text: str) -> str:
 
 
 def pictures() -> list[Picture]:
-    # 85-100 dpi where the sheet prints near full size; the wide sheets print shrunk to fit the A4 width
-    # (the grid, the validation and appraisal tables), so they get 120-140 dpi and a tighter crop to stay legible.
+    # 85-110 dpi where the sheet prints near full size; the sheets that still print shrunk to fit the A4 width
+    # (the appraisal and ranking tables) get 120-140 dpi and a tighter crop to stay legible.
     commune, validation = template("commune"), template("validation")
     appraisal, ranking, answer = template("appraisal"), template("ranking"), template("answer")
     fcols = validation["finding_columns"]
@@ -70,12 +70,12 @@ def pictures() -> list[Picture]:
                 what="filled workbook, sheet “Tài liệu kiểm chứng”"),
         Picture("tong-hop", "filled", (commune["summary"]["nation"], commune["summary"]["columns"]["title"][0]),
                 dpi=85, what="filled workbook, sheet “Tổng hợp”"),
-        Picture("kiem-tra-tiep-nhan", "validation", (literal(validation["title"]),), dpi=140,
-                box=(0, 0, 0.68, 0.6), what="validation workbook, sheet “Tổng hợp tiếp nhận”"),
-        Picture("chi-tiet-loi", "validation", (fcols["rule"][0], fcols["message"][0]), dpi=120,
+        Picture("kiem-tra-tiep-nhan", "validation", (literal(validation["title"]),), dpi=110,
+                box=(0, 0, 1, 0.6), what="validation workbook, sheet “Tổng hợp tiếp nhận”"),
+        Picture("chi-tiet-loi", "validation", (fcols["severity"][0], fcols["message"][0]), dpi=110,
                 box=(0, 0, 1, 0.45), what="validation workbook, sheet “Chi tiết lỗi”"),
         Picture("phan-hoi", "feedback", (literal(validation["feedback"]["title"]),), dpi=100,
-                box=(0, 0, 1, 0.5), what="feedback workbook, sheet “Lỗi cần sửa”"),
+                box=(0, 0, 1, 0.5), what="feedback workbook, sheet “Kết quả tiếp nhận”"),
         Picture("tham-dinh", "appraisal", (literal(appraisal["title"]),), dpi=120, box=(0, 0, 1, 0.5),
                 what="appraisal workbook, sheet “Thẩm định”"),
         Picture("giai-trinh", "answer", (literal(answer["title"]),), dpi=120, box=(0, 0, 1, 0.42), optional=True,

@@ -326,7 +326,8 @@ def test_a_moved_name_names_where_it_points_and_where_it_should(hostile: Hostile
     moved = [f for f in sub["findings"] if f["rule"] == "tamper.name_moved"]
     assert {m["message"].split()[2] for m in moved} >= {"TDG_1_1_1", "GT_1_1_1"}
     first = next(m for m in moved if "TDG_1_1_1" in m["message"])
-    assert "'Tự đánh giá'!D" in first["message"] and "'Tự đánh giá'!G" in first["message"]
+    letter = {key: chr(ord("A") + COLUMNS.index(key)) for key in ("max", "score")}  # pointed at, read at
+    assert f"'Tự đánh giá'!{letter['max']}" in first["message"] and f"'Tự đánh giá'!{letter['score']}" in first["message"]
 
 
 def test_values_are_read_from_the_layouts_cells_not_the_names(hostile: HostileRun) -> None:

@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from cchc_xl.cli import cli
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports.feedback import feedback_name, split_cell
+from cchc_xl.records import Finding
+from cchc_xl.reports.feedback import changed_cell, feedback_name, split_cell
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from conftest import MakeRound
@@ -103,10 +104,12 @@ def test_feedback_workbook_marks_exactly_the_finding_cells(tmp_path: Path, mini_
         assert path.is_file(), path
         wb = openpyxl.load_workbook(path)
         assert wb.sheetnames[0] == TV["feedback"]["sheet"]
-        want = {split_cell(f["cell"]) for f in sub["findings"] if f["cell"]}
+        cells = {changed_cell(Finding(**f)) for f in sub["findings"] if f["cell"]}  # the cells to change
+        want = {split_cell(c) for c in cells if c}
         assert want, sub["findings"]
         assert _marked_cells(wb) == want
-        listed = {str(r[3]) for r in wb.worksheets[0].iter_rows(min_row=5, values_only=True) if r[3]}
-        assert listed == {f["cell"] for f in sub["findings"] if f["cell"]}
+        rows = list(wb.worksheets[0].iter_rows(values_only=True))
+        header = next(i for i, r in enumerate(rows) if r[3] == TV["feedback"]["columns"]["cell"][0])
+        assert {str(r[3]) for r in rows[header + 1:] if r[3]} == cells
         checked += 1
     assert checked == 2

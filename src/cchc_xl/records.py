@@ -65,6 +65,15 @@ class Finding(BaseModel):
         return CellRef.parse(self.cell) if self.cell else None
 
 
+def outcome(findings: list[Finding]) -> str:
+    """A submission's status from its findings: rejected on an error, accepted with warnings on a warning."""
+    if any(f.severity == "error" for f in findings):
+        return "rejected"
+    if any(f.severity == "warning" for f in findings):
+        return "accepted_with_warnings"
+    return "accepted"
+
+
 class RegisterRow(BaseModel):
     """One row of the evidence register (TLKC): a document cited for one criterion."""
 

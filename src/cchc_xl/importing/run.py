@@ -23,7 +23,7 @@ from cchc_xl.messages import error_detail, say
 from cchc_xl.numbers import NumberRangeError, to_decimal
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
-from cchc_xl.records import Finding
+from cchc_xl.records import Finding, outcome
 from cchc_xl.scoring import Evaluation, blank_text, evaluate
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
@@ -83,11 +83,7 @@ class SubmissionResult:
 
     @property
     def status(self) -> str:
-        if any(f.severity == "error" for f in self.findings):
-            return "rejected"
-        if any(f.severity == "warning" for f in self.findings):
-            return "accepted_with_warnings"
-        return "accepted"
+        return outcome(self.findings)
 
     @property
     def self_total(self) -> Decimal | None:

@@ -1,5 +1,7 @@
-"""Feedback workbook: a fresh copy of the commune's workbook with its values filled in, problem cells
-highlighted with comments, and a first sheet listing every finding with a link to its cell."""
+"""Feedback workbook: a fresh copy of the commune's workbook with its values filled in, the cells to change
+highlighted with comments, and a first sheet that tells the outcome first (accepted, accepted with
+warnings, not accepted; the recomputed total; what to do next), then lists every finding with a link to
+its cell. Notes meant for the district (its signing key, its settings) never reach the commune."""
 
 from __future__ import annotations
 
@@ -8,19 +10,38 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import slugify
-from cchc_xl.records import CellRef, Finding
+from cchc_xl.numbers import fmt
+from cchc_xl.records import CellRef, Finding, outcome
 from cchc_xl.safeio import output_stem
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import CellSpec, Layout, Merge, fit_row
-from cchc_xl.workbook.writer import CommuneWorkbookWriter, write_merge
+from cchc_xl.workbook.layout import CellSpec, Layout, fit_row, lines_height, register_columns
+from cchc_xl.workbook.sheetkit import NUMBER_FORMATS, Formats, PageSetup, Sheet, font
+from cchc_xl.workbook.writer import CommuneWorkbookWriter
 
-# Notes meant for the district, not for the commune (the district's own signing key is the demo key): a file
-# whose findings are only these gets no feedback workbook.
+# Notes meant for the district, not for the commune (the district's own signing key is the demo key): they
+# stay in the district's outputs, and a file whose findings are only these gets no feedback workbook.
 DISTRICT_NOTES = frozenset({"meta.demo_key"})
+
+_BANNER = {"rejected": ("#9C0006", "#FFC7CE"), "accepted_with_warnings": ("#9C5700", "#FFEB9C"),
+           "accepted": ("#006100", "#C6EFCE")}
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    **{f"banner_{status}": {"bold": True, "font_size": 16, "font_color": fg, "bg_color": bg, "border": 1,
+                            "valign": "vcenter"} for status, (fg, bg) in _BANNER.items()},
+    "total": {"bold": True, "font_size": 12},
+    "next": {"text_wrap": True},
+    "list_title": {"bold": True},
+    "header": {"bold": True, "text_wrap": True, "align": "center", "valign": "vcenter", "bg_color": "#DDEBF7",
+               "border": 1},
+    "no": {"border": 1, "num_format": NUMBER_FORMATS["count"], "align": "center"},
+    "cell": {"border": 1, "text_wrap": True},
+    "link": {"border": 1, "font_color": "blue", "underline": 1},
+}
 
 def split_cell(cell: str) -> tuple[str, str] | None:
     """(sheet name, A1) of a finding's display reference."""
@@ -28,12 +49,28 @@ def split_cell(cell: str) -> tuple[str, str] | None:
     return (ref.sheet, ref.a1) if ref else None
 
 
+def changed_cell(f: Finding) -> str | None:
+    """The cell the commune changes to fix a finding: an evidence finding placed on a register row is about
+    the file that row names, so its file-name cell (the row's first cell holds the criterion code)."""
+    ref, t = f.ref, template("commune")
+    if ref is None or not f.rule.startswith("evidence.") or ref.sheet != t["sheets"]["register"]:
+        return f.cell
+    cols = register_columns(t)
+    return ref.at(cols["files"]).display() if ref.col == cols["code"] else f.cell
+
+
+def commune_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings the commune reads (not the district's own notes), each on the cell to change."""
+    return [f.model_copy(update={"cell": changed_cell(f)}) for f in findings if f.rule not in DISTRICT_NOTES]
+
+
 class FeedbackWorkbookWriter(CommuneWorkbookWriter):
     """The commune workbook plus the 'Lỗi cần sửa' sheet and highlighted finding cells."""
 
     def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding]):
         super().__init__(layout, settings)
-        self.findings = list(findings)
+        self.status = outcome(list(findings))  # as the importer decides it (the district's notes are info)
+        self.findings = commune_findings(findings)
         self.tv = template("validation", layout.identity)["feedback"]
         self.marked: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
@@ -60,6 +97,34 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
                          {"x_scale": 3, "y_scale": 2, "author": self.layout.identity.words()["office"]})
 
+    def _setup_grid(self, ws: Worksheet) -> None:
+        """A criterion the importer found wrong (its cells, or its evidence) shows so in its status cell too:
+        marked over the status colours (the formula would say "Đã đủ" where only the files were wrong), with
+        the findings in its comment. Added before the grid's own rules, so they take precedence."""
+        grid = self.layout.sheets["grid"]
+        col = list(self.t["grid"]["columns"]).index("status")
+        for refs in self.layout.leaves.values():
+            found = [f.message for f in self.findings if f.severity in ("error", "warning") and (
+                f.criterion == refs.code or (f.cell and _row_of(split_cell(f.cell), grid) == refs.row))]
+            if not found:
+                continue
+            ws.conditional_format(refs.row, col, refs.row, col, {
+                "type": "formula", "criteria": "=TRUE", "format": self._marked_format("status"),
+                "stop_if_true": True})
+            if (grid, refs.status) not in self.marked:
+                note = self.tv["status_note"].format(findings="\n".join(found))
+                ws.write_comment(refs.row, col, note[:30000], {"x_scale": 3, "y_scale": 2,
+                                                               "author": self.layout.identity.words()["office"]})
+        super()._setup_grid(ws)
+
+    def _register_print_area(self, ws: Worksheet) -> None:
+        """The rows the commune sent, fixed (every program prints a fixed print area; the workbook's own
+        formula, which only Excel follows, would print the whole empty input area in LibreOffice)."""
+        first, last = self.layout.register_rows
+        filled = [c.row for c in self.layout.cells
+                  if c.sheet == "register" and first <= c.row <= last and c.formula is None and c.value is not None]
+        ws.print_area(0, 0, max(filled, default=first), len(self.t["register"]["columns"]) - 1)
+
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
         if style not in cache:
@@ -68,43 +133,63 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         return cache[style]
 
     def _after_cells(self, sheets: dict[str, Worksheet]) -> None:
-        ws, tv = self.errors_ws, self.tv
+        ws, tv, status = self.errors_ws, self.tv, self.status
+        sheet = Sheet(ws, Formats(self.workbook, STYLES, font(valign="top")))
         widths = [w for _h, w in tv["columns"].values()]
+        last = len(widths) - 1
         heights: dict[int, float] = {}
-        ws.write_string(0, 0, tv["title"].format(committee=self.layout.commune.committee), self.formats["title"])
-        # the intro spans the table, not the narrow STT column
-        write_merge(ws, Merge("errors", 1, 0, 1, len(widths) - 1), self.formats["note"])
-        ws.write_string(1, 0, tv["intro"], self.formats["note"])
-        fit_row(heights, 1, [(tv["intro"], sum(widths), 11, False)])
-        for i, (header, width) in enumerate(tv["columns"].values()):
+        sheet.title(0, 0, last, tv["title"].format(committee=self.layout.commune.committee), "title")
+        # the outcome first: accepted or not, the recomputed total, what to do next
+        sheet.title(1, 0, last, tv["banner"].format(status=template("validation")["status"][status]),
+                    f"banner_{status}")
+        heights[1] = lines_height(1, 16)
+        sheet.title(2, 0, last, self._total_line(), "total")
+        sheet.title(3, 0, last, tv["next"][status], "next")
+        fit_row(heights, 3, [(tv["next"][status], sum(widths), 11, False)])
+        sheet.text(5, 0, tv["list_title"][status], "list_title")
+        header = 6
+        for i, (title, width) in enumerate(tv["columns"].values()):
             ws.set_column(i, i, width)
-            ws.write_string(3, i, header, self.formats["header"])
-            fit_row(heights, 3, [(header, width, 11, True)])
+            sheet.text(header, i, title, "header")
+            fit_row(heights, header, [(title, width, 11, True)])
         severity = template("validation")["severity"]
         order = {"error": 0, "warning": 1, "info": 2}
         for n, f in enumerate(sorted(self.findings, key=lambda f: order[f.severity]), start=1):
-            row = 3 + n
-            ws.write_number(row, 0, n, self.formats["blank"])
-            ws.write_string(row, 1, severity[f.severity], self.formats["blank"])
-            ws.write_string(row, 2, f.criterion or "", self.formats["blank"])
+            row = header + n
+            sheet.number(row, 0, n, "no")
+            sheet.text(row, 1, severity[f.severity], "cell")
+            sheet.text(row, 2, f.criterion or "", "cell")
             where = split_cell(f.cell) if f.cell else None
             if where:
-                ws.write_url(row, 3, f"internal:'{where[0]}'!{where[1]}", self.formats["blank"], string=f.cell)
+                ws.write_url(row, 3, f"internal:'{where[0]}'!{where[1]}", sheet.f["link"], string=f.cell)
             else:
-                ws.write_string(row, 3, f.cell or "", self.formats["blank"])
-            ws.write_string(row, 4, f.message, self.formats["status"])
-            fit_row(heights, row, [(f.message, widths[4], 11, False)])
+                sheet.text(row, 3, f.cell or "", "cell")
+            sheet.text(row, 4, f.message, "cell")
+            fit_row(heights, row, [(f.message, widths[4], 11, False), (f.cell, widths[3], 11, False)])
         if not self.findings:
-            ws.write_string(4, 0, tv["none"])
+            sheet.text(header + 1, 0, tv["none"], "next")
         for row, height in heights.items():
             ws.set_row(row, height)
-        ws.freeze_panes(4, 0)
+        ws.freeze_panes(header + 1, 0)
         ws.protect(self.settings.sheet_password)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(3)
+        PageSetup(landscape=True, repeat_rows=(header, header)).apply(
+            ws, (0, 0, header + max(1, len(self.findings)), last))
         ws.activate()
+
+    def _total_line(self) -> str:
+        tv, cset = self.tv, self.layout.cset
+        ev = self.layout.evaluation
+        total = fmt(ev.total) if ev is not None else "—"
+        if cset.body_max > 0:
+            return str(tv["total_partial"].format(total=total, commune_max=fmt(cset.commune_max)))
+        return str(tv["total"].format(total=total))
+
+
+def _row_of(where: tuple[str, str] | None, sheet: str) -> int | None:
+    """The 0-based row of a cell (sheet, ref) on `sheet`; None elsewhere."""
+    if where is None or where[0] != sheet:
+        return None
+    return xl_cell_to_rowcol(where[1])[0]
 
 
 def needs_feedback(findings: Sequence[Finding]) -> bool:

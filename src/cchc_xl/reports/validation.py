@@ -14,13 +14,26 @@ from cchc_xl.importing.discover import shown_name
 from cchc_xl.importing.evidence import approval_status
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.numbers import fmt
-from cchc_xl.reports.feedback import split_cell
+from cchc_xl.reports.feedback import changed_cell, split_cell
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import fit_row
-from cchc_xl.workbook.writer import workbook_options
+from cchc_xl.workbook.sheetkit import NUMBER_FORMATS, Formats, PageSetup, font, workbook_options
 
-FONT = {"font_name": "Times New Roman", "font_size": 11, "valign": "top"}
+STYLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 14},
+    "note": {"italic": True},
+    "header": {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True},
+    "cell": {"border": 1, "text_wrap": True},
+    "number": {"border": 1, "num_format": NUMBER_FORMATS["points"]},
+    "integer": {"border": 1, "num_format": NUMBER_FORMATS["count"]},  # STT, counts
+    "error": {"border": 1, "text_wrap": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"},
+    "warning": {"border": 1, "text_wrap": True, "font_color": "#9C5700", "bg_color": "#FFEB9C"},
+    "info": {"border": 1, "text_wrap": True},
+    "link": {"border": 1, "font_color": "blue", "underline": 1},
+}
+# The sheets print landscape, one page wide (sheetkit.PageSetup); hashes, paths and rule codes sit in columns
+# after the print area (on screen, not on paper), so every sheet prints at its font size or near it.
 
 
 class ValidationWorkbookWriter:
@@ -33,25 +46,15 @@ class ValidationWorkbookWriter:
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
             wb = xlsxwriter.Workbook(str(tmp), workbook_options())
-            self.f = {
-                "title": wb.add_format({**FONT, "bold": True, "font_size": 14}),
-                "note": wb.add_format({**FONT, "italic": True}),
-                "header": wb.add_format({**FONT, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
-                "cell": wb.add_format({**FONT, "border": 1, "text_wrap": True}),
-                "number": wb.add_format({**FONT, "border": 1, "num_format": "0.00"}),
-                "integer": wb.add_format({**FONT, "border": 1, "num_format": "0"}),  # STT, counts
-                "error": wb.add_format({**FONT, "border": 1, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
-                "warning": wb.add_format({**FONT, "border": 1, "font_color": "#9C5700", "bg_color": "#FFEB9C"}),
-                "info": wb.add_format({**FONT, "border": 1}),
-                "link": wb.add_format({**FONT, "border": 1, "font_color": "blue", "underline": 1}),
-            }
+            self.f = Formats(wb, STYLES, font(valign="top"))
             self._summary(wb.add_worksheet(self.t["sheets"]["summary"]))
             self._findings(wb.add_worksheet(self.t["sheets"]["findings"]))
             self._evidence(wb.add_worksheet(self.t["sheets"]["evidence"]))
             self._ignored(wb.add_worksheet(self.t["sheets"]["ignored"]))
             wb.close()
 
-    def _header(self, ws: Any, row: int, columns: dict[str, list[Any]]) -> None:
+    def _header(self, ws: Any, row: int, columns: dict[str, list[Any]], print_through: str | None = None,
+                last_row: int | None = None) -> None:
         heights: dict[int, float] = {}
         for i, (header, width) in enumerate(columns.values()):
             ws.set_column(i, i, width)
@@ -61,10 +64,9 @@ class ValidationWorkbookWriter:
             ws.set_row(r, height)
         ws.freeze_panes(row + 1, 0)
         ws.autofilter(row, 0, row, len(columns) - 1)
-        ws.set_paper(9)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(row)
+        last_col = list(columns).index(print_through) if print_through else len(columns) - 1
+        PageSetup(landscape=True, repeat_rows=(row, row)).apply(
+            ws, (0, 0, max(row, last_row if last_row is not None else row), last_col))
 
     def _summary(self, ws: Any) -> None:
         ws.write_string(0, 0, self.t["title"].format(set_title=f"{self.run.cset.title} ({self.run.cset.version})"),
@@ -76,26 +78,36 @@ class ValidationWorkbookWriter:
         if partial:
             ws.write_string(2, 0, self.t["composition_line"].format(
                 total=fmt(cset.total), commune_max=fmt(cset.commune_max), body_max=fmt(cset.body_max)), self.f["note"])
-        self._header(ws, 3, self.t["summary_columns"])
+        columns = self.t["summary_columns"]
+        self._header(ws, 3, columns, self.t["summary_print_through"], 3 + len(self.run.results))
+        col = {key: i for i, key in enumerate(columns)}
         yes, no = self.t["yes_no"]
+        heights: dict[int, float] = {}
         for n, r in enumerate(self.run.results, start=1):
             row = 3 + n
-            errors = sum(f.severity == "error" for f in r.findings)
-            warnings = sum(f.severity == "warning" for f in r.findings)
-            values: list[Any] = [n, r.file, r.commune_code or "", r.commune.display if r.commune else "",
-                                 self.t["status"][r.status], r.self_total,
-                                 r.self_tier or (self.t["no_tier"] if partial and r.self_total is not None else ""),
-                                 errors, warnings, yes if r.counts else no]
-            for col, value in enumerate(values):
-                self._put(ws, row, col, value, self.f[_status_format(r)] if col == 4 else None)
+            values: dict[Any, Any] = {
+                False: n,  # the key `no` (STT), as YAML reads it
+                "file": r.file, "code": r.commune_code or "", "commune": r.commune.display if r.commune else "",
+                "total": r.self_total,
+                "tier": r.self_tier or (self.t["no_tier"] if partial and r.self_total is not None else ""),
+                "errors": sum(f.severity == "error" for f in r.findings),
+                "warnings": sum(f.severity == "warning" for f in r.findings),
+                "counts": yes if r.counts else no,
+                "received": f"{r.received_at:%d/%m/%Y %H:%M:%S}", "sha256": r.sha256,
+                "approval": self.t["approval"].get(approval_status(r), ""),
+            }
+            for key, value in values.items():
+                self._put(ws, row, col[key], value)
+            ws.write_string(row, col["status"], self.t["status"][r.status], self.f[_status_format(r)])
             fb = self.feedback.get(r.file)
             if fb:
-                ws.write_url(row, 10, f"external:{fb}", self.f["link"], string=fb)
+                ws.write_url(row, col["feedback"], f"external:{fb}", self.f["link"], string=fb)
             else:
-                ws.write_string(row, 10, "", self.f["cell"])
-            ws.write_string(row, 11, f"{r.received_at:%d/%m/%Y %H:%M:%S}", self.f["cell"])
-            ws.write_string(row, 12, r.sha256, self.f["cell"])
-            ws.write_string(row, 13, self.t["approval"].get(approval_status(r), ""), self.f["cell"])
+                ws.write_string(row, col["feedback"], "", self.f["cell"])
+            fit_row(heights, row, [(values[k], columns[k][1], 11, False) for k in ("file", "commune", "approval")]
+                    + [(self.t["status"][r.status], columns["status"][1], 11, False)])
+        for row, height in heights.items():
+            ws.set_row(row, height)
 
     def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or value == "":
@@ -108,33 +120,42 @@ class ValidationWorkbookWriter:
 
     def _findings(self, ws: Any) -> None:
         columns = self.t["finding_columns"]
-        self._header(ws, 0, columns)
+        col = {key: i for i, key in enumerate(columns)}
+        self._header(ws, 0, columns, self.t["finding_print_through"],
+                     sum(len(r.findings) for r in self.run.results))
         heights: dict[int, float] = {}
         row = 0
         for r in self.run.results:
             fb = self.feedback.get(r.file)
             for f in r.findings:
                 row += 1
-                ws.write_string(row, 0, r.file, self.f["cell"])
-                ws.write_string(row, 1, r.commune_code or "", self.f["cell"])
-                ws.write_string(row, 2, self.t["severity"][f.severity], self.f[f.severity])
-                ws.write_string(row, 3, f.rule, self.f["cell"])
-                ws.write_string(row, 4, f.criterion or "", self.f["cell"])
-                where = split_cell(f.cell) if f.cell else None
+                cell = changed_cell(f)
+                ws.write_string(row, col["file"], r.file, self.f["cell"])
+                ws.write_string(row, col["code"], r.commune_code or "", self.f["cell"])
+                ws.write_string(row, col["severity"], self.t["severity"][f.severity], self.f[f.severity])
+                ws.write_string(row, col["rule"], f.rule, self.f["cell"])
+                ws.write_string(row, col["criterion"], f.criterion or "", self.f["cell"])
+                where = split_cell(cell) if cell else None
                 if where and fb:
-                    ws.write_url(row, 5, f"external:{fb}#'{where[0]}'!{where[1]}", self.f["link"], string=f.cell)
+                    ws.write_url(row, col["cell"], f"external:{fb}#'{where[0]}'!{where[1]}", self.f["link"],
+                                 string=cell)
                 else:
-                    ws.write_string(row, 5, f.cell or "", self.f["cell"])
-                ws.write_string(row, 6, f.message, self.f["cell"])
+                    ws.write_string(row, col["cell"], cell or "", self.f["cell"])
+                ws.write_string(row, col["message"], f.message, self.f["cell"])
                 fit_row(heights, row, [(f.message, columns["message"][1], 11, False),
-                                       (f.rule, columns["rule"][1], 11, False), (r.file, columns["file"][1], 11, False)])
+                                       (cell, columns["cell"][1], 11, False), (r.file, columns["file"][1], 11, False)])
         for row, height in heights.items():
             ws.set_row(row, height)
 
     def _evidence(self, ws: Any) -> None:
         rows = self.evidence_rows
-        columns = list(rows[0]) if rows else ["Tệp"]
-        widths = [18 if i else 30 for i in range(len(columns))]
+        headers = self.t["evidence_columns"]
+        widths_by_key = self.t["evidence_widths"]
+        unprinted = [headers[k] for k in self.t["evidence_unprinted"]]
+        present = list(rows[0]) if rows else [headers["file"]]
+        columns = [c for c in present if c not in unprinted] + [c for c in present if c in unprinted]
+        key_of = {h: k for k, h in headers.items()}
+        widths = [widths_by_key.get(key_of.get(c, ""), 18) for c in columns]
         heights: dict[int, float] = {}
         for i, name in enumerate(columns):
             ws.set_column(i, i, widths[i])
@@ -145,20 +166,19 @@ class ValidationWorkbookWriter:
                 value = data[key]
                 if isinstance(value, tuple):  # (text, link)
                     ws.write_url(r, c, f"external:{value[1]}", self.f["link"], string=value[0])
+                    fit_row(heights, r, [(value[0], widths[c], 11, False)])
                 else:
                     self._put(ws, r, c, value if not isinstance(value, bool) else self.t["yes_no"][0 if value else 1])
-                    if isinstance(value, str):
+                    if isinstance(value, str) and key not in unprinted:
                         fit_row(heights, r, [(value, widths[c], 11, False)])
         for r, height in heights.items():
             ws.set_row(r, height)
         ws.freeze_panes(1, 0)
-        ws.set_paper(9)  # every column on the page's width, the header on every page
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
+        printed = len([c for c in columns if c not in unprinted]) or len(columns)
+        PageSetup(landscape=True, repeat_rows=(0, 0)).apply(ws, (0, 0, max(len(rows), 1), printed - 1))
 
     def _ignored(self, ws: Any) -> None:
-        self._header(ws, 0, self.t["ignored_columns"])
+        self._header(ws, 0, self.t["ignored_columns"], last_row=len(self.run.ignored))
         for n, item in enumerate(self.run.ignored, start=1):
             ws.write_string(n, 0, shown_name(item.path.name), self.f["cell"])
             ws.write_string(n, 1, self.t["ignored"][item.reason], self.f["cell"])

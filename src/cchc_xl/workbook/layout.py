@@ -537,7 +537,7 @@ class _Builder:
             self.put("grid", row + 1, score_col, value=tier_shown(self.cset, "", self.layout.identity),
                      style="total_text", name="XEP_LOAI")
         else:
-            self.put("grid", row + 1, score_col, formula=excel_tier(self.cset, self.total_ref), cached=self.ev.tier,
+            self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.shown_tier,
                      style="total_text", name="XEP_LOAI")
         self.tier_ref = xl_rowcol_to_cell(row + 1, score_col)
         self.grid_total_row = row
@@ -545,6 +545,27 @@ class _Builder:
 
     def _score_ref(self, row: int) -> str:
         return xl_rowcol_to_cell(row, self.gcol["score"])
+
+    def _tier_formula(self, ref: str) -> str:
+        expr = excel_tier(self.cset, ref)
+        # A workbook with no score yet shows no tier: every self-scored criterion still says it has none.
+        unscored = self._unscored_keys()
+        status = self.t["status"]
+        col = xl_col_to_name(self.gcol["status"])
+        rng = f"${col}${self.t['grid']['first_row']}:${col}${self.grid_last_row + 1}"
+        count = "+".join(f"COUNTIF({rng},{_text(status[k])})" for k in unscored)
+        return f'IF({count}={len(self.cset.commune_leaves())},"",{expr})'
+
+    @staticmethod
+    def _unscored_keys() -> tuple[str, ...]:
+        return ("no_score", "no_figures")
+
+    @property
+    def shown_tier(self) -> str:
+        """The tier the workbook shows (cached): none while no self-scored criterion has a score."""
+        if all(self.ev.leaves[leaf.code].status in self._unscored_keys() for leaf in self.cset.commune_leaves()):
+            return ""
+        return self.ev.tier
 
     def _criterion(self, crit: Criterion, row: int) -> int:
         self.layout.node_rows[crit.code] = row
@@ -580,8 +601,11 @@ class _Builder:
         result = self.ev.leaves[leaf.code]
         ref = {k: xl_rowcol_to_cell(row, c) for k, c in cols.items()}
         method = self._method_text(leaf)
+        # what each declared figure counts, beside its input cells (the column headers are generic)
+        title = "\n".join([leaf.title, *(g["figure_line"].format(n=n, label=f.label)
+                                          for n, f in enumerate(rule.figures(), start=1))])
         self.put("grid", row, cols["code"], value=leaf.code, style=f"{level}_code")
-        self.put("grid", row, cols["title"], value=leaf.title, style=f"{level}_title")
+        self.put("grid", row, cols["title"], value=title, style=f"{level}_title")
         self.put("grid", row, cols["method"], value=method, style="method")
         self.put("grid", row, cols["max"], value=leaf.max, style="leaf_number")
         figure_refs: list[str] = []
@@ -591,8 +615,9 @@ class _Builder:
                 self.put("grid", row, cols[key], style="blank")
                 continue
             raw = inp.figures[n - 1] if n <= len(inp.figures) else None
-            self.put("grid", row, cols[key], value=raw, style="input_number", locked=False,
-                     name=f"KK_{name_key}_{n}")
+            # counts as whole numbers, other figures (amounts) with two decimals
+            self.put("grid", row, cols[key], value=raw, style="input_count" if spec.integer else "input_number",
+                     locked=False, name=f"KK_{name_key}_{n}")
             figure_refs.append(ref[key])
             v = self.t["validation"]
             self.validate("grid", row, cols[key], Validation(
@@ -625,9 +650,10 @@ class _Builder:
             self.put("grid", row, cols["status"], formula=self._status_formula(checks),
                      cached=self.t["status"][result.status], style="status")
             status_texts = [self.t["status"][key] for key in ("ok", *(key for _, key in checks))]
-        # tall enough for the title, the method, the explanation and the longest status the row can show
+        # tall enough for the title, the method, the explanation and the longest status the row can show (the
+        # method, not printed, is in a wide last column: it needs few lines)
         w = self.gwidth
-        self.fit("grid", row, [(leaf.title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
+        self.fit("grid", row, [(title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
                                (method, w["method"], 10, False), (inp.explanation, w["explanation"], 11, False),
                                (max(status_texts, key=len), w["status"], 11, False)])
         self.layout.leaves[leaf.code] = LeafRefs(
@@ -790,7 +816,7 @@ class _Builder:
             self.put("summary", row, 4, value=note, style="report_area_wrap")
             self.fit("summary", row, [(note, widths[4], 13, True)], always=True)
         self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
-        tier_cached = tier_shown(cset, self.ev.tier, self.layout.identity)
+        tier_cached = tier_shown(cset, self.shown_tier, self.layout.identity)
         self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=tier_cached,
                  style="report_area_wrap" if partial else "report_area_text")
         if partial:  # the sentence in place of a tier spans the score and note columns

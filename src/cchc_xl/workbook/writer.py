@@ -30,12 +30,23 @@ from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook import approved_report
-from cchc_xl.workbook.layout import PLACEHOLDER, CellSpec, Layout, LayoutTemplate, Merge, RangeValidation
+from cchc_xl.workbook.layout import (
+    DEFAULT_ROW_HEIGHT,
+    PLACEHOLDER,
+    CellSpec,
+    Layout,
+    LayoutTemplate,
+    Merge,
+    RangeValidation,
+)
 from cchc_xl.workbook.sheetkit import FONT_NAME, Margins, PageSetup, font, workbook_options
 from cchc_xl.workbook.signing import META_KEYS, make_meta
 
 FONT = FONT_NAME
 _MARGINS = Margins(top=15.24, bottom=15.24, left=12.7, right=10.16)  # the working sheets (not Phụ lục 2)
+_PT_PER_MM = 72 / 25.4
+_FOOTER_ROOM = 6.0    # points: the footer sits in the bottom margin, but LibreOffice keeps a gap above it
+_PAGE_SAFETY = 0.96   # our breaks come before the programs' own (their scale differs a little from ours)
 YELLOW, GREY, BLUE, GREEN, RED = "#FFF2CC", "#E7E6E6", "#DDEBF7", "#E2EFDA", "#FCE4D6"
 
 _BASE = font(11, valign="top")
@@ -65,6 +76,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "blank": {"border": 1},
     "district": {"border": 1, "bg_color": GREY, "italic": True, "text_wrap": True},
     "input_number": {"border": 1, "bg_color": YELLOW, "num_format": "0.00", "locked": False},
+    "input_count": {"border": 1, "bg_color": YELLOW, "num_format": "0", "locked": False},
     "input_text": {"border": 1, "bg_color": YELLOW, "text_wrap": True, "locked": False},
     "input_code": {"border": 1, "bg_color": YELLOW, "num_format": "@", "locked": False},
     "input_date": {"border": 1, "bg_color": YELLOW, "num_format": "dd/mm/yyyy", "locked": False},
@@ -251,14 +263,52 @@ class CommuneWorkbookWriter:
             "type": "formula", "criteria": f'=AND({col}{first + 1}<>"",{col}{first + 1}<>"{ok}",'
                                            f'{col}{first + 1}<>"{district}")',
             "format": self.formats["status_bad"]})
-        ws.print_area(0, 0, max(rows) + 3, last_col)
+        # the total and tier rows follow the last item; the method column after `print_through` is not printed
+        through = list(g["columns"]).index(g["print_through"])
+        ws.print_area(0, 0, max(rows) + 3, through)
         self._print(ws, landscape=True, header_row=3)
+        ws.set_h_pagebreaks(self._grid_breaks(through, max(rows) + 3))
+        del last_col
+
+    def _grid_breaks(self, through: int, last_row: int) -> list[int]:
+        """Page breaks that keep an area's or a criterion's heading with its first item: every page ends at a
+        break placed here, a little before LibreOffice or Excel would end it (their scale and footer are
+        estimated), and never below a heading."""
+        widths = [w for _h, w in self.t["grid"]["columns"].values()][: through + 1]
+        margins = _MARGINS
+        page_w = (297 - margins.left - margins.right) * _PT_PER_MM
+        page_h = (210 - margins.top - margins.bottom) * _PT_PER_MM - _FOOTER_ROOM
+        scale = min(1.0, page_w / sum((w * 7 + 5) * 0.75 for w in widths))  # 7 px a unit, 5 of padding
+        room = page_h / scale * _PAGE_SAFETY  # sheet points a page holds
+        heights = self.layout.row_heights
+
+        def height(row: int) -> float:
+            return heights.get(("grid", row), DEFAULT_ROW_HEIGHT)
+
+        leaves = {r.row for r in self.layout.leaves.values()}
+        headings = {row for row in self.layout.node_rows.values() if row not in leaves}
+        header = height(3)
+        breaks: list[int] = []
+        used = sum(height(r) for r in range(4))
+        for row in range(4, last_row + 1):
+            need = height(row) + (height(row + 1) if row in headings else 0.0)
+            if used + need > room and used > header:
+                breaks.append(row)
+                used = header
+            used += height(row)
+        return breaks
 
     def _setup_register(self, ws: Worksheet) -> None:
         r = self.t["register"]
         self._columns(ws, r["columns"])
         ws.freeze_panes(r["first_row"] - 1, 1)
         self._print(ws, landscape=True, header_row=r["first_row"] - 2)
+        self._register_print_area(ws)
+
+    def _register_print_area(self, ws: Worksheet) -> None:
+        """None in the blank workbook: the commune adds rows after it is written, and a fixed print area
+        would leave them unprinted (a formula print area over the filled rows is followed by Excel only,
+        and makes openpyxl warn on every read). The feedback workbook, which knows the rows, sets one."""
 
     def _setup_summary(self, ws: Worksheet) -> None:
         s = self.t["summary"]
