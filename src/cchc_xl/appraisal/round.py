@@ -169,46 +169,22 @@ def appraisal_limits(cset: CriteriaSet) -> Limits:
 def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
                 found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome],
                 identity: RoundIdentity) -> None:
+    """One council workbook: the file, whose return it appraises, the layout it must have, its inputs, the
+    record (each step adds its findings and may stop the file)."""
     _verdict, book = open_book(out.path, limits, found)
     if book is None:
         return
-    meta = read_meta(book)
-    if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
-        found.add("appraisal.not_appraisal")
+    known = _identify(book, out, store, cset, settings, found, first_of)
+    if known is None:
         return
-    round2 = meta.get("kind") == KIND_ROUND2  # the council's decision on contested items (explanation round)
-    out.commune_code = meta.get("commune_code")
-    if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
-        found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
-        return
-    if not verify(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS):
-        found.add("meta.signature_invalid", key_note=key_note(meta, settings))
-    if meta.get("set_sha256") != cset.fingerprint():
-        found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
-                  want=f"{cset.id} {cset.version}")
-        return
-    sub = store.submission(int(meta.get("submission_id") or 0))
-    if sub is None or sub.commune_code != out.commune_code:
-        found.add("appraisal.unknown_submission", commune=out.commune_code or "?")
-        return
-    latest = store.latest(sub.commune_code)
-    if latest is not None and latest.id != sub.id:
-        found.add("appraisal.stale", version=sub.version, latest=latest.version)
+    meta, sub, round2 = known
     code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
     commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
     view = submission_view(store, sub)
-    request_id = None
-    if round2:
-        from cchc_xl.appraisal.explanation import expected_round2  # it builds on this module
-
-        made = expected_round2(store, cset, meta, commune, view, found, identity)
-        if made is None:
-            return
-        expected, review = made
-        request_id = review.request_id
-    else:
-        prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-        expected = build_appraisal_layout(cset, commune, view, prefill, identity=identity)
+    made = _expected_layout(store, cset, meta, commune, view, round2, found, identity)
+    if made is None:
+        return
+    expected, request_id = made
     check_locked(book, expected, found)
     inputs = read_inputs(book, expected, found)
     result = _evaluate(cset, view, inputs, expected, found)
@@ -216,6 +192,60 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
     if store.state(sub.commune_code) == "final":
         found.add("appraisal.finalized", commune=sub.commune_code)
         return
+    _record(out, store, cset, sub, view, inputs, result, found, at, "round2" if round2 else "round1", request_id)
+
+
+def _identify(book: Book, out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings,
+              found: Findings,
+              first_of: dict[str, AppraisalOutcome]) -> tuple[dict[str, str], StoredSubmission, bool] | None:
+    """(signed metadata, the appraised submission, whether it is a round-2 workbook), or None when the file is
+    no council workbook of this round's set and store."""
+    meta = read_meta(book)
+    if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
+        found.add("appraisal.not_appraisal")
+        return None
+    round2 = meta.get("kind") == KIND_ROUND2  # the council's decision on contested items (explanation round)
+    out.commune_code = meta.get("commune_code")
+    if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
+        found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
+        return None
+    if not verify(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS):
+        found.add("meta.signature_invalid", key_note=key_note(meta, settings))
+    if meta.get("set_sha256") != cset.fingerprint():
+        found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
+                  want=f"{cset.id} {cset.version}")
+        return None
+    sub = store.submission(int(meta.get("submission_id") or 0))
+    if sub is None or sub.commune_code != out.commune_code:
+        found.add("appraisal.unknown_submission", commune=out.commune_code or "?")
+        return None
+    latest = store.latest(sub.commune_code)
+    if latest is not None and latest.id != sub.id:
+        found.add("appraisal.stale", version=sub.version, latest=latest.version)
+    return meta, sub, round2
+
+
+def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], commune: Commune, view: SubmissionView,
+                     round2: bool, found: Findings,
+                     identity: RoundIdentity) -> tuple[AppraisalLayout, int | None] | None:
+    """The layout the file was made with (round 1: every item; round 2: the contested ones) and the
+    explanation request it answers; None when a round-2 file matches no request."""
+    if round2:
+        from cchc_xl.appraisal.explanation import expected_round2  # it builds on this module
+
+        made = expected_round2(store, cset, meta, commune, view, found, identity)
+        if made is None:
+            return None
+        expected, review = made
+        return expected, review.request_id
+    prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
+    return build_appraisal_layout(cset, commune, view, prefill, identity=identity), None
+
+
+def _record(out: AppraisalOutcome, store: Store, cset: CriteriaSet, sub: StoredSubmission, view: SubmissionView,
+            inputs: AppraisalInputs, result: AppraisalResult, found: Findings, at: dt.datetime, stage: str,
+            request_id: int | None) -> None:
+    """The appraisal in the store: every item's self and appraised points, the bonus and penalty counts."""
     scores = [AppraisedScore(leaf.code, view.scores.get(leaf.code), result.points.get(leaf.code),
                              inputs.reasons.get(leaf.code, ""),
                              leaf.scored_by == "commune" and result.points.get(leaf.code) is not None
@@ -232,8 +262,8 @@ def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings
         commune_code=sub.commune_code, submission_id=sub.id, file_name=out.file, sha256=out.sha256,
         appraiser=inputs.appraiser, imported_at=at.isoformat(), status=status,
         total=result.total, tier=result.tier, bonus=result.bonus, penalty=result.penalty, scores=scores,
-        adjustments=adjustments, findings=[f.model_dump() for f in found.items],
-        stage="round2" if round2 else "round1", request_id=request_id)
+        adjustments=adjustments, findings=[f.model_dump() for f in found.items], stage=stage,
+        request_id=request_id)
 
 
 def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
