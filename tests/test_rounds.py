@@ -162,7 +162,7 @@ def test_two_rounds_in_one_store_are_kept_apart(make_round: MakeRound, mini_set:
         assert store_2021.latest(shared).version == 1 and store_2022.latest(shared).version == 1  # type: ignore[union-attr]
         sub_2021 = store_2021.latest(shared)
         assert sub_2021 is not None and store_2022.submission(sub_2021.id) is None
-        assert all(e["kind"] != "round_created" or e["detail"]["year"] == 2022 for e in store_2022.events())
+        assert all(e.kind != "round_created" or e.detail.year == 2022 for e in store_2022.events())
     finally:
         store_2021.close()
         store_2022.close()

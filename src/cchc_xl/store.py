@@ -34,7 +34,28 @@ from typing import Any, TypeVar
 
 from cchc_xl.communes import Commune
 from cchc_xl.messages import say
-from cchc_xl.store_records import DeclaredRecord, Scores, declared_json, declared_record, scores_json, scores_record
+from cchc_xl.store_records import (
+    AnswerEvidence,
+    AnswerItem,
+    DeclaredRecord,
+    Event,
+    EventDetail,
+    FindingEntry,
+    RequestItem,
+    Scores,
+    answer_items,
+    answer_items_json,
+    declared_json,
+    declared_record,
+    findings_json,
+    findings_of,
+    record_of,
+    request_items,
+    request_items_json,
+    scores_json,
+    scores_record,
+    stored,
+)
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
@@ -384,8 +405,8 @@ class Store:
             if row is None:
                 return False
             db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
-                       (r.id, r.created_at, None, "round_created",
-                        _dumps({"year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"})))
+                       (r.id, r.created_at, None, "round_created", _dumps(stored(EventDetail, {
+                           "year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"}))))
             return True
 
         return self._write(work)
@@ -635,18 +656,20 @@ class Store:
 
         return self._write(work)
 
-    def events(self, commune_code: str | None = None) -> list[dict[str, Any]]:
+    def events(self, commune_code: str | None = None) -> list[Event]:
+        """The round's audit trail (or one commune's), in the order it was written."""
         if commune_code is None:
             rows = self.engine.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=?"
                                    " ORDER BY id", (self.round_id,))
         else:
             rows = self.engine.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? AND"
                                    " commune_code=? ORDER BY id", (self.round_id, commune_code))
-        return [{"at": a, "commune_code": c, "kind": k, "detail": _loads(d)} for a, c, k, d in rows]
+        return [Event(at=a, commune_code=c, kind=k, detail=_detail(d)) for a, c, k, d in rows]
 
-    def _event(self, db: Engine, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
+    def _event(self, db: Engine, at: str, code: str | None, kind: str,
+               detail: EventDetail | Mapping[str, Any]) -> None:
         db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
-                   (self.round_id, at, code, kind, _dumps(detail)))
+                   (self.round_id, at, code, kind, _dumps(stored(EventDetail, detail))))
 
     # -- appraisal ----------------------------------------------------------------------------------
     def record_appraisal(self, *, commune_code: str, submission_id: int, file_name: str, sha256: str,
@@ -739,17 +762,20 @@ class Store:
         return (row[0], None if row[1] is None else int(row[1])) if row else ("round1", None)
 
     def record_answer_request(self, *, commune_code: str, appraisal_id: int, deadline: str, issued_at: str,
-                              items: list[dict[str, Any]]) -> int:
-        """An answer workbook issued for the commune's round-1 appraisal; its id."""
+                              items: list[RequestItem] | list[Mapping[str, Any]]) -> int:
+        """An answer workbook issued for the commune's round-1 appraisal; its id. `items`: the changed
+        items (store_records.RequestItem, or their JSON)."""
+        given = request_items_json(items)
+
         def work(db: Engine) -> int:
             self._lock_commune(db, commune_code)
             rid = int(db.one("INSERT INTO answer_requests (round_id, commune_code, appraisal_id, deadline, issued_at,"
                              " items_json) VALUES (?,?,?,?,?,?) RETURNING id",
                              (self.round_id, commune_code, appraisal_id, deadline, issued_at,
-                              _dumps(items)))[0])  # type: ignore[index]
+                              _dumps(given)))[0])  # type: ignore[index]
             self._event(db, issued_at, commune_code, "answer_request",
                         {"request": rid, "appraisal": appraisal_id, "deadline": deadline,
-                         "items": [i["criterion"] for i in items]})
+                         "items": [i["criterion"] for i in given]})
             return rid
 
         return self._write(work)
@@ -760,12 +786,12 @@ class Store:
             f"SELECT {_REQUEST_COLUMNS} FROM answer_requests r WHERE round_id=? AND id=(SELECT MAX(id) FROM"
             " answer_requests WHERE round_id=r.round_id AND commune_code=r.commune_code) ORDER BY commune_code",
             (self.round_id,))
-        return [_request(r) for r in rows]
+        return [req for r in rows if (req := _request(r)) is not None]
 
     def answer_request(self, request_id: int) -> AnswerRequest | None:
         row = self.engine.one(f"SELECT {_REQUEST_COLUMNS} FROM answer_requests WHERE id=? AND round_id=?",
                               (request_id, self.round_id))
-        return _request(row) if row else None
+        return _request(row) if row else None  # (None too for a row that is not a request)
 
     def answer_deadline(self) -> str | None:
         """The answer deadline given last in this round (`appraise answers --deadline`)."""
@@ -774,10 +800,15 @@ class Store:
         return row[0] if row else None
 
     def record_answer(self, *, commune_code: str, request_id: int, file_name: str, sha256: str, received_at: str,
-                      status: str, answered_by: str, items: dict[str, dict[str, str]],
-                      evidence: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
+                      status: str, answered_by: str, items: Mapping[str, AnswerItem | Mapping[str, Any]],
+                      evidence: AnswerEvidence | Mapping[str, Any],
+                      findings: list[FindingEntry] | list[Mapping[str, Any]]) -> tuple[int, bool]:
         """(answer id, whether new). `status`: accepted | accepted_with_warnings | rejected | deemed_accepted
-        (nothing received by the deadline: file_name and sha256 are empty)."""
+        (nothing received by the deadline: file_name and sha256 are empty). `items`, `evidence` and `findings`
+        are validated as store_records' records (a dict is taken as the JSON of one)."""
+        given_items, given_evidence = answer_items_json(items), stored(AnswerEvidence, evidence)
+        given_findings = findings_json(findings)
+
         def work(db: Engine) -> tuple[int, bool]:
             self._lock_commune(db, commune_code)
             if sha256:
@@ -789,10 +820,11 @@ class Store:
                 "INSERT INTO answers (round_id, commune_code, request_id, file_name, file_sha256, received_at, status,"
                 " answered_by, items_json, evidence_json, findings_json) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (self.round_id, commune_code, request_id, file_name, sha256 or f"deemed-{request_id}", received_at,
-                 status, answered_by, _dumps(items), _dumps(evidence), _dumps(findings)))[0])  # type: ignore[index]
+                 status, answered_by, _dumps(given_items), _dumps(given_evidence),
+                 _dumps(given_findings)))[0])  # type: ignore[index]
             self._event(db, received_at, commune_code, "answer",
                         {"answer": aid, "request": request_id, "file": file_name, "status": status,
-                         "by": answered_by, "contested": sorted(c for c, i in items.items()
+                         "by": answered_by, "contested": sorted(c for c, i in given_items.items()
                                                                 if i.get("answer") == "explain")})
             return aid, True
 
@@ -802,9 +834,10 @@ class Store:
         """Every answer of the commune (received or deemed), oldest first."""
         rows = self.engine.all(f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE round_id=? AND commune_code=?"
                                " ORDER BY id", (self.round_id, commune_code))
-        return [_answer(r) for r in rows]
+        return [a for r in rows if (a := _answer(r)) is not None]
 
-    def log_event(self, at: str, commune_code: str | None, kind: str, detail: dict[str, Any]) -> None:
+    def log_event(self, at: str, commune_code: str | None, kind: str,
+                  detail: EventDetail | Mapping[str, Any]) -> None:
         """An event of the audit trail on its own (e.g. a finalize forced past open explanations)."""
         def work(db: Engine) -> None:
             if commune_code is not None:
@@ -881,7 +914,7 @@ class AnswerRequest:
     appraisal_id: int
     deadline: str
     issued_at: str
-    items: list[dict[str, Any]]
+    items: list[RequestItem]
 
 
 @dataclass(frozen=True)
@@ -894,9 +927,9 @@ class StoredAnswer:
     received_at: str
     status: str  # accepted | accepted_with_warnings | rejected | deemed_accepted
     answered_by: str
-    items: dict[str, dict[str, str]]  # criterion -> {"answer": "agree" | "explain", "explanation": …}
-    evidence: dict[str, Any]  # {"path": folder or zip, "rows": RegisterRow.model_dump(mode="json") of each added row}
-    findings: list[dict[str, Any]]
+    items: dict[str, AnswerItem]  # criterion -> its answer ("agree" | "explain") and explanation
+    evidence: AnswerEvidence  # the folder or zip, and the register rows the answer added
+    findings: list[FindingEntry]
 
 
 def _opt(value: Decimal | str | None) -> str | None:
@@ -928,13 +961,29 @@ _ANSWER_COLUMNS = ("id, commune_code, request_id, file_name, file_sha256, receiv
                    " evidence_json, findings_json")
 
 
-def _request(r: tuple[Any, ...]) -> AnswerRequest:
-    return AnswerRequest(int(r[0]), r[1], int(r[2]), r[3], r[4], _loads(r[5]))
+def _request(r: tuple[Any, ...]) -> AnswerRequest | None:
+    """The request of a row; None when its items are not a list (a hand-edited store: the row is skipped)."""
+    try:
+        return AnswerRequest(int(r[0]), r[1], int(r[2]), r[3], r[4], request_items(r[5]))
+    except ValueError:  # (pydantic.ValidationError and a JSON error are ValueErrors)
+        return None
 
 
-def _answer(r: tuple[Any, ...]) -> StoredAnswer:
-    return StoredAnswer(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6], r[7], _loads(r[8]), _loads(r[9]),
-                        _loads(r[10]))
+def _answer(r: tuple[Any, ...]) -> StoredAnswer | None:
+    """The answer of a row; None when its JSON is not an answer's (skipped, as `_request`)."""
+    try:
+        return StoredAnswer(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6], r[7], answer_items(r[8]),
+                            record_of(AnswerEvidence, r[9]), findings_of(r[10]))
+    except ValueError:  # (pydantic.ValidationError and a JSON error are ValueErrors)
+        return None
+
+
+def _detail(value: Any) -> EventDetail:
+    """An event's detail; empty when it is not one (the event itself is kept: the audit trail has no gaps)."""
+    try:
+        return record_of(EventDetail, value)
+    except ValueError:  # (pydantic.ValidationError and a JSON error are ValueErrors)
+        return EventDetail()
 
 
 def _round(r: tuple[Any, ...]) -> Round:
