@@ -163,7 +163,7 @@ def test_revision_replaces_findings_and_who_counts(db: Location) -> None:
                                 findings=[duplicate, {"severity": "error", "rule": "x.e", "message": "…"}])
         latest = store.latest("03922")
         assert latest is not None and latest.id == second and latest.status == "rejected"
-        assert [f["rule"] for f in store.findings(first)] == ["submission.duplicate"]
+        assert [f.rule for f in store.findings(first)] == ["submission.duplicate"]
         assert store.finding_counts() == {first: (0, 1), second: (1, 1)}
         assert store.state("03922") == "received"
         revised = [e.detail for e in store.events("03922") if e.kind == "submission_revised"]
@@ -558,6 +558,7 @@ def test_events_and_explanation_columns_come_back_typed_and_are_stored_as_given(
                                 "2.1": AnswerItem(answer="agree")}
         assert answer.evidence == AnswerEvidence(path="/hop-thu/03922-gt", rows=[RegisterEntry(**row)])  # type: ignore[arg-type]
         assert answer.findings == [FindingEntry(severity="warning", rule="answer.late", message="Nộp muộn")]
+        assert store.findings(sid) == [FindingEntry(severity="info", rule="meta.demo_key", message="x")]
         events = store.events("03898")
         assert [e.kind for e in events] == ["submission", "appraisal", "answer_request", "answer"]
         assert events[2].detail == EventDetail(request=rid, appraisal=aid, deadline="2022-12-20", items=["1.1", "2.1"])

@@ -430,7 +430,7 @@ class Store:
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,
                           counts: bool, self_total: Decimal | None, tier: str | None,
                           declared: DeclaredRecord | Mapping[str, Any], scores: Mapping[str, Any],
-                          findings: list[dict[str, Any]]) -> tuple[int, bool]:
+                          findings: list[FindingEntry] | list[Mapping[str, Any]]) -> tuple[int, bool]:
         """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op.
         `declared` and `scores` are validated as store_records' records (a dict is taken as the JSON of one)."""
         rid = self.round_id
@@ -463,14 +463,12 @@ class Store:
 
         return self._write(work)
 
-    def _findings(self, db: Engine, submission_id: int, findings: list[dict[str, Any]]) -> None:
+    def _findings(self, db: Engine, submission_id: int, findings: list[FindingEntry] | list[Mapping[str, Any]]) -> None:
         db.executemany("INSERT INTO findings (submission_id, severity, rule, criterion, cell, message)"
-                       " VALUES (?,?,?,?,?,?)",
-                       [(submission_id, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
-                        for f in findings])
+                       " VALUES (?,?,?,?,?,?)", [(submission_id, *f) for f in _finding_rows(findings)])
 
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
-                          findings: list[dict[str, Any]]) -> bool:
+                          findings: list[FindingEntry] | list[Mapping[str, Any]]) -> bool:
         """A recorded submission given the findings of the whole batch (a second file of its commune,
         evidence copied from another commune): its status, whether it counts, its findings, and its
         commune's state when it counts. Nothing is written when the record already holds them (a rerun
@@ -484,7 +482,7 @@ class Store:
             self._lock_commune(db, row[0])
             stored = db.all("SELECT severity, rule, criterion, cell, message FROM findings WHERE submission_id=?"
                             f" ORDER BY {db.row_order}", (submission_id,))
-            wanted = [(f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"]) for f in findings]
+            wanted = _finding_rows(findings)
             if (row[4], bool(row[5]), stored) == (status, counts, wanted):
                 return False
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
@@ -610,10 +608,10 @@ class Store:
                                " commune_code=? ORDER BY version", (self.round_id, commune_code))
         return [_row(r) for r in rows]
 
-    def findings(self, submission_id: int) -> list[dict[str, Any]]:
+    def findings(self, submission_id: int) -> list[FindingEntry]:
         rows = self.engine.all("SELECT severity, rule, criterion, cell, message FROM findings WHERE"
                                " submission_id=?", (submission_id,))
-        return [dict(zip(("severity", "rule", "criterion", "cell", "message"), r, strict=True)) for r in rows]
+        return [FindingEntry(severity=s, rule=r, criterion=c, cell=cell, message=m) for s, r, c, cell, m in rows]
 
     # -- lifecycle: received -> checked -> appraised -> final --------------------------------------
     def state(self, commune_code: str) -> str | None:
@@ -676,7 +674,7 @@ class Store:
                          appraiser: str, imported_at: str, status: str, total: Decimal | None, tier: str | None,
                          bonus: Decimal, penalty: Decimal, scores: list[AppraisedScore],
                          adjustments: list[tuple[str, str, int, Decimal]],
-                         findings: list[dict[str, Any]], stage: str = "round1",
+                         findings: list[FindingEntry] | list[Mapping[str, Any]], stage: str = "round1",
                          request_id: int | None = None) -> tuple[int, bool]:
         """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept.
         `stage`: "round1", or "round2" for the council's decision on contested items (answering the
@@ -707,8 +705,7 @@ class Store:
                            [(aid, code, block, count, str(points)) for code, block, count, points in adjustments])
             db.executemany("INSERT INTO appraisal_findings (appraisal_id, severity, rule, criterion, cell, message)"
                            " VALUES (?,?,?,?,?,?)",
-                           [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
-                            for f in findings])
+                           [(aid, *f) for f in _finding_rows(findings)])
             db.execute("INSERT INTO appraisal_stages (appraisal_id, stage, request_id) VALUES (?,?,?)",
                        (aid, stage, request_id))
             if accepted:
@@ -930,6 +927,11 @@ class StoredAnswer:
     items: dict[str, AnswerItem]  # criterion -> its answer ("agree" | "explain") and explanation
     evidence: AnswerEvidence  # the folder or zip, and the register rows the answer added
     findings: list[FindingEntry]
+
+
+def _finding_rows(findings: list[FindingEntry] | list[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """The findings as the columns of `findings` hold them: (severity, rule, criterion, cell, message)."""
+    return [(f.severity, f.rule, f.criterion, f.cell, f.message) for f in (record_of(FindingEntry, x) for x in findings)]
 
 
 def _opt(value: Decimal | str | None) -> str | None:

@@ -221,7 +221,8 @@ class AnswerEvidence(BaseModel):
 
 
 class FindingEntry(BaseModel):
-    """A finding as stored (`answers.findings_json`: records.Finding.model_dump())."""
+    """A finding as stored: in `answers.findings_json` (records.Finding.model_dump()), and a row of the tables
+    `findings` (a submission's) and `appraisal_findings`, as `Store.findings` gives them back."""
 
     model_config = _LENIENT
 

@@ -53,8 +53,8 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
             links[row.criterion] = str(path / row.files[0]) if path.is_dir() else str(path)
     findings: dict[str, list[str]] = {}
     for f in store.findings(sub.id):
-        if f["criterion"]:
-            findings.setdefault(f["criterion"], []).append(f["message"])
+        if f.criterion:
+            findings.setdefault(f.criterion, []).append(f.message)
     return SubmissionView(
         id=sub.id, sha256=sub.file_sha256, file_name=sub.file_name,
         scores=dict(sub.scores),
