@@ -45,6 +45,7 @@ from cchc_xl.store_records import (
     Scores,
     answer_items,
     answer_items_json,
+    as_stored,
     declared_json,
     declared_record,
     findings_json,
@@ -54,7 +55,6 @@ from cchc_xl.store_records import (
     request_items_json,
     scores_json,
     scores_record,
-    stored,
 )
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
@@ -405,7 +405,7 @@ class Store:
             if row is None:
                 return False
             db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
-                       (r.id, r.created_at, None, "round_created", _dumps(stored(EventDetail, {
+                       (r.id, r.created_at, None, "round_created", _dumps(as_stored(EventDetail, {
                            "year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"}))))
             return True
 
@@ -667,7 +667,7 @@ class Store:
     def _event(self, db: Engine, at: str, code: str | None, kind: str,
                detail: EventDetail | Mapping[str, Any]) -> None:
         db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
-                   (self.round_id, at, code, kind, _dumps(stored(EventDetail, detail))))
+                   (self.round_id, at, code, kind, _dumps(as_stored(EventDetail, detail))))
 
     # -- appraisal ----------------------------------------------------------------------------------
     def record_appraisal(self, *, commune_code: str, submission_id: int, file_name: str, sha256: str,
@@ -803,7 +803,7 @@ class Store:
         """(answer id, whether new). `status`: accepted | accepted_with_warnings | rejected | deemed_accepted
         (nothing received by the deadline: file_name and sha256 are empty). `items`, `evidence` and `findings`
         are validated as store_records' records (a dict is taken as the JSON of one)."""
-        given_items, given_evidence = answer_items_json(items), stored(AnswerEvidence, evidence)
+        given_items, given_evidence = answer_items_json(items), as_stored(AnswerEvidence, evidence)
         given_findings = findings_json(findings)
 
         def work(db: Engine) -> tuple[int, bool]:

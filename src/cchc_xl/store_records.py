@@ -114,7 +114,7 @@ def record_of(model: type[M], value: M | Mapping[str, Any] | str | bytes | None)
     return model.model_validate(value or {})
 
 
-def stored(model: type[M], value: M | Mapping[str, Any]) -> dict[str, Any]:
+def as_stored(model: type[M], value: M | Mapping[str, Any]) -> dict[str, Any]:
     """`value` as `model`'s column stores it: the fields that were given, JSON types."""
     return record_of(model, value).model_dump(mode="json", exclude_unset=True, by_alias=True)
 
@@ -127,7 +127,7 @@ def declared_record(value: DeclaredRecord | Mapping[str, Any] | str | bytes | No
 
 def declared_json(value: DeclaredRecord | Mapping[str, Any]) -> dict[str, Any]:
     """The record as it is stored: the fields that were given, JSON types (a dict passes through validation)."""
-    return stored(DeclaredRecord, value)
+    return as_stored(DeclaredRecord, value)
 
 
 def scores_record(value: Mapping[str, Any] | None) -> Scores:
@@ -263,12 +263,12 @@ def findings_of(value: Any) -> list[FindingEntry]:
 
 
 def request_items_json(items: list[RequestItem] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [stored(RequestItem, i) for i in items]
+    return [as_stored(RequestItem, i) for i in items]
 
 
 def answer_items_json(items: Mapping[str, AnswerItem | Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {c: stored(AnswerItem, i) for c, i in items.items()}
+    return {c: as_stored(AnswerItem, i) for c, i in items.items()}
 
 
 def findings_json(findings: list[FindingEntry] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return [stored(FindingEntry, f) for f in findings]
+    return [as_stored(FindingEntry, f) for f in findings]
