@@ -159,7 +159,7 @@ def test_finalized_round_refuses_changes_until_reopened(round_, mini_set, commun
     assert store.count("submissions") == before
     # Reopen is recorded with its reason; then the appraisal goes through.
     assert store.reopen(code, "2022-12-02T08:00:00", "Trưởng phòng", "Xã khiếu nại điểm 2.2")
-    assert any(e["kind"] == "reopen" and e["detail"]["reason"] == "Xã khiếu nại điểm 2.2" for e in store.events(code))
+    assert any(e.kind == "reopen" and e.detail.reason == "Xã khiếu nại điểm 2.2" for e in store.events(code))
     again = import_appraisals(store, mini_set, tmp / "a2", settings)
     assert again[0].status == "accepted"
     assert store.current_appraisal(code).scores["2.2"].appraised_points == Decimal("2")

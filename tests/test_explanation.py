@@ -262,17 +262,17 @@ def test_explanation_round_through_the_command_line(flow_copy) -> None:  # type:
         assert (final_b.scores["1.2"].appraised_points, final_b.scores["3.1"].appraised_points) == (1, 5)
         assert store.appraisal_stage(final_b.id)[0] == "round2"
         # the audit trail: the answers as received, C's late file and its deemed acceptance
-        answers = {code: [(x.status, {k: v["answer"] for k, v in x.items.items()}) for x in store.answers(code)]
+        answers = {code: [(x.status, {k: v.answer for k, v in x.items.items()}) for x in store.answers(code)]
                    for code in (a, b, c)}
         assert answers[a] == [("accepted", {"1.2": "agree"})]
         assert answers[b] == [("accepted", {"1.2": "explain", "3.1": "explain"})]  # its evidence checked clean
         assert answers[c] == [("rejected", {"1.2": "explain"}), ("deemed_accepted", {"1.2": "agree"})]
         (b_answer,) = store.answers(b)
-        assert [r["files"] for r in b_answer.evidence["rows"]] == [["15-BC.pdf"], ["40-BC.pdf"]]
+        assert [r.files for r in b_answer.evidence.rows] == [["15-BC.pdf"], ["40-BC.pdf"]]
         assert b_answer.findings == [] and b_answer.answered_by == "Hà Văn Tâm, Chủ tịch UBND xã"
-        kinds = [e["kind"] for e in store.events(b)]
+        kinds = [e.kind for e in store.events(b)]
         assert kinds.count("answer_request") == 1 and kinds.count("answer") == 1
-        assert [e["detail"].get("stage") for e in store.events(b) if e["kind"] == "appraisal"] == ["round1", "round2"]
+        assert [e.detail.stage for e in store.events(b) if e.kind == "appraisal"] == ["round1", "round2"]
     finally:
         store.close()
     report = {r["commune_code"]: r for r in flow.outputs["answers_report"]["answers"]}
@@ -348,7 +348,7 @@ def test_finalize_refuses_open_explanations_unless_forced(flow_copy) -> None:  #
     store = Store(ws.db_path, ws.round.id)
     try:
         assert store.state(b) == "final"
-        forced = [e["detail"] for e in store.events(b) if e["kind"] == "finalize_forced"]
+        forced = [e.detail.shown() for e in store.events(b) if e.kind == "finalize_forced"]
         assert forced == [{"by": "Trưởng phòng", "stage": "contested", "contested": ["1.2", "3.1"]}]
     finally:
         store.close()
@@ -494,10 +494,10 @@ def test_every_workbook_of_the_round_recalculated_by_libreoffice_shows_what_is_r
             shown = {r[0].value: (r[6].value, r[8].value) for r in sheet.iter_rows(min_row=9) if r[0].value
                      and r[6].value}
             assert {k: v for k, (v, _s) in shown.items()} == {
-                k: {"agree": "Đồng ý", "explain": "Giải trình"}[v["answer"]] for k, v in answer.items.items()}
+                k: {"agree": "Đồng ý", "explain": "Giải trình"}[v.answer] for k, v in answer.items.items()}
             assert {s for _v, s in shown.values()} == {"Đã trả lời"}
             register = [r for r in book["TLKC bổ sung"].iter_rows(min_row=5, values_only=True) if r[0]]
-            assert [r[6] for r in register] == [None] * len(answer.evidence["rows"])
+            assert [r[6] for r in register] == [None] * len(answer.evidence.rows)
     finally:
         store.close()
 

@@ -274,7 +274,7 @@ def test_a_file_gone_before_its_revision_does_not_stop_the_batch(tmp_path: Path,
         chosen = next(r for r in run.results if r.counts)
         latest = store.latest(communes[0].code)
         assert latest is not None and latest.file_name == chosen.file
-        assert sum(e["kind"] == "submission_revised" for e in store.events(communes[0].code)) == 2
+        assert sum(e.kind == "submission_revised" for e in store.events(communes[0].code)) == 2
     finally:
         store.close()
     report = json.loads(outputs.report.read_text(encoding="utf-8"))

@@ -155,7 +155,7 @@ def test_every_return_is_accepted_appraised_and_finalized(round_dir: Path) -> No
     try:
         statuses = {s.commune_code: s.status for s in store.all_latest()}
         states = set(store.states().values())
-        findings = [f["rule"] for s in store.all_latest() for f in store.findings(s.id)]
+        findings = [f.rule for s in store.all_latest() for f in store.findings(s.id)]
     finally:
         store.close()
     assert sorted(statuses) == sorted(c.code for c in load_communes(BAC_YEN))

@@ -162,7 +162,7 @@ def test_two_rounds_in_one_store_are_kept_apart(make_round: MakeRound, mini_set:
         assert store_2021.latest(shared).version == 1 and store_2022.latest(shared).version == 1  # type: ignore[union-attr]
         sub_2021 = store_2021.latest(shared)
         assert sub_2021 is not None and store_2022.submission(sub_2021.id) is None
-        assert all(e["kind"] != "round_created" or e["detail"]["year"] == 2022 for e in store_2022.events())
+        assert all(e.kind != "round_created" or e.detail.year == 2022 for e in store_2022.events())
     finally:
         store_2021.close()
         store_2022.close()
@@ -232,7 +232,7 @@ def test_a_store_from_before_rounds_is_upgraded_in_place(tmp_path: Path) -> None
     store = Store(path)  # the unnamed round of the old rows
     try:
         sub = store.latest("03898")
-        assert sub is not None and sub.self_total == Decimal("61.5") and store.findings(sub.id)[0]["rule"] == "x.y"
+        assert sub is not None and sub.self_total == Decimal("61.5") and store.findings(sub.id)[0].rule == "x.y"
         assert store.state("03898") == "checked" and len(store.events("03898")) == 1 and store.rounds() == []
         assert store.has_legacy_rows()
     finally:
@@ -245,7 +245,7 @@ def test_a_store_from_before_rounds_is_upgraded_in_place(tmp_path: Path) -> None
             received_at="2022-10-01T08:00:00+07:00", set_id="mini", set_version="1", status="accepted",
             counts=True, self_total=Decimal(70), tier=None, declared={}, scores={},
             findings=[{"severity": "error", "rule": "r", "message": "m"}])
-        assert new and fresh.latest("03898").version == 1 and fresh.findings(sid)[0]["rule"] == "r"  # type: ignore[union-attr]
+        assert new and fresh.latest("03898").version == 1 and fresh.findings(sid)[0].rule == "r"  # type: ignore[union-attr]
     finally:
         fresh.close()
     db = sqlite3.connect(path)

@@ -163,11 +163,11 @@ def test_revision_replaces_findings_and_who_counts(db: Location) -> None:
                                 findings=[duplicate, {"severity": "error", "rule": "x.e", "message": "…"}])
         latest = store.latest("03922")
         assert latest is not None and latest.id == second and latest.status == "rejected"
-        assert [f["rule"] for f in store.findings(first)] == ["submission.duplicate"]
+        assert [f.rule for f in store.findings(first)] == ["submission.duplicate"]
         assert store.finding_counts() == {first: (0, 1), second: (1, 1)}
         assert store.state("03922") == "received"
-        revised = [e["detail"] for e in store.events("03922") if e["kind"] == "submission_revised"]
-        assert [(d["version"], d["counts"]) for d in revised] == [(1, False), (2, True)]
+        revised = [e.detail for e in store.events("03922") if e.kind == "submission_revised"]
+        assert [(d.version, d.counts) for d in revised] == [(1, False), (2, True)]
     finally:
         store.close()
 
@@ -234,7 +234,7 @@ def test_rounds_in_one_store_are_kept_apart(db: Location) -> None:
         assert [s.version for s in old.history("03898")] == [1]
         assert [s.version for s in new.history("03898")] == [1, 2]
         assert new.submission(first) is None and old.submission(first) is not None
-        assert [e["kind"] for e in new.events()] == ["round_created", "submission", "submission"]
+        assert [e.kind for e in new.events()] == ["round_created", "submission", "submission"]
         assert not new.has_legacy_rows()
     finally:
         old.close()
@@ -282,8 +282,8 @@ def test_finalize_and_reopen_follow_the_lifecycle_and_are_audited_in_order(db: L
         assert not store.reopen("03901", "2022-12-07T08:00:00+07:00", "B", "nhầm")
         assert store.reopen("03922", "2022-12-07T08:00:00+07:00", "B", "có tệp mới")
         assert store.state("03922") == "appraised"
-        assert [e["kind"] for e in store.events("03922")] == ["submission", "appraisal", "finalize", "reopen"]
-        assert store.events("03922")[-1]["detail"] == {"by": "B", "reason": "có tệp mới"}
+        assert [e.kind for e in store.events("03922")] == ["submission", "appraisal", "finalize", "reopen"]
+        assert store.events("03922")[-1].detail.shown() == {"by": "B", "reason": "có tệp mới"}
     finally:
         store.close()
 
@@ -344,7 +344,7 @@ def test_concurrent_writers_record_each_file_once_with_consecutive_versions(db: 
             history = store.history(f"0390{c}")
             assert [s.version for s in history] == [1, 2, 3, 4, 5]
             assert sorted(s.file_sha256 for s in history) == sorted(f"{c}{v}" * 32 for v in range(5))
-            assert [e["detail"]["version"] for e in store.events(f"0390{c}")] == [1, 2, 3, 4, 5]
+            assert [e.detail.version for e in store.events(f"0390{c}")] == [1, 2, 3, 4, 5]
     finally:
         store.close()
 
@@ -458,7 +458,7 @@ def test_withdrawing_the_counting_submission_brings_back_the_one_before(db: Loca
         assert store.withdrawn_versions("03898") == {2: "Nhầm tệp"}
         assert store.withdraw("03898", 2, at="2022-10-02T09:00:00+07:00", who="", reason="lại") is None
         assert store.count("withdrawals") == 1
-        assert [e["kind"] for e in store.events("03898")][-1] == "withdrawn"
+        assert [e.kind for e in store.events("03898")][-1] == "withdrawn"
     finally:
         store.close()
 
@@ -499,5 +499,96 @@ def test_json_columns_come_back_typed_and_are_stored_as_given(db: Location) -> N
         old = store.submission(sid)
         assert old is not None and old.declared.leaves["1.1"].explanation == "" and old.declared.evidence_register == []
         assert old.declared.evidence_path is None and old.declared.model_extra == {"ghi_chu": "x"}
+    finally:
+        store.close()
+
+
+def test_events_and_explanation_columns_come_back_typed_and_are_stored_as_given(db: Location) -> None:
+    """An explanation request's items, an answer's items, evidence and findings, and the audit events' details are
+    stored as the JSON the callers gave (the text the store wrote before these records, on SQLite) and come back
+    as records; a row of an older or hand-edited store reads too: missing fields at their defaults, unknown fields
+    kept, an entry that is not one left out, a row that is not one skipped (an event keeps its kind and time)."""
+    import json
+
+    from cchc_xl.store_records import AnswerEvidence, AnswerItem, EventDetail, FindingEntry, RegisterEntry, RequestItem
+
+    def same_json(column: str, table: str, row_id: int, given: object) -> None:
+        (raw,) = store.engine.one(f"SELECT {column} FROM {table} WHERE id=?", (row_id,))  # type: ignore[misc]
+        if isinstance(raw, str):  # SQLite: the very text written before these records
+            assert raw == json.dumps(given, ensure_ascii=False, sort_keys=True)
+        else:  # PostgreSQL's jsonb gives it parsed
+            assert raw == given
+
+    items = [{"criterion": "1.1", "self_points": "1.50", "appraised": "0.25", "reason": "thiếu văn bản"},
+             {"criterion": "2.1", "self_points": None, "appraised": "0", "reason": ""}]
+    answered = {"1.1": {"answer": "explain", "explanation": "Có văn bản 12/KH-UBND"},
+                "2.1": {"answer": "agree", "explanation": ""}}
+    row = {"row": 5, "cell": "'TLKC bổ sung'!A5", "criterion": "1.1", "number": "12/KH-UBND", "date": "2022-01-15",
+           "date_text": "", "issuer": "UBND xã", "subject": "Kế hoạch", "files": ["kh.pdf"]}
+    evidence = {"path": "/hop-thu/03922-gt", "rows": [row]}
+    findings = [{"severity": "warning", "rule": "answer.late", "criterion": None, "cell": None, "message": "Nộp muộn"}]
+    store = Store(db)
+    try:
+        sid, _new = _record(store, "a" * 64)
+        aid, _new = store.record_appraisal(
+            commune_code="03898", submission_id=sid, file_name="td.xlsx", sha256="d" * 64, appraiser="Lò Văn Bình",
+            imported_at="2022-12-05T08:00:00+07:00", status="accepted", total=None, tier=None,
+            bonus=Decimal("0"), penalty=Decimal("0"), scores=[], adjustments=[], findings=[])
+        rid = store.record_answer_request(commune_code="03898", appraisal_id=aid, deadline="2022-12-20",
+                                          issued_at="2022-12-06T09:00:00+07:00", items=items)
+        answer_id, _new = store.record_answer(
+            commune_code="03898", request_id=rid, file_name="gt.xlsx", sha256="e" * 64,
+            received_at="2022-12-10T08:00:00+07:00", status="accepted_with_warnings", answered_by="Cầm Thị Hoa",
+            items=answered, evidence=evidence, findings=findings)
+        same_json("items_json", "answer_requests", rid, items)
+        same_json("items_json", "answers", answer_id, answered)
+        same_json("evidence_json", "answers", answer_id, evidence)
+        same_json("findings_json", "answers", answer_id, findings)
+        (event_id,) = store.engine.one("SELECT MAX(id) FROM events")  # type: ignore[misc]
+        same_json("detail_json", "events", event_id, {"answer": answer_id, "request": rid, "file": "gt.xlsx",
+                                                       "status": "accepted_with_warnings", "by": "Cầm Thị Hoa",
+                                                       "contested": ["1.1"]})
+
+        (request,) = store.answer_requests()
+        assert request.items == [RequestItem(criterion="1.1", self_points=Decimal("1.50"), appraised=Decimal("0.25"),
+                                             reason="thiếu văn bản"),
+                                 RequestItem(criterion="2.1", self_points=None, appraised=Decimal("0"))]
+        (answer,) = store.answers("03898")
+        assert answer.items == {"1.1": AnswerItem(answer="explain", explanation="Có văn bản 12/KH-UBND"),
+                                "2.1": AnswerItem(answer="agree")}
+        assert answer.evidence == AnswerEvidence(path="/hop-thu/03922-gt", rows=[RegisterEntry(**row)])  # type: ignore[arg-type]
+        assert answer.findings == [FindingEntry(severity="warning", rule="answer.late", message="Nộp muộn")]
+        assert store.findings(sid) == [FindingEntry(severity="info", rule="meta.demo_key", message="x")]
+        events = store.events("03898")
+        assert [e.kind for e in events] == ["submission", "appraisal", "answer_request", "answer"]
+        assert events[2].detail == EventDetail(request=rid, appraisal=aid, deadline="2022-12-20", items=["1.1", "2.1"])
+        assert events[3].detail.contested == ["1.1"] and events[1].detail.changed == 0
+
+        # older or hand-edited rows
+        edit = store.engine.execute
+        edit("UPDATE answer_requests SET items_json=? WHERE id=?",
+             (json.dumps([{"criterion": "1.1", "self": "1"}, "không phải một mục", {"self_points": "2"}]), rid))
+        edit("UPDATE answers SET items_json=?, evidence_json=?, findings_json=? WHERE id=?",
+             (json.dumps({"1.1": {"answer": "explain"}, "2.1": "đồng ý"}),
+              json.dumps({"rows": [{"criterion": "1.1", "files": ["a.pdf"]}, 7], "ghi_chu": "x"}),
+              json.dumps([{"rule": "r", "message": "m"}, None]), answer_id))
+        edit("UPDATE events SET detail_json=? WHERE id=?", (json.dumps({"by": "B", "may": "PC-1"}), event_id))
+        (old_request,) = store.answer_requests()
+        assert old_request.items == [RequestItem(criterion="1.1", self="1")]  # type: ignore[call-arg]
+        assert old_request.items[0].model_extra == {"self": "1"} and old_request.items[0].reason == ""
+        (old,) = store.answers("03898")
+        assert old.items == {"1.1": AnswerItem(answer="explain")} and old.items["1.1"].explanation == ""
+        assert old.evidence.path is None and old.evidence.model_extra == {"ghi_chu": "x"}
+        assert [(r.criterion, r.files, r.number, r.date) for r in old.evidence.rows] == [("1.1", ["a.pdf"], "", None)]
+        assert old.findings == [FindingEntry(rule="r", message="m")] and old.findings[0].severity == ""
+        assert store.events("03898")[-1].detail.shown() == {"by": "B", "may": "PC-1"}
+
+        # rows that are not records at all
+        edit("UPDATE answer_requests SET items_json=? WHERE id=?", (json.dumps({"1.1": "x"}), rid))
+        edit("UPDATE answers SET evidence_json=? WHERE id=?", (json.dumps(["không phải"]), answer_id))
+        edit("UPDATE events SET detail_json=? WHERE id=?", (json.dumps({"version": "lần hai"}), event_id))
+        assert store.answer_requests() == [] and store.answer_request(rid) is None and store.answers("03898") == []
+        last = store.events("03898")[-1]
+        assert (last.kind, last.at, last.detail) == ("answer", "2022-12-10T08:00:00+07:00", EventDetail())
     finally:
         store.close()

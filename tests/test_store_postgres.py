@@ -101,7 +101,7 @@ def test_four_processes_importing_overlapping_inboxes(make_round: MakeRound, pg_
             assert [s.version for s in history] == list(range(1, len(history) + 1))
             assert len(history) == (2 if i < 3 else 1)
             assert len({s.file_sha256 for s in history}) == len(history)
-            submitted = [e["detail"]["version"] for e in store.events(u.code) if e["kind"] == "submission"]
+            submitted = [e.detail.version for e in store.events(u.code) if e.kind == "submission"]
             assert submitted == [s.version for s in history]  # one event per version, in order
         assert set(store.states().values()) == {"checked"}
     finally:
@@ -218,7 +218,7 @@ def test_a_round_goes_from_sqlite_to_postgresql_and_back(make_round: MakeRound, 
         try:
             subs = [(s.commune_code, s.version, s.file_sha256, s.status, s.self_total, s.scores, s.declared,
                      store.findings(s.id)) for code in store.commune_codes() for s in store.history(code)]
-            events = [(e["at"], e["commune_code"], e["kind"], e["detail"]) for e in store.events()]
+            events = [(e.at, e.commune_code, e.kind, e.detail) for e in store.events()]
             return store.round(), subs, store.states(), events
         finally:
             store.close()
@@ -350,7 +350,7 @@ def test_two_batches_meeting_two_communes_in_opposite_orders_both_finish(pg_url:
         assert [s.version for s in check.history("41001")] == [1, 2]
         assert sorted(s.file_sha256 for s in check.history("41001")) == ["a" * 64, "c" * 64]
         assert [s.file_sha256 for s in check.history("41002")] == ["b" * 64]
-        assert [e["detail"]["version"] for e in check.events("41001")] == [1, 2]
+        assert [e.detail.version for e in check.events("41001")] == [1, 2]
         check.close()
     finally:
         for s in stores:

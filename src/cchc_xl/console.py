@@ -31,6 +31,7 @@ from cchc_xl.reports.import_report import report_data
 from cchc_xl.reports.ranking_data import RankingInput, RoundsError
 from cchc_xl.safeio import write_text
 from cchc_xl.store import Store
+from cchc_xl.store_records import EventDetail
 from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
 from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
@@ -394,7 +395,7 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
     finally:
         store.close()
     console.print(escape(say("cli.history_header", criterion=criterion, code=code)))
-    explained = any(e["kind"] == "answer_request" for e in events)
+    explained = any(e.kind == "answer_request" for e in events)
     lines: list[tuple[int, str]] = []  # (order of the stage, line): self, round 1, answer, round 2
     for h in history:
         points = fmt(Decimal(h["points"])) if h["points"] is not None else "—"
@@ -418,35 +419,36 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
             lines.append((2, say("cli.history_answer_deemed", at=a.received_at,
                                  deadline=f"{dt.date.fromisoformat(deadline):%d/%m/%Y}" if deadline else "—")))
             continue
-        files = [f for r in a.evidence.get("rows", []) if r.get("criterion") == criterion for f in r.get("files", [])]
-        rejected = [f["message"] for f in a.findings if f["severity"] == "error"]
+        files = [f for r in a.evidence.rows if r.criterion == criterion for f in r.files]
+        rejected = [f.message for f in a.findings if f.severity == "error"]
         lines.append((2, say(
             "cli.history_answer", at=a.received_at, by=a.answered_by or "—", file=a.file_name,
-            answer=answer_label(item.get("answer", "")),
-            explanation=say("cli.history_answer_explanation", text=item["explanation"]) if item.get("explanation")
+            answer=answer_label(item.answer),
+            explanation=say("cli.history_answer_explanation", text=item.explanation) if item.explanation
             else "", evidence=say("cli.history_answer_evidence", files="; ".join(files)) if files else "",
             status=say("cli.history_answer_rejected", reason=rejected[0]) if rejected else "")))
     for _order, line in sorted(lines, key=lambda x: x[0]):
         console.print(escape(line))
     console.print(say("cli.history_events"))
     for e in events:
-        console.print(escape(f"  {e['at']}  {event_text(e['kind'], e['detail'])}"))
+        console.print(escape(f"  {e.at}  {event_text(e.kind, e.detail)}"))
 
 
-def event_text(kind: str, detail: dict[str, Any]) -> str:
+def event_text(kind: str, detail: EventDetail) -> str:
     """One store event in Vietnamese (the store keeps English kinds and plain details)."""
     status = template("validation")["status"]
+    given = detail.shown()
     values = {k: ("" if v is None else ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
-              for k, v in detail.items()}
-    raw_status = str(detail.get("status") or "")
+              for k, v in given.items()}
+    raw_status = str(detail.status or "")
     values["status"] = status.get(raw_status) or (say(f"event.status.{raw_status}") if
                                                   f"event.status.{raw_status}" in MESSAGES else raw_status)
-    values["by"] = detail.get("by") or detail.get("appraiser") or "—"
-    values["uncounted"] = "" if detail.get("counts", True) else say("event.uncounted")
+    values["by"] = detail.by or detail.appraiser or "—"
+    values["uncounted"] = "" if detail.counts is not False else say("event.uncounted")
     try:
         return say(f"event.{kind}", **values)
     except (KeyError, IndexError):  # a kind or a detail this version does not know: shown plainly
-        shown = ", ".join(f"{k}: {v}" for k, v in detail.items())
+        shown = ", ".join(f"{k}: {v}" for k, v in given.items())
         return say("event.other", kind=kind, detail=shown)
 
 

@@ -34,7 +34,28 @@ from typing import Any, TypeVar
 
 from cchc_xl.communes import Commune
 from cchc_xl.messages import say
-from cchc_xl.store_records import DeclaredRecord, Scores, declared_json, declared_record, scores_json, scores_record
+from cchc_xl.store_records import (
+    AnswerEvidence,
+    AnswerItem,
+    DeclaredRecord,
+    Event,
+    EventDetail,
+    FindingEntry,
+    RequestItem,
+    Scores,
+    answer_items,
+    answer_items_json,
+    as_stored,
+    declared_json,
+    declared_record,
+    findings_json,
+    findings_of,
+    record_of,
+    request_items,
+    request_items_json,
+    scores_json,
+    scores_record,
+)
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
@@ -384,8 +405,8 @@ class Store:
             if row is None:
                 return False
             db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
-                       (r.id, r.created_at, None, "round_created",
-                        _dumps({"year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"})))
+                       (r.id, r.created_at, None, "round_created", _dumps(as_stored(EventDetail, {
+                           "year": r.year, "body": r.body, "set": f"{r.set_id} {r.set_version}"}))))
             return True
 
         return self._write(work)
@@ -409,7 +430,7 @@ class Store:
                           sha256: str, received_at: str, set_id: str, set_version: str, status: str,
                           counts: bool, self_total: Decimal | None, tier: str | None,
                           declared: DeclaredRecord | Mapping[str, Any], scores: Mapping[str, Any],
-                          findings: list[dict[str, Any]]) -> tuple[int, bool]:
+                          findings: list[FindingEntry] | list[Mapping[str, Any]]) -> tuple[int, bool]:
         """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op.
         `declared` and `scores` are validated as store_records' records (a dict is taken as the JSON of one)."""
         rid = self.round_id
@@ -442,14 +463,12 @@ class Store:
 
         return self._write(work)
 
-    def _findings(self, db: Engine, submission_id: int, findings: list[dict[str, Any]]) -> None:
+    def _findings(self, db: Engine, submission_id: int, findings: list[FindingEntry] | list[Mapping[str, Any]]) -> None:
         db.executemany("INSERT INTO findings (submission_id, severity, rule, criterion, cell, message)"
-                       " VALUES (?,?,?,?,?,?)",
-                       [(submission_id, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
-                        for f in findings])
+                       " VALUES (?,?,?,?,?,?)", [(submission_id, *f) for f in _finding_rows(findings)])
 
     def revise_submission(self, submission_id: int, *, status: str, counts: bool,
-                          findings: list[dict[str, Any]]) -> bool:
+                          findings: list[FindingEntry] | list[Mapping[str, Any]]) -> bool:
         """A recorded submission given the findings of the whole batch (a second file of its commune,
         evidence copied from another commune): its status, whether it counts, its findings, and its
         commune's state when it counts. Nothing is written when the record already holds them (a rerun
@@ -463,7 +482,7 @@ class Store:
             self._lock_commune(db, row[0])
             stored = db.all("SELECT severity, rule, criterion, cell, message FROM findings WHERE submission_id=?"
                             f" ORDER BY {db.row_order}", (submission_id,))
-            wanted = [(f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"]) for f in findings]
+            wanted = _finding_rows(findings)
             if (row[4], bool(row[5]), stored) == (status, counts, wanted):
                 return False
             db.execute("UPDATE submissions SET status=?, counts=? WHERE id=?", (status, int(counts), submission_id))
@@ -589,10 +608,10 @@ class Store:
                                " commune_code=? ORDER BY version", (self.round_id, commune_code))
         return [_row(r) for r in rows]
 
-    def findings(self, submission_id: int) -> list[dict[str, Any]]:
+    def findings(self, submission_id: int) -> list[FindingEntry]:
         rows = self.engine.all("SELECT severity, rule, criterion, cell, message FROM findings WHERE"
                                " submission_id=?", (submission_id,))
-        return [dict(zip(("severity", "rule", "criterion", "cell", "message"), r, strict=True)) for r in rows]
+        return [FindingEntry(severity=s, rule=r, criterion=c, cell=cell, message=m) for s, r, c, cell, m in rows]
 
     # -- lifecycle: received -> checked -> appraised -> final --------------------------------------
     def state(self, commune_code: str) -> str | None:
@@ -635,25 +654,27 @@ class Store:
 
         return self._write(work)
 
-    def events(self, commune_code: str | None = None) -> list[dict[str, Any]]:
+    def events(self, commune_code: str | None = None) -> list[Event]:
+        """The round's audit trail (or one commune's), in the order it was written."""
         if commune_code is None:
             rows = self.engine.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=?"
                                    " ORDER BY id", (self.round_id,))
         else:
             rows = self.engine.all("SELECT at, commune_code, kind, detail_json FROM events WHERE round_id=? AND"
                                    " commune_code=? ORDER BY id", (self.round_id, commune_code))
-        return [{"at": a, "commune_code": c, "kind": k, "detail": _loads(d)} for a, c, k, d in rows]
+        return [Event(at=a, commune_code=c, kind=k, detail=_detail(d)) for a, c, k, d in rows]
 
-    def _event(self, db: Engine, at: str, code: str | None, kind: str, detail: dict[str, Any]) -> None:
+    def _event(self, db: Engine, at: str, code: str | None, kind: str,
+               detail: EventDetail | Mapping[str, Any]) -> None:
         db.execute("INSERT INTO events (round_id, at, commune_code, kind, detail_json) VALUES (?,?,?,?,?)",
-                   (self.round_id, at, code, kind, _dumps(detail)))
+                   (self.round_id, at, code, kind, _dumps(as_stored(EventDetail, detail))))
 
     # -- appraisal ----------------------------------------------------------------------------------
     def record_appraisal(self, *, commune_code: str, submission_id: int, file_name: str, sha256: str,
                          appraiser: str, imported_at: str, status: str, total: Decimal | None, tier: str | None,
                          bonus: Decimal, penalty: Decimal, scores: list[AppraisedScore],
                          adjustments: list[tuple[str, str, int, Decimal]],
-                         findings: list[dict[str, Any]], stage: str = "round1",
+                         findings: list[FindingEntry] | list[Mapping[str, Any]], stage: str = "round1",
                          request_id: int | None = None) -> tuple[int, bool]:
         """(appraisal id, whether new). An accepted appraisal supersedes the earlier ones, which are kept.
         `stage`: "round1", or "round2" for the council's decision on contested items (answering the
@@ -684,8 +705,7 @@ class Store:
                            [(aid, code, block, count, str(points)) for code, block, count, points in adjustments])
             db.executemany("INSERT INTO appraisal_findings (appraisal_id, severity, rule, criterion, cell, message)"
                            " VALUES (?,?,?,?,?,?)",
-                           [(aid, f["severity"], f["rule"], f.get("criterion"), f.get("cell"), f["message"])
-                            for f in findings])
+                           [(aid, *f) for f in _finding_rows(findings)])
             db.execute("INSERT INTO appraisal_stages (appraisal_id, stage, request_id) VALUES (?,?,?)",
                        (aid, stage, request_id))
             if accepted:
@@ -739,17 +759,20 @@ class Store:
         return (row[0], None if row[1] is None else int(row[1])) if row else ("round1", None)
 
     def record_answer_request(self, *, commune_code: str, appraisal_id: int, deadline: str, issued_at: str,
-                              items: list[dict[str, Any]]) -> int:
-        """An answer workbook issued for the commune's round-1 appraisal; its id."""
+                              items: list[RequestItem] | list[Mapping[str, Any]]) -> int:
+        """An answer workbook issued for the commune's round-1 appraisal; its id. `items`: the changed
+        items (store_records.RequestItem, or their JSON)."""
+        given = request_items_json(items)
+
         def work(db: Engine) -> int:
             self._lock_commune(db, commune_code)
             rid = int(db.one("INSERT INTO answer_requests (round_id, commune_code, appraisal_id, deadline, issued_at,"
                              " items_json) VALUES (?,?,?,?,?,?) RETURNING id",
                              (self.round_id, commune_code, appraisal_id, deadline, issued_at,
-                              _dumps(items)))[0])  # type: ignore[index]
+                              _dumps(given)))[0])  # type: ignore[index]
             self._event(db, issued_at, commune_code, "answer_request",
                         {"request": rid, "appraisal": appraisal_id, "deadline": deadline,
-                         "items": [i["criterion"] for i in items]})
+                         "items": [i["criterion"] for i in given]})
             return rid
 
         return self._write(work)
@@ -760,12 +783,12 @@ class Store:
             f"SELECT {_REQUEST_COLUMNS} FROM answer_requests r WHERE round_id=? AND id=(SELECT MAX(id) FROM"
             " answer_requests WHERE round_id=r.round_id AND commune_code=r.commune_code) ORDER BY commune_code",
             (self.round_id,))
-        return [_request(r) for r in rows]
+        return [req for r in rows if (req := _request(r)) is not None]
 
     def answer_request(self, request_id: int) -> AnswerRequest | None:
         row = self.engine.one(f"SELECT {_REQUEST_COLUMNS} FROM answer_requests WHERE id=? AND round_id=?",
                               (request_id, self.round_id))
-        return _request(row) if row else None
+        return _request(row) if row else None  # (None too for a row that is not a request)
 
     def answer_deadline(self) -> str | None:
         """The answer deadline given last in this round (`appraise answers --deadline`)."""
@@ -774,10 +797,15 @@ class Store:
         return row[0] if row else None
 
     def record_answer(self, *, commune_code: str, request_id: int, file_name: str, sha256: str, received_at: str,
-                      status: str, answered_by: str, items: dict[str, dict[str, str]],
-                      evidence: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[int, bool]:
+                      status: str, answered_by: str, items: Mapping[str, AnswerItem | Mapping[str, Any]],
+                      evidence: AnswerEvidence | Mapping[str, Any],
+                      findings: list[FindingEntry] | list[Mapping[str, Any]]) -> tuple[int, bool]:
         """(answer id, whether new). `status`: accepted | accepted_with_warnings | rejected | deemed_accepted
-        (nothing received by the deadline: file_name and sha256 are empty)."""
+        (nothing received by the deadline: file_name and sha256 are empty). `items`, `evidence` and `findings`
+        are validated as store_records' records (a dict is taken as the JSON of one)."""
+        given_items, given_evidence = answer_items_json(items), as_stored(AnswerEvidence, evidence)
+        given_findings = findings_json(findings)
+
         def work(db: Engine) -> tuple[int, bool]:
             self._lock_commune(db, commune_code)
             if sha256:
@@ -789,10 +817,11 @@ class Store:
                 "INSERT INTO answers (round_id, commune_code, request_id, file_name, file_sha256, received_at, status,"
                 " answered_by, items_json, evidence_json, findings_json) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (self.round_id, commune_code, request_id, file_name, sha256 or f"deemed-{request_id}", received_at,
-                 status, answered_by, _dumps(items), _dumps(evidence), _dumps(findings)))[0])  # type: ignore[index]
+                 status, answered_by, _dumps(given_items), _dumps(given_evidence),
+                 _dumps(given_findings)))[0])  # type: ignore[index]
             self._event(db, received_at, commune_code, "answer",
                         {"answer": aid, "request": request_id, "file": file_name, "status": status,
-                         "by": answered_by, "contested": sorted(c for c, i in items.items()
+                         "by": answered_by, "contested": sorted(c for c, i in given_items.items()
                                                                 if i.get("answer") == "explain")})
             return aid, True
 
@@ -802,9 +831,10 @@ class Store:
         """Every answer of the commune (received or deemed), oldest first."""
         rows = self.engine.all(f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE round_id=? AND commune_code=?"
                                " ORDER BY id", (self.round_id, commune_code))
-        return [_answer(r) for r in rows]
+        return [a for r in rows if (a := _answer(r)) is not None]
 
-    def log_event(self, at: str, commune_code: str | None, kind: str, detail: dict[str, Any]) -> None:
+    def log_event(self, at: str, commune_code: str | None, kind: str,
+                  detail: EventDetail | Mapping[str, Any]) -> None:
         """An event of the audit trail on its own (e.g. a finalize forced past open explanations)."""
         def work(db: Engine) -> None:
             if commune_code is not None:
@@ -881,7 +911,7 @@ class AnswerRequest:
     appraisal_id: int
     deadline: str
     issued_at: str
-    items: list[dict[str, Any]]
+    items: list[RequestItem]
 
 
 @dataclass(frozen=True)
@@ -894,9 +924,14 @@ class StoredAnswer:
     received_at: str
     status: str  # accepted | accepted_with_warnings | rejected | deemed_accepted
     answered_by: str
-    items: dict[str, dict[str, str]]  # criterion -> {"answer": "agree" | "explain", "explanation": …}
-    evidence: dict[str, Any]  # {"path": folder or zip, "rows": RegisterRow.model_dump(mode="json") of each added row}
-    findings: list[dict[str, Any]]
+    items: dict[str, AnswerItem]  # criterion -> its answer ("agree" | "explain") and explanation
+    evidence: AnswerEvidence  # the folder or zip, and the register rows the answer added
+    findings: list[FindingEntry]
+
+
+def _finding_rows(findings: list[FindingEntry] | list[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+    """The findings as the columns of `findings` hold them: (severity, rule, criterion, cell, message)."""
+    return [(f.severity, f.rule, f.criterion, f.cell, f.message) for f in (record_of(FindingEntry, x) for x in findings)]
 
 
 def _opt(value: Decimal | str | None) -> str | None:
@@ -928,13 +963,29 @@ _ANSWER_COLUMNS = ("id, commune_code, request_id, file_name, file_sha256, receiv
                    " evidence_json, findings_json")
 
 
-def _request(r: tuple[Any, ...]) -> AnswerRequest:
-    return AnswerRequest(int(r[0]), r[1], int(r[2]), r[3], r[4], _loads(r[5]))
+def _request(r: tuple[Any, ...]) -> AnswerRequest | None:
+    """The request of a row; None when its items are not a list (a hand-edited store: the row is skipped)."""
+    try:
+        return AnswerRequest(int(r[0]), r[1], int(r[2]), r[3], r[4], request_items(r[5]))
+    except ValueError:  # (pydantic.ValidationError and a JSON error are ValueErrors)
+        return None
 
 
-def _answer(r: tuple[Any, ...]) -> StoredAnswer:
-    return StoredAnswer(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6], r[7], _loads(r[8]), _loads(r[9]),
-                        _loads(r[10]))
+def _answer(r: tuple[Any, ...]) -> StoredAnswer | None:
+    """The answer of a row; None when its JSON is not an answer's (skipped, as `_request`)."""
+    try:
+        return StoredAnswer(int(r[0]), r[1], int(r[2]), r[3], r[4], r[5], r[6], r[7], answer_items(r[8]),
+                            record_of(AnswerEvidence, r[9]), findings_of(r[10]))
+    except ValueError:  # (pydantic.ValidationError and a JSON error are ValueErrors)
+        return None
+
+
+def _detail(value: Any) -> EventDetail:
+    """An event's detail; empty when it is not one (the event itself is kept: the audit trail has no gaps)."""
+    try:
+        return record_of(EventDetail, value)
+    except ValueError:  # (pydantic.ValidationError and a JSON error are ValueErrors)
+        return EventDetail()
 
 
 def _round(r: tuple[Any, ...]) -> Round:

@@ -1,26 +1,51 @@
-"""Typed records of what the store keeps as JSON: a submission's declared values and its scores, and a
-round's unit list (`rounds.communes_json`: `Commune`s).
+"""Typed records of what the store keeps as JSON: a submission's declared values and its scores, a round's
+unit list (`rounds.communes_json`: `Commune`s), the audit events' details (`events.detail_json`), an
+explanation request's items (`answer_requests.items_json`) and an answer's items, evidence and findings
+(`answers.items_json`, `evidence_json`, `findings_json`).
 
 The store validates them when it writes and gives them back typed, so a reader gets attributes and Decimals,
 not nested dicts to probe. The JSON itself is what it always was (the importer's dict, written back without
 fields it did not set), so every store written before these models reads as it did: a field an older store
-lacks takes its default, and fields these models do not know are kept (extra="allow").
+lacks takes its default, and fields these models do not know are kept (extra="allow"). An entry of a list or
+map that is not one of its records (a hand-edited store) is left out; a row whose JSON is not its record at
+all is skipped by the store (an event keeps its kind and time, with an empty detail).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # Stored records are read leniently: a number where text is kept is its text, a missing text is "".
 _LENIENT = ConfigDict(frozen=True, extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
 def _text(value: Any) -> Any:
     return "" if value is None else value
+
+
+def _fits(model: type[BaseModel], value: Any) -> bool:
+    if isinstance(value, model):
+        return True
+    if not isinstance(value, Mapping):
+        return False
+    try:
+        model.model_validate(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _entries(model: type[BaseModel], value: Any) -> list[Any]:
+    """The entries of a stored list that are `model`'s records; the others left out."""
+    return [v for v in value if _fits(model, v)] if isinstance(value, list) else []
 
 
 class DeclaredLeaf(BaseModel):
@@ -72,26 +97,37 @@ class DeclaredRecord(BaseModel):
     @field_validator("evidence_register", mode="before")
     @classmethod
     def _rows_only(cls, value: Any) -> Any:
-        """A register row that is not an object (a hand-edited store) is left out rather than refused."""
-        return [r for r in value if isinstance(r, Mapping | RegisterEntry)] if isinstance(value, list) else []
+        """A register row that is not one (a hand-edited store) is left out rather than refused."""
+        return _entries(RegisterEntry, value)
 
 
 Scores = dict[str, Decimal | None]  # `submissions.scores_json`: criterion -> recomputed points (None: no score)
 
 
+def record_of(model: type[M], value: M | Mapping[str, Any] | str | bytes | None) -> M:
+    """`model`'s record of a stored column (its JSON text, or the dict an engine gives), of a dict, or itself.
+    ValidationError when it is not one."""
+    if isinstance(value, model):
+        return value
+    if isinstance(value, str | bytes):
+        return model.model_validate_json(value)
+    return model.model_validate(value or {})
+
+
+def as_stored(model: type[M], value: M | Mapping[str, Any]) -> dict[str, Any]:
+    """`value` as `model`'s column stores it: the fields that were given, JSON types."""
+    return record_of(model, value).model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+
 def declared_record(value: DeclaredRecord | Mapping[str, Any] | str | bytes | None) -> DeclaredRecord:
     """The record of a stored column's JSON text (parsed by pydantic itself: the ranking reads thousands), of its
     dict, or the record itself."""
-    if isinstance(value, DeclaredRecord):
-        return value
-    if isinstance(value, str | bytes):
-        return DeclaredRecord.model_validate_json(value)
-    return DeclaredRecord.model_validate(value or {})
+    return record_of(DeclaredRecord, value)
 
 
 def declared_json(value: DeclaredRecord | Mapping[str, Any]) -> dict[str, Any]:
     """The record as it is stored: the fields that were given, JSON types (a dict passes through validation)."""
-    return declared_record(value).model_dump(mode="json", exclude_unset=True, by_alias=True)
+    return as_stored(DeclaredRecord, value)
 
 
 def scores_record(value: Mapping[str, Any] | None) -> Scores:
@@ -100,3 +136,139 @@ def scores_record(value: Mapping[str, Any] | None) -> Scores:
 
 def scores_json(value: Mapping[str, Any]) -> dict[str, str | None]:
     return {c: None if v is None else str(v) for c, v in value.items()}
+
+
+class EventDetail(BaseModel):
+    """`events.detail_json`: what an audit event says; which fields depends on its kind (store.py writes them:
+    round_created, submission, submission_revised, appraisal, finalize, reopen, withdrawn, answer_request,
+    answer, finalize_forced). A field an event does not carry is None."""
+
+    model_config = _LENIENT
+
+    file: str | None = None
+    sha256: str | None = None
+    version: int | None = None
+    status: str | None = None
+    counts: bool | None = None  # submission_revised: whether the version counts
+    by: str | None = None
+    appraiser: str | None = None
+    reason: str | None = None
+    changed: int | None = None  # appraisal: scores changed
+    stage: str | None = None  # appraisal: round1 | round2; finalize_forced: the explanation's stage
+    request: int | None = None  # answer_request, answer: the request's id
+    appraisal: int | None = None  # answer_request: the appraisal answered
+    answer: int | None = None  # answer: its id
+    deadline: str | None = None  # ISO date
+    items: list[str] | None = None  # answer_request: the criteria to answer
+    contested: list[str] | None = None  # answer, finalize_forced: the criteria explained
+    year: int | None = None  # round_created
+    body: str | None = None
+    set: str | None = None  # round_created: "id version"
+
+    def shown(self) -> dict[str, Any]:
+        """The fields the event carries (as stored), for display."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Event(BaseModel):
+    """One row of the audit trail (`Store.events`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: str
+    commune_code: str | None
+    kind: str
+    detail: EventDetail
+
+
+class RequestItem(BaseModel):
+    """An item of `answer_requests.items_json`: a criterion whose round-1 score differs from the self score
+    (appraisal.answers.ChangedItem.as_json)."""
+
+    model_config = _LENIENT
+
+    criterion: str
+    self_points: Decimal | None = None
+    appraised: Decimal | None = None
+    reason: str = ""
+
+    _no_none = field_validator("reason", mode="before")(_text)
+
+
+class AnswerItem(BaseModel):
+    """A value of `answers.items_json` (criterion -> item): "agree" or "explain", and the explanation."""
+
+    model_config = _LENIENT
+
+    answer: str = ""
+    explanation: str = ""
+
+    _no_none = field_validator("answer", "explanation", mode="before")(_text)
+
+
+class AnswerEvidence(BaseModel):
+    """`answers.evidence_json`: the folder or zip sent with the answer, and the register rows it added."""
+
+    model_config = _LENIENT
+
+    path: str | None = None
+    rows: list[RegisterEntry] = Field(default_factory=list)
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _rows_only(cls, value: Any) -> Any:
+        return _entries(RegisterEntry, value)
+
+
+class FindingEntry(BaseModel):
+    """A finding as stored: in `answers.findings_json` (records.Finding.model_dump()), and a row of the tables
+    `findings` (a submission's) and `appraisal_findings`, as `Store.findings` gives them back."""
+
+    model_config = _LENIENT
+
+    severity: str = ""
+    rule: str = ""
+    criterion: str | None = None
+    cell: str | None = None
+    message: str = ""
+
+    _no_none = field_validator("severity", "rule", "message", mode="before")(_text)
+
+
+def _parsed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _column(value: Any, kind: type) -> Any:
+    """A JSON column (text, or what an engine gives) parsed; ValueError when it is not a `kind` at all."""
+    parsed = _parsed(value)
+    if not isinstance(parsed, kind):
+        raise ValueError(f"a stored column is not a {kind.__name__}")
+    return parsed
+
+
+def request_items(value: Any) -> list[RequestItem]:
+    """`answer_requests.items_json` as records."""
+    return [RequestItem.model_validate(i) for i in _entries(RequestItem, _column(value, list))]
+
+
+def answer_items(value: Any) -> dict[str, AnswerItem]:
+    """`answers.items_json` as records."""
+    return {c: AnswerItem.model_validate(i) for c, i in _column(value, Mapping).items() if _fits(AnswerItem, i)}
+
+
+def findings_of(value: Any) -> list[FindingEntry]:
+    """`answers.findings_json` as records."""
+    return [FindingEntry.model_validate(f) for f in _entries(FindingEntry, _column(value, list))]
+
+
+def request_items_json(items: list[RequestItem] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [as_stored(RequestItem, i) for i in items]
+
+
+def answer_items_json(items: Mapping[str, AnswerItem | Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c: as_stored(AnswerItem, i) for c, i in items.items()}
+
+
+def findings_json(findings: list[FindingEntry] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [as_stored(FindingEntry, f) for f in findings]

@@ -24,6 +24,7 @@ from cchc_xl.numbers import fmt
 from cchc_xl.reading.book import Book
 from cchc_xl.safeio import output_stem
 from cchc_xl.scoring import blank_text, excel_blank, trimmed_text
+from cchc_xl.store_records import RequestItem
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import (
     Merge,
@@ -54,11 +55,9 @@ class ChangedItem:
                 "appraised": None if self.appraised is None else str(self.appraised), "reason": self.reason}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ChangedItem:
-        def dec(v: Any) -> Decimal | None:
-            return None if v is None else Decimal(v)
-
-        return cls(data["criterion"], dec(data.get("self_points")), dec(data.get("appraised")), data.get("reason", ""))
+    def from_record(cls, item: RequestItem) -> ChangedItem:
+        """The item as the store gives it back (answer_requests.items_json)."""
+        return cls(item.criterion, item.self_points, item.appraised, item.reason)
 
 
 @dataclass

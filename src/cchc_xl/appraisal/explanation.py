@@ -107,7 +107,7 @@ def explanation_states(store: Store, today: dt.date) -> dict[str, ExplanationSta
             late = deadline_passed(req.deadline, today)
             out[req.commune_code] = ExplanationState(req.commune_code, req, "overdue" if late else "pending")
             continue
-        contested = tuple(c for c, a in answer.items.items() if a.get("answer") == EXPLAIN)
+        contested = tuple(c for c, a in answer.items.items() if a.answer == EXPLAIN)
         out[req.commune_code] = ExplanationState(req.commune_code, req, "contested" if contested else "accepted",
                                                  answer, contested)
     for code, state in out.items():  # finalized with --force while still open: final all the same
@@ -127,7 +127,7 @@ def close_overdue(store: Store, today: dt.date, at: str) -> list[str]:
     done = []
     for code, state in explanation_states(store, today).items():
         if state.stage == "overdue":
-            items = {i["criterion"]: {"answer": AGREE, "explanation": ""} for i in state.request.items}
+            items = {i.criterion: {"answer": AGREE, "explanation": ""} for i in state.request.items}
             store.record_answer(commune_code=code, request_id=state.request.id, file_name="", sha256="",
                                 received_at=at, status="deemed_accepted", answered_by="", items=items,
                                 evidence={"path": None, "rows": []}, findings=[])
@@ -158,7 +158,7 @@ def _answer_layout(store: Store, cset: CriteriaSet, req: AnswerRequest, appraisa
     if sub is None:
         return None
     view = submission_view(store, sub)
-    changed = [ChangedItem.from_json(i) for i in req.items]
+    changed = [ChangedItem.from_record(i) for i in req.items]
     return build_answer_layout(cset, commune, view, changed, dt.date.fromisoformat(req.deadline),
                                appraisal.imported_at, appraisal.total), view
 
@@ -332,13 +332,13 @@ def round2_review(state: ExplanationState, appraisal: StoredAppraisal) -> Round2
     answer = state.answer
     assert answer is not None
     decisions, answers = {}, {}
-    base = answer.evidence.get("path")
+    base = answer.evidence.path
     for code in state.contested:
         s = appraisal.scores[code]
         decisions[code] = t["round2_decision"].format(points=fmt(s.appraised_points) or "0", reason=s.reason or "—")
-        lines = [t["round2_answer"].format(text=answer.items[code].get("explanation", ""))]
-        for row in answer.evidence.get("rows", []):
-            if row.get("criterion") == code:
+        lines = [t["round2_answer"].format(text=answer.items[code].explanation)]
+        for row in answer.evidence.rows:
+            if row.criterion == code:
                 lines.append(t["round2_evidence"].format(line=register_line(row)))
         if base and len(lines) > 1:
             lines.append(t["round2_evidence_folder"].format(path=Path(base).name))  # its name, not the inbox path

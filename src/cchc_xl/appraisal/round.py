@@ -36,6 +36,7 @@ from cchc_xl.records import Finding
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
+from cchc_xl.store_records import RegisterEntry
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 
 
@@ -46,14 +47,14 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
     links: dict[str, str] = {}
     base = declared.evidence_path
     for row in declared.evidence_register:
-        evidence.setdefault(row.criterion, []).append(register_line(row.model_dump(mode="json")))
+        evidence.setdefault(row.criterion, []).append(register_line(row))
         if base and row.files and row.criterion not in links:
             path = Path(base)
             links[row.criterion] = str(path / row.files[0]) if path.is_dir() else str(path)
     findings: dict[str, list[str]] = {}
     for f in store.findings(sub.id):
-        if f["criterion"]:
-            findings.setdefault(f["criterion"], []).append(f["message"])
+        if f.criterion:
+            findings.setdefault(f.criterion, []).append(f.message)
     return SubmissionView(
         id=sub.id, sha256=sub.file_sha256, file_name=sub.file_name,
         scores=dict(sub.scores),
@@ -63,14 +64,13 @@ def submission_view(store: Store, sub: StoredSubmission) -> SubmissionView:
         evidence=evidence, evidence_links=links, findings=findings)
 
 
-def register_line(row: dict[str, Any]) -> str:
+def register_line(row: RegisterEntry) -> str:
     """One stored evidence-register row as the council reads it: "12/KH-UBND (15/01/2022): kh.pdf"."""
-    date = row.get("date") or row.get("date_text") or ""
+    date = row.date or row.date_text
     if date and "-" in date:
         y, m, d = date.split("-")
         date = f"{d}/{m}/{y}"
-    files = "; ".join(row.get("files", []))
-    return f"{row.get('number', '')} ({date}): {files}".strip()
+    return f"{row.number} ({date}): {'; '.join(row.files)}".strip()
 
 
 class OtherSetError(ValueError):
