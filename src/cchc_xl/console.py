@@ -30,7 +30,7 @@ from cchc_xl.numbers import fmt, json_number
 from cchc_xl.reports.import_report import report_data
 from cchc_xl.reports.ranking_data import RankingInput, RoundsError
 from cchc_xl.safeio import write_text
-from cchc_xl.store import Store
+from cchc_xl.store import Store, StoredAnswer
 from cchc_xl.store_records import EventDetail
 from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
@@ -382,8 +382,6 @@ def appraise_reopen_cmd(ws: Workspace, code: str, reason: str, who: str, console
 
 def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Console | None = None) -> None:
     """self → round 1 → answer → round 2, each with who, when and why; then the commune's events."""
-    from cchc_xl.appraisal.explanation import answer_label
-
     console = console or make_console()
     store = ws.open_store()
     try:
@@ -396,7 +394,17 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
         store.close()
     console.print(escape(say("cli.history_header", criterion=criterion, code=code)))
     explained = any(e.kind == "answer_request" for e in events)
-    lines: list[tuple[int, str]] = []  # (order of the stage, line): self, round 1, answer, round 2
+    lines = _score_lines(history, stages, explained) + _answer_lines(answers, deadlines, criterion)
+    for _order, line in sorted(lines, key=lambda x: x[0]):
+        console.print(escape(line))
+    console.print(say("cli.history_events"))
+    for e in events:
+        console.print(escape(f"  {e.at}  {event_text(e.kind, e.detail)}"))
+
+
+def _score_lines(history: list[dict[str, Any]], stages: dict[int, str], explained: bool) -> list[tuple[int, str]]:
+    """(order of the stage, line) of the self-assessed and appraised points: self 0, round 1 1, round 2 3."""
+    lines: list[tuple[int, str]] = []
     for h in history:
         points = fmt(Decimal(h["points"])) if h["points"] is not None else "—"
         if h["stage"] == "self":
@@ -410,6 +418,14 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
             key, at=h["at"], by=h["by"], file=h["file"],
             points=points, reason=h["reason"] or "—",
             superseded=say("cli.history_superseded") if h["superseded"] else "")))
+    return lines
+
+
+def _answer_lines(answers: list[StoredAnswer], deadlines: dict[int, str], criterion: str) -> list[tuple[int, str]]:
+    """(2, line) of each answer of the commune's explanation round about `criterion`."""
+    from cchc_xl.appraisal.explanation import answer_label
+
+    lines: list[tuple[int, str]] = []
     for a in answers:
         item = a.items.get(criterion)
         if item is None:
@@ -427,11 +443,7 @@ def appraise_history_cmd(ws: Workspace, code: str, criterion: str, console: Cons
             explanation=say("cli.history_answer_explanation", text=item.explanation) if item.explanation
             else "", evidence=say("cli.history_answer_evidence", files="; ".join(files)) if files else "",
             status=say("cli.history_answer_rejected", reason=rejected[0]) if rejected else "")))
-    for _order, line in sorted(lines, key=lambda x: x[0]):
-        console.print(escape(line))
-    console.print(say("cli.history_events"))
-    for e in events:
-        console.print(escape(f"  {e.at}  {event_text(e.kind, e.detail)}"))
+    return lines
 
 
 def event_text(kind: str, detail: EventDetail) -> str:
