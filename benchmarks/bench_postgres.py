@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from common import bench_settings, markdown, peak_rss_mb, synthetic_communes
-from run import ROOT, _make_returns
+from run import returns_corpus
 
 from cchc_xl.backup import back_up
 from cchc_xl.communes import Commune
@@ -74,20 +74,6 @@ def create_rounds(db: Location, n: int) -> None:
                                      created_at=dt.datetime.now().astimezone().isoformat(timespec="seconds")))
     finally:
         store.close()
-
-
-def returns_corpus(n: int) -> Path:
-    """N generated returns of the bundled set (run.py's), cached per set fingerprint: a corpus made under an
-    earlier version of the set would be refused as another set's (meta.other_set) and record nothing."""
-    inbox = ROOT / f"returns-{n}-{load_set().fingerprint()[:12]}"
-    if inbox.is_dir() and len(list(inbox.glob("*.xlsx"))) == n:
-        return inbox
-    shutil.rmtree(inbox, ignore_errors=True)
-    inbox.mkdir(parents=True)
-    step = max(1, n // 20)
-    with ProcessPoolExecutor(mp_context=SPAWN) as pool:
-        list(pool.map(_make_returns, [(s, min(n, s + step), str(inbox)) for s in range(0, n, step)]))
-    return inbox
 
 
 SAMPLES = 20  # real imports whose records `--records` replays

@@ -85,7 +85,9 @@ def _make_returns(args: tuple[int, int, str]) -> None:
 
 
 def returns_corpus(n: int) -> Path:
-    inbox = ROOT / f"returns-{n}"
+    """N generated returns of the bundled set, cached per set fingerprint: a corpus made under an earlier
+    version of the set would be refused as another set's (meta.other_set) and record nothing."""
+    inbox = ROOT / f"returns-{n}-{load_set().fingerprint()[:12]}"
     if inbox.is_dir() and len(list(inbox.glob("*.xlsx"))) == n:
         return inbox
     shutil.rmtree(inbox, ignore_errors=True)
