@@ -59,7 +59,7 @@ from cchc_xl.importing.run import open_book, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, read_meta
 from cchc_xl.numbers import fmt
 from cchc_xl.reading.safety import Limits
-from cchc_xl.records import Finding, RegisterRow
+from cchc_xl.records import Finding, RegisterRow, outcome
 from cchc_xl.settings import Settings
 from cchc_xl.store import AnswerRequest, Store, StoredAnswer, StoredAppraisal
 from cchc_xl.templates import template
@@ -216,9 +216,7 @@ class AnswerOutcome:
 
     @property
     def status(self) -> str:
-        if any(f.severity == "error" for f in self.findings):
-            return "rejected"
-        return "accepted_with_warnings" if any(f.severity == "warning" for f in self.findings) else "accepted"
+        return outcome(self.findings)
 
 
 def import_answers(store: Store, cset: CriteriaSet, inbox: Path, settings: Settings,
@@ -289,8 +287,7 @@ def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset
     if store.state(req.commune_code) == "final":
         found.add("answer.finalized", commune=req.commune_code)
     out.contested = sorted(c for c, i in items.items() if i["answer"] == EXPLAIN)
-    status = "rejected" if found.has_error else "accepted_with_warnings" if any(
-        f.severity == "warning" for f in found.items) else "accepted"
+    status = outcome(found.items)
     _, out.recorded = store.record_answer(
         commune_code=req.commune_code, request_id=req.id, file_name=out.file, sha256=out.sha256,
         received_at=received_at.isoformat(timespec="seconds"), status=status, answered_by=inputs.person, items=items,

@@ -32,7 +32,7 @@ from cchc_xl.messages import error_detail, say
 from cchc_xl.numbers import fmt, parse_text_number
 from cchc_xl.reading.book import Book
 from cchc_xl.reading.safety import Limits
-from cchc_xl.records import Finding
+from cchc_xl.records import Finding, outcome
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
@@ -118,9 +118,7 @@ class AppraisalOutcome:
 
     @property
     def status(self) -> str:
-        if any(f.severity == "error" for f in self.findings):
-            return "rejected"
-        return "accepted_with_warnings" if any(f.severity == "warning" for f in self.findings) else "accepted"
+        return outcome(self.findings)
 
 
 def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: Settings,
