@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 
 from cchc_xl.approval.printing import report_only_copy
 from cchc_xl.communes import slugify
@@ -149,22 +149,29 @@ def _inside(ref: str, area: tuple[int, int, int, int]) -> bool:
 
 
 # -- measuring a PDF ------------------------------------------------------------------------------
-def _runs(pdf: Path) -> tuple[list[list[tuple[float, float, float, str]]], list[tuple[float, float]]]:
+Run = tuple[float, float, float, str]  # x, y, printed size in points, text
+
+
+def page_runs(page: PageObject) -> tuple[list[Run], str]:
+    """A PDF page's text runs, each with its place and printed size, and the page's text."""
+    found: list[Run] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
+        if text.strip():
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            found.append((x, y, round(size * abs(tm[3] * cm[3]), 2), text))
+
+    text = page.extract_text(visitor_text=visit)
+    return found, text
+
+
+def _runs(pdf: Path) -> tuple[list[list[Run]], list[tuple[float, float]]]:
     """Per page: (x, y, printed size, text) of every text run; and the pages' sizes in points."""
     reader = PdfReader(pdf)
     pages, sizes = [], []
     for page in reader.pages:
-        found: list[tuple[float, float, float, str]] = []
-
-        def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float,
-                  found: list[tuple[float, float, float, str]] = found) -> None:
-            if text.strip():
-                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                found.append((x, y, round(size * abs(tm[3] * cm[3]), 1), text))
-
-        page.extract_text(visitor_text=visit)
-        pages.append(found)
+        pages.append([(x, y, round(size, 1), t) for x, y, size, t in page_runs(page)[0]])
         sizes.append((float(page.mediabox.width), float(page.mediabox.height)))
     return pages, sizes
 

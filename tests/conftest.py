@@ -12,12 +12,15 @@ fixture over both engines).
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import itertools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -104,6 +107,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if libreoffice_required():
             pytest.fail(f"{what} is not installed but {REQUIRE_LIBREOFFICE}=1", pytrace=False)
         pytest.skip(f"{what} is not installed")
+
+
+def script(name: str) -> ModuleType:
+    """scripts/<name>.py as a module (the repository's scripts are not a package)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # before running it: its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def engine_selected(request: pytest.FixtureRequest, marker: str = "libreoffice") -> bool:

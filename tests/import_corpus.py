@@ -8,6 +8,7 @@ import random
 import struct
 import unicodedata
 import zipfile
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,21 @@ from cchc_xl.templates import template
 from cchc_xl.workbook.generate import generate_one
 
 GRID = template("commune")["grid"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One row of an expected-outcome table: a file, its status and the rules it must carry."""
+
+    file: str
+    status: str
+    rules: tuple[str, ...]
+
+
+def parse_table(text: str) -> list[Case]:
+    """A markdown table `| file | status | rules… |` (after its header and rule lines) as cases."""
+    rows = [line.strip().strip("|").split("|") for line in text.strip().splitlines()[2:]]
+    return [Case(f.strip(), s.strip(), tuple(r.split())) for f, s, r in rows]
 
 
 def sha256(path: Path) -> str:

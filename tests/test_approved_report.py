@@ -30,6 +30,7 @@ from cchc_xl.scoring import LeafInput
 from cchc_xl.templates import template
 from cchc_xl.workbook.approved_report import MARGINS_MM
 from cchc_xl.workbook.layout import build_layout
+from conftest import script
 from workbook_fill import Filling, WorkbookFiller
 
 MakeWorkbook = Callable[..., Path]
@@ -139,16 +140,8 @@ def test_printed_alone_on_a4_within_the_margins(make_workbook: MakeWorkbook, bun
     for number, page in enumerate(reader.pages, start=1):
         w, h = float(page.mediabox.width), float(page.mediabox.height)
         assert abs(w - A4[0]) < 1 and abs(h - A4[1]) < 1, (number, w, h)  # A4 portrait
-        found: list[tuple[float, float, float, str]] = []
-
-        def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float,
-                  found: list[tuple[float, float, float, str]] = found) -> None:
-            if text.strip():
-                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                found.append((x, y, size * abs(tm[3] * cm[3]), text))
-
-        pages.append(unicodedata.normalize("NFC", page.extract_text(visitor_text=visit)))
+        found, text = script("render_pdfs").page_runs(page)
+        pages.append(unicodedata.normalize("NFC", text))
         assert re.search(rf"(^|\s){number}/{len(reader.pages)}(\s|$)", pages[-1]), number  # x/y of this sheet
         pieces += found
         body = [p for p in found if p[1] > MARGINS_MM["bottom"] * MM]  # the footer sits in the bottom margin

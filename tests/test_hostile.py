@@ -27,7 +27,7 @@ from cchc_xl.importing.verify import layout_extent
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
-from import_corpus import Corpus, sha256
+from import_corpus import Case, Corpus, parse_table, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = list(template("commune")["grid"]["columns"])
@@ -71,18 +71,6 @@ ODD_NAMES = {
     "«escape».xlsx": ("\x1b[31mdo\x1b[0m\x07.xlsx", "?[31mdo?[0m?.xlsx"),
     "«long».xlsx": ("x" * 240 + ".xlsx", "x" * 240 + ".xlsx"),
 }
-
-
-@dataclass(frozen=True)
-class Case:
-    file: str
-    status: str
-    rules: tuple[str, ...]
-
-
-def parse_table(text: str) -> list[Case]:
-    rows = [line.strip().strip("|").split("|") for line in text.strip().splitlines()[2:]]
-    return [Case(f.strip(), s.strip(), tuple(r.split())) for f, s, r in rows]
 
 
 CASES = parse_table(EXPECTED_TABLE)

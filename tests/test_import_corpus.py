@@ -27,7 +27,7 @@ from cchc_xl.office import convert
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from conftest import engine_selected
-from import_corpus import Corpus, _cell, fill, max_cell, nfd, score_cell, sha256
+from import_corpus import Case, Corpus, _cell, fill, max_cell, nfd, parse_table, score_cell, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "schemas" / "import-report.schema.json").read_text(encoding="utf-8"))
@@ -60,18 +60,6 @@ LO_FILES = {"lo-resave.xlsx", "old-format.xls", "resave.ods"}
 IGNORED = {"~$x.xlsx": "lock_file", "notes.txt": "unrelated"}
 # rules a well-formed file from each case must never carry (tampering must not be inferred from a re-save)
 NEVER = {"lo-resave.xlsx": "tamper.", "old-format.xls": "tamper.", "resave.ods": "tamper."}
-
-
-@dataclass(frozen=True)
-class Case:
-    file: str
-    status: str
-    rules: tuple[str, ...]
-
-
-def parse_table(text: str) -> list[Case]:
-    rows = [line.strip().strip("|").split("|") for line in text.strip().splitlines()[2:]]
-    return [Case(f.strip(), s.strip(), tuple(r.split())) for f, s, r in rows]
 
 
 CASES = parse_table(EXPECTED_TABLE)

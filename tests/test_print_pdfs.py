@@ -9,12 +9,9 @@ fill them (one with a score above its maximum), imported by the CLI (the validat
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -29,6 +26,7 @@ from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.sheetkit import ND30_MARGINS
 from conftest import MakeRound
+from conftest import script as load_script
 from import_corpus import Corpus
 
 pytestmark = pytest.mark.libreoffice
@@ -68,15 +66,6 @@ BOUNDS: dict[str, dict[str, Bounds]] = {
 }
 
 
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("render_pdfs", ROOT / "scripts" / "render_pdfs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["render_pdfs"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {}
@@ -101,7 +90,7 @@ def prints(printed: dict[str, Any], tmp_path: Path, bundled_set: CriteriaSet, co
     books = {"commune": accepted, "validation": out / TV["file_name"],
              "feedback": out / TV["feedback_dir"] / feedback_name(rejected["file"], rejected["commune_code"])}
     assert all(p.is_file() for p in books.values()), result.output
-    script = _script()
+    script = load_script("render_pdfs")
     for p in script.print_sheets(books, tmp_path / "pdf"):
         printed.setdefault(p.kind, {})[p.sheet] = p
     return printed

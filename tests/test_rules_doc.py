@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 from cchc_xl.messages import EVIDENCE_MESSAGES, EVIDENCE_SEVERITY, FINDINGS, MESSAGES
+from conftest import script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_rules_doc", ROOT / "scripts" / "gen_rules_doc.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return script("gen_rules_doc")
 
 
 def test_docs_rules_md_is_current() -> None:
