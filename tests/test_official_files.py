@@ -234,3 +234,41 @@ def test_a_workbook_with_no_score_shows_no_tier(make_workbook: MakeWorkbook, com
               if leaf.rule is not None and not leaf.rule.computed}
     filled = build_layout(whole, communes[0], Declared(leaves=scores)).named_cell("XEP_LOAI")
     assert filled is not None and filled.cached in {t.name for t in whole.tiers}
+
+
+# -- the commune's evidence register ------------------------------------------------------------------
+def test_register_marks_the_cell_to_change_and_counts_rows_left(make_workbook: MakeWorkbook,
+                                                                mini_set: CriteriaSet) -> None:
+    """The check column, a formula in every input row, is hidden (so empty rows print nothing); what it
+    says is a red mark on the cell to change and a count above the table.
+
+    | code  | number | files | the check says | marked |
+    | 1.1.1 | 1/KH   | a.pdf | (nothing)      | -      |
+    | 1.1.1 | 2/KH   |       | no file        | files  |
+    | 1.1.1 |        | b.pdf | no number      | number |
+    | 9.9.9 | 3/KH   | c.pdf | unknown code   | code   |
+    """
+    code = mini_set.commune_leaves()[0].code
+    rows = [(code, "1/KH", "a.pdf"), (code, "2/KH", ""), (code, "", "b.pdf"), ("9.9.9", "3/KH", "c.pdf")]
+    register = tuple((c, n, None, "UBND xã", "Văn bản", f) for c, n, f in rows)
+    wb = openpyxl.load_workbook(make_workbook(cset=mini_set, declared=Declared(register=register)))
+    ws = wb[REGISTER]
+    keys = list(T["register"]["columns"])
+    letter = {k: openpyxl.utils.get_column_letter(i + 1) for i, k in enumerate(keys)}
+    assert ws.column_dimensions[letter["check"]].hidden
+    first = T["register"]["first_row"]
+    marks = {}
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            marks[str(cf.sqref).split(":")[0].rstrip("0123456789")] = rule.formula[0]
+    texts = T["register"]["check"]
+    assert marks == {letter["code"]: f'${letter["check"]}{first}="{texts["unknown_code"]}"',
+                     letter["files"]: f'${letter["check"]}{first}="{texts["no_file"]}"',
+                     letter["number"]: f'${letter["check"]}{first}="{texts["no_number"]}"'}
+    pending = ws[f"{letter['files']}1"].value
+    assert pending.startswith("=IF(SUMPRODUCT(") and ws.protection.sheet
+    cached = openpyxl.load_workbook(make_workbook(cset=mini_set, declared=Declared(register=register)),
+                                    data_only=True)[REGISTER]
+    assert cached[f"{letter['files']}1"].value == T["register"]["pending"].format(n=3)
+    blank = openpyxl.load_workbook(make_workbook(cset=mini_set), data_only=True)[REGISTER]
+    assert blank[f"{letter['files']}1"].value in ("", None)

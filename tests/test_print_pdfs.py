@@ -47,9 +47,9 @@ class Bounds:
 COMMUNE = {
     T["sheets"]["guide"]: Bounds((1, 2)),
     T["sheets"]["grid"]: Bounds((4, 20)),
-    # The commune's own register has no print area (rows are added after it is written): its whole input
-    # area prints, empty rows too. The feedback workbook's prints the rows sent.
-    T["sheets"]["register"]: Bounds((1, 14), empty_pages=12),
+    # The commune's own register has no print area (rows are added after it is written); its check column
+    # is hidden, so its empty input rows hold nothing to print. The feedback workbook's prints the rows sent.
+    T["sheets"]["register"]: Bounds((1, 3)),
     T["sheets"]["summary"]: Bounds((1, 3)),
     T["sheets"]["issues"]: Bounds((1, 1)),
     T["sheets"]["approved"]: Bounds((4, 12)),

@@ -447,6 +447,9 @@ def test_whitespace_only_register_texts_agree_with_python(run: Run, key: str) ->
     got = [values.at(register, first + i, check) or "" for i in range(len(case.filling.register))]
     want = [register_check(row, codes, T["register"]["check"]) for row in case.filling.register]
     assert got == want
+    files = list(T["register"]["columns"]).index("files")
+    flagged = sum(1 for text in want if text)
+    assert values.at(register, 0, files) == T["register"]["pending"].format(n=flagged)  # the count above
     assert want.count(T["register"]["check"]["no_number"]) == len(BLANKS)
     assert want.count(T["register"]["check"]["no_file"]) == len(BLANKS)
 

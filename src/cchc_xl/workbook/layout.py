@@ -741,6 +741,9 @@ class _Builder:
             formula = register_check_formula(row, cols, self.codes_range, texts)
             self.put("register", row, cols["check"], formula=formula,
                      cached=register_check(raw, codes, texts), style="check")
+        pending = sum(1 for raw in self.declared.register if register_check(raw, codes, texts))
+        self.put("register", 0, cols["files"], formula=register_pending_formula(first, last, cols, r["pending"]),
+                 cached=r["pending"].format(n=pending) if pending else "", style="pending")
         v = self.t["validation"]
         self.validate("register", first, cols["code"], Validation(
             "list", source=self.codes_range, title=v["code_title"], prompt=v["code_prompt"], error=v["code_error"]),
@@ -903,6 +906,20 @@ def _leaves_of(node: Any) -> list[Criterion]:
         return [node]
     children = node.criteria if not isinstance(node, Criterion) else node.children
     return [leaf for child in children for leaf in _leaves_of(child)]
+
+
+# The input cell each check text of the register points at: the sheet marks that cell red (writer), as the
+# importer's findings mark the cell to change.
+REGISTER_CHECK_FIELDS = {"unknown_code": "code", "no_file": "files", "no_number": "number"}
+
+
+def register_pending_formula(first: int, last: int, cols: dict[str, int], pending: str) -> str:
+    """The register's count of rows its check column flags (the check column itself does not print: its
+    formula in every input row would make LibreOffice print every empty row)."""
+    checks = f"{xl_rowcol_to_cell(first, cols['check'])}:{xl_rowcol_to_cell(last, cols['check'])}"
+    n = f"SUMPRODUCT(--(LEN({checks})>0))"
+    before, after = pending.split("{n}")
+    return f'IF({n}=0,"",{_text(before)}&{n}&{_text(after)})'
 
 
 def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:

@@ -26,6 +26,7 @@ from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import Commune
+from cchc_xl.literals import text as text_literal
 from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
@@ -33,11 +34,13 @@ from cchc_xl.workbook import approved_report
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
     PLACEHOLDER,
+    REGISTER_CHECK_FIELDS,
     CellSpec,
     Layout,
     LayoutTemplate,
     Merge,
     RangeValidation,
+    register_columns,
 )
 from cchc_xl.workbook.sheetkit import FONT_NAME, Margins, PageSetup, font, workbook_options
 from cchc_xl.workbook.signing import META_KEYS, make_meta
@@ -88,6 +91,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "status_ok": {"font_color": "#006100", "bg_color": GREEN},
     "status_bad": {"font_color": "#9C0006", "bg_color": RED},
     "check": {"border": 1, "font_color": "#9C0006"},
+    "pending": {"font_color": "#9C0006", "bold": True, "align": "right"},  # overflows leftwards into the title row
     "total_label": {"bold": True, "border": 1, "bg_color": BLUE},
     "total_label_wrap": {"bold": True, "border": 1, "bg_color": BLUE, "text_wrap": True, "valign": "top"},
     "total_number": {"bold": True, "border": 1, "bg_color": BLUE, "num_format": "0.00"},
@@ -304,6 +308,24 @@ class CommuneWorkbookWriter:
         ws.freeze_panes(r["first_row"] - 1, 1)
         self._print(ws, landscape=True, header_row=r["first_row"] - 2)
         self._register_print_area(ws)
+        self._register_marks(ws)
+
+    def _register_marks(self, ws: Worksheet) -> None:
+        """The check column is hidden: a formula in each of its rows counts as content, and LibreOffice
+        would print every empty input row. What it says shows instead as a red mark on the cell to change
+        (the same cell the importer marks) and as the count above the table."""
+        r = self.t["register"]
+        cols = register_columns(self.t)
+        first, last = self.layout.register_rows
+        check = cols["check"]
+        width = r["columns"]["check"][1]
+        ws.set_column(check, check, width, None, {"hidden": True})
+        for key, field in REGISTER_CHECK_FIELDS.items():
+            col = cols[field]
+            cell = f"${_col(check)}{first + 1}"
+            ws.conditional_format(first, col, last, col, {
+                "type": "formula", "criteria": f"={cell}={text_literal(r['check'][key])}",
+                "format": self.formats["status_bad"]})
 
     def _register_print_area(self, ws: Worksheet) -> None:
         """None in the blank workbook: the commune adds rows after it is written, and a fixed print area
