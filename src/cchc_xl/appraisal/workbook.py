@@ -556,7 +556,7 @@ class AppraisalWorkbookWriter:
         meta = make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name)
         with atomic_path(path) as tmp:
             # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
-            wb = _ProtectedWorkbook(str(tmp), workbook_options())
+            wb = _ProtectedWorkbook(str(tmp), {**workbook_options(), "in_memory": True})  # no temporary part files
             wb.structure_password = self.settings.sheet_password
             formats = Formats(wb, _StyleTable(), base={})
             texts = {(c.row, c.col): c.value for c in self.lay.cells if c.sheet == "sheet"}

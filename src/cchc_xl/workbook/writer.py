@@ -31,6 +31,7 @@ from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook import approved_report
+from cchc_xl.workbook.formula_memo import worksheet_class
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
     PLACEHOLDER,
@@ -122,6 +123,10 @@ class _ProtectedWorkbook(xlsxwriter.Workbook):
     """XlsxWriter workbook that also writes <workbookProtection lockStructure="1">."""
 
     structure_password: str = ""
+
+    def __init__(self, filename: Any = None, options: dict[str, Any] | None = None) -> None:
+        super().__init__(filename, options)
+        self.worksheet_class = worksheet_class()  # formulas prepared once per text (formula_memo.py)
 
     def _write_workbook_pr(self) -> None:
         super()._write_workbook_pr()
