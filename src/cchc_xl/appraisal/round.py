@@ -135,24 +135,14 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     at = at or dt.datetime.now().astimezone()
     outcomes = []
     first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
-    # the body named as `prepare` named it
-    kind = CouncilWorkbook(store, cset, settings, RoundIdentity.of_round(store.round()), first_of,
-                           appraisal_limits(cset))
+    identity = RoundIdentity.of_round(store.round())  # as `prepare` named the body
+    kind = CouncilWorkbook(store, cset, settings, identity, first_of, appraisal_limits(cset))
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            imported = import_workbook(kind, Source(path=path, size=path.stat().st_size, limits=kind.limits,
-                                                    found=found))
-            out.commune_code = imported.identity.commune_code if imported.identity else None
-            out.result = imported.evaluation
-            if imported.failure is not None:
-                raise imported.failure
-            target = imported.identity.target if imported.identity else None
-            if target is not None and imported.declarations is not None and imported.evaluation is not None \
-                    and not target.finalized:
-                _record(out, store, cset, target, imported.declarations, imported.evaluation, found, at)
+            _import_one(out, kind, found, at)
         except Exception as exc:  # one bad file never stops the round
             found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
@@ -163,8 +153,23 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     return outcomes
 
 
+def _import_one(out: AppraisalOutcome, kind: CouncilWorkbook, found: Findings, at: dt.datetime) -> None:
+    """One council workbook through the import stages, then its record (none for a finalized round)."""
+    imported = import_workbook(kind, Source(path=out.path, size=out.path.stat().st_size, limits=kind.limits,
+                                            found=found))
+    council = imported.identity
+    out.commune_code = council.commune_code if council else None
+    out.result = imported.evaluation
+    if imported.failure is not None:
+        raise imported.failure
+    target = council.target if council else None
+    if target is None or imported.declarations is None or imported.evaluation is None or target.finalized:
+        return
+    _record(out, kind.store, kind.cset, target, imported.declarations, imported.evaluation, found, at)
+
+
 def _flag_second_files(outcomes: list[AppraisalOutcome], first_of: dict[str, AppraisalOutcome]) -> None:
-    """The first file of a commune is told about the others (refused by `_import_one`)."""
+    """The first file of a commune is told about the others (refused by `CouncilWorkbook._target`)."""
     for code, first in first_of.items():
         others = [o.file for o in outcomes if o.commune_code == code and o is not first]
         if others:
@@ -204,6 +209,11 @@ class CouncilFile:
     target: CouncilTarget | None = None
 
 
+def council_signed(meta: dict[str, str], key: bytes) -> bool:
+    """The council workbook's signed keys verified: round 1's, or round 2's (which also name the answer)."""
+    return verify(meta, key, ROUND2_META_KEYS if meta.get("kind") == KIND_ROUND2 else META_KEYS)
+
+
 @dataclass
 class CouncilWorkbook:
     """The council's workbook (both rounds) as a kind of the import stages (`importing/stages.py`):
@@ -234,8 +244,7 @@ class CouncilWorkbook:
         if code in self.first_of:  # two files for one commune in one run: never a silent supersede
             found.add("appraisal.duplicate", commune=code, first=self.first_of[code].file)
             return None
-        check_signature(meta, self.settings, found,
-                        lambda m, key: verify(m, key, ROUND2_META_KEYS if round2 else META_KEYS))
+        check_signature(meta, self.settings, found, council_signed)
         if not same_set(meta, self.cset, found):
             return None
         store = self.store

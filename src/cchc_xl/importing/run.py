@@ -102,6 +102,7 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
                 communes: dict[str, Commune], received_at: dt.datetime,
                 evidence_hook: EvidenceHook | None = None, limits: Limits | None = None,
                 names: CommuneNames | None = None) -> SubmissionResult:
+    """One file imported on its own (a batch makes its `CommuneWorkbook` once: `FileImporter`)."""
     kind = CommuneWorkbook(cset, settings, communes, received_at.date(), evidence_hook,
                            limits or Limits(), names)
     return import_candidate(kind, candidate, shown, received_at)
