@@ -55,7 +55,7 @@ from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.importing.discover import discover
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import read_register, validate_register
-from cchc_xl.importing.run import open_book, sha256_file
+from cchc_xl.importing.stages import open_book, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, read_meta
 from cchc_xl.numbers import fmt
 from cchc_xl.reading.safety import Limits

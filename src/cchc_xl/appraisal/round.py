@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value
+from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value, evaluate_appraisal
 from cchc_xl.appraisal.workbook import (
     KIND,
     KIND_ROUND2,
@@ -26,8 +26,17 @@ from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.inputs import nfc, raw_value
-from cchc_xl.importing.run import open_book, sha256_file
-from cchc_xl.importing.verify import check_locked, key_note, layout_extent, read_meta
+from cchc_xl.importing.stages import (
+    Declared,
+    Evaluated,
+    Identified,
+    Opened,
+    Source,
+    import_workbook,
+    sha256_file,
+    unbounded,
+)
+from cchc_xl.importing.verify import check_locked, check_signature, layout_extent, read_meta, same_set
 from cchc_xl.messages import error_detail, say
 from cchc_xl.numbers import fmt, parse_text_number
 from cchc_xl.reading.book import Book
@@ -124,16 +133,16 @@ class AppraisalOutcome:
 def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: Settings,
                       at: dt.datetime | None = None) -> list[AppraisalOutcome]:
     at = at or dt.datetime.now().astimezone()
-    limits = appraisal_limits(cset)
     outcomes = []
     first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
     identity = RoundIdentity.of_round(store.round())  # as `prepare` named the body
+    kind = CouncilWorkbook(store, cset, settings, identity, first_of, appraisal_limits(cset))
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
         found = Findings()
         try:
-            _import_one(out, store, cset, settings, at, found, limits, first_of, identity)
+            _import_one(out, kind, found, at)
         except Exception as exc:  # one bad file never stops the round
             found.add("file.unreadable", detail=error_detail(exc))
         out.findings = found.items
@@ -144,8 +153,23 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     return outcomes
 
 
+def _import_one(out: AppraisalOutcome, kind: CouncilWorkbook, found: Findings, at: dt.datetime) -> None:
+    """One council workbook through the import stages, then its record (none for a finalized round)."""
+    imported = import_workbook(kind, Source(path=out.path, size=out.path.stat().st_size, limits=kind.limits,
+                                            found=found))
+    council = imported.identity
+    out.commune_code = council.commune_code if council else None
+    out.result = imported.evaluation
+    if imported.failure is not None:
+        raise imported.failure
+    target = council.target if council else None
+    if target is None or imported.declarations is None or imported.evaluation is None or target.finalized:
+        return
+    _record(out, kind.store, kind.cset, target, imported.declarations, imported.evaluation, found, at)
+
+
 def _flag_second_files(outcomes: list[AppraisalOutcome], first_of: dict[str, AppraisalOutcome]) -> None:
-    """The first file of a commune is told about the others (refused by `_import_one`)."""
+    """The first file of a commune is told about the others (refused by `CouncilWorkbook._target`)."""
     for code, first in first_of.items():
         others = [o.file for o in outcomes if o.commune_code == code and o is not first]
         if others:
@@ -164,63 +188,103 @@ def appraisal_limits(cset: CriteriaSet) -> Limits:
     return Limits().with_extent(max(rows, commune_rows), max(cols, commune_cols))
 
 
-def _import_one(out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings, at: dt.datetime,
-                found: Findings, limits: Limits, first_of: dict[str, AppraisalOutcome],
-                identity: RoundIdentity) -> None:
-    """One council workbook: the file, whose return it appraises, the layout it must have, its inputs, the
-    record (each step adds its findings and may stop the file)."""
-    _verdict, book = open_book(out.path, limits, found)
-    if book is None:
-        return
-    known = _identify(book, out, store, cset, settings, found, first_of)
-    if known is None:
-        return
-    meta, sub, round2 = known
-    code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
-    commune = Commune(code=code, name=meta.get("commune_name") or name, kind=meta.get("commune_kind") or kind)
-    view = submission_view(store, sub)
-    made = _expected_layout(store, cset, meta, commune, view, round2, found, identity)
-    if made is None:
-        return
-    expected, request_id = made
-    check_locked(book, expected, found)
-    inputs = read_inputs(book, expected, found)
-    result = _evaluate(cset, view, inputs, expected, found)
-    out.result = result
-    if store.state(sub.commune_code) == "final":
-        found.add("appraisal.finalized", commune=sub.commune_code)
-        return
-    _record(out, store, cset, sub, view, inputs, result, found, at, "round2" if round2 else "round1", request_id)
+@dataclass(frozen=True)
+class CouncilTarget:
+    """The return a council workbook appraises, and the layout the file must have."""
+
+    meta: dict[str, str]
+    submission: StoredSubmission
+    round2: bool  # the council's decision on contested items (explanation round)
+    view: SubmissionView
+    layout: AppraisalLayout
+    request_id: int | None  # round 2: the explanation request it decides on
+    finalized: bool  # the commune's round is locked: checked, never recorded
 
 
-def _identify(book: Book, out: AppraisalOutcome, store: Store, cset: CriteriaSet, settings: Settings,
-              found: Findings,
-              first_of: dict[str, AppraisalOutcome]) -> tuple[dict[str, str], StoredSubmission, bool] | None:
-    """(signed metadata, the appraised submission, whether it is a round-2 workbook), or None when the file is
-    no council workbook of this round's set and store."""
-    meta = read_meta(book)
-    if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
-        found.add("appraisal.not_appraisal")
-        return None
-    round2 = meta.get("kind") == KIND_ROUND2  # the council's decision on contested items (explanation round)
-    out.commune_code = meta.get("commune_code")
-    if out.commune_code in first_of:  # two files for one commune in one run: never a silent supersede
-        found.add("appraisal.duplicate", commune=out.commune_code, first=first_of[out.commune_code].file)
-        return None
-    if not verify(meta, settings.key, ROUND2_META_KEYS if round2 else META_KEYS):
-        found.add("meta.signature_invalid", key_note=key_note(meta, settings))
-    if meta.get("set_sha256") != cset.fingerprint():
-        found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
-                  want=f"{cset.id} {cset.version}")
-        return None
-    sub = store.submission(int(meta.get("submission_id") or 0))
-    if sub is None or sub.commune_code != out.commune_code:
-        found.add("appraisal.unknown_submission", commune=out.commune_code or "?")
-        return None
-    latest = store.latest(sub.commune_code)
-    if latest is not None and latest.id != sub.id:
-        found.add("appraisal.stale", version=sub.version, latest=latest.version)
-    return meta, sub, round2
+@dataclass(frozen=True)
+class CouncilFile:
+    """Whose council workbook a file is (`target` None: known by its code only, it goes no further)."""
+
+    commune_code: str | None
+    target: CouncilTarget | None = None
+
+
+def council_signed(meta: dict[str, str], key: bytes) -> bool:
+    """The council workbook's signed keys verified: round 1's, or round 2's (which also name the answer)."""
+    return verify(meta, key, ROUND2_META_KEYS if meta.get("kind") == KIND_ROUND2 else META_KEYS)
+
+
+@dataclass
+class CouncilWorkbook:
+    """The council's workbook (both rounds) as a kind of the import stages (`importing/stages.py`):
+    identify: its signed kind and keys, the stored submission it appraises, the layout rebuilt from the
+    store; declare: locked cells, then the council's inputs; evaluate: `scores.evaluate_appraisal`; findings:
+    each item's status, the appraiser, the counts, a finalized round."""
+
+    store: Store
+    cset: CriteriaSet
+    settings: Settings
+    identity: RoundIdentity  # the body the workbooks name
+    first_of: dict[str, AppraisalOutcome]  # commune -> its first file of this run (a second one is refused)
+    limits: Limits
+
+    def identify(self, opened: Opened) -> Identified[CouncilFile] | None:
+        meta, found = read_meta(opened.book), opened.found
+        if meta is None or meta.get("kind") not in (KIND, KIND_ROUND2):
+            found.add("appraisal.not_appraisal")
+            return None
+        code = meta.get("commune_code")
+        target = self._target(meta, code, found)
+        return opened.then(Identified, identity=CouncilFile(code, target), complete=target is not None)
+
+    def _target(self, meta: dict[str, str], code: str | None, found: Findings) -> CouncilTarget | None:
+        """(The file's findings added on the way; None when it is no council workbook of this round's set
+        and store, or a second one of its commune.)"""
+        round2 = meta.get("kind") == KIND_ROUND2
+        if code in self.first_of:  # two files for one commune in one run: never a silent supersede
+            found.add("appraisal.duplicate", commune=code, first=self.first_of[code].file)
+            return None
+        check_signature(meta, self.settings, found, council_signed)
+        if not same_set(meta, self.cset, found):
+            return None
+        store = self.store
+        sub = store.submission(int(meta.get("submission_id") or 0))
+        if sub is None or sub.commune_code != code:
+            found.add("appraisal.unknown_submission", commune=code or "?")
+            return None
+        latest = store.latest(sub.commune_code)
+        if latest is not None and latest.id != sub.id:
+            found.add("appraisal.stale", version=sub.version, latest=latest.version)
+        known_code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
+        commune = Commune(code=known_code, name=meta.get("commune_name") or name,
+                          kind=meta.get("commune_kind") or kind)
+        view = submission_view(store, sub)
+        made = _expected_layout(store, self.cset, meta, commune, view, round2, found, self.identity)
+        if made is None:
+            return None
+        return CouncilTarget(meta, sub, round2, view, made[0], made[1], store.state(sub.commune_code) == "final")
+
+    def declare(self, identified: Identified[CouncilFile]) -> Declared[CouncilFile, AppraisalInputs]:
+        target = identified.identity.target
+        assert target is not None  # (complete)
+        check_locked(identified.book, target.layout, identified.found)
+        return identified.then(Declared, declarations=read_inputs(identified.book, target.layout, identified.found))
+
+    def evaluate(self, declared: Declared[CouncilFile, AppraisalInputs]
+                 ) -> Evaluated[CouncilFile, AppraisalInputs, AppraisalResult]:
+        target = declared.identity.target
+        assert target is not None
+        return declared.then(Evaluated, evaluation=evaluate_appraisal(self.cset, target.view.scores,
+                                                                      declared.declarations))
+
+    def findings(self, evaluated: Evaluated[CouncilFile, AppraisalInputs, AppraisalResult]) -> list[Finding]:
+        target = evaluated.identity.target
+        assert target is not None
+        found = unbounded()
+        _item_findings(self.cset, target.view, evaluated.declarations, target.layout, evaluated.evaluation, found)
+        if target.finalized:
+            found.add("appraisal.finalized", commune=target.submission.commune_code)
+        return found.items
 
 
 def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], commune: Commune, view: SubmissionView,
@@ -240,10 +304,10 @@ def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], comm
     return build_appraisal_layout(cset, commune, view, prefill, identity=identity), None
 
 
-def _record(out: AppraisalOutcome, store: Store, cset: CriteriaSet, sub: StoredSubmission, view: SubmissionView,
-            inputs: AppraisalInputs, result: AppraisalResult, found: Findings, at: dt.datetime, stage: str,
-            request_id: int | None) -> None:
+def _record(out: AppraisalOutcome, store: Store, cset: CriteriaSet, target: CouncilTarget, inputs: AppraisalInputs,
+            result: AppraisalResult, found: Findings, at: dt.datetime) -> None:
     """The appraisal in the store: every item's self and appraised points, the bonus and penalty counts."""
+    sub, view = target.submission, target.view
     scores = [AppraisedScore(leaf.code, view.scores.get(leaf.code), result.points.get(leaf.code),
                              inputs.reasons.get(leaf.code, ""),
                              leaf.scored_by == "commune" and result.points.get(leaf.code) is not None
@@ -260,8 +324,8 @@ def _record(out: AppraisalOutcome, store: Store, cset: CriteriaSet, sub: StoredS
         commune_code=sub.commune_code, submission_id=sub.id, file_name=out.file, sha256=out.sha256,
         appraiser=inputs.appraiser, imported_at=at.isoformat(), status=status,
         total=result.total, tier=result.tier, bonus=result.bonus, penalty=result.penalty, scores=scores,
-        adjustments=adjustments, findings=[f.model_dump() for f in found.items], stage=stage,
-        request_id=request_id)
+        adjustments=adjustments, findings=[f.model_dump() for f in found.items],
+        stage="round2" if target.round2 else "round1", request_id=target.request_id)
 
 
 def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalInputs:
@@ -302,11 +366,9 @@ def read_inputs(book: Book, lay: AppraisalLayout, found: Findings) -> AppraisalI
                            appraiser="" if appraiser is None else nfc(str(appraiser)).strip())
 
 
-def _evaluate(cset: CriteriaSet, view: SubmissionView, inputs: AppraisalInputs, lay: AppraisalLayout,
-              found: Findings) -> AppraisalResult:
-    from cchc_xl.appraisal.scores import evaluate_appraisal
-
-    result = evaluate_appraisal(cset, view.scores, inputs)
+def _item_findings(cset: CriteriaSet, view: SubmissionView, inputs: AppraisalInputs, lay: AppraisalLayout,
+                   result: AppraisalResult, found: Findings) -> None:
+    """The appraiser, each item's status, each count that is no whole number."""
     if not inputs.appraiser:
         found.add("appraisal.appraiser_missing", cell=lay.cell_ref(*lay.appraiser_cell))
     for leaf in cset.leaves():
@@ -322,4 +384,3 @@ def _evaluate(cset: CriteriaSet, view: SubmissionView, inputs: AppraisalInputs, 
     for code, raw in inputs.counts.items():
         if raw is not None and count_value(raw) != raw:
             found.add("appraisal.count_invalid", criterion=code, cell=lay.cell_ref(*lay.counts[code]), got=raw)
-    return result

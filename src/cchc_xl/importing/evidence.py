@@ -10,6 +10,7 @@ from cchc_xl.approval.check import ApprovalCheck, ApprovalOutcome, approval_file
 from cchc_xl.evidence import covered_codes, crosscheck, duplicates_across_communes, inventory, open_bundle
 from cchc_xl.evidence.inspect import FileCheck, inspect_bundle
 from cchc_xl.evidence.intake import Bundle
+from cchc_xl.importing.commune import EvidenceSubject
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import SubmissionResult
 from cchc_xl.safeio import shown_name
@@ -29,29 +30,27 @@ class EvidenceStage:
     def __init__(self, approval: ApprovalCheck | None = None):
         self.approval = approval or ApprovalCheck()
 
-    def __call__(self, result: SubmissionResult, found: Findings) -> set[str]:
-        rows = result.declarations.register if result.declarations else []
-        if result.evidence_path is None:
+    def __call__(self, subject: EvidenceSubject, found: Findings) -> tuple[set[str], EvidenceReport]:
+        """The submission's evidence checked, its findings added: (criteria its files cover, the report)."""
+        rows = subject.declarations.register
+        if subject.evidence_path is None:
             if rows:
-                found.add("evidence.folder_missing", stem=shown_name(result.path.stem))
-            result.evidence = EvidenceReport([], [], self._approval(result, None, found))
-            return set()
-        with open_bundle(result.evidence_path) as bundle:
+                found.add("evidence.folder_missing", stem=shown_name(subject.path.stem))
+            return set(), EvidenceReport([], [], self._approval(subject, None, found))
+        with open_bundle(subject.evidence_path) as bundle:
             entry = bundle.find(approval_file())
             checks = [c for c in inspect_bundle(bundle) if entry is None or c.name != entry.name]
             found.extend(crosscheck(rows, bundle, checks))
             covered = covered_codes(rows, bundle, checks)
-            result.evidence = EvidenceReport(checks, inventory(bundle, checks, rows),
-                                             self._approval(result, bundle, found))
-        return covered
+            report = EvidenceReport(checks, inventory(bundle, checks, rows), self._approval(subject, bundle, found))
+        return covered, report
 
-    def _approval(self, result: SubmissionResult, bundle: Bundle | None, found: Findings) -> ApprovalOutcome | None:
+    def _approval(self, subject: EvidenceSubject, bundle: Bundle | None, found: Findings) -> ApprovalOutcome | None:
         """The approval document, against the recomputed scores (a new step: cchc_xl.approval)."""
-        if result.identity is None or result.evaluation is None or result.commune is None:
-            return None
-        layout = result.identity.layout
+        layout = subject.layout
         cells = {code: layout.at("grid", refs.score) for code, refs in layout.leaves.items()}
-        return self.approval(result.path.stem, bundle, layout.cset, result.commune, result.evaluation, cells, found)
+        return self.approval(subject.path.stem, bundle, layout.cset, subject.commune, subject.evaluation, cells,
+                             found)
 
     @staticmethod
     def finish(results: list[SubmissionResult]) -> None:

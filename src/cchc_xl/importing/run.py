@@ -4,32 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from xlsxwriter.utility import xl_rowcol_to_cell
-
-from cchc_xl.communes import Commune, slugify
+from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.importing.commune import CommuneNames, CommuneWorkbook, EvidenceHook, import_limits
 from cchc_xl.importing.discover import Candidate, Ignored, Listing, discover, shown_name
 from cchc_xl.importing.findings import Findings
-from cchc_xl.importing.inputs import Declarations, read_declarations, validate_register
-from cchc_xl.importing.verify import Identity, check_locked, identify, layout_extent
-from cchc_xl.messages import error_detail, say
-from cchc_xl.numbers import NumberRangeError, to_decimal
-from cchc_xl.reading.book import Book, BookError, read_book
-from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
+from cchc_xl.importing.inputs import Declarations
+from cchc_xl.importing.stages import Source, import_workbook, sha256_file
+from cchc_xl.importing.verify import Identity
+from cchc_xl.messages import error_detail
+from cchc_xl.reading.safety import Limits
 from cchc_xl.records import Finding, outcome
-from cchc_xl.scoring import Evaluation, blank_text, evaluate
+from cchc_xl.scoring import Evaluation
 from cchc_xl.settings import Settings
-from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
-
-# Status keys of the workbook's status column -> finding rules (ok, district and no_evidence handled apart)
-_STATUS_RULES = {"no_score": "score.missing", "no_figures": "figures.missing"}
 
 
 @dataclass
@@ -102,31 +95,28 @@ class ImportRun:
     ignored: list[Ignored]
 
 
-EvidenceHook = Callable[[SubmissionResult, Findings], set[str] | None]
 Sink = Callable[[SubmissionResult], None]  # writes one file's outputs as soon as it is imported
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: Settings,
                 communes: dict[str, Commune], received_at: dt.datetime,
                 evidence_hook: EvidenceHook | None = None, limits: Limits | None = None,
                 names: CommuneNames | None = None) -> SubmissionResult:
+    """One file imported on its own (a batch makes its `CommuneWorkbook` once: `FileImporter`)."""
+    kind = CommuneWorkbook(cset, settings, communes, received_at.date(), evidence_hook,
+                           limits or Limits(), names)
+    return import_candidate(kind, candidate, shown, received_at)
+
+
+def import_candidate(kind: CommuneWorkbook, candidate: Candidate, shown: str,
+                     received_at: dt.datetime) -> SubmissionResult:
+    """One listed file through the commune workbook's stages (a file discover refused is only hashed)."""
     path = candidate.workbook
-    found = Findings()
     if candidate.refused == "file.link_refused":  # never read through: the link may lead out of the inbox
-        found.add("file.link_refused")
-        result = SubmissionResult(path=path, file=shown, sha256="", size=0, received_at=received_at)
-        result.findings = found.items
-        return result
+        return _refused(SubmissionResult(path=path, file=shown, sha256="", size=0, received_at=received_at),
+                        candidate.refused)
     stat = path.stat()
-    limits = limits or Limits()
+    limits = kind.limits
     # Read once: the bytes hashed are the bytes checked and parsed (a file past the size limit is only
     # hashed, in pieces, and refused unread).
     data = path.read_bytes() if 0 < stat.st_size <= limits.max_file_bytes and not candidate.refused else None
@@ -134,180 +124,25 @@ def import_file(candidate: Candidate, shown: str, cset: CriteriaSet, settings: S
                               sha256=sha256_file(path) if data is None else hashlib.sha256(data).hexdigest(),
                               received_at=received_at, evidence_path=candidate.evidence, modified=stat.st_mtime)
     if candidate.refused:
-        found.add(candidate.refused, fmt=shown_name(path.suffix.lower()))
-        result.findings = found.items
-        return result
-    try:
-        _import(result, cset, settings, communes, names or CommuneNames(communes), found, evidence_hook,
-                limits, data)
-    finally:
-        result.findings = found.items
+        return _refused(result, candidate.refused, fmt=shown_name(path.suffix.lower()))
+    imported = import_workbook(kind, Source(path=path, size=result.size, limits=limits,
+                                            evidence=candidate.evidence, data=data))
+    if imported.failure is not None:
+        raise imported.failure  # (FileImporter records the file as unreadable, as any other failure)
+    result.saved_at, result.findings = imported.saved_at, list(imported.findings)
+    if imported.identity is not None:
+        result.identity, result.commune = imported.identity, kind.commune_of(imported.identity)
+    result.declarations = imported.declarations
+    if imported.evaluation is not None:
+        result.evaluation, result.evidence = imported.evaluation.scores, imported.evaluation.evidence
     return result
 
 
-def _import(result: SubmissionResult, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
-            names: CommuneNames, found: Findings, evidence_hook: EvidenceHook | None, limits: Limits,
-            data: bytes | None = None) -> None:
-    verdict, book = open_book(result.path, limits, found, result.size, data)
-    if verdict.rule is None:
-        result.saved_at = saved_at(verdict.parts)
-    if book is None:
-        return
-    fmt = verdict.kind
-    if fmt != "xlsx":
-        found.add("file.old_format", fmt=result.path.suffix.lower())
-    identity = identify(book, cset, settings, found)
-    if identity is None:
-        return
-    result.identity = identity
-    result.commune = communes.get(identity.commune.code, identity.commune)
-    if communes and identity.commune.code not in communes:
-        found.add("meta.unknown_commune", code=identity.commune.code)
-    _check_file_name(result, names, found)
-    if any(f.rule in ("meta.other_set", "meta.template_mismatch") for f in found.items):
-        return
-    check_locked(book, identity.layout, found)
-    decl = read_declarations(book, cset, identity.layout, found)
-    result.declarations = decl
-    validate_register(decl.register, cset, result.received_at.date(), found)
-    ev = evaluate(cset, decl.parsed, [r.criterion for r in decl.register])
-    result.evaluation = ev
-    covered = evidence_hook(result, found) if evidence_hook else None
-    _score_findings(result, ev, decl, covered, found)
-    _compare_cached(book, identity, ev, found)
-
-
-def open_book(path: Path, limits: Limits, found: Findings, size: int | None = None,
-              data: bytes | None = None) -> tuple[SafetyVerdict, Book | None]:
-    """A returned workbook's file steps, for every kind (commune, appraisal, answer): the container check,
-    then the book, both from `data` when the file's bytes were read already. The book is None when either
-    refused the file, with its finding added."""
-    verdict = inspect_container(path, limits, data)
-    if verdict.rule:
-        add_verdict(found, verdict, path.stat().st_size if size is None else size, limits)
-        return verdict, None
-    try:
-        return verdict, read_book(path, verdict.kind, verdict.parts, data)
-    except BookError:
-        found.add("file.unreadable", detail=say("file.detail.book", fmt=shown_name(path.suffix.lower()) or "?"))
-        return verdict, None
-
-
-def add_verdict(found: Findings, verdict: SafetyVerdict, size: int, limits: Limits) -> None:
-    """The finding of a file the container check refused."""
-    found.add(verdict.rule or "file.corrupt", detail=verdict.detail, size=size, limit=limits.max_file_bytes,
-              last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))
-
-
-def import_limits(cset: CriteriaSet, base: Limits | None = None) -> Limits:
-    """The container limits for returns of `cset`: cells bounded to its layout's extent."""
-    rows, cols = layout_extent(build_layout(cset, PLACEHOLDER))
-    return (base or Limits()).with_extent(rows, cols)
-
-
-def _score_findings(result: SubmissionResult, ev: Evaluation, decl: Declarations, covered: set[str] | None,
-                    found: Findings) -> None:
-    cset_leaves = {c.code: c for c in result.identity.layout.cset.commune_leaves()}  # type: ignore[union-attr]
-    layout = result.identity.layout  # type: ignore[union-attr]
-    blank = 0
-    any_input = bool(decl.register) or any(
-        i.value not in (None, "") or any(f not in (None, "") for f in i.figures) or not blank_text(i.explanation)
-        for i in decl.parsed.values())
-    if not any_input:
-        found.add("submission.empty")
-        return
-    for code, leaf in cset_leaves.items():
-        res = ev.leaves[code]
-        refs = layout.leaves[code]
-        inp = decl.parsed.get(code)
-        cell = layout.at("grid", refs.score)
-        status = res.status
-        if status in _STATUS_RULES:
-            blank += 1
-            found.add(_STATUS_RULES[status], criterion=code, cell=cell)
-        elif status == "not_number":
-            pass  # already reported while reading, with the text that was typed
-        elif status.startswith("score."):
-            params = dict(res.problems[0][1])
-            found.add(status, criterion=code, cell=cell, got=res.score, max=leaf.max,
-                      allowed=params.get("allowed", ""), step=params.get("step", ""))
-        elif status.startswith("figures."):
-            for rule_id, params in res.problems:
-                n = int(params.get("n", 1))  # type: ignore[call-overload]
-                fcell = layout.at("grid", refs.figures[n - 1]) if refs.figures else cell
-                found.add(rule_id, criterion=code, cell=fcell, n=n, label=params.get("label", ""),
-                          got=params.get("value", ""), num=params.get("num", ""), den=params.get("den", ""))
-        has_points = res.score is not None and res.score > 0
-        evidenced = (code in covered) if covered is not None else res.evidence_count > 0
-        if has_points and not evidenced and (inp is None or blank_text(inp.explanation)):
-            found.add("evidence.none_for_score", criterion=code, cell=layout.at("grid", refs.explanation),
-                      got=res.score)
-    if blank:
-        found.add("submission.incomplete", count=blank)
-
-
-def _compare_cached(book: Any, identity: Identity, ev: Evaluation, found: Findings) -> None:
-    """Where the file holds formula results, they must equal the recomputation (else: warn, use ours)."""
-    layout = identity.layout
-    grid = layout.sheets["grid"]
-    checks: list[tuple[str, int, int, Any]] = []
-    for code, refs in layout.leaves.items():
-        if not refs.score_is_input and code in ev.leaves and ev.leaves[code].score is not None:
-            cell = layout.cell_at("grid", refs.score)
-            assert cell is not None  # (the layout put every score cell it refers to)
-            checks.append((refs.score, cell.row, cell.col, ev.leaves[code].score))
-    total = layout.named_cell("TONG_DIEM")
-    assert total is not None
-    checks.append((total.ref, total.row, total.col, ev.total))
-    for ref, row, col, want in checks:
-        got = book.value(grid, row, col)
-        try:
-            cached = to_decimal(got) if isinstance(got, int | float) else None
-        except (TypeError, NumberRangeError):  # (a bool, or NaN, ±1E+400: no cached result to compare)
-            cached = None
-        if cached is not None and abs(cached - want) > Decimal("0.005"):
-            found.add("cache.mismatch", cell=layout.at("grid", ref), got=cached, value=want)
-
-
-_CODE_IN_NAME = re.compile(r"(?<!\d)(\d{5})(?!\d)")
-
-
-class CommuneNames:
-    """The communes' file-name slugs, made once per run: a file name is checked against 10,600 communes
-    by looking up its own substrings (a few hundred), not by slugifying every commune per file."""
-
-    def __init__(self, communes: dict[str, Commune]):
-        self.by_slug: dict[str, list[Commune]] = {}
-        for c in communes.values():
-            if c.slug:
-                self.by_slug.setdefault(c.slug, []).append(c)
-        self.longest = max(map(len, self.by_slug), default=0)
-
-    def named_in(self, stem: str) -> list[Commune]:
-        """Communes whose slug occurs in `stem` (anywhere, as `slug in stem`)."""
-        found: list[Commune] = []
-        seen: set[str] = set()
-        for i in range(len(stem)):
-            for j in range(i + 1, min(len(stem), i + self.longest) + 1):
-                part = stem[i:j]
-                if part in self.by_slug and part not in seen:
-                    seen.add(part)
-                    found.extend(self.by_slug[part])
-        return found
-
-
-def _check_file_name(result: SubmissionResult, names: CommuneNames, found: Findings) -> None:
-    commune = result.commune
-    if commune is None:
-        return
-    stem = slugify(result.path.stem)
-    codes = _CODE_IN_NAME.findall(result.path.stem)
-    other_code = any(c != commune.code for c in codes)
-    own_slug = commune.slug
-    own_named = commune.code in codes or (own_slug and own_slug in stem)
-    other_named = any(c.code != commune.code and c.slug not in own_slug for c in names.named_in(stem))
-    if other_code or (other_named and not own_named):
-        found.add("file.name_mismatch", file=shown_name(result.path.name), commune=f"{commune.code} {commune.display}")
+def _refused(result: SubmissionResult, rule: str, **params: object) -> SubmissionResult:
+    found = Findings()
+    found.add(rule, **params)
+    result.findings = found.items
+    return result
 
 
 def run_import(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune],
@@ -358,15 +193,13 @@ class FileImporter:
 
     def __init__(self, cset: CriteriaSet, settings: Settings, communes: dict[str, Commune],
                  received_at: dt.datetime, evidence_hook: EvidenceHook | None, limits: Limits | None = None):
-        self.cset, self.settings, self.communes = cset, settings, communes
-        self.received_at, self.evidence_hook = received_at, evidence_hook
-        self.limits = limits or import_limits(cset)
-        self.names = CommuneNames(communes)
+        self.received_at = received_at
+        self.kind = CommuneWorkbook(cset, settings, communes, received_at.date(), evidence_hook,
+                                    limits or import_limits(cset))
 
     def __call__(self, cand: Candidate, shown: str) -> SubmissionResult:
         try:
-            return import_file(cand, shown, self.cset, self.settings, self.communes, self.received_at,
-                               self.evidence_hook, self.limits, names=self.names)
+            return import_candidate(self.kind, cand, shown, self.received_at)
         except Exception as exc:  # one bad file never stops a batch: record it and go on
             return _unreadable(cand.workbook, shown, self.received_at, exc)
 
@@ -393,24 +226,6 @@ def _output_failed(exc: Exception) -> list[Finding]:
     # the store's faults (locked, read-only, full) in Vietnamese words; the system's by their error number
     f.add("file.output_failed", detail=reason(exc) if isinstance(exc, sqlite3.Error) else error_detail(exc))
     return f.items
-
-
-_MODIFIED = re.compile(rb"<(?:\w+:)?modified\b[^>]*>\s*([0-9T:.\-+Z ]{10,40})\s*</(?:\w+:)?modified>")
-
-
-def saved_at(parts: dict[str, bytes]) -> str | None:
-    """The workbook's own save time from docProps/core.xml (dcterms:modified), as UTC ISO text; None when
-    it has none or none that reads as a time."""
-    core = parts.get("docProps/core.xml")
-    m = _MODIFIED.search(core) if core else None
-    if m is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(m[1].decode("ascii").strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
-    return when.isoformat()
 
 
 def counting_order(r: SubmissionResult) -> tuple[str, float, str]:

@@ -9,6 +9,7 @@ protection) is not tampering.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -145,22 +146,34 @@ def identify(book: Book, cset: CriteriaSet, settings: Settings, found: Findings)
         else:
             found.add("meta.missing", sheet=t["sheets"]["meta"])
         return None
-    signed = verify(meta, settings.key)
-    if not signed:
-        found.add("meta.signature_invalid", key_note=key_note(meta, settings))
-    elif settings.key_is_demo:
+    signed = check_signature(meta, settings, found)
+    if signed and settings.key_is_demo:
         found.add("meta.demo_key")
     commune = Commune(code=meta.get("commune_code", ""), name=meta.get("commune_name", ""),
                       kind=meta.get("commune_kind", "xã") or "xã")
     body = RoundIdentity(body=meta.get("body", ""))  # the texts name the body the workbook was made for
-    if meta.get("set_sha256") != set_fingerprint(cset):
-        found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
-                  want=f"{cset.id} {cset.version}")
-        return Identity(meta, commune, build_layout(cset, commune, identity=body), signed)
     layout = build_layout(cset, commune, identity=body)
-    if signed and meta.get("digest") != layout.digest():
+    if same_set(meta, cset, found) and signed and meta.get("digest") != layout.digest():
         found.add("meta.template_mismatch", got=meta.get("template_version", "?"))
     return Identity(meta, commune, layout, signed)
+
+
+def check_signature(meta: dict[str, str], settings: Settings, found: Findings,
+                    verified: Callable[[dict[str, str], bytes], bool] = verify) -> bool:
+    """The kind's signed keys verified with the round's key (`verified`: the kind's own check; the commune
+    workbook's by default); meta.signature_invalid, naming the key it was signed with, when they are not."""
+    if verified(meta, settings.key):
+        return True
+    found.add("meta.signature_invalid", key_note=key_note(meta, settings))
+    return False
+
+
+def same_set(meta: dict[str, str], cset: CriteriaSet, found: Findings) -> bool:
+    """Whether the workbook was made for `cset` (its signed fingerprint); meta.other_set when not."""
+    if meta.get("set_sha256") == set_fingerprint(cset):
+        return True
+    found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}", want=f"{cset.id} {cset.version}")
+    return False
 
 
 def check_locked(book: Book, layout: SheetLayout, found: Findings) -> None:
