@@ -94,7 +94,11 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
             super()._write_cell(ws, cell)
         finally:
             self.formats[cell.style] = base
-        ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
+        self._write_mark_comment(ws, cell)
+
+    def _write_mark_comment(self, ws: Worksheet, cell: CellSpec) -> None:
+        """The findings of a marked cell, in its comment."""
+        ws.write_comment(cell.row, cell.col, "\n".join(self.marked[(self.layout.sheets[cell.sheet], cell.ref)])[:30000],
                          {"x_scale": 3, "y_scale": 2, "author": self.layout.identity.words()["office"]})
 
     def _setup_grid(self, ws: Worksheet) -> None:
