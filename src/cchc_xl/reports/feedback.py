@@ -82,6 +82,16 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         self.errors_ws = wb.add_worksheet(self.tv["sheet"])
         return super()._add_sheets(wb)
 
+    def extra_cells(self) -> list[CellSpec]:
+        """Cells the feedback workbook holds beyond its layout's (none so far), written after the layout's
+        — by the fast path too, which patches them in as it patches the layout's."""
+        return []
+
+    def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
+        super()._write_cells(sheets)
+        for cell in self.extra_cells():
+            self._write_cell(sheets[cell.sheet], cell)
+
     def _write_cell(self, ws: Worksheet, cell: CellSpec) -> None:
         key = (self.layout.sheets[cell.sheet], cell.ref)
         if key not in self.marked:

@@ -149,6 +149,7 @@ class FeedbackPackage:
         writer.commented = marked = self._marked(writer)
         first_cells = set() if same_merges else {(m.sheet, m.first_row, m.first_col) for m in layout.merges}
         changed, locked_changed = self._changed(layout, marked, first_cells)
+        changed += [(c, (c.sheet, c.row, c.col) in marked) for c in writer.extra_cells()]
         # The digest covers the locked cells: when none of them differs from the blank layout's, it is the
         # template's for this commune (computed once per commune), as the whole layout's would be.
         signed = layout if locked_changed or not same_validations else dataclasses.replace(layout, _template=self.template)
