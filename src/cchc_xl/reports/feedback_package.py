@@ -133,6 +133,7 @@ class FeedbackPackage:
         self.sheets = {name: BaseSheet.of(parts[name]) for name in sheets[1:]}
         self.parts = dict(zip(self.base.sheets, sheets[1:], strict=True))  # sheet key -> its part
         self.si = (len(self.strings), si_elements(self.strings))  # the base's texts, rendered once
+        self.index = {s: i for i, s in enumerate(self.strings)}
         self.slots = {i for i, _ in self.template.slots}  # the cells that hold the commune's texts
 
     def write(self, layout: Layout, findings: Sequence[Finding], path: Path,
@@ -162,8 +163,9 @@ class FeedbackPackage:
         skeleton = read_parts(buffer.getvalue())
         if SST not in skeleton or not self.sheets.keys() <= skeleton.keys():
             raise PackageMismatch("unexpected parts")
-        strings, remap = merged_strings(self.strings, list(wb.str_table.string_array))
-        patches = self._patches(changed, strings)
+        index = dict(self.index)
+        strings, remap = merged_strings(self.strings, list(wb.str_table.string_array), index)
+        patches = self._patches(changed, strings, index)
         out: dict[str, bytes] = {}
         for name, data in skeleton.items():
             if name in self.sheets:
@@ -210,10 +212,10 @@ class FeedbackPackage:
             changed.append((b, (b.sheet, b.row, b.col) in marked))
         return changed, locked_changed
 
-    def _patches(self, changed: list[tuple[CellSpec, bool]], strings: list[str]) -> dict[str, dict[int, dict[int, bytes]]]:
+    def _patches(self, changed: list[tuple[CellSpec, bool]], strings: list[str],
+                 index: dict[str, int]) -> dict[str, dict[int, dict[int, bytes]]]:
         """Part name -> 1-based row -> 1-based column -> the cell's XML, as XlsxWriter writes the cell
-        (`CommuneWorkbookWriter._write_cell`); new texts are added to `strings`."""
-        index = {s: i for i, s in enumerate(strings)}
+        (`CommuneWorkbookWriter._write_cell`); new texts are added to `strings` (numbered in `index`)."""
 
         def string_index(text: str) -> int:
             found = index.get(text)

@@ -201,10 +201,12 @@ def _remap_string(cell: bytes, remap: dict[int, int]) -> bytes:
     return _STRING_INDEX.sub(lambda m: b"<v>%d</v>" % remap[int(m.group(1))], cell, count=1)
 
 
-def merged_strings(base: list[str], sparse: list[str]) -> tuple[list[str], dict[int, int]]:
+def merged_strings(base: list[str], sparse: list[str],
+                   index: dict[str, int] | None = None) -> tuple[list[str], dict[int, int]]:
     """The base's shared strings followed by the sparse render's new ones, and the sparse indexes' new
-    numbers (the base's cells keep theirs)."""
-    index = {s: i for i, s in enumerate(base)}
+    numbers (the base's cells keep theirs). `index`: the base's strings' numbers, made before (it is
+    extended with the new ones)."""
+    index = {s: i for i, s in enumerate(base)} if index is None else index
     strings = list(base)
     remap: dict[int, int] = {}
     for i, s in enumerate(sparse):
