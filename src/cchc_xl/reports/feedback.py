@@ -82,6 +82,16 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         self.errors_ws = wb.add_worksheet(self.tv["sheet"])
         return super()._add_sheets(wb)
 
+    def extra_cells(self) -> list[CellSpec]:
+        """Cells the feedback workbook holds beyond its layout's (none so far), written after the layout's
+        — by the fast path too, which patches them in as it patches the layout's."""
+        return []
+
+    def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
+        super()._write_cells(sheets)
+        for cell in self.extra_cells():
+            self._write_cell(sheets[cell.sheet], cell)
+
     def _write_cell(self, ws: Worksheet, cell: CellSpec) -> None:
         key = (self.layout.sheets[cell.sheet], cell.ref)
         if key not in self.marked:
@@ -94,7 +104,11 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
             super()._write_cell(ws, cell)
         finally:
             self.formats[cell.style] = base
-        ws.write_comment(cell.row, cell.col, "\n".join(self.marked[key])[:30000],
+        self._write_mark_comment(ws, cell)
+
+    def _write_mark_comment(self, ws: Worksheet, cell: CellSpec) -> None:
+        """The findings of a marked cell, in its comment."""
+        ws.write_comment(cell.row, cell.col, "\n".join(self.marked[(self.layout.sheets[cell.sheet], cell.ref)])[:30000],
                          {"x_scale": 3, "y_scale": 2, "author": self.layout.identity.words()["office"]})
 
     def _setup_grid(self, ws: Worksheet) -> None:

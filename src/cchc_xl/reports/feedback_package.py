@@ -1,24 +1,30 @@
 """Feedback workbooks the fast way: the set's feedback workbook rendered once (blank, for the placeholder
-commune), and per file a sparse render of only what differs — the cells whose value differs from the blank
-layout's (the commune's texts and inputs, the formula results), the marked cells and their comments, the
-merged ranges' first cells, the metadata and the 'Lỗi cần sửa' sheet — laid over it (workbook/package.py).
+commune, no findings), and per file the cells that differ from it patched into its sheet parts as sheet XML
+— the commune's values, the formula results, the marked cells in their marked styles — with a skeleton
+render of what is no cell of the layout (the outcome sheet "Kết quả tiếp nhận", the marked cells' comments,
+the status marks' conditional formats, the row heights, the print areas, the metadata) laid around them.
+XlsxWriter never writes the grid per file (workbook/package.py merges the parts).
 
 The result reads back the same as `FeedbackWorkbookWriter`'s file: the same values, formulas, styles,
-comments, merges, validations, row heights and protection (tests/test_perf_equivalence.py). It rests on
-XlsxWriter internals (format indexes, the string table), so anything unexpected raises and the caller
-writes the file the plain way; `CCHC_XL_FAST_FEEDBACK=0` turns this path off.
+comments, merges, validations, row heights, names and protection (tests/test_feedback_package.py). It rests
+on XlsxWriter internals (format indexes, the string table, its cell XML), pinned in pyproject.toml, so
+anything unexpected raises and the caller writes the file the plain way; `CCHC_XL_FAST_FEEDBACK=0` turns
+this path off.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
+import math
 import os
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.utility import xl_cell_to_rowcol
+from xlsxwriter.utility import _datetime_to_excel_datetime, xl_cell_to_rowcol
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.criteria.model import CriteriaSet
@@ -28,23 +34,34 @@ from cchc_xl.reports.feedback import FeedbackWorkbookWriter
 from cchc_xl.safeio import write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.workbook import approved_report
-from cchc_xl.workbook.layout import Layout, layout_template
+from cchc_xl.workbook.layout import CellSpec, Layout, layout_template
 from cchc_xl.workbook.package import (
     SST,
+    BaseSheet,
     PackageMismatch,
+    blank_cell,
     formula_cell,
     merged_sheet,
     merged_strings,
-    parse_rows,
+    number_cell,
     read_parts,
     remapped_sheet,
     shared_strings_part,
+    si_elements,
+    string_cell,
     zipped,
 )
 from cchc_xl.workbook.signing import make_meta
 from cchc_xl.workbook.writer import REPORT_STYLES, STYLES, _cache
 
 SWITCH = "CCHC_XL_FAST_FEEDBACK"
+_STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer text takes the plain path
+# Every file's parts are compressed anew: the fastest level (the file is a quarter larger than at the
+# default level, and compressing takes half the time).
+_LEVEL = 1
+_EVERY_STYLE = (*STYLES, *REPORT_STYLES, *approved_report.STYLES)
+
+Position = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
 
 
 def enabled() -> bool:
@@ -52,38 +69,47 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "1") != "0"
 
 
-class _SparseFeedbackWriter(FeedbackWorkbookWriter):
-    """The feedback writer with fixed format indexes, writing only the layout cells at `written` (all of
-    them when None)."""
+class _SkeletonWriter(FeedbackWorkbookWriter):
+    """The feedback writer with fixed format indexes. `whole`: every layout cell written (the base);
+    otherwise none, only the comments of the marked ones (their contents are patched in)."""
 
-    def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding], written: list[int] | None,
-                 validations: bool = True):
+    def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding], whole: bool,
+                 validations: bool = True, merges: bool = True):
         super().__init__(layout, settings, findings)
-        self.written, self.validations = written, validations
+        self.whole, self.validations, self.merges = whole, validations, merges
+        self.commented: set[Position] = set()  # the marked layout cells (set by the caller)
 
     def _write_validations(self, sheets: dict[str, Worksheet]) -> None:
         if self.validations:
             super()._write_validations(sheets)
+
+    def _write_merges(self, sheets: dict[str, Worksheet]) -> None:
+        if self.merges:
+            super()._write_merges(sheets)
 
     def _formats(self, wb: Any) -> dict[str, Any]:
         formats = super()._formats(wb)
         # XlsxWriter numbers formats as cells first use them; two renders writing different cells agree on
         # the numbers only if every format (and its marked variant) is numbered up front, in one order.
         self.formats = formats
-        every = (*STYLES, *REPORT_STYLES, *approved_report.STYLES)
-        for style in every:
+        for style in _EVERY_STYLE:
             formats[style]._get_xf_index()
-        for style in every:
+        for style in _EVERY_STYLE:
             self._marked_format(style)._get_xf_index()
         return formats
 
     def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
-        if self.written is None:
+        if self.whole:
             super()._write_cells(sheets)
             return
-        cells = self.layout.cells
-        for i in self.written:
-            self._write_cell(sheets[cells[i].sheet], cells[i])
+        for sheet, row, col in sorted(self.commented):
+            self._write_mark_comment(sheets[sheet], CellSpec(sheet, row, col))
+
+    def xf_indexes(self) -> dict[tuple[str, bool], int]:
+        """(style, marked) -> the cell format index this render gave it."""
+        marked = self.__dict__["_marked_cache"]
+        return {**{(s, False): self.formats[s]._get_xf_index() for s in _EVERY_STYLE},
+                **{(s, True): marked[s]._get_xf_index() for s in _EVERY_STYLE}}
 
 
 class FeedbackPackage:
@@ -91,81 +117,139 @@ class FeedbackPackage:
 
     def __init__(self, cset: CriteriaSet, settings: Settings, identity: RoundIdentity = NEUTRAL):
         self.cset, self.settings, self.identity = cset, settings, identity
-        self.base = layout_template(cset, identity).base  # the round's texts, as the files' layouts have them
+        self.template = layout_template(cset, identity)
+        self.base = self.template.base  # the round's texts, as the files' layouts have them
         meta = make_meta(self.base, settings, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         buffer = io.BytesIO()
-        wb = _SparseFeedbackWriter(self.base, settings, [], None).render(buffer, meta)
+        writer = _SkeletonWriter(self.base, settings, [], whole=True)
+        wb = writer.render(buffer, meta)
+        self.xf = writer.xf_indexes()
         self.strings: list[str] = list(wb.str_table.string_array)
         parts = read_parts(buffer.getvalue())
         sheets = sorted((n for n in parts if n.startswith("xl/worksheets/sheet")), key=_sheet_number)
-        # the first sheet is 'Lỗi cần sửa', written whole per file; the layout's sheets follow
+        # the first sheet is the outcome sheet, written whole per file; the layout's sheets follow
         if len(sheets) != len(self.base.sheets) + 1 or SST not in parts:
             raise PackageMismatch("unexpected sheets")
-        self.sheets = {name: (parts[name], parse_rows(parts[name])) for name in sheets[1:]}
+        self.sheets = {name: BaseSheet.of(parts[name]) for name in sheets[1:]}
         self.parts = dict(zip(self.base.sheets, sheets[1:], strict=True))  # sheet key -> its part
+        self.si = (len(self.strings), si_elements(self.strings))  # the base's texts, rendered once
+        self.index = {s: i for i, s in enumerate(self.strings)}
+        self.slots = {i for i, _ in self.template.slots}  # the cells that hold the commune's texts
 
     def write(self, layout: Layout, findings: Sequence[Finding], path: Path,
               generated_at: dt.datetime | None = None) -> dict[str, str]:
         """Write the feedback workbook of `layout` (built with the file's declared inputs) atomically."""
-        written, patched = self._written(layout, findings)
-        # the blank layout's validations, when they are the file's, are copied from the base's sheets
+        if layout.sheets != self.base.sheets or len(layout.cells) != len(self.base.cells):
+            raise PackageMismatch("layout shape")
+        # the blank layout's validations and merged ranges, when they are the file's, are copied from the
+        # base's sheets (else the skeleton writes them, and the merged ranges' first cells are patched)
         same_validations = layout.validations == self.base.validations
-        writer = _SparseFeedbackWriter(layout, self.settings, findings, written, validations=not same_validations)
-        meta = make_meta(layout, self.settings, generated_at or dt.datetime.now(dt.UTC))
+        same_merges = layout.merges == self.base.merges
+        writer = _SkeletonWriter(layout, self.settings, findings, whole=False, validations=not same_validations,
+                                 merges=not same_merges)
+        writer.commented = marked = self._marked(writer)
+        first_cells = set() if same_merges else {(m.sheet, m.first_row, m.first_col) for m in layout.merges}
+        changed, locked_changed = self._changed(layout, marked, first_cells)
+        changed += [(c, (c.sheet, c.row, c.col) in marked) for c in writer.extra_cells()]
+        # The digest covers the locked cells: when none of them differs from the blank layout's, it is the
+        # template's for this commune (computed once per commune), as the whole layout's would be.
+        signed = layout if locked_changed or not same_validations else dataclasses.replace(layout, _template=self.template)
+        meta = make_meta(signed, self.settings, generated_at or dt.datetime.now(dt.UTC))
         layout.meta = meta
         buffer = io.BytesIO()
         wb = writer.render(buffer, meta)
-        sparse = read_parts(buffer.getvalue())
-        if SST not in sparse or not self.sheets.keys() <= sparse.keys():
+        if writer.xf_indexes() != self.xf:
+            raise PackageMismatch("format indexes")
+        skeleton = read_parts(buffer.getvalue())
+        if SST not in skeleton or not self.sheets.keys() <= skeleton.keys():
             raise PackageMismatch("unexpected parts")
-        strings, remap = merged_strings(self.strings, list(wb.str_table.string_array))
-        cells = layout.cells
-        by_part: dict[str, dict[int, dict[int, bytes]]] = {}
-        for i in patched:
-            c = cells[i]
-            name = self.parts[c.sheet]
-            base_cell = self.sheets[name][1][c.row + 1].cells[c.col + 1]
-            by_part.setdefault(name, {}).setdefault(c.row + 1, {})[c.col + 1] = formula_cell(base_cell, _cache(c.cached))
+        index = dict(self.index)
+        strings, remap = merged_strings(self.strings, list(wb.str_table.string_array), index)
+        patches = self._patches(changed, strings, index)
         out: dict[str, bytes] = {}
-        for name, data in sparse.items():
+        for name, data in skeleton.items():
             if name in self.sheets:
-                base_sheet, base_rows = self.sheets[name]
-                out[name] = merged_sheet(base_rows, base_sheet, data, remap, by_part.get(name), same_validations)
+                out[name] = merged_sheet(self.sheets[name], data, remap, patches.get(name), same_validations,
+                                         same_merges)
             elif name == SST:
-                out[name] = shared_strings_part(strings, data)
+                out[name] = shared_strings_part(strings, data, self.si)
             elif name.startswith("xl/worksheets/sheet"):
                 out[name] = remapped_sheet(data, remap)
             else:
                 out[name] = data
-        write_bytes(path, zipped(out))
+        write_bytes(path, zipped(out, _LEVEL))
         return meta
 
-    def _written(self, layout: Layout, findings: Sequence[Finding]) -> tuple[list[int], list[int]]:
-        """Indexes of the layout cells the sparse render writes, and of the formula cells whose cached
-        result alone changed (patched into the base's cell); PackageMismatch when the layout is not the
-        blank one's shape (every cell at the same place, in the same style, with the same formula)."""
-        base = self.base.cells
-        cells = layout.cells
-        if len(cells) != len(base) or layout.sheets != self.base.sheets:
-            raise PackageMismatch("layout shape")
-        keys = {name: key for key, name in layout.sheets.items()}
-        marked: set[tuple[str, int, int]] = set()
-        for sheet, ref in FeedbackWorkbookWriter(layout, self.settings, findings).marked:
-            if sheet in keys:
+    def _marked(self, writer: FeedbackWorkbookWriter) -> set[Position]:
+        """The layout cells the findings mark (the plain writer marks a layout cell only)."""
+        keys = {name: key for key, name in self.base.sheets.items()}
+        at = self.template.index.at
+        out: set[Position] = set()
+        for sheet, ref in writer.marked:
+            if sheet in keys and (keys[sheet], ref) in at:
                 row, col = xl_cell_to_rowcol(ref)
-                marked.add((keys[sheet], row, col))
-        special = marked | {(m.sheet, m.first_row, m.first_col) for m in layout.merges}
-        written, patched = [], []
-        for i, (a, b) in enumerate(zip(base, cells, strict=True)):
+                out.add((keys[sheet], row, col))
+        return out
+
+    def _changed(self, layout: Layout, marked: set[Position],
+                 first_cells: set[Position]) -> tuple[list[tuple[CellSpec, bool]], bool]:
+        """The layout cells to patch, each with whether it is marked: those whose content differs from the
+        blank layout's, the marked ones, and `first_cells` (merged ranges' first cells the skeleton blanked);
+        and whether a locked value differs from the commune's blank layout (then the digest is computed).
+        PackageMismatch when the layout is not the blank one's shape (every cell at the same place, in the
+        same style, with the same formula)."""
+        special = marked | first_cells
+        commune = self.template.layout(layout.commune)
+        changed: list[tuple[CellSpec, bool]] = []
+        locked_changed = False
+        for i, (a, b) in enumerate(zip(self.base.cells, layout.cells, strict=True)):
             if a == b and (b.sheet, b.row, b.col) not in special:
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")
-            if b.formula is not None and (b.sheet, b.row, b.col) not in special and a.locked == b.locked:
-                patched.append(i)
+            if b.locked and b.formula is None and (i not in self.slots or commune.cells_at([i])[0] != b):
+                locked_changed = locked_changed or a != b
+            changed.append((b, (b.sheet, b.row, b.col) in marked))
+        return changed, locked_changed
+
+    def _patches(self, changed: list[tuple[CellSpec, bool]], strings: list[str],
+                 index: dict[str, int]) -> dict[str, dict[int, dict[int, bytes]]]:
+        """Part name -> 1-based row -> 1-based column -> the cell's XML, as XlsxWriter writes the cell
+        (`CommuneWorkbookWriter._write_cell`); new texts are added to `strings` (numbered in `index`)."""
+
+        def string_index(text: str) -> int:
+            found = index.get(text)
+            if found is None:
+                found = index[text] = len(strings)
+                strings.append(text)
+            return found
+
+        by_part: dict[str, dict[int, dict[int, bytes]]] = {}
+        for c, marked in changed:
+            name = self.parts[c.sheet]
+            xf = self.xf[(c.style, marked)]
+            v = c.value
+            if c.formula is not None:
+                base_cell = self.sheets[name].rows[c.row + 1].cells[c.col + 1]
+                element = formula_cell(base_cell, _cache(c.cached), xf)
+            elif isinstance(v, str):
+                if len(v) > _STRMAX:
+                    raise PackageMismatch("a long text")
+                element = string_cell(c.ref, xf, string_index(v))
+            elif isinstance(v, dt.date):
+                serial = _datetime_to_excel_datetime(dt.datetime.combine(v, dt.time()), False, False)
+                element = number_cell(c.ref, xf, serial)
+            elif isinstance(v, Decimal | int) and not isinstance(v, bool):
+                number = float(v)
+                if not math.isfinite(number):
+                    raise PackageMismatch("a number XlsxWriter refuses")
+                element = number_cell(c.ref, xf, number)
+            elif v is None:
+                element = blank_cell(c.ref, xf)
             else:
-                written.append(i)
-        return written, patched
+                raise PackageMismatch("a cell value")
+            by_part.setdefault(name, {}).setdefault(c.row + 1, {})[c.col + 1] = element
+        return by_part
 
 
 def _sheet_number(name: str) -> int:

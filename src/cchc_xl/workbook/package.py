@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -25,7 +26,10 @@ _SPANS = re.compile(rb' spans="[^"]*"')
 _HEIGHT = re.compile(rb' (?:ht|customHeight)="[^"]*"')
 _STRING_INDEX = re.compile(rb"<v>(\d+)</v>")
 _VALIDATIONS = re.compile(rb"<dataValidations .*?</dataValidations>", re.S)
-_AFTER_VALIDATIONS = (b"<hyperlinks>", b"<printOptions", b"<pageMargins")  # the elements that follow it
+_MERGES = re.compile(rb"<mergeCells .*?</mergeCells>", re.S)
+# the elements that may follow each block in a sheet part (ECMA-376 CT_Worksheet order), the first found
+_AFTER_VALIDATIONS = (b"<hyperlinks>", b"<printOptions", b"<pageMargins")
+_AFTER_MERGES = (b"<phoneticPr", b"<conditionalFormatting", b"<dataValidations", *_AFTER_VALIDATIONS)
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"( s="\d+")?(?: t="\w+")?><f>(.*?)</f><v>.*?</v></c>', re.S)
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 SST = "xl/sharedStrings.xml"
@@ -40,6 +44,23 @@ def read_parts(data: bytes) -> dict[str, bytes]:
 class Row:
     tag: bytes  # the attributes after r="…" (spans dropped: a hint only, and a merged row's would be wrong)
     cells: dict[int, bytes]  # column number -> the whole <c> element
+    _made: dict[bytes, bytes] | None = None
+
+    def with_tag(self, r: int, tag: bytes) -> bytes:
+        """The row element with its cells and these attributes (made once per tag: a base's rows, with
+        their height or without, serve every file)."""
+        if self._made is None:
+            self._made = {}
+        made = self._made.get(tag)
+        if made is None:
+            made = self._made[tag] = _row(r, tag, self.cells)
+        return made
+
+
+def _row(r: int, tag: bytes, cells: dict[int, bytes]) -> bytes:
+    if cells:
+        return b'<row r="%d"%s>%s</row>' % (r, tag, b"".join(cells[c] for c in sorted(cells)))
+    return b'<row r="%d"%s/>' % (r, tag)
 
 
 def _column(letters: bytes) -> int:
@@ -60,56 +81,89 @@ def parse_rows(sheet: bytes) -> dict[int, Row]:
     return rows
 
 
-def merged_sheet(base_rows: dict[int, Row], base_sheet: bytes, sparse_sheet: bytes, remap: dict[int, int],
-                 patched: dict[int, dict[int, bytes]] | None = None, validations: bool = False) -> bytes:
+@dataclass
+class BaseSheet:
+    """A base render's sheet part, parsed once: its rows, and the elements a sparse render may take from it."""
+
+    data: bytes
+    rows: dict[int, Row]
+    dimension: bytes | None
+    merges: bytes | None
+    validations: bytes | None
+
+    @classmethod
+    def of(cls, data: bytes) -> BaseSheet:
+        def found(pattern: re.Pattern[bytes]) -> bytes | None:
+            m = pattern.search(data)
+            return None if m is None else m.group(0)
+
+        return cls(data, parse_rows(data), found(_DIMENSION), found(_MERGES), found(_VALIDATIONS))
+
+
+def merged_sheet(base: BaseSheet, sparse_sheet: bytes, remap: dict[int, int],
+                 patched: dict[int, dict[int, bytes]] | None = None, validations: bool = False,
+                 merges: bool = False) -> bytes:
     """The sparse render's sheet part with its cells laid over the base's: a cell the sparse render wrote
     replaces the base's, a row it wrote takes its attributes (its height); a row only the base has keeps
     its cells and loses its height (the sparse render writes every row height the file has). `patched`:
-    cells made here (1-based row -> column -> element), over both. `validations`: the base's data
-    validations are the file's (the sparse render wrote none)."""
+    cells made here (1-based row -> column -> element), over both. `validations`, `merges`: the base's data
+    validations, merged ranges are the file's (the sparse render wrote none)."""
+    base_rows = base.rows
     sparse_rows = parse_rows(sparse_sheet)
     patched = patched or {}
     out: list[bytes] = []
     for r in sorted(base_rows.keys() | sparse_rows.keys() | patched.keys()):
-        base, sparse = base_rows.get(r), sparse_rows.get(r)
+        row, sparse = base_rows.get(r), sparse_rows.get(r)
+        if r not in patched and row is not None:
+            if sparse is None:
+                out.append(row.with_tag(r, _HEIGHT.sub(b"", row.tag)))
+                continue
+            if not sparse.cells:
+                out.append(row.with_tag(r, sparse.tag))
+                continue
         if sparse is not None:
             tag = sparse.tag
-        elif base is not None:
-            tag = _HEIGHT.sub(b"", base.tag)
+        elif row is not None:
+            tag = _HEIGHT.sub(b"", row.tag)
         else:
             raise PackageMismatch("a patched cell outside the base's rows")
-        cells = dict(base.cells) if base is not None else {}
+        cells = dict(row.cells) if row is not None else {}
         if sparse is not None:
             for col, cell in sparse.cells.items():
                 cells[col] = _remap_string(cell, remap)
         cells.update(patched.get(r, {}))
-        if cells:
-            out.append(b'<row r="%d"%s>%s</row>' % (r, tag, b"".join(cells[c] for c in sorted(cells))))
-        else:
-            out.append(b'<row r="%d"%s/>' % (r, tag))
+        out.append(_row(r, tag, cells))
     data = b"<sheetData>" + b"".join(out) + b"</sheetData>" if out else b"<sheetData/>"
-    dims = _DIMENSION.search(base_sheet)
-    sheet = _SHEET_DATA.sub(lambda _m: data, sparse_sheet, count=1)
-    if dims is not None:
-        sheet = _DIMENSION.sub(lambda _m: dims.group(0), sheet, count=1)
+    sheet = sparse_sheet  # (small: the elements are placed before its cells are)
+    if merges:
+        sheet = _copied(_MERGES, base.merges, sheet, _AFTER_MERGES)
     if validations:
-        block = _VALIDATIONS.search(base_sheet)
-        if block is not None:
-            if _VALIDATIONS.search(sheet) is not None:
-                raise PackageMismatch("validations written twice")
-            at = min((i for i in (sheet.find(t) for t in _AFTER_VALIDATIONS) if i >= 0), default=-1)
-            if at < 0:
-                raise PackageMismatch("no place for the validations")
-            sheet = sheet[:at] + block.group(0) + sheet[at:]
-    return sheet
+        sheet = _copied(_VALIDATIONS, base.validations, sheet, _AFTER_VALIDATIONS)
+    if base.dimension is not None:
+        sheet = _DIMENSION.sub(lambda _m: base.dimension, sheet, count=1)  # type: ignore[arg-type,return-value]
+    return _SHEET_DATA.sub(lambda _m: data, sheet, count=1)
 
 
-def formula_cell(base_cell: bytes, cached: object) -> bytes:
-    """The base's formula cell with another cached result, written as XlsxWriter writes a formula result
-    (`Worksheet._write_cell`): a number as Python prints it, a text as t="str", an error code as t="e"."""
+def _copied(block: re.Pattern[bytes], element: bytes | None, sheet: bytes, before: tuple[bytes, ...]) -> bytes:
+    """`sheet` with the base's `element` (matched by `block`) put before the first of `before` it has."""
+    if element is None:
+        return sheet
+    if block.search(sheet) is not None:
+        raise PackageMismatch("an element written twice")
+    at = min((i for i in (sheet.find(t) for t in before) if i >= 0), default=-1)
+    if at < 0:
+        raise PackageMismatch("no place for an element")
+    return sheet[:at] + element + sheet[at:]
+
+
+def formula_cell(base_cell: bytes, cached: object, xf: int | None = None) -> bytes:
+    """The base's formula cell with another cached result (and format index `xf`, when given), written as
+    XlsxWriter writes a formula result (`Worksheet._write_cell`): a number as Python prints it, a text as
+    t="str", an error code as t="e"."""
     m = _FORMULA_CELL.fullmatch(base_cell)
     if m is None:
         raise PackageMismatch("not a formula cell")
+    style = (m.group(2) or b"") if xf is None else b' s="%d"' % xf
     if isinstance(cached, bool):
         kind, text = b' t="b"', b"1" if cached else b"0"
     elif isinstance(cached, str):
@@ -119,7 +173,20 @@ def formula_cell(base_cell: bytes, cached: object) -> bytes:
         kind, text = b"", str(cached).encode("ascii")
     else:
         raise PackageMismatch("cached value")
-    return b'<c r="%s"%s%s><f>%s</f><v>%s</v></c>' % (m.group(1), m.group(2) or b"", kind, m.group(3), text)
+    return b'<c r="%s"%s%s><f>%s</f><v>%s</v></c>' % (m.group(1), style, kind, m.group(3), text)
+
+
+# Value cells as XlsxWriter writes them (`Worksheet._write_cell`, `XMLwriter._xml_number_element`, …).
+def number_cell(ref: str, xf: int, number: float) -> bytes:
+    return f'<c r="{ref}" s="{xf}"><v>{number:.16G}</v></c>'.encode("ascii")
+
+
+def string_cell(ref: str, xf: int, index: int) -> bytes:
+    return f'<c r="{ref}" s="{xf}" t="s"><v>{index}</v></c>'.encode("ascii")
+
+
+def blank_cell(ref: str, xf: int) -> bytes:
+    return f'<c r="{ref}" s="{xf}"/>'.encode("ascii")
 
 
 def remapped_sheet(sheet: bytes, remap: dict[int, int]) -> bytes:
@@ -134,10 +201,12 @@ def _remap_string(cell: bytes, remap: dict[int, int]) -> bytes:
     return _STRING_INDEX.sub(lambda m: b"<v>%d</v>" % remap[int(m.group(1))], cell, count=1)
 
 
-def merged_strings(base: list[str], sparse: list[str]) -> tuple[list[str], dict[int, int]]:
+def merged_strings(base: list[str], sparse: list[str],
+                   index: dict[str, int] | None = None) -> tuple[list[str], dict[int, int]]:
     """The base's shared strings followed by the sparse render's new ones, and the sparse indexes' new
-    numbers (the base's cells keep theirs)."""
-    index = {s: i for i, s in enumerate(base)}
+    numbers (the base's cells keep theirs). `index`: the base's strings' numbers, made before (it is
+    extended with the new ones)."""
+    index = {s: i for i, s in enumerate(base)} if index is None else index
     strings = list(base)
     remap: dict[int, int] = {}
     for i, s in enumerate(sparse):
@@ -148,20 +217,24 @@ def merged_strings(base: list[str], sparse: list[str]) -> tuple[list[str], dict[
     return strings, remap
 
 
-def shared_strings_part(strings: list[str], template: bytes) -> bytes:
-    """A shared-strings part as XlsxWriter writes it (its head and tail taken from `template`)."""
+def shared_strings_part(strings: list[str], template: bytes, rendered: tuple[int, bytes] = (0, b"")) -> bytes:
+    """A shared-strings part as XlsxWriter writes it (its head and tail taken from `template`).
+    `rendered`: (n, the <si> elements of the first n strings), made before."""
     head_end = template.find(b"<si>")
     if head_end < 0:
         head_end = template.find(b"</sst>")
     head = re.sub(rb' count="\d+" uniqueCount="\d+"', b' count="%d" uniqueCount="%d"' % (len(strings), len(strings)),
                   template[:head_end], count=1)
-    if not strings:
-        return head + b"</sst>"
-    return head + "".join(_si(s) for s in strings).encode("utf-8") + b"</sst>"
+    done, body = rendered
+    return head + body + si_elements(strings[done:]) + b"</sst>"
 
 
-def zipped(parts: dict[str, bytes]) -> bytes:
-    return _zip([(name, _deflated(data)) for name, data in parts.items()])
+def si_elements(strings: list[str]) -> bytes:
+    return "".join(_si(s) for s in strings).encode("utf-8")
+
+
+def zipped(parts: dict[str, bytes], level: int = zlib.Z_DEFAULT_COMPRESSION) -> bytes:
+    return _zip([(name, _deflated(data, level)) for name, data in parts.items()])
 
 
 

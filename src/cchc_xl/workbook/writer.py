@@ -519,9 +519,9 @@ def _si(text: str) -> str:
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, XlsxWriter's in-memory part date; time 00:00
 
 
-def _deflated(data: bytes) -> tuple[bytes, int, int]:
-    """(raw deflate stream, crc32, size) as zipfile's ZIP_DEFLATED writes it."""
-    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+def _deflated(data: bytes, level: int = zlib.Z_DEFAULT_COMPRESSION) -> tuple[bytes, int, int]:
+    """(raw deflate stream, crc32, size) as zipfile's ZIP_DEFLATED writes it (at `level`)."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
     return packer.compress(data) + packer.flush(), zlib.crc32(data), len(data)
 
 
