@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -130,8 +131,22 @@ def declared_json(value: DeclaredRecord | Mapping[str, Any]) -> dict[str, Any]:
     return as_stored(DeclaredRecord, value)
 
 
-def scores_record(value: Mapping[str, Any] | None) -> Scores:
-    return {c: None if v is None else Decimal(str(v)) for c, v in (value or {}).items()}
+def scores_record(value: Mapping[str, Any] | None, decimals: dict[str, Decimal] | None = None) -> Scores:
+    """The scores as Decimals; with `decimals` (text -> Decimal, the caller's), equal texts share one Decimal
+    (a country's scores repeat a few values: the ranking reads 850,000 of them)."""
+    if decimals is None:
+        return {c: None if v is None else Decimal(str(v)) for c, v in (value or {}).items()}
+    out: Scores = {}
+    for c, v in (value or {}).items():
+        if v is None:
+            out[c] = None
+            continue
+        text = v if isinstance(v, str) else str(v)
+        found = decimals.get(text)
+        if found is None:
+            found = decimals[text] = Decimal(text)
+        out[c] = found
+    return out
 
 
 def scores_json(value: Mapping[str, Any]) -> dict[str, str | None]:
@@ -272,3 +287,94 @@ def answer_items_json(items: Mapping[str, AnswerItem | Mapping[str, Any]]) -> di
 
 def findings_json(findings: list[FindingEntry] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [as_stored(FindingEntry, f) for f in findings]
+
+
+# -- the ranking's reading of a submission's declared values ---------------------------------------------
+# The ranking of a country reads 10,600 declared records (~19 kB of JSON each) for two things: the
+# explanations given and the criteria the evidence register cites. `DeclaredRecord` builds every register
+# row as a record (its text validators run in Python, its bad rows left out one by one): 4 s for a country.
+# These lean models accept exactly what `DeclaredRecord` accepts (the same types, None for a text where its
+# validator turns None into ""), build nothing else, and are parsed by pydantic itself; a record they refuse
+# (a hand-edited store) is read by `DeclaredRecord` as before.
+_LEAN = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+class _LeanLeaf(BaseModel):
+    model_config = _LEAN
+
+    value: str | None = None
+    figures: list[str | None] = Field(default_factory=list)
+    explanation: str | None = ""
+
+
+class _LeanRegisterEntry(BaseModel):
+    model_config = _LEAN
+
+    row: int = 0
+    cell: str | None = ""
+    criterion: str | None = ""
+    number: str | None = ""
+    date: str | None = None
+    date_text: str | None = ""
+    issuer: str | None = ""
+    subject: str | None = ""
+    files: list[str] = Field(default_factory=list)
+
+
+class _LeanDeclared(BaseModel):
+    model_config = _LEAN
+
+    evidence_path: str | None = None
+    saved_at: str | None = None
+    leaves: dict[str, _LeanLeaf] = Field(default_factory=dict)
+    evidence_register: list[_LeanRegisterEntry] = Field(default_factory=list, alias="register")
+    difficulties: str | None = ""
+    recommendations: str | None = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredSummary:
+    """What the ranking reads of a submission's declared values: the explanations given (criterion -> text,
+    empty ones left out) and the criteria its evidence register rows cite (as typed, in row order)."""
+
+    explanations: dict[str, str]
+    cited: tuple[str, ...]
+
+
+def declared_summary(value: DeclaredRecord | Mapping[str, Any] | str | bytes | None) -> DeclaredSummary:
+    """`declared_record(value)`'s explanations and cited criteria, without building the whole record.
+    ValidationError where `declared_record` raises one."""
+    if isinstance(value, str | bytes):
+        try:
+            lean = _LeanDeclared.model_validate_json(value)
+        except ValidationError:
+            pass  # a row the lean models refuse: the full record decides (it leaves bad register rows out)
+        else:
+            return DeclaredSummary({c: leaf.explanation for c, leaf in lean.leaves.items() if leaf.explanation},
+                                   tuple(row.criterion or "" for row in lean.evidence_register))
+    full = declared_record(value)
+    return DeclaredSummary({c: leaf.explanation for c, leaf in full.leaves.items() if leaf.explanation},
+                           tuple(row.criterion for row in full.evidence_register))
+
+
+@dataclass(frozen=True, slots=True)
+class LatestResult:
+    """A commune's counting submission as the ranking reads it (`Store.latest_results`): the submission's
+    columns, its declared values' summary, the commune's name, kind and state, its error and warning counts."""
+
+    id: int
+    commune_code: str
+    version: int
+    file_name: str
+    received_at: str
+    status: str
+    self_total: Decimal | None
+    set_id: str
+    set_version: str
+    scores: Scores
+    declared: DeclaredSummary
+    name: str | None  # None: the commune is not in the round's list of communes
+    kind: str | None
+    state: str | None
+    errors: int
+    warnings: int
