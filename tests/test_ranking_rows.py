@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports import sheet_rows
+from cchc_xl.reports import sheet_rows, sheet_xml
 from cchc_xl.reports.ranking import write_report_workbook
 from cchc_xl.reports.ranking_data import FinalScores, RankingInput, commune_result, missing_result
 
@@ -58,8 +58,8 @@ def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int,
     data = _input(bundled_set, count)
     fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
     fast_rows: list[int] = []
-    real = sheet_rows._fast_row
-    monkeypatch.setattr(sheet_rows, "_fast_row", lambda ws, row, *a: (fast_rows.append(row), real(ws, row, *a)))
+    real = sheet_xml.RowWriter.row
+    monkeypatch.setattr(sheet_xml.RowWriter, "row", lambda self, row, *a: (fast_rows.append(row), real(self, row, *a))[1])
     write_report_workbook(data, fast, password="x", cards_limit=cards_limit)
     # every commune row but each block's last is written as XML: ranking, areas, criteria, chart data and, as
     # one sheet, cards (the ranked communes); the communes not ranked; the progress board (every commune)
