@@ -136,17 +136,29 @@ def scores_record(value: Mapping[str, Any] | None, decimals: dict[str, Decimal] 
     (a country's scores repeat a few values: the ranking reads 850,000 of them)."""
     if decimals is None:
         return {c: None if v is None else Decimal(str(v)) for c, v in (value or {}).items()}
-    out: Scores = {}
-    for c, v in (value or {}).items():
+    value = value or {}
+    return dict(zip(value, map(_SharedDecimals(decimals).__getitem__, value.values()), strict=True))
+
+
+class _SharedDecimals(dict):  # type: ignore[type-arg]
+    """A stored score -> its Decimal: a text's made once into `decimals`; None stays None; a number (a
+    hand-edited store) made anew each time (1 and 1.0 are one key but two texts)."""
+
+    def __init__(self, decimals: dict[str, Decimal]):
+        super().__init__()
+        self.decimals = decimals
+
+    def __missing__(self, v: Any) -> Decimal | None:
         if v is None:
-            out[c] = None
-            continue
-        text = v if isinstance(v, str) else str(v)
-        found = decimals.get(text)
+            self[v] = None
+            return None
+        if type(v) is not str:
+            return Decimal(str(v))
+        found = self.decimals.get(v)
         if found is None:
-            found = decimals[text] = Decimal(text)
-        out[c] = found
-    return out
+            found = self.decimals[v] = Decimal(v)
+        self[v] = found
+        return found
 
 
 def scores_json(value: Mapping[str, Any]) -> dict[str, str | None]:

@@ -20,9 +20,11 @@ appraisal given as points only (`FinalScores` without a total), `appraisal.score
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Literal
 
 from cchc_xl.appraisal.scores import final_total
@@ -192,24 +194,28 @@ class RankingInput:
         return counts
 
     def area_averages(self) -> dict[str, Decimal | None]:
-        ranked = self.ranked
-        return {a.code: _mean([r.areas.get(a.code, ZERO) for r in ranked]) for a in self.cset.areas}
+        areas = [r.areas for r in self.ranked]
+        return {a.code: _mean(list(map(dict.get, areas, repeat(a.code), repeat(ZERO)))) for a in self.cset.areas}
 
     def criterion_stats(self) -> list[CriterionStats]:
         """Per scored item, sorted by points lost across the district (largest first), then in the set's order;
         items no commune has points for yet (district-scored, before appraisal) last."""
         stats = []
-        ranked = self.ranked
+        points = [r.leaves for r in self.ranked]
         for leaf in self.cset.leaves():
             code, top = leaf.code, leaf.max
-            values = [v for r in ranked if (v := r.leaves.get(code)) is not None]
-            total = sum(values, ZERO)
-            n = len(values)
+            # each value's count (a country's points are a few values): equal values are one key, the first
+            # met (which min and max would return), and sums of exact Decimals do not depend on their order
+            counts = Counter(map(dict.get, points, repeat(code)))
+            counts.pop(None, None)
+            values = list(counts)
+            total = sum((v * k for v, k in counts.items()), ZERO)
+            n = sum(counts.values())
             stats.append(CriterionStats(
                 criterion=leaf, area=self.cset.area_of[code].code, scored=n,
                 average=round2(total / n) if n else None, minimum=min(values) if n else None,
                 maximum=max(values) if n else None,
-                full_share=(Decimal(sum(v >= top for v in values)) / n) if n else None,
+                full_share=(Decimal(sum(k for v, k in counts.items() if v >= top)) / n) if n else None,
                 lost=round2(top * n - total)))  # the sum of (max − points), exactly
         order = {leaf.code: i for i, leaf in enumerate(self.cset.leaves())}
         return sorted(stats, key=lambda s: (s.scored == 0, -s.lost, order[s.criterion.code]))
@@ -261,7 +267,7 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
     res.self_areas = shape.area_sums(self_points)
     cited_codes = set(cited)
     positive = [c for c, v in self_points.items() if v is not None and v > 0]
-    res.evidence_coverage = (Decimal(sum(c in cited_codes for c in positive)) / len(positive)) if positive else None
+    res.evidence_coverage = (Decimal(len(cited_codes.intersection(positive))) / len(positive)) if positive else None
     final_points: dict[str, Decimal | None] = {}
     reasons: dict[str, str] = {}
     if final is not None:

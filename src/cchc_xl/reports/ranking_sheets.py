@@ -1207,11 +1207,12 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")  # (a control character would make workbook.xml unreadable)
 
 
 def sheet_name(wanted: str, used: set[str]) -> str:
-    """A valid, unique worksheet name (31 characters, none of []:*?/\\, not quoted at the ends)."""
+    """A valid, unique worksheet name (31 characters, none of []:*?/\\ nor a control character, not quoted at
+    the ends)."""
     base = _BAD_SHEET_CHARS.sub(" ", wanted).strip().strip("'").strip() or "Sheet"
     name = base[:31].rstrip()
     n = 2
