@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -344,6 +345,9 @@ class _LeanDeclared(BaseModel):
     recommendations: str | None = ""
 
 
+_CRITERION = attrgetter("criterion")
+
+
 @dataclass(frozen=True, slots=True)
 class DeclaredSummary:
     """What the ranking reads of a submission's declared values: the explanations given (criterion -> text,
@@ -362,8 +366,11 @@ def declared_summary(value: DeclaredRecord | Mapping[str, Any] | str | bytes | N
         except ValidationError:
             pass  # a row the lean models refuse: the full record decides (it leaves bad register rows out)
         else:
+            cited = tuple(map(_CRITERION, lean.evidence_register))
+            if None in cited:
+                cited = tuple(c or "" for c in cited)
             return DeclaredSummary({c: leaf.explanation for c, leaf in lean.leaves.items() if leaf.explanation},
-                                   tuple(row.criterion or "" for row in lean.evidence_register))
+                                   cited)
     full = declared_record(value)
     return DeclaredSummary({c: leaf.explanation for c, leaf in full.leaves.items() if leaf.explanation},
                            tuple(row.criterion for row in full.evidence_register))

@@ -67,7 +67,8 @@ class Deduction:
     lost: Decimal = field(init=False)  # max − points, worked out once (every sheet of a country's report reads it)
 
     def __post_init__(self) -> None:
-        self.lost = round2(self.max - self.points)
+        value = self.final_points if self.final_points is not None else self.self_points  # (`points`, inlined)
+        self.lost = round2(self.max - (value or ZERO))
 
     @property
     def points(self) -> Decimal:
@@ -447,7 +448,7 @@ def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | Non
         appraisal = final.get(code) if final is not None else _final_scores(appraisals.get(code))  # type: ignore[union-attr]
         results.append(commune_result(
             cset, code, name, kind, self_scores=row.scores, self_total=row.self_total,
-            explanations=row.declared.explanations, cited=(c.strip() for c in row.declared.cited), final=appraisal,
+            explanations=row.declared.explanations, cited=map(str.strip, row.declared.cited), final=appraisal,
             status=row.status, state=row.state or "", version=row.version, file_name=row.file_name,
             received_at=parse_time(row.received_at), deadline=deadline, errors=row.errors, warnings=row.warnings))
     for code, commune in listed.items():
