@@ -124,6 +124,7 @@ DECLARED = [
     {"leaves": {"1.1": {**LEAF, "figures": "x"}}},  # refused by both
     {"leaves": {"1.1": LEAF}, "saved_at": 5, "evidence_path": None},
     ["không phải một bản ghi"],  # refused by both
+    {"leaves": {}, "evidence_register": [ROW]},  # the register under its field's name
     {},
 ]
 

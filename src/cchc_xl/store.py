@@ -546,19 +546,6 @@ class Store:
             "SELECT s.version, w.reason FROM withdrawals w JOIN submissions s ON s.id=w.submission_id"
             " WHERE s.round_id=? AND s.commune_code=?", (self.round_id, commune_code))}
 
-    def all_latest_with_communes(self) -> Iterator[tuple[StoredSubmission, str, str, str]]:
-        """Every commune's counting submission (as `latest` chooses it) with the commune's name, kind and
-        state, in commune code order: one query for a whole country instead of four per commune."""
-        rows = self.engine.all(
-            f"SELECT {_SUBMISSION_COLUMNS}, c.name, c.kind, c.state FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY"
-            " commune_code ORDER BY counts DESC, version DESC) AS n FROM submissions WHERE round_id=? AND id NOT IN (SELECT"
-            " submission_id FROM withdrawals)) s"
-            " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE s.n = 1"
-            " ORDER BY s.commune_code", (self.round_id,))
-        k = len(_SUBMISSION_COLUMNS.split(","))  # the submission's columns come first
-        for row in rows:
-            yield _row(row[:k]), row[k], row[k + 1], row[k + 2]
-
     def latest_results(self) -> Iterator[LatestResult]:
         """What the ranking reads of every commune's counting submission (as `latest` chooses it), in no set
         order, in one query: the submission with its scores (equal values one Decimal) and its declared
