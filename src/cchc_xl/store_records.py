@@ -141,7 +141,7 @@ def scores_record(value: Mapping[str, Any] | None, decimals: dict[str, Decimal] 
     return dict(zip(value, map(_SharedDecimals(decimals).__getitem__, value.values()), strict=True))
 
 
-class _SharedDecimals(dict):  # type: ignore[type-arg]
+class _SharedDecimals(dict[Any, Decimal | None]):
     """A stored score -> its Decimal: a text's made once into `decimals`; None stays None; a number (a
     hand-edited store) made anew each time (1 and 1.0 are one key but two texts)."""
 

@@ -132,7 +132,7 @@ class RowWriter:
         return text[len(_ROW_ONE) - 1:]  # ('">' or '" ht=…>')
 
 
-class _Pieces(dict):  # type: ignore[type-arg]
+class _Pieces(dict[tuple[Any, Any], str]):
     """One column's pieces: (value, format) -> the cell's XML after its reference, then the next cell's opening
     (or the row's end). Made on first use; kept up to `_PIECES` (a zero never: 0.0 and -0.0 are one key but
     XlsxWriter writes them apart)."""
