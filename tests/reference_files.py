@@ -20,6 +20,8 @@ from cchc_xl.appraisal.workbook import AppraisalWorkbookWriter, SubmissionView, 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet, load_set
 from cchc_xl.identity import RoundIdentity
+from cchc_xl.reports.ranking import write_report_workbook
+from cchc_xl.reports.ranking_data import FinalScores, RankingInput, commune_result, missing_result
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.generate import generate_one
@@ -88,10 +90,55 @@ def build_appraisal(out: Path) -> Path:
     return path
 
 
+# the ranking's units: appraised, self-assessed (one with an explanation that looks like a formula), rejected,
+# on another criteria set, missing
+RANKING_UNITS = [*UNITS, Commune(code="03907", name="Tân Lập", kind="xã"),
+                 Commune(code="03910", name="Mường Cơi", kind="xã"), Commune(code="03913", name="Huy Hạ", kind="xã"),
+                 Commune(code="03916", name="Gia Phù", kind="xã")]
+DEADLINE = dt.datetime(2022, 10, 5, 17, 0)
+
+
+def ranking_input() -> RankingInput:
+    """The ranking of the mini set's units: two appraised (one with bonus and penalty), two self-assessed, one
+    rejected, one scored on another set, one missing; last year's totals for some."""
+    cset = mini_set()
+    leaves = cset.commune_leaves()
+    results = []
+    for n, unit in enumerate(RANKING_UNITS[:5]):
+        scores = {leaf.code: leaf.max if (n + i) % 3 else leaf.max / 2 for i, leaf in enumerate(leaves)}
+        explanations = {leaf.code: "=Chưa đủ hồ sơ" if n == 3 else "Thiếu kinh phí thực hiện"
+                        for i, leaf in enumerate(leaves) if (n + i) % 3 == 0}
+        final = None
+        if n < 2:
+            final = FinalScores(leaves={leaf.code: (scores.get(leaf.code, leaf.max) - (Decimal("0.25") if i == n
+                                                    else Decimal(0)), "Hồ sơ chưa đầy đủ" if i == n else "")
+                                        for i, leaf in enumerate(cset.leaves())},
+                                bonus=Decimal(1) if n == 0 else Decimal(0), penalty=Decimal(1) if n == 1 else Decimal(0))
+        results.append(commune_result(
+            cset, unit.code, unit.name, unit.kind, self_scores=scores, self_total=sum(scores.values(), Decimal(0)),
+            explanations=explanations, cited=[leaves[0].code, leaves[2].code], final=final,
+            status="rejected" if n == 4 else "accepted_with_warnings" if n == 2 else "accepted",
+            state="appraised" if final else "checked", version=1 + n % 2, file_name=f"{unit.code}.xlsx",
+            received_at=DEADLINE - dt.timedelta(days=n - 1), deadline=DEADLINE, errors=int(n == 4), warnings=n % 3))
+    results.append(missing_result(RANKING_UNITS[5].code, RANKING_UNITS[5].name, RANKING_UNITS[5].kind, other_set="khac"))
+    results.append(missing_result("03919", "Sập Xa", "xã"))
+    return RankingInput(cset=cset, results=results, previous={UNITS[0].code: Decimal("17.5"),
+                                                              RANKING_UNITS[2].code: Decimal("15.25")},
+                        deadline=DEADLINE, generated_at=AT.replace(tzinfo=None), identity=IDENTITY)
+
+
+def build_ranking(out: Path) -> Path:
+    """The ranking workbook for leaders (every sheet; a result sheet per ranked unit)."""
+    path = out / "ranking.xlsx"
+    write_report_workbook(ranking_input(), path, password=SETTINGS.sheet_password)
+    return path
+
+
 KINDS: dict[str, Callable[[Path], Path]] = {
     "commune": build_commune,
     "commune-filled": build_commune_filled,
     "appraisal": build_appraisal,
+    "ranking": build_ranking,
 }
 
 

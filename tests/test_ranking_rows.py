@@ -1,8 +1,9 @@
-"""The ranking workbook's row blocks written as XML rows (reports/sheet_rows.py) give the same file as
-XlsxWriter writing each cell: every part of the package compared byte for byte (the document dates in
-docProps/core.xml aside), on communes with blank items (district-scored, before appraisal), unranked
-communes, names with XML characters, spaces at the ends and a control character, appraised and rejected
-results and last year's totals (every column of the ranking sheet)."""
+"""The ranking workbook's row blocks written as XML rows (reports/sheet_xml.py behind sheet_rows.py) give the
+same file as XlsxWriter writing each cell: every part of the package compared byte for byte (the document
+dates in docProps/core.xml aside), and both workbooks read back by openpyxl, on communes with blank items
+(district-scored, before appraisal), unranked communes, names with XML characters, spaces at the ends and a
+control character, appraised and rejected results and last year's totals (every column of the ranking
+sheet); and when the fast path fails half-way through a block."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
+import xlsxwriter
 
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports import sheet_rows
+from cchc_xl.reports import sheet_rows, sheet_xml
 from cchc_xl.reports.ranking import write_report_workbook
 from cchc_xl.reports.ranking_data import FinalScores, RankingInput, commune_result, missing_result
 
@@ -58,8 +61,8 @@ def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int,
     data = _input(bundled_set, count)
     fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
     fast_rows: list[int] = []
-    real = sheet_rows._fast_row
-    monkeypatch.setattr(sheet_rows, "_fast_row", lambda ws, row, *a: (fast_rows.append(row), real(ws, row, *a)))
+    real = sheet_xml.RowWriter.row
+    monkeypatch.setattr(sheet_xml.RowWriter, "row", lambda self, row, *a: (fast_rows.append(row), real(self, row, *a))[1])
     write_report_workbook(data, fast, password="x", cards_limit=cards_limit)
     # every commune row but each block's last is written as XML: ranking, areas, criteria, chart data and, as
     # one sheet, cards (the ranked communes); the communes not ranked; the progress board (every commune)
@@ -75,3 +78,94 @@ def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int,
         assert got[name] == want[name], name
     if count > len(NAMES):  # the control-character escapes were exercised
         assert b"_x005F_x0041_" in b"".join(want.values()) and b"_x0001_" in b"".join(want.values())
+
+
+# -- the workbooks read back -----------------------------------------------------------------------------
+def _read_back(path: Path) -> dict[str, object]:
+    """What a reader sees of every sheet: cell values and types, each cell's number format, font, fill, border
+    and alignment, merged cells, row heights and column widths, frozen panes, conditional formats, protection,
+    print setup (area, titles, orientation, scale, margins, page breaks, header and footer); the defined names."""
+    wb = openpyxl.load_workbook(path)
+    seen: dict[str, object] = {"names": sorted((n, str(d.value)) for n, d in wb.defined_names.items()),
+                               "sheets": wb.sheetnames}
+    for ws in wb.worksheets:
+        cells = [(c.coordinate, c.value, c.data_type, c.number_format, c.font.b, c.font.i, c.font.sz, c.font.name,
+                  c.font.color.rgb if c.font.color else None, c.fill.fgColor.rgb, c.border.left.style,
+                  c.border.bottom.style, c.alignment.horizontal, c.alignment.vertical, c.alignment.wrap_text)
+                 for row in ws.iter_rows() for c in row if c.value is not None or c.has_style]
+        setup = ws.page_setup
+        seen[ws.title] = {
+            "cells": cells, "merged": sorted(str(m) for m in ws.merged_cells.ranges),
+            "heights": {r: d.height for r, d in ws.row_dimensions.items() if d.height},
+            "widths": {c: d.width for c, d in ws.column_dimensions.items()},
+            "panes": ws.freeze_panes, "filter": ws.auto_filter.ref,
+            "conditional": sorted((str(rng.sqref), [(r.type, r.operator, r.formula, r.dxfId) for r in rules])
+                                  for rng, rules in ws.conditional_formatting._cf_rules.items()),
+            "protected": (ws.protection.sheet, ws.protection.password, ws.protection.autoFilter, ws.protection.sort),
+            "print": (ws.print_area, ws.print_title_rows, ws.print_title_cols, setup.orientation, setup.paperSize,
+                      setup.scale, setup.fitToWidth, ws.page_margins.left, ws.page_margins.top,
+                      ws.print_options.horizontalCentered, [b.id for b in ws.row_breaks.brk],
+                      [b.id for b in ws.col_breaks.brk], ws.oddFooter.center.text, ws.oddFooter.left.text),
+        }
+    return seen
+
+
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+@pytest.mark.parametrize(("count", "cards_limit"), [(40, 500), (40, 10)])
+def test_fast_and_plain_workbooks_read_back_the_same(count: int, cards_limit: int, tmp_path: Path,
+                                                     bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _input(bundled_set, count)
+    fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
+    write_report_workbook(data, fast, password="x", cards_limit=cards_limit)
+    monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    write_report_workbook(data, plain, password="x", cards_limit=cards_limit)
+    got, want = _read_back(fast), _read_back(plain)
+    assert list(got) == list(want)
+    for sheet in want:
+        assert got[sheet] == want[sheet], sheet
+    criteria = want["Theo tiêu chí"]
+    assert isinstance(criteria, dict) and len(criteria["cells"]) > count * len(bundled_set.leaves())  # the matrix
+
+
+def test_an_exception_on_the_fast_path_leaves_the_rest_of_the_block_to_the_plain_path(
+        tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path fails at its 30th row (in the middle of a chunk of the ranking sheet, its second block):
+    the plain path writes the rest of that block, and the file is the same as the plain path's."""
+    data = _input(bundled_set, 40)
+    plain, failed = tmp_path / "plain.xlsx", tmp_path / "failed.xlsx"
+    real = sheet_xml.RowWriter.row
+    made: list[int] = []
+
+    def failing(self: sheet_xml.RowWriter, row: int, *args: object) -> str:
+        made.append(row)
+        if len(made) == 30:
+            raise RuntimeError("an XlsxWriter we did not expect")
+        return real(self, row, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sheet_xml.RowWriter, "row", failing)
+    write_report_workbook(data, failed, password="x")
+    assert len(made) > 30  # the later blocks went on the fast path
+    monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    write_report_workbook(data, plain, password="x")
+    want, got = _parts(plain), _parts(failed)
+    for name in want:
+        assert got[name] == want[name], name
+
+
+@pytest.mark.parametrize("text", [" trước", "sau ", "xuống dòng\n", "\tthẻ", "cách\u00a0", "giữa\ngiữa", "x"])
+def test_text_cells_keep_their_spaces_as_xlsxwriter_keeps_them(text: str, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leading or trailing whitespace (any Unicode space, a final newline) is marked xml:space="preserve" as
+    XlsxWriter marks it."""
+    def book(path: Path) -> None:
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        ws = wb.add_worksheet()
+        f = wb.add_format({"bold": True})
+        sheet_rows.write_rows(ws, 0, [[(text, f), (1.5, f)]] * 3)
+        wb.close()
+
+    book(tmp_path / "fast.xlsx")
+    monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    book(tmp_path / "plain.xlsx")
+    assert _parts(tmp_path / "fast.xlsx")["xl/worksheets/sheet1.xml"] == \
+        _parts(tmp_path / "plain.xlsx")["xl/worksheets/sheet1.xml"]

@@ -1,4 +1,4 @@
-"""The ranking's store reads in one pass (`Store.all_latest_with_communes`, `Store.current_appraisals`) give
+"""The ranking's store reads in one pass (`Store.latest_results`, `Store.current_appraisals`) give
 the ranking input the per-commune reads gave (`latest`, `commune`, `state`, `current_appraisal`), on a store
 with every case the choice depends on:
 
@@ -14,8 +14,12 @@ with every case the choice depends on:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
@@ -28,6 +32,7 @@ from cchc_xl.reports.ranking_data import (
     result_from_submission,
 )
 from cchc_xl.store import AppraisedScore, Store
+from cchc_xl.store_records import declared_record, declared_summary, scores_record
 
 AT = dt.datetime(2022, 10, 1, 8, 0)
 
@@ -100,5 +105,68 @@ def test_one_pass_reads_equal_the_per_commune_reads(tmp_path: Path, bundled_set:
         assert by_code["10002"].final_total is not None and by_code["10004"].final_total is not None
         assert by_code["10001"].version == 2 and by_code["10002"].version == 1 and by_code["10003"].other_set
         assert store.current_appraisals() == {c: store.current_appraisal(c) for c in ("10002", "10004")}
+    finally:
+        store.close()
+
+
+# -- the declared values as the ranking reads them -------------------------------------------------------
+# Stored JSON as an import writes it, and as hand edits or older stores leave it: the lean reading
+# (`declared_summary`) gives what the full record (`declared_record`) gives, or the same refusal.
+LEAF = {"value": "1", "figures": [], "explanation": ""}
+ROW = {"row": 5, "cell": "'TLKC'!A5", "criterion": "1.1", "number": "1/KH", "date": "2022-03-04", "date_text": "",
+       "issuer": "UBND xã", "subject": "Kế hoạch", "files": ["a.pdf"]}
+DECLARED = [
+    {"leaves": {"1.1": {**LEAF, "explanation": "Đã làm"}, "1.2": LEAF}, "register": [ROW, {**ROW, "criterion": " 1.2 "}]},
+    {"leaves": {"1.1": {**LEAF, "explanation": None}, "1.2": {"explanation": 5}}, "register": []},
+    {"leaves": {}, "register": [ROW, {**ROW, "criterion": None, "issuer": None}], "difficulties": None},
+    {"leaves": {"1.1": LEAF}, "register": [ROW, "không phải một dòng", {**ROW, "row": "x"}, {**ROW, "files": "a"}]},
+    {"leaves": {"1.1": LEAF}, "register": "không phải danh sách", "extra": {"criterion": "9.9"}},
+    {"leaves": {"1.1": {**LEAF, "figures": "x"}}},  # refused by both
+    {"leaves": {"1.1": LEAF}, "saved_at": 5, "evidence_path": None},
+    ["không phải một bản ghi"],  # refused by both
+    {"leaves": {}, "evidence_register": [ROW]},  # the register under its field's name
+    {},
+]
+
+
+@pytest.mark.parametrize("stored", DECLARED)
+def test_the_lean_reading_of_declared_values_equals_the_full_record(stored: object) -> None:
+    text = json.dumps(stored, ensure_ascii=False, sort_keys=True)
+    try:
+        full = declared_record(text)
+    except ValidationError:
+        with pytest.raises(ValidationError):
+            declared_summary(text)
+        return
+    summary = declared_summary(text)
+    assert summary.explanations == {c: leaf.explanation for c, leaf in full.leaves.items() if leaf.explanation}
+    assert summary.cited == tuple(row.criterion for row in full.evidence_register)
+
+
+def test_shared_decimals_are_the_same_scores() -> None:
+    stored = {"1.1": "0.50", "1.2": "0.5", "1.3": None, "1.4": 2, "1.5": 2.0, "1.6": "0.50"}
+    shared: dict[str, Decimal] = {}
+    got = scores_record(stored, shared)
+    want = scores_record(stored)
+    assert got == want and [str(v) for v in got.values()] == [str(v) for v in want.values()]
+    assert got["1.1"] is got["1.6"] and got["1.1"] is scores_record({"x": "0.50"}, shared)["x"]
+
+
+def test_a_hand_edited_register_is_read_as_the_full_record_reads_it(tmp_path: Path, bundled_set: CriteriaSet) -> None:
+    """A register row that is not one (written into the store by hand) is left out, as `Store.latest` leaves it."""
+    cset = bundled_set
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        sid = _submit(store, cset, "10001", 1, True)
+        first = cset.commune_leaves()[0].code
+        store.engine.execute("UPDATE submissions SET declared_json=? WHERE id=?", (json.dumps(
+            {"leaves": {first: {"explanation": "giải trình"}}, "register": [{"criterion": first}, "hỏng"]}), sid))
+        row = next(store.latest_results())
+        assert row.declared.explanations == {first: "giải trình"} and row.declared.cited == (first,)
+        sub = store.latest("10001")
+        assert sub is not None and [r.criterion for r in sub.declared.evidence_register] == [first]
+        got = from_store(store, cset, [], generated_at=AT)
+        want = _per_commune(store, cset, [])
+        assert got.results == want.results
     finally:
         store.close()

@@ -454,7 +454,7 @@ def test_withdrawing_the_counting_submission_brings_back_the_one_before(db: Loca
         assert store.withdraw("03898", None, at="2022-10-02T08:00:00+07:00", who="Phòng Nội vụ",
                               reason="Nhầm tệp") == 2
         assert store.latest("03898").id == first  # type: ignore[union-attr]
-        assert [s.id for s, *_ in store.all_latest_with_communes()] == [first]
+        assert [r.id for r in store.latest_results()] == [first]
         assert store.withdrawn_versions("03898") == {2: "Nhầm tệp"}
         assert store.withdraw("03898", 2, at="2022-10-02T09:00:00+07:00", who="", reason="lại") is None
         assert store.count("withdrawals") == 1

@@ -41,6 +41,7 @@ from cchc_xl.store_records import (
     Event,
     EventDetail,
     FindingEntry,
+    LatestResult,
     RequestItem,
     Scores,
     answer_items,
@@ -48,6 +49,7 @@ from cchc_xl.store_records import (
     as_stored,
     declared_json,
     declared_record,
+    declared_summary,
     findings_json,
     findings_of,
     record_of,
@@ -544,18 +546,31 @@ class Store:
             "SELECT s.version, w.reason FROM withdrawals w JOIN submissions s ON s.id=w.submission_id"
             " WHERE s.round_id=? AND s.commune_code=?", (self.round_id, commune_code))}
 
-    def all_latest_with_communes(self) -> Iterator[tuple[StoredSubmission, str, str, str]]:
-        """Every commune's counting submission (as `latest` chooses it) with the commune's name, kind and
-        state, in commune code order: one query for a whole country instead of four per commune."""
-        rows = self.engine.all(
-            f"SELECT {_SUBMISSION_COLUMNS}, c.name, c.kind, c.state FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY"
-            " commune_code ORDER BY counts DESC, version DESC) AS n FROM submissions WHERE round_id=? AND id NOT IN (SELECT"
-            " submission_id FROM withdrawals)) s"
-            " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE s.n = 1"
-            " ORDER BY s.commune_code", (self.round_id,))
-        k = len(_SUBMISSION_COLUMNS.split(","))  # the submission's columns come first
-        for row in rows:
-            yield _row(row[:k]), row[k], row[k + 1], row[k + 2]
+    def latest_results(self) -> Iterator[LatestResult]:
+        """What the ranking reads of every commune's counting submission (as `latest` chooses it), in no set
+        order, in one query: the submission with its scores (equal values one Decimal) and its declared
+        values' summary (`declared_summary`), the commune's name, kind and state, its error and warning counts.
+        Rows are read as they are used, so a country's JSON is never all in memory at once."""
+        decimals: dict[str, Decimal] = {}
+        cursor = self.engine.execute(
+            "SELECT s.id, s.commune_code, s.version, s.file_name, s.received_at, s.status, s.self_total, s.set_id,"
+            " s.set_version, s.scores_json, s.declared_json, c.name, c.kind, c.state,"
+            " (SELECT COUNT(*) FROM findings f WHERE f.submission_id = s.id AND f.severity = 'error'),"
+            " (SELECT COUNT(*) FROM findings f WHERE f.submission_id = s.id AND f.severity = 'warning')"
+            # the choice made on the ids alone, and no ORDER BY: SQLite would sort the whole rows, JSON and all
+            " FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY commune_code ORDER BY counts DESC, version DESC) AS n"
+            " FROM submissions WHERE round_id=? AND id NOT IN (SELECT submission_id FROM withdrawals)) k"
+            " JOIN submissions s ON s.id = k.id"
+            " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE k.n = 1",
+            (self.round_id,))
+        while rows := cursor.fetchmany(256):
+            for (sid, code, version, file_name, received, status, total, set_id, set_version, scores, declared,
+                 name, kind, state, errors, warnings) in rows:
+                if len(decimals) > 50_000:  # bounded (a country's scores have a few dozen distinct values)
+                    decimals.clear()
+                yield LatestResult(int(sid), code, int(version), file_name, received, status, _dec(total), set_id,
+                                   set_version, scores_record(_loads(scores), decimals), declared_summary(declared),
+                                   name, kind, state, int(errors), int(warnings))
 
     def current_appraisals(self) -> dict[str, StoredAppraisal]:
         """`current_appraisal` of every commune that has one, in three queries."""

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from typing_extensions import TypedDict  # (pydantic needs it on Python < 3.12)
 
 # Stored records are read leniently: a number where text is kept is its text, a missing text is "".
 _LENIENT = ConfigDict(frozen=True, extra="allow", coerce_numbers_to_str=True, populate_by_name=True)
@@ -130,8 +132,34 @@ def declared_json(value: DeclaredRecord | Mapping[str, Any]) -> dict[str, Any]:
     return as_stored(DeclaredRecord, value)
 
 
-def scores_record(value: Mapping[str, Any] | None) -> Scores:
-    return {c: None if v is None else Decimal(str(v)) for c, v in (value or {}).items()}
+def scores_record(value: Mapping[str, Any] | None, decimals: dict[str, Decimal] | None = None) -> Scores:
+    """The scores as Decimals; with `decimals` (text -> Decimal, the caller's), equal texts share one Decimal
+    (a country's scores repeat a few values: the ranking reads 850,000 of them)."""
+    if decimals is None:
+        return {c: None if v is None else Decimal(str(v)) for c, v in (value or {}).items()}
+    value = value or {}
+    return dict(zip(value, map(_SharedDecimals(decimals).__getitem__, value.values()), strict=True))
+
+
+class _SharedDecimals(dict[Any, Decimal | None]):
+    """A stored score -> its Decimal: a text's made once into `decimals`; None stays None; a number (a
+    hand-edited store) made anew each time (1 and 1.0 are one key but two texts)."""
+
+    def __init__(self, decimals: dict[str, Decimal]):
+        super().__init__()
+        self.decimals = decimals
+
+    def __missing__(self, v: Any) -> Decimal | None:
+        if v is None:
+            self[v] = None
+            return None
+        if type(v) is not str:
+            return Decimal(str(v))
+        found = self.decimals.get(v)
+        if found is None:
+            found = self.decimals[v] = Decimal(v)
+        self[v] = found
+        return found
 
 
 def scores_json(value: Mapping[str, Any]) -> dict[str, str | None]:
@@ -272,3 +300,104 @@ def answer_items_json(items: Mapping[str, AnswerItem | Mapping[str, Any]]) -> di
 
 def findings_json(findings: list[FindingEntry] | list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [as_stored(FindingEntry, f) for f in findings]
+
+
+# -- the ranking's reading of a submission's declared values ---------------------------------------------
+# The ranking of a country reads 10,600 declared records (~19 kB of JSON each) for two things: the
+# explanations given and the criteria the evidence register cites. `DeclaredRecord` builds every register
+# row as a record (its text validators run in Python, its bad rows left out one by one): 4 s for a country.
+# These lean types accept exactly what `DeclaredRecord` accepts (the same types, None for a text where its
+# validator turns None into ""), are parsed by pydantic itself into plain dicts (a quarter faster than models)
+# and build nothing else; a record they refuse (a hand-edited store) is read by `DeclaredRecord` as before.
+_LEAN = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+class _LeanLeaf(TypedDict, total=False):
+    __pydantic_config__ = _LEAN  # type: ignore[misc]
+
+    value: str | None
+    figures: list[str | None]
+    explanation: str | None
+
+
+class _LeanRegisterEntry(TypedDict, total=False):
+    __pydantic_config__ = _LEAN  # type: ignore[misc]
+
+    row: int
+    cell: str | None
+    criterion: str | None
+    number: str | None
+    date: str | None
+    date_text: str | None
+    issuer: str | None
+    subject: str | None
+    files: list[str]
+
+
+class _LeanDeclaredFields(TypedDict, total=False):
+    __pydantic_config__ = _LEAN  # type: ignore[misc]
+
+    evidence_path: str | None
+    saved_at: str | None
+    leaves: dict[str, _LeanLeaf]
+    register: list[_LeanRegisterEntry]
+    evidence_register: Any  # (DeclaredRecord reads the register under its field name too: left to it)
+    difficulties: str | None
+    recommendations: str | None
+
+
+_LEAN_DECLARED = TypeAdapter(_LeanDeclaredFields)
+
+
+@dataclass(frozen=True, slots=True)
+class DeclaredSummary:
+    """What the ranking reads of a submission's declared values: the explanations given (criterion -> text,
+    empty ones left out) and the criteria its evidence register rows cite (as typed, in row order)."""
+
+    explanations: dict[str, str]
+    cited: tuple[str, ...]
+
+
+def declared_summary(value: DeclaredRecord | Mapping[str, Any] | str | bytes | None) -> DeclaredSummary:
+    """`declared_record(value)`'s explanations and cited criteria, without building the whole record.
+    ValidationError where `declared_record` raises one."""
+    if isinstance(value, str | bytes):
+        try:
+            lean = _LEAN_DECLARED.validate_json(value)
+        except ValidationError:
+            pass  # a row the lean types refuse: the full record decides (it leaves bad register rows out)
+        else:
+            if "evidence_register" in lean:
+                return _summary(declared_record(value))
+            cited = tuple(row.get("criterion") or "" for row in lean.get("register", ()))
+            return DeclaredSummary({c: text for c, leaf in lean.get("leaves", {}).items()
+                                    if (text := leaf.get("explanation"))}, cited)
+    return _summary(declared_record(value))
+
+
+def _summary(full: DeclaredRecord) -> DeclaredSummary:
+    return DeclaredSummary({c: leaf.explanation for c, leaf in full.leaves.items() if leaf.explanation},
+                           tuple(row.criterion for row in full.evidence_register))
+
+
+@dataclass(frozen=True, slots=True)
+class LatestResult:
+    """A commune's counting submission as the ranking reads it (`Store.latest_results`): the submission's
+    columns, its declared values' summary, the commune's name, kind and state, its error and warning counts."""
+
+    id: int
+    commune_code: str
+    version: int
+    file_name: str
+    received_at: str
+    status: str
+    self_total: Decimal | None
+    set_id: str
+    set_version: str
+    scores: Scores
+    declared: DeclaredSummary
+    name: str | None  # None: the commune is not in the round's list of communes
+    kind: str | None
+    state: str | None
+    errors: int
+    warnings: int

@@ -20,9 +20,11 @@ appraisal given as points only (`FinalScores` without a total), `appraisal.score
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from typing import Any, Literal
 
 from cchc_xl.appraisal.scores import final_total
@@ -50,9 +52,10 @@ class FinalScores:
     tier: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Deduction:
-    """A scored item where the commune did not get the maximum."""
+    """A scored item where the commune did not get the maximum. (Not frozen: a country's report makes 200,000
+    of them, and a frozen dataclass sets each field through object.__setattr__, three times slower.)"""
 
     criterion: str
     title: str
@@ -64,7 +67,8 @@ class Deduction:
     lost: Decimal = field(init=False)  # max − points, worked out once (every sheet of a country's report reads it)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lost", round2(self.max - self.points))
+        value = self.final_points if self.final_points is not None else self.self_points  # (`points`, inlined)
+        self.lost = round2(self.max - (value or ZERO))
 
     @property
     def points(self) -> Decimal:
@@ -191,24 +195,28 @@ class RankingInput:
         return counts
 
     def area_averages(self) -> dict[str, Decimal | None]:
-        ranked = self.ranked
-        return {a.code: _mean([r.areas.get(a.code, ZERO) for r in ranked]) for a in self.cset.areas}
+        areas = [r.areas for r in self.ranked]
+        return {a.code: _mean(list(map(dict.get, areas, repeat(a.code), repeat(ZERO)))) for a in self.cset.areas}
 
     def criterion_stats(self) -> list[CriterionStats]:
         """Per scored item, sorted by points lost across the district (largest first), then in the set's order;
         items no commune has points for yet (district-scored, before appraisal) last."""
         stats = []
-        ranked = self.ranked
+        points = [r.leaves for r in self.ranked]
         for leaf in self.cset.leaves():
             code, top = leaf.code, leaf.max
-            values = [v for r in ranked if (v := r.leaves.get(code)) is not None]
-            total = sum(values, ZERO)
-            n = len(values)
+            # each value's count (a country's points are a few values): equal values are one key, the first
+            # met (which min and max would return), and sums of exact Decimals do not depend on their order
+            counts = Counter(map(dict.get, points, repeat(code)))
+            counts.pop(None, None)
+            values = list(counts)
+            total = sum((v * k for v, k in counts.items()), ZERO)
+            n = sum(counts.values())
             stats.append(CriterionStats(
                 criterion=leaf, area=self.cset.area_of[code].code, scored=n,
                 average=round2(total / n) if n else None, minimum=min(values) if n else None,
                 maximum=max(values) if n else None,
-                full_share=(Decimal(sum(v >= top for v in values)) / n) if n else None,
+                full_share=(Decimal(sum(k for v, k in counts.items() if v >= top)) / n) if n else None,
                 lost=round2(top * n - total)))  # the sum of (max − points), exactly
         order = {leaf.code: i for i, leaf in enumerate(self.cset.leaves())}
         return sorted(stats, key=lambda s: (s.scored == 0, -s.lost, order[s.criterion.code]))
@@ -252,8 +260,7 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
     """One commune's result from its self-assessed scores (leaf code -> points or None) and optional appraisal."""
     explanations = explanations or {}
     shape = _shape(cset)
-    leaves = shape.leaves
-    self_points = {leaf.code: _dec(self_scores.get(leaf.code)) for leaf in leaves}
+    self_points = shape.points(self_scores)
     res = CommuneResult(code=code, name=name, kind=kind, received=True, status=status, state=state,
                         version=version, file_name=file_name, received_at=received_at,
                         on_time=_on_time(received_at, deadline), errors=errors, warnings=warnings)
@@ -261,14 +268,14 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
     res.self_areas = shape.area_sums(self_points)
     cited_codes = set(cited)
     positive = [c for c, v in self_points.items() if v is not None and v > 0]
-    res.evidence_coverage = (Decimal(sum(c in cited_codes for c in positive)) / len(positive)) if positive else None
+    res.evidence_coverage = (Decimal(len(cited_codes.intersection(positive))) / len(positive)) if positive else None
     final_points: dict[str, Decimal | None] = {}
     reasons: dict[str, str] = {}
     if final is not None:
-        for leaf in leaves:
-            points, reason = final.leaves.get(leaf.code, (None, ""))
-            final_points[leaf.code] = _dec(points)
-            reasons[leaf.code] = reason or ""
+        for c in shape.codes:
+            points, reason = final.leaves.get(c, (None, ""))
+            final_points[c] = _dec(points)
+            reasons[c] = reason or ""
         res.final_areas = shape.area_sums(final_points)
         res.bonus = _capped(final.bonus, cset.bonus.cap if cset.bonus else None)
         res.penalty = _capped(final.penalty, cset.penalty.cap if cset.penalty else None)
@@ -279,18 +286,19 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
         res.leaves = final_points
     else:
         # Before appraisal a blank commune-scored item counts 0; district-scored items are not scored yet.
-        res.leaves = {leaf.code: (self_points[leaf.code] or ZERO) if leaf.code in shape.commune else None
-                      for leaf in leaves}
-    for leaf in leaves:
-        counted = res.leaves[leaf.code]
-        if counted is None and final is None:
+        res.leaves = {c: (self_points[c] or ZERO) if by_commune else None for c, by_commune in shape.scored_by}
+    counted_points = res.leaves
+    deductions = res.deductions
+    get_final, get_reason, get_explanation = final_points.get, reasons.get, explanations.get
+    for leaf, c, top in shape.items:
+        counted = counted_points[c]
+        if counted is None:
+            if final is None:
+                continue
+        elif counted >= top:
             continue
-        if counted is not None and counted >= leaf.max:
-            continue
-        res.deductions.append(Deduction(
-            criterion=leaf.code, title=leaf.title, max=leaf.max, self_points=self_points[leaf.code],
-            final_points=final_points.get(leaf.code), reason=reasons.get(leaf.code, ""),
-            explanation=str(explanations.get(leaf.code) or "")))
+        deductions.append(Deduction(c, leaf.title, top, self_points[c], get_final(c), get_reason(c, ""),
+                                    str(get_explanation(c) or "")))
     return res
 
 
@@ -305,22 +313,42 @@ class _Shape:
     def __init__(self, cset: CriteriaSet):
         self.cset = cset
         self.leaves = cset.leaves()
+        self.codes = [leaf.code for leaf in self.leaves]
+        self.items = [(leaf, leaf.code, leaf.max) for leaf in self.leaves]
         self.commune = {leaf.code for leaf in self.leaves if leaf.scored_by == "commune"}
-        # area -> its criteria, each as the codes of its scored items (a criterion without children: itself)
-        self.areas = [(a.code, [[c.code] if c.is_leaf else [x.code for x in c.children] for c in a.criteria])
-                      for a in cset.areas]
+        self.scored_by = [(c, c in self.commune) for c in self.codes]
+        # area -> the codes of its criteria without children, and of each other criterion's scored items
+        self.areas = [(a.code, [c.code for c in a.criteria if c.is_leaf],
+                       [[x.code for x in c.children] for c in a.criteria if not c.is_leaf]) for a in cset.areas]
+
+    def points(self, scores: Mapping[str, Any]) -> dict[str, Decimal | None]:
+        """Each scored item's points (`_dec` of the given value; None where none is given)."""
+        values = list(map(scores.get, self.codes))
+        if not set(map(type, values)) <= _PLAIN:  # (the store gives Decimals: nothing to convert)
+            values = [_dec(v) for v in values]
+        return dict(zip(self.codes, values, strict=True))
 
     def area_sums(self, points: Mapping[str, Decimal | None]) -> dict[str, Decimal]:
-        """Each area's points, rounded at every level as the workbook rounds them."""
+        """Each area's points, rounded at every level as the workbook rounds them: each criterion's sum, then
+        the area's (Decimal sums are exact, so the order of the terms does not matter; a blank adds nothing)."""
+        get = points.get
         out = {}
-        for code, criteria in self.areas:
+        for code, singles, groups in self.areas:
             total = ZERO
-            for items in criteria:
-                total += round2(sum((points.get(c) or ZERO for c in items), ZERO))
+            for v in map(get, singles):
+                if v is not None:
+                    total += round2(v)
+            for items in groups:
+                part = ZERO
+                for v in map(get, items):
+                    if v is not None:
+                        part += v
+                total += round2(part)
             out[code] = round2(total)
         return out
 
 
+_PLAIN = {Decimal, type(None)}
 _SHAPES: dict[int, _Shape] = {}
 
 
@@ -406,22 +434,23 @@ def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | Non
                   deadline: dt.datetime | None = None) -> list[CommuneResult]:
     """One round's communes as `from_store` reads them (see there), not yet ranked."""
     listed = {c.code: c for c in communes or []}
-    counts = store.finding_counts()
     appraisals = None if final is not None else store.current_appraisals()
     results: list[CommuneResult] = []
     seen: set[str] = set()
-    for sub, known_name, known_kind, state in store.all_latest_with_communes():
-        code = sub.commune_code
+    for row in store.latest_results():
+        code = row.commune_code
         seen.add(code)
-        known = (code, known_name, known_kind) if known_name is not None else None
+        known = (code, row.name, row.kind or "") if row.name is not None else None
         name, kind = _name(listed.get(code), known)
-        if sub.set_id != cset.id:
-            results.append(missing_result(code, name, kind, other_set=sub.set_id))
+        if row.set_id != cset.id:
+            results.append(missing_result(code, name, kind, other_set=row.set_id))
             continue
         appraisal = final.get(code) if final is not None else _final_scores(appraisals.get(code))  # type: ignore[union-attr]
-        errors, warnings = counts.get(sub.id, (0, 0))
-        results.append(result_from_submission(cset, sub, name, kind, final=appraisal, state=state or "",
-                                              deadline=deadline, errors=errors, warnings=warnings))
+        results.append(commune_result(
+            cset, code, name, kind, self_scores=row.scores, self_total=row.self_total,
+            explanations=row.declared.explanations, cited=map(str.strip, row.declared.cited), final=appraisal,
+            status=row.status, state=row.state or "", version=row.version, file_name=row.file_name,
+            received_at=parse_time(row.received_at), deadline=deadline, errors=row.errors, warnings=row.warnings))
     for code, commune in listed.items():
         if code not in seen:
             results.append(missing_result(code, commune.name, commune.kind))
@@ -477,6 +506,7 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
 def result_from_submission(cset: CriteriaSet, sub: StoredSubmission, name: str, kind: str, *,
                            final: FinalScores | None = None, state: str = "", deadline: dt.datetime | None = None,
                            errors: int = 0, warnings: int = 0) -> CommuneResult:
+    """A commune's result from its whole stored submission (`store_results` reads less: `Store.latest_results`)."""
     # only the explanations given (most items have none) and the cited items: kept small for a whole country
     explanations = {c: leaf.explanation for c, leaf in sub.declared.leaves.items() if leaf.explanation}
     cited = {row.criterion.strip() for row in sub.declared.evidence_register}

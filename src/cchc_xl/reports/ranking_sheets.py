@@ -515,8 +515,8 @@ class RankingTable(RankingSheet):
         header = row
         self.header_row(header, [h for _, h, _ in columns], height=75)
         prev_ranks = b.data.previous_ranks
-        keys = [key for key, _, _ in columns]
-        row = self.rows(header + 1, [[self.cell(key, r, prev_ranks) for key in keys] for r in b.ranked])
+        getters = [self.getter(key, prev_ranks) for key, _, _ in columns]
+        row = self.rows(header + 1, [[get(r) for get in getters] for r in b.ranked])
         if row > header:
             self.ws.autofilter(header, 0, row, last)
         notes = [self.t["tie_rule"], b.area_legend()]
@@ -533,35 +533,48 @@ class RankingTable(RankingSheet):
         self.ws.freeze_panes(header + 1, 2)
         self.finish(self.page(repeat=(header, header)), repeat_cols=2)
 
-    def cell(self, key: str, r: CommuneResult, prev_ranks: dict[str, int]) -> Cell:
-        """One cell of a commune's ranking row: (number, text or None for a blank, format)."""
+    def getter(self, key: str, prev_ranks: dict[str, int]) -> Callable[[CommuneResult], Cell]:
+        """What a commune's row holds in column `key`: (number, text or None for a blank, format)."""
         f, b = self.f, self.b
+        style = "num" if key.startswith("area:") else _RANKING_STYLES.get(key)
+        if style is None:
+            raise ValueError(key)
+        fm = f[style]
         if key == "rank":
-            return _float(r.rank), f["int"]
+            return lambda r: (_float(r.rank), fm)
         if key == "code":
-            return r.code or None, f["center"]
+            return lambda r: (r.code or None, fm)
         if key == "commune":
-            return r.display or None, f["text"]
+            return lambda r: (r.display or None, fm)
         if key.startswith("area:"):
-            return _float(r.areas.get(key[5:])), f["num"]
+            area = key[5:]
+            return lambda r: (_float(r.areas.get(area)), fm)
         if key == "bonus":
-            return _float(r.bonus), f["num"]
+            return lambda r: (_float(r.bonus), fm)
         if key == "penalty":
-            return _float(r.penalty), f["num"]
+            return lambda r: (_float(r.penalty), fm)
         if key == "total":
-            return _float(r.score), f["num_bold"]
+            return lambda r: (_float(r.score), fm)
         if key == "tier":
-            return (r.tier + (self.t["ranking"]["provisional_mark"] if r.provisional else "")) or None, f["text"]
+            mark = self.t["ranking"]["provisional_mark"]
+            return lambda r: ((r.tier + (mark if r.provisional else "")) or None, fm)
         if key == "previous":
-            return _float(b.previous.get(r.code)), f["num"]
+            return lambda r: (_float(b.previous.get(r.code)), fm)
         if key == "change":
-            prev = b.previous.get(r.code)
-            return _float(None if prev is None or r.score is None else r.score - prev), f["change"]
+            def change(r: CommuneResult) -> Cell:
+                prev, score = b.previous.get(r.code), r.score
+                return _float(None if prev is None or score is None else score - prev), fm
+            return change
         if key == "previous_rank":
-            return _float(prev_ranks.get(r.code)), f["int"]
-        if key == "stage":
-            return self.t["stage_short"]["final" if r.is_final else "self"] or None, f["text"]
-        raise ValueError(key)
+            return lambda r: (_float(prev_ranks.get(r.code)), fm)
+        final, own = self.t["stage_short"]["final"] or None, self.t["stage_short"]["self"] or None  # "stage"
+        return lambda r: (final if r.is_final else own, fm)
+
+
+# each ranking column's style (the areas': "num")
+_RANKING_STYLES = {"rank": "int", "code": "center", "commune": "text", "bonus": "num", "penalty": "num",
+                   "total": "num_bold", "tier": "text", "previous": "num", "change": "change", "previous_rank": "int",
+                   "stage": "text"}
 
 
 # -- Chưa xếp hạng ------------------------------------------------------------------------------------------
@@ -821,20 +834,14 @@ class CriteriaSheet(RankingSheet):
         first = row + 1
         cell = self.f["matrix_num"]
         codes = [leaf.code for leaf in b.leaves]
-        # the points are a few shared Decimals (ranking_data._dec): each turned into a float once
-        floats: dict[int, tuple[Decimal, tuple[float, Any]]] = {}
-
-        def point(v: Decimal) -> tuple[float, Any]:
-            found = floats.get(id(v))
-            if found is None:
-                found = floats[id(v)] = (v, (float(v), cell))  # (v kept: its id stays its own)
-            return found[1]
-
-        blank = (None, cell)
-        rows = []
+        # The points are a few shared Decimals (ranking_data._dec, Store.latest_results): each made a cell once,
+        # found by its id (the Decimals live in the results while the sheet is written).
+        values: dict[int, Decimal | None] = {id(None): None}
         for r in b.ranked:
-            get = r.leaves.get
-            rows.append([*self.commune_cells(r), *[blank if (v := get(c)) is None else point(v) for c in codes]])
+            points = r.leaves.values()
+            values.update(zip(map(id, points), points, strict=True))
+        made = {i: (None if v is None else float(v), cell) for i, v in values.items()}.__getitem__
+        rows = [[*self.commune_cells(r), *map(made, map(id, map(r.leaves.get, codes)))] for r in b.ranked]
         row = self.rows(first, rows)
         if row >= first:
             for j, leaf in enumerate(b.leaves):
@@ -1067,21 +1074,23 @@ class CardsSummarySheet(RankingSheet):
         f = self.f
         averages = [b.area_avg.get(a.code) for a in b.areas]
         avg_total = _mean([r.score for r in b.ranked])
-        text_width = self.widths[-1]
+        line_count = _LineCount(self.widths[-1])
+        memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        fc, fw, fi, fb, ft, fd, fn = f["center"], f["text_wrap"], f["int"], f["num_bold"], f["text"], f["change"], f["num"]
         rows: list[list[Cell]] = []
         heights: list[float | None] = []
         for r in b.ranked:
-            text = self.deductions_text(r)
-            heights.append(min(409, 15.5 * sum(_lines(line, text_width) for line in text.split("\n")) + 3))
-            areas = r.areas
+            lines = self.deduction_lines(r, memo)
+            text = "\n".join(lines)
+            heights.append(min(409, 15.5 * sum(map(line_count.__getitem__, map(len, text.split("\n")))) + 3))
+            areas, score = r.areas, r.score
             rows.append([
-                (r.code, f["center"]), (r.display, f["text_wrap"]), (float(r.rank or 0), f["int"]),
-                (_float(r.score), f["num_bold"]), (r.tier or None, f["text"]),
-                (None if r.score is None or avg_total is None else float(r.score - avg_total), f["change"]),
-                *((None if areas.get(a.code) is None or avg is None else float(areas[a.code] - avg), f["change"])
+                (r.code, fc), (r.display, fw), (float(r.rank or 0), fi), (_float(score), fb), (r.tier or None, ft),
+                (None if score is None or avg_total is None else float(score - avg_total), fd),
+                *((None if (v := areas.get(a.code)) is None or avg is None else float(v - avg), fd)
                   for a, avg in zip(b.areas, averages, strict=True)),
-                (float(len(r.deductions)), f["int"]),
-                (float(sum((d.lost for d in r.deductions), Decimal(0))), f["num"]), (text, f["text_wrap"])])
+                (float(len(r.deductions)), fi), (float(sum((d.lost for d in r.deductions), Decimal(0))), fn),
+                (text, fw)])
         row = self.rows(header + 1, rows, heights)
         if row > header:
             for j in range(len(b.areas)):
@@ -1093,27 +1102,44 @@ class CardsSummarySheet(RankingSheet):
 
     def deductions_text(self, r: CommuneResult) -> str:
         """Every deduction of a commune, one per line, within Excel's 32,767 characters per cell."""
+        return "\n".join(self.deduction_lines(r))
+
+    def deduction_lines(self, r: CommuneResult, memo: dict[tuple[Any, ...], tuple[Any, ...]] | None = None
+                        ) -> list[str]:
+        """The lines of `deductions_text`. `memo`: each item's line before its reasons, by item and points (a
+        country's deductions share a few point values: ranking_data._dec), kept by the caller."""
         t = self.t["cards"]
         if not r.deductions:
-            return str(t["none"])
+            return [str(t["none"])]
+        memo = {} if memo is None else memo
         lines: list[str] = []
         size = 0
         points = _points_text
+        reason_text, explanation_text = t["reason"], t["explanation"]
         for n, d in enumerate(r.deductions):
-            line = t["line"].format(code=d.criterion, title=d.title, lost=points(d.lost),
-                                    self=points(d.self_points) if d.self_points is not None else t["blank"],
-                                    final=t["line_final"].format(final=points(d.final_points))
-                                    if d.final_points is not None else "")
+            # by the points' ids: the entry keeps the Decimals, so no other object takes their ids meanwhile
+            # (title, maximum and points lost follow from the item and its points)
+            key = (d.criterion, id(d.self_points), id(d.final_points))
+            found = memo.get(key)
+            if found is None:
+                line = t["line"].format(code=d.criterion, title=d.title, lost=points(d.lost),
+                                        self=points(d.self_points) if d.self_points is not None else t["blank"],
+                                        final=t["line_final"].format(final=points(d.final_points))
+                                        if d.final_points is not None else "")
+                if len(memo) < 16_384:
+                    memo[key] = (line, d.self_points, d.final_points)
+            else:
+                line = found[0]
             if d.reason:
-                line += t["reason"].format(text=d.reason)
+                line += reason_text.format(text=d.reason)
             if d.explanation:
-                line += t["explanation"].format(text=d.explanation)
+                line += explanation_text.format(text=d.explanation)
             if size + len(line) + 1 > _CELL_TEXT_MAX - 200:
                 lines.append(t["cut"].format(count=len(r.deductions) - n))
                 break
             lines.append(line)
             size += len(line) + 1
-        return "\n".join(lines)
+        return lines
 
 
 # -- small helpers --------------------------------------------------------------------------------------------
@@ -1138,7 +1164,23 @@ def _float(value: Decimal | int | None) -> float | None:
 
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped text takes in a cell `width` characters wide (Times New Roman is narrow)."""
-    return max(1, math.ceil(len(text) / max(width * 1.15, 1)))
+    return _line_count(len(text), width)
+
+
+def _line_count(length: int, width: float) -> int:
+    return max(1, math.ceil(length / max(width * 1.15, 1)))
+
+
+class _LineCount(dict[int, int]):
+    """`_lines` of a text by its length alone, for one column width (remembered: lengths repeat)."""
+
+    def __init__(self, width: float):
+        super().__init__()
+        self.width = width
+
+    def __missing__(self, length: int) -> int:
+        found = self[length] = _line_count(length, self.width)
+        return found
 
 
 def _scale(maximum: Decimal) -> dict[str, Any]:
@@ -1165,11 +1207,12 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f]")  # (a control character would make workbook.xml unreadable)
 
 
 def sheet_name(wanted: str, used: set[str]) -> str:
-    """A valid, unique worksheet name (31 characters, none of []:*?/\\, not quoted at the ends)."""
+    """A valid, unique worksheet name (31 characters, none of []:*?/\\ nor a control character, not quoted at
+    the ends)."""
     base = _BAD_SHEET_CHARS.sub(" ", wanted).strip().strip("'").strip() or "Sheet"
     name = base[:31].rstrip()
     n = 2
