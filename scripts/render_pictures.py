@@ -68,7 +68,7 @@ def pictures() -> list[Picture]:
                 box=(0, 0, 1, 0.42), what="filled workbook from the inbox, sheet “Tự đánh giá”"),
         Picture("tlkc", "filled", (commune["register"]["title"],), dpi=95, box=(0, 0, 1, 0.5),
                 what="filled workbook, sheet “Tài liệu kiểm chứng”"),
-        Picture("tong-hop", "filled", (commune["summary"]["nation"], commune["summary"]["columns"]["title"][0]),
+        Picture("tong-hop", "filled", (commune["summary"]["nation"], commune["summary"]["columns"]["title"].header),
                 dpi=85, what="filled workbook, sheet “Tổng hợp”"),
         Picture("kiem-tra-tiep-nhan", "validation", (literal(validation["title"]),), dpi=110,
                 box=(0, 0, 1, 0.6), what="validation workbook, sheet “Tổng hợp tiếp nhận”"),

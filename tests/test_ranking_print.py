@@ -104,7 +104,7 @@ def _rows(ws: Any) -> list[tuple[Any, ...]]:
 
 def _ranked_rows(ws: Any) -> list[tuple[Any, ...]]:
     rows = _rows(ws)
-    start = next(i for i, r in enumerate(rows) if r and r[0] == T["ranking"]["columns"]["rank"][0])
+    start = next(i for i, r in enumerate(rows) if r and r[0] == T["ranking"]["columns"]["rank"].header)
     out = []
     for r in rows[start + 1:]:
         if not isinstance(r[0], (int, float)):

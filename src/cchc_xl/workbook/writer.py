@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 from cchc_xl.communes import Commune
 from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
-from cchc_xl.templates import template
+from cchc_xl.templates import Columns, template
 from cchc_xl.workbook import approved_report
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
@@ -235,9 +235,9 @@ class CommuneWorkbookWriter:
         for name, ref in self.layout.names.items():
             wb.define_name(name, "=" + ref)
 
-    def _columns(self, ws: Worksheet, columns: dict[str, list[Any]]) -> None:
-        for i, (_header, width) in enumerate(columns.values()):
-            ws.set_column(i, i, width)
+    def _columns(self, ws: Worksheet, columns: Columns) -> None:
+        for c in columns.values():
+            ws.set_column(c.index, c.index, c.width)
 
     def _print(self, ws: Worksheet, landscape: bool, header_row: int | None) -> None:
         PageSetup(landscape=landscape, margins=_MARGINS,
@@ -252,7 +252,7 @@ class CommuneWorkbookWriter:
         self._columns(ws, g["columns"])
         last_col = len(g["columns"]) - 1
         ws.freeze_panes(4, 2)
-        status_col = list(g["columns"]).index("status")
+        status_col = g.columns["status"].index
         rows = [r.row for r in self.layout.leaves.values()]
         first, last = min(rows), max(rows)
         ok, district = self.t["status"]["ok"], self.t["status"]["district"]
@@ -264,7 +264,7 @@ class CommuneWorkbookWriter:
                                            f'{col}{first + 1}<>"{district}")',
             "format": self.formats["status_bad"]})
         # the total and tier rows follow the last item; the method column after `print_through` is not printed
-        through = list(g["columns"]).index(g["print_through"])
+        through = g.columns.last_printed.index
         ws.print_area(0, 0, max(rows) + 3, through)
         self._print(ws, landscape=True, header_row=3)
         ws.set_h_pagebreaks(self._grid_breaks(through, max(rows) + 3))
@@ -274,7 +274,7 @@ class CommuneWorkbookWriter:
         """Page breaks that keep an area's or a criterion's heading with its first item: every page ends at a
         break placed here, a little before LibreOffice or Excel would end it (their scale and footer are
         estimated), and never below a heading."""
-        widths = [w for _h, w in self.t["grid"]["columns"].values()][: through + 1]
+        widths = self.t.grid.columns.widths[: through + 1]
         margins = _MARGINS
         page_w = (297 - margins.left - margins.right) * _PT_PER_MM
         page_h = (210 - margins.top - margins.bottom) * _PT_PER_MM - _FOOTER_ROOM
