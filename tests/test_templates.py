@@ -82,7 +82,7 @@ def test_a_section_reads_as_the_dicts_did() -> None:
         t["no_such_key"]
 
 
-# what is broken in a copy of commune.yaml | the key the message names
+# what is broken in a copy of the template | the key the message names
 MALFORMED = [
     (lambda d: d["grid"].pop("title"), "grid.title"),
     (lambda d: d["grid"].update(titel="x"), "grid.titel"),
@@ -95,14 +95,21 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("damage", "key"), MALFORMED, ids=[key for _, key in MALFORMED])
-def test_a_malformed_template_is_refused_naming_the_file_and_the_key(damage: Any, key: str) -> None:
-    data = copy.deepcopy(raw("commune"))
+MALFORMED_OTHERS = [
+    ("validation", lambda d: d["evidence_widths"].update(pages_count=7), "evidence_widths"),
+    ("appraisal", lambda d: d["round2_headers"].update(finding="x"), "round2_headers"),
+]
+
+
+@pytest.mark.parametrize(("name", "damage", "key"), [("commune", *case) for case in MALFORMED] + MALFORMED_OTHERS,
+                         ids=[key for _, key in MALFORMED] + [key for _, _, key in MALFORMED_OTHERS])
+def test_a_malformed_template_is_refused_naming_the_file_and_the_key(name: str, damage: Any, key: str) -> None:
+    data = copy.deepcopy(raw(name))
     damage(data)
     with pytest.raises(TemplateError) as err:
-        load("commune", data)
+        load(name, data)
     message = str(err.value)
-    assert "workbook_templates/commune.yaml" in message and f"“{key}”" in message, message
+    assert f"workbook_templates/{name}.yaml" in message and f"“{key}”" in message, message
     assert "Input should" not in message and "Field required" not in message  # pydantic's English stays out
 
 
@@ -167,3 +174,12 @@ def test_a_column_added_to_the_grid_moves_what_follows_in_the_workbook_and_the_i
     above = [f for f in bad.findings if f.rule == "score.above_max"]
     assert bad.status == "rejected" and above
     assert above[0].cell is not None and above[0].cell.endswith(f"!{grid['score'].letter}{row}")
+
+
+@pytest.mark.parametrize("name", ["commune", "answer"])
+def test_the_register_inputs_are_the_declared_register_fields(name: str) -> None:
+    from cchc_xl.workbook.layout import REGISTER_FIELDS
+
+    inputs = template(name).register.columns.inputs
+    assert list(inputs) == list(REGISTER_FIELDS)  # the order a declared register row has
+    assert (inputs["code"], inputs["date"], inputs["files"]) == ("code", "date", "text")

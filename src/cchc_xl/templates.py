@@ -4,9 +4,10 @@ Texts name the round's assessing body through `[[…]]` tokens (see `cchc_xl.ide
 identity)` gives them filled for that round; without an identity they speak of "cơ quan đánh giá".
 
 Each file is validated once when read, against the models below (a missing, unknown or mistyped key is a
-`TemplateError` naming the file and the key). A sheet's column layout (`key: [header, width]`, in column
-order) becomes `Columns`: the one place column positions, letters, widths and the printed range are derived.
-Sections still answer `t["key"]` as the dicts did, for the modules that read them so.
+`TemplateError` naming the file and the key). A sheet's column layout (`key: [header, width]` or
+`[header, width, input kind]`, in column order) becomes `Columns`: the one place column positions, letters,
+widths and the printed range are derived. Sections still answer `t["key"]` as the dicts did, for the modules
+that read them so.
 """
 
 from __future__ import annotations
@@ -144,9 +145,14 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     # column-layout field -> the field naming its last printed column
     print_limits: ClassVar[dict[str, str]] = {}
+    # field whose keys (or items) are column keys -> the field holding those columns
+    column_keys: ClassVar[dict[str, str]] = {}
 
     @model_validator(mode="after")
-    def _mark_printed(self) -> Section:
+    def _columns_named(self) -> Section:
+        for field, columns in self.column_keys.items():
+            if not set(getattr(self, field)) <= set(getattr(self, columns)):
+                raise PydanticCustomError("not_a_column", "{field} names no column", {"field": field})
         for field, limit in self.print_limits.items():
             columns, last = getattr(self, field), getattr(self, limit)
             if last not in columns:
@@ -323,6 +329,7 @@ class ValidationFeedback(Section):
 
 class ValidationTemplate(Section):
     print_limits = {"summary_columns": "summary_print_through", "finding_columns": "finding_print_through"}
+    column_keys = {"evidence_widths": "evidence_columns", "evidence_unprinted": "evidence_columns"}
 
     file_name: str
     feedback_dir: str
@@ -364,10 +371,6 @@ class AppraisalHeading(Section):
     place_blank: str
 
 
-class AppraisalRound2Headers(Section):
-    findings: str
-
-
 class AppraisalSignature(Section):
     secretary: list[str]
     members: list[str]
@@ -387,6 +390,7 @@ class AppraisalValidation(Section):
 
 class AppraisalTemplate(Section):
     print_limits = {"columns": "last_printed"}
+    column_keys = {"round2_headers": "columns"}
 
     template_version: str
     file_suffix: str
@@ -400,7 +404,7 @@ class AppraisalTemplate(Section):
     round2_title: str
     round2_subject: str
     round2_instructions: str
-    round2_headers: AppraisalRound2Headers
+    round2_headers: dict[str, str]  # column key -> its round-2 header
     round2_decision: str
     round2_answer: str
     round2_evidence: str
