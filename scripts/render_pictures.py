@@ -72,7 +72,7 @@ def pictures() -> list[Picture]:
                 dpi=85, what="filled workbook, sheet “Tổng hợp”"),
         Picture("kiem-tra-tiep-nhan", "validation", (literal(validation["title"]),), dpi=110,
                 box=(0, 0, 1, 0.6), what="validation workbook, sheet “Tổng hợp tiếp nhận”"),
-        Picture("chi-tiet-loi", "validation", (fcols["severity"][0], fcols["message"][0]), dpi=110,
+        Picture("chi-tiet-loi", "validation", (fcols["severity"].header, fcols["message"].header), dpi=110,
                 box=(0, 0, 1, 0.45), what="validation workbook, sheet “Chi tiết lỗi”"),
         Picture("phan-hoi", "feedback", (literal(validation["feedback"]["title"]),), dpi=100,
                 box=(0, 0, 1, 0.5), what="feedback workbook, sheet “Kết quả tiếp nhận”"),

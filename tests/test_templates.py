@@ -23,6 +23,7 @@ from cchc_xl.importing.run import import_file
 from cchc_xl.paths import bundled
 from cchc_xl.settings import Settings
 from cchc_xl.templates import MODELS, Columns, TemplateError, load, template
+from cchc_xl.workbook.layout import REGISTER_FIELDS
 from import_corpus import Corpus
 
 DATA = Path(__file__).parent / "data"
@@ -178,8 +179,6 @@ def test_a_column_added_to_the_grid_moves_what_follows_in_the_workbook_and_the_i
 
 @pytest.mark.parametrize("name", ["commune", "answer"])
 def test_the_register_inputs_are_the_declared_register_fields(name: str) -> None:
-    from cchc_xl.workbook.layout import REGISTER_FIELDS
-
     inputs = template(name).register.columns.inputs
     assert list(inputs) == list(REGISTER_FIELDS)  # the order a declared register row has
     assert (inputs["code"], inputs["date"], inputs["files"]) == ("code", "date", "text")
