@@ -261,7 +261,7 @@ def test_validation_column_and_feedback(tmp_path: Path, reports: Reports, mini_s
     tv = template("validation")
     ws = openpyxl.load_workbook(outputs.validation)[tv["sheets"]["summary"]]
     header = [c.value for c in ws[4]]
-    col = header.index(tv["summary_columns"]["approval"][0])
+    col = header.index(tv["summary_columns"]["approval"].header)
     shown = {Path(row[1].value).name: row[col].value for row in ws.iter_rows(min_row=5) if row[1].value}
     assert shown == {"03901-a.xlsx": tv["approval"]["signed_match"], "03901-b.xlsx": tv["approval"]["differs"]}
     feedback = openpyxl.load_workbook(next(p for f, p in outputs.feedback.items() if f.endswith("03901-b.xlsx")))

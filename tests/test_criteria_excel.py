@@ -23,7 +23,7 @@ TREE = T["sheets"]["tree"]  # "Tiêu chí"
 INFO = T["sheets"]["info"]  # "Thông tin"
 ADJUST = T["sheets"]["adjust"]  # "Điểm thưởng - trừ"
 COLUMN = {key: i + 1 for i, key in enumerate(T["tree_columns"])}  # key -> 1-based column
-HEADER = {key: header for key, (header, _width) in T["tree_columns"].items()}
+HEADER = {key: c.header for key, c in T["tree_columns"].items()}
 
 
 def same(a: CriteriaSet, b: CriteriaSet) -> None:

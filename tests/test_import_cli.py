@@ -109,7 +109,7 @@ def test_feedback_workbook_marks_exactly_the_finding_cells(tmp_path: Path, mini_
         assert want, sub["findings"]
         assert _marked_cells(wb) == want
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
-        header = next(i for i, r in enumerate(rows) if r[3] == TV["feedback"]["columns"]["cell"][0])
+        header = next(i for i, r in enumerate(rows) if r[3] == TV["feedback"]["columns"]["cell"].header)
         assert {str(r[3]) for r in rows[header + 1:] if r[3]} == cells
         checked += 1
     assert checked == 2

@@ -234,7 +234,7 @@ def test_no_workbook_text_says_huyen_in_a_provinces_round(name: str) -> None:
             return [s for v in value.values() for s in strings(v)]
         return [s for v in value for s in strings(v)] if isinstance(value, list) else []
 
-    texts = strings(template(name, RoundIdentity.of("UBND tỉnh Lâm Đồng")))
+    texts = strings(template(name, RoundIdentity.of("UBND tỉnh Lâm Đồng")).model_dump())
     assert texts and not [t for t in texts if "huyện" in t.lower() or "[[" in t]
 
 
@@ -243,6 +243,6 @@ def test_the_validation_workbook_counts_the_communes_own_points(round_dir: Path)
     ws = openpyxl.load_workbook(round_dir / "3-tiep-nhan" / t["file_name"])[t["sheets"]["summary"]]
     assert "tối đa 70 trong 100 điểm; 30 điểm còn lại do huyện chấm, nên chưa xếp loại" in ws["A3"].value
     headers = [c.value for c in ws[4]]
-    tier_col = headers.index(t["summary_columns"]["tier"][0])
+    tier_col = headers.index(t["summary_columns"]["tier"].header)
     tiers = {row[tier_col] for row in ws.iter_rows(min_row=5, values_only=True) if row[0] is not None}
     assert tiers == {t["no_tier"]}

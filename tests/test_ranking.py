@@ -154,9 +154,9 @@ def test_ranks_ties_and_tiers_equal_an_independent_pandas_computation(report: Pa
 
     wb = openpyxl.load_workbook(report)
     cols = T["ranking"]["columns"]
-    got = _table(wb[T["sheets"]["ranking"]], cols["rank"][0])
-    got = got.rename(columns={cols["rank"][0]: "rank", cols["code"][0]: "code", cols["total"][0]: "total",
-                              cols["tier"][0]: "tier"})[["code", "total", "rank", "tier"]]
+    got = _table(wb[T["sheets"]["ranking"]], cols["rank"].header)
+    got = got.rename(columns={cols["rank"].header: "rank", cols["code"].header: "code", cols["total"].header: "total",
+                              cols["tier"].header: "tier"})[["code", "total", "rank", "tier"]]
     got["rank"] = got["rank"].astype(int)
     got["tier"] = got["tier"].fillna("")
     pd.testing.assert_frame_equal(got, expected[["code", "total", "rank", "tier"]], check_dtype=False)
@@ -164,10 +164,10 @@ def test_ranks_ties_and_tiers_equal_an_independent_pandas_computation(report: Pa
     assert list(got["rank"][:3]) == [1, 1, 3]
     assert got["rank"].duplicated().sum() >= 2
     # the points per area add up to the total
-    table = _table(wb[T["sheets"]["ranking"]], cols["rank"][0])
+    table = _table(wb[T["sheets"]["ranking"]], cols["rank"].header)
     areas = [c for c in table.columns if "\n" in c]
     assert len(areas) == len(bundled_set.areas)
-    assert (table[areas].sum(axis=1).round(2) == table[cols["total"][0]]).all()
+    assert (table[areas].sum(axis=1).round(2) == table[cols["total"].header]).all()
     texts = _sheet_texts(wb[T["sheets"]["ranking"]])
     assert T["tie_rule"] in texts
     assert T["stage_line"].format(stage=T["stage"]["self"]) in texts
@@ -300,20 +300,20 @@ def test_native_charts_are_written(report: Path) -> None:
 def test_progress_board(report: Path, built: tuple[Path, Any], communes: list[Commune]) -> None:
     wb = openpyxl.load_workbook(report)
     cols = T["progress"]["columns"]
-    df = _table(wb[T["sheets"]["progress"]], cols["stt"][0])
-    df = df.set_index(cols["code"][0])
+    df = _table(wb[T["sheets"]["progress"]], cols["stt"].header)
+    df = df.set_index(cols["code"].header)
     assert len(df) == 28
-    assert df.loc["99999", cols["received"][0]] == T["progress"]["not_received"]
+    assert df.loc["99999", cols["received"].header] == T["progress"]["not_received"]
     bad = communes[15].code
-    assert df.loc[bad, cols["status"][0]] == T["progress"]["status"]["rejected"]
-    assert df.loc[bad, cols["errors"][0]] == 1
-    assert df.loc[communes[2].code, cols["warnings"][0]] == 2
-    assert df.loc[communes[5].code, cols["version"][0]] == 2
+    assert df.loc[bad, cols["status"].header] == T["progress"]["status"]["rejected"]
+    assert df.loc[bad, cols["errors"].header] == 1
+    assert df.loc[communes[2].code, cols["warnings"].header] == 2
+    assert df.loc[communes[5].code, cols["version"].header] == 2
     yes, no = T["progress"]["yes_no"]
     on_time = {c.code: (dt.datetime(2022, 10, 1 + i % 8, 9, 30) <= DEADLINE) for i, c in enumerate(communes)}
     for code, expected in on_time.items():
-        assert df.loc[code, cols["on_time"][0]] == (yes if expected else no)
-    coverage = df[cols["coverage"][0]].dropna()
+        assert df.loc[code, cols["on_time"].header] == (yes if expected else no)
+    coverage = df[cols["coverage"].header].dropna()
     assert ((coverage > 0.5) & (coverage <= 1)).all()
 
 
@@ -323,19 +323,19 @@ def test_priorities_are_sorted_by_points_lost(report: Path, built: tuple[Path, A
     scores = {code: pts for code, pts in scores.items() if code != communes[15].code}  # rejected: not counted
     wb = openpyxl.load_workbook(report)
     cols = T["priorities"]["columns"]
-    df = _table(wb[T["sheets"]["priorities"]], cols["stt"][0])
-    lost = df[cols["lost"][0]].astype(float)
+    df = _table(wb[T["sheets"]["priorities"]], cols["stt"].header)
+    lost = df[cols["lost"].header].astype(float)
     scored = lost.dropna()
     assert list(scored) == sorted(scored, reverse=True)
     # items nobody has scored yet (district-scored, before appraisal) come last, without a number
     unscored = df[lost.isna()]
     assert list(unscored.index) == list(range(len(scored), len(df)))
     district = {leaf.code for leaf in bundled_set.leaves() if leaf.scored_by == "district"}
-    assert set(unscored[cols["code"][0]]) == district
+    assert set(unscored[cols["code"].header]) == district
     maxima = {leaf.code: leaf.max for leaf in bundled_set.commune_leaves()}
     independent = pd.DataFrame([{"code": code, "lost": float(maxima[code] - v)}
                                 for pts in scores.values() for code, v in pts.items()]).groupby("code")["lost"].sum()
-    got = df.set_index(cols["code"][0])[cols["lost"][0]]
+    got = df.set_index(cols["code"].header)[cols["lost"].header]
     for code, value in independent.items():
         assert got[code] == pytest.approx(value)
 
@@ -359,14 +359,14 @@ def test_final_scores_rank_mixed_and_reasons_are_text(built: tuple[Path, Any], b
     assert summary.stage == "mixed"
     wb = openpyxl.load_workbook(out)
     cols = T["ranking"]["columns"]
-    df = _table(wb[T["sheets"]["ranking"]], cols["rank"][0]).set_index(cols["code"][0])
+    df = _table(wb[T["sheets"]["ranking"]], cols["rank"].header).set_index(cols["code"].header)
     for code, value in expected_final.items():
-        assert df.loc[code, cols["total"][0]] == pytest.approx(value)
-        assert df.loc[code, cols["stage"][0]] == T["stage_short"]["final"]
+        assert df.loc[code, cols["total"].header] == pytest.approx(value)
+        assert df.loc[code, cols["stage"].header] == T["stage_short"]["final"]
     independent = pd.Series({code: expected_final.get(code, round(float(sum(pts.values())), 2))
                              for code, pts in scores.items() if code != communes[15].code})
     ranks = independent.rank(method="min", ascending=False).astype(int)
-    assert (df[cols["rank"][0]].astype(int).sort_index() == ranks.sort_index()).all()
+    assert (df[cols["rank"].header].astype(int).sort_index() == ranks.sort_index()).all()
     found = _assert_formula_like_text_is_text(out, [INJECT_REASON, INJECT])
     assert found[INJECT_REASON] == 9 and found[INJECT] >= 1
     assert T["stage_line"].format(stage=T["stage"]["mixed"]) in _sheet_texts(wb[T["sheets"]["ranking"]])
@@ -419,13 +419,13 @@ def test_previous_year_change(built: tuple[Path, Any], bundled_set: CriteriaSet,
     write_ranking(built[0], bundled_set, out, communes, final={}, previous=previous, password=PASSWORD)
     wb = openpyxl.load_workbook(out)
     cols = T["ranking"]["columns"]
-    df = _table(wb[T["sheets"]["ranking"]], cols["rank"][0]).set_index(cols["code"][0])
+    df = _table(wb[T["sheets"]["ranking"]], cols["rank"].header).set_index(cols["code"].header)
     for code in previous:
         total = round(float(sum(scores[code].values())), 2)
-        assert df.loc[code, cols["change"][0]] == pytest.approx(total - 60.5)
-        assert df.loc[code, cols["previous_rank"][0]] == 1
-    assert df.loc[communes[20].code, cols["change"][0]] is None or pd.isna(df.loc[communes[20].code,
-                                                                                   cols["change"][0]])
+        assert df.loc[code, cols["change"].header] == pytest.approx(total - 60.5)
+        assert df.loc[code, cols["previous_rank"].header] == 1
+    assert df.loc[communes[20].code, cols["change"].header] is None or pd.isna(df.loc[communes[20].code,
+                                                                                   cols["change"].header])
 
 
 def test_no_store_is_an_error(bundled_set: CriteriaSet, tmp_path: Path) -> None:
@@ -441,10 +441,10 @@ def test_libreoffice_opens_the_workbook_without_repair(report: Path, tmp_path: P
     wb = openpyxl.load_workbook(converted)
     assert wb.sheetnames == openpyxl.load_workbook(report).sheetnames
     cols = T["ranking"]["columns"]
-    original = _table(openpyxl.load_workbook(report)[T["sheets"]["ranking"]], cols["rank"][0])
-    resaved = _table(wb[T["sheets"]["ranking"]], cols["rank"][0])
-    assert list(resaved[cols["commune"][0]]) == list(original[cols["commune"][0]])
-    assert list(resaved[cols["total"][0]]) == list(original[cols["total"][0]])
+    original = _table(openpyxl.load_workbook(report)[T["sheets"]["ranking"]], cols["rank"].header)
+    resaved = _table(wb[T["sheets"]["ranking"]], cols["rank"].header)
+    assert list(resaved[cols["commune"].header]) == list(original[cols["commune"].header])
+    assert list(resaved[cols["total"].header]) == list(original[cols["total"].header])
 
 
 @pytest.mark.libreoffice

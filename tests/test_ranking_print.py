@@ -104,7 +104,7 @@ def _rows(ws: Any) -> list[tuple[Any, ...]]:
 
 def _ranked_rows(ws: Any) -> list[tuple[Any, ...]]:
     rows = _rows(ws)
-    start = next(i for i, r in enumerate(rows) if r and r[0] == T["ranking"]["columns"]["rank"][0])
+    start = next(i for i, r in enumerate(rows) if r and r[0] == T["ranking"]["columns"]["rank"].header)
     out = []
     for r in rows[start + 1:]:
         if not isinstance(r[0], (int, float)):
@@ -118,8 +118,8 @@ def test_only_accepted_or_appraised_results_are_ranked_and_the_others_listed_wit
         data: RankingInput, book: Path) -> None:
     wb = openpyxl.load_workbook(book)
     cols = T["ranking"]["columns"]
-    header = next(r for r in _rows(wb[T["sheets"]["ranking"]]) if r and r[0] == cols["rank"][0])
-    code_col = header.index(cols["code"][0])
+    header = next(r for r in _rows(wb[T["sheets"]["ranking"]]) if r and r[0] == cols["rank"].header)
+    code_col = header.index(cols["code"].header)
     ranked = {r[code_col] for r in _ranked_rows(wb[T["sheets"]["ranking"]])}
     assert "10023" in ranked  # rejected, but appraised
     assert not ranked & {"10021", "10022", "10024", "10025", "10026"}
@@ -171,8 +171,8 @@ def test_final_total_is_the_appraisal_s_and_area_sums_the_workbook_s(bundled_set
 def test_the_ranking_reads_on_a_phone(book: Path) -> None:
     ws = openpyxl.load_workbook(book)[T["sheets"]["ranking"]]
     cols = T["ranking"]["columns"]
-    header = next(r for r in _rows(ws) if r and r[0] == cols["rank"][0])
-    assert list(header[:4]) == [cols[k][0] for k in ("rank", "commune", "total", "tier")]
+    header = next(r for r in _rows(ws) if r and r[0] == cols["rank"].header)
+    assert list(header[:4]) == [cols[k].header for k in ("rank", "commune", "total", "tier")]
     first_screen = sum(column_px(ws.column_dimensions[c].width) for c in "ABCD")
     assert first_screen + 30 <= 400  # (+ the row numbers)
     assert ws.freeze_panes is not None and ws.freeze_panes.startswith("C")  # only rank and name frozen
@@ -216,7 +216,7 @@ def test_fonts_are_explicit_and_numbers_formatted_by_kind(book: Path) -> None:
     ws = openpyxl.load_workbook(book)[T["sheets"]["ranking"]]
     cols = T["ranking"]["columns"]
     rows = list(ws.iter_rows())
-    header = next(i for i, r in enumerate(rows) if r[0].value == cols["rank"][0])
+    header = next(i for i, r in enumerate(rows) if r[0].value == cols["rank"].header)
     rank, _, total, *_ = rows[header + 1]
     assert rank.number_format == "0" and total.number_format == "0.00"
 

@@ -72,7 +72,7 @@ class Grid:
 
 
 def header(key: str) -> str:
-    return T["grid"]["columns"][key][0]
+    return T["grid"]["columns"][key].header
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_rows_are_as_tall_as_their_wrapped_texts(phu_yen_books: dict[str, Path],
     wb = openpyxl.load_workbook(phu_yen_books[communes[0].code])
     ws = wb[GRID]
     method_col = list(T["grid"]["columns"]).index("method") + 1
-    width = T["grid"]["columns"]["method"][1]
+    width = T["grid"]["columns"]["method"].width
     tall = 0
     for row in ws.iter_rows(min_row=T["grid"]["first_row"], min_col=method_col, max_col=method_col):
         text = row[0].value

@@ -109,7 +109,7 @@ def named_cell(wb: Workbook, names: dict[str, tuple[str, str]], name: str) -> An
 def test_every_sheet_is_protected_and_meta_is_very_hidden(case: tuple[CriteriaSet, Path, Commune]) -> None:
     _, path, _ = case
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == list(SHEETS.values())
+    assert wb.sheetnames == list(dict(SHEETS).values())
     for ws in wb.worksheets:
         assert ws.protection.sheet, ws.title
         assert ws.protection.password, f"{ws.title}: protected without the district's password"

@@ -128,7 +128,7 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: L
         console.print(_results_table(run))
     if verbosity > 0:
         _print_findings(console, run)
-    status = template("validation")["status"]
+    status = template("validation").status
     count = {s: sum(r.status == s for r in run.results) for s in status}
     console.print(say("cli.import_dry_run_done" if dry_run else "cli.import_done", count=len(run.results),
                       accepted=count["accepted"], warned=count["accepted_with_warnings"],
@@ -143,7 +143,7 @@ def print_summary(console: Console, run: ImportRun, outputs: Outputs, db_path: L
 
 
 def _results_table(run: ImportRun) -> Table:
-    status = template("validation")["status"]
+    status = template("validation").status
     table = Table(title=say("cli.import_table_title"))
     for i, header in enumerate(say("cli.import_columns").split("|")):
         # the file column is never cut: a name shown as "2-hop-thu/039…" on every row tells nothing
@@ -229,7 +229,7 @@ def appraise_import_cmd(ws: Workspace, folder: Path, out_dir: Path, console: Con
         outcomes = import_appraisals(store, cset, folder, ws.settings)
     finally:
         store.close()
-    status = template("validation")["status"]
+    status = template("validation").status
     data = {"round": ws.round.id, "criteria": {"id": cset.id, "version": cset.version}, "appraisals": [
         {"file": o.file, "commune_code": o.commune_code, "status": o.status,
          "appraised_total": json_number(o.result.total) if o.result else None,
@@ -327,7 +327,7 @@ def appraise_answers_import_cmd(ws: Workspace, inbox: Path, out_dir: Path, recei
         outcomes = import_answers(store, ws.cset, inbox, ws.settings, received_at=at)
     finally:
         store.close()
-    status = template("validation")["status"]
+    status = template("validation").status
     data = {"round": ws.round.id, "criteria": {"id": ws.cset.id, "version": ws.cset.version}, "answers": [
         {"file": o.file, "commune_code": o.commune_code, "status": o.status, "contested": o.contested,
          "findings": [f.model_dump() for f in o.findings]} for o in outcomes]}
@@ -448,7 +448,7 @@ def _answer_lines(answers: list[StoredAnswer], deadlines: dict[int, str], criter
 
 def event_text(kind: str, detail: EventDetail) -> str:
     """One store event in Vietnamese (the store keeps English kinds and plain details)."""
-    status = template("validation")["status"]
+    status = template("validation").status
     given = detail.shown()
     values = {k: ("" if v is None else ", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
               for k, v in given.items()}

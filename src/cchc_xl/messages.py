@@ -60,6 +60,11 @@ MESSAGES: dict[str, str] = {
     "set.detail.bool_parsing": "phải là true hoặc false",
     "set.detail.bool_type": "phải là true hoặc false",
     "set.detail.greater_than": "phải lớn hơn {gt}",
+    # --- bundled workbook templates (workbook_templates/*.yaml): an installation or editing mistake ----------
+    "template.invalid": "Mẫu bảng tính {file} không hợp lệ: {problems}",
+    "template.problem": "khoá “{field}”: {detail}",
+    "template.detail.not_a_column": "không phải khoá của một cột trong bảng",
+    "template.detail.column_spec": "một cột ghi là [tiêu đề, độ rộng] hoặc [tiêu đề, độ rộng, kiểu ô nhập]",
     # --- criteria set: consistency ------------------------------------------------------------
     "set.code_duplicate": "{place}: mã “{code}” bị trùng: mã này đã dùng cho {first}{at}; "
                           "mã xuất hiện {count} lần trong bộ tiêu chí",

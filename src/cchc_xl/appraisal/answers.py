@@ -33,6 +33,7 @@ from cchc_xl.workbook.layout import (
     fit_row,
     register_check,
     register_check_formula,
+    register_columns,
     status_chain,
 )
 
@@ -72,7 +73,7 @@ class AnswerLayout(AppraisalLayout):
 
 def answer_status(answer: str, explanation: str) -> str:
     """The row's status key, as its formula computes it (Excel compares texts without regard to case)."""
-    texts = template("answer")["answers"]
+    texts = template("answer").answers
     if answer == "":
         return "missing"
     folded = answer.casefold()
@@ -85,7 +86,7 @@ def answer_status(answer: str, explanation: str) -> str:
 
 def answer_key(answer: str) -> str | None:
     """AGREE, EXPLAIN, or None for anything else."""
-    texts = template("answer")["answers"]
+    texts = template("answer").answers
     folded = answer.casefold()
     return AGREE if folded == texts["agree"].casefold() else EXPLAIN if folded == texts["explain"].casefold() else None
 
@@ -97,12 +98,12 @@ class _AnswerBuilder(SheetBuilder):
         super().__init__(AnswerLayout(cset, commune, sub, dict(t["sheets"]), changed=changed), t)
         self.cset, self.commune, self.deadline, self.appraised_at, self.total = cset, commune, deadline, appraised_at, total
         self.lay.explanation_col = self.col["explanation"]
-        self.rcol = {k: i for i, k in enumerate(t["register"]["columns"])}
+        self.rcol = register_columns(t)
 
     def build(self) -> AnswerLayout:
         t, c, lay = self.t, self.commune, self.lay
         first, last = next(iter(self.col)), t["last_printed"]
-        table_width = sum(self.width[k] for k in list(self.col)[: self.col[last] + 1])
+        table_width = sum(c.width for c in t.columns.values() if c.printed)
         self.put(0, 0, value=t["title"].format(year=self.cset.year), style="title")
         subtitle = t["subtitle"].format(committee=c.committee, set_title=self.cset.title, version=self.cset.version,
                                         appraised=_date_text(self.appraised_at))
@@ -117,8 +118,8 @@ class _AnswerBuilder(SheetBuilder):
         self.put(5, 0, value=t["code_label"], style="label")
         self.put(5, 2, value=c.code, style="code_value", name="MA_DON_VI")
         header = t["first_row"] - 1
-        lay.header_row, lay.print_cols = header, self.col[t["last_printed"]] + 1
-        for key, (text, _w) in t["columns"].items():
+        lay.header_row, lay.print_cols = header, t.columns.last_printed.index + 1
+        for key, text in zip(t.columns, t.columns.headers, strict=True):
             self.put(header, self.col[key], value=text, style="header")
             self.fit(header, [(text, key, 11, True)])
         row = header + 1
@@ -170,7 +171,7 @@ class _AnswerBuilder(SheetBuilder):
 
     def register(self, codes_range: str) -> None:
         r, cols, lay = self.t["register"], self.rcol, self.lay
-        widths = [w for _h, w in r["columns"].values()]
+        widths = r.columns.widths
 
         def put(row: int, col: int, **kw: Any) -> None:
             self.put(row, col, sheet="register", **kw)
@@ -179,14 +180,13 @@ class _AnswerBuilder(SheetBuilder):
         put(1, 0, value=r["note"], style="note")
         lay.merges.append(Merge("register", 1, 0, 1, len(cols) - 1))
         fit_row(lay.sheet_heights, ("register", 1), [(r["note"], sum(widths), 11, False)])
-        for key, (header, width) in r["columns"].items():
-            put(3, cols[key], value=header, style="header")
-            fit_row(lay.sheet_heights, ("register", 3), [(header, width, 11, True)])
+        for c in r.columns.values():
+            put(3, c.index, value=c.header, style="header")
+            fit_row(lay.sheet_heights, ("register", 3), [(c.header, c.width, 11, True)])
         first = r["first_row"] - 1
         last = first + r["rows"] - 1
         lay.register_rows = (first, last)
-        styles = {"code": "input_code", "number": "input_text", "date": "input_date", "issuer": "input_text",
-                  "subject": "input_text", "files": "input_text"}
+        styles = {key: f"input_{kind}" for key, kind in r.columns.inputs.items()}
         for row in range(first, last + 1):
             for key, style in styles.items():
                 put(row, cols[key], style=style, locked=False)
@@ -206,7 +206,7 @@ def build_answer_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView
 
 
 def answer_file_name(commune: Commune) -> str:
-    return f"{output_stem(commune.code, commune.name)}{template('answer')['file_suffix']}.xlsx"
+    return f"{output_stem(commune.code, commune.name)}{template('answer').file_suffix}.xlsx"
 
 
 @dataclass

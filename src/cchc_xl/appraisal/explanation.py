@@ -412,7 +412,7 @@ def expected_round2(store: Store, cset: CriteriaSet, meta: dict[str, str], commu
 
 def answer_label(answer: str) -> str:
     """'Đồng ý' / 'Giải trình' for a stored answer key."""
-    texts = template("answer")["answers"]
+    texts = template("answer").answers
     return texts["agree"] if answer == AGREE else texts["explain"] if answer == EXPLAIN else answer
 
 

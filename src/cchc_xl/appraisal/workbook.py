@@ -28,7 +28,7 @@ from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path, output_stem
 from cchc_xl.scoring import excel_blank, excel_rescaled, excel_tier
 from cchc_xl.settings import Settings
-from cchc_xl.templates import template
+from cchc_xl.templates import AnswerTemplate, AppraisalTemplate, template
 from cchc_xl.workbook import signing
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
@@ -143,10 +143,10 @@ class SheetBuilder:
     """Cells, merges, row heights and references of the main sheet of an appraisal-path layout (the columns of
     template `t`); shared by the council's and the commune's answer workbook builders."""
 
-    def __init__(self, lay: AppraisalLayout, t: dict[str, Any]):
+    def __init__(self, lay: AppraisalLayout, t: AppraisalTemplate | AnswerTemplate):
         self.lay, self.t = lay, t
-        self.col = {k: i for i, k in enumerate(t["columns"])}
-        self.width = {k: w for k, (_h, w) in t["columns"].items()}
+        self.col = t.columns.indices
+        self.width = {k: c.width for k, c in t.columns.items()}
 
     def put(self, row: int, col: int, sheet: str = "sheet", **kw: Any) -> CellSpec:
         cell = CellSpec(sheet, row, col, **kw)
@@ -182,8 +182,8 @@ class _Builder(SheetBuilder):
     def build(self) -> AppraisalLayout:
         t, c = self.t, self.commune
         first, last = next(iter(self.col)), t["last_printed"]
-        self.lay.print_cols = self.col[last] + 1
-        table_width = sum(self.width[k] for k in list(self.col)[: self.lay.print_cols])
+        self.lay.print_cols = t.columns.last_printed.index + 1
+        table_width = sum(c.width for c in t.columns.values() if c.printed)
         self.heading()
         title, subject, instructions = (t["title"], t["subject"], t["instructions"]) if self.review is None else \
             (t["round2_title"], t["round2_subject"], t["round2_instructions"])
@@ -210,7 +210,7 @@ class _Builder(SheetBuilder):
         self.date_line(3, xl_rowcol_to_cell(10, input_col))
         header = t["first_row"] - 1
         self.lay.header_row = header
-        for key, (text, _w) in t["columns"].items():
+        for key, text in zip(t.columns, t.columns.headers, strict=True):
             if self.review is not None:
                 text = t["round2_headers"].get(key, text)
             self.put(header, self.col[key], value=text, style="header")
@@ -598,7 +598,7 @@ class AppraisalWorkbookWriter:
 
     def _setup(self, sheet: Sheet) -> None:
         ws, lay = sheet.ws, self.lay
-        widths = [w for _h, w in self.t["columns"].values()]
+        widths = self.t.columns.widths
         sheet.columns(widths)
         for row, height in lay.row_heights.items():
             ws.set_row(row, height)
@@ -615,10 +615,10 @@ class AppraisalWorkbookWriter:
 
     def _setup_register(self, sheet: Sheet) -> None:
         r = self.t["register"]
-        widths = [w for _h, w in r["columns"].values()]
+        widths = r.columns.widths
         sheet.columns(widths)
         sheet.ws.freeze_panes(r["first_row"] - 1, 1)
-        printed = len(widths) - 1  # the check column is for the screen
+        printed = r.columns.last_printed.index + 1  # the check column is for the screen
         last_row = r["first_row"] - 2 + r["rows"]
         # one page: its rows are as many as a page holds at about the scale the columns allow
         setup = replace(_print_setup(widths[:printed], r["first_row"] - 2), fit_width=1, fit_height=1)

@@ -115,7 +115,7 @@ class ApprovalOutcome:
 
 
 def approval_file() -> str:
-    return str(template("commune")["register"]["approval_file"])
+    return str(template("commune").register.approval_file)
 
 
 class ApprovalCheck:
@@ -188,7 +188,7 @@ def read_document(data: bytes, cset: CriteriaSet, commune: Commune) -> DocumentR
         lines = _text_lines(reader)
     except Exception as exc:
         return DocumentReading("unreadable", detail=type(exc).__name__)
-    label = template("commune")["approved"]["total_label"]
+    label = template("commune").approved.total_label
     if has_signature(data):
         checks = verify_signatures(data)
         people = signers(data)
@@ -279,12 +279,11 @@ def _merge(first: ReportValues, second: ReportValues) -> ReportValues:
 
 def _number_columns() -> list[tuple[float, float]]:
     """The code column and the maximum-and-score columns of the Phụ lục 2 table, as fractions of its width."""
-    columns = template("commune")["approved"]["columns"]
-    widths = [w for _h, w in columns.values()]
-    keys = list(columns)
+    columns = template("commune").approved.columns
+    widths = columns.widths
     total = sum(widths)
     start = [sum(widths[:i]) / total for i in range(len(widths) + 1)]
-    a, b = keys.index("max"), keys.index("score")
+    a, b = columns["max"].index, columns["score"].index
     return [(start[0], start[1]), (start[a], start[b + 1])]
 
 

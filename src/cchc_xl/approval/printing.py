@@ -23,7 +23,7 @@ _SHEET = re.compile(r"<sheet\b[^>]*?/>")
 
 def report_only_copy(workbook: Path, target: Path, sheet: str | None = None) -> Path:
     """A copy of `workbook` in which only the sheet `sheet` (default: the Phụ lục 2 sheet) is visible."""
-    name = escape(sheet or template("commune")["sheets"]["approved"], {'"': "&quot;"})
+    name = escape(sheet or template("commune").sheets.approved, {'"': "&quot;"})
     with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
         xml, part = _only(src.read("xl/workbook.xml").decode("utf-8"), name,
                           src.read("xl/_rels/workbook.xml.rels").decode("utf-8"))

@@ -84,12 +84,13 @@ class CriteriaWorkbookWriter:
             ws.write_number(row, 1, _num(tier.min))
 
     def _write_tree(self, ws: Any) -> None:
-        cols = list(self.t["tree_columns"])
-        for i, (header, width) in enumerate(self.t["tree_columns"].values()):
-            ws.set_column(i, i, width)
-            ws.write_string(0, i, header, self.bold)
+        cols = self.t.tree_columns.indices
+        kind = cols["kind"]
+        for c in self.t.tree_columns.values():
+            ws.set_column(c.index, c.index, c.width)
+            ws.write_string(0, c.index, c.header, self.bold)
         ws.freeze_panes(1, 2)
-        ws.data_validation(1, cols.index("kind"), 2000, cols.index("kind"),
+        ws.data_validation(1, kind, 2000, kind,
                            {"validate": "list", "source": list(self.t["kinds"].values())})
         levels = self.t["levels"]
         row = 1
@@ -129,18 +130,18 @@ class CriteriaWorkbookWriter:
             cells["integer"] = self.t["yes"] if params["integer"] else self.t["no"]
         return cells
 
-    def _write_node(self, ws: Any, row: int, cols: list[str], cells: dict[str, Any]) -> None:
+    def _write_node(self, ws: Any, row: int, cols: dict[str, int], cells: dict[str, Any]) -> None:
         for key, value in cells.items():
-            col = cols.index(key)
+            col = cols[key]
             if isinstance(value, Decimal):
                 ws.write_number(row, col, _num(value))
             elif value != "":
                 ws.write_string(row, col, str(value), self.text if key == "code" else self.wrap)
 
     def _write_adjustments(self, ws: Any) -> None:
-        for i, (header, width) in enumerate(self.t["adjust_columns"].values()):
-            ws.set_column(i, i, width)
-            ws.write_string(0, i, header, self.bold)
+        for c in self.t.adjust_columns.values():
+            ws.set_column(c.index, c.index, c.width)
+            ws.write_string(0, c.index, c.header, self.bold)
         row = 1
         for key, block in (("bonus", self.cset.bonus), ("penalty", self.cset.penalty)):
             for item in block.items if block else []:
@@ -319,10 +320,10 @@ class _SheetReader:
             code = str(int(code)) if isinstance(code, float) and code.is_integer() else str(code)
             self.row_of.setdefault(code, []).append(self.place("tree", i))
             if level is None:
-                self.bad("tree", i, header["level"][0], cells["level"])
+                self.bad("tree", i, header["level"].header, cells["level"])
                 continue
             node: dict[str, Any] = {"code": code, "title": str(cells["title"]),
-                                    "max": self.number("tree", i, header["max"][0], cells["max"])}
+                                    "max": self.number("tree", i, header["max"].header, cells["max"])}
             if level == "area":
                 node["criteria"] = []
                 areas.append(node)
@@ -330,13 +331,13 @@ class _SheetReader:
                 continue
             node.update(self._node_fields(i, cells, kinds))
             if not areas:
-                self.bad("tree", i, header["level"][0], cells["level"])
+                self.bad("tree", i, header["level"].header, cells["level"])
             elif level == "criterion":
                 node["children"] = []
                 areas[-1]["criteria"].append(node)
                 parent = node
             elif parent is None:
-                self.bad("tree", i, header["level"][0], cells["level"])
+                self.bad("tree", i, header["level"].header, cells["level"])
             else:
                 parent["children"].append(node)
         return areas
@@ -351,7 +352,7 @@ class _SheetReader:
             return node
         kind = kinds.get(str(cells["kind"]))
         if kind is None:
-            self.bad("tree", i, header["kind"][0], cells["kind"])
+            self.bad("tree", i, header["kind"].header, cells["kind"])
             return node
         rule: dict[str, Any] = {"kind": kind}
         if kind == "levels":
@@ -364,18 +365,18 @@ class _SheetReader:
             rule["integer"] = str(cells["integer"]) != self.t["no"]
         if kind in ("count_deduction", "count_award"):
             rule["count"] = str(cells["figure1"])
-            rule["per_item"] = self.number("tree", i, header["per_item"][0], cells["per_item"])
+            rule["per_item"] = self.number("tree", i, header["per_item"].header, cells["per_item"])
         if kind == "manual" and cells["step"] not in ("", None):
-            rule["step"] = self.number("tree", i, header["step"][0], cells["step"])
+            rule["step"] = self.number("tree", i, header["step"].header, cells["step"])
         if kind in ("ratio_tiers", "proportional") and cells["when_zero"] not in ("", None):
-            rule["when_zero"] = self.number("tree", i, header["when_zero"][0], cells["when_zero"])
+            rule["when_zero"] = self.number("tree", i, header["when_zero"].header, cells["when_zero"])
         if kind == "district" and cells["method"]:
             rule["method"] = str(cells["method"])
         node["rule"] = rule
         return node
 
     def _pairs(self, i: int, key: str, cells: dict[str, Any]) -> list[tuple[Any, Any]]:
-        column = self.t["tree_columns"][key][0]
+        column = self.t.tree_columns[key].header
         pairs = []
         for line in str(cells[key] or "").splitlines():
             if not line.strip():
@@ -402,19 +403,19 @@ class _SheetReader:
         items: dict[str, list[dict[str, Any]]] = {"bonus": [], "penalty": []}
         places: dict[str, list[tuple[str, str]]] = {"bonus": [], "penalty": []}
         for i, row in enumerate(rows[1:], start=2):
-            cells = [*row, "", "", "", "", ""]
-            if all(v in ("", None) for v in cells[:5]):
+            cells = dict(zip(header, [*row, *[""] * len(header)], strict=False))
+            if all(v in ("", None) for v in cells.values()):
                 continue
-            block = blocks.get(str(cells[0]).strip())
+            block = blocks.get(str(cells["block"]).strip())
             if block is None:
-                self.bad("adjust", i, header["block"][0], cells[0])
+                self.bad("adjust", i, header["block"].header, cells["block"])
                 continue
-            code = str(cells[1]).strip()
+            code = str(cells["code"]).strip()
             places[block].append((code, self.place("adjust", i)))
             items[block].append({
-                "code": code, "title": str(cells[2]).strip(),
-                "points": self.number("adjust", i, header["points"][0], cells[3]),
-                "evidence": [e.strip() for e in str(cells[4] or "").splitlines() if e.strip()],
+                "code": code, "title": str(cells["title"]).strip(),
+                "points": self.number("adjust", i, header["points"].header, cells["points"]),
+                "evidence": [e.strip() for e in str(cells["evidence"] or "").splitlines() if e.strip()],
             })
         for block in ("bonus", "penalty"):
             for code, place in places[block]:

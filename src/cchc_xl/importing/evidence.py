@@ -64,7 +64,7 @@ class EvidenceStage:
     @staticmethod
     def inventory_rows(results: list[SubmissionResult], base: Path) -> list[dict[str, Any]]:
         """Rows for the validation workbook's evidence sheet (Vietnamese headers)."""
-        headers = template("validation")["evidence_columns"]
+        headers = template("validation").evidence_columns
         out: list[dict[str, Any]] = []
         for r in results:
             if not isinstance(r.evidence, EvidenceReport):

@@ -90,7 +90,7 @@ def _explanation(value: Any) -> str:
 
 def read_declarations(book: Book, cset: CriteriaSet, layout: Layout, found: Findings) -> Declarations:
     locator = CellLocator(book, layout, found)
-    cols = {k: i for i, k in enumerate(template("commune")["grid"]["columns"])}
+    cols = template("commune").grid.columns.indices
     raw_inputs: dict[str, LeafInput] = {}
     parsed: dict[str, LeafInput] = {}
     for leaf in cset.commune_leaves():

@@ -126,7 +126,7 @@ def key_note(meta: dict[str, str], settings: Settings) -> str:
 
 
 def read_meta(book: Book) -> dict[str, str] | None:
-    name = template("commune")["sheets"]["meta"]
+    name = template("commune").sheets.meta
     if name not in book.values:
         return None
     meta: dict[str, str] = {}

@@ -71,7 +71,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         super().__init__(layout, settings)
         self.status = outcome(list(findings))  # as the importer decides it (the district's notes are info)
         self.findings = commune_findings(findings)
-        self.tv = template("validation", layout.identity)["feedback"]
+        self.tv = template("validation", layout.identity).feedback
         self.marked: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
             where = split_cell(f.cell) if f.cell else None
@@ -116,7 +116,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         marked over the status colours (the formula would say "Đã đủ" where only the files were wrong), with
         the findings in its comment. Added before the grid's own rules, so they take precedence."""
         grid = self.layout.sheets["grid"]
-        col = list(self.t["grid"]["columns"]).index("status")
+        col = self.t.grid.columns["status"].index
         for refs in self.layout.leaves.values():
             found = [f.message for f in self.findings if f.severity in ("error", "warning") and (
                 f.criterion == refs.code or (f.cell and _row_of(split_cell(f.cell), grid) == refs.row))]
@@ -137,7 +137,7 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         first, last = self.layout.register_rows
         filled = [c.row for c in self.layout.cells
                   if c.sheet == "register" and first <= c.row <= last and c.formula is None and c.value is not None]
-        ws.print_area(0, 0, max(filled, default=first), len(self.t["register"]["columns"]) - 1)
+        ws.print_area(0, 0, max(filled, default=first), self.t.register.columns.last.index)
 
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
@@ -149,12 +149,12 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
     def _after_cells(self, sheets: dict[str, Worksheet]) -> None:
         ws, tv, status = self.errors_ws, self.tv, self.status
         sheet = Sheet(ws, Formats(self.workbook, STYLES, font(valign="top")))
-        widths = [w for _h, w in tv["columns"].values()]
+        widths = tv.columns.widths
         last = len(widths) - 1
         heights: dict[int, float] = {}
         sheet.title(0, 0, last, tv["title"].format(committee=self.layout.commune.committee), "title")
         # the outcome first: accepted or not, the recomputed total, what to do next
-        sheet.title(1, 0, last, tv["banner"].format(status=template("validation")["status"][status]),
+        sheet.title(1, 0, last, tv["banner"].format(status=template("validation").status[status]),
                     f"banner_{status}")
         heights[1] = lines_height(1, 16)
         sheet.title(2, 0, last, self._total_line(), "total")
@@ -162,11 +162,11 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         fit_row(heights, 3, [(tv["next"][status], sum(widths), 11, False)])
         sheet.text(5, 0, tv["list_title"][status], "list_title")
         header = 6
-        for i, (title, width) in enumerate(tv["columns"].values()):
+        for i, (title, width) in enumerate(zip(tv.columns.headers, widths, strict=True)):
             ws.set_column(i, i, width)
             sheet.text(header, i, title, "header")
             fit_row(heights, header, [(title, width, 11, True)])
-        severity = template("validation")["severity"]
+        severity = template("validation").severity
         order = {"error": 0, "warning": 1, "info": 2}
         for n, f in enumerate(sorted(self.findings, key=lambda f: order[f.severity]), start=1):
             row = header + n
@@ -224,4 +224,4 @@ def feedback_name(workbook_file: str, commune_code: str | None) -> str:
         stem += f"-{ext}"
     if not exact:
         stem += "-" + hashlib.sha256(workbook_file.encode("utf-8", "surrogateescape")).hexdigest()[:6]
-    return f"{stem}{template('validation')['feedback_suffix']}.xlsx"
+    return f"{stem}{template('validation').feedback_suffix}.xlsx"

@@ -381,7 +381,7 @@ class CoverSheet(RankingSheet):
         self._block(row, heights)
         self.title(row, 0, 4, c["tiers_title"], "section")
         row += 1
-        self.header(row, [h for h, _ in c["tiers_columns"].values()], "header", first_col=1)
+        self.header(row, c["tiers_columns"].headers, "header", first_col=1)
         row += 1
         for tier in b.cset.tiers:
             self.text(row, 1, tier.name, "text")
@@ -411,7 +411,7 @@ class CoverSheet(RankingSheet):
         if not items:
             self.title(row, 0, 4, c["none"], "note")
             return row + 1
-        for col, (text, _) in enumerate(c["list_columns"].values()):
+        for col, text in enumerate(c["list_columns"].headers):
             self.text(row, col, text, "header")
         row += 1
         for r in items:
@@ -495,14 +495,14 @@ class RankingTable(RankingSheet):
     def column_specs(self) -> list[tuple[str, str, float]]:
         b = self.b
         cols = self.t["ranking"]["columns"]
-        out = [(k, cols[k][0], cols[k][1]) for k in ("rank", "commune", "total", "tier", "code")]
-        out += [(f"area:{a.code}", b.area_header(a), cols["area"][1]) for a in b.areas]
+        out = [(k, cols[k].header, cols[k].width) for k in ("rank", "commune", "total", "tier", "code")]
+        out += [(f"area:{a.code}", b.area_header(a), cols["area"].width) for a in b.areas]
         if b.has_final:
-            out += [(k, cols[k][0], cols[k][1]) for k in ("bonus", "penalty")]
+            out += [(k, cols[k].header, cols[k].width) for k in ("bonus", "penalty")]
         if b.has_previous:
-            out += [(k, cols[k][0], cols[k][1]) for k in ("previous", "change", "previous_rank")]
+            out += [(k, cols[k].header, cols[k].width) for k in ("previous", "change", "previous_rank")]
         if b.stage == "mixed":
-            out.append(("stage", cols["stage"][0], cols["stage"][1]))
+            out.append(("stage", cols["stage"].header, cols["stage"].width))
         return out
 
     def write(self) -> None:
@@ -585,12 +585,12 @@ class UnrankedSheet(RankingSheet):
     def write(self) -> None:
         t = self.t["unranked"]
         cols = t["columns"]
-        self.set_widths([w for _, w in cols.values()])
+        self.set_widths(cols.widths)
         last = self.last_col
         self.merged(0, 0, last, t["title"], "title", height=22)
         self.merged(1, 0, last, t["note"], "note", width=self.span)
         header = 2
-        self.header_row(header, [h for h, _ in cols.values()], height=32)
+        self.header_row(header, cols.headers, height=32)
         f = self.f
         rows: list[list[Cell]] = []
         for n, r in enumerate(self.b.unranked, start=1):
@@ -711,16 +711,16 @@ class ChartDataSheet(RankingSheet):
         b, t = self.b, self.t["chart_data"]
         lay = b.chart_layout()
         cc = t["commune_columns"]
-        self.set_widths([cc["commune"][1], cc["total"][1], *[cc["area"][1]] * len(b.areas), cc["self"][1],
-                         cc["final"][1]])
+        self.set_widths([cc["commune"].width, cc["total"].width, *[cc["area"].width] * len(b.areas), cc["self"].width,
+                         cc["final"].width])
         self.merged(0, 0, 0, t["title"], "title", height=22)
-        self.header_row(lay["tier_first"] - 1, [h for h, _ in t["tier_columns"].values()], height=20)
+        self.header_row(lay["tier_first"] - 1, t["tier_columns"].headers, height=20)
         counts = b.data.tier_counts()
         for i, tier in enumerate(b.cset.tiers):
             self.text(lay["tier_first"] + i, 0, tier.name, "text")
             self.number(lay["tier_first"] + i, 1, counts.get(tier.name, 0), "int")
-        headers = [cc["commune"][0], cc["total"][0], *[b.area_header(a) for a in b.areas], cc["self"][0],
-                   cc["final"][0]]
+        headers = [cc["commune"].header, cc["total"].header, *[b.area_header(a) for a in b.areas], cc["self"].header,
+                   cc["final"].header]
         self.header_row(lay["commune_header"], headers, height=32)
         label = self.t["charts"]["commune_label"]
         f = self.f
@@ -739,8 +739,8 @@ class AreasSheet(RankingSheet):
     def write(self) -> None:
         b, t = self.b, self.t["areas"]
         cols = t["columns"]
-        self.set_widths([cols["rank"][1], cols["code"][1], cols["commune"][1], *[cols["area"][1]] * len(b.areas),
-                         cols["total"][1]])
+        self.set_widths([cols["rank"].width, cols["code"].width, cols["commune"].width, *[cols["area"].width] * len(b.areas),
+                         cols["total"].width])
         last = self.last_col
         self.merged(0, 0, last, t["title"], "title", height=22)
         row = self.stage_rows(1)
@@ -749,8 +749,8 @@ class AreasSheet(RankingSheet):
         self.merged(row, 0, last, b.area_legend(), "note", width=self.span)
         row += 1
         header = row
-        self.header_row(header, [cols["rank"][0], cols["code"][0], cols["commune"][0],
-                                 *[b.area_header(a) for a in b.areas], cols["total"][0]], height=45)
+        self.header_row(header, [cols["rank"].header, cols["code"].header, cols["commune"].header,
+                                 *[b.area_header(a) for a in b.areas], cols["total"].header], height=45)
         scores = [r.score for r in b.ranked if r.score is not None]
         stats: list[tuple[str, Callable[[str], Decimal | None], Decimal | None]] = [
             ("max", lambda code: next(a.max for a in b.areas if a.code == code), b.cset.total),
@@ -789,9 +789,10 @@ class CriteriaSheet(RankingSheet):
     def write(self) -> None:
         b, t = self.b, self.t["criteria"]
         cols = t["columns"]
-        self.set_widths([cols["rank"][1], cols["code"][1], cols["commune"][1], *[cols["leaf"][1]] * len(b.leaves)])
+        self.set_widths([cols["rank"].width, cols["code"].width, cols["commune"].width,
+                         *[cols["leaf"].width] * len(b.leaves)])
         setup = self.page()
-        text_last = min(self.last_col, 3 + int((printable_px(setup)[0] - 250) / column_px(cols["leaf"][1])) - 1)
+        text_last = min(self.last_col, 3 + int((printable_px(setup)[0] - 250) / column_px(cols["leaf"].width)) - 1)
         text_width = sum(self.widths[:text_last + 1])
         self.merged(0, 0, text_last, t["title"], "title", height=22)
         row = self.stage_rows(1, text_last, text_width)
@@ -811,7 +812,7 @@ class CriteriaSheet(RankingSheet):
             col += count
         header = row + 1
         self.row_height(header, 30)
-        for c, text in enumerate([cols["rank"][0], cols["code"][0], cols["commune"][0]]):
+        for c, text in enumerate([cols["rank"].header, cols["code"].header, cols["commune"].header]):
             self.text(header, c, text, "header")
         for j, leaf in enumerate(b.leaves):
             self.text(header, 3 + j, leaf.code, "matrix_header")
@@ -858,14 +859,14 @@ class PrioritiesSheet(RankingSheet):
     def write(self) -> None:
         b, t = self.b, self.t["priorities"]
         cols = t["columns"]
-        self.set_widths([w for _, w in cols.values()])
+        self.set_widths(cols.widths)
         last = self.last_col
         self.merged(0, 0, last, t["title"], "title", height=22)
         row = self.stage_rows(1)
         self.merged(row, 0, last, t["note"], "note", width=self.span)
         row += 1
         header = row
-        self.header_row(header, [h for h, _ in cols.values()], height=45)
+        self.header_row(header, cols.headers, height=45)
         for n, s in enumerate(b.stats, start=1):
             row += 1
             leaf = s.criterion
@@ -903,7 +904,7 @@ class ProgressSheet(RankingSheet):
     def write(self) -> None:
         d, t = self.b.data, self.t["progress"]
         cols = t["columns"]
-        self.set_widths([w for _, w in cols.values()])
+        self.set_widths(cols.widths)
         last = self.last_col
         printed = sum(self.widths[:last])
         results = sorted(d.results, key=lambda r: r.code)
@@ -915,7 +916,7 @@ class ProgressSheet(RankingSheet):
         self.merged(0, 0, last - 1, t["title"], "title", height=22)
         self.merged(1, 0, last - 1, summary, "plain", width=printed)
         header = 2
-        self.header_row(header, [h for h, _ in cols.values()], height=45)
+        self.header_row(header, cols.headers, height=45)
         yes, no = t["yes_no"]
         f = self.f
         blank = (None, f["text"])
@@ -969,7 +970,7 @@ class CardSheet(RankingSheet):
     def write(self) -> None:
         b, r, t = self.b, self.r, self.t["card"]
         dcols = t["deduction_columns"]
-        self.set_widths([w for _, w in dcols.values()])
+        self.set_widths(dcols.widths)
         widths = self.widths
         self.ws.hide_gridlines(2)
         last = self.last_col
@@ -992,7 +993,7 @@ class CardSheet(RankingSheet):
         row += 1
         self.merged(row, 0, last, t["areas_title"], "section", height=20)
         row += 1
-        self.header_row(row, [h for h, _ in t["area_columns"].values()], height=32)
+        self.header_row(row, t["area_columns"].headers, height=32)
         for area in b.areas:
             row += 1
             points = r.areas.get(area.code, Decimal(0))
@@ -1030,7 +1031,7 @@ class CardSheet(RankingSheet):
         self.keep(row, 20 + 32 + 15.5 * first_lines + 3, setup, print_scale(widths, setup) / 100)
         self.merged(row, 0, last, t["deductions_title"], "section", height=20)
         row += 1
-        self.header_row(row, [h for h, _ in dcols.values()], height=32)
+        self.header_row(row, dcols.headers, height=32)
         if not r.deductions:
             row += 1
             self.merged(row, 0, last, t["none"], "note", height=18)
@@ -1060,10 +1061,10 @@ class CardsSummarySheet(RankingSheet):
         cols = t["columns"]
         keys = ["code", "commune", "rank", "total", "tier", "diff", *(["area"] * len(b.areas)), "count", "lost",
                 "deductions"]
-        self.set_widths([cols[k][1] for k in keys])
-        headers = [cols[k][0] for k in keys[:6]]
+        self.set_widths([cols[k].width for k in keys])
+        headers = [cols[k].header for k in keys[:6]]
         headers += [t["area_diff_header"].format(code=a.code) for a in b.areas]
-        headers += [cols[k][0] for k in ("count", "lost", "deductions")]
+        headers += [cols[k].header for k in ("count", "lost", "deductions")]
         last = self.last_col
         self.merged(0, 0, last, t["title"], "title", height=22)
         row = self.stage_rows(1)

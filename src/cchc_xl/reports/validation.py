@@ -16,7 +16,7 @@ from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.numbers import fmt
 from cchc_xl.reports.feedback import changed_cell, split_cell
 from cchc_xl.safeio import atomic_path
-from cchc_xl.templates import template
+from cchc_xl.templates import Columns, template
 from cchc_xl.workbook.layout import fit_row
 from cchc_xl.workbook.sheetkit import NUMBER_FORMATS, Formats, PageSetup, font, workbook_options
 
@@ -53,10 +53,9 @@ class ValidationWorkbookWriter:
             self._ignored(wb.add_worksheet(self.t["sheets"]["ignored"]))
             wb.close()
 
-    def _header(self, ws: Any, row: int, columns: dict[str, list[Any]], print_through: str | None = None,
-                last_row: int | None = None) -> None:
+    def _header(self, ws: Any, row: int, columns: Columns, last_row: int | None = None) -> None:
         heights: dict[int, float] = {}
-        for i, (header, width) in enumerate(columns.values()):
+        for i, (header, width) in enumerate(zip(columns.headers, columns.widths, strict=True)):
             ws.set_column(i, i, width)
             ws.write_string(row, i, header, self.f["header"])
             fit_row(heights, row, [(header, width - 2, 11, True)])  # less the autofilter button
@@ -64,7 +63,7 @@ class ValidationWorkbookWriter:
             ws.set_row(r, height)
         ws.freeze_panes(row + 1, 0)
         ws.autofilter(row, 0, row, len(columns) - 1)
-        last_col = list(columns).index(print_through) if print_through else len(columns) - 1
+        last_col = columns.last_printed.index
         PageSetup(landscape=True, repeat_rows=(row, row)).apply(
             ws, (0, 0, max(row, last_row if last_row is not None else row), last_col))
 
@@ -79,14 +78,14 @@ class ValidationWorkbookWriter:
             ws.write_string(2, 0, self.t["composition_line"].format(
                 total=fmt(cset.total), commune_max=fmt(cset.commune_max), body_max=fmt(cset.body_max)), self.f["note"])
         columns = self.t["summary_columns"]
-        self._header(ws, 3, columns, self.t["summary_print_through"], 3 + len(self.run.results))
-        col = {key: i for i, key in enumerate(columns)}
+        self._header(ws, 3, columns, 3 + len(self.run.results))
+        col = columns.indices
         yes, no = self.t["yes_no"]
         heights: dict[int, float] = {}
         for n, r in enumerate(self.run.results, start=1):
             row = 3 + n
             values: dict[Any, Any] = {
-                False: n,  # the key `no` (STT), as YAML reads it
+                "no": n,
                 "file": r.file, "code": r.commune_code or "", "commune": r.commune.display if r.commune else "",
                 "total": r.self_total,
                 "tier": r.self_tier or (self.t["no_tier"] if partial and r.self_total is not None else ""),
@@ -104,8 +103,8 @@ class ValidationWorkbookWriter:
                 ws.write_url(row, col["feedback"], f"external:{fb}", self.f["link"], string=fb)
             else:
                 ws.write_string(row, col["feedback"], "", self.f["cell"])
-            fit_row(heights, row, [(values[k], columns[k][1], 11, False) for k in ("file", "commune", "approval")]
-                    + [(self.t["status"][r.status], columns["status"][1], 11, False)])
+            fit_row(heights, row, [(values[k], columns[k].width, 11, False) for k in ("file", "commune", "approval")]
+                    + [(self.t["status"][r.status], columns["status"].width, 11, False)])
         for row, height in heights.items():
             ws.set_row(row, height)
 
@@ -120,9 +119,8 @@ class ValidationWorkbookWriter:
 
     def _findings(self, ws: Any) -> None:
         columns = self.t["finding_columns"]
-        col = {key: i for i, key in enumerate(columns)}
-        self._header(ws, 0, columns, self.t["finding_print_through"],
-                     sum(len(r.findings) for r in self.run.results))
+        col = columns.indices
+        self._header(ws, 0, columns, sum(len(r.findings) for r in self.run.results))
         heights: dict[int, float] = {}
         row = 0
         for r in self.run.results:
@@ -142,8 +140,8 @@ class ValidationWorkbookWriter:
                 else:
                     ws.write_string(row, col["cell"], cell or "", self.f["cell"])
                 ws.write_string(row, col["message"], f.message, self.f["cell"])
-                fit_row(heights, row, [(f.message, columns["message"][1], 11, False),
-                                       (cell, columns["cell"][1], 11, False), (r.file, columns["file"][1], 11, False)])
+                fit_row(heights, row, [(f.message, columns["message"].width, 11, False),
+                                       (cell, columns["cell"].width, 11, False), (r.file, columns["file"].width, 11, False)])
         for row, height in heights.items():
             ws.set_row(row, height)
 

@@ -97,7 +97,7 @@ def rasterise(pdf: bytes, dpi: int) -> list[Image.Image]:
 
 def signature_anchor(pdf: bytes) -> tuple[float, float] | None:
     """(x, y) in points from the page's bottom left: the centre of the chairman's title on the last page."""
-    title = template("commune")["approved"]["sign_title"]
+    title = template("commune").approved.sign_title
     page = PdfReader(io.BytesIO(pdf)).pages[-1]
     found: list[tuple[float, float]] = []
 

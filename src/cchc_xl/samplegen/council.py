@@ -79,7 +79,7 @@ def fill_answers(src: Path, target: Path, seed: str, index: int, issued: dt.date
 
     cell("NGUOI_TRA_LOI").value = "Hà Văn Tâm, Chủ tịch UBND xã"
     keys = sorted(n.removeprefix("TL_") for n in wb.defined_names if n.startswith("TL_"))
-    register = wb[template("answer")["sheets"]["register"]]
+    register = wb[template("answer").sheets.register]
     evidence = target.parent / target.stem
     row = 5
     for n, key in enumerate(keys):

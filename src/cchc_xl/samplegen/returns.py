@@ -128,11 +128,11 @@ def _plant(kind: str | None, wb: openpyxl.Workbook, cell: Callable[[str], Any], 
 def _tamper_max(wb: openpyxl.Workbook, code: str, value: float) -> None:
     """Overwrite the locked maximum of item `code` (a tampered return), found by the layout's columns."""
     t = template("commune")
-    columns = list(t["grid"]["columns"])
+    columns = t.grid.columns
     ws = wb[t["sheets"]["grid"]]
-    code_col = columns.index("code") + 1
+    code_col = columns["code"].index + 1
     row = next(r for r in ws.iter_rows(min_col=code_col, max_col=code_col) if r[0].value == code)[0].row
-    ws.cell(row=row, column=columns.index("max") + 1).value = value
+    ws.cell(row=row, column=columns["max"].index + 1).value = value
 
 
 def _write_register(wb: openpyxl.Workbook, docs: list[Doc], commune: Commune,

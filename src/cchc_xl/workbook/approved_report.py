@@ -75,9 +75,9 @@ class ApprovedReport:
     def __init__(self, builder: _Builder):
         self.b = builder
         self.t = builder.t["approved"]
-        self.c = {k: i for i, k in enumerate(self.t["columns"])}
-        self.widths = [w for _h, w in self.t["columns"].values()]
-        self.last = len(self.widths) - 1
+        self.c = self.t.columns.indices
+        self.widths = self.t.columns.widths
+        self.last = self.t.columns.last.index
         self.title_width = self.span(self.c["title"], self.c["title_end"])
 
     def build(self) -> None:
@@ -134,7 +134,7 @@ class ApprovedReport:
         self.line(9, 0, self.last, "pl2_part", t["part_table"])
         self.fit(9, t["part_table"], 0, self.last, bold=True)
         self.header_row = HEADER_ROW
-        for key, (header, _width) in t["columns"].items():
+        for key, header in zip(t.columns, t.columns.headers, strict=True):
             if key == "title_end":
                 continue
             last = self.c["title_end"] if key == "title" else self.c[key]
@@ -281,8 +281,8 @@ def setup_sheet(ws: Worksheet, layout: Layout) -> None:
     """Print: portrait A4, NĐ30 margins, 100 % (fit to the page width only), header rows repeated, page
     numbers x/y counted on this sheet alone. The last printed row is the last of the signature block (every
     row of the block has its height set)."""
-    t = template("commune")["approved"]
-    widths = [w for _h, w in t["columns"].values()]
+    t = template("commune").approved
+    widths = t.columns.widths
     for i, width in enumerate(widths):
         ws.set_column(i, i, width)
     ws.set_paper(9)

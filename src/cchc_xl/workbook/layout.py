@@ -37,7 +37,7 @@ from cchc_xl.literals import number as _num
 from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
 from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank, excel_tier
-from cchc_xl.templates import template
+from cchc_xl.templates import AnswerTemplate, CommuneTemplate, template
 from cchc_xl.workbook.template_cache import memoized_lines
 
 Value = str | Decimal | int | dt.date | None
@@ -287,7 +287,7 @@ def locked_manifest(sheets: dict[str, str], cells: list[CellSpec],
 
 
 def _grid_max_col() -> int:
-    return list(template("commune")["grid"]["columns"]).index("max")
+    return template("commune").grid.columns["max"].index
 
 
 def manifest_digest(items: list[tuple[str, str, str, str]]) -> str:
@@ -404,10 +404,10 @@ class Declared:
 REGISTER_FIELDS = ("code", "number", "date", "issuer", "subject", "files")
 
 
-def register_columns(t: dict[str, Any]) -> dict[str, int]:
-    """Column index (0-based) of each register field, from a template's `register.columns` (whose order is
-    the column order): the one geometry the layout writes and the importer reads."""
-    return {key: i for i, key in enumerate(t["register"]["columns"])}
+def register_columns(t: CommuneTemplate | AnswerTemplate) -> dict[str, int]:
+    """Column index (0-based) of each register field, from a template's `register.columns`: the one geometry
+    the layout writes and the importer reads."""
+    return t.register.columns.indices
 
 
 class _Builder:
@@ -424,10 +424,10 @@ class _Builder:
         self.layout = Layout(cset=cset, commune=commune, sheets=dict(self.t["sheets"]), identity=identity)
         self.ev = evaluate(cset, declared.leaves, declared.register_codes())
         self.layout.evaluation = self.ev
-        self.gcol = {k: i for i, k in enumerate(self.t["grid"]["columns"])}
-        self.gwidth = {k: w for k, (_h, w) in self.t["grid"]["columns"].items()}
+        self.gcol = self.t.grid.columns.indices
+        self.gwidth = {k: c.width for k, c in self.t.grid.columns.items()}
         self.rcol = register_columns(self.t)
-        self.rwidth = {k: w for k, (_h, w) in self.t["register"]["columns"].items()}
+        self.rwidth = {k: c.width for k, c in self.t.register.columns.items()}
         self.list_col = 5  # meta sheet: level lists start at column F
         self.composition = {"total": fmt(cset.total), "commune_max": fmt(cset.commune_max),
                             "body_max": fmt(cset.body_max)}
@@ -503,9 +503,9 @@ class _Builder:
                                                                        version=version), style="subtitle")
         self.put("grid", 2, 0, value=self.t["grid"]["code_label"], style="label")
         self.put_commune("grid", 2, 1, lambda c: c.code, style="code_value", name="MA_DON_VI")
-        for key, (header, width) in g["columns"].items():
-            self.put("grid", 3, cols[key], value=header, style="header")
-            self.fit("grid", 3, [(header, width, 11, True)])
+        for c in g.columns.values():
+            self.put("grid", 3, c.index, value=c.header, style="header")
+            self.fit("grid", 3, [(c.header, c.width, 11, True)])
         row = g["first_row"] - 1
         area_cells = []
         for area in self.cset.areas:
@@ -717,16 +717,15 @@ class _Builder:
         table_width = sum(self.rwidth.values())
         self.merge("register", 1, 0, len(cols) - 1)  # the note spans the table, not the narrow code column
         self.fit("register", 1, [(r["note"], table_width, 11, False)])
-        for key, (header, width) in r["columns"].items():
-            self.put("register", 3, cols[key], value=header, style="header")
-            self.fit("register", 3, [(header, width, 11, True)])
+        for c in r.columns.values():
+            self.put("register", 3, c.index, value=c.header, style="header")
+            self.fit("register", 3, [(c.header, c.width, 11, True)])
         first = r["first_row"] - 1
         last = first + r["rows"] - 1
         self.layout.register_rows = (first, last)
         self.layout.names["TLKC"] = (f"{self.layout.quoted('register')}!${xl_col_to_name(cols['code'])}${first + 1}:"
                                      f"${xl_col_to_name(cols['files'])}${last + 1}")
-        styles = {"code": "input_code", "number": "input_text", "date": "input_date", "issuer": "input_text",
-                  "subject": "input_text", "files": "input_text"}
+        styles = {key: f"input_{kind}" for key, kind in r.columns.inputs.items()}
         texts = r["check"]
         codes = {c.casefold() for c in (leaf.code for leaf in self.cset.commune_leaves())}
         for i in range(r["rows"]):
@@ -755,8 +754,8 @@ class _Builder:
     # -- Tổng hợp (Phụ lục 2) ------------------------------------------------------------------
     def summary(self) -> None:
         s, cset = self.t["summary"], self.cset
-        widths = [w for _h, w in s["columns"].values()]
-        last = len(widths) - 1
+        widths = s.columns.widths
+        last = s.columns.last.index
         # The commune (A:B) and the national motto (C:E) head the page; the title and the decision span
         # the table. Merged cells hold their text in the first cell; they lie outside every input area.
         self.put_commune("summary", 0, 0, lambda c: c.committee.upper(), style="report_head")
@@ -777,9 +776,9 @@ class _Builder:
         self.merge("summary", 4, 0, last)
         self.fit("summary", 4, [(subtitle, sum(widths), 13, False)], always=True)
         header_row = 6
-        for i, (header, width) in enumerate(s["columns"].values()):
-            self.put("summary", header_row, i, value=header, style="report_header")
-            self.fit("summary", header_row, [(header, width, 13, True)], always=True)
+        for c in s.columns.values():
+            self.put("summary", header_row, c.index, value=c.header, style="report_header")
+            self.fit("summary", header_row, [(c.header, c.width, 13, True)], always=True)
         row = header_row + 1
         grid = self.layout.quoted("grid")
         score_col = self.gcol["score"]

@@ -41,7 +41,7 @@ def make_meta(layout: Layout, settings: Settings, generated_at: dt.datetime) -> 
     meta = {
         "commune_code": c.code, "commune_name": c.name, "commune_kind": c.kind,
         "set_id": s.id, "set_version": s.version, "set_sha256": set_fingerprint(s), "set_year": str(s.year),
-        "template_version": str(template("commune")["template_version"]),
+        "template_version": str(template("commune").template_version),
         "generated_at": generated_at.replace(microsecond=0).isoformat(), "key_id": settings.key_id,
         "digest": layout.digest(), "body": layout.identity.body,
     }

@@ -29,7 +29,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.literals import text as text_literal
 from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
-from cchc_xl.templates import template
+from cchc_xl.templates import Columns, template
 from cchc_xl.workbook import approved_report
 from cchc_xl.workbook.formula_memo import worksheet_class
 from cchc_xl.workbook.layout import (
@@ -244,9 +244,9 @@ class CommuneWorkbookWriter:
         for name, ref in self.layout.names.items():
             wb.define_name(name, "=" + ref)
 
-    def _columns(self, ws: Worksheet, columns: dict[str, list[Any]]) -> None:
-        for i, (_header, width) in enumerate(columns.values()):
-            ws.set_column(i, i, width)
+    def _columns(self, ws: Worksheet, columns: Columns) -> None:
+        for c in columns.values():
+            ws.set_column(c.index, c.index, c.width)
 
     def _print(self, ws: Worksheet, landscape: bool, header_row: int | None) -> None:
         PageSetup(landscape=landscape, margins=_MARGINS,
@@ -261,7 +261,7 @@ class CommuneWorkbookWriter:
         self._columns(ws, g["columns"])
         last_col = len(g["columns"]) - 1
         ws.freeze_panes(4, 2)
-        status_col = list(g["columns"]).index("status")
+        status_col = g.columns["status"].index
         rows = [r.row for r in self.layout.leaves.values()]
         first, last = min(rows), max(rows)
         ok, district = self.t["status"]["ok"], self.t["status"]["district"]
@@ -273,7 +273,7 @@ class CommuneWorkbookWriter:
                                            f'{col}{first + 1}<>"{district}")',
             "format": self.formats["status_bad"]})
         # the total and tier rows follow the last item; the method column after `print_through` is not printed
-        through = list(g["columns"]).index(g["print_through"])
+        through = g.columns.last_printed.index
         ws.print_area(0, 0, max(rows) + 3, through)
         self._print(ws, landscape=True, header_row=3)
         ws.set_h_pagebreaks(self._grid_breaks(through, max(rows) + 3))
@@ -283,7 +283,7 @@ class CommuneWorkbookWriter:
         """Page breaks that keep an area's or a criterion's heading with its first item: every page ends at a
         break placed here, a little before LibreOffice or Excel would end it (their scale and footer are
         estimated), and never below a heading."""
-        widths = [w for _h, w in self.t["grid"]["columns"].values()][: through + 1]
+        widths = self.t.grid.columns.widths[: through + 1]
         margins = _MARGINS
         page_w = (297 - margins.left - margins.right) * _PT_PER_MM
         page_h = (210 - margins.top - margins.bottom) * _PT_PER_MM - _FOOTER_ROOM
@@ -319,17 +319,15 @@ class CommuneWorkbookWriter:
         """The check column is hidden: a formula in each of its rows counts as content, and LibreOffice
         would print every empty input row. What it says shows instead as a red mark on the cell to change
         (the same cell the importer marks) and as the count above the table."""
-        r = self.t["register"]
+        r = self.t.register
         cols = register_columns(self.t)
         first, last = self.layout.register_rows
-        check = cols["check"]
-        width = r["columns"]["check"][1]
-        ws.set_column(check, check, width, None, {"hidden": True})
+        check = r.columns["check"]
+        ws.set_column(check.index, check.index, check.width, None, {"hidden": True})
         for key, field in REGISTER_CHECK_FIELDS.items():
             col = cols[field]
-            cell = f"${_col(check)}{first + 1}"
             ws.conditional_format(first, col, last, col, {
-                "type": "formula", "criteria": f"={cell}={text_literal(r['check'][key])}",
+                "type": "formula", "criteria": f"=${check.letter}{first + 1}={text_literal(r.check[key])}",
                 "format": self.formats["status_bad"]})
 
     def _register_print_area(self, ws: Worksheet) -> None:
