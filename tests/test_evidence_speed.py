@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cchc_xl.evidence import inspect, lean_pdf, stream_scan
+from cchc_xl.evidence import inspect, lean_pdf, lean_signature, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS
 from cchc_xl.samplegen import pdfs
 
@@ -112,16 +112,17 @@ def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs:
     calls: list[str] = []
     plain = inspect._inspect_file
 
-    def counted(name: str, data: bytes, digest: str, limits: inspect.Limits) -> inspect.FileCheck:
+    def counted(name: str, data: bytes, hashed: lean_signature.Hashed, limits: inspect.Limits) -> inspect.FileCheck:
         calls.append(name)
-        return plain(name, data, digest, limits)
+        return plain(name, data, hashed, limits)
 
     monkeypatch.setattr(inspect, "_inspect_file", counted)
     for name, data in sample_pdfs.items():
         first = inspect.inspect_file(f"{name}.pdf", data)
         again = inspect.inspect_file(f"ban-sao/{name}.pdf", data)
         assert again == dataclasses.replace(first, name=f"ban-sao/{name}.pdf")
-        assert again == plain(f"ban-sao/{name}.pdf", data, first.sha256, DEFAULT_LIMITS)
+        assert again == plain(f"ban-sao/{name}.pdf", data, lean_signature.hash_file(data, inspect._BYTE_RANGE),
+                              DEFAULT_LIMITS)
     assert calls == [f"{name}.pdf" for name in sample_pdfs]  # each parsed once
     tight = dataclasses.replace(DEFAULT_LIMITS, max_pdf_streams=1)
     assert inspect.inspect_file("x.pdf", sample_pdfs["typed"], tight).pdf.too_complex  # other limits: checked anew
