@@ -415,8 +415,10 @@ class _FixedTimeSigner(signers.PdfSigner):
 
 def sign_pdf(data: bytes, identity: DemoIdentity | None = None, *,
              signing_time: dt.datetime = DEMO_SIGNING_TIME, field_name: str = "Signature1",
-             reason: str = "Ký số văn bản", location: str = "Phù Yên, Sơn La") -> bytes:
-    """`data` signed by the demo identity (an invisible signature in a new field)."""
+             reason: str = "Ký số văn bản", location: str = "Phù Yên, Sơn La", md_algorithm: str = "sha256",
+             timestamper: Any = None) -> bytes:
+    """`data` signed by the demo identity (an invisible signature in a new field); `timestamper`: a
+    pyHanko TimeStamper whose token is added to the signature."""
     identity = identity or demo_identity()
     cert = asn1_x509.Certificate.load(identity.certificate_der)
     signer = _PreloadedKeySigner(
@@ -426,8 +428,8 @@ def sign_pdf(data: bytes, identity: DemoIdentity | None = None, *,
         cert_registry=SimpleCertificateStore.from_certs([cert]),
     )
     meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, location=location,
-                                        md_algorithm="sha256")
-    pdf_signer = _FixedTimeSigner(meta, signer, signing_time=signing_time,
+                                        md_algorithm=md_algorithm)
+    pdf_signer = _FixedTimeSigner(meta, signer, signing_time=signing_time, timestamper=timestamper,
                                   new_field_spec=fields.SigFieldSpec(sig_field_name=field_name))
     out = io.BytesIO()
     pdf_signer.sign_pdf(_DeterministicWriter(data, signing_time), output=out)
