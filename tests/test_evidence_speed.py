@@ -1,8 +1,9 @@
 """The evidence fast path (evidence/stream_scan.py) gives exactly what the plain one gives.
 
 - The stream markers found by byte search are the regular expressions' leftmost matches, from every
-  start position, on byte strings made of the pieces that matter (keywords, line ends, letters around
-  them, other bytes) and on real PDFs.
+  start position (and the last `obj` keyword before a stream, found backwards, their last one), on byte
+  strings made of the pieces that matter (keywords, line ends, letters around them, other bytes) and on
+  real PDFs.
 - `inspect_file` on typed, scanned, signed, signed-then-changed, encrypted and damaged PDFs, and the
   stream budget's refusals (too many streams, too much inflated), are the same with the fast path and
   with `CCHC_XL_FAST_EVIDENCE=0`.
@@ -32,6 +33,23 @@ def same_markers(data: bytes) -> None:
     for pos in range(len(data) + 1):
         assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (data, pos)
         assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (data, pos)
+
+
+def same_obj_ends(data: bytes) -> None:
+    for start in range(len(data) + 1):
+        for end in range(start, len(data) + 1):
+            assert stream_scan.last_obj_end(data, start, end) == inspect._last_obj_end(data, start, end), \
+                (data, start, end)
+
+
+OBJ_PIECES = [b"obj", b" ", b"\n", b"\r", b"\t", b"\x0b", b"\x0c", b"a", b"_", b"0", b"/", b"ob", b"j", b"\xa0",
+              b"endobj", b"1 0 obj"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(OBJ_PIECES), max_size=8))
+def test_the_last_obj_keyword_found_backwards_is_the_expressions_last(pieces: list[bytes]) -> None:
+    same_obj_ends(b"".join(pieces))
 
 
 @hypothesis_settings(max_examples=400, deadline=None)
@@ -102,6 +120,8 @@ def test_markers_of_real_pdfs(sample_pdfs: dict[str, bytes]) -> None:
         for pos in sorted(starts):
             assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (name, pos)
             assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (name, pos)
+            head_start = max(0, pos - 4096)
+            assert stream_scan.last_obj_end(data, head_start, pos) == inspect._last_obj_end(data, head_start, pos)
 
 
 def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs: dict[str, bytes],

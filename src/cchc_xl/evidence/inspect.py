@@ -288,8 +288,9 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     streams (each level of a filter chain followed) inflating past the limit for one stream or for all.
     Measured on the raw file with bounded decompressors, keeping nothing; image streams are left out
     (this tool never decodes an image)."""
-    stream_at, endstream_at = ((stream_scan.stream_at, stream_scan.endstream_at) if stream_scan.enabled()
-                               else (_stream_at, _endstream_at))
+    stream_at, endstream_at, last_obj_end = (
+        (stream_scan.stream_at, stream_scan.endstream_at, stream_scan.last_obj_end) if stream_scan.enabled()
+        else (_stream_at, _endstream_at, _last_obj_end))
     count = total = 0
     pos = 0
     while (m := stream_at(data, pos)) is not None:
@@ -299,8 +300,8 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
         end = endstream_at(data, m[1])
         stop = end[0] if end else len(data)
         head_start = max(0, m[0] - 4096)
-        objs = list(_OBJ.finditer(data, head_start, m[0]))
-        head = data[objs[-1].end() if objs else head_start:m[0]]
+        obj_end = last_obj_end(data, head_start, m[0])
+        head = data[head_start if obj_end is None else obj_end:m[0]]
         pos = end[1] if end else len(data)
         levels = len(_FLATE.findall(head))
         if not levels or b"/Image" in head:
@@ -325,6 +326,12 @@ def _stream_at(data: bytes, pos: int) -> tuple[int, int] | None:
 def _endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
     m = _ENDSTREAM.search(data, pos)
     return None if m is None else m.span()
+
+
+def _last_obj_end(data: bytes, start: int, end: int) -> int | None:
+    """Where the last `obj` keyword in data[start:end] ends: the stream's dictionary starts after it."""
+    objs = list(_OBJ.finditer(data, start, end))
+    return objs[-1].end() if objs else None
 
 
 def _inflate(data: bytes, limit: int) -> tuple[bytes, bool]:

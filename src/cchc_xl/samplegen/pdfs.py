@@ -207,16 +207,17 @@ def text_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec()) -> bytes:
 
 @_binary_streams()
 def scan_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec(), *, dpi: int = 100,
-             quality: int = 70, page_seeds: list[int] | None = None) -> bytes:
+             quality: int = 70, page_seeds: list[int] | None = None, title: str = "Scanned document") -> bytes:
     """An image-only PDF, one grey JPEG per page, like a paper document put through a scanner.
 
     `page_seeds` picks each page's image from a shared pool (the benchmark reuses page images across
-    files to generate thousands of files quickly); by default every page is drawn from `seed`.
+    files to generate thousands of files quickly, and gives each its own `title` to keep them distinct);
+    by default every page is drawn from `seed`.
     """
     seeds = page_seeds or [seed * 1000 + n for n in range(pages)]
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    pdf.setTitle("Scanned document")
+    pdf.setTitle(title)
     width, height = A4
     for page_seed in seeds:
         jpeg = scan_page_jpeg(page_seed, spec, dpi, quality)
