@@ -59,6 +59,7 @@ class Verified:
     signer_info: Any  # asn1crypto cms.SignerInfo
     cert: Any  # asn1crypto x509.Certificate
     pdf_date: str | None  # the signature dictionary's /M
+    signing_times: tuple[Any, ...] = ()  # the signing-time attribute's values
 
 
 def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
@@ -131,8 +132,8 @@ def _verify(data: bytes, hashed: Hashed | None, pdf: Any) -> Verified | None:
     checked = _check_cms(cms_bytes, data, byte_range, hashed)
     if checked is None:
         return None
-    intact, valid, signer_info, cert = checked
-    return Verified(name, intact, valid, signer_info, cert, None if pdf_date is None else str(pdf_date))
+    intact, valid, signer_info, cert, times = checked
+    return Verified(name, intact, valid, signer_info, cert, None if pdf_date is None else str(pdf_date), times)
 
 
 def _signature_field(pikepdf: Any, pdf: Any) -> tuple[str, Any] | None:
@@ -206,12 +207,10 @@ def _ascii(raw: bytes) -> bool:
 
 
 def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
-               hashed: Hashed | None) -> tuple[bool, bool, Any, Any] | None:
-    """(intact, valid, signer info, signer certificate) as pyHanko's EmbeddedPdfSignature,
+               hashed: Hashed | None) -> tuple[bool, bool, Any, Any, tuple[Any, ...]] | None:
+    """(intact, valid, signer info, signer certificate, signing times) as pyHanko's EmbeddedPdfSignature,
     extract_certs_for_validation and validate_sig_integrity find them, or None (pyHanko decides)."""
     from asn1crypto import cms, core
-    from pyhanko.sign.general import find_unique_cms_attribute
-    from pyhanko.sign.validation.generic_cms import get_signing_cert_attr, validate_algorithm_protection
 
     message = cms.ContentInfo.load(cms_bytes)
     if message["content_type"].native != "signed_data":
@@ -227,23 +226,63 @@ def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
         return None
     if signer_info["signed_attrs"] is core.VOID or signer_info["sid"].name != "issuer_and_serial_number":
         return None
-    cert = _signer_cert(signed_data, signer_info["sid"].chosen)
-    if cert is None or not _signing_certificate_matches(cert, get_signing_cert_attr(signer_info["signed_attrs"])):
-        return None
-    signed_attrs = signer_info["signed_attrs"].untag()
-    signed_bytes = signed_attrs.dump()
+    # the signed attributes' bytes taken first, as pyHanko takes them: reading values can mark asn1crypto
+    # objects changed, and a changed object is encoded anew; the checks read a copy parsed from them
+    signed_bytes = signer_info["signed_attrs"].untag().dump()
+    attributes = _attributes(cms.CMSAttributes.load(signed_bytes))
     signature_algorithm = signer_info["signature_algorithm"]
-    validate_algorithm_protection(signed_attrs, claimed_digest_algorithm_obj=signer_info["digest_algorithm"],
-                                  claimed_signature_algorithm_obj=signature_algorithm,
-                                  claimed_mac_algorithm_obj=None)  # raises on a mismatch: pyHanko decides
-    if find_unique_cms_attribute(signed_attrs, "content_type").native != "data":
+    signing_cert = _signing_cert_attribute(attributes)
+    content_type, message_digest = attributes.get("content_type", []), attributes.get("message_digest", [])
+    if signing_cert is False or len(content_type) != 1 or len(message_digest) != 1:
         return None
-    embedded_digest = find_unique_cms_attribute(signed_attrs, "message_digest").native
+    if content_type[0].native != "data" or not _algorithms_protected(attributes, signer_info):
+        return None
+    cert = _signer_cert(signed_data, signer_info["sid"].chosen)
+    if cert is None or not _signing_certificate_matches(cert, signing_cert):
+        return None
+    embedded_digest = message_digest[0].native
     valid = _signature_verifies(signer_info["signature"].native, signed_bytes, cert.public_key,
                                 signature_algorithm, md_algorithm)
     if valid is None:
         return None
-    return _range_digest(data, byte_range, md_algorithm, hashed) == embedded_digest, valid, signer_info, cert
+    intact = _range_digest(data, byte_range, md_algorithm, hashed) == embedded_digest
+    return intact, valid, signer_info, cert, tuple(attributes.get("signing_time", ()))
+
+
+def _attributes(signed_attrs: Any) -> dict[str, list[Any]]:
+    """The values of each attribute type, in one pass (pyHanko's `find_unique_cms_attribute` walks the
+    attributes once per type it looks for): a type whose list is not one value long is, there, missing
+    or multi-valued."""
+    values: dict[str, list[Any]] = {}
+    for attribute in signed_attrs:
+        values.setdefault(attribute["type"].native, []).extend(attribute["values"])
+    return values
+
+
+def _signing_cert_attribute(attributes: dict[str, list[Any]]) -> Any:
+    """pyHanko's `get_signing_cert_attr`: the signing-certificate-v2 value, else the v1 value, else None;
+    False where pyHanko raises (one of them multi-valued)."""
+    for name in ("signing_certificate_v2", "signing_certificate"):
+        found = attributes.get(name, [])
+        if len(found) > 1:
+            return False
+        if found:
+            return found[0]
+    return None
+
+
+def _algorithms_protected(attributes: dict[str, list[Any]], signer_info: Any) -> bool:
+    """pyHanko's `validate_algorithm_protection` for signed data: no such attribute, or one whose digest
+    and signature algorithms are the signer info's (False: pyHanko raises)."""
+    protection = attributes.get("cms_algorithm_protection", [])
+    if not protection:
+        return True
+    if len(protection) > 1:
+        return False
+    signature_algorithm = protection[0]["signature_algorithm"].native
+    return bool(protection[0]["digest_algorithm"].native == signer_info["digest_algorithm"].native
+                and signature_algorithm is not None
+                and signature_algorithm == signer_info["signature_algorithm"].native)
 
 
 def _range_digest(data: bytes, byte_range: ByteRange, md_algorithm: str, hashed: Hashed | None) -> bytes:
@@ -346,12 +385,10 @@ def self_reported_time(verified: Verified) -> dt.datetime | None:
     """pyHanko's `self_reported_timestamp` (the signing-time attribute, else /M), None where the plain
     path's `_self_reported_time` gives None."""
     from pyhanko.pdf_utils.generic import parse_pdf_date
-    from pyhanko.sign.validation.generic_cms import extract_self_reported_ts
 
     try:
-        stamp = extract_self_reported_ts(verified.signer_info)
-        if stamp is not None:
-            return stamp
+        if len(verified.signing_times) == 1:  # (pyHanko's extract_self_reported_ts; several: as none)
+            return verified.signing_times[0].native  # type: ignore[no-any-return]
         return None if verified.pdf_date is None else parse_pdf_date(verified.pdf_date, strict=False)
     except Exception:
         return None
