@@ -42,7 +42,9 @@ def opened(data: bytes) -> Iterator[Any]:
     try:
         import pikepdf
 
-        pdf = pikepdf.open(io.BytesIO(data))
+        # not pushing inherited page attributes down (4× the cost of opening): a page without resources
+        # of its own is left to pypdf (_page)
+        pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
     except Exception:  # (an install without pikepdf, qpdf's errors: the plain path)
         yield None
         return

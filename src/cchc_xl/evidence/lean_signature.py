@@ -210,7 +210,7 @@ def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
                hashed: Hashed | None) -> tuple[bool, bool, Any, Any, tuple[Any, ...]] | None:
     """(intact, valid, signer info, signer certificate, signing times) as pyHanko's EmbeddedPdfSignature,
     extract_certs_for_validation and validate_sig_integrity find them, or None (pyHanko decides)."""
-    from asn1crypto import cms, core
+    from asn1crypto import cms, core, tsp
 
     message = cms.ContentInfo.load(cms_bytes)
     if message["content_type"].native != "signed_data":
@@ -237,12 +237,15 @@ def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
         return None
     if content_type[0].native != "data" or not _algorithms_protected(attributes, signer_info):
         return None
-    cert = _signer_cert(signed_data, signer_info["sid"].chosen)
-    if cert is None or not _signing_certificate_matches(cert, signing_cert):
+    signer = _signer(signed_data["certificates"].untag().dump(), signer_info["sid"].chosen.dump(),
+                     b"" if signing_cert is None else signing_cert.dump(),
+                     isinstance(signing_cert, tsp.SigningCertificateV2))
+    if signer is None:
         return None
+    cert, key = signer
     embedded_digest = message_digest[0].native
-    valid = _signature_verifies(signer_info["signature"].native, signed_bytes, cert.public_key,
-                                signature_algorithm, md_algorithm)
+    valid = _signature_verifies(signer_info["signature"].native, signed_bytes, key, signature_algorithm,
+                                md_algorithm)
     if valid is None:
         return None
     intact = _range_digest(data, byte_range, md_algorithm, hashed) == embedded_digest
@@ -295,11 +298,31 @@ def _range_digest(data: bytes, byte_range: ByteRange, md_algorithm: str, hashed:
     return digest.digest()
 
 
-def _signer_cert(signed_data: Any, sid: Any) -> Any:
+@functools.lru_cache(maxsize=64)
+def _signer(certificates: bytes, sid: bytes, signing_cert: bytes, v2: bool) -> tuple[Any, Any] | None:
+    """(certificate, its public key loaded by `cryptography`) of the signer, as pyHanko chooses it
+    among the CMS value's certificates (`certificates`: their SET) by issuer and serial number (`sid`)
+    and checks it against the signing-certificate attribute (`signing_cert`, v2 or v1; none: b""), or
+    None where pyHanko would not find it or would refuse it. Remembered by those bytes: one officer signs
+    many documents with one certificate."""
+    from asn1crypto import cms, tsp
+    from cryptography.hazmat.primitives import serialization
+
+    cert = _signer_cert(cms.CertificateSet.load(certificates), cms.IssuerAndSerialNumber.load(sid))
+    attribute = ((tsp.SigningCertificateV2 if v2 else tsp.SigningCertificate).load(signing_cert)
+                 if signing_cert else None)
+    if cert is None or not _signing_certificate_matches(cert, attribute):
+        return None
+    if cert.public_key.algorithm not in ("rsa", "ec"):
+        return None  # (pyHanko rewrites RSA-PSS keys; DSA needs parameters)
+    return cert, serialization.load_der_public_key(cert.public_key.dump())
+
+
+def _signer_cert(certificates: Any, sid: Any) -> Any:
     """The certificate pyHanko's `_partition_certs` takes for the signer (the last one matching the
     signer's issuer and serial number), or None."""
     chosen = None
-    for choice in signed_data["certificates"]:
+    for choice in certificates:
         if choice.name != "certificate":
             continue
         cert = choice.chosen.untag()
@@ -348,12 +371,12 @@ def _names_match(expected: bytes, actual: bytes, same_bytes: bool) -> bool:
         return False
 
 
-def _signature_verifies(signature: bytes, signed: bytes, public_key_info: Any, algorithm: Any,
+def _signature_verifies(signature: bytes, signed: bytes, key: Any, algorithm: Any,
                         md_algorithm: str) -> bool | None:
     """pyhanko_certvalidator's `_validate_raw` for RSA PKCS#1 v1.5 and ECDSA with SHA-1/SHA-2: whether
     the signature verifies; None for any other mechanism or key (pyHanko decides)."""
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
     try:
@@ -366,9 +389,8 @@ def _signature_verifies(signature: bytes, signed: bytes, public_key_info: Any, a
         hash_name = md_algorithm
     digests = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
                "sha512": hashes.SHA512}
-    if hash_name not in digests or public_key_info.algorithm not in ("rsa", "ec"):
+    if hash_name not in digests:
         return None
-    key = serialization.load_der_public_key(public_key_info.dump())
     try:
         if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPublicKey):
             key.verify(signature, signed, padding.PKCS1v15(), digests[hash_name]())
