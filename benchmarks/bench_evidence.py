@@ -1,10 +1,13 @@
 """Evidence inspection speed on generated PDFs, against plain read + sha256 of the same files.
 
-    .venv/bin/python benchmarks/bench_evidence.py [--files 2000] [--dir DIR]
+    .venv/bin/python benchmarks/bench_evidence.py [--files 2000] [--dir DIR] [--workers N]
 
 Half the files are scan-like (image-only, 100 dpi grey JPEG pages), half are typed documents signed with
-the demo certificate (one in four of those a signed scan); 1–20 pages each. They are generated once into
-DIR (default: the system temp folder) and reused. Everything runs in one process on one core.
+the demo certificate (one in four of those a signed scan); 1–20 pages each; every file differs (no hit of
+the per-process check cache). They are generated once into DIR (default: the system temp folder) and
+reused. Without --workers everything runs in one process on one core; with --workers N, N processes
+share the files (chunks of 25) for read + sha256 and then for inspect_file, as `import --jobs N` workers
+would, and the throughputs are compared (wall time, and the CPU time of the workers summed).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from cchc_xl.evidence.inspect import inspect_file
 from cchc_xl.evidence.intake import open_bundle
 from cchc_xl.samplegen import pdfs
 
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4  # 4: every file distinct (v3 repeated 726 of 2,000 scans)
 PAGE_POOL = 48  # distinct scanned pages shared by all scan-like files
 
 
@@ -48,7 +51,7 @@ def make_file(folder: Path, index: int) -> None:
         data = pdfs.sign_pdf(pdfs.text_pdf(seed=index, pages=pages))
     else:
         seeds = [(index * 7 + n) % PAGE_POOL for n in range(pages)]
-        data = pdfs.scan_pdf(seed=index, pages=pages, page_seeds=seeds)
+        data = pdfs.scan_pdf(seed=index, pages=pages, page_seeds=seeds, title=f"Scanned document {index:05d}")
         if kind == "signed_scan":
             data = pdfs.sign_pdf(data)
     partial = path.with_suffix(".part")
@@ -117,15 +120,65 @@ def measure(folder: Path, count: int) -> None:
         print(f"| {kind} | {len(ms)} | {statistics.median(ms):.2f} | {p95:.2f} | {ms[-1]:.2f} |")
 
 
+CHUNK = 25
+
+
+def _hash_chunk(paths: list[Path]) -> float:
+    cpu = time.process_time()
+    for path in paths:
+        hashlib.sha256(path.read_bytes()).hexdigest()
+    return time.process_time() - cpu
+
+
+def _inspect_chunk(paths: list[Path]) -> tuple[float, int]:
+    cpu, ok = time.process_time(), 0
+    for path in paths:
+        ok += inspect_file(path.name, path.read_bytes()).form_ok
+    return time.process_time() - cpu, ok
+
+
+def measure_workers(folder: Path, count: int, workers: int) -> None:
+    paths = sorted(p for p in folder.glob("*.pdf") if int(p.name[:5]) < count)
+    for path in paths:  # warm the OS file cache
+        path.read_bytes()
+    chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
+    megabytes = sum(p.stat().st_size for p in paths) / 1e6
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_hash_chunk, chunks[:workers]))  # the workers started before the clock
+        started = time.perf_counter()
+        baseline_cpu = sum(pool.map(_hash_chunk, chunks))
+        baseline = time.perf_counter() - started
+        started = time.perf_counter()
+        results = list(pool.map(_inspect_chunk, chunks))
+        inspecting = time.perf_counter() - started
+    inspecting_cpu = sum(cpu for cpu, _ in results)
+    ok = sum(n for _, n in results)
+    files = len(paths)
+    print(f"\n{files} files, {megabytes:.0f} MB, {workers} worker processes; {ok} form ok\n")
+    print(f"load average {os.getloadavg()[0]:.2f}; CPU seconds are the workers' (summed)\n")
+    print("| measure | wall s | files/s | MB/s | CPU s | ms CPU/file |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, seconds, cpu_s in (("read + sha256", baseline, baseline_cpu),
+                                  ("read + inspect_file (incl. sha256)", inspecting, inspecting_cpu)):
+        print(f"| {label} | {seconds:.2f} | {files / seconds:,.0f} | {megabytes / seconds:,.0f} | {cpu_s:.2f} | "
+              f"{cpu_s / files * 1000:.2f} |")
+    print(f"\nthroughput against read + sha256 with {workers} workers: {baseline / inspecting:.0%} by wall time, "
+          f"{baseline_cpu / inspecting_cpu:.0%} by CPU time")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=0, help="worker processes (default: one process, no pool)")
     parser.add_argument("--dir", type=Path,
                         default=Path(tempfile.gettempdir()) / f"cchc-xl-bench-evidence-v{GENERATOR_VERSION}")
     args = parser.parse_args()
     generate(args.dir, args.files)
-    measure(args.dir, args.files)
+    if args.workers:
+        measure_workers(args.dir, args.files, args.workers)
+    else:
+        measure(args.dir, args.files)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The evidence fast path (evidence/stream_scan.py) gives exactly what the plain one gives.
 
 - The stream markers found by byte search are the regular expressions' leftmost matches, from every
-  start position, on byte strings made of the pieces that matter (keywords, line ends, letters around
-  them, other bytes) and on real PDFs.
+  start position (and the last `obj` keyword before a stream, found backwards, their last one), on byte
+  strings made of the pieces that matter (keywords, line ends, letters around them, other bytes) and on
+  real PDFs.
 - `inspect_file` on typed, scanned, signed, signed-then-changed, encrypted and damaged PDFs, and the
   stream budget's refusals (too many streams, too much inflated), are the same with the fast path and
   with `CCHC_XL_FAST_EVIDENCE=0`.
@@ -20,7 +21,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from cchc_xl.evidence import inspect, lean_pdf, stream_scan
+from cchc_xl.evidence import inspect, lean_pdf, lean_signature, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS
 from cchc_xl.samplegen import pdfs
 
@@ -32,6 +33,23 @@ def same_markers(data: bytes) -> None:
     for pos in range(len(data) + 1):
         assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (data, pos)
         assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (data, pos)
+
+
+def same_obj_ends(data: bytes) -> None:
+    for start in range(len(data) + 1):
+        for end in range(start, len(data) + 1):
+            assert stream_scan.last_obj_end(data, start, end) == inspect._last_obj_end(data, start, end), \
+                (data, start, end)
+
+
+OBJ_PIECES = [b"obj", b" ", b"\n", b"\r", b"\t", b"\x0b", b"\x0c", b"a", b"_", b"0", b"/", b"ob", b"j", b"\xa0",
+              b"endobj", b"1 0 obj"]
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(OBJ_PIECES), max_size=8))
+def test_the_last_obj_keyword_found_backwards_is_the_expressions_last(pieces: list[bytes]) -> None:
+    same_obj_ends(b"".join(pieces))
 
 
 @hypothesis_settings(max_examples=400, deadline=None)
@@ -102,6 +120,8 @@ def test_markers_of_real_pdfs(sample_pdfs: dict[str, bytes]) -> None:
         for pos in sorted(starts):
             assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (name, pos)
             assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (name, pos)
+            head_start = max(0, pos - 4096)
+            assert stream_scan.last_obj_end(data, head_start, pos) == inspect._last_obj_end(data, head_start, pos)
 
 
 def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs: dict[str, bytes],
@@ -112,16 +132,17 @@ def test_a_file_checked_again_is_its_first_check_under_its_own_name(sample_pdfs:
     calls: list[str] = []
     plain = inspect._inspect_file
 
-    def counted(name: str, data: bytes, digest: str, limits: inspect.Limits) -> inspect.FileCheck:
+    def counted(name: str, data: bytes, hashed: lean_signature.Hashed, limits: inspect.Limits) -> inspect.FileCheck:
         calls.append(name)
-        return plain(name, data, digest, limits)
+        return plain(name, data, hashed, limits)
 
     monkeypatch.setattr(inspect, "_inspect_file", counted)
     for name, data in sample_pdfs.items():
         first = inspect.inspect_file(f"{name}.pdf", data)
         again = inspect.inspect_file(f"ban-sao/{name}.pdf", data)
         assert again == dataclasses.replace(first, name=f"ban-sao/{name}.pdf")
-        assert again == plain(f"ban-sao/{name}.pdf", data, first.sha256, DEFAULT_LIMITS)
+        assert again == plain(f"ban-sao/{name}.pdf", data, lean_signature.hash_file(data, inspect._BYTE_RANGE),
+                              DEFAULT_LIMITS)
     assert calls == [f"{name}.pdf" for name in sample_pdfs]  # each parsed once
     tight = dataclasses.replace(DEFAULT_LIMITS, max_pdf_streams=1)
     assert inspect.inspect_file("x.pdf", sample_pdfs["typed"], tight).pdf.too_complex  # other limits: checked anew

@@ -8,12 +8,12 @@ when full); off with the evidence switch (`CCHC_XL_FAST_EVIDENCE=0`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cchc_xl.evidence import stream_scan
 from cchc_xl.evidence.intake import Limits
+from cchc_xl.evidence.lean_signature import Hashed
 
 MEMO_FILES = 4096
 
@@ -26,18 +26,20 @@ class CheckCache:
     def __init__(self) -> None:
         self.checks: dict[tuple[str, Limits], Any] = {}
 
-    def check(self, name: str, data: bytes, limits: Limits, inspect: Callable[[str, bytes, str, Limits], T]) -> T:
-        """`inspect(name, data, digest, limits)`, or the check of the same bytes made before."""
-        digest = hashlib.sha256(data).hexdigest()
+    def check(self, name: str, data: bytes, hashed: Hashed, limits: Limits,
+              inspect: Callable[[str, bytes, Hashed, Limits], T]) -> T:
+        """`inspect(name, data, hashed, limits)`, or the check of the same bytes (`hashed.sha256`) made
+        before."""
         if not stream_scan.enabled():
-            return inspect(name, data, digest, limits)
-        known = self.checks.get((digest, limits))
+            return inspect(name, data, hashed, limits)
+        key = (hashed.sha256, limits)
+        known = self.checks.get(key)
         if known is not None:
             return dataclasses.replace(known, name=name)  # type: ignore[no-any-return]
-        found = inspect(name, data, digest, limits)
+        found = inspect(name, data, hashed, limits)
         if len(self.checks) >= MEMO_FILES:
             self.checks.clear()
-        self.checks[(digest, limits)] = found
+        self.checks[key] = found
         return found
 
 

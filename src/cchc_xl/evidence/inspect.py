@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cchc_xl.evidence import check_cache, lean_pdf, stream_scan
+from cchc_xl.evidence import check_cache, lean_pdf, lean_signature, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, MiB, short_error
 from cchc_xl.messages import EVIDENCE_SEVERITY, evidence_text
 from cchc_xl.records import Severity
@@ -155,16 +155,17 @@ def inspect_entry(entry: Entry, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
 def inspect_file(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
     """The checks of one file's bytes (the same bytes checked before in this process: that check, see
     check_cache.py). Never raises on malformed content."""
-    return check_cache.cache.check(name, data, limits, _inspect_file)
+    hashed = lean_signature.hash_file(data, _BYTE_RANGE)  # with the signed range's digest (fast path)
+    return check_cache.cache.check(name, data, hashed, limits, _inspect_file)
 
 
-def _inspect_file(name: str, data: bytes, digest: str, limits: Limits) -> FileCheck:
+def _inspect_file(name: str, data: bytes, hashed: lean_signature.Hashed, limits: Limits) -> FileCheck:
     kind = detect_kind(data)
     if kind != "pdf":
         rule = "evidence.file_empty" if kind == "empty" else "evidence.not_pdf"
-        return FileCheck(name, len(data), digest, kind, issues=(Issue(rule, kind),))
-    pdf = inspect_pdf(data, limits)
-    return FileCheck(name, len(data), digest, "pdf", pdf, tuple(pdf_issues(pdf)))
+        return FileCheck(name, len(data), hashed.sha256, kind, issues=(Issue(rule, kind),))
+    pdf = inspect_pdf(data, limits, hashed)
+    return FileCheck(name, len(data), hashed.sha256, "pdf", pdf, tuple(pdf_issues(pdf)))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -231,7 +232,8 @@ def _zip_kind(data: bytes) -> FileKind:
 # ------------------------------------------------------------------------------------------------
 
 
-def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> PdfCheck:
+def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signature.Hashed | None = None) -> PdfCheck:
+    """`hashed`: the file's digests when inspect_file made them (lean_signature.hash_file)."""
     from pypdf import apply_configuration
 
     offset = pdf_header_offset(data) or 0
@@ -242,16 +244,18 @@ def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS) -> PdfCheck:
                              lzw_maximum_output_length=limits.max_stream_bytes,
                              run_length_maximum_output_length=limits.max_stream_bytes,
                              maximum_declared_stream_length=limits.max_stream_bytes):
-        return _inspect_pdf(data, offset, limits)
+        return _inspect_pdf(data, offset, limits, hashed)
 
 
-def _inspect_pdf(data: bytes, offset: int, limits: Limits) -> PdfCheck:
-    lean = lean_pdf.page_counts(data, limits.max_pages_parsed, MAX_CONTENT_STREAMS, SCAN_IMAGE_PIXELS,
-                                _TEXT_OPERATOR)
-    if lean is not None:  # the pages read by qpdf, for a file where pypdf would read the same (lean_pdf.py)
-        pages, checked, text, images = lean
-        signatures = verify_signatures(data, limits) if has_signature(data) else ()
-        return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
+def _inspect_pdf(data: bytes, offset: int, limits: Limits, hashed: lean_signature.Hashed | None) -> PdfCheck:
+    signed = has_signature(data) if hashed is None or hashed.signed is None else hashed.signed
+    with lean_pdf.opened(data) as lean_file:
+        lean = None if lean_file is None else lean_pdf.counts(
+            lean_file, limits.max_pages_parsed, MAX_CONTENT_STREAMS, SCAN_IMAGE_PIXELS, _TEXT_OPERATOR)
+        if lean is not None:  # the pages read by qpdf, for a file where pypdf would read the same (lean_pdf.py)
+            pages, checked, text, images = lean
+            signatures = verify_signatures(data, limits, hashed, lean_file) if signed else ()
+            return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
     from pypdf import PdfReader
 
     try:
@@ -269,7 +273,7 @@ def _inspect_pdf(data: bytes, offset: int, limits: Limits) -> PdfCheck:
             checked, text, images = checked + 1, text + has_text, images + has_image
     except Exception as exc:
         return PdfCheck(offset, True, encrypted, False, pages, checked, text, images, error=short_error(exc))
-    signatures = verify_signatures(data, limits) if has_signature(data) else ()
+    signatures = verify_signatures(data, limits, hashed) if signed else ()
     return PdfCheck(offset, True, encrypted, False, pages, checked, text, images, signatures)
 
 
@@ -284,8 +288,9 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
     streams (each level of a filter chain followed) inflating past the limit for one stream or for all.
     Measured on the raw file with bounded decompressors, keeping nothing; image streams are left out
     (this tool never decodes an image)."""
-    stream_at, endstream_at = ((stream_scan.stream_at, stream_scan.endstream_at) if stream_scan.enabled()
-                               else (_stream_at, _endstream_at))
+    stream_at, endstream_at, last_obj_end = (
+        (stream_scan.stream_at, stream_scan.endstream_at, stream_scan.last_obj_end) if stream_scan.enabled()
+        else (_stream_at, _endstream_at, _last_obj_end))
     count = total = 0
     pos = 0
     while (m := stream_at(data, pos)) is not None:
@@ -295,8 +300,8 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
         end = endstream_at(data, m[1])
         stop = end[0] if end else len(data)
         head_start = max(0, m[0] - 4096)
-        objs = list(_OBJ.finditer(data, head_start, m[0]))
-        head = data[objs[-1].end() if objs else head_start:m[0]]
+        obj_end = last_obj_end(data, head_start, m[0])
+        head = data[head_start if obj_end is None else obj_end:m[0]]
         pos = end[1] if end else len(data)
         levels = len(_FLATE.findall(head))
         if not levels or b"/Image" in head:
@@ -321,6 +326,12 @@ def _stream_at(data: bytes, pos: int) -> tuple[int, int] | None:
 def _endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
     m = _ENDSTREAM.search(data, pos)
     return None if m is None else m.span()
+
+
+def _last_obj_end(data: bytes, start: int, end: int) -> int | None:
+    """Where the last `obj` keyword in data[start:end] ends: the stream's dictionary starts after it."""
+    objs = list(_OBJ.finditer(data, start, end))
+    return objs[-1].end() if objs else None
 
 
 def _inflate(data: bytes, limit: int) -> tuple[bytes, bool]:
@@ -396,8 +407,14 @@ def _resolve(value: Any) -> Any:
 # ------------------------------------------------------------------------------------------------
 
 
-def verify_signatures(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[SignatureCheck, ...]:
-    """Each signature's integrity, changes after signing, signer and time (pyHanko, no trust root)."""
+def verify_signatures(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signature.Hashed | None = None,
+                      lean_file: Any = None) -> tuple[SignatureCheck, ...]:
+    """Each signature's integrity, changes after signing, signer and time (pyHanko, no trust root; one
+    signature over the whole file: lean_signature.py, with the file's digests `hashed` and the file
+    opened by pikepdf `lean_file` when the caller has them)."""
+    lean = _lean_check(data, hashed, lean_file) if limits.max_signatures >= 1 else None
+    if lean is not None:
+        return (lean,)
     _speed_up_pyhanko_hex_strings()
     try:
         from pyhanko.pdf_utils.reader import PdfFileReader
@@ -484,11 +501,30 @@ def _check_signature(sig: Any, file_size: int) -> SignatureCheck:
         stamped = _timestamp_time(sig.signer_info)
     except Exception as exc:
         return SignatureCheck(name, covers_file_end, problem=short_error(exc))
+    return _signature_check(name, covers_file_end, bool(intact), bool(valid), _changes(sig, summary), subject,
+                            stamped or _self_reported_time(sig), stamped is not None)
+
+
+def _lean_check(data: bytes, hashed: lean_signature.Hashed | None, lean_file: Any) -> SignatureCheck | None:
+    """The check of the file's one signature over its whole content by lean_signature.py; None: pyHanko's."""
+    verified = lean_signature.verify(data, hashed, lean_file)
+    if verified is None:
+        return None
+    try:
+        subject = verified.cert.subject.native
+        stamped = _timestamp_time(verified.signer_info)
+    except Exception:  # where the plain path reports a problem
+        return None
+    return _signature_check(verified.field, True, verified.intact, verified.valid, "none", subject,
+                            stamped or lean_signature.self_reported_time(verified), stamped is not None)
+
+
+def _signature_check(name: str, covers_file_end: bool, intact: bool, valid: bool, changes: Changes,
+                     subject: dict[str, Any], signing_time: dt.datetime | None, timestamped: bool) -> SignatureCheck:
     return SignatureCheck(
-        field=name, covers_file_end=covers_file_end, intact=bool(intact), valid=bool(valid),
-        changes=_changes(sig, summary),
+        field=name, covers_file_end=covers_file_end, intact=intact, valid=valid, changes=changes,
         signer=_first(subject.get("common_name")), organisation=_first(subject.get("organization_name")),
-        signing_time=stamped or _self_reported_time(sig), timestamped=stamped is not None,
+        signing_time=signing_time, timestamped=timestamped,
     )
 
 

@@ -7,14 +7,16 @@ for files where the two readers cannot disagree: opened without a password and w
 (qpdf reports none), the header at the start, every page with resources of its own (none inherited from
 the page tree), at most 50 XObjects per resource dictionary, content streams plain, flate- or
 ASCII-encoded without parameters.
-Anything else, or any exception, gives None and pypdf reads the file as before. Signatures are verified
-by pyHanko either way. Off with the evidence switch (`CCHC_XL_FAST_EVIDENCE=0`).
+Anything else, or any exception, gives None and pypdf reads the file as before. The same open file serves
+the lean signature check (lean_signature.py). Off with the evidence switch (`CCHC_XL_FAST_EVIDENCE=0`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from cchc_xl.evidence import stream_scan
@@ -30,27 +32,47 @@ class _Unserved(Exception):
 Counts = tuple[int, int, int, int]
 
 
+@contextlib.contextmanager
+def opened(data: bytes) -> Iterator[Any]:
+    """The file opened by pikepdf for the fast paths (this module's page checks, lean_signature.py),
+    or None: the fast paths are off, pikepdf is missing, or the file is encrypted or does not open."""
+    if not stream_scan.enabled() or not data.startswith(b"%PDF-"):
+        yield None
+        return
+    try:
+        import pikepdf
+
+        # not pushing inherited page attributes down (4× the cost of opening): a page without resources
+        # of its own is left to pypdf (_page)
+        pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
+    except Exception:  # (an install without pikepdf, qpdf's errors: the plain path)
+        yield None
+        return
+    with pdf:
+        yield None if pdf.is_encrypted else pdf
+
+
 def page_counts(data: bytes, max_pages: int, max_streams: int, scan_pixels: int,
                 text_operator: re.Pattern[bytes]) -> Counts | None:
     """(pages, pages checked, pages with text, pages with a scan-sized image), or None: pypdf decides.
     The limits and the text operator's pattern are inspect.py's."""
-    if not stream_scan.enabled() or not data.startswith(b"%PDF-"):
-        return None
+    with opened(data) as pdf:
+        return None if pdf is None else counts(pdf, max_pages, max_streams, scan_pixels, text_operator)
+
+
+def counts(pdf: Any, max_pages: int, max_streams: int, scan_pixels: int,
+           text_operator: re.Pattern[bytes]) -> Counts | None:
+    """`page_counts` of a file `opened` here."""
+    import pikepdf
+
     try:
-        import pikepdf
-    except ImportError:  # (an install without it: the plain path)
-        return None
-    try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            if pdf.is_encrypted:
-                return None
-            pages = len(pdf.pages)
-            checked = text = images = 0
-            for i in range(min(pages, max_pages)):
-                has_text, has_image = _page(pikepdf, pdf.pages[i].obj, max_streams, scan_pixels, text_operator)
-                checked, text, images = checked + 1, text + has_text, images + has_image
-            if pdf.get_warnings():
-                return None
+        pages = len(pdf.pages)
+        checked = text = images = 0
+        for i in range(min(pages, max_pages)):
+            has_text, has_image = _page(pikepdf, pdf.pages[i].obj, max_streams, scan_pixels, text_operator)
+            checked, text, images = checked + 1, text + has_text, images + has_image
+        if pdf.get_warnings():
+            return None
     except Exception:  # qpdf's errors, _Unserved, anything unexpected: pypdf reads it
         return None
     return pages, checked, text, images

@@ -14,6 +14,8 @@ import os
 
 SWITCH = "CCHC_XL_FAST_EVIDENCE"
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_WORD = _LETTERS | frozenset(b"0123456789_")  # \w of a bytes pattern
+_WHITESPACE = frozenset(b" \t\n\r\x0b\x0c")  # \s of a bytes pattern
 _LINE_ENDS = (b"\n", b"\r")
 
 
@@ -47,4 +49,15 @@ def endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
                 return k - 1, k + 9
             return k, k + 9
         k = data.find(b"endstream", k + 1)
+    return None
+
+
+def last_obj_end(data: bytes, start: int, end: int) -> int | None:
+    """The end of the last match of `\\sobj\\b` in data[start:end] (`re.finditer(data, start, end)`'s
+    last; its matches cannot overlap, so the last is the rightmost), searched backwards from `end`."""
+    k = data.rfind(b"obj", start + 1, end)
+    while k >= 0:
+        if data[k - 1] in _WHITESPACE and (k + 3 == end or data[k + 3] not in _WORD):
+            return k + 3
+        k = data.rfind(b"obj", start + 1, k + 2)
     return None

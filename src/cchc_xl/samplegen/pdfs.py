@@ -207,16 +207,17 @@ def text_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec()) -> bytes:
 
 @_binary_streams()
 def scan_pdf(seed: int = 0, pages: int = 1, spec: DocSpec = DocSpec(), *, dpi: int = 100,
-             quality: int = 70, page_seeds: list[int] | None = None) -> bytes:
+             quality: int = 70, page_seeds: list[int] | None = None, title: str = "Scanned document") -> bytes:
     """An image-only PDF, one grey JPEG per page, like a paper document put through a scanner.
 
     `page_seeds` picks each page's image from a shared pool (the benchmark reuses page images across
-    files to generate thousands of files quickly); by default every page is drawn from `seed`.
+    files to generate thousands of files quickly, and gives each its own `title` to keep them distinct);
+    by default every page is drawn from `seed`.
     """
     seeds = page_seeds or [seed * 1000 + n for n in range(pages)]
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    pdf.setTitle("Scanned document")
+    pdf.setTitle(title)
     width, height = A4
     for page_seed in seeds:
         jpeg = scan_page_jpeg(page_seed, spec, dpi, quality)
@@ -415,8 +416,10 @@ class _FixedTimeSigner(signers.PdfSigner):
 
 def sign_pdf(data: bytes, identity: DemoIdentity | None = None, *,
              signing_time: dt.datetime = DEMO_SIGNING_TIME, field_name: str = "Signature1",
-             reason: str = "Ký số văn bản", location: str = "Phù Yên, Sơn La") -> bytes:
-    """`data` signed by the demo identity (an invisible signature in a new field)."""
+             reason: str = "Ký số văn bản", location: str = "Phù Yên, Sơn La", md_algorithm: str = "sha256",
+             timestamper: Any = None) -> bytes:
+    """`data` signed by the demo identity (an invisible signature in a new field); `timestamper`: a
+    pyHanko TimeStamper whose token is added to the signature."""
     identity = identity or demo_identity()
     cert = asn1_x509.Certificate.load(identity.certificate_der)
     signer = _PreloadedKeySigner(
@@ -426,8 +429,8 @@ def sign_pdf(data: bytes, identity: DemoIdentity | None = None, *,
         cert_registry=SimpleCertificateStore.from_certs([cert]),
     )
     meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, location=location,
-                                        md_algorithm="sha256")
-    pdf_signer = _FixedTimeSigner(meta, signer, signing_time=signing_time,
+                                        md_algorithm=md_algorithm)
+    pdf_signer = _FixedTimeSigner(meta, signer, signing_time=signing_time, timestamper=timestamper,
                                   new_field_spec=fields.SigFieldSpec(sig_field_name=field_name))
     out = io.BytesIO()
     pdf_signer.sign_pdf(_DeterministicWriter(data, signing_time), output=out)
