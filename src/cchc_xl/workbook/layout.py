@@ -36,7 +36,17 @@ from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.literals import number as _num
 from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
-from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank, excel_tier
+from cchc_xl.scoring import (
+    Evaluation,
+    LeafCells,
+    LeafInput,
+    Raw,
+    blank_text,
+    evaluate,
+    excel_blank,
+    excel_tier,
+    leaf_checks,
+)
 from cchc_xl.templates import template
 from cchc_xl.workbook.template_cache import memoized_lines
 
@@ -685,20 +695,12 @@ class _Builder:
                   f"ABS({ref}/{step}-ROUND({ref}/{step},0))<0.000001)")
         return Validation("custom", source=custom, **common)
 
-    def _status_checks(self, leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> list[tuple[str, str]]:
-        """(condition, status key) in priority order, as `scoring.leaf_status` checks them."""
-        rule = leaf.rule
-        assert rule is not None
-        g = ref["score"]
-        checks: list[tuple[str, str]] = []
-        if rule.computed:
-            checks.append((f"NOT({rule.excel_complete(figure_refs)})", "no_figures"))
-            checks += rule.excel_figure_problems(figure_refs)
-        else:
-            checks += [(f'{g}=""', "no_score"), (f"NOT(ISNUMBER({g}))", "not_number")]
-            checks += rule.excel_value_problems(leaf.max, g)
-        checks.append((f"AND(N({g})>0,{ref['evidence']}=0,{excel_blank(ref['explanation'])})", "no_evidence"))
-        return checks
+    @staticmethod
+    def _status_checks(leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> list[tuple[str, str]]:
+        """(condition, status key) in priority order: the Excel ends of `scoring.leaf_checks`."""
+        cells = LeafCells(score=ref["score"], figures=tuple(figure_refs), evidence=ref["evidence"],
+                          explanation=ref["explanation"])
+        return [(check.excel(leaf, cells), check.status) for check in leaf_checks(leaf)]
 
     def _status_formula(self, checks: list[tuple[str, str]]) -> str:
         return status_chain(checks, self.t["status"])
