@@ -72,10 +72,12 @@ def formula_at(layout: Layout, ref: str) -> str:
     return cell.formula
 
 
-def sheet_status(layout: Layout, leaf: Criterion, inp: LeafInput, evidence: int) -> str:
-    """What the status cell shows for this filling, its formula evaluated as the sheet does."""
+def sheet_status(layout: Layout, leaf: Criterion, inp: LeafInput, evidence: int, mark: str | None = None) -> str:
+    """What the status cell shows for this filling (and the district's mark), its formula evaluated as the
+    sheet does."""
     refs = layout.leaves[leaf.code]
     env: dict[str, Cell] = dict(zip(refs.figures, inp.figures, strict=False))
+    env[refs.mark] = mark
     env[refs.evidence] = D(evidence)
     env[refs.explanation] = inp.explanation or None
     if refs.score_is_input:
@@ -181,6 +183,15 @@ def test_each_check_by_hand(code: str, value: Cell, figures: tuple[Cell, ...], e
     inp = LeafInput(value=value, figures=figures, explanation=explanation)
     assert python_status(leaf, inp, evidence) == STATUS[status]
     assert sheet_status(layout, leaf, inp, evidence) == STATUS[status]
+
+
+def test_the_district_mark_shows_instead_of_the_checks() -> None:
+    cset = small_set()
+    layout = build_layout(cset, COMMUNE)
+    mark = "Theo kết quả tiếp nhận: thiếu tệp “kh.pdf”"
+    for code, value, figures, evidence, explanation, _ in HAND:
+        inp = LeafInput(value=value, figures=figures, explanation=explanation)
+        assert sheet_status(layout, cset.by_code[code], inp, evidence, mark) == mark
 
 
 def test_all_problems_of_a_row_and_the_first_as_status() -> None:
