@@ -95,10 +95,13 @@ def trimmed_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class LeafFacts:
-    """What a leaf's checks test in Python: its inputs as typed, its score cell's value, its register rows."""
+    """What a leaf's checks test in Python: its inputs as typed, its score cell's value, its register rows;
+    and, read once for every check, the declared figures as numbers (all of them, or none when one is
+    missing or not a number: the figure checks run only then)."""
     inp: LeafInput
     score: Decimal | None
     evidence_count: int
+    figures: tuple[Decimal, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,7 @@ def _on_value(check: ValueCheck) -> LeafCheck:
 def _on_figures(check: FigureCheck) -> LeafCheck:
     """A rule's check of declared figures, on a leaf's figure cells."""
 
-    def test(leaf: Criterion, facts: LeafFacts) -> Params | None:
-        rule = _rule_of(leaf)
-        return check.test(rule, leaf.max, [_number(v) for v in facts.inp.figures[:rule.figure_count]])
-
-    return LeafCheck(check.code, check.code, test,
+    return LeafCheck(check.code, check.code, lambda leaf, f: check.test(_rule_of(leaf), leaf.max, f.figures),
                      lambda leaf, c: check.excel(_rule_of(leaf), leaf.max, c.figures), group=check.group)
 
 
@@ -205,11 +204,13 @@ def leaf_check(leaf: Criterion, inp: LeafInput, score: Decimal | None,
     assert leaf.rule is not None
     if leaf.rule.kind == "district":
         return "district", ()
-    facts = LeafFacts(inp, score, evidence_count)
+    count = leaf.rule.figure_count
+    figures = tuple(_number(f) for f in inp.figures[:count]) if count and _complete(inp, count) else ()
+    facts = LeafFacts(inp, score, evidence_count, figures)
     status, problems, failed = "ok", [], set()
     for check in leaf_checks(leaf):
-        if check.role == "rule" and check.group in failed:
-            continue
+        if (check.role == "rule" and check.group in failed) or (check.role == "status" and status != "ok"):
+            continue  # a group's later problems, or a status-only check where the status is named already
         params = check.test(leaf, facts)
         if params is None:
             continue
