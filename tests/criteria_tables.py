@@ -241,7 +241,8 @@ def every_kind_set(**kwargs: Any) -> CriteriaSet:
 
 
 # -- Excel formula evaluator -------------------------------------------------------------------------
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|([A-Z_][A-Z0-9_]*)|(<>|<=|>=|[-+*/(),=<>]))")
+_TOKEN = re.compile(r'\s*(?:(\d+(?:\.\d*)?|\.\d+)|([A-Z_][A-Z0-9_]*)|(<>|<=|>=|[-+*/(),=<>])|"((?:[^"]|"")*)")')
+Cell = Decimal | str | None  # an input cell as the evaluator sees it: a number, a text, or empty
 
 
 def excel_round(value: Decimal, digits: int) -> Decimal:
@@ -257,7 +258,7 @@ def _num(v: Any) -> Decimal:
 
 
 class _Parser:
-    def __init__(self, formula: str, env: Mapping[str, Decimal | None]):
+    def __init__(self, formula: str, env: Mapping[str, Cell]):
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         formula = formula.lstrip("=")
@@ -266,8 +267,10 @@ class _Parser:
             if not m or m.end() == pos:
                 raise SyntaxError(f"cannot read {formula[pos:]!r} in {formula!r}")
             pos = m.end()
-            number, name, op = m.groups()
-            if number is not None:
+            number, name, op, string = m.groups()
+            if string is not None:
+                self.tokens.append(("str", string.replace('""', '"')))
+            elif number is not None:
                 self.tokens.append(("num", number))
             elif name is not None:
                 self.tokens.append(("name", name))
@@ -303,7 +306,7 @@ class _Parser:
             self.take()
             right = self.additive()
             fn = ops[tok[1]]
-            return lambda: fn(_num(left()), _num(right()))
+            return lambda: _compare(fn, left(), right())
         return left
 
     def additive(self) -> Callable[[], Any]:
@@ -340,6 +343,8 @@ class _Parser:
         if kind == "num":
             d = Decimal(value)
             return lambda: d
+        if kind == "str":
+            return lambda: value
         if kind == "op" and value == "(":
             inner = self.comparison()
             self.take(")")
@@ -381,18 +386,46 @@ class _Parser:
             "OR": lambda: any(values()),
             "AND": lambda: all(values()),
             "COUNT": lambda: Decimal(sum(1 for v in values() if isinstance(v, Decimal))),
+            "ISNUMBER": lambda: isinstance(args[0](), Decimal),
+            "N": lambda: v if isinstance(v := args[0](), Decimal) else Decimal(int(v) if isinstance(v, bool) else 0),
+            "LEN": lambda: Decimal(len(_str(args[0]()))),
+            "TRIM": lambda: re.sub(" +", " ", _str(args[0]())).strip(" "),
+            "CLEAN": lambda: "".join(ch for ch in _str(args[0]()) if ord(ch) >= 32),
+            "SUBSTITUTE": lambda: _str(args[0]()).replace(_str(args[1]()), _str(args[2]())),
         }
         if name not in table:
             raise NameError(f"function {name} not supported by the test evaluator")
         return table[name]
 
 
-def excel_eval(formula: str, env: Mapping[str, Decimal | None] | None = None) -> Any:
-    """Evaluate a rendered formula; `env` maps cell references to Decimals (None = empty)."""
+def _str(v: Any) -> str:
+    """A text function's argument: an empty cell is the empty text (numbers are not needed here)."""
+    if v is None:
+        return ""
+    assert isinstance(v, str), v
+    return v
+
+
+def _compare(fn: Callable[[Any, Any], bool], a: Any, b: Any) -> bool:
+    """Excel's comparison: an empty cell is 0 beside a number and "" beside a text; texts compare without
+    case; a number is less than any text (and unequal to it)."""
+    if a is None:
+        a = "" if isinstance(b, str) else Decimal(0)
+    if b is None:
+        b = "" if isinstance(a, str) else Decimal(0)
+    if isinstance(a, str) and isinstance(b, str):
+        return fn(a.casefold(), b.casefold())
+    if isinstance(a, str) or isinstance(b, str):
+        return fn(1 if isinstance(a, str) else 0, 1 if isinstance(b, str) else 0)  # number < text
+    return fn(_num(a), _num(b))
+
+
+def excel_eval(formula: str, env: Mapping[str, Cell] | None = None) -> Any:
+    """Evaluate a rendered formula; `env` maps cell references to Decimals, texts or None (empty)."""
     return _Parser(formula, env or {}).parse()()
 
 
-def excel_flags(checks: list[tuple[str, str]], env: Mapping[str, Decimal | None]) -> list[str]:
+def excel_flags(checks: list[tuple[str, str]], env: Mapping[str, Cell]) -> list[str]:
     """The problem codes whose Excel condition is TRUE."""
     return [code for cond, code in checks if excel_eval(cond, env)]
 

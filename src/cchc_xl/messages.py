@@ -452,6 +452,9 @@ MESSAGES: dict[str, str] = {
     "cli.import_done": "Đã tiếp nhận {count} tệp: {accepted} tiếp nhận, {warned} có cảnh báo, {rejected} không tiếp "
                        "nhận; {ignored} tệp bỏ qua; {new} bản mới được lưu vào {db}.",
     "cli.outputs": "Báo cáo: {report}\nBảng kiểm tra: {validation}\nTệp phản hồi: {feedback} tệp trong {dir}",
+    # the feedback workbook's district mark: what the status column of an item the import found wrong shows
+    "feedback.status_mark": "Theo kết quả tiếp nhận: {finding}",
+    "feedback.status_mark_more": " (và {count} nội dung khác, xem ghi chú)",
 }
 
 

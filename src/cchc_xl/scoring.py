@@ -2,21 +2,24 @@
 
 `evaluate` takes the declared inputs (as typed: numbers, or text where the commune typed text) and gives
 every leaf's score and status, every parent's sum, the total and the tier. The workbook writer uses it
-for cached formula results; the importer uses it to recompute and compare. Status priorities are those of
-the workbook's status formula (`workbook/layout.py` `_status_checks`, each rule's Excel twin in
-`criteria/rules.py`); the importer reports every problem `leaf_check` found, not only the first. A text is
-blank as the workbook's formulas see it (`blank_text`).
+for cached formula results; the importer uses it to recompute and compare. A leaf's checks are one list
+(`leaf_checks`: status key, finding rule id, Python test and Excel condition of each): `leaf_check` runs
+their tests for the status and the problems, and the workbook's status formula chains their conditions
+(`workbook/layout.py`); the importer reports every problem `leaf_check` found, not only the first. A text
+is blank as the workbook's formulas see it (`blank_text`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
+from typing import Literal
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
-from cchc_xl.criteria.rules import Problem
+from cchc_xl.criteria.rules import FigureCheck, Params, Problem, Rule, ValueCheck
 from cchc_xl.literals import number as literal_number
 from cchc_xl.literals import text as literal_text
 from cchc_xl.numbers import round2
@@ -90,6 +93,105 @@ def trimmed_text(text: str) -> str:
     return "" if blank_text(text) else (text.strip() or text)
 
 
+@dataclass(frozen=True)
+class LeafFacts:
+    """What a leaf's checks test in Python: its inputs as typed, its score cell's value, its register rows;
+    and, read once for every check, the declared figures as numbers (all of them, or none when one is
+    missing or not a number: the figure checks run only then)."""
+    inp: LeafInput
+    score: Decimal | None
+    evidence_count: int
+    figures: tuple[Decimal, ...] = ()
+
+
+@dataclass(frozen=True)
+class LeafCells:
+    """The cells (A1 references) a leaf's status formula looks at."""
+    score: str
+    figures: tuple[str, ...]
+    evidence: str
+    explanation: str
+
+
+@dataclass(frozen=True, eq=False)
+class LeafCheck:
+    """One check of a leaf, both ends side by side. `test(leaf, facts)` gives the problem's parameters when
+    the check fails (else None); `excel(leaf, cells)` the condition TRUE when it fails. The first failing
+    check names the status; `role` says what else a failure does:
+    - "gate": nothing later is checked (no number to check: not scored, not a number, figures missing);
+    - "rule": one of the rule's problems (`LeafResult.problems`; of one `group`, only the first);
+    - "status": shown in the status column only (the importer checks evidence against the files it found).
+    Made once, not per leaf (see `criteria.rules.Check`).
+    """
+    status: str  # the status key: the column's text in workbook_templates/commune.yaml `status`
+    rule: str  # the finding rule id (messages.FINDINGS)
+    test: Callable[[Criterion, LeafFacts], Params | None]
+    excel: Callable[[Criterion, LeafCells], str]
+    role: Literal["gate", "rule", "status"] = "rule"
+    group: Hashable = 0
+
+
+def _rule_of(leaf: Criterion) -> Rule:
+    assert leaf.rule is not None
+    return leaf.rule
+
+
+def _failed(failing: bool) -> Params | None:
+    return {} if failing else None
+
+
+def _complete(inp: LeafInput, count: int) -> bool:
+    """Every figure declared, each a number (then the score cell computes)."""
+    return len(inp.figures) >= count and all(_num(f) is not None for f in inp.figures)
+
+
+def _number(raw: Raw) -> Decimal:
+    """A value the gates before a rule check found a number."""
+    assert isinstance(raw, Decimal)
+    return raw
+
+
+NO_SCORE = LeafCheck("no_score", "score.missing", lambda leaf, f: _failed(_blank(f.inp.value)),
+                     lambda leaf, c: f'{c.score}=""', role="gate")
+NOT_NUMBER = LeafCheck("not_number", "score.not_number", lambda leaf, f: _failed(_num(f.inp.value) is None),
+                       lambda leaf, c: f"NOT(ISNUMBER({c.score}))", role="gate")
+NO_FIGURES = LeafCheck(
+    "no_figures", "figures.missing", lambda leaf, f: _failed(not _complete(f.inp, _rule_of(leaf).figure_count)),
+    lambda leaf, c: f"NOT({_rule_of(leaf).excel_complete(c.figures)})", role="gate")
+NO_EVIDENCE = LeafCheck(
+    "no_evidence", "evidence.none_for_score",
+    lambda leaf, f: _failed(f.score is not None and f.score > 0 and f.evidence_count == 0
+                            and blank_text(f.inp.explanation)),
+    lambda leaf, c: f"AND(N({c.score})>0,{c.evidence}=0,{excel_blank(c.explanation)})", role="status")
+
+
+@cache
+def _on_value(check: ValueCheck) -> LeafCheck:
+    """A rule's check of a typed score, on a leaf's score cell (its status key is its rule id)."""
+    return LeafCheck(check.code, check.code,
+                     lambda leaf, f: check.test(_rule_of(leaf), leaf.max, _number(f.inp.value)),
+                     lambda leaf, c: check.excel(_rule_of(leaf), leaf.max, c.score), group=check.group)
+
+
+@cache
+def _on_figures(check: FigureCheck) -> LeafCheck:
+    """A rule's check of declared figures, on a leaf's figure cells."""
+
+    return LeafCheck(check.code, check.code, lambda leaf, f: check.test(_rule_of(leaf), leaf.max, f.figures),
+                     lambda leaf, c: check.excel(_rule_of(leaf), leaf.max, c.figures), group=check.group)
+
+
+def leaf_checks(leaf: Criterion) -> list[LeafCheck]:
+    """Every check of a self-scored leaf in the status column's priority order (none for a leaf the body
+    scores: its status is fixed)."""
+    rule = _rule_of(leaf)
+    if rule.kind == "district":
+        return []
+    if rule.computed:
+        return [NO_FIGURES, *map(_on_figures, rule.figure_checks()), NO_EVIDENCE]
+    return [NO_SCORE, NOT_NUMBER, *map(_on_value, rule.value_checks(leaf.max)), NO_EVIDENCE]
+
+
 def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence_count: int) -> str:
     """The first problem of a leaf in the workbook's priority order, or 'ok'."""
     return leaf_check(leaf, inp, score, evidence_count)[0]
@@ -97,29 +199,29 @@ def leaf_status(leaf: Criterion, inp: LeafInput, score: Decimal | None, evidence
 
 def leaf_check(leaf: Criterion, inp: LeafInput, score: Decimal | None,
                evidence_count: int) -> tuple[str, tuple[Problem, ...]]:
-    """The leaf's status (its first problem in the workbook's priority order, or 'ok') and every problem
-    its rule's checks found (the status column shows one; the importer reports them all)."""
-    rule = leaf.rule
-    assert rule is not None
-    if rule.kind == "district":
+    """The leaf's status (its first failing check of `leaf_checks`, or 'ok') and every problem its rule's
+    checks found (the status column shows one; the importer reports them all)."""
+    assert leaf.rule is not None
+    if leaf.rule.kind == "district":
         return "district", ()
-    if rule.computed:
-        figures = [_num(f) for f in inp.figures]
-        if len(figures) < rule.figure_count or any(f is None for f in figures):
-            return "no_figures", ()
-        problems = tuple(rule.figure_problems(figures))  # type: ignore[arg-type]
-    else:
-        if _blank(inp.value):
-            return "no_score", ()
-        value = _num(inp.value)
-        if value is None:
-            return "not_number", ()
-        problems = tuple(rule.value_problems(leaf.max, value))
-    if problems:
-        return problems[0][0], problems
-    if score is not None and score > 0 and evidence_count == 0 and blank_text(inp.explanation):
-        return "no_evidence", ()
-    return "ok", ()
+    count = leaf.rule.figure_count
+    figures = tuple(_number(f) for f in inp.figures[:count]) if count and _complete(inp, count) else ()
+    facts = LeafFacts(inp, score, evidence_count, figures)
+    status, problems, failed = "ok", [], set()
+    for check in leaf_checks(leaf):
+        if (check.role == "rule" and check.group in failed) or (check.role == "status" and status != "ok"):
+            continue  # a group's later problems, or a status-only check where the status is named already
+        params = check.test(leaf, facts)
+        if params is None:
+            continue
+        if status == "ok":
+            status = check.status
+        if check.role == "gate":
+            break
+        if check.role == "rule":
+            failed.add(check.group)
+            problems.append((check.rule, params))
+    return status, tuple(problems)
 
 
 def leaf_score(leaf: Criterion, inp: LeafInput) -> Decimal | None:
@@ -129,10 +231,9 @@ def leaf_score(leaf: Criterion, inp: LeafInput) -> Decimal | None:
     if rule.kind == "district":
         return None
     if rule.computed:
-        figures = [_num(f) for f in inp.figures]
-        if len(figures) < rule.figure_count or any(f is None for f in figures):
+        if not _complete(inp, rule.figure_count):
             return None
-        return rule.points(leaf.max, figures)  # type: ignore[arg-type]
+        return rule.points(leaf.max, [_number(f) for f in inp.figures])
     return _num(inp.value)
 
 

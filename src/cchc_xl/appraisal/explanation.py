@@ -27,6 +27,7 @@ from cchc_xl.appraisal.answers import (
     EXPLAIN,
     KIND,
     META_KEYS,
+    AnswerInputs,
     AnswerLayout,
     ChangedItem,
     answer_file_name,
@@ -58,6 +59,7 @@ from cchc_xl.importing.inputs import read_register, validate_register
 from cchc_xl.importing.stages import open_book, sha256_file
 from cchc_xl.importing.verify import check_locked, key_note, read_meta
 from cchc_xl.numbers import fmt
+from cchc_xl.reading.book import Book
 from cchc_xl.reading.safety import Limits
 from cchc_xl.records import Finding, RegisterRow, outcome
 from cchc_xl.settings import Settings
@@ -240,34 +242,83 @@ def import_answers(store: Store, cset: CriteriaSet, inbox: Path, settings: Setti
 
 def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset: CriteriaSet, settings: Settings,
                    received_at: dt.datetime, found: Findings) -> None:
+    """One answer workbook, step by step: the file, its signed metadata, the request it answers (still the
+    commune's current one), its locked cells and answers, its added evidence, the dates; then recorded
+    (rejected answers too, with their findings). A step that leaves nothing to check stops there."""
     _verdict, book = open_book(out.path, Limits(), found)
     if book is None:
         return
+    meta = _answer_meta(book, out, cset, settings, found)
+    if meta is None:
+        return
+    req = _answered_request(store, meta, out, found)
+    if req is None:
+        return
+    layout = _current_layout(store, cset, req, meta, found)
+    if layout is None:
+        return
+    check_locked(book, layout, found)
+    inputs = read_answer_inputs(book, layout)
+    items = _answered_items(inputs, layout, found)
+    first, last = layout.register_rows
+    _raw, rows = read_register(book, layout.sheets["register"], first, last, register_columns(template("answer")))
+    _check_evidence(rows, items, evidence, out.path.stem, cset, received_at.date(), found)
+    _check_dates(store, req, received_at, found)
+    out.contested = sorted(c for c, i in items.items() if i["answer"] == EXPLAIN)
+    _, out.recorded = store.record_answer(
+        commune_code=req.commune_code, request_id=req.id, file_name=out.file, sha256=out.sha256,
+        received_at=received_at.isoformat(timespec="seconds"), status=outcome(found.items),
+        answered_by=inputs.person, items=items,
+        evidence={"path": None if evidence is None else str(evidence.resolve()),
+                  "rows": [r.model_dump(mode="json") for r in rows]},
+        findings=[f.model_dump() for f in found.items])
+
+
+def _answer_meta(book: Book, out: AnswerOutcome, cset: CriteriaSet, settings: Settings,
+                 found: Findings) -> dict[str, str] | None:
+    """The answer workbook's metadata (naming its commune in `out`); None when the file is no answer
+    workbook or was made for another criteria set. A bad signature is a finding, and the checks go on."""
     meta = read_meta(book)
     if meta is None or meta.get("kind") != KIND:
         found.add("answer.not_answer")
-        return
+        return None
     out.commune_code = meta.get("commune_code")
     if not verify(meta, settings.key, META_KEYS):
         found.add("meta.signature_invalid", key_note=key_note(meta, settings))
     if meta.get("set_sha256") != cset.fingerprint():
         found.add("meta.other_set", got=f"{meta.get('set_id')} {meta.get('set_version')}",
                   want=f"{cset.id} {cset.version}")
-        return
-    req = store.answer_request(int(meta.get("request_id") or 0) if (meta.get("request_id") or "").isdigit() else 0)
+        return None
+    return meta
+
+
+def _answered_request(store: Store, meta: dict[str, str], out: AnswerOutcome, found: Findings) -> AnswerRequest | None:
+    """The request of this round and commune that the workbook answers; None (a finding) when there is none."""
+    request_id = meta.get("request_id") or ""
+    req = store.answer_request(int(request_id) if request_id.isdigit() else 0)
     if req is None or req.commune_code != out.commune_code or meta.get("round_id") != store.round_id:
         found.add("answer.unknown_request", commune=out.commune_code or "?")
-        return
+        return None
+    return req
+
+
+def _current_layout(store: Store, cset: CriteriaSet, req: AnswerRequest, meta: dict[str, str],
+                    found: Findings) -> AnswerLayout | None:
+    """The answer workbook's layout rebuilt from the store, when `req` is still the commune's latest
+    request on its current appraisal; None (`answer.stale`) when the council has decided again since."""
     appraisal = store.current_appraisal(req.commune_code)
     latest = {r.commune_code: r.id for r in store.answer_requests()}.get(req.commune_code)
     commune = _commune(store, req.commune_code, meta)
     made = _answer_layout(store, cset, req, appraisal, commune) if appraisal is not None else None
     if made is None or latest != req.id or appraisal is None or appraisal.id != req.appraisal_id:
         found.add("answer.stale", commune=req.commune_code)
-        return
-    layout, _view = made
-    check_locked(book, layout, found)
-    inputs = read_answer_inputs(book, layout)
+        return None
+    return made[0]
+
+
+def _answered_items(inputs: AnswerInputs, layout: AnswerLayout, found: Findings) -> dict[str, dict[str, str]]:
+    """Each item's answer (agree / explain, by its key) and explanation, as recorded; a finding on every
+    item answered wrongly and when nobody signed the answers."""
     items: dict[str, dict[str, str]] = {}
     for code, (typed, explanation) in inputs.answers.items():
         row, col = layout.items[code]
@@ -278,22 +329,16 @@ def _import_answer(out: AnswerOutcome, evidence: Path | None, store: Store, cset
         items[code] = {"answer": answer_key(typed) or "", "explanation": explanation}
     if not inputs.person:
         found.add("answer.person_missing", cell=layout.cell_ref(*layout.person_cell))
-    first, last = layout.register_rows
-    _raw, rows = read_register(book, layout.sheets["register"], first, last, register_columns(template("answer")))
-    _check_evidence(rows, items, evidence, out.path.stem, cset, received_at.date(), found)
-    if received_at.date() > dt.date.fromisoformat(req.deadline):
-        found.add("answer.late", received=f"{received_at:%d/%m/%Y}",
-                  deadline=f"{dt.date.fromisoformat(req.deadline):%d/%m/%Y}")
+    return items
+
+
+def _check_dates(store: Store, req: AnswerRequest, received_at: dt.datetime, found: Findings) -> None:
+    """An answer after the deadline, or for a commune already finalized, is noted (and still recorded)."""
+    deadline = dt.date.fromisoformat(req.deadline)
+    if received_at.date() > deadline:
+        found.add("answer.late", received=f"{received_at:%d/%m/%Y}", deadline=f"{deadline:%d/%m/%Y}")
     if store.state(req.commune_code) == "final":
         found.add("answer.finalized", commune=req.commune_code)
-    out.contested = sorted(c for c, i in items.items() if i["answer"] == EXPLAIN)
-    status = outcome(found.items)
-    _, out.recorded = store.record_answer(
-        commune_code=req.commune_code, request_id=req.id, file_name=out.file, sha256=out.sha256,
-        received_at=received_at.isoformat(timespec="seconds"), status=status, answered_by=inputs.person, items=items,
-        evidence={"path": None if evidence is None else str(evidence.resolve()),
-                  "rows": [r.model_dump(mode="json") for r in rows]},
-        findings=[f.model_dump() for f in found.items])
 
 
 def _check_evidence(rows: list[RegisterRow], items: dict[str, dict[str, str]], evidence: Path | None, stem: str,

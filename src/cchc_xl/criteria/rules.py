@@ -2,10 +2,10 @@
 
 Every kind knows, side by side:
 - which declared figures it needs (`figures`) and whether the score is computed from them (`computed`);
-- how to compute or check the score in Python with Decimals (`points`, `value_problems`,
-  `figure_problems`);
-- how to render the same thing as an Excel 2010 formula (`excel_points`, `excel_value_problems`,
-  `excel_figure_problems`);
+- how to compute the score in Python with Decimals (`points`) and as an Excel 2010 formula (`excel_points`);
+- its checks of a typed score (`value_checks`) and of declared figures (`figure_checks`): each `Check` holds
+  its problem code, its Python test and its Excel condition side by side; `value_problems`/`figure_problems`
+  and `excel_value_problems`/`excel_figure_problems` are both made from them;
 - how to check its own parameters against the maximum (`param_problems`).
 
 Problems are (code, params) pairs; their Vietnamese text lives in `cchc_xl.messages`.
@@ -13,9 +13,11 @@ Problems are (code, params) pairs; their Vietnamese text lives in `cchc_xl.messa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal
+from functools import cache
+from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,8 +25,107 @@ from cchc_xl.literals import number as _n
 from cchc_xl.messages import say
 from cchc_xl.numbers import CENT, is_multiple, round2
 
-Problem = tuple[str, dict[str, object]]
+Params = dict[str, object]
+Problem = tuple[str, Params]
 ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, problem code)
+
+V = TypeVar("V")  # what the Python test looks at
+C = TypeVar("C")  # the cell reference(s) the Excel condition looks at
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed as themselves: each is made once
+class Check(Generic[V, C]):
+    """One check, both ends side by side, for any rule and maximum: `test(rule, maximum, value)` gives the
+    problem's parameters when the check fails (else None), `excel(rule, maximum, cells)` the condition that
+    is TRUE when it fails. Of the failing checks of one `group` only the first is a problem (a negative
+    figure is not also said to be fractional); the workbook's status shows the first failing check of all.
+    Checks are made once (module constants), not per item: an import runs them on every item of every file."""
+
+    code: str  # the problem code: a finding rule id of messages.FINDINGS
+    test: Callable[[_Rule, Decimal, V], Params | None]
+    excel: Callable[[_Rule, Decimal, C], str]
+    group: Hashable = 0
+
+
+def problems_of(rule: _Rule, maximum: Decimal, checks: Sequence[Check[V, C]], value: V) -> list[Problem]:
+    """The problems `checks` find in `value`: in order, the first failing check of each group."""
+    problems: list[Problem] = []
+    failed: set[Hashable] = set()
+    for check in checks:
+        if check.group in failed:
+            continue
+        params = check.test(rule, maximum, value)
+        if params is not None:
+            failed.add(check.group)
+            problems.append((check.code, params))
+    return problems
+
+
+ValueCheck = Check[Decimal, str]  # on the typed score and its cell
+FigureCheck = Check[Sequence[Decimal], Sequence[str]]  # on the declared figures and their cells
+
+
+def _negative(rule: _Rule, maximum: Decimal, v: Decimal) -> Params | None:
+    return {"value": v} if v < 0 else None
+
+
+def _above_max(rule: _Rule, maximum: Decimal, v: Decimal) -> Params | None:
+    return {"value": v, "max": maximum} if v > maximum else None
+
+
+def _not_allowed(rule: _Rule, maximum: Decimal, v: Decimal) -> Params | None:
+    allowed = rule.allowed_points(maximum)
+    return None if allowed is None or v in allowed else {"value": v, "allowed": allowed}
+
+
+def _excel_not_allowed(rule: _Rule, maximum: Decimal, ref: str) -> str:
+    return f"NOT(OR({','.join(f'{ref}={_n(a)}' for a in rule.allowed_points(maximum) or ())}))"
+
+
+def _off_step(rule: _Rule, maximum: Decimal, v: Decimal) -> Params | None:
+    step = rule.step()
+    return None if is_multiple(v, step) else {"value": v, "step": step}
+
+
+def _excel_off_step(rule: _Rule, maximum: Decimal, ref: str) -> str:
+    s = _n(rule.step())
+    return f"ABS({ref}/{s}-ROUND({ref}/{s},0))>0.000001"
+
+
+SCORE_NEGATIVE: ValueCheck = Check("score.negative", _negative, lambda rule, m, ref: f"{ref}<0")
+SCORE_ABOVE_MAX: ValueCheck = Check("score.above_max", _above_max, lambda rule, m, ref: f"{ref}>{_n(m)}")
+SCORE_NOT_ALLOWED: ValueCheck = Check("score.not_allowed", _not_allowed, _excel_not_allowed)
+SCORE_OFF_STEP: ValueCheck = Check("score.off_step", _off_step, _excel_off_step)
+
+
+def _figure_params(rule: _Rule, i: int, v: Decimal) -> Params:
+    return {"n": i + 1, "label": rule.figures()[i].label, "value": v}
+
+
+@cache
+def _figure_checks(i: int, integer: bool) -> tuple[FigureCheck, ...]:
+    """The checks of the i-th figure (0-based): not negative, and whole where it counts things."""
+    group = ("figure", i + 1)
+    negative: FigureCheck = Check(
+        "figures.negative", lambda rule, m, fs: _figure_params(rule, i, fs[i]) if fs[i] < 0 else None,
+        lambda rule, m, refs: f"{refs[i]}<0", group)
+    fractional: FigureCheck = Check(
+        "figures.not_integer",
+        lambda rule, m, fs: _figure_params(rule, i, fs[i]) if fs[i] != fs[i].to_integral_value() else None,
+        lambda rule, m, refs: f"{refs[i]}<>INT({refs[i]})", group)
+    return (negative, fractional) if integer else (negative,)
+
+
+FIGURES_NUMERATOR_ABOVE: FigureCheck = Check(
+    "figures.numerator_above_denominator",
+    lambda rule, m, fs: {"num": fs[0], "den": fs[1]} if fs[0] > fs[1] else None,
+    lambda rule, m, refs: f"{refs[0]}>{refs[1]}", group="ratio")
+
+
+class FigureSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    label: str
+    integer: bool = True
 
 
 def _precision_problems(*points: Decimal | None) -> list[Problem]:
@@ -32,12 +133,6 @@ def _precision_problems(*points: Decimal | None) -> list[Problem]:
     (Python would round it, the sheet would show it raw)."""
     odd = [p for p in points if p is not None and p.is_finite() and not is_multiple(p, CENT)]
     return [("rule.points_precision", {"points": p}) for p in dict.fromkeys(odd)]
-
-
-class FigureSpec(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    label: str
-    integer: bool = True
 
 
 class _Rule(BaseModel):
@@ -62,55 +157,35 @@ class _Rule(BaseModel):
     def step(self) -> Decimal:
         return Decimal("0.01")
 
-    # -- Python side ---------------------------------------------------------------------------
+    # -- Python side and Excel side ------------------------------------------------------------
     def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
         raise NotImplementedError(f"{type(self).__name__} takes the score as input")
 
-    def value_problems(self, maximum: Decimal, value: Decimal) -> list[Problem]:
-        problems: list[Problem] = []
-        if value < 0:
-            problems.append(("score.negative", {"value": value}))
-        elif value > maximum:
-            problems.append(("score.above_max", {"value": value, "max": maximum}))
-        else:
-            allowed = self.allowed_points(maximum)
-            if allowed is not None and value not in allowed:
-                problems.append(("score.not_allowed", {"value": value, "allowed": allowed}))
-            elif allowed is None and not is_multiple(value, self.step()):
-                problems.append(("score.off_step", {"value": value, "step": self.step()}))
-        return problems
-
-    def figure_problems(self, figures: Sequence[Decimal]) -> list[Problem]:
-        problems: list[Problem] = []
-        for i, (spec, v) in enumerate(zip(self.figures(), figures, strict=True), start=1):
-            if v < 0:
-                problems.append(("figures.negative", {"n": i, "label": spec.label, "value": v}))
-            elif spec.integer and v != v.to_integral_value():
-                problems.append(("figures.not_integer", {"n": i, "label": spec.label, "value": v}))
-        return problems
-
-    # -- Excel side ----------------------------------------------------------------------------
     def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
         raise NotImplementedError(f"{type(self).__name__} takes the score as input")
 
+    def value_checks(self, maximum: Decimal) -> list[ValueCheck]:
+        """A typed score's checks, in priority order (one group: a score has one problem at most)."""
+        last = SCORE_NOT_ALLOWED if self.allowed_points(maximum) is not None else SCORE_OFF_STEP
+        return [SCORE_NEGATIVE, SCORE_ABOVE_MAX, last]
+
+    def figure_checks(self) -> list[FigureCheck]:
+        """The declared figures' checks, in priority order (one group per figure)."""
+        return [c for i, spec in enumerate(self.figures()) for c in _figure_checks(i, spec.integer)]
+
+    def value_problems(self, maximum: Decimal, value: Decimal) -> list[Problem]:
+        return problems_of(self, maximum, self.value_checks(maximum), value)
+
+    def figure_problems(self, figures: Sequence[Decimal]) -> list[Problem]:
+        if len(figures) != self.figure_count:
+            raise ValueError(f"{type(self).__name__} takes {self.figure_count} figures, not {len(figures)}")
+        return problems_of(self, Decimal(0), self.figure_checks(), figures)
+
     def excel_value_problems(self, maximum: Decimal, ref: str) -> list[ExcelCheck]:
-        checks: list[ExcelCheck] = [(f"{ref}<0", "score.negative"), (f"{ref}>{_n(maximum)}", "score.above_max")]
-        allowed = self.allowed_points(maximum)
-        if allowed is not None:
-            anyof = ",".join(f"{ref}={_n(a)}" for a in allowed)
-            checks.append((f"NOT(OR({anyof}))", "score.not_allowed"))
-        else:
-            s = _n(self.step())
-            checks.append((f"ABS({ref}/{s}-ROUND({ref}/{s},0))>0.000001", "score.off_step"))
-        return checks
+        return [(c.excel(self, maximum, ref), c.code) for c in self.value_checks(maximum)]
 
     def excel_figure_problems(self, refs: Sequence[str]) -> list[ExcelCheck]:
-        checks: list[ExcelCheck] = []
-        for spec, ref in zip(self.figures(), refs, strict=True):
-            checks.append((f"{ref}<0", "figures.negative"))
-            if spec.integer:
-                checks.append((f"{ref}<>INT({ref})", "figures.not_integer"))
-        return checks
+        return [(c.excel(self, Decimal(0), refs), c.code) for c in self.figure_checks()]
 
     def excel_complete(self, refs: Sequence[str]) -> str:
         return f"COUNT({','.join(refs)})={len(refs)}"
@@ -200,12 +275,8 @@ class RatioTiersRule(_Rule):
                 return round2(tier.points)
         return Decimal("0.00")
 
-    def figure_problems(self, figures: Sequence[Decimal]) -> list[Problem]:
-        problems = super().figure_problems(figures)
-        num, den = figures
-        if num > den:
-            problems.append(("figures.numerator_above_denominator", {"num": num, "den": den}))
-        return problems
+    def figure_checks(self) -> list[FigureCheck]:
+        return [*super().figure_checks(), FIGURES_NUMERATOR_ABOVE]
 
     def excel_points(self, maximum: Decimal, refs: Sequence[str]) -> str:
         num, den = refs
@@ -213,10 +284,6 @@ class RatioTiersRule(_Rule):
         for tier in reversed(self.tiers):
             expr = f"IF({num}*100>={_n(tier.min_percent)}*{den},{_n(tier.points)},{expr})"
         return f"IF({den}=0,{_n(self._zero(maximum))},{expr})"
-
-    def excel_figure_problems(self, refs: Sequence[str]) -> list[ExcelCheck]:
-        num, den = refs
-        return [*super().excel_figure_problems(refs), (f"{num}>{den}", "figures.numerator_above_denominator")]
 
     def param_problems(self, maximum: Decimal) -> list[Problem]:
         problems: list[Problem] = []

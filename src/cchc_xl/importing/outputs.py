@@ -20,7 +20,7 @@ from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports import feedback_package
-from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name, needs_feedback
+from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name, needs_feedback, with_status_marks
 from cchc_xl.reports.import_report import write_report
 from cchc_xl.reports.validation import ValidationWorkbookWriter
 from cchc_xl.safeio import clean_leftovers
@@ -89,6 +89,7 @@ class FileOutputs:
         if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
             return
         layout = build_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
+        layout = with_status_marks(layout, r.findings)  # its status column agrees with the findings
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         if not self._write_packaged(layout, r, path):
             FeedbackWorkbookWriter(layout, self.settings, r.findings).write(path)

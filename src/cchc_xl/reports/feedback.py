@@ -5,6 +5,7 @@ its cell. Notes meant for the district (its signing key, its settings) never rea
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from pathlib import PurePosixPath
@@ -14,6 +15,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import slugify
+from cchc_xl.messages import say
 from cchc_xl.numbers import fmt
 from cchc_xl.records import CellRef, Finding, outcome
 from cchc_xl.safeio import output_stem
@@ -62,6 +64,67 @@ def changed_cell(f: Finding) -> str | None:
 def commune_findings(findings: Sequence[Finding]) -> list[Finding]:
     """The findings the commune reads (not the district's own notes), each on the cell to change."""
     return [f.model_copy(update={"cell": changed_cell(f)}) for f in findings if f.rule not in DISTRICT_NOTES]
+
+
+def item_findings(layout: Layout, findings: Sequence[Finding]) -> dict[str, list[Finding]]:
+    """The errors and warnings on each item of the grid: about its criterion, or placed on its row."""
+    grid = layout.sheets["grid"]
+    out: dict[str, list[Finding]] = {}
+    for refs in layout.leaves.values():
+        found = [f for f in findings if f.severity in ("error", "warning") and (
+            f.criterion == refs.code or (f.cell and _row_of(split_cell(f.cell), grid) == refs.row))]
+        if found:
+            out[refs.code] = found
+    return out
+
+
+def _first_sentence(message: str, limit: int = 100) -> str:
+    """A finding's message up to its first full stop (what was found, without how to fix it), cut to
+    `limit` characters: the status column is narrow, the cell's comment holds every finding in full."""
+    text = message.split(". ", 1)[0].rstrip(".")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def status_marks(layout: Layout, findings: Sequence[Finding]) -> list[CellSpec]:
+    """The cell values that make the workbook's own status column agree with the import: on each item whose
+    own checks pass ("Đã đủ") but on which the import found an error or a warning (a missing evidence file,
+    a file that is no valid evidence…), its district-mark cell holds the first finding, briefly (errors
+    first), and its status cell, whose formula shows a mark when there is one, has that text as its cached
+    result. Blank marks elsewhere: the generated workbook's own checks speak there."""
+    ev = layout.evaluation
+    if ev is None:
+        return []
+    order = {"error": 0, "warning": 1}
+    cells: list[CellSpec] = []
+    for code, found in item_findings(layout, commune_findings(findings)).items():
+        refs = layout.leaves[code]
+        if not refs.mark or ev.leaves[code].status != "ok":
+            continue  # the status column already says what is wrong
+        first = sorted(found, key=lambda f: order[f.severity])[0]
+        text = say("feedback.status_mark", finding=_first_sentence(first.message))
+        if len(found) > 1:
+            text += say("feedback.status_mark_more", count=len(found) - 1)
+        for ref, value in ((refs.mark, text), (refs.status, None)):
+            cell = layout.cell_at("grid", ref)
+            assert cell is not None
+            cells.append(dataclasses.replace(cell, value=text) if value else dataclasses.replace(cell, cached=text))
+    return cells
+
+
+def with_status_marks(layout: Layout, findings: Sequence[Finding]) -> Layout:
+    """The layout with `status_marks` written in (rows made tall enough for them), for either feedback path."""
+    cells = status_marks(layout, findings)
+    if not cells:
+        return layout
+    new_cells = list(layout.cells)
+    heights = dict(layout.row_heights)
+    width = template("commune").grid.columns["status"].width
+    for cell in cells:
+        i = layout.index.at[(cell.sheet, cell.ref)]
+        new_cells[i] = cell
+        if cell.formula is not None:
+            fit_row(heights, ("grid", cell.row), [(cell.cached, width, 11, False)])
+    return dataclasses.replace(layout, cells=new_cells, row_heights=heights)
 
 
 class FeedbackWorkbookWriter(CommuneWorkbookWriter):
@@ -117,11 +180,8 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
         the findings in its comment. Added before the grid's own rules, so they take precedence."""
         grid = self.layout.sheets["grid"]
         col = self.t.grid.columns["status"].index
-        for refs in self.layout.leaves.values():
-            found = [f.message for f in self.findings if f.severity in ("error", "warning") and (
-                f.criterion == refs.code or (f.cell and _row_of(split_cell(f.cell), grid) == refs.row))]
-            if not found:
-                continue
+        for code, items in item_findings(self.layout, self.findings).items():
+            refs, found = self.layout.leaves[code], [f.message for f in items]
             ws.conditional_format(refs.row, col, refs.row, col, {
                 "type": "formula", "criteria": "=TRUE", "format": self._marked_format("status"),
                 "stop_if_true": True})

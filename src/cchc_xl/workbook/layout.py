@@ -36,7 +36,17 @@ from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.literals import number as _num
 from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
-from cchc_xl.scoring import Evaluation, LeafInput, Raw, blank_text, evaluate, excel_blank, excel_tier
+from cchc_xl.scoring import (
+    Evaluation,
+    LeafCells,
+    LeafInput,
+    Raw,
+    blank_text,
+    evaluate,
+    excel_blank,
+    excel_tier,
+    leaf_checks,
+)
 from cchc_xl.templates import AnswerTemplate, CommuneTemplate, template
 from cchc_xl.workbook.template_cache import memoized_lines
 
@@ -114,6 +124,7 @@ class LeafRefs:
     status: str
     evidence: str
     score_is_input: bool
+    mark: str = ""  # the district's mark, which the status cell shows when set (DISTRICT_MARK_STYLE)
 
 
 class SheetLayout:
@@ -230,7 +241,8 @@ class _Index:
                 named.setdefault(c.name, i)
             # A template's commune cells hold placeholder texts, so they are listed even where a commune's
             # own text is empty; comparing an empty expected value finds nothing, as skipping it would.
-            if c.locked and c.sheet != "meta" and (c.formula is not None or c.value not in (None, "")):
+            if (c.locked and c.sheet != "meta" and c.style != DISTRICT_MARK_STYLE
+                    and (c.formula is not None or c.value not in (None, ""))):
                 checked.append(i)
                 expected.setdefault(c.sheet, Expected()).add(i, c)
         return cls(tuple(checked), at, named, expected)
@@ -268,13 +280,19 @@ def canonical_value(value: Value) -> str:
     return str(value)
 
 
+# The style of the district's mark cells (grid column `mark`): locked, but written by the district after
+# the import (the feedback workbook), so no part of the locked manifest nor of the tamper check, and never
+# read as the commune's input.
+DISTRICT_MARK_STYLE = "district_mark"
+
+
 def locked_manifest(sheets: dict[str, str], cells: list[CellSpec],
                     validations: list[RangeValidation]) -> list[tuple[str, str, str, str]]:
     """Canonical list of a layout's locked content, sorted: (sheet name, ref, 'f'|'v'|'dv', text); the meta
     sheet's key and value columns excluded (the digest is one of its values); a validation by kind and source."""
     items = []
     for c in cells:
-        if not c.locked or (c.sheet == "meta" and c.col < 2):
+        if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
             continue
         if c.formula is not None:
             items.append((sheets[c.sheet], c.ref, "f", c.formula))
@@ -647,8 +665,11 @@ class _Builder:
             self.put("grid", row, cols["explanation"], value=inp.explanation or None, style="input_text",
                      locked=False, name=f"GT_{name_key}")
             checks = self._status_checks(leaf, ref, figure_refs)
-            self.put("grid", row, cols["status"], formula=self._status_formula(checks),
-                     cached=self.t["status"][result.status], style="status")
+            self.put("grid", row, cols["mark"], style=DISTRICT_MARK_STYLE)
+            # the district's mark, when the feedback workbook writes one, shows instead of the checks' status
+            formula = f'IF({ref["mark"]}<>"",{ref["mark"]},{self._status_formula(checks)})'
+            self.put("grid", row, cols["status"], formula=formula, cached=self.t["status"][result.status],
+                     style="status")
             status_texts = [self.t["status"][key] for key in ("ok", *(key for _, key in checks))]
         # tall enough for the title, the method, the explanation and the longest status the row can show (the
         # method, not printed, is in a wide last column: it needs few lines)
@@ -658,7 +679,8 @@ class _Builder:
                                (max(status_texts, key=len), w["status"], 11, False)])
         self.layout.leaves[leaf.code] = LeafRefs(
             code=leaf.code, row=row, score=ref["score"], figures=tuple(figure_refs), explanation=ref["explanation"],
-            status=ref["status"], evidence=ref["evidence"], score_is_input=score_input)
+            status=ref["status"], evidence=ref["evidence"], score_is_input=score_input,
+            mark="" if district else ref["mark"])
 
     def _method_text(self, leaf: Criterion) -> str:
         g, rule = self.t["grid"], leaf.rule
@@ -685,20 +707,12 @@ class _Builder:
                   f"ABS({ref}/{step}-ROUND({ref}/{step},0))<0.000001)")
         return Validation("custom", source=custom, **common)
 
-    def _status_checks(self, leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> list[tuple[str, str]]:
-        """(condition, status key) in priority order, as `scoring.leaf_status` checks them."""
-        rule = leaf.rule
-        assert rule is not None
-        g = ref["score"]
-        checks: list[tuple[str, str]] = []
-        if rule.computed:
-            checks.append((f"NOT({rule.excel_complete(figure_refs)})", "no_figures"))
-            checks += rule.excel_figure_problems(figure_refs)
-        else:
-            checks += [(f'{g}=""', "no_score"), (f"NOT(ISNUMBER({g}))", "not_number")]
-            checks += rule.excel_value_problems(leaf.max, g)
-        checks.append((f"AND(N({g})>0,{ref['evidence']}=0,{excel_blank(ref['explanation'])})", "no_evidence"))
-        return checks
+    @staticmethod
+    def _status_checks(leaf: Criterion, ref: dict[str, str], figure_refs: list[str]) -> list[tuple[str, str]]:
+        """(condition, status key) in priority order: the Excel ends of `scoring.leaf_checks`."""
+        cells = LeafCells(score=ref["score"], figures=tuple(figure_refs), evidence=ref["evidence"],
+                          explanation=ref["explanation"])
+        return [(check.excel(leaf, cells), check.status) for check in leaf_checks(leaf)]
 
     def _status_formula(self, checks: list[tuple[str, str]]) -> str:
         return status_chain(checks, self.t["status"])

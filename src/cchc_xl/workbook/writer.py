@@ -89,6 +89,7 @@ STYLES: dict[str, dict[str, Any]] = {
     # and its workbook would then be rejected as tampered.
     "legend_input": {"border": 1, "bg_color": YELLOW, "text_wrap": True},
     "status": {"border": 1, "text_wrap": True},
+    "district_mark": {"text_wrap": True},  # layout.DISTRICT_MARK_STYLE (a hidden column)
     "status_ok": {"font_color": "#006100", "bg_color": GREEN},
     "status_bad": {"font_color": "#9C0006", "bg_color": RED},
     "check": {"border": 1, "font_color": "#9C0006"},
@@ -259,6 +260,8 @@ class CommuneWorkbookWriter:
     def _setup_grid(self, ws: Worksheet) -> None:
         g = self.t["grid"]
         self._columns(ws, g["columns"])
+        mark = g.columns["mark"]  # the district's marks: hidden, shown through the status column
+        ws.set_column(mark.index, mark.index, mark.width, None, {"hidden": True})
         last_col = len(g["columns"]) - 1
         ws.freeze_panes(4, 2)
         status_col = g.columns["status"].index
