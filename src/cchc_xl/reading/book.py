@@ -97,9 +97,9 @@ def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None, data:
         cal = open_calamine(path, data)
         visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
         if fmt == "xlsx":
-            from cchc_xl.reading.sheet_memo import memo  # sheets seen earlier in the batch from a memo
+            from cchc_xl.reading import values as fast  # from the parts already inflated, else calamine
 
-            values = memo.values(cal, parts)
+            values = fast.sheet_values(cal, parts)
         else:
             values = sheet_values(cal)
         names_nfc = [unicodedata.normalize("NFC", n) for n in cal.sheet_names]
