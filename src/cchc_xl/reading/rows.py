@@ -53,7 +53,7 @@ class _RecentCuts:
     """The chunks of the parts cut last, by the part object itself (each scan of a file is given the same
     bytes object, kept by the container check): bounded by the bytes held, cleared when full."""
 
-    def __init__(self, budget: int = 16 * 1024 * 1024):
+    def __init__(self, budget: int = 8 * 1024 * 1024):
         self.budget, self.held = budget, 0
         self.recent: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}
 

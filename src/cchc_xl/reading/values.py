@@ -1,15 +1,16 @@
 """Cell values read straight from the sheet parts the container check already inflated: the fast path of
-`book.sheet_values` (calamine parsing every sheet of the file a second time).
+`book.sheet_values` (calamine inflating and parsing every sheet of the file a second time).
 
-Only the cells that hold a value are decoded (a blank styled cell, a formula without a result, cost a
-pattern match and nothing more), row by row, each row's cells remembered for the batch (a row of one
-template comes back byte for byte in every return; `rows.chunks`, the same cut as the other two scans):
-what the layout reads — the meta sheet, the grid's inputs and results, the register's rows, the locked
-texts the tamper check compares — comes from the rows that differ, the rest from the memo. The answer is
-calamine's, value for value: numbers as calamine's floats (the importer makes them Decimal exactly as it
-does calamine's), shared and inline strings as calamine joins and trims them, booleans, error cells as
-"", dates where the cell's number format is one calamine reads as a date, and the same rectangle of rows
-(to the last cell holding a value, blanks as "").
+Only cells that hold a value are decoded (a blank styled cell, a formula without a result, cost a pattern
+match and nothing more), row by row, each row's answer remembered for the batch (a row of one template
+comes back byte for byte in most returns; `rows.chunks`, the same cut as the other two scans), and a whole
+sheet part seen before (the blank register, the guide) taken at once. Every cell that holds a value is
+read, not only the inputs: the tamper check compares the template's locked texts and numbers too, and
+each kind of returned workbook (commune, appraisal, answer) reads its own cells from the same `Book`.
+The answer is calamine's, value for value: numbers as calamine's floats (the importer makes them Decimal
+exactly as it does calamine's), shared and inline strings as calamine joins and trims them, booleans,
+error cells as "", dates where the cell's number format is one calamine reads as a date, and the same
+rectangle of rows (to the last cell holding a value, blanks as "").
 
 Any doubt sends the sheet to calamine, as before: a part not among the kept ones, a shape this module does
 not follow (a namespace prefix, a comment or CDATA, a cell attribute it does not know, rich values), a
@@ -34,9 +35,9 @@ from cchc_xl.reading import book, rows, sheet_memo
 
 SWITCH = "CCHC_XL_FAST_VALUES"
 # Chunks kept, in bytes: a template's recurring rows and the few thousand variants communes' values give
-# them (about 8,000 rows of ~2 kB over a batch of 300 returns of the bundled set)
-MEMO_BYTES = 16 * 1024 * 1024
-MEMO_PART_BYTES = 16 * 1024 * 1024  # whole parts kept (their chunks' rows shared with the row memo)
+# them (about 8,000 distinct rows of ~2 kB over 300 returns of the bundled set: the recurring ones stay)
+MEMO_BYTES = 8 * 1024 * 1024
+MEMO_PART_BYTES = 8 * 1024 * 1024  # whole parts kept (their chunks' rows shared with the row memo)
 Rows = list[list[Any]]
 
 
@@ -389,7 +390,7 @@ def _string_text(item: bytes) -> str:
     return "".join(texts)
 
 
-_string_memo = lru_cache(maxsize=16384)(_string_text)  # the template's texts come back in every return
+_string_memo = lru_cache(maxsize=4096)(_string_text)  # the template's texts come back in every return
 
 
 def _run_text(preserve: bytes | None, raw: bytes | None) -> str:
@@ -404,7 +405,7 @@ def _run_text(preserve: bytes | None, raw: bytes | None) -> str:
     return text
 
 
-_text_memo = lru_cache(maxsize=16384)(_run_text)  # the template's texts, in every return of the batch
+_text_memo = lru_cache(maxsize=4096)(_run_text)  # the template's texts, in every return of the batch
 
 
 # -- styles: which cell formats make a number a date -----------------------------------------------------
