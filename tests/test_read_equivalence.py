@@ -329,9 +329,13 @@ def _values_both_ways(path: Path) -> bool:
     except Exception as exc:  # calamine refuses the file: so must the fast path (it leaves the sheet to it)
         with pytest.raises(type(exc)):
             values.sheet_values(cal, verdict.parts)
+        assert values.whole_book(verdict.parts) is None  # calamine is opened, and refuses it
         return False
+    visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
     for _ in range(2):
         assert _typed(values.sheet_values(cal, verdict.parts)) == want
+        whole = values.whole_book(verdict.parts)  # without calamine: its names and visibility too
+        assert whole is None or (whole[0], whole[1], _typed(whole[2])) == (cal.sheet_names, visibility, want)
     package = values._Package(verdict.parts)
     served = []
     for name in cal.sheet_names:
@@ -451,8 +455,11 @@ def test_the_value_reader_reads_returns_itself(tmp_path: Path, mini_set: Criteri
     c.valid(communes[1], name="co-tlkc.xlsx")
     _register(c.inbox / "co-tlkc.xlsx", mini_set.commune_leaves()[0].code)
     _odd_cells(c, mini_set, communes)
+    from cchc_xl.reading import values
+
     for path in [c.blank(communes[2]), *sorted(c.inbox.glob("*.xlsx"))]:
         assert _values_both_ways(path), path.name
+        assert values.whole_book(safety.inspect_container(path).parts) is not None, path.name  # calamine unopened
 
 
 def test_the_switch_turns_the_value_reader_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@ import datetime as dt
 import os
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 from xml.parsers import expat
 
@@ -47,6 +48,33 @@ def enabled() -> bool:
 
 class _Doubt(Exception):
     """Something this reader leaves to calamine."""
+
+
+def whole_book(parts: dict[str, bytes] | None) -> tuple[list[str], dict[str, str], dict[str, Rows]] | None:
+    """(sheet names, visibility, values) as calamine gives them, of a workbook this module reads whole
+    without opening calamine at all (which would inflate and parse the string table, styles and workbook
+    part a second time); None when anything is in doubt: the caller opens calamine (`sheet_values`)."""
+    if not enabled() or not parts:
+        return None
+    try:
+        package = _Package(parts)
+        listed = package.listed()
+        out: dict[str, Rows] = {}
+        for name, _state in listed:
+            got = package.sheet(name)
+            if got is None:
+                return None
+            out[name] = got
+        package.check_rest()
+        visibility = {name: _STATES[state] for name, state in listed}
+    except Exception:  # any doubt: calamine opens the file (and refuses it, if it is broken)
+        return None
+    return [name for name, _ in listed], visibility, out
+
+
+_STATES = {"": "visible", "visible": "visible", "hidden": "hidden", "veryHidden": "veryhidden"}  # calamine's words
+_SHEET_TAG = re.compile(rb"<sheet\b([^>]*)>")
+_STATE = re.compile(rb'\sstate="([^"]*)"')
 
 
 def sheet_values(cal: python_calamine.CalamineWorkbook, parts: dict[str, bytes] | None) -> dict[str, Rows]:
@@ -83,6 +111,34 @@ class _Package:
         if sst is not None and len(self.items) != sst.count(b"<si>") + sst.count(b"<si/>") + sst.count(b"<si "):
             raise _Doubt("a string table this module cannot split")
         self.strings: dict[int, str] = {}
+
+    def listed(self) -> list[tuple[str, str]]:
+        """The workbook's sheets in order, (name, state), when every one is a worksheet part at hand."""
+        reader = book._StructureReader(Path(), self.parts)
+        reader.archive = sheet_memo._NoArchive()
+        workbook = reader._workbook_part()
+        sheets, _names = reader._workbook(workbook)
+        rels = reader._relationships(workbook)
+        tags = _SHEET_TAG.findall(self.parts[workbook])
+        if len(tags) != len(sheets) or len({name for name, _ in sheets}) != len(sheets):
+            raise _Doubt("sheets this module does not count alike")
+        listed = []
+        for (name, rel_id), tag in zip(sheets, tags, strict=True):
+            kind, target = rels[rel_id]
+            if not kind.endswith("/worksheet") or target not in self.parts or self.where.get(name) != target:
+                raise _Doubt("a chart sheet, or a sheet whose part is not at hand")
+            state = _STATE.search(tag)
+            listed.append((name, book._xml_text(state[1]) if state else ""))
+        return listed
+
+    def check_rest(self) -> None:
+        """What calamine reads on opening besides the sheets, as it would find it: every shared string one
+        this module reads alike, the string table and styles well-formed XML."""
+        for item in self.items:
+            _string_item(item)
+        for name in (sheet_memo._SST, sheet_memo._STYLES):
+            if name in self.parts:
+                _parse_row(self.parts[name])
 
     def sheet(self, name: str) -> Rows | None:
         part = self.where.get(name)
@@ -270,7 +326,7 @@ _MEMO, _PARTS = _RowMemo(), _PartMemo()  # the process's memo: the workers of `i
 
 
 def _parse_row(row: bytes) -> None:
-    """Raises unless `row` is one well-formed element (no DTD; prefixes are no concern here)."""
+    """Raises unless `row` (a row, a part) is well-formed XML (no DTD; prefixes are no concern here)."""
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartDoctypeDeclHandler = book._refuse_doctype
