@@ -16,6 +16,7 @@ No timing here: speed is measured by benchmarks/bench_returns.py.
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -136,8 +137,6 @@ def _tamper(wb: Any, cset: CriteriaSet) -> None:
 
 
 def _register(path: Path, code: str) -> None:
-    import datetime as dt
-
     import openpyxl
 
     wb = openpyxl.load_workbook(path)
@@ -150,18 +149,30 @@ def _register(path: Path, code: str) -> None:
     wb.save(path)
 
 
-def test_an_import_with_the_row_memo_equals_the_plain_one(tmp_path: Path, mini_set: CriteriaSet,
-                                                          communes: list[Commune], settings: Settings) -> None:
-    inbox = _corpus(tmp_path, mini_set, communes, settings)
-    plain, fast = tmp_path / "plain", tmp_path / "fast"
+def _odd_cells(c: Corpus, cset: CriteriaSet, communes: list[Commune]) -> None:
+    """Returns with cells as communes type them: text in a number cell, a "," decimal typed as text, an error
+    value, a boolean, a date, a number typed with blanks around it."""
+    manual = [leaf for leaf in cset.commune_leaves() if leaf.rule and not leaf.rule.computed]
+    computed = next(leaf for leaf in cset.commune_leaves() if leaf.rule and leaf.rule.computed)
+    odd: list[dict[str, Any]] = [
+        {f"TDG_{manual[0].name_key}": "hai điểm", f"KK_{computed.name_key}_1": "1,5"},
+        {f"TDG_{manual[0].name_key}": "#DIV/0!", f"GT_{manual[0].name_key}": True},
+        {f"TDG_{manual[-1].name_key}": " 1 ", f"KK_{computed.name_key}_1": dt.date(2024, 5, 6),
+         f"GT_{manual[-1].name_key}": "  dòng một\ndòng hai  "},
+    ]
+    for i, overrides in enumerate(odd):
+        c.valid(communes[16 + i], name=f"o-dac-biet-{i}.xlsx", overrides=overrides)
+
+
+def _both_ways_alike(inbox: Path, tmp: Path, rules: tuple[str, ...]) -> None:
+    """`cchc-xl import` with every fast read path and with none: the same report, store and feedback."""
+    plain, fast = tmp / "plain", tmp / "fast"
     _run(inbox, plain, fast=False)
     _run(inbox, fast, fast=True)
     report = (plain / "import-report.json").read_bytes()
     assert (fast / "import-report.json").read_bytes() == report
     text = report.decode("utf-8")
-    for rule in ("score.above_max", "file.zip_bomb", "file.xml_entity", "file.encrypted", "file.corrupt",
-                 "file.foreign", "tamper.max_changed", "tamper.formula_replaced", "register.unknown_code",
-                 "submission.duplicate"):
+    for rule in rules:
         assert rule in text, rule
     assert dump(fast / "s.sqlite") == dump(plain / "s.sqlite")
     feedback = sorted(p.name for p in (plain / TV["feedback_dir"]).iterdir())
@@ -170,6 +181,45 @@ def test_an_import_with_the_row_memo_equals_the_plain_one(tmp_path: Path, mini_s
         a, b = read_back(plain / TV["feedback_dir"] / name), read_back(fast / TV["feedback_dir"] / name)
         assert {k: v for k, v in a.items() if not k.startswith(META)} == \
             {k: v for k, v in b.items() if not k.startswith(META)}, name
+
+
+def test_an_import_with_the_row_memo_equals_the_plain_one(tmp_path: Path, mini_set: CriteriaSet,
+                                                          communes: list[Commune], settings: Settings) -> None:
+    inbox = _corpus(tmp_path, mini_set, communes, settings)
+    _odd_cells(Corpus(inbox, tmp_path / "work", mini_set, communes, settings), mini_set, communes)
+    _both_ways_alike(inbox, tmp_path, (
+        "score.above_max", "file.zip_bomb", "file.xml_entity", "file.encrypted", "file.corrupt", "file.foreign",
+        "tamper.max_changed", "tamper.formula_replaced", "register.unknown_code", "submission.duplicate",
+        "score.not_number", "figures.not_number"))
+
+
+@pytest.mark.libreoffice
+def test_returns_resaved_by_libreoffice_import_alike_both_ways(
+        tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune], settings: Settings) -> None:
+    """Returns opened and saved in LibreOffice Calc (shared strings, its own styles and formula attributes,
+    recalculated results): the same import with the fast read paths as without."""
+    from cchc_xl.office import convert
+
+    c = Corpus(tmp_path / "made", tmp_path / "work", mini_set, communes, settings)
+    manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
+    c.valid(communes[0])
+    c.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99})
+    c.valid(communes[2], overrides={f"GT_{manual.name_key}": None})
+    c.valid(communes[3], name="co-tlkc.xlsx")
+    _register(c.inbox / "co-tlkc.xlsx", mini_set.commune_leaves()[0].code)
+    _odd_cells(c, mini_set, communes)
+    made = sorted(c.inbox.glob("*.xlsx"))
+    inbox = tmp_path / "inbox"
+    convert(made, "xlsx", inbox)
+    assert all(b"LibreOffice" in _app(inbox / f.name) for f in made)
+    _both_ways_alike(inbox, tmp_path, ("score.above_max", "register.unknown_code", "score.not_number"))
+
+
+def _app(path: Path) -> bytes:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read("docProps/app.xml")
 
 
 # -- the sheet values memo (reading/sheet_memo.py) ------------------------------------------------
@@ -211,3 +261,213 @@ def test_sheet_memo_serves_recurring_sheets_and_only_with_their_strings(
     assert memo.entries  # recurring parts were kept, and served from their third sighting on
     for path in [blank, filled, other]:
         assert _read(path).values == _plain_values(path)  # (sheet names already NFC)
+
+
+# -- the value reader (reading/values.py) ------------------------------------------------------------
+_STRINGS = ('<si><t>chuỗi</t></si>', '<si><t xml:space="preserve">  cách  </t></si>', '<si><t/></si>',
+            '<si><r><t>Tự</t></r><r><rPr><b/><sz val="11"/></rPr><t xml:space="preserve"> đánh giá</t></r></si>',
+            '<si><t>  bị cắt  </t></si>', '<si><t>a_x000D_b</t></si>', '<si><t>l1\r\nl2&#13;&amp;</t></si>',
+            '<si><r><t>a</t></r><rPh sb="0" eb="1"><t>PH</t></rPh></si>')
+# cell formats by index: General, dd/mm/yyyy, built-in 14 (a date), "Ngày "0 (a number), h:mm (a time),
+# [h]:mm (a duration), General by name, 0.00E+00, a date without applying its format
+_FORMATS = ('<numFmt numFmtId="164" formatCode="dd/mm/yyyy"/><numFmt numFmtId="165" formatCode="&quot;Ngày &quot;0"/>'
+            '<numFmt numFmtId="166" formatCode="h:mm"/><numFmt numFmtId="167" formatCode="[h]:mm"/>'
+            '<numFmt numFmtId="168" formatCode="General"/><numFmt numFmtId="169" formatCode="0.00E+00"/>')
+_XFS = ('<xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="14"/><xf numFmtId="165"/><xf numFmtId="166"/>'
+        '<xf numFmtId="167"/><xf numFmtId="168"/><xf numFmtId="169"/><xf numFmtId="164" applyNumberFormat="0"/>')
+
+
+def _xlsx(path: Path, cells: str, workbook_pr: str = "") -> Path:
+    """A one-sheet workbook ("S") around these <sheetData> rows, with `_STRINGS` and the formats above."""
+    import zipfile
+
+    main, rel = "http://schemas.openxmlformats.org/spreadsheetml/2006/main", \
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{ct}.sharedStrings+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{ct}.styles+xml"/></Types>',
+        "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}">{workbook_pr}<sheets>'
+        '<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+        f'<Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": sheet_part(cells).decode(),
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}">{"".join(_STRINGS)}</sst>',
+        "xl/styles.xml": f'<styleSheet xmlns="{main}"><numFmts>{_FORMATS}</numFmts><cellXfs>{_XFS}</cellXfs>'
+        '</styleSheet>',
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+    return path
+
+
+def _typed(values: dict[str, list[list[Any]]]) -> dict[str, list[list[tuple[str, Any]]]]:
+    """Values with their types (True == 1.0 == 1, and a date is no datetime)."""
+    return {k: [[(type(v).__name__, v) for v in row] for row in rows_] for k, rows_ in values.items()}
+
+
+def _values_both_ways(path: Path) -> bool:
+    """The value reader gives calamine's values, typed alike, twice (the second time from its memos);
+    True when it read every sheet itself (no fallback to calamine)."""
+    from cchc_xl.reading import values
+
+    data = path.read_bytes()
+    verdict = safety.inspect_container(path, Limits(), data)
+    cal = book.open_calamine(path, data)
+    try:
+        want = _typed(book.sheet_values(cal))
+    except Exception as exc:  # calamine refuses the file: so must the fast path (it leaves the sheet to it)
+        with pytest.raises(type(exc)):
+            values.sheet_values(cal, verdict.parts)
+        assert values.whole_book(verdict.parts) is None  # calamine is opened, and refuses it
+        return False
+    visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
+    for _ in range(2):
+        assert _typed(values.sheet_values(cal, verdict.parts)) == want
+        whole = values.whole_book(verdict.parts)  # without calamine: its names and visibility too
+        assert whole is None or (whole[0], whole[1], _typed(whole[2])) == (cal.sheet_names, visibility, want)
+    package = values._Package(verdict.parts)
+    served = []
+    for name in cal.sheet_names:
+        try:
+            served.append(package.sheet(name) is not None)
+        except Exception:
+            served.append(False)
+    return all(served)
+
+
+# A cell per case (its row: any), as the reader meets it, and whether it reads it itself (else calamine)
+VALUE_CASES = """
+| case                               | cell                                                        | served |
+| number                             | <c r="A1"><v>5</v></c>                                      | yes |
+| typed "n", a style                 | <c r="B2" s="6" t="n"><v>-0.5</v></c>                        | yes |
+| exponent, minus zero               | <c r="A1"><v>1E-3</v></c><c r="B1"><v>-0</v></c>              | yes |
+| blanks around a number             | <c r="A1"><v> 5 </v></c>                                     | no  |
+| text in a number cell              | <c r="A1"><v>abc</v></c>                                     | no  |
+| inf                                | <c r="A1"><v>inf</v></c>                                     | no  |
+| empty values                       | <c r="A1"><v></v></c><c r="B1"><v/></c><c r="C1" t="n"/>     | yes |
+| a blank styled cell far away       | <c r="A1"><v>1</v></c><c r="D5" s="1"/>                      | yes |
+| formula without result             | <c r="A1"><v>1</v></c><c r="D5"><f>1/0</f><v></v></c>        | yes |
+| formula text result                | <c r="D5" t="str"><f>A1</f><v>có &amp; không</v></c>           | yes |
+| formula empty text result          | <c r="D5" t="str"><f>A1</f><v></v></c>                       | yes |
+| formula without its <v>            | <c r="D5" t="str"><f aca="false">A1</f></c>                  | yes |
+| booleans                           | <c r="A1" t="b"><v>1</v></c><c r="B1" t="b"><v>0</v></c>      | yes |
+| a boolean of another spelling      | <c r="A1" t="b"><v>true</v></c>                              | no  |
+| errors                             | <c r="A1" t="e"><v>#DIV/0!</v></c><c r="C2" t="e"><v>#N/A</v></c> | yes |
+| an error calamine refuses          | <c r="A1" t="e"><v>#GETTING_DATA</v></c>                     | no  |
+| shared strings                     | <c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>      | yes |
+| an empty shared string             | <c r="C1" t="s"><v>2</v></c>                                 | yes |
+| rich text                          | <c r="A1" t="s"><v>3</v></c>                                 | yes |
+| a text calamine trims              | <c r="A1" t="s"><v>4</v></c>                                 | no  |
+| a text calamine unescapes          | <c r="A1" t="s"><v>5</v></c>                                 | no  |
+| line ends                          | <c r="A1" t="s"><v>6</v></c>                                 | no  |
+| phonetic runs                      | <c r="A1" t="s"><v>7</v></c>                                 | no  |
+| a string the table does not have   | <c r="A1" t="s"><v>99</v></c>                                | no  |
+| inline strings                     | <c r="A1" t="inlineStr"><is><t>Đạt; &#7889;</t></is></c>      | yes |
+| an inline string with blanks kept  | <c r="B1" t="inlineStr"><is><t xml:space="preserve"> x </t></is></c> | yes |
+| an empty inline string             | <c r="A1" t="inlineStr"><is><t></t></is></c><c r="B1" t="inlineStr"></c> | yes |
+| inline rich text                   | <c r="A1" t="inlineStr"><is><r><t>a</t></r><r><t>b</t></r></is></c> | yes |
+| dates: dd/mm/yyyy, built-in 14     | <c r="A1" s="1"><v>46091</v></c><c r="B1" s="2"><v>45000</v></c> | yes |
+| a number in quotes' format         | <c r="A1" s="3"><v>46091</v></c><c r="B1" s="6"><v>46091</v></c> | yes |
+| a date with a time of day          | <c r="A1" s="1"><v>46091.5</v></c>                           | no  |
+| a date before March 1900           | <c r="A1" s="1"><v>60</v></c>                                | no  |
+| a time                             | <c r="A1" s="4"><v>0.5</v></c>                               | no  |
+| a duration                         | <c r="A1" s="5"><v>30</v></c>                                | no  |
+| scientific format                  | <c r="A1" s="7"><v>30</v></c>                                | no  |
+| a date format not applied          | <c r="A1" s="8"><v>46091</v></c>                             | no  |
+| a style the styles do not have     | <c r="A1" s="40"><v>1</v></c>                                | no  |
+| an ISO date cell                   | <c r="A1" t="d"><v>2026-03-10T00:00:00</v></c>                 | no  |
+| another attribute                  | <c r="A1" cm="1"><v>1</v></c>                                 | no  |
+| one cell twice                     | <c r="A1"><v>1</v></c><c r="A1"><v>2</v></c>                  | no  |
+| formula and inline text            | <c r="A1" t="inlineStr"><f>1</f><is><t>x</t></is></c>          | yes |
+"""
+
+
+def _value_cases() -> list[tuple[str, str, bool]]:
+    lines = [line.strip().strip("|").split("|") for line in VALUE_CASES.strip().splitlines()[1:]]
+    return [(case.strip(), cell.strip(), served.strip() == "yes") for case, cell, served in lines]
+
+
+def _rows_of(cells: str) -> str:
+    """Cells put in <row> elements by their references' rows, in order."""
+    import re
+
+    by_row: dict[int, list[str]] = {}
+    for cell in re.findall(r'<c r="[A-Z]+\d+"[^<>]*?/>|<c r="[A-Z]+\d+"[^<>]*>.*?</c>', cells):
+        by_row.setdefault(int(re.search(r'r="[A-Z]+(\d+)"', cell)[1]), []).append(cell)  # type: ignore[index]
+    return "".join(f'<row r="{r}">{"".join(by_row[r])}</row>' for r in sorted(by_row))
+
+
+@pytest.mark.parametrize(("case", "cells", "served"), _value_cases(), ids=[c[0] for c in _value_cases()])
+def test_the_value_reader_gives_calamines_values(tmp_path: Path, case: str, cells: str, served: bool) -> None:
+    assert _values_both_ways(_xlsx(tmp_path / "v.xlsx", _rows_of(cells))) == served
+
+
+def test_the_value_reader_leaves_the_1904_date_system_to_calamine(tmp_path: Path) -> None:
+    cells = '<row r="1"><c r="A1" s="1"><v>46091</v></c><c r="B1"><v>3</v></c></row>'
+    assert _values_both_ways(_xlsx(tmp_path / "a.xlsx", cells))
+    assert not _values_both_ways(_xlsx(tmp_path / "b.xlsx", cells, workbook_pr='<workbookPr date1904="1"/>'))
+
+
+@st.composite
+def value_rows(draw: st.DrawFn) -> str:
+    """Rows of cells of every kind the reader meets, in any order, some rows long."""
+    kinds = st.sampled_from([
+        '><v>{n}</v>', ' s="{style}"><v>{n}</v>', ' t="s"><v>{string}</v>', ' t="inlineStr"><is><t>{text}</t></is>',
+        ' t="str"><f>A1</f><v>{text}</v>', ' t="b"><v>{bit}</v>', ' t="e"><v>#N/A</v>', ' s="1"/>', '><f>B1</f><v></v>'])
+    text = st.text(alphabet=st.sampled_from(list("aĐươ ,;1&")), max_size=6).map(
+        lambda t: t.strip().replace("&", "&amp;"))
+    out = []
+    for row in sorted(draw(st.sets(st.integers(1, 40), max_size=8))):
+        cells = []
+        for col in sorted(draw(st.sets(st.sampled_from("ABCDEFGHZ"), max_size=6))):
+            body = draw(kinds).format(n=draw(st.sampled_from(["1", "0.25", "-3", "46091", "1E2"])),
+                                      style=draw(st.integers(0, 8)), string=draw(st.integers(0, 3)),
+                                      text=draw(text), bit=draw(st.sampled_from("01")))
+            cells.append(f'<c r="{col}{row}"{body}' + ("" if body.endswith("/>") else "</c>"))
+        out.append(f'<row r="{row}">{"".join(cells)}</row>')
+    return "".join(out)
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(cells=value_rows())
+def test_the_value_reader_gives_calamines_values_on_any_rows(tmp_path_factory: pytest.TempPathFactory,
+                                                              cells: str) -> None:
+    _values_both_ways(_xlsx(tmp_path_factory.mktemp("v") / "v.xlsx", cells))
+
+
+def test_the_value_reader_reads_returns_itself(tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune],
+                                               settings: Settings) -> None:
+    """Returns as the importer meets them (XlsxWriter's blank, filled and saved by openpyxl, odd cells, a
+    register) are read by the value reader itself, every sheet, with calamine's values."""
+    c = Corpus(tmp_path / "in", tmp_path / "work", mini_set, communes, settings)
+    c.valid(communes[0])
+    c.valid(communes[1], name="co-tlkc.xlsx")
+    _register(c.inbox / "co-tlkc.xlsx", mini_set.commune_leaves()[0].code)
+    _odd_cells(c, mini_set, communes)
+    from cchc_xl.reading import values
+
+    for path in [c.blank(communes[2]), *sorted(c.inbox.glob("*.xlsx"))]:
+        assert _values_both_ways(path), path.name
+        assert values.whole_book(safety.inspect_container(path).parts) is not None, path.name  # calamine unopened
+
+
+def test_the_switch_turns_the_value_reader_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cchc_xl.reading import values
+
+    path = _xlsx(tmp_path / "v.xlsx", '<row r="1"><c r="A1"><v>5</v></c></row>')
+    verdict = safety.inspect_container(path)
+    monkeypatch.setenv(values.SWITCH, "0")
+    assert not values.enabled()
+    monkeypatch.setattr(values._Package, "sheet", lambda *_: pytest.fail("read while switched off"))
+    assert values.sheet_values(book.open_calamine(path), verdict.parts) == {"S": [[5.0]]}

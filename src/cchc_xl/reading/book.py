@@ -93,16 +93,18 @@ def open_calamine(path: Path, data: bytes | None = None) -> python_calamine.Cala
 def read_book(path: Path, fmt: str, parts: dict[str, bytes] | None = None, data: bytes | None = None) -> Book:
     """The workbook at `path`; `parts`: XML parts of it already read (by the safety check), by name;
     `data`: the file's bytes, when the caller read them (every reader then parses these, not the file)."""
-    try:
-        cal = open_calamine(path, data)
-        visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
-        if fmt == "xlsx":
-            from cchc_xl.reading.sheet_memo import memo  # sheets seen earlier in the batch from a memo
+    from cchc_xl.reading import values as fast  # from the parts already inflated, else calamine
 
-            values = memo.values(cal, parts)
+    try:
+        whole = fast.whole_book(parts) if fmt == "xlsx" else None
+        if whole is not None:
+            names, visibility, values = whole
         else:
-            values = sheet_values(cal)
-        names_nfc = [unicodedata.normalize("NFC", n) for n in cal.sheet_names]
+            cal = open_calamine(path, data)
+            names = cal.sheet_names
+            visibility = {m.name: str(m.visible).split(".")[-1].lower() for m in cal.sheets_metadata}
+            values = fast.sheet_values(cal, parts) if fmt == "xlsx" else sheet_values(cal)
+        names_nfc = [unicodedata.normalize("NFC", n) for n in names]
         values = {unicodedata.normalize("NFC", k): v for k, v in values.items()}
         visibility = {unicodedata.normalize("NFC", k): v for k, v in visibility.items()}
     except Exception as exc:  # calamine raises its own error types for corrupt files

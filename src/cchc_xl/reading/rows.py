@@ -38,10 +38,40 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "1") != "0"
 
 
-def chunks(data: bytes) -> list[bytes]:
-    """The part cut before each `<row `: the chunks, joined, are the part."""
+def chunks(data: bytes) -> tuple[bytes, ...]:
+    """The part cut before each `<row `: the chunks, joined, are the part (cut once for the three scans
+    of a file: the extent check, the formula scan, the value reader)."""
+    return _CUTS.chunks(data)
+
+
+def _cut(data: bytes) -> tuple[bytes, ...]:
     pieces = data.split(_CUT)
-    return [pieces[0], *(_CUT + p for p in pieces[1:])]
+    return (pieces[0], *(_CUT + p for p in pieces[1:]))
+
+
+class _RecentCuts:
+    """The chunks of the parts cut last, by the part object itself (each scan of a file is given the same
+    bytes object, kept by the container check): bounded by the bytes held, cleared when full."""
+
+    def __init__(self, budget: int = 8 * 1024 * 1024):
+        self.budget, self.held = budget, 0
+        self.recent: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}
+
+    def chunks(self, data: bytes) -> tuple[bytes, ...]:
+        got = self.recent.get(id(data))
+        if got is not None and got[0] is data:
+            return got[1]
+        pieces = _cut(data)
+        if 2 * len(data) <= self.budget // 4:
+            if self.held + 2 * len(data) > self.budget:
+                self.recent.clear()
+                self.held = 0
+            self.recent[id(data)] = (data, pieces)  # the part held too: its id is not reused while kept
+            self.held += 2 * len(data)
+        return pieces
+
+
+_CUTS = _RecentCuts()
 
 
 def _open_at_end(chunk: bytes) -> bool:
