@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.criteria.rules import FigureCheck, Params, Problem, Rule, ValueCheck
@@ -113,22 +113,56 @@ class LeafCells:
     explanation: str
 
 
+F = TypeVar("F")  # what a check's Python test looks at (LeafFacts; the appraisal's ItemFacts)
+C = TypeVar("C")  # the cells its Excel condition looks at (LeafCells; the appraisal's ItemCells)
+
+
 @dataclass(frozen=True, eq=False)
-class LeafCheck:
-    """One check of a leaf, both ends side by side. `test(leaf, facts)` gives the problem's parameters when
-    the check fails (else None); `excel(leaf, cells)` the condition TRUE when it fails. The first failing
+class LeafCheck(Generic[F, C]):
+    """One check of a leaf's row, both ends side by side. `test(leaf, facts)` gives the problem's parameters
+    when the check fails (else None); `excel(leaf, cells)` the condition TRUE when it fails. The first failing
     check names the status; `role` says what else a failure does:
     - "gate": nothing later is checked (no number to check: not scored, not a number, figures missing);
     - "rule": one of the rule's problems (`LeafResult.problems`; of one `group`, only the first);
     - "status": shown in the status column only (the importer checks evidence against the files it found).
-    Made once, not per leaf (see `criteria.rules.Check`).
+    Made once, not per leaf (see `criteria.rules.Check`). The commune's rows are checked on `LeafFacts` and
+    `LeafCells` (`leaf_checks`), the council's appraised items on their own facts and cells
+    (`appraisal.scores.item_checks`); `run_checks` and `excel_checks` make both ends of either.
     """
-    status: str  # the status key: the column's text in workbook_templates/commune.yaml `status`
+    status: str  # the status key: the column's text in the workbook template's `status`
     rule: str  # the finding rule id (messages.FINDINGS)
-    test: Callable[[Criterion, LeafFacts], Params | None]
-    excel: Callable[[Criterion, LeafCells], str]
+    test: Callable[[Criterion, F], Params | None]
+    excel: Callable[[Criterion, C], str]
     role: Literal["gate", "rule", "status"] = "rule"
     group: Hashable = 0
+
+
+CommuneCheck = LeafCheck[LeafFacts, LeafCells]
+
+
+def run_checks(leaf: Criterion, checks: Sequence[LeafCheck[F, Any]], facts: F) -> tuple[str, tuple[Problem, ...]]:
+    """The status (the first failing check's, or 'ok') and the problems of the "rule" checks, as `LeafCheck`
+    describes the roles."""
+    status, problems, failed = "ok", [], set()
+    for check in checks:
+        if (check.role == "rule" and check.group in failed) or (check.role == "status" and status != "ok"):
+            continue  # a group's later problems, or a status-only check where the status is named already
+        params = check.test(leaf, facts)
+        if params is None:
+            continue
+        if status == "ok":
+            status = check.status
+        if check.role == "gate":
+            break
+        if check.role == "rule":
+            failed.add(check.group)
+            problems.append((check.rule, params))
+    return status, tuple(problems)
+
+
+def excel_checks(leaf: Criterion, checks: Sequence[LeafCheck[Any, C]], cells: C) -> list[tuple[str, str]]:
+    """(condition, status key) of each check in order: what `workbook.layout.status_chain` nests."""
+    return [(check.excel(leaf, cells), check.status) for check in checks]
 
 
 def _rule_of(leaf: Criterion) -> Rule:
@@ -151,22 +185,26 @@ def _number(raw: Raw) -> Decimal:
     return raw
 
 
-NO_SCORE = LeafCheck("no_score", "score.missing", lambda leaf, f: _failed(_blank(f.inp.value)),
+NO_SCORE: CommuneCheck = LeafCheck("no_score", "score.missing", lambda leaf, f: _failed(_blank(f.inp.value)),
                      lambda leaf, c: f'{c.score}=""', role="gate")
-NOT_NUMBER = LeafCheck("not_number", "score.not_number", lambda leaf, f: _failed(_num(f.inp.value) is None),
+NOT_NUMBER: CommuneCheck = LeafCheck("not_number", "score.not_number", lambda leaf, f: _failed(_num(f.inp.value) is None),
                        lambda leaf, c: f"NOT(ISNUMBER({c.score}))", role="gate")
-NO_FIGURES = LeafCheck(
+NO_FIGURES: CommuneCheck = LeafCheck(
     "no_figures", "figures.missing", lambda leaf, f: _failed(not _complete(f.inp, _rule_of(leaf).figure_count)),
     lambda leaf, c: f"NOT({_rule_of(leaf).excel_complete(c.figures)})", role="gate")
-NO_EVIDENCE = LeafCheck(
+NO_EVIDENCE: CommuneCheck = LeafCheck(
     "no_evidence", "evidence.none_for_score",
     lambda leaf, f: _failed(f.score is not None and f.score > 0 and f.evidence_count == 0
                             and blank_text(f.inp.explanation)),
     lambda leaf, c: f"AND(N({c.score})>0,{c.evidence}=0,{excel_blank(c.explanation)})", role="status")
 
 
+# Every gate of a commune's row, in the order `leaf_checks` puts them (a row has the first two or the third).
+GATES = (NO_SCORE, NOT_NUMBER, NO_FIGURES)
+
+
 @cache
-def _on_value(check: ValueCheck) -> LeafCheck:
+def _on_value(check: ValueCheck) -> CommuneCheck:
     """A rule's check of a typed score, on a leaf's score cell (its status key is its rule id)."""
     return LeafCheck(check.code, check.code,
                      lambda leaf, f: check.test(_rule_of(leaf), leaf.max, _number(f.inp.value)),
@@ -174,14 +212,14 @@ def _on_value(check: ValueCheck) -> LeafCheck:
 
 
 @cache
-def _on_figures(check: FigureCheck) -> LeafCheck:
+def _on_figures(check: FigureCheck) -> CommuneCheck:
     """A rule's check of declared figures, on a leaf's figure cells."""
 
     return LeafCheck(check.code, check.code, lambda leaf, f: check.test(_rule_of(leaf), leaf.max, f.figures),
                      lambda leaf, c: check.excel(_rule_of(leaf), leaf.max, c.figures), group=check.group)
 
 
-def leaf_checks(leaf: Criterion) -> list[LeafCheck]:
+def leaf_checks(leaf: Criterion) -> list[CommuneCheck]:
     """Every check of a self-scored leaf in the status column's priority order (none for a leaf the body
     scores: its status is fixed)."""
     rule = _rule_of(leaf)
@@ -206,22 +244,7 @@ def leaf_check(leaf: Criterion, inp: LeafInput, score: Decimal | None,
         return "district", ()
     count = leaf.rule.figure_count
     figures = tuple(_number(f) for f in inp.figures[:count]) if count and _complete(inp, count) else ()
-    facts = LeafFacts(inp, score, evidence_count, figures)
-    status, problems, failed = "ok", [], set()
-    for check in leaf_checks(leaf):
-        if (check.role == "rule" and check.group in failed) or (check.role == "status" and status != "ok"):
-            continue  # a group's later problems, or a status-only check where the status is named already
-        params = check.test(leaf, facts)
-        if params is None:
-            continue
-        if status == "ok":
-            status = check.status
-        if check.role == "gate":
-            break
-        if check.role == "rule":
-            failed.add(check.group)
-            problems.append((check.rule, params))
-    return status, tuple(problems)
+    return run_checks(leaf, leaf_checks(leaf), LeafFacts(inp, score, evidence_count, figures))
 
 
 def leaf_score(leaf: Criterion, inp: LeafInput) -> Decimal | None:

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.criteria.rules import SCORE_ABOVE_MAX, SCORE_NEGATIVE, Params, Rule, ValueCheck
 from cchc_xl.numbers import round2
-from cchc_xl.scoring import Raw, blank_text, rescaled, tree_sums
-
-_VALUE_STATUS = {"score.negative": "out_of_range", "score.above_max": "out_of_range",
-                 "score.not_allowed": "not_allowed", "score.off_step": "not_allowed"}
+from cchc_xl.scoring import LeafCheck, Raw, blank_text, excel_blank, rescaled, run_checks, tree_sums
 
 
 @dataclass(frozen=True)
@@ -46,19 +45,69 @@ def differs(self_points: Decimal | None, appraised: Decimal) -> bool:
     return appraised != (self_points or Decimal(0))
 
 
+@dataclass(frozen=True)
+class ItemFacts:
+    """What an appraised item's checks test in Python: the self-score, the appraised score as typed, the reason."""
+    self_points: Decimal | None
+    value: Raw
+    reason: str
+
+
+@dataclass(frozen=True)
+class ItemCells:
+    """The cells (A1 references) an appraised item's status formula looks at."""
+    score: str  # the appraised score
+    reason: str
+    self: str  # the self-score (the district's mark on an item the district scores: N() of it is 0)
+
+
+def _rule(leaf: Criterion) -> Rule:
+    assert leaf.rule is not None
+    return leaf.rule
+
+
+def _failed(failing: bool) -> Params | None:
+    return {} if failing else None
+
+
+def _appraised(f: ItemFacts) -> Decimal:
+    """The appraised score, which the gates before a rule check found a number."""
+    assert isinstance(f.value, Decimal)
+    return f.value
+
+
+ItemCheck = LeafCheck[ItemFacts, ItemCells]
+MISSING: ItemCheck = LeafCheck("missing", "appraisal.missing", lambda leaf, f: _failed(f.value in (None, "")),
+                               lambda leaf, c: f'{c.score}=""', role="gate")
+NOT_NUMBER: ItemCheck = LeafCheck(
+    "not_number", "appraisal.not_number", lambda leaf, f: _failed(not isinstance(f.value, Decimal)),
+    lambda leaf, c: f"NOT(ISNUMBER({c.score}))", role="gate")
+REASON_MISSING: ItemCheck = LeafCheck(
+    "reason_missing", "appraisal.reason_missing",
+    lambda leaf, f: _failed(differs(f.self_points, _appraised(f)) and blank_text(f.reason)),
+    lambda leaf, c: f"AND({c.score}<>N({c.self}),{excel_blank(c.reason)})", role="status")
+
+
+@cache
+def _on_appraised(check: ValueCheck) -> ItemCheck:
+    """A rule's check of a typed score, on the appraised score: out of range (below 0, above the maximum)
+    or not allowed (not a level or off the step)."""
+    status = "out_of_range" if check in (SCORE_NEGATIVE, SCORE_ABOVE_MAX) else "not_allowed"
+    return LeafCheck(status, f"appraisal.{status}",
+                     lambda leaf, f: check.test(_rule(leaf), leaf.max, _appraised(f)),
+                     lambda leaf, c: check.excel(_rule(leaf), leaf.max, c.score), group=check.group)
+
+
+def item_checks(leaf: Criterion) -> list[ItemCheck]:
+    """Every check of an appraised item in the status column's priority order: a score, a number, the rule's
+    checks, then a reason where the council changed a commune's self-score."""
+    checks = [MISSING, NOT_NUMBER, *map(_on_appraised, _rule(leaf).value_checks(leaf.max))]
+    return [*checks, REASON_MISSING] if leaf.scored_by == "commune" else checks
+
+
 def item_status(leaf: Criterion, self_points: Decimal | None, value: Raw, reason: str) -> str:
-    rule = leaf.rule
-    assert rule is not None
-    if value is None or value == "":
-        return "missing"
-    if not isinstance(value, Decimal):
-        return "not_number"
-    problems = rule.value_problems(leaf.max, value)
-    if problems:
-        return _VALUE_STATUS[problems[0][0]]
-    if leaf.scored_by == "commune" and differs(self_points, value) and blank_text(reason):
-        return "reason_missing"
-    return "ok"
+    """The first failing check of `item_checks`, or 'ok'."""
+    return run_checks(leaf, item_checks(leaf), ItemFacts(self_points, value, reason))[0]
 
 
 def count_value(raw: Raw) -> Decimal:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, evaluate_appraisal
+from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, ItemCells, evaluate_appraisal, item_checks
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
@@ -26,7 +26,7 @@ from cchc_xl.literals import number as _num
 from cchc_xl.literals import text as _text
 from cchc_xl.numbers import fmt
 from cchc_xl.safeio import atomic_path, output_stem
-from cchc_xl.scoring import excel_blank, excel_rescaled, excel_tier
+from cchc_xl.scoring import excel_checks, excel_rescaled, excel_tier
 from cchc_xl.settings import Settings
 from cchc_xl.templates import AnswerTemplate, AppraisalTemplate, template
 from cchc_xl.workbook import signing
@@ -362,7 +362,7 @@ class _Builder(SheetBuilder):
             self.lay.marks[(row, col["score"])] = f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))"
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
-        checks = self.status_checks(leaf, row, district)
+        checks = self.status_checks(leaf, row)
         self.put(row, col["status"], formula=self.status_formula(checks),
                  cached=self.t["status"][self.res.status[leaf.code]], style="status")
         # tall enough for every wrapped text of the row, and for the longest status it can show
@@ -384,17 +384,10 @@ class _Builder(SheetBuilder):
                 lines.append(self.t["figure_line"].format(label=spec.label, value=_figure_text(value)))
         return lines
 
-    def status_checks(self, leaf: Criterion, row: int, district: bool) -> list[tuple[str, str]]:
-        """(condition, status key) in priority order, as `scores.item_status` checks them."""
-        rule = leaf.rule
-        assert rule is not None
-        h, i, d = self.ref(row, "score"), self.ref(row, "reason"), self.ref(row, "self")
-        checks = [(f'{h}=""', "missing"), (f"NOT(ISNUMBER({h}))", "not_number")]
-        for cond, code in rule.excel_value_problems(leaf.max, h):
-            checks.append((cond, "out_of_range" if code in ("score.negative", "score.above_max") else "not_allowed"))
-        if not district:
-            checks.append((f"AND({h}<>N({d}),{excel_blank(i)})", "reason_missing"))
-        return checks
+    def status_checks(self, leaf: Criterion, row: int) -> list[tuple[str, str]]:
+        """(condition, status key) in priority order: the Excel ends of `scores.item_checks`."""
+        cells = ItemCells(score=self.ref(row, "score"), reason=self.ref(row, "reason"), self=self.ref(row, "self"))
+        return excel_checks(leaf, item_checks(leaf), cells)
 
     def status_formula(self, checks: list[tuple[str, str]]) -> str:
         return status_chain(checks, self.t["status"])

@@ -44,6 +44,7 @@ from cchc_xl.scoring import (
     blank_text,
     evaluate,
     excel_blank,
+    excel_checks,
     excel_tier,
     leaf_checks,
 )
@@ -712,7 +713,7 @@ class _Builder:
         """(condition, status key) in priority order: the Excel ends of `scoring.leaf_checks`."""
         cells = LeafCells(score=ref["score"], figures=tuple(figure_refs), evidence=ref["evidence"],
                           explanation=ref["explanation"])
-        return [(check.excel(leaf, cells), check.status) for check in leaf_checks(leaf)]
+        return excel_checks(leaf, leaf_checks(leaf), cells)
 
     def _status_formula(self, checks: list[tuple[str, str]]) -> str:
         return status_chain(checks, self.t["status"])
