@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -387,6 +387,8 @@ class _Parser:
             "AND": lambda: all(values()),
             "COUNT": lambda: Decimal(sum(1 for v in values() if isinstance(v, Decimal))),
             "ISNUMBER": lambda: isinstance(args[0](), Decimal),
+            "MATCH": lambda: _match(args[0](), args[1](), _num(args[2]())),
+            "ISNA": lambda: args[0]() is NA,
             "N": lambda: v if isinstance(v := args[0](), Decimal) else Decimal(int(v) if isinstance(v, bool) else 0),
             "LEN": lambda: Decimal(len(_str(args[0]()))),
             "TRIM": lambda: re.sub(" +", " ", _str(args[0]())).strip(" "),
@@ -396,6 +398,19 @@ class _Parser:
         if name not in table:
             raise NameError(f"function {name} not supported by the test evaluator")
         return table[name]
+
+
+NA = object()  # Excel's #N/A
+
+
+def _match(value: Any, values: Sequence[Cell], kind: Decimal) -> Any:
+    """MATCH(value, range, 0): the 1-based position of the first equal value (texts without case), else
+    #N/A. The range is a name that `env` maps to the range's values in order."""
+    assert kind == 0, "only exact MATCH is supported by the test evaluator"
+    for i, v in enumerate(values, start=1):
+        if v is not None and type(v) is type(value) and _compare(lambda a, b: a == b, value, v):
+            return Decimal(i)
+    return NA
 
 
 def _str(v: Any) -> str:

@@ -20,7 +20,7 @@ import json
 import math
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import cached_property
@@ -899,13 +899,40 @@ class _Builder:
             row += 1
 
 
+@dataclass(frozen=True)
+class RegisterCheck:
+    """One check of an evidence register row (of any workbook kind), both ends side by side: `test(row, codes)`
+    is True when it fails (`row`: each field's text as typed, `codes`: the set's codes casefolded);
+    `excel(refs, codes_range)` the condition TRUE when it fails (`refs`: each field's cell). `key` names the
+    check column's text (the template's register `check`); `field` is the input cell it points at: the sheet
+    marks that cell red (writer), as the importer's findings mark the cell to change."""
+
+    key: str
+    field: str
+    test: Callable[[Mapping[str, str], set[str]], bool]
+    excel: Callable[[Mapping[str, str], str], str]
+
+
+# In the check column's priority order; a row without a code is not checked (an empty input row).
+REGISTER_CHECKS = (
+    RegisterCheck("unknown_code", "code", lambda row, codes: row["code"].casefold() not in codes,
+                  lambda refs, codes_range: f"ISNA(MATCH({refs['code']},{codes_range},0))"),
+    RegisterCheck("no_file", "files", lambda row, codes: blank_text(row["files"]),
+                  lambda refs, codes_range: excel_blank(refs["files"])),
+    RegisterCheck("no_number", "number", lambda row, codes: blank_text(row["number"]),
+                  lambda refs, codes_range: excel_blank(refs["number"])),
+)
+
+
 def register_check_formula(row: int, cols: dict[str, int], codes_range: str, texts: dict[str, str]) -> str:
-    """The register's check column for one row (an evidence register of any workbook kind): the code among
-    `codes_range`, then a file name, then a document number; `register_check` computes the same in Python."""
-    a, b, f = (xl_rowcol_to_cell(row, cols[k]) for k in ("code", "number", "files"))
-    return (f'IF(LEN({a})=0,"",IF(ISNA(MATCH({a},{codes_range},0)),{_text(texts["unknown_code"])},'
-            f'IF({excel_blank(f)},{_text(texts["no_file"])},'
-            f'IF({excel_blank(b)},{_text(texts["no_number"])},""))))')
+    """The register's check column for one row: the first failing check of `REGISTER_CHECKS` (the code among
+    `codes_range`, …) names its text; `register_check` computes the same in Python."""
+    refs = {key: xl_rowcol_to_cell(row, cols[key]) for key in REGISTER_FIELDS if key in cols}
+    chain = status_chain([(check.excel(refs, codes_range), check.key) for check in REGISTER_CHECKS],
+                         {**texts, "ok": ""})
+    return f'IF(LEN({refs["code"]})=0,"",{chain})'
+
+
 def tier_shown(cset: CriteriaSet, tier: str, identity: RoundIdentity = NEUTRAL) -> str:
     """What the workbook's XEP_LOAI cell shows for a self-assessment whose tier is `tier` (scoring.self_tier):
     the tier, or, while the body still scores part of the set, the sentence saying why there is none."""
@@ -922,11 +949,6 @@ def _leaves_of(node: Any) -> list[Criterion]:
     return [leaf for child in children for leaf in _leaves_of(child)]
 
 
-# The input cell each check text of the register points at: the sheet marks that cell red (writer), as the
-# importer's findings mark the cell to change.
-REGISTER_CHECK_FIELDS = {"unknown_code": "code", "no_file": "files", "no_number": "number"}
-
-
 def register_pending_formula(first: int, last: int, cols: dict[str, int], pending: str) -> str:
     """The register's count of rows its check column flags (the check column itself does not print: its
     formula in every input row would make LibreOffice print every empty row)."""
@@ -937,22 +959,14 @@ def register_pending_formula(first: int, last: int, cols: dict[str, int], pendin
 
 
 def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str]) -> str:
-    """What the register's check column shows for a row as typed, computed as its formula computes it."""
-
-    def text(key: str) -> str:
-        i = REGISTER_FIELDS.index(key)
-        v = raw[i] if i < len(raw) else None
-        return "" if v is None else str(v)
-
-    if not text("code"):
+    """What the register's check column shows for a row as typed (values in `REGISTER_FIELDS` order),
+    computed as its formula computes it."""
+    row = dict.fromkeys(REGISTER_FIELDS, "") | {
+        key: "" if v is None else str(v) for key, v in zip(REGISTER_FIELDS, raw, strict=False)}
+    if not row["code"]:
         return ""
-    if text("code").casefold() not in codes:
-        return texts["unknown_code"]
-    if blank_text(text("files")):
-        return texts["no_file"]
-    if blank_text(text("number")):
-        return texts["no_number"]
-    return ""
+    failed = next((check for check in REGISTER_CHECKS if check.test(row, codes)), None)
+    return "" if failed is None else texts[failed.key]
 
 
 def _cached(value: Decimal | None) -> Value:

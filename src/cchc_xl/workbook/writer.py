@@ -35,7 +35,7 @@ from cchc_xl.workbook.formula_memo import worksheet_class
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
     PLACEHOLDER,
-    REGISTER_CHECK_FIELDS,
+    REGISTER_CHECKS,
     CellSpec,
     Layout,
     LayoutTemplate,
@@ -327,10 +327,11 @@ class CommuneWorkbookWriter:
         first, last = self.layout.register_rows
         check = r.columns["check"]
         ws.set_column(check.index, check.index, check.width, None, {"hidden": True})
-        for key, field in REGISTER_CHECK_FIELDS.items():
-            col = cols[field]
+        for register_check in REGISTER_CHECKS:
+            col = cols[register_check.field]
             ws.conditional_format(first, col, last, col, {
-                "type": "formula", "criteria": f"=${check.letter}{first + 1}={text_literal(r.check[key])}",
+                "type": "formula",
+                "criteria": f"=${check.letter}{first + 1}={text_literal(r.check[register_check.key])}",
                 "format": self.formats["status_bad"]})
 
     def _register_print_area(self, ws: Worksheet) -> None:
