@@ -11,6 +11,8 @@ mini sets' whole workbooks is tests/test_workbook_engine.py.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from hypothesis import strategies as st
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import load_set
 from cchc_xl.criteria.model import CriteriaSet, Criterion
+from cchc_xl.importing.commune import CommuneWorkbook, import_limits
+from cchc_xl.importing.stages import Source, import_workbook
 from cchc_xl.messages import FINDINGS
 from cchc_xl.office import convert
 from cchc_xl.scoring import LeafCells, LeafInput, leaf_check, leaf_checks, leaf_score
@@ -266,3 +270,25 @@ def test_libreoffice_shows_the_python_status(tmp_path: Path, settings: Settings)
             if got != want:
                 wrong.append(f"{result.name} {leaf.code} {inp}: LibreOffice {got!r}, Python {want!r}")
     assert not wrong, "\n".join(wrong[:20])
+
+
+def test_the_gates_of_a_row_left_blank_are_its_findings(tmp_path: Path, settings: Settings) -> None:
+    """An imported row stopped by a gate (no score, figures missing) is found at its score cell and counted
+    as left blank; a score typed as text, the other gate, is found once (while reading), not counted."""
+    cset = small_set()
+    blank = generate_one(cset, COMMUNE, tmp_path / "blank", settings, name="small.xlsx")
+    filling = Filling(leaves={"1.1": LeafInput(value=D(0)), "1.2": LeafInput(value="có"),
+                              "1.4": LeafInput(figures=(D(1), None)), "1.5": LeafInput(figures=(D(1), D(2))),
+                              "1.6": LeafInput(figures=(D(0),)), "1.7": LeafInput(figures=(D(0),))},
+                      register=(), label="rows left blank")
+    path = WorkbookFiller(blank, cset).write(filling, tmp_path / "in.xlsx")
+    kind = CommuneWorkbook(cset, settings, {COMMUNE.code: COMMUNE}, dt.date(2022, 11, 1),
+                           limits=import_limits(cset))
+    found = import_workbook(kind, Source(path=path, size=path.stat().st_size, limits=kind.limits)).findings
+    layout = build_layout(cset, COMMUNE)
+    gates = {(f.rule, f.criterion, f.cell) for f in found if f.rule in ("score.missing", "figures.missing")}
+    assert gates == {("score.missing", "1.3", layout.at("grid", layout.leaves["1.3"].score)),
+                     ("figures.missing", "1.4", layout.at("grid", layout.leaves["1.4"].score))}
+    assert [f.rule for f in found if f.criterion == "1.2"] == ["score.not_number"]
+    (incomplete,) = [f.message for f in found if f.rule == "submission.incomplete"]
+    assert re.findall(r"\d+", incomplete) == ["2"]  # 1.3 and 1.4

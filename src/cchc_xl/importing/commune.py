@@ -27,12 +27,13 @@ from cchc_xl.importing.verify import Identity, check_locked, identify, layout_ex
 from cchc_xl.numbers import NumberRangeError, to_decimal
 from cchc_xl.reading.safety import Limits
 from cchc_xl.records import Finding
-from cchc_xl.scoring import Evaluation, blank_text, evaluate
+from cchc_xl.scoring import GATES, NOT_NUMBER, Evaluation, blank_text, evaluate
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.layout import PLACEHOLDER, Layout, build_layout
 
-# Status keys of the workbook's status column -> finding rules (ok, district and no_evidence handled apart)
-_STATUS_RULES = {"no_score": "score.missing", "no_figures": "figures.missing"}
+# The gates of a row left blank: status key -> finding rule id (a score typed as text, the other gate, is
+# reported while reading, with the text typed; the rule's checks and the evidence check are handled apart)
+_STATUS_RULES = {gate.status: gate.rule for gate in GATES if gate is not NOT_NUMBER}
 
 
 @dataclass(frozen=True)
