@@ -4,8 +4,9 @@
 every leaf's score and status, every parent's sum, the total and the tier. The workbook writer uses it
 for cached formula results; the importer uses it to recompute and compare. A leaf's checks are one list
 (`leaf_checks`: status key, finding rule id, Python test and Excel condition of each): `leaf_check` runs
-their tests for the status and the problems, and the workbook's status formula chains their conditions
-(`workbook/layout.py`); the importer reports every problem `leaf_check` found, not only the first. A text
+their tests for the status and the problems (`run_checks`), and the workbook's status formula chains their
+conditions (`excel_checks`, `workbook/layout.py`); the importer reports every problem `leaf_check` found, not
+only the first. The council's appraised items are checked the same way (`appraisal.scores.item_checks`). A text
 is blank as the workbook's formulas see it (`blank_text`).
 """
 

@@ -965,8 +965,10 @@ def register_check(raw: tuple[Any, ...], codes: set[str], texts: dict[str, str])
         key: "" if v is None else str(v) for key, v in zip(REGISTER_FIELDS, raw, strict=False)}
     if not row["code"]:
         return ""
-    failed = next((check for check in REGISTER_CHECKS if check.test(row, codes)), None)
-    return "" if failed is None else texts[failed.key]
+    for check in REGISTER_CHECKS:
+        if check.test(row, codes):
+            return texts[check.key]
+    return ""
 
 
 def _cached(value: Decimal | None) -> Value:
