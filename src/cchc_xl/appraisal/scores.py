@@ -55,7 +55,7 @@ def item_status(leaf: Criterion, self_points: Decimal | None, value: Raw, reason
         return "not_number"
     problems = rule.value_problems(leaf.max, value)
     if problems:
-        return _VALUE_STATUS[problems[0][0]]
+        return _VALUE_STATUS[problems[0].rule]
     if leaf.scored_by == "commune" and differs(self_points, value) and blank_text(reason):
         return "reason_missing"
     return "ok"
