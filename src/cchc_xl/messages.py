@@ -777,7 +777,7 @@ FINDINGS: dict[str, tuple[Severity, str]] = {
 
 def finding_text(rule: str, **params: object) -> tuple[str, str]:
     """(severity, Vietnamese message) of an import finding."""
-    return RULES[rule].severity, render(Problem(rule, params))
+    return RULES[rule].severity, render(Problem(rule, {k: _short(_show(v)) for k, v in params.items()}))
 
 
 def _short(value: object, limit: int = 300) -> object:
@@ -1237,6 +1237,6 @@ def severity(rule: str) -> Severity:
 
 def render(problem: Problem) -> str:
     """A problem's Vietnamese text: its rule's text with its parameters (and its place) filled in, Decimals
-    the Vietnamese way and long typed text cut."""
+    the Vietnamese way."""
     params = dict(problem.params) if problem.place is None else {"place": problem.place, **problem.params}
-    return RULES[problem.rule].text.format(**{k: _short(_show(v)) for k, v in params.items()})
+    return RULES[problem.rule].text.format(**{k: _show(v) for k, v in params.items()})
