@@ -172,10 +172,10 @@ def container_problem(path: Path) -> str:
         verdict = inspect_container(path, limits)
     except OSError as exc:
         return error_detail(exc)
-    if not verdict.rule:
+    if (problem := verdict.problem) is None:
         return ""
-    return finding_text(verdict.rule, detail=verdict.detail, size=path.stat().st_size, limit=limits.max_file_bytes,
-                        last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))[1]
+    return finding_text(problem.rule, detail=problem.params.get("detail", ""), size=path.stat().st_size,
+                        limit=limits.max_file_bytes, last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))[1]
 
 
 class _SheetReader:
