@@ -1,7 +1,9 @@
 """Every user-facing Vietnamese text of the program (workbook sheet texts live in workbook_templates/).
 
 Texts are format strings keyed by a stable id; `say(key, **params)` fills them, rendering Decimals the
-Vietnamese way (1,25). Identifiers and developer logs stay in English elsewhere.
+Vietnamese way (1,25). The texts of rules (what a check returns as a `records.Problem`: import findings,
+evidence, criteria set problems) are read through one registry, `RULES` (severity, text, declared
+parameters), and shown by `render(problem)`. Identifiers and developer logs stay in English elsewhere.
 """
 
 from __future__ import annotations
@@ -564,8 +566,8 @@ def _show(value: object) -> object:
     return value
 
 
-# --- import findings: rule id -> (severity, message). The one list of rule ids; docs/rules.md is made
-# from it (scripts/gen_rules_doc.py) and a test keeps the two equal. -------------------------------
+# --- import findings: rule id -> (severity, message), part of RULES; docs/rules.md is made from it and the
+# evidence rules (scripts/gen_rules_doc.py) and a test keeps the two equal. ------------------------
 FINDINGS: dict[str, tuple[Severity, str]] = {
     # the file itself
     "file.too_large": ("error", "Tệp quá lớn ({size} byte, giới hạn {limit} byte). Hãy xoá ảnh, dữ liệu thừa rồi gửi lại."),
