@@ -57,8 +57,8 @@ def test_every_rule_like_literal_in_code_has_a_registry_entry() -> None:
 
 
 # Where a check names the rule of the Problem it returns: the record itself, the evidence helpers, the set
-# checker's two adders, the paired Python/Excel checks and the container verdict.
-_PRODUCERS = re.compile(r'(?:\bProblem|\bissue|intake_problem|self\.problem|add_set|\badd|\bCheck|SafetyVerdict)\('
+# checker's two adders, the paired Python/Excel checks and the container check's refusals.
+_PRODUCERS = re.compile(r'(?:\bProblem|\bissue|intake_problem|self\.problem|add_set|\badd|\bCheck|_rejected)\('
                         r'(?:\s*"[a-z]+",)?\s*"([a-z_]+\.[a-z_.]+)"')
 
 
