@@ -33,8 +33,9 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from cchc_xl.criteria.check import check_set
-from cchc_xl.criteria.load import CriteriaError, SetProblem, build
+from cchc_xl.criteria.load import CriteriaError, build
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.records import Problem
 
 DEFAULT_TIERS = [("Xuất sắc", 90), ("Tốt", 80), ("Khá", 70), ("Trung bình", 50), ("Yếu", 0)]
 
@@ -191,7 +192,7 @@ def make_set(table: str, **kwargs: Any) -> CriteriaSet:
     return build(raw_set(table, **kwargs))
 
 
-def problems_of(table_or_raw: str | dict[str, Any], **kwargs: Any) -> list[SetProblem]:
+def problems_of(table_or_raw: str | dict[str, Any], **kwargs: Any) -> list[Problem]:
     """Every problem of the set: structural ones from build, else the consistency checks."""
     raw = raw_set(table_or_raw, **kwargs) if isinstance(table_or_raw, str) else copy.deepcopy(table_or_raw)
     try:

@@ -10,6 +10,7 @@ from click.testing import CliRunner, Result
 from cchc_xl.cli import cli
 from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import dump_yaml
+from cchc_xl.messages import render
 from criteria_tables import every_kind_set, raw_set, yaml_text
 
 BROKEN = """
@@ -77,7 +78,7 @@ def test_check_a_bad_file_lists_every_problem(bad: Path) -> None:
     assert isinstance(result.exception, SystemExit)
     assert f"Bộ tiêu chí có {len(BROKEN_PROBLEMS)} lỗi:" in result.stderr
     for problem in info.value.problems:
-        assert f"  - {problem.message}" in result.stderr
+        assert f"  - {render(problem)}" in result.stderr
     assert "Mục “1.1”" in result.stderr
 
 

@@ -15,7 +15,9 @@ import pytest
 
 from cchc_xl.criteria import CriteriaError, load_set
 from cchc_xl.criteria.check import area_number, check_set
-from cchc_xl.criteria.load import SetProblem, build, dump_yaml, read_yaml
+from cchc_xl.criteria.load import build, dump_yaml, read_yaml
+from cchc_xl.messages import render
+from cchc_xl.records import Problem
 from criteria_tables import every_kind_set, find, raw_set, yaml_text
 from criteria_tables import problems_of as _problems_of
 
@@ -24,25 +26,25 @@ SET_PLACE = "Thông tin bộ tiêu chí"
 SMALL_TIERS = [("Đạt", "0.5"), ("Chưa đạt", 0)]
 
 
-def problems_of(table: str | dict[str, Any], **kwargs: Any) -> list[SetProblem]:
+def problems_of(table: str | dict[str, Any], **kwargs: Any) -> list[Problem]:
     if isinstance(table, str):
         kwargs.setdefault("tiers", SMALL_TIERS)
     return _problems_of(table, **kwargs)
 
 
-def only(problems: list[SetProblem], rule: str, *codes: str) -> None:
+def only(problems: list[Problem], rule: str, *codes: str) -> None:
     """Exactly these problems: `rule` once at each code (in order), nothing else."""
-    assert [p.rule for p in problems] == [rule] * len(codes), [p.message for p in problems]
+    assert [p.rule for p in problems] == [rule] * len(codes), [render(p) for p in problems]
     for problem, code in zip(problems, codes, strict=True):
         place = f"Mục “{code}”"
         assert problem.place == place
-        assert problem.message.startswith(place + ":")
+        assert render(problem).startswith(place + ":")
         if not rule.startswith("set.field_"):
-            assert f"“{code}”" in problem.message.removeprefix(place)  # the text names it too
+            assert f"“{code}”" in render(problem).removeprefix(place)  # the text names it too
 
 
-def only_set_level(problems: list[SetProblem], rule: str, count: int = 1) -> None:
-    assert [p.rule for p in problems] == [rule] * count, [p.message for p in problems]
+def only_set_level(problems: list[Problem], rule: str, count: int = 1) -> None:
+    assert [p.rule for p in problems] == [rule] * count, [render(p) for p in problems]
     assert all(p.place == SET_PLACE for p in problems)
 
 
@@ -79,9 +81,9 @@ def test_code_duplicate() -> None:
     """, total=2)
     only(problems, "set.code_duplicate", "1.1")
     # the place is the same for both in YAML, so the text says what the first one is instead
-    assert problems[0].message == ("Mục “1.1”: mã “1.1” bị trùng: mã này đã dùng cho tiêu chí “Kế hoạch” thuộc "
+    assert render(problems[0]) == ("Mục “1.1”: mã “1.1” bị trùng: mã này đã dùng cho tiêu chí “Kế hoạch” thuộc "
                                    "lĩnh vực “I”; mã xuất hiện 2 lần trong bộ tiêu chí")
-    assert "đã dùng ở" not in problems[0].message
+    assert "đã dùng ở" not in render(problems[0])
 
 
 def test_code_duplicate_across_criteria_and_adjustments() -> None:
@@ -110,8 +112,8 @@ def test_code_duplicate_says_what_the_first_one_is_and_how_many_there_are() -> N
                                                       ("set.code_duplicate", "Mục “I”"),
                                                       ("set.code_duplicate", "Mục “I”")]
     assert "đã dùng cho tiêu chí thành phần “Kế hoạch A” thuộc tiêu chí “1.1”; mã xuất hiện 2 lần" in (
-        problems[0].message)
-    assert all("đã dùng cho lĩnh vực “Chỉ đạo”; mã xuất hiện 3 lần" in p.message for p in problems[2:])
+        render(problems[0]))
+    assert all("đã dùng cho lĩnh vực “Chỉ đạo”; mã xuất hiện 3 lần" in render(p) for p in problems[2:])
 
 
 def test_code_duplicate_names_both_places_when_the_locator_tells_occurrences_apart() -> None:
@@ -125,7 +127,7 @@ def test_code_duplicate_names_both_places_when_the_locator_tells_occurrences_apa
     problems = check_set(cset, lambda code: f"dòng {rows[code][0]}" if code else "bộ",
                          lambda code, n: f"dòng {rows[code][n]}")
     assert [(p.rule, p.place) for p in problems] == [("set.code_duplicate", "dòng 4"), ("set.rule_missing", "dòng 4")]
-    assert problems[0].message.startswith("dòng 4: mã “1.1” bị trùng: mã này đã dùng cho tiêu chí “Kế hoạch” "
+    assert render(problems[0]).startswith("dòng 4: mã “1.1” bị trùng: mã này đã dùng cho tiêu chí “Kế hoạch” "
                                           "thuộc lĩnh vực “I” ở dòng 3;")
 
 
@@ -139,8 +141,8 @@ def test_code_hierarchy() -> None:
     | sub   | 1.3.2 | Báo cáo năm | 1   | done |
     """, total=3)
     only(problems, "set.code_hierarchy", "2.1", "1.3.2")
-    assert "“I”" in problems[0].message and "“1.”" in problems[0].message
-    assert "“1.2”" in problems[1].message and "“1.2.”" in problems[1].message
+    assert "“I”" in render(problems[0]) and "“1.”" in render(problems[0])
+    assert "“1.2”" in render(problems[1]) and "“1.2.”" in render(problems[1])
 
 
 def test_code_hierarchy_accepts_arabic_area_numbers() -> None:
@@ -204,8 +206,8 @@ def test_children_sum_of_a_criterion_and_of_an_area() -> None:
     | sub   | 1.2.2 | Báo cáo năm | 1   | done |
     """, total=3)
     only(problems, "set.children_sum", "I", "1.2")
-    assert "là 2, khác điểm tối đa 3" in problems[0].message  # criteria 1 + 1 against area 3
-    assert "là 1,5, khác điểm tối đa 1" in problems[1].message  # sub-criteria 0.5 + 1 against 1
+    assert "là 2, khác điểm tối đa 3" in render(problems[0])  # criteria 1 + 1 against area 3
+    assert "là 1,5, khác điểm tối đa 1" in render(problems[1])  # sub-criteria 0.5 + 1 against 1
 
 
 def test_total_sum() -> None:
@@ -217,7 +219,7 @@ def test_total_sum() -> None:
     | crit  | 2.1  | Văn bản QPPL | 1   | done |
     """, total=5)
     only_set_level(problems, "set.total_sum")
-    assert "là 3, khác tổng điểm của bộ tiêu chí 5" in problems[0].message
+    assert "là 3, khác tổng điểm của bộ tiêu chí 5" in render(problems[0])
 
 
 def test_total_defaults_to_100() -> None:
@@ -227,7 +229,7 @@ def test_total_defaults_to_100() -> None:
     | crit  | 1.1  | Kế hoạch | 2   | done |
     """)
     only_set_level(problems, "set.total_sum")
-    assert "khác tổng điểm của bộ tiêu chí 100" in problems[0].message
+    assert "khác tổng điểm của bộ tiêu chí 100" in render(problems[0])
 
 
 def test_max_not_positive() -> None:
@@ -288,7 +290,7 @@ def test_tiers_order() -> None:
     | tier  |      | Chưa tốt | 0   |      |
     """, total=3)
     only_set_level(problems, "set.tiers_order")
-    assert "“Tốt”: 2" in problems[0].message
+    assert "“Tốt”: 2" in render(problems[0])
 
 
 def test_tiers_range() -> None:
@@ -300,7 +302,7 @@ def test_tiers_range() -> None:
     | tier  |      | Chưa tốt | 0   |      |
     """, total=3)
     only_set_level(problems, "set.tiers_range")
-    assert "“Xuất sắc” (5)" in problems[0].message and "0 đến 3" in problems[0].message
+    assert "“Xuất sắc” (5)" in render(problems[0]) and "0 đến 3" in render(problems[0])
 
 
 def test_tiers_cover() -> None:
@@ -324,7 +326,7 @@ def test_adjust_cap() -> None:
     | penalty | P1   | Bị phản ánh | 0   |      |
     """, total=3, bonus_cap=1, penalty_cap=1)
     only(problems, "set.adjust_cap", "T2", "P1")
-    assert "(1,5) vượt mức trần 1" in problems[0].message
+    assert "(1,5) vượt mức trần 1" in render(problems[0])
 
 
 def test_area_empty() -> None:
@@ -345,7 +347,7 @@ def test_level_out_of_range() -> None:
     | crit  | 1.1  | Kế hoạch | 1   | levels 1.5:Vượt; 1:Đủ; 0:Không |
     """, total=1)
     only(problems, "rule.level_out_of_range", "1.1")
-    assert "mức điểm 1,5" in problems[0].message and "0 đến 1" in problems[0].message
+    assert "mức điểm 1,5" in render(problems[0]) and "0 đến 1" in render(problems[0])
 
 
 def test_points_with_more_than_two_decimals_are_refused() -> None:
@@ -356,8 +358,8 @@ def test_points_with_more_than_two_decimals_are_refused() -> None:
     | crit  | 1.2  | Đúng hạn | 1   | ratio_tiers 100%:1; when_zero=0.005 |
     """, total=2)
     only(problems, "rule.points_precision", "1.1", "1.2")
-    assert problems[0].message == "Mục “1.1”: mức điểm 0,125 của “1.1” chỉ được có tối đa 2 chữ số thập phân"
-    assert "mức điểm 0,005" in problems[1].message
+    assert render(problems[0]) == "Mục “1.1”: mức điểm 0,125 của “1.1” chỉ được có tối đa 2 chữ số thập phân"
+    assert "mức điểm 0,005" in render(problems[1])
 
 
 def test_adjustment_points_with_more_than_two_decimals_are_refused() -> None:
@@ -369,7 +371,7 @@ def test_adjustment_points_with_more_than_two_decimals_are_refused() -> None:
     | penalty | P1   | Bị phản ánh | 0.25  |      |
     """, total=1, bonus_cap=1, penalty_cap=1)
     only(problems, "rule.points_precision", "T1")
-    assert "mức điểm 0,125" in problems[0].message
+    assert "mức điểm 0,125" in render(problems[0])
 
 
 @pytest.mark.parametrize(("bonus_cap", "penalty_cap", "shown"),
@@ -385,7 +387,7 @@ def test_a_negative_or_over_precise_cap_is_refused(bonus_cap: str, penalty_cap: 
     """, total=1, bonus_cap=D(bonus_cap), penalty_cap=D(penalty_cap))
     caps = [p for p in problems if p.rule == "set.cap_invalid"]
     assert [p.place for p in caps] == [SET_PLACE]
-    assert caps[0].message.startswith(shown)
+    assert render(caps[0]).startswith(shown)
 
 
 def test_level_duplicate() -> None:
@@ -431,7 +433,7 @@ def test_percent_out_of_range() -> None:
     | crit  | 1.1  | Đúng hạn   | 1   | ratio_tiers 150%:1; 95%:0.5 |
     """, total=1)
     only(problems, "rule.percent_out_of_range", "1.1")
-    assert "ngưỡng 150%" in problems[0].message
+    assert "ngưỡng 150%" in render(problems[0])
 
 
 def test_per_item_above_max() -> None:
@@ -442,7 +444,7 @@ def test_per_item_above_max() -> None:
     | crit  | 1.2  | Sáng kiến | 2   | count_award per_item=2.5   |
     """, total=3)
     only(problems, "rule.per_item_above_max", "1.1", "1.2")
-    assert "(2) của “1.1” vượt điểm tối đa 1" in problems[0].message
+    assert "(2) của “1.1” vượt điểm tối đa 1" in render(problems[0])
 
 
 def test_step_not_divisor() -> None:
@@ -452,7 +454,7 @@ def test_step_not_divisor() -> None:
     | crit  | 1.1  | Kế hoạch | 1.25 | manual step=0.5 |
     """, total=1.25, tiers=[("Đạt", 0)])
     only(problems, "rule.step_not_divisor", "1.1")
-    assert "bước chấm 0,5" in problems[0].message and "1,25" in problems[0].message
+    assert "bước chấm 0,5" in render(problems[0]) and "1,25" in render(problems[0])
 
 
 # -- structure: the model refuses the node, naming its code -----------------------------------------
@@ -464,7 +466,7 @@ def test_field_missing() -> None:
     | sub   | 1.1.1 | Ban hành |     | done |
     """, total=1)
     only(problems, "set.field_missing", "1.1.1")
-    assert "“max”" in problems[0].message
+    assert "“max”" in render(problems[0])
 
 
 def test_field_missing_at_set_level() -> None:
@@ -472,7 +474,7 @@ def test_field_missing_at_set_level() -> None:
     del raw["decision"]["issuer"]
     problems = problems_of(raw)
     only_set_level(problems, "set.field_missing")
-    assert "decision.issuer" in problems[0].message
+    assert "decision.issuer" in render(problems[0])
 
 
 def test_field_unknown() -> None:
@@ -480,7 +482,7 @@ def test_field_unknown() -> None:
     find(raw, "1.2.1")["diem"] = 1
     problems = problems_of(raw)
     only(problems, "set.field_unknown", "1.2.1")
-    assert "“diem”" in problems[0].message
+    assert "“diem”" in render(problems[0])
 
 
 def test_field_unknown_inside_a_rule() -> None:
@@ -488,7 +490,7 @@ def test_field_unknown_inside_a_rule() -> None:
     find(raw, "1.1")["rule"]["points"] = 1
     problems = problems_of(raw)
     only(problems, "set.field_unknown", "1.1")
-    assert "rule.points" in problems[0].message
+    assert "rule.points" in render(problems[0])
 
 
 @pytest.mark.parametrize(
@@ -532,15 +534,15 @@ def test_field_invalid_says_what_is_wrong_in_vietnamese(code: str, change: dict[
     find(raw, code).update(change)
     problems = problems_of(raw)
     only(problems, "set.field_invalid", code)
-    assert f"trường “{field}” không hợp lệ: {detail}" in problems[0].message
-    assert "Input" not in problems[0].message and "should" not in problems[0].message
+    assert f"trường “{field}” không hợp lệ: {detail}" in render(problems[0])
+    assert "Input" not in render(problems[0]) and "should" not in render(problems[0])
 
 
 def test_field_invalid_outside_the_tree_falls_back_to_a_generic_text() -> None:
     raw = raw_set(VALID, total=3, tiers=SMALL_TIERS)
     raw["year"] = "năm nay"
     raw["decision"]["date"] = "hôm qua"
-    messages = [p.message for p in problems_of(raw)]
+    messages = [render(p) for p in problems_of(raw)]
     assert messages == ["Thông tin bộ tiêu chí: trường “year” không hợp lệ: phải là số nguyên",
                         "Thông tin bộ tiêu chí: trường “decision.date” không hợp lệ: phải là ngày dạng YYYY-MM-DD"]
 
@@ -550,7 +552,7 @@ def test_field_invalid_names_the_field_inside_a_levels_rule() -> None:
     find(raw, "1.2.2")["rule"]["levels"][0]["points"] = "một"
     problems = problems_of(raw)
     only(problems, "set.field_invalid", "1.2.2")
-    assert "“rule.levels.0.points”" in problems[0].message
+    assert "“rule.levels.0.points”" in render(problems[0])
 
 
 def test_every_structural_problem_is_reported_at_once() -> None:
@@ -596,7 +598,7 @@ def test_check_set_uses_the_given_locator() -> None:
     problems = check_set(cset, lambda code: f"dòng của {code or 'bộ'}")
     assert [(p.rule, p.place) for p in problems] == [("set.rule_missing", "dòng của 1.1"),
                                                       ("set.total_sum", "dòng của bộ")]
-    assert problems[0].message.startswith("dòng của 1.1:")
+    assert render(problems[0]).startswith("dòng của 1.1:")
 
 
 # -- the YAML pipeline --------------------------------------------------------------------------------
@@ -650,7 +652,7 @@ def test_read_yaml_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CriteriaError) as info:
         load_set(tmp_path / "nope.yaml")
     assert [p.rule for p in info.value.problems] == ["set.not_found"]
-    assert "nope.yaml" in info.value.problems[0].message
+    assert "nope.yaml" in render(info.value.problems[0])
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.Inf", "1:30.5"])
@@ -663,14 +665,14 @@ def test_yaml_special_floats_are_reported(tmp_path: Path, value: str) -> None:
     with pytest.raises(CriteriaError) as info:
         load_set(src)
     assert [p.rule for p in info.value.problems] == ["set.yaml_invalid"]
-    assert f"số “{value}” không hợp lệ" in info.value.problems[0].message
+    assert f"số “{value}” không hợp lệ" in render(info.value.problems[0])
 
 
 def test_read_yaml_a_directory(tmp_path: Path) -> None:
     with pytest.raises(CriteriaError) as info:
         read_yaml(tmp_path)
     assert [p.rule for p in info.value.problems] == ["set.unreadable"]
-    assert info.value.problems[0].message == f"Không đọc được tệp tiêu chí {tmp_path}: đây là một thư mục, không phải tệp"
+    assert render(info.value.problems[0]) == f"Không đọc được tệp tiêu chí {tmp_path}: đây là một thư mục, không phải tệp"
 
 
 def test_read_yaml_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -683,7 +685,7 @@ def test_read_yaml_an_unreadable_file(tmp_path: Path, monkeypatch: pytest.Monkey
     with pytest.raises(CriteriaError) as info:
         load_set(src)
     assert [p.rule for p in info.value.problems] == ["set.unreadable"]
-    assert info.value.problems[0].message.endswith("không có quyền đọc tệp")
+    assert render(info.value.problems[0]).endswith("không có quyền đọc tệp")
 
 
 def test_dump_yaml_loads_back_equal(tmp_path: Path) -> None:
@@ -751,7 +753,7 @@ ADJUSTED = """
 def test_a_bonus_code_that_cannot_be_part_of_an_excel_name_is_refused(code: str) -> None:
     problems = problems_of(ADJUSTED.replace("{bonus}", code), total=2)
     only(problems, "set.code_name", code)
-    assert "tên ô trong Excel" in problems[0].message
+    assert "tên ô trong Excel" in render(problems[0])
 
 
 @pytest.mark.parametrize("code", ["T1", "10", "T.1", "Thuong_2"])
@@ -762,13 +764,13 @@ def test_a_bonus_code_usable_in_excel_names_passes(code: str) -> None:
 def test_a_bonus_code_whose_excel_name_is_a_criterions_is_refused() -> None:
     problems = problems_of(ADJUSTED.replace("{bonus}", "1_2"), total=2)
     only(problems, "set.code_name_clash", "1_2")
-    assert "“1.2”" in problems[0].message
+    assert "“1.2”" in render(problems[0])
 
 
 def test_two_tiers_of_one_name_are_refused() -> None:
     problems = problems_of(VALID, total=3, tiers=[("Đạt", 2), ("đạt ", 1), ("Chưa đạt", 0)])
     only_set_level(problems, "set.tier_duplicate")
-    assert "Đạt" in problems[0].message
+    assert "Đạt" in render(problems[0])
 
 
 def test_a_tier_without_a_name_is_refused() -> None:
@@ -785,7 +787,7 @@ def test_a_blank_figure_label_is_refused_naming_the_item() -> None:
     find(raw, "1.1")["rule"]["planned"] = " \u00a0"
     problems = problems_of(raw)
     only(problems, "set.figure_label_blank", "1.1")
-    assert "số liệu 2" in problems[0].message
+    assert "số liệu 2" in render(problems[0])
 
 
 def test_rescaling_without_items_the_body_scores_is_refused() -> None:

@@ -14,6 +14,7 @@ import pytest
 from cchc_xl.criteria import CriteriaError
 from cchc_xl.criteria.excel import export_criteria, import_criteria
 from cchc_xl.criteria.model import CriteriaSet
+from cchc_xl.messages import render
 from cchc_xl.templates import template
 from criteria_tables import every_kind_set, make_set
 
@@ -142,7 +143,7 @@ def test_a_wrong_maximum_is_refused_naming_the_row(tmp_path: Path) -> None:
     problems = refused(path)
     assert [(p.rule, p.place) for p in problems] == [("set.children_sum", row_place(tree_row(path, "I"))),
                                                       ("set.children_sum", row_place(row))]
-    assert f"dòng {row}" in problems[1].message and "“Tiêu chí”" in problems[1].message
+    assert f"dòng {row}" in render(problems[1]) and "“Tiêu chí”" in render(problems[1])
 
 
 def test_a_negative_maximum_is_refused_naming_the_row(tmp_path: Path) -> None:
@@ -151,7 +152,7 @@ def test_a_negative_maximum_is_refused_naming_the_row(tmp_path: Path) -> None:
     edit(path, lambda wb: setattr(wb[TREE].cell(row, COLUMN["max"]), "value", -1.5))
     problems = refused(path)
     assert ("set.max_not_positive", row_place(row)) in [(p.rule, p.place) for p in problems]
-    assert all(p.message.startswith("Sheet “Tiêu chí”, dòng ") for p in problems)
+    assert all(render(p).startswith("Sheet “Tiêu chí”, dòng ") for p in problems)
 
 
 def test_a_maximum_typed_as_text_with_a_comma_is_read(tmp_path: Path) -> None:
@@ -170,7 +171,7 @@ def test_a_bad_number_text_is_refused_naming_the_row(tmp_path: Path, column: str
     edit(path, lambda wb: setattr(wb[TREE].cell(row, COLUMN[column]), "value", value))
     problems = refused(path)
     assert [(p.rule, p.place) for p in problems] == [("set.excel_value", row_place(row))]
-    assert f"“{HEADER[column]}”" in problems[0].message and f"“{value}”" in problems[0].message
+    assert f"“{HEADER[column]}”" in render(problems[0]) and f"“{value}”" in render(problems[0])
 
 
 def test_a_bad_kind_label_is_refused_naming_the_row(tmp_path: Path) -> None:
@@ -179,7 +180,7 @@ def test_a_bad_kind_label_is_refused_naming_the_row(tmp_path: Path) -> None:
     edit(path, lambda wb: setattr(wb[TREE].cell(row, COLUMN["kind"]), "value", "Theo cảm tính"))
     problems = refused(path)
     assert [(p.rule, p.place) for p in problems] == [("set.excel_value", row_place(row))]
-    assert "“Theo cảm tính”" in problems[0].message and f"“{HEADER['kind']}”" in problems[0].message
+    assert "“Theo cảm tính”" in render(problems[0]) and f"“{HEADER['kind']}”" in render(problems[0])
 
 
 def test_a_bad_level_label_is_refused_naming_the_row(tmp_path: Path) -> None:
@@ -291,7 +292,7 @@ def test_a_missing_sheet_is_refused(tmp_path: Path, sheet: str) -> None:
     problems = refused(path)
     assert [(p.rule, p.place) for p in problems if p.rule == "set.excel_sheet_missing"] == [
         ("set.excel_sheet_missing", f"Sheet “{sheet}”")]
-    assert f"“{sheet}”" in problems[0].message
+    assert f"“{sheet}”" in render(problems[0])
 
 
 def test_a_renamed_sheet_is_refused(tmp_path: Path) -> None:
@@ -306,7 +307,7 @@ def test_an_unreadable_file_is_refused(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     problems = refused(path)
     assert [p.rule for p in problems] == ["set.excel_unreadable"]
-    assert "hong.xlsx" in problems[0].message
+    assert "hong.xlsx" in render(problems[0])
 
 
 def test_a_re_saved_workbook_imports_the_same(tmp_path: Path) -> None:
@@ -322,7 +323,7 @@ def test_a_sub_criterion_right_under_an_area_is_refused_as_misplaced(tmp_path: P
     edit(path, lambda wb: setattr(wb[TREE].cell(row, COLUMN["level"]), "value", T["levels"]["sub"]))
     problems = refused(path)
     assert ("set.excel_value", row_place(row)) in [(p.rule, p.place) for p in problems]
-    assert f"“{HEADER['level']}”" in problems[0].message
+    assert f"“{HEADER['level']}”" in render(problems[0])
 
 
 def test_a_duplicate_code_names_the_duplicate_row(tmp_path: Path) -> None:
@@ -331,7 +332,7 @@ def test_a_duplicate_code_names_the_duplicate_row(tmp_path: Path) -> None:
     edit(path, lambda wb: setattr(wb[TREE].cell(second, COLUMN["code"]), "value", "2.2"))
     problems = [p for p in refused(path) if p.rule == "set.code_duplicate"]
     assert [p.place for p in problems] == [row_place(second)]
-    assert f"dòng {first}" in problems[0].message
+    assert f"dòng {first}" in render(problems[0])
 
 
 def test_other_problems_of_a_duplicated_code_name_its_own_row(tmp_path: Path) -> None:
@@ -346,7 +347,7 @@ def test_other_problems_of_a_duplicated_code_name_its_own_row(tmp_path: Path) ->
     problems = refused(path)
     assert [(p.rule, p.place) for p in problems] == [("set.code_duplicate", row_place(second)),
                                                       ("set.rule_missing", row_place(second))]
-    assert f"ở {row_place(first)};" in problems[0].message
+    assert f"ở {row_place(first)};" in render(problems[0])
 
 
 def test_a_duplicate_between_bonus_and_penalty_names_the_row_checked_second(tmp_path: Path) -> None:
@@ -359,7 +360,7 @@ def test_a_duplicate_between_bonus_and_penalty_names_the_row_checked_second(tmp_
     edit(path, change)
     problems = [p for p in refused(path) if p.rule == "set.code_duplicate"]
     assert [p.place for p in problems] == [row_place(2, ADJUST)]  # bonus items are checked before penalties
-    assert f"mục điểm thưởng “Được khen thưởng về CCHC” ở {row_place(3, ADJUST)}" in problems[0].message
+    assert f"mục điểm thưởng “Được khen thưởng về CCHC” ở {row_place(3, ADJUST)}" in render(problems[0])
 
 
 def test_set_level_problems_stay_on_the_info_sheet_when_a_code_is_empty(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ VIETNAMESE_NAMES = [
 
 
 def codes(bundle) -> list[str]:
-    return [p.code for p in bundle.problems]
+    return [p.rule for p in bundle.problems]
 
 
 def names(bundle) -> list[str]:
@@ -46,7 +46,7 @@ def test_cp1258_names_without_utf8_flag_are_recovered(tmp_path: Path, name: str)
     before = digest_tree(path)
     with open_bundle(path) as bundle:
         assert names(bundle) == [name]
-        assert ("evidence.zip_name_encoding", name, "cp1258") in [(p.code, p.name, p.detail) for p in
+        assert ("evidence.zip_name_encoding", name, "cp1258") in [(p.rule, p.params["file"], p.params["detail"]) for p in
                                                                   bundle.problems]
         assert bundle.entries[0].read() == sample("scan")
     assert digest_tree(path) == before
@@ -149,7 +149,7 @@ def test_folder_links_are_skipped_and_inputs_untouched(tmp_path: Path) -> None:
     before = digest_tree(folder)
     with open_bundle(folder) as bundle:
         assert names(bundle) == ["TC 1/KH.pdf"]
-        assert sorted(p.name for p in bundle.problems) == ["link.pdf", "linkdir"]
+        assert sorted(str(p.params["file"]) for p in bundle.problems) == ["link.pdf", "linkdir"]
         assert set(codes(bundle)) == {"evidence.link_skipped"}
         inspect_bundle(bundle)
     assert digest_tree(folder) == before
@@ -162,7 +162,7 @@ def test_hidden_and_system_files_are_ignored(tmp_path: Path) -> None:
     ])
     with open_bundle(path) as bundle:
         assert names(bundle) == ["a.pdf"]
-        ignored = [p.name for p in bundle.problems if p.code == "evidence.file_ignored"]
+        ignored = [p.params["file"] for p in bundle.problems if p.rule == "evidence.file_ignored"]
         assert ignored == ["__MACOSX/", "Thumbs.db", "sub/desktop.ini", ".hidden.pdf", "~$draft.docx"]
 
 

@@ -24,6 +24,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.importing.discover import REFUSED_SUFFIXES, WORKBOOK_SUFFIXES
 from cchc_xl.importing.verify import layout_extent
+from cchc_xl.messages import render
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
@@ -385,13 +386,13 @@ def test_a_criteria_workbook_that_inflates_beyond_the_limits_is_refused(tmp_path
     with pytest.raises(CriteriaError) as err:
         import_criteria(bomb)
     (problem,) = err.value.problems
-    assert problem.rule == "set.excel_unreadable" and "cấu trúc nén bất thường" in problem.message
+    assert problem.rule == "set.excel_unreadable" and "cấu trúc nén bất thường" in render(problem)
     good = tmp_path / "tieu-chi-dung.xlsx"
     export_criteria(bundled_set, good)
     far = rezip(good, tmp_path / "tieu-chi-xa.xlsx", {"xl/worksheets/sheet1.xml": add_row(b'<c r="XFD1048576"/>')})
     with pytest.raises(CriteriaError) as err:
         import_criteria(far)
-    assert "XFD1048576" in err.value.problems[0].message
+    assert "XFD1048576" in render(err.value.problems[0])
     assert import_criteria(good).fingerprint() == bundled_set.fingerprint()
 
 
@@ -527,7 +528,7 @@ def test_a_hostile_criteria_file_is_refused_with_a_reason(tmp_path: Path, label:
     with pytest.raises(CriteriaError) as err:
         load_set(path)
     (problem,) = err.value.problems
-    assert problem.rule == "set.yaml_invalid" and says in problem.message, problem.message
+    assert problem.rule == "set.yaml_invalid" and says in render(problem), render(problem)
 
 
 # -- 6. semantics --------------------------------------------------------------------------------------------

@@ -446,12 +446,13 @@ def test_doctype_is_found_anywhere_in_a_part_even_across_chunks(tmp_path: Path, 
     import zipfile
 
     from cchc_xl.reading.safety import inspect_container
+    from cchc_xl.records import Problem
 
     path = tmp_path / "x.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/workbook.xml", b" " * offset + b"<!DocType x>" + b" " * 10)
     verdict = inspect_container(path)
-    assert (verdict.rule, verdict.detail) == ("file.xml_entity", "xl/workbook.xml")
+    assert verdict.problem == Problem("file.xml_entity", {"detail": "xl/workbook.xml"})
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("xl/workbook.xml", b" " * offset + b"<!-- no doc type here -->")
     assert inspect_container(path).kind == "xlsx"

@@ -204,10 +204,10 @@ def test_all_problems_of_a_row_and_the_first_as_status() -> None:
     inp = LeafInput(figures=(D(-3), D("-1.5")))
     status, problems = leaf_check(leaf, inp, leaf_score(leaf, inp), 1)
     assert status == "figures.negative"
-    assert [code for code, _ in problems] == ["figures.negative", "figures.negative"]
-    assert [p["n"] for _, p in problems] == [1, 2]
+    assert [p.rule for p in problems] == ["figures.negative", "figures.negative"]
+    assert [p.params["n"] for p in problems] == [1, 2]
     inp = LeafInput(figures=(D(5), D("-0.5")))
-    assert [code for code, _ in leaf_check(leaf, inp, leaf_score(leaf, inp), 1)[1]] == [
+    assert [p.rule for p in leaf_check(leaf, inp, leaf_score(leaf, inp), 1)[1]] == [
         "figures.negative", "figures.numerator_above_denominator"]
 
 

@@ -12,6 +12,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from cchc_xl.criteria.rules import RULE_KINDS, Rule
+from cchc_xl.records import Problem
 from criteria_tables import FIGURE_LABELS, excel_eval, excel_flags, parse_rule
 
 D = Decimal
@@ -174,7 +175,7 @@ def test_computed_kinds_declare_their_figures(rule: str, labels: list[str], inte
 def test_value_problems(rule: str, maximum: object, value: object, codes: list[str]) -> None:
     r = R(rule)
     m, v = D(str(maximum)), D(str(value))
-    assert [code for code, _ in r.value_problems(m, v)] == codes
+    assert [p.rule for p in r.value_problems(m, v)] == codes
     # the workbook's conditional checks flag the same value (it may flag more than one reason)
     flags = excel_flags(r.excel_value_problems(m, "H5"), {"H5": v})
     assert set(codes) <= set(flags)
@@ -182,12 +183,12 @@ def test_value_problems(rule: str, maximum: object, value: object, codes: list[s
 
 
 def test_value_problem_parameters() -> None:
-    assert R("done").value_problems(D(1), D(2)) == [("score.above_max", {"value": D(2), "max": D(1)})]
-    assert R("done").value_problems(D(1), D(-1)) == [("score.negative", {"value": D(-1)})]
+    assert R("done").value_problems(D(1), D(2)) == [Problem("score.above_max", {"value": D(2), "max": D(1)})]
+    assert R("done").value_problems(D(1), D(-1)) == [Problem("score.negative", {"value": D(-1)})]
     assert R("levels 1:a; 0:b").value_problems(D(1), D("0.5")) == [
-        ("score.not_allowed", {"value": D("0.5"), "allowed": [D(1), D(0)]})]
+        Problem("score.not_allowed", {"value": D("0.5"), "allowed": [D(1), D(0)]})]
     assert R("manual step=0.5").value_problems(D(1), D("0.3")) == [
-        ("score.off_step", {"value": D("0.3"), "step": D("0.5")})]
+        Problem("score.off_step", {"value": D("0.3"), "step": D("0.5")})]
 
 
 @pytest.mark.parametrize(
@@ -233,7 +234,7 @@ def test_allowed_points(rule: str, maximum: object, allowed: list[object] | None
 def test_figure_problems(rule: str, figures: tuple[object, ...], codes: list[str]) -> None:
     r = R(rule)
     values = ds(*figures)
-    assert [code for code, _ in r.figure_problems(values)] == codes
+    assert [p.rule for p in r.figure_problems(values)] == codes
     refs = [f"K{i}" for i in range(1, len(values) + 1)]
     flags = excel_flags(r.excel_figure_problems(refs), dict(zip(refs, values, strict=True)))
     assert sorted(flags) == sorted(codes)
@@ -242,9 +243,9 @@ def test_figure_problems(rule: str, figures: tuple[object, ...], codes: list[str
 def test_figure_problem_parameters_name_the_figure() -> None:
     r = R("ratio_tiers 100%:1")
     assert r.figure_problems(ds(-1, 2)) == [
-        ("figures.negative", {"n": 1, "label": FIGURE_LABELS["numerator"], "value": D(-1)})]
+        Problem("figures.negative", {"n": 1, "label": FIGURE_LABELS["numerator"], "value": D(-1)})]
     assert r.figure_problems(ds(3, 2)) == [
-        ("figures.numerator_above_denominator", {"num": D(3), "den": D(2)})]
+        Problem("figures.numerator_above_denominator", {"num": D(3), "den": D(2)})]
 
 
 def test_figure_problems_need_every_figure() -> None:
@@ -363,20 +364,20 @@ def test_excel_complete() -> None:
     ],
 )
 def test_param_problems(rule: str, maximum: object, codes: list[str]) -> None:
-    assert [code for code, _ in R(rule).param_problems(D(str(maximum)))] == codes
+    assert [p.rule for p in R(rule).param_problems(D(str(maximum)))] == codes
 
 
 def test_param_problem_parameters() -> None:
     assert R("levels 1.5:a; 0:b").param_problems(D(1)) == [
-        ("rule.level_out_of_range", {"points": D("1.5"), "max": D(1)}),
-        ("rule.level_max_missing", {"max": D(1)})]
+        Problem("rule.level_out_of_range", {"points": D("1.5"), "max": D(1)}),
+        Problem("rule.level_max_missing", {"max": D(1)})]
     assert R("ratio_tiers 120%:1").param_problems(D(1)) == [
-        ("rule.percent_out_of_range", {"percent": D(120)})]
+        Problem("rule.percent_out_of_range", {"percent": D(120)})]
     assert R("count_award per_item=3").param_problems(D(2)) == [
-        ("rule.per_item_above_max", {"per_item": D(3), "max": D(2)})]
+        Problem("rule.per_item_above_max", {"per_item": D(3), "max": D(2)})]
     assert R("manual step=0.5").param_problems(D("1.25")) == [
-        ("rule.step_not_divisor", {"step": D("0.5"), "max": D("1.25")})]
-    assert R("levels 1:a; 0.125:b").param_problems(D(1)) == [("rule.points_precision", {"points": D("0.125")})]
+        Problem("rule.step_not_divisor", {"step": D("0.5"), "max": D("1.25")})]
+    assert R("levels 1:a; 0.125:b").param_problems(D(1)) == [Problem("rule.points_precision", {"points": D("0.125")})]
 
 
 # -- describe() ---------------------------------------------------------------------------------------

@@ -213,7 +213,7 @@ def test_count_award_properties(params: tuple[Decimal, Decimal], count: int) -> 
 
 # -- input kinds: Python and the workbook's checks agree -----------------------------------------------
 def same_verdict(rule: Any, maximum: Decimal, value: Decimal) -> list[str]:
-    codes = [c for c, _ in rule.value_problems(maximum, value)]
+    codes = [p.rule for p in rule.value_problems(maximum, value)]
     flags = excel_flags(rule.excel_value_problems(maximum, "H5"), {"H5": value})
     assert bool(codes) == bool(flags), (value, codes, flags)
     assert set(codes) <= set(flags)

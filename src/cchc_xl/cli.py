@@ -15,7 +15,7 @@ from cchc_xl.clitext import install as install_click_text
 from cchc_xl.communes import CommuneListError
 from cchc_xl.criteria import CriteriaError, load_set
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.messages import say
+from cchc_xl.messages import render, say
 
 if TYPE_CHECKING:
     from cchc_xl.store_sql import Location
@@ -48,7 +48,7 @@ def _load(path: Path | None, *, raise_problems: bool = False) -> CriteriaSet:
 def _fail_with(exc: CriteriaError, code: int = 1) -> None:
     click.echo(say("cli.criteria_bad", count=len(exc.problems)), err=True)
     for p in exc.problems:
-        click.echo(f"  - {p.message}", err=True)
+        click.echo(f"  - {render(p)}", err=True)
     sys.exit(code)
 
 
@@ -206,7 +206,7 @@ def criteria_check(file: Path | None, as_json: bool) -> None:
     try:
         cset = _load(file, raise_problems=True)
     except CriteriaError as exc:
-        click.echo(json.dumps({"ok": False, "problems": [p.message for p in exc.problems]}, ensure_ascii=False,
+        click.echo(json.dumps({"ok": False, "problems": [render(p) for p in exc.problems]}, ensure_ascii=False,
                               indent=2))
         sys.exit(EXIT_FINDINGS)
     click.echo(json.dumps({"ok": True, "id": cset.id, "version": cset.version, "areas": len(cset.areas),

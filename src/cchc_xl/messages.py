@@ -1,16 +1,19 @@
 """Every user-facing Vietnamese text of the program (workbook sheet texts live in workbook_templates/).
 
 Texts are format strings keyed by a stable id; `say(key, **params)` fills them, rendering Decimals the
-Vietnamese way (1,25). Identifiers and developer logs stay in English elsewhere.
+Vietnamese way (1,25). The texts of rules (what a check returns as a `records.Problem`: import findings,
+evidence, criteria set problems) are read through one registry, `RULES` (severity, text, declared
+parameters), and shown by `render(problem)`. Identifiers and developer logs stay in English elsewhere.
 """
 
 from __future__ import annotations
 
 import errno
 from decimal import Decimal
+from typing import NamedTuple
 
 from cchc_xl.numbers import fmt
-from cchc_xl.records import Severity
+from cchc_xl.records import Problem, Severity
 
 MESSAGES: dict[str, str] = {
     # --- criteria set: structure --------------------------------------------------------------
@@ -563,9 +566,9 @@ def _show(value: object) -> object:
     return value
 
 
-# --- import findings: rule id -> (severity, message). The one list of rule ids; docs/rules.md is made
-# from it (scripts/gen_rules_doc.py) and a test keeps the two equal. -------------------------------
-FINDINGS: dict[str, tuple[str, str]] = {
+# --- import findings: rule id -> (severity, message), part of RULES; docs/rules.md is made from it and the
+# evidence rules (scripts/gen_rules_doc.py) and a test keeps the two equal. ------------------------
+FINDINGS: dict[str, tuple[Severity, str]] = {
     # the file itself
     "file.too_large": ("error", "Tệp quá lớn ({size} byte, giới hạn {limit} byte). Hãy xoá ảnh, dữ liệu thừa rồi gửi lại."),
     "file.empty": ("error", "Tệp rỗng (0 byte). Hãy gửi lại tệp bảng tự đánh giá."),
@@ -776,8 +779,7 @@ FINDINGS: dict[str, tuple[str, str]] = {
 
 def finding_text(rule: str, **params: object) -> tuple[str, str]:
     """(severity, Vietnamese message) of an import finding."""
-    severity, text = FINDINGS[rule]
-    return severity, text.format(**{k: _short(_show(v)) for k, v in params.items()})
+    return RULES[rule].severity, render(Problem(rule, {k: _short(_show(v)) for k, v in params.items()}))
 
 
 def _short(value: object, limit: int = 300) -> object:
@@ -1015,3 +1017,228 @@ EVIDENCE_MESSAGES: dict[str, str] = {
 def evidence_text(key: str, **params: object) -> str:
     """An evidence message or label with its parameters filled in."""
     return EVIDENCE_MESSAGES[key].format(**params)
+
+
+# --- the rule registry: every rule id any check can return (import findings, evidence, criteria set problems)
+# with its severity, its Vietnamese text and the parameters that text declares, as pyxform's error codes.
+# The tables above stay the place a text is written; RULES is the one view of them a Problem is read by. ---
+SET_RULES: tuple[str, ...] = (
+    # criteria set problems (texts in MESSAGES): each makes the set unusable
+    "set.yaml_invalid", "set.not_found", "set.unreadable", "set.field_invalid", "set.field_missing",
+    "set.field_unknown", "set.excel_unreadable", "set.excel_sheet_missing", "set.excel_value", "set.code_duplicate",
+    "set.code_hierarchy", "set.code_format", "set.children_sum", "set.total_sum", "set.max_not_positive",
+    "set.max_precision", "set.rule_missing", "set.rule_on_parent", "set.tiers_empty", "set.tiers_order",
+    "set.tiers_range", "set.tiers_cover", "set.adjust_cap", "set.cap_invalid", "set.area_empty", "set.code_name",
+    "set.code_name_clash", "set.tier_duplicate", "set.tier_blank", "set.figure_label_blank", "set.rescale_no_body",
+    "rule.level_out_of_range", "rule.level_duplicate", "rule.level_max_missing", "rule.thresholds_not_ordered",
+    "rule.tier_points_not_ordered", "rule.percent_out_of_range", "rule.per_item_above_max", "rule.step_not_divisor",
+    "rule.points_precision",
+)
+
+# the parameters each rule's text declares (a test keeps them equal to the text's placeholders)
+RULE_PARAMS: dict[str, tuple[str, ...]] = {
+    "file.too_large": ("limit", "size"),
+    "file.empty": (),
+    "file.not_spreadsheet": (),
+    "file.corrupt": ("detail",),
+    "file.zip_bomb": ("detail",),
+    "file.xml_entity": ("detail",),
+    "file.cell_out_of_range": ("detail", "last_cell"),
+    "file.encrypted": (),
+    "file.unreadable": ("detail",),
+    "file.output_failed": ("detail",),
+    "file.format_refused": ("fmt",),
+    "file.link_refused": (),
+    "file.foreign": ("sheet",),
+    "file.old_format": ("fmt",),
+    "file.name_mismatch": ("commune", "file"),
+    "meta.missing": ("sheet",),
+    "meta.signature_invalid": ("key_note",),
+    "meta.other_set": ("got", "want"),
+    "meta.template_mismatch": ("got",),
+    "meta.unknown_commune": ("code",),
+    "meta.demo_key": (),
+    "tamper.max_changed": ("cell", "criterion", "got", "want"),
+    "tamper.formula_replaced": ("cell", "got"),
+    "tamper.formula_changed": ("cell",),
+    "tamper.text_changed": ("cell", "got", "want"),
+    "tamper.sheet_missing": ("renamed", "sheet"),
+    "tamper.sheet_added": ("sheet",),
+    "tamper.name_moved": ("got", "name", "want"),
+    "tamper.validation_removed": ("cell",),
+    "names.lost": (),
+    "names.row_missing": ("criterion", "sheet"),
+    "score.missing": ("criterion",),
+    "figures.missing": ("criterion",),
+    "score.not_number": ("criterion", "got"),
+    "number.out_of_range": ("cell", "criterion", "got"),
+    "score.text_number": ("cell", "criterion", "got", "value"),
+    "score.negative": ("criterion", "got", "max"),
+    "score.above_max": ("criterion", "got", "max"),
+    "score.not_allowed": ("allowed", "criterion", "got"),
+    "score.off_step": ("criterion", "got", "step"),
+    "figures.not_number": ("criterion", "got", "n"),
+    "figures.negative": ("criterion", "got", "label", "n"),
+    "figures.not_integer": ("criterion", "got", "label", "n"),
+    "figures.numerator_above_denominator": ("criterion", "den", "num"),
+    "cache.mismatch": ("cell", "got", "value"),
+    "evidence.none_for_score": ("criterion", "got"),
+    "evidence.folder_missing": ("stem",),
+    "register.unknown_code": ("got", "row"),
+    "register.number_missing": ("row",),
+    "register.number_format": ("got", "row"),
+    "register.date_missing": ("row",),
+    "register.date_text": ("got", "row", "value"),
+    "register.date_invalid": ("got", "row"),
+    "register.date_outside_year": ("end", "got", "row", "start"),
+    "register.date_after_submission": ("got", "received", "row"),
+    "register.no_file": ("row",),
+    "submission.empty": (),
+    "submission.incomplete": ("count",),
+    "submission.duplicate": ("chosen", "commune", "count", "files"),
+    "submission.older_version": ("chosen", "chosen_saved", "file", "saved"),
+    "submission.older_than_counting": ("saved", "stored"),
+    "findings.more_errors": ("count", "limit"),
+    "findings.more_warnings": ("count", "limit"),
+    "findings.more_info": ("count", "limit"),
+    "appraisal.not_appraisal": (),
+    "appraisal.unknown_submission": ("commune",),
+    "appraisal.stale": ("latest", "version"),
+    "appraisal.missing": ("criterion",),
+    "appraisal.not_number": ("criterion", "got"),
+    "appraisal.out_of_range": ("criterion", "got", "max"),
+    "appraisal.not_allowed": ("criterion", "got"),
+    "appraisal.reason_missing": ("criterion", "got", "self_points"),
+    "appraisal.appraiser_missing": (),
+    "appraisal.count_invalid": ("criterion", "got"),
+    "appraisal.duplicate": ("commune", "first"),
+    "appraisal.duplicate_kept": ("commune", "files"),
+    "appraisal.finalized": ("commune",),
+    "submission.blank_over_accepted": ("commune", "file", "version"),
+    "submission.finalized": ("commune",),
+    "appraisal.round2_stale": ("commune",),
+    "answer.not_answer": (),
+    "answer.unknown_request": ("commune",),
+    "answer.stale": ("commune",),
+    "answer.late": ("deadline", "received"),
+    "answer.missing": ("criterion",),
+    "answer.invalid": ("criterion", "got"),
+    "answer.explanation_missing": ("criterion",),
+    "answer.person_missing": (),
+    "answer.evidence_other_item": ("got", "row"),
+    "answer.finalized": ("commune",),
+    "approval.missing": ("file", "stem"),
+    "approval.unreadable": ("detail", "file"),
+    "approval.not_report": ("file",),
+    "approval.unsigned": ("file",),
+    "approval.signature_broken": ("file", "state"),
+    "approval.signed": ("subject", "trust"),
+    "approval.other_commune": ("commune", "file"),
+    "approval.commune_unread": ("commune",),
+    "approval.total_differs": ("approved", "workbook"),
+    "approval.total_unreadable": ("file",),
+    "approval.total_uncertain": ("approved", "conf", "workbook"),
+    "approval.item_differs": ("approved", "criterion", "workbook"),
+    "approval.item_uncertain": ("approved", "conf", "criterion", "workbook"),
+    "approval.items_unread": ("codes", "count"),
+    "approval.seal_missing": ("file",),
+    "approval.signature_missing": ("file",),
+    "approval.scan_grey": ("file",),
+    "approval.scan_low_resolution": ("dpi", "file"),
+    "approval.ocr_unavailable": ("missing",),
+    "evidence.bundle_missing": ("file",),
+    "evidence.zip_corrupt": ("detail", "file"),
+    "evidence.zip_bomb": ("detail", "file"),
+    "evidence.bundle_too_large": ("detail", "file"),
+    "evidence.zip_unsafe_path": ("file",),
+    "evidence.link_skipped": ("file",),
+    "evidence.zip_name_encoding": ("detail", "file"),
+    "evidence.file_ignored": ("file",),
+    "evidence.zip_encrypted": ("file",),
+    "evidence.file_too_large": ("detail", "file"),
+    "evidence.file_unreadable": ("detail", "file"),
+    "evidence.file_empty": ("file",),
+    "evidence.not_pdf": ("detail", "file"),
+    "evidence.pdf_corrupt": ("detail", "file"),
+    "evidence.pdf_no_pages": ("file",),
+    "evidence.pdf_encrypted": ("file",),
+    "evidence.pdf_header_junk": ("detail", "file"),
+    "evidence.pdf_too_complex": ("detail", "file"),
+    "evidence.pdf_restricted": ("file",),
+    "evidence.pdf_not_scan_or_signed": ("file",),
+    "evidence.signature_broken": ("detail", "file"),
+    "evidence.modified_after_signing": ("detail", "file"),
+    "evidence.annotated_after_signing": ("detail", "file"),
+    "evidence.signature_unverifiable": ("detail", "file"),
+    "evidence.file_missing": ("detail", "file"),
+    "evidence.row_without_file": ("criterion",),
+    "evidence.file_unreferenced": ("file",),
+    "evidence.duplicate_across_communes": ("detail", "file"),
+    "set.yaml_invalid": ("detail",),
+    "set.not_found": ("path",),
+    "set.unreadable": ("path", "reason"),
+    "set.field_invalid": ("detail", "field", "place"),
+    "set.field_missing": ("field", "place"),
+    "set.field_unknown": ("field", "place"),
+    "set.excel_unreadable": ("detail", "file"),
+    "set.excel_sheet_missing": ("sheet",),
+    "set.excel_value": ("column", "place", "value"),
+    "set.code_duplicate": ("at", "code", "count", "first", "place"),
+    "set.code_hierarchy": ("code", "parent", "place", "prefix"),
+    "set.code_format": ("code", "place"),
+    "set.children_sum": ("code", "max", "place", "sum"),
+    "set.total_sum": ("sum", "total"),
+    "set.max_not_positive": ("code", "place"),
+    "set.max_precision": ("code", "place"),
+    "set.rule_missing": ("code", "place"),
+    "set.rule_on_parent": ("code", "place"),
+    "set.tiers_empty": (),
+    "set.tiers_order": ("min", "name"),
+    "set.tiers_range": ("min", "name", "total"),
+    "set.tiers_cover": (),
+    "set.adjust_cap": ("cap", "code", "place", "points"),
+    "set.cap_invalid": ("block", "cap"),
+    "set.area_empty": ("code", "place"),
+    "set.code_name": ("code", "limit", "place"),
+    "set.code_name_clash": ("code", "other", "place"),
+    "set.tier_duplicate": ("name",),
+    "set.tier_blank": ("min",),
+    "set.figure_label_blank": ("code", "n", "place"),
+    "set.rescale_no_body": (),
+    "rule.level_out_of_range": ("code", "max", "place", "points"),
+    "rule.level_duplicate": ("code", "place"),
+    "rule.level_max_missing": ("code", "max", "place"),
+    "rule.thresholds_not_ordered": ("code", "place"),
+    "rule.tier_points_not_ordered": ("code", "place"),
+    "rule.percent_out_of_range": ("code", "percent", "place"),
+    "rule.per_item_above_max": ("code", "max", "per_item", "place"),
+    "rule.step_not_divisor": ("code", "max", "place", "step"),
+    "rule.points_precision": ("code", "place", "points"),
+}
+
+
+class Rule(NamedTuple):
+    severity: Severity
+    text: str
+    params: tuple[str, ...]  # the names the text's placeholders use
+
+
+def _registry() -> dict[str, Rule]:
+    texts: dict[str, tuple[Severity, str]] = dict(FINDINGS)
+    texts |= {rule: (sev, EVIDENCE_MESSAGES[rule]) for rule, sev in EVIDENCE_SEVERITY.items()}
+    texts |= {rule: ("error", MESSAGES[rule]) for rule in SET_RULES}
+    return {rule: Rule(sev, text, RULE_PARAMS[rule]) for rule, (sev, text) in texts.items()}
+
+
+RULES: dict[str, Rule] = _registry()
+
+
+def severity(rule: str) -> Severity:
+    return RULES[rule].severity
+
+
+def render(problem: Problem) -> str:
+    """A problem's Vietnamese text: its rule's text with its parameters (and its place) filled in, Decimals
+    the Vietnamese way."""
+    params = dict(problem.params) if problem.place is None else {"place": problem.place, **problem.params}
+    return RULES[problem.rule].text.format(**{k: _show(v) for k, v in params.items()})

@@ -1,10 +1,11 @@
-"""Records shared across stages: cell references, findings and evidence-register rows."""
+"""Records shared across stages: cell references, problems, findings and evidence-register rows."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -47,6 +48,17 @@ class CellRef:
         sheet = m["quoted"].replace("''", "'") if m["quoted"] is not None else m["plain"]
         row, col = xl_cell_to_rowcol((m["col"] or m["col2"]) + (m["row"] or m["row2"]))
         return cls(sheet, row, col)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What every check returns: a rule id of the registry (`messages.RULES`) and the parameters its text
+    declares; `place` names where it is when the producer knows it as a place (a criteria set's node or row).
+    Severity and Vietnamese text come from the registry (`messages.render`), never from the check."""
+
+    rule: str
+    params: Mapping[str, object] = field(default_factory=dict)
+    place: str | None = None
 
 
 class Finding(BaseModel):

@@ -20,10 +20,11 @@ from functools import cache
 from typing import Any, Generic, Literal, TypeVar
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
-from cchc_xl.criteria.rules import FigureCheck, Params, Problem, Rule, ValueCheck
+from cchc_xl.criteria.rules import FigureCheck, Params, Rule, ValueCheck
 from cchc_xl.literals import number as literal_number
 from cchc_xl.literals import text as literal_text
 from cchc_xl.numbers import round2
+from cchc_xl.records import Problem
 
 Raw = Decimal | str | None  # a cell as typed: a number, text, or blank
 
@@ -157,7 +158,7 @@ def run_checks(leaf: Criterion, checks: Sequence[LeafCheck[F, Any]], facts: F) -
             break
         if check.role == "rule":
             failed.add(check.group)
-            problems.append((check.rule, params))
+            problems.append(Problem(check.rule, params))
     return status, tuple(problems)
 
 

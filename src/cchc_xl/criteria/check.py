@@ -7,10 +7,11 @@ from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 
-from cchc_xl.criteria.load import Locator, SetProblem, node_locator
+from cchc_xl.criteria.load import Locator, node_locator
 from cchc_xl.criteria.model import AdjustmentBlock, Area, CriteriaSet, Criterion
 from cchc_xl.messages import say
 from cchc_xl.numbers import CENT, is_multiple
+from cchc_xl.records import Problem
 from cchc_xl.scoring import blank_text
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
@@ -49,7 +50,7 @@ NthLocator = Callable[[str, int], str]
 
 
 def check_set(cset: CriteriaSet, locate: Locator = node_locator,
-              locate_nth: NthLocator | None = None) -> list[SetProblem]:
+              locate_nth: NthLocator | None = None) -> list[Problem]:
     """Every consistency problem of the set. `locate` names the place of a code (None: the set itself);
     `locate_nth(code, n)`, when given, names the place of its n-th occurrence (0-based, in the order areas,
     criteria, sub-criteria, bonus items, penalty items), so a duplicate is reported where it is."""
@@ -61,12 +62,12 @@ class _SetChecker:
 
     def __init__(self, cset: CriteriaSet, locate: Locator, locate_nth: NthLocator | None):
         self.cset, self.locate, self.locate_nth = cset, locate, locate_nth
-        self.problems: list[SetProblem] = []
+        self.problems: list[Problem] = []
         self.counts = Counter(_codes(cset))
         self.first: dict[str, str] = {}  # code -> what its first occurrence is (lĩnh vực “…”, tiêu chí “…” …)
         self.nth: Counter[str] = Counter()  # code -> occurrences visited so far
 
-    def run(self) -> list[SetProblem]:
+    def run(self) -> list[Problem]:
         for area in self.cset.areas:
             self.area(area)
         self.totals()
@@ -83,11 +84,11 @@ class _SetChecker:
 
     def problem(self, rule: str, code: str | None, **params: object) -> None:
         place = self.where(code)
-        self.problems.append(SetProblem(rule, place, say(rule, place=place, code=code, **params)))
+        self.problems.append(Problem(rule, {"code": code, **params}, place))
 
     def add_set(self, rule: str, **params: object) -> None:
         """A problem of the set as a whole."""
-        self.problems.append(SetProblem(rule, self.locate(None), say(rule, **params)))
+        self.problems.append(Problem(rule, params, self.locate(None)))
 
     def unique(self, code: str, what: str) -> None:
         self.nth[code] += 1
@@ -96,8 +97,8 @@ class _SetChecker:
             return
         place, first_place = self.where(code), self.where(code, 0)
         at = say("set.dup.at", place=first_place) if first_place != place else ""
-        self.problems.append(SetProblem("set.code_duplicate", place, say(
-            "set.code_duplicate", place=place, code=code, first=self.first[code], at=at, count=self.counts[code])))
+        self.problems.append(Problem("set.code_duplicate", {
+            "code": code, "first": self.first[code], "at": at, "count": self.counts[code]}, place))
 
     def area(self, area: Area) -> None:
         self.unique(area.code, say("set.dup.area", title=area.title))
@@ -196,32 +197,31 @@ def _check_node(add, node: Criterion) -> None:  # type: ignore[no-untyped-def]
     elif node.rule is None:
         add("set.rule_missing", node.code)
     else:
-        for rule_id, params in node.rule.param_problems(node.max):
-            add(rule_id, node.code, **params)
+        for problem in node.rule.param_problems(node.max):
+            add(problem.rule, node.code, **problem.params)
         for n, spec in enumerate(node.rule.figures(), start=1):
             if blank_text(spec.label):
                 add("set.figure_label_blank", node.code, n=n)
 
 
-def _check_tiers(cset: CriteriaSet, locate: Locator, problems: list[SetProblem]) -> None:
+def _check_tiers(cset: CriteriaSet, locate: Locator, problems: list[Problem]) -> None:
     place = locate(None)
     if not cset.tiers:
-        problems.append(SetProblem("set.tiers_empty", place, say("set.tiers_empty")))
+        problems.append(Problem("set.tiers_empty", {}, place))
         return
     mins = [t.min for t in cset.tiers]
     names = Counter(t.name.strip().casefold() for t in cset.tiers)
     for tier in cset.tiers:
         if blank_text(tier.name):
-            problems.append(SetProblem("set.tier_blank", place, say("set.tier_blank", min=tier.min)))
+            problems.append(Problem("set.tier_blank", {"min": tier.min}, place))
     for tier in cset.tiers:
         if not blank_text(tier.name) and names.pop(tier.name.strip().casefold(), 1) > 1:
-            problems.append(SetProblem("set.tier_duplicate", place, say("set.tier_duplicate", name=tier.name)))
+            problems.append(Problem("set.tier_duplicate", {"name": tier.name}, place))
     for prev, tier in zip(cset.tiers, cset.tiers[1:], strict=False):
         if tier.min >= prev.min:
-            problems.append(SetProblem("set.tiers_order", place, say("set.tiers_order", name=tier.name, min=tier.min)))
+            problems.append(Problem("set.tiers_order", {"name": tier.name, "min": tier.min}, place))
     for tier in cset.tiers:
         if not 0 <= tier.min <= cset.total:
-            problems.append(SetProblem("set.tiers_range", place,
-                                       say("set.tiers_range", name=tier.name, min=tier.min, total=cset.total)))
+            problems.append(Problem("set.tiers_range", {"name": tier.name, "min": tier.min, "total": cset.total}, place))
     if min(mins) != 0:
-        problems.append(SetProblem("set.tiers_cover", place, say("set.tiers_cover")))
+        problems.append(Problem("set.tiers_cover", {}, place))

@@ -16,12 +16,13 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from cchc_xl.criteria.check import check_set
-from cchc_xl.criteria.load import CriteriaError, SetProblem, build
+from cchc_xl.criteria.load import CriteriaError, build
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.messages import error_detail, finding_text, say
 from cchc_xl.numbers import NumberRangeError, parse_text_number, shown_number, to_decimal
 from cchc_xl.reading.book import open_calamine
 from cchc_xl.reading.safety import Limits, inspect_container
+from cchc_xl.records import Problem
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import template
 
@@ -171,10 +172,10 @@ def container_problem(path: Path) -> str:
         verdict = inspect_container(path, limits)
     except OSError as exc:
         return error_detail(exc)
-    if not verdict.rule:
+    if (problem := verdict.problem) is None:
         return ""
-    return finding_text(verdict.rule, detail=verdict.detail, size=path.stat().st_size, limit=limits.max_file_bytes,
-                        last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))[1]
+    return finding_text(problem.rule, detail=problem.params.get("detail", ""), size=path.stat().st_size,
+                        limit=limits.max_file_bytes, last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))[1]
 
 
 class _SheetReader:
@@ -182,25 +183,23 @@ class _SheetReader:
 
     def __init__(self, path: Path):
         self.t = template("criteria")
-        self.problems: list[SetProblem] = []
+        self.problems: list[Problem] = []
         # code -> the place of each of its rows, in the order check_set visits them (tree, bonus, penalty)
         self.row_of: dict[str, list[str]] = {}
         refused = container_problem(path)
         if refused:
-            raise CriteriaError([SetProblem("set.excel_unreadable", str(path),
-                                            say("set.excel_unreadable", file=path.name, detail=refused))])
+            raise CriteriaError([Problem("set.excel_unreadable", {"file": path.name, "detail": refused}, str(path))])
         try:
             self.book = open_calamine(path)
         except Exception as exc:  # calamine raises several error types for foreign or corrupt files
-            raise CriteriaError([SetProblem("set.excel_unreadable", str(path),
-                                            say("set.excel_unreadable", file=path.name, detail=str(exc)))]) from None
+            raise CriteriaError([Problem("set.excel_unreadable", {"file": path.name, "detail": str(exc)},
+                                         str(path))]) from None
 
     def rows(self, sheet_key: str) -> list[list[Any]]:
         name = self.t["sheets"][sheet_key]
         if name not in self.book.sheet_names:
             place = say("place.sheet", sheet=name)
-            self.problems.append(SetProblem("set.excel_sheet_missing", place,
-                                            say("set.excel_sheet_missing", sheet=name)))
+            self.problems.append(Problem("set.excel_sheet_missing", {"sheet": name}, place))
             return []
         return self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
 
@@ -209,8 +208,7 @@ class _SheetReader:
 
     def bad(self, sheet_key: str, row: int, column: str, value: Any) -> None:
         place = self.place(sheet_key, row)
-        self.problems.append(SetProblem("set.excel_value", place,
-                                        say("set.excel_value", place=place, column=column, value=value)))
+        self.problems.append(Problem("set.excel_value", {"column": column, "value": value}, place))
 
     def number(self, sheet_key: str, row: int, column: str, value: Any, required: bool = True) -> Decimal | None:
         if value in ("", None):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -18,30 +17,22 @@ import yaml
 from pydantic import ValidationError
 
 from cchc_xl.criteria.model import CriteriaSet
-from cchc_xl.messages import MESSAGES, say
+from cchc_xl.messages import MESSAGES, render, say
 from cchc_xl.numbers import MAX_DIGITS
 from cchc_xl.paths import bundled
+from cchc_xl.records import Problem
 
 DEFAULT_SET = "criteria/phu-yen-2022.yaml"
 
 Locator = Callable[[str | None], str]
 
 
-@dataclass(frozen=True)
-class SetProblem:
-    """One problem in a criteria set: a stable rule id, where it is, and what it says."""
-
-    rule: str
-    place: str
-    message: str
-
-
 class CriteriaError(Exception):
     """The set cannot be used; `problems` lists every reason at once."""
 
-    def __init__(self, problems: list[SetProblem]):
-        super().__init__("\n".join(p.message for p in problems))
-        self.problems = problems
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(render(p) for p in problems))
+        self.problems = problems  # each with its place: the node (YAML) or the row (Excel)
 
 
 # Bounds of a criteria file (documented in the district guide): a set of a few hundred items is some tens of
@@ -105,7 +96,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise CriteriaError([SetProblem("set.not_found", str(path), say("set.not_found", path=path))]) from None
+        raise CriteriaError([Problem("set.not_found", {"path": path}, str(path))]) from None
     except OSError as exc:  # a directory, no permission, a locked or failing file: a message, not a traceback
         if isinstance(exc, IsADirectoryError) or path.is_dir():
             reason = say("set.unreadable.directory")
@@ -113,22 +104,18 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], str]:
             reason = say("set.unreadable.permission")
         else:
             reason = say("set.unreadable.other", errno=exc.errno if exc.errno is not None else "?")
-        raise CriteriaError([SetProblem("set.unreadable", str(path),
-                                        say("set.unreadable", path=path, reason=reason))]) from None
+        raise CriteriaError([Problem("set.unreadable", {"path": path, "reason": reason}, str(path))]) from None
     if len(data) > MAX_YAML_BYTES:
-        raise CriteriaError([SetProblem("set.yaml_invalid", str(path), say("set.yaml_invalid", detail=say(
-            "set.yaml_too_large", size=len(data), limit=MAX_YAML_BYTES)))])
+        raise CriteriaError([Problem("set.yaml_invalid", {"detail": say(
+            "set.yaml_too_large", size=len(data), limit=MAX_YAML_BYTES)}, str(path))])
     try:
         raw = yaml.load(data.decode("utf-8-sig"), Loader=_DecimalLoader)
     except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
-                                        say("set.yaml_invalid", detail=_yaml_detail(exc)))]) from None
+        raise CriteriaError([Problem("set.yaml_invalid", {"detail": _yaml_detail(exc)}, str(path))]) from None
     if not isinstance(raw, dict):
-        raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
-                                        say("set.yaml_invalid", detail=say("set.not_a_mapping")))])
+        raise CriteriaError([Problem("set.yaml_invalid", {"detail": say("set.not_a_mapping")}, str(path))])
     if (text := _huge_number(raw)) is not None:
-        raise CriteriaError([SetProblem("set.yaml_invalid", str(path),
-                                        say("set.yaml_invalid", detail=say("set.yaml_number", text=text[:40])))])
+        raise CriteriaError([Problem("set.yaml_invalid", {"detail": say("set.yaml_number", text=text[:40])}, str(path))])
     return raw, hashlib.sha256(data).hexdigest()
 
 
@@ -179,7 +166,7 @@ def build(raw: dict[str, Any], locate: Locator = node_locator) -> CriteriaSet:
         raise CriteriaError([_structure_problem(raw, err, locate) for err in exc.errors()]) from None
 
 
-def _structure_problem(raw: Any, err: Any, locate: Locator) -> SetProblem:
+def _structure_problem(raw: Any, err: Any, locate: Locator) -> Problem:
     # pydantic puts the tag of the rule's kind right after "rule" (rule.levels.levels.0.points); drop it there
     # only, so a field that shares a kind's name (the levels list of a levels rule) keeps its place.
     loc = [p for i, p in enumerate(err["loc"])
@@ -197,13 +184,10 @@ def _structure_problem(raw: Any, err: Any, locate: Locator) -> SetProblem:
     place = locate(code)
     kind = err["type"]
     if kind == "missing":
-        rule, message = "set.field_missing", say("set.field_missing", place=place, field=field)
-    elif kind == "extra_forbidden":
-        rule, message = "set.field_unknown", say("set.field_unknown", place=place, field=field)
-    else:
-        rule = "set.field_invalid"
-        message = say("set.field_invalid", place=place, field=field, detail=_detail(err))
-    return SetProblem(rule, place, message)
+        return Problem("set.field_missing", {"field": field}, place)
+    if kind == "extra_forbidden":
+        return Problem("set.field_unknown", {"field": field}, place)
+    return Problem("set.field_invalid", {"field": field, "detail": _detail(err)}, place)
 
 
 def _detail(err: Any) -> str:

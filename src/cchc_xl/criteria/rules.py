@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from cchc_xl.literals import number as _n
 from cchc_xl.messages import say
 from cchc_xl.numbers import CENT, is_multiple, round2
+from cchc_xl.records import Problem
 
 Params = dict[str, object]
-Problem = tuple[str, Params]
 ExcelCheck = tuple[str, str]  # (Excel condition that is TRUE when wrong, problem code)
 
 V = TypeVar("V")  # what the Python test looks at
@@ -57,7 +57,7 @@ def problems_of(rule: _Rule, maximum: Decimal, checks: Sequence[Check[V, C]], va
         params = check.test(rule, maximum, value)
         if params is not None:
             failed.add(check.group)
-            problems.append((check.code, params))
+            problems.append(Problem(check.code, params))
     return problems
 
 
@@ -132,7 +132,7 @@ def _precision_problems(*points: Decimal | None) -> list[Problem]:
     """Points given with more than 2 decimals: the score is kept to the cent, so 0.125 cannot be awarded
     (Python would round it, the sheet would show it raw)."""
     odd = [p for p in points if p is not None and p.is_finite() and not is_multiple(p, CENT)]
-    return [("rule.points_precision", {"points": p}) for p in dict.fromkeys(odd)]
+    return [Problem("rule.points_precision", {"points": p}) for p in dict.fromkeys(odd)]
 
 
 class _Rule(BaseModel):
@@ -230,12 +230,12 @@ class LevelsRule(_Rule):
         pts = [lv.points for lv in self.levels]
         for p in pts:
             if p > maximum or p < 0:
-                problems.append(("rule.level_out_of_range", {"points": p, "max": maximum}))
+                problems.append(Problem("rule.level_out_of_range", {"points": p, "max": maximum}))
         problems.extend(_precision_problems(*pts))
         if len(set(pts)) != len(pts):
-            problems.append(("rule.level_duplicate", {}))
+            problems.append(Problem("rule.level_duplicate", {}))
         if maximum not in pts:
-            problems.append(("rule.level_max_missing", {"max": maximum}))
+            problems.append(Problem("rule.level_max_missing", {"max": maximum}))
         return problems
 
     def describe(self, maximum: Decimal) -> str:
@@ -289,19 +289,19 @@ class RatioTiersRule(_Rule):
         problems: list[Problem] = []
         pcts = [t.min_percent for t in self.tiers]
         if any(a <= b for a, b in zip(pcts, pcts[1:], strict=False)):
-            problems.append(("rule.thresholds_not_ordered", {}))
+            problems.append(Problem("rule.thresholds_not_ordered", {}))
         pts = [t.points for t in self.tiers]
         if any(a < b for a, b in zip(pts, pts[1:], strict=False)):
-            problems.append(("rule.tier_points_not_ordered", {}))
+            problems.append(Problem("rule.tier_points_not_ordered", {}))
         for t in self.tiers:
             if t.points > maximum or t.points < 0:
-                problems.append(("rule.level_out_of_range", {"points": t.points, "max": maximum}))
+                problems.append(Problem("rule.level_out_of_range", {"points": t.points, "max": maximum}))
             if not 0 <= t.min_percent <= 100:
-                problems.append(("rule.percent_out_of_range", {"percent": t.min_percent}))
+                problems.append(Problem("rule.percent_out_of_range", {"percent": t.min_percent}))
         if self.tiers and self.tiers[0].points != maximum:
-            problems.append(("rule.level_max_missing", {"max": maximum}))
+            problems.append(Problem("rule.level_max_missing", {"max": maximum}))
         if self.when_zero is not None and not 0 <= self.when_zero <= maximum:
-            problems.append(("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
+            problems.append(Problem("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
         problems.extend(_precision_problems(*pts, self.when_zero))
         return problems
 
@@ -344,7 +344,7 @@ class ProportionalRule(_Rule):
     def param_problems(self, maximum: Decimal) -> list[Problem]:
         problems: list[Problem] = []
         if self.when_zero is not None and not 0 <= self.when_zero <= maximum:
-            problems.append(("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
+            problems.append(Problem("rule.level_out_of_range", {"points": self.when_zero, "max": maximum}))
         problems.extend(_precision_problems(self.when_zero))
         return problems
 
@@ -372,7 +372,7 @@ class CountDeductionRule(_Rule):
 
     def param_problems(self, maximum: Decimal) -> list[Problem]:
         if self.per_item > maximum:
-            return [("rule.per_item_above_max", {"per_item": self.per_item, "max": maximum})]
+            return [Problem("rule.per_item_above_max", {"per_item": self.per_item, "max": maximum})]
         return []
 
     def describe(self, maximum: Decimal) -> str:
@@ -399,7 +399,7 @@ class CountAwardRule(_Rule):
 
     def param_problems(self, maximum: Decimal) -> list[Problem]:
         if self.per_item > maximum:
-            return [("rule.per_item_above_max", {"per_item": self.per_item, "max": maximum})]
+            return [Problem("rule.per_item_above_max", {"per_item": self.per_item, "max": maximum})]
         return []
 
     def describe(self, maximum: Decimal) -> str:
@@ -419,7 +419,7 @@ class ManualRule(_Rule):
 
     def param_problems(self, maximum: Decimal) -> list[Problem]:
         if not is_multiple(maximum, self.step_size):
-            return [("rule.step_not_divisor", {"step": self.step_size, "max": maximum})]
+            return [Problem("rule.step_not_divisor", {"step": self.step_size, "max": maximum})]
         return []
 
     def describe(self, maximum: Decimal) -> str:

@@ -21,14 +21,13 @@ from cchc_xl.evidence.crosscheck import (
 )
 from cchc_xl.evidence.inspect import (
     FileCheck,
-    Issue,
     PdfCheck,
     SignatureCheck,
     inspect_bundle,
     inspect_entry,
     inspect_file,
 )
-from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, IntakeProblem, Limits, open_bundle
+from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, Limits, open_bundle
 from cchc_xl.messages import EVIDENCE_MESSAGES, EVIDENCE_SEVERITY
 
 __all__ = [
@@ -38,9 +37,7 @@ __all__ = [
     "Bundle",
     "Entry",
     "FileCheck",
-    "IntakeProblem",
     "InventoryRow",
-    "Issue",
     "Limits",
     "PdfCheck",
     "SignatureCheck",

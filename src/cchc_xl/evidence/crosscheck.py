@@ -14,12 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from cchc_xl.evidence.inspect import FileCheck, Issue
+from cchc_xl.evidence.inspect import FileCheck, issue
 from cchc_xl.evidence.intake import Bundle, Entry, match_key
 from cchc_xl.importing.findings import MAX_PER_BUNDLE, capped, summaries
-from cchc_xl.messages import EVIDENCE_SEVERITY
 from cchc_xl.messages import evidence_text as say
-from cchc_xl.records import Finding, RegisterRow, Severity
+from cchc_xl.messages import render
+from cchc_xl.messages import severity as rule_severity
+from cchc_xl.records import Finding, Problem, RegisterRow, Severity
 
 VN_TZ = dt.timezone(dt.timedelta(hours=7))
 _DETAIL_LABELS = {"evidence.not_pdf": "evidence.kind.{}", "evidence.file_empty": "evidence.kind.{}"}
@@ -31,20 +32,24 @@ def finding(rule: str, *, file: str = "", detail: str = "", row: RegisterRow | N
     if label:
         detail = say(label.format(detail))
     return Finding(
-        severity=EVIDENCE_SEVERITY[rule], rule=rule,
+        severity=rule_severity(rule), rule=rule,
         criterion=row.criterion if row else None, cell=row.cell if row else None,
-        message=say(rule, file=file, detail=detail, criterion=row.criterion if row else ""),
+        message=render(Problem(rule, {"file": file, "detail": detail, "criterion": row.criterion if row else ""})),
     )
 
 
 def intake_findings(bundle: Bundle) -> list[Finding]:
     """The problems met while opening the folder or zip."""
-    found = [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    found = [_intake_finding(p) for p in bundle.problems]
     return [*found, *summaries(bundle.dropped, len(bundle.problems))]
 
 
 def file_findings(check: FileCheck, row: RegisterRow | None = None) -> list[Finding]:
-    return [finding(issue.rule, file=check.name, detail=issue.detail, row=row) for issue in check.issues]
+    return [finding(p.rule, file=check.name, detail=str(p.params.get("detail", "")), row=row) for p in check.issues]
+
+
+def _intake_finding(p: Problem) -> Finding:
+    return finding(p.rule, file=str(p.params["file"]), detail=str(p.params.get("detail", "")))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -82,7 +87,7 @@ def crosscheck(rows: Sequence[RegisterRow], bundle: Bundle, checks: Sequence[Fil
     """Every evidence finding of one submission: intake problems, rows whose file is missing, rows with no
     file, each file's own problems (once per file, placed on the first row citing it), unreferenced files."""
     refs = references(rows, bundle)
-    found = [finding(p.code, file=p.name, detail=p.detail) for p in bundle.problems]
+    found = [_intake_finding(p) for p in bundle.problems]
     hints = _Hints([e for e in bundle.entries if e.name not in refs.rows_by_file])
     for row, name in refs.missing:
         found.append(finding("evidence.file_missing", file=name, row=row, detail=hints.hint(name)))
@@ -218,13 +223,13 @@ def inventory(bundle: Bundle, checks: Sequence[FileCheck],
         citing = cited.get(check.name, [])
         issues = list(check.issues)
         if rows is not None and not citing:
-            issues.append(Issue("evidence.file_unreferenced"))
+            issues.append(issue("evidence.file_unreferenced"))
         result.append(_inventory_row(check, entry, citing, issues))
     return result
 
 
 def _inventory_row(check: FileCheck, entry: Entry | None, citing: Iterable[RegisterRow],
-                   issues: list[Issue]) -> InventoryRow:
+                   issues: list[Problem]) -> InventoryRow:
     pdf = check.pdf
     signature = pdf.signatures[0] if pdf and pdf.signatures else None
     return InventoryRow(
@@ -257,14 +262,14 @@ def _signature_state(check: FileCheck) -> str:
     return "; ".join(states)
 
 
-def verdict(issues: Sequence[Issue]) -> str:
+def verdict(issues: Sequence[Problem]) -> str:
     """'Đạt', or the problems in a few words, worst first."""
     if not issues:
         return say("evidence.verdict.ok")
     order = {"error": 0, "warning": 1, "info": 2}
-    ranked = sorted(issues, key=lambda issue: order[issue.severity])
+    ranked = sorted(issues, key=lambda p: order[rule_severity(p.rule)])
     parts = dict.fromkeys(
-        f"{say('evidence.severity.' + issue.severity)}: {say(_short_key(issue.rule))}" for issue in ranked
+        f"{say('evidence.severity.' + rule_severity(p.rule))}: {say(_short_key(p.rule))}" for p in ranked
     )
     return "; ".join(parts)
 
@@ -273,8 +278,8 @@ def _short_key(rule: str) -> str:
     return "evidence.short." + rule.removeprefix("evidence.")
 
 
-def _worst(issues: Sequence[Issue]) -> Severity | None:
+def _worst(issues: Sequence[Problem]) -> Severity | None:
     for severity in ("error", "warning", "info"):
-        if any(issue.severity == severity for issue in issues):
+        if any(rule_severity(p.rule) == severity for p in issues):
             return severity  # type: ignore[return-value]
     return None

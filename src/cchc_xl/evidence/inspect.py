@@ -21,8 +21,9 @@ from typing import Any, Literal
 
 from cchc_xl.evidence import check_cache, lean_pdf, lean_signature, stream_scan
 from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, MiB, short_error
-from cchc_xl.messages import EVIDENCE_SEVERITY, evidence_text
-from cchc_xl.records import Severity
+from cchc_xl.messages import evidence_text
+from cchc_xl.messages import severity as rule_severity
+from cchc_xl.records import Problem, Severity
 
 # Malformed inputs are reported as findings; the libraries' own log lines (pyHanko logs whole tracebacks
 # for suspicious changes) would only repeat them on the district officer's screen.
@@ -40,14 +41,9 @@ SCAN_IMAGE_PIXELS = 250_000  # an image of at least ~500 × 500 pixels on a page
 _SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
 
 
-@dataclass(frozen=True)
-class Issue:
-    rule: str  # evidence rule id (texts.EVIDENCE_SEVERITY)
-    detail: str = ""
-
-    @property
-    def severity(self) -> Severity:
-        return EVIDENCE_SEVERITY[self.rule]
+def issue(rule: str, detail: str = "") -> Problem:
+    """A problem of one evidence file (an evidence rule id of the registry); its file is the FileCheck's."""
+    return Problem(rule, {"detail": detail})
 
 
 @dataclass(frozen=True)
@@ -121,14 +117,14 @@ class FileCheck:
     sha256: str  # empty when the file was not read
     kind: FileKind
     pdf: PdfCheck | None = None
-    issues: tuple[Issue, ...] = ()
+    issues: tuple[Problem, ...] = ()
 
     @property
     def severity(self) -> Severity | None:
         """The worst severity among the issues."""
         if not self.issues:
             return None
-        return max((issue.severity for issue in self.issues), key=_SEVERITY_ORDER.__getitem__)
+        return max((rule_severity(p.rule) for p in self.issues), key=_SEVERITY_ORDER.__getitem__)
 
     @property
     def form_ok(self) -> bool:
@@ -148,7 +144,7 @@ def inspect_entry(entry: Entry, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
     try:
         data = entry.read()
     except EvidenceReadError as exc:
-        return FileCheck(entry.name, entry.size, "", "unknown", issues=(Issue(exc.rule, exc.detail),))
+        return FileCheck(entry.name, entry.size, "", "unknown", issues=(issue(exc.rule, exc.detail),))
     return inspect_file(entry.name, data, limits)
 
 
@@ -163,7 +159,7 @@ def _inspect_file(name: str, data: bytes, hashed: lean_signature.Hashed, limits:
     kind = detect_kind(data)
     if kind != "pdf":
         rule = "evidence.file_empty" if kind == "empty" else "evidence.not_pdf"
-        return FileCheck(name, len(data), hashed.sha256, kind, issues=(Issue(rule, kind),))
+        return FileCheck(name, len(data), hashed.sha256, kind, issues=(issue(rule, kind),))
     pdf = inspect_pdf(data, limits, hashed)
     return FileCheck(name, len(data), hashed.sha256, "pdf", pdf, tuple(pdf_issues(pdf)))
 
@@ -575,39 +571,39 @@ def _first(value: Any) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
-def pdf_issues(pdf: PdfCheck) -> Iterator[Issue]:
+def pdf_issues(pdf: PdfCheck) -> Iterator[Problem]:
     if pdf.header_offset:
-        yield Issue("evidence.pdf_header_junk", str(pdf.header_offset))
+        yield issue("evidence.pdf_header_junk", str(pdf.header_offset))
     if pdf.too_complex:
-        yield Issue("evidence.pdf_too_complex", pdf.too_complex)
+        yield issue("evidence.pdf_too_complex", pdf.too_complex)
         return
     if not pdf.opens:
-        yield Issue("evidence.pdf_corrupt", pdf.error)
+        yield issue("evidence.pdf_corrupt", pdf.error)
         return
     if pdf.needs_password:
-        yield Issue("evidence.pdf_encrypted")
+        yield issue("evidence.pdf_encrypted")
         return
     if pdf.encrypted:
-        yield Issue("evidence.pdf_restricted")
+        yield issue("evidence.pdf_restricted")
     if pdf.error:
-        yield Issue("evidence.pdf_corrupt", pdf.error)
+        yield issue("evidence.pdf_corrupt", pdf.error)
         return
     if not pdf.pages:
-        yield Issue("evidence.pdf_no_pages")
+        yield issue("evidence.pdf_no_pages")
         return
     yield from _signature_issues(pdf.signatures)
     if not pdf.signed and pdf.layout in ("text", "blank"):
-        yield Issue("evidence.pdf_not_scan_or_signed")
+        yield issue("evidence.pdf_not_scan_or_signed")
 
 
-def _signature_issues(signatures: tuple[SignatureCheck, ...]) -> Iterator[Issue]:
+def _signature_issues(signatures: tuple[SignatureCheck, ...]) -> Iterator[Problem]:
     rules = {"broken": "evidence.signature_broken", "modified": "evidence.modified_after_signing",
              "annotated": "evidence.annotated_after_signing",
              "unverifiable": "evidence.signature_unverifiable"}
     for sig in signatures:
         rule = rules.get(sig.state)
         if rule:
-            yield Issue(rule, sig.problem if sig.state == "unverifiable" else (sig.signer or sig.field))
+            yield issue(rule, sig.problem if sig.state == "unverifiable" else (sig.signer or sig.field))
 
 
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cchc_xl.messages import EVIDENCE_SEVERITY, error_detail
+from cchc_xl.messages import error_detail, severity
+from cchc_xl.records import Problem
 from cchc_xl.safeio import shown_name
 
 MiB = 1024 * 1024
@@ -58,11 +59,9 @@ class EvidenceReadError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class IntakeProblem:
-    code: str  # evidence rule id
-    name: str  # the entry or the bundle concerned
-    detail: str = ""
+def intake_problem(rule: str, name: str, detail: str = "") -> Problem:
+    """A problem of the folder or zip: `name` is the entry or the bundle concerned."""
+    return Problem(rule, {"file": name, "detail": detail})
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ class Bundle:
     source: Path
     kind: Literal["folder", "zip", "missing"]
     entries: list[Entry] = field(default_factory=list)
-    problems: list[IntakeProblem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # params: file (entry or bundle), detail
     dropped: Counter[str] = field(default_factory=Counter)  # problems past Limits.max_problems, by severity
     _zip: zipfile.ZipFile | None = field(default=None, repr=False)
 
@@ -176,14 +175,14 @@ def open_bundle(path: Path, limits: Limits = DEFAULT_LIMITS) -> Bundle:
     if path.is_symlink() or ((path.is_dir() or path.is_file()) and not _inside(str(path), os.path.realpath(path.parent))):
         # A link (or a Windows junction) leads out of the inbox: nothing behind it is listed or read.
         bundle = Bundle(path, "folder" if path.is_dir() else "zip")
-        bundle.problems.append(IntakeProblem("evidence.link_skipped", shown_name(path.name)))
+        bundle.problems.append(intake_problem("evidence.link_skipped", shown_name(path.name)))
         return bundle
     if path.is_dir():
         return _open_folder(path, limits)
     if path.is_file():
         return _open_zip(path, limits)
     bundle = Bundle(path, "missing")
-    bundle.problems.append(IntakeProblem("evidence.bundle_missing", shown_name(path.name)))
+    bundle.problems.append(intake_problem("evidence.bundle_missing", shown_name(path.name)))
     return bundle
 
 
@@ -210,9 +209,9 @@ class _Collector:
 
     def problem(self, code: str, name: str, detail: str = "") -> None:
         if len(self.bundle.problems) < self.limits.max_problems or code == "evidence.bundle_too_large":
-            self.bundle.problems.append(IntakeProblem(code, name, detail))
+            self.bundle.problems.append(intake_problem(code, name, detail))
         else:
-            self.bundle.dropped[EVIDENCE_SEVERITY[code]] += 1
+            self.bundle.dropped[severity(code)] += 1
 
     def ignore(self, parts: list[str]) -> bool:
         index = _ignored_part(parts)
@@ -347,7 +346,7 @@ def _open_zip(path: Path, limits: Limits) -> Bundle:
         archive = zipfile.ZipFile(path)
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        bundle.problems.append(IntakeProblem("evidence.zip_corrupt", shown_name(path.name), short_error(exc)))
+        bundle.problems.append(intake_problem("evidence.zip_corrupt", shown_name(path.name), short_error(exc)))
         return bundle
     bundle._zip = archive
     collector = _Collector(bundle, limits)

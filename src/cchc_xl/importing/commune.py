@@ -161,11 +161,12 @@ def _leaf_findings(layout: Layout, code: str, max_points: Decimal, ev: Evaluatio
     if blank:
         found.add(_STATUS_RULES[status], criterion=code, cell=cell)
     elif status.startswith("score."):  # ("not_number" was reported while reading, with the text typed)
-        params = dict(res.problems[0][1])
+        params = dict(res.problems[0].params)
         found.add(status, criterion=code, cell=cell, got=res.score, max=max_points,
                   allowed=params.get("allowed", ""), step=params.get("step", ""))
     elif status.startswith("figures."):
-        for rule_id, params in res.problems:
+        for problem in res.problems:
+            rule_id, params = problem.rule, problem.params
             n = int(params.get("n", 1))  # type: ignore[call-overload]
             fcell = layout.at("grid", refs.figures[n - 1]) if refs.figures else cell
             found.add(rule_id, criterion=code, cell=fcell, n=n, label=params.get("label", ""),

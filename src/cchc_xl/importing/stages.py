@@ -26,7 +26,7 @@ from cchc_xl.importing.findings import Findings
 from cchc_xl.messages import say
 from cchc_xl.reading.book import Book, BookError, read_book
 from cchc_xl.reading.safety import Limits, SafetyVerdict, inspect_container
-from cchc_xl.records import Finding
+from cchc_xl.records import Finding, Problem
 
 Id = TypeVar("Id")  # the kind's identity: whose workbook it is, and the layout it must have
 De = TypeVar("De")  # what the file declares
@@ -61,7 +61,7 @@ class Checked:
 
     @property
     def refused(self) -> bool:
-        return self.verdict.rule is not None
+        return self.verdict.problem is not None
 
     def then(self, cls: type[R], **new: Any) -> R:
         """The next stage's record: this one's fields and the stage's own."""
@@ -169,7 +169,7 @@ def unbounded() -> Findings:
 def check(source: Source) -> Checked:
     """Verdict stage: the container check (size, entries, cell extent, XML entities) before any parser."""
     verdict = inspect_container(source.path, source.limits, source.data)
-    if verdict.rule:
+    if verdict.problem:
         add_verdict(source.found, verdict, source.size, source.limits)
     return Checked(source=source, verdict=verdict)
 
@@ -198,7 +198,8 @@ def open_book(path: Path, limits: Limits, found: Findings, size: int | None = No
 
 def add_verdict(found: Findings, verdict: SafetyVerdict, size: int, limits: Limits) -> None:
     """The finding of a file the container check refused."""
-    found.add(verdict.rule or "file.corrupt", detail=verdict.detail, size=size, limit=limits.max_file_bytes,
+    problem = verdict.problem or Problem("file.corrupt")
+    found.add(problem.rule, detail=problem.params.get("detail", ""), size=size, limit=limits.max_file_bytes,
               last_cell=xl_rowcol_to_cell(limits.max_row - 1, limits.max_col - 1))
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from cchc_xl.records import Problem
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -52,11 +54,14 @@ class Limits:
 @dataclass(frozen=True)
 class SafetyVerdict:
     kind: str  # "xlsx" | "ods" | "xls" | "encrypted" | "rejected"
-    rule: str | None = None  # finding rule when rejected
-    detail: str = ""
+    problem: Problem | None = None  # why the file is refused (a finding rule, its detail)
     # The XML parts read whole while scanning (name -> bytes): the reader parses them without inflating
     # the archive a second time. Only for the moment between the check and the read.
     parts: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+
+
+def _rejected(rule: str, detail: str = "") -> SafetyVerdict:
+    return SafetyVerdict("rejected", Problem(rule, {"detail": detail}))
 
 
 def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None = None) -> SafetyVerdict:
@@ -64,30 +69,30 @@ def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None 
     caller hashed and will parse, read once)."""
     size = path.stat().st_size if data is None else len(data)
     if size > limits.max_file_bytes:
-        return SafetyVerdict("rejected", "file.too_large", f"{size}")
+        return _rejected("file.too_large", f"{size}")
     if size == 0:
-        return SafetyVerdict("rejected", "file.empty")
+        return _rejected("file.empty")
     with _opened(path, data) as fh:
         head = fh.read(8)
         if head == OLE_MAGIC:
             # Encrypted OOXML is an OLE container with these streams; their names are UTF-16LE.
             whole = head + fh.read()
             if "EncryptedPackage".encode("utf-16-le") in whole or "EncryptionInfo".encode("utf-16-le") in whole:
-                return SafetyVerdict("encrypted", "file.encrypted")
+                return SafetyVerdict("encrypted", Problem("file.encrypted"))
             return SafetyVerdict("xls")
     if not head.startswith(ZIP_MAGIC):
-        return SafetyVerdict("rejected", "file.not_spreadsheet")
+        return _rejected("file.not_spreadsheet")
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > limits.max_entries:
-                return SafetyVerdict("rejected", "file.zip_bomb", f"{len(infos)} entries")
+                return _rejected("file.zip_bomb", f"{len(infos)} entries")
             total = sum(i.file_size for i in infos)
             if total > limits.max_uncompressed:
-                return SafetyVerdict("rejected", "file.zip_bomb", f"{total} bytes")
+                return _rejected("file.zip_bomb", f"{total} bytes")
             for info in infos:
                 if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-                    return SafetyVerdict("rejected", "file.zip_bomb", info.filename)
+                    return _rejected("file.zip_bomb", info.filename)
             names = {i.filename for i in infos}
             parts: dict[str, bytes] = {}
             kept = 0
@@ -100,23 +105,23 @@ def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None 
                         parts[info.filename] = data
                         kept += len(data)
                     if _DOCTYPE_ANYCASE.search(data) is not None:
-                        return SafetyVerdict("rejected", "file.xml_entity", info.filename)
+                        return _rejected("file.xml_entity", info.filename)
                     if (far := beyond_extent(data, limits)) is not None:
-                        return SafetyVerdict("rejected", far[0], far[1])
+                        return _rejected(far[0], far[1])
                 else:
                     if _has_doctype(zf, info, limits.xml_chunk_bytes):
-                        return SafetyVerdict("rejected", "file.xml_entity", info.filename)
+                        return _rejected("file.xml_entity", info.filename)
                     if _has_cells(zf, info, limits.xml_chunk_bytes):
                         # A sheet this large is no returned workbook; scanning its cells in chunks could miss
                         # a reference cut in two, so it is refused whole.
-                        return SafetyVerdict("rejected", "file.zip_bomb", f"{info.filename}: {info.file_size} byte")
+                        return _rejected("file.zip_bomb", f"{info.filename}: {info.file_size} byte")
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        return SafetyVerdict("rejected", "file.corrupt", str(exc))
+        return _rejected("file.corrupt", str(exc))
     if "mimetype" in names and "content.xml" in names:
         return SafetyVerdict("ods")
     if "xl/workbook.xml" in names:
         return SafetyVerdict("xlsx", parts=parts)
-    return SafetyVerdict("rejected", "file.not_spreadsheet")
+    return _rejected("file.not_spreadsheet")
 
 
 def _opened(path: Path, data: bytes | None) -> BinaryIO:
