@@ -308,7 +308,8 @@ def main() -> None:
     args = parser.parse_args()
     results = [run(n) for n in args.communes]
     cpu = platform.processor() or platform.machine()
-    text = (f"# Benchmark results\n\nCommand: `.venv/bin/python benchmarks/run.py --communes "
+    text = (f"## Stage by stage, synthetic communes ({dt.datetime.now():%Y-%m-%d %H:%M})\n\n"
+            "Command: `.venv/bin/python benchmarks/run.py --communes "
             f"{' '.join(map(str, args.communes))}`\n\nMachine: {multiprocessing.cpu_count()} cores ({cpu}), "
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}; "
             f"run {dt.datetime.now():%Y-%m-%d %H:%M}.\n\n{table(results)}\n\n"
@@ -317,7 +318,10 @@ def main() -> None:
             "built per commune; import: openpyxl loading each file and reading its named cells, no checks). "
             "Evidence: parsing and signature checks per PDF against plain read + sha256. Peak MB is the largest "
             "resident size of one process of the stage.\n")
-    args.out.write_text(text, encoding="utf-8")
+    # a section added on top: the file keeps the other benchmarks' results
+    old = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmark results\n"
+    head, _, rest = old.partition("\n")
+    args.out.write_text(f"{head}\n\n{text}\n{rest}", encoding="utf-8")
     print(text)
 
 

@@ -5,6 +5,7 @@ the batch completes, every file is reported and nothing in the inbox is modified
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from cchc_xl.criteria import CriteriaSet
 from cchc_xl.importing.discover import REFUSED_SUFFIXES, WORKBOOK_SUFFIXES
 from cchc_xl.importing.verify import layout_extent
 from cchc_xl.messages import render
+from cchc_xl.reading.safety import Limits, inspect_container
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
@@ -639,3 +641,21 @@ def test_outputs_take_the_users_umask_and_a_killed_runs_temporaries_are_cleaned(
     assert feedback
     for path in (out / "import-report.json", out / "kiem-tra-tiep-nhan.xlsx", *feedback):
         assert path.stat().st_mode & 0o777 == 0o640, path
+
+
+@pytest.mark.parametrize(("make", "rule", "detail"), [
+    (lambda zf: [zf.writestr(f"x{i}.xml", "") for i in range(4)], "file.zip_bomb", "4 tệp thành phần"),
+    (lambda zf: zf.writestr("xl/workbook.xml", "x" * 5000), "file.zip_bomb", "5000 byte khi giải nén"),
+    (None, "file.corrupt", "cấu trúc nén của tệp bị hỏng hoặc tệp bị cắt cụt"),
+], ids=["entries", "bytes", "truncated"])
+def test_a_refused_container_is_explained_in_vietnamese(tmp_path: Path, make: Any, rule: str, detail: str) -> None:
+    """The detail of a refused container is the program's Vietnamese, never zipfile's English text."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        (make or (lambda z: z.writestr("xl/workbook.xml", "<workbook/>" * 500)))(zf)
+    data = buf.getvalue() if make else buf.getvalue()[: len(buf.getvalue()) // 2]
+    path = tmp_path / "tep.xlsx"
+    path.write_bytes(data)
+    verdict = inspect_container(path, Limits(max_entries=3, max_uncompressed=4000))
+    assert verdict.problem is not None and verdict.problem.rule == rule
+    assert verdict.problem.params["detail"] == detail

@@ -93,6 +93,8 @@ MALFORMED = [
     (lambda d: d["register"]["columns"].update(code=["Mã tiêu chí", 10, "số"]), "register.columns.code.kind"),
     (lambda d: d["grid"].update(print_through="ghi_chu"), "grid.print_through"),
     (lambda d: d["register"].update(first_row="năm"), "register.first_row"),
+    (lambda d: d["register"].update(pending="Còn dòng cần bổ sung"), "register"),  # the count's {n} missing
+    (lambda d: d["register"].update(pending="Còn {n} dòng {m}"), "register"),
 ]
 
 

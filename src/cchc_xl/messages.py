@@ -38,6 +38,11 @@ MESSAGES: dict[str, str] = {
     "set.excel_sheet_missing": "Thiếu sheet “{sheet}” trong tệp tiêu chí",
     "set.excel_value": "{place}: giá trị “{value}” ở cột “{column}” không hợp lệ",
     # what a field_invalid says, by pydantic error type (the English detail never reaches the user)
+    "safety.detail.entries": "{n} tệp thành phần",
+    "safety.detail.bytes": "{n} byte khi giải nén",
+    "safety.detail.zip": "cấu trúc nén của tệp bị hỏng hoặc tệp bị cắt cụt",
+    "safety.detail.unreadable": "không đọc được tệp từ đĩa",
+    "safety.detail.unsupported": "tệp dùng kiểu nén không được hỗ trợ",
     "set.detail.other": "giá trị không đúng kiểu",
     "set.detail.missing": "thiếu giá trị",
     "set.detail.extra_forbidden": "trường không được hỗ trợ",
@@ -67,6 +72,7 @@ MESSAGES: dict[str, str] = {
     "template.invalid": "Mẫu bảng tính {file} không hợp lệ: {problems}",
     "template.problem": "khoá “{field}”: {detail}",
     "template.detail.not_a_column": "không phải khoá của một cột trong bảng",
+    "template.detail.one_count": "phải có đúng một chỗ {{n}} (số dòng) và không có dấu ngoặc nhọn nào khác",
     "template.detail.column_spec": "một cột ghi là [tiêu đề, độ rộng] hoặc [tiêu đề, độ rộng, kiểu ô nhập]",
     # --- criteria set: consistency ------------------------------------------------------------
     "set.code_duplicate": "{place}: mã “{code}” bị trùng: mã này đã dùng cho {first}{at}; "

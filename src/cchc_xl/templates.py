@@ -208,6 +208,13 @@ class CommuneRegister(Section):
     pending: str  # the count of rows flagged, "{n}" the number
     check: dict[str, str]
 
+    @model_validator(mode="after")
+    def _one_count(self) -> CommuneRegister:
+        # the workbook's formula splits the text around its count (layout.register_pending_formula)
+        if self.pending.count("{n}") != 1 or self.pending.replace("{n}", "").count("{") > 0:
+            raise PydanticCustomError("one_count", "pending holds {n} once")
+        return self
+
 
 class CommuneSummary(Section):
     agency_line: str

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from cchc_xl.messages import say
 from cchc_xl.records import Problem
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -86,10 +87,10 @@ def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None 
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             infos = zf.infolist()
             if len(infos) > limits.max_entries:
-                return _rejected("file.zip_bomb", f"{len(infos)} entries")
+                return _rejected("file.zip_bomb", say("safety.detail.entries", n=len(infos)))
             total = sum(i.file_size for i in infos)
             if total > limits.max_uncompressed:
-                return _rejected("file.zip_bomb", f"{total} bytes")
+                return _rejected("file.zip_bomb", say("safety.detail.bytes", n=total))
             for info in infos:
                 if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
                     return _rejected("file.zip_bomb", info.filename)
@@ -116,7 +117,14 @@ def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None 
                         # a reference cut in two, so it is refused whole.
                         return _rejected("file.zip_bomb", f"{info.filename}: {info.file_size} byte")
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        return _rejected("file.corrupt", str(exc))
+        # zipfile's own text is English: the user is told which kind of damage, in Vietnamese
+        if isinstance(exc, NotImplementedError):
+            kind = "unsupported"
+        elif isinstance(exc, zipfile.BadZipFile | EOFError):
+            kind = "zip"
+        else:
+            kind = "unreadable"
+        return _rejected("file.corrupt", say(f"safety.detail.{kind}"))
     if "mimetype" in names and "content.xml" in names:
         return SafetyVerdict("ods")
     if "xl/workbook.xml" in names:

@@ -262,7 +262,6 @@ class CommuneWorkbookWriter:
         self._columns(ws, g["columns"])
         mark = g.columns["mark"]  # the district's marks: hidden, shown through the status column
         ws.set_column(mark.index, mark.index, mark.width, None, {"hidden": True})
-        last_col = len(g["columns"]) - 1
         ws.freeze_panes(4, 2)
         status_col = g.columns["status"].index
         rows = [r.row for r in self.layout.leaves.values()]
@@ -280,7 +279,6 @@ class CommuneWorkbookWriter:
         ws.print_area(0, 0, max(rows) + 3, through)
         self._print(ws, landscape=True, header_row=3)
         ws.set_h_pagebreaks(self._grid_breaks(through, max(rows) + 3))
-        del last_col
 
     def _grid_breaks(self, through: int, last_row: int) -> list[int]:
         """Page breaks that keep an area's or a criterion's heading with its first item: every page ends at a
