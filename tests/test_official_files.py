@@ -34,6 +34,7 @@ from cchc_xl.workbook.layout import Declared, build_layout
 from conftest import DATA, MakeRound, MakeWorkbook
 from conftest_evidence import sample
 from import_corpus import Corpus
+from workbook_fill import cite_document
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 T, TV = template("commune"), template("validation")
@@ -65,18 +66,6 @@ def _feedback(r: SubmissionResult, cset: CriteriaSet, settings: Settings, target
     else:
         FeedbackWorkbookWriter(layout, settings, r.findings).write(target)
     return openpyxl.load_workbook(target)
-
-
-def _with_register_row(book: Path, code: str, file_name: str) -> Path:
-    """The commune's register gets one document for `code`, citing `file_name`."""
-    wb = openpyxl.load_workbook(book)
-    ws = wb[REGISTER]
-    first = T["register"]["first_row"]
-    for col, value in enumerate([code, "12/KH-UBND", None, "UBND xã", "Kế hoạch cải cách hành chính năm",
-                                 file_name], start=1):
-        ws.cell(row=first, column=col, value=value)
-    wb.save(book)
-    return book
 
 
 @pytest.fixture
@@ -131,7 +120,7 @@ def test_feedback_banner_tells_the_outcome_total_and_next_step(fast: bool, corpu
     manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
     rejected = corpus.valid(communes[1], overrides={f"TDG_{manual.name_key}": 99})   # above the maximum
     # a register row without its date: a warning
-    warned = _with_register_row(corpus.valid(communes[2]), manual.code, "ke-hoach.pdf")
+    warned = cite_document(corpus.valid(communes[2]), manual.code, "ke-hoach.pdf")
     accepted = corpus.valid(communes[3])
     results = _imported([(rejected, None), (warned, None), (accepted, None)], mini_set, communes, settings)
     assert [r.status for r in results][:2] == ["rejected", "accepted_with_warnings"], [r.findings for r in results]
@@ -164,7 +153,7 @@ def test_missing_evidence_file_marks_its_file_name_cell(fast: bool, corpus: Corp
                                                         communes: list[Commune], settings: Settings,
                                                         tmp_path: Path) -> None:
     leaf = mini_set.commune_leaves()[0]
-    book = _with_register_row(corpus.valid(communes[0]), leaf.code, "khong-co-tep-nay.pdf")
+    book = cite_document(corpus.valid(communes[0]), leaf.code, "khong-co-tep-nay.pdf")
     folder = book.with_suffix("")
     folder.mkdir()
     (folder / "ke-hoach.pdf").write_bytes(sample("text"))

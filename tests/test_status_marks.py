@@ -29,7 +29,7 @@ from cchc_xl.templates import template
 from cchc_xl.workbook.layout import Layout, build_layout
 from conftest_evidence import sample
 from import_corpus import Corpus
-from workbook_fill import NamedValues
+from workbook_fill import NamedValues, cite_document
 
 T = template("commune")
 GRID, REGISTER = T["sheets"]["grid"], T["sheets"]["register"]
@@ -51,13 +51,7 @@ def imported(book: Path, evidence: Path | None, cset: CriteriaSet, communes: lis
 def cite_missing_file(book: Path, code: str) -> Path:
     """The commune's register gets one document for `code`, citing a file its folder does not hold (the
     folder has one other file)."""
-    wb = openpyxl.load_workbook(book)
-    ws = wb[REGISTER]
-    first = T["register"]["first_row"]
-    for col, value in enumerate([code, "12/KH-UBND", None, "UBND xã", "Kế hoạch cải cách hành chính năm",
-                                 MISSING], start=1):
-        ws.cell(row=first, column=col, value=value)
-    wb.save(book)
+    cite_document(book, code, MISSING)
     folder = book.with_suffix("")
     folder.mkdir()
     (folder / "ke-hoach.pdf").write_bytes(sample("text"))

@@ -31,6 +31,7 @@ from openpyxl.utils.cell import range_boundaries
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import round2, to_decimal
 from cchc_xl.scoring import Evaluation, LeafInput, evaluate
+from cchc_xl.templates import template
 from cchc_xl.workbook.layout import Declared
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -305,3 +306,16 @@ def fillings(draw: st.DrawFn, cset: CriteriaSet, invalid: bool = False) -> Filli
     leaves = {leaf.code: draw(leaf_inputs(leaf, invalid)) for leaf in cset.commune_leaves()}
     codes = [leaf.code for leaf in cset.commune_leaves()]
     return Filling(leaves=leaves, register=draw(register_rows(codes)), label="invalid" if invalid else "random")
+
+
+def cite_document(book: Path, code: str, file_name: str) -> Path:
+    """The return's evidence register gets one document for `code`, citing `file_name` (saved in place, as
+    a commune's spreadsheet program saves it)."""
+    t = template("commune")
+    wb = openpyxl.load_workbook(book)
+    ws = wb[t["sheets"]["register"]]
+    row = [code, "12/KH-UBND", None, "UBND xã", "Kế hoạch cải cách hành chính năm", file_name]
+    for col, value in enumerate(row, start=1):
+        ws.cell(row=t["register"]["first_row"], column=col, value=value)
+    wb.save(book)
+    return book
