@@ -273,8 +273,9 @@ class ApprovedReport:
         """The evidence register names the approval document as its one fixed entry."""
         text = self.b.t["register"]["approval_entry"].format(file=self.b.t["register"]["approval_file"])
         self.b.put("register", 2, 0, value=text, style="note")
-        self.b.merge("register", 2, 0, len(self.b.rcol) - 1)
-        self.b.fit("register", 2, [(text, sum(self.b.rwidth.values()), 11, False)])
+        last, width = self.b.rspan
+        self.b.merge("register", 2, 0, last)
+        self.b.fit("register", 2, [(text, width, 11, False)])
 
 
 def setup_sheet(ws: Worksheet, layout: Layout) -> None:

@@ -447,6 +447,8 @@ class _Builder:
         self.gwidth = {k: c.width for k, c in self.t.grid.columns.items()}
         self.rcol = register_columns(self.t)
         self.rwidth = {k: c.width for k, c in self.t.register.columns.items()}
+        # the texts across the register span its input columns: the check column after them is hidden
+        self.rspan = (max(self.rcol[k] for k in REGISTER_FIELDS), sum(self.rwidth[k] for k in REGISTER_FIELDS))
         self.list_col = 5  # meta sheet: level lists start at column F
         self.composition = {"total": fmt(cset.total), "commune_max": fmt(cset.commune_max),
                             "body_max": fmt(cset.body_max)}
@@ -729,9 +731,9 @@ class _Builder:
         r, cols = self.t["register"], self.rcol
         self.put("register", 0, 0, value=r["title"], style="title")
         self.put("register", 1, 0, value=r["note"], style="note")
-        table_width = sum(self.rwidth.values())
-        self.merge("register", 1, 0, len(cols) - 1)  # the note spans the table, not the narrow code column
-        self.fit("register", 1, [(r["note"], table_width, 11, False)])
+        last, width = self.rspan
+        self.merge("register", 1, 0, last)  # the note spans the table, not the narrow code column
+        self.fit("register", 1, [(r["note"], width, 11, False)])
         for c in r.columns.values():
             self.put("register", 3, c.index, value=c.header, style="header")
             self.fit("register", 3, [(c.header, c.width, 11, True)])
