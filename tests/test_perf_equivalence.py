@@ -15,6 +15,7 @@ No timing here: speed is measured by benchmarks/bench_generate.py and benchmarks
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -108,10 +109,28 @@ def test_layouts_of_one_template_do_not_share_cell_lists(bundled_set: CriteriaSe
     assert layout_template(bundled_set) is layout_template(bundled_set)
 
 
-def test_declared_inputs_take_the_full_build(bundled_set: CriteriaSet, communes: list[Commune]) -> None:
-    d = declared(bundled_set)
-    fast, slow = build_layout(bundled_set, communes[0], d), build_layout_uncached(bundled_set, communes[0], d)
-    assert fast.cells == slow.cells and fast.digest() == slow.digest()
+LAYOUT_PARTS = ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation",
+                "merges", "row_heights")
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+@pytest.mark.parametrize("register_rows", [0, 1, 7, "all"])
+def test_declared_layouts_equal_layouts_built_from_scratch(which: str, register_rows: int | str,
+                                                          bundled_set: CriteriaSet, mini_set: CriteriaSet,
+                                                          communes: list[Commune]) -> None:
+    """A return's layout takes the blank template's unfilled register rows as they are: the same layout as
+    every cell built anew, whether no row, a few or every row of the register is filled."""
+    cset = bundled_set if which == "bundled" else mini_set
+    d = declared(cset)
+    row = d.register[0]
+    rows = layout_template(cset).base.register_rows
+    n = rows[1] - rows[0] + 1 if register_rows == "all" else int(register_rows)
+    register = tuple((row[0], f"{k + 1}/QĐ-UBND", *row[2:5], "" if k % 3 == 2 else f"tep-{k}.pdf") for k in range(n))
+    d = dataclasses.replace(d, register=register)
+    fast, slow = build_layout(cset, communes[0], d), build_layout_uncached(cset, communes[0], d)
+    for attr in LAYOUT_PARTS:
+        assert getattr(fast, attr) == getattr(slow, attr), attr
+    assert fast.digest() == slow.digest()
 
 
 # -- workbooks ----------------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ class FeedbackPackage:
         changed: list[tuple[CellSpec, bool]] = []
         locked_changed = False
         for i, (a, b) in enumerate(zip(self.base.cells, layout.cells, strict=True)):
-            if a == b and (b.sheet, b.row, b.col) not in special:
+            if (a is b or a == b) and (b.sheet, b.row, b.col) not in special:  # (most are the base's own)
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")

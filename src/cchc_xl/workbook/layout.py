@@ -432,8 +432,13 @@ def register_columns(t: CommuneTemplate | AnswerTemplate) -> dict[str, int]:
 class _Builder:
     """Builds a Layout sheet by sheet; each method writes one part."""
 
-    def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL):
+    def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL,
+                 blank: LayoutTemplate | None = None):
         self.t = template("commune", identity)
+        # the set's blank layout: its register rows past the declared ones are taken as they are (a return
+        # fills a few of the hundreds of rows; the rest, their long check formulas included, never vary)
+        self.blank = blank
+        self.register_spans: list[tuple[int, int]] = []  # per register row: its cells' span in layout.cells
         self.identity = identity
         # (position in layout.cells, text of that cell for a commune): every cell that depends on the commune
         self.commune_slots: list[tuple[int, Callable[[Commune], str]]] = []
@@ -747,6 +752,12 @@ class _Builder:
         codes = {c.casefold() for c in (leaf.code for leaf in self.cset.commune_leaves())}
         for i in range(r["rows"]):
             row = first + i
+            start = len(self.layout.cells)
+            if self.blank is not None and i >= len(self.declared.register):
+                a, b = self.blank.register_spans[i]
+                self.layout.cells.extend(self.blank.base.cells[a:b])
+                self.register_spans.append((start, len(self.layout.cells)))
+                continue
             raw = self.declared.register[i] if i < len(self.declared.register) else ()
             for j, key in enumerate(REGISTER_FIELDS):
                 value = raw[j] if j < len(raw) else None
@@ -757,6 +768,7 @@ class _Builder:
             formula = register_check_formula(row, cols, self.codes_range, texts)
             self.put("register", row, cols["check"], formula=formula,
                      cached=register_check(raw, codes, texts), style="check")
+            self.register_spans.append((start, len(self.layout.cells)))
         pending = sum(1 for raw in self.declared.register if register_check(raw, codes, texts))
         self.put("register", 0, cols["files"], formula=register_pending_formula(first, last, cols, r["pending"]),
                  cached=r["pending"].format(n=pending) if pending else "", style="pending")
@@ -1001,9 +1013,10 @@ def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None 
                  identity: RoundIdentity = NEUTRAL) -> Layout:
     """The layout of `commune`'s workbook for the round of `identity`; a blank one comes from the set's
     template (see LayoutTemplate)."""
+    blank = layout_template(cset, identity)
     if declared is None or declared == _BLANK:
-        return layout_template(cset, identity).layout(commune)
-    return build_layout_uncached(cset, commune, declared, identity)
+        return blank.layout(commune)
+    return _Builder(cset, commune, declared, workbook_identity(identity), blank).build()
 
 
 def workbook_identity(identity: RoundIdentity) -> RoundIdentity:
@@ -1032,6 +1045,7 @@ class LayoutTemplate:
         builder = _Builder(cset, PLACEHOLDER, _BLANK, identity)
         self.base = builder.build()
         self.slots = tuple(builder.commune_slots)
+        self.register_spans = tuple(builder.register_spans)
         self.index = _Index.of(self.base.cells)
         self._digest_parts = self._split_manifest()
         self._digests: dict[Commune, str] = {}
