@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     bench_settings,
+    corpus_key,
     in_fresh_process,
     markdown,
     one_core,
@@ -92,7 +93,7 @@ def _make(args: tuple[int, int, str]) -> None:
 
 def corpus(n: int, root: Path) -> Path:
     """The inbox of n filled workbooks, made once (both cores) and reused."""
-    inbox = root / f"v{CORPUS_VERSION}-{n}" / "inbox"
+    inbox = root / f"v{CORPUS_VERSION}-{corpus_key()}-{n}" / "inbox"
     if inbox.is_dir() and len(list(inbox.glob("*.xlsx"))) == n:
         return inbox
     shutil.rmtree(inbox.parent, ignore_errors=True)
@@ -135,7 +136,8 @@ def _phase(kind: str, inbox: Path, n: int) -> dict[str, Any]:
     and N, and read_book alone on the first files."""
     cpu = one_core()
     if kind == "openpyxl":
-        book._read_structure = book._read_structure_openpyxl  # the reader used before: openpyxl's full load
+        # the reader used before: openpyxl's full load (the parts the container check inflated unused)
+        book._read_structure = lambda b, _parts=None, data=None: book._read_structure_openpyxl(b, data)
     communes = synthetic_communes(n)
     files = sorted(inbox.glob("*.xlsx"))
     for f in files:  # from the OS file cache, as the other path

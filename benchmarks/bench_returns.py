@@ -35,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_settings, synthetic_commune
+from common import bench_settings, corpus_key, synthetic_commune
 
 from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import DEFAULT_SET
@@ -130,7 +130,7 @@ def _resave_libreoffice(inbox: Path, files: list[Path]) -> None:
 
 
 def corpus(n: int, root: Path = ROOT) -> Path:
-    inbox = root / f"v{CORPUS_VERSION}-{n}" / "inbox"
+    inbox = root / f"v{CORPUS_VERSION}-{corpus_key()}-{n}" / "inbox"
     if inbox.is_dir() and len(list(inbox.glob("*.xlsx"))) == n:
         return inbox
     shutil.rmtree(inbox.parent, ignore_errors=True)

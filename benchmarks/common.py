@@ -5,6 +5,7 @@ Never imported by the test suite: timings belong here, not in unit tests.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import statistics
@@ -47,6 +48,17 @@ def synthetic_commune(i: int) -> Commune:
 
 def synthetic_communes(n: int) -> list[Commune]:
     return [synthetic_commune(i) for i in range(n)]
+
+
+def corpus_key() -> str:
+    """What the corpus's files depend on besides this script: the commune template's version and the
+    bundled set (a corpus made before either changed would be rejected whole, `meta.template_mismatch`)."""
+    from cchc_xl.criteria import load_set
+    from cchc_xl.templates import template
+    from cchc_xl.workbook.layout import set_fingerprint
+
+    made_from = f"{template('commune').template_version}|{set_fingerprint(load_set())}"
+    return hashlib.sha256(made_from.encode("utf-8")).hexdigest()[:10]
 
 
 def bench_settings() -> Settings:

@@ -58,7 +58,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # then does not ask for (tests/test_approval.py sets the severity itself); readings are cached in a
     # folder of this run, not the user's cache.
     os.environ.setdefault("CCHC_XL_APPROVAL_MISSING", "off")
-    os.environ.setdefault("CCHC_XL_APPROVAL_CACHE", tempfile.mkdtemp(prefix="cchc-approval-cache-"))
+    if "CCHC_XL_APPROVAL_CACHE" not in os.environ:
+        cache = tempfile.mkdtemp(prefix="cchc-approval-cache-")
+        os.environ["CCHC_XL_APPROVAL_CACHE"] = cache
+        config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))  # one folder per run, not left behind
 
 
 # The programs each marker stands for: a session that selects no test with the marker must start none of them
