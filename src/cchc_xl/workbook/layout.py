@@ -429,6 +429,20 @@ def register_columns(t: CommuneTemplate | AnswerTemplate) -> dict[str, int]:
     return t.register.columns.indices
 
 
+@dataclass
+class _LeafStatic:
+    """A leaf row's cell references, texts, formulas and validations (see `_Builder._leaf_static`)."""
+    ref: dict[str, str]
+    method: str
+    title: str
+    figure_validations: tuple[Validation, ...]
+    score_formula: str = ""
+    score_validation: Validation | None = None
+    evidence_formula: str = ""
+    status_formula: str = ""
+    status_texts: list[str] = field(default_factory=list)
+
+
 class _Builder:
     """Builds a Layout sheet by sheet; each method writes one part."""
 
@@ -439,6 +453,9 @@ class _Builder:
         # fills a few of the hundreds of rows; the rest, their long check formulas included, never vary)
         self.blank = blank
         self.register_spans: list[tuple[int, int]] = []  # per register row: its cells' span in layout.cells
+        # what a row's texts, formulas and validations are, by (part, item code, row): the same for every
+        # commune of the set and round, so a return's layout takes them from the blank layout's builder
+        self.statics: dict[tuple[str, str, int], Any] = blank.statics if blank is not None else {}
         self.identity = identity
         # (position in layout.cells, text of that cell for a commune): every cell that depends on the commune
         self.commune_slots: list[tuple[int, Callable[[Commune], str]]] = []
@@ -625,11 +642,8 @@ class _Builder:
         name_key = leaf.name_key
         inp = self.declared.leaves.get(leaf.code, LeafInput())
         result = self.ev.leaves[leaf.code]
-        ref = {k: xl_rowcol_to_cell(row, c) for k, c in cols.items()}
-        method = self._method_text(leaf)
-        # what each declared figure counts, beside its input cells (the column headers are generic)
-        title = "\n".join([leaf.title, *(g["figure_line"].format(n=n, label=f.label)
-                                          for n, f in enumerate(rule.figures(), start=1))])
+        st = self._static("leaf", leaf.code, row, lambda: self._leaf_static(row, leaf))
+        ref, method, title = st.ref, st.method, st.title
         self.put("grid", row, cols["code"], value=leaf.code, style=f"{level}_code")
         self.put("grid", row, cols["title"], value=title, style=f"{level}_title")
         self.put("grid", row, cols["method"], value=method, style="method")
@@ -645,40 +659,31 @@ class _Builder:
             self.put("grid", row, cols[key], value=raw, style="input_count" if spec.integer else "input_number",
                      locked=False, name=f"KK_{name_key}_{n}")
             figure_refs.append(ref[key])
-            v = self.t["validation"]
-            self.validate("grid", row, cols[key], Validation(
-                "whole" if spec.integer else "decimal", minimum=0, maximum=10**9,
-                title=_cut(v["figure_title"].format(n=n), 32), prompt=_cut(v["figure_prompt"].format(label=spec.label), 255),
-                error=_cut(v["figure_error"].format(integer=v["integer_suffix"] if spec.integer else ""), 255)))
+            self.validate("grid", row, cols[key], st.figure_validations[n - 1])
         score_input = not district and not rule.computed
         if district:
             self.put("grid", row, cols["score"], style="district")
         elif rule.computed:
-            formula = f"IF({rule.excel_complete(figure_refs)},{rule.excel_points(leaf.max, figure_refs)},\"\")"
-            self.put("grid", row, cols["score"], formula=formula, cached=_cached(result.score), style="leaf_number",
-                     name=f"TDG_{name_key}")
+            self.put("grid", row, cols["score"], formula=st.score_formula, cached=_cached(result.score),
+                     style="leaf_number", name=f"TDG_{name_key}")
         else:
             self.put("grid", row, cols["score"], value=inp.value, style="input_number", locked=False,
                      name=f"TDG_{name_key}")
-            self.validate("grid", row, cols["score"], self._score_validation(leaf, ref["score"]))
+            self.validate("grid", row, cols["score"], st.score_validation)
         if district:
             self.put("grid", row, cols["evidence"], style="district")
             self.put("grid", row, cols["explanation"], style="district")
             self.put("grid", row, cols["status"], value=g["district_mark"], style="district")
             status_texts = [g["district_mark"]]
         else:
-            reg = self.register_code_range()
-            self.put("grid", row, cols["evidence"], formula=f"SUMPRODUCT(--({reg}={ref['code']}))",
-                     cached=result.evidence_count, style="leaf_count")
+            self.put("grid", row, cols["evidence"], formula=st.evidence_formula, cached=result.evidence_count,
+                     style="leaf_count")
             self.put("grid", row, cols["explanation"], value=inp.explanation or None, style="input_text",
                      locked=False, name=f"GT_{name_key}")
-            checks = self._status_checks(leaf, ref, figure_refs)
             self.put("grid", row, cols["mark"], style=DISTRICT_MARK_STYLE)
-            # the district's mark, when the feedback workbook writes one, shows instead of the checks' status
-            formula = f'IF({ref["mark"]}<>"",{ref["mark"]},{self._status_formula(checks)})'
-            self.put("grid", row, cols["status"], formula=formula, cached=self.t["status"][result.status],
+            self.put("grid", row, cols["status"], formula=st.status_formula, cached=self.t["status"][result.status],
                      style="status")
-            status_texts = [self.t["status"][key] for key in ("ok", *(key for _, key in checks))]
+            status_texts = st.status_texts
         # tall enough for the title, the method, the explanation and the longest status the row can show (the
         # method, not printed, is in a wide last column: it needs few lines)
         w = self.gwidth
@@ -689,6 +694,44 @@ class _Builder:
             code=leaf.code, row=row, score=ref["score"], figures=tuple(figure_refs), explanation=ref["explanation"],
             status=ref["status"], evidence=ref["evidence"], score_is_input=score_input,
             mark="" if district else ref["mark"])
+
+    def _static(self, part: str, code: str, row: int, make: Callable[[], Any]) -> Any:
+        key = (part, code, row)
+        got = self.statics.get(key)
+        if got is None:
+            got = self.statics[key] = make()
+        return got
+
+    def _leaf_static(self, row: int, leaf: Criterion) -> _LeafStatic:
+        """What a leaf's row shows that depends on the set and the round only."""
+        g, cols, rule = self.t["grid"], self.gcol, leaf.rule
+        assert rule is not None
+        ref = {k: xl_rowcol_to_cell(row, c) for k, c in cols.items()}
+        figure_refs = [ref[key] for key, _ in zip(("fig1", "fig2"), rule.figures(), strict=False)]
+        v = self.t["validation"]
+        figure_validations = tuple(Validation(
+            "whole" if spec.integer else "decimal", minimum=0, maximum=10**9,
+            title=_cut(v["figure_title"].format(n=n), 32), prompt=_cut(v["figure_prompt"].format(label=spec.label), 255),
+            error=_cut(v["figure_error"].format(integer=v["integer_suffix"] if spec.integer else ""), 255))
+            for n, spec in enumerate(rule.figures()[:2], start=1))
+        st = _LeafStatic(
+            ref=ref, method=self._method_text(leaf),
+            # what each declared figure counts, beside its input cells (the column headers are generic)
+            title="\n".join([leaf.title, *(g["figure_line"].format(n=n, label=f.label)
+                                           for n, f in enumerate(rule.figures(), start=1))]),
+            figure_validations=figure_validations)
+        if leaf.scored_by == "district":
+            return st
+        if rule.computed:
+            st.score_formula = f"IF({rule.excel_complete(figure_refs)},{rule.excel_points(leaf.max, figure_refs)},\"\")"
+        else:
+            st.score_validation = self._score_validation(leaf, ref["score"])
+        st.evidence_formula = f"SUMPRODUCT(--({self.register_code_range()}={ref['code']}))"
+        checks = self._status_checks(leaf, ref, figure_refs)
+        # the district's mark, when the feedback workbook writes one, shows instead of the checks' status
+        st.status_formula = f'IF({ref["mark"]}<>"",{ref["mark"]},{self._status_formula(checks)})'
+        st.status_texts = [self.t["status"][key] for key in ("ok", *(key for _, key in checks))]
+        return st
 
     def _method_text(self, leaf: Criterion) -> str:
         g, rule = self.t["grid"], leaf.rule
@@ -1046,6 +1089,7 @@ class LayoutTemplate:
         self.base = builder.build()
         self.slots = tuple(builder.commune_slots)
         self.register_spans = tuple(builder.register_spans)
+        self.statics = builder.statics  # (only ever added to: every entry is the set's and round's)
         self.index = _Index.of(self.base.cells)
         self._digest_parts = self._split_manifest()
         self._digests: dict[Commune, str] = {}
