@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Annotated, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -147,7 +147,15 @@ class _Rule(BaseModel):
         return self.figure_count > 0
 
     def figures(self) -> list[FigureSpec]:
-        """The figures a commune declares, in order (`figure_count` of them; none: the score is declared)."""
+        """The figures a commune declares, in order (`figure_count` of them; none: the score is declared);
+        made once per rule (the layout of every return asks for them several times per item)."""
+        return list(self._figure_specs)
+
+    @cached_property
+    def _figure_specs(self) -> tuple[FigureSpec, ...]:
+        return tuple(self._make_figures())
+
+    def _make_figures(self) -> list[FigureSpec]:
         return []
 
     def allowed_points(self, maximum: Decimal) -> list[Decimal] | None:
@@ -260,7 +268,7 @@ class RatioTiersRule(_Rule):
 
     figure_count: ClassVar[int] = 2
 
-    def figures(self) -> list[FigureSpec]:
+    def _make_figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.numerator), FigureSpec(label=self.denominator)]
 
     def _zero(self, maximum: Decimal) -> Decimal:
@@ -324,7 +332,7 @@ class ProportionalRule(_Rule):
 
     figure_count: ClassVar[int] = 2
 
-    def figures(self) -> list[FigureSpec]:
+    def _make_figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.achieved, integer=self.integer),
                 FigureSpec(label=self.planned, integer=self.integer)]
 
@@ -361,7 +369,7 @@ class CountDeductionRule(_Rule):
 
     figure_count: ClassVar[int] = 1
 
-    def figures(self) -> list[FigureSpec]:
+    def _make_figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.count)]
 
     def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
@@ -388,7 +396,7 @@ class CountAwardRule(_Rule):
 
     figure_count: ClassVar[int] = 1
 
-    def figures(self) -> list[FigureSpec]:
+    def _make_figures(self) -> list[FigureSpec]:
         return [FigureSpec(label=self.count)]
 
     def points(self, maximum: Decimal, figures: Sequence[Decimal]) -> Decimal:
