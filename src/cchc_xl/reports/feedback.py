@@ -202,9 +202,12 @@ class FeedbackWorkbookWriter(CommuneWorkbookWriter):
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
         if style not in cache:
-            props = {**self.style_props(style), "bg_color": "#FF9999", "border": 2, "border_color": "#C00000"}
-            cache[style] = self.workbook.add_format(props)
+            cache[style] = self.workbook.add_format(self.marked_props(style))
         return cache[style]
+
+    def marked_props(self, style: str) -> dict[str, Any]:
+        """A marked cell's format: its style's, on red."""
+        return {**self.style_props(style), "bg_color": "#FF9999", "border": 2, "border_color": "#C00000"}
 
     def _after_cells(self, sheets: dict[str, Worksheet]) -> None:
         ws, tv, status = self.errors_ws, self.tv, self.status

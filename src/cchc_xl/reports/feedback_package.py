@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from xlsxwriter.utility import _datetime_to_excel_datetime, xl_cell_to_rowcol
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.criteria.model import CriteriaSet
@@ -69,14 +70,41 @@ def enabled() -> bool:
     return os.environ.get(SWITCH, "1") != "0"
 
 
+class _FormatStamps:
+    """The cell formats of the first render, stamped into each later workbook: XlsxWriter's Format sets
+    some eighty attributes one by one, and the feedback workbook has 160 formats (a fifth of a file's
+    render). A stamp is the format's attributes as made (no index yet), given the new workbook's index
+    tables; the workbook numbers it as it would a format it made itself."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+
+    def add(self, wb: Any, props: dict[str, Any]) -> Format:
+        key = tuple(sorted(props.items()))
+        stamp = self.made.get(key)
+        if stamp is None:
+            fmt = wb.add_format(props)
+            if fmt.xf_index is not None or fmt.dxf_index is not None:
+                raise PackageMismatch("a format numbered as it was made")
+            fmt._get_format_key()  # (kept in the stamp: formats are never changed once made here)
+            self.made[key] = {k: v for k, v in fmt.__dict__.items()
+                              if k not in ("xf_format_indices", "dxf_format_indices")}
+            return fmt
+        fmt = Format.__new__(Format)
+        fmt.__dict__.update(stamp)
+        fmt.xf_format_indices, fmt.dxf_format_indices = wb.xf_format_indices, wb.dxf_format_indices
+        wb.formats.append(fmt)
+        return fmt
+
+
 class _SkeletonWriter(FeedbackWorkbookWriter):
     """The feedback writer with fixed format indexes. `whole`: every layout cell written (the base);
     otherwise none, only the comments of the marked ones (their contents are patched in)."""
 
     def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding], whole: bool,
-                 validations: bool = True, merges: bool = True):
+                 stamps: _FormatStamps, validations: bool = True, merges: bool = True):
         super().__init__(layout, settings, findings)
-        self.whole, self.validations, self.merges = whole, validations, merges
+        self.whole, self.validations, self.merges, self.stamps = whole, validations, merges, stamps
         self.commented: set[Position] = set()  # the marked layout cells (set by the caller)
 
     def _write_validations(self, sheets: dict[str, Worksheet]) -> None:
@@ -88,7 +116,7 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
             super()._write_merges(sheets)
 
     def _formats(self, wb: Any) -> dict[str, Any]:
-        formats = super()._formats(wb)
+        formats = {style: self.stamps.add(wb, self.style_props(style)) for style in _EVERY_STYLE}
         # XlsxWriter numbers formats as cells first use them; two renders writing different cells agree on
         # the numbers only if every format (and its marked variant) is numbered up front, in one order.
         self.formats = formats
@@ -97,6 +125,12 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
         for style in _EVERY_STYLE:
             self._marked_format(style)._get_xf_index()
         return formats
+
+    def _marked_format(self, style: str) -> Any:
+        cache = self.__dict__.setdefault("_marked_cache", {})
+        if style not in cache:
+            cache[style] = self.stamps.add(self.workbook, self.marked_props(style))
+        return cache[style]
 
     def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
         if self.whole:
@@ -121,7 +155,8 @@ class FeedbackPackage:
         self.base = self.template.base  # the round's texts, as the files' layouts have them
         meta = make_meta(self.base, settings, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         buffer = io.BytesIO()
-        writer = _SkeletonWriter(self.base, settings, [], whole=True)
+        self.stamps = _FormatStamps()
+        writer = _SkeletonWriter(self.base, settings, [], whole=True, stamps=self.stamps)
         wb = writer.render(buffer, meta)
         self.xf = writer.xf_indexes()
         self.strings: list[str] = list(wb.str_table.string_array)
@@ -145,7 +180,8 @@ class FeedbackPackage:
         # base's sheets (else the skeleton writes them, and the merged ranges' first cells are patched)
         same_validations = layout.validations == self.base.validations
         same_merges = layout.merges == self.base.merges
-        writer = _SkeletonWriter(layout, self.settings, findings, whole=False, validations=not same_validations,
+        writer = _SkeletonWriter(layout, self.settings, findings, whole=False, stamps=self.stamps,
+                                 validations=not same_validations,
                                  merges=not same_merges)
         writer.commented = marked = self._marked(writer)
         first_cells = set() if same_merges else {(m.sheet, m.first_row, m.first_col) for m in layout.merges}
