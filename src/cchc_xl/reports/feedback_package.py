@@ -24,8 +24,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.utility import _datetime_to_excel_datetime, xl_cell_to_rowcol
 from xlsxwriter.format import Format
+from xlsxwriter.utility import _datetime_to_excel_datetime, xl_cell_to_rowcol
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.criteria.model import CriteriaSet
