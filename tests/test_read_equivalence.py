@@ -95,6 +95,35 @@ def test_row_memo_serves_long_parts_and_rows_past_its_size() -> None:
     assert scanned is not None and scanned[0][(399, 2)] == long_formula
 
 
+def test_a_chunk_memo_keeps_its_budget_of_bytes() -> None:
+    """Bounded by the bytes of the chunks kept (two generations of half the budget each); a chunk asked for
+    again survives the generation it was made in; a chunk past MEMO_ROW_BYTES is answered, not kept; an
+    answer that raises is not kept either."""
+    asked: list[bytes] = []
+
+    def answer(chunk: bytes) -> int:
+        asked.append(chunk)
+        if chunk.startswith(b"!"):
+            raise ValueError(chunk)
+        return len(chunk)
+
+    memo = rows.ChunkMemo(answer, budget=200)
+    recurring = b"<row " + b"x" * 35  # 40 bytes; a generation holds 100
+    others = [b"<row %d" % i + b"y" * 40 for i in range(10, 30)]
+    long = b"z" * (rows.MEMO_ROW_BYTES + 1)
+    for other in others:  # every file: the recurring row, one of its own, one too long to keep
+        for chunk in (recurring, other, long):
+            assert memo(chunk) == len(chunk)
+        kept = sum(len(c) for c in [*memo.young, *memo.old])
+        assert kept <= 200 and long not in memo.young and long not in memo.old
+    assert asked.count(recurring) == 1 and asked.count(long) == len(others)
+    assert others[0] not in memo.young and others[0] not in memo.old  # a file's own row goes
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            memo(b"!bad")
+    assert asked.count(b"!bad") == 2
+
+
 def test_the_switch_turns_the_row_memo_off(monkeypatch: pytest.MonkeyPatch) -> None:
     data = sheet_part('<row r="1"><c r="A1"><f>1+1</f></c></row>')
     monkeypatch.setenv(rows.SWITCH, "0")

@@ -35,9 +35,6 @@ import python_calamine
 from cchc_xl.reading import book, rows, sheet_memo
 
 SWITCH = "CCHC_XL_FAST_VALUES"
-# Chunks kept, in bytes: a template's recurring rows and the few thousand variants communes' values give
-# them (about 8,000 distinct rows of ~2 kB over 300 returns of the bundled set: the recurring ones stay)
-MEMO_BYTES = 8 * 1024 * 1024
 MEMO_PART_BYTES = 8 * 1024 * 1024  # whole parts kept (their chunks' rows shared with the row memo)
 Rows = list[list[Any]]
 
@@ -250,27 +247,6 @@ def _cells(chunk: bytes) -> _Row:
                 len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END))
 
 
-class _RowMemo:
-    """Each chunk's `_Row`, by the chunk's bytes; bounded by the bytes it keeps (the chunks themselves, their
-    values a fraction of that), cleared when full."""
-
-    def __init__(self, budget: int = MEMO_BYTES):
-        self.budget, self.kept = budget, 0
-        self.entries: dict[bytes, _Row] = {}
-
-    def cells(self, chunk: bytes) -> _Row:
-        got = self.entries.get(chunk)
-        if got is None:
-            got = _cells(chunk)
-            if len(chunk) <= rows.MEMO_ROW_BYTES:
-                if self.kept + len(chunk) > self.budget:
-                    self.entries.clear()
-                    self.kept = 0
-                self.entries[chunk] = got
-                self.kept += len(chunk)
-        return got
-
-
 def _part_rows(data: bytes) -> tuple[_Row, ...]:
     """The rows of a sheet part that hold cells, in order; raises _Doubt for a shape not served."""
     found: list[_Row] = []
@@ -279,7 +255,7 @@ def _part_rows(data: bytes) -> tuple[_Row, ...]:
     pieces = rows.chunks(data)
     last = len(pieces) - 1
     for i, chunk in enumerate(pieces):
-        got = _MEMO.cells(chunk)
+        got = _MEMO(chunk)
         if (got.open_end and i < last) or got.odd:
             raise _Doubt("a tag open at the end of a chunk, a `<!`, a prefixed element")
         xmlns, uri_ends = xmlns + got.xmlns, uri_ends + got.uri_ends
@@ -322,7 +298,8 @@ class _PartMemo:
         return got
 
 
-_MEMO, _PARTS = _RowMemo(), _PartMemo()  # the process's memo: the workers of `import --jobs` each have their own
+# the process's memos: the workers of `import --jobs` each have their own
+_MEMO, _PARTS = rows.ChunkMemo(_cells), _PartMemo()
 
 
 def _parse_row(row: bytes) -> None:
