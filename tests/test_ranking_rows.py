@@ -18,9 +18,10 @@ import pytest
 import xlsxwriter
 
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports import sheet_rows, sheet_xml
+from cchc_xl.reports import ranking, sheet_rows, sheet_xml
 from cchc_xl.reports.ranking import write_report_workbook
 from cchc_xl.reports.ranking_data import FinalScores, RankingInput, commune_result, missing_result
+from cchc_xl.workbook.writer import _ProtectedWorkbook
 
 AT = dt.datetime(2022, 10, 5, 17, 0)
 NAMES = ["Gia Phù", 'Đồng "Tâm" & <Xuân>', " Khoảng trắng ", "Ký tự\x01lạ", "_x0041_ Mã", "Tân Lập"]
@@ -169,3 +170,25 @@ def test_text_cells_keep_their_spaces_as_xlsxwriter_keeps_them(text: str, tmp_pa
     book(tmp_path / "plain.xlsx")
     assert _parts(tmp_path / "fast.xlsx")["xl/worksheets/sheet1.xml"] == \
         _parts(tmp_path / "plain.xlsx")["xl/worksheets/sheet1.xml"]
+
+
+def test_the_package_deflated_at_level_one_holds_xlsxwriters_own_parts(
+        tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ranking workbook's zip (ranking._RankingWorkbook, deflated at zlib's level 1) holds the parts
+    XlsxWriter's own packaging writes: the same names in the same order, the same dates, the same bytes; only
+    the compressed streams differ (larger)."""
+    data = _input(bundled_set, 40)
+    fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
+    write_report_workbook(data, fast, password="x")
+    monkeypatch.setattr(ranking._RankingWorkbook, "_store_workbook", _ProtectedWorkbook._store_workbook)
+    write_report_workbook(data, plain, password="x")
+    want, got = _parts(plain), _parts(fast)
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name] == want[name], name
+    with zipfile.ZipFile(fast) as a, zipfile.ZipFile(plain) as b:
+        entries = [[(i.filename, i.date_time, i.compress_type, i.create_system, i.external_attr) for i in z.infolist()]
+                   for z in (a, b)]
+        assert entries[0] == entries[1]
+        assert a.testzip() is None
+        assert sum(i.compress_size for i in a.infolist()) > sum(i.compress_size for i in b.infolist())
