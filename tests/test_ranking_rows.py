@@ -192,3 +192,29 @@ def test_the_package_deflated_at_level_one_holds_xlsxwriters_own_parts(
         assert entries[0] == entries[1]
         assert a.testzip() is None
         assert sum(i.compress_size for i in a.infolist()) > sum(i.compress_size for i in b.infolist())
+
+
+def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """0.0, -0.0 and 0 in one column, in two formats (their pieces kept apart by sign, type and format), and
+    texts that XlsxWriter's escapes change (control characters, "_xHHHH_", U+FFFE) or keep (tab, newline,
+    no-break space, letters) next to printable ones."""
+    zeros = [0.0, -0.0, 0, -0.0, 0.0, 0, 1.5, -0.0]
+    texts = ["Gia Phù", "a\x01b", "_x0041_ Mã", "thẻ\tx", "dòng\nmới", "\ufffe", "cách\u00a0", "Gia Phù"]
+
+    def book(path: Path) -> None:
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        ws = wb.add_worksheet()
+        bold, plain = wb.add_format({"bold": True}), wb.add_format({"italic": True})
+        rows = [[(z, bold if i % 3 else plain), (t, plain), (z, bold)] for i, (z, t) in enumerate(zip(zeros, texts,
+                                                                                                        strict=True))]
+        sheet_rows.write_rows(ws, 0, rows * 3)
+        wb.close()
+
+    book(tmp_path / "fast.xlsx")
+    monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    book(tmp_path / "plain.xlsx")
+    got, want = _parts(tmp_path / "fast.xlsx"), _parts(tmp_path / "plain.xlsx")
+    assert got["xl/worksheets/sheet1.xml"] == want["xl/worksheets/sheet1.xml"]
+    assert b"<v>-0</v>" in want["xl/worksheets/sheet1.xml"] and b"_x0001_" in want["xl/worksheets/sheet1.xml"]
+    assert got == want
