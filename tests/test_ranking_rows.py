@@ -199,8 +199,9 @@ def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path:
     """0.0, -0.0 and 0 in one column, in two formats (their pieces kept apart by sign, type and format), and
     texts that XlsxWriter's escapes change (control characters, "_xHHHH_", U+FFFE) or keep (tab, newline,
     no-break space, letters) next to printable ones."""
-    zeros = [0.0, -0.0, 0, -0.0, 0.0, 0, 1.5, -0.0]
-    texts = ["Gia Phù", "a\x01b", "_x0041_ Mã", "thẻ\tx", "dòng\nmới", "\ufffe", "cách\u00a0", "Gia Phù"]
+    zeros = [0.0, -0.0, 0, -0.0, 0.0, 0, 1.5, -0.0, 0.0]
+    texts = ["Gia Phù", "a\x01b", "_x0041_ Mã", "thẻ\tx", "dòng\nmới", "\ufffe", "cách\u00a0", "hai\ndòng\x02",
+             "Gia Phù"]
 
     def book(path: Path) -> None:
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -216,5 +217,6 @@ def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path:
     book(tmp_path / "plain.xlsx")
     got, want = _parts(tmp_path / "fast.xlsx"), _parts(tmp_path / "plain.xlsx")
     assert got["xl/worksheets/sheet1.xml"] == want["xl/worksheets/sheet1.xml"]
-    assert b"<v>-0</v>" in want["xl/worksheets/sheet1.xml"] and b"_x0001_" in want["xl/worksheets/sheet1.xml"]
+    sheet = want["xl/worksheets/sheet1.xml"]
+    assert b"<v>-0</v>" in sheet and b"_x0001_" in sheet and "dòng_x0002_".encode() in sheet
     assert got == want

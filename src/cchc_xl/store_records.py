@@ -390,6 +390,9 @@ def summary_json(record: DeclaredRecord) -> dict[str, Any]:
     return {"explanations": summary.explanations, "cited": list(summary.cited)}
 
 
+_STR = {str}
+
+
 def stored_summary(value: Mapping[str, Any] | str | bytes | None) -> DeclaredSummary | None:
     """The summary a `summary_json` column holds; None when it holds none or anything else than `summary_json`
     writes (the declared values decide then)."""
@@ -402,9 +405,8 @@ def stored_summary(value: Mapping[str, Any] | str | bytes | None) -> DeclaredSum
     if not isinstance(data, Mapping) or set(data) != {"explanations", "cited"}:
         return None
     explanations, cited = data["explanations"], data["cited"]
-    if not (isinstance(explanations, dict) and isinstance(cited, list)
-            and all(type(text) is str and text for text in explanations.values())
-            and all(type(code) is str for code in cited)):
+    if not (isinstance(explanations, dict) and isinstance(cited, list) and set(map(type, cited)) <= _STR
+            and set(map(type, explanations.values())) <= _STR and all(explanations.values())):
         return None
     return DeclaredSummary(explanations, tuple(cited))
 

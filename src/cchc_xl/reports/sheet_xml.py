@@ -168,10 +168,11 @@ class _Pieces(dict[tuple[Any, Any], str]):
             ws = self.ws
             if value == "" or len(value) > ws.xls_strmax // 2 or (value.startswith("<r>") and value.endswith("</r>")):
                 raise Unusual
-            # XlsxWriter's control-character escapes change nothing in a printable text without "_x" (its
-            # patterns are "_xHHHH_", characters below U+0020 but tab and newline, U+FFFE and U+FFFF: none is
-            # printable); newlines and tabs are not printable, so such a text goes through them
-            text = value if value.isprintable() and "_x" not in value else ws._escape_control_characters(value)
+            # XlsxWriter's control-character escapes change nothing in a text without "_x" that is printable
+            # but for its newlines (its patterns are "_xHHHH_", characters below U+0020 but tab and newline,
+            # U+FFFE and U+FFFF: none is printable); any other text goes through them
+            plain = "_x" not in value and (value.isprintable() or value.replace("\n", "").isprintable())
+            text = value if plain else ws._escape_control_characters(value)
             # XlsxWriter's _preserve_whitespace (r"^\s" or r"\s$"; \s is str.isspace, and "$" before a final
             # "\n" only adds a case where the last character is whitespace anyway), without a regex scanning the text
             space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
