@@ -22,7 +22,8 @@ report slower; per-commune files were not chosen for the same reason.
 The per-commune charts draw every commune up to `CHART_LIMIT` (40: a bar each, with an 11 pt label, on one
 portrait page); above that the highest and the lowest half of that number, and the charts sheet says so.
 
-Written in XlsxWriter's constant-memory mode: each sheet is written strictly top to bottom, row by row.
+Written in XlsxWriter's constant-memory mode: each sheet is written strictly top to bottom, row by row; the
+package deflated at zlib's fastest level (`_RankingWorkbook`).
 """
 
 from __future__ import annotations
