@@ -68,13 +68,24 @@ class Deduction:
 
     def __post_init__(self) -> None:
         value = self.final_points if self.final_points is not None else self.self_points  # (`points`, inlined)
-        self.lost = round2(self.max - (value or ZERO))
+        key = (self.max, value)
+        lost = _LOST.get(key)
+        if lost is None:
+            if len(_LOST) > 4096:
+                _LOST.clear()
+            lost = _LOST[key] = round2(self.max - (value or ZERO))
+        self.lost = lost
 
     @property
     def points(self) -> Decimal:
         """The points that count: final when appraised, else self-assessed (blank counts as 0)."""
         value = self.final_points if self.final_points is not None else self.self_points
         return value or ZERO
+
+
+# max − points rounded, by (max, points): equal values give the same Decimal, digits and all, and a country's
+# 230,000 deductions are a few hundred pairs (bounded)
+_LOST: dict[tuple[Decimal, Decimal | None], Decimal] = {}
 
 
 @dataclass(slots=True)
