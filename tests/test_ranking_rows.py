@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -174,12 +175,18 @@ def test_text_cells_keep_their_spaces_as_xlsxwriter_keeps_them(text: str, tmp_pa
 
 def test_the_package_deflated_at_level_one_holds_xlsxwriters_own_parts(
         tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ranking workbook's zip (ranking._RankingWorkbook, deflated at zlib's level 1) holds the parts
-    XlsxWriter's own packaging writes: the same names in the same order, the same dates, the same bytes; only
-    the compressed streams differ (larger)."""
+    """The ranking workbook's zip (ranking._RankingWorkbook: deflated at zlib's level 1, each sheet's rows
+    streamed from their own file) holds the parts XlsxWriter's own packaging writes: the same names in the same
+    order, the same dates, the same bytes; only the compressed streams differ (larger). No temporary file is
+    left behind."""
     data = _input(bundled_set, 40)
     fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     write_report_workbook(data, fast, password="x")
+    assert list(temporary.iterdir()) == []
+    monkeypatch.undo()
     monkeypatch.setattr(ranking._RankingWorkbook, "_store_workbook", _ProtectedWorkbook._store_workbook)
     write_report_workbook(data, plain, password="x")
     want, got = _parts(plain), _parts(fast)
