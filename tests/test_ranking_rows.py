@@ -227,3 +227,30 @@ def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path:
     sheet = want["xl/worksheets/sheet1.xml"]
     assert b"<v>-0</v>" in sheet and b"_x0001_" in sheet and "dòng_x0002_".encode() in sheet
     assert got == want
+
+
+@pytest.mark.libreoffice
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+def test_libreoffice_opens_the_summary_workbook_and_reads_its_cells(tmp_path: Path, bundled_set: CriteriaSet) -> None:
+    """The package as the ranking writes it for many communes (the result cards as one summary sheet, rows
+    streamed, deflated at level 1): LibreOffice opens it, and its re-save holds the same sheets and the same
+    values in the commune sheets (the ranking, the criteria matrix and the cards summary)."""
+    from cchc_xl.office import convert
+
+    data = _input(bundled_set, 40)
+    path = tmp_path / "xep-hang.xlsx"
+    write_report_workbook(data, path, password="x", cards_limit=10)
+    (resaved,) = convert([path], "xlsx", tmp_path / "lo")
+    mine, theirs = openpyxl.load_workbook(path), openpyxl.load_workbook(resaved)
+    assert theirs.sheetnames == mine.sheetnames
+    names = ranking.template("ranking")["sheets"]
+
+    def cells(ws: object) -> list[list[object]]:
+        # (openpyxl reads XlsxWriter's escaped "_x0041_", "_x005F_x0041_", as it stands, LibreOffice's as
+        # "_x0041_"; LibreOffice writes 15 significant digits)
+        rows = ([c.replace("_x005F_", "_") if isinstance(c, str) else round(c, 9) if isinstance(c, float) else c
+                 for c in row if c not in (None, "")] for row in ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
+        return [r for r in rows if r]
+
+    for key in ("ranking", "criteria", "cards"):
+        assert cells(theirs[names[key]]) == cells(mine[names[key]]), key
