@@ -636,3 +636,26 @@ def test_a_schema_3_store_gains_the_summary_column_and_reads_its_old_rows_as_bef
         assert edited.declared == DeclaredSummary({"1.1.2": "Sửa tay"}, ())
     finally:
         again.close()
+
+
+def test_a_copied_round_keeps_its_summaries_and_their_absence(db: Location, tmp_path: Path) -> None:
+    """`store copy` carries each submission's summary column as it is: a summary, or NULL (a row recorded
+    before schema 4), which stays NULL rather than becoming the JSON text "null"."""
+    store = Store(db)
+    try:
+        _record(store, "a" * 64, "03898")
+        _record(store, "b" * 64, "03899")
+        store.engine.execute("UPDATE submissions SET summary_json=NULL WHERE commune_code='03899'")
+        want = sorted(store.engine.all("SELECT commune_code, summary_json FROM submissions"))
+        results = sorted((r.commune_code, r.declared) for r in store.latest_results())
+    finally:
+        store.close()
+    copy = tmp_path / "ban-sao.sqlite"
+    copy_rounds(db, copy)
+    again = Store(copy)
+    try:
+        assert sorted(again.engine.all("SELECT commune_code, summary_json FROM submissions")) == want
+        assert want[0][1] is not None and want[1][1] is None
+        assert sorted((r.commune_code, r.declared) for r in again.latest_results()) == results
+    finally:
+        again.close()
