@@ -211,6 +211,7 @@ class RankingWorkbookWriter:
 
 
 DEFLATE_LEVEL = 1  # zlib's fastest, as the feedback packages (XlsxWriter deflates at zlib's default, 6)
+PACKAGE_SWITCH = "CCHC_XL_FAST_RANKING_PACKAGE"  # "0": XlsxWriter's own packaging
 
 
 class _RankingWorkbook(_ProtectedWorkbook):
@@ -220,7 +221,8 @@ class _RankingWorkbook(_ProtectedWorkbook):
     mode wrote them to (XlsxWriter copies them into the sheet's own file first, decoding and encoding them,
     and the zip then reads that). The parts, their order and dates are XlsxWriter's own (`_store_workbook` of
     XlsxWriter 3.3, pinned in pyproject.toml, which offers no compression level); anything this does not
-    foresee (parts in memory, a VBA project) is left to XlsxWriter."""
+    foresee (parts in memory, a VBA project), or everything with `CCHC_XL_FAST_RANKING_PACKAGE=0`, is left to
+    XlsxWriter."""
 
     def __init__(self, filename: str, options: dict[str, Any] | None = None) -> None:
         super().__init__(filename, options)
@@ -228,7 +230,8 @@ class _RankingWorkbook(_ProtectedWorkbook):
         self.rows_token = secrets.token_hex(8)  # a sheet's mark where its rows go (see _RowsApart)
 
     def _store_workbook(self) -> None:
-        if self.in_memory or self.vba_project or not isinstance(self.filename, str):
+        if (self.in_memory or self.vba_project or not isinstance(self.filename, str)
+                or os.environ.get(PACKAGE_SWITCH, "1") == "0"):
             for sheet in self.worksheets():
                 sheet.rows_mark = None  # (XlsxWriter copies the rows itself)
             super()._store_workbook()
