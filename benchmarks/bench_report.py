@@ -38,7 +38,7 @@ from cchc_xl.reports.ranking import write_ranking, write_report_workbook
 from cchc_xl.reports.ranking_data import RankingInput, commune_result, from_store
 from cchc_xl.store import Store
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: stores of schema 4 (the summary column the ranking reads)
 DEADLINE = dt.datetime(2022, 10, 5, 17, 0)
 STEP = Decimal("0.25")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 import xlsxwriter
 
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports import sheet_rows, sheet_xml
+from cchc_xl.reports import ranking, sheet_rows, sheet_xml
 from cchc_xl.reports.ranking import write_report_workbook
 from cchc_xl.reports.ranking_data import FinalScores, RankingInput, commune_result, missing_result
 
@@ -169,3 +170,86 @@ def test_text_cells_keep_their_spaces_as_xlsxwriter_keeps_them(text: str, tmp_pa
     book(tmp_path / "plain.xlsx")
     assert _parts(tmp_path / "fast.xlsx")["xl/worksheets/sheet1.xml"] == \
         _parts(tmp_path / "plain.xlsx")["xl/worksheets/sheet1.xml"]
+
+
+def test_the_package_deflated_at_level_one_holds_xlsxwriters_own_parts(
+        tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ranking workbook's zip (ranking._RankingWorkbook: deflated at zlib's level 1, each sheet's rows
+    streamed from their own file) holds the parts XlsxWriter's own packaging writes: the same names in the same
+    order, the same dates, the same bytes; only the compressed streams differ (larger). No temporary file is
+    left behind."""
+    data = _input(bundled_set, 40)
+    fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    write_report_workbook(data, fast, password="x")
+    assert list(temporary.iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setenv(ranking.PACKAGE_SWITCH, "0")  # XlsxWriter's own packaging
+    write_report_workbook(data, plain, password="x")
+    want, got = _parts(plain), _parts(fast)
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name] == want[name], name
+    with zipfile.ZipFile(fast) as a, zipfile.ZipFile(plain) as b:
+        entries = [[(i.filename, i.date_time, i.compress_type, i.create_system, i.external_attr) for i in z.infolist()]
+                   for z in (a, b)]
+        assert entries[0] == entries[1]
+        assert a.testzip() is None
+        assert sum(i.compress_size for i in a.infolist()) > sum(i.compress_size for i in b.infolist())
+
+
+def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """0.0, -0.0 and 0 in one column, in two formats (their pieces kept apart by sign, type and format), and
+    texts that XlsxWriter's escapes change (control characters, "_xHHHH_", U+FFFE) or keep (tab, newline,
+    no-break space, letters) next to printable ones."""
+    zeros = [0.0, -0.0, 0, -0.0, 0.0, 0, 1.5, -0.0, 0.0]
+    texts = ["Gia Phù", "a\x01b", "_x0041_ Mã", "thẻ\tx", "dòng\nmới", "\ufffe", "cách\u00a0", "hai\ndòng\x02",
+             "Gia Phù"]
+
+    def book(path: Path) -> None:
+        wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        ws = wb.add_worksheet()
+        bold, plain = wb.add_format({"bold": True}), wb.add_format({"italic": True})
+        rows = [[(z, bold if i % 3 else plain), (t, plain), (z, bold)] for i, (z, t) in enumerate(zip(zeros, texts,
+                                                                                                        strict=True))]
+        sheet_rows.write_rows(ws, 0, rows * 3)
+        wb.close()
+
+    book(tmp_path / "fast.xlsx")
+    monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    book(tmp_path / "plain.xlsx")
+    got, want = _parts(tmp_path / "fast.xlsx"), _parts(tmp_path / "plain.xlsx")
+    assert got["xl/worksheets/sheet1.xml"] == want["xl/worksheets/sheet1.xml"]
+    sheet = want["xl/worksheets/sheet1.xml"]
+    assert b"<v>-0</v>" in sheet and b"_x0001_" in sheet and "dòng_x0002_".encode() in sheet
+    assert got == want
+
+
+@pytest.mark.libreoffice
+@pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
+def test_libreoffice_opens_the_summary_workbook_and_reads_its_cells(tmp_path: Path, bundled_set: CriteriaSet) -> None:
+    """The package as the ranking writes it for many communes (the result cards as one summary sheet, rows
+    streamed, deflated at level 1): LibreOffice opens it, and its re-save holds the same sheets and the same
+    values in the commune sheets (the ranking, the criteria matrix and the cards summary)."""
+    from cchc_xl.office import convert
+
+    data = _input(bundled_set, 40)
+    path = tmp_path / "xep-hang.xlsx"
+    write_report_workbook(data, path, password="x", cards_limit=10)
+    (resaved,) = convert([path], "xlsx", tmp_path / "lo")
+    mine, theirs = openpyxl.load_workbook(path), openpyxl.load_workbook(resaved)
+    assert theirs.sheetnames == mine.sheetnames
+    names = ranking.template("ranking")["sheets"]
+
+    def cells(ws: object) -> list[list[object]]:
+        # (openpyxl reads XlsxWriter's escaped "_x0041_", "_x005F_x0041_", as it stands, LibreOffice's as
+        # "_x0041_"; LibreOffice writes 15 significant digits)
+        rows = ([c.replace("_x005F_", "_") if isinstance(c, str) else round(c, 9) if isinstance(c, float) else c
+                 for c in row if c not in (None, "")] for row in ws.iter_rows(values_only=True))  # type: ignore[attr-defined]
+        return [r for r in rows if r]
+
+    for key in ("ranking", "criteria", "cards"):
+        assert cells(theirs[names[key]]) == cells(mine[names[key]]), key

@@ -32,7 +32,7 @@ from cchc_xl.reports.ranking_data import (
     result_from_submission,
 )
 from cchc_xl.store import AppraisedScore, Store
-from cchc_xl.store_records import declared_record, declared_summary, scores_record
+from cchc_xl.store_records import declared_record, declared_summary, scores_record, stored_summary
 
 AT = dt.datetime(2022, 10, 1, 8, 0)
 
@@ -168,5 +168,45 @@ def test_a_hand_edited_register_is_read_as_the_full_record_reads_it(tmp_path: Pa
         got = from_store(store, cset, [], generated_at=AT)
         want = _per_commune(store, cset, [])
         assert got.results == want.results
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("stored", [d for d in DECLARED if isinstance(d, dict)])
+def test_the_summary_recorded_with_a_submission_is_the_lean_reading_of_its_declared_values(
+        stored: dict[str, object], tmp_path: Path) -> None:
+    """`summary_json`, made when the submission is recorded, reads back (`stored_summary`) as `declared_summary`
+    of the declared values stored beside it; what the record refuses is refused before anything is written."""
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        try:
+            store.record_submission(
+                commune_code="10001", commune_name="Thử", commune_kind="xã", file_name="a.xlsx", sha256="a" * 64,
+                received_at=AT.isoformat(), set_id="mini", set_version="1", status="accepted", counts=True,
+                self_total=None, tier=None, declared=stored, scores={}, findings=[])
+        except ValidationError:
+            with pytest.raises(ValidationError):
+                declared_record(stored)
+            assert store.count("submissions") == 0
+            return
+        summary, declared = store.engine.one("SELECT summary_json, declared_json FROM submissions")  # type: ignore[misc]
+        assert summary is not None and stored_summary(summary) == declared_summary(declared)
+        assert next(store.latest_results()).declared == declared_summary(declared)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("column", ["null", '{"explanations": {"1.1": ""}, "cited": []}', '{"cited": []}',
+                                    '{"explanations": {}, "cited": [1]}', '{"explanations": [], "cited": []}', "{hỏng"])
+def test_a_summary_column_that_is_not_one_is_read_from_the_declared_values(column: str, tmp_path: Path,
+                                                                           bundled_set: CriteriaSet) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        sid = _submit(store, bundled_set, "10001", 1, True)
+        want = next(store.latest_results()).declared
+        assert stored_summary(column) is None
+        store.engine.execute("UPDATE submissions SET summary_json=? WHERE id=?", (column, sid))
+        assert next(store.latest_results()).declared == want
+        assert from_store(store, bundled_set, [], generated_at=AT).results == _per_commune(store, bundled_set, []).results
     finally:
         store.close()

@@ -23,6 +23,7 @@ from cchc_xl.importing.run import run_import
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Round, Store
 from cchc_xl.store_copy import CopyError, copy_rounds
+from cchc_xl.store_records import DeclaredSummary
 from cchc_xl.store_sql import Location
 from import_corpus import Corpus
 
@@ -440,7 +441,7 @@ def test_a_schema_2_store_gains_withdrawals_in_place(db: Location) -> None:
     again = Store(db)
     try:
         assert again.count("withdrawals") == 0 and again.count("submissions") == 1
-        assert again.engine.all("SELECT version FROM schema_version") == [(store_module.SCHEMA_VERSION,)] == [(3,)]
+        assert again.engine.all("SELECT version FROM schema_version") == [(store_module.SCHEMA_VERSION,)] == [(4,)]
     finally:
         again.close()
 
@@ -592,3 +593,69 @@ def test_events_and_explanation_columns_come_back_typed_and_are_stored_as_given(
         assert (last.kind, last.at, last.detail) == ("answer", "2022-12-10T08:00:00+07:00", EventDetail())
     finally:
         store.close()
+
+
+def test_a_schema_3_store_gains_the_summary_column_and_reads_its_old_rows_as_before(db: Location) -> None:
+    """A store written before `submissions.summary_json` (schema 3) opens as schema 4, its rows kept and read
+    (`latest_results`) from their declared values; a row recorded after carries its summary; a hand edit of a
+    row's declared values makes its summary void (the ranking reads the edit)."""
+    declared = {"leaves": {"1.1.1": {"value": "1", "explanation": "Đã làm"}, "1.1.2": {"explanation": ""}},
+                "register": [{"row": 5, "criterion": "1.1.1"}, {"row": 6, "criterion": " 1.2 "}]}
+
+    def record(store: Store, sha: str, code: str) -> int:
+        return store.record_submission(
+            commune_code=code, commune_name="Phù Yên", commune_kind="thị trấn", file_name=f"{code}.xlsx", sha256=sha,
+            received_at="2022-10-01T08:00:00+07:00", set_id="mini", set_version="0.1", status="accepted",
+            counts=True, self_total=None, tier=None, declared=declared, scores={"1.1.1": "1"}, findings=[])[0]
+
+    store = Store(db)
+    try:
+        record(store, "a" * 64, "03898")
+        engine = store.engine
+        if engine.name == "postgresql":
+            engine.execute("DROP TRIGGER submissions_summary_void ON submissions")
+        else:
+            engine.execute("DROP TRIGGER submissions_summary_void")
+        engine.execute("ALTER TABLE submissions DROP COLUMN summary_json")
+        engine.execute("UPDATE schema_version SET version=3")
+    finally:
+        store.close()
+    again = Store(db)
+    try:
+        assert again.engine.all("SELECT version FROM schema_version") == [(store_module.SCHEMA_VERSION,)] == [(4,)]
+        assert again.engine.all("SELECT summary_json FROM submissions") == [(None,)]
+        record(again, "b" * 64, "03899")
+        rows = {r.commune_code: r for r in again.latest_results()}
+        want = DeclaredSummary({"1.1.1": "Đã làm"}, ("1.1.1", " 1.2 "))
+        assert rows["03898"].declared == rows["03899"].declared == want
+        assert again.engine.one("SELECT summary_json FROM submissions WHERE commune_code='03899'") != (None,)
+        again.engine.execute("UPDATE submissions SET declared_json=? WHERE commune_code='03899'",
+                             ('{"leaves": {"1.1.2": {"explanation": "Sửa tay"}}}',))
+        assert again.engine.one("SELECT summary_json FROM submissions WHERE commune_code='03899'") == (None,)
+        edited = {r.commune_code: r for r in again.latest_results()}["03899"]
+        assert edited.declared == DeclaredSummary({"1.1.2": "Sửa tay"}, ())
+    finally:
+        again.close()
+
+
+def test_a_copied_round_keeps_its_summaries_and_their_absence(db: Location, tmp_path: Path) -> None:
+    """`store copy` carries each submission's summary column as it is: a summary, or NULL (a row recorded
+    before schema 4), which stays NULL rather than becoming the JSON text "null"."""
+    store = Store(db)
+    try:
+        _record(store, "a" * 64, "03898")
+        _record(store, "b" * 64, "03899")
+        store.engine.execute("UPDATE submissions SET summary_json=NULL WHERE commune_code='03899'")
+        want = sorted(store.engine.all("SELECT commune_code, summary_json FROM submissions"))
+        results = sorted((r.commune_code, r.declared) for r in store.latest_results())
+    finally:
+        store.close()
+    copy = tmp_path / "ban-sao.sqlite"
+    copy_rounds(db, copy)
+    again = Store(copy)
+    try:
+        assert sorted(again.engine.all("SELECT commune_code, summary_json FROM submissions")) == want
+        assert want[0][1] is not None and want[1][1] is None
+        assert sorted((r.commune_code, r.declared) for r in again.latest_results()) == results
+    finally:
+        again.close()

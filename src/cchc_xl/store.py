@@ -57,11 +57,13 @@ from cchc_xl.store_records import (
     request_items_json,
     scores_json,
     scores_record,
+    stored_summary,
+    summary_json,
 )
 from cchc_xl.store_sql import Engine, Location, StoreUnavailable, connect, shown
 
 T = TypeVar("T")
-SCHEMA_VERSION = 3  # 3: withdrawals
+SCHEMA_VERSION = 4  # 3: withdrawals; 4: submissions.summary_json
 LEGACY_ROUND = ""  # the rows of a store written before rounds existed
 RETRIES = 8  # attempts of one transaction that lost a race to another writer
 
@@ -97,6 +99,7 @@ CREATE TABLE IF NOT EXISTS submissions (
     tier TEXT,
     declared_json {json} NOT NULL,
     scores_json {json} NOT NULL,
+    summary_json {json},
     UNIQUE (round_id, commune_code, file_sha256),
     UNIQUE (round_id, commune_code, version)
 );
@@ -245,11 +248,40 @@ def _upgrade_2_to_3(db: Engine) -> None:
     _create(db)
 
 
+def _upgrade_3_to_4(db: Engine) -> None:
+    """Schema 4 adds `submissions.summary_json` (`store_records.summary_json`). The rows recorded before keep it
+    NULL and are read from their declared values, as before (nothing rewritten). A store upgraded from schema 1
+    has the column already (its table was made anew from the schema script)."""
+    if not db.has_column("submissions", "summary_json"):
+        for stmt in db.ddl("ALTER TABLE submissions ADD COLUMN summary_json {json}"):
+            db.execute(stmt)
+    _create_summary_trigger(db)
+
+
+# A submission's declared values changed after it was recorded (by hand: the program never does) make its
+# summary void, so that the ranking reads them and not a summary of what they were.
+_SUMMARY_TRIGGER = {
+    "sqlite": ["CREATE TRIGGER IF NOT EXISTS submissions_summary_void AFTER UPDATE OF declared_json ON submissions"
+               " WHEN NEW.summary_json IS NOT NULL BEGIN UPDATE submissions SET summary_json = NULL"
+               " WHERE id = NEW.id; END"],
+    "postgresql": ["CREATE OR REPLACE FUNCTION submissions_summary_void() RETURNS trigger LANGUAGE plpgsql AS"
+                   " $$ BEGIN NEW.summary_json := NULL; RETURN NEW; END $$",
+                   "DROP TRIGGER IF EXISTS submissions_summary_void ON submissions",
+                   "CREATE TRIGGER submissions_summary_void BEFORE UPDATE OF declared_json ON submissions"
+                   " FOR EACH ROW EXECUTE FUNCTION submissions_summary_void()"],
+}
+
+
+def _create_summary_trigger(db: Engine) -> None:
+    for stmt in _SUMMARY_TRIGGER[db.name]:
+        db.execute(stmt)
+
+
 # Per engine: the steps from each schema version to the next one (version -> step), and what an empty store
 # is created at. A new schema version adds a step to both.
 MIGRATIONS: dict[str, dict[int, Callable[[Engine], None]]] = {
-    "sqlite": {1: _upgrade_1_to_2, 2: _upgrade_2_to_3},
-    "postgresql": {2: _upgrade_2_to_3},
+    "sqlite": {1: _upgrade_1_to_2, 2: _upgrade_2_to_3, 3: _upgrade_3_to_4},
+    "postgresql": {2: _upgrade_2_to_3, 3: _upgrade_3_to_4},
 }
 
 
@@ -436,7 +468,9 @@ class Store:
         """(submission id, whether it is new). Re-importing the same file for the same commune is a no-op.
         `declared` and `scores` are validated as store_records' records (a dict is taken as the JSON of one)."""
         rid = self.round_id
-        declared_text, scores_text = _dumps(declared_json(declared)), _dumps(scores_json(scores))
+        record = declared_record(declared)
+        declared_text, scores_text = _dumps(declared_json(record)), _dumps(scores_json(scores))
+        summary_text = _dumps(summary_json(record))
 
         def work(db: Engine) -> tuple[int, bool]:
             self._lock_commune(db, commune_code, commune_name, commune_kind)
@@ -448,10 +482,11 @@ class Store:
                              " commune_code=?", (rid, commune_code))[0]  # type: ignore[index]
             sid = int(db.one(
                 "INSERT INTO submissions (round_id, commune_code, version, file_name, file_sha256, received_at,"
-                " set_id, set_version, status, counts, self_total, tier, declared_json, scores_json)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+                " set_id, set_version, status, counts, self_total, tier, declared_json, scores_json, summary_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                 (rid, commune_code, version, file_name, sha256, received_at, set_id, set_version, status,
-                 int(counts), _opt(self_total), tier, declared_text, scores_text))[0])  # type: ignore[index]
+                 int(counts), _opt(self_total), tier, declared_text, scores_text,
+                 summary_text))[0])  # type: ignore[index]
             self._findings(db, sid, findings)
             db.execute("UPDATE communes SET name=?, kind=? WHERE round_id=? AND code=?",
                        (commune_name, commune_kind, rid, commune_code))
@@ -549,12 +584,15 @@ class Store:
     def latest_results(self) -> Iterator[LatestResult]:
         """What the ranking reads of every commune's counting submission (as `latest` chooses it), in no set
         order, in one query: the submission with its scores (equal values one Decimal) and its declared
-        values' summary (`declared_summary`), the commune's name, kind and state, its error and warning counts.
-        Rows are read as they are used, so a country's JSON is never all in memory at once."""
+        values' summary (its `summary_json`; `declared_summary` of its declared values when it has none), the
+        commune's name, kind and state, its error and warning counts. Rows are read as they are used, so a
+        country's JSON is never all in memory at once."""
         decimals: dict[str, Decimal] = {}
         cursor = self.engine.execute(
             "SELECT s.id, s.commune_code, s.version, s.file_name, s.received_at, s.status, s.self_total, s.set_id,"
-            " s.set_version, s.scores_json, s.declared_json, c.name, c.kind, c.state,"
+            # the declared values (~19 kB) only for a row recorded without its summary
+            " s.set_version, s.scores_json, s.summary_json,"
+            " CASE WHEN s.summary_json IS NULL THEN s.declared_json END, c.name, c.kind, c.state,"
             " (SELECT COUNT(*) FROM findings f WHERE f.submission_id = s.id AND f.severity = 'error'),"
             " (SELECT COUNT(*) FROM findings f WHERE f.submission_id = s.id AND f.severity = 'warning')"
             # the choice made on the ids alone, and no ORDER BY: SQLite would sort the whole rows, JSON and all
@@ -564,13 +602,21 @@ class Store:
             " LEFT JOIN communes c ON c.round_id = s.round_id AND c.code = s.commune_code WHERE k.n = 1",
             (self.round_id,))
         while rows := cursor.fetchmany(256):
-            for (sid, code, version, file_name, received, status, total, set_id, set_version, scores, declared,
-                 name, kind, state, errors, warnings) in rows:
+            for (sid, code, version, file_name, received, status, total, set_id, set_version, scores, summary,
+                 declared, name, kind, state, errors, warnings) in rows:
                 if len(decimals) > 50_000:  # bounded (a country's scores have a few dozen distinct values)
                     decimals.clear()
+                lean = stored_summary(summary)
+                if lean is None:
+                    lean = declared_summary(declared if summary is None else self._declared_text(sid))
                 yield LatestResult(int(sid), code, int(version), file_name, received, status, _dec(total), set_id,
-                                   set_version, scores_record(_loads(scores), decimals), declared_summary(declared),
-                                   name, kind, state, int(errors), int(warnings))
+                                   set_version, scores_record(_loads(scores), decimals), lean, name, kind, state,
+                                   int(errors), int(warnings))
+
+    def _declared_text(self, submission_id: int) -> Any:
+        """A submission's declared values as the engine gives them (their summary column is not one)."""
+        row = self.engine.one("SELECT declared_json FROM submissions WHERE id=?", (submission_id,))
+        return row[0] if row else None
 
     def current_appraisals(self) -> dict[str, StoredAppraisal]:
         """`current_appraisal` of every commune that has one, in three queries."""
@@ -881,6 +927,7 @@ def _migrate(db: Engine, version: int) -> None:
     """The main schema from `version` to SCHEMA_VERSION, inside the schema transaction."""
     if version == 0:
         _create(db)
+        _create_summary_trigger(db)
     else:
         steps = MIGRATIONS[db.name]
         while version < SCHEMA_VERSION:

@@ -42,12 +42,13 @@ class CopyOutcome:
 
 
 _SUBMISSION = ("commune_code, version, file_name, file_sha256, received_at, set_id, set_version, status, counts,"
-               " self_total, tier, declared_json, scores_json")
+               " self_total, tier, declared_json, scores_json, summary_json")
 _APPRAISAL = ("commune_code, file_name, file_sha256, appraiser, imported_at, status, superseded, total, tier,"
               " bonus, penalty")
 _ANSWER = ("commune_code, file_name, file_sha256, received_at, status, answered_by, items_json, evidence_json,"
            " findings_json")
-_JSON = {"items_json", "evidence_json", "findings_json", "declared_json", "scores_json", "communes_json", "detail_json"}
+_JSON = {"items_json", "evidence_json", "findings_json", "declared_json", "scores_json", "summary_json", "communes_json",
+         "detail_json"}
 _NUMERIC = {"self_total", "total", "bonus", "penalty", "self_points", "appraised_points", "points"}
 
 
@@ -97,7 +98,7 @@ def _values(columns: str, row: tuple[object, ...]) -> list[object]:
     out: list[object] = []
     for name, value in zip((c.strip() for c in columns.split(",")), row, strict=True):
         if name in _JSON:
-            out.append(_dumps(_loads(value)))
+            out.append(None if value is None else _dumps(_loads(value)))  # (summary_json may be NULL)
         elif name in _NUMERIC:
             out.append(_opt(value))  # type: ignore[arg-type]
         else:

@@ -380,6 +380,37 @@ def _summary(full: DeclaredRecord) -> DeclaredSummary:
                            tuple(row.criterion for row in full.evidence_register))
 
 
+# `submissions.summary_json` (schema 4): a record's `declared_summary`, made when the submission is recorded
+# and kept beside its declared values, so the ranking of a country reads a few hundred bytes a commune, not
+# ~19 kB of JSON through pydantic. Rows recorded before it (NULL), or whose column is not such a summary, are
+# read from their declared values as before.
+def summary_json(record: DeclaredRecord) -> dict[str, Any]:
+    """The summary column of a record: {"explanations": {criterion: text}, "cited": [criterion, …]}."""
+    summary = _summary(record)
+    return {"explanations": summary.explanations, "cited": list(summary.cited)}
+
+
+_STR = {str}
+
+
+def stored_summary(value: Mapping[str, Any] | str | bytes | None) -> DeclaredSummary | None:
+    """The summary a `summary_json` column holds; None when it holds none or anything else than `summary_json`
+    writes (the declared values decide then)."""
+    if value is None:
+        return None
+    try:
+        data = json.loads(value) if isinstance(value, str | bytes) else value
+    except ValueError:
+        return None
+    if not isinstance(data, Mapping) or set(data) != {"explanations", "cited"}:
+        return None
+    explanations, cited = data["explanations"], data["cited"]
+    if not (isinstance(explanations, dict) and isinstance(cited, list) and set(map(type, cited)) <= _STR
+            and set(map(type, explanations.values())) <= _STR and all(explanations.values())):
+        return None
+    return DeclaredSummary(explanations, tuple(cited))
+
+
 @dataclass(frozen=True, slots=True)
 class LatestResult:
     """A commune's counting submission as the ranking reads it (`Store.latest_results`): the submission's

@@ -154,6 +154,9 @@ class Engine:
     def has_table(self, name: str) -> bool:
         raise NotImplementedError
 
+    def has_column(self, table: str, column: str) -> bool:
+        raise NotImplementedError
+
     @contextmanager
     def schema_transaction(self) -> Iterator[Engine]:
         """The transaction a migration runs in, taken before the version is read (one migrator at a time)."""
@@ -205,6 +208,9 @@ class SqliteEngine(Engine):
 
     def has_table(self, name: str) -> bool:
         return self.one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None
+
+    def has_column(self, table: str, column: str) -> bool:
+        return self.one("SELECT 1 FROM pragma_table_info(?) WHERE name=?", (table, column)) is not None
 
     def schema_version(self) -> int:
         tables = {r[0] for r in self.all("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -286,6 +292,10 @@ class PostgresEngine(Engine):
     def has_table(self, name: str) -> bool:
         row = self.one("SELECT to_regclass(?) IS NOT NULL", (name,))
         return bool(row and row[0])
+
+    def has_column(self, table: str, column: str) -> bool:
+        return self.one("SELECT 1 FROM information_schema.columns WHERE table_schema=current_schema() AND"
+                        " table_name=? AND column_name=?", (table, column)) is not None
 
     def schema_version(self) -> int:
         row = self.one("SELECT to_regclass('schema_version') IS NOT NULL")

@@ -32,7 +32,7 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.messages import say
-from cchc_xl.numbers import round2
+from cchc_xl.numbers import CENT, MAX_MAGNITUDE, round2
 from cchc_xl.scoring import self_tier
 from cchc_xl.store import Round, Store, StoredAppraisal, StoredSubmission
 
@@ -68,13 +68,24 @@ class Deduction:
 
     def __post_init__(self) -> None:
         value = self.final_points if self.final_points is not None else self.self_points  # (`points`, inlined)
-        self.lost = round2(self.max - (value or ZERO))
+        key = (self.max, value)
+        lost = _LOST.get(key)
+        if lost is None:
+            if len(_LOST) > 4096:
+                _LOST.clear()
+            lost = _LOST[key] = round2(self.max - (value or ZERO))
+        self.lost = lost
 
     @property
     def points(self) -> Decimal:
         """The points that count: final when appraised, else self-assessed (blank counts as 0)."""
         value = self.final_points if self.final_points is not None else self.self_points
         return value or ZERO
+
+
+# max − points rounded, by (max, points): equal values give the same Decimal, digits and all, and a country's
+# 230,000 deductions are a few hundred pairs (bounded)
+_LOST: dict[tuple[Decimal, Decimal | None], Decimal] = {}
 
 
 @dataclass(slots=True)
@@ -320,6 +331,8 @@ class _Shape:
         # area -> the codes of its criteria without children, and of each other criterion's scored items
         self.areas = [(a.code, [c.code for c in a.criteria if c.is_leaf],
                        [[x.code for x in c.children] for c in a.criteria if not c.is_leaf]) for a in cset.areas]
+        self.area_codes = [(code, singles + [c for items in groups for c in items]) for code, singles, groups in self.areas]
+        self.cents = _InCents()
 
     def points(self, scores: Mapping[str, Any]) -> dict[str, Decimal | None]:
         """Each scored item's points (`_dec` of the given value; None where none is given)."""
@@ -330,8 +343,13 @@ class _Shape:
 
     def area_sums(self, points: Mapping[str, Decimal | None]) -> dict[str, Decimal]:
         """Each area's points, rounded at every level as the workbook rounds them: each criterion's sum, then
-        the area's (Decimal sums are exact, so the order of the terms does not matter; a blank adds nothing)."""
+        the area's (Decimal sums are exact, so the order of the terms does not matter; a blank adds nothing).
+        When every value has at most 2 decimals (as points are), so has every sum of them, and the rounding of
+        each criterion's sum changes no value: each area is the sum of its values, rounded once."""
         get = points.get
+        if all(map(self.cents.__getitem__, points.values())):
+            # (a zero adds nothing either: left out with the blanks)
+            return {code: round2(sum(filter(None, map(get, codes)), ZERO)) for code, codes in self.area_codes}
         out = {}
         for code, singles, groups in self.areas:
             total = ZERO
@@ -346,6 +364,23 @@ class _Shape:
                 total += round2(part)
             out[code] = round2(total)
         return out
+
+
+class _InCents(dict[Any, bool]):
+    """Whether a value is None or a Decimal of at most 2 decimals below MAX_MAGNITUDE (so that sums of a
+    country's values stay exact), remembered by value: a property of the value, so equal Decimals share it (0.5,
+    0.50 and 0.500 are all in cents), and a country's points are a few values."""
+
+    def __missing__(self, value: Any) -> bool:
+        if value is None:
+            found = True
+        elif isinstance(value, Decimal) and value.is_finite() and abs(value) < MAX_MAGNITUDE:
+            found = value.as_tuple().exponent >= -2 or value == value.quantize(CENT)
+        else:
+            found = False
+        if len(self) < 4096:
+            self[value] = found
+        return found
 
 
 _PLAIN = {Decimal, type(None)}

@@ -134,16 +134,31 @@ class RowWriter:
 
 class _Pieces(dict[tuple[Any, Any], str]):
     """One column's pieces: (value, format) -> the cell's XML after its reference, then the next cell's opening
-    (or the row's end). Made on first use; kept up to `_PIECES` (a zero never: 0.0 and -0.0 are one key but
-    XlsxWriter writes them apart)."""
+    (or the row's end). Made on first use; kept up to `_PIECES`. A zero is never kept there (0.0 and -0.0 are
+    one key but XlsxWriter writes them apart): its pieces are kept apart, by format, type and sign (a country's
+    item matrix has 85,000 zeros)."""
 
     def __init__(self, ws: Worksheet, after: str):
         super().__init__()
         self.ws = ws
         self.after = after
+        self.zeros: dict[tuple[Any, type, float], str] = {}
 
     def __missing__(self, cell: tuple[Any, Any]) -> str:
         value, fmt = cell
+        kind = type(value)
+        if (kind is float or kind is int) and value == 0:
+            key = (fmt, kind, math.copysign(1.0, value))
+            piece = self.zeros.get(key)
+            if piece is None:
+                piece = self.zeros[key] = self.piece(value, fmt)
+            return piece
+        piece = self.piece(value, fmt)
+        if len(self) < _PIECES:
+            self[cell] = piece
+        return piece
+
+    def piece(self, value: Any, fmt: Any) -> str:
         if fmt is None:
             raise Unusual  # (XlsxWriter would apply a row or column format, or skip a blank)
         style = f'" s="{fmt._get_xf_index()}"'
@@ -153,7 +168,11 @@ class _Pieces(dict[tuple[Any, Any], str]):
             ws = self.ws
             if value == "" or len(value) > ws.xls_strmax // 2 or (value.startswith("<r>") and value.endswith("</r>")):
                 raise Unusual
-            text = ws._escape_control_characters(value)
+            # XlsxWriter's control-character escapes change nothing in a text without "_x" that is printable
+            # but for its newlines (its patterns are "_xHHHH_", characters below U+0020 but tab and newline,
+            # U+FFFE and U+FFFF: none is printable); any other text goes through them
+            plain = "_x" not in value and (value.isprintable() or value.replace("\n", "").isprintable())
+            text = value if plain else ws._escape_control_characters(value)
             # XlsxWriter's _preserve_whitespace (r"^\s" or r"\s$"; \s is str.isspace, and "$" before a final
             # "\n" only adds a case where the last character is whitespace anyway), without a regex scanning the text
             space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
@@ -162,7 +181,4 @@ class _Pieces(dict[tuple[Any, Any], str]):
             piece = f"{style}><v>{value:.16G}</v></c>"
         else:
             raise Unusual
-        piece += self.after
-        if value != 0 and len(self) < _PIECES:
-            self[cell] = piece
-        return piece
+        return piece + self.after
