@@ -85,12 +85,16 @@ def generate(folder: Path, count: int) -> None:
     print(f"generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
 
-def warm_up() -> float:
-    """The CPU seconds one process spends importing the checks' libraries and checking a first scan and a
-    first signed file (made here, not in the corpus: the check cache is emptied after)."""
+def warm_up_files() -> list[bytes]:
+    """A scan and a signed file that are not in the corpus."""
+    return [pdfs.scan_pdf(seed=987_654, pages=1, title="warm-up"), pdfs.sign_pdf(pdfs.text_pdf(seed=987_654, pages=1))]
+
+
+def warm_up(files: list[bytes]) -> float:
+    """The CPU seconds one process spends importing the checks' libraries and checking `files` (the check
+    cache emptied after)."""
     cpu = time.process_time()
-    for data in (pdfs.scan_pdf(seed=987_654, pages=1, title="warm-up"),
-                 pdfs.sign_pdf(pdfs.text_pdf(seed=987_654, pages=1))):
+    for data in files:
         inspect_file("warm-up.pdf", data)
     check_cache.cache.checks.clear()
     return time.process_time() - cpu
@@ -105,7 +109,7 @@ def corpus(folder: Path, count: int) -> list[Path]:
 
 def measure(folder: Path, count: int) -> None:
     paths = corpus(folder, count)
-    start_up = warm_up()
+    start_up = warm_up(warm_up_files())
     with open_bundle(folder) as bundle:
         entries = [e for e in bundle.entries if int(e.name[:5]) < count]
         total_bytes = sum(e.size for e in entries)
@@ -177,8 +181,9 @@ def measure_workers(folder: Path, count: int, workers: int) -> None:
     chunks = [paths[i:i + CHUNK] for i in range(0, len(paths), CHUNK)]
     megabytes = sum(p.stat().st_size for p in paths) / 1e6
     single, single_cpu = _one_process_baseline(paths)
-    start_up = warm_up()  # (what each worker spends in its initializer)
-    with ProcessPoolExecutor(workers, initializer=warm_up) as pool:
+    files = warm_up_files()
+    start_up = warm_up(files)  # (what each worker spends in its initializer)
+    with ProcessPoolExecutor(workers, initializer=warm_up, initargs=(files,)) as pool:
         list(pool.map(_hash_chunk, chunks[:workers]))  # every worker started and warmed up before the clock
         started = time.perf_counter()
         baseline_cpu = sum(pool.map(_hash_chunk, chunks))

@@ -74,6 +74,60 @@ def test_every_start_of_a_keyword_is_found_backwards(data: bytes, keyword: bytes
     assert stream_scan.all_starts(data, keyword) == expected
 
 
+HASH_PIECES = [b"/ByteRange", b"/ByteRange [0 5 9 2]", b"/ByteRange[0 3 6 1]", b"endstream", b"end", b"stream",
+               b"/Byte", b"Range", b"0", b" ", b"\n", b"x", b"e"]
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(HASH_PIECES), max_size=12), st.integers(min_value=1, max_value=12))
+def test_the_file_hashed_and_searched_in_blocks_is_the_plain_hash_and_searches(
+        pieces: list[bytes], block: int) -> None:
+    """Blocks of 1–12 bytes, keywords across their edges: the same sha256, the same last /ByteRange
+    and the digest of the range it covers, every `endstream`."""
+    import hashlib
+
+    data = b"".join(pieces)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lean_signature, "BLOCK", block)
+        hashed = lean_signature.hash_file(data, inspect._BYTE_RANGE)
+    assert hashed.sha256 == hashlib.sha256(data).hexdigest()
+    assert hashed.signed == inspect.has_signature(data)
+    assert hashed.endstreams == tuple(i for i in range(len(data)) if data.startswith(b"endstream", i))
+    matches = [m for i in range(len(data)) if (m := inspect._BYTE_RANGE.match(data, i))]
+    found = tuple(int(g) for g in matches[-1].groups()) if matches else None  # the last one
+    assert lean_signature.last_byte_range(data, inspect._BYTE_RANGE) == found
+    covers = found is not None and found[0] == 0 and 0 < found[1] <= found[2] and sum(found[2:]) == len(data)
+    assert hashed.byte_range == (found if covers else None)
+    if covers:
+        assert found is not None
+        assert hashed.range_sha256 == hashlib.sha256(data[:found[1]] + data[found[2]:]).digest()
+
+
+def _covering(head: int, hole: int) -> bytes:
+    """`head` bytes, a `hole` and a tail holding the /ByteRange that covers all but the hole."""
+    tail = b""
+    while True:
+        wanted = b"endstream /ByteRange [0 %d %d %d]" % (head, head + hole, len(tail))
+        if wanted == tail:
+            return b"e" * head + b"<" + b"0" * (hole - 2) + b">" + tail
+        tail = wanted
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 8, 13, 64, 65536])
+@pytest.mark.parametrize(("head", "hole"), [(1, 2), (7, 5), (20, 31), (64, 64)])
+def test_the_signed_range_digest_goes_on_from_the_block_of_the_hole(block: int, head: int, hole: int) -> None:
+    import hashlib
+
+    data = _covering(head, hole)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lean_signature, "BLOCK", block)
+        hashed = lean_signature.hash_file(data, inspect._BYTE_RANGE)
+    assert hashed.byte_range == (0, head, head + hole, len(data) - head - hole)
+    assert hashed.range_sha256 == hashlib.sha256(data[:head] + data[head + hole:]).digest()
+    assert hashed.sha256 == hashlib.sha256(data).hexdigest()
+    assert hashed.endstreams == (head + hole,)
+
+
 def _budget_both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch, limits: inspect.Limits = DEFAULT_LIMITS) -> str:
     fast = inspect.stream_budget(data, limits)
     monkeypatch.setenv(stream_scan.SWITCH, "0")

@@ -15,7 +15,7 @@ import logging
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -231,7 +231,7 @@ def _zip_kind(data: bytes) -> FileKind:
 def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signature.Hashed | None = None) -> PdfCheck:
     """`hashed`: the file's digests when inspect_file made them (lean_signature.hash_file)."""
     offset = pdf_header_offset(data) or 0
-    over = stream_budget(data, limits)
+    over = stream_budget(data, limits, None if hashed is None else hashed.endstreams)
     if over:
         return PdfCheck(offset, too_complex=over)
     signed = has_signature(data) if hashed is None or hashed.signed is None else hashed.signed
@@ -282,15 +282,16 @@ _OBJ = re.compile(rb"\sobj\b")
 _FLATE = re.compile(rb"/(?:FlateDecode|Fl)(?![A-Za-z])")
 
 
-def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
+def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS, endstreams: Sequence[int] | None = None) -> str:
     """Why the PDF is too costly to parse ('' when it is not): more streams than the limit, or flate
     streams (each level of a filter chain followed) inflating past the limit for one stream or for all.
     Measured on the raw file with bounded decompressors, keeping nothing; image streams are left out
     (this tool never decodes an image). The fast path (`stream_scan.enabled`) finds the markers by byte
-    search and inflates only the streams that could reach a limit (`_Inflated`)."""
+    search and inflates only the streams that could reach a limit (`_Inflated`); `endstreams`: where the
+    `endstream` keywords start (lean_signature.Hashed), when the caller found them."""
     fast = stream_scan.enabled()
     stream_at, endstream_at, last_obj_end = (
-        (stream_scan.stream_at, stream_scan.endstream_finder(data), stream_scan.last_obj_end) if fast
+        (stream_scan.stream_at, stream_scan.endstream_finder(data, endstreams), stream_scan.last_obj_end) if fast
         else (_stream_at, _endstream_at, _last_obj_end))
     inflated = _Inflated(data, limits, bounded=fast)
     count = 0

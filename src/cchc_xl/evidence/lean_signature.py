@@ -41,12 +41,14 @@ MAX_FIELDS = 200  # form fields walked looking for the signature (past that: pyH
 
 @dataclass(frozen=True)
 class Hashed:
-    """A file's sha256 and, from the same pass, the sha256 of the bytes its last signature covers."""
+    """A file's sha256 and, from the same pass, the sha256 of the bytes its last signature covers and
+    where its `endstream` keywords start."""
 
     sha256: str  # hex, of the whole file
     signed: bool | None = None  # it holds a /ByteRange (inspect.has_signature); None: not searched
     byte_range: ByteRange | None = None  # the file's last /ByteRange, when it starts at 0 and reaches the end
     range_sha256: bytes = b""  # the digest of the bytes byte_range covers
+    endstreams: tuple[int, ...] | None = None  # every start of b"endstream", ascending; None: not searched
 
 
 @dataclass(frozen=True)
@@ -62,32 +64,52 @@ class Verified:
     signing_times: tuple[Any, ...] = ()  # the signing-time attribute's values
 
 
+BLOCK = 1 << 16  # bytes hashed and searched together, while they are in the processor's cache
+
+
 def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
-    """The file's sha256; with the fast path on, also whether it holds a /ByteRange (`byte_range`:
-    inspect.py's pattern) and the digest of the range the last one covers, the file hashed once up to
-    the signature's hole and the hash state copied there (only the short tail after the hole twice)."""
+    """The file's sha256; with the fast path on, from the same pass, whether it holds a /ByteRange
+    (`byte_range`: inspect.py's pattern), the digest of the range the last one covers and the starts
+    of its `endstream` keywords (inspect.stream_budget's search). One pass in blocks: each block hashed,
+    then searched for both keywords while it is still in the cache (about a tenth less time than three
+    passes over the file); the hash state is kept at each block's start, so the signed range's digest
+    goes on from the block where the signature's hole starts (only that block's head and the short tail
+    after the hole hashed twice)."""
     if not stream_scan.enabled():
         return Hashed(hashlib.sha256(data).hexdigest())
-    found = last_byte_range(data, byte_range)
-    if found is None:
-        return Hashed(hashlib.sha256(data).hexdigest(), False)
-    start, length, tail, tail_length = found
-    if start != 0 or not 0 < length <= tail or tail + tail_length != len(data):
-        return Hashed(hashlib.sha256(data).hexdigest(), True)
     view = memoryview(data)
-    whole = hashlib.sha256(view[:length])
-    signed = whole.copy()
+    whole = hashlib.sha256()
+    states = []
+    ranges: list[int] = []
+    endstreams: list[int] = []
+    for start in range(0, len(data), BLOCK):
+        stop = min(start + BLOCK, len(data))
+        states.append(whole.copy())
+        whole.update(view[start:stop])
+        ranges += stream_scan.starts_between(data, b"/ByteRange", start, stop)
+        endstreams += stream_scan.starts_between(data, b"endstream", start, stop)
+    found = _last_byte_range_at(data, byte_range, ranges)
+    if found is None:
+        return Hashed(whole.hexdigest(), False, endstreams=tuple(endstreams))
+    _, length, tail, tail_length = found
+    if found[0] != 0 or not 0 < length <= tail or tail + tail_length != len(data):
+        return Hashed(whole.hexdigest(), True, endstreams=tuple(endstreams))
+    block = min(length // BLOCK, len(states) - 1)
+    signed = states[block].copy()
+    signed.update(view[block * BLOCK:length])
     signed.update(view[tail:])
-    whole.update(view[length:])
-    return Hashed(whole.hexdigest(), True, found, signed.digest())
+    return Hashed(whole.hexdigest(), True, found, signed.digest(), tuple(endstreams))
 
 
 def last_byte_range(data: bytes, pattern: re.Pattern[bytes]) -> ByteRange | None:
-    """The last /ByteRange array of the file, searched from its end (where a signature that covers the
-    file's end sits). None exactly when `pattern.search(data)` finds nothing: every match starts with
-    the literal /ByteRange."""
-    pos = len(data)
-    while (pos := data.rfind(b"/ByteRange", 0, pos)) >= 0:
+    """The last /ByteRange array of the file. None exactly when `pattern.search(data)` finds nothing:
+    every match starts with the literal /ByteRange."""
+    return _last_byte_range_at(data, pattern, stream_scan.all_starts(data, b"/ByteRange"))
+
+
+def _last_byte_range_at(data: bytes, pattern: re.Pattern[bytes], starts: list[int]) -> ByteRange | None:
+    """`last_byte_range`, the starts of the literal /ByteRange found (all of them, ascending)."""
+    for pos in reversed(starts):
         m = pattern.match(data, pos)
         if m is not None:
             a, b, c, d = (int(g) for g in m.groups())

@@ -8,16 +8,16 @@ the conditions are checked around each hit: the same match, start and end, as th
 leftmost one (tests/test_evidence_speed.py). `CCHC_XL_FAST_EVIDENCE=0` turns this path off.
 
 The `endstream` search is the one that runs through every stream's data (a scan's images: most of the
-file), once per stream. `endstream_finder` does it once per file, backwards: CPython's `bytes.rfind` on
-a large buffer is about twice as fast as its `find` (which switches to its slower adaptive search there),
-and every start of the keyword, collected from the end, answers each stream's search by bisection.
+file), once per stream. `endstream_finder` answers each stream's search by bisection among every start
+of the keyword, found once per file (`starts_between`, backwards; lean_signature.hash_file finds them in
+the pass that hashes the file).
 """
 
 from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 SWITCH = "CCHC_XL_FAST_EVIDENCE"
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -59,9 +59,10 @@ def endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
     return None
 
 
-def endstream_finder(data: bytes) -> Callable[[bytes, int], tuple[int, int] | None]:
-    """`endstream_at` for this `data` only, every `endstream` of it found first in one backward pass."""
-    starts = all_starts(data, b"endstream")
+def endstream_finder(data: bytes, starts: Sequence[int] | None = None) -> Callable[[bytes, int], tuple[int, int] | None]:
+    """`endstream_at` for this `data` only, every `endstream` of it found first in one backward pass
+    (or given: `starts`, every start of the keyword in `data`, ascending)."""
+    starts = all_starts(data, b"endstream") if starts is None else starts
     size = len(data)
 
     def at(data: bytes, pos: int) -> tuple[int, int] | None:
@@ -80,10 +81,18 @@ def endstream_finder(data: bytes) -> Callable[[bytes, int], tuple[int, int] | No
 
 def all_starts(data: bytes, keyword: bytes) -> list[int]:
     """Every position where `keyword` starts in `data` (overlapping ones too), ascending."""
+    return starts_between(data, keyword, 0, len(data))
+
+
+def starts_between(data: bytes, keyword: bytes, start: int, stop: int) -> list[int]:
+    """Every position in [start, stop) where `keyword` starts in `data` (it may end past `stop`),
+    ascending; found backwards (CPython's `bytes.rfind` on a large buffer is about twice as fast as its
+    `find`, which switches to a slower adaptive search there)."""
     starts: list[int] = []
-    k = len(data)
-    while (k := data.rfind(keyword, 0, k + len(keyword) - 1)) >= 0:
+    end = stop + len(keyword) - 1
+    while (k := data.rfind(keyword, start, end)) >= 0:
         starts.append(k)
+        end = k + len(keyword) - 1
     starts.reverse()
     return starts
 
