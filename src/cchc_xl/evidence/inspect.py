@@ -306,8 +306,10 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS, endstreams: Sequ
         obj_end = last_obj_end(data, head_start, m[0])
         head = data[head_start if obj_end is None else obj_end:m[0]]
         pos = end[1] if end else len(data)
+        if b"/Image" in head:
+            continue
         levels = min(len(_FLATE.findall(head)), 8)
-        if not levels or b"/Image" in head or inflated.bounded_by_size(m[1], stop, levels):
+        if not levels or inflated.bounded_by_size(m[1], stop, levels):
             continue
         body = data[m[1]:stop]
         for _ in range(levels):

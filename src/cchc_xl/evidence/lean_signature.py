@@ -304,10 +304,21 @@ def _algorithms_protected(attributes: dict[str, list[Any]], signer_info: Any) ->
         return True
     if len(protection) > 1:
         return False
-    signature_algorithm = protection[0]["signature_algorithm"].native
-    return bool(protection[0]["digest_algorithm"].native == signer_info["digest_algorithm"].native
-                and signature_algorithm is not None
-                and signature_algorithm == signer_info["signature_algorithm"].native)
+    return _algorithms_match(protection[0].dump(), signer_info["digest_algorithm"].dump(),
+                             signer_info["signature_algorithm"].dump())
+
+
+@functools.lru_cache(maxsize=64)
+def _algorithms_match(protection: bytes, digest_algorithm: bytes, signature_algorithm: bytes) -> bool:
+    """The comparison of `_algorithms_protected`, by the encodings (one signer's are the same in every
+    document it signs)."""
+    from asn1crypto import algos, cms
+
+    attribute = cms.CMSAlgorithmProtection.load(protection)
+    signature = attribute["signature_algorithm"].native
+    return bool(attribute["digest_algorithm"].native == algos.DigestAlgorithm.load(digest_algorithm).native
+                and signature is not None
+                and signature == algos.SignedDigestAlgorithm.load(signature_algorithm).native)
 
 
 def _range_digest(data: bytes, byte_range: ByteRange, md_algorithm: str, hashed: Hashed | None) -> bytes:
