@@ -78,8 +78,9 @@ def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
     hashed twice). Only the short tail after the hole is hashed twice either way."""
     if not stream_scan.enabled():
         return Hashed(hashlib.sha256(data).hexdigest())
-    hole = _hole(data, _last_byte_range_at(
-        data, byte_range, stream_scan.starts_between(data, b"/ByteRange", max(0, len(data) - BLOCK), len(data))))
+    last = max(0, len(data) - BLOCK)  # the last block's /ByteRange starts, found first
+    last_ranges = stream_scan.starts_between(data, b"/ByteRange", last, len(data))
+    hole = _hole(data, _last_byte_range_at(data, byte_range, last_ranges))
     view = memoryview(data)
     whole = hashlib.sha256()
     head = None  # the state at `hole`
@@ -95,9 +96,10 @@ def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
             whole.update(view[hole:stop])
         else:
             whole.update(view[start:stop])
-        ranges += stream_scan.starts_between(data, b"/ByteRange", start, stop)
+        if start < last:
+            ranges += stream_scan.starts_between(data, b"/ByteRange", start, min(stop, last))
         endstreams += stream_scan.starts_between(data, b"endstream", start, stop)
-    found = _last_byte_range_at(data, byte_range, ranges)
+    found = _last_byte_range_at(data, byte_range, ranges + last_ranges)
     if found is None:
         return Hashed(whole.hexdigest(), False, endstreams=tuple(endstreams))
     length = _hole(data, found)
