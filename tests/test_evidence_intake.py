@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cchc_xl.evidence import intake
 from cchc_xl.evidence.inspect import inspect_bundle
-from cchc_xl.evidence.intake import Limits, best_legacy_decoding, open_bundle
+from cchc_xl.evidence.intake import EvidenceReadError, Limits, best_legacy_decoding, open_bundle, read_file
 from conftest_evidence import RawNameInfo, digest_tree, sample, to_cp1258, write_zip
 
 VIETNAMESE_NAMES = [
@@ -216,6 +217,22 @@ def test_folder_file_size_limit(tmp_path: Path) -> None:
     with open_bundle(folder, Limits(max_file_bytes=1000)) as bundle:
         check = inspect_bundle(bundle, Limits(max_file_bytes=1000))[0]
     assert [i.rule for i in check.issues] == ["evidence.file_too_large"]
+
+
+def test_a_file_is_read_whole_up_to_the_limit_even_when_it_grew_after_its_size_was_taken(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.pdf"
+    path.write_bytes(b"%PDF-" + bytes(995))
+    assert read_file(path, 1000) == path.read_bytes()
+    with pytest.raises(EvidenceReadError) as refused:
+        read_file(path, 999)
+    assert (refused.value.rule, refused.value.detail) == ("evidence.file_too_large", intake._size_text(1000))
+    real_fstat = os.fstat
+    monkeypatch.setattr(os, "fstat", lambda fd: os.stat_result((0,) * 6 + (10,) + (0,) * 3))  # "10 bytes"
+    assert read_file(path, 1000) == path.read_bytes()  # read on past the size first seen
+    with pytest.raises(EvidenceReadError):
+        read_file(path, 999)
+    monkeypatch.setattr(os, "fstat", real_fstat)
 
 
 # --- broken bundles -----------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import datetime as dt
 import re
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import algos, cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -73,6 +73,15 @@ def _flip_padding(data: bytes) -> bytes:
     spot = end - 10  # in the zeros after the CMS value
     assert data[spot:spot + 1] == b"0"
     return data[:spot] + b"1" + data[spot + 1:]
+
+
+def _protection_changed(data: bytes) -> bytes:
+    """The algorithm-protection attribute naming SHA-512 where the signer used SHA-256 (same length)."""
+    signer_info = cms.ContentInfo.load(_cms(data))["content"]["signer_infos"][0]
+    attribute = next(a for a in signer_info["signed_attrs"] if a["type"].native == "cms_algorithm_protection").dump()
+    sha256, sha512 = (algos.DigestAlgorithmId(name).dump() for name in ("sha256", "sha512"))
+    assert sha256 in attribute
+    return _replaced(data, attribute, attribute.replace(sha256, sha512))
 
 
 def _other_certificate(serial_delta: int) -> bytes:
@@ -122,6 +131,7 @@ def corpus() -> dict[str, bytes]:
         "byte flipped in the range": pdfs.tamper_signed(valid),
         "padding changed": _flip_padding(valid),
         "signature value flipped": _flip_signature_value(valid),
+        "algorithm protection changed": _protection_changed(valid),
         "certificate swapped": _replaced(valid, demo_der, _other_certificate(0)),
         "signer missing": _replaced(valid, demo_der, _other_certificate(1)),
         "range short of the end": _narrowed(valid),
@@ -175,6 +185,7 @@ def test_the_corpus_reaches_every_outcome(corpus: dict[str, bytes]) -> None:
     assert signature("timestamped").timestamped and not signature("valid").timestamped
     assert signature("timestamped").signing_time == dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
     assert signature("certificate swapped").state == signature("signer missing").state == "unverifiable"
+    assert signature("algorithm protection changed").state == "unverifiable"  # (pyHanko's, not lean)
     assert signature("updated after signing").state == "modified"
     assert signature("valid").signer == "Nguyễn Văn An" and signature("valid").field == "Signature1"
 

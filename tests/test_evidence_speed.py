@@ -1,12 +1,13 @@
 """The evidence fast path (evidence/stream_scan.py) gives exactly what the plain one gives.
 
 - The stream markers found by byte search are the regular expressions' leftmost matches, from every
-  start position (and the last `obj` keyword before a stream, found backwards, their last one), on byte
-  strings made of the pieces that matter (keywords, line ends, letters around them, other bytes) and on
-  real PDFs.
+  start position (and the last `obj` keyword before a stream, found backwards, their last one; the
+  `endstream` searches answered from one backward pass, `endstream_finder`, the same), on byte strings
+  made of the pieces that matter (keywords, line ends, letters around them, other bytes) and on real PDFs.
 - `inspect_file` on typed, scanned, signed, signed-then-changed, encrypted and damaged PDFs, and the
-  stream budget's refusals (too many streams, too much inflated), are the same with the fast path and
-  with `CCHC_XL_FAST_EVIDENCE=0`.
+  stream budget's refusals (too many streams, too much inflated, for one stream or all, with one and two
+  flate levels, where the streams counted by their bounds must be inflated after all and where they need
+  not), are the same with the fast path and with `CCHC_XL_FAST_EVIDENCE=0`.
 
 No timing here: speed is measured by benchmarks/bench_evidence.py.
 """
@@ -30,9 +31,11 @@ PIECES = [b"stream", b"endstream", b"\r", b"\n", b"\r\n", b"a", b"Z", b"0", b" "
 
 
 def same_markers(data: bytes) -> None:
+    finder = stream_scan.endstream_finder(data)
     for pos in range(len(data) + 1):
         assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (data, pos)
         assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (data, pos)
+        assert finder(data, pos) == inspect._endstream_at(data, pos), (data, pos)
 
 
 def same_obj_ends(data: bytes) -> None:
@@ -64,6 +67,67 @@ def test_byte_search_on_edge_cases(data: bytes) -> None:
     same_markers(data)
 
 
+@pytest.mark.parametrize(("data", "keyword"), [(b"", b"ab"), (b"aaaa", b"aa"), (b"xabxab", b"ab"), (b"abab", b"aba"),
+                                              (b"ab", b"ab"), (b"b", b"ab")])
+def test_every_start_of_a_keyword_is_found_backwards(data: bytes, keyword: bytes) -> None:
+    expected = [i for i in range(len(data)) if data.startswith(keyword, i)]
+    assert stream_scan.all_starts(data, keyword) == expected
+
+
+HASH_PIECES = [b"/ByteRange", b"/ByteRange [0 5 9 2]", b"/ByteRange[0 3 6 1]", b"endstream", b"end", b"stream",
+               b"/Byte", b"Range", b"0", b" ", b"\n", b"x", b"e"]
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(HASH_PIECES), max_size=12), st.integers(min_value=1, max_value=12))
+def test_the_file_hashed_and_searched_in_blocks_is_the_plain_hash_and_searches(
+        pieces: list[bytes], block: int) -> None:
+    """Blocks of 1–12 bytes, keywords across their edges: the same sha256, the same last /ByteRange
+    and the digest of the range it covers, every `endstream`."""
+    import hashlib
+
+    data = b"".join(pieces)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lean_signature, "BLOCK", block)
+        hashed = lean_signature.hash_file(data, inspect._BYTE_RANGE)
+    assert hashed.sha256 == hashlib.sha256(data).hexdigest()
+    assert hashed.signed == inspect.has_signature(data)
+    assert hashed.endstreams == tuple(i for i in range(len(data)) if data.startswith(b"endstream", i))
+    matches = [m for i in range(len(data)) if (m := inspect._BYTE_RANGE.match(data, i))]
+    found = tuple(int(g) for g in matches[-1].groups()) if matches else None  # the last one
+    assert lean_signature.last_byte_range(data, inspect._BYTE_RANGE) == found
+    covers = found is not None and found[0] == 0 and 0 < found[1] <= found[2] and sum(found[2:]) == len(data)
+    assert hashed.byte_range == (found if covers else None)
+    if covers:
+        assert found is not None
+        assert hashed.range_sha256 == hashlib.sha256(data[:found[1]] + data[found[2]:]).digest()
+
+
+def _covering(head: int, hole: int) -> bytes:
+    """`head` bytes, a `hole` and a tail holding the /ByteRange that covers all but the hole."""
+    tail = b""
+    while True:
+        wanted = b"endstream /ByteRange [0 %d %d %d]" % (head, head + hole, len(tail))
+        if wanted == tail:
+            return b"e" * head + b"<" + b"0" * (hole - 2) + b">" + tail
+        tail = wanted
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 8, 13, 64, 65536])
+@pytest.mark.parametrize(("head", "hole"), [(1, 2), (7, 5), (20, 31), (64, 64)])
+def test_the_signed_range_digest_goes_on_from_the_block_of_the_hole(block: int, head: int, hole: int) -> None:
+    import hashlib
+
+    data = _covering(head, hole)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lean_signature, "BLOCK", block)
+        hashed = lean_signature.hash_file(data, inspect._BYTE_RANGE)
+    assert hashed.byte_range == (0, head, head + hole, len(data) - head - hole)
+    assert hashed.range_sha256 == hashlib.sha256(data[:head] + data[head + hole:]).digest()
+    assert hashed.sha256 == hashlib.sha256(data).hexdigest()
+    assert hashed.endstreams == (head + hole,)
+
+
 def _budget_both_ways(data: bytes, monkeypatch: pytest.MonkeyPatch, limits: inspect.Limits = DEFAULT_LIMITS) -> str:
     fast = inspect.stream_budget(data, limits)
     monkeypatch.setenv(stream_scan.SWITCH, "0")
@@ -79,6 +143,57 @@ def _flate_streams(count: int, size: int) -> bytes:
     return b"%PDF-1.7\n" + b"".join(
         b"%d 0 obj\n<< /Filter /FlateDecode /Length %d >>\nstream\r\n%s\r\nendstream\nendobj\n" % (i, len(body), body)
         for i in range(1, count + 1))
+
+
+def _chained_flate_streams(sizes: list[int], levels: int) -> bytes:
+    """One stream per size, of that many zeros deflated `levels` times (a filter chain)."""
+    objects = []
+    for i, size in enumerate(sizes, 1):
+        body = b"0" * size
+        for _ in range(levels):
+            body = zlib.compress(body, 9)
+        filters = b" ".join([b"/FlateDecode"] * levels)
+        objects.append(b"%d 0 obj\n<< /Filter [%s] /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+                       % (i, filters, len(body), body))
+    return b"%PDF-1.7\n" + b"".join(objects)
+
+
+def test_flate_never_inflates_past_its_bound() -> None:
+    """The fast budget's premise (FLATE_RATIO): zeros, the most compressible data, at the highest level."""
+    for size in (1, 258, 10**6, 10**7):
+        assert len(zlib.compress(bytes(size), 9)) * inspect.FLATE_RATIO >= size
+
+
+@pytest.mark.parametrize("levels", [1, 2])
+@pytest.mark.parametrize("stream_bytes", [1, 1000, 50_000, 200_000, 10**6, 32 * 2**20])
+@pytest.mark.parametrize("pdf_inflated", [1, 10_000, 100_000, 250_000, 10**6, 128 * 2**20])
+def test_streams_counted_by_their_bounds_refuse_what_the_plain_budget_refuses(
+        levels: int, stream_bytes: int, pdf_inflated: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = dataclasses.replace(DEFAULT_LIMITS, max_stream_bytes=stream_bytes, max_pdf_inflated=pdf_inflated)
+    for sizes in ([100, 100, 100], [50_000, 40, 120_000, 30], [300_000], [10, 2_000_000, 10]):
+        _budget_both_ways(_chained_flate_streams(sizes, levels), monkeypatch, limits)
+
+
+def test_the_bounds_spare_the_inflating_and_settle_when_they_must(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    plain = inspect._inflate
+
+    def counted(data: bytes, limit: int) -> tuple[bytes, bool]:
+        calls.append(len(data))
+        return plain(data, limit)
+
+    monkeypatch.setattr(inspect, "_inflate", counted)
+    data = _chained_flate_streams([1000, 1000, 1000], 1)
+    assert inspect.stream_budget(data) == "" and not calls  # small streams: bounded, none inflated
+    # 1,000 zeros deflate to 17 bytes (bound 18,576), 20,000 to 43 (bound 45,408): the first stream is
+    # counted by its bound, the second inflated (its bound is past the file's limit), and then the two
+    # pass the limit until the first is inflated too (settled): 21,000 bytes, under 24,000, over 20,500
+    data = _chained_flate_streams([1000, 20_000], 1)
+    assert _budget_both_ways(data, monkeypatch, dataclasses.replace(DEFAULT_LIMITS, max_pdf_inflated=24_000)) == ""
+    assert calls[:2] == [43, 17]
+    calls.clear()
+    assert _budget_both_ways(data, monkeypatch, dataclasses.replace(DEFAULT_LIMITS, max_pdf_inflated=20_500)) != ""
+    assert calls[:2] == [43, 17]
 
 
 def test_the_stream_budget_refuses_the_same_files(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,6 +235,7 @@ def test_markers_of_real_pdfs(sample_pdfs: dict[str, bytes]) -> None:
         for pos in sorted(starts):
             assert stream_scan.stream_at(data, pos) == inspect._stream_at(data, pos), (name, pos)
             assert stream_scan.endstream_at(data, pos) == inspect._endstream_at(data, pos), (name, pos)
+            assert stream_scan.endstream_finder(data)(data, pos) == inspect._endstream_at(data, pos), (name, pos)
             head_start = max(0, pos - 4096)
             assert stream_scan.last_obj_end(data, head_start, pos) == inspect._last_obj_end(data, head_start, pos)
 

@@ -15,7 +15,7 @@ import logging
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -230,20 +230,10 @@ def _zip_kind(data: bytes) -> FileKind:
 
 def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signature.Hashed | None = None) -> PdfCheck:
     """`hashed`: the file's digests when inspect_file made them (lean_signature.hash_file)."""
-    from pypdf import apply_configuration
-
     offset = pdf_header_offset(data) or 0
-    over = stream_budget(data, limits)
+    over = stream_budget(data, limits, None if hashed is None else hashed.endstreams)
     if over:
         return PdfCheck(offset, too_complex=over)
-    with apply_configuration(zlib_maximum_output_length=limits.max_stream_bytes,
-                             lzw_maximum_output_length=limits.max_stream_bytes,
-                             run_length_maximum_output_length=limits.max_stream_bytes,
-                             maximum_declared_stream_length=limits.max_stream_bytes):
-        return _inspect_pdf(data, offset, limits, hashed)
-
-
-def _inspect_pdf(data: bytes, offset: int, limits: Limits, hashed: lean_signature.Hashed | None) -> PdfCheck:
     signed = has_signature(data) if hashed is None or hashed.signed is None else hashed.signed
     with lean_pdf.opened(data) as lean_file:
         lean = None if lean_file is None else lean_pdf.counts(
@@ -252,6 +242,19 @@ def _inspect_pdf(data: bytes, offset: int, limits: Limits, hashed: lean_signatur
             pages, checked, text, images = lean
             signatures = verify_signatures(data, limits, hashed, lean_file) if signed else ()
             return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
+    from pypdf import apply_configuration
+
+    # (set around pypdf's reading only: the lean path above reads nothing through pypdf)
+    with apply_configuration(zlib_maximum_output_length=limits.max_stream_bytes,
+                             lzw_maximum_output_length=limits.max_stream_bytes,
+                             run_length_maximum_output_length=limits.max_stream_bytes,
+                             maximum_declared_stream_length=limits.max_stream_bytes):
+        return _inspect_pdf(data, offset, limits, hashed, signed)
+
+
+def _inspect_pdf(data: bytes, offset: int, limits: Limits, hashed: lean_signature.Hashed | None,
+                 signed: bool) -> PdfCheck:
+    """pypdf's page checks, pyHanko's signature checks (the plain path)."""
     from pypdf import PdfReader
 
     try:
@@ -279,15 +282,19 @@ _OBJ = re.compile(rb"\sobj\b")
 _FLATE = re.compile(rb"/(?:FlateDecode|Fl)(?![A-Za-z])")
 
 
-def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
+def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS, endstreams: Sequence[int] | None = None) -> str:
     """Why the PDF is too costly to parse ('' when it is not): more streams than the limit, or flate
     streams (each level of a filter chain followed) inflating past the limit for one stream or for all.
     Measured on the raw file with bounded decompressors, keeping nothing; image streams are left out
-    (this tool never decodes an image)."""
+    (this tool never decodes an image). The fast path (`stream_scan.enabled`) finds the markers by byte
+    search and inflates only the streams that could reach a limit (`_Inflated`); `endstreams`: where the
+    `endstream` keywords start (lean_signature.Hashed), when the caller found them."""
+    fast = stream_scan.enabled()
     stream_at, endstream_at, last_obj_end = (
-        (stream_scan.stream_at, stream_scan.endstream_at, stream_scan.last_obj_end) if stream_scan.enabled()
+        (stream_scan.stream_at, stream_scan.endstream_finder(data, endstreams), stream_scan.last_obj_end) if fast
         else (_stream_at, _endstream_at, _last_obj_end))
-    count = total = 0
+    inflated = _Inflated(data, limits, bounded=fast)
+    count = 0
     pos = 0
     while (m := stream_at(data, pos)) is not None:
         count += 1
@@ -299,18 +306,72 @@ def stream_budget(data: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
         obj_end = last_obj_end(data, head_start, m[0])
         head = data[head_start if obj_end is None else obj_end:m[0]]
         pos = end[1] if end else len(data)
-        levels = len(_FLATE.findall(head))
-        if not levels or b"/Image" in head:
+        if b"/Image" in head:
+            continue
+        levels = min(len(_FLATE.findall(head)), 8)
+        if not levels or inflated.bounded_by_size(m[1], stop, levels):
             continue
         body = data[m[1]:stop]
-        for _ in range(min(levels, 8)):
+        for _ in range(levels):
             body, complete = _inflate(body, limits.max_stream_bytes)
             if not complete:
                 return evidence_text("evidence.detail.stream_bytes", detail=limits.max_stream_bytes // MiB)
-            total += len(body)
-            if total > limits.max_pdf_inflated:
+            if inflated.add(len(body)):
                 return evidence_text("evidence.detail.pdf_bytes", detail=limits.max_pdf_inflated // MiB)
     return ""
+
+
+FLATE_RATIO = 1032  # the most a deflate stream inflates to per byte (2 bits for a 258-byte match; zlib's docs)
+
+
+class _Inflated:
+    """The stream budget's count of inflated bytes. The plain path inflates every flate stream; the fast
+    path (`bounded`) counts a stream by what it could inflate to at most, FLATE_RATIO per byte at each
+    level, as long as that bound stays under the limit of one stream and, with the others, under the
+    limit of the file: such a stream cannot make the budget refuse the file, so it is not inflated. The
+    count is then an upper bound of the plain path's; when it would pass the file's limit, the streams
+    counted by their bounds are inflated after all (`settle`) and the count is the plain path's again, so
+    the budget refuses exactly the files, at the stream, the plain path refuses."""
+
+    def __init__(self, data: bytes, limits: Limits, bounded: bool) -> None:
+        self.data, self.limits, self.bounded = data, limits, bounded
+        self.exact = 0  # bytes inflated
+        self.bound = 0  # the bounds of the streams not inflated
+        self.pending: list[tuple[int, int, int]] = []  # those streams: (start, stop, levels)
+
+    def bounded_by_size(self, start: int, stop: int, levels: int) -> bool:
+        """Whether the stream data[start:stop] with `levels` flate levels is counted by its bound."""
+        if not self.bounded:
+            return False
+        size, total = stop - start, 0
+        for _ in range(levels):
+            size = FLATE_RATIO * (size + 1)
+            if size >= self.limits.max_stream_bytes:
+                return False
+            total += size
+        if self.exact + self.bound + total > self.limits.max_pdf_inflated:
+            return False
+        self.pending.append((start, stop, levels))
+        self.bound += total
+        return True
+
+    def add(self, inflated: int) -> bool:
+        """Counts one level's inflated bytes; whether the file's limit is passed."""
+        self.exact += inflated
+        if self.exact + self.bound <= self.limits.max_pdf_inflated:
+            return False
+        self.settle()
+        return self.exact > self.limits.max_pdf_inflated
+
+    def settle(self) -> None:
+        """The streams counted by their bounds inflated (each under the limit of one stream: complete)."""
+        for start, stop, levels in self.pending:
+            body = self.data[start:stop]
+            for _ in range(levels):
+                body, _complete = _inflate(body, self.limits.max_stream_bytes)
+                self.exact += len(body)
+        self.pending.clear()
+        self.bound = 0
 
 
 def _stream_at(data: bytes, pos: int) -> tuple[int, int] | None:

@@ -325,14 +325,21 @@ def _inside(path: str, real_root: str) -> bool:
 
 
 def _file_reader(path: Path, max_bytes: int) -> Callable[[], bytes]:
-    def read() -> bytes:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise EvidenceReadError("evidence.file_too_large", _size_text(len(data)))
-        return data
+    return lambda: read_file(path, max_bytes)
 
-    return read
+
+def read_file(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refused past `max_bytes` (EvidenceReadError; OSError as open and read raise it).
+    Read by its size first: asking for max_bytes + 1 at once makes Python allocate all of that (100 MiB)
+    for every file, which cost more than reading a small file; a file that grew meanwhile is read on."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(min(size, max_bytes) + 1)
+        if len(data) > size:
+            data += handle.read(max_bytes + 1 - len(data))
+    if len(data) > max_bytes:
+        raise EvidenceReadError("evidence.file_too_large", _size_text(len(data)))
+    return data
 
 
 # ------------------------------------------------------------------------------------------------

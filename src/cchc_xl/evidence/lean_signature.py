@@ -41,12 +41,14 @@ MAX_FIELDS = 200  # form fields walked looking for the signature (past that: pyH
 
 @dataclass(frozen=True)
 class Hashed:
-    """A file's sha256 and, from the same pass, the sha256 of the bytes its last signature covers."""
+    """A file's sha256 and, from the same pass, the sha256 of the bytes its last signature covers and
+    where its `endstream` keywords start."""
 
     sha256: str  # hex, of the whole file
     signed: bool | None = None  # it holds a /ByteRange (inspect.has_signature); None: not searched
     byte_range: ByteRange | None = None  # the file's last /ByteRange, when it starts at 0 and reaches the end
     range_sha256: bytes = b""  # the digest of the bytes byte_range covers
+    endstreams: tuple[int, ...] | None = None  # every start of b"endstream", ascending; None: not searched
 
 
 @dataclass(frozen=True)
@@ -62,32 +64,72 @@ class Verified:
     signing_times: tuple[Any, ...] = ()  # the signing-time attribute's values
 
 
+BLOCK = 1 << 16  # bytes hashed and searched together, while they are in the processor's cache
+
+
 def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
-    """The file's sha256; with the fast path on, also whether it holds a /ByteRange (`byte_range`:
-    inspect.py's pattern) and the digest of the range the last one covers, the file hashed once up to
-    the signature's hole and the hash state copied there (only the short tail after the hole twice)."""
+    """The file's sha256; with the fast path on, from the same pass, whether it holds a /ByteRange
+    (`byte_range`: inspect.py's pattern), the digest of the range the last one covers and the starts
+    of its `endstream` keywords (inspect.stream_budget's search). One pass in blocks: each block hashed,
+    then searched for both keywords while it is still in the cache (about a tenth less time than three
+    passes over the file). The signature that covers the file sits near its end: looked for in the last
+    block first, its hole is known before the pass and the hash state copied there; else the state is
+    kept at each block's start and the signed range's digest goes on from the hole's block (its head
+    hashed twice). Only the short tail after the hole is hashed twice either way."""
     if not stream_scan.enabled():
         return Hashed(hashlib.sha256(data).hexdigest())
-    found = last_byte_range(data, byte_range)
-    if found is None:
-        return Hashed(hashlib.sha256(data).hexdigest(), False)
-    start, length, tail, tail_length = found
-    if start != 0 or not 0 < length <= tail or tail + tail_length != len(data):
-        return Hashed(hashlib.sha256(data).hexdigest(), True)
+    last = max(0, len(data) - BLOCK)  # the last block's /ByteRange starts, found first
+    last_ranges = stream_scan.starts_between(data, b"/ByteRange", last, len(data))
+    hole = _hole(data, _last_byte_range_at(data, byte_range, last_ranges))
     view = memoryview(data)
-    whole = hashlib.sha256(view[:length])
-    signed = whole.copy()
-    signed.update(view[tail:])
-    whole.update(view[length:])
-    return Hashed(whole.hexdigest(), True, found, signed.digest())
+    whole = hashlib.sha256()
+    head = None  # the state at `hole`
+    states = []
+    ranges: list[int] = []
+    endstreams: list[int] = []
+    for start in range(0, len(data), BLOCK):
+        stop = min(start + BLOCK, len(data))
+        states.append(whole.copy())
+        if hole is not None and start < hole <= stop:
+            whole.update(view[start:hole])
+            head = whole.copy()
+            whole.update(view[hole:stop])
+        else:
+            whole.update(view[start:stop])
+        if start < last:
+            ranges += stream_scan.starts_between(data, b"/ByteRange", start, min(stop, last))
+        endstreams += stream_scan.starts_between(data, b"endstream", start, stop)
+    found = _last_byte_range_at(data, byte_range, ranges + last_ranges)
+    if found is None:
+        return Hashed(whole.hexdigest(), False, endstreams=tuple(endstreams))
+    length = _hole(data, found)
+    if length is None:
+        return Hashed(whole.hexdigest(), True, endstreams=tuple(endstreams))
+    if head is None or length != hole:
+        block = min(length // BLOCK, len(states) - 1)
+        head = states[block].copy()
+        head.update(view[block * BLOCK:length])
+    head.update(view[found[2]:])
+    return Hashed(whole.hexdigest(), True, found, head.digest(), tuple(endstreams))
+
+
+def _hole(data: bytes, found: ByteRange | None) -> int | None:
+    """Where the hole of a /ByteRange that covers the file from its start to its end starts, or None."""
+    if found is None:
+        return None
+    start, length, tail, tail_length = found
+    return length if start == 0 and 0 < length <= tail and tail + tail_length == len(data) else None
 
 
 def last_byte_range(data: bytes, pattern: re.Pattern[bytes]) -> ByteRange | None:
-    """The last /ByteRange array of the file, searched from its end (where a signature that covers the
-    file's end sits). None exactly when `pattern.search(data)` finds nothing: every match starts with
-    the literal /ByteRange."""
-    pos = len(data)
-    while (pos := data.rfind(b"/ByteRange", 0, pos)) >= 0:
+    """The last /ByteRange array of the file. None exactly when `pattern.search(data)` finds nothing:
+    every match starts with the literal /ByteRange."""
+    return _last_byte_range_at(data, pattern, stream_scan.all_starts(data, b"/ByteRange"))
+
+
+def _last_byte_range_at(data: bytes, pattern: re.Pattern[bytes], starts: list[int]) -> ByteRange | None:
+    """`last_byte_range`, the starts of the literal /ByteRange found (all of them, ascending)."""
+    for pos in reversed(starts):
         m = pattern.match(data, pos)
         if m is not None:
             a, b, c, d = (int(g) for g in m.groups())
@@ -282,10 +324,21 @@ def _algorithms_protected(attributes: dict[str, list[Any]], signer_info: Any) ->
         return True
     if len(protection) > 1:
         return False
-    signature_algorithm = protection[0]["signature_algorithm"].native
-    return bool(protection[0]["digest_algorithm"].native == signer_info["digest_algorithm"].native
-                and signature_algorithm is not None
-                and signature_algorithm == signer_info["signature_algorithm"].native)
+    return _algorithms_match(protection[0].dump(), signer_info["digest_algorithm"].dump(),
+                             signer_info["signature_algorithm"].dump())
+
+
+@functools.lru_cache(maxsize=64)
+def _algorithms_match(protection: bytes, digest_algorithm: bytes, signature_algorithm: bytes) -> bool:
+    """The comparison of `_algorithms_protected`, by the encodings (one signer's are the same in every
+    document it signs)."""
+    from asn1crypto import algos, cms
+
+    attribute = cms.CMSAlgorithmProtection.load(protection)
+    signature = attribute["signature_algorithm"].native
+    return bool(attribute["digest_algorithm"].native == algos.DigestAlgorithm.load(digest_algorithm).native
+                and signature is not None
+                and signature == algos.SignedDigestAlgorithm.load(signature_algorithm).native)
 
 
 def _range_digest(data: bytes, byte_range: ByteRange, md_algorithm: str, hashed: Hashed | None) -> bytes:

@@ -6,11 +6,18 @@ an optional group, which leaves Python's engine no literal to search for, so it 
 of every image stream (a scanned page: most of the file). Here `bytes.find` looks for the keyword and
 the conditions are checked around each hit: the same match, start and end, as the expression's
 leftmost one (tests/test_evidence_speed.py). `CCHC_XL_FAST_EVIDENCE=0` turns this path off.
+
+The `endstream` search is the one that runs through every stream's data (a scan's images: most of the
+file), once per stream. `endstream_finder` answers each stream's search by bisection among every start
+of the keyword, found once per file (`starts_between`, backwards; lean_signature.hash_file finds them in
+the pass that hashes the file).
 """
 
 from __future__ import annotations
 
+import bisect
 import os
+from collections.abc import Callable, Sequence
 
 SWITCH = "CCHC_XL_FAST_EVIDENCE"
 _LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -50,6 +57,44 @@ def endstream_at(data: bytes, pos: int) -> tuple[int, int] | None:
             return k, k + 9
         k = data.find(b"endstream", k + 1)
     return None
+
+
+def endstream_finder(data: bytes, starts: Sequence[int] | None = None) -> Callable[[bytes, int], tuple[int, int] | None]:
+    """`endstream_at` for this `data` only, every `endstream` of it found first in one backward pass
+    (or given: `starts`, every start of the keyword in `data`, ascending)."""
+    starts = all_starts(data, b"endstream") if starts is None else starts
+    size = len(data)
+
+    def at(data: bytes, pos: int) -> tuple[int, int] | None:
+        for i in range(bisect.bisect_left(starts, pos), len(starts)):
+            k = starts[i]
+            if k + 9 == size or data[k + 9] not in _LETTERS:
+                if k - 2 >= pos and data[k - 2:k] == b"\r\n":
+                    return k - 2, k + 9
+                if k - 1 >= pos and data[k - 1:k] in _LINE_ENDS:
+                    return k - 1, k + 9
+                return k, k + 9
+        return None
+
+    return at
+
+
+def all_starts(data: bytes, keyword: bytes) -> list[int]:
+    """Every position where `keyword` starts in `data` (overlapping ones too), ascending."""
+    return starts_between(data, keyword, 0, len(data))
+
+
+def starts_between(data: bytes, keyword: bytes, start: int, stop: int) -> list[int]:
+    """Every position in [start, stop) where `keyword` starts in `data` (it may end past `stop`),
+    ascending; found backwards (CPython's `bytes.rfind` on a large buffer is about twice as fast as its
+    `find`, which switches to a slower adaptive search there)."""
+    starts: list[int] = []
+    end = stop + len(keyword) - 1
+    while (k := data.rfind(keyword, start, end)) >= 0:
+        starts.append(k)
+        end = k + len(keyword) - 1
+    starts.reverse()
+    return starts
 
 
 def last_obj_end(data: bytes, start: int, end: int) -> int | None:
