@@ -1,0 +1,74 @@
+"""`appraise prepare` in-process: CPU ms per council workbook on a round's store (issue #16).
+
+    .venv/bin/python benchmarks/bench_appraise.py --workspace ROUND [--communes N] [--out DIR] [--profile]
+
+ROUND is a round folder (its `cchc-xl.toml`) whose store holds imported returns, e.g. a copy of the one
+`bench_pipeline.py` leaves in DIR/pipeline-N/round (copy the folder and its store, and point the copy's
+`store` at the copied store: this script writes only into --out, but never run it on a round you need).
+The environment of bench_pipeline.py's commands is set here (its key, password, no approval check).
+`--communes N`: the first N communes of the store only. `--profile`: cProfile, the 40 costliest functions
+by cumulative time (the profile roughly doubles the CPU time; compare profiled runs with each other only).
+Prints the workbooks written, CPU seconds (user + sys of this process) and CPU ms per workbook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_pipeline import _env  # the pipeline's environment (its key and password)
+
+
+def _cpu() -> float:
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workspace", type=Path, required=True)
+    parser.add_argument("--communes", type=int, default=0, help="the first N communes only (0: all)")
+    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "cchc-xl-bench-appraise")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    os.environ.update({k: v for k, v in _env().items() if k.startswith("CCHC_XL_")})
+
+    from cchc_xl.appraisal.round import prepare
+    from cchc_xl.workspace import open_workspace
+
+    ws = open_workspace(args.workspace)
+    store = ws.open_store()
+    if args.communes:
+        latest = store.all_latest()[:args.communes]
+        store.all_latest = lambda: latest  # type: ignore[method-assign]  # the first N only
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    load = os.getloadavg()[0]
+    profile = cProfile.Profile() if args.profile else None
+    started, cpu = time.perf_counter(), _cpu()
+    if profile is not None:
+        profile.enable()
+    written, skipped = prepare(store, ws.cset, args.out, ws.settings)
+    if profile is not None:
+        profile.disable()
+    cpu, wall = _cpu() - cpu, time.perf_counter() - started
+    store.close()
+    print(f"{len(written)} workbooks ({len(skipped)} skipped), load {load:.1f}: CPU {cpu:.2f} s "
+          f"({1000 * cpu / max(1, len(written)):.1f} ms a workbook), wall {wall:.2f} s")
+    if profile is not None:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
