@@ -16,6 +16,7 @@ from cchc_xl.appraisal.workbook import (
     ROUND2_META_KEYS,
     AppraisalLayout,
     AppraisalWorkbookWriter,
+    LayoutMemo,
     SubmissionView,
     appraisal_file_name,
     build_appraisal_layout,
@@ -86,8 +87,10 @@ class OtherSetError(ValueError):
     """The store's accepted submissions are of another criteria set than the one to appraise with."""
 
 
-def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) -> tuple[list[Path], list[str]]:
+def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings,
+            at: dt.datetime | None = None) -> tuple[list[Path], list[str]]:
     """One appraisal workbook per commune whose latest submission is accepted; (written, skipped codes).
+    `at`: the time the workbooks carry as made (default: now, once for the whole run).
 
     OtherSetError, before anything is written, when an accepted submission is of another set than `cset`."""
     latest = store.all_latest()
@@ -97,6 +100,8 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     written, skipped = [], []
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
+    memo = LayoutMemo(cset, identity)
+    at = at or dt.datetime.now(dt.UTC)
     for sub in latest:
         state = store.state(sub.commune_code)
         if sub.status == "rejected" or state == "final":
@@ -106,9 +111,9 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) 
         commune = Commune(code=code, name=name, kind=kind)
         view = submission_view(store, sub)
         prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-        layout = build_appraisal_layout(cset, commune, view, prefill, identity=identity)
+        layout = build_appraisal_layout(cset, commune, view, prefill, identity=identity, memo=memo)
         path = out_dir / appraisal_file_name(commune)
-        AppraisalWorkbookWriter(layout, settings).write(path)
+        AppraisalWorkbookWriter(layout, settings, at, memo=memo).write(path)
         written.append(path)
     return written, skipped
 
