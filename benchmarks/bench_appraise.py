@@ -1,6 +1,6 @@
 """`appraise prepare` in-process: CPU ms per council workbook on a round's store (issue #16).
 
-    .venv/bin/python benchmarks/bench_appraise.py --workspace ROUND [--communes N] [--out DIR] [--profile]
+    .venv/bin/python benchmarks/bench_appraise.py --workspace ROUND [--communes N] [--jobs J] [--out DIR] [--profile]
 
 ROUND is a round folder (its `cchc-xl.toml`) whose store holds imported returns, e.g. a copy of the one
 `bench_pipeline.py` leaves in DIR/pipeline-N/round (copy the folder and its store, and point the copy's
@@ -8,7 +8,9 @@ ROUND is a round folder (its `cchc-xl.toml`) whose store holds imported returns,
 The environment of bench_pipeline.py's commands is set here (its key, password, no approval check).
 `--communes N`: the first N communes of the store only. `--profile`: cProfile, the 40 costliest functions
 by cumulative time (the profile roughly doubles the CPU time; compare profiled runs with each other only).
-Prints the workbooks written, CPU seconds (user + sys of this process) and CPU ms per workbook.
+`--jobs J`: J worker processes write the workbooks (`prepare(jobs=J)`, as `appraise prepare --jobs J`).
+Prints the workbooks written, CPU seconds (user + sys of this process and its workers) and CPU ms per
+workbook, and the wall time.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import _env  # the pipeline's environment (its key and password)
 
 
-def _cpu() -> float:
-    u = resource.getrusage(resource.RUSAGE_SELF)
-    return u.ru_utime + u.ru_stime
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user + sys) of this process, of its ended workers."""
+    return tuple(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),  # type: ignore[return-value]
+                                                    resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def main() -> None:
@@ -40,6 +43,7 @@ def main() -> None:
     parser.add_argument("--workspace", type=Path, required=True)
     parser.add_argument("--communes", type=int, default=0, help="the first N communes only (0: all)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "cchc-xl-bench-appraise")
+    parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     os.environ.update({k: v for k, v in _env().items() if k.startswith("CCHC_XL_")})
@@ -59,13 +63,16 @@ def main() -> None:
     started, cpu = time.perf_counter(), _cpu()
     if profile is not None:
         profile.enable()
-    written, skipped = prepare(store, ws.cset, args.out, ws.settings)
+    prepared = prepare(store, ws.cset, args.out, ws.settings, jobs=args.jobs)
+    written, skipped = prepared.written, prepared.skipped
     if profile is not None:
         profile.disable()
-    cpu, wall = _cpu() - cpu, time.perf_counter() - started
+    (own, workers), wall = (a - b for a, b in zip(_cpu(), cpu, strict=True)), time.perf_counter() - started
+    cpu = own + workers
     store.close()
-    print(f"{len(written)} workbooks ({len(skipped)} skipped), load {load:.1f}: CPU {cpu:.2f} s "
-          f"({1000 * cpu / max(1, len(written)):.1f} ms a workbook), wall {wall:.2f} s")
+    print(f"{len(written)} workbooks ({len(skipped)} skipped, {len(prepared.failed)} failed), --jobs {args.jobs}, "
+          f"load {load:.1f}: CPU {cpu:.2f} s ({1000 * cpu / max(1, len(written)):.1f} ms a workbook; this process "
+          f"{own:.2f} s, its workers {workers:.2f} s), wall {wall:.2f} s")
     if profile is not None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
 
