@@ -170,13 +170,15 @@ class SheetBuilder:
 
 @dataclass(frozen=True)
 class _RowParts:
-    """An item row's texts that depend on the set and the row only: the status formula, the longest status it
-    can show, the score's validation, the changed-score condition ("" for an item the body scores)."""
+    """What an item row has that depends on the set and the row only: the status formula, the score's
+    validation, the changed-score condition ("" for an item the body scores), the height its own texts need
+    (title, the longest status it can show, the body's mark; 0: the default), its figures' labels."""
 
     status_formula: str
-    longest_status: str
     validation: Validation
     mark: str
+    fixed_height: float
+    figure_labels: tuple[str, ...]
 
 
 @dataclass
@@ -358,6 +360,7 @@ class _Builder(SheetBuilder):
     def item(self, row: int, leaf: Criterion, level: str) -> None:
         col, sub, t = self.col, self.sub, self.t
         district = leaf.scored_by == "district"
+        parts = self.row_parts(leaf, row, level)
         key = leaf.name_key
         self.put(row, col["code"], value=leaf.code, style=f"{level}_code")
         self.put(row, col["title"], value=leaf.title, style=f"{level}_title")
@@ -368,7 +371,7 @@ class _Builder(SheetBuilder):
             self.put(row, col["self"], value=t["district_mark"], style="district")
         else:
             self.put(row, col["self"], value=self_points, style="leaf_number")
-        figures = "\n".join(self.figure_lines(leaf))
+        figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
         self.put(row, col["figures"], value=figures or None, style="method")
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
@@ -390,22 +393,21 @@ class _Builder(SheetBuilder):
         self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
                  style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
-        parts = self.row_parts(leaf, row)
         if parts.mark:  # the appraised score shows when it differs from the self-score
             self.lay.marks[(row, col["score"])] = parts.mark
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
         self.put(row, col["status"], formula=parts.status_formula,
                  cached=self.t["status"][self.res.status[leaf.code]], style="status")
-        # tall enough for every wrapped text of the row, and for the longest status it can show
-        self.fit(row, [(leaf.title, "title", 11, level == "criterion"), (figures, "figures", 10, False),
-                       (text, "evidence", 10, False), (findings, "findings", 10, False),
-                       (self.inputs.reasons.get(leaf.code), "reason", 11, False),
-                       (parts.longest_status, "status", 11, False),
-                       (t["district_mark"] if district else None, "self", 11, False)])
+        # tall enough for every wrapped text of the row (those of the set: `parts.fixed_height`; fitting is a
+        # maximum, so the two parts fit apart as together), and for the longest status it can show
+        if parts.fixed_height:
+            self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
+        self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
+                       (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
         self.validate(row, col["score"], parts.validation)
 
-    def row_parts(self, leaf: Criterion, row: int) -> _RowParts:
+    def row_parts(self, leaf: Criterion, row: int, level: str) -> _RowParts:
         """What item `leaf`'s row at `row` has whatever the commune sent (from the run's memo when given)."""
         key = (leaf.code, row)
         found = self.memo.rows.get(key) if self.memo is not None else None
@@ -414,24 +416,31 @@ class _Builder(SheetBuilder):
         checks = self.status_checks(leaf, row)
         status = self.t["status"]
         h, d = self.ref(row, "score"), self.ref(row, "self")
+        longest_status = max((status[k] for k in ("ok", *(k for _, k in checks))), key=len)
+        fixed: dict[int, float] = {}
+        fit_row(fixed, row, [(leaf.title, self.width["title"], 11, level == "criterion"),
+                             (longest_status, self.width["status"], 11, False),
+                             (self.t["district_mark"] if leaf.scored_by == "district" else None, self.width["self"], 11,
+                              False)])
+        assert leaf.rule is not None
         parts = _RowParts(
             status_formula=self.status_formula(checks),
-            longest_status=max((status[k] for k in ("ok", *(k for _, k in checks))), key=len),
             validation=self.score_validation(leaf, h),
-            mark="" if leaf.scored_by == "district" else f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))")
+            mark="" if leaf.scored_by == "district" else f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))",
+            fixed_height=fixed.get(row, 0.0),
+            figure_labels=tuple(spec.label for spec in leaf.rule.figures()))
         if self.memo is not None:
             self.memo.rows[key] = parts
         return parts
 
-    def figure_lines(self, leaf: Criterion) -> list[str]:
-        """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129")."""
-        rule = leaf.rule
-        assert rule is not None
+    def figure_lines(self, leaf: Criterion, labels: tuple[str, ...]) -> list[str]:
+        """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129"; `labels`: its rule's
+        figures' labels)."""
         values = self.sub.figures.get(leaf.code, [])
         lines = []
-        for spec, value in zip(rule.figures(), values, strict=False):
+        for label, value in zip(labels, values, strict=False):
             if value not in (None, ""):
-                lines.append(self.t["figure_line"].format(label=spec.label, value=_figure_text(value)))
+                lines.append(self.t["figure_line"].format(label=label, value=_figure_text(value)))
         return lines
 
     def status_checks(self, leaf: Criterion, row: int) -> list[tuple[str, str]]:
