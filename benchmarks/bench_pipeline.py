@@ -10,7 +10,7 @@ workers, peak resident memory of the largest process):
    one in eight re-saved by LibreOffice), each cited evidence file present in the return's evidence folder:
    distinct PDFs (scans and digitally signed text PDFs, each file's bytes made unique so no check is a
    cache hit), as communes send them;
-4. `appraise prepare`: the council's workbook of every accepted return;
+4. `appraise prepare --jobs J`: the council's workbook of every accepted return;
 5. `report`: the ranking workbook.
 `--record` adds the table, the commit and the machine's load as a dated section at the top of
 benchmarks/RESULTS.md (the rest of the file is kept).
@@ -155,7 +155,8 @@ def run(n: int, jobs: int, root: Path) -> tuple[list[Stage], dict[str, int]]:
         command("generate", ["generate", "--out", str(work / "blank"), *ws], work, units),
         command(f"import --jobs {jobs} (with evidence)", ["import", str(inbox), "--out", str(work / "out"),
                                                           "--jobs", str(jobs), *ws], work, n),
-        command("appraise prepare", ["appraise", "prepare", "--out", str(work / "tham-dinh"), *ws], work, n),
+        command(f"appraise prepare --jobs {jobs}", ["appraise", "prepare", "--out", str(work / "tham-dinh"),
+                                                    "--jobs", str(jobs), *ws], work, n),
         command("report", ["report", "--out", str(work / "xep-hang.xlsx"), *ws], work, units),
     ]
     counts = {"returns": n, "evidence files": pdfs,

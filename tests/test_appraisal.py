@@ -69,7 +69,8 @@ def _prepare_round(tmp: Path, db, mini_set, communes, settings):  # type: ignore
     stage = EvidenceStage()
     run = run_import(inbox, mini_set, settings, communes, received_at=AT, evidence_hook=stage)
     write_outputs(run, tmp / "out", settings, store)
-    written, skipped = prepare(store, mini_set, tmp / "td", settings)
+    prepared = prepare(store, mini_set, tmp / "td", settings)
+    written, skipped = prepared.written, prepared.skipped
     return store, written, skipped
 
 

@@ -56,7 +56,7 @@ def test_explanation_starting_with_equals_is_text_everywhere(tmp_path: Path, min
     run = run_import(inbox, mini_set, settings, communes, received_at=dt.datetime(2022, 10, 1, tzinfo=dt.UTC),
                      evidence_hook=EvidenceStage())
     outputs = write_outputs(run, tmp_path / "out", settings, store)
-    written, _ = prepare(store, mini_set, tmp_path / "td", settings)
+    written = prepare(store, mini_set, tmp_path / "td", settings).written
     ranking = write_ranking(tmp_path / "db.sqlite", mini_set, tmp_path / "xep-hang.xlsx", communes[:2], final={}).path
     store.close()
     workbooks = {"feedback": next(iter(outputs.feedback.values())), "appraisal": written[0], "ranking": ranking}

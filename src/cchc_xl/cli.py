@@ -454,11 +454,15 @@ def appraise() -> None:
 @click.option("--criteria", "criteria_file", type=click.Path(path_type=Path), help=CRITERIA_HELP)
 @click.option("--round2", is_flag=True, help="Vòng 2 (sau giải trình): chỉ các tiêu chí đơn vị đã giải trình; đơn vị "
                                              "quá hạn không gửi giải trình được ghi nhận là đồng ý.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình lập bảng thẩm định song song; mặc định: số lõi CPU của máy.")
 @round_options
-def appraise_prepare(out_dir: Path, criteria_file: Path | None, round2: bool, workspace: Path | None,
-                     round_id: str | None, db_path: Location | None) -> None:
+def appraise_prepare(out_dir: Path, criteria_file: Path | None, round2: bool, jobs: int | None,
+                     workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
     """Lập bảng thẩm định (.xlsx) cho từng đơn vị đã được tiếp nhận; với --round2, bảng vòng 2 cho các tiêu chí
     được giải trình.
+
+    Mã thoát 1 khi có đơn vị không lập được bảng (lý do được in ra).
 
     \b
     Ví dụ: cchc-xl appraise prepare --out tham-dinh
@@ -467,6 +471,7 @@ def appraise_prepare(out_dir: Path, criteria_file: Path | None, round2: bool, wo
     """
     from cchc_xl.appraisal.round import OtherSetError
     from cchc_xl.console import appraise_prepare_cmd, appraise_round2_cmd
+    from cchc_xl.workers import WorkerDied
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file)
     _demo_key_notice(ws)
@@ -474,9 +479,12 @@ def appraise_prepare(out_dir: Path, criteria_file: Path | None, round2: bool, wo
         appraise_round2_cmd(ws, out_dir)
         return
     try:
-        appraise_prepare_cmd(ws, out_dir)
+        prepared = appraise_prepare_cmd(ws, out_dir, jobs=jobs)
     except OtherSetError as exc:
         _fail(str(exc))
+    except WorkerDied:  # (said by the console)
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if prepared.failed else EXIT_OK)
 
 
 def _date_option(value: str | None) -> dt.date | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 import tempfile
 from dataclasses import replace
@@ -34,9 +33,11 @@ from cchc_xl.store import Store, StoredAnswer
 from cchc_xl.store_records import EventDetail
 from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
+from cchc_xl.workers import cores
 from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
 
 if TYPE_CHECKING:
+    from cchc_xl.appraisal.round import Prepared
     from cchc_xl.reports.ranking_sheets import Signature
 
 
@@ -108,7 +109,7 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
                 task = progress.add_task(say("import.phase.read"), total=total)
                 run, outputs = import_inbox(
                     inbox, ws.cset, ws.settings, ws.communes, out_dir, store, progress=advance, listing=listing,
-                    jobs=jobs or len(os.sched_getaffinity(0)),
+                    jobs=jobs or cores(),  # (workers.cores: also on Windows)
                     phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
         except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
             _error(say("import.interrupted_dry" if dry_run else "import.interrupted", done=len(done), total=total,
@@ -195,20 +196,32 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None = None) -> list[Path]:
-    """Raises appraisal.round.OtherSetError when the round's submissions are of another set."""
+def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None = None,
+                         jobs: int | None = None) -> Prepared:
+    """`jobs`: worker processes writing the workbooks (default: the CPU cores this process may use).
+    Raises appraisal.round.OtherSetError when the round's submissions are of another set, workers.WorkerDied
+    (after saying so) when a worker process died."""
     from cchc_xl.appraisal.round import prepare
+    from cchc_xl.workers import WorkerDied
 
     console = console or make_console()
     store = ws.open_store()
     try:
-        written, skipped = prepare(store, ws.cset, out_dir, ws.settings)
+        prepared = prepare(store, ws.cset, out_dir, ws.settings, jobs=jobs or cores())
+    except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
+        _error(say("appraise.interrupted", dir=out_dir))
+        raise
+    except WorkerDied:
+        _error(say("appraise.worker_died", dir=out_dir))
+        raise
     finally:
         store.close()
-    console.print(say("cli.appraise_prepared", count=len(written), dir=out_dir))
-    if skipped:
-        console.print(say("cli.appraise_skipped", codes=", ".join(skipped)))
-    return written
+    console.print(say("cli.appraise_prepared", count=len(prepared.written), dir=out_dir))
+    if prepared.skipped:
+        console.print(say("cli.appraise_skipped", codes=", ".join(prepared.skipped)))
+    for code, why in prepared.failed:
+        _error(say("cli.appraise_failed", code=code, why=why))
+    return prepared
 
 
 def _print_errors(console: Console, outcomes: list[Any]) -> None:

@@ -115,7 +115,7 @@ def run_demo(out: Path, console: Console | None = None) -> int:
     console.print(say("demo.appraise"))
     prepared = appraise_prepare_cmd(ws, out / "4-tham-dinh", console)
     filled = out / "5-tham-dinh-da-nhap"
-    for path in prepared:
+    for path in prepared.written:
         fill_appraisal(path, filled / path.name, cset, path.stem)
     appraise_import_cmd(ws, filled, out / "6-ket-qua-tham-dinh", console)
     explanation_round(ws, out, console)

@@ -219,6 +219,13 @@ MESSAGES: dict[str, str] = {
     "cli.importing": "Đang tiếp nhận",
     "cli.appraise_prepared": "Đã lập {count} bảng thẩm định trong {dir}.",
     "cli.appraise_skipped": "Không lập bảng thẩm định cho {codes} (bản tự đánh giá không được tiếp nhận hoặc đã chốt).",
+    "cli.appraise_failed": "Không lập được bảng thẩm định cho đơn vị {code} ({why}); các đơn vị khác không bị ảnh "
+                           "hưởng. Kiểm tra thư mục ghi bảng rồi chạy lại lệnh.",
+    "appraise.interrupted": "Lập bảng thẩm định bị dừng giữa chừng: các bảng đã lập xong nằm trong {dir}, mỗi bảng "
+                            "được ghi trọn vẹn (không có bảng ghi dở). Chạy lại lệnh để lập đủ.",
+    "appraise.worker_died": "Một tiến trình lập bảng thẩm định bị dừng đột ngột (có thể do máy thiếu bộ nhớ): các "
+                            "bảng đã lập xong nằm trong {dir}, không có bảng ghi dở. Chạy lại lệnh, hoặc chạy với "
+                            "--jobs 1.",
     "cli.appraise_columns": "Tệp|Đơn vị|Kết quả|Điểm thẩm định|Xếp loại|Số điểm thay đổi|Lỗi",
     "cli.appraise_done": "Đã đọc {count} bảng thẩm định: {recorded} được ghi nhận, {rejected} bị từ chối"
                          "{unchanged}.",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -16,6 +18,7 @@ from cchc_xl.appraisal.workbook import (
     ROUND2_META_KEYS,
     AppraisalLayout,
     AppraisalWorkbookWriter,
+    LayoutMemo,
     SubmissionView,
     appraisal_file_name,
     build_appraisal_layout,
@@ -42,11 +45,14 @@ from cchc_xl.numbers import fmt, parse_text_number
 from cchc_xl.reading.book import Book
 from cchc_xl.reading.safety import Limits
 from cchc_xl.records import Finding, outcome
+from cchc_xl.safeio import clean_leftovers
 from cchc_xl.scoring import Raw, trimmed_text
 from cchc_xl.settings import Settings
 from cchc_xl.store import AppraisedScore, Store, StoredSubmission
 from cchc_xl.store_records import RegisterEntry
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
+from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
+from cchc_xl.workers import WorkerDied, in_workers
 
 
 # -- prepare ----------------------------------------------------------------------------------------
@@ -86,31 +92,100 @@ class OtherSetError(ValueError):
     """The store's accepted submissions are of another criteria set than the one to appraise with."""
 
 
-def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings) -> tuple[list[Path], list[str]]:
-    """One appraisal workbook per commune whose latest submission is accepted; (written, skipped codes).
+@dataclass
+class Prepared:
+    """What `prepare` did: the workbooks written, the communes skipped (return not accepted, or round final),
+    those whose workbook could not be made, each (code, why in Vietnamese) — all in the store's commune order."""
 
-    OtherSetError, before anything is written, when an accepted submission is of another set than `cset`."""
+    written: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CouncilJob:
+    """One commune's council workbook to make: what the store says of it, read by the calling process (`why`:
+    the reason it cannot be made, found while reading)."""
+
+    code: str
+    path: Path
+    commune: Commune | None = None
+    view: SubmissionView | None = None
+    why: str = ""
+
+
+@dataclass
+class CouncilWorkbookMaker:
+    """Writes the council's round-1 workbook of a `CouncilJob` (atomically) in this process or a worker of
+    `prepare --jobs`; answers the job's failure (its text) instead of raising: one commune never stops the
+    batch. Holds the run's `LayoutMemo` (None: the plain path, `CCHC_XL_FAST_LAYOUT=0`)."""
+
+    cset: CriteriaSet
+    settings: Settings
+    identity: RoundIdentity
+    at: dt.datetime
+    memo: LayoutMemo | None
+
+    def __call__(self, job: CouncilJob) -> CouncilJob:
+        if job.why or job.commune is None or job.view is None:
+            return job
+        try:
+            view = job.view
+            prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code)
+                                              for leaf in self.cset.commune_leaves()})
+            layout = build_appraisal_layout(self.cset, job.commune, view, prefill, identity=self.identity,
+                                            memo=self.memo)
+            AppraisalWorkbookWriter(layout, self.settings, self.at, memo=self.memo).write(job.path)
+        except Exception as exc:  # this commune's workbook only: the batch goes on
+            return replace(job, commune=None, view=None, why=error_detail(exc))
+        return replace(job, commune=None, view=None)  # the summary only goes back
+
+
+def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, at: dt.datetime | None = None,
+            jobs: int = 1) -> Prepared:
+    """One appraisal workbook per commune whose latest submission is accepted. `at`: the time the workbooks
+    carry as made (default: now, once for the whole run). `jobs` > 1: the workbooks are written by that many
+    worker processes; this process alone reads the store (`workers.in_workers`), and the files are a
+    one-process run's.
+
+    OtherSetError, before anything is written, when an accepted submission is of another set than `cset`;
+    workers.WorkerDied when a worker process died (the workbooks written so far stay)."""
     latest = store.all_latest()
     other = [s.commune_code for s in latest
              if s.status != "rejected" and (s.set_id, s.set_version) != (cset.id, cset.version)]
     if other:
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
-    written, skipped = [], []
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
-    for sub in latest:
-        state = store.state(sub.commune_code)
-        if sub.status == "rejected" or state == "final":
-            skipped.append(sub.commune_code)
-            continue
-        code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
-        commune = Commune(code=code, name=name, kind=kind)
-        view = submission_view(store, sub)
-        prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-        layout = build_appraisal_layout(cset, commune, view, prefill, identity=identity)
-        path = out_dir / appraisal_file_name(commune)
-        AppraisalWorkbookWriter(layout, settings).write(path)
-        written.append(path)
-    return written, skipped
+    memo = LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None  # (its switch)
+    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), memo)
+    done = Prepared()
+    states = store.states()
+
+    def council_jobs() -> Iterator[CouncilJob]:
+        for sub in latest:
+            if sub.status == "rejected" or states.get(sub.commune_code) == "final":
+                done.skipped.append(sub.commune_code)
+                continue
+            code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
+            commune = Commune(code=code, name=name, kind=kind)
+            path = out_dir / appraisal_file_name(commune)
+            try:
+                job = CouncilJob(sub.commune_code, path, commune, submission_view(store, sub))
+            except Exception as exc:  # (a store row this version cannot read)
+                job = CouncilJob(sub.commune_code, path, why=error_detail(exc))
+            yield job
+
+    clean_leftovers(out_dir)  # the temporary files of a run killed mid-write
+    try:
+        for job in in_workers(council_jobs(), maker, jobs):
+            if job.why:
+                done.failed.append((job.code, job.why))
+            else:
+                done.written.append(job.path)
+    except WorkerDied:
+        clean_leftovers(out_dir)  # the dead worker's half-written file
+        raise
+    return done
 
 
 # -- import -----------------------------------------------------------------------------------------

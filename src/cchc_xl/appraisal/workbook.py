@@ -168,13 +168,48 @@ class SheetBuilder:
         return xl_rowcol_to_cell(row, self.col[key])
 
 
+@dataclass(frozen=True)
+class _RowParts:
+    """What an item row has that depends on the set and the row only: the status formula, the score's
+    validation, the changed-score condition ("" for an item the body scores), the height its own texts need
+    (title, the longest status it can show, the body's mark; 0: the default), its figures' labels."""
+
+    status_formula: str
+    validation: Validation
+    mark: str
+    fixed_height: float
+    figure_labels: tuple[str, ...]
+
+
+@dataclass
+class LayoutMemo:
+    """What the council's workbooks of one run have in common, worked out for the first and reused: each item
+    row's set-only texts (`_RowParts`) and the set's fingerprint. Valid for one set and one round identity
+    only: `build_appraisal_layout` ignores a memo made for others (the plain path)."""
+
+    cset: CriteriaSet
+    identity: RoundIdentity = NEUTRAL
+    rows: dict[tuple[str, int], _RowParts] = field(default_factory=dict)
+    _fingerprint: str = ""
+
+    def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
+        return cset is self.cset and identity == self.identity
+
+    def fingerprint(self) -> str:
+        """`cset.fingerprint()` (a canonical JSON dump of the whole set: ~2 ms), once."""
+        if not self._fingerprint:
+            self._fingerprint = self.cset.fingerprint()
+        return self._fingerprint
+
+
 class _Builder(SheetBuilder):
     def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs,
-                 review: Round2View | None = None, identity: RoundIdentity = NEUTRAL):
+                 review: Round2View | None = None, identity: RoundIdentity = NEUTRAL, memo: LayoutMemo | None = None):
         t = template("appraisal", identity)
         super().__init__(AppraisalLayout(cset, commune, sub, dict(t["sheets"])), t)
         self.cset, self.commune, self.sub = cset, commune, sub
         self.inputs, self.review, self.identity = inputs, review, identity
+        self.memo = memo if memo is not None and memo.fits(cset, identity) else None
         self.lay.reason_col = self.col["reason"]
         self.res = evaluate_appraisal(cset, sub.scores, inputs)
         self.lay.result = self.res
@@ -325,6 +360,7 @@ class _Builder(SheetBuilder):
     def item(self, row: int, leaf: Criterion, level: str) -> None:
         col, sub, t = self.col, self.sub, self.t
         district = leaf.scored_by == "district"
+        parts = self.row_parts(leaf, row, level)
         key = leaf.name_key
         self.put(row, col["code"], value=leaf.code, style=f"{level}_code")
         self.put(row, col["title"], value=leaf.title, style=f"{level}_title")
@@ -335,7 +371,7 @@ class _Builder(SheetBuilder):
             self.put(row, col["self"], value=t["district_mark"], style="district")
         else:
             self.put(row, col["self"], value=self_points, style="leaf_number")
-        figures = "\n".join(self.figure_lines(leaf))
+        figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
         self.put(row, col["figures"], value=figures or None, style="method")
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
@@ -357,31 +393,54 @@ class _Builder(SheetBuilder):
         self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
                  style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
-        if not district:  # the appraised score shows when it differs from the self-score
-            h, d = self.ref(row, "score"), self.ref(row, "self")
-            self.lay.marks[(row, col["score"])] = f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))"
+        if parts.mark:  # the appraised score shows when it differs from the self-score
+            self.lay.marks[(row, col["score"])] = parts.mark
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
-        checks = self.status_checks(leaf, row)
-        self.put(row, col["status"], formula=self.status_formula(checks),
+        self.put(row, col["status"], formula=parts.status_formula,
                  cached=self.t["status"][self.res.status[leaf.code]], style="status")
-        # tall enough for every wrapped text of the row, and for the longest status it can show
-        longest_status = max((t["status"][key] for key in ("ok", *(key for _, key in checks))), key=len)
-        self.fit(row, [(leaf.title, "title", 11, level == "criterion"), (figures, "figures", 10, False),
-                       (text, "evidence", 10, False), (findings, "findings", 10, False),
-                       (self.inputs.reasons.get(leaf.code), "reason", 11, False), (longest_status, "status", 11, False),
-                       (t["district_mark"] if district else None, "self", 11, False)])
-        self.validate(row, col["score"], self.score_validation(leaf, self.ref(row, "score")))
+        # tall enough for every wrapped text of the row (those of the set: `parts.fixed_height`; fitting is a
+        # maximum, so the two parts fit apart as together), and for the longest status it can show
+        if parts.fixed_height:
+            self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
+        self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
+                       (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
+        self.validate(row, col["score"], parts.validation)
 
-    def figure_lines(self, leaf: Criterion) -> list[str]:
-        """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129")."""
-        rule = leaf.rule
-        assert rule is not None
+    def row_parts(self, leaf: Criterion, row: int, level: str) -> _RowParts:
+        """What item `leaf`'s row at `row` has whatever the commune sent (from the run's memo when given)."""
+        key = (leaf.code, row)
+        found = self.memo.rows.get(key) if self.memo is not None else None
+        if found is not None:
+            return found
+        checks = self.status_checks(leaf, row)
+        status = self.t["status"]
+        h, d = self.ref(row, "score"), self.ref(row, "self")
+        longest_status = max((status[k] for k in ("ok", *(k for _, k in checks))), key=len)
+        fixed: dict[int, float] = {}
+        fit_row(fixed, row, [(leaf.title, self.width["title"], 11, level == "criterion"),
+                             (longest_status, self.width["status"], 11, False),
+                             (self.t["district_mark"] if leaf.scored_by == "district" else None, self.width["self"], 11,
+                              False)])
+        assert leaf.rule is not None
+        parts = _RowParts(
+            status_formula=self.status_formula(checks),
+            validation=self.score_validation(leaf, h),
+            mark="" if leaf.scored_by == "district" else f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))",
+            fixed_height=fixed.get(row, 0.0),
+            figure_labels=tuple(spec.label for spec in leaf.rule.figures()))
+        if self.memo is not None:
+            self.memo.rows[key] = parts
+        return parts
+
+    def figure_lines(self, leaf: Criterion, labels: tuple[str, ...]) -> list[str]:
+        """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129"; `labels`: its rule's
+        figures' labels)."""
         values = self.sub.figures.get(leaf.code, [])
         lines = []
-        for spec, value in zip(rule.figures(), values, strict=False):
+        for label, value in zip(labels, values, strict=False):
             if value not in (None, ""):
-                lines.append(self.t["figure_line"].format(label=spec.label, value=_figure_text(value)))
+                lines.append(self.t["figure_line"].format(label=label, value=_figure_text(value)))
         return lines
 
     def status_checks(self, leaf: Criterion, row: int) -> list[tuple[str, str]]:
@@ -464,10 +523,10 @@ def _figure_text(value: str) -> str:
 
 def build_appraisal_layout(cset: CriteriaSet, commune: Commune, sub: SubmissionView,
                            inputs: AppraisalInputs, review: Round2View | None = None,
-                           identity: RoundIdentity = NEUTRAL) -> AppraisalLayout:
+                           identity: RoundIdentity = NEUTRAL, memo: LayoutMemo | None = None) -> AppraisalLayout:
     """The council's workbook: round 1 (every item an input), or round 2 (`review`: contested items only);
-    its texts name the round's body (`identity`)."""
-    return _Builder(cset, commune, sub, inputs, review, identity).build()
+    its texts name the round's body (`identity`). `memo`: the run's (`LayoutMemo`), for a batch."""
+    return _Builder(cset, commune, sub, inputs, review, identity, memo).build()
 
 
 # -- signing -------------------------------------------------------------------------------------
@@ -483,10 +542,12 @@ def verify(meta: dict[str, str], key: bytes, keys: tuple[str, ...] = META_KEYS) 
 
 def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime, kind: str = KIND,
               keys: tuple[str, ...] = META_KEYS, extra: dict[str, str] | None = None,
-              template_name: str = "appraisal") -> dict[str, str]:
+              template_name: str = "appraisal", memo: LayoutMemo | None = None) -> dict[str, str]:
+    """(`memo`: the run's, when it was made for `lay`'s set: its fingerprint is computed once.)"""
+    fingerprint = memo.fingerprint() if memo is not None and memo.cset is lay.cset else lay.cset.fingerprint()
     meta = {"kind": kind, "commune_code": lay.commune.code, "commune_name": lay.commune.name,
             "commune_kind": lay.commune.kind, "set_id": lay.cset.id, "set_version": lay.cset.version,
-            "set_sha256": lay.cset.fingerprint(), "submission_id": str(lay.submission.id),
+            "set_sha256": fingerprint, "submission_id": str(lay.submission.id),
             "submission_sha256": lay.submission.sha256,
             "template_version": str(template(template_name)["template_version"]),
             "generated_at": at.replace(microsecond=0).isoformat(), "key_id": settings.key_id, "digest": lay.digest(),
@@ -539,14 +600,16 @@ class AppraisalWorkbookWriter:
 
     def __init__(self, lay: AppraisalLayout, settings: Settings, at: dt.datetime | None = None, *, kind: str = KIND,
                  keys: tuple[str, ...] = META_KEYS, extra_meta: dict[str, str] | None = None,
-                 template_name: str = "appraisal"):
+                 template_name: str = "appraisal", memo: LayoutMemo | None = None):
         self.lay, self.settings = lay, settings
         self.at = at or dt.datetime.now(dt.UTC)
         self.kind, self.keys, self.extra_meta, self.template_name = kind, keys, extra_meta or {}, template_name
         self.t = template(template_name)
+        self.memo = memo
 
     def write(self, path: Path) -> dict[str, str]:
-        meta = make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name)
+        meta = make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name,
+                         self.memo)
         with atomic_path(path) as tmp:
             # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
             wb = _ProtectedWorkbook(str(tmp), {**workbook_options(), "in_memory": True})  # no temporary part files

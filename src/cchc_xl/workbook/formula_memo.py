@@ -9,6 +9,10 @@ half their CPU was these expressions).
 pyproject.toml). The memo gives the original's answer, computed by the original; it is bounded (cleared
 when full) so a long run keeps memory flat; any exception falls back to the original; and
 `CCHC_XL_FAST_FORMULAS=0` turns it off.
+
+`_write_formula` first searches each formula for newer dynamic-array functions (one more expression, about
+2 ms a council workbook): a formula once seen to have none and no array braces goes straight to the
+original's remaining steps (its cell stored as the original stores it); any other goes to the original.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet, re_dynamic_function
 
 SWITCH = "CCHC_XL_FAST_FORMULAS"
 _BOUND = 16384
 _MEMO: dict[tuple[str, bool, bool], str] = {}  # a pure function's answers: shared by every workbook
+_PLAIN: set[str] = set()  # formulas with no dynamic-array function and no array braces
 
 
 class MemoWorksheet(Worksheet):
@@ -37,6 +42,21 @@ class MemoWorksheet(Worksheet):
             return found
         except Exception:  # an unhashable or odd argument: the original decides, as without the memo
             return super()._prepare_formula(formula, expand_future_functions)
+
+    def _write_formula(self, row: int, col: int, formula: Any, cell_format: Any = None, value: Any = 0) -> Any:
+        if type(formula) is str and formula in _PLAIN and not self.constant_memory:
+            # the original's steps after its searches (worksheet.py, XlsxWriter 3.3)
+            if self._check_dimensions(row, col):
+                return -1
+            self.table[row][col] = CellFormulaTuple(self._prepare_formula(formula), cell_format, value)
+            return 0
+        done = super()._write_formula(row, col, formula, cell_format, value)
+        if done == 0 and type(formula) is str and not re_dynamic_function.search(formula) \
+                and not (formula.startswith("{") and formula.endswith("}")):
+            if len(_PLAIN) >= _BOUND:
+                _PLAIN.clear()
+            _PLAIN.add(formula)
+        return done
 
 
 def worksheet_class() -> type[Worksheet]:

@@ -3,7 +3,7 @@ methods, headers, typical explanations) as every other commune's, so their line 
 
 Fast-path machinery: `text_lines` is a pure function of its arguments, so a memo gives the same answers;
 the memo is bounded (cleared when full) so a long run keeps memory flat, and `CCHC_XL_FAST_LAYOUT=0`
-turns it off.
+turns it off (and `appraise prepare`'s run memo, `appraisal.workbook.LayoutMemo`).
 """
 
 from __future__ import annotations

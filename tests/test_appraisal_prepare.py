@@ -1,0 +1,258 @@
+"""`appraise prepare` for a whole round: the run's memo (`LayoutMemo`) gives the plain path's workbooks; with
+`--jobs 2` the workbooks are the one-process run's (part for part, read back) and the store is left as it
+was; a workbook that cannot be written, a worker that dies and Ctrl-C are told in Vietnamese, and leave no
+half-written file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import pickle
+import zipfile
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from click.testing import CliRunner, Result
+
+from cchc_xl.appraisal import round as round_module
+from cchc_xl.appraisal.round import CouncilJob, CouncilWorkbookMaker
+from cchc_xl.appraisal.scores import AppraisalInputs
+from cchc_xl.appraisal.workbook import (
+    AppraisalLayout,
+    AppraisalWorkbookWriter,
+    LayoutMemo,
+    SubmissionView,
+    build_appraisal_layout,
+)
+from cchc_xl.cli import cli
+from cchc_xl.communes import Commune
+from cchc_xl.criteria import CriteriaSet
+from cchc_xl.identity import RoundIdentity
+from cchc_xl.messages import say
+from cchc_xl.safeio import atomic_path
+from cchc_xl.samplegen.pdfs import text_pdf
+from cchc_xl.settings import Settings
+from cchc_xl.store import Store, StoredSubmission
+from cchc_xl.templates import template
+from cchc_xl.workbook.formula_memo import SWITCH as FAST_FORMULAS
+from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
+from cchc_xl.workspace import open_workspace
+from conftest import MakeRound
+from import_corpus import Corpus
+from test_feedback_package import read_back
+from test_import_kill import dump
+from workbook_fill import cite_document
+
+AT = dt.datetime(2022, 10, 20, 9, 0, tzinfo=dt.UTC)
+UNITS = [Commune(code="03898", name="Phiêng Ban", kind="xã"), Commune(code="03901", name="Đá Đỏ", kind="thị trấn")]
+IDENTITY = RoundIdentity.of("UBND huyện Bắc Yên", "Bắc Yên", UNITS)
+
+
+def _view(cset: CriteriaSet, seed: int) -> SubmissionView:
+    """A return as the store gives it: every item scored (some 0), figures, an explanation, evidence with a
+    link, a finding — each commune's different."""
+    leaves = cset.commune_leaves()
+    return SubmissionView(
+        id=seed, sha256=f"{seed:064x}", file_name=f"hop-thu/{seed}.xlsx",
+        scores={leaf.code: leaf.max if (i + seed) % 3 else Decimal(0) for i, leaf in enumerate(leaves)},
+        figures={leaf.code: [str(10 + seed), ""][: len(leaf.rule.figures())] for leaf in leaves
+                 if leaf.rule is not None and leaf.rule.computed},
+        explanations={leaves[seed % len(leaves)].code: f"Đã thực hiện, hồ sơ số {seed} lưu tại văn phòng"},
+        evidence={leaves[0].code: [f"{seed}/KH-UBND (04/03/2022): kh-{seed}.pdf"]},
+        evidence_links={leaves[0].code: f"/hop-thu/{seed}/kh-{seed}.pdf"},
+        findings={leaves[1].code: ["Điểm tự đánh giá chưa có tài liệu kiểm chứng."] * (1 + seed % 2)})
+
+
+def _layout(cset: CriteriaSet, unit: Commune, view: SubmissionView, memo: LayoutMemo | None) -> AppraisalLayout:
+    prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
+    return build_appraisal_layout(cset, unit, view, prefill, identity=IDENTITY, memo=memo)
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_the_runs_memo_builds_and_writes_the_plain_workbooks(bundled_set: CriteriaSet, settings: Settings,
+                                                             tmp_path: Path) -> None:
+    """Two communes through one memo (the second served from it) and each alone: equal layouts, and the
+    written workbooks equal part for part (values, formulas, styles, protection, names, metadata)."""
+    memo = LayoutMemo(bundled_set, IDENTITY)
+    for seed, unit in enumerate(UNITS, start=1):
+        view = _view(bundled_set, seed)
+        fast, plain = _layout(bundled_set, unit, view, memo), _layout(bundled_set, unit, view, None)
+        assert memo.rows  # the memo was used
+        assert fast == plain
+        a = tmp_path / "memo" / f"{seed}.xlsx"
+        b = tmp_path / "plain" / f"{seed}.xlsx"
+        for lay, path, m in ((fast, a, memo), (plain, b, None)):
+            path.parent.mkdir(exist_ok=True)
+            AppraisalWorkbookWriter(lay, settings, AT, memo=m).write(path)
+        assert _parts(a) == _parts(b)
+    assert memo.fingerprint() == bundled_set.fingerprint()
+
+
+def test_a_memo_of_another_set_or_body_is_not_used(bundled_set: CriteriaSet, mini_set: CriteriaSet,
+                                                   settings: Settings, tmp_path: Path) -> None:
+    view = _view(mini_set, 1)
+    plain = _layout(mini_set, UNITS[0], view, None)
+    for memo in (LayoutMemo(bundled_set, IDENTITY), LayoutMemo(mini_set, RoundIdentity.of("UBND huyện Mường La",
+                                                                                           "Mường La", UNITS))):
+        assert _layout(mini_set, UNITS[0], view, memo) == plain
+        assert not memo.rows
+        AppraisalWorkbookWriter(plain, settings, AT, memo=memo).write(tmp_path / "a.xlsx")
+        AppraisalWorkbookWriter(plain, settings, AT).write(tmp_path / "b.xlsx")
+        assert _parts(tmp_path / "a.xlsx") == _parts(tmp_path / "b.xlsx")  # the set's own fingerprint signed
+
+
+# -- `appraise prepare --jobs N` through the command ----------------------------------------------------
+def _parts_but_time(path: Path) -> dict[str, bytes]:
+    """The workbook's parts but the two that hold the time it was made (the metadata's strings, which also
+    hold the HMAC over it, and the document properties): those are compared read back."""
+    return {k: v for k, v in _parts(path).items() if k not in ("xl/sharedStrings.xml", "docProps/core.xml")}
+
+
+def _read_back_but_meta(path: Path) -> dict[str, Any]:
+    meta = template("appraisal")["sheets"]["meta"] + ":"
+    return {k: v for k, v in read_back(path).items() if not k.startswith(meta)}
+
+
+@pytest.fixture
+def imported(make_round: MakeRound, mini_set: CriteriaSet, communes: list[Commune], settings: Settings,
+             tmp_path: Path) -> Path:
+    """A round (mini set) with five returns imported, each with an evidence folder and a document cited in its
+    register: four accepted (with warnings), one rejected (its score above the maximum)."""
+    folder = make_round()
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    manual = next(leaf for leaf in mini_set.commune_leaves() if leaf.rule and leaf.rule.kind == "manual")
+    first = mini_set.commune_leaves()[0].code
+    for i, commune in enumerate(communes[:5]):
+        book = c.valid(commune, overrides={f"TDG_{manual.name_key}": 99} if i == 3 else None,
+                       **({"explanation": "Có hồ sơ lưu tại bộ phận một cửa."} if i == 2 else {}))
+        cite_document(book, first, "ke-hoach.pdf")  # the council's workbook links to it
+        (c.inbox / book.stem).mkdir()
+        (c.inbox / book.stem / "ke-hoach.pdf").write_bytes(text_pdf(seed=i))
+    result = CliRunner().invoke(cli, ["import", str(c.inbox), "--out", str(tmp_path / "nhan"), "--jobs", "1"])
+    assert result.exit_code == 1, result.output  # one rejected
+    return folder
+
+
+def _prepare(out: Path, jobs: int) -> Result:
+    return CliRunner().invoke(cli, ["appraise", "prepare", "--out", str(out), "--jobs", str(jobs)])
+
+
+def test_two_workers_write_the_one_process_and_the_plain_workbooks_and_leave_the_store(
+        imported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--jobs 2`, `--jobs 1` and the plain path (no run memo, no formula memo) write the same workbooks."""
+    store = imported / "cchc.sqlite"
+    before = dump(store)
+    one, two = _prepare(tmp_path / "one", 1), _prepare(tmp_path / "two", 2)
+    with monkeypatch.context() as m:
+        m.setenv(FAST_LAYOUT, "0")
+        m.setenv(FAST_FORMULAS, "0")
+        plain = _prepare(tmp_path / "plain", 2)
+    assert one.exit_code == two.exit_code == plain.exit_code == 0, (one.output, two.output, plain.output)
+    assert two.output == one.output.replace(str(tmp_path / "one"), str(tmp_path / "two"))
+    assert "03" in one.output  # the rejected commune named as skipped
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert len(names) == 4  # and no temporary file
+    for other in ("two", "plain"):
+        assert sorted(p.name for p in (tmp_path / other).iterdir()) == names
+        for name in names:
+            a, b = tmp_path / "one" / name, tmp_path / other / name
+            assert _parts_but_time(b) == _parts_but_time(a), (other, name)
+            assert _read_back_but_meta(b) == _read_back_but_meta(a), (other, name)
+    assert dump(store) == before  # prepare records nothing
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_workbook_that_cannot_be_written_stops_no_other(imported: Path, tmp_path: Path, jobs: int) -> None:
+    first = _prepare(tmp_path / "td", 1)
+    assert first.exit_code == 0
+    written = sorted((tmp_path / "td").iterdir())
+    blocked = written[1]
+    blocked.unlink()
+    blocked.mkdir()  # a folder where the workbook goes: it cannot be replaced
+    for p in written:
+        if p != blocked:
+            p.unlink()
+    result = _prepare(tmp_path / "td", jobs)
+    assert result.exit_code == 1
+    code = blocked.name.split("-")[0]
+    assert say("cli.appraise_failed", code=code, why=say("file.detail.errno", errno=errno.EISDIR,
+                                                            name="EISDIR")) in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p for p in (tmp_path / "td").iterdir() if p != blocked) == [p for p in written if p != blocked]
+    assert blocked.is_dir() and not any(blocked.iterdir())
+
+
+def test_a_dead_worker_is_told_and_leaves_no_half_file(imported: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    make, second = CouncilWorkbookMaker.__call__, _second_code(imported)
+
+    def dies_on_the_second(self: CouncilWorkbookMaker, job: CouncilJob) -> CouncilJob:
+        if job.code == second:
+            with atomic_path(job.path) as tmp:
+                tmp.write_bytes(b"PK half")
+                os._exit(3)  # killed mid-write
+        return make(self, job)
+
+    monkeypatch.setattr(CouncilWorkbookMaker, "__call__", dies_on_the_second)  # forked into the workers
+    result = _prepare(tmp_path / "td", 2)
+    assert result.exit_code == 1
+    assert say("appraise.worker_died", dir=tmp_path / "td") in result.output
+    assert "Traceback" not in result.output
+    for p in (tmp_path / "td").iterdir():  # whatever was written is whole; the dead worker's file is gone
+        assert not p.name.startswith(".") and p.name.endswith(".xlsx")
+        openpyxl.load_workbook(p)
+
+
+def _second_code(folder: Path) -> str:
+    """The second accepted commune of the round (the store's order)."""
+    store = open_workspace(folder).open_store()
+    try:
+        return [s.commune_code for s in store.all_latest() if s.status != "rejected"][1]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_is_told_in_vietnamese_and_keeps_whole_workbooks(imported: Path, tmp_path: Path, jobs: int,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    read = round_module.submission_view
+    seen: list[int] = []
+
+    def interrupted_at_the_third(store: Store, sub: StoredSubmission) -> SubmissionView:
+        seen.append(sub.id)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+        return read(store, sub)
+
+    monkeypatch.setattr(round_module, "submission_view", interrupted_at_the_third)  # the reading process's
+    result = _prepare(tmp_path / "td", jobs)
+    assert result.exit_code == 130
+    assert say("appraise.interrupted", dir=tmp_path / "td") in result.output and say("cli.interrupted") in result.output
+    assert "Traceback" not in result.output
+    kept = sorted((tmp_path / "td").iterdir())
+    assert 1 <= len(kept) <= 2
+    for p in kept:
+        assert not p.name.startswith(".")
+        openpyxl.load_workbook(p)
+
+
+def test_the_workbook_maker_travels_to_a_spawned_worker(bundled_set: CriteriaSet, settings: Settings,
+                                                        tmp_path: Path) -> None:
+    """Where there is no fork (Windows), the pool hands each worker the maker pickled: it must arrive whole
+    and write the same workbook."""
+    maker = CouncilWorkbookMaker(bundled_set, settings, IDENTITY, AT, LayoutMemo(bundled_set, IDENTITY))
+    job = CouncilJob(UNITS[0].code, tmp_path / "a.xlsx", UNITS[0], _view(bundled_set, 1))
+    assert maker(job) == replace(job, commune=None, view=None)
+    travelled = pickle.loads(pickle.dumps(maker))
+    assert travelled.cset == bundled_set and travelled.memo.rows == maker.memo.rows
+    assert travelled(replace(job, path=tmp_path / "b.xlsx")).why == ""
+    assert _parts(tmp_path / "b.xlsx") == _parts(tmp_path / "a.xlsx")
