@@ -9,6 +9,7 @@ import datetime as dt
 import errno
 import os
 import pickle
+import sqlite3
 import zipfile
 from dataclasses import replace
 from decimal import Decimal
@@ -189,6 +190,23 @@ def test_a_workbook_that_cannot_be_written_stops_no_other(imported: Path, tmp_pa
     assert "Traceback" not in result.output
     assert sorted(p for p in (tmp_path / "td").iterdir() if p != blocked) == [p for p in written if p != blocked]
     assert blocked.is_dir() and not any(blocked.iterdir())
+
+
+def test_a_stored_return_this_version_cannot_read_stops_no_other(imported: Path, tmp_path: Path) -> None:
+    """A return's row edited by hand in the store (its declared values no longer a record): that commune is
+    named, the others' workbooks are written, exit 1, no traceback."""
+    second = _second_code(imported)
+    con = sqlite3.connect(imported / "cchc.sqlite")
+    with con:
+        con.execute("UPDATE submissions SET scores_json='{\"x\": [1' WHERE commune_code=?", (second,))
+    con.close()
+    result = _prepare(tmp_path / "td", 1)
+    assert result.exit_code == 1, result.output
+    assert say("cli.appraise_failed", code=second, why=say("file.detail.kind", kind="JSONDecodeError")) \
+        in result.output
+    assert "Traceback" not in result.output
+    written = sorted(p.name.split("-")[0] for p in (tmp_path / "td").iterdir())
+    assert second not in written and len(written) == 3  # four accepted, one of them unreadable
 
 
 def test_a_dead_worker_is_told_and_leaves_no_half_file(imported: Path, tmp_path: Path,

@@ -150,7 +150,16 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
 
     OtherSetError, before anything is written, when an accepted submission is of another set than `cset`;
     workers.WorkerDied when a worker process died (the workbooks written so far stay)."""
-    latest = store.all_latest()
+    done = Prepared()
+    latest: list[StoredSubmission] = []
+    for code in store.commune_codes():  # each commune's row on its own: one this version cannot read is named
+        try:
+            sub = store.latest(code)
+        except Exception as exc:  # (a row edited by hand, or of a newer version)
+            done.failed.append((code, error_detail(exc)))
+            continue
+        if sub is not None:
+            latest.append(sub)
     other = [s.commune_code for s in latest
              if s.status != "rejected" and (s.set_id, s.set_version) != (cset.id, cset.version)]
     if other:
@@ -158,7 +167,6 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
     memo = LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None  # (its switch)
     maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), memo)
-    done = Prepared()
     states = store.states()
 
     def council_jobs() -> Iterator[CouncilJob]:

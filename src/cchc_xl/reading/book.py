@@ -120,6 +120,7 @@ def sheet_values(cal: python_calamine.CalamineWorkbook) -> dict[str, list[list[A
     return {name: cal.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in cal.sheet_names}
 
 
+@lru_cache(maxsize=8192)  # the layout's few hundred names, parsed for every file of a batch
 def parse_reference(text: str) -> tuple[str, int, int] | None:
     """(sheet, 0-based row, 0-based col) of the first cell of a sheet-qualified reference such as
     "'Tự đánh giá'!$G$27" or "Sheet1!A1:F9"; None for anything else (a constant, #REF!, a formula)."""
