@@ -14,13 +14,20 @@ import time
 from pathlib import Path
 
 import openpyxl
+import pytest
+from click.testing import CliRunner
 
+from cchc_xl.cli import cli
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
+from cchc_xl.importing.discover import Candidate
+from cchc_xl.importing.run import FileImporter, SubmissionResult
+from cchc_xl.messages import say
 from cchc_xl.samplegen.pdfs import text_pdf
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from conftest import SAMPLE_COMMUNES
+from cchc_xl.workspace import open_workspace
+from conftest import SAMPLE_COMMUNES, MakeRound
 from import_corpus import Corpus
 from test_feedback_package import read_back
 from test_import_kill import CLI, MINI, _env, dump, new_round
@@ -85,3 +92,40 @@ def test_two_workers_give_the_one_process_outputs(tmp_path: Path, mini_set: Crit
             if not key.startswith(META):  # the signed metadata holds the time each was written
                 assert b[key] == a[key], (name, key)
     assert _validation(two / TV["file_name"]) == _validation(one / TV["file_name"])
+
+
+def test_a_dead_worker_is_told_and_what_was_stored_stays(make_round: MakeRound, tmp_path: Path,
+                                                         mini_set: CriteriaSet, communes: list[Commune],
+                                                         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed mid-batch (out of memory): the command says so in Vietnamese and exits 1, no
+    traceback; what the store holds stays, and a rerun imports the rest."""
+    folder = make_round()
+    c = Corpus(tmp_path / "inbox", tmp_path / "work", mini_set, communes, settings)
+    books = [c.valid(commune) for commune in communes[:6]]
+    doomed = books[3].name
+    imported = FileImporter.__call__
+
+    def dies_on_one(self: FileImporter, cand: Candidate, shown: str) -> SubmissionResult:
+        if cand.workbook.name == doomed:
+            os._exit(9)
+        return imported(self, cand, shown)
+
+    with monkeypatch.context() as m:
+        m.setattr(FileImporter, "__call__", dies_on_one)
+        result = CliRunner().invoke(cli, ["import", str(c.inbox), "--out", str(tmp_path / "nhan"), "--jobs", "2"])
+    assert result.exit_code == 1, result.output
+    assert say("import.worker_died", done=0, total=0, db="").split("0/0")[0] in result.output
+    assert "Traceback" not in result.output
+    store = open_workspace(folder).open_store()
+    try:
+        kept = {s.file_name for s in store.all_latest()}
+    finally:
+        store.close()
+    assert doomed not in {Path(name).name for name in kept}
+    again = CliRunner().invoke(cli, ["import", str(c.inbox), "--out", str(tmp_path / "nhan"), "--jobs", "2"])
+    assert again.exit_code == 0, again.output
+    store = open_workspace(folder).open_store()
+    try:
+        assert len(store.all_latest()) == len(books)
+    finally:
+        store.close()

@@ -379,6 +379,7 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 7 (Tiếp nhận, kiểm tra bảng xã gửi lại) và 13 (Khi có lỗi).
     """
     from cchc_xl.console import import_with_progress, inbox_problem
+    from cchc_xl.workers import WorkerDied
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     problem = inbox_problem(inbox)
@@ -387,8 +388,11 @@ def import_(inbox: Path, out_dir: Path, criteria_file: Path | None, communes_fil
     if not dry_run:
         _back_up(ws, "import")
     _demo_key_notice(ws)
-    run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json,
-                                        verbosity=-1 if quiet else 1 if verbose else 0, jobs=jobs)
+    try:
+        run, outputs = import_with_progress(inbox, out_dir, ws, dry_run=dry_run, as_json=as_json,
+                                            verbosity=-1 if quiet else 1 if verbose else 0, jobs=jobs)
+    except WorkerDied:  # (said by the console)
+        sys.exit(EXIT_FINDINGS)
     rejected = any(r.status == "rejected" for r in run.results)
     sys.exit(EXIT_FINDINGS if rejected or outputs.unwritten else EXIT_OK)
 

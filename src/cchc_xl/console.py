@@ -33,7 +33,7 @@ from cchc_xl.store import Store, StoredAnswer
 from cchc_xl.store_records import EventDetail
 from cchc_xl.store_sql import Location, exists, shown
 from cchc_xl.templates import template
-from cchc_xl.workers import cores
+from cchc_xl.workers import WorkerDied, cores
 from cchc_xl.workspace import Workspace, WorkspaceError, previous_round, progress
 
 if TYPE_CHECKING:
@@ -113,6 +113,10 @@ def import_with_progress(inbox: Path, out_dir: Path, ws: Workspace, console: Con
                     phase=lambda name: progress.update(task, description=say(f"import.phase.{name}")))
         except KeyboardInterrupt:  # what was kept, before the general Ctrl-C note (exit 130)
             _error(say("import.interrupted_dry" if dry_run else "import.interrupted", done=len(done), total=total,
+                       db=shown(ws.db_path)))
+            raise
+        except WorkerDied:  # (the caller exits 1)
+            _error(say("import.worker_died_dry" if dry_run else "import.worker_died", done=len(done), total=total,
                        db=shown(ws.db_path)))
             raise
         finally:
@@ -202,8 +206,6 @@ def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None =
     Raises appraisal.round.OtherSetError when the round's submissions are of another set, workers.WorkerDied
     (after saying so) when a worker process died."""
     from cchc_xl.appraisal.round import prepare
-    from cchc_xl.workers import WorkerDied
-
     console = console or make_console()
     store = ws.open_store()
     try:

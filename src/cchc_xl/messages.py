@@ -307,6 +307,12 @@ MESSAGES: dict[str, str] = {
                           "báo cáo và bảng kiểm tra của lần này chưa được ghi. Chạy lại cùng lệnh: tệp đã lưu không "
                           "bị lưu hai lần.",
     "import.interrupted_dry": "Chạy thử bị dừng sau {done}/{total} tệp; không có gì được lưu.",
+    "import.worker_died": "Một tiến trình đọc tệp bị dừng đột ngột (có thể do máy thiếu bộ nhớ) sau {done}/{total} "
+                          "tệp: {done} tệp đã đọc xong được lưu trong {db}; báo cáo và bảng kiểm tra của lần này "
+                          "chưa được ghi. Chạy lại cùng lệnh (tệp đã lưu không bị lưu hai lần), hoặc chạy với "
+                          "--jobs 1.",
+    "import.worker_died_dry": "Một tiến trình đọc tệp bị dừng đột ngột sau {done}/{total} tệp; không có gì được lưu. "
+                              "Chạy lại lệnh, hoặc chạy với --jobs 1.",
     "store.waiting": "Cơ sở dữ liệu {db} đang được một lệnh hoặc chương trình khác ghi; đang chờ (tối đa {seconds} "
                      "giây)…",
     "import.files": "tệp",
