@@ -26,6 +26,7 @@ from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback
 from cchc_xl.reports.feedback_package import FeedbackPackage
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.layout import build_layout
+from cchc_xl.workbook.package import BaseSheet, merged_sheet
 from import_corpus import Corpus
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
@@ -156,3 +157,32 @@ def test_a_failing_fast_path_falls_back_to_the_plain_writer(tmp_path: Path, mini
     r.feedback_path = None
     FileOutputs(mini_set, tmp_path / "out2", settings, frozenset()).write_feedback(r)
     assert tried == ["fast"] and r.feedback_path is not None
+
+
+def _sheet(rows: str) -> bytes:
+    return (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}'
+            "</sheetData></worksheet>").encode()
+
+
+# (what the base has, what the sparse render wrote, the merged row) — heights: the sparse render wrote only the
+# heights that differ from the base's
+HEIGHT_CASES = [
+    ('<row r="1" ht="30" customHeight="1"><c r="A1" s="1"/></row>', "",
+     '<row r="1" ht="30" customHeight="1"><c r="A1" s="1"/></row>'),  # untouched: the base's height stays
+    ('<row r="2" ht="30" customHeight="1"><c r="A2" s="1"/></row>', '<row r="2" ht="45" customHeight="1"/>',
+     '<row r="2" ht="45" customHeight="1"><c r="A2" s="1"/></row>'),  # a new height
+    ('<row r="3" ht="30" customHeight="1"><c r="A3" s="1"/></row>', '<row r="3"><c r="B3" s="2"/></row>',
+     '<row r="3" ht="30" customHeight="1"><c r="A3" s="1"/><c r="B3" s="2"/></row>'),  # a cell, the same height
+    ('<row r="4"><c r="A4" s="1"/></row>', '<row r="4" ht="60" customHeight="1"/>',
+     '<row r="4" ht="60" customHeight="1"><c r="A4" s="1"/></row>'),  # a height the base had not
+]
+
+
+@pytest.mark.parametrize(("base", "sparse", "merged"), HEIGHT_CASES)
+def test_merged_rows_keep_the_base_heights_the_sparse_render_did_not_write(base: str, sparse: str,
+                                                                           merged: str) -> None:
+    got = merged_sheet(BaseSheet.of(_sheet(base)), _sheet(sparse), {}, heights=True)
+    assert got == _sheet(merged)
+    # without `heights` (the sparse render wrote every height): a row it did not write loses the base's
+    plain = merged_sheet(BaseSheet.of(_sheet(base)), _sheet(sparse), {})
+    assert (b' ht="30"' in plain) == (b' ht="30"' in _sheet(sparse))

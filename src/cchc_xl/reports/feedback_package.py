@@ -102,10 +102,16 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
     otherwise none, only the comments of the marked ones (their contents are patched in)."""
 
     def __init__(self, layout: Layout, settings: Settings, findings: Sequence[Finding], whole: bool,
-                 stamps: _FormatStamps, validations: bool = True, merges: bool = True):
+                 stamps: _FormatStamps, validations: bool = True, merges: bool = True,
+                 heights: dict[tuple[str, int], float] | None = None):
         super().__init__(layout, settings, findings)
         self.whole, self.validations, self.merges, self.stamps = whole, validations, merges, stamps
+        self.heights = heights  # the row heights to write (None: all the layout's)
         self.commented: set[Position] = set()  # the marked layout cells (set by the caller)
+
+    def _write_row_heights(self, sheets: dict[str, Worksheet]) -> None:
+        for (sheet, row), height in (self.layout.row_heights if self.heights is None else self.heights).items():
+            sheets[sheet].set_row(row, height)
 
     def _write_validations(self, sheets: dict[str, Worksheet]) -> None:
         if self.validations:
@@ -180,9 +186,13 @@ class FeedbackPackage:
         # base's sheets (else the skeleton writes them, and the merged ranges' first cells are patched)
         same_validations = layout.validations == self.base.validations
         same_merges = layout.merges == self.base.merges
+        # the base's row heights kept where the file's are the same (most rows): the skeleton writes the others,
+        # unless the file lacks one the base has (then it writes them all, and the base's are dropped)
+        base_heights = self.base.row_heights
+        keep_heights = base_heights.keys() <= layout.row_heights.keys()
+        heights = {k: h for k, h in layout.row_heights.items() if base_heights.get(k) != h} if keep_heights else None
         writer = _SkeletonWriter(layout, self.settings, findings, whole=False, stamps=self.stamps,
-                                 validations=not same_validations,
-                                 merges=not same_merges)
+                                 validations=not same_validations, merges=not same_merges, heights=heights)
         writer.commented = marked = self._marked(writer)
         first_cells = set() if same_merges else {(m.sheet, m.first_row, m.first_col) for m in layout.merges}
         changed, locked_changed = self._changed(layout, marked, first_cells)
@@ -206,7 +216,7 @@ class FeedbackPackage:
         for name, data in skeleton.items():
             if name in self.sheets:
                 out[name] = merged_sheet(self.sheets[name], data, remap, patches.get(name), same_validations,
-                                         same_merges)
+                                         same_merges, keep_heights)
             elif name == SST:
                 out[name] = shared_strings_part(strings, data, self.si)
             elif name.startswith("xl/worksheets/sheet"):

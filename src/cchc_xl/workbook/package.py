@@ -45,6 +45,19 @@ class Row:
     tag: bytes  # the attributes after r="…" (spans dropped: a hint only, and a merged row's would be wrong)
     cells: dict[int, bytes]  # column number -> the whole <c> element
     _made: dict[bytes, bytes] | None = None
+    _heightless: bytes | None = None
+
+    @property
+    def height(self) -> bytes:
+        """The row's height attributes (b"" when it has none)."""
+        return b"".join(m.group(0) for m in _HEIGHT.finditer(self.tag))
+
+    @property
+    def heightless(self) -> bytes:
+        """The attributes without the row's height."""
+        if self._heightless is None:
+            self._heightless = _HEIGHT.sub(b"", self.tag)
+        return self._heightless
 
     def with_tag(self, r: int, tag: bytes) -> bytes:
         """The row element with its cells and these attributes (made once per tag: a base's rows, with
@@ -102,12 +115,13 @@ class BaseSheet:
 
 def merged_sheet(base: BaseSheet, sparse_sheet: bytes, remap: dict[int, int],
                  patched: dict[int, dict[int, bytes]] | None = None, validations: bool = False,
-                 merges: bool = False) -> bytes:
+                 merges: bool = False, heights: bool = False) -> bytes:
     """The sparse render's sheet part with its cells laid over the base's: a cell the sparse render wrote
     replaces the base's, a row it wrote takes its attributes (its height); a row only the base has keeps
-    its cells and loses its height (the sparse render writes every row height the file has). `patched`:
-    cells made here (1-based row -> column -> element), over both. `validations`, `merges`: the base's data
-    validations, merged ranges are the file's (the sparse render wrote none)."""
+    its cells and loses its height (the sparse render writes every row height the file has), or keeps its
+    height too with `heights` (the sparse render wrote only the heights that differ from the base's).
+    `patched`: cells made here (1-based row -> column -> element), over both. `validations`, `merges`: the
+    base's data validations, merged ranges are the file's (the sparse render wrote none)."""
     base_rows = base.rows
     sparse_rows = parse_rows(sparse_sheet)
     patched = patched or {}
@@ -116,15 +130,18 @@ def merged_sheet(base: BaseSheet, sparse_sheet: bytes, remap: dict[int, int],
         row, sparse = base_rows.get(r), sparse_rows.get(r)
         if r not in patched and row is not None:
             if sparse is None:
-                out.append(row.with_tag(r, _HEIGHT.sub(b"", row.tag)))
+                out.append(row.with_tag(r, row.tag if heights else row.heightless))
                 continue
             if not sparse.cells:
-                out.append(row.with_tag(r, sparse.tag))
+                tag = sparse.tag if not heights or b' ht="' in sparse.tag else sparse.tag + row.height
+                out.append(row.with_tag(r, tag))
                 continue
         if sparse is not None:
             tag = sparse.tag
+            if heights and row is not None and b' ht="' not in tag:
+                tag += row.height  # the same as the file's (the skeleton wrote those that differ)
         elif row is not None:
-            tag = _HEIGHT.sub(b"", row.tag)
+            tag = row.tag if heights else row.heightless
         else:
             raise PackageMismatch("a patched cell outside the base's rows")
         cells = dict(row.cells) if row is not None else {}
