@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from cchc_xl.fastzlib import read_member
 from cchc_xl.messages import say
 from cchc_xl.records import Problem
 
@@ -83,6 +84,7 @@ def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None 
             return SafetyVerdict("xls")
     if not head.startswith(ZIP_MAGIC):
         return _rejected("file.not_spreadsheet")
+    whole = data
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -101,7 +103,7 @@ def inspect_container(path: Path, limits: Limits = Limits(), data: bytes | None 
                 if not info.filename.endswith((".xml", ".rels")):
                     continue
                 if info.file_size <= limits.xml_kept_bytes:
-                    data = zf.read(info)
+                    data = read_member(zf, info, whole)
                     if kept + len(data) <= limits.xml_kept_total:
                         parts[info.filename] = data
                         kept += len(data)

@@ -26,6 +26,7 @@ from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.communes import Commune
+from cchc_xl.fastzlib import crc32, deflate_raw
 from cchc_xl.literals import text as text_literal
 from cchc_xl.safeio import atomic_path, write_bytes
 from cchc_xl.settings import Settings
@@ -520,9 +521,8 @@ _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, XlsxWriter's in-memory part d
 
 
 def _deflated(data: bytes, level: int = zlib.Z_DEFAULT_COMPRESSION) -> tuple[bytes, int, int]:
-    """(raw deflate stream, crc32, size) as zipfile's ZIP_DEFLATED writes it (at `level`)."""
-    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return packer.compress(data) + packer.flush(), zlib.crc32(data), len(data)
+    """(raw deflate stream, crc32, size) of a zip member (at `level`; by ISA-L where installed: fastzlib.py)."""
+    return deflate_raw(data, level), crc32(data), len(data)
 
 
 class _Deflated:
