@@ -186,3 +186,46 @@ def test_merged_rows_keep_the_base_heights_the_sparse_render_did_not_write(base:
     # without `heights` (the sparse render wrote every height): a row it did not write loses the base's
     plain = merged_sheet(BaseSheet.of(_sheet(base)), _sheet(sparse), {})
     assert (b' ht="30"' in plain) == (b' ht="30"' in _sheet(sparse))
+
+
+def _formatted_book(wb: Any, formats: list[dict[str, Any]], comment: bool) -> None:
+    ws = wb.add_worksheet("Một")
+    for row, props in enumerate(formats):
+        ws.write(row, 0, f"ô {row}", wb.add_format(props))
+    if comment:
+        ws.write_comment("B1", "ghi chú")
+
+
+STYLE_CASES = [  # (formats of the first render, of the second, whether the second has a comment)
+    ([{"bold": True}], [{"bold": True}], False),  # the same formats: the second's styles part from the cache
+    ([{"bold": True}], [{"italic": True}], False),  # other formats
+    ([{"bold": True}], [{"bold": True}, {"num_format": "0.00"}], False),  # one more, with a number format
+    ([{"bold": True}], [{"bold": True}], True),  # the same formats, a comment (its font in the styles part)
+]
+
+
+@pytest.mark.parametrize(("first", "second", "comment"), STYLE_CASES)
+def test_handed_over_parts_are_the_zipped_render_parts(first: list[dict[str, Any]], second: list[dict[str, Any]],
+                                                        comment: bool) -> None:
+    import io
+
+    import xlsxwriter
+
+    from cchc_xl.workbook.package import PartsWorkbook, read_parts
+    from cchc_xl.workbook.sheetkit import workbook_options
+
+    styles: dict[Any, str] = {}
+    for formats, with_comment in ((first, False), (second, comment)):
+        handed = PartsWorkbook(workbook_options(), styles)
+        _formatted_book(handed, formats, with_comment)
+        handed.close()
+        buffer = io.BytesIO()
+        zipped_book = xlsxwriter.Workbook(buffer, {**workbook_options(), "in_memory": True})
+        _formatted_book(zipped_book, formats, with_comment)
+        zipped_book.close()
+        want = read_parts(buffer.getvalue())
+        assert handed.parts.keys() == want.keys()
+        # (the plain workbook lacks the structure protection PartsWorkbook's base class writes)
+        assert {k: v for k, v in handed.parts.items() if k != "xl/workbook.xml"} == \
+            {k: v for k, v in want.items() if k != "xl/workbook.xml"}
+    assert len(styles) == 1 + (first != second or comment)

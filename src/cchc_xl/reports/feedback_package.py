@@ -40,18 +40,19 @@ from cchc_xl.workbook.package import (
     SST,
     BaseSheet,
     PackageMismatch,
+    PartsWorkbook,
     blank_cell,
     formula_cell,
     merged_sheet,
     merged_strings,
     number_cell,
-    read_parts,
     remapped_sheet,
     shared_strings_part,
     si_elements,
     string_cell,
     zipped,
 )
+from cchc_xl.workbook.sheetkit import workbook_options
 from cchc_xl.workbook.signing import make_meta
 from cchc_xl.workbook.writer import REPORT_STYLES, STYLES, _cache
 
@@ -78,6 +79,7 @@ class _FormatStamps:
 
     def __init__(self) -> None:
         self.made: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+        self.styles: dict[tuple[Any, ...], str] = {}  # the styles parts made of them (PartsWorkbook)
 
     def add(self, wb: Any, props: dict[str, Any]) -> Format:
         key = tuple(sorted(props.items()))
@@ -108,6 +110,9 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
         self.whole, self.validations, self.merges, self.stamps = whole, validations, merges, stamps
         self.heights = heights  # the row heights to write (None: all the layout's)
         self.commented: set[Position] = set()  # the marked layout cells (set by the caller)
+
+    def _new_workbook(self, target: Any) -> PartsWorkbook:
+        return PartsWorkbook(workbook_options(), self.stamps.styles)  # (`target` unused: parts handed over)
 
     def _write_row_heights(self, sheets: dict[str, Worksheet]) -> None:
         for (sheet, row), height in (self.layout.row_heights if self.heights is None else self.heights).items():
@@ -160,13 +165,12 @@ class FeedbackPackage:
         self.template = layout_template(cset, identity)
         self.base = self.template.base  # the round's texts, as the files' layouts have them
         meta = make_meta(self.base, settings, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
-        buffer = io.BytesIO()
         self.stamps = _FormatStamps()
         writer = _SkeletonWriter(self.base, settings, [], whole=True, stamps=self.stamps)
-        wb = writer.render(buffer, meta)
+        wb = writer.render(io.BytesIO(), meta)
         self.xf = writer.xf_indexes()
         self.strings: list[str] = list(wb.str_table.string_array)
-        parts = read_parts(buffer.getvalue())
+        parts = wb.parts
         sheets = sorted((n for n in parts if n.startswith("xl/worksheets/sheet")), key=_sheet_number)
         # the first sheet is the outcome sheet, written whole per file; the layout's sheets follow
         if len(sheets) != len(self.base.sheets) + 1 or SST not in parts:
@@ -202,11 +206,10 @@ class FeedbackPackage:
         signed = layout if locked_changed or not same_validations else dataclasses.replace(layout, _template=self.template)
         meta = make_meta(signed, self.settings, generated_at or dt.datetime.now(dt.UTC))
         layout.meta = meta
-        buffer = io.BytesIO()
-        wb = writer.render(buffer, meta)
+        wb = writer.render(io.BytesIO(), meta)
         if writer.xf_indexes() != self.xf:
             raise PackageMismatch("format indexes")
-        skeleton = read_parts(buffer.getvalue())
+        skeleton = wb.parts
         if SST not in skeleton or not self.sheets.keys() <= skeleton.keys():
             raise PackageMismatch("unexpected parts")
         index = dict(self.index)

@@ -14,9 +14,12 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import Any
 from xml.sax.saxutils import escape
 
-from cchc_xl.workbook.writer import PackageMismatch, _deflated, _si, _zip
+from xlsxwriter.packager import Packager
+
+from cchc_xl.workbook.writer import PackageMismatch, _deflated, _ProtectedWorkbook, _si, _zip
 
 _SHEET_DATA = re.compile(rb"<sheetData/>|<sheetData>(.*?)</sheetData>", re.S)
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -33,6 +36,45 @@ _AFTER_MERGES = (b"<phoneticPr", b"<conditionalFormatting", b"<dataValidations",
 _FORMULA_CELL = re.compile(rb'<c r="([A-Z]+\d+)"( s="\d+")?(?: t="\w+")?><f>(.*?)</f><v>.*?</v></c>', re.S)
 _ERROR_CODES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!")
 SST = "xl/sharedStrings.xml"
+
+
+class PartsWorkbook(_ProtectedWorkbook):
+    """A render whose parts are handed over (`parts`, after close) instead of zipped: the fast paths zip
+    the merged parts themselves, so the render's own deflating and its reading back are saved. The styles
+    part is taken from `styles` (a dict the caller keeps across renders) when the formats are the same."""
+
+    def __init__(self, options: dict[str, Any], styles: dict[tuple[Any, ...], str]):
+        super().__init__(io.BytesIO(), {**options, "in_memory": True})
+        self.styles = styles
+        self.parts: dict[str, bytes] = {}
+
+    def _get_packager(self) -> Packager:
+        return _PartsPackager()
+
+
+class _PartsPackager(Packager):
+    def _create_package(self) -> list[Any]:
+        files = super()._create_package()
+        if any(binary for _, _, binary in files):
+            raise PackageMismatch("a binary part")
+        self.workbook.parts = {name: data.getvalue().encode("utf-8") for data, name, _ in files}
+        self.filenames = []
+        return []  # (XlsxWriter zips none: its empty archive is dropped)
+
+    def _write_styles_file(self) -> None:
+        wb = self.workbook
+        # what XlsxWriter's styles part is made of (Packager._write_styles_file): the formats by their keys
+        # (the keys XlsxWriter itself tells formats apart by), in index order, and the counts and tables
+        key = (tuple(f._get_format_key() for f in wb.xf_formats), tuple(f._get_format_key() for f in wb.dxf_formats),
+               tuple(f.__dict__.get("num_format_index") for f in wb.xf_formats), wb.font_count,
+               tuple(wb.num_formats), wb.border_count, wb.fill_count, tuple(wb.custom_colors),
+               repr(wb.palette), wb.has_comments)
+        made = wb.styles.get(key)
+        if made is None:
+            super()._write_styles_file()
+            made = wb.styles[key] = self.filenames[-1][0].getvalue()
+            return
+        self._filename("xl/styles.xml").write(made)
 
 
 def read_parts(data: bytes) -> dict[str, bytes]:

@@ -156,8 +156,7 @@ class CommuneWorkbookWriter:
 
     def render(self, target: str | IO[bytes], meta: dict[str, str]) -> xlsxwriter.Workbook:
         """Write the workbook with this metadata into a file name or a binary stream."""
-        # in_memory: XlsxWriter builds each part in memory instead of a temporary file (same parts).
-        wb = _ProtectedWorkbook(target, {**workbook_options(), "in_memory": True})
+        wb = self._new_workbook(target)
         wb.structure_password = self.settings.sheet_password
         self.workbook = wb
         self.formats = self._formats(wb)
@@ -184,6 +183,10 @@ class CommuneWorkbookWriter:
                            "author": "cchc-xl", "company": self.layout.cset.decision.issuer})
         wb.close()
         return wb
+
+    def _new_workbook(self, target: str | IO[bytes]) -> xlsxwriter.Workbook:
+        # in_memory: XlsxWriter builds each part in memory instead of a temporary file (same parts).
+        return _ProtectedWorkbook(target, {**workbook_options(), "in_memory": True})
 
     def _add_sheets(self, wb: xlsxwriter.Workbook) -> dict[str, Worksheet]:
         return {key: wb.add_worksheet(name) for key, name in self.layout.sheets.items()}
