@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,25 @@ def test_text_lines_wraps_word_by_word() -> None:
     assert text_lines("A" * 30, 20, bold=True) > text_lines("a" * 30, 20)
     assert 270 < column_points(52) < 275
     assert lines_height(2, 11) == 30 and lines_height(1, 10) == 13.5 and lines_height(100, 11) == 409
+
+
+FIT_CASES = [  # texts of one row (text, column width, font size, bold), whether always fitted
+    ([("Một dòng", 40, 11, False)], False),
+    ([("Một tiêu đề dài " * 12, 30, 11, True), (None, 10, 11, False), ("", 10, 11, False)], False),
+    ([("Ngắn", 40, 13, True)], True),
+    ([(Decimal("1.000000000000"), 2, 11, False)], False),  # equal to 1 (the next case) but longer as text
+    ([(1, 2, 11, False)], False),
+]
+
+
+def test_row_heights_from_the_memo_are_measured_ones() -> None:
+    from cchc_xl.workbook.layout import fit_row, row_height
+
+    got: list[dict[str, float]] = []
+    for texts, always in FIT_CASES * 2:  # the second time from the memo
+        heights: dict[str, float] = {}
+        fit_row(heights, "row", texts, always)
+        fresh = row_height(tuple((None if t is None else str(t), *rest) for t, *rest in texts), always)
+        assert heights == ({"row": fresh} if fresh else {})
+        got.append(heights)
+    assert got[3] != got[4]  # (1 and Decimal("1.0…") are told apart)

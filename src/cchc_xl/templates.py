@@ -162,9 +162,16 @@ class Section(BaseModel):
 
     def __getitem__(self, key: str) -> Any:
         """`section["key"]`, as the dicts before these models read."""
-        if key not in type(self).model_fields:
+        if key not in _field_names(type(self)):
             raise KeyError(key)
         return getattr(self, key)
+
+
+@cache
+def _field_names(model: type[BaseModel]) -> frozenset[str]:
+    """A section class's field names (pydantic's `model_fields` is a computed class property: the layout
+    builder asks hundreds of times a workbook)."""
+    return frozenset(model.model_fields)
 
 
 class CommuneSheets(Section):

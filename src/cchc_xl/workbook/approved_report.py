@@ -180,7 +180,8 @@ class ApprovedReport:
         self.put(row, c["code"], value=code, style=style)
         self.line(row, c["title"], c["title_end"], style, title)
         self.put(row, c["max"], value=maximum, style=style + "_number")
-        self.put(row, c["score"], formula=self._score_ref(code), cached=self.b.ev.nodes.get(code, Decimal(0)),
+        formula = self.b._static("pl2_node", code, row, lambda: self._score_ref(code))
+        self.put(row, c["score"], formula=formula, cached=self.b.ev.nodes.get(code, Decimal(0)),
                  style=style + "_number")
         self.put(row, c["note"], style=style)
         self.b.fit(SHEET, row, [(code, self.widths[c["code"]], SIZE, True), (title, self.title_width, SIZE, True)],
@@ -199,21 +200,26 @@ class ApprovedReport:
             self.put(row, c["note"], value=t["district_mark"], style="pl2_district")
         else:
             result = self.b.ev.leaves[leaf.code]
-            refs = self.b.layout.leaves[leaf.code]
-            grid = self.b.layout.quoted("grid")
-            score, count, why = (f"{grid}!{refs.score}", f"{grid}!{refs.evidence}", f"{grid}!{refs.explanation}")
+            score_formula, note_formula = self.b._static("pl2_leaf", leaf.code, row, lambda: self._leaf_formulas(leaf))
             # A blank or text score prints blank, as the grid shows it; the total counts it as 0.
-            self.put(row, c["score"], formula=f'IF(ISNUMBER({score}),{score},"")',
+            self.put(row, c["score"], formula=score_formula,
                      cached="" if result.score is None else result.score, style=style + "_number")
             declared = self.b.declared.leaves.get(leaf.code)
             explained = bool(declared and declared.explanation)
             note = (f"{result.evidence_count}{t['evidence_count']}" if result.evidence_count
                     else t["explained"] if explained else "")
-            self.put(row, c["note"], formula=(f'IF(N({count})>0,{count}&{_quote(t["evidence_count"])},'
-                                      f'IF(LEN({why})>0,{_quote(t["explained"])},""))'),
-                     cached=note, style="pl2_cell")
+            self.put(row, c["note"], formula=note_formula, cached=note, style="pl2_cell")
             texts.append((t["explained"], self.widths[c["note"]], SIZE, False))
         self.b.fit(SHEET, row, texts, always=True)
+
+    def _leaf_formulas(self, leaf: Criterion) -> tuple[str, str]:
+        """A leaf row's score and note formulas (the set's and the round's only)."""
+        t = self.t
+        refs = self.b.layout.leaves[leaf.code]
+        grid = self.b.layout.quoted("grid")
+        score, count, why = (f"{grid}!{refs.score}", f"{grid}!{refs.evidence}", f"{grid}!{refs.explanation}")
+        return (f'IF(ISNUMBER({score}),{score},"")',
+                f'IF(N({count})>0,{count}&{_quote(t["evidence_count"])},IF(LEN({why})>0,{_quote(t["explained"])},""))')
 
     # -- II. explanations, III. difficulties and recommendations ---------------------------------
     def _explanations(self, row: int) -> int:
@@ -225,17 +231,19 @@ class ApprovedReport:
         self.put(row, 0, value=code_header, style="pl2_header")
         self.line(row, 1, self.last, "pl2_header", text_header)
         row += 1
-        grid = b.layout.quoted("grid")
         for leaf in b.cset.commune_leaves():
-            why = f"{grid}!{b.layout.leaves[leaf.code].explanation}"
+            formula = b._static("pl2_explanation", leaf.code, row, lambda leaf=leaf: self._explanation_formula(leaf))
             declared = b.declared.leaves.get(leaf.code)
             text = declared.explanation if declared and declared.explanation else ""
             self.put(row, 0, value=leaf.code, style="pl2_cell")
-            self.line(row, 1, self.last, "pl2_cell", formula=f'IF(LEN({why})>0,{why},{_quote(t["no_explanation"])})',
-                      cached=text or t["no_explanation"])
+            self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=text or t["no_explanation"])
             self.b.fit(SHEET, row, [(text or "-", self.span(1, self.last), SIZE, False)], always=True)
             row += 1
         return row
+
+    def _explanation_formula(self, leaf: Criterion) -> str:
+        why = f"{self.b.layout.quoted('grid')}!{self.b.layout.leaves[leaf.code].explanation}"
+        return f'IF(LEN({why})>0,{why},{_quote(self.t["no_explanation"])})'
 
     def _issues(self, row: int) -> int:
         t, b = self.t, self.b

@@ -49,7 +49,7 @@ from cchc_xl.scoring import (
     leaf_checks,
 )
 from cchc_xl.templates import AnswerTemplate, CommuneTemplate, template
-from cchc_xl.workbook.template_cache import memoized_lines
+from cchc_xl.workbook.template_cache import memoized_heights, memoized_lines
 
 Value = str | Decimal | int | dt.date | None
 
@@ -393,6 +393,15 @@ def fit_row(heights: dict[Any, float], key: Any, texts: list[tuple[Any, float, f
             always: bool = False) -> None:
     """Make the row `key` of `heights` tall enough for its wrapped texts, each (text, column width, font size,
     bold); a row whose texts need one line each keeps the default height, unless `always` (a larger font)."""
+    # (texts as the measure reads them, str: a memo key equal for 1 and Decimal("1.0") must not be)
+    height = _row_height(tuple([t if type(t[0]) is str or t[0] is None else (str(t[0]), *t[1:]) for t in texts]),
+                         always)
+    if height:
+        heights[key] = max(height, heights.get(key, 0.0))
+
+
+def row_height(texts: tuple[tuple[Any, float, float, bool], ...], always: bool) -> float:
+    """The height `fit_row` gives a row for these texts (0: it leaves the row as it is)."""
     height = 0.0
     for text, width, size, bold in texts:
         if text in (None, ""):
@@ -400,8 +409,10 @@ def fit_row(heights: dict[Any, float], key: Any, texts: list[tuple[Any, float, f
         lines = _text_lines(str(text), width, size, bold)
         if lines > 1 or always:
             height = max(height, lines_height(lines, size))
-    if height > DEFAULT_ROW_HEIGHT or (always and height):
-        heights[key] = max(height, heights.get(key, 0.0))
+    return height if height > DEFAULT_ROW_HEIGHT or (always and height) else 0.0
+
+
+_row_height = memoized_heights(row_height)
 
 
 @dataclass(frozen=True)

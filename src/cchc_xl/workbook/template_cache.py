@@ -33,3 +33,25 @@ def memoized_lines(measure: LineCount) -> LineCount:
         return found
 
     return lines
+
+
+Heights = Callable[[tuple[tuple[object, float, float, bool], ...], bool], float]
+
+
+def memoized_heights(measure: Heights) -> Heights:
+    """`measure` (a row's height for its texts) with a bounded memo, off with the switch as above: a row's
+    texts are mostly the set's own (titles, methods, statuses), the same in every commune's layout."""
+    if os.environ.get(SWITCH, "1") == "0":
+        return measure
+    memo: dict[tuple[tuple[tuple[object, float, float, bool], ...], bool], float] = {}
+
+    def height(texts: tuple[tuple[object, float, float, bool], ...], always: bool) -> float:
+        key = (texts, always)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= _BOUND:
+                memo.clear()
+            found = memo[key] = measure(texts, always)
+        return found
+
+    return height
