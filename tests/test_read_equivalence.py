@@ -65,6 +65,11 @@ def test_row_memo_gives_the_plain_scans(cells: str, validations: str) -> None:
                                    '<row r="2"><c r="A2"><f t="shared" si="0"/></c></row>'),
     ("a row written twice", '<row r="1"><c r="A1"><f>1+1</f></c></row><row r="1"><c r="A1"><f>1+1</f></c></row>'),
     ("one cell twice", '<row r="1"><c r="A1"><f>1+1</f></c><c r="A1"><v>2</v></c></row>'),
+    ("one cell in two row elements", '<row r="1"><c r="A1"><f>1+1</f></c></row><row r="2"><c r="A1"><v>2</v></c></row>'),
+    ("cells of two rows in one row element", '<row r="1"><c r="A1"><v>1</v></c><c r="B2"><f>1+1</f></c></row>'
+                                             '<row r="2"><c r="B2"><v>2</v></c></row>'),
+    ("cells of two rows, all distinct", '<row r="1"><c r="A1"><v>1</v></c><c r="B2"><f>1+1</f></c></row>'
+                                        '<row r="3"><c r="B3"><v>2</v></c></row>'),
     ("past the last row", '<row r="1"><c r="A1"><v>1</v></c></row><row r="900"><c r="B900"><v>1</v></c></row>'),
     ("past the last column", '<row r="1"><c r="A1"><v>1</v></c><c r="AZ1"><v>1</v></c></row>'),
     ("a cell under a prefix", '<row r="1"><x:c r="A1"><x:v>1</x:v></x:c></row>'),

@@ -1,19 +1,21 @@
-"""Sheet parts read row by row, each row's answer remembered for the batch: the fast path of the two
-whole-part scans of a returned sheet (the container check's extent, `safety._beyond_extent`, and the
-formula scan, `book._scan_sheet`).
+"""Sheet parts read row by row, each row's answers remembered for the batch: the fast path of the three
+whole-part scans of a returned sheet (the container check's extent, `safety._beyond_extent`; the formula
+scan, `book._scan_sheet`; the value reader's rows, `values._part_rows`).
 
 Every return of a batch comes from one template: most of its rows (the evidence register's hundreds of
 blank rows and their long check formulas, the guide, the untouched parts of the grid) are byte for byte
-the rows of the previous file. A part is cut before each `<row ` into chunks; each chunk's share of the
-answer (its cell tags and references, its formulas) is computed once and kept in a bounded memo keyed by
-the chunk's bytes; the part's answer is put together from its chunks. That is exact because every
-pattern the scans count or collect holds a `<` only at the start of a tag it names (never `<row `), or
-inside a tag left open — and a chunk that ends inside an open tag (a malformed part) is not served — so
-a match never spans two chunks; the whole-part conditions (one default namespace, no `<!`, unique cell
-references, as many cells as tags) are checked on the sums.
+the rows of the previous file. A part is cut before each `<row ` into chunks; each chunk's answers to the
+three scans (its cell tags and references, its formulas, its values) are computed once and kept in one
+bounded memo keyed by the chunk's bytes (`PartFacts`: one lookup a chunk for the three); each scan puts the
+part's answer together from its column of the chunks' answers. That is exact because every pattern the
+scans count or collect holds a `<` only at the start of a tag it names (never `<row `), or inside a tag
+left open — and a chunk that ends inside an open tag (a malformed part) is not served — so a match never
+spans two chunks; the whole-part conditions (one default namespace, no `<!`, unique cell references, as
+many cells as tags) are checked on the sums.
 
-Falls back to the plain scan of the whole part on any doubt: a part that is not the shape both scans
-serve, a shared or array formula (whose meaning depends on an earlier row), any exception.
+Falls back to the plain scan of the whole part on any doubt: a part that is not the shape the scans
+serve, a shared or array formula (whose meaning depends on an earlier row), any exception (a chunk's
+answer that raised is kept as such, and sends that scan alone to its plain path).
 `CCHC_XL_FAST_READ=0` turns this path off.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from cchc_xl.reading import book, safety
 from cchc_xl.reading.safety import Limits
@@ -48,7 +50,7 @@ def enabled() -> bool:
 def chunks(data: bytes) -> tuple[bytes, ...]:
     """The part cut before each `<row `: the chunks, joined, are the part (cut once for the three scans
     of a file: the extent check, the formula scan, the value reader)."""
-    return _CUTS.chunks(data)
+    return _CUTS.facts(data).chunks
 
 
 def _cut(data: bytes) -> tuple[bytes, ...]:
@@ -57,28 +59,25 @@ def _cut(data: bytes) -> tuple[bytes, ...]:
 
 
 class _RecentCuts:
-    """The chunks of the parts cut last, by the part object itself (each scan of a file is given the same
+    """The facts of the parts cut last, by the part object itself (each scan of a file is given the same
     bytes object, kept by the container check): bounded by the bytes held, cleared when full."""
 
     def __init__(self, budget: int = 8 * 1024 * 1024):
         self.budget, self.held = budget, 0
-        self.recent: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}
+        self.recent: dict[int, tuple[bytes, PartFacts]] = {}
 
-    def chunks(self, data: bytes) -> tuple[bytes, ...]:
+    def facts(self, data: bytes) -> PartFacts:
         got = self.recent.get(id(data))
         if got is not None and got[0] is data:
             return got[1]
-        pieces = _cut(data)
+        facts = PartFacts(_cut(data))
         if 2 * len(data) <= self.budget // 4:
             if self.held + 2 * len(data) > self.budget:
                 self.recent.clear()
                 self.held = 0
-            self.recent[id(data)] = (data, pieces)  # the part held too: its id is not reused while kept
+            self.recent[id(data)] = (data, facts)  # the part held too: its id is not reused while kept
             self.held += 2 * len(data)
-        return pieces
-
-
-_CUTS = _RecentCuts()
+        return facts
 
 
 def _open_at_end(chunk: bytes) -> bool:
@@ -138,7 +137,6 @@ def _extent_of(chunk: bytes) -> _Extent:
                    b":c " in chunk or b":c>" in chunk or b":c/" in chunk, _open_at_end(chunk))
 
 
-_extent_memo = ChunkMemo(_extent_of)  # the process's: the workers of `import --jobs` each have theirs
 
 
 def beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
@@ -148,15 +146,13 @@ def beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
     try:
         if safety._SHEET_DATA.search(data) is None:
             return safety._beyond_extent(data, limits)  # shared strings and other parts: as they were
-        plain = refs = last_row = last_col = 0
-        parts = chunks(data)
-        last = len(parts) - 1
-        for i, chunk in enumerate(parts):
-            e = _extent_memo(chunk)
-            if e.prefixed or (e.open_end and i < last):
-                raise _Unserved("cells under a prefix, or a tag open at the end of a chunk")
-            plain, refs = plain + e.plain, refs + e.refs
-            last_row, last_col = max(last_row, e.last_row), max(last_col, e.last_col)
+        facts = part_facts(data)
+        if facts.failed & _EXTENT_FAILED:
+            raise _Unserved("a chunk the extent's answer raised on")
+        plains, ref_counts, last_rows, last_cols, prefixed, open_ends = zip(*facts.extents, strict=True)
+        if any(prefixed) or any(open_ends[:-1]):
+            raise _Unserved("cells under a prefix, or a tag open at the end of a chunk")
+        plain, refs, last_row, last_col = sum(plains), sum(ref_counts), max(last_rows), max(last_cols)
         if plain != refs or refs > limits.max_cells or last_row > limits.max_row or last_col > limits.max_col:
             raise _Unserved("not the plain shape, or a finding: its detail as the plain check words it")
         return None
@@ -176,6 +172,9 @@ class _Scanned(NamedTuple):
     ref_count: int
     formulas: tuple[tuple[tuple[int, int], str], ...]
     open_end: bool
+    # the one row number all the chunk's references name, when they are distinct (0: no reference; -1: not so):
+    # chunks of distinct rows then hold distinct references, without a set of a part's every reference
+    ref_row: int
 
 
 def _scan_chunk(chunk: bytes) -> _Scanned:
@@ -189,13 +188,13 @@ def _scan_chunk(chunk: bytes) -> _Scanned:
                 raise _Unserved("a formula of a kind")
             value = book._formula_text({}, (col + row).decode("ascii"), attributes, value).removeprefix("=")
         formulas.append((book._position(col, row), value))
+    distinct = frozenset(refs)
+    ref_rows = {r.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ") for r in distinct}
+    ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(distinct) == len(refs) else -1
     return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"),
                     len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END),
-                    book._BANG.search(chunk) is not None, frozenset(refs), len(refs), tuple(formulas),
-                    _open_at_end(chunk))
-
-
-_scan_memo = ChunkMemo(_scan_chunk)
+                    book._BANG.search(chunk) is not None, distinct, len(refs), tuple(formulas),
+                    _open_at_end(chunk), ref_row)
 
 Scan = tuple[dict[tuple[int, int], str], set[tuple[str, str]]]
 
@@ -217,20 +216,75 @@ def _scan_sheet(data: bytes) -> Scan | None:
     declaration = (head["decl"] or b"").lower()
     if b"encoding" in declaration and b"utf-8" not in declaration:
         return None
-    parts = [_scan_memo(c) for c in chunks(data)]
-    if any(p.open_end for p in parts[:-1]):
+    facts = part_facts(data)
+    if facts.failed & _SCAN_FAILED:
+        raise _Unserved("a chunk the formula scan's answer raised on")
+    (tags_c, tags_f, tags_dvs, xmlns, uri_ends, bangs, refs, ref_counts, formulas_by_chunk, open_ends,
+     ref_rows) = zip(*facts.scans, strict=True)
+    if any(open_ends[:-1]):
         raise _Unserved("a tag open at the end of a chunk")
-    if sum(p.xmlns for p in parts) != 1 or sum(p.uri_ends for p in parts) != 1 or any(p.bang for p in parts):
+    if sum(xmlns) != 1 or sum(uri_ends) != 1 or any(bangs):
         return None
-    tags_c = sum(p.tags_c for p in parts)
-    ref_count = sum(p.ref_count for p in parts)
-    if ref_count != tags_c or len(frozenset().union(*(p.refs for p in parts))) != ref_count:
+    ref_count = sum(ref_counts)
+    if ref_count != sum(tags_c) or not _distinct(refs, ref_rows, ref_count):
         return None
-    if sum(len(p.formulas) for p in parts) != sum(p.tags_f for p in parts):
+    formulas = {at: text for found in formulas_by_chunk if found for at, text in found}
+    if len(formulas) != sum(tags_f):  # (a formula's position is a reference: distinct, as just checked)
         return None
-    formulas = {at: text for p in parts for at, text in p.formulas}
     try:
-        validations = book._scan_validations(data, head["root"], sum(p.tags_dvs for p in parts))
+        validations = book._scan_validations(data, head["root"], sum(tags_dvs))
     except (book._Unusual, UnicodeDecodeError, ValueError):
         return None
     return formulas, validations
+
+
+def _distinct(refs: tuple[frozenset[bytes], ...], ref_rows: tuple[int, ...], count: int) -> bool:
+    """Whether a part's `count` cell references are distinct: chunks that each name one row, distinct rows;
+    else (a chunk of several rows, or one naming a cell twice) by the set of them all."""
+    rows = [r for r in ref_rows if r]
+    if -1 not in rows and len(set(rows)) == len(rows):
+        return True
+    return len(frozenset().union(*refs)) == count
+
+
+# -- the three scans' answers, a chunk at a time ---------------------------------------------------------
+_EXTENT_FAILED, _SCAN_FAILED, ROW_FAILED = 1, 2, 4
+
+
+def _facts_of(chunk: bytes) -> tuple[Any, Any, Any, int]:
+    """A chunk's answers to the extent check, the formula scan and the value reader, and which raised (an
+    answer that raised is kept as its exception: that scan leaves the part to its plain path)."""
+    from cchc_xl.reading import values  # (values reads its parts through this module)
+
+    failed = 0
+    answers: list[Any] = []
+    for flag, answer in ((_EXTENT_FAILED, _extent_of), (_SCAN_FAILED, _scan_chunk), (ROW_FAILED, values._cells)):
+        try:
+            answers.append(answer(chunk))
+        except Exception as e:  # kept as the answer: the part goes to that scan's plain path
+            answers.append(e)
+            failed |= flag
+    return answers[0], answers[1], answers[2], failed
+
+
+class PartFacts:
+    """A sheet part's chunks and their answers to the three scans, each chunk's taken from one memo (one
+    lookup for the three; each scan sums its columns of the answers in one go)."""
+
+    def __init__(self, pieces: tuple[bytes, ...]):
+        self.chunks = pieces
+        facts = [_FACTS(chunk) for chunk in pieces]
+        self.extents, self.scans, self.rows, failed = zip(*facts, strict=True) if facts else ((), (), (), ())
+        self.failed = 0
+        for flags in set(failed):
+            self.failed |= flags
+
+
+def part_facts(data: bytes) -> PartFacts:
+    """The part's chunks and their answers (made once for the three scans of a part)."""
+    return _CUTS.facts(data)
+
+
+# the process's: the workers of `import --jobs` each have theirs
+_FACTS = ChunkMemo(_facts_of)
+_CUTS = _RecentCuts()

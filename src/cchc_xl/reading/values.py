@@ -249,25 +249,18 @@ def _cells(chunk: bytes) -> _Row:
 
 def _part_rows(data: bytes) -> tuple[_Row, ...]:
     """The rows of a sheet part that hold cells, in order; raises _Doubt for a shape not served."""
-    found: list[_Row] = []
-    seen: set[int] = set()
-    xmlns = uri_ends = 0
-    pieces = rows.chunks(data)
-    last = len(pieces) - 1
-    for i, chunk in enumerate(pieces):
-        got = _MEMO(chunk)
-        if (got.open_end and i < last) or got.odd:
-            raise _Doubt("a tag open at the end of a chunk, a `<!`, a prefixed element")
-        xmlns, uri_ends = xmlns + got.xmlns, uri_ends + got.uri_ends
-        if got.row < 0:
-            continue
-        if got.row in seen:
-            raise _Doubt("one row written twice")
-        seen.add(got.row)
-        found.append(got)
-    if xmlns != 1 or uri_ends != 1:
+    facts = rows.part_facts(data)
+    if facts.failed & rows.ROW_FAILED:
+        raise _Doubt("a chunk this module does not read")
+    _numbers, _values, _fills, open_ends, odd, xmlns, uri_ends = zip(*facts.rows, strict=True)
+    if any(open_ends[:-1]) or any(odd):
+        raise _Doubt("a tag open at the end of a chunk, a `<!`, a prefixed element")
+    if sum(xmlns) != 1 or sum(uri_ends) != 1:
         raise _Doubt("a namespace declared again or under a prefix")
-    return tuple(found)
+    found = tuple(r for r in facts.rows if r.row >= 0)
+    if len({r.row for r in found}) != len(found):
+        raise _Doubt("one row written twice")
+    return found
 
 
 class _PartMemo:
@@ -299,7 +292,7 @@ class _PartMemo:
 
 
 # the process's memos: the workers of `import --jobs` each have their own
-_MEMO, _PARTS = rows.ChunkMemo(_cells), _PartMemo()
+_PARTS = _PartMemo()  # (the rows' answers: rows.part_facts)
 
 
 def _parse_row(row: bytes) -> None:
