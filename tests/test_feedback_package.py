@@ -229,3 +229,22 @@ def test_handed_over_parts_are_the_zipped_render_parts(first: list[dict[str, Any
         assert {k: v for k, v in handed.parts.items() if k != "xl/workbook.xml"} == \
             {k: v for k, v in want.items() if k != "xl/workbook.xml"}
     assert len(styles) == 1 + (first != second or comment)
+
+
+ROWS_CASES = [  # (base rows, sparse rows, merged rows): the base's untouched rows in place, in order
+    ('<row r="1"><c r="A1" s="1"/></row><row r="2"><c r="A2" s="1"/></row><row r="4"><c r="A4" s="1"/></row>',
+     '<row r="2"><c r="B2" s="2"/></row>',
+     '<row r="1"><c r="A1" s="1"/></row><row r="2"><c r="A2" s="1"/><c r="B2" s="2"/></row>'
+     '<row r="4"><c r="A4" s="1"/></row>'),  # a row the base has
+    ('<row r="1"><c r="A1" s="1"/></row><row r="2"><c r="A2" s="1"/></row><row r="4"><c r="A4" s="1"/></row>',
+     '<row r="2"><c r="B2" s="2"/></row><row r="3"><c r="C3" s="2"/></row>',
+     '<row r="1"><c r="A1" s="1"/></row><row r="2"><c r="A2" s="1"/><c r="B2" s="2"/></row>'
+     '<row r="3"><c r="C3" s="2"/></row><row r="4"><c r="A4" s="1"/></row>'),  # and one it has not
+]
+
+
+@pytest.mark.parametrize(("base", "sparse", "merged"), ROWS_CASES)
+def test_merged_rows_keep_the_base_rows_in_order(base: str, sparse: str, merged: str) -> None:
+    sheet = BaseSheet.of(_sheet(base))
+    for _ in range(2):  # (the second time from the base's rendered rows)
+        assert merged_sheet(sheet, _sheet(sparse), {}, heights=True) == _sheet(merged)

@@ -146,6 +146,20 @@ class BaseSheet:
     merges: bytes | None
     validations: bytes | None
 
+    _rendered: dict[bool, tuple[tuple[bytes, ...], dict[int, int]]] | None = None
+
+    def rendered(self, heights: bool) -> tuple[tuple[bytes, ...], dict[int, int]]:
+        """The base's row elements in order (with their heights or without), and each row's place among them."""
+        if self._rendered is None:
+            self._rendered = {}
+        got = self._rendered.get(heights)
+        if got is None:
+            order = sorted(self.rows)
+            got = self._rendered[heights] = (
+                tuple(self.rows[r].with_tag(r, self.rows[r].tag if heights else self.rows[r].heightless) for r in order),
+                {r: i for i, r in enumerate(order)})
+        return got
+
     @classmethod
     def of(cls, data: bytes) -> BaseSheet:
         def found(pattern: re.Pattern[bytes]) -> bytes | None:
@@ -167,17 +181,15 @@ def merged_sheet(base: BaseSheet, sparse_sheet: bytes, remap: dict[int, int],
     base_rows = base.rows
     sparse_rows = parse_rows(sparse_sheet)
     patched = patched or {}
-    out: list[bytes] = []
-    for r in sorted(base_rows.keys() | sparse_rows.keys() | patched.keys()):
+
+    def merged_row(r: int) -> bytes:
         row, sparse = base_rows.get(r), sparse_rows.get(r)
         if r not in patched and row is not None:
             if sparse is None:
-                out.append(row.with_tag(r, row.tag if heights else row.heightless))
-                continue
+                return row.with_tag(r, row.tag if heights else row.heightless)
             if not sparse.cells:
                 tag = sparse.tag if not heights or b' ht="' in sparse.tag else sparse.tag + row.height
-                out.append(row.with_tag(r, tag))
-                continue
+                return row.with_tag(r, tag)
         if sparse is not None:
             tag = sparse.tag
             if heights and row is not None and b' ht="' not in tag:
@@ -191,7 +203,16 @@ def merged_sheet(base: BaseSheet, sparse_sheet: bytes, remap: dict[int, int],
             for col, cell in sparse.cells.items():
                 cells[col] = _remap_string(cell, remap)
         cells.update(patched.get(r, {}))
-        out.append(_row(r, tag, cells))
+        return _row(r, tag, cells)
+
+    touched = sparse_rows.keys() | patched.keys()
+    if touched <= base_rows.keys():  # (the usual case) the base's rows as they are, the touched ones made
+        out, at = base.rendered(heights)
+        out = list(out)
+        for r in touched:
+            out[at[r]] = merged_row(r)
+    else:
+        out = [merged_row(r) for r in sorted(base_rows.keys() | touched)]
     data = b"<sheetData>" + b"".join(out) + b"</sheetData>" if out else b"<sheetData/>"
     sheet = sparse_sheet  # (small: the elements are placed before its cells are)
     if merges:
