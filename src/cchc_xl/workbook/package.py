@@ -14,6 +14,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -240,10 +241,8 @@ def formula_cell(base_cell: bytes, cached: object, xf: int | None = None) -> byt
     """The base's formula cell with another cached result (and format index `xf`, when given), written as
     XlsxWriter writes a formula result (`Worksheet._write_cell`): a number as Python prints it, a text as
     t="str", an error code as t="e"."""
-    m = _FORMULA_CELL.fullmatch(base_cell)
-    if m is None:
-        raise PackageMismatch("not a formula cell")
-    style = (m.group(2) or b"") if xf is None else b' s="%d"' % xf
+    ref, base_style, formula = _formula_parts(base_cell)
+    style = base_style if xf is None else b' s="%d"' % xf
     if isinstance(cached, bool):
         kind, text = b' t="b"', b"1" if cached else b"0"
     elif isinstance(cached, str):
@@ -253,7 +252,15 @@ def formula_cell(base_cell: bytes, cached: object, xf: int | None = None) -> byt
         kind, text = b"", str(cached).encode("ascii")
     else:
         raise PackageMismatch("cached value")
-    return b'<c r="%s"%s%s><f>%s</f><v>%s</v></c>' % (m.group(1), style, kind, m.group(3), text)
+    return b'<c r="%s"%s%s><f>%s</f><v>%s</v></c>' % (ref, style, kind, formula, text)
+
+
+@lru_cache(maxsize=65536)  # (a base's formula cells, the same objects every file: their hashes are kept)
+def _formula_parts(base_cell: bytes) -> tuple[bytes, bytes, bytes]:
+    m = _FORMULA_CELL.fullmatch(base_cell)
+    if m is None:
+        raise PackageMismatch("not a formula cell")
+    return m.group(1), m.group(2) or b"", m.group(3)
 
 
 # Value cells as XlsxWriter writes them (`Worksheet._write_cell`, `XMLwriter._xml_number_element`, …).
