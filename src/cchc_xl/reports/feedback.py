@@ -69,10 +69,14 @@ def commune_findings(findings: Sequence[Finding]) -> list[Finding]:
 def item_findings(layout: Layout, findings: Sequence[Finding]) -> dict[str, list[Finding]]:
     """The errors and warnings on each item of the grid: about its criterion, or placed on its row."""
     grid = layout.sheets["grid"]
+    # each finding's criterion and grid row, worked out once (not once per item)
+    placed = [(f, f.criterion, _row_of(split_cell(f.cell), grid) if f.cell else None)
+              for f in findings if f.severity in ("error", "warning")]
     out: dict[str, list[Finding]] = {}
+    if not placed:
+        return out
     for refs in layout.leaves.values():
-        found = [f for f in findings if f.severity in ("error", "warning") and (
-            f.criterion == refs.code or (f.cell and _row_of(split_cell(f.cell), grid) == refs.row))]
+        found = [f for f, criterion, row in placed if criterion == refs.code or row == refs.row]
         if found:
             out[refs.code] = found
     return out
