@@ -48,12 +48,8 @@ def enabled() -> bool:
 
 
 def chunks(data: bytes) -> tuple[bytes, ...]:
-    """The part cut before each `<row `: the chunks, joined, are the part (cut once for the three scans
-    of a file: the extent check, the formula scan, the value reader)."""
-    return _CUTS.facts(data).chunks
-
-
-def _cut(data: bytes) -> tuple[bytes, ...]:
+    """The part cut before each `<row `: the chunks, joined, are the part (the cut the three scans share:
+    the extent check, the formula scan, the value reader)."""
     pieces = data.split(_CUT)
     return (pieces[0], *(_CUT + p for p in pieces[1:]))
 
@@ -70,7 +66,7 @@ class _RecentCuts:
         got = self.recent.get(id(data))
         if got is not None and got[0] is data:
             return got[1]
-        facts = PartFacts(_cut(data))
+        facts = PartFacts(data)
         if 2 * len(data) <= self.budget // 4:
             if self.held + 2 * len(data) > self.budget:
                 self.recent.clear()
@@ -170,7 +166,7 @@ class _Scanned(NamedTuple):
     bang: bool  # `<!`
     refs: frozenset[bytes]
     ref_count: int
-    formulas: tuple[tuple[tuple[int, int], str], ...]
+    formulas: dict[tuple[int, int], str]  # (shared by every part the chunk is in: never changed)
     open_end: bool
     # the one row number all the chunk's references name, when they are distinct (0: no reference; -1: not so):
     # chunks of distinct rows then hold distinct references, without a set of a part's every reference
@@ -180,20 +176,20 @@ class _Scanned(NamedTuple):
 def _scan_chunk(chunk: bytes) -> _Scanned:
     tags = book._TAG.findall(chunk)
     refs = book._CELL_REF.findall(chunk)
-    formulas = []
+    formulas: dict[tuple[int, int], str] = {}
     for col, row, raw_attributes, text in book._FORMULA_CELL.findall(chunk):
         attributes, value = book._decoded(raw_attributes, text)
         if attributes:
             if "t" in attributes:  # shared, array, data table: their meaning crosses rows
                 raise _Unserved("a formula of a kind")
             value = book._formula_text({}, (col + row).decode("ascii"), attributes, value).removeprefix("=")
-        formulas.append((book._position(col, row), value))
+        formulas[book._position(col, row)] = value
     distinct = frozenset(refs)
     ref_rows = {r.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ") for r in distinct}
     ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(distinct) == len(refs) else -1
     return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"),
                     len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END),
-                    book._BANG.search(chunk) is not None, distinct, len(refs), tuple(formulas),
+                    book._BANG.search(chunk) is not None, distinct, len(refs), formulas,
                     _open_at_end(chunk), ref_row)
 
 Scan = tuple[dict[tuple[int, int], str], set[tuple[str, str]]]
@@ -228,7 +224,10 @@ def _scan_sheet(data: bytes) -> Scan | None:
     ref_count = sum(ref_counts)
     if ref_count != sum(tags_c) or not _distinct(refs, ref_rows, ref_count):
         return None
-    formulas = {at: text for found in formulas_by_chunk if found for at, text in found}
+    formulas: dict[tuple[int, int], str] = {}
+    for found in formulas_by_chunk:
+        if found:
+            formulas.update(found)
     if len(formulas) != sum(tags_f):  # (a formula's position is a reference: distinct, as just checked)
         return None
     try:
@@ -268,13 +267,14 @@ def _facts_of(chunk: bytes) -> tuple[Any, Any, Any, int]:
 
 
 class PartFacts:
-    """A sheet part's chunks and their answers to the three scans, each chunk's taken from one memo (one
-    lookup for the three; each scan sums its columns of the answers in one go)."""
+    """A sheet part's chunks' answers to the three scans, each chunk's taken from one memo (one lookup for
+    the three; each scan sums its columns of the answers in one go). The chunks after the first are looked
+    up by what follows their `<row ` (the part split, not copied again), in a memo of their own."""
 
-    def __init__(self, pieces: tuple[bytes, ...]):
-        self.chunks = pieces
-        facts = [_FACTS(chunk) for chunk in pieces]
-        self.extents, self.scans, self.rows, failed = zip(*facts, strict=True) if facts else ((), (), (), ())
+    def __init__(self, data: bytes):
+        head, *rest = data.split(_CUT)
+        facts = [_HEAD_FACTS(head), *map(_ROW_FACTS, rest)]
+        self.extents, self.scans, self.rows, failed = zip(*facts, strict=True)
         self.failed = 0
         for flags in set(failed):
             self.failed |= flags
@@ -286,5 +286,6 @@ def part_facts(data: bytes) -> PartFacts:
 
 
 # the process's: the workers of `import --jobs` each have theirs
-_FACTS = ChunkMemo(_facts_of)
+_HEAD_FACTS = ChunkMemo(_facts_of, MEMO_BYTES // 8)  # a part's start, before its first row
+_ROW_FACTS = ChunkMemo(lambda rest: _facts_of(_CUT + rest))
 _CUTS = _RecentCuts()
