@@ -79,7 +79,7 @@ class _FormatStamps:
 
     def __init__(self) -> None:
         self.made: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
-        self.styles: dict[tuple[Any, ...], str] = {}  # the styles parts made of them (PartsWorkbook)
+        self.made: dict[tuple[Any, ...], Any] = {}  # what the renders made of them (PartsWorkbook)
 
     def add(self, wb: Any, props: dict[str, Any]) -> Format:
         key = tuple(sorted(props.items()))
@@ -112,7 +112,7 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
         self.commented: set[Position] = set()  # the marked layout cells (set by the caller)
 
     def _new_workbook(self, target: Any) -> PartsWorkbook:
-        return PartsWorkbook(workbook_options(), self.stamps.styles)  # (`target` unused: parts handed over)
+        return PartsWorkbook(workbook_options(), self.stamps.made)  # (`target` unused: parts handed over)
 
     def _write_row_heights(self, sheets: dict[str, Worksheet]) -> None:
         for (sheet, row), height in (self.layout.row_heights if self.heights is None else self.heights).items():

@@ -41,16 +41,53 @@ SST = "xl/sharedStrings.xml"
 
 class PartsWorkbook(_ProtectedWorkbook):
     """A render whose parts are handed over (`parts`, after close) instead of zipped: the fast paths zip
-    the merged parts themselves, so the render's own deflating and its reading back are saved. The styles
-    part is taken from `styles` (a dict the caller keeps across renders) when the formats are the same."""
+    the merged parts themselves, so the render's own deflating and its reading back are saved. What is the
+    same render after render is taken from `made` (a dict the caller keeps across renders), by what
+    XlsxWriter makes it of: the styles part (by the formats), the defined names (by name, reference and
+    the sheets), the workbook part's list of them, the app part (by the sheets, names and properties)."""
 
-    def __init__(self, options: dict[str, Any], styles: dict[tuple[Any, ...], str]):
+    def __init__(self, options: dict[str, Any], made: dict[tuple[Any, ...], Any]):
         super().__init__(io.BytesIO(), {**options, "in_memory": True})
-        self.styles = styles
+        self.made = made
         self.parts: dict[str, bytes] = {}
 
     def _get_packager(self) -> Packager:
         return _PartsPackager()
+
+    def define_name(self, name: str, formula: str) -> Any:
+        key = ("name", name, formula, tuple(ws.name for ws in self.worksheets_objs))
+        entry = self.made.get(key)
+        if entry is None:
+            done = super().define_name(name, formula)
+            if done != 0:
+                return done
+            entry = remember(self.made, key, tuple(self.defined_names[-1]))
+        else:
+            self.defined_names.append(list(entry))
+        return 0
+
+    def _write_defined_names(self) -> None:
+        key = ("definedNames", tuple(tuple(d) for d in self.defined_names))
+        xml = self.made.get(key)
+        if xml is None:
+            fh, self.fh = self.fh, io.StringIO()
+            try:
+                super()._write_defined_names()
+                xml = remember(self.made, key, self.fh.getvalue())
+            finally:
+                self.fh = fh
+        self.fh.write(xml)
+
+
+_MADE_BOUND = 4096  # entries kept: a run's few recurring ones, and the few that vary per file (print areas)
+
+
+def remember(made: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> Any:
+    """`value` kept under `key`, the memo cleared first when full (a long run keeps memory flat)."""
+    if len(made) >= _MADE_BOUND:
+        made.clear()
+    made[key] = value
+    return value
 
 
 class _PartsPackager(Packager):
@@ -70,12 +107,26 @@ class _PartsPackager(Packager):
                tuple(f.__dict__.get("num_format_index") for f in wb.xf_formats), wb.font_count,
                tuple(wb.num_formats), wb.border_count, wb.fill_count, tuple(wb.custom_colors),
                repr(wb.palette), wb.has_comments)
-        made = wb.styles.get(key)
+        self._made(("styles", *key), "xl/styles.xml", super()._write_styles_file)
+
+    def _write_app_file(self) -> None:
+        wb = self.workbook
+        key = ("app", tuple((ws.name, ws.hidden, ws.is_chartsheet) for ws in wb.worksheets()),
+               tuple(self.named_ranges), self.chartsheet_count, wb.read_only,
+               *(repr(wb.doc_properties.get(k)) for k in ("company", "manager", "hyperlink_base")))
+        self._made(key, "docProps/app.xml", super()._write_app_file)
+
+    def _made(self, key: tuple[Any, ...], name: str, write: Any) -> None:
+        """The part `name` as made before for `key`, else as `write` makes it (and kept)."""
+        made = self.workbook.made.get(key)
         if made is None:
-            super()._write_styles_file()
-            made = wb.styles[key] = self.filenames[-1][0].getvalue()
+            write()
+            data, written, _ = self.filenames[-1]
+            if written != name:
+                raise PackageMismatch("a part written under another name")
+            remember(self.workbook.made, key, data.getvalue())
             return
-        self._filename("xl/styles.xml").write(made)
+        self._filename(name).write(made)
 
 
 def read_parts(data: bytes) -> dict[str, bytes]:
