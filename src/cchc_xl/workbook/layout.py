@@ -490,7 +490,8 @@ class _Builder:
         cell = CellSpec(sheet, row, col, **kw)
         self.layout.cells.append(cell)
         if cell.name:
-            self.layout.names[cell.name] = f"{self.layout.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
+            self.layout.names[cell.name] = self._static(
+                "name", sheet, row * 16384 + col, lambda: f"{self.layout.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}")
         return cell
 
     def put_commune(self, sheet: str, row: int, col: int, text: Callable[[Commune], str], **kw: Any) -> CellSpec:

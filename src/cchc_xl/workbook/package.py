@@ -55,7 +55,10 @@ class PartsWorkbook(_ProtectedWorkbook):
         return _PartsPackager()
 
     def define_name(self, name: str, formula: str) -> Any:
-        key = ("name", name, formula, tuple(ws.name for ws in self.worksheets_objs))
+        sheets = self.__dict__.get("_sheet_names")
+        if sheets is None or len(sheets) != len(self.worksheets_objs):  # (asked for every name: made once)
+            sheets = self._sheet_names = tuple(ws.name for ws in self.worksheets_objs)
+        key = ("name", name, formula, sheets)
         entry = self.made.get(key)
         if entry is None:
             done = super().define_name(name, formula)
