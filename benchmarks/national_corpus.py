@@ -511,6 +511,8 @@ def check(n: int, pool: int, root: Path, sample: int) -> bool:
         if not (same and own and clean):
             ok = False
             print(f"DIFFERENT {return_name(i % pool)} -> {return_name(i)}:\n  {a}\n  {b}")
+    ok = _signatures_valid(work / "derived" / "inbox") and ok
+    ok = _all_distinct(inbox) and ok
     statuses: dict[str, int] = {}
     for s in reports["derived"].values():
         statuses[s["status"]] = statuses.get(s["status"], 0) + 1
@@ -521,6 +523,37 @@ def check(n: int, pool: int, root: Path, sample: int) -> bool:
           f"{'identical statuses, totals and findings' if ok else 'DIFFERENCES above'}; statuses {statuses}; "
           f"rules {rules}")
     return ok
+
+
+def _signatures_valid(inbox: Path) -> bool:
+    """Every signed PDF under `inbox` validated by pyHanko: intact, valid for its certificate, covering the
+    whole file."""
+    from asn1crypto import x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    from cchc_xl.samplegen.pdfs import demo_identity
+
+    trust = ValidationContext(trust_roots=[x509.Certificate.load(demo_identity(seed=3).certificate_der)])
+    signed = [p for p in sorted(inbox.glob("*/*.pdf")) if b"/ByteRange" in p.read_bytes()]
+    bad = []
+    for pdf in signed:
+        (sig,) = PdfFileReader(io.BytesIO(pdf.read_bytes())).embedded_signatures
+        status = validate_pdf_signature(sig, trust)
+        if not (status.intact and status.valid and status.coverage == SignatureCoverageLevel.ENTIRE_FILE):
+            bad.append(pdf)
+    print(f"pyHanko: {len(signed) - len(bad)} of {len(signed)} signed PDFs intact, valid, covering the whole file")
+    return not bad
+
+
+def _all_distinct(inbox: Path) -> bool:
+    """No two files of the corpus (returns, evidence PDFs) with the same bytes: no check is a cache hit."""
+    files = [*inbox.glob("*.xlsx"), *inbox.glob("*/*.pdf")]
+    digests = {hashlib.sha256(f.read_bytes()).digest() for f in files}
+    print(f"{len(digests)} distinct contents among {len(files)} files")
+    return len(digests) == len(files)
 
 
 def main() -> None:
