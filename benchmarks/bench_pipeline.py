@@ -199,14 +199,16 @@ def main() -> None:
                         help="past this many communes, derive the corpus from the one of this many")
     parser.add_argument("--record", action="store_true", help="add the result to benchmarks/RESULTS.md")
     args = parser.parse_args()
+    before = os.getloadavg()
     stages, counts = run(args.communes, args.jobs, args.dir, args.pool)
     load = os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
+    where = "" if args.dir == ROOT else f" --dir {args.dir}"
     text = (f"## The whole pipeline, {args.communes} communes ({dt.datetime.now():%Y-%m-%d %H:%M})\n\n"
-            f"Command: `python benchmarks/bench_pipeline.py --communes {args.communes} --jobs {args.jobs}`, commit "
-            f"`{commit}`, {os.cpu_count()} cores, load average after the run {load[0]:.1f} / {load[1]:.1f} / "
-            f"{load[2]:.1f}. Inputs: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".\n\n"
+            f"Command: `python benchmarks/bench_pipeline.py --communes {args.communes} --jobs {args.jobs}{where}`, commit "
+            f"`{commit}`, {os.cpu_count()} cores, load average {before[0]:.1f} before the run, after it {load[0]:.1f} / "
+            f"{load[1]:.1f} / {load[2]:.1f}. Inputs: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".\n\n"
             f"{table(stages)}\n")
     print(text)
     if args.record:
