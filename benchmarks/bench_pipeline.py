@@ -40,6 +40,7 @@ from cchc_xl.paths import bundled
 
 EVIDENCE_FILES = [f"bao-cao-{d}.pdf" for d in range(1, 5)]  # the names bench_returns' registers cite
 POOL = 40  # scans to draw from; each copy is made unique by a trailing comment
+POOL_RETURNS = 1000  # past this many communes, the corpus is derived from the one of this many (national_corpus)
 
 
 @dataclass
@@ -138,9 +139,16 @@ def command(name: str, args: list[str], cwd: Path, items: int) -> Stage:
     return Stage(name, wall, float(cpu), int(peak_kb) / 1024, items)
 
 
-def run(n: int, jobs: int, root: Path) -> tuple[list[Stage], dict[str, int]]:
-    inbox = corpus(n, root)
-    pdfs = add_evidence(inbox, random.Random(n))
+def run(n: int, jobs: int, root: Path, pool: int = POOL_RETURNS) -> tuple[list[Stage], dict[str, int]]:
+    started = time.perf_counter()
+    if n <= pool:  # made the slow way (bench_returns, then evidence)
+        inbox = corpus(n, root)
+        pdfs = add_evidence(inbox, random.Random(n))
+    else:  # derived from the corpus at `pool` communes (national_corpus.py)
+        from national_corpus import national_corpus
+
+        inbox, pdfs = national_corpus(n, pool, root)
+    print(f"corpus ready in {time.perf_counter() - started:.1f} s: {inbox}", file=sys.stderr)
     work = root / f"pipeline-{n}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -187,16 +195,20 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--dir", type=Path, default=ROOT)
+    parser.add_argument("--pool", type=int, default=POOL_RETURNS,
+                        help="past this many communes, derive the corpus from the one of this many")
     parser.add_argument("--record", action="store_true", help="add the result to benchmarks/RESULTS.md")
     args = parser.parse_args()
-    stages, counts = run(args.communes, args.jobs, args.dir)
+    before = os.getloadavg()
+    stages, counts = run(args.communes, args.jobs, args.dir, args.pool)
     load = os.getloadavg()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=Path(__file__).parent).stdout.strip()
+    where = "" if args.dir == ROOT else f" --dir {args.dir}"
     text = (f"## The whole pipeline, {args.communes} communes ({dt.datetime.now():%Y-%m-%d %H:%M})\n\n"
-            f"Command: `python benchmarks/bench_pipeline.py --communes {args.communes} --jobs {args.jobs}`, commit "
-            f"`{commit}`, {os.cpu_count()} cores, load average after the run {load[0]:.1f} / {load[1]:.1f} / "
-            f"{load[2]:.1f}. Inputs: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".\n\n"
+            f"Command: `python benchmarks/bench_pipeline.py --communes {args.communes} --jobs {args.jobs}{where}`, commit "
+            f"`{commit}`, {os.cpu_count()} cores, load average {before[0]:.1f} before the run, after it {load[0]:.1f} / "
+            f"{load[1]:.1f} / {load[2]:.1f}. Inputs: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".\n\n"
             f"{table(stages)}\n")
     print(text)
     if args.record:

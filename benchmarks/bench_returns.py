@@ -139,13 +139,18 @@ def corpus(n: int, root: Path = ROOT) -> Path:
     with ProcessPoolExecutor() as pool:
         list(pool.map(_make, [(i, str(inbox)) for i in range(n)], chunksize=20))
     _resave_libreoffice(inbox, sorted(inbox.glob("*.xlsx"))[::8])
-    with (inbox.parent / "communes.csv").open("w", newline="", encoding="utf-8") as fh:
+    write_communes(inbox.parent / "communes.csv", n)
+    return inbox
+
+
+def write_communes(path: Path, n: int) -> None:
+    """The round's list for a corpus of n returns: n + 1 communes (the last one never sends)."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["code", "name", "kind", "district", "province"])
         for i in range(n + 1):
             c = synthetic_commune(i)
             w.writerow([c.code, c.name, c.kind, c.district, c.province])
-    return inbox
 
 
 # -- the measurement ---------------------------------------------------------------------------------
