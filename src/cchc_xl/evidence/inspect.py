@@ -20,16 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cchc_xl.evidence import check_cache, lean_pdf, lean_signature, stream_scan
-from cchc_xl.evidence.intake import (
-    DEFAULT_LIMITS,
-    Bundle,
-    Entry,
-    EvidenceReadError,
-    HeldFile,
-    Limits,
-    MiB,
-    short_error,
-)
+from cchc_xl.evidence.intake import DEFAULT_LIMITS, Bundle, Entry, EvidenceReadError, Limits, MiB, short_error
 from cchc_xl.messages import evidence_text
 from cchc_xl.messages import severity as rule_severity
 from cchc_xl.records import Problem, Severity
@@ -149,36 +140,27 @@ class FileCheck:
 
 
 def inspect_entry(entry: Entry, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
-    """Reads the entry (unless intake blocked it) and inspects it. A folder's file is kept open while its
-    bytes are checked (fast path): qpdf maps the file instead of reading the bytes through Python calls
-    (lean_pdf.opened), as long as the file is unchanged."""
+    """Reads the entry (unless intake blocked it) and inspects it."""
     try:
-        held = entry.hold() if stream_scan.enabled() else None
-        data = entry.read() if held is None else held.data
+        data = entry.read()
     except EvidenceReadError as exc:
         return FileCheck(entry.name, entry.size, "", "unknown", issues=(issue(exc.rule, exc.detail),))
-    if held is None:
-        return inspect_file(entry.name, data, limits)
-    with held:
-        return inspect_file(entry.name, data, limits, held)
+    return inspect_file(entry.name, data, limits)
 
 
-def inspect_file(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS, held: HeldFile | None = None) -> FileCheck:
+def inspect_file(name: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> FileCheck:
     """The checks of one file's bytes (the same bytes checked before in this process: that check, see
-    check_cache.py). `held`: the open file `data` was read from (intake.HeldFile), when the caller kept it.
-    Never raises on malformed content."""
+    check_cache.py). Never raises on malformed content."""
     hashed = lean_signature.hash_file(data, _BYTE_RANGE)  # with the signed range's digest (fast path)
-    checks = _inspect_file if held is None else functools.partial(_inspect_file, held=held)
-    return check_cache.cache.check(name, data, hashed, limits, checks)
+    return check_cache.cache.check(name, data, hashed, limits, _inspect_file)
 
 
-def _inspect_file(name: str, data: bytes, hashed: lean_signature.Hashed, limits: Limits,
-                  held: HeldFile | None = None) -> FileCheck:
+def _inspect_file(name: str, data: bytes, hashed: lean_signature.Hashed, limits: Limits) -> FileCheck:
     kind = detect_kind(data)
     if kind != "pdf":
         rule = "evidence.file_empty" if kind == "empty" else "evidence.not_pdf"
         return FileCheck(name, len(data), hashed.sha256, kind, issues=(issue(rule, kind),))
-    pdf = inspect_pdf(data, limits, hashed, held)
+    pdf = inspect_pdf(data, limits, hashed)
     return FileCheck(name, len(data), hashed.sha256, "pdf", pdf, tuple(pdf_issues(pdf)))
 
 
@@ -246,18 +228,20 @@ def _zip_kind(data: bytes) -> FileKind:
 # ------------------------------------------------------------------------------------------------
 
 
-def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signature.Hashed | None = None,
-                held: HeldFile | None = None) -> PdfCheck:
-    """`hashed`: the file's digests when inspect_file made them (lean_signature.hash_file); `held`: the
-    open file `data` was read from, if kept."""
+def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signature.Hashed | None = None) -> PdfCheck:
+    """`hashed`: the file's digests when inspect_file made them (lean_signature.hash_file)."""
     offset = pdf_header_offset(data) or 0
     over = stream_budget(data, limits, None if hashed is None else hashed.endstreams)
     if over:
         return PdfCheck(offset, too_complex=over)
     signed = has_signature(data) if hashed is None or hashed.signed is None else hashed.signed
-    lean = _lean_pdf(data, offset, limits, hashed, signed, held)
-    if lean is not None:
-        return lean
+    with lean_pdf.opened(data) as lean_file:
+        lean = None if lean_file is None else lean_pdf.counts(
+            lean_file, limits.max_pages_parsed, MAX_CONTENT_STREAMS, SCAN_IMAGE_PIXELS, _TEXT_OPERATOR)
+        if lean is not None:  # the pages read by qpdf, for a file where pypdf would read the same (lean_pdf.py)
+            pages, checked, text, images = lean
+            signatures = verify_signatures(data, limits, hashed, lean_file) if signed else ()
+            return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
     from pypdf import apply_configuration
 
     # (set around pypdf's reading only: the lean path above reads nothing through pypdf)
@@ -266,22 +250,6 @@ def inspect_pdf(data: bytes, limits: Limits = DEFAULT_LIMITS, hashed: lean_signa
                              run_length_maximum_output_length=limits.max_stream_bytes,
                              maximum_declared_stream_length=limits.max_stream_bytes):
         return _inspect_pdf(data, offset, limits, hashed, signed)
-
-
-def _lean_pdf(data: bytes, offset: int, limits: Limits, hashed: lean_signature.Hashed | None, signed: bool,
-              held: HeldFile | None) -> PdfCheck | None:
-    """The pages read by qpdf, for a file where pypdf would read the same (lean_pdf.py), or None. qpdf
-    reads the `held` file when it is settled; if it changed meanwhile, `data` is read again."""
-    with lean_pdf.opened(data, held) as lean_file:
-        lean = None if lean_file is None else lean_pdf.counts(
-            lean_file, limits.max_pages_parsed, MAX_CONTENT_STREAMS, SCAN_IMAGE_PIXELS, _TEXT_OPERATOR)
-        if lean is None:
-            return None
-        signatures = verify_signatures(data, limits, hashed, lean_file) if signed else ()
-    if held is not None and held.settled and not held.unchanged():
-        return _lean_pdf(data, offset, limits, hashed, signed, None)
-    pages, checked, text, images = lean
-    return PdfCheck(offset, True, False, False, pages, checked, text, images, signatures)
 
 
 def _inspect_pdf(data: bytes, offset: int, limits: Limits, hashed: lean_signature.Hashed | None,

@@ -12,7 +12,6 @@ import os
 import re
 import stat
 import struct
-import time
 import unicodedata
 import zipfile
 import zlib
@@ -20,7 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
 from cchc_xl.messages import error_detail, severity
 from cchc_xl.records import Problem
@@ -76,25 +75,10 @@ class Entry:
     blocked: str | None = None  # rule id when the file must not be read (too large, zip bomb, encrypted)
     blocked_detail: str = ""
     _reader: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
-    _holder: Callable[[], HeldFile] | None = field(default=None, repr=False, compare=False)  # a folder's file
 
     @property
     def basename(self) -> str:
         return self.name.rsplit("/", 1)[-1]
-
-    def hold(self) -> HeldFile | None:
-        """A folder's file read as `read` reads it and kept open (the caller closes it: `with`); None for
-        a zip's entry, which `read` reads. Raises as `read` does."""
-        if self.blocked:
-            raise EvidenceReadError(self.blocked, self.blocked_detail)
-        if self._holder is None:
-            return None
-        try:
-            return self._holder()
-        except EvidenceReadError:
-            raise
-        except (OSError, ValueError) as exc:
-            raise EvidenceReadError("evidence.file_unreadable", short_error(exc)) from exc
 
     def read(self) -> bytes:
         """The file's bytes; raises EvidenceReadError (never another exception) when it cannot be read."""
@@ -296,7 +280,6 @@ def file_entry(path: Path, stored: str, size: int, limits: Limits = DEFAULT_LIMI
         stored_name=os.fsencode(stored).decode("utf-8", "backslashreplace") if stored != name else "",
         blocked=blocked, blocked_detail=_size_text(size) if blocked else "",
         _reader=_file_reader(path, limits.max_file_bytes),
-        _holder=lambda: hold_file(path, limits.max_file_bytes),
     )
 
 
@@ -350,71 +333,17 @@ def _file_reader(path: Path, max_bytes: int) -> Callable[[], bytes]:
 
 
 def read_file(path: Path, max_bytes: int) -> bytes:
-    """The file's bytes, refused past `max_bytes` (EvidenceReadError; OSError as open and read raise it)."""
+    """The file's bytes, refused past `max_bytes` (EvidenceReadError; OSError as open and read raise it).
+    Read by its size first: asking for max_bytes + 1 at once makes Python allocate all of that (100 MiB)
+    for every file, which cost more than reading a small file; a file that grew meanwhile is read on."""
     with open(path, "rb") as handle:
-        return _read_open(handle, os.fstat(handle.fileno()).st_size, max_bytes)
-
-
-def _read_open(handle: BinaryIO, size: int, max_bytes: int) -> bytes:
-    """`read_file` of an open file of `size` bytes. Read by its size first: asking for max_bytes + 1 at once
-    makes Python allocate all of that (100 MiB) for every file, which cost more than reading a small file;
-    a file that grew meanwhile is read on."""
-    data = handle.read(min(size, max_bytes) + 1)
-    if len(data) > size:
-        data += handle.read(max_bytes + 1 - len(data))
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(min(size, max_bytes) + 1)
+        if len(data) > size:
+            data += handle.read(max_bytes + 1 - len(data))
     if len(data) > max_bytes:
         raise EvidenceReadError("evidence.file_too_large", _size_text(len(data)))
     return data
-
-
-SETTLED_NS = 2_000_000_000  # how long before the read a file's last change must be (HeldFile.settled)
-
-
-class HeldFile:
-    """A file read whole (`data`) and kept open (`handle`), for a reader that maps the file itself instead
-    of taking the bytes (lean_pdf.opened). What such a reader read is `data` only if the file did not change
-    meanwhile: `unchanged()` compares its device, inode, size and change times with those before the read.
-    A change within a file system's timestamp tick of the last one may leave the times as they were, so the
-    file must have been `settled`: last changed (mtime and ctime, which no program can set back) at least
-    SETTLED_NS before the read, when any change after it gives a later time."""
-
-    def __init__(self, handle: BinaryIO, max_bytes: int) -> None:
-        self.handle = handle
-        before = os.fstat(handle.fileno())
-        self.identity = _identity(before)
-        self.settled = max(before.st_mtime_ns, before.st_ctime_ns) <= time.time_ns() - SETTLED_NS
-        self.data = _read_open(handle, before.st_size, max_bytes)
-
-    def unchanged(self) -> bool:
-        """Whether the file is as it was read (settled, the same identity and times): what was read from it
-        since is `data`."""
-        try:
-            return self.settled and _identity(os.fstat(self.handle.fileno())) == self.identity
-        except (OSError, ValueError):
-            return False
-
-    def close(self) -> None:
-        self.handle.close()
-
-    def __enter__(self) -> HeldFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _identity(st: os.stat_result) -> tuple[int, ...]:
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
-def hold_file(path: Path, max_bytes: int) -> HeldFile:
-    """`read_file`, the file kept open (HeldFile; the caller closes it)."""
-    handle = open(path, "rb")  # noqa: SIM115 (closed by the HeldFile, or here on an error)
-    try:
-        return HeldFile(handle, max_bytes)
-    except BaseException:
-        handle.close()
-        raise
 
 
 # ------------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ and for the first pages whether each shows text and a scan-sized image (`inspect
 for files where the two readers cannot disagree: opened without a password and without any repair
 (qpdf reports none), the header at the start, every page with resources of its own (none inherited from
 the page tree), at most 50 XObjects per resource dictionary, content streams plain, flate- or
-ASCII-encoded without parameters.
+ASCII-encoded without parameters. A small file is given to qpdf as a memory file (`_memory_file`).
 Anything else, or any exception, gives None and pypdf reads the file as before. The same open file serves
 the lean signature check (lean_signature.py). Off with the evidence switch (`CCHC_XL_FAST_EVIDENCE=0`).
 """
@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
+import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from cchc_xl.evidence import stream_scan
-from cchc_xl.evidence.intake import HeldFile
+from cchc_xl.evidence.intake import DEFAULT_LIMITS
 
 MAX_XOBJECTS = 50  # as inspect._xobject_flags: the first 50 of a dictionary (whose order only pypdf knows)
 _PLAIN_FILTERS = ("/FlateDecode", "/ASCII85Decode", "/ASCIIHexDecode")  # decoded alike by both, unparameterized
@@ -34,29 +36,58 @@ Counts = tuple[int, int, int, int]
 
 
 @contextlib.contextmanager
-def opened(data: bytes, held: HeldFile | None = None) -> Iterator[Any]:
+def opened(data: bytes) -> Iterator[Any]:
     """The file opened by pikepdf for the fast paths (this module's page checks, lean_signature.py),
-    or None: the fast paths are off, pikepdf is missing, or the file is encrypted or does not open.
-    `held`: the open file `data` was read from; when it is settled, qpdf maps it (read through Python
-    calls on a BytesIO, each object qpdf reads costs about 0.1 ms a file) and the caller asks the file
-    whether it is `unchanged` before trusting the answers."""
+    or None: the fast paths are off, pikepdf is missing, or the file is encrypted or does not open."""
     if not stream_scan.enabled() or not data.startswith(b"%PDF-"):
         yield None
         return
-    try:
-        import pikepdf
+    with contextlib.ExitStack() as stack:
+        try:
+            import pikepdf
 
-        # not pushing inherited page attributes down (4× the cost of opening): a page without resources
-        # of its own is left to pypdf (_page)
-        if held is not None and held.settled:
-            pdf = pikepdf.open(held.handle, inherit_page_attributes=False, access_mode=pikepdf.AccessMode.mmap_only)
-        else:
-            pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
-    except Exception:  # (an install without pikepdf, qpdf's errors: the plain path)
-        yield None
-        return
-    with pdf:
-        yield None if pdf.is_encrypted else pdf
+            # not pushing inherited page attributes down (4× the cost of opening): a page without resources
+            # of its own is left to pypdf (_page)
+            memory = _memory_file(data)
+            if memory is None:
+                pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
+            else:
+                stack.enter_context(memory)
+                pdf = pikepdf.open(memory, inherit_page_attributes=False, access_mode=pikepdf.AccessMode.mmap_only)
+        except Exception:  # (an install without pikepdf, qpdf's errors: the plain path)
+            yield None
+            return
+        with pdf:
+            yield None if pdf.is_encrypted else pdf
+
+
+MEMORY_FILE_BYTES = 256 * 1024  # files up to this size are given to qpdf as a memory file (_memory_file)
+
+
+def _memory_file(data: bytes) -> BinaryIO | None:
+    """A copy of `data` in an anonymous memory file (Linux's memfd) for qpdf to map, or None: the file is
+    larger than MEMORY_FILE_BYTES or the system has no memory files. From a BytesIO, qpdf reads each object
+    through Python calls (about 0.1 ms a file); a mapped memory file it reads directly, and a small file's
+    copy costs less than those calls (a scan's megabytes more: qpdf reads only a few kB of them). The
+    evidence file itself is not mapped: a file truncated by another program while it is mapped would
+    crash the process (SIGBUS), and the bytes checked must be the bytes hashed."""
+    if len(data) > MEMORY_FILE_BYTES or not hasattr(os, "memfd_create"):
+        return None
+    try:
+        memory = open(os.memfd_create("cchc-xl-evidence", os.MFD_CLOEXEC), "r+b", buffering=0)  # noqa: SIM115
+    except OSError:
+        return None
+    try:
+        view = memoryview(data)
+        while view:
+            written = memory.write(view)
+            if not written:
+                raise OSError("memory file not written")
+            view = view[written:]
+    except BaseException:
+        memory.close()
+        raise
+    return memory
 
 
 def page_counts(data: bytes, max_pages: int, max_streams: int, scan_pixels: int,
@@ -151,6 +182,25 @@ def _shows_text(pikepdf: Any, page: Any, max_streams: int, text_operator: re.Pat
             raise _Unserved("a filter pypdf may decode otherwise")
         if stream.get("/DecodeParms") is not None:
             raise _Unserved("decode parameters")
-        if text_operator.search(stream.read_bytes()):
+        content = _inflated(stream) if len(names) == 1 and names[0] == "/FlateDecode" else None
+        if text_operator.search(stream.read_bytes() if content is None else content):
             return True
     return False
+
+
+MAX_INFLATED = DEFAULT_LIMITS.max_stream_bytes  # past this, qpdf inflates the content stream (_inflated)
+
+
+def _inflated(stream: Any) -> bytes | None:
+    """A flate content stream inflated by zlib from its raw bytes, or None where qpdf decodes it
+    (`read_bytes`): damaged, incomplete, followed by other bytes, or past MAX_INFLATED. qpdf's decoding
+    pipeline costs about 25 µs a stream to set up, more than inflating a page's content; a complete
+    deflate stream inflates to the same bytes whoever inflates it."""
+    inflater = zlib.decompressobj()
+    try:
+        content = inflater.decompress(stream.read_raw_bytes(), MAX_INFLATED)
+    except zlib.error:
+        return None
+    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+        return None
+    return content
