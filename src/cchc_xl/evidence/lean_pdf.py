@@ -104,10 +104,11 @@ def counts(pdf: Any, max_pages: int, max_streams: int, scan_pixels: int,
     import pikepdf
 
     try:
-        pages = len(pdf.pages)
+        page_list = pdf.pages
+        pages = len(page_list)
         checked = text = images = 0
         for i in range(min(pages, max_pages)):
-            has_text, has_image = _page(pikepdf, pdf.pages[i].obj, max_streams, scan_pixels, text_operator)
+            has_text, has_image = _page(pikepdf, page_list[i].obj, max_streams, scan_pixels, text_operator)
             checked, text, images = checked + 1, text + has_text, images + has_image
         if pdf.get_warnings():
             return None
@@ -129,6 +130,11 @@ def _page(pikepdf: Any, page: Any, max_streams: int, scan_pixels: int,
     return has_text, has_image
 
 
+def _get(dictionary: Any, key: str) -> Any:
+    """`dictionary.get(key)` for a key often missing (pikepdf's `get` of a missing key costs 10× `in`)."""
+    return dictionary.get(key) if key in dictionary else None
+
+
 def _dictionary(pikepdf: Any, value: Any) -> Any:
     if value is None:
         return pikepdf.Dictionary()
@@ -138,7 +144,7 @@ def _dictionary(pikepdf: Any, value: Any) -> Any:
 
 
 def _xobject_flags(pikepdf: Any, resources: Any, depth: int, scan_pixels: int) -> tuple[bool, bool]:
-    xobjects = _dictionary(pikepdf, resources.get("/XObject"))
+    xobjects = _dictionary(pikepdf, _get(resources, "/XObject"))
     if len(xobjects) > MAX_XOBJECTS:
         raise _Unserved("many XObjects")
     has_image = has_text = False
@@ -180,7 +186,7 @@ def _shows_text(pikepdf: Any, page: Any, max_streams: int, text_operator: re.Pat
         names = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
         if any(name not in _PLAIN_FILTERS for name in names):
             raise _Unserved("a filter pypdf may decode otherwise")
-        if stream.get("/DecodeParms") is not None:
+        if _get(stream, "/DecodeParms") is not None:
             raise _Unserved("decode parameters")
         content = _inflated(stream) if len(names) == 1 and names[0] == "/FlateDecode" else None
         if text_operator.search(stream.read_bytes() if content is None else content):
