@@ -17,12 +17,10 @@ import contextlib
 import io
 import os
 import re
-import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from cchc_xl.evidence import stream_scan
-from cchc_xl.evidence.intake import DEFAULT_LIMITS
 
 MAX_XOBJECTS = 50  # as inspect._xobject_flags: the first 50 of a dictionary (whose order only pypdf knows)
 _PLAIN_FILTERS = ("/FlateDecode", "/ASCII85Decode", "/ASCIIHexDecode")  # decoded alike by both, unparameterized
@@ -188,25 +186,7 @@ def _shows_text(pikepdf: Any, page: Any, max_streams: int, text_operator: re.Pat
             raise _Unserved("a filter pypdf may decode otherwise")
         if _get(stream, "/DecodeParms") is not None:
             raise _Unserved("decode parameters")
-        content = _inflated(stream) if len(names) == 1 and names[0] == "/FlateDecode" else None
-        if text_operator.search(stream.read_bytes() if content is None else content):
+        if text_operator.search(stream.read_bytes()):
             return True
     return False
 
-
-MAX_INFLATED = DEFAULT_LIMITS.max_stream_bytes  # past this, qpdf inflates the content stream (_inflated)
-
-
-def _inflated(stream: Any) -> bytes | None:
-    """A flate content stream inflated by zlib from its raw bytes, or None where qpdf decodes it
-    (`read_bytes`): damaged, incomplete, followed by other bytes, or past MAX_INFLATED. qpdf's decoding
-    pipeline costs about 25 µs a stream to set up, more than inflating a page's content; a complete
-    deflate stream inflates to the same bytes whoever inflates it."""
-    inflater = zlib.decompressobj()
-    try:
-        content = inflater.decompress(stream.read_raw_bytes(), MAX_INFLATED)
-    except zlib.error:
-        return None
-    if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
-        return None
-    return content
