@@ -189,4 +189,3 @@ def _shows_text(pikepdf: Any, page: Any, max_streams: int, text_operator: re.Pat
         if text_operator.search(stream.read_bytes()):
             return True
     return False
-
