@@ -244,8 +244,12 @@ def _byte_range(pikepdf: Any, sig: Any, size: int) -> ByteRange | None:
     return start, length, tail, tail_length
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
 def _ascii(raw: bytes) -> bool:
-    return all(0x20 <= c < 0x7F for c in raw)
+    """Whether every byte is printable ASCII (nothing left once those are deleted)."""
+    return not raw.translate(None, _PRINTABLE_ASCII)
 
 
 def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
