@@ -8,8 +8,7 @@ the per-process check cache). They are generated once into DIR (default: the sys
 reused.
 
 The yardstick, both ways, is `Path.read_bytes` + sha256; what is measured is what an import does per
-file, `inspect_entry` (the bundle's read, then `inspect_file`; a folder's file kept open while it is
-checked). Each process imports the libraries and
+file, `inspect_entry` (the bundle's read, then `inspect_file`). Each process imports the libraries and
 checks two files of the corpus before the clock (the start-up, printed apart; the check cache emptied
 after). Without --workers everything
 runs in one process on one core; with --workers N, N processes share the files (chunks of 25) for the
