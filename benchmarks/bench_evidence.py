@@ -172,10 +172,15 @@ def _read(path: Path) -> bytes:
 
 
 def _inspect_chunk(paths: list[Path]) -> tuple[float, list[FileCheck]]:
-    """As an import worker checks a submission's files: the bundle's read, then inspect_file; the
-    checks sent back to the parent."""
+    """As an import worker checks a submission's files: each a folder's entry (`intake.file_entry`, the
+    file's size from a stat as the folder's listing has it) checked by `inspect_entry`; the checks sent
+    back to the parent. (Code before `file_entry`: the bundle's read, then inspect_file.)"""
     cpu = time.process_time()
-    checks = [inspect_file(path.name, _read(path)) for path in paths]
+    file_entry = getattr(intake, "file_entry", None)
+    if file_entry is None:
+        checks = [inspect_file(path.name, _read(path)) for path in paths]
+    else:
+        checks = [inspect_entry(file_entry(path, path.name, path.stat().st_size)) for path in paths]
     return time.process_time() - cpu, checks
 
 

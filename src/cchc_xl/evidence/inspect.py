@@ -569,7 +569,7 @@ def _lean_check(data: bytes, hashed: lean_signature.Hashed | None, lean_file: An
         return None
     try:
         subject = verified.cert.subject.native
-        stamped = _timestamp_time(verified.signer_info)
+        stamped = None if verified.signer_info is None else _timestamp_time(verified.signer_info)
     except Exception:  # where the plain path reports a problem
         return None
     return _signature_check(verified.field, True, verified.intact, verified.valid, "none", subject,

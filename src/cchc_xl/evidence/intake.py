@@ -264,19 +264,23 @@ def _open_folder(root: Path, limits: Limits) -> Bundle:
     collector = _Collector(bundle, limits)
     real_root = os.path.realpath(root)
     for rel_parts, full, st in _walk(root, real_root, collector):
-        name = shown_name("/".join(rel_parts))
-        stored = "/".join(rel_parts)
-        blocked = "evidence.file_too_large" if st.st_size > limits.max_file_bytes else None
-        entry = Entry(
-            name=name, size=st.st_size, location=str(full),
-            stored_name=os.fsencode(stored).decode("utf-8", "backslashreplace") if stored != name else "",
-            blocked=blocked, blocked_detail=_size_text(st.st_size) if blocked else "",
-            _reader=_file_reader(full, limits.max_file_bytes),
-        )
-        if not collector.add(entry):
+        if not collector.add(file_entry(full, "/".join(rel_parts), st.st_size, limits)):
             break
     bundle.entries.sort(key=lambda e: e.name)
     return bundle
+
+
+def file_entry(path: Path, stored: str, size: int, limits: Limits = DEFAULT_LIMITS) -> Entry:
+    """The entry of a folder's file `path` (already found safe to read), `stored` its relative path with
+    '/' separators, `size` its size when listed."""
+    name = shown_name(stored)
+    blocked = "evidence.file_too_large" if size > limits.max_file_bytes else None
+    return Entry(
+        name=name, size=size, location=str(path),
+        stored_name=os.fsencode(stored).decode("utf-8", "backslashreplace") if stored != name else "",
+        blocked=blocked, blocked_detail=_size_text(size) if blocked else "",
+        _reader=_file_reader(path, limits.max_file_bytes),
+    )
 
 
 def _walk(root: Path, real_root: str,

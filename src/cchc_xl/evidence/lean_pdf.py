@@ -6,7 +6,7 @@ and for the first pages whether each shows text and a scan-sized image (`inspect
 for files where the two readers cannot disagree: opened without a password and without any repair
 (qpdf reports none), the header at the start, every page with resources of its own (none inherited from
 the page tree), at most 50 XObjects per resource dictionary, content streams plain, flate- or
-ASCII-encoded without parameters.
+ASCII-encoded without parameters. A small file is given to qpdf as a memory file (`_memory_file`).
 Anything else, or any exception, gives None and pypdf reads the file as before. The same open file serves
 the lean signature check (lean_signature.py). Off with the evidence switch (`CCHC_XL_FAST_EVIDENCE=0`).
 """
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from cchc_xl.evidence import stream_scan
 
@@ -39,17 +40,52 @@ def opened(data: bytes) -> Iterator[Any]:
     if not stream_scan.enabled() or not data.startswith(b"%PDF-"):
         yield None
         return
-    try:
-        import pikepdf
+    with contextlib.ExitStack() as stack:
+        try:
+            import pikepdf
 
-        # not pushing inherited page attributes down (4× the cost of opening): a page without resources
-        # of its own is left to pypdf (_page)
-        pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
-    except Exception:  # (an install without pikepdf, qpdf's errors: the plain path)
-        yield None
-        return
-    with pdf:
-        yield None if pdf.is_encrypted else pdf
+            # not pushing inherited page attributes down (4× the cost of opening): a page without resources
+            # of its own is left to pypdf (_page)
+            memory = _memory_file(data)
+            if memory is None:
+                pdf = pikepdf.open(io.BytesIO(data), inherit_page_attributes=False)
+            else:
+                stack.enter_context(memory)
+                pdf = pikepdf.open(memory, inherit_page_attributes=False, access_mode=pikepdf.AccessMode.mmap_only)
+        except Exception:  # (an install without pikepdf, qpdf's errors: the plain path)
+            yield None
+            return
+        with pdf:
+            yield None if pdf.is_encrypted else pdf
+
+
+MEMORY_FILE_BYTES = 256 * 1024  # files up to this size are given to qpdf as a memory file (_memory_file)
+
+
+def _memory_file(data: bytes) -> BinaryIO | None:
+    """A copy of `data` in an anonymous memory file (Linux's memfd) for qpdf to map, or None: the file is
+    larger than MEMORY_FILE_BYTES or the system has no memory files. From a BytesIO, qpdf reads each object
+    through Python calls (about 0.1 ms a file); a mapped memory file it reads directly, and a small file's
+    copy costs less than those calls (a scan's megabytes more: qpdf reads only a few kB of them). The
+    evidence file itself is not mapped: a file truncated by another program while it is mapped would
+    crash the process (SIGBUS), and the bytes checked must be the bytes hashed."""
+    if len(data) > MEMORY_FILE_BYTES or not hasattr(os, "memfd_create"):
+        return None
+    try:
+        memory = open(os.memfd_create("cchc-xl-evidence", os.MFD_CLOEXEC), "r+b", buffering=0)  # noqa: SIM115
+    except OSError:
+        return None
+    try:
+        view = memoryview(data)
+        while view:
+            written = memory.write(view)
+            if not written:
+                raise OSError("memory file not written")
+            view = view[written:]
+    except BaseException:
+        memory.close()
+        raise
+    return memory
 
 
 def page_counts(data: bytes, max_pages: int, max_streams: int, scan_pixels: int,
@@ -66,10 +102,11 @@ def counts(pdf: Any, max_pages: int, max_streams: int, scan_pixels: int,
     import pikepdf
 
     try:
-        pages = len(pdf.pages)
+        page_list = pdf.pages
+        pages = len(page_list)
         checked = text = images = 0
         for i in range(min(pages, max_pages)):
-            has_text, has_image = _page(pikepdf, pdf.pages[i].obj, max_streams, scan_pixels, text_operator)
+            has_text, has_image = _page(pikepdf, page_list[i].obj, max_streams, scan_pixels, text_operator)
             checked, text, images = checked + 1, text + has_text, images + has_image
         if pdf.get_warnings():
             return None
@@ -91,6 +128,11 @@ def _page(pikepdf: Any, page: Any, max_streams: int, scan_pixels: int,
     return has_text, has_image
 
 
+def _get(dictionary: Any, key: str) -> Any:
+    """`dictionary.get(key)` for a key often missing (pikepdf's `get` of a missing key costs 10× `in`)."""
+    return dictionary.get(key) if key in dictionary else None
+
+
 def _dictionary(pikepdf: Any, value: Any) -> Any:
     if value is None:
         return pikepdf.Dictionary()
@@ -100,7 +142,7 @@ def _dictionary(pikepdf: Any, value: Any) -> Any:
 
 
 def _xobject_flags(pikepdf: Any, resources: Any, depth: int, scan_pixels: int) -> tuple[bool, bool]:
-    xobjects = _dictionary(pikepdf, resources.get("/XObject"))
+    xobjects = _dictionary(pikepdf, _get(resources, "/XObject"))
     if len(xobjects) > MAX_XOBJECTS:
         raise _Unserved("many XObjects")
     has_image = has_text = False
@@ -142,7 +184,7 @@ def _shows_text(pikepdf: Any, page: Any, max_streams: int, text_operator: re.Pat
         names = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
         if any(name not in _PLAIN_FILTERS for name in names):
             raise _Unserved("a filter pypdf may decode otherwise")
-        if stream.get("/DecodeParms") is not None:
+        if _get(stream, "/DecodeParms") is not None:
             raise _Unserved("decode parameters")
         if text_operator.search(stream.read_bytes()):
             return True

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from cchc_xl.evidence import stream_scan
+from cchc_xl.evidence import cms_der, stream_scan
 
 ByteRange = tuple[int, int, int, int]
 _HASHES = ("sha1", "sha224", "sha256", "sha384", "sha512")  # named alike by asn1crypto and hashlib
@@ -58,10 +58,10 @@ class Verified:
     field: str
     intact: bool
     valid: bool
-    signer_info: Any  # asn1crypto cms.SignerInfo
+    signer_info: Any  # asn1crypto cms.SignerInfo; None: read by cms_der.py (it has no unsigned attributes)
     cert: Any  # asn1crypto x509.Certificate
     pdf_date: str | None  # the signature dictionary's /M
-    signing_times: tuple[Any, ...] = ()  # the signing-time attribute's values
+    signing_times: tuple[Any, ...] = ()  # the signing-time attribute's values (asn1crypto's, or datetimes)
 
 
 BLOCK = 1 << 16  # bytes hashed and searched together, while they are in the processor's cache
@@ -244,15 +244,66 @@ def _byte_range(pikepdf: Any, sig: Any, size: int) -> ByteRange | None:
     return start, length, tail, tail_length
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
 def _ascii(raw: bytes) -> bool:
-    return all(0x20 <= c < 0x7F for c in raw)
+    """Whether every byte is printable ASCII (nothing left once those are deleted)."""
+    return not raw.translate(None, _PRINTABLE_ASCII)
 
 
 def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
                hashed: Hashed | None) -> tuple[bool, bool, Any, Any, tuple[Any, ...]] | None:
     """(intact, valid, signer info, signer certificate, signing times) as pyHanko's EmbeddedPdfSignature,
-    extract_certs_for_validation and validate_sig_integrity find them, or None (pyHanko decides)."""
-    from asn1crypto import cms, core, tsp
+    extract_certs_for_validation and validate_sig_integrity find them, or None (pyHanko decides). The
+    usual value read by walking its bytes (cms_der.py), any other by asn1crypto."""
+    parts = cms_der.signer_parts(cms_bytes)
+    if parts is not None:
+        return _check_parts(parts, data, byte_range, hashed)
+    return _check_asn1(cms_bytes, data, byte_range, hashed)
+
+
+def _check_parts(parts: cms_der.SignerParts, data: bytes, byte_range: ByteRange,
+                 hashed: Hashed | None) -> tuple[bool, bool, Any, Any, tuple[Any, ...]] | None:
+    """`_check_cms` of a value read by cms_der.py: the checks of `_check_asn1` on its parts."""
+    attributes = parts.attributes
+    if parts.md_algorithm not in _HASHES:
+        return None
+    signing_cert = _signing_cert_attribute(attributes)
+    content_type = attributes.get("content_type", [])
+    if signing_cert is False or len(content_type) != 1 or len(parts.message_digests) != 1:
+        return None
+    if content_type[0] != cms_der.DATA:
+        return None
+    protection = attributes.get("cms_algorithm_protection", [])
+    if len(protection) > 1 or (protection and not _algorithms_match(protection[0], parts.digest_algorithm,
+                                                                   parts.signature_algorithm)):
+        return None
+    signer = _signer(parts.certificates, parts.sid, b"" if signing_cert is None else signing_cert[0],
+                     signing_cert is not None and signing_cert[1])
+    if signer is None:
+        return None
+    cert, key = signer
+    valid = _signature_verifies(parts.signature, parts.signed_attrs, key,
+                                _signed_digest_algorithm(parts.signature_algorithm), parts.md_algorithm)
+    if valid is None:
+        return None
+    intact = _range_digest(data, byte_range, parts.md_algorithm, hashed) == parts.message_digests[0]
+    return intact, valid, None, cert, parts.signing_times
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_digest_algorithm(encoded: bytes) -> Any:
+    """A signature algorithm identifier read by asn1crypto (the few a district sees, remembered)."""
+    from asn1crypto import algos
+
+    return algos.SignedDigestAlgorithm.load(encoded)
+
+
+def _check_asn1(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
+                hashed: Hashed | None) -> tuple[bool, bool, Any, Any, tuple[Any, ...]] | None:
+    """`_check_cms` by asn1crypto."""
+    from asn1crypto import cms, core, tsp  # noqa: F401 (tsp names the signing-certificate-v2 attribute)
 
     message = cms.ContentInfo.load(cms_bytes)
     if message["content_type"].native != "signed_data":
@@ -280,8 +331,8 @@ def _check_cms(cms_bytes: bytes, data: bytes, byte_range: ByteRange,
     if content_type[0].native != "data" or not _algorithms_protected(attributes, signer_info):
         return None
     signer = _signer(signed_data["certificates"].untag().dump(), signer_info["sid"].chosen.dump(),
-                     b"" if signing_cert is None else signing_cert.dump(),
-                     isinstance(signing_cert, tsp.SigningCertificateV2))
+                     b"" if signing_cert is None else signing_cert[0].dump(),
+                     signing_cert is not None and signing_cert[1])
     if signer is None:
         return None
     cert, key = signer
@@ -304,15 +355,15 @@ def _attributes(signed_attrs: Any) -> dict[str, list[Any]]:
     return values
 
 
-def _signing_cert_attribute(attributes: dict[str, list[Any]]) -> Any:
-    """pyHanko's `get_signing_cert_attr`: the signing-certificate-v2 value, else the v1 value, else None;
-    False where pyHanko raises (one of them multi-valued)."""
+def _signing_cert_attribute(attributes: dict[str, list[Any]]) -> tuple[Any, bool] | bool | None:
+    """pyHanko's `get_signing_cert_attr`: (the signing-certificate-v2 value, True), else (the v1 value,
+    False), else None; False where pyHanko raises (one of them multi-valued)."""
     for name in ("signing_certificate_v2", "signing_certificate"):
         found = attributes.get(name, [])
         if len(found) > 1:
             return False
         if found:
-            return found[0]
+            return found[0], name == "signing_certificate_v2"
     return None
 
 
@@ -463,7 +514,8 @@ def self_reported_time(verified: Verified) -> dt.datetime | None:
 
     try:
         if len(verified.signing_times) == 1:  # (pyHanko's extract_self_reported_ts; several: as none)
-            return verified.signing_times[0].native  # type: ignore[no-any-return]
+            value = verified.signing_times[0]
+            return value if isinstance(value, dt.datetime) else value.native  # type: ignore[no-any-return]
         return None if verified.pdf_date is None else parse_pdf_date(verified.pdf_date, strict=False)
     except Exception:
         return None
