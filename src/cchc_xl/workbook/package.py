@@ -82,7 +82,7 @@ class PartsWorkbook(_ProtectedWorkbook):
         self.fh.write(xml)
 
 
-_MADE_BOUND = 4096  # entries kept: a run's few recurring ones, and the few that vary per file (print areas)
+_MADE_BOUND = 512  # entries kept: a run's few hundred recurring ones (its names), and the few that vary per file
 
 
 def remember(made: dict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> Any:
