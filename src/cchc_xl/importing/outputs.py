@@ -134,6 +134,7 @@ class OutputWriter:
             self.feedback[r.file] = r.feedback_path
         self._keep_accepted(r)
         self._store(r)
+        r.record = None  # stored: the declared values and scores (~10 kB a file) are not kept for the batch
 
     def _keep_accepted(self, r: SubmissionResult) -> None:
         """A blank workbook (`submission.empty`) imported over the accepted version that counts does not

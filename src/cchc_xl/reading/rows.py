@@ -164,12 +164,11 @@ class _Scanned(NamedTuple):
     xmlns: int  # `xmlns="`
     uri_ends: int  # `/spreadsheetml/2006/main"`
     bang: bool  # `<!`
-    refs: frozenset[bytes]
     ref_count: int
     formulas: dict[tuple[int, int], str]  # (shared by every part the chunk is in: never changed)
     open_end: bool
     # the one row number all the chunk's references name, when they are distinct (0: no reference; -1: not so):
-    # chunks of distinct rows then hold distinct references, without a set of a part's every reference
+    # chunks of distinct rows then hold distinct references (a part of other chunks goes to the plain scan)
     ref_row: int
 
 
@@ -184,12 +183,11 @@ def _scan_chunk(chunk: bytes) -> _Scanned:
                 raise _Unserved("a formula of a kind")
             value = book._formula_text({}, (col + row).decode("ascii"), attributes, value).removeprefix("=")
         formulas[book._position(col, row)] = value
-    distinct = frozenset(refs)
-    ref_rows = {r.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ") for r in distinct}
-    ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(distinct) == len(refs) else -1
+    ref_rows = {r.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ") for r in refs}
+    ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(set(refs)) == len(refs) else -1
     return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"),
                     len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END),
-                    book._BANG.search(chunk) is not None, distinct, len(refs), formulas,
+                    book._BANG.search(chunk) is not None, len(refs), formulas,
                     _open_at_end(chunk), ref_row)
 
 Scan = tuple[dict[tuple[int, int], str], set[tuple[str, str]]]
@@ -215,15 +213,18 @@ def _scan_sheet(data: bytes) -> Scan | None:
     facts = part_facts(data)
     if facts.failed & _SCAN_FAILED:
         raise _Unserved("a chunk the formula scan's answer raised on")
-    (tags_c, tags_f, tags_dvs, xmlns, uri_ends, bangs, refs, ref_counts, formulas_by_chunk, open_ends,
+    (tags_c, tags_f, tags_dvs, xmlns, uri_ends, bangs, ref_counts, formulas_by_chunk, open_ends,
      ref_rows) = zip(*facts.scans, strict=True)
     if any(open_ends[:-1]):
         raise _Unserved("a tag open at the end of a chunk")
     if sum(xmlns) != 1 or sum(uri_ends) != 1 or any(bangs):
         return None
     ref_count = sum(ref_counts)
-    if ref_count != sum(tags_c) or not _distinct(refs, ref_rows, ref_count):
+    if ref_count != sum(tags_c):
         return None
+    rows = [r for r in ref_rows if r]
+    if -1 in rows or len(set(rows)) != len(rows):
+        raise _Unserved("a chunk of several rows, or a row twice: the plain scan tells whether a cell is")
     formulas: dict[tuple[int, int], str] = {}
     for found in formulas_by_chunk:
         if found:
@@ -235,15 +236,6 @@ def _scan_sheet(data: bytes) -> Scan | None:
     except (book._Unusual, UnicodeDecodeError, ValueError):
         return None
     return formulas, validations
-
-
-def _distinct(refs: tuple[frozenset[bytes], ...], ref_rows: tuple[int, ...], count: int) -> bool:
-    """Whether a part's `count` cell references are distinct: chunks that each name one row, distinct rows;
-    else (a chunk of several rows, or one naming a cell twice) by the set of them all."""
-    rows = [r for r in ref_rows if r]
-    if -1 not in rows and len(set(rows)) == len(rows):
-        return True
-    return len(frozenset().union(*refs)) == count
 
 
 # -- the three scans' answers, a chunk at a time ---------------------------------------------------------
