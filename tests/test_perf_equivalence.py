@@ -133,6 +133,37 @@ def test_declared_layouts_equal_layouts_built_from_scratch(which: str, register_
     assert fast.digest() == slow.digest()
 
 
+# Returns built one after another: the run's row memo serves an item row whose inputs and results an earlier
+# return had, and only those (1, True, "1" and Decimal("1.00") are told apart; a long explanation, a taller row)
+ROW_VARIANTS = [
+    {},  # the declared() inputs
+    {},  # the same again: every item row from the memo
+    {"value": Decimal("1.00")},
+    {"value": 1},
+    {"value": "1"},
+    {"explanation": "Một giải trình dài " * 30},
+    {"value": None, "figures": ()},
+]
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_layouts_built_in_turn_equal_layouts_built_from_scratch(which: str, bundled_set: CriteriaSet,
+                                                                mini_set: CriteriaSet, communes: list[Commune]) -> None:
+    cset = bundled_set if which == "bundled" else mini_set
+    base = declared(cset)
+    for k, change in enumerate(ROW_VARIANTS):
+        leaves = {code: dataclasses.replace(inp, **change) if i % 3 else inp  # (a third as declared())
+                  for i, (code, inp) in enumerate(base.leaves.items())}
+        d = dataclasses.replace(base, leaves=leaves)
+        commune = communes[k % len(communes)]
+        fast, slow = build_layout(cset, commune, d), build_layout_uncached(cset, commune, d)
+        for attr in LAYOUT_PARTS:
+            assert getattr(fast, attr) == getattr(slow, attr), (k, attr)
+        assert [type(c.value) for c in fast.cells] == [type(c.value) for c in slow.cells], k
+        assert list(fast.names.items()) == list(slow.names.items()) and list(fast.row_heights) == list(slow.row_heights)
+        assert fast.digest() == slow.digest(), k
+
+
 # -- workbooks ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("which", ["bundled", "mini"])
 def test_generated_workbooks_equal_straightforward_ones_part_by_part(

@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Mapping
@@ -49,6 +50,7 @@ from cchc_xl.scoring import (
     leaf_checks,
 )
 from cchc_xl.templates import AnswerTemplate, CommuneTemplate, template
+from cchc_xl.workbook.template_cache import SWITCH as LAYOUT_SWITCH
 from cchc_xl.workbook.template_cache import memoized_heights, memoized_lines
 
 Value = str | Decimal | int | dt.date | None
@@ -454,6 +456,48 @@ class _LeafStatic:
     status_texts: list[str] = field(default_factory=list)
 
 
+def _typed(value: Any) -> tuple[type, Any]:
+    """A value as a memo key: of its type too (1, True and Decimal("1") are equal, but not written alike)."""
+    return type(value), value
+
+
+@dataclass(frozen=True)
+class _BuiltRow:
+    """What building one grid item row added to a layout."""
+
+    cells: tuple[CellSpec, ...]
+    validations: tuple[RangeValidation, ...]
+    names: tuple[tuple[str, str], ...]
+    height_key: tuple[str, int]
+    height: float | None
+    code: str
+    refs: LeafRefs
+
+
+class RowMemo:
+    """Built rows by their key, in two generations of up to `size` entries each (as reading.rows.ChunkMemo):
+    the rows that recur across a run's files (an item scored as most communes score it) stay, a file's own
+    go. Off with CCHC_XL_FAST_LAYOUT=0."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self.young: dict[Any, _BuiltRow] = {}
+        self.old: dict[Any, _BuiltRow] = {}
+
+    def get(self, key: Any) -> _BuiltRow | None:
+        got = self.young.get(key)
+        if got is None:
+            got = self.old.get(key)
+            if got is not None:
+                self.put(key, got)
+        return got
+
+    def put(self, key: Any, built: _BuiltRow) -> None:
+        if len(self.young) >= self.size:
+            self.old, self.young = self.young, {}
+        self.young[key] = built
+
+
 class _Builder:
     """Builds a Layout sheet by sheet; each method writes one part."""
 
@@ -467,6 +511,8 @@ class _Builder:
         # what a row's texts, formulas and validations are, by (part, item code, row): the same for every
         # commune of the set and round, so a return's layout takes them from the blank layout's builder
         self.statics: dict[tuple[str, str, int], Any] = blank.statics if blank is not None else {}
+        # a grid item row by its inputs and results, as built for an earlier file of the run (None: none kept)
+        self.rows: RowMemo | None = blank.rows if blank is not None else None
         self.identity = identity
         # (position in layout.cells, text of that cell for a commune): every cell that depends on the commune
         self.commune_slots: list[tuple[int, Callable[[Commune], str]]] = []
@@ -648,6 +694,38 @@ class _Builder:
         self.fit("grid", row, [(title, self.gwidth["title"], 11, True)])
 
     def _leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
+        """An item's grid row; from the run's row memo when an earlier file's row had the same inputs and
+        results (its cells, validations, names, height and references are then those of that row)."""
+        key = None
+        if self.rows is not None:
+            inp = self.declared.leaves.get(leaf.code, LeafInput())
+            result = self.ev.leaves[leaf.code]
+            key = (leaf.code, row, level, tuple(map(_typed, inp.figures)), _typed(inp.value), inp.explanation,
+                   _typed(result.score), result.evidence_count, result.status)
+            got = self.rows.get(key)
+            if got is not None:
+                self._replay(got)
+                return
+        layout = self.layout
+        at = (len(layout.cells), len(layout.validations))
+        height_before = layout.row_heights.get(("grid", row))
+        self._build_leaf_row(row, leaf, level)
+        if key is not None and height_before is None and self.rows is not None:
+            cells = tuple(layout.cells[at[0]:])
+            self.rows.put(key, _BuiltRow(
+                cells, tuple(layout.validations[at[1]:]), tuple((c.name, layout.names[c.name]) for c in cells if c.name),
+                ("grid", row), layout.row_heights.get(("grid", row)), leaf.code, layout.leaves[leaf.code]))
+
+    def _replay(self, built: _BuiltRow) -> None:
+        layout = self.layout
+        layout.cells.extend(built.cells)
+        layout.validations.extend(built.validations)
+        layout.names.update(built.names)
+        if built.height is not None:
+            layout.row_heights[built.height_key] = built.height
+        layout.leaves[built.code] = built.refs
+
+    def _build_leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
         g, cols, rule = self.t["grid"], self.gcol, leaf.rule
         assert rule is not None
         district = leaf.scored_by == "district"
@@ -1102,6 +1180,7 @@ class LayoutTemplate:
         self.slots = tuple(builder.commune_slots)
         self.register_spans = tuple(builder.register_spans)
         self.statics = builder.statics  # (only ever added to: every entry is the set's and round's)
+        self.rows = RowMemo() if os.environ.get(LAYOUT_SWITCH, "1") != "0" else None
         self.index = _Index.of(self.base.cells)
         self._digest_parts = self._split_manifest()
         self._digests: dict[Commune, str] = {}
