@@ -22,6 +22,7 @@ from cchc_xl.importing.outputs import Outputs, OutputWriter
 from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import, store_saved_at
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
+from cchc_xl.workers import batch_collection
 
 
 def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,
@@ -37,7 +38,7 @@ def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: l
     phase = phase or (lambda _name: None)
     stage = EvidenceStage() if evidence else None
     writer = OutputWriter(cset, out_dir, settings, store, reload=lambda r: reload(r, cset, settings, communes))
-    with store.batch():  # one transaction, committed about every second (see OutputWriter)
+    with store.batch(), batch_collection():  # one transaction, committed about every second (see OutputWriter)
         run = run_import(inbox, cset, settings, communes, received_at=received_at, evidence_hook=stage,
                          progress=progress, sink=writer.record, listing=listing, jobs=jobs,
                          prepare=writer.files.prepare, counting_saved_at=lambda code: store_saved_at(store, code))

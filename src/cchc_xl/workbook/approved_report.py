@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cchc_xl.criteria.model import Criterion
 from cchc_xl.literals import text as _quote
 from cchc_xl.templates import template
+from cchc_xl.workbook.template_cache import typed
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
@@ -188,6 +189,13 @@ class ApprovedReport:
                    always=True)
 
     def _leaf(self, row: int, leaf: Criterion, style: str) -> None:
+        result = self.b.ev.leaves.get(leaf.code)
+        declared = self.b.declared.leaves.get(leaf.code)
+        key = (SHEET, leaf.code, row, style, None if result is None else (typed(result.score), result.evidence_count),
+               bool(declared and declared.explanation))
+        self.b.memo_row(key, (SHEET, row), None, lambda: self._build_leaf(row, leaf, style))
+
+    def _build_leaf(self, row: int, leaf: Criterion, style: str) -> None:
         t, c = self.t, self.c
         bold = style != "pl2_sub"
         self.put(row, c["code"], value=leaf.code, style=style)

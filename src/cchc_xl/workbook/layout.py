@@ -51,7 +51,7 @@ from cchc_xl.scoring import (
 )
 from cchc_xl.templates import AnswerTemplate, CommuneTemplate, template
 from cchc_xl.workbook.template_cache import SWITCH as LAYOUT_SWITCH
-from cchc_xl.workbook.template_cache import memoized_heights, memoized_lines
+from cchc_xl.workbook.template_cache import memoized_heights, memoized_lines, typed
 
 Value = str | Decimal | int | dt.date | None
 
@@ -456,22 +456,16 @@ class _LeafStatic:
     status_texts: list[str] = field(default_factory=list)
 
 
-def _typed(value: Any) -> tuple[type, Any]:
-    """A value as a memo key: of its type too (1, True and Decimal("1") are equal, but not written alike)."""
-    return type(value), value
-
-
 @dataclass(frozen=True)
 class _BuiltRow:
-    """What building one grid item row added to a layout."""
+    """What building one row added to a layout."""
 
     cells: tuple[CellSpec, ...]
     validations: tuple[RangeValidation, ...]
+    merges: tuple[Merge, ...]
     names: tuple[tuple[str, str], ...]
-    height_key: tuple[str, int]
     height: float | None
-    code: str
-    refs: LeafRefs
+    refs: LeafRefs | None  # a grid item row's references
 
 
 class RowMemo:
@@ -694,36 +688,40 @@ class _Builder:
         self.fit("grid", row, [(title, self.gwidth["title"], 11, True)])
 
     def _leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
-        """An item's grid row; from the run's row memo when an earlier file's row had the same inputs and
-        results (its cells, validations, names, height and references are then those of that row)."""
-        key = None
-        if self.rows is not None:
-            inp = self.declared.leaves.get(leaf.code, LeafInput())
-            result = self.ev.leaves[leaf.code]
-            key = (leaf.code, row, level, tuple(map(_typed, inp.figures)), _typed(inp.value), inp.explanation,
-                   _typed(result.score), result.evidence_count, result.status)
-            got = self.rows.get(key)
-            if got is not None:
-                self._replay(got)
-                return
-        layout = self.layout
-        at = (len(layout.cells), len(layout.validations))
-        height_before = layout.row_heights.get(("grid", row))
-        self._build_leaf_row(row, leaf, level)
-        if key is not None and height_before is None and self.rows is not None:
-            cells = tuple(layout.cells[at[0]:])
-            self.rows.put(key, _BuiltRow(
-                cells, tuple(layout.validations[at[1]:]), tuple((c.name, layout.names[c.name]) for c in cells if c.name),
-                ("grid", row), layout.row_heights.get(("grid", row)), leaf.code, layout.leaves[leaf.code]))
+        """An item's grid row (from the run's row memo when an earlier return's had the same inputs and
+        results)."""
+        inp = self.declared.leaves.get(leaf.code, LeafInput())
+        result = self.ev.leaves[leaf.code]
+        key = ("grid", leaf.code, row, level, tuple(map(typed, inp.figures)), typed(inp.value), inp.explanation,
+               typed(result.score), result.evidence_count, result.status)
+        self.memo_row(key, ("grid", row), leaf.code, lambda: self._build_leaf_row(row, leaf, level))
 
-    def _replay(self, built: _BuiltRow) -> None:
-        layout = self.layout
-        layout.cells.extend(built.cells)
-        layout.validations.extend(built.validations)
-        layout.names.update(built.names)
-        if built.height is not None:
-            layout.row_heights[built.height_key] = built.height
-        layout.leaves[built.code] = built.refs
+    def memo_row(self, key: tuple[Any, ...], height_key: tuple[str, int], code: str | None,
+                 build: Callable[[], None]) -> None:
+        """One row of a layout, built by `build` unless the run's row memo has it under `key` (which names
+        everything the row depends on besides the set and round): its cells, validations, merged ranges,
+        names, height (at `height_key`) and, for an item (`code`), its grid references."""
+        rows, layout = self.rows, self.layout
+        got = rows.get(key) if rows is not None else None
+        if got is not None:
+            layout.cells.extend(got.cells)
+            layout.validations.extend(got.validations)
+            layout.merges.extend(got.merges)
+            layout.names.update(got.names)
+            if got.height is not None:
+                layout.row_heights[height_key] = got.height
+            if code is not None and got.refs is not None:
+                layout.leaves[code] = got.refs
+            return
+        at = (len(layout.cells), len(layout.validations), len(layout.merges))
+        height_before = layout.row_heights.get(height_key)
+        build()
+        if rows is not None and height_before is None:  # (a row another part made taller is not kept)
+            cells = tuple(layout.cells[at[0]:])
+            rows.put(key, _BuiltRow(cells, tuple(layout.validations[at[1]:]), tuple(layout.merges[at[2]:]),
+                                    tuple((c.name, layout.names[c.name]) for c in cells if c.name),
+                                    layout.row_heights.get(height_key),
+                                    layout.leaves.get(code) if code is not None and key[0] == "grid" else None))
 
     def _build_leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
         g, cols, rule = self.t["grid"], self.gcol, leaf.rule

@@ -55,3 +55,8 @@ def memoized_heights(measure: Heights) -> Heights:
         return found
 
     return height
+
+
+def typed(value: object) -> tuple[type, object]:
+    """A value as a memo key: of its type too (1, True and Decimal("1") are equal, but not written alike)."""
+    return type(value), value
