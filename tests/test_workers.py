@@ -1,4 +1,5 @@
-"""The worker pool's process settings (the pool itself is tested through the commands: test_import_jobs.py, test_appraisal_prepare.py)."""
+"""The worker pool's process settings (the pool itself is tested through the commands:
+test_import_jobs.py, test_appraisal_prepare.py)."""
 
 from __future__ import annotations
 
