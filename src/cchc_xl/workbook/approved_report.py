@@ -240,14 +240,18 @@ class ApprovedReport:
         self.line(row, 1, self.last, "pl2_header", text_header)
         row += 1
         for leaf in b.cset.commune_leaves():
-            formula = b._static("pl2_explanation", leaf.code, row, lambda leaf=leaf: self._explanation_formula(leaf))
             declared = b.declared.leaves.get(leaf.code)
             text = declared.explanation if declared and declared.explanation else ""
-            self.put(row, 0, value=leaf.code, style="pl2_cell")
-            self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=text or t["no_explanation"])
-            self.b.fit(SHEET, row, [(text or "-", self.span(1, self.last), SIZE, False)], always=True)
+            b.memo_row((SHEET, "explanation", leaf.code, row, text), (SHEET, row), None,
+                       lambda leaf=leaf, row=row, text=text: self._explanation(leaf, row, text))
             row += 1
         return row
+
+    def _explanation(self, leaf: Criterion, row: int, text: str) -> None:
+        formula = self.b._static("pl2_explanation", leaf.code, row, lambda: self._explanation_formula(leaf))
+        self.put(row, 0, value=leaf.code, style="pl2_cell")
+        self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=text or self.t["no_explanation"])
+        self.b.fit(SHEET, row, [(text or "-", self.span(1, self.last), SIZE, False)], always=True)
 
     def _explanation_formula(self, leaf: Criterion) -> str:
         why = f"{self.b.layout.quoted('grid')}!{self.b.layout.leaves[leaf.code].explanation}"

@@ -566,6 +566,19 @@ class _Builder:
 
     # -- meta sheet: lists used by validations (the key/value rows are added by the signer) -------
     def meta_lists(self) -> None:
+        """The lists (the set's and round's only): built once, their cells then shared by every layout."""
+        key = ("meta_lists", "", 0)
+        got = self.statics.get(key)
+        if got is None:
+            start = len(self.layout.cells)
+            self._build_meta_lists()
+            self.statics[key] = (tuple(self.layout.cells[start:]), self.codes_range, dict(self.lists), self.list_col)
+            return
+        cells, self.codes_range, lists, self.list_col = got
+        self.layout.cells.extend(cells)
+        self.lists = dict(lists)
+
+    def _build_meta_lists(self) -> None:
         codes = [leaf.code for leaf in self.cset.commune_leaves()]
         self.codes_range = f"{self.layout.quoted('meta')}!$D$2:$D${len(codes) + 1}"
         self.put("meta", 0, 3, value="codes")
