@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from cchc_xl.appraisal.package import CouncilPackage
+from cchc_xl.appraisal.package import enabled as fast_council
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value, evaluate_appraisal
 from cchc_xl.appraisal.workbook import (
     KIND,
@@ -52,6 +54,7 @@ from cchc_xl.store import AppraisedScore, Store, StoredSubmission
 from cchc_xl.store_records import RegisterEntry
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
+from cchc_xl.workbook.writer import PackageMismatch
 from cchc_xl.workers import WorkerDied, in_workers
 
 
@@ -118,13 +121,19 @@ class CouncilJob:
 class CouncilWorkbookMaker:
     """Writes the council's round-1 workbook of a `CouncilJob` (atomically) in this process or a worker of
     `prepare --jobs`; answers the job's failure (its text) instead of raising: one commune never stops the
-    batch. Holds the run's `LayoutMemo` (None: the plain path, `CCHC_XL_FAST_LAYOUT=0`)."""
+    batch. Holds the run's `LayoutMemo` (None: the plain path, `CCHC_XL_FAST_LAYOUT=0`) and the run's
+    `CouncilPackage` (made in the process that writes; None: the plain writer, `CCHC_XL_FAST_COUNCIL=0`)."""
 
     cset: CriteriaSet
     settings: Settings
     identity: RoundIdentity
     at: dt.datetime
     memo: LayoutMemo | None
+    fast: bool = True
+    _package: CouncilPackage | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_package": None}  # a spawned worker makes its own (from its first workbook)
 
     def __call__(self, job: CouncilJob) -> CouncilJob:
         if job.why or job.commune is None or job.view is None:
@@ -135,10 +144,22 @@ class CouncilWorkbookMaker:
                                               for leaf in self.cset.commune_leaves()})
             layout = build_appraisal_layout(self.cset, job.commune, view, prefill, identity=self.identity,
                                             memo=self.memo)
-            AppraisalWorkbookWriter(layout, self.settings, self.at, memo=self.memo).write(job.path)
+            self.write(layout, job.path)
         except Exception as exc:  # this commune's workbook only: the batch goes on
             return replace(job, commune=None, view=None, why=error_detail(exc))
         return replace(job, commune=None, view=None)  # the summary only goes back
+
+    def write(self, layout: AppraisalLayout, path: Path) -> None:
+        """The workbook through the run's package when it can take it, else the plain writer."""
+        if self.fast:
+            if self._package is None:
+                self._package = CouncilPackage(self.settings, self.at, self.memo)
+            try:
+                self._package.write(layout, path)
+                return
+            except PackageMismatch:
+                pass  # (nothing written)
+        AppraisalWorkbookWriter(layout, self.settings, self.at, memo=self.memo).write(path)
 
 
 def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, at: dt.datetime | None = None,
@@ -166,7 +187,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
     memo = LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None  # (its switch)
-    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), memo)
+    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), memo, fast_council())
     states = store.states()
 
     def council_jobs() -> Iterator[CouncilJob]:
