@@ -91,20 +91,26 @@ class _Cells:
     count: int  # strings written, repeats included (the shared-strings part's "count")
     links: list[tuple[int, int, Url]]  # (row, col, link) by row and column
     meta_indexes: list[tuple[int, int]]  # each metadata row's key and value string numbers
+    _sorted: list[tuple[int, list[tuple[int, Entry]]]] | None = None
 
     def order(self) -> tuple[str, ...]:
         """The styles in the order the sheet's cells first use them (XlsxWriter numbers formats so)."""
         seen: dict[str, None] = {}
-        for r in sorted(self.rows):
-            row = self.rows[r]
-            for c in sorted(row):
-                seen.setdefault(row[c][0], None)
+        for _, cells in self.by_row():
+            for _, entry in cells:
+                seen.setdefault(entry[0], None)
         return tuple(seen)
+
+    def by_row(self) -> list[tuple[int, list[tuple[int, Entry]]]]:
+        """The cells by row, then column (sorted once)."""
+        if self._sorted is None:
+            self._sorted = [(r, sorted(self.rows[r].items())) for r in sorted(self.rows)]
+        return self._sorted
 
 
 def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
     """What `AppraisalWorkbookWriter.render` stores in its main sheet and string table, in its order (merged
-    ranges blank, then the cells, then the links over their cells, then the metadata's strings)."""
+    ranges blank, then the cells over them, then the links over their cells, then the metadata's strings)."""
     rows: dict[int, dict[int, Entry]] = {}
     index: dict[str, int] = {}
     strings: list[str] = []
@@ -121,47 +127,54 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
             strings.append(text)
         return found
 
-    styles: dict[tuple[int, int], str] = {}
-    texts: dict[tuple[int, int], Any] = {}
-    for cell in lay.cells:
+    linked = lay.links
+    texts: dict[tuple[int, int], Any] = {}  # the links' cells' values (the last written at each)
+    row: dict[int, Entry] = {}
+    last = -1
+    for cell in lay.cells:  # as `workbook._cell` writes them through `sheetkit.Sheet`
         if cell.sheet != "sheet":
             raise PackageMismatch("a cell on another sheet")
-        styles[(cell.row, cell.col)] = cell.style
-        texts[(cell.row, cell.col)] = cell.value
-    for m in lay.merges:
-        style = styles[(m.first_row, m.first_col)]
-        for r in range(m.first_row, m.last_row + 1):
-            row = rows.setdefault(r, {})
-            for c in range(m.first_col, m.last_col + 1):
-                row[c] = (style, _BLANK, None)
-    for cell in lay.cells:  # as `workbook._cell` writes them through `sheetkit.Sheet`
-        v = cell.value
+        v, style = cell.value, cell.style
         if cell.formula is not None:
-            cached = float(cell.cached) if isinstance(cell.cached, Decimal) else \
-                "" if cell.cached is None else cell.cached
-            entry: Entry = (cell.style, _FORMULA_CELL, (cell.formula, cached))
-        elif isinstance(v, str):
-            entry = (cell.style, _BLANK, None) if v == "" else (cell.style, _STRING, number_of(v))
+            cached = cell.cached
+            entry: Entry = (style, _FORMULA_CELL, (cell.formula, float(cached) if isinstance(cached, Decimal)
+                                                   else "" if cached is None else cached))
         elif v is None:
-            entry = (cell.style, _BLANK, None)
-        elif isinstance(v, Decimal | int | float) and not isinstance(v, bool):
+            entry = (style, _BLANK, None)
+        elif type(v) is str:
+            entry = (style, _BLANK, None) if v == "" else (style, _STRING, number_of(v))
+        elif isinstance(v, Decimal | int | float) and not isinstance(v, bool | str):
             number = float(v)
             if not math.isfinite(number):
                 raise PackageMismatch("a number XlsxWriter refuses")
-            entry = (cell.style, _NUMBER, number)
+            entry = (style, _NUMBER, number)
         else:
-            raise PackageMismatch("a cell value")  # (a date: never in a council workbook)
-        rows.setdefault(cell.row, {})[cell.col] = entry
+            raise PackageMismatch("a cell value")  # (a date, a text of another type: never in a council workbook)
+        if cell.row != last:
+            last = cell.row
+            row = rows.setdefault(last, {})
+        row[cell.col] = entry
+        if linked and (cell.row, cell.col) in linked:
+            texts[(cell.row, cell.col)] = v
+    for m in lay.merges:  # written first, so the cells written in them are over them
+        first = rows.get(m.first_row, {}).get(m.first_col)
+        if first is None:
+            raise PackageMismatch("a merged range's first cell")
+        blank = (first[0], _BLANK, None)
+        for r in range(m.first_row, m.last_row + 1):
+            merged = rows.setdefault(r, {})
+            for c in range(m.first_col, m.last_col + 1):
+                merged.setdefault(c, blank)
     links = []
-    for (r, c), target in lay.links.items():
+    for (r, c), target in linked.items():
         url_text = link_url(target, folder)
-        if "#" in url_text or len(url_text) > _URLMAX:
+        if "#" in url_text or len(url_text) > _URLMAX or (r, c) not in texts:
             raise PackageMismatch("a link XlsxWriter reads apart")
         url = Url(url_text)
         if url._link_type != UrlTypes.EXTERNAL:
             raise PackageMismatch("a link of another kind")
         url._text = link_text(texts[(r, c)])
-        rows.setdefault(r, {})[c] = ("link", _STRING, number_of(url._text))
+        rows[r][c] = ("link", _STRING, number_of(url._text))
         links.append((r, c, url))
     meta_indexes = []
     for key in (*META_KEYS, "hmac"):
@@ -189,7 +202,7 @@ class _Base:
     meta_tail: bytes
     sst_head: bytes
     doc_properties: dict[str, Any]
-    refs: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> "F16", as they are needed
+    refs: dict[tuple[int, int, str], str] = field(default_factory=dict)  # (row, col, style) -> '<c r="F16" s="3"'
     si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
 
 
@@ -319,6 +332,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         cols = [c for r in range(block * 16, block * 16 + 16) if r in rows for c in rows[r]]
         spans[block] = f"{min(cols) + 1}:{max(cols) + 1}"
     out: list[str] = []
+    by_row = dict(cells.by_row())
     for r in sorted(numbers):
         head = f'<row r="{r + 1}"'
         span = spans.get(r // 16)
@@ -327,30 +341,28 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         px = heights.get(r, _DEFAULT_PX)
         if px != _DEFAULT_PX:
             head += f' ht="{px * 0.75:.16g}" customHeight="1"'
-        row = rows.get(r)
+        row = by_row.get(r)
         if not row:
             out.append(head + "/>")
             continue
         out.append(head + ">")
-        for c in sorted(row):
-            style, kind, payload = row[c]
-            ref = refs.get((r, c))
-            if ref is None:
-                ref = refs[(r, c)] = xl_rowcol_to_cell(r, c)
-            s = xf[style]
+        for c, (style, kind, payload) in row:
+            start = refs.get((r, c, style))  # '<c r="F16" s="12"'
+            if start is None:
+                start = refs[(r, c, style)] = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
             if kind == _STRING:
-                out.append(f'<c r="{ref}" s="{s}" t="s"><v>{payload}</v></c>')
+                out.append(f'{start} t="s"><v>{payload}</v></c>')
             elif kind == _BLANK:
-                out.append(f'<c r="{ref}" s="{s}"/>')
+                out.append(start + "/>")
             elif kind == _NUMBER:
-                out.append(f'<c r="{ref}" s="{s}"><v>{payload:.16G}</v></c>')
+                out.append(f"{start}><v>{payload:.16G}</v></c>")
             else:
                 formula, value = payload
                 prepared = formulas.get(formula)
                 if prepared is None:
                     raise PackageMismatch("a formula the base has not")
-                out.append(f'<c r="{ref}" s="{s}"{_result_type(value)}><f>{prepared}</f>'
-                           f'<v>{_escape(1 if value is True else 0 if value is False else value)}</v></c>')
+                out.append(f"{start}{_result_type(value)}><f>{prepared}</f>"
+                           f"<v>{_escape(1 if value is True else 0 if value is False else value)}</v></c>")
         out.append("</row>")
     links = cells.links
     hyperlinks = "".join(f'<hyperlink ref="{xl_rowcol_to_cell(r, c)}" r:id="rId{i}"/>'
