@@ -142,7 +142,17 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
         elif v is None:
             entry = (style, _BLANK, None)
         elif type(v) is str:
-            entry = (style, _BLANK, None) if v == "" else (style, _STRING, number_of(v))
+            if v == "":
+                entry = (style, _BLANK, None)
+            else:  # (`number_of`, inlined: the innermost loop)
+                found = index.get(v)
+                if found is None:
+                    if len(v) > _STRMAX:
+                        raise PackageMismatch("a long text")
+                    found = index[v] = len(strings)
+                    strings.append(v)
+                count += 1
+                entry = (style, _STRING, found)
         elif isinstance(v, Decimal | int | float) and not isinstance(v, bool | str):
             number = float(v)
             if not math.isfinite(number):
@@ -383,7 +393,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
                            count=1)
     parts = {_SHEET: sheet,
              _META: base.meta_head + f"<sheetData>{meta_rows}</sheetData>".encode() + base.meta_tail,
-             SST: sst_head + "".join(_si_of(base.si, s) for s in cells.strings).encode("utf-8") + b"</sst>"}
+             SST: sst_head + _si_elements(base.si, cells.strings) + b"</sst>"}
     if links:
         rels = Relationships()
         for _, _, url in links:
@@ -395,14 +405,18 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     return parts
 
 
-def _si_of(memo: dict[str, str], text: str) -> str:
-    """`writer._si(text)`, remembered (a run's workbooks share most of their texts; bounded)."""
-    found = memo.get(text)
-    if found is None:
-        if len(memo) >= _SI_BOUND:
-            memo.clear()
-        found = memo[text] = _si(text)
-    return found
+def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
+    """The <si> elements of `strings` as `writer._si` makes them, each remembered (a run's workbooks share
+    most of their texts; bounded)."""
+    if len(memo) >= _SI_BOUND:
+        memo.clear()
+    out = []
+    for text in strings:
+        found = memo.get(text)
+        if found is None:
+            found = memo[text] = _si(text)
+        out.append(found)
+    return "".join(out).encode("utf-8")
 
 
 def _result_type(value: Any) -> str:

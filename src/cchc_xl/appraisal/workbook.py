@@ -150,11 +150,11 @@ class SheetBuilder:
     template `t`); shared by the council's and the commune's answer workbook builders."""
 
     def __init__(self, lay: AppraisalLayout, t: AppraisalTemplate | AnswerTemplate,
-                 name_refs: dict[tuple[str, str, int, int], str] | None = None):
+                 name_refs: dict[tuple[str, int, int], str] | None = None):
         self.lay, self.t = lay, t
         self.col = t.columns.indices
         self.width = {k: c.width for k, c in t.columns.items()}
-        self.name_refs = name_refs  # (a run's: sheet name, row, col -> a defined name's reference)
+        self.name_refs = name_refs  # (a run's, for one template's sheets: sheet, row, col -> a name's reference)
 
     def put(self, row: int, col: int, sheet: str = "sheet", **kw: Any) -> CellSpec:
         cell = CellSpec(sheet, row, col, **kw)
@@ -164,7 +164,7 @@ class SheetBuilder:
         return cell
 
     def name_ref(self, sheet: str, row: int, col: int) -> str:
-        refs, key = self.name_refs, (self.lay.sheets[sheet], sheet, row, col)
+        refs, key = self.name_refs, (sheet, row, col)
         found = refs.get(key) if refs is not None else None
         if found is None:
             found = f"{self.lay.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
@@ -197,6 +197,7 @@ class _RowParts:
     fixed_height: float
     figure_labels: tuple[str, ...]
     cells: tuple[CellSpec, ...]  # the row's code, title and maximum (and the district's mark), in that order
+    blanks: dict[tuple[str, Any], CellSpec] = field(default_factory=dict)  # its cells as most communes leave them
 
 
 @dataclass
@@ -208,7 +209,8 @@ class LayoutMemo:
     cset: CriteriaSet
     identity: RoundIdentity = NEUTRAL
     rows: dict[tuple[str, int], _RowParts] = field(default_factory=dict)
-    name_refs: dict[tuple[str, str, int, int], str] = field(default_factory=dict)
+    name_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    statuses: dict[tuple[Any, ...], str] = field(default_factory=dict)  # `evaluate_appraisal`'s memo
     _fingerprint: str = ""
     _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
@@ -271,7 +273,7 @@ class _Builder(SheetBuilder):
         self.explanation_prefix: str = t["explanation_prefix"]
         self.figure_line: str = t["figure_line"]
         self.lay.reason_col = self.col["reason"]
-        self.res = evaluate_appraisal(cset, sub.scores, inputs)
+        self.res = evaluate_appraisal(cset, sub.scores, inputs, memo.statuses if memo is not None else None)
         self.lay.result = self.res
 
     def build(self) -> AppraisalLayout:
@@ -428,11 +430,11 @@ class _Builder(SheetBuilder):
         if not district:
             self.put(row, col["self"], value=self_points, style="leaf_number")
         figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
-        self.put(row, col["figures"], value=figures or None, style="method")
+        self.put_text(parts, row, "figures", figures)
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
         text = "\n".join([*evidence, *([self.explanation_prefix + explanation] if explanation else [])])
-        self.put(row, col["evidence"], value=text or None, style="method")
+        self.put_text(parts, row, "evidence", text)
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
         # round 2: the round-1 decision, then the commune's answer and added evidence (plain text: a link cell
@@ -440,21 +442,27 @@ class _Builder(SheetBuilder):
         decision = [self.review.decisions[leaf.code], *self.review.answers.get(leaf.code, [])] \
             if self.review and leaf.code in self.review.decisions else []
         findings = "\n".join([*sub.findings.get(leaf.code, []), *decision])
-        self.put(row, col["findings"], value=findings or None, style="method")
+        self.put_text(parts, row, "findings", findings)
         value = self.inputs.scores.get(leaf.code)
         # round 2: only the contested items are the council's inputs, the others keep their round-1 decision
         open_ = self.review is None or leaf.code in self.review.contested
         self.put(row, col["score"], value=value, style="input_number" if open_ else "leaf_number", locked=not open_,
                  name=f"TD_{key}")
-        self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
-                 style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
+        reason = self.inputs.reasons.get(leaf.code) or None
+        if reason is None:  # (a blank reason: the same cell for every commune)
+            self.put_blank(parts, ("reason", open_), row, col["reason"], style="input_text" if open_ else "method",
+                           locked=not open_, name=f"LD_{key}")
+        else:
+            self.put(row, col["reason"], value=reason, style="input_text" if open_ else "method", locked=not open_,
+                     name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
         if parts.mark:  # the appraised score shows when it differs from the self-score
             self.lay.marks[(row, col["score"])] = parts.mark
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
-        self.put(row, col["status"], formula=parts.status_formula,
-                 cached=self.status_texts[self.res.status[leaf.code]], style="status")
+        status = self.res.status[leaf.code]
+        self.put_blank(parts, ("status", status), row, col["status"], formula=parts.status_formula,
+                       cached=self.status_texts[status], style="status")
         # tall enough for every wrapped text of the row (those of the set: `parts.fixed_height`; fitting is a
         # maximum, so the two parts fit apart as together), and for the longest status it can show
         if parts.fixed_height:
@@ -462,6 +470,22 @@ class _Builder(SheetBuilder):
         self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
                        (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
         self.validate(row, col["score"], parts.validation)
+
+    def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
+        """A text of the commune in column `key` of an item row (a blank one the same cell for every commune)."""
+        if text:
+            self.put(row, self.col[key], value=text, style="method")
+        else:
+            self.put_blank(parts, (key, None), row, self.col[key], style="method")
+
+    def put_blank(self, parts: _RowParts, key: tuple[str, Any], row: int, col: int, **kw: Any) -> None:
+        """`put`, the cell made once per item row and `key` (which with the row says everything about it)."""
+        cell = parts.blanks.get(key)
+        if cell is None:
+            cell = parts.blanks[key] = CellSpec("sheet", row, col, **kw)
+        self.lay.cells.append(cell)
+        if cell.name:
+            self.lay.names[cell.name] = self.name_ref("sheet", row, col)
 
     def row_parts(self, leaf: Criterion, row: int, level: str) -> _RowParts:
         """What item `leaf`'s row at `row` has whatever the commune sent (from the run's memo when given)."""
