@@ -99,7 +99,7 @@ def test_the_runs_memo_builds_and_writes_the_plain_workbooks(bundled_set: Criter
         for lay, path, m in ((fast, a, memo), (plain, b, None)):
             path.parent.mkdir(exist_ok=True)
             AppraisalWorkbookWriter(lay, settings, AT, memo=m).write(path)
-        assert _parts(a) == _parts(b)
+        assert_same_parts(a, b)  # (the document dates aside: made at this second or the next)
     assert memo.fingerprint() == bundled_set.fingerprint()
 
 
@@ -113,7 +113,7 @@ def test_a_memo_of_another_set_or_body_is_not_used(bundled_set: CriteriaSet, min
         assert not memo.rows
         AppraisalWorkbookWriter(plain, settings, AT, memo=memo).write(tmp_path / "a.xlsx")
         AppraisalWorkbookWriter(plain, settings, AT).write(tmp_path / "b.xlsx")
-        assert _parts(tmp_path / "a.xlsx") == _parts(tmp_path / "b.xlsx")  # the set's own fingerprint signed
+        assert_same_parts(tmp_path / "a.xlsx", tmp_path / "b.xlsx")  # the set's own fingerprint signed
 
 
 # -- `appraise prepare --jobs N` through the command ----------------------------------------------------
@@ -280,7 +280,7 @@ def test_the_workbook_maker_travels_to_a_spawned_worker(bundled_set: CriteriaSet
     travelled = pickle.loads(pickle.dumps(maker))
     assert travelled.cset == bundled_set and travelled.memo.rows == maker.memo.rows
     assert travelled(replace(job, path=tmp_path / "b.xlsx")).why == ""
-    assert _parts(tmp_path / "b.xlsx") == _parts(tmp_path / "a.xlsx")
+    assert_same_parts(tmp_path / "b.xlsx", tmp_path / "a.xlsx")
 
 
 # -- the run's package (`appraisal/package.py`): the plain writer's parts ------------------------------------

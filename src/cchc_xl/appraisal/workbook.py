@@ -198,6 +198,7 @@ class _RowParts:
     figure_labels: tuple[str, ...]
     cells: tuple[CellSpec, ...]  # the row's code, title and maximum (and the district's mark), in that order
     blanks: dict[tuple[str, Any], CellSpec] = field(default_factory=dict)  # its cells as most communes leave them
+    range_validation: RangeValidation | None = None  # the score's validation at its cell (set on first use)
 
 
 @dataclass
@@ -469,7 +470,10 @@ class _Builder(SheetBuilder):
             self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
         self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
                        (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
-        self.validate(row, col["score"], parts.validation)
+        if parts.range_validation is None:  # (its range's reference made once per run)
+            object.__setattr__(parts, "range_validation",
+                               RangeValidation("sheet", row, col["score"], row, col["score"], parts.validation))
+        self.lay.validations.append(parts.range_validation)
 
     def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
         """A text of the commune in column `key` of an item row (a blank one the same cell for every commune)."""
