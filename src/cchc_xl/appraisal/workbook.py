@@ -187,18 +187,18 @@ class SheetBuilder:
 
 @dataclass(frozen=True)
 class _RowParts:
-    """What an item row has that depends on the set and the row only: the status formula, the score's
-    validation, the changed-score condition ("" for an item the body scores), the height its own texts need
-    (title, the longest status it can show, the body's mark; 0: the default), its figures' labels."""
+    """What an item row has that depends on the set and the row only: the status formula, the changed-score
+    condition ("" for an item the body scores), the height its own texts need (title, the longest status it
+    can show, the body's mark; 0: the default), its figures' labels, its set-only cells, the score's
+    validation at its cell, and its cells as most communes leave them (made on first use)."""
 
     status_formula: str
-    validation: Validation
     mark: str
     fixed_height: float
     figure_labels: tuple[str, ...]
     cells: tuple[CellSpec, ...]  # the row's code, title and maximum (and the district's mark), in that order
-    blanks: dict[tuple[str, Any], CellSpec] = field(default_factory=dict)  # its cells as most communes leave them
-    range_validation: RangeValidation | None = None  # the score's validation at its cell (set on first use)
+    range_validation: RangeValidation
+    blanks: dict[tuple[str, Any], CellSpec] = field(default_factory=dict)  # (key, detail) -> cell
 
 
 @dataclass
@@ -470,9 +470,6 @@ class _Builder(SheetBuilder):
             self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
         self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
                        (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
-        if parts.range_validation is None:  # (its range's reference made once per run)
-            object.__setattr__(parts, "range_validation",
-                               RangeValidation("sheet", row, col["score"], row, col["score"], parts.validation))
         self.lay.validations.append(parts.range_validation)
 
     def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
@@ -507,9 +504,9 @@ class _Builder(SheetBuilder):
                              (self.t["district_mark"] if leaf.scored_by == "district" else None, self.width["self"], 11,
                               False)])
         assert leaf.rule is not None
+        validation = self.score_validation(leaf, h)
         parts = _RowParts(
             status_formula=self.status_formula(checks),
-            validation=self.score_validation(leaf, h),
             mark="" if leaf.scored_by == "district" else f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))",
             fixed_height=fixed.get(row, 0.0),
             figure_labels=tuple(spec.label for spec in leaf.rule.figures()),
@@ -517,7 +514,8 @@ class _Builder(SheetBuilder):
                    CellSpec("sheet", row, self.col["title"], value=leaf.title, style=f"{level}_title"),
                    CellSpec("sheet", row, self.col["max"], value=leaf.max, style="leaf_number"),
                    *([CellSpec("sheet", row, self.col["self"], value=self.t["district_mark"], style="district")]
-                     if leaf.scored_by == "district" else [])))
+                     if leaf.scored_by == "district" else [])),
+            range_validation=RangeValidation("sheet", row, self.col["score"], row, self.col["score"], validation))
         if self.memo is not None:
             self.memo.rows[key] = parts
         return parts
