@@ -178,9 +178,12 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
     links = []
     for (r, c), target in linked.items():
         url_text = link_url(target, folder)
-        if "#" in url_text or len(url_text) > _URLMAX or (r, c) not in texts:
+        if "#" in url_text or len(url_text.encode("utf-16-le")) > 2 * _URLMAX or (r, c) not in texts:
             raise PackageMismatch("a link XlsxWriter reads apart")
-        url = Url(url_text)
+        try:
+            url = Url(url_text)
+        except Exception as exc:  # (the plain writer gives its answer)
+            raise PackageMismatch("a link XlsxWriter refuses") from exc
         if url._link_type != UrlTypes.EXTERNAL:
             raise PackageMismatch("a link of another kind")
         url._text = link_text(texts[(r, c)])

@@ -54,7 +54,6 @@ from cchc_xl.store import AppraisedScore, Store, StoredSubmission
 from cchc_xl.store_records import RegisterEntry
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
-from cchc_xl.workbook.writer import PackageMismatch
 from cchc_xl.workers import WorkerDied, in_workers
 
 
@@ -157,8 +156,8 @@ class CouncilWorkbookMaker:
             try:
                 self._package.write(layout, path)
                 return
-            except PackageMismatch:
-                pass  # (nothing written)
+            except Exception:  # (PackageMismatch, or anything unforeseen: nothing was written)
+                pass  # the plain writer writes it, or gives the error the commune is told
         AppraisalWorkbookWriter(layout, self.settings, self.at, memo=self.memo).write(path)
 
 
