@@ -10,6 +10,7 @@ import datetime as dt
 import errno
 import os
 import pickle
+import shutil
 import sqlite3
 import zipfile
 from dataclasses import replace
@@ -414,3 +415,31 @@ def test_a_patched_workbook_recalculates_as_the_plain_one_in_libreoffice(bundled
     lay = _layout(bundled_set, unit, view, None)
     _, row, col = read_book(recalculated[0], "xlsx").names["TONG_TD"]
     assert lay.result is not None and Decimal(repr(values[0][row][col])) == lay.result.total
+
+
+def test_appraise_import_with_the_run_memo_finds_what_the_plain_layouts_find(
+        imported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`appraise import` builds each file's layout with the run's memo: the same findings and results as
+    with every layout built alone (`CCHC_XL_FAST_LAYOUT=0`), on the prepared workbooks, one of them with a
+    locked cell changed (a tamper finding both ways)."""
+    assert _prepare(tmp_path / "td", 1).exit_code == 0
+    tampered = sorted((tmp_path / "td").iterdir())[1]
+    book = openpyxl.load_workbook(tampered)
+    book.worksheets[0]["B15"] = "đã sửa"
+    book.save(tampered)
+    outcomes = {}
+    for memo in ("1", "0"):
+        monkeypatch.setenv(FAST_LAYOUT, memo)
+        copy = tmp_path / f"dot-{memo}"
+        shutil.copytree(imported, copy)
+        ws = open_workspace(copy)
+        store = ws.open_store()
+        try:
+            found = round_module.import_appraisals(store, ws.cset, tmp_path / "td", ws.settings, AT)
+        finally:
+            store.close()
+        outcomes[memo] = [(o.file, o.commune_code, [f.model_dump() for f in o.findings], o.result, o.recorded)
+                          for o in found]
+    assert outcomes["1"] == outcomes["0"]
+    assert "tamper.text_changed" in [f["rule"] for f in outcomes["1"][1][2]]
+    assert all(o[4] for o in outcomes["1"])  # each recorded (in its own copy of the store)

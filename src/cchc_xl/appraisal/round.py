@@ -185,8 +185,8 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     if other:
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
-    memo = LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None  # (its switch)
-    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), memo, fast_council())
+    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), run_memo(cset, identity),
+                                 fast_council())
     states = store.states()
 
     def council_jobs() -> Iterator[CouncilJob]:
@@ -216,6 +216,11 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     return done
 
 
+def run_memo(cset: CriteriaSet, identity: RoundIdentity) -> LayoutMemo | None:
+    """The council layouts' memo for one run of `prepare` or `import` (None: `CCHC_XL_FAST_LAYOUT=0`)."""
+    return LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None
+
+
 # -- import -----------------------------------------------------------------------------------------
 @dataclass
 class AppraisalOutcome:
@@ -239,7 +244,7 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     outcomes = []
     first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
     identity = RoundIdentity.of_round(store.round())  # as `prepare` named the body
-    kind = CouncilWorkbook(store, cset, settings, identity, first_of, appraisal_limits(cset))
+    kind = CouncilWorkbook(store, cset, settings, identity, first_of, appraisal_limits(cset), run_memo(cset, identity))
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
@@ -330,6 +335,7 @@ class CouncilWorkbook:
     identity: RoundIdentity  # the body the workbooks name
     first_of: dict[str, AppraisalOutcome]  # commune -> its first file of this run (a second one is refused)
     limits: Limits
+    memo: LayoutMemo | None = None  # the run's: each round-1 file's layout is built with it
 
     def identify(self, opened: Opened) -> Identified[CouncilFile] | None:
         meta, found = read_meta(opened.book), opened.found
@@ -362,7 +368,7 @@ class CouncilWorkbook:
         commune = Commune(code=known_code, name=meta.get("commune_name") or name,
                           kind=meta.get("commune_kind") or kind)
         view = submission_view(store, sub)
-        made = _expected_layout(store, self.cset, meta, commune, view, round2, found, self.identity)
+        made = _expected_layout(store, self.cset, meta, commune, view, round2, found, self.identity, self.memo)
         if made is None:
             return None
         return CouncilTarget(meta, sub, round2, view, made[0], made[1], store.state(sub.commune_code) == "final")
@@ -391,8 +397,8 @@ class CouncilWorkbook:
 
 
 def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], commune: Commune, view: SubmissionView,
-                     round2: bool, found: Findings,
-                     identity: RoundIdentity) -> tuple[AppraisalLayout, int | None] | None:
+                     round2: bool, found: Findings, identity: RoundIdentity,
+                     memo: LayoutMemo | None = None) -> tuple[AppraisalLayout, int | None] | None:
     """The layout the file was made with (round 1: every item; round 2: the contested ones) and the
     explanation request it answers; None when a round-2 file matches no request."""
     if round2:
@@ -404,7 +410,7 @@ def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], comm
         expected, review = made
         return expected, review.request_id
     prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-    return build_appraisal_layout(cset, commune, view, prefill, identity=identity), None
+    return build_appraisal_layout(cset, commune, view, prefill, identity=identity, memo=memo), None
 
 
 def _record(out: AppraisalOutcome, store: Store, cset: CriteriaSet, target: CouncilTarget, inputs: AppraisalInputs,
