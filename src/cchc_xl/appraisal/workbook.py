@@ -215,6 +215,10 @@ class LayoutMemo:
     _fingerprint: str = ""
     _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
+    # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
+    # None while not yet made)
+    _held: dict[int, tuple[CellSpec, tuple[tuple[str, str, str, str], ...] | None]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
         return cset is self.cset and identity == self.identity
@@ -228,13 +232,25 @@ class LayoutMemo:
     def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
         """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
         value's canonical text remembered (bounded) instead of made anew for every commune."""
-        places, values = self._places, self._values
+        places, values, held = self._places, self._values, self._held
         if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
             places.clear()
             values.clear()
         sheets = lay.sheets
         items = []
         for c in lay.cells:
+            kept = held.get(id(c))
+            if kept is not None and kept[0] is c:  # a cell of the memo's own: its item made once
+                if kept[1]:
+                    items.append(kept[1][0])
+                    continue
+                if kept[1] is None:
+                    held[id(c)] = (c, ())  # (no item), unless one is made below
+                    found_item = self._item(c, sheets)
+                    if found_item is not None:
+                        held[id(c)] = (c, (found_item,))
+                        items.append(found_item)
+                continue
             if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
                 continue
             if c.formula is not None:
@@ -257,6 +273,22 @@ class LayoutMemo:
             items.append((sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
         items.sort()
         return items
+
+    def hold(self, cell: CellSpec) -> CellSpec:
+        """`cell`, kept by the memo for every layout of the run: its manifest item is made once."""
+        self._held[id(cell)] = (cell, None)
+        return cell
+
+    @staticmethod
+    def _item(c: CellSpec, sheets: dict[str, str]) -> tuple[str, str, str, str] | None:
+        """A cell's item of `locked_manifest` (None: it has none)."""
+        if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+            return None
+        if c.formula is not None:
+            return sheets[c.sheet], c.ref, "f", c.formula
+        if c.value is None or c.value == "":
+            return None
+        return sheets[c.sheet], c.ref, "v", canonical_value(c.value)
 
 
 class _Builder(SheetBuilder):
@@ -484,6 +516,8 @@ class _Builder(SheetBuilder):
         cell = parts.blanks.get(key)
         if cell is None:
             cell = parts.blanks[key] = CellSpec("sheet", row, col, **kw)
+            if self.memo is not None:
+                self.memo.hold(cell)
         self.lay.cells.append(cell)
         if cell.name:
             self.lay.names[cell.name] = self.name_ref("sheet", row, col)
@@ -518,6 +552,8 @@ class _Builder(SheetBuilder):
             range_validation=RangeValidation("sheet", row, self.col["score"], row, self.col["score"], validation))
         if self.memo is not None:
             self.memo.rows[key] = parts
+            for cell in parts.cells:
+                self.memo.hold(cell)
         return parts
 
     def figure_lines(self, leaf: Criterion, labels: tuple[str, ...]) -> list[str]:
