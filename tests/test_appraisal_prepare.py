@@ -311,7 +311,8 @@ def _views(cset: CriteriaSet) -> list[SubmissionView]:
 def _write_all(cset: CriteriaSet, settings: Settings, out: Path, fast: bool,
                jobs: list[tuple[Commune, SubmissionView]]) -> tuple[list[Path], CouncilWorkbookMaker]:
     out.mkdir(parents=True)
-    maker = CouncilWorkbookMaker(cset, settings, IDENTITY, AT, LayoutMemo(cset, IDENTITY), fast)
+    # the plain way: no run memo either (each layout and digest made alone)
+    maker = CouncilWorkbookMaker(cset, settings, IDENTITY, AT, LayoutMemo(cset, IDENTITY) if fast else None, fast)
     paths = []
     for i, (unit, view) in enumerate(jobs):
         job = CouncilJob(unit.code, out / f"{i}-{appraisal_file_name(unit)}", unit, view)
