@@ -337,15 +337,17 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
             raise PackageMismatch("a row height")
         heights[r] = px
     numbers = rows.keys() | heights.keys()
-    cols = {c for row in rows.values() for c in row}
-    if (min(numbers), max(numbers), min(cols), max(cols)) != base.extent:
-        raise PackageMismatch("the sheet's extent")
-    spans: dict[int, str] = {}
-    for block in {r // 16 for r in rows}:
-        cols = [c for r in range(block * 16, block * 16 + 16) if r in rows for c in rows[r]]
-        spans[block] = f"{min(cols) + 1}:{max(cols) + 1}"
-    out: list[str] = []
     by_row = dict(cells.by_row())
+    ranges: dict[int, tuple[int, int]] = {}  # block of 16 rows -> its cells' first and last column
+    for r, row in by_row.items():
+        if row:
+            first, last = ranges.get(r // 16, (row[0][0], row[-1][0]))
+            ranges[r // 16] = (min(first, row[0][0]), max(last, row[-1][0]))
+    if not ranges or (min(numbers), max(numbers), min(a for a, _ in ranges.values()),
+                      max(b for _, b in ranges.values())) != base.extent:
+        raise PackageMismatch("the sheet's extent")
+    spans = {block: f"{a + 1}:{b + 1}" for block, (a, b) in ranges.items()}
+    out: list[str] = []
     for r in sorted(numbers):
         head = f'<row r="{r + 1}"'
         span = spans.get(r // 16)
