@@ -64,6 +64,7 @@ META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
 KIND = "appraisal"
 _MEMO_BOUND = 65536  # the run memo's remembered places and values (cleared when full: memory stays flat)
+_ROW_CELLS = 64  # cells an item row's memo keeps (its blanks, statuses and most frequent scores)
 # Round 2 (after the communes' answers): the contested items only are inputs; the metadata also names the
 # round-1 appraisal, the explanation request and the answer it decides on.
 KIND_ROUND2 = "appraisal-round2"
@@ -198,7 +199,7 @@ class _RowParts:
     figure_labels: tuple[str, ...]
     cells: tuple[CellSpec, ...]  # the row's code, title and maximum (and the district's mark), in that order
     range_validation: RangeValidation
-    blanks: dict[tuple[str, Any], CellSpec] = field(default_factory=dict)  # (key, detail) -> cell
+    blanks: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict)  # (key, details) -> cell
 
 
 @dataclass
@@ -461,7 +462,8 @@ class _Builder(SheetBuilder):
         self.lay.max_cells[(row, col["max"])] = leaf.code
         self_points = sub.scores.get(leaf.code)
         if not district:
-            self.put(row, col["self"], value=self_points, style="leaf_number")
+            self.put_blank(parts, ("self", _value_key(self_points)), row, col["self"], value=self_points,
+                           style="leaf_number")
         figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
         self.put_text(parts, row, "figures", figures)
         evidence = sub.evidence.get(leaf.code, [])
@@ -479,8 +481,8 @@ class _Builder(SheetBuilder):
         value = self.inputs.scores.get(leaf.code)
         # round 2: only the contested items are the council's inputs, the others keep their round-1 decision
         open_ = self.review is None or leaf.code in self.review.contested
-        self.put(row, col["score"], value=value, style="input_number" if open_ else "leaf_number", locked=not open_,
-                 name=f"TD_{key}")
+        self.put_blank(parts, ("score", open_, _value_key(value)), row, col["score"], value=value,
+                       style="input_number" if open_ else "leaf_number", locked=not open_, name=f"TD_{key}")
         reason = self.inputs.reasons.get(leaf.code) or None
         if reason is None:  # (a blank reason: the same cell for every commune)
             self.put_blank(parts, ("reason", open_), row, col["reason"], style="input_text" if open_ else "method",
@@ -511,13 +513,20 @@ class _Builder(SheetBuilder):
         else:
             self.put_blank(parts, (key, None), row, self.col[key], style="method")
 
-    def put_blank(self, parts: _RowParts, key: tuple[str, Any], row: int, col: int, **kw: Any) -> None:
-        """`put`, the cell made once per item row and `key` (which with the row says everything about it)."""
-        cell = parts.blanks.get(key)
+    def put_blank(self, parts: _RowParts, key: tuple[Any, ...], row: int, col: int, **kw: Any) -> None:
+        """`put`, the cell made once per item row and `key` (which with the row says everything about it: the
+        communes of a run repeat the same few scores)."""
+        try:
+            cell = parts.blanks.get(key)
+        except TypeError:  # (a value that cannot be a key: a signalling NaN)
+            self.put(row, col, **kw)
+            return
         if cell is None:
-            cell = parts.blanks[key] = CellSpec("sheet", row, col, **kw)
-            if self.memo is not None:
-                self.memo.hold(cell)
+            cell = CellSpec("sheet", row, col, **kw)
+            if len(parts.blanks) < _ROW_CELLS:  # (bounded: a row of a thousand different scores keeps a few)
+                parts.blanks[key] = cell
+                if self.memo is not None:
+                    self.memo.hold(cell)
         self.lay.cells.append(cell)
         if cell.name:
             self.lay.names[cell.name] = self.name_ref("sheet", row, col)
@@ -628,6 +637,11 @@ class _Builder(SheetBuilder):
         return self.ref(row, "score"), row + 2
 
 
+
+
+def _value_key(value: Any) -> tuple[Any, ...]:
+    """A cell value as a memo's key: its type and text too (1, True and Decimal("1.0") are equal keys)."""
+    return type(value), value, str(value)
 
 
 def body_in_full(body: str, abbreviations: dict[str, str]) -> str:
