@@ -74,6 +74,7 @@ _DEFAULT_PX = 20  # XlsxWriter's default row height in pixels (15 pt)
 _escape = XMLwriter()._escape_data  # (pure: text of a data section escaped as XlsxWriter does)
 
 _BLANK, _STRING, _NUMBER, _FORMULA_CELL = range(4)
+_NUMBERS = (Decimal, int, float)
 Entry = tuple[str, int, Any]  # (style, kind, payload): a cell as the worksheet's table would hold it
 
 
@@ -95,11 +96,7 @@ class _Cells:
 
     def order(self) -> tuple[str, ...]:
         """The styles in the order the sheet's cells first use them (XlsxWriter numbers formats so)."""
-        seen: dict[str, None] = {}
-        for _, cells in self.by_row():
-            for _, entry in cells:
-                seen.setdefault(entry[0], None)
-        return tuple(seen)
+        return tuple(dict.fromkeys(entry[0] for _, cells in self.by_row() for _, entry in cells))
 
     def by_row(self) -> list[tuple[int, list[tuple[int, Entry]]]]:
         """The cells by row, then column (sorted once)."""
@@ -153,7 +150,7 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
                     strings.append(v)
                 count += 1
                 entry = (style, _STRING, found)
-        elif isinstance(v, Decimal | int | float) and not isinstance(v, bool | str):
+        elif type(v) in _NUMBERS or (isinstance(v, Decimal | int | float) and not isinstance(v, bool | str)):
             number = float(v)
             if not math.isfinite(number):
                 raise PackageMismatch("a number XlsxWriter refuses")

@@ -502,8 +502,9 @@ class _Builder(SheetBuilder):
         # maximum, so the two parts fit apart as together), and for the longest status it can show
         if parts.fixed_height:
             self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
-        self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
-                       (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
+        if figures or text or findings or reason:  # (blank texts fit any row)
+            self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
+                           (findings, "findings", 10, False), (reason, "reason", 11, False)])
         self.lay.validations.append(parts.range_validation)
 
     def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
