@@ -86,8 +86,8 @@ def main() -> None:
     ws = open_workspace(args.workspace)
     store = ws.open_store()
     if args.communes:
-        latest = store.all_latest()[:args.communes]
-        store.all_latest = lambda: latest  # type: ignore[method-assign]  # the first N only
+        codes = store.commune_codes()[:args.communes]
+        store.commune_codes = lambda: codes  # type: ignore[method-assign]  # the first N only (as prepare reads)
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     load = os.getloadavg()[0]

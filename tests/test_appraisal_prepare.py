@@ -1,4 +1,5 @@
-"""`appraise prepare` for a whole round: the run's memo (`LayoutMemo`) gives the plain path's workbooks; with
+"""`appraise prepare` for a whole round: the run's memo (`LayoutMemo`) and package (`CouncilPackage`, both
+sets, odd texts and links, what it cannot take) give the plain path's workbooks part for part; with
 `--jobs 2` the workbooks are the one-process run's (part for part, read back) and the store is left as it
 was; a workbook that cannot be written, a worker that dies and Ctrl-C are told in Vietnamese, and leave no
 half-written file."""
@@ -9,6 +10,7 @@ import datetime as dt
 import errno
 import os
 import pickle
+import shutil
 import sqlite3
 import zipfile
 from dataclasses import replace
@@ -20,6 +22,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
+from cchc_xl.appraisal import package as package_module
 from cchc_xl.appraisal import round as round_module
 from cchc_xl.appraisal.round import CouncilJob, CouncilWorkbookMaker
 from cchc_xl.appraisal.scores import AppraisalInputs
@@ -28,6 +31,7 @@ from cchc_xl.appraisal.workbook import (
     AppraisalWorkbookWriter,
     LayoutMemo,
     SubmissionView,
+    appraisal_file_name,
     build_appraisal_layout,
 )
 from cchc_xl.cli import cli
@@ -42,11 +46,13 @@ from cchc_xl.store import Store, StoredSubmission
 from cchc_xl.templates import template
 from cchc_xl.workbook.formula_memo import SWITCH as FAST_FORMULAS
 from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
+from cchc_xl.workbook.writer import PackageMismatch
 from cchc_xl.workspace import open_workspace
 from conftest import MakeRound
 from import_corpus import Corpus
 from test_feedback_package import read_back
 from test_import_kill import dump
+from test_perf_equivalence import assert_same_parts
 from workbook_fill import cite_document
 
 AT = dt.datetime(2022, 10, 20, 9, 0, tzinfo=dt.UTC)
@@ -94,7 +100,7 @@ def test_the_runs_memo_builds_and_writes_the_plain_workbooks(bundled_set: Criter
         for lay, path, m in ((fast, a, memo), (plain, b, None)):
             path.parent.mkdir(exist_ok=True)
             AppraisalWorkbookWriter(lay, settings, AT, memo=m).write(path)
-        assert _parts(a) == _parts(b)
+        assert_same_parts(a, b)  # (the document dates aside: made at this second or the next)
     assert memo.fingerprint() == bundled_set.fingerprint()
 
 
@@ -108,7 +114,7 @@ def test_a_memo_of_another_set_or_body_is_not_used(bundled_set: CriteriaSet, min
         assert not memo.rows
         AppraisalWorkbookWriter(plain, settings, AT, memo=memo).write(tmp_path / "a.xlsx")
         AppraisalWorkbookWriter(plain, settings, AT).write(tmp_path / "b.xlsx")
-        assert _parts(tmp_path / "a.xlsx") == _parts(tmp_path / "b.xlsx")  # the set's own fingerprint signed
+        assert_same_parts(tmp_path / "a.xlsx", tmp_path / "b.xlsx")  # the set's own fingerprint signed
 
 
 # -- `appraise prepare --jobs N` through the command ----------------------------------------------------
@@ -149,13 +155,15 @@ def _prepare(out: Path, jobs: int) -> Result:
 
 def test_two_workers_write_the_one_process_and_the_plain_workbooks_and_leave_the_store(
         imported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`--jobs 2`, `--jobs 1` and the plain path (no run memo, no formula memo) write the same workbooks."""
+    """`--jobs 2`, `--jobs 1` and the plain path (no run memo, no formula memo, no package) write the same
+    workbooks."""
     store = imported / "cchc.sqlite"
     before = dump(store)
     one, two = _prepare(tmp_path / "one", 1), _prepare(tmp_path / "two", 2)
     with monkeypatch.context() as m:
         m.setenv(FAST_LAYOUT, "0")
         m.setenv(FAST_FORMULAS, "0")
+        m.setenv(package_module.SWITCH, "0")
         plain = _prepare(tmp_path / "plain", 2)
     assert one.exit_code == two.exit_code == plain.exit_code == 0, (one.output, two.output, plain.output)
     assert two.output == one.output.replace(str(tmp_path / "one"), str(tmp_path / "two"))
@@ -273,4 +281,166 @@ def test_the_workbook_maker_travels_to_a_spawned_worker(bundled_set: CriteriaSet
     travelled = pickle.loads(pickle.dumps(maker))
     assert travelled.cset == bundled_set and travelled.memo.rows == maker.memo.rows
     assert travelled(replace(job, path=tmp_path / "b.xlsx")).why == ""
-    assert _parts(tmp_path / "b.xlsx") == _parts(tmp_path / "a.xlsx")
+    assert_same_parts(tmp_path / "b.xlsx", tmp_path / "a.xlsx")
+
+
+# -- the run's package (`appraisal/package.py`): the plain writer's parts ------------------------------------
+ODD_UNITS = [Commune(code="03902", name='Đồng "Tâm" & <Xuân>', kind="phường"),
+             Commune(code="03903", name="  Khoảng trắng  ", kind="xã"),
+             Commune(code="xã", name="Xã", kind="xã")]  # texts that equal other texts of the workbook
+
+
+def _views(cset: CriteriaSet) -> list[SubmissionView]:
+    """Returns as different as the store gives them: the usual ones; one with no link and no finding; one
+    whose first link is further down (another order of the formats); odd texts (escapes, control characters,
+    spaces, a text equal to an item's title, a link's text over 255 characters); blank and fractional scores."""
+    leaves = cset.commune_leaves()
+    usual = [_view(cset, seed) for seed in (1, 2, 3)]
+    bare = replace(usual[0], id=20, evidence={}, evidence_links={}, findings={}, explanations={})
+    later = replace(usual[1], id=21, evidence={leaves[-1].code: ["1/QĐ (01/01/2022): a.pdf"]},
+                    evidence_links={leaves[-1].code: "/hop-thu/21/a b.pdf"})
+    odd = replace(usual[2], id=22,
+                  scores={**usual[2].scores, leaves[0].code: None, leaves[1].code: Decimal("0.25")},
+                  explanations={leaves[0].code: '  <Đã> & "xong"\x01\ttab  ', leaves[1].code: leaves[2].title},
+                  evidence={leaves[0].code: ["Văn bản rất dài " * 30], leaves[2].code: [leaves[0].title]},
+                  evidence_links={leaves[0].code: "/hop-thu/22/dài & <lạ>.pdf", leaves[2].code: "/hop-thu/22/hồ sơ/x.pdf"},
+                  findings={leaves[0].code: ["_x0041_ giữ nguyên", "Dòng\nmới"]})
+    return [*usual, bare, later, odd]
+
+
+def _write_all(cset: CriteriaSet, settings: Settings, out: Path, fast: bool,
+               jobs: list[tuple[Commune, SubmissionView]]) -> tuple[list[Path], CouncilWorkbookMaker]:
+    out.mkdir(parents=True)
+    # the plain way: no run memo either (each layout and digest made alone)
+    maker = CouncilWorkbookMaker(cset, settings, IDENTITY, AT, LayoutMemo(cset, IDENTITY) if fast else None, fast)
+    paths = []
+    for i, (unit, view) in enumerate(jobs):
+        job = CouncilJob(unit.code, out / f"{i}-{appraisal_file_name(unit)}", unit, view)
+        assert maker(job).why == ""
+        paths.append(job.path)
+    return paths, maker
+
+
+def _council_jobs(cset: CriteriaSet) -> list[tuple[Commune, SubmissionView]]:
+    units = [*UNITS, *ODD_UNITS]
+    return [(units[i % len(units)], view) for i, view in enumerate([*_views(cset), *_views(cset)])]
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_the_package_writes_the_plain_writers_parts(which: str, bundled_set: CriteriaSet, mini_set: CriteriaSet,
+                                                    settings: Settings, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twelve council workbooks through the run's package and through the plain writer alone: the same
+    parts, byte for byte (the document dates aside), so the same values, formulas, styles, validations,
+    names, links, protection, row heights, page breaks and metadata; and most of them made by the package,
+    not rendered by XlsxWriter."""
+    cset = bundled_set if which == "bundled" else mini_set
+    jobs = _council_jobs(cset)
+    renders = []
+    render = AppraisalWorkbookWriter.render
+
+    def counted(self: AppraisalWorkbookWriter, *args: Any) -> Any:
+        renders.append(self.lay.commune.code)
+        return render(self, *args)
+
+    monkeypatch.setattr(AppraisalWorkbookWriter, "render", counted)
+    fast, maker = _write_all(cset, settings, tmp_path / "fast", True, jobs)
+    made_fast = len(renders)
+    plain, _ = _write_all(cset, settings, tmp_path / "plain", False, jobs)
+    assert len(renders) - made_fast == len(jobs)  # the plain path renders every workbook
+    # the package: one render per order of the formats (the first link early, later, none), each a base
+    assert maker._package is not None
+    bases = maker._package.bases
+    assert made_fast == len(bases) <= 3 < len(jobs) and None not in bases.values()
+    for a, b in zip(fast, plain, strict=True):
+        assert_same_parts(a, b)
+    assert _read_back_but_meta(fast[-1]) == _read_back_but_meta(plain[-1])
+    with zipfile.ZipFile(fast[5]) as z:  # the odd one: its links, escaped, and a link's text cut at 255
+        rels = z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
+        assert "dài%20&amp;%20%3clạ%3e.pdf" in rels and "hồ%20sơ" in rels
+
+
+@pytest.mark.parametrize("case", ["long text", "link anchor", "switch"])
+def test_what_the_package_cannot_take_is_written_the_plain_way(case: str, mini_set: CriteriaSet,
+                                                               settings: Settings, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text XlsxWriter would cut, a link with an anchor and `CCHC_XL_FAST_COUNCIL=0` take the plain
+    writer: the same files as the plain path's."""
+    leaves = mini_set.commune_leaves()
+    views = _views(mini_set)
+    if case == "long text":
+        views.append(replace(views[0], id=30, explanations={leaves[0].code: "Rất dài " * 5000}))
+    elif case == "link anchor":
+        views.append(replace(views[0], id=30, evidence_links={leaves[0].code: "/hop-thu/30/a.pdf#trang=2"}))
+    else:
+        monkeypatch.setenv(package_module.SWITCH, "0")
+    jobs = [(UNITS[0], view) for view in views]
+    mismatches = []
+    write = package_module.CouncilPackage.write
+
+    def told(self: package_module.CouncilPackage, lay: AppraisalLayout, path: Path) -> Any:
+        try:
+            return write(self, lay, path)
+        except PackageMismatch as exc:
+            assert not path.exists()  # nothing written before the plain writer writes it
+            mismatches.append(str(exc))
+            raise
+
+    monkeypatch.setattr(package_module.CouncilPackage, "write", told)
+    fast, _ = _write_all(mini_set, settings, tmp_path / "fast", package_module.enabled(), jobs)
+    plain, _ = _write_all(mini_set, settings, tmp_path / "plain", False, jobs)
+    for a, b in zip(fast, plain, strict=True):
+        assert_same_parts(a, b)
+    assert len(mismatches) == (0 if case == "switch" else 1)
+
+
+@pytest.mark.libreoffice
+def test_a_patched_workbook_recalculates_as_the_plain_one_in_libreoffice(bundled_set: CriteriaSet,
+                                                                         settings: Settings, tmp_path: Path) -> None:
+    """LibreOffice recalculates a workbook the package patched (not its base) and the plain writer's: every
+    cell of the main sheet the same, the total the layout's."""
+    from python_calamine import CalamineWorkbook
+
+    from cchc_xl.office import convert
+    from cchc_xl.reading.book import read_book
+
+    jobs = _council_jobs(bundled_set)[:6]
+    fast = _write_all(bundled_set, settings, tmp_path / "fast", True, jobs)[0][-1]  # (the odd one: patched)
+    plain = _write_all(bundled_set, settings, tmp_path / "plain", False, jobs)[0][-1]
+    sheet = template("appraisal", IDENTITY)["sheets"]["sheet"]
+    recalculated = [convert([p], "xlsx", tmp_path / f"lo-{p.parent.name}")[0] for p in (fast, plain)]
+    values = [CalamineWorkbook.from_path(str(p)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+              for p in recalculated]
+    assert values[0] == values[1]
+    unit, view = jobs[-1]
+    lay = _layout(bundled_set, unit, view, None)
+    _, row, col = read_book(recalculated[0], "xlsx").names["TONG_TD"]
+    assert lay.result is not None and Decimal(repr(values[0][row][col])) == lay.result.total
+
+
+def test_appraise_import_with_the_run_memo_finds_what_the_plain_layouts_find(
+        imported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`appraise import` builds each file's layout with the run's memo: the same findings and results as
+    with every layout built alone (`CCHC_XL_FAST_LAYOUT=0`), on the prepared workbooks, one of them with a
+    locked cell changed (a tamper finding both ways)."""
+    assert _prepare(tmp_path / "td", 1).exit_code == 0
+    tampered = sorted((tmp_path / "td").iterdir())[1]
+    book = openpyxl.load_workbook(tampered)
+    book.worksheets[0]["B15"] = "đã sửa"
+    book.save(tampered)
+    outcomes = {}
+    for memo in ("1", "0"):
+        monkeypatch.setenv(FAST_LAYOUT, memo)
+        copy = tmp_path / f"dot-{memo}"
+        shutil.copytree(imported, copy)
+        ws = open_workspace(copy)
+        store = ws.open_store()
+        try:
+            found = round_module.import_appraisals(store, ws.cset, tmp_path / "td", ws.settings, AT)
+        finally:
+            store.close()
+        outcomes[memo] = [(o.file, o.commune_code, [f.model_dump() for f in o.findings], o.result, o.recorded)
+                          for o in found]
+    assert outcomes["1"] == outcomes["0"]
+    assert "tamper.text_changed" in [f["rule"] for f in outcomes["1"][1][2]]
+    assert all(o[4] for o in outcomes["1"])  # each recorded (in its own copy of the store)

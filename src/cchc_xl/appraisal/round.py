@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from cchc_xl.appraisal.package import CouncilPackage
+from cchc_xl.appraisal.package import enabled as fast_council
 from cchc_xl.appraisal.scores import AppraisalInputs, AppraisalResult, count_value, evaluate_appraisal
 from cchc_xl.appraisal.workbook import (
     KIND,
@@ -118,13 +120,19 @@ class CouncilJob:
 class CouncilWorkbookMaker:
     """Writes the council's round-1 workbook of a `CouncilJob` (atomically) in this process or a worker of
     `prepare --jobs`; answers the job's failure (its text) instead of raising: one commune never stops the
-    batch. Holds the run's `LayoutMemo` (None: the plain path, `CCHC_XL_FAST_LAYOUT=0`)."""
+    batch. Holds the run's `LayoutMemo` (None: the plain path, `CCHC_XL_FAST_LAYOUT=0`) and the run's
+    `CouncilPackage` (made in the process that writes; None: the plain writer, `CCHC_XL_FAST_COUNCIL=0`)."""
 
     cset: CriteriaSet
     settings: Settings
     identity: RoundIdentity
     at: dt.datetime
     memo: LayoutMemo | None
+    fast: bool = True
+    _package: CouncilPackage | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_package": None}  # a spawned worker makes its own (from its first workbook)
 
     def __call__(self, job: CouncilJob) -> CouncilJob:
         if job.why or job.commune is None or job.view is None:
@@ -135,10 +143,22 @@ class CouncilWorkbookMaker:
                                               for leaf in self.cset.commune_leaves()})
             layout = build_appraisal_layout(self.cset, job.commune, view, prefill, identity=self.identity,
                                             memo=self.memo)
-            AppraisalWorkbookWriter(layout, self.settings, self.at, memo=self.memo).write(job.path)
+            self.write(layout, job.path)
         except Exception as exc:  # this commune's workbook only: the batch goes on
             return replace(job, commune=None, view=None, why=error_detail(exc))
         return replace(job, commune=None, view=None)  # the summary only goes back
+
+    def write(self, layout: AppraisalLayout, path: Path) -> None:
+        """The workbook through the run's package when it can take it, else the plain writer."""
+        if self.fast:
+            if self._package is None:
+                self._package = CouncilPackage(self.settings, self.at, self.memo)
+            try:
+                self._package.write(layout, path)
+                return
+            except Exception:  # (PackageMismatch, or anything unforeseen: nothing was written)
+                pass  # the plain writer writes it, or gives the error the commune is told
+        AppraisalWorkbookWriter(layout, self.settings, self.at, memo=self.memo).write(path)
 
 
 def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, at: dt.datetime | None = None,
@@ -165,8 +185,8 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     if other:
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
-    memo = LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None  # (its switch)
-    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), memo)
+    maker = CouncilWorkbookMaker(cset, settings, identity, at or dt.datetime.now(dt.UTC), run_memo(cset, identity),
+                                 fast_council())
     states = store.states()
 
     def council_jobs() -> Iterator[CouncilJob]:
@@ -196,6 +216,11 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     return done
 
 
+def run_memo(cset: CriteriaSet, identity: RoundIdentity) -> LayoutMemo | None:
+    """The council layouts' memo for one run of `prepare` or `import` (None: `CCHC_XL_FAST_LAYOUT=0`)."""
+    return LayoutMemo(cset, identity) if os.environ.get(FAST_LAYOUT, "1") != "0" else None
+
+
 # -- import -----------------------------------------------------------------------------------------
 @dataclass
 class AppraisalOutcome:
@@ -219,7 +244,7 @@ def import_appraisals(store: Store, cset: CriteriaSet, folder: Path, settings: S
     outcomes = []
     first_of: dict[str, AppraisalOutcome] = {}  # commune -> its first appraisal file of this run
     identity = RoundIdentity.of_round(store.round())  # as `prepare` named the body
-    kind = CouncilWorkbook(store, cset, settings, identity, first_of, appraisal_limits(cset))
+    kind = CouncilWorkbook(store, cset, settings, identity, first_of, appraisal_limits(cset), run_memo(cset, identity))
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in {".xlsx", ".xlsm", ".ods"}
                        and not p.name.startswith(("~$", "."))):
         out = AppraisalOutcome(file=str(PurePosixPath(folder.name) / path.name), path=path, sha256=sha256_file(path))
@@ -310,6 +335,7 @@ class CouncilWorkbook:
     identity: RoundIdentity  # the body the workbooks name
     first_of: dict[str, AppraisalOutcome]  # commune -> its first file of this run (a second one is refused)
     limits: Limits
+    memo: LayoutMemo | None = None  # the run's: each round-1 file's layout is built with it
 
     def identify(self, opened: Opened) -> Identified[CouncilFile] | None:
         meta, found = read_meta(opened.book), opened.found
@@ -342,7 +368,7 @@ class CouncilWorkbook:
         commune = Commune(code=known_code, name=meta.get("commune_name") or name,
                           kind=meta.get("commune_kind") or kind)
         view = submission_view(store, sub)
-        made = _expected_layout(store, self.cset, meta, commune, view, round2, found, self.identity)
+        made = _expected_layout(store, self.cset, meta, commune, view, round2, found, self.identity, self.memo)
         if made is None:
             return None
         return CouncilTarget(meta, sub, round2, view, made[0], made[1], store.state(sub.commune_code) == "final")
@@ -371,8 +397,8 @@ class CouncilWorkbook:
 
 
 def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], commune: Commune, view: SubmissionView,
-                     round2: bool, found: Findings,
-                     identity: RoundIdentity) -> tuple[AppraisalLayout, int | None] | None:
+                     round2: bool, found: Findings, identity: RoundIdentity,
+                     memo: LayoutMemo | None = None) -> tuple[AppraisalLayout, int | None] | None:
     """The layout the file was made with (round 1: every item; round 2: the contested ones) and the
     explanation request it answers; None when a round-2 file matches no request."""
     if round2:
@@ -384,7 +410,7 @@ def _expected_layout(store: Store, cset: CriteriaSet, meta: dict[str, str], comm
         expected, review = made
         return expected, review.request_id
     prefill = AppraisalInputs(scores={leaf.code: view.scores.get(leaf.code) for leaf in cset.commune_leaves()})
-    return build_appraisal_layout(cset, commune, view, prefill, identity=identity), None
+    return build_appraisal_layout(cset, commune, view, prefill, identity=identity, memo=memo), None
 
 
 def _record(out: AppraisalOutcome, store: Store, cset: CriteriaSet, target: CouncilTarget, inputs: AppraisalInputs,

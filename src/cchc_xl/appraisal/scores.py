@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.criteria.rules import SCORE_ABOVE_MAX, SCORE_NEGATIVE, Params, Rule, ValueCheck
@@ -118,11 +119,26 @@ def count_value(raw: Raw) -> Decimal:
 
 
 def evaluate_appraisal(cset: CriteriaSet, self_scores: dict[str, Decimal | None],
-                       inputs: AppraisalInputs) -> AppraisalResult:
+                       inputs: AppraisalInputs, statuses: dict[tuple[Any, ...], str] | None = None) -> AppraisalResult:
+    """`statuses`: a run's memo of `item_status` for this set (a pure function: the communes of a run repeat
+    the same few scores), bounded."""
     res = AppraisalResult()
+    if statuses is not None and len(statuses) >= 65536:
+        statuses.clear()
     for leaf in cset.leaves():
         value = inputs.scores.get(leaf.code)
-        res.status[leaf.code] = item_status(leaf, self_scores.get(leaf.code), value, inputs.reasons.get(leaf.code, ""))
+        self_points, reason = self_scores.get(leaf.code), inputs.reasons.get(leaf.code, "")
+        if statuses is None:
+            res.status[leaf.code] = item_status(leaf, self_points, value, reason)
+        else:  # (the types too: 1 and True are equal keys, but not one score)
+            key = (leaf.code, type(self_points), self_points, type(value), value, reason)
+            try:
+                found = statuses.get(key)
+                if found is None:
+                    found = statuses[key] = item_status(leaf, self_points, value, reason)
+            except TypeError:  # (a value that cannot be a key: a signalling NaN)
+                found = item_status(leaf, self_points, value, reason)
+            res.status[leaf.code] = found
         res.points[leaf.code] = value if isinstance(value, Decimal) else None
 
     res.areas_total = areas_total(cset, res.points, res.nodes)

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -32,11 +32,13 @@ from cchc_xl.templates import AnswerTemplate, AppraisalTemplate, template
 from cchc_xl.workbook import signing
 from cchc_xl.workbook.layout import (
     DEFAULT_ROW_HEIGHT,
+    DISTRICT_MARK_STYLE,
     CellSpec,
     Merge,
     RangeValidation,
     SheetLayout,
     Validation,
+    canonical_value,
     fit_row,
     locked_manifest,
     manifest_digest,
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
 META_KEYS = ("kind", "commune_code", "commune_name", "commune_kind", "set_id", "set_version", "set_sha256",
              "submission_id", "submission_sha256", "template_version", "generated_at", "key_id", "digest")
 KIND = "appraisal"
+_MEMO_BOUND = 65536  # the run memo's remembered places and values (cleared when full: memory stays flat)
+_ROW_CELLS = 64  # cells an item row's memo keeps (its blanks, statuses and most frequent scores)
 # Round 2 (after the communes' answers): the contested items only are inputs; the metadata also names the
 # round-1 appraisal, the explanation request and the answer it decides on.
 KIND_ROUND2 = "appraisal-round2"
@@ -134,8 +138,11 @@ class AppraisalLayout(SheetLayout):
     def maxima(self) -> dict[tuple[str, int, int], str]:
         return {("sheet", row, col): code for (row, col), code in self.max_cells.items()}
 
-    def digest(self) -> str:
-        """The digest of the locked content, as the commune workbook's (`layout.locked_manifest`)."""
+    def digest(self, memo: LayoutMemo | None = None) -> str:
+        """The digest of the locked content, as the commune workbook's (`layout.locked_manifest`; `memo`: the
+        run's, when it was made for this layout's set, lists it faster)."""
+        if memo is not None and memo.cset is self.cset:
+            return manifest_digest(memo.manifest(self))
         return manifest_digest(locked_manifest(self.sheets, self.cells, self.validations))
 
 
@@ -143,17 +150,28 @@ class SheetBuilder:
     """Cells, merges, row heights and references of the main sheet of an appraisal-path layout (the columns of
     template `t`); shared by the council's and the commune's answer workbook builders."""
 
-    def __init__(self, lay: AppraisalLayout, t: AppraisalTemplate | AnswerTemplate):
+    def __init__(self, lay: AppraisalLayout, t: AppraisalTemplate | AnswerTemplate,
+                 name_refs: dict[tuple[str, int, int], str] | None = None):
         self.lay, self.t = lay, t
         self.col = t.columns.indices
         self.width = {k: c.width for k, c in t.columns.items()}
+        self.name_refs = name_refs  # (a run's, for one template's sheets: sheet, row, col -> a name's reference)
 
     def put(self, row: int, col: int, sheet: str = "sheet", **kw: Any) -> CellSpec:
         cell = CellSpec(sheet, row, col, **kw)
         self.lay.cells.append(cell)
         if cell.name:
-            self.lay.names[cell.name] = f"{self.lay.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
+            self.lay.names[cell.name] = self.name_ref(sheet, row, col)
         return cell
+
+    def name_ref(self, sheet: str, row: int, col: int) -> str:
+        refs, key = self.name_refs, (sheet, row, col)
+        found = refs.get(key) if refs is not None else None
+        if found is None:
+            found = f"{self.lay.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}"
+            if refs is not None:
+                refs[key] = found
+        return found
 
     def merge(self, row: int, first: str, last: str) -> None:
         if self.col[last] > self.col[first]:
@@ -170,15 +188,18 @@ class SheetBuilder:
 
 @dataclass(frozen=True)
 class _RowParts:
-    """What an item row has that depends on the set and the row only: the status formula, the score's
-    validation, the changed-score condition ("" for an item the body scores), the height its own texts need
-    (title, the longest status it can show, the body's mark; 0: the default), its figures' labels."""
+    """What an item row has that depends on the set and the row only: the status formula, the changed-score
+    condition ("" for an item the body scores), the height its own texts need (title, the longest status it
+    can show, the body's mark; 0: the default), its figures' labels, its set-only cells, the score's
+    validation at its cell, and its cells as most communes leave them (made on first use)."""
 
     status_formula: str
-    validation: Validation
     mark: str
     fixed_height: float
     figure_labels: tuple[str, ...]
+    cells: tuple[CellSpec, ...]  # the row's code, title and maximum (and the district's mark), in that order
+    range_validation: RangeValidation
+    blanks: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict)  # (key, details) -> cell
 
 
 @dataclass
@@ -190,7 +211,15 @@ class LayoutMemo:
     cset: CriteriaSet
     identity: RoundIdentity = NEUTRAL
     rows: dict[tuple[str, int], _RowParts] = field(default_factory=dict)
+    name_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    statuses: dict[tuple[Any, ...], str] = field(default_factory=dict)  # `evaluate_appraisal`'s memo
     _fingerprint: str = ""
+    _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
+    _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
+    # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
+    # None while not yet made)
+    _held: dict[int, tuple[CellSpec, tuple[tuple[str, str, str, str], ...] | None]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
         return cset is self.cset and identity == self.identity
@@ -201,17 +230,84 @@ class LayoutMemo:
             self._fingerprint = self.cset.fingerprint()
         return self._fingerprint
 
+    def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
+        """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
+        value's canonical text remembered (bounded) instead of made anew for every commune."""
+        places, values, held = self._places, self._values, self._held
+        if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
+            places.clear()
+            values.clear()
+        sheets = lay.sheets
+        items = []
+        for c in lay.cells:
+            kept = held.get(id(c))
+            if kept is not None and kept[0] is c:  # a cell of the memo's own: its item made once
+                if kept[1]:
+                    items.append(kept[1][0])
+                    continue
+                if kept[1] is None:
+                    held[id(c)] = (c, ())  # (no item), unless one is made below
+                    found_item = self._item(c, sheets)
+                    if found_item is not None:
+                        held[id(c)] = (c, (found_item,))
+                        items.append(found_item)
+                continue
+            if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+                continue
+            if c.formula is not None:
+                kind, text = "f", c.formula
+            elif c.value is None or c.value == "":
+                continue
+            elif isinstance(c.value, str):
+                kind, text = "v", c.value
+            else:
+                kind, key = "v", (type(c.value), c.value)  # (True and 1 are equal, but not one text)
+                found = values.get(key)
+                if found is None:
+                    found = values[key] = canonical_value(c.value)
+                text = found
+            ref = places.get((c.row, c.col))
+            if ref is None:
+                ref = places[(c.row, c.col)] = c.ref
+            items.append((sheets[c.sheet], ref, kind, text))
+        for v in lay.validations:
+            items.append((sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
+        items.sort()
+        return items
+
+    def hold(self, cell: CellSpec) -> CellSpec:
+        """`cell`, kept by the memo for every layout of the run: its manifest item is made once."""
+        self._held[id(cell)] = (cell, None)
+        return cell
+
+    @staticmethod
+    def _item(c: CellSpec, sheets: dict[str, str]) -> tuple[str, str, str, str] | None:
+        """A cell's item of `locked_manifest` (None: it has none)."""
+        if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+            return None
+        if c.formula is not None:
+            return sheets[c.sheet], c.ref, "f", c.formula
+        if c.value is None or c.value == "":
+            return None
+        return sheets[c.sheet], c.ref, "v", canonical_value(c.value)
+
 
 class _Builder(SheetBuilder):
     def __init__(self, cset: CriteriaSet, commune: Commune, sub: SubmissionView, inputs: AppraisalInputs,
                  review: Round2View | None = None, identity: RoundIdentity = NEUTRAL, memo: LayoutMemo | None = None):
         t = template("appraisal", identity)
-        super().__init__(AppraisalLayout(cset, commune, sub, dict(t["sheets"])), t)
+        memo = memo if memo is not None and memo.fits(cset, identity) else None
+        super().__init__(AppraisalLayout(cset, commune, sub, dict(t["sheets"])), t,
+                         memo.name_refs if memo is not None else None)
         self.cset, self.commune, self.sub = cset, commune, sub
         self.inputs, self.review, self.identity = inputs, review, identity
-        self.memo = memo if memo is not None and memo.fits(cset, identity) else None
+        self.memo = memo
+        # the texts every item row asks for, looked up once (a template section's lookup is ~3 µs)
+        self.status_texts: dict[str, str] = t["status"]
+        self.explanation_prefix: str = t["explanation_prefix"]
+        self.figure_line: str = t["figure_line"]
         self.lay.reason_col = self.col["reason"]
-        self.res = evaluate_appraisal(cset, sub.scores, inputs)
+        self.res = evaluate_appraisal(cset, sub.scores, inputs, memo.statuses if memo is not None else None)
         self.lay.result = self.res
 
     def build(self) -> AppraisalLayout:
@@ -358,25 +454,22 @@ class _Builder(SheetBuilder):
         self.fit(row, [(title, "title", 11, True)])
 
     def item(self, row: int, leaf: Criterion, level: str) -> None:
-        col, sub, t = self.col, self.sub, self.t
+        col, sub = self.col, self.sub
         district = leaf.scored_by == "district"
         parts = self.row_parts(leaf, row, level)
         key = leaf.name_key
-        self.put(row, col["code"], value=leaf.code, style=f"{level}_code")
-        self.put(row, col["title"], value=leaf.title, style=f"{level}_title")
-        self.put(row, col["max"], value=leaf.max, style="leaf_number")
+        self.lay.cells += parts.cells  # code, title, maximum (and the district's mark)
         self.lay.max_cells[(row, col["max"])] = leaf.code
         self_points = sub.scores.get(leaf.code)
-        if district:
-            self.put(row, col["self"], value=t["district_mark"], style="district")
-        else:
-            self.put(row, col["self"], value=self_points, style="leaf_number")
+        if not district:
+            self.put_blank(parts, ("self", _value_key(self_points)), row, col["self"], value=self_points,
+                           style="leaf_number")
         figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
-        self.put(row, col["figures"], value=figures or None, style="method")
+        self.put_text(parts, row, "figures", figures)
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
-        text = "\n".join([*evidence, *([t["explanation_prefix"] + explanation] if explanation else [])])
-        self.put(row, col["evidence"], value=text or None, style="method")
+        text = "\n".join([*evidence, *([self.explanation_prefix + explanation] if explanation else [])])
+        self.put_text(parts, row, "evidence", text)
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
         # round 2: the round-1 decision, then the commune's answer and added evidence (plain text: a link cell
@@ -384,28 +477,60 @@ class _Builder(SheetBuilder):
         decision = [self.review.decisions[leaf.code], *self.review.answers.get(leaf.code, [])] \
             if self.review and leaf.code in self.review.decisions else []
         findings = "\n".join([*sub.findings.get(leaf.code, []), *decision])
-        self.put(row, col["findings"], value=findings or None, style="method")
+        self.put_text(parts, row, "findings", findings)
         value = self.inputs.scores.get(leaf.code)
         # round 2: only the contested items are the council's inputs, the others keep their round-1 decision
         open_ = self.review is None or leaf.code in self.review.contested
-        self.put(row, col["score"], value=value, style="input_number" if open_ else "leaf_number", locked=not open_,
-                 name=f"TD_{key}")
-        self.put(row, col["reason"], value=self.inputs.reasons.get(leaf.code) or None,
-                 style="input_text" if open_ else "method", locked=not open_, name=f"LD_{key}")
+        self.put_blank(parts, ("score", open_, _value_key(value)), row, col["score"], value=value,
+                       style="input_number" if open_ else "leaf_number", locked=not open_, name=f"TD_{key}")
+        reason = self.inputs.reasons.get(leaf.code) or None
+        if reason is None:  # (a blank reason: the same cell for every commune)
+            self.put_blank(parts, ("reason", open_), row, col["reason"], style="input_text" if open_ else "method",
+                           locked=not open_, name=f"LD_{key}")
+        else:
+            self.put(row, col["reason"], value=reason, style="input_text" if open_ else "method", locked=not open_,
+                     name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
         if parts.mark:  # the appraised score shows when it differs from the self-score
             self.lay.marks[(row, col["score"])] = parts.mark
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
-        self.put(row, col["status"], formula=parts.status_formula,
-                 cached=self.t["status"][self.res.status[leaf.code]], style="status")
+        status = self.res.status[leaf.code]
+        self.put_blank(parts, ("status", status), row, col["status"], formula=parts.status_formula,
+                       cached=self.status_texts[status], style="status")
         # tall enough for every wrapped text of the row (those of the set: `parts.fixed_height`; fitting is a
         # maximum, so the two parts fit apart as together), and for the longest status it can show
         if parts.fixed_height:
             self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
-        self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
-                       (findings, "findings", 10, False), (self.inputs.reasons.get(leaf.code), "reason", 11, False)])
-        self.validate(row, col["score"], parts.validation)
+        if figures or text or findings or reason:  # (blank texts fit any row)
+            self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
+                           (findings, "findings", 10, False), (reason, "reason", 11, False)])
+        self.lay.validations.append(parts.range_validation)
+
+    def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
+        """A text of the commune in column `key` of an item row (a blank one the same cell for every commune)."""
+        if text:
+            self.put(row, self.col[key], value=text, style="method")
+        else:
+            self.put_blank(parts, (key, None), row, self.col[key], style="method")
+
+    def put_blank(self, parts: _RowParts, key: tuple[Any, ...], row: int, col: int, **kw: Any) -> None:
+        """`put`, the cell made once per item row and `key` (which with the row says everything about it: the
+        communes of a run repeat the same few scores)."""
+        try:
+            cell = parts.blanks.get(key)
+        except TypeError:  # (a value that cannot be a key: a signalling NaN)
+            self.put(row, col, **kw)
+            return
+        if cell is None:
+            cell = CellSpec("sheet", row, col, **kw)
+            if len(parts.blanks) < _ROW_CELLS:  # (bounded: a row of a thousand different scores keeps a few)
+                parts.blanks[key] = cell
+                if self.memo is not None:
+                    self.memo.hold(cell)
+        self.lay.cells.append(cell)
+        if cell.name:
+            self.lay.names[cell.name] = self.name_ref("sheet", row, col)
 
     def row_parts(self, leaf: Criterion, row: int, level: str) -> _RowParts:
         """What item `leaf`'s row at `row` has whatever the commune sent (from the run's memo when given)."""
@@ -423,14 +548,22 @@ class _Builder(SheetBuilder):
                              (self.t["district_mark"] if leaf.scored_by == "district" else None, self.width["self"], 11,
                               False)])
         assert leaf.rule is not None
+        validation = self.score_validation(leaf, h)
         parts = _RowParts(
             status_formula=self.status_formula(checks),
-            validation=self.score_validation(leaf, h),
             mark="" if leaf.scored_by == "district" else f"AND(ISNUMBER({h}),NOT(ISTEXT({d})),{h}<>N({d}))",
             fixed_height=fixed.get(row, 0.0),
-            figure_labels=tuple(spec.label for spec in leaf.rule.figures()))
+            figure_labels=tuple(spec.label for spec in leaf.rule.figures()),
+            cells=(CellSpec("sheet", row, self.col["code"], value=leaf.code, style=f"{level}_code"),
+                   CellSpec("sheet", row, self.col["title"], value=leaf.title, style=f"{level}_title"),
+                   CellSpec("sheet", row, self.col["max"], value=leaf.max, style="leaf_number"),
+                   *([CellSpec("sheet", row, self.col["self"], value=self.t["district_mark"], style="district")]
+                     if leaf.scored_by == "district" else [])),
+            range_validation=RangeValidation("sheet", row, self.col["score"], row, self.col["score"], validation))
         if self.memo is not None:
             self.memo.rows[key] = parts
+            for cell in parts.cells:
+                self.memo.hold(cell)
         return parts
 
     def figure_lines(self, leaf: Criterion, labels: tuple[str, ...]) -> list[str]:
@@ -440,7 +573,7 @@ class _Builder(SheetBuilder):
         lines = []
         for label, value in zip(labels, values, strict=False):
             if value not in (None, ""):
-                lines.append(self.t["figure_line"].format(label=label, value=_figure_text(value)))
+                lines.append(self.figure_line.format(label=label, value=_figure_text(value)))
         return lines
 
     def status_checks(self, leaf: Criterion, row: int) -> list[tuple[str, str]]:
@@ -507,6 +640,11 @@ class _Builder(SheetBuilder):
 
 
 
+def _value_key(value: Any) -> tuple[Any, ...]:
+    """A cell value as a memo's key: its type and text too (1, True and Decimal("1.0") are equal keys)."""
+    return type(value), value, str(value)
+
+
 def body_in_full(body: str, abbreviations: dict[str, str]) -> str:
     """"UBND huyện Phù Yên" as a document heading writes it: "Ủy ban nhân dân huyện Phù Yên"."""
     first, _, rest = body.strip().partition(" ")
@@ -550,8 +688,8 @@ def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime, kind: s
             "set_sha256": fingerprint, "submission_id": str(lay.submission.id),
             "submission_sha256": lay.submission.sha256,
             "template_version": str(template(template_name)["template_version"]),
-            "generated_at": at.replace(microsecond=0).isoformat(), "key_id": settings.key_id, "digest": lay.digest(),
-            **(extra or {})}
+            "generated_at": at.replace(microsecond=0).isoformat(), "key_id": settings.key_id,
+            "digest": lay.digest(memo), **(extra or {})}
     meta["hmac"] = sign(meta, settings.key, keys)
     return meta
 
@@ -608,49 +746,59 @@ class AppraisalWorkbookWriter:
         self.memo = memo
 
     def write(self, path: Path) -> dict[str, str]:
-        meta = make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name,
-                         self.memo)
+        meta = self.meta()
         with atomic_path(path) as tmp:
-            # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
-            wb = _ProtectedWorkbook(str(tmp), {**workbook_options(), "in_memory": True})  # no temporary part files
-            wb.structure_password = self.settings.sheet_password
-            formats = Formats(wb, _StyleTable(), base={})
-            texts = {(c.row, c.col): c.value for c in self.lay.cells if c.sheet == "sheet"}
-            sheets = {key: Sheet(wb.add_worksheet(name), formats)
-                      for key, name in self.lay.sheets.items() if key != "meta"}
-            ws = sheets["sheet"]
-            meta_ws = wb.add_worksheet(self.lay.sheets["meta"])
-            styles = {(c.sheet, c.row, c.col): c.style for c in self.lay.cells}
-            for m in self.lay.merges:  # blank in the first cell's style; the cell itself is written next
-                write_merge(sheets[m.sheet].ws, m, formats[styles[(m.sheet, m.first_row, m.first_col)]])
-            for cell in self.lay.cells:
-                _cell(sheets[cell.sheet], cell)
-            for (row, col), target in self.lay.links.items():
-                ws.ws.write_url(row, col, "external:" + relative_link(target, path.parent), formats["link"],
-                                string=str(texts[(row, col)])[:255])
-            for (row, col), condition in self.lay.marks.items():
-                ws.ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": "=" + condition,
-                                                              "format": formats["changed"]})
-            for rv in self.lay.validations:
-                sheets[rv.sheet].ws.data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col,
-                                                    validation_options(rv, self.t["validation"]["error_title"]))
-            for name, ref in self.lay.names.items():
-                wb.define_name(name, "=" + ref)
-            for i, key in enumerate((*self.keys, "hmac")):
-                meta_ws.write_string(i, 0, key)
-                meta_ws.write_string(i, 1, meta.get(key, ""))
-            self._setup(ws)
-            if "register" in sheets:
-                self._setup_register(sheets["register"])
-            for (sheet, row), height in self.lay.sheet_heights.items():
-                sheets[sheet].ws.set_row(row, height)
-            for sheet in sheets.values():
-                sheet.protect(self.settings.sheet_password, format_columns=True, format_rows=True)
-            meta_ws.protect(self.settings.sheet_password)
-            meta_ws.very_hidden()
-            ws.ws.activate()
-            wb.close()
+            self.render(str(tmp), meta, path.parent)
         return meta
+
+    def meta(self) -> dict[str, str]:
+        """The signed metadata the workbook carries (made at `self.at`)."""
+        return make_meta(self.lay, self.settings, self.at, self.kind, self.keys, self.extra_meta, self.template_name,
+                         self.memo)
+
+    def render(self, target: str | IO[bytes], meta: dict[str, str], folder: Path) -> Rendered:
+        """The workbook with this metadata into a file name or a binary stream; its links relative to
+        `folder` (where the workbook goes)."""
+        # the workbook structure locked too, as the commune workbook's: no sheet unhidden, added or removed
+        wb = _ProtectedWorkbook(target, {**workbook_options(), "in_memory": True})  # no temporary part files
+        wb.structure_password = self.settings.sheet_password
+        formats = Formats(wb, _StyleTable(), base={})
+        texts = {(c.row, c.col): c.value for c in self.lay.cells if c.sheet == "sheet"}
+        sheets = {key: Sheet(wb.add_worksheet(name), formats)
+                  for key, name in self.lay.sheets.items() if key != "meta"}
+        ws = sheets["sheet"]
+        meta_ws = wb.add_worksheet(self.lay.sheets["meta"])
+        styles = {(c.sheet, c.row, c.col): c.style for c in self.lay.cells}
+        for m in self.lay.merges:  # blank in the first cell's style; the cell itself is written next
+            write_merge(sheets[m.sheet].ws, m, formats[styles[(m.sheet, m.first_row, m.first_col)]])
+        for cell in self.lay.cells:
+            _cell(sheets[cell.sheet], cell)
+        for (row, col), target_path in self.lay.links.items():
+            ws.ws.write_url(row, col, link_url(target_path, folder), formats["link"],
+                            string=link_text(texts[(row, col)]))
+        for (row, col), condition in self.lay.marks.items():
+            ws.ws.conditional_format(row, col, row, col, {"type": "formula", "criteria": "=" + condition,
+                                                          "format": formats["changed"]})
+        for rv in self.lay.validations:
+            sheets[rv.sheet].ws.data_validation(rv.first_row, rv.first_col, rv.last_row, rv.last_col,
+                                                validation_options(rv, self.t["validation"]["error_title"]))
+        for name, ref in self.lay.names.items():
+            wb.define_name(name, "=" + ref)
+        for i, key in enumerate((*self.keys, "hmac")):
+            meta_ws.write_string(i, 0, key)
+            meta_ws.write_string(i, 1, meta.get(key, ""))
+        self._setup(ws)
+        if "register" in sheets:
+            self._setup_register(sheets["register"])
+        for (sheet, row), height in self.lay.sheet_heights.items():
+            sheets[sheet].ws.set_row(row, height)
+        for sheet in sheets.values():
+            sheet.protect(self.settings.sheet_password, format_columns=True, format_rows=True)
+        meta_ws.protect(self.settings.sheet_password)
+        meta_ws.very_hidden()
+        ws.ws.activate()
+        wb.close()
+        return Rendered(wb, formats, ws.ws)
 
     def _setup(self, sheet: Sheet) -> None:
         ws, lay = sheet.ws, self.lay
@@ -661,13 +809,9 @@ class AppraisalWorkbookWriter:
         for row in sorted(lay.hidden_rows):
             ws.set_row(row, lay.row_heights.get(row), None, {"hidden": True})
         ws.freeze_panes(lay.header_row + 1, 2)
-        printed = lay.print_cols or len(widths)
-        last_row = lay.last_row or max(c.row for c in lay.cells if c.sheet == "sheet")
-        setup = _print_setup(widths[:printed], lay.header_row)
+        setup, (printed, last_row) = main_setup(lay, widths)
         setup.apply(ws, print_area=(0, 0, last_row, printed - 1))
-        heights = [0.0 if r in lay.hidden_rows else lay.row_heights.get(r, DEFAULT_ROW_HEIGHT)
-                   for r in range(last_row + 1)]
-        ws.set_h_pagebreaks(_breaks(setup, heights, lay.header_row, lay.keep_with_next))
+        ws.set_h_pagebreaks(page_break_rows(lay, setup, last_row))
 
     def _setup_register(self, sheet: Sheet) -> None:
         r = self.t["register"]
@@ -679,6 +823,20 @@ class AppraisalWorkbookWriter:
         # one page: its rows are as many as a page holds at about the scale the columns allow
         setup = replace(_print_setup(widths[:printed], r["first_row"] - 2), fit_width=1, fit_height=1)
         setup.apply(sheet.ws, print_area=(0, 0, last_row, printed - 1))
+
+
+def main_setup(lay: AppraisalLayout, widths: list[float]) -> tuple[PageSetup, tuple[int, int]]:
+    """How the main sheet prints (all of the set's and the template's), and (columns printed, last row printed)."""
+    printed = lay.print_cols or len(widths)
+    last_row = lay.last_row or max(c.row for c in lay.cells if c.sheet == "sheet")
+    return _print_setup(widths[:printed], lay.header_row), (printed, last_row)
+
+
+def page_break_rows(lay: AppraisalLayout, setup: PageSetup, last_row: int) -> list[int]:
+    """The rows the main sheet's pages break before (its row heights: the commune's)."""
+    heights = [0.0 if r in lay.hidden_rows else lay.row_heights.get(r, DEFAULT_ROW_HEIGHT)
+               for r in range(last_row + 1)]
+    return _breaks(setup, heights, lay.header_row, lay.keep_with_next)
 
 
 def _print_setup(widths: list[float], header_row: int) -> PageSetup:
@@ -693,6 +851,25 @@ def _breaks(setup: PageSetup, heights: list[float], header_row: int, keep: set[i
     # in points at 100 %, with room to spare for the programs' own row heights and footer
     capacity = height_pt * 0.94 / (setup.scale / 100)
     return page_breaks(heights, capacity, heights[header_row], keep)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An XlsxWriter render (closed): the workbook, its formats by style, the main sheet."""
+
+    workbook: Any
+    formats: Formats
+    main: Any
+
+
+def link_url(target: str, folder: Path) -> str:
+    """An evidence link as written into the workbook in `folder`."""
+    return "external:" + relative_link(target, folder)
+
+
+def link_text(text: Any) -> str:
+    """What a link cell shows (Excel keeps 255 characters of a link's text)."""
+    return str(text)[:255]
 
 
 def relative_link(target: str, folder: Path) -> str:

@@ -351,6 +351,19 @@ def _em(ch: str, bold: bool) -> int:
     return found
 
 
+_WORDS: dict[tuple[str, bool], int] = {}  # a word's width, remembered: words recur in every text (bounded)
+
+
+def _word_em(word: str, bold: bool) -> int:
+    key = (word, bold)
+    found = _WORDS.get(key)
+    if found is None:
+        if len(_WORDS) >= 65536:
+            _WORDS.clear()
+        found = _WORDS[key] = sum(_em(ch, bold) for ch in word)
+    return found
+
+
 def column_points(width: float) -> float:
     """The room for text in a column `width` Excel units wide (7 pixels a unit and 5 of padding, as Excel
     draws it at 96 dpi, less the cell's margins), in points."""
@@ -367,7 +380,7 @@ def text_lines(text: str, width: float, size: float = 11, bold: bool = False) ->
         lines += 1
         used = -space
         for word in paragraph.split(" "):
-            w = sum(_em(ch, bold) for ch in word)
+            w = _word_em(word, bold)
             if used + space + w <= room:
                 used += space + w
                 continue
