@@ -54,7 +54,7 @@ from cchc_xl.store import AppraisedScore, Store, StoredSubmission
 from cchc_xl.store_records import RegisterEntry
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
-from cchc_xl.workers import WorkerDied, in_workers
+from cchc_xl.workers import WorkerDied, batch_collection, in_workers
 
 
 # -- prepare ----------------------------------------------------------------------------------------
@@ -171,7 +171,10 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     OtherSetError, before anything is written, when an accepted submission is of another set than `cset`;
     workers.WorkerDied when a worker process died (the workbooks written so far stay)."""
     done = Prepared()
-    latest: list[StoredSubmission] = []
+    # each commune's latest submission by its id and status: what it declared is read again when its workbook
+    # is made (a round of ten thousand communes' declared values is a gigabyte)
+    latest: list[tuple[str, int, str]] = []
+    other: list[str] = []
     for code in store.commune_codes():  # each commune's row on its own: one this version cannot read is named
         try:
             sub = store.latest(code)
@@ -179,9 +182,9 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
             done.failed.append((code, error_detail(exc)))
             continue
         if sub is not None:
-            latest.append(sub)
-    other = [s.commune_code for s in latest
-             if s.status != "rejected" and (s.set_id, s.set_version) != (cset.id, cset.version)]
+            latest.append((sub.commune_code, sub.id, sub.status))
+            if sub.status != "rejected" and (sub.set_id, sub.set_version) != (cset.id, cset.version):
+                other.append(sub.commune_code)
     if other:
         raise OtherSetError(say("appraise.other_set", set=f"{cset.id} {cset.version}", codes=", ".join(other)))
     identity = RoundIdentity.of_round(store.round())  # the body the council's workbooks name
@@ -190,26 +193,30 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     states = store.states()
 
     def council_jobs() -> Iterator[CouncilJob]:
-        for sub in latest:
-            if sub.status == "rejected" or states.get(sub.commune_code) == "final":
-                done.skipped.append(sub.commune_code)
+        for commune_code, submission_id, status in latest:
+            if status == "rejected" or states.get(commune_code) == "final":
+                done.skipped.append(commune_code)
                 continue
-            code, name, kind = store.commune(sub.commune_code) or (sub.commune_code, "", "xã")
+            code, name, kind = store.commune(commune_code) or (commune_code, "", "xã")
             commune = Commune(code=code, name=name, kind=kind)
             path = out_dir / appraisal_file_name(commune)
             try:
-                job = CouncilJob(sub.commune_code, path, commune, submission_view(store, sub))
+                sub = store.submission(submission_id)
+                if sub is None:  # (withdrawn meanwhile by another command)
+                    raise LookupError(submission_id)
+                job = CouncilJob(commune_code, path, commune, submission_view(store, sub))
             except Exception as exc:  # (a store row this version cannot read)
-                job = CouncilJob(sub.commune_code, path, why=error_detail(exc))
+                job = CouncilJob(commune_code, path, why=error_detail(exc))
             yield job
 
     clean_leftovers(out_dir)  # the temporary files of a run killed mid-write
     try:
-        for job in in_workers(council_jobs(), maker, jobs):
-            if job.why:
-                done.failed.append((job.code, job.why))
-            else:
-                done.written.append(job.path)
+        with batch_collection():
+            for job in in_workers(council_jobs(), maker, jobs):
+                if job.why:
+                    done.failed.append((job.code, job.why))
+                else:
+                    done.written.append(job.path)
     except WorkerDied:
         clean_leftovers(out_dir)  # the dead worker's half-written file
         raise
