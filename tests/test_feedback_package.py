@@ -188,7 +188,7 @@ def test_merged_rows_keep_the_base_heights_the_sparse_render_did_not_write(base:
     assert (b' ht="30"' in plain) == (b' ht="30"' in _sheet(sparse))
 
 
-def _formatted_book(wb: Any, formats: list[dict[str, Any]], comment: bool) -> None:
+def _formatted_book(wb: Any, formats: list[dict[str, Any]], extra: str = "") -> None:
     ws = wb.add_worksheet("Một")
     hidden = wb.add_worksheet("_meta")
     hidden.very_hidden()
@@ -197,22 +197,25 @@ def _formatted_book(wb: Any, formats: list[dict[str, Any]], comment: bool) -> No
     wb.define_name("TONG", "='Một'!$A$1")
     wb.define_name("'Một'!RIENG", f"='Một'!$A${len(formats)}")  # a sheet's own name, where the formats end
     ws.print_area(0, 0, len(formats), 1)
-    wb.set_properties({"title": "Tiêu đề", "company": "UBND huyện" if comment else "UBND tỉnh"})
-    if comment:
+    wb.set_properties({"title": "Tiêu đề", "company": "UBND huyện" if extra == "comment" else "UBND tỉnh"})
+    if extra == "comment":
         ws.write_comment("B1", "ghi chú")
+    if extra == "link":  # (its format XlsxWriter's own: a twin by its key of a blue underlined one)
+        ws.write_url("C1", "internal:'Một'!A1", string="Tới ô A1")
 
 
-STYLE_CASES = [  # (formats of the first render, of the second, whether the second has a comment)
-    ([{"bold": True}], [{"bold": True}], False),  # the same formats: the second's styles part from the cache
-    ([{"bold": True}], [{"italic": True}], False),  # other formats
-    ([{"bold": True}], [{"bold": True}, {"num_format": "0.00"}], False),  # one more, with a number format
-    ([{"bold": True}], [{"bold": True}], True),  # the same formats, a comment (its font in the styles part)
+STYLE_CASES = [  # (formats of the first render, of the second, what else the second has)
+    ([{"bold": True}], [{"bold": True}], ""),  # the same formats: the second's styles part from the cache
+    ([{"bold": True}], [{"italic": True}], ""),  # other formats
+    ([{"bold": True}], [{"bold": True}, {"num_format": "0.00"}], ""),  # one more, with a number format
+    ([{"bold": True}], [{"bold": True}], "comment"),  # a comment (its font in the styles part), another company
+    ([{"font_color": "blue", "underline": 1}], [{"font_color": "blue", "underline": 1}], "link"),  # a link
 ]
 
 
-@pytest.mark.parametrize(("first", "second", "comment"), STYLE_CASES)
+@pytest.mark.parametrize(("first", "second", "extra"), STYLE_CASES)
 def test_handed_over_parts_are_the_zipped_render_parts(first: list[dict[str, Any]], second: list[dict[str, Any]],
-                                                        comment: bool) -> None:
+                                                        extra: str) -> None:
     import io
 
     from cchc_xl.workbook.package import PartsWorkbook, read_parts
@@ -220,18 +223,18 @@ def test_handed_over_parts_are_the_zipped_render_parts(first: list[dict[str, Any
     from cchc_xl.workbook.writer import _ProtectedWorkbook
 
     styles: dict[Any, Any] = {}
-    for formats, with_comment in ((first, False), (second, comment)):
+    for formats, what in ((first, ""), (second, extra)):
         handed = PartsWorkbook(workbook_options(), styles)
-        _formatted_book(handed, formats, with_comment)
+        _formatted_book(handed, formats, what)
         handed.close()
         buffer = io.BytesIO()
         zipped_book = _ProtectedWorkbook(buffer, {**workbook_options(), "in_memory": True})
-        _formatted_book(zipped_book, formats, with_comment)
+        _formatted_book(zipped_book, formats, what)
         zipped_book.close()
         want = read_parts(buffer.getvalue())
         core = "docProps/core.xml"  # (its time is the render's)
         assert {k: v for k, v in handed.parts.items() if k != core} == {k: v for k, v in want.items() if k != core}
-    assert len([k for k in styles if k[0] == "styles"]) == 1 + (first != second or comment)
+    assert len([k for k in styles if k[0] == "styles"]) == 1 + (first != second or extra != "")
 
 
 ROWS_CASES = [  # (base rows, sparse rows, merged rows): the base's untouched rows in place, in order

@@ -105,9 +105,10 @@ class _PartsPackager(Packager):
     def _write_styles_file(self) -> None:
         wb = self.workbook
         # what XlsxWriter's styles part is made of (Packager._write_styles_file): the formats by their keys
-        # (the keys XlsxWriter itself tells formats apart by), in index order, and the counts and tables
+        # (the keys XlsxWriter itself tells formats apart by) and what `Styles._write_xf` writes besides (a
+        # link's format is a key's twin), in index order, and the counts and tables
         key = (tuple(f._get_format_key() for f in wb.xf_formats), tuple(f._get_format_key() for f in wb.dxf_formats),
-               tuple(f.__dict__.get("num_format_index") for f in wb.xf_formats), wb.font_count,
+               tuple((f.num_format_index, f.hyperlink, f.xf_id) for f in wb.xf_formats), wb.font_count,
                tuple(wb.num_formats), wb.border_count, wb.fill_count, tuple(wb.custom_colors),
                repr(wb.palette), wb.has_comments)
         self._made(("styles", *key), "xl/styles.xml", super()._write_styles_file)
