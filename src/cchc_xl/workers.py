@@ -10,7 +10,6 @@ makes `WorkerDied`; a worker leaves as soon as its parent is gone (a killed comm
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import signal
@@ -20,7 +19,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -34,23 +32,6 @@ def cores() -> int:
     if hasattr(os, "sched_getaffinity"):  # (not on Windows nor macOS)
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
-
-
-# A batch allocates a few hundred thousand objects a file, few of them in cycles, while its memos keep
-# hundreds of thousands alive: at Python's default thresholds (700, 10, 10) the collector spends about 5 % of
-# an import walking them. Collected 30 times less often, a batch's memory stays as flat.
-BATCH_THRESHOLDS = (20_000, 50, 100)
-
-
-@contextmanager
-def batch_collection() -> Iterator[None]:
-    """The garbage collector at BATCH_THRESHOLDS for a batch (and the workers it forks), as it was after."""
-    before = gc.get_threshold()
-    gc.set_threshold(*BATCH_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 class WorkerDied(RuntimeError):

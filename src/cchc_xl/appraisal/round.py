@@ -26,6 +26,7 @@ from cchc_xl.appraisal.workbook import (
     build_appraisal_layout,
     verify,
 )
+from cchc_xl.collector import batch_collection
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.identity import RoundIdentity
@@ -54,7 +55,7 @@ from cchc_xl.store import AppraisedScore, Store, StoredSubmission
 from cchc_xl.store_records import RegisterEntry
 from cchc_xl.workbook.layout import PLACEHOLDER, build_layout
 from cchc_xl.workbook.template_cache import SWITCH as FAST_LAYOUT
-from cchc_xl.workers import WorkerDied, batch_collection, in_workers
+from cchc_xl.workers import WorkerDied, in_workers
 
 
 # -- prepare ----------------------------------------------------------------------------------------

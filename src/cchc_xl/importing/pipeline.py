@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from cchc_xl.collector import batch_collection
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.importing.discover import Listing
@@ -22,7 +23,6 @@ from cchc_xl.importing.outputs import Outputs, OutputWriter
 from cchc_xl.importing.run import ImportRun, SubmissionResult, reload, run_import, store_saved_at
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
-from cchc_xl.workers import batch_collection
 
 
 def import_inbox(inbox: Path, cset: CriteriaSet, settings: Settings, communes: list[Commune], out_dir: Path,

@@ -29,14 +29,12 @@ package deflated at zlib's fastest level (`_RankingWorkbook`).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 import secrets
 import shutil
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +42,7 @@ from typing import Any, Literal
 
 from xlsxwriter.worksheet import Worksheet
 
+from cchc_xl.collector import collection_paused
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.identity import NEUTRAL, RoundIdentity
@@ -120,20 +119,6 @@ def write_ranking(store_path: Location, cset: CriteriaSet, out: Path, communes: 
         finally:
             store.close()
         return write_report_workbook(data, out, password=password, signature=signature)
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a ranking is made (on again after, if it was on): a
-    country's results are millions of live objects, which each full collection walks (a quarter of the
-    report's time), and the report makes no garbage cycles worth collecting meanwhile."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def write_report_workbook(data: RankingInput, out: Path, *, password: str | None = None,

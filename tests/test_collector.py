@@ -1,5 +1,4 @@
-"""The worker pool's process settings (the pool itself is tested through the commands:
-test_import_jobs.py, test_appraisal_prepare.py)."""
+"""The garbage collector set for the batch commands (cchc_xl/collector.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import pytest
 def test_a_batch_collects_less_often_and_restores_the_collector() -> None:
     import gc
 
-    from cchc_xl.workers import BATCH_THRESHOLDS, batch_collection
+    from cchc_xl.collector import BATCH_THRESHOLDS, batch_collection
 
     before = gc.get_threshold()
     with batch_collection():
@@ -18,3 +17,14 @@ def test_a_batch_collects_less_often_and_restores_the_collector() -> None:
     with pytest.raises(KeyError), batch_collection():
         raise KeyError("x")
     assert gc.get_threshold() == before
+
+
+def test_a_ranking_pauses_the_collector_and_turns_it_on_again() -> None:
+    import gc
+
+    from cchc_xl.collector import collection_paused
+
+    assert gc.isenabled()
+    with collection_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
