@@ -133,8 +133,6 @@ def _extent_of(chunk: bytes) -> _Extent:
                    b":c " in chunk or b":c>" in chunk or b":c/" in chunk, _open_at_end(chunk))
 
 
-
-
 def beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
     """`safety._beyond_extent(data, limits)`, a sheet part's rows taken from the memo."""
     if not enabled():

@@ -3,7 +3,7 @@
 
 Only cells that hold a value are decoded (a blank styled cell, a formula without a result, cost a pattern
 match and nothing more), row by row, each row's answer remembered for the batch (a row of one template
-comes back byte for byte in most returns; `rows.chunks`, the same cut as the other two scans), and a whole
+comes back byte for byte in most returns; `rows.part_facts`, one memo with the other two scans), and a whole
 sheet part seen before (the blank register, the guide) taken at once. Every cell that holds a value is
 read, not only the inputs: the tamper check compares the template's locked texts and numbers too, and
 each kind of returned workbook (commune, appraisal, answer) reads its own cells from the same `Book`.
