@@ -101,7 +101,6 @@ def test_the_runs_memo_builds_and_writes_the_plain_workbooks(bundled_set: Criter
             path.parent.mkdir(exist_ok=True)
             AppraisalWorkbookWriter(lay, settings, AT, memo=m).write(path)
         assert_same_parts(a, b)  # (the document dates aside: made at this second or the next)
-    assert memo.fingerprint() == bundled_set.fingerprint()
 
 
 def test_a_memo_of_another_set_or_body_is_not_used(bundled_set: CriteriaSet, mini_set: CriteriaSet,

@@ -42,6 +42,7 @@ from cchc_xl.workbook.layout import (
     fit_row,
     locked_manifest,
     manifest_digest,
+    set_fingerprint,
     status_chain,
 )
 from cchc_xl.workbook.sheetkit import (
@@ -213,7 +214,6 @@ class LayoutMemo:
     rows: dict[tuple[str, int], _RowParts] = field(default_factory=dict)
     name_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
     statuses: dict[tuple[Any, ...], str] = field(default_factory=dict)  # `evaluate_appraisal`'s memo
-    _fingerprint: str = ""
     _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
     # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
@@ -223,12 +223,6 @@ class LayoutMemo:
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
         return cset is self.cset and identity == self.identity
-
-    def fingerprint(self) -> str:
-        """`cset.fingerprint()` (a canonical JSON dump of the whole set: ~2 ms), once."""
-        if not self._fingerprint:
-            self._fingerprint = self.cset.fingerprint()
-        return self._fingerprint
 
     def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
         """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
@@ -682,7 +676,7 @@ def make_meta(lay: AppraisalLayout, settings: Settings, at: dt.datetime, kind: s
               keys: tuple[str, ...] = META_KEYS, extra: dict[str, str] | None = None,
               template_name: str = "appraisal", memo: LayoutMemo | None = None) -> dict[str, str]:
     """(`memo`: the run's, when it was made for `lay`'s set: its fingerprint is computed once.)"""
-    fingerprint = memo.fingerprint() if memo is not None and memo.cset is lay.cset else lay.cset.fingerprint()
+    fingerprint = set_fingerprint(lay.cset)  # (made once per set)
     meta = {"kind": kind, "commune_code": lay.commune.code, "commune_name": lay.commune.name,
             "commune_kind": lay.commune.kind, "set_id": lay.cset.id, "set_version": lay.cset.version,
             "set_sha256": fingerprint, "submission_id": str(lay.submission.id),
