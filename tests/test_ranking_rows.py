@@ -19,7 +19,7 @@ import pytest
 import xlsxwriter
 
 from cchc_xl.criteria import CriteriaSet
-from cchc_xl.reports import ranking, sheet_rows, sheet_xml
+from cchc_xl.reports import ranking, ranking_sheets, sheet_rows, sheet_xml
 from cchc_xl.reports.ranking import write_report_workbook
 from cchc_xl.reports.ranking_data import FinalScores, RankingInput, commune_result, missing_result
 
@@ -80,6 +80,25 @@ def test_rows_written_as_xml_give_the_same_package(count: int, cards_limit: int,
     if count > len(NAMES):  # the control-character escapes were exercised
         assert b"_x005F_x0041_" in b"".join(want.values()) and b"_x0001_" in b"".join(want.values())
 
+
+
+def test_cards_summary_in_blocks_gives_the_same_package(tmp_path: Path, bundled_set: CriteriaSet,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-sheet phiếu kết quả is made and written a block of communes at a time (a country's deduction
+    texts would otherwise be held at once): blocks of 3 and 7 rows (the last one short, or full) give the
+    package of one block."""
+    data = _input(bundled_set, 40)
+    one = tmp_path / "one.xlsx"
+    write_report_workbook(data, one, password="x", cards_limit=10)
+    want = _parts(one)
+    for block in (3, 7, len(data.ranked)):
+        monkeypatch.setattr(ranking_sheets, "_CARD_BLOCK", block)
+        blocks = tmp_path / f"blocks-{block}.xlsx"
+        write_report_workbook(data, blocks, password="x", cards_limit=10)
+        got = _parts(blocks)
+        assert list(got) == list(want)
+        for name in want:
+            assert got[name] == want[name], (block, name)
 
 # -- the workbooks read back -----------------------------------------------------------------------------
 def _read_back(path: Path) -> dict[str, object]:

@@ -40,6 +40,7 @@ from cchc_xl.workbook.sheetkit import (
 )
 
 _CELL_TEXT_MAX = 32_767
+_CARD_BLOCK = 1024  # rows of the one-sheet phiếu kết quả made and written at a time
 BLUE, GREY, GREEN, RED, AMBER = "#DDEBF7", "#EDEDED", "#C6EFCE", "#FFC7CE", "#FFEB9C"
 SCALE = {"min_color": "#F8696B", "mid_color": "#FFEB84", "max_color": "#63BE7B"}
 # Okabe & Ito's palette, distinguishable with every common colour-vision deficiency (black last: the bars
@@ -1080,7 +1081,11 @@ class CardsSummarySheet(RankingSheet):
         fc, fw, fi, fb, ft, fd, fn = f["center"], f["text_wrap"], f["int"], f["num_bold"], f["text"], f["change"], f["num"]
         rows: list[list[Cell]] = []
         heights: list[float | None] = []
+        row = header
         for r in b.ranked:
+            if len(rows) == _CARD_BLOCK:  # written a block at a time: a country's deduction texts are 250 MB
+                row = self.rows(row + 1, rows, heights)
+                rows, heights = [], []
             lines = self.deduction_lines(r, memo)
             text = "\n".join(lines)
             heights.append(min(409, 15.5 * sum(map(line_count.__getitem__, map(len, text.split("\n")))) + 3))
@@ -1092,7 +1097,7 @@ class CardsSummarySheet(RankingSheet):
                   for a, avg in zip(b.areas, averages, strict=True)),
                 (float(len(r.deductions)), fi), (float(sum((d.lost for d in r.deductions), Decimal(0))), fn),
                 (text, fw)])
-        row = self.rows(header + 1, rows, heights)
+        row = self.rows(row + 1, rows, heights)
         if row > header:
             for j in range(len(b.areas)):
                 self.ws.conditional_format(header + 1, 6 + j, row, 6 + j, {"type": "cell", "criteria": "<",
