@@ -216,6 +216,26 @@ def test_a_stored_return_this_version_cannot_read_stops_no_other(imported: Path,
     assert second not in written and len(written) == 3  # four accepted, one of them unreadable
 
 
+
+def test_a_return_withdrawn_while_the_workbooks_are_made_stops_no_other(imported: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A return withdrawn by another command after `prepare` listed the round (its row read back as none):
+    that commune is named with why, in Vietnamese, the others' workbooks are written, exit 1."""
+    second = _second_code(imported)
+    real = Store.submission
+
+    def submission(self: Store, submission_id: int) -> StoredSubmission | None:
+        sub = real(self, submission_id)
+        return None if sub is not None and sub.commune_code == second else sub
+
+    monkeypatch.setattr(Store, "submission", submission)
+    result = _prepare(tmp_path / "td", 1)
+    assert result.exit_code == 1, result.output
+    assert say("cli.appraise_failed", code=second, why=say("appraise.submission_gone")) in result.output
+    assert "Traceback" not in result.output and "LookupError" not in result.output
+    written = sorted(p.name.split("-")[0] for p in (tmp_path / "td").iterdir())
+    assert second not in written and len(written) == 3
+
 def test_a_dead_worker_is_told_and_leaves_no_half_file(imported: Path, tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     make, second = CouncilWorkbookMaker.__call__, _second_code(imported)

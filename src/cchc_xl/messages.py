@@ -219,6 +219,7 @@ MESSAGES: dict[str, str] = {
     "cli.importing": "Đang tiếp nhận",
     "cli.appraise_prepared": "Đã lập {count} bảng thẩm định trong {dir}.",
     "cli.appraise_skipped": "Không lập bảng thẩm định cho {codes} (bản tự đánh giá không được tiếp nhận hoặc đã chốt).",
+    "appraise.submission_gone": "bản tự đánh giá của đơn vị vừa được rút trong lúc lập bảng",
     "cli.appraise_failed": "Không lập được bảng thẩm định cho đơn vị {code} ({why}); các đơn vị khác không bị ảnh "
                            "hưởng. Kiểm tra thư mục ghi bảng rồi chạy lại lệnh.",
     "appraise.interrupted": "Lập bảng thẩm định bị dừng giữa chừng: các bảng đã lập xong nằm trong {dir}, mỗi bảng "

@@ -203,9 +203,8 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
             path = out_dir / appraisal_file_name(commune)
             try:
                 sub = store.submission(submission_id)
-                if sub is None:  # (withdrawn meanwhile by another command)
-                    raise LookupError(submission_id)
-                job = CouncilJob(commune_code, path, commune, submission_view(store, sub))
+                job = CouncilJob(commune_code, path, commune, submission_view(store, sub)) if sub is not None \
+                    else CouncilJob(commune_code, path, why=say("appraise.submission_gone"))  # (withdrawn meanwhile)
             except Exception as exc:  # (a store row this version cannot read)
                 job = CouncilJob(commune_code, path, why=error_detail(exc))
             yield job
