@@ -26,6 +26,7 @@ from cchc_xl.messages import say
 from cchc_xl.samplegen.pdfs import text_pdf
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
+from cchc_xl.workbook.layout import fit_row
 from cchc_xl.workspace import open_workspace
 from conftest import SAMPLE_COMMUNES, MakeRound
 from import_corpus import Corpus
@@ -92,6 +93,22 @@ def test_two_workers_give_the_one_process_outputs(tmp_path: Path, mini_set: Crit
             if not key.startswith(META):  # the signed metadata holds the time each was written
                 assert b[key] == a[key], (name, key)
     assert _validation(two / TV["file_name"]) == _validation(one / TV["file_name"])
+    _assert_findings_rows_fitted(one / TV["file_name"])
+
+
+def _assert_findings_rows_fitted(path: Path) -> None:
+    """The validation workbook is written row by row (each row on disk once left): every findings row still
+    has the height its message, cell and file name need, and some need more than one line."""
+    columns = TV["finding_columns"]
+    col = columns.indices
+    ws = openpyxl.load_workbook(path)[TV["sheets"]["findings"]]
+    tall = 0
+    for row in ws.iter_rows(min_row=2):
+        heights: dict[int, float] = {}
+        fit_row(heights, 0, [(row[col[k]].value, columns[k].width, 11, False) for k in ("message", "cell", "file")])
+        assert ws.row_dimensions[row[0].row].height == heights.get(0), row[0].row
+        tall += 0 in heights
+    assert tall
 
 
 def test_a_dead_worker_is_told_and_what_was_stored_stays(make_round: MakeRound, tmp_path: Path,

@@ -45,7 +45,9 @@ class ValidationWorkbookWriter:
 
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
-            wb = xlsxwriter.Workbook(str(tmp), workbook_options())
+            # row by row, each row flushed once written: a country's import lists ~10,000 files and ~40,000
+            # findings (XlsxWriter holding every cell took 100 MB at the end of the import)
+            wb = xlsxwriter.Workbook(str(tmp), workbook_options(constant_memory=True))
             self.f = Formats(wb, STYLES, font(valign="top"))
             self._summary(wb.add_worksheet(self.t["sheets"]["summary"]))
             self._findings(wb.add_worksheet(self.t["sheets"]["findings"]))
@@ -105,8 +107,7 @@ class ValidationWorkbookWriter:
                 ws.write_string(row, col["feedback"], "", self.f["cell"])
             fit_row(heights, row, [(values[k], columns[k].width, 11, False) for k in ("file", "commune", "approval")]
                     + [(self.t["status"][r.status], columns["status"].width, 11, False)])
-        for row, height in heights.items():
-            ws.set_row(row, height)
+            _set_height(ws, heights, row)
 
     def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or value == "":
@@ -142,8 +143,7 @@ class ValidationWorkbookWriter:
                 ws.write_string(row, col["message"], f.message, self.f["cell"])
                 fit_row(heights, row, [(f.message, columns["message"].width, 11, False),
                                        (cell, columns["cell"].width, 11, False), (r.file, columns["file"].width, 11, False)])
-        for row, height in heights.items():
-            ws.set_row(row, height)
+                _set_height(ws, heights, row)
 
     def _evidence(self, ws: Any) -> None:
         rows = self.evidence_rows
@@ -159,6 +159,7 @@ class ValidationWorkbookWriter:
             ws.set_column(i, i, widths[i])
             ws.write_string(0, i, name, self.f["header"])
             fit_row(heights, 0, [(name, widths[i], 11, True)])
+        _set_height(ws, heights, 0)
         for r, data in enumerate(rows, start=1):
             for c, key in enumerate(columns):
                 value = data[key]
@@ -169,8 +170,7 @@ class ValidationWorkbookWriter:
                     self._put(ws, r, c, value if not isinstance(value, bool) else self.t["yes_no"][0 if value else 1])
                     if isinstance(value, str) and key not in unprinted:
                         fit_row(heights, r, [(value, widths[c], 11, False)])
-        for r, height in heights.items():
-            ws.set_row(r, height)
+            _set_height(ws, heights, r)
         ws.freeze_panes(1, 0)
         printed = len([c for c in columns if c not in unprinted]) or len(columns)
         PageSetup(landscape=True, repeat_rows=(0, 0)).apply(ws, (0, 0, max(len(rows), 1), printed - 1))
@@ -180,6 +180,14 @@ class ValidationWorkbookWriter:
         for n, item in enumerate(self.run.ignored, start=1):
             ws.write_string(n, 0, shown_name(item.path.name), self.f["cell"])
             ws.write_string(n, 1, self.t["ignored"][item.reason], self.f["cell"])
+
+
+def _set_height(ws: Any, heights: dict[int, float], row: int) -> None:
+    """The row's fitted height, if it needs one, set before the next row is written (the sheet is written
+    row by row: a row once left is on disk)."""
+    height = heights.pop(row, None)
+    if height is not None:
+        ws.set_row(row, height)
 
 
 def _status_format(r: SubmissionResult) -> str:
