@@ -333,23 +333,29 @@ def status(as_json: bool, workspace: Path | None, round_id: str | None, db_path:
 @click.option("--communes", "communes_file", type=click.Path(path_type=Path), help=COMMUNES_HELP)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
               show_default=True, help="Thư mục ghi các bảng tự đánh giá.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Số tiến trình tạo bảng song song; mặc định: số lõi CPU của máy.")
 @round_options
-def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path, workspace: Path | None,
-             round_id: str | None, db_path: Location | None) -> None:
+def generate(criteria_file: Path | None, communes_file: Path | None, out_dir: Path, jobs: int | None,
+             workspace: Path | None, round_id: str | None, db_path: Location | None) -> None:
     """Tạo bảng tự đánh giá (.xlsx, đã khoá, có công thức) cho từng đơn vị của đợt.
+
+    Mã thoát 1 khi có bảng không ghi được (đơn vị và lý do được in ra; các bảng khác vẫn được tạo).
 
     \b
     Ví dụ: cchc-xl generate --out bang-tu-danh-gia
     Hướng dẫn: docs/huong-dan-su-dung.md, mục 5 (Tạo bảng tự đánh giá cho các xã).
     """
-    from cchc_xl.workbook.generate import generate_one
+    from cchc_xl.console import generate_cmd
+    from cchc_xl.workers import WorkerDied
 
     ws = _workspace(workspace, round_id, db_path, criteria_file=criteria_file, communes_file=communes_file)
     _demo_key_notice(ws)
-    identity = ws.identity
-    for commune in ws.communes:
-        generate_one(ws.cset, commune, out_dir, ws.settings, identity=identity)
-    click.echo(say("cli.generated", count=len(ws.communes), out=out_dir))
+    try:
+        failed = generate_cmd(ws, out_dir, jobs=jobs)
+    except WorkerDied:  # (said by the console)
+        sys.exit(EXIT_FINDINGS)
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 @cli.command("import")

@@ -200,6 +200,26 @@ def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def generate_cmd(ws: Workspace, out_dir: Path, jobs: int | None = None) -> int:
+    """`cchc-xl generate`: every unit's workbook, by `jobs` processes (default: the CPU cores this process may
+    use); each one that could not be written named. Returns how many could not; raises workers.WorkerDied
+    (after saying so) when a worker process died."""
+    from cchc_xl.workbook.generate import generate_round
+
+    failed = 0
+    try:
+        for done in generate_round(ws.cset, ws.communes, out_dir, ws.settings, identity=ws.identity,
+                                   jobs=jobs or cores()):
+            if done.path is None:
+                failed += 1
+                _error(say("cli.generate_failed", code=done.commune.code, why=done.why))
+    except WorkerDied:
+        _error(say("generate.worker_died", dir=out_dir))
+        raise
+    click.echo(say("cli.generated", count=len(ws.communes) - failed, out=out_dir))
+    return failed
+
+
 def appraise_prepare_cmd(ws: Workspace, out_dir: Path, console: Console | None = None,
                          jobs: int | None = None) -> Prepared:
     """`jobs`: worker processes writing the workbooks (default: the CPU cores this process may use).

@@ -215,6 +215,11 @@ MESSAGES: dict[str, str] = {
     "cli.show_adjustment": "{code} {title}: {points} điểm",
     "cli.demo_key": "Lưu ý: đang dùng khoá ký thử nghiệm. Khi dùng thật, đặt khoá riêng của huyện trong biến môi "
                     "trường CCHC_XL_KEY hoặc tệp cchc-xl.toml.",
+    "cli.generate_failed": "Không ghi được bảng tự đánh giá của đơn vị {code} ({why}); các đơn vị khác không bị "
+                           "ảnh hưởng. Đóng tệp nếu đang mở (Excel, WPS) hoặc kiểm tra thư mục ghi bảng rồi chạy lại lệnh.",
+    "generate.worker_died": "Một tiến trình tạo bảng tự đánh giá bị dừng đột ngột (có thể do máy thiếu bộ nhớ): các "
+                            "bảng đã tạo xong nằm trong {dir}, không có bảng ghi dở. Chạy lại lệnh, hoặc chạy với "
+                            "--jobs 1.",
     "cli.generated": "Đã tạo {count} bảng tự đánh giá trong thư mục {out}",
     "cli.importing": "Đang tiếp nhận",
     "cli.appraise_prepared": "Đã lập {count} bảng thẩm định trong {dir}.",
