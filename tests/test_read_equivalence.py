@@ -80,6 +80,12 @@ def test_row_memo_gives_the_plain_scans(cells: str, validations: str) -> None:
     ("markup in a formula", '<row r="1"><c r="A1"><f>1<b/>+1</f></c></row>'),
     ("entity XML does not define", '<row r="1"><c r="A1"><f>"&nbsp;"</f></c></row>'),
     ("a row without attributes", '<row><c r="A1"><f>1+1</f></c></row><row r="2"><c r="A2"><v>3</v></c></row>'),
+    # the references, tags and prefixes the three scans' shared answers count (rows.Common)
+    ("a reference with a leading zero", '<row r="1"><c r="A01"><f>1+1</f></c><c r="B1"><v>2</v></c></row>'),
+    ("a row of zero", '<row r="1"><c r="A0"><v>1</v></c></row>'),
+    ("a cell tag ended by a tab", '<row r="1"><c\tr="A1"><f>1+1</f></c><c r="B1"><v>2</v></c></row>'),
+    ("an empty cell under a prefix", '<row r="1"><c r="A1"><v>1</v></c><x:c/></row>'),
+    ("cell tags of each spelling", '<row r="1"><c r="A1"/><c r="B1"><v>1</v></c><c/><c></c></row>'),
 ])
 def test_row_memo_gives_the_plain_scans_on_unusual_parts(case: str, cells: str) -> None:
     both_ways(sheet_part(cells, VALIDATIONS), SMALL)

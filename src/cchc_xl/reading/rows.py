@@ -22,6 +22,7 @@ answer that raised is kept as such, and sends that scan alone to its plain path)
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -124,13 +125,34 @@ class _Extent(NamedTuple):
     open_end: bool
 
 
-def _extent_of(chunk: bytes) -> _Extent:
-    refs = safety._PLAIN_REF.findall(chunk)
+class Common(NamedTuple):
+    """What more than one of the three scans asks of a chunk, found once."""
+    tags: int  # `<c ` + `<c>` + `<c/`
+    refs: list[tuple[bytes, bytes]]  # `<c r="A1"` references (letters, digits), `safety._PLAIN_REF`'s
+    open_end: bool
+    bang: bool  # `<!`
+    xmlns: int  # `xmlns="`
+    uri_ends: int  # `/spreadsheetml/2006/main"`
+
+
+# `<c ` + `<c>` + `<c/` (none can overlap another), and `:c ` / `:c>` / `:c/`: one regular expression finds
+# them three times faster than `bytes.count` or `in` does each
+_CELL_TAGS, _PREFIXED_TAGS = re.compile(rb"<c[ >/]"), re.compile(rb":c[ >/]")
+
+
+def _common(chunk: bytes) -> Common:
+    return Common(len(_CELL_TAGS.findall(chunk)), safety._PLAIN_REF.findall(chunk),
+                  _open_at_end(chunk), book._BANG.search(chunk) is not None, len(book._DEFAULT_XMLNS.findall(chunk)),
+                  chunk.count(book._MAIN_URI_END))
+
+
+def _extent_of(chunk: bytes, common: Common) -> _Extent:
+    refs = common.refs
     rows = {digits for _, digits in refs}
     cols = {letters for letters, _ in refs}
-    return _Extent(chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/"), len(refs),
-                   max(map(int, rows), default=0), max(map(safety._column_number, cols), default=0),
-                   b":c " in chunk or b":c>" in chunk or b":c/" in chunk, _open_at_end(chunk))
+    return _Extent(common.tags, len(refs), max(map(int, rows), default=0),
+                   max(map(safety._column_number, cols), default=0),
+                   _PREFIXED_TAGS.search(chunk) is not None, common.open_end)
 
 
 def beyond_extent(data: bytes, limits: Limits) -> tuple[str, str] | None:
@@ -170,9 +192,11 @@ class _Scanned(NamedTuple):
     ref_row: int
 
 
-def _scan_chunk(chunk: bytes) -> _Scanned:
+def _scan_chunk(chunk: bytes, common: Common) -> _Scanned:
     tags = book._TAG.findall(chunk)
-    refs = book._CELL_REF.findall(chunk)
+    # `book._CELL_REF`'s matches: the plain references whose row has no leading zero (both patterns start at
+    # `<c r="`, which no match holds inside, so they match at the same places)
+    refs = [letters + digits for letters, digits in common.refs if digits[0] != 48]
     formulas: dict[tuple[int, int], str] = {}
     for col, row, raw_attributes, text in book._FORMULA_CELL.findall(chunk):
         attributes, value = book._decoded(raw_attributes, text)
@@ -181,12 +205,10 @@ def _scan_chunk(chunk: bytes) -> _Scanned:
                 raise _Unserved("a formula of a kind")
             value = book._formula_text({}, (col + row).decode("ascii"), attributes, value).removeprefix("=")
         formulas[book._position(col, row)] = value
-    ref_rows = {r.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ") for r in refs}
+    ref_rows = {digits for _, digits in common.refs if digits[0] != 48}
     ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(set(refs)) == len(refs) else -1
-    return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"),
-                    len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END),
-                    book._BANG.search(chunk) is not None, len(refs), formulas,
-                    _open_at_end(chunk), ref_row)
+    return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"), common.xmlns,
+                    common.uri_ends, common.bang, len(refs), formulas, common.open_end, ref_row)
 
 Scan = tuple[dict[tuple[int, int], str], set[tuple[str, str]]]
 
@@ -247,9 +269,10 @@ def _facts_of(chunk: bytes) -> tuple[Any, Any, Any, int]:
 
     failed = 0
     answers: list[Any] = []
+    common = _common(chunk)
     for flag, answer in ((_EXTENT_FAILED, _extent_of), (_SCAN_FAILED, _scan_chunk), (ROW_FAILED, values._cells)):
         try:
-            answers.append(answer(chunk))
+            answers.append(answer(chunk, common))
         except Exception as e:  # kept as the answer: the part goes to that scan's plain path
             answers.append(e)
             failed |= flag

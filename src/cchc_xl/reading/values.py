@@ -211,8 +211,8 @@ class _Row(NamedTuple):
     uri_ends: int  # the main namespace's URI
 
 
-def _cells(chunk: bytes) -> _Row:
-    tags = chunk.count(b"<c ") + chunk.count(b"<c>") + chunk.count(b"<c/")
+def _cells(chunk: bytes, common: rows.Common) -> _Row:
+    tags = common.tags
     cells: list[Cell | None] = []
     if tags:
         if not chunk.startswith(b"<row "):
@@ -242,9 +242,8 @@ def _cells(chunk: bytes) -> _Row:
     values = [""] * (max(placed) + 1 if placed else 0)
     for c, value in placed.items():
         values[c] = value
-    return _Row(row, tuple(values), tuple(fills), rows._open_at_end(chunk),
-                book._BANG.search(chunk) is not None or _PREFIXED_CELL.search(chunk) is not None,
-                len(book._DEFAULT_XMLNS.findall(chunk)), chunk.count(book._MAIN_URI_END))
+    return _Row(row, tuple(values), tuple(fills), common.open_end,
+                common.bang or _PREFIXED_CELL.search(chunk) is not None, common.xmlns, common.uri_ends)
 
 
 def _part_rows(data: bytes) -> tuple[_Row, ...]:
