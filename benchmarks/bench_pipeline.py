@@ -6,10 +6,11 @@ Stages, each one `cchc-xl` command in a subprocess of its own (wall time, CPU ti
 workers, peak resident memory of the largest process):
 1. `init` a round of N synthetic communes (not timed as a stage: it is a one-off);
 2. `generate` the N blank workbooks;
-3. `import --jobs J` the N realistic returns of bench_returns.py (about 60 % with a warning, 10 % rejected,
-   one in eight re-saved by LibreOffice), each cited evidence file present in the return's evidence folder:
-   distinct PDFs (scans and digitally signed text PDFs, each file's bytes made unique so no check is a
-   cache hit), as communes send them;
+3. `import --jobs J` the N realistic returns of bench_returns.py (one in eight re-saved by LibreOffice), each
+   cited evidence file present in the return's evidence folder: distinct PDFs (scans and digitally signed text
+   PDFs, each file's bytes made unique so no check is a cache hit), as communes send them — some folders with
+   a file the register does not name, some with a text PDF exported without a signature. At 1,000 communes:
+   52 % of the returns carry a warning, 10 % are rejected, 44 % are accepted as they are;
 4. `appraise prepare --jobs J`: the council's workbook of every accepted return;
 5. `report`: the ranking workbook.
 `--record` adds the table, the commit and the machine's load as a dated section at the top of
@@ -39,6 +40,11 @@ from cchc_xl.criteria.load import DEFAULT_SET
 from cchc_xl.paths import bundled
 
 EVIDENCE_FILES = [f"bao-cao-{d}.pdf" for d in range(1, 5)]  # the names bench_returns' registers cite
+# 2: two folders in five hold a file the register does not name, in two others the first file is a text PDF
+# exported without a signature (with version 1 every folder was as the register says: 17 % of the
+# returns carried a warning, not most of them)
+EVIDENCE_VERSION = 2
+EXTRA_FILE = "anh-hien-truong.pdf"  # a photo the officer added, named in no register
 POOL = 40  # scans to draw from; each copy is made unique by a trailing comment
 POOL_RETURNS = 1000  # past this many communes, the corpus is derived from the one of this many (national_corpus)
 
@@ -71,10 +77,26 @@ def _scans(folder: Path) -> list[bytes]:
     return [p.read_bytes() for p in sorted(folder.glob("*.pdf"))]
 
 
+def evidence(inbox: Path, rng: random.Random) -> int:
+    """`add_evidence` once per EVIDENCE_VERSION (folders of another version made again); the files made."""
+    marker = inbox.parent / "evidence-made"
+    if marker.exists() and marker.read_text(encoding="utf-8").strip() == f"v{EVIDENCE_VERSION}":
+        return sum(len(list(folder.iterdir())) for folder in inbox.iterdir() if folder.is_dir())
+    for folder in inbox.iterdir():
+        if folder.is_dir():
+            shutil.rmtree(folder)
+    made = add_evidence(inbox, rng)
+    marker.write_text(f"v{EVIDENCE_VERSION}\n", encoding="utf-8")
+    return made
+
+
 def add_evidence(inbox: Path, rng: random.Random) -> int:
     """An evidence folder beside each return whose register cites files, holding those files, every one
     distinct: half scans (a pool's scan with a comment after %%EOF, which no reader looks at), half text
-    PDFs signed for that commune."""
+    PDFs signed for that commune; as communes send them, return i's folder (by i % 20, so that a pool of
+    a multiple of 200 keeps the mix) also holds a file its register does not name (0–7: two in five), or its
+    first file is a text PDF exported without a signature (8–15: two in five), each with a comment after
+    %%EOF like a scan's."""
     import openpyxl
 
     from cchc_xl.samplegen.pdfs import DocSpec, demo_identity, sign_pdf, text_pdf
@@ -95,14 +117,20 @@ def add_evidence(inbox: Path, rng: random.Random) -> int:
             continue
         folder.mkdir()
         for k, name in enumerate(sorted(cited)):
-            if rng.random() < 0.5:
-                data = rng.choice(scans) + f"\n% {book.stem}/{name}\n".encode()
+            trailer = f"\n% {book.stem}/{name}\n".encode()
+            unsigned = k == 0 and 8 <= i % 20 <= 15
+            if not unsigned and rng.random() < 0.5:
+                data = rng.choice(scans) + trailer
             else:
                 spec = DocSpec(commune=book.stem, kind="KẾ HOẠCH", number=f"{k + 1}/KH-UBND",
                                issued=dt.date(2022, 2, 1 + k), subject=f"Thực hiện tiêu chí, tệp {name}",
                                signer="Nguyễn Văn An")
-                data = sign_pdf(text_pdf(seed=i * 8 + k, pages=1 + k % 3, spec=spec), identity)
+                data = text_pdf(seed=i * 8 + k, pages=1 + k % 3, spec=spec)
+                data = data + trailer if unsigned else sign_pdf(data, identity)
             (folder / name).write_bytes(data)
+            made += 1
+        if i % 20 <= 7:
+            (folder / EXTRA_FILE).write_bytes(rng.choice(scans) + f"\n% {book.stem}/{EXTRA_FILE}\n".encode())
             made += 1
     return made
 
@@ -143,7 +171,7 @@ def run(n: int, jobs: int, root: Path, pool: int = POOL_RETURNS) -> tuple[list[S
     started = time.perf_counter()
     if n <= pool:  # made the slow way (bench_returns, then evidence)
         inbox = corpus(n, root)
-        pdfs = add_evidence(inbox, random.Random(n))
+        pdfs = evidence(inbox, random.Random(n))
     else:  # derived from the corpus at `pool` communes (national_corpus.py)
         from national_corpus import national_corpus
 

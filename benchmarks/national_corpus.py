@@ -13,11 +13,11 @@ like it — and commune i's return is derived from variant i % P at the zip leve
   name, the layout digest, the HMAC with the round's key. Every other member is copied byte for byte (LibreOffice's
   bytes stay LibreOffice's); the members changed are deflated again;
 - the file name as bench_returns names it (one in 25 named after another commune);
-- the evidence folder: each scan is the variant's with its comment after %%EOF naming commune i's file (as
-  add_evidence does); each signed PDF is the variant's with the file identifier of its signed revision made
-  unique, and its signature redone (message digest and RSA signature, same key and certificate), so it is
-  still valid and still covers the whole file. Any PDF this cannot do with certainty is made and signed the
-  slow way.
+- the evidence folder: each unsigned file (a scan, a text PDF exported without a signature, a file the register
+  does not name) is the variant's with its comment after %%EOF naming commune i's file (as add_evidence does);
+  each signed PDF is the variant's with the file identifier of its signed revision made unique, and its
+  signature redone (message digest and RSA signature, same key and certificate), so it is still valid and
+  still covers the whole file. Any PDF this cannot do with certainty is made and signed the slow way.
 
 P is a multiple of 200, so variant i % P has commune i's kind and all that bench_returns decides by the
 index (rejected 1 in 10, renamed 1 in 25, LibreOffice 1 in 8): the mix of the corpus is the pool's.
@@ -85,17 +85,17 @@ def return_name(index: int) -> str:
 
 def pool_inbox(pool: int, root: Path) -> Path:
     """The pool: bench_pipeline's corpus at `pool` communes, made the slow way once (returns, then evidence)."""
-    from bench_pipeline import add_evidence
+    from bench_pipeline import evidence
 
     inbox = corpus(pool, root)
-    if not (inbox.parent / "evidence-made").exists():
-        add_evidence(inbox, random.Random(pool))  # (bench_pipeline's own seed at that size: the same folders)
-        (inbox.parent / "evidence-made").write_text("done\n", encoding="utf-8")
+    evidence(inbox, random.Random(pool))  # (bench_pipeline's own seed at that size: the same folders)
     return inbox
 
 
 def derived_dir(n: int, pool: int, root: Path) -> Path:
-    return root / f"v{CORPUS_VERSION}-{corpus_key()}-{n}-from-{pool}-d{DERIVED_VERSION}"
+    from bench_pipeline import EVIDENCE_VERSION
+
+    return root / f"v{CORPUS_VERSION}-{corpus_key()}-{n}-from-{pool}-d{DERIVED_VERSION}-e{EVIDENCE_VERSION}"
 
 
 # -- the zip level ------------------------------------------------------------------------------------------------
