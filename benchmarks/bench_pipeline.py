@@ -39,7 +39,6 @@ from cchc_xl.criteria import load_set
 from cchc_xl.criteria.load import DEFAULT_SET
 from cchc_xl.paths import bundled
 
-EVIDENCE_FILES = [f"bao-cao-{d}.pdf" for d in range(1, 5)]  # the names bench_returns' registers cite
 # 2: two folders in five hold a file the register does not name, in two others the first file is a text PDF
 # exported without a signature (with version 1 every folder was as the register says: 17 % of the
 # returns carried a warning, not most of them)

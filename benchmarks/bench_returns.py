@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_returns.py [--communes 300] [--jobs 1] [--dir DIR] [--keep-store]
 
 The corpus (made once, kept in DIR): each synthetic commune's generated workbook filled the way communes
-fill them — every score or figure typed, an explanation on every item (in a few wordings), an evidence register of a
-few rows on about half the returns (cited documents with no evidence folder: a warning), now and then an
+fill them — every score or figure typed, an explanation on every item (in the commune's own words: its documents'
+numbers and dates), an evidence register of the commune's own documents on about half the returns (a quarter
+of the items cited; cited documents with no evidence folder: a warning), now and then an
 item left blank, a file named after another commune now and then; about 60 % of the returns carry at least one
 warning and 10 % are rejected (a score above the maximum, or points with neither evidence nor
 explanation). All are saved by openpyxl, and one in eight is re-saved by LibreOffice (when `soffice` is
@@ -44,7 +45,7 @@ from cchc_xl.paths import bundled
 from cchc_xl.samplegen.values import valid_values
 from cchc_xl.workbook.generate import generate_one
 
-CORPUS_VERSION = 3
+CORPUS_VERSION = 4  # 4: each commune's own explanations and register entries (3: a few wordings, one register)
 ROOT = Path(tempfile.gettempdir()) / "cchc-xl-bench-returns"
 VENV_BIN = Path(sys.executable).parent
 
@@ -76,12 +77,9 @@ def fill_realistic(blank: Path, target: Path, cset: CriteriaSet, index: int) -> 
                 cell(f"KK_{key}_{i}").value = v
         else:
             cell(f"TDG_{key}").value = values[0]
-        if with_register and n % 4 == 0:
+        if with_register and rng.random() < 0.25:
             cited.append(leaf.code)
-        cell(f"GT_{key}").value = rng.choice([
-            "Đã thực hiện, có văn bản lưu tại văn phòng UBND.",
-            "Đơn vị tự đánh giá theo kết quả thực hiện trong năm; hồ sơ lưu tại bộ phận một cửa.",
-            "Đạt; kèm báo cáo số liệu của công chức văn phòng - thống kê."])
+        cell(f"GT_{key}").value = _explanation(rng, cset.year)
     if rejected:
         manual = next((leaf for leaf in leaves if leaf.rule is not None and not leaf.rule.computed), None)
         if manual is not None:
@@ -94,13 +92,33 @@ def fill_realistic(blank: Path, target: Path, cset: CriteriaSet, index: int) -> 
         sheet, ref = next(iter(wb.defined_names["TLKC"].destinations))
         first = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit()))
         ws = wb[sheet]
-        for i, code in enumerate(cited):
-            d = i % 4
-            row = [code, f"{10 + d}/BC-UBND", dt.datetime(cset.year, 3 + 2 * d, 10 + d), "UBND xã",
-                   f"Báo cáo kết quả thực hiện tiêu chí {code}", f"bao-cao-{d + 1}.pdf"]
+        for i, code in enumerate(cited):  # each commune's own documents: numbers, dates, subjects, file names
+            kind, title = rng.choice(_DOCUMENTS)
+            number = rng.randint(1, 250)
+            row = [code, f"{number}/{kind}-UBND", dt.datetime(cset.year, rng.randint(1, 11), rng.randint(1, 28)),
+                   "UBND xã", f"{title} {rng.choice(_SUBJECTS)} (tiêu chí {code})",
+                   f"{kind.lower()}-{number}-{code.replace('.', '-')}.pdf"]
             for j, v in enumerate(row):
                 ws.cell(row=first + i, column=j + 1, value=v)
     wb.save(target)
+
+
+_DOCUMENTS = [("KH", "Kế hoạch"), ("BC", "Báo cáo"), ("QĐ", "Quyết định"), ("TB", "Thông báo")]
+_SUBJECTS = ["cải cách hành chính năm", "kiểm soát thủ tục hành chính", "thực hiện cơ chế một cửa",
+             "tuyên truyền cải cách hành chính", "ứng dụng công nghệ thông tin", "kiểm tra công vụ"]
+_OFFICES = ["văn phòng UBND", "bộ phận một cửa", "công chức văn phòng - thống kê", "công chức tư pháp - hộ tịch"]
+
+
+def _explanation(rng: random.Random, year: int) -> str:
+    """An item's explanation as an officer writes it: a few ways of saying it, each naming the commune's own
+    documents and dates (no two returns alike, as no two communes' are)."""
+    doc = f"{rng.randint(1, 250)}/{rng.choice(_DOCUMENTS)[0]}-UBND"
+    day, month = rng.randint(1, 28), rng.randint(1, 12)
+    return rng.choice([
+        f"Đã thực hiện theo văn bản số {doc} ngày {day:02d}/{month:02d}/{year}; hồ sơ lưu tại {rng.choice(_OFFICES)}.",
+        f"Đơn vị tự đánh giá theo kết quả thực hiện trong năm {year}; hồ sơ lưu tại {rng.choice(_OFFICES)}.",
+        f"Đạt; kèm báo cáo số liệu của {rng.choice(_OFFICES)} (văn bản số {doc}).",
+        f"Đã ban hành văn bản số {doc} ngày {day}/{month}/{year}, triển khai đến {rng.randint(4, 18)} thôn, bản."])
 
 
 def _make(args: tuple[int, str]) -> None:

@@ -511,3 +511,40 @@ def test_the_switch_turns_the_value_reader_off(tmp_path: Path, monkeypatch: pyte
     assert not values.enabled()
     monkeypatch.setattr(values._Package, "sheet", lambda *_: pytest.fail("read while switched off"))
     assert values.sheet_values(book.open_calamine(path), verdict.parts) == {"S": [[5.0]]}
+
+
+# -- a text's entities (book._xml_text: expat replaces many of them) --------------------------------------------
+_TEXT_PIECES = ["Hướng dẫn", " ", "x", "&#7885;", "&#x1EA1;", "&amp;", "&lt;", "&quot;", "&apos;", "&gt;", "&#0000065;",
+                "&#9;", "&#13;", "&#1;", "&#xD800;", "&#xFFFE;", "&#1114112;", "]]>", "\ufffe", "\u00a0", ">", "<b/>"]
+
+
+def _xml_text_by_sub(raw: bytes) -> str:
+    """`book._xml_text` as it was: every reference replaced by a Python call (the reference)."""
+    if raw.count(b"&") != len(book._ENTITY.findall(raw)):
+        raise book._Unusual("an entity XML does not define")
+    return book._ENTITY.sub(book._entity, raw).decode("utf-8")
+
+
+def _outcome(f: Any, raw: bytes) -> object:
+    try:
+        return f(raw)
+    except (book._Unusual, UnicodeDecodeError) as exc:
+        return type(exc)
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(pieces=st.lists(st.sampled_from(_TEXT_PIECES), max_size=14), broken=st.booleans())
+def test_a_texts_entities_read_as_one_at_a_time(pieces: list[str], broken: bool) -> None:
+    """Any mix of text, references (allowed or not), `]]>`, markup, a literal U+FFFE and a broken UTF-8 byte: the
+    text, or the refusal, of the one-reference-at-a-time reading."""
+    raw = "".join(pieces).encode("utf-8") + (b"\xff" if broken else b"")
+    assert _outcome(book._xml_text, raw) == _outcome(_xml_text_by_sub, raw)
+
+
+def test_many_references_are_read_by_expat(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[bytes] = []
+    real = book._expat_text
+    monkeypatch.setattr(book, "_expat_text", lambda raw: (calls.append(raw), real(raw))[1])
+    assert book._xml_text(b"H&#431;&#7898;NG D&#7850;N &amp; x") == "HƯỚNG DẪN & x"
+    assert book._xml_text(b"a &amp; b") == "a & b"  # (one reference: replaced the plain way)
+    assert len(calls) == 1
