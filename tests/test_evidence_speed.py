@@ -82,13 +82,13 @@ SEARCH_PIECES = [b"endstream", b"/ByteRange", b"end", b"stream", b"/Byte", b"Ran
        st.sampled_from([b"endstream", b"/ByteRange", b"e", b"aa", b"\x00\xff"]))
 def test_every_start_found_by_memmem_is_every_start_found_by_rfind(
         pieces: list[bytes], start: int, stop: int, keyword: bytes) -> None:
-    """The C library's search (stream_scan._memmem_search) against `bytes.rfind`'s, every window."""
+    """The C library's search (stream_scan._memmem_searcher) against `bytes.rfind`'s, every window."""
     data = b"".join(pieces)
-    search = stream_scan._memmem_search()
-    if search is None:
+    bind = stream_scan._memmem_searcher()
+    if bind is None:
         pytest.skip("no memmem in this C library")
     expected = [i for i in range(start, min(stop, len(data))) if data.startswith(keyword, i)]
-    assert search(data, keyword, start, stop) == stream_scan._rfind_starts(data, keyword, start, stop) == expected
+    assert bind(data)(keyword, start, stop) == stream_scan._rfind_starts(data, keyword, start, stop) == expected
     assert stream_scan.starts_between(data, keyword, start, stop) == expected
 
 
@@ -113,7 +113,7 @@ def test_keywords_in_a_large_buffer_by_memmem_and_by_rfind() -> None:
 def test_without_memmem_the_blocks_are_searched_by_rfind(monkeypatch: pytest.MonkeyPatch) -> None:
     data = pdfs.sign_pdf(pdfs.text_pdf(seed=3, pages=2))
     expected = lean_signature.hash_file(data, inspect._BYTE_RANGE)
-    monkeypatch.setattr(stream_scan, "_memmem_search", lambda: None)
+    monkeypatch.setattr(stream_scan, "_memmem_searcher", lambda: None)
     assert lean_signature.hash_file(data, inspect._BYTE_RANGE) == expected
     assert expected.signed and expected.byte_range is not None and expected.endstreams
 
