@@ -87,8 +87,8 @@ def all_starts(data: bytes, keyword: bytes) -> list[int]:
 
 def starts_between(data: bytes, keyword: bytes, start: int, stop: int) -> list[int]:
     """Every position in [start, stop) where `keyword` starts in `data` (it may end past `stop`),
-    ascending (0 <= start). By the C library's `memmem` where there is one (`_memmem_searcher`: about
-    three times the speed of `bytes.rfind` on a block of image data), else `_rfind_starts`."""
+    ascending (0 <= start). By the C library's `memmem` where there is one (`_memmem_searcher`: over
+    twice the speed of `bytes.rfind` on a block of image data), else `_rfind_starts`."""
     return searcher(data)(keyword, start, stop)
 
 
@@ -133,7 +133,9 @@ def _memmem_searcher() -> Callable[[bytes], Search] | None:
     def bind(data: bytes) -> Search:
         # the bytes object's own buffer (ctypes copies nothing for a c_char_p of bytes), valid while `data`
         # lives: `search` holds it
-        base = cast(as_pointer(data), address_type).value or 0
+        base = cast(as_pointer(data), address_type).value
+        if not base:
+            return functools.partial(_rfind_starts, data)
         size = len(data)
 
         def search(keyword: bytes, start: int, stop: int) -> list[int]:
