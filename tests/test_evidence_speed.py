@@ -74,6 +74,50 @@ def test_every_start_of_a_keyword_is_found_backwards(data: bytes, keyword: bytes
     assert stream_scan.all_starts(data, keyword) == expected
 
 
+SEARCH_PIECES = [b"endstream", b"/ByteRange", b"end", b"stream", b"/Byte", b"Range", b"e", b"\x00", b"\xff", b"aa"]
+
+
+@hypothesis_settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SEARCH_PIECES), max_size=12), st.integers(0, 40), st.integers(0, 60),
+       st.sampled_from([b"endstream", b"/ByteRange", b"e", b"aa", b"\x00\xff"]))
+def test_every_start_found_by_memmem_is_every_start_found_by_rfind(
+        pieces: list[bytes], start: int, stop: int, keyword: bytes) -> None:
+    """The C library's search (stream_scan._memmem_searcher) against `bytes.rfind`'s, every window."""
+    data = b"".join(pieces)
+    bind = stream_scan._memmem_searcher()
+    if bind is None:
+        pytest.skip("no memmem in this C library")
+    expected = [i for i in range(start, min(stop, len(data))) if data.startswith(keyword, i)]
+    assert bind(data)(keyword, start, stop) == stream_scan._rfind_starts(data, keyword, start, stop) == expected
+    assert stream_scan.starts_between(data, keyword, start, stop) == expected
+
+
+def test_keywords_in_a_large_buffer_by_memmem_and_by_rfind() -> None:
+    """Keywords planted in a megabyte of random bytes (as a scan's image data), at block edges too."""
+    import random
+
+    rng = random.Random(16)
+    data = bytearray(rng.randbytes(1 << 20))
+    for at in (0, 65535 - 4, 65536, 300_001, len(data) - 10):
+        data[at:at + 10] = b"/ByteRange"
+    for at in (17, 65536 - 3, 500_000, 500_009, len(data) - 9):
+        data[at:at + 9] = b"endstream"
+    frozen = bytes(data)
+    for keyword in (b"/ByteRange", b"endstream"):
+        for start, stop in ((0, len(frozen)), (65536, 131072), (65530, 65540), (len(frozen) - 9, len(frozen))):
+            assert stream_scan.starts_between(frozen, keyword, start, stop) == \
+                stream_scan._rfind_starts(frozen, keyword, start, stop)
+    assert stream_scan.starts_between(bytearray(b"xendstream"), b"endstream", 0, 10) == [1]  # not bytes: rfind
+
+
+def test_without_memmem_the_blocks_are_searched_by_rfind(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pdfs.sign_pdf(pdfs.text_pdf(seed=3, pages=2))
+    expected = lean_signature.hash_file(data, inspect._BYTE_RANGE)
+    monkeypatch.setattr(stream_scan, "_memmem_searcher", lambda: None)
+    assert lean_signature.hash_file(data, inspect._BYTE_RANGE) == expected
+    assert expected.signed and expected.byte_range is not None and expected.endstreams
+
+
 HASH_PIECES = [b"/ByteRange", b"/ByteRange [0 5 9 2]", b"/ByteRange[0 3 6 1]", b"endstream", b"end", b"stream",
                b"/Byte", b"Range", b"0", b" ", b"\n", b"x", b"e"]
 

@@ -79,7 +79,8 @@ def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
     if not stream_scan.enabled():
         return Hashed(hashlib.sha256(data).hexdigest())
     last = max(0, len(data) - BLOCK)  # the last block's /ByteRange starts, found first
-    last_ranges = stream_scan.starts_between(data, b"/ByteRange", last, len(data))
+    search = stream_scan.searcher(data)
+    last_ranges = search(b"/ByteRange", last, len(data))
     hole = _hole(data, _last_byte_range_at(data, byte_range, last_ranges))
     view = memoryview(data)
     whole = hashlib.sha256()
@@ -97,8 +98,8 @@ def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
         else:
             whole.update(view[start:stop])
         if start < last:
-            ranges += stream_scan.starts_between(data, b"/ByteRange", start, min(stop, last))
-        endstreams += stream_scan.starts_between(data, b"endstream", start, stop)
+            ranges += search(b"/ByteRange", start, min(stop, last))
+        endstreams += search(b"endstream", start, stop)
     found = _last_byte_range_at(data, byte_range, ranges + last_ranges)
     if found is None:
         return Hashed(whole.hexdigest(), False, endstreams=tuple(endstreams))

@@ -9,13 +9,14 @@ leftmost one (tests/test_evidence_speed.py). `CCHC_XL_FAST_EVIDENCE=0` turns thi
 
 The `endstream` search is the one that runs through every stream's data (a scan's images: most of the
 file), once per stream. `endstream_finder` answers each stream's search by bisection among every start
-of the keyword, found once per file (`starts_between`, backwards; lean_signature.hash_file finds them in
-the pass that hashes the file).
+of the keyword, found once per file (`starts_between`: by the C library's `memmem` where there is one,
+else `bytes.rfind`; lean_signature.hash_file finds them in the pass that hashes the file).
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import os
 from collections.abc import Callable, Sequence
 
@@ -86,8 +87,25 @@ def all_starts(data: bytes, keyword: bytes) -> list[int]:
 
 def starts_between(data: bytes, keyword: bytes, start: int, stop: int) -> list[int]:
     """Every position in [start, stop) where `keyword` starts in `data` (it may end past `stop`),
-    ascending; found backwards (CPython's `bytes.rfind` on a large buffer is about twice as fast as its
-    `find`, which switches to a slower adaptive search there)."""
+    ascending (0 <= start). By the C library's `memmem` where there is one (`_memmem_searcher`: over
+    twice the speed of `bytes.rfind` on a block of image data), else `_rfind_starts`."""
+    return searcher(data)(keyword, start, stop)
+
+
+Search = Callable[[bytes, int, int], list[int]]
+
+
+def searcher(data: bytes) -> Search:
+    """`starts_between` of `data` (keyword, start, stop), for many searches in one file."""
+    bind = _memmem_searcher() if type(data) is bytes else None
+    if bind is None:
+        return functools.partial(_rfind_starts, data)
+    return bind(data)
+
+
+def _rfind_starts(data: bytes, keyword: bytes, start: int, stop: int) -> list[int]:
+    """`starts_between` by `bytes.rfind`, backwards (CPython's `rfind` on a large buffer is about twice
+    as fast as its `find`, which switches to a slower adaptive search there)."""
     starts: list[int] = []
     end = stop + len(keyword) - 1
     while (k := data.rfind(keyword, start, end)) >= 0:
@@ -95,6 +113,59 @@ def starts_between(data: bytes, keyword: bytes, start: int, stop: int) -> list[i
         end = k + len(keyword) - 1
     starts.reverse()
     return starts
+
+
+@functools.cache
+def _memmem_searcher() -> Callable[[bytes], Search] | None:
+    """`searcher` by the C library's `memmem` (through ctypes, forwards: each match, then the next search
+    from the byte after it), or None: no C library with `memmem` (Windows), or it does not find the
+    samples' keywords exactly where `_rfind_starts` finds them."""
+    try:
+        import ctypes
+
+        memmem = ctypes.CDLL(None).memmem
+        memmem.restype = ctypes.c_void_p
+        memmem.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+        as_pointer, address_type, cast = ctypes.c_char_p, ctypes.c_void_p, ctypes.cast
+    except (ImportError, OSError, AttributeError, TypeError):
+        return None
+
+    def bind(data: bytes) -> Search:
+        # the bytes object's own buffer (ctypes copies nothing for a c_char_p of bytes), valid while `data`
+        # lives: `search` holds it
+        base = cast(as_pointer(data), address_type).value
+        if not base:
+            return functools.partial(_rfind_starts, data)
+        size = len(data)
+
+        def search(keyword: bytes, start: int, stop: int) -> list[int]:
+            length = len(keyword)
+            if start < 0 or not length:
+                return _rfind_starts(data, keyword, start, stop)
+            end = min(stop + length - 1, size)
+            starts: list[int] = []
+            pos = start
+            while pos < end and (found := memmem(base + pos, end - pos, keyword, length)) is not None:
+                pos = found - base
+                starts.append(pos)
+                pos += 1
+            return starts
+
+        return search
+
+    samples = (b"", b"endstream", b"xendstreamendstream\nendstrea", b"/ByteRange/ByteRangee" * 3,
+               bytes(range(256)) * 4)
+    for sample in samples:
+        search = bind(sample)
+        for keyword in (b"endstream", b"/ByteRange", b"e", bytes([255, 0])):
+            for start, stop in ((0, len(sample)), (1, len(sample) - 3), (5, 12), (3, 3)):
+                try:
+                    same = search(keyword, start, stop) == _rfind_starts(sample, keyword, start, stop)
+                except Exception:  # (ctypes' errors)
+                    same = False
+                if not same:
+                    return None
+    return bind
 
 
 def last_obj_end(data: bytes, start: int, end: int) -> int | None:
