@@ -92,3 +92,14 @@ def test_a_dead_worker_is_told(make_round: MakeRound, tmp_path: Path, communes: 
     assert say("generate.worker_died", dir=out) in result.output
     assert "Traceback" not in result.output
     assert all(zipfile.is_zipfile(p) for p in out.glob("*.xlsx"))
+
+
+def test_a_folder_that_cannot_be_made_is_said_once(make_round: MakeRound, tmp_path: Path) -> None:
+    """`--out` under a file: one message for the folder (not one for each unit's workbook), no traceback."""
+    make_round()
+    (tmp_path / "tep").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path / "tep" / "bang"), "--jobs", "2"])
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    assert say("cli.generate_failed", code="", why="").split("(")[0].strip() not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output

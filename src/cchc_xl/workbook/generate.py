@@ -112,7 +112,9 @@ def generate_round(cset: CriteriaSet, communes: Sequence[Commune], out_dir: Path
                    identity: RoundIdentity = NEUTRAL, jobs: int = 1,
                    generated_at: dt.datetime | None = None) -> Iterator[Generated]:
     """Each commune's workbook in `out_dir`, in the communes' order, by `jobs` processes; the files are a
-    one-process run's. workers.WorkerDied when a worker process died (the workbooks written so far stay)."""
+    one-process run's. OSError when `out_dir` cannot be made; workers.WorkerDied when a worker process died
+    (the workbooks written so far stay)."""
+    out_dir.mkdir(parents=True, exist_ok=True)  # (a folder that cannot be made: one error, not one a workbook)
     maker = WorkbookMaker(cset, out_dir, settings, identity, generated_at or dt.datetime.now(dt.UTC))
     batches = [communes[i:i + BATCH] for i in range(0, len(communes), BATCH)]
     if jobs > 1 and len(batches) > 1:
