@@ -273,7 +273,10 @@ class FeedbackPackage:
         changed: list[tuple[CellSpec, bool]] = []
         locked_changed = False
         for i, (a, b) in enumerate(zip(self.base.cells, layout.cells, strict=True)):
-            if (a is b or a == b) and (b.sheet, b.row, b.col) not in special:  # (most are the base's own)
+            # (most are the base's own; an equal cell whose value or result is of another type, 1 for 1.0,
+            # is written otherwise)
+            if (a is b or (a == b and type(a.value) is type(b.value) and type(a.cached) is type(b.cached))) \
+                    and (b.sheet, b.row, b.col) not in special:
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")
