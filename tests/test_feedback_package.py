@@ -11,6 +11,7 @@ protection, and the defined names.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,63 @@ def test_merged_rows_keep_the_base_rows_in_order(base: str, sparse: str, merged:
     sheet = BaseSheet.of(_sheet(base))
     for _ in range(2):  # (the second time from the base's rendered rows)
         assert merged_sheet(sheet, _sheet(sparse), {}, heights=True) == _sheet(merged)
+
+
+def _fresh(cset: CriteriaSet, commune: Commune) -> Any:
+    """A blank layout of the commune with its own cell list (the template's cells are shared)."""
+    layout = build_layout(cset, commune)
+    layout.cells = list(layout.cells)
+    return layout
+
+
+def _both(package: FeedbackPackage, layout: Any, again: Any, settings: Settings, tmp_path: Path, n: int) -> None:
+    plain, fast = tmp_path / f"{n}-plain.xlsx", tmp_path / f"{n}-fast.xlsx"
+    writer = FeedbackWorkbookWriter(layout, settings, [])
+    writer.generated_at = AT
+    assert package.write(again, [], fast, AT) == writer.write(plain)
+    want, got = _typed(read_back(plain)), _typed(read_back(fast))
+    assert [k for k in want if got[k] != want[k]] == []
+
+
+def _typed(back: dict[str, Any]) -> dict[str, Any]:
+    """What `read_back` found, each cell's value with its type (True == 1 == 1.0 to Python)."""
+    return {k: {**v, "cells": {ref: (type(c[0]).__name__, *c) for ref, c in v["cells"].items()}}
+            if isinstance(v, dict) else v for k, v in back.items()}
+
+
+def test_formula_results_equal_but_of_other_types_are_written_apart(tmp_path: Path, mini_set: CriteriaSet,
+                                                                   communes: list[Commune],
+                                                                   settings: Settings) -> None:
+    """A formula cell's XML is kept from file to file by its result: 1, 1.0, True and "1" are equal keys
+    to a dict but written apart (a number, a number, a boolean, a text), so each file gets its own."""
+    package = FeedbackPackage(mini_set, settings)
+    blank = build_layout(mini_set, communes[0])
+    at = next(i for i, c in enumerate(blank.cells) if c.formula is not None and c.sheet == "grid")
+    for n, cached in enumerate([1, 1.0, True, 1, "1", 0.0, -0.0, 2.5, True]):
+        layouts = []
+        for _ in range(2):
+            layout = _fresh(mini_set, communes[n % 3])
+            layout.cells[at] = dataclasses.replace(layout.cells[at], cached=cached)
+            layouts.append(layout)
+        _both(package, *layouts, settings, tmp_path, n)
+
+
+def test_the_register_print_area_with_its_rows_moved_is_the_plain_one(tmp_path: Path, mini_set: CriteriaSet,
+                                                                    communes: list[Commune],
+                                                                    settings: Settings) -> None:
+    """The register's print area is found from the base's places of its input cells while the layout's
+    register rows are the base's; a layout whose rows are not (here: one fewer) takes the plain writer's
+    walk over every cell, and both print what the plain writer prints."""
+    package = FeedbackPackage(mini_set, settings)
+    blank = build_layout(mini_set, communes[0])
+    first, last = blank.register_rows
+    at = next(i for i, c in enumerate(blank.cells)
+              if c.sheet == "register" and c.row == first + 2 and c.formula is None and not c.locked)
+    for n, rows in enumerate([(first, last), (first, last - 1), (first, first + 1)]):
+        layouts = []
+        for _ in range(2):
+            layout = _fresh(mini_set, communes[1])
+            layout.cells[at] = dataclasses.replace(layout.cells[at], value="Quyết định số 1")
+            layout.register_rows = rows
+            layouts.append(layout)
+        _both(package, *layouts, settings, tmp_path, n)

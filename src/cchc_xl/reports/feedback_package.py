@@ -61,6 +61,7 @@ _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer te
 # Every file's parts are compressed anew: the fastest level (the file is a quarter larger than at the
 # default level, and compressing takes half the time).
 _LEVEL = 1
+_FORMULA_CELLS_BOUND = 65536  # changed formula cells' XML kept (a run's recurring results; memory bounded)
 _EVERY_STYLE = (*STYLES, *REPORT_STYLES, *approved_report.STYLES)
 
 Position = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
@@ -110,6 +111,19 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
         self.whole, self.validations, self.merges, self.stamps = whole, validations, merges, stamps
         self.heights = heights  # the row heights to write (None: all the layout's)
         self.commented: set[Position] = set()  # the marked layout cells (set by the caller)
+        # the places in layout.cells of the register's input cells, when the layout is the base's shape
+        # (checked by the caller before rendering): None, every cell is looked at
+        self.register_inputs: list[int] | None = None
+
+    def _register_print_area(self, ws: Worksheet) -> None:
+        places = self.register_inputs
+        if places is None:
+            super()._register_print_area(ws)
+            return
+        cells = self.layout.cells
+        first, _ = self.layout.register_rows
+        filled = [cells[i].row for i in places if cells[i].value is not None]
+        ws.print_area(0, 0, max(filled, default=first), self.t.register.columns.last.index)
 
     def _new_workbook(self, target: Any) -> PartsWorkbook:
         return PartsWorkbook(workbook_options(), self.stamps.made)  # (`target` unused: parts handed over)
@@ -180,6 +194,11 @@ class FeedbackPackage:
         self.si = (len(self.strings), si_elements(self.strings))  # the base's texts, rendered once
         self.index = {s: i for i, s in enumerate(self.strings)}
         self.slots = {i for i, _ in self.template.slots}  # the cells that hold the commune's texts
+        first, last = self.base.register_rows  # the cells FeedbackWorkbookWriter's register print area looks at
+        self.register_inputs = [i for i, c in enumerate(self.base.cells)
+                                if c.sheet == "register" and first <= c.row <= last and c.formula is None]
+        # a changed formula cell's XML by (its base cell, its result with the result's type, its format)
+        self.formula_cells: dict[tuple[bytes, type, Any, int], bytes] = {}
 
     def write(self, layout: Layout, findings: Sequence[Finding], path: Path,
               generated_at: dt.datetime | None = None) -> dict[str, str]:
@@ -201,6 +220,8 @@ class FeedbackPackage:
         first_cells = set() if same_merges else {(m.sheet, m.first_row, m.first_col) for m in layout.merges}
         changed, locked_changed = self._changed(layout, marked, first_cells)
         changed += [(c, (c.sheet, c.row, c.col) in marked) for c in writer.extra_cells()]
+        if layout.register_rows == self.base.register_rows:  # (every cell is at its base's place: _changed)
+            writer.register_inputs = self.register_inputs
         # The digest covers the locked cells: when none of them differs from the blank layout's, it is the
         # template's for this commune (computed once per commune), as the whole layout's would be.
         signed = layout if locked_changed or not same_validations else dataclasses.replace(layout, _template=self.template)
@@ -252,7 +273,10 @@ class FeedbackPackage:
         changed: list[tuple[CellSpec, bool]] = []
         locked_changed = False
         for i, (a, b) in enumerate(zip(self.base.cells, layout.cells, strict=True)):
-            if (a is b or a == b) and (b.sheet, b.row, b.col) not in special:  # (most are the base's own)
+            # (most are the base's own; an equal cell whose value or result is of another type, 1 for 1.0,
+            # is written otherwise)
+            if (a is b or (a == b and type(a.value) is type(b.value) and type(a.cached) is type(b.cached))) \
+                    and (b.sheet, b.row, b.col) not in special:
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")
@@ -280,7 +304,17 @@ class FeedbackPackage:
             v = c.value
             if c.formula is not None:
                 base_cell = self.sheets[name].rows[c.row + 1].cells[c.col + 1]
-                element = formula_cell(base_cell, _cache(c.cached), xf)
+                cached = _cache(c.cached)
+                # (typed: 1, 1.0 and True are equal keys but written apart; -0.0 equals 0.0: not kept)
+                key = (base_cell, type(cached), cached, xf)
+                keep = cached == cached and not (type(cached) is float and cached == 0)  # (nor NaN)
+                element = self.formula_cells.get(key) if keep else None
+                if element is None:
+                    element = formula_cell(base_cell, cached, xf)
+                    if keep:
+                        if len(self.formula_cells) >= _FORMULA_CELLS_BOUND:
+                            self.formula_cells.clear()
+                        self.formula_cells[key] = element
             elif isinstance(v, str):
                 if len(v) > _STRMAX:
                     raise PackageMismatch("a long text")

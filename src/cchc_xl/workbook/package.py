@@ -44,7 +44,8 @@ class PartsWorkbook(_ProtectedWorkbook):
     the merged parts themselves, so the render's own deflating and its reading back are saved. What is the
     same render after render is taken from `made` (a dict the caller keeps across renders), by what
     XlsxWriter makes it of: the styles part (by the formats), the defined names (by name, reference and
-    the sheets), the workbook part's list of them, the app part (by the sheets, names and properties)."""
+    the sheets), their sorted order and named ranges (by the names in order), the workbook part's list of
+    them, the app part (by the sheets, names and properties)."""
 
     def __init__(self, options: dict[str, Any], made: dict[tuple[Any, ...], Any]):
         super().__init__(io.BytesIO(), {**options, "in_memory": True})
@@ -68,6 +69,21 @@ class PartsWorkbook(_ProtectedWorkbook):
         else:
             self.defined_names.append(list(entry))
         return 0
+
+    def _sort_defined_names(self, names: list[list[Any]]) -> list[list[Any]]:
+        # (a stable sort: the same names in the same order sort the same)
+        key = ("sortedNames", tuple(map(tuple, names)))
+        got = self.made.get(key)
+        if got is None:
+            got = remember(self.made, key, tuple(map(tuple, super()._sort_defined_names(names))))
+        return [list(n) for n in got]
+
+    def _extract_named_ranges(self, defined_names: list[list[Any]]) -> list[str]:
+        key = ("namedRanges", tuple(map(tuple, defined_names)))
+        got = self.made.get(key)
+        if got is None:
+            got = remember(self.made, key, tuple(super()._extract_named_ranges(defined_names)))
+        return list(got)
 
     def _write_defined_names(self) -> None:
         key = ("definedNames", tuple(tuple(d) for d in self.defined_names))
