@@ -89,6 +89,11 @@ def evidence(inbox: Path, rng: random.Random) -> int:
     return made
 
 
+def issued(k: int) -> dt.date:
+    """The date of a commune's k-th signed document (a register may cite dozens)."""
+    return dt.date(2022, 2 + k // 28 % 10, 1 + k % 28)
+
+
 def add_evidence(inbox: Path, rng: random.Random) -> int:
     """An evidence folder beside each return whose register cites files, holding those files, every one
     distinct: half scans (a pool's scan with a comment after %%EOF, which no reader looks at), half text
@@ -122,7 +127,7 @@ def add_evidence(inbox: Path, rng: random.Random) -> int:
                 data = rng.choice(scans) + trailer
             else:
                 spec = DocSpec(commune=book.stem, kind="KẾ HOẠCH", number=f"{k + 1}/KH-UBND",
-                               issued=dt.date(2022, 2, 1 + k), subject=f"Thực hiện tiêu chí, tệp {name}",
+                               issued=issued(k), subject=f"Thực hiện tiêu chí, tệp {name}",
                                signer="Nguyễn Văn An")
                 data = text_pdf(seed=i * 8 + k, pages=1 + k % 3, spec=spec)
                 data = data + trailer if unsigned else sign_pdf(data, identity)

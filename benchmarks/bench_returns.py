@@ -4,8 +4,8 @@
 
 The corpus (made once, kept in DIR): each synthetic commune's generated workbook filled the way communes
 fill them — every score or figure typed, an explanation on every item (in the commune's own words: its documents'
-numbers and dates), an evidence register of the commune's own documents on about half the returns (a quarter
-of the items cited; cited documents with no evidence folder: a warning), now and then an
+numbers and dates), an evidence register of the commune's own two to five documents on about half the returns (a
+quarter of the items cited; cited documents with no evidence folder: a warning), now and then an
 item left blank, a file named after another commune now and then; about 60 % of the returns carry at least one
 warning and 10 % are rejected (a score above the maximum, or points with neither evidence nor
 explanation). All are saved by openpyxl, and one in eight is re-saved by LibreOffice (when `soffice` is
@@ -92,13 +92,16 @@ def fill_realistic(blank: Path, target: Path, cset: CriteriaSet, index: int) -> 
         sheet, ref = next(iter(wb.defined_names["TLKC"].destinations))
         first = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit()))
         ws = wb[sheet]
-        for i, code in enumerate(cited):  # each commune's own documents: numbers, dates, subjects, file names
+        # each commune's own documents (numbers, dates, subjects, file names), one often backing several items
+        documents = []
+        for _ in range(rng.randint(2, 5)):
             kind, title = rng.choice(_DOCUMENTS)
             number = rng.randint(1, 250)
-            row = [code, f"{number}/{kind}-UBND", dt.datetime(cset.year, rng.randint(1, 11), rng.randint(1, 28)),
-                   "UBND xã", f"{title} {rng.choice(_SUBJECTS)} (tiêu chí {code})",
-                   f"{kind.lower()}-{number}-{code.replace('.', '-')}.pdf"]
-            for j, v in enumerate(row):
+            documents.append((f"{number}/{kind}-UBND", dt.datetime(cset.year, rng.randint(1, 11), rng.randint(1, 28)),
+                              f"{title} {rng.choice(_SUBJECTS)}", f"{kind.lower()}-{number}-{rng.randint(1, 99)}.pdf"))
+        for i, code in enumerate(cited):
+            number, issued, subject, file_name = rng.choice(documents)
+            for j, v in enumerate([code, number, issued, "UBND xã", f"{subject} (tiêu chí {code})", file_name]):
                 ws.cell(row=first + i, column=j + 1, value=v)
     wb.save(target)
 

@@ -385,11 +385,12 @@ def resign(data: bytes, tag: str) -> bytes:
 
 def _slow_signed(stem: str, name: str, k: int) -> bytes:
     """add_evidence's signed PDF for this file, made and signed the slow way."""
-    import datetime as dt
+
+    from bench_pipeline import issued
 
     from cchc_xl.samplegen.pdfs import DocSpec, demo_identity, sign_pdf, text_pdf
 
-    spec = DocSpec(commune=stem, kind="KẾ HOẠCH", number=f"{k + 1}/KH-UBND", issued=dt.date(2022, 2, 1 + k),
+    spec = DocSpec(commune=stem, kind="KẾ HOẠCH", number=f"{k + 1}/KH-UBND", issued=issued(k),
                    subject=f"Thực hiện tiêu chí, tệp {name}", signer="Nguyễn Văn An")
     seed = int(hashlib.sha256(f"{stem}/{name}".encode()).hexdigest()[:8], 16)
     return sign_pdf(text_pdf(seed=seed, pages=1 + k % 3, spec=spec), demo_identity(seed=3))
