@@ -9,8 +9,9 @@ workers, peak resident memory of the largest process):
 3. `import --jobs J` the N realistic returns of bench_returns.py (one in eight re-saved by LibreOffice), each
    cited evidence file present in the return's evidence folder: distinct PDFs (scans and digitally signed text
    PDFs, each file's bytes made unique so no check is a cache hit), as communes send them — some folders with
-   a file the register does not name, some with a text PDF exported without a signature. At 1,000 communes:
-   52 % of the returns carry a warning, 10 % are rejected, 44 % are accepted as they are;
+   a file the register does not name, some with a text PDF exported without a signature. At 10,600 communes
+   (derived from the pool of 1,000, whose mix they keep): 51 % of the returns carry a warning, 10 % are
+   rejected, 44 % are accepted as they are;
 4. `appraise prepare --jobs J`: the council's workbook of every accepted return;
 5. `report`: the ranking workbook.
 `--record` adds the table, the commit and the machine's load as a dated section at the top of
