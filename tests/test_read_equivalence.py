@@ -33,7 +33,7 @@ from cchc_xl.reading import book, rows, safety
 from cchc_xl.reading.safety import Limits
 from cchc_xl.settings import Settings
 from cchc_xl.templates import template
-from conftest import SAMPLE_COMMUNES
+from conftest import SAMPLE_COMMUNES, examples
 from import_corpus import Corpus, _cell, max_cell, score_cell
 from test_feedback_package import read_back
 from test_import_jobs import _inbox
@@ -52,10 +52,14 @@ def both_ways(data: bytes, limits: Limits = SMALL) -> None:
         assert rows.beyond_extent(data, limits) == safety._beyond_extent(data, limits)
 
 
+@pytest.mark.parametrize("split_from", [None, 0])  # (0: every new row put together from its cells' answers)
 @hypothesis_settings(max_examples=150, deadline=None)
 @given(cells=formula_cells(), validations=st.sampled_from(["", VALIDATIONS, '<dataValidations count="0"/>']))
-def test_row_memo_gives_the_plain_scans(cells: str, validations: str) -> None:
-    both_ways(sheet_part(cells, validations))
+def test_row_memo_gives_the_plain_scans(split_from: int | None, cells: str, validations: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        if split_from is not None:
+            mp.setattr(rows, "SPLIT_FROM", split_from)
+        both_ways(sheet_part(cells, validations))
 
 
 @pytest.mark.parametrize(("case", "cells"), [
@@ -141,6 +145,104 @@ def test_the_switch_turns_the_row_memo_off(monkeypatch: pytest.MonkeyPatch) -> N
     assert not rows.enabled()
     monkeypatch.setattr(book, "_scan_sheet", lambda _data: "plain")
     assert rows.scan_sheet(data) == "plain"
+
+
+# -- a new row's answers from its cells' (rows._split_facts) -----------------------------------------------
+# The pieces a row is made of, as the importer meets them and as it must not be misled by: cells in the common
+# shapes, texts holding what the scans count outside tags, and cells of the shapes read whole only.
+ROW_CELLS = """
+| piece                                | cell                                                                  |
+| number                               | <c r="{c}{r}" s="27" t="n"><v>2.5</v></c>                             |
+| blank styled                         | <c r="{c}{r}" s="1"/>                                                 |
+| inline text, references              | <c r="{c}{r}" s="24" t="inlineStr"><is><t>Đ&#417;n v&#7883; &amp; x</t></is></c> |
+| inline text kept with blanks         | <c r="{c}{r}" t="inlineStr"><is><t xml:space="preserve"> a </t></is></c> |
+| shared string                        | <c r="{c}{r}" s="24" t="s"><v>3</v></c>                               |
+| formula, no result                   | <c r="{c}{r}" s="23"><f>SUM(--('T'!$A$5:$A$9=A1))&amp;"&lt;"</f><v></v></c> |
+| formula, an empty result             | <c r="{c}{r}" s="23"><f>A1</f><v/></c>                                 |
+| formula, text result                 | <c r="{c}{r}" t="str"><f>IF(A1&lt;&gt;"",A1,"Đạt")</f><v>Đạt</v></c>   |
+| formula with attributes              | <c r="{c}{r}"><f aca="false">1+1</f><v>2</v></c>                      |
+| a shared formula                     | <c r="{c}{r}"><f t="shared" ref="{c}{r}:{c}9" si="0">A1*2</f></c>     |
+| a date cell                          | <c r="{c}{r}" t="d"><v>2026-03-10</v></c>                             |
+| a boolean of another spelling        | <c r="{c}{r}" t="b"><v>true</v></c>                                   |
+| a text with a namespace              | <c r="{c}{r}" t="inlineStr"><is><t>xmlns="x"</t></is></c>              |
+| a text with the main namespace's end | <c r="{c}{r}" t="inlineStr"><is><t>/spreadsheetml/2006/main"</t></is></c> |
+| a text with a prefixed tag's name    | <c r="{c}{r}" t="inlineStr"><is><t>a:c b</t></is></c>                  |
+| another attribute                    | <c r="{c}{r}" cm="1"><v>1</v></c>                                     |
+| blanks inside                        | <c r="{c}{r}">\\n <v>1</v></c>                                          |
+| under a prefix                       | <x:c r="{c}{r}"><x:v>1</x:v></x:c>                                     |
+| no reference                         | <c><v>1</v></c>                                                       |
+| a comment                            | <c r="{c}{r}"><v>1</v><!-- x --></c>                                   |
+| left open                            | <c r="{c}{r}"><v>1</v>                                                 |
+"""
+ROW_PIECES = {case.strip(): cell.strip().replace("\\n", "\n") for case, cell in
+              (line.strip().strip("|").split("|") for line in ROW_CELLS.strip().splitlines()[1:])}
+ROW_TAGS = ['<row r="{r}">', '<row r="{r}" spans="1:11" ht="67.5" customHeight="1">', '<row r="{r}" x:c ="1">',
+            '<row r="{r}" xmlns="urn:x">', '<row  r="{r}">']
+ROW_ENDS = ["</row>", "</row></sheetData><pageMargins/></worksheet>", "", "</row>\n"]
+
+
+def _same_facts(chunk: bytes) -> bool:
+    """`rows._split_facts` gives what the chunk read whole gives (an answer that raised: raised both ways);
+    False when it leaves the chunk to be read whole."""
+    split = rows._split_facts(chunk)
+    if split is None:
+        return False
+    whole = rows._whole_facts(chunk)
+    assert split[3] == whole[3], chunk
+    for flag, got, want in zip((1, 2, 4), split[:3], whole[:3], strict=True):
+        if not whole[3] & flag:
+            assert got == want, chunk
+    return True
+
+
+@st.composite
+def split_rows(draw: st.DrawFn) -> bytes:
+    """A row of pieces above, cells of this row or another, one twice now and then; the row's tag and end."""
+    r = draw(st.sampled_from([1, 7, 400]))
+    cells = []
+    for col in draw(st.lists(st.sampled_from("ABCDHIZ"), max_size=6)):
+        piece = ROW_PIECES[draw(st.sampled_from(sorted(ROW_PIECES)))]
+        cells.append(piece.format(c=col, r=draw(st.sampled_from([r, r, r, r + 1]))))
+    return (draw(st.sampled_from(ROW_TAGS)).format(r=r) + "".join(cells) + draw(st.sampled_from(ROW_ENDS))).encode()
+
+
+@hypothesis_settings(max_examples=examples(400, 60), deadline=None)
+@given(chunk=split_rows())
+def test_a_rows_answers_from_its_cells_are_the_rows_own(chunk: bytes) -> None:
+    _same_facts(chunk)
+    _same_facts(chunk)  # (its cells from the memo)
+
+
+@pytest.mark.parametrize("case", sorted(ROW_PIECES))
+def test_each_kind_of_cell_in_a_row_of_common_ones(case: str) -> None:
+    """A row of common cells around the piece: served from its cells exactly when the piece is common too."""
+    common = ["number", "blank styled", "inline text, references", "inline text kept with blanks",
+              "shared string", "formula, no result", "formula, text result", "formula with attributes",
+              "a shared formula", "a date cell", "a boolean of another spelling"]
+    around = [ROW_PIECES["formula, no result"].format(c="A", r=5), ROW_PIECES["number"].format(c="B", r=5)]
+    chunk = ('<row r="5" ht="30">' + around[0] + ROW_PIECES[case].format(c="H", r=5) + around[1].replace("B5", "K5")
+             + "</row>").encode()
+    assert _same_facts(chunk) == (case in common)
+
+
+def test_the_cells_memo_serves_the_import_and_its_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long row met again with one cell of its own (an explanation) is put together from its cells; with
+    `CCHC_XL_FAST_CELLS=0` it is read whole; the part's answers are the plain scans' either way."""
+    status = "IF(K9&lt;&gt;\"\",K9," + "+".join(f"N(A{i})" for i in range(1, 200)) + ")"
+    rows_ = [f'<row r="9"><c r="A9" t="inlineStr"><is><t>1.{i}</t></is></c><c r="H9" t="inlineStr"><is><t>'
+             f'Giải trình {i}</t></is></c><c r="I9" s="25"><f>{status}</f><v></v></c></row>' for i in range(3)]
+    assert len(rows_[0]) >= rows.SPLIT_FROM
+    split: list[bytes] = []
+    real = rows._split_facts
+    monkeypatch.setattr(rows, "_split_facts", lambda chunk: split.append(chunk) or real(chunk))
+    for row in rows_:
+        both_ways(sheet_part(row), Limits().with_extent(9, 9))
+    assert len(split) == 3  # each row once (then from the rows' memo)
+    assert all(_same_facts(row.encode()) for row in rows_)
+    split.clear()
+    monkeypatch.setenv("CCHC_XL_FAST_CELLS", "0")
+    both_ways(sheet_part(rows_[0].replace("Giải trình 0", "Giải trình 9")), Limits().with_extent(9, 9))
+    assert not split
 
 
 # -- a corpus, imported both ways ---------------------------------------------------------------------
@@ -479,11 +581,15 @@ def value_rows(draw: st.DrawFn) -> str:
     return "".join(out)
 
 
+@pytest.mark.parametrize("split_from", [None, 0])  # (0: every new row put together from its cells' answers)
 @hypothesis_settings(max_examples=60, deadline=None)
 @given(cells=value_rows())
 def test_the_value_reader_gives_calamines_values_on_any_rows(tmp_path_factory: pytest.TempPathFactory,
-                                                              cells: str) -> None:
-    _values_both_ways(_xlsx(tmp_path_factory.mktemp("v") / "v.xlsx", cells))
+                                                              split_from: int | None, cells: str) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        if split_from is not None:
+            mp.setattr(rows, "SPLIT_FROM", split_from)
+        _values_both_ways(_xlsx(tmp_path_factory.mktemp("v") / "v.xlsx", cells))
 
 
 def test_the_value_reader_reads_returns_itself(tmp_path: Path, mini_set: CriteriaSet, communes: list[Commune],

@@ -194,9 +194,22 @@ class _Scanned(NamedTuple):
 
 def _scan_chunk(chunk: bytes, common: Common) -> _Scanned:
     tags = book._TAG.findall(chunk)
-    # `book._CELL_REF`'s matches: the plain references whose row has no leading zero (both patterns start at
-    # `<c r="`, which no match holds inside, so they match at the same places)
-    refs = [letters + digits for letters, digits in common.refs if digits[0] != 48]
+    refs, ref_row = _cell_refs(common.refs)
+    return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"), common.xmlns,
+                    common.uri_ends, common.bang, len(refs), _formulas(chunk), common.open_end, ref_row)
+
+
+def _cell_refs(plain: list[tuple[bytes, bytes]]) -> tuple[list[bytes], int]:
+    """`book._CELL_REF`'s matches among `safety._PLAIN_REF`'s, the plain references whose row has no leading
+    zero (both patterns start at `<c r="`, which no match holds inside, so they match at the same places), and
+    `_Scanned.ref_row` of them."""
+    refs = [letters + digits for letters, digits in plain if digits[0] != 48]
+    ref_rows = {digits for _, digits in plain if digits[0] != 48}
+    ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(set(refs)) == len(refs) else -1
+    return refs, ref_row
+
+
+def _formulas(chunk: bytes) -> dict[tuple[int, int], str]:
     formulas: dict[tuple[int, int], str] = {}
     for col, row, raw_attributes, text in book._FORMULA_CELL.findall(chunk):
         attributes, value = book._decoded(raw_attributes, text)
@@ -205,10 +218,7 @@ def _scan_chunk(chunk: bytes, common: Common) -> _Scanned:
                 raise _Unserved("a formula of a kind")
             value = book._formula_text({}, (col + row).decode("ascii"), attributes, value).removeprefix("=")
         formulas[book._position(col, row)] = value
-    ref_rows = {digits for _, digits in common.refs if digits[0] != 48}
-    ref_row = 0 if not refs else int(next(iter(ref_rows))) if len(ref_rows) == 1 and len(set(refs)) == len(refs) else -1
-    return _Scanned(tags.count(b"c"), tags.count(b"f"), tags.count(b"dataValidations"), common.xmlns,
-                    common.uri_ends, common.bang, len(refs), formulas, common.open_end, ref_row)
+    return formulas
 
 Scan = tuple[dict[tuple[int, int], str], set[tuple[str, str]]]
 
@@ -265,7 +275,16 @@ _EXTENT_FAILED, _SCAN_FAILED, ROW_FAILED = 1, 2, 4
 def _facts_of(chunk: bytes) -> tuple[Any, Any, Any, int]:
     """A chunk's answers to the extent check, the formula scan and the value reader, and which raised (an
     answer that raised is kept as its exception: that scan leaves the part to its plain path)."""
-    from cchc_xl.reading import values  # (values reads its parts through this module)
+    if len(chunk) >= SPLIT_FROM and enabled_cells():
+        got = _split_facts(chunk)
+        if got is not None:
+            return got
+    return _whole_facts(chunk)
+
+
+def _whole_facts(chunk: bytes) -> tuple[Any, Any, Any, int]:
+    """`_facts_of`, the chunk read whole."""
+    from cchc_xl.reading import values
 
     failed = 0
     answers: list[Any] = []
@@ -277,6 +296,109 @@ def _facts_of(chunk: bytes) -> tuple[Any, Any, Any, int]:
             answers.append(e)
             failed |= flag
     return answers[0], answers[1], answers[2], failed
+
+
+# -- a new row's answers from its cells' -------------------------------------------------------------------
+# A row a file brings anew (an item's row with the commune's own explanation) is mostly cells every file of the
+# batch has: its code, title and method, its long status formula. Such a row, when it is a `<row …>` tag, cells
+# each in one of the shapes `values.common_cell` reads, and `</row>`, has its answers put together from its
+# cells' answers, each cell's taken from a memo of its own. Exact, as the cut before `<row ` is: every pattern
+# the scans count or collect holds a `<` only at its start or holds none, the pieces are cut before each `<c `,
+# and a common cell holds no `<` but its own elements' (so no match spans two pieces; the row's own tag and
+# `</row>` hold no cell, tag or reference). Anything else: the row read whole.
+SPLIT_FROM = 1024  # bytes: a shorter new row is read whole (the split costs about what it spares)
+_ROW_TAG = re.compile(rb"<row [^<>]*>")
+_ROW_END, _CELL_CUT = b"</row>", b"<c "
+
+
+def enabled_cells() -> bool:
+    """The cells' memo under the rows' (`CCHC_XL_FAST_CELLS=0` turns it alone off)."""
+    return os.environ.get("CCHC_XL_FAST_CELLS", "1") != "0"
+
+
+class _Piece(NamedTuple):
+    """One cell element's answers, as the scans of a row read it (the counts a common cell gives: one cell
+    tag, its one reference, no `<!`, namespace declaration or prefixed element)."""
+    ref: bytes  # letters and digits
+    row: int  # 1-based, as the reference names it
+    col: int
+    formula_tags: int  # `book._TAG`'s `<f`
+    formulas: dict[tuple[int, int], str] | Exception
+    cell: Any  # values._common_cell's answer, or the exception it raised
+    failed: int  # _SCAN_FAILED, ROW_FAILED: which answer raised
+
+
+_UNSPLIT: Any = ()  # a piece not in a common shape (an empty tuple: kept by the memo, unlike None)
+
+
+def _piece_facts(rest: bytes) -> _Piece | Any:
+    from cchc_xl.reading import values
+
+    piece = _CELL_CUT + rest
+    m = values._COMMON_CELL.match(piece)
+    if m is None or m.end() != len(piece):
+        return _UNSPLIT
+    # A common cell's only `<` are its own elements' (`<c r="A1"`, `<f`, `<v>`, `<is>`, `<t`, their ends): one
+    # cell tag, one reference (the match's), no `<!`, no prefixed element, a `<f` only as its formula's tag.
+    # Its texts may hold what the scans also count outside tags: such a cell's row is read whole.
+    if b'xmlns="' in piece or book._MAIN_URI_END in piece or (b":c" in piece and _PREFIXED_TAGS.search(piece)):
+        return _UNSPLIT
+    failed = 0
+    try:
+        cell: Any = values._common_cell(*m.groups())
+    except Exception as e:  # kept as the answer: the row's value answer raises too
+        cell, failed = e, failed | ROW_FAILED
+    formula = b"<f" in piece
+    formulas: dict[tuple[int, int], str] | Exception = {}
+    if formula:
+        try:
+            formulas = _formulas(piece)
+        except Exception as e:
+            formulas, failed = e, failed | _SCAN_FAILED
+    letters, digits = m.group(1), m.group(2)
+    return _Piece(letters + digits, int(digits), safety._column_number(letters), int(formula), formulas, cell,
+                  failed)
+
+
+def _split_facts(chunk: bytes) -> tuple[Any, Any, Any, int] | None:
+    """`_facts_of(chunk)` from its cells' answers; None when the row is not of the shape served."""
+    from cchc_xl.reading import values
+
+    if not chunk.endswith(_ROW_END):
+        return None
+    head, *rest = chunk[:-len(_ROW_END)].split(_CELL_CUT)
+    if (not rest or _ROW_TAG.fullmatch(head) is None or book._DEFAULT_XMLNS.search(head) is not None
+            or book._MAIN_URI_END in head or _PREFIXED_TAGS.search(head) is not None):
+        return None  # (the row's own tag holds no cell, reference or `<!`; these it may hold: read whole)
+    pieces = list(map(_CELL_FACTS, rest))
+    if _UNSPLIT in pieces:
+        return None
+    refs, rows, cols, formula_tags, formulas, cells, flags = zip(*pieces, strict=True)
+    n = len(pieces)
+    failed = 0
+    for flag in flags:
+        failed |= flag
+    extent = _Extent(n, n, max(rows), max(cols), False, False)
+    scanned: Any
+    if failed & _SCAN_FAILED:
+        scanned = next(f for f in formulas if isinstance(f, Exception))
+    else:
+        found: dict[tuple[int, int], str] = {}
+        for f in formulas:
+            if f:
+                found.update(f)
+        # (every reference has no leading zero: `book._CELL_REF`'s, as `_cell_refs` finds them)
+        ref_row = rows[0] if rows.count(rows[0]) == n and len(set(refs)) == n else -1
+        scanned = _Scanned(n, sum(formula_tags), 0, 0, 0, False, n, found, False, ref_row)
+    row: Any
+    if failed & ROW_FAILED:
+        row = next(c for c in cells if isinstance(c, Exception))
+    else:
+        try:
+            row = values.placed_row(list(cells), False, False, 0, 0)
+        except Exception as e:
+            row, failed = e, failed | ROW_FAILED
+    return extent, scanned, row, failed
 
 
 class PartFacts:
@@ -301,4 +423,5 @@ def part_facts(data: bytes) -> PartFacts:
 # the process's: the workers of `import --jobs` each have theirs
 _HEAD_FACTS = ChunkMemo(_facts_of, MEMO_BYTES // 8)  # a part's start, before its first row
 _ROW_FACTS = ChunkMemo(lambda rest: _facts_of(_CUT + rest))
+_CELL_FACTS = ChunkMemo(_piece_facts, MEMO_BYTES // 4)  # a new row's cells, after their `<c `
 _CUTS = _RecentCuts()

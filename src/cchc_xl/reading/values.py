@@ -199,6 +199,13 @@ _EPOCH = dt.date(1899, 12, 30)
 _KINDS = {b"n", b"s", b"str", b"b", b"e", b"inlineStr"}
 
 
+class _Unclean:
+    """A piece that is not one cell in a common shape (`common_cell`)."""
+
+
+UNCLEAN = _Unclean()
+
+
 class _Row(NamedTuple):
     """One chunk's cells: its row (-1: none), the row's values up to its last cell ("" where blank; the
     cells to place per file left ""), and those cells as (col, kind, style index, raw)."""
@@ -228,6 +235,22 @@ def _cells(chunk: bytes, common: rows.Common) -> _Row:
             if len(general) != tags:
                 raise _Doubt("a cell tag this module does not read")
             cells = [_general_cell(*groups) for groups in general]
+    return placed_row(cells, common.open_end, common.bang or _PREFIXED_CELL.search(chunk) is not None,
+                      common.xmlns, common.uri_ends)
+
+
+def common_cell(piece: bytes) -> Cell | _Unclean | None:
+    """One cell element alone, as `_cells` reads it inside a row of common cells (`_common_cell`):
+    `UNCLEAN` unless `_COMMON_CELL` matches the whole piece, as it does each cell of such a row."""
+    m = _COMMON_CELL.match(piece)
+    if m is None or m.end() != len(piece):
+        return UNCLEAN
+    return _common_cell(*m.groups())
+
+
+def placed_row(cells: list[Cell | None], open_end: bool, odd: bool, xmlns: int, uri_ends: int) -> _Row:
+    """A chunk's `_Row` from its cells as read, in order (raises _Doubt for cells of several rows or one
+    cell twice)."""
     row, placed, fills = -1, {}, []
     for cell in cells:
         if cell is None:
@@ -242,8 +265,7 @@ def _cells(chunk: bytes, common: rows.Common) -> _Row:
     values = [""] * (max(placed) + 1 if placed else 0)
     for c, value in placed.items():
         values[c] = value
-    return _Row(row, tuple(values), tuple(fills), common.open_end,
-                common.bang or _PREFIXED_CELL.search(chunk) is not None, common.xmlns, common.uri_ends)
+    return _Row(row, tuple(values), tuple(fills), open_end, odd, xmlns, uri_ends)
 
 
 def _part_rows(data: bytes) -> tuple[_Row, ...]:
