@@ -121,6 +121,20 @@ def test_feedback_status_cell_shows_the_import_finding(missing_file_return: tupl
     assert ws.column_dimensions[column].hidden and ws[refs.mark].protection.locked
 
 
+def test_a_marked_feedback_workbook_is_signed_alike_both_ways(missing_file_return: tuple[SubmissionResult, str],
+                                                              mini_set: CriteriaSet, settings: Settings,
+                                                              tmp_path: Path) -> None:
+    """The fast path signs a marked workbook with its blank layout's digest (a mark is in no digest), as the
+    plain writer, which computes the digest from every cell, does."""
+    r, _code = missing_file_return
+    at = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
+    writer = FeedbackWorkbookWriter(feedback_layout(r, mini_set), settings, r.findings)
+    writer.generated_at = at
+    want = writer.write(tmp_path / "plain.xlsx")
+    got = FeedbackPackage(mini_set, settings).write(feedback_layout(r, mini_set), r.findings, tmp_path / "fast.xlsx", at)
+    assert got == want
+
+
 def test_reimported_feedback_passes_the_tamper_check(missing_file_return: tuple[SubmissionResult, str],
                                                      mini_set: CriteriaSet, communes: list[Commune],
                                                      settings: Settings, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from cchc_xl.reports.feedback import FeedbackWorkbookWriter
 from cchc_xl.safeio import write_bytes
 from cchc_xl.settings import Settings
 from cchc_xl.workbook import approved_report
-from cchc_xl.workbook.layout import CellSpec, Layout, layout_template
+from cchc_xl.workbook.layout import DISTRICT_MARK_STYLE, CellSpec, Layout, layout_template
 from cchc_xl.workbook.package import (
     SST,
     BaseSheet,
@@ -280,7 +280,9 @@ class FeedbackPackage:
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")
-            if b.locked and b.formula is None and (i not in self.slots or commune.cells_at([i])[0] != b):
+            # (a district mark is locked but in no digest: a marked file's digest is its blank layout's)
+            if (b.locked and b.formula is None and b.style != DISTRICT_MARK_STYLE
+                    and (i not in self.slots or commune.cells_at([i])[0] != b)):
                 locked_changed = locked_changed or a != b
             changed.append((b, (b.sheet, b.row, b.col) in marked))
         return changed, locked_changed

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Any
 
@@ -81,7 +81,13 @@ class CellSpec:
 
     @property
     def ref(self) -> str:
-        return xl_rowcol_to_cell(self.row, self.col)
+        return cell_ref(self.row, self.col)
+
+
+@lru_cache(maxsize=1 << 16)  # (every layout's cells ask for their references: the digest, the lookups)
+def cell_ref(row: int, col: int) -> str:
+    """The A1 reference of a 0-based position."""
+    return xl_rowcol_to_cell(row, col)
 
 
 @dataclass(frozen=True)
@@ -223,32 +229,54 @@ class Layout(SheetLayout):
 
 
 
-@dataclass(frozen=True)
 class _Index:
-    """Positions in a layout's cell list; valid for every layout of a template (same cells, same places)."""
+    """Positions in a layout's cell list; valid for every layout of a template (same cells, same places).
+    Each lookup is made when first asked for: a feedback layout's status marks ask for `at` only, the
+    importer's check for `checked` and `expected` (of a template's layout, made once for all)."""
 
-    checked: tuple[int, ...]
-    at: dict[tuple[str, str], int]
-    named: dict[str, int]
-    expected: dict[str, Expected]  # sheet key -> the checked cells' contents, for a quick first comparison
+    def __init__(self, cells: list[CellSpec]):
+        self._cells = cells
 
     @classmethod
     def of(cls, cells: list[CellSpec]) -> _Index:
+        return cls(cells)
+
+    @cached_property
+    def at(self) -> dict[tuple[str, str], int]:
         at: dict[tuple[str, str], int] = {}
-        named: dict[str, int] = {}
-        checked = []
-        expected: dict[str, Expected] = {}
-        for i, c in enumerate(cells):
+        for i, c in enumerate(self._cells):
             at.setdefault((c.sheet, c.ref), i)
+        return at
+
+    @cached_property
+    def named(self) -> dict[str, int]:
+        named: dict[str, int] = {}
+        for i, c in enumerate(self._cells):
             if c.name:
                 named.setdefault(c.name, i)
+        return named
+
+    @property
+    def checked(self) -> tuple[int, ...]:
+        return self._checked[0]
+
+    @property
+    def expected(self) -> dict[str, Expected]:
+        """Sheet key -> the checked cells' contents, for a quick first comparison."""
+        return self._checked[1]
+
+    @cached_property
+    def _checked(self) -> tuple[tuple[int, ...], dict[str, Expected]]:
+        checked = []
+        expected: dict[str, Expected] = {}
+        for i, c in enumerate(self._cells):
             # A template's commune cells hold placeholder texts, so they are listed even where a commune's
             # own text is empty; comparing an empty expected value finds nothing, as skipping it would.
             if (c.locked and c.sheet != "meta" and c.style != DISTRICT_MARK_STYLE
                     and (c.formula is not None or c.value not in (None, ""))):
                 checked.append(i)
                 expected.setdefault(c.sheet, Expected()).add(i, c)
-        return cls(tuple(checked), at, named, expected)
+        return tuple(checked), expected
 
 
 @dataclass
