@@ -416,9 +416,22 @@ def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
     for text in strings:
         found = memo.get(text)
         if found is None:
-            found = memo[text] = _si(text)
+            found = memo[text] = _plain_si(text)
         out.append(found)
     return "".join(out).encode("utf-8")
+
+
+# what XlsxWriter's shared strings treat apart (`_escape_control_characters`, `_preserve_whitespace`, rich
+# strings): a text with any of them is written by `writer._si` itself
+_NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$|^<r>")
+
+
+def _plain_si(text: str) -> str:
+    """`writer._si(text)`: for a text with no control character, no escape-like run, no space at either end
+    and no rich-text start, <si><t>the text escaped</t></si>, as XlsxWriter writes it."""
+    if _NOT_PLAIN.search(text) is not None:
+        return _si(text)
+    return f"<si><t>{_escape(text)}</t></si>"
 
 
 def _result_type(value: Any) -> str:

@@ -9,10 +9,14 @@ A very hidden metadata sheet is signed (HMAC) like the commune workbook's.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from json.encoder import encode_basestring as _json_text  # (json.dumps's own, ensure_ascii off)
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
@@ -40,10 +44,12 @@ from cchc_xl.workbook.layout import (
     Validation,
     canonical_value,
     fit_row,
+    lines_height,
     locked_manifest,
     manifest_digest,
     set_fingerprint,
     status_chain,
+    text_lines,
 )
 from cchc_xl.workbook.sheetkit import (
     Formats,
@@ -143,7 +149,7 @@ class AppraisalLayout(SheetLayout):
         """The digest of the locked content, as the commune workbook's (`layout.locked_manifest`; `memo`: the
         run's, when it was made for this layout's set, lists it faster)."""
         if memo is not None and memo.cset is self.cset:
-            return manifest_digest(memo.manifest(self))
+            return memo.digest(self)
         return manifest_digest(locked_manifest(self.sheets, self.cells, self.validations))
 
 
@@ -214,11 +220,19 @@ class LayoutMemo:
     rows: dict[tuple[str, int], _RowParts] = field(default_factory=dict)
     name_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
     statuses: dict[tuple[Any, ...], str] = field(default_factory=dict)  # `evaluate_appraisal`'s memo
+    # a paragraph's wrapped lines (text, column width, size, bold): `text_lines` of a text is the sum of its
+    # paragraphs', and a commune's texts share their lines (a figure's label and value, a document cited for
+    # several items) with its own other texts and with other communes'
+    lines: dict[tuple[str, float, float, bool], int] = field(default_factory=dict, repr=False, compare=False)
+    figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
     # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
     # None while not yet made)
-    _held: dict[int, tuple[CellSpec, tuple[tuple[str, str, str, str], ...] | None]] = field(
+    _held: dict[int, tuple[CellSpec, tuple[tuple[tuple[str, str, str, str], str], ...] | None]] = field(
+        default_factory=dict, repr=False, compare=False)
+    # validations seen (the memo's rows' own recur in every layout): id -> (it, (its item, the item's JSON))
+    _checks: dict[int, tuple[RangeValidation, tuple[tuple[str, str, str, str], str]]] = field(
         default_factory=dict, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
@@ -227,24 +241,37 @@ class LayoutMemo:
     def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
         """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
         value's canonical text remembered (bounded) instead of made anew for every commune."""
+        return sorted(item for item, _ in self._entries(lay))
+
+    def digest(self, lay: AppraisalLayout) -> str:
+        """`manifest_digest(self.manifest(lay))`: the manifest's JSON joined from each item's own (the memo's
+        cells' and validations' made once), as `json.dumps` writes a list of lists of texts."""
+        entries = self._entries(lay)
+        entries.sort(key=_first)  # (equal items have equal texts)
+        return hashlib.sha256(("[" + ",".join([text for _, text in entries]) + "]").encode("utf-8")).hexdigest()
+
+    def _entries(self, lay: AppraisalLayout) -> list[tuple[tuple[str, str, str, str], str]]:
+        """Each item of `lay`'s manifest with its JSON text, unsorted."""
         places, values, held = self._places, self._values, self._held
         if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
             places.clear()
             values.clear()
         sheets = lay.sheets
-        items = []
+        quoted = {key: _json_text(name) for key, name in sheets.items()}
+        entries = []
         for c in lay.cells:
             kept = held.get(id(c))
             if kept is not None and kept[0] is c:  # a cell of the memo's own: its item made once
                 if kept[1]:
-                    items.append(kept[1][0])
+                    entries.append(kept[1][0])
                     continue
                 if kept[1] is None:
                     held[id(c)] = (c, ())  # (no item), unless one is made below
                     found_item = self._item(c, sheets)
                     if found_item is not None:
-                        held[id(c)] = (c, (found_item,))
-                        items.append(found_item)
+                        entry = (found_item, _json_item(found_item))
+                        held[id(c)] = (c, (entry,))
+                        entries.append(entry)
                 continue
             if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
                 continue
@@ -260,14 +287,22 @@ class LayoutMemo:
                 if found is None:
                     found = values[key] = canonical_value(c.value)
                 text = found
-            ref = places.get((c.row, c.col))
-            if ref is None:
-                ref = places[(c.row, c.col)] = c.ref
-            items.append((sheets[c.sheet], ref, kind, text))
+            place = places.get((c.row, c.col))
+            if place is None:
+                ref = c.ref
+                place = places[(c.row, c.col)] = (ref, _json_text(ref))
+            entries.append(((sheets[c.sheet], place[0], kind, text),
+                            f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'))
+        checks = self._checks
+        if len(checks) >= _MEMO_BOUND:
+            checks.clear()
         for v in lay.validations:
-            items.append((sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
-        items.sort()
-        return items
+            kept_check = checks.get(id(v))
+            if kept_check is None or kept_check[0] is not v:
+                item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
+                kept_check = checks[id(v)] = (v, (item, _json_item(item)))
+            entries.append(kept_check[1])
+        return entries
 
     def hold(self, cell: CellSpec) -> CellSpec:
         """`cell`, kept by the memo for every layout of the run: its manifest item is made once."""
@@ -284,6 +319,14 @@ class LayoutMemo:
         if c.value is None or c.value == "":
             return None
         return sheets[c.sheet], c.ref, "v", canonical_value(c.value)
+
+
+_first = itemgetter(0)
+
+
+def _json_item(item: tuple[str, ...]) -> str:
+    """A manifest item as `manifest_digest`'s JSON writes it within the list."""
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Builder(SheetBuilder):
@@ -497,9 +540,36 @@ class _Builder(SheetBuilder):
         if parts.fixed_height:
             self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
         if figures or text or findings or reason:  # (blank texts fit any row)
-            self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
-                           (findings, "findings", 10, False), (reason, "reason", 11, False)])
+            self.fit_item(row, ((figures, "figures", 10), (text, "evidence", 10), (findings, "findings", 10),
+                                (reason, "reason", 11)))
         self.lay.validations.append(parts.range_validation)
+
+    def fit_item(self, row: int, texts: tuple[tuple[Any, str, float], ...]) -> None:
+        """`fit(row, texts)` of an item row's texts (each (text, column key, font size), none bold), their
+        lines counted paragraph by paragraph through the run's memo: the same height as `fit_row` gives."""
+        memo = self.memo
+        if memo is None or any(text is not None and type(text) is not str for text, _, _ in texts):
+            self.fit(row, [(text, key, size, False) for text, key, size in texts])
+            return
+        known = memo.lines
+        if len(known) >= _MEMO_BOUND:
+            known.clear()
+        height = 0.0
+        for text, key, size in texts:
+            if not text:
+                continue
+            width = self.width[key]
+            lines = 0
+            for paragraph in text.split("\n"):
+                found = known.get((paragraph, width, size, False))
+                if found is None:
+                    found = known[(paragraph, width, size, False)] = text_lines(paragraph, width, size, False)
+                lines += found
+            if lines > 1:  # (`layout.row_height`, never `always`)
+                height = max(height, lines_height(lines, size))
+        if height > DEFAULT_ROW_HEIGHT:
+            heights = self.lay.row_heights
+            heights[row] = max(height, heights.get(row, 0.0))
 
     def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
         """A text of the commune in column `key` of an item row (a blank one the same cell for every commune)."""
@@ -564,10 +634,18 @@ class _Builder(SheetBuilder):
         """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129"; `labels`: its rule's
         figures' labels)."""
         values = self.sub.figures.get(leaf.code, [])
+        known = self.memo.figure_lines if self.memo is not None else None
+        if known is not None and len(known) >= _MEMO_BOUND:
+            known.clear()
         lines = []
         for label, value in zip(labels, values, strict=False):
             if value not in (None, ""):
-                lines.append(self.figure_line.format(label=label, value=_figure_text(value)))
+                found = known.get((label, value)) if known is not None and type(value) is str else None
+                if found is None:
+                    found = self.figure_line.format(label=label, value=_figure_text(value))
+                    if known is not None and type(value) is str:
+                        known[(label, value)] = found
+                lines.append(found)
         return lines
 
     def status_checks(self, leaf: Criterion, row: int) -> list[tuple[str, str]]:
