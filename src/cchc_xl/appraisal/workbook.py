@@ -225,6 +225,7 @@ class LayoutMemo:
     # several items) with its own other texts and with other communes'
     lines: dict[tuple[str, float, float, bool], int] = field(default_factory=dict, repr=False, compare=False)
     figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
     _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
     # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
@@ -362,7 +363,7 @@ class _Builder(SheetBuilder):
                                              (6, subject, "minutes_subject", 11, True),
                                              (7, subtitle, "minutes_sub", 11, False),
                                              (8, instructions, "note", 11, False)):
-            self.put(row, 0, value=text, style=style)
+            (self.put if row in (5, 8) else self.put_own)(row, 0, value=text, style=style)  # (6, 7: the commune's)
             self.merge(row, first, last)  # across the printed table, not the narrow code column
             fit_row(self.lay.row_heights, row, [(text, table_width, size, bold)], always=size != 11)
         # labels across the narrow first columns, each input in a column wide enough for a name or a date
@@ -374,7 +375,7 @@ class _Builder(SheetBuilder):
                  name="NGUOI_THAM_DINH")
         self.lay.appraiser_cell = (9, input_col)
         self.put(10, input_col, style="input_date", locked=False, name="NGAY_THAM_DINH")
-        self.put(11, input_col, value=c.code, style="code_value", name="MA_DON_VI")
+        self.put_own(11, input_col, value=c.code, style="code_value", name="MA_DON_VI")
         self.date_line(3, xl_rowcol_to_cell(10, input_col))
         header = t["first_row"] - 1
         self.lay.header_row = header
@@ -525,8 +526,8 @@ class _Builder(SheetBuilder):
             self.put_blank(parts, ("reason", open_), row, col["reason"], style="input_text" if open_ else "method",
                            locked=not open_, name=f"LD_{key}")
         else:
-            self.put(row, col["reason"], value=reason, style="input_text" if open_ else "method", locked=not open_,
-                     name=f"LD_{key}")
+            self.put_own(row, col["reason"], value=reason, style="input_text" if open_ else "method",
+                         locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
         if parts.mark:  # the appraised score shows when it differs from the self-score
             self.lay.marks[(row, col["score"])] = parts.mark
@@ -543,6 +544,30 @@ class _Builder(SheetBuilder):
             self.fit_item(row, ((figures, "figures", 10), (text, "evidence", 10), (findings, "findings", 10),
                                 (reason, "reason", 11)))
         self.lay.validations.append(parts.range_validation)
+
+    def put(self, row: int, col: int, sheet: str = "sheet", **kw: Any) -> CellSpec:
+        """`SheetBuilder.put`, a cell of the set, the template or the round made once per run (the run's memo
+        holds it: its manifest item is made once); a commune's texts go through `put_own`."""
+        memo = self.memo
+        if memo is None:
+            return super().put(row, col, sheet, **kw)
+        key = (sheet, row, col, *[(k, _value_key(v) if k in ("value", "cached") else v) for k, v in kw.items()])
+        try:
+            cell = memo.cells.get(key)
+        except TypeError:  # (a value that cannot be a key)
+            return super().put(row, col, sheet, **kw)
+        if cell is None:
+            cell = CellSpec(sheet, row, col, **kw)
+            if len(memo.cells) < _MEMO_BOUND:
+                memo.cells[key] = memo.hold(cell)
+        self.lay.cells.append(cell)
+        if cell.name:
+            self.lay.names[cell.name] = self.name_ref(sheet, row, col)
+        return cell
+
+    def put_own(self, row: int, col: int, **kw: Any) -> CellSpec:
+        """A commune's own text (made for this layout only)."""
+        return super().put(row, col, **kw)
 
     def fit_item(self, row: int, texts: tuple[tuple[Any, str, float], ...]) -> None:
         """`fit(row, texts)` of an item row's texts (each (text, column key, font size), none bold), their
@@ -574,7 +599,7 @@ class _Builder(SheetBuilder):
     def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
         """A text of the commune in column `key` of an item row (a blank one the same cell for every commune)."""
         if text:
-            self.put(row, self.col[key], value=text, style="method")
+            self.put_own(row, self.col[key], value=text, style="method")
         else:
             self.put_blank(parts, (key, None), row, self.col[key], style="method")
 
