@@ -39,7 +39,7 @@ from typing import Any
 from xlsxwriter.core import Core
 from xlsxwriter.relationships import Relationships
 from xlsxwriter.url import Url, UrlTypes
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import RE_LEADING_WHITESPACE, RE_TRAILING_WHITESPACE, xl_rowcol_to_cell
 from xlsxwriter.xmlwriter import XMLwriter
 
 from cchc_xl.appraisal.workbook import (
@@ -62,6 +62,8 @@ SWITCH = "CCHC_XL_FAST_COUNCIL"
 _BASES = 16  # style orders kept per run (a run sees a few; the rest are written the plain way)
 _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer text takes the plain path
 _SI_BOUND = 65536
+_KNOWN_BOUND = 65536  # cells whose entries a package keeps (the memo's own only: a few thousand a run)
+_XML_BOUND = 65536
 _URLMAX = 2079  # XlsxWriter ignores a longer link (with a warning): the plain path decides
 _SHEET, _META, _RELS, _CORE = ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
                                "xl/worksheets/_rels/sheet1.xml.rels", "docProps/core.xml")
@@ -105,9 +107,12 @@ class _Cells:
         return self._sorted
 
 
-def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
+def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: LayoutMemo | None = None,
+           known: dict[int, tuple[Any, Entry | None]] | None = None) -> _Cells:
     """What `AppraisalWorkbookWriter.render` stores in its main sheet and string table, in its order (merged
-    ranges blank, then the cells over them, then the links over their cells, then the metadata's strings)."""
+    ranges blank, then the cells over them, then the links over their cells, then the metadata's strings).
+    `known`: the run's, for the cells `memo` holds (the same objects in every layout of the run): each one's
+    entry, or None for a text (its number is this workbook's)."""
     rows: dict[int, dict[int, Entry]] = {}
     index: dict[str, int] = {}
     strings: list[str] = []
@@ -128,7 +133,30 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
     texts: dict[tuple[int, int], Any] = {}  # the links' cells' values (the last written at each)
     row: dict[int, Entry] = {}
     last = -1
+    held = memo.held if memo is not None and known is not None else None
+    if known is not None and len(known) >= _KNOWN_BOUND:
+        known.clear()
     for cell in lay.cells:  # as `workbook._cell` writes them through `sheetkit.Sheet`
+        kept = known.get(id(cell)) if known is not None else None
+        if kept is not None and kept[0] is cell:
+            entry = kept[1]  # type: ignore[assignment]
+            if entry is None:  # (a text)
+                v = cell.value
+                found = index.get(v)
+                if found is None:
+                    if len(v) > _STRMAX:
+                        raise PackageMismatch("a long text")
+                    found = index[v] = len(strings)
+                    strings.append(v)
+                count += 1
+                entry = (cell.style, _STRING, found)
+            if cell.row != last:
+                last = cell.row
+                row = rows.setdefault(last, {})
+            row[cell.col] = entry
+            if linked and (cell.row, cell.col) in linked:
+                texts[(cell.row, cell.col)] = cell.value
+            continue
         if cell.sheet != "sheet":
             raise PackageMismatch("a cell on another sheet")
         v, style = cell.value, cell.style
@@ -157,6 +185,8 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
             entry = (style, _NUMBER, number)
         else:
             raise PackageMismatch("a cell value")  # (a date, a text of another type: never in a council workbook)
+        if held is not None and (mine := held.get(id(cell))) is not None and mine[0] is cell:
+            known[id(cell)] = (cell, None if entry[1] == _STRING else entry)  # type: ignore[index]
         if cell.row != last:
             last = cell.row
             row = rows.setdefault(last, {})
@@ -214,6 +244,8 @@ class _Base:
     doc_properties: dict[str, Any]
     refs: dict[tuple[int, int, str], str] = field(default_factory=dict)  # (row, col, style) -> '<c r="F16" s="3"'
     si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
+    # (row, col, style, kind, value) -> a number's or formula's cell element (bounded)
+    xml: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
 
 class CouncilPackage:
@@ -222,6 +254,7 @@ class CouncilPackage:
     def __init__(self, settings: Settings, at: dt.datetime, memo: LayoutMemo | None = None):
         self.settings, self.at, self.memo = settings, at, memo
         self.bases: dict[tuple[str, ...], _Base | None] = {}  # style order -> its base (None: it did not check)
+        self.known: dict[int, tuple[Any, Entry | None]] = {}  # `_cells`'s, for the memo's cells
 
     def write(self, lay: AppraisalLayout, path: Path) -> dict[str, str]:
         """Write `lay`'s workbook atomically (the plain writer's parts) and return its signed metadata;
@@ -231,7 +264,7 @@ class CouncilPackage:
                 or lay.hidden_rows or lay.sheet_heights:
             raise PackageMismatch("not a round-1 council workbook")
         meta = writer.meta()
-        cells = _cells(lay, meta, path.parent)
+        cells = _cells(lay, meta, path.parent, self.memo, self.known)
         order = cells.order()
         if order not in self.bases:
             if len(self.bases) >= _BASES:
@@ -325,7 +358,9 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     """The main sheet, the metadata sheet, the shared strings and the link relationships of `lay`'s workbook."""
     if base.layout is not lay and _set_level(base.layout) != _set_level(lay):
         raise PackageMismatch("layout shape")
-    xf, formulas, refs = base.xf, base.formulas, base.refs
+    xf, formulas, refs, made = base.xf, base.formulas, base.refs, base.xml
+    if len(made) >= _XML_BOUND:
+        made.clear()
     rows = cells.rows
     heights: dict[int, int] = {}
     for r, height in lay.row_heights.items():
@@ -366,15 +401,24 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
                 out.append(f'{start} t="s"><v>{payload}</v></c>')
             elif kind == _BLANK:
                 out.append(start + "/>")
-            elif kind == _NUMBER:
-                out.append(f"{start}><v>{payload:.16G}</v></c>")
-            else:
-                formula, value = payload
-                prepared = formulas.get(formula)
-                if prepared is None:
-                    raise PackageMismatch("a formula the base has not")
-                out.append(f"{start}{_result_type(value)}><f>{prepared}</f>"
-                           f"<v>{_escape(1 if value is True else 0 if value is False else value)}</v></c>")
+            else:  # a number or a formula: most are the run's, written once (by place, style and value, and
+                # the value's type: True, 1 and 1.0 are equal keys; not a zero: 0.0 and -0.0 are too)
+                value = payload if kind == _NUMBER else payload[1]
+                key = (r, c, style, kind, payload, type(value)) if value != 0 or type(value) is str else None
+                xml = made.get(key) if key is not None else None
+                if xml is None:
+                    if kind == _NUMBER:
+                        xml = f"{start}><v>{payload:.16G}</v></c>"
+                    else:
+                        formula, value = payload
+                        prepared = formulas.get(formula)
+                        if prepared is None:
+                            raise PackageMismatch("a formula the base has not")
+                        xml = (f"{start}{_result_type(value)}><f>{prepared}</f>"
+                               f"<v>{_escape(1 if value is True else 0 if value is False else value)}</v></c>")
+                    if key is not None:
+                        made[key] = xml
+                out.append(xml)
         out.append("</row>")
     links = cells.links
     hyperlinks = "".join(f'<hyperlink ref="{xl_rowcol_to_cell(r, c)}" r:id="rId{i}"/>'
@@ -421,15 +465,17 @@ def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-# what XlsxWriter's shared strings treat apart (`_escape_control_characters`, `_preserve_whitespace`, rich
-# strings): a text with any of them is written by `writer._si` itself
-_NOT_PLAIN = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$|^<r>")
+# what XlsxWriter's shared strings treat apart (`_escape_control_characters`; `_preserve_whitespace`'s two
+# expressions, which look at the first character and at the last two only; rich strings): a text with any of
+# them is written by `writer._si` itself
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 
 def _plain_si(text: str) -> str:
     """`writer._si(text)`: for a text with no control character, no escape-like run, no space at either end
     and no rich-text start, <si><t>the text escaped</t></si>, as XlsxWriter writes it."""
-    if _NOT_PLAIN.search(text) is not None:
+    if "_x" in text or text.startswith("<r>") or _CONTROL.search(text) is not None \
+            or RE_LEADING_WHITESPACE.search(text[:1]) or RE_TRAILING_WHITESPACE.search(text[-2:]):
         return _si(text)
     return f"<si><t>{_escape(text)}</t></si>"
 

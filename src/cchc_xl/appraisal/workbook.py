@@ -305,6 +305,11 @@ class LayoutMemo:
             entries.append(kept_check[1])
         return entries
 
+    @property
+    def held(self) -> Mapping[int, tuple[CellSpec, Any]]:
+        """The memo's own cells by id (each the same object in every layout of the run)."""
+        return self._held
+
     def hold(self, cell: CellSpec) -> CellSpec:
         """`cell`, kept by the memo for every layout of the run: its manifest item is made once."""
         self._held[id(cell)] = (cell, None)
