@@ -98,7 +98,7 @@ class _Cells:
 
     def order(self) -> tuple[str, ...]:
         """The styles in the order the sheet's cells first use them (XlsxWriter numbers formats so)."""
-        return tuple(dict.fromkeys(entry[0] for _, cells in self.by_row() for _, entry in cells))
+        return tuple(dict.fromkeys([entry[0] for _, cells in self.by_row() for _, entry in cells]))
 
     def by_row(self) -> list[tuple[int, list[tuple[int, Entry]]]]:
         """The cells by row, then column (sorted once)."""
@@ -242,7 +242,9 @@ class _Base:
     meta_tail: bytes
     sst_head: bytes
     doc_properties: dict[str, Any]
-    refs: dict[tuple[int, int, str], str] = field(default_factory=dict)  # (row, col, style) -> '<c r="F16" s="3"'
+    # (row, col, style) -> '<c r="F16" s="3"', then with a string's start, then a blank cell
+    refs: dict[tuple[int, int, str], tuple[str, str, str]] = field(default_factory=dict)
+    heads: dict[tuple[int, str | None, int, bool], str] = field(default_factory=dict)  # a row's start tag
     si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
     # (row, col, style, kind, value) -> a number's or formula's cell element (bounded)
     xml: dict[tuple[Any, ...], str] = field(default_factory=dict)
@@ -359,8 +361,9 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     if base.layout is not lay and _set_level(base.layout) != _set_level(lay):
         raise PackageMismatch("layout shape")
     xf, formulas, refs, made = base.xf, base.formulas, base.refs, base.xml
-    if len(made) >= _XML_BOUND:
+    if len(made) >= _XML_BOUND or len(base.heads) >= _XML_BOUND:
         made.clear()
+        base.heads.clear()
     rows = cells.rows
     heights: dict[int, int] = {}
     for r, height in lay.row_heights.items():
@@ -380,33 +383,38 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         raise PackageMismatch("the sheet's extent")
     spans = {block: f"{a + 1}:{b + 1}" for block, (a, b) in ranges.items()}
     out: list[str] = []
+    heads = base.heads
     for r in sorted(numbers):
-        head = f'<row r="{r + 1}"'
-        span = spans.get(r // 16)
-        if span is not None:
-            head += f' spans="{span}"'
         px = heights.get(r, _DEFAULT_PX)
-        if px != _DEFAULT_PX:
-            head += f' ht="{px * 0.75:.16g}" customHeight="1"'
+        span = spans.get(r // 16)
         row = by_row.get(r)
+        head = heads.get((r, span, px, not row))  # '<row r="16" spans="1:12" ht="30" customHeight="1">'
+        if head is None:
+            head = f'<row r="{r + 1}"'
+            if span is not None:
+                head += f' spans="{span}"'
+            if px != _DEFAULT_PX:
+                head += f' ht="{px * 0.75:.16g}" customHeight="1"'
+            head = heads[(r, span, px, not row)] = head + ("/>" if not row else ">")
+        out.append(head)
         if not row:
-            out.append(head + "/>")
             continue
-        out.append(head + ">")
         for c, (style, kind, payload) in row:
-            start = refs.get((r, c, style))  # '<c r="F16" s="12"'
-            if start is None:
-                start = refs[(r, c, style)] = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
+            starts = refs.get((r, c, style))  # ('<c r="F16" s="12"', '… t="s"><v>', '…/>')
+            if starts is None:
+                start = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
+                starts = refs[(r, c, style)] = (start, start + ' t="s"><v>', start + "/>")
             if kind == _STRING:
-                out.append(f'{start} t="s"><v>{payload}</v></c>')
+                out.append(f"{starts[1]}{payload}</v></c>")
             elif kind == _BLANK:
-                out.append(start + "/>")
+                out.append(starts[2])
             else:  # a number or a formula: most are the run's, written once (by place, style and value, and
                 # the value's type: True, 1 and 1.0 are equal keys; not a zero: 0.0 and -0.0 are too)
                 value = payload if kind == _NUMBER else payload[1]
                 key = (r, c, style, kind, payload, type(value)) if value != 0 or type(value) is str else None
                 xml = made.get(key) if key is not None else None
                 if xml is None:
+                    start = starts[0]
                     if kind == _NUMBER:
                         xml = f"{start}><v>{payload:.16G}</v></c>"
                     else:

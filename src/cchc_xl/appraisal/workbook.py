@@ -578,7 +578,7 @@ class _Builder(SheetBuilder):
         """`fit(row, texts)` of an item row's texts (each (text, column key, font size), none bold), their
         lines counted paragraph by paragraph through the run's memo: the same height as `fit_row` gives."""
         memo = self.memo
-        if memo is None or any(text is not None and type(text) is not str for text, _, _ in texts):
+        if memo is None:
             self.fit(row, [(text, key, size, False) for text, key, size in texts])
             return
         known = memo.lines
@@ -586,6 +586,11 @@ class _Builder(SheetBuilder):
             known.clear()
         height = 0.0
         for text, key, size in texts:
+            if type(text) is not str:
+                if text is None:
+                    continue
+                self.fit(row, [(text, key, size, False) for text, key, size in texts])  # (the measure's own way)
+                return
             if not text:
                 continue
             width = self.width[key]
