@@ -422,16 +422,16 @@ class _Builder(SheetBuilder):
         self.put(row, self.col["max"], value=self.cset.total, style="total_number")
         body_refs = [xl_rowcol_to_cell(*self.lay.items[leaf.code]) for leaf in self.cset.body_leaves()]
         areas = excel_rescaled(self.cset, f"ROUND(SUM({','.join(area_refs)}),2)", body_refs)
-        self.put(row, self.col["score"], formula=areas, cached=self.res.areas_total,
-                 style="total_number", name="TONG_LINH_VUC")
+        self.put_own(row, self.col["score"], formula=areas, cached=self.res.areas_total,
+                     style="total_number", name="TONG_LINH_VUC")
         areas_ref = self.ref(row, "score")
         row += 2
         bonus_ref, row = self.block(row, "bonus", t["bonus_label"], "TH")
         penalty_ref, row = self.block(row, "penalty", t["penalty_label"], "TR")
         total = f"{areas_ref}" + (f"+{bonus_ref}" if bonus_ref else "") + (f"-{penalty_ref}" if penalty_ref else "")
         self.put(row, self.col["title"], value=t["total_label"], style="total_label")
-        self.put(row, self.col["score"], formula=f"MAX(0,ROUND({total},2))", cached=self.res.total,
-                 style="total_number", name="TONG_TD")
+        self.put_own(row, self.col["score"], formula=f"MAX(0,ROUND({total},2))", cached=self.res.total,
+                     style="total_number", name="TONG_TD")
         total_ref = self.ref(row, "score")
         self.put(row + 1, self.col["title"], value=t["tier_label"], style="total_label")
         self.put(row + 1, self.col["score"], formula=excel_tier(self.cset, total_ref), cached=self.res.tier,
@@ -492,8 +492,8 @@ class _Builder(SheetBuilder):
         self.put(row, self.col["title"], value=title, style=f"{level}_title")
         self.put(row, self.col["max"], value=maximum, style=f"{level}_number")
         self.lay.max_cells[(row, self.col["max"])] = code
-        self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
-                 style=f"{level}_number")
+        self.put_own(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
+                     style=f"{level}_number")
         self.fit(row, [(title, "title", 11, True)])
 
     def item(self, row: int, leaf: Criterion, level: str) -> None:
@@ -571,7 +571,7 @@ class _Builder(SheetBuilder):
         return cell
 
     def put_own(self, row: int, col: int, **kw: Any) -> CellSpec:
-        """A commune's own text (made for this layout only)."""
+        """A cell of the commune's own (a text, a sum of its scores), made for this layout only."""
         return super().put(row, col, **kw)
 
     def fit_item(self, row: int, texts: tuple[tuple[Any, str, float], ...]) -> None:
