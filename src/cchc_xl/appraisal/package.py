@@ -64,6 +64,7 @@ _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer te
 _SI_BOUND = 65536
 _KNOWN_BOUND = 65536  # cells whose entries a package keeps (the memo's own only: a few thousand a run)
 _XML_BOUND = 65536
+_ROWS_BOUND = 8192  # rows' elements a base keeps (~2.5 kB each with its key): at most ~20 MB
 _URLMAX = 2079  # XlsxWriter ignores a longer link (with a warning): the plain path decides
 _SHEET, _META, _RELS, _CORE = ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
                                "xl/worksheets/_rels/sheet1.xml.rels", "docProps/core.xml")
@@ -77,7 +78,10 @@ _escape = XMLwriter()._escape_data  # (pure: text of a data section escaped as X
 
 _BLANK, _STRING, _NUMBER, _FORMULA_CELL = range(4)
 _NUMBERS = (Decimal, int, float)
-Entry = tuple[str, int, Any]  # (style, kind, payload): a cell as the worksheet's table would hold it
+# (style, kind, payload): a cell as the worksheet's table would hold it, its payload as its element writes it
+# (a string's number, a number's text, a formula and its result's type attribute and text), so that equal
+# entries are written alike
+Entry = tuple[str, int, Any]
 
 
 def enabled() -> bool:
@@ -162,8 +166,10 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
         v, style = cell.value, cell.style
         if cell.formula is not None:
             cached = cell.cached
-            entry: Entry = (style, _FORMULA_CELL, (cell.formula, float(cached) if isinstance(cached, Decimal)
-                                                   else "" if cached is None else cached))
+            value = float(cached) if isinstance(cached, Decimal) else "" if cached is None else cached
+            # (the result as the cell element writes it: its type attribute and its text)
+            entry: Entry = (style, _FORMULA_CELL, (cell.formula, _result_type(value),
+                                                   f"{_escape(1 if value is True else 0 if value is False else value)}"))
         elif v is None:
             entry = (style, _BLANK, None)
         elif type(v) is str:
@@ -182,7 +188,7 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
             number = float(v)
             if not math.isfinite(number):
                 raise PackageMismatch("a number XlsxWriter refuses")
-            entry = (style, _NUMBER, number)
+            entry = (style, _NUMBER, f"{number:.16G}")  # (as the cell element writes it)
         else:
             raise PackageMismatch("a cell value")  # (a date, a text of another type: never in a council workbook)
         if held is not None and (mine := held.get(id(cell))) is not None and mine[0] is cell:
@@ -246,8 +252,8 @@ class _Base:
     refs: dict[tuple[int, int, str], tuple[str, str, str]] = field(default_factory=dict)
     heads: dict[tuple[int, str | None, int, bool], str] = field(default_factory=dict)  # a row's start tag
     si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
-    # (row, col, style, kind, value) -> a number's or formula's cell element (bounded)
-    xml: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    # (row, its cells' entries by column) -> the row's cell elements (the first `_ROWS_BOUND` kept)
+    rows: dict[tuple[int, tuple[tuple[int, Entry], ...]], str] = field(default_factory=dict)
 
 
 class CouncilPackage:
@@ -360,9 +366,8 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     """The main sheet, the metadata sheet, the shared strings and the link relationships of `lay`'s workbook."""
     if base.layout is not lay and _set_level(base.layout) != _set_level(lay):
         raise PackageMismatch("layout shape")
-    xf, formulas, refs, made = base.xf, base.formulas, base.refs, base.xml
-    if len(made) >= _XML_BOUND or len(base.heads) >= _XML_BOUND:
-        made.clear()
+    xf, formulas, refs, made = base.xf, base.formulas, base.refs, base.rows
+    if len(base.heads) >= _XML_BOUND:
         base.heads.clear()
     rows = cells.rows
     heights: dict[int, int] = {}
@@ -399,34 +404,16 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         out.append(head)
         if not row:
             continue
-        for c, (style, kind, payload) in row:
-            starts = refs.get((r, c, style))  # ('<c r="F16" s="12"', '… t="s"><v>', '…/>')
-            if starts is None:
-                start = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
-                starts = refs[(r, c, style)] = (start, start + ' t="s"><v>', start + "/>")
-            if kind == _STRING:
-                out.append(f"{starts[1]}{payload}</v></c>")
-            elif kind == _BLANK:
-                out.append(starts[2])
-            else:  # a number or a formula: most are the run's, written once (by place, style and value, and
-                # the value's type: True, 1 and 1.0 are equal keys; not a zero: 0.0 and -0.0 are too)
-                value = payload if kind == _NUMBER else payload[1]
-                key = (r, c, style, kind, payload, type(value)) if value != 0 or type(value) is str else None
-                xml = made.get(key) if key is not None else None
-                if xml is None:
-                    start = starts[0]
-                    if kind == _NUMBER:
-                        xml = f"{start}><v>{payload:.16G}</v></c>"
-                    else:
-                        formula, value = payload
-                        prepared = formulas.get(formula)
-                        if prepared is None:
-                            raise PackageMismatch("a formula the base has not")
-                        xml = (f"{start}{_result_type(value)}><f>{prepared}</f>"
-                               f"<v>{_escape(1 if value is True else 0 if value is False else value)}</v></c>")
-                    if key is not None:
-                        made[key] = xml
-                out.append(xml)
+        # a row's cells as a row of another workbook of this base (72 % of a thousand communes' rows: a
+        # string's number is where the row's texts fall in the string table, not what they say) are written
+        # alike: kept (the first ones only: bounded)
+        key = (r, tuple(row))
+        xml = made.get(key)
+        if xml is None:
+            xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row])
+            if len(made) < _ROWS_BOUND:
+                made[key] = xml
+        out.append(xml)
         out.append("</row>")
     links = cells.links
     hyperlinks = "".join(f'<hyperlink ref="{xl_rowcol_to_cell(r, c)}" r:id="rId{i}"/>'
@@ -457,6 +444,27 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         rels._assemble_xml_file()
         parts[_RELS] = text.getvalue().encode("utf-8")
     return parts
+
+
+def _cell_element(r: int, c: int, entry: Entry, refs: dict[tuple[int, int, str], tuple[str, str, str]],
+                  xf: dict[str, int], formulas: dict[str, str]) -> str:
+    """One cell's element as `Worksheet._write_cell` writes it (`refs`: each place's and style's start, kept)."""
+    style, kind, payload = entry
+    starts = refs.get((r, c, style))  # ('<c r="F16" s="12"', '… t="s"><v>', '…/>')
+    if starts is None:
+        start = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
+        starts = refs[(r, c, style)] = (start, start + ' t="s"><v>', start + "/>")
+    if kind == _STRING:
+        return f"{starts[1]}{payload}</v></c>"
+    if kind == _BLANK:
+        return starts[2]
+    if kind == _NUMBER:
+        return f"{starts[0]}><v>{payload}</v></c>"
+    formula, result_type, result = payload
+    prepared = formulas.get(formula)
+    if prepared is None:
+        raise PackageMismatch("a formula the base has not")
+    return f"{starts[0]}{result_type}><f>{prepared}</f><v>{result}</v></c>"
 
 
 def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
