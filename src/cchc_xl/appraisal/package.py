@@ -13,6 +13,10 @@ here as XlsxWriter writes them (`Worksheet._write_rows`, `_write_cell`, `_write_
 the plain writer's file (tests/test_appraisal_prepare.py; only the document date of docProps/core.xml,
 made when the file is, differs).
 
+Most rows are written alike in many workbooks: a cell's element holds a string's number, not its text, and
+the numbers follow where the commune's texts fall in the string table. So a row's elements are kept by its
+cells' entries (each payload as its element writes it: equal entries, equal elements) and written once.
+
 Style order: XlsxWriter numbers the cell formats in the order the sheet's cells (by row, then column) first
 use them, and styles.xml lists them so. A workbook's order depends on where its first evidence link is (a
 link cell has its own style), so the bases are kept by that order (a handful per run; at most `_BASES`).
