@@ -68,7 +68,7 @@ _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer te
 _SI_BOUND = 65536
 _KNOWN_BOUND = 65536  # cells whose entries a package keeps (the memo's own only: a few thousand a run)
 _XML_BOUND = 65536
-_ROWS_BOUND = 8192  # rows' elements a base keeps (~2.5 kB each with its key): at most ~20 MB
+_ROWS_BOUND = 8192  # rows' elements a package keeps (~2.8 kB each with its key): at most ~25 MB
 _URLMAX = 2079  # XlsxWriter ignores a longer link (with a warning): the plain path decides
 _SHEET, _META, _RELS, _CORE = ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
                                "xl/worksheets/_rels/sheet1.xml.rels", "docProps/core.xml")
@@ -256,8 +256,9 @@ class _Base:
     refs: dict[tuple[int, int, str], tuple[str, str, str]] = field(default_factory=dict)
     heads: dict[tuple[int, str | None, int, bool], str] = field(default_factory=dict)  # a row's start tag
     si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
-    # (row, its cells' entries by column) -> the row's cell elements (the first `_ROWS_BOUND` kept)
-    rows: dict[tuple[int, tuple[tuple[int, Entry], ...]], str] = field(default_factory=dict)
+    # (the base's id, a row, its cells' entries by column) -> the row's cell elements: the first `_ROWS_BOUND`
+    # of the package's bases together (`CouncilPackage.rows`, once the base is made)
+    rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = field(default_factory=dict)
 
 
 class CouncilPackage:
@@ -267,6 +268,7 @@ class CouncilPackage:
         self.settings, self.at, self.memo = settings, at, memo
         self.bases: dict[tuple[str, ...], _Base | None] = {}  # style order -> its base (None: it did not check)
         self.known: dict[int, tuple[Any, Entry | None]] = {}  # `_cells`'s, for the memo's cells
+        self.rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = {}  # every base's `rows`
 
     def write(self, lay: AppraisalLayout, path: Path) -> dict[str, str]:
         """Write `lay`'s workbook atomically (the plain writer's parts) and return its signed metadata;
@@ -285,7 +287,8 @@ class CouncilPackage:
             rendered = writer.render(buffer, meta, path.parent)
             data = buffer.getvalue()
             try:
-                self.bases[order] = _base(lay, rendered, data, order, cells, path.parent, writer)
+                made = self.bases[order] = _base(lay, rendered, data, order, cells, path.parent, writer)
+                made.rows = self.rows  # (one bound for all)
             except PackageMismatch:
                 self.bases[order] = None
             write_bytes(path, data)  # (the plain writer's file)
@@ -411,7 +414,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         # a row's cells as a row of another workbook of this base (72 % of a thousand communes' rows: a
         # string's number is where the row's texts fall in the string table, not what they say) are written
         # alike: kept (the first ones only: bounded)
-        key = (r, tuple(row))
+        key = (id(base), r, tuple(row))
         xml = made.get(key)
         if xml is None:
             xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row])
