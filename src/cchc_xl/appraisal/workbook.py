@@ -226,6 +226,7 @@ class LayoutMemo:
     lines: dict[tuple[str, float, float, bool], int] = field(default_factory=dict, repr=False, compare=False)
     figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
+    merges: dict[tuple[int, int, int], Merge] = field(default_factory=dict, repr=False, compare=False)
     _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
     # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
@@ -569,6 +570,19 @@ class _Builder(SheetBuilder):
         if cell.name:
             self.lay.names[cell.name] = self.name_ref(sheet, row, col)
         return cell
+
+    def merge(self, row: int, first: str, last: str) -> None:
+        """`SheetBuilder.merge`, each range made once per run (the layouts' shapes compare by identity)."""
+        memo = self.memo
+        if memo is None:
+            super().merge(row, first, last)
+            return
+        a, b = self.col[first], self.col[last]
+        if b > a:
+            found = memo.merges.get((row, a, b))
+            if found is None:
+                found = memo.merges[(row, a, b)] = Merge("sheet", row, a, row, b)
+            self.lay.merges.append(found)
 
     def put_own(self, row: int, col: int, **kw: Any) -> CellSpec:
         """A cell of the commune's own (a text, a sum of its scores), made for this layout only."""
