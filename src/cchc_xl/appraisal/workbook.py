@@ -227,10 +227,10 @@ class LayoutMemo:
     figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
     merges: dict[tuple[int, int, int], Merge] = field(default_factory=dict, repr=False, compare=False)
-    _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
+    _places: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
-    # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
-    # None while not yet made)
+    # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or ((its item, its
+    # JSON),); None while not yet made)
     _held: dict[int, tuple[CellSpec, tuple[tuple[tuple[str, str, str, str], str], ...] | None]] = field(
         default_factory=dict, repr=False, compare=False)
     # validations seen (the memo's rows' own recur in every layout): id -> (it, (its item, the item's JSON))
