@@ -224,6 +224,8 @@ class LayoutMemo:
     # paragraphs', and a commune's texts share their lines (a figure's label and value, a document cited for
     # several items) with its own other texts and with other communes'
     lines: dict[tuple[str, float, float, bool], int] = field(default_factory=dict, repr=False, compare=False)
+    # a whole text's height in an item row (text, column width, size; 0.0: one line, the row left as it is)
+    heights: dict[tuple[str, float, float], float] = field(default_factory=dict, repr=False, compare=False)
     figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
     merges: dict[tuple[int, int, int], Merge] = field(default_factory=dict, repr=False, compare=False)
@@ -595,9 +597,10 @@ class _Builder(SheetBuilder):
         if memo is None:
             self.fit(row, [(text, key, size, False) for text, key, size in texts])
             return
-        known = memo.lines
-        if len(known) >= _MEMO_BOUND:
+        known, tall = memo.lines, memo.heights
+        if len(known) >= _MEMO_BOUND or len(tall) >= _MEMO_BOUND:
             known.clear()
+            tall.clear()
         height = 0.0
         for text, key, size in texts:
             if type(text) is not str:
@@ -608,14 +611,18 @@ class _Builder(SheetBuilder):
             if not text:
                 continue
             width = self.width[key]
-            lines = 0
-            for paragraph in text.split("\n"):
-                found = known.get((paragraph, width, size, False))
-                if found is None:
-                    found = known[(paragraph, width, size, False)] = text_lines(paragraph, width, size, False)
-                lines += found
-            if lines > 1:  # (`layout.row_height`, never `always`)
-                height = max(height, lines_height(lines, size))
+            found_height = tall.get((text, width, size))  # (a text met before: a figure's line, a document)
+            if found_height is None:
+                lines = 0
+                for paragraph in text.split("\n"):
+                    found = known.get((paragraph, width, size, False))
+                    if found is None:
+                        found = known[(paragraph, width, size, False)] = text_lines(paragraph, width, size, False)
+                    lines += found
+                # (`layout.row_height`, never `always`: one line leaves the row as it is)
+                found_height = tall[(text, width, size)] = lines_height(lines, size) if lines > 1 else 0.0
+            if found_height > height:
+                height = found_height
         if height > DEFAULT_ROW_HEIGHT:
             heights = self.lay.row_heights
             heights[row] = max(height, heights.get(row, 0.0))
