@@ -463,3 +463,89 @@ def test_appraise_import_with_the_run_memo_finds_what_the_plain_layouts_find(
     assert outcomes["1"] == outcomes["0"]
     assert "tamper.text_changed" in [f["rule"] for f in outcomes["1"][1][2]]
     assert all(o[4] for o in outcomes["1"])  # each recorded (in its own copy of the store)
+
+
+# -- each commune's own texts and links (the realistic corpus): the memo's digest, fit and cells, the package ---
+def _own_views(cset: CriteriaSet, count: int) -> list[SubmissionView]:
+    """Returns whose texts are each commune's own, as real ones are: its documents (numbers, dates, files; one
+    document cited for several items, one cited by every commune), its explanations in its own words (several
+    paragraphs, a blank one, a word longer than a line, characters JSON and XML escape), its figures and its
+    links; scores whose values are equal but not alike (0 and -0, 1 and 1.0)."""
+    leaves = cset.commune_leaves()
+    views = []
+    for k in range(count):
+        own = [f"{k}{j}/KH-UBND ({(k + j) % 28 + 1:02}/{j % 12 + 1:02}/2022): tai-lieu-{k}-{j}.pdf"
+               for j in range(2 + k % 4)]
+        shared = "1/QĐ-UBND (01/01/2022): chung.pdf"
+        odd = 'Văn bản "gốc" \\ số 5/2022\ttab 𝔸 \u2028 </t> & <r>'
+        evidence: dict[str, list[str]] = {}
+        links: dict[str, str] = {}
+        for i, leaf in enumerate(leaves):
+            if (i + k) % 3 == 0:
+                evidence[leaf.code] = [own[i % len(own)], *([shared] if i % 2 else []), *([odd] if i == k % 5 else [])]
+                links[leaf.code] = f"/hop-thu/{k}/hồ sơ {k}/tai-lieu-{k}-{i % len(own)}.pdf"
+        explanations = {leaves[(k + 1) % len(leaves)].code:
+                        f"Đã thực hiện theo văn bản số {k}/KH-UBND ngày {k % 28 + 1:02}/10/2022;\nhồ sơ lưu tại công"
+                        f" chức tư pháp - hộ tịch.\n\n{'x' * (40 + 60 * (k % 3))}",
+                        leaves[(k + 2) % len(leaves)].code: own[0]}
+        scores: dict[str, Decimal | None] = {}
+        for i, leaf in enumerate(leaves):
+            scores[leaf.code] = [leaf.max, Decimal(0), Decimal("-0"), Decimal("1"), Decimal("1.0"),
+                                 Decimal("0.5"), None][(i + k) % 7]
+        figures = {leaf.code: [str((k * 7 + i) % 50 + 1), "" if k % 4 == 1 else str(60 + k), "không rõ"][
+                   : len(leaf.rule.figures())]
+                   for i, leaf in enumerate(leaves) if leaf.rule is not None and leaf.rule.computed}
+        findings = {leaves[(k + 3) % len(leaves)].code: [f"Tài liệu {own[-1]} chưa có trong thư mục kèm theo.",
+                                                         "Điểm tự đánh giá chưa có tài liệu kiểm chứng."]}
+        views.append(SubmissionView(id=100 + k, sha256=f"{100 + k:064x}", file_name=f"hop-thu/{k}-xa.xlsx",
+                                    scores=scores, figures=figures, explanations=explanations, evidence=evidence,
+                                    evidence_links=links, findings=findings))
+    return views
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_communes_own_texts_and_links_through_the_memo_and_the_package(which: str, bundled_set: CriteriaSet,
+                                                                       mini_set: CriteriaSet, settings: Settings,
+                                                                       tmp_path: Path) -> None:
+    """Nine communes each with its own texts and links, through one run memo: each layout equal to the one
+    built alone (cells, row heights counted paragraph by paragraph, names, links), the memo's manifest and
+    digest those of `locked_manifest`, and the package's workbooks the plain writer's, part for part."""
+    from cchc_xl.workbook.layout import locked_manifest, manifest_digest
+
+    cset = bundled_set if which == "bundled" else mini_set
+    views = _own_views(cset, 9)
+    units = [*UNITS, *ODD_UNITS]
+    memo = LayoutMemo(cset, IDENTITY)
+    for k, view in enumerate(views):
+        unit = units[k % len(units)]
+        fast, plain = _layout(cset, unit, view, memo), _layout(cset, unit, view, None)
+        assert fast == plain
+        assert fast.row_heights == plain.row_heights and fast.links == plain.links
+        manifest = locked_manifest(plain.sheets, plain.cells, plain.validations)
+        assert memo.manifest(fast) == manifest
+        assert memo.digest(fast) == manifest_digest(manifest) == plain.digest()
+    assert memo.lines and memo.cells  # (the memo's paragraphs and cells were used)
+    jobs = [(units[k % len(units)], view) for k, view in enumerate(views)]
+    fast_paths, maker = _write_all(cset, settings, tmp_path / "fast", True, jobs)
+    plain_paths, _ = _write_all(cset, settings, tmp_path / "plain", False, jobs)
+    assert maker._package is not None and None not in maker._package.bases.values()
+    assert len(maker._package.bases) < len(jobs)  # (most made by the package, not rendered)
+    for a, b in zip(fast_paths, plain_paths, strict=True):
+        assert_same_parts(a, b)
+    assert _read_back_but_meta(fast_paths[-1]) == _read_back_but_meta(plain_paths[-1])
+
+
+def test_a_plain_shared_string_is_xlsxwriters() -> None:
+    """The package's <si> for a text without control characters, escape-like runs, spaces at its ends or a
+    rich-text start is the one XlsxWriter writes; any other text is XlsxWriter's own (every mix of such pieces
+    up to six long)."""
+    import random
+
+    from cchc_xl.workbook.writer import _si
+
+    pieces = ["a", "đ", " ", "\n", "\t", "\r", "\x01", "\x0b", "\x0c", "\x1f", "\x7f", "\u00a0", "\u2028", "\u3000",
+              "_x0041_", "_x00G1_", "_x", "<r>", "</r>", "&", "<", ">", '"', "\ufffe", "\uffff", "𝔸"]
+    rng = random.Random(16)
+    texts = ["", *pieces, *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000))]
+    for text in texts:
+        assert package_module._plain_si(text) == _si(text), repr(text)

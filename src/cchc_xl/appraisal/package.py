@@ -13,6 +13,10 @@ here as XlsxWriter writes them (`Worksheet._write_rows`, `_write_cell`, `_write_
 the plain writer's file (tests/test_appraisal_prepare.py; only the document date of docProps/core.xml,
 made when the file is, differs).
 
+Most rows are written alike in many workbooks: a cell's element holds a string's number, not its text, and
+the numbers follow where the commune's texts fall in the string table. So a row's elements are kept by its
+cells' entries (each payload as its element writes it: equal entries, equal elements) and written once.
+
 Style order: XlsxWriter numbers the cell formats in the order the sheet's cells (by row, then column) first
 use them, and styles.xml lists them so. A workbook's order depends on where its first evidence link is (a
 link cell has its own style), so the bases are kept by that order (a handful per run; at most `_BASES`).
@@ -39,7 +43,7 @@ from typing import Any
 from xlsxwriter.core import Core
 from xlsxwriter.relationships import Relationships
 from xlsxwriter.url import Url, UrlTypes
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import RE_LEADING_WHITESPACE, RE_TRAILING_WHITESPACE, xl_rowcol_to_cell
 from xlsxwriter.xmlwriter import XMLwriter
 
 from cchc_xl.appraisal.workbook import (
@@ -62,6 +66,9 @@ SWITCH = "CCHC_XL_FAST_COUNCIL"
 _BASES = 16  # style orders kept per run (a run sees a few; the rest are written the plain way)
 _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer text takes the plain path
 _SI_BOUND = 65536
+_KNOWN_BOUND = 65536  # cells whose entries a package keeps (the memo's own only: a few thousand a run)
+_XML_BOUND = 65536
+_ROWS_BOUND = 8192  # rows' elements a package keeps (~2.8 kB each with its key): at most ~25 MB
 _URLMAX = 2079  # XlsxWriter ignores a longer link (with a warning): the plain path decides
 _SHEET, _META, _RELS, _CORE = ("xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
                                "xl/worksheets/_rels/sheet1.xml.rels", "docProps/core.xml")
@@ -75,7 +82,10 @@ _escape = XMLwriter()._escape_data  # (pure: text of a data section escaped as X
 
 _BLANK, _STRING, _NUMBER, _FORMULA_CELL = range(4)
 _NUMBERS = (Decimal, int, float)
-Entry = tuple[str, int, Any]  # (style, kind, payload): a cell as the worksheet's table would hold it
+# (style, kind, payload): a cell as the worksheet's table would hold it, its payload as its element writes it
+# (a string's number, a number's text, a formula and its result's type attribute and text), so that equal
+# entries are written alike
+Entry = tuple[str, int, Any]
 
 
 def enabled() -> bool:
@@ -96,7 +106,7 @@ class _Cells:
 
     def order(self) -> tuple[str, ...]:
         """The styles in the order the sheet's cells first use them (XlsxWriter numbers formats so)."""
-        return tuple(dict.fromkeys(entry[0] for _, cells in self.by_row() for _, entry in cells))
+        return tuple(dict.fromkeys([entry[0] for _, cells in self.by_row() for _, entry in cells]))
 
     def by_row(self) -> list[tuple[int, list[tuple[int, Entry]]]]:
         """The cells by row, then column (sorted once)."""
@@ -105,9 +115,12 @@ class _Cells:
         return self._sorted
 
 
-def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
+def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: LayoutMemo | None = None,
+           known: dict[int, tuple[Any, Entry | None]] | None = None) -> _Cells:
     """What `AppraisalWorkbookWriter.render` stores in its main sheet and string table, in its order (merged
-    ranges blank, then the cells over them, then the links over their cells, then the metadata's strings)."""
+    ranges blank, then the cells over them, then the links over their cells, then the metadata's strings).
+    `known`: the run's, for the cells `memo` holds (the same objects in every layout of the run): each one's
+    entry, or None for a text (its number is this workbook's)."""
     rows: dict[int, dict[int, Entry]] = {}
     index: dict[str, int] = {}
     strings: list[str] = []
@@ -128,14 +141,39 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
     texts: dict[tuple[int, int], Any] = {}  # the links' cells' values (the last written at each)
     row: dict[int, Entry] = {}
     last = -1
+    held = memo.held if memo is not None and known is not None else None
+    if known is not None and len(known) >= _KNOWN_BOUND:
+        known.clear()
     for cell in lay.cells:  # as `workbook._cell` writes them through `sheetkit.Sheet`
+        kept = known.get(id(cell)) if known is not None else None
+        if kept is not None and kept[0] is cell:
+            entry = kept[1]  # type: ignore[assignment]
+            if entry is None:  # (a text)
+                v = cell.value
+                found = index.get(v)
+                if found is None:
+                    if len(v) > _STRMAX:
+                        raise PackageMismatch("a long text")
+                    found = index[v] = len(strings)
+                    strings.append(v)
+                count += 1
+                entry = (cell.style, _STRING, found)
+            if cell.row != last:
+                last = cell.row
+                row = rows.setdefault(last, {})
+            row[cell.col] = entry
+            if linked and (cell.row, cell.col) in linked:
+                texts[(cell.row, cell.col)] = cell.value
+            continue
         if cell.sheet != "sheet":
             raise PackageMismatch("a cell on another sheet")
         v, style = cell.value, cell.style
         if cell.formula is not None:
             cached = cell.cached
-            entry: Entry = (style, _FORMULA_CELL, (cell.formula, float(cached) if isinstance(cached, Decimal)
-                                                   else "" if cached is None else cached))
+            value = float(cached) if isinstance(cached, Decimal) else "" if cached is None else cached
+            # (the result as the cell element writes it: its type attribute and its text)
+            entry: Entry = (style, _FORMULA_CELL, (cell.formula, _result_type(value),
+                                                   f"{_escape(1 if value is True else 0 if value is False else value)}"))
         elif v is None:
             entry = (style, _BLANK, None)
         elif type(v) is str:
@@ -154,9 +192,11 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path) -> _Cells:
             number = float(v)
             if not math.isfinite(number):
                 raise PackageMismatch("a number XlsxWriter refuses")
-            entry = (style, _NUMBER, number)
+            entry = (style, _NUMBER, f"{number:.16G}")  # (as the cell element writes it)
         else:
             raise PackageMismatch("a cell value")  # (a date, a text of another type: never in a council workbook)
+        if held is not None and (mine := held.get(id(cell))) is not None and mine[0] is cell:
+            known[id(cell)] = (cell, None if entry[1] == _STRING else entry)  # type: ignore[index]
         if cell.row != last:
             last = cell.row
             row = rows.setdefault(last, {})
@@ -212,8 +252,13 @@ class _Base:
     meta_tail: bytes
     sst_head: bytes
     doc_properties: dict[str, Any]
-    refs: dict[tuple[int, int, str], str] = field(default_factory=dict)  # (row, col, style) -> '<c r="F16" s="3"'
+    # (row, col, style) -> '<c r="F16" s="3"', then with a string's start, then a blank cell
+    refs: dict[tuple[int, int, str], tuple[str, str, str]] = field(default_factory=dict)
+    heads: dict[tuple[int, str | None, int, bool], str] = field(default_factory=dict)  # a row's start tag
     si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
+    # (the base's id, a row, its cells' entries by column) -> the row's cell elements: the first `_ROWS_BOUND`
+    # of the package's bases together (`CouncilPackage.rows`, once the base is made)
+    rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = field(default_factory=dict)
 
 
 class CouncilPackage:
@@ -222,6 +267,8 @@ class CouncilPackage:
     def __init__(self, settings: Settings, at: dt.datetime, memo: LayoutMemo | None = None):
         self.settings, self.at, self.memo = settings, at, memo
         self.bases: dict[tuple[str, ...], _Base | None] = {}  # style order -> its base (None: it did not check)
+        self.known: dict[int, tuple[Any, Entry | None]] = {}  # `_cells`'s, for the memo's cells
+        self.rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = {}  # every base's `rows`
 
     def write(self, lay: AppraisalLayout, path: Path) -> dict[str, str]:
         """Write `lay`'s workbook atomically (the plain writer's parts) and return its signed metadata;
@@ -231,7 +278,7 @@ class CouncilPackage:
                 or lay.hidden_rows or lay.sheet_heights:
             raise PackageMismatch("not a round-1 council workbook")
         meta = writer.meta()
-        cells = _cells(lay, meta, path.parent)
+        cells = _cells(lay, meta, path.parent, self.memo, self.known)
         order = cells.order()
         if order not in self.bases:
             if len(self.bases) >= _BASES:
@@ -240,7 +287,8 @@ class CouncilPackage:
             rendered = writer.render(buffer, meta, path.parent)
             data = buffer.getvalue()
             try:
-                self.bases[order] = _base(lay, rendered, data, order, cells, path.parent, writer)
+                made = self.bases[order] = _base(lay, rendered, data, order, cells, path.parent, writer)
+                made.rows = self.rows  # (one bound for all)
             except PackageMismatch:
                 self.bases[order] = None
             write_bytes(path, data)  # (the plain writer's file)
@@ -325,7 +373,9 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     """The main sheet, the metadata sheet, the shared strings and the link relationships of `lay`'s workbook."""
     if base.layout is not lay and _set_level(base.layout) != _set_level(lay):
         raise PackageMismatch("layout shape")
-    xf, formulas, refs = base.xf, base.formulas, base.refs
+    xf, formulas, refs, made = base.xf, base.formulas, base.refs, base.rows
+    if len(base.heads) >= _XML_BOUND:
+        base.heads.clear()
     rows = cells.rows
     heights: dict[int, int] = {}
     for r, height in lay.row_heights.items():
@@ -345,36 +395,32 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         raise PackageMismatch("the sheet's extent")
     spans = {block: f"{a + 1}:{b + 1}" for block, (a, b) in ranges.items()}
     out: list[str] = []
+    heads = base.heads
     for r in sorted(numbers):
-        head = f'<row r="{r + 1}"'
-        span = spans.get(r // 16)
-        if span is not None:
-            head += f' spans="{span}"'
         px = heights.get(r, _DEFAULT_PX)
-        if px != _DEFAULT_PX:
-            head += f' ht="{px * 0.75:.16g}" customHeight="1"'
+        span = spans.get(r // 16)
         row = by_row.get(r)
+        head = heads.get((r, span, px, not row))  # '<row r="16" spans="1:12" ht="30" customHeight="1">'
+        if head is None:
+            head = f'<row r="{r + 1}"'
+            if span is not None:
+                head += f' spans="{span}"'
+            if px != _DEFAULT_PX:
+                head += f' ht="{px * 0.75:.16g}" customHeight="1"'
+            head = heads[(r, span, px, not row)] = head + ("/>" if not row else ">")
+        out.append(head)
         if not row:
-            out.append(head + "/>")
             continue
-        out.append(head + ">")
-        for c, (style, kind, payload) in row:
-            start = refs.get((r, c, style))  # '<c r="F16" s="12"'
-            if start is None:
-                start = refs[(r, c, style)] = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
-            if kind == _STRING:
-                out.append(f'{start} t="s"><v>{payload}</v></c>')
-            elif kind == _BLANK:
-                out.append(start + "/>")
-            elif kind == _NUMBER:
-                out.append(f"{start}><v>{payload:.16G}</v></c>")
-            else:
-                formula, value = payload
-                prepared = formulas.get(formula)
-                if prepared is None:
-                    raise PackageMismatch("a formula the base has not")
-                out.append(f"{start}{_result_type(value)}><f>{prepared}</f>"
-                           f"<v>{_escape(1 if value is True else 0 if value is False else value)}</v></c>")
+        # a row's cells as a row of another workbook of this base (72 % of a thousand communes' rows: a
+        # string's number is where the row's texts fall in the string table, not what they say) are written
+        # alike: kept (the first ones only: bounded)
+        key = (id(base), r, tuple(row))
+        xml = made.get(key)
+        if xml is None:
+            xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row])
+            if len(made) < _ROWS_BOUND:
+                made[key] = xml
+        out.append(xml)
         out.append("</row>")
     links = cells.links
     hyperlinks = "".join(f'<hyperlink ref="{xl_rowcol_to_cell(r, c)}" r:id="rId{i}"/>'
@@ -407,6 +453,27 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     return parts
 
 
+def _cell_element(r: int, c: int, entry: Entry, refs: dict[tuple[int, int, str], tuple[str, str, str]],
+                  xf: dict[str, int], formulas: dict[str, str]) -> str:
+    """One cell's element as `Worksheet._write_cell` writes it (`refs`: each place's and style's start, kept)."""
+    style, kind, payload = entry
+    starts = refs.get((r, c, style))  # ('<c r="F16" s="12"', '… t="s"><v>', '…/>')
+    if starts is None:
+        start = f'<c r="{xl_rowcol_to_cell(r, c)}" s="{xf[style]}"'
+        starts = refs[(r, c, style)] = (start, start + ' t="s"><v>', start + "/>")
+    if kind == _STRING:
+        return f"{starts[1]}{payload}</v></c>"
+    if kind == _BLANK:
+        return starts[2]
+    if kind == _NUMBER:
+        return f"{starts[0]}><v>{payload}</v></c>"
+    formula, result_type, result = payload
+    prepared = formulas.get(formula)
+    if prepared is None:
+        raise PackageMismatch("a formula the base has not")
+    return f"{starts[0]}{result_type}><f>{prepared}</f><v>{result}</v></c>"
+
+
 def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
     """The <si> elements of `strings` as `writer._si` makes them, each remembered (a run's workbooks share
     most of their texts; bounded)."""
@@ -416,9 +483,24 @@ def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
     for text in strings:
         found = memo.get(text)
         if found is None:
-            found = memo[text] = _si(text)
+            found = memo[text] = _plain_si(text)
         out.append(found)
     return "".join(out).encode("utf-8")
+
+
+# what XlsxWriter's shared strings treat apart (`_escape_control_characters`; `_preserve_whitespace`'s two
+# expressions, which look at the first character and at the last two only; rich strings): a text with any of
+# them is written by `writer._si` itself
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+def _plain_si(text: str) -> str:
+    """`writer._si(text)`: for a text with no control character, no escape-like run, no space at either end
+    and no rich-text start, <si><t>the text escaped</t></si>, as XlsxWriter writes it."""
+    if "_x" in text or text.startswith("<r>") or _CONTROL.search(text) is not None \
+            or RE_LEADING_WHITESPACE.search(text[:1]) or RE_TRAILING_WHITESPACE.search(text[-2:]):
+        return _si(text)
+    return f"<si><t>{_escape(text)}</t></si>"
 
 
 def _result_type(value: Any) -> str:

@@ -9,10 +9,14 @@ A very hidden metadata sheet is signed (HMAC) like the commune workbook's.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from json.encoder import encode_basestring as _json_text  # (json.dumps's own, ensure_ascii off)
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
@@ -40,10 +44,12 @@ from cchc_xl.workbook.layout import (
     Validation,
     canonical_value,
     fit_row,
+    lines_height,
     locked_manifest,
     manifest_digest,
     set_fingerprint,
     status_chain,
+    text_lines,
 )
 from cchc_xl.workbook.sheetkit import (
     Formats,
@@ -143,7 +149,7 @@ class AppraisalLayout(SheetLayout):
         """The digest of the locked content, as the commune workbook's (`layout.locked_manifest`; `memo`: the
         run's, when it was made for this layout's set, lists it faster)."""
         if memo is not None and memo.cset is self.cset:
-            return manifest_digest(memo.manifest(self))
+            return memo.digest(self)
         return manifest_digest(locked_manifest(self.sheets, self.cells, self.validations))
 
 
@@ -214,11 +220,23 @@ class LayoutMemo:
     rows: dict[tuple[str, int], _RowParts] = field(default_factory=dict)
     name_refs: dict[tuple[str, int, int], str] = field(default_factory=dict)
     statuses: dict[tuple[Any, ...], str] = field(default_factory=dict)  # `evaluate_appraisal`'s memo
-    _places: dict[tuple[int, int], str] = field(default_factory=dict, repr=False, compare=False)
+    # a paragraph's wrapped lines (text, column width, size, bold): `text_lines` of a text is the sum of its
+    # paragraphs', and a commune's texts share their lines (a figure's label and value, a document cited for
+    # several items) with its own other texts and with other communes'
+    lines: dict[tuple[str, float, float, bool], int] = field(default_factory=dict, repr=False, compare=False)
+    # a whole text's height in an item row (text, column width, size; 0.0: one line, the row left as it is)
+    heights: dict[tuple[str, float, float], float] = field(default_factory=dict, repr=False, compare=False)
+    figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
+    merges: dict[tuple[int, int, int], Merge] = field(default_factory=dict, repr=False, compare=False)
+    _places: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
-    # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or (its item,);
-    # None while not yet made)
-    _held: dict[int, tuple[CellSpec, tuple[tuple[str, str, str, str], ...] | None]] = field(
+    # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or ((its item, its
+    # JSON),); None while not yet made)
+    _held: dict[int, tuple[CellSpec, tuple[tuple[tuple[str, str, str, str], str], ...] | None]] = field(
+        default_factory=dict, repr=False, compare=False)
+    # validations seen (the memo's rows' own recur in every layout): id -> (it, (its item, the item's JSON))
+    _checks: dict[int, tuple[RangeValidation, tuple[tuple[str, str, str, str], str]]] = field(
         default_factory=dict, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
@@ -227,24 +245,37 @@ class LayoutMemo:
     def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
         """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
         value's canonical text remembered (bounded) instead of made anew for every commune."""
+        return sorted(item for item, _ in self._entries(lay))
+
+    def digest(self, lay: AppraisalLayout) -> str:
+        """`manifest_digest(self.manifest(lay))`: the manifest's JSON joined from each item's own (the memo's
+        cells' and validations' made once), as `json.dumps` writes a list of lists of texts."""
+        entries = self._entries(lay)
+        entries.sort(key=_first)  # (equal items have equal texts)
+        return hashlib.sha256(("[" + ",".join([text for _, text in entries]) + "]").encode("utf-8")).hexdigest()
+
+    def _entries(self, lay: AppraisalLayout) -> list[tuple[tuple[str, str, str, str], str]]:
+        """Each item of `lay`'s manifest with its JSON text, unsorted."""
         places, values, held = self._places, self._values, self._held
         if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
             places.clear()
             values.clear()
         sheets = lay.sheets
-        items = []
+        quoted = {key: _json_text(name) for key, name in sheets.items()}
+        entries = []
         for c in lay.cells:
             kept = held.get(id(c))
             if kept is not None and kept[0] is c:  # a cell of the memo's own: its item made once
                 if kept[1]:
-                    items.append(kept[1][0])
+                    entries.append(kept[1][0])
                     continue
                 if kept[1] is None:
                     held[id(c)] = (c, ())  # (no item), unless one is made below
                     found_item = self._item(c, sheets)
                     if found_item is not None:
-                        held[id(c)] = (c, (found_item,))
-                        items.append(found_item)
+                        entry = (found_item, _json_item(found_item))
+                        held[id(c)] = (c, (entry,))
+                        entries.append(entry)
                 continue
             if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
                 continue
@@ -260,14 +291,27 @@ class LayoutMemo:
                 if found is None:
                     found = values[key] = canonical_value(c.value)
                 text = found
-            ref = places.get((c.row, c.col))
-            if ref is None:
-                ref = places[(c.row, c.col)] = c.ref
-            items.append((sheets[c.sheet], ref, kind, text))
+            place = places.get((c.row, c.col))
+            if place is None:
+                ref = c.ref
+                place = places[(c.row, c.col)] = (ref, _json_text(ref))
+            entries.append(((sheets[c.sheet], place[0], kind, text),
+                            f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'))
+        checks = self._checks
+        if len(checks) >= _MEMO_BOUND:
+            checks.clear()
         for v in lay.validations:
-            items.append((sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}"))
-        items.sort()
-        return items
+            kept_check = checks.get(id(v))
+            if kept_check is None or kept_check[0] is not v:
+                item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
+                kept_check = checks[id(v)] = (v, (item, _json_item(item)))
+            entries.append(kept_check[1])
+        return entries
+
+    @property
+    def held(self) -> Mapping[int, tuple[CellSpec, Any]]:
+        """The memo's own cells by id (each the same object in every layout of the run)."""
+        return self._held
 
     def hold(self, cell: CellSpec) -> CellSpec:
         """`cell`, kept by the memo for every layout of the run: its manifest item is made once."""
@@ -284,6 +328,14 @@ class LayoutMemo:
         if c.value is None or c.value == "":
             return None
         return sheets[c.sheet], c.ref, "v", canonical_value(c.value)
+
+
+_first = itemgetter(0)
+
+
+def _json_item(item: tuple[str, ...]) -> str:
+    """A manifest item as `manifest_digest`'s JSON writes it within the list."""
+    return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Builder(SheetBuilder):
@@ -319,7 +371,7 @@ class _Builder(SheetBuilder):
                                              (6, subject, "minutes_subject", 11, True),
                                              (7, subtitle, "minutes_sub", 11, False),
                                              (8, instructions, "note", 11, False)):
-            self.put(row, 0, value=text, style=style)
+            (self.put if row in (5, 8) else self.put_own)(row, 0, value=text, style=style)  # (6, 7: the commune's)
             self.merge(row, first, last)  # across the printed table, not the narrow code column
             fit_row(self.lay.row_heights, row, [(text, table_width, size, bold)], always=size != 11)
         # labels across the narrow first columns, each input in a column wide enough for a name or a date
@@ -331,7 +383,7 @@ class _Builder(SheetBuilder):
                  name="NGUOI_THAM_DINH")
         self.lay.appraiser_cell = (9, input_col)
         self.put(10, input_col, style="input_date", locked=False, name="NGAY_THAM_DINH")
-        self.put(11, input_col, value=c.code, style="code_value", name="MA_DON_VI")
+        self.put_own(11, input_col, value=c.code, style="code_value", name="MA_DON_VI")
         self.date_line(3, xl_rowcol_to_cell(10, input_col))
         header = t["first_row"] - 1
         self.lay.header_row = header
@@ -373,16 +425,16 @@ class _Builder(SheetBuilder):
         self.put(row, self.col["max"], value=self.cset.total, style="total_number")
         body_refs = [xl_rowcol_to_cell(*self.lay.items[leaf.code]) for leaf in self.cset.body_leaves()]
         areas = excel_rescaled(self.cset, f"ROUND(SUM({','.join(area_refs)}),2)", body_refs)
-        self.put(row, self.col["score"], formula=areas, cached=self.res.areas_total,
-                 style="total_number", name="TONG_LINH_VUC")
+        self.put_own(row, self.col["score"], formula=areas, cached=self.res.areas_total,
+                     style="total_number", name="TONG_LINH_VUC")
         areas_ref = self.ref(row, "score")
         row += 2
         bonus_ref, row = self.block(row, "bonus", t["bonus_label"], "TH")
         penalty_ref, row = self.block(row, "penalty", t["penalty_label"], "TR")
         total = f"{areas_ref}" + (f"+{bonus_ref}" if bonus_ref else "") + (f"-{penalty_ref}" if penalty_ref else "")
         self.put(row, self.col["title"], value=t["total_label"], style="total_label")
-        self.put(row, self.col["score"], formula=f"MAX(0,ROUND({total},2))", cached=self.res.total,
-                 style="total_number", name="TONG_TD")
+        self.put_own(row, self.col["score"], formula=f"MAX(0,ROUND({total},2))", cached=self.res.total,
+                     style="total_number", name="TONG_TD")
         total_ref = self.ref(row, "score")
         self.put(row + 1, self.col["title"], value=t["tier_label"], style="total_label")
         self.put(row + 1, self.col["score"], formula=excel_tier(self.cset, total_ref), cached=self.res.tier,
@@ -443,8 +495,8 @@ class _Builder(SheetBuilder):
         self.put(row, self.col["title"], value=title, style=f"{level}_title")
         self.put(row, self.col["max"], value=maximum, style=f"{level}_number")
         self.lay.max_cells[(row, self.col["max"])] = code
-        self.put(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
-                 style=f"{level}_number")
+        self.put_own(row, self.col["score"], formula=f"ROUND(SUM({','.join(parts)}),2)", cached=self.res.nodes[code],
+                     style=f"{level}_number")
         self.fit(row, [(title, "title", 11, True)])
 
     def item(self, row: int, leaf: Criterion, level: str) -> None:
@@ -482,8 +534,8 @@ class _Builder(SheetBuilder):
             self.put_blank(parts, ("reason", open_), row, col["reason"], style="input_text" if open_ else "method",
                            locked=not open_, name=f"LD_{key}")
         else:
-            self.put(row, col["reason"], value=reason, style="input_text" if open_ else "method", locked=not open_,
-                     name=f"LD_{key}")
+            self.put_own(row, col["reason"], value=reason, style="input_text" if open_ else "method",
+                         locked=not open_, name=f"LD_{key}")
         self.lay.items[leaf.code] = (row, col["score"])
         if parts.mark:  # the appraised score shows when it differs from the self-score
             self.lay.marks[(row, col["score"])] = parts.mark
@@ -497,14 +549,88 @@ class _Builder(SheetBuilder):
         if parts.fixed_height:
             self.lay.row_heights[row] = max(parts.fixed_height, self.lay.row_heights.get(row, 0.0))
         if figures or text or findings or reason:  # (blank texts fit any row)
-            self.fit(row, [(figures, "figures", 10, False), (text, "evidence", 10, False),
-                           (findings, "findings", 10, False), (reason, "reason", 11, False)])
+            self.fit_item(row, ((figures, "figures", 10), (text, "evidence", 10), (findings, "findings", 10),
+                                (reason, "reason", 11)))
         self.lay.validations.append(parts.range_validation)
+
+    def put(self, row: int, col: int, sheet: str = "sheet", **kw: Any) -> CellSpec:
+        """`SheetBuilder.put`, a cell of the set, the template or the round made once per run (the run's memo
+        holds it: its manifest item is made once); a commune's texts go through `put_own`."""
+        memo = self.memo
+        if memo is None:
+            return super().put(row, col, sheet, **kw)
+        key = (sheet, row, col, *[(k, _value_key(v) if k in ("value", "cached") else v) for k, v in kw.items()])
+        try:
+            cell = memo.cells.get(key)
+        except TypeError:  # (a value that cannot be a key)
+            return super().put(row, col, sheet, **kw)
+        if cell is None:
+            cell = CellSpec(sheet, row, col, **kw)
+            if len(memo.cells) < _MEMO_BOUND:
+                memo.cells[key] = memo.hold(cell)
+        self.lay.cells.append(cell)
+        if cell.name:
+            self.lay.names[cell.name] = self.name_ref(sheet, row, col)
+        return cell
+
+    def merge(self, row: int, first: str, last: str) -> None:
+        """`SheetBuilder.merge`, each range made once per run (the layouts' shapes compare by identity)."""
+        memo = self.memo
+        if memo is None:
+            super().merge(row, first, last)
+            return
+        a, b = self.col[first], self.col[last]
+        if b > a:
+            found = memo.merges.get((row, a, b))
+            if found is None:
+                found = memo.merges[(row, a, b)] = Merge("sheet", row, a, row, b)
+            self.lay.merges.append(found)
+
+    def put_own(self, row: int, col: int, **kw: Any) -> CellSpec:
+        """A cell of the commune's own (a text, a sum of its scores), made for this layout only."""
+        return super().put(row, col, **kw)
+
+    def fit_item(self, row: int, texts: tuple[tuple[Any, str, float], ...]) -> None:
+        """`fit(row, texts)` of an item row's texts (each (text, column key, font size), none bold), their
+        lines counted paragraph by paragraph through the run's memo: the same height as `fit_row` gives."""
+        memo = self.memo
+        if memo is None:
+            self.fit(row, [(text, key, size, False) for text, key, size in texts])
+            return
+        known, tall = memo.lines, memo.heights
+        if len(known) >= _MEMO_BOUND or len(tall) >= _MEMO_BOUND:
+            known.clear()
+            tall.clear()
+        height = 0.0
+        for text, key, size in texts:
+            if type(text) is not str:
+                if text is None:
+                    continue
+                self.fit(row, [(text, key, size, False) for text, key, size in texts])  # (the measure's own way)
+                return
+            if not text:
+                continue
+            width = self.width[key]
+            found_height = tall.get((text, width, size))  # (a text met before: a figure's line, a document)
+            if found_height is None:
+                lines = 0
+                for paragraph in text.split("\n"):
+                    found = known.get((paragraph, width, size, False))
+                    if found is None:
+                        found = known[(paragraph, width, size, False)] = text_lines(paragraph, width, size, False)
+                    lines += found
+                # (`layout.row_height`, never `always`: one line leaves the row as it is)
+                found_height = tall[(text, width, size)] = lines_height(lines, size) if lines > 1 else 0.0
+            if found_height > height:
+                height = found_height
+        if height > DEFAULT_ROW_HEIGHT:
+            heights = self.lay.row_heights
+            heights[row] = max(height, heights.get(row, 0.0))
 
     def put_text(self, parts: _RowParts, row: int, key: str, text: str) -> None:
         """A text of the commune in column `key` of an item row (a blank one the same cell for every commune)."""
         if text:
-            self.put(row, self.col[key], value=text, style="method")
+            self.put_own(row, self.col[key], value=text, style="method")
         else:
             self.put_blank(parts, (key, None), row, self.col[key], style="method")
 
@@ -564,10 +690,18 @@ class _Builder(SheetBuilder):
         """The declared figures, each labelled by what it counts ("Số TTHC tiếp nhận: 129"; `labels`: its rule's
         figures' labels)."""
         values = self.sub.figures.get(leaf.code, [])
+        known = self.memo.figure_lines if self.memo is not None else None
+        if known is not None and len(known) >= _MEMO_BOUND:
+            known.clear()
         lines = []
         for label, value in zip(labels, values, strict=False):
             if value not in (None, ""):
-                lines.append(self.figure_line.format(label=label, value=_figure_text(value)))
+                found = known.get((label, value)) if known is not None and type(value) is str else None
+                if found is None:
+                    found = self.figure_line.format(label=label, value=_figure_text(value))
+                    if known is not None and type(value) is str:
+                        known[(label, value)] = found
+                lines.append(found)
         return lines
 
     def status_checks(self, leaf: Criterion, row: int) -> list[tuple[str, str]]:
