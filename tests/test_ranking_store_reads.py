@@ -109,6 +109,31 @@ def test_one_pass_reads_equal_the_per_commune_reads(tmp_path: Path, bundled_set:
         store.close()
 
 
+def test_the_latest_submissions_head_is_the_latest_submissions(tmp_path: Path, bundled_set: CriteriaSet) -> None:
+    """`latest_head` (what `appraise prepare` lists, nothing decoded) names the submission `latest` reads: the
+    newest counting version, a withdrawn one never, one of another set with its set."""
+    cset = bundled_set
+    store = Store(tmp_path / "s.sqlite")
+    try:
+        _submit(store, cset, "10001", 1, True)
+        _submit(store, cset, "10001", 2, True)
+        _submit(store, cset, "10002", 1, True)
+        _submit(store, cset, "10002", 2, False)
+        _submit(store, cset, "10003", 1, True, set_id="bo-khac")
+        _submit(store, cset, "10004", 1, True)
+        _submit(store, cset, "10004", 2, True)
+        assert store.withdraw("10004", 2, at=AT.isoformat(), who="Phòng Nội vụ", reason="gửi nhầm") == 2
+        for code in ("10001", "10002", "10003", "10004"):
+            sub, head = store.latest(code), store.latest_head(code)
+            assert sub is not None and head is not None
+            assert tuple(head) == (sub.id, sub.commune_code, sub.version, sub.status, sub.set_id, sub.set_version)
+        assert [store.latest_head(c).version for c in ("10001", "10002", "10004")] == [2, 1, 1]  # type: ignore[union-attr]
+        assert store.latest_head("10003").set_id == "bo-khac"  # type: ignore[union-attr]
+        assert store.latest_head("10005") is None
+    finally:
+        store.close()
+
+
 # -- the declared values as the ranking reads them -------------------------------------------------------
 # Stored JSON as an import writes it, and as hand edits or older stores leave it: the lean reading
 # (`declared_summary`) gives what the full record (`declared_record`) gives, or the same refusal.

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from cchc_xl.communes import Commune
 from cchc_xl.messages import say
@@ -302,6 +302,16 @@ class Round:
     deadline: str | None = None  # ISO date of the self-assessment deadline
 
 
+class SubmissionHead(NamedTuple):
+    """What identifies a stored submission, its status and set (`Store.latest_head`)."""
+    id: int
+    commune_code: str
+    version: int
+    status: str
+    set_id: str
+    set_version: str
+
+
 @dataclass(frozen=True)
 class StoredSubmission:
     id: int
@@ -537,11 +547,15 @@ class Store:
 
     def latest(self, commune_code: str) -> StoredSubmission | None:
         """The submission that counts: the newest version marked as counting, never a withdrawn one."""
-        row = self.engine.one(
-            f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE round_id=? AND commune_code=? AND id NOT IN"
-            " (SELECT submission_id FROM withdrawals) ORDER BY counts DESC, version DESC LIMIT 1",
-            (self.round_id, commune_code))
+        row = self.engine.one(f"SELECT {_SUBMISSION_COLUMNS} {_LATEST}", (self.round_id, commune_code))
         return _row(row) if row else None
+
+    def latest_head(self, commune_code: str) -> SubmissionHead | None:
+        """`latest`'s submission without its declared values and scores (nothing decoded: a caller that
+        reads them later, `submission(id)`, finds a row it cannot read there)."""
+        row = self.engine.one(f"SELECT id, commune_code, version, status, set_id, set_version {_LATEST}",
+                              (self.round_id, commune_code))
+        return SubmissionHead(int(row[0]), row[1], int(row[2]), row[3], row[4], row[5]) if row else None
 
     def submission(self, submission_id: int) -> StoredSubmission | None:
         row = self.engine.one(f"SELECT {_SUBMISSION_COLUMNS} FROM submissions WHERE id=? AND round_id=?",
@@ -1016,6 +1030,9 @@ def _loads(value: Any) -> Any:
 
 _SUBMISSION_COLUMNS = ("id, commune_code, version, file_name, file_sha256, received_at, set_id, set_version,"
                        " status, counts, self_total, tier, declared_json, scores_json")
+# the submission that counts of one commune (round, commune code): see `Store.latest`
+_LATEST = ("FROM submissions WHERE round_id=? AND commune_code=? AND id NOT IN (SELECT submission_id FROM withdrawals)"
+           " ORDER BY counts DESC, version DESC LIMIT 1")
 _ROUND_COLUMNS = ("id, year, body, set_id, set_version, set_sha256, set_yaml, communes_json, created_at, place,"
                   " deadline")
 

@@ -178,7 +178,7 @@ def prepare(store: Store, cset: CriteriaSet, out_dir: Path, settings: Settings, 
     other: list[str] = []
     for code in store.commune_codes():  # each commune's row on its own: one this version cannot read is named
         try:
-            sub = store.latest(code)
+            sub = store.latest_head(code)  # (its declared values read once, when its workbook is made)
         except Exception as exc:  # (a row edited by hand, or of a newer version)
             done.failed.append((code, error_detail(exc)))
             continue
