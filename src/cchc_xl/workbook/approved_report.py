@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cchc_xl.criteria.model import Criterion
 from cchc_xl.literals import text as _quote
 from cchc_xl.templates import template
+from cchc_xl.workbook.layout import OwnText
 from cchc_xl.workbook.template_cache import typed
 
 if TYPE_CHECKING:
@@ -242,8 +243,12 @@ class ApprovedReport:
         for leaf in b.cset.commune_leaves():
             declared = b.declared.leaves.get(leaf.code)
             text = declared.explanation if declared and declared.explanation else ""
-            b.memo_row((SHEET, "explanation", leaf.code, row, text), (SHEET, row), None,
-                       lambda leaf=leaf, row=row, text=text: self._explanation(leaf, row, text))
+            # keyed by whether there is a text (each return words its own): the row's text put in
+            own = (OwnText((SHEET, row, 1), "cached", text or self.t["no_explanation"],
+                           self._explanation_fit(text), always=True) if type(text) is str else None)
+            b.memo_row((SHEET, "explanation", leaf.code, row, bool(text) if own is not None else text),
+                       (SHEET, row), None, lambda leaf=leaf, row=row, text=text: self._explanation(leaf, row, text),
+                       own)
             row += 1
         return row
 
@@ -251,7 +256,10 @@ class ApprovedReport:
         formula = self.b._static("pl2_explanation", leaf.code, row, lambda: self._explanation_formula(leaf))
         self.put(row, 0, value=leaf.code, style="pl2_cell")
         self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=text or self.t["no_explanation"])
-        self.b.fit(SHEET, row, [(text or "-", self.span(1, self.last), SIZE, False)], always=True)
+        self.b.fit(SHEET, row, list(self._explanation_fit(text)), always=True)
+
+    def _explanation_fit(self, text: str) -> tuple[tuple[Any, float, float, bool], ...]:
+        return ((text or "-", self.span(1, self.last), SIZE, False),)
 
     def _explanation_formula(self, leaf: Criterion) -> str:
         why = f"{self.b.layout.quoted('grid')}!{self.b.layout.leaves[leaf.code].explanation}"

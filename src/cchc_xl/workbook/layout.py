@@ -479,6 +479,21 @@ class _BuiltRow:
     names: tuple[tuple[str, str], ...]
     height: float | None
     refs: LeafRefs | None  # a grid item row's references
+    own: int | None = None  # the place in `cells` of the cell holding the row's own text (see OwnText)
+
+
+@dataclass(frozen=True)
+class OwnText:
+    """A row's one text of the commune's own (an item's explanation, which every return words its own way):
+    the row memo keys the row without it (only whether there is one), and a row from the memo gets this
+    file's text in its cell at `at` (its `field`, set to `value`) and its height fitted again from `fit`,
+    the row's texts as the builder fits them (`fit_row`)."""
+
+    at: tuple[str, int, int]  # (sheet key, row, col) of the cell
+    field: str  # "value" or "cached"
+    value: Value
+    fit: tuple[tuple[Any, float, float, bool], ...]
+    always: bool = False
 
 
 class RowMemo:
@@ -503,6 +518,20 @@ class RowMemo:
         if len(self.young) >= self.size:
             self.old, self.young = self.young, {}
         self.young[key] = built
+
+
+def _own_place(cells: tuple[CellSpec, ...], own: OwnText, height: float | None) -> int | None:
+    """The place among a row's `cells` of `own`'s cell, if the row was built as `own` describes it (that
+    cell holds its text, and its texts fitted alone give the row's height); else None."""
+    places = [k for k, c in enumerate(cells) if (c.sheet, c.row, c.col) == own.at]
+    if len(places) != 1:
+        return None
+    v = getattr(cells[places[0]], own.field)
+    fitted: dict[Any, float] = {}
+    fit_row(fitted, 0, list(own.fit), own.always)
+    if not (v == own.value and type(v) is type(own.value)) or fitted.get(0) != height:
+        return None
+    return places[0]
 
 
 class _Builder:
@@ -718,23 +747,52 @@ class _Builder:
         results)."""
         inp = self.declared.leaves.get(leaf.code, LeafInput())
         result = self.ev.leaves[leaf.code]
-        key = ("grid", leaf.code, row, level, tuple(map(typed, inp.figures)), typed(inp.value), inp.explanation,
+        text, own = inp.explanation, None
+        if type(text) is str and leaf.scored_by != "district":
+            # the row keyed by whether it is explained (its status may say so), its text put in
+            st = self._static("leaf", leaf.code, row, lambda: self._leaf_static(row, leaf))
+            own = OwnText(("grid", row, self.gcol["explanation"]), "value", text or None,
+                          self._leaf_fit(leaf, level, st, text))
+            text = bool(text)
+        key = ("grid", leaf.code, row, level, tuple(map(typed, inp.figures)), typed(inp.value), text,
                typed(result.score), result.evidence_count, result.status)
-        self.memo_row(key, ("grid", row), leaf.code, lambda: self._build_leaf_row(row, leaf, level))
+        self.memo_row(key, ("grid", row), leaf.code, lambda: self._build_leaf_row(row, leaf, level), own)
+
+    def _leaf_fit(self, leaf: Criterion, level: str, st: _LeafStatic,
+                  explanation: Any) -> tuple[tuple[Any, float, float, bool], ...]:
+        """The texts an item's grid row is fitted to: tall enough for the title, the method, the explanation
+        and the longest status the row can show (the method, not printed, is in a wide last column: it needs
+        few lines)."""
+        w = self.gwidth
+        status_texts = [self.t["grid"]["district_mark"]] if leaf.scored_by == "district" else st.status_texts
+        return ((st.title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
+                (st.method, w["method"], 10, False), (explanation, w["explanation"], 11, False),
+                (max(status_texts, key=len), w["status"], 11, False))
 
     def memo_row(self, key: tuple[Any, ...], height_key: tuple[str, int], code: str | None,
-                 build: Callable[[], None]) -> None:
+                 build: Callable[[], None], own: OwnText | None = None) -> None:
         """One row of a layout, built by `build` unless the run's row memo has it under `key` (which names
-        everything the row depends on besides the set and round): its cells, validations, merged ranges,
-        names, height (at `height_key`) and, for an item (`code`), its grid references."""
+        everything the row depends on besides the set and round, `own`'s text excepted): its cells,
+        validations, merged ranges, names, height (at `height_key`) and, for an item (`code`), its grid
+        references; with `own`, the row's own text put in and its height fitted (as `build` would)."""
         rows, layout = self.rows, self.layout
         got = rows.get(key) if rows is not None else None
-        if got is not None:
-            layout.cells.extend(got.cells)
+        if got is not None and (own is None or got.own is not None):
+            if own is None:
+                layout.cells.extend(got.cells)
+            else:
+                cells = list(got.cells)
+                cell = cells[got.own]  # type: ignore[index]
+                v = getattr(cell, own.field)
+                if not (v == own.value and type(v) is type(own.value)):
+                    cells[got.own] = replace(cell, **{own.field: own.value})  # type: ignore[index]
+                layout.cells.extend(cells)
             layout.validations.extend(got.validations)
             layout.merges.extend(got.merges)
             layout.names.update(got.names)
-            if got.height is not None:
+            if own is not None:
+                fit_row(layout.row_heights, height_key, list(own.fit), own.always)
+            elif got.height is not None:
                 layout.row_heights[height_key] = got.height
             if code is not None and got.refs is not None:
                 layout.leaves[code] = got.refs
@@ -744,10 +802,16 @@ class _Builder:
         build()
         if rows is not None and height_before is None:  # (a row another part made taller is not kept)
             cells = tuple(layout.cells[at[0]:])
+            place = None
+            if own is not None:
+                place = _own_place(cells, own, layout.row_heights.get(height_key))
+                if place is None:
+                    return  # (the row is not as `own` says: not kept, built again each time)
             rows.put(key, _BuiltRow(cells, tuple(layout.validations[at[1]:]), tuple(layout.merges[at[2]:]),
                                     tuple((c.name, layout.names[c.name]) for c in cells if c.name),
                                     layout.row_heights.get(height_key),
-                                    layout.leaves.get(code) if code is not None and key[0] == "grid" else None))
+                                    layout.leaves.get(code) if code is not None and key[0] == "grid" else None,
+                                    place))
 
     def _build_leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
         g, cols, rule = self.t["grid"], self.gcol, leaf.rule
@@ -788,7 +852,6 @@ class _Builder:
             self.put("grid", row, cols["evidence"], style="district")
             self.put("grid", row, cols["explanation"], style="district")
             self.put("grid", row, cols["status"], value=g["district_mark"], style="district")
-            status_texts = [g["district_mark"]]
         else:
             self.put("grid", row, cols["evidence"], formula=st.evidence_formula, cached=result.evidence_count,
                      style="leaf_count")
@@ -797,13 +860,7 @@ class _Builder:
             self.put("grid", row, cols["mark"], style=DISTRICT_MARK_STYLE)
             self.put("grid", row, cols["status"], formula=st.status_formula, cached=self.t["status"][result.status],
                      style="status")
-            status_texts = st.status_texts
-        # tall enough for the title, the method, the explanation and the longest status the row can show (the
-        # method, not printed, is in a wide last column: it needs few lines)
-        w = self.gwidth
-        self.fit("grid", row, [(title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
-                               (method, w["method"], 10, False), (inp.explanation, w["explanation"], 11, False),
-                               (max(status_texts, key=len), w["status"], 11, False)])
+        self.fit("grid", row, list(self._leaf_fit(leaf, level, st, inp.explanation)))
         self.layout.leaves[leaf.code] = LeafRefs(
             code=leaf.code, row=row, score=ref["score"], figures=tuple(figure_refs), explanation=ref["explanation"],
             status=ref["status"], evidence=ref["evidence"], score_is_input=score_input,
