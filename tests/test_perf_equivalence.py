@@ -41,7 +41,7 @@ from cchc_xl.reading import book as reading
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
-from cchc_xl.workbook.layout import Declared, build_layout, build_layout_uncached, layout_template
+from cchc_xl.workbook.layout import Declared, RowMemo, build_layout, build_layout_uncached, layout_template
 from conftest import examples
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
@@ -173,9 +173,11 @@ def test_layouts_built_in_turn_equal_layouts_built_from_scratch(which: str, bund
 
 
 def test_an_explained_row_from_the_memo_gets_its_own_text_and_height(mini_set: CriteriaSet,
-                                                                     communes: list[Commune]) -> None:
+                                                                     communes: list[Commune],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Two returns alike but for their explanations' words: the second's item rows come from the row memo
     (the same cell objects as the first's), with its own texts and its rows fitted to them."""
+    monkeypatch.setattr(layout_template(mini_set), "rows", RowMemo())  # (an empty memo: the first builds)
     base = declared(mini_set)
     worded = [dataclasses.replace(base, leaves={code: dataclasses.replace(inp, explanation=f"{words} {code}")
                                                 for code, inp in base.leaves.items()})
