@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -313,5 +314,29 @@ def test_the_register_print_area_with_its_rows_moved_is_the_plain_one(tmp_path: 
             layout = _fresh(mini_set, communes[1])
             layout.cells[at] = dataclasses.replace(layout.cells[at], value="Quyết định số 1")
             layout.register_rows = rows
+            layouts.append(layout)
+        _both(package, *layouts, settings, tmp_path, n)
+
+
+def test_a_cell_met_again_is_written_with_this_files_string_numbers(tmp_path: Path, mini_set: CriteriaSet,
+                                                                   communes: list[Commune],
+                                                                   settings: Settings) -> None:
+    """A changed cell's XML is kept by the cell (a run's layouts share their recurring cells): a text cell
+    met again in a later file is numbered among that file's texts (a new text before it in one file, none
+    or another in the next), and a number cell kept as it is."""
+    package = FeedbackPackage(mini_set, settings)
+    blank = build_layout(mini_set, communes[0])
+    first, _ = blank.register_rows
+    inputs = [i for i, c in enumerate(blank.cells) if c.sheet == "register" and c.row == first and not c.locked]
+    before, kept_at, number_at = inputs[0], inputs[1], inputs[2]
+    kept = dataclasses.replace(blank.cells[kept_at], value='Văn bản <số 5> & "mẫu" ]]>')
+    number = dataclasses.replace(blank.cells[number_at], value=Decimal("12.5"))
+    for n, text in enumerate(["Chữ mới", None, "Chữ khác", "Chữ mới", 'Văn bản <số 5> & "mẫu" ]]>']):
+        layouts = []
+        for _ in range(2):
+            layout = _fresh(mini_set, communes[1])
+            layout.cells[kept_at], layout.cells[number_at] = kept, number
+            if text is not None:
+                layout.cells[before] = dataclasses.replace(blank.cells[before], value=text)
             layouts.append(layout)
         _both(package, *layouts, settings, tmp_path, n)

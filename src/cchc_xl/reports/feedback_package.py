@@ -62,6 +62,7 @@ _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer te
 # default level, and compressing takes half the time).
 _LEVEL = 1
 _FORMULA_CELLS_BOUND = 65536  # changed formula cells' XML kept (a run's recurring results; memory bounded)
+_CELL_XML_BOUND = 32768  # changed cells' XML kept by the cell (each entry holds its cell: its id stays its own)
 _EVERY_STYLE = (*STYLES, *REPORT_STYLES, *approved_report.STYLES)
 
 Position = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
@@ -199,6 +200,12 @@ class FeedbackPackage:
                                 if c.sheet == "register" and first <= c.row <= last and c.formula is None]
         # a changed formula cell's XML by (its base cell, its result with the result's type, its format)
         self.formula_cells: dict[tuple[bytes, type, Any, int], bytes] = {}
+        self.places: dict[Position, list[int]] = {}  # a position -> the base's cells there (their places)
+        for i, c in enumerate(self.base.cells):
+            self.places.setdefault((c.sheet, c.row, c.col), []).append(i)
+        # a changed cell's XML by the cell (the layouts' recurring cells are the same objects) and its mark:
+        # (the cell, its part, 1-based row and column, and its XML or, for a text, the XML around its index)
+        self.cell_xml: dict[tuple[int, bool], tuple[CellSpec, str, int, int, bytes, bytes | None, str]] = {}
 
     def write(self, layout: Layout, findings: Sequence[Finding], path: Path,
               generated_at: dt.datetime | None = None) -> dict[str, str]:
@@ -268,15 +275,19 @@ class FeedbackPackage:
         and whether a locked value differs from the commune's blank layout (then the digest is computed).
         PackageMismatch when the layout is not the blank one's shape (every cell at the same place, in the
         same style, with the same formula)."""
-        special = marked | first_cells
+        special = {i for p in marked | first_cells for i in self.places.get(p, ())}
         commune = self.template.layout(layout.commune)
         changed: list[tuple[CellSpec, bool]] = []
         locked_changed = False
-        for i, (a, b) in enumerate(zip(self.base.cells, layout.cells, strict=True)):
-            # (most are the base's own; an equal cell whose value or result is of another type, 1 for 1.0,
-            # is written otherwise)
-            if (a is b or (a == b and type(a.value) is type(b.value) and type(a.cached) is type(b.cached))) \
-                    and (b.sheet, b.row, b.col) not in special:
+        base, cells = self.base.cells, layout.cells
+        # (most are the base's own objects; an equal cell is at its base's place)
+        todo = {i for i, (a, b) in enumerate(zip(base, cells, strict=True)) if a is not b} | special
+        for i in sorted(todo):
+            a, b = base[i], cells[i]
+            # (an equal cell whose value or result is of another type, 1 for 1.0, is written otherwise; cells
+            # compared as their fields' dicts, as `==` compares them but in C)
+            if (a is b or (a.__dict__ == b.__dict__ and type(a.value) is type(b.value)
+                           and type(a.cached) is type(b.cached))) and i not in special:
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")
@@ -298,7 +309,15 @@ class FeedbackPackage:
             return found
 
         by_part: dict[str, dict[int, dict[int, bytes]]] = {}
+        made = self.cell_xml
         for c, marked in changed:
+            hit = made.get((id(c), marked))
+            if hit is not None and hit[0] is c:
+                _, name, r, col, element, after, text = hit
+                if after is not None:
+                    element = b"%s%d%s" % (element, string_index(text), after)
+                by_part.setdefault(name, {}).setdefault(r, {})[col] = element
+                continue
             name = self.parts[c.sheet]
             xf = self.xf[(c.style, marked)]
             v = c.value
@@ -319,6 +338,8 @@ class FeedbackPackage:
                 if len(v) > _STRMAX:
                     raise PackageMismatch("a long text")
                 element = string_cell(c.ref, xf, string_index(v))
+                head, _, _ = string_cell(c.ref, xf, 0).partition(b"0</v>")
+                keep_cell(made, (id(c), marked), (c, name, c.row + 1, c.col + 1, head, b"</v></c>", v))
             elif isinstance(v, dt.date):
                 serial = _datetime_to_excel_datetime(dt.datetime.combine(v, dt.time()), False, False)
                 element = number_cell(c.ref, xf, serial)
@@ -331,8 +352,17 @@ class FeedbackPackage:
                 element = blank_cell(c.ref, xf)
             else:
                 raise PackageMismatch("a cell value")
+            if not isinstance(v, str) or c.formula is not None:
+                keep_cell(made, (id(c), marked), (c, name, c.row + 1, c.col + 1, element, None, ""))
             by_part.setdefault(name, {}).setdefault(c.row + 1, {})[c.col + 1] = element
         return by_part
+
+
+def keep_cell(made: dict[tuple[int, bool], Any], key: tuple[int, bool], entry: tuple[Any, ...]) -> None:
+    """A changed cell's XML kept (`FeedbackPackage.cell_xml`; bounded: a run's recurring cells)."""
+    if len(made) >= _CELL_XML_BOUND:
+        made.clear()
+    made[key] = entry
 
 
 def _sheet_number(name: str) -> int:
