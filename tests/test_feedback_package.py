@@ -204,6 +204,9 @@ def _formatted_book(wb: Any, formats: list[dict[str, Any]], extra: str = "") -> 
         ws.write_comment("B1", "ghi chú")
     if extra == "link":  # (its format XlsxWriter's own: a twin by its key of a blue underlined one)
         ws.write_url("C1", "internal:'Một'!A1", string="Tới ô A1")
+    if extra == "conditional":  # (a differential format: its font, border and fill flags)
+        ws.conditional_format("A1:A3", {"type": "cell", "criteria": ">", "value": 1,
+                                        "format": wb.add_format({"bg_color": "#FFC7CE", "bold": True, "border": 1})})
 
 
 STYLE_CASES = [  # (formats of the first render, of the second, what else the second has)
@@ -212,6 +215,12 @@ STYLE_CASES = [  # (formats of the first render, of the second, what else the se
     ([{"bold": True}], [{"bold": True}, {"num_format": "0.00"}], ""),  # one more, with a number format
     ([{"bold": True}], [{"bold": True}], "comment"),  # a comment (its font in the styles part), another company
     ([{"font_color": "blue", "underline": 1}], [{"font_color": "blue", "underline": 1}], "link"),  # a link
+    # the formats' preparation (fonts, number formats, borders, fills: a solid fill's colours swapped) replayed
+    (FILLS := [{"bg_color": "#FF0000"}, {"bg_color": "#00FF00", "fg_color": "#0000FF", "pattern": 1},
+               {"fg_color": "#0000FF"}, {"border": 1, "num_format": "0.00"}, {"border": 2, "num_format": "0.00"},
+               {"bold": True, "num_format": 3}], FILLS, ""),
+    (FILLS, FILLS, "conditional"),
+    ([{"bold": True}, {"bold": True, "locked": False}], [{"bold": True}, {"bold": True, "locked": False}], ""),
 ]
 
 

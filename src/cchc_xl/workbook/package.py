@@ -85,6 +85,30 @@ class PartsWorkbook(_ProtectedWorkbook):
             got = remember(self.made, key, tuple(super()._extract_named_ranges(defined_names)))
         return list(got)
 
+    def _prepare_format_properties(self) -> None:
+        # What XlsxWriter's preparation (the fonts', number formats', borders' and fills' indexes) does to
+        # the formats and the workbook depends on the formats' keys and indexes alone (the attributes it reads
+        # are in the keys): done once per such list, and replayed.
+        formats = self.formats
+        key = ("formatProperties", tuple((f._get_format_key(), f.xf_index, f.dxf_index) for f in formats))
+        got = self.made.get(key)
+        if got is None:
+            before = [dict(f.__dict__) for f in formats]
+            super()._prepare_format_properties()
+            at = {id(f): i for i, f in enumerate(formats)}
+            changes = tuple({k: v for k, v in f.__dict__.items() if k not in was or was[k] is not v}
+                            for f, was in zip(formats, before, strict=True))
+            got = remember(self.made, key, (changes, tuple(at[id(f)] for f in self.xf_formats),
+                                            tuple(at[id(f)] for f in self.dxf_formats), self.font_count,
+                                            tuple(self.num_formats), self.border_count, self.fill_count))
+            return
+        changes, xf, dxf, self.font_count, num_formats, self.border_count, self.fill_count = got
+        for f, change in zip(formats, changes, strict=True):
+            f.__dict__.update(change)
+        self.xf_formats = [formats[i] for i in xf]
+        self.dxf_formats = [formats[i] for i in dxf]
+        self.num_formats = list(num_formats)
+
     def _write_defined_names(self) -> None:
         key = ("definedNames", tuple(tuple(d) for d in self.defined_names))
         xml = self.made.get(key)
