@@ -21,6 +21,8 @@ import math
 import os
 from collections.abc import Sequence
 from decimal import Decimal
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +202,7 @@ class FeedbackPackage:
                                 if c.sheet == "register" and first <= c.row <= last and c.formula is None]
         # a changed formula cell's XML by (its base cell, its result with the result's type, its format)
         self.formula_cells: dict[tuple[bytes, type, Any, int], bytes] = {}
+        self.deflated: dict[str, tuple[bytes, tuple[bytes, int, int]]] = {}  # each part as last written (zipped)
         self.places: dict[Position, list[int]] = {}  # a position -> the base's cells there (their places)
         for i, c in enumerate(self.base.cells):
             self.places.setdefault((c.sheet, c.row, c.col), []).append(i)
@@ -254,7 +257,7 @@ class FeedbackPackage:
                 out[name] = remapped_sheet(data, remap)
             else:
                 out[name] = data
-        write_bytes(path, zipped(out, _LEVEL))
+        write_bytes(path, zipped(out, _LEVEL, self.deflated))
         return meta
 
     def _marked(self, writer: FeedbackWorkbookWriter) -> set[Position]:
@@ -280,8 +283,10 @@ class FeedbackPackage:
         changed: list[tuple[CellSpec, bool]] = []
         locked_changed = False
         base, cells = self.base.cells, layout.cells
-        # (most are the base's own objects; an equal cell is at its base's place)
-        todo = {i for i, (a, b) in enumerate(zip(base, cells, strict=True)) if a is not b} | special
+        if len(base) != len(cells):
+            raise PackageMismatch("layout shape")
+        # (most are the base's own objects, passed over in C; an equal cell is at its base's place)
+        todo = set(compress(range(len(base)), map(is_not, base, cells))) | special
         for i in sorted(todo):
             a, b = base[i], cells[i]
             # (an equal cell whose value or result is of another type, 1 for 1.0, is written otherwise; cells

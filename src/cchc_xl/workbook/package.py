@@ -415,8 +415,19 @@ def si_elements(strings: list[str]) -> bytes:
     return "".join(_si(s) for s in strings).encode("utf-8")
 
 
-def zipped(parts: dict[str, bytes], level: int = zlib.Z_DEFAULT_COMPRESSION) -> bytes:
-    return _zip([(name, _deflated(data, level)) for name, data in parts.items()])
+def zipped(parts: dict[str, bytes], level: int = zlib.Z_DEFAULT_COMPRESSION,
+           kept: dict[str, tuple[bytes, tuple[bytes, int, int]]] | None = None) -> bytes:
+    """The zip of `parts`, each deflated at `level`. `kept`: each part's last bytes and their deflated form
+    (a dict the caller keeps across files, updated here): a part the same as last time is not deflated again."""
+    if kept is None:
+        return _zip([(name, _deflated(data, level)) for name, data in parts.items()])
+    out = []
+    for name, data in parts.items():
+        last = kept.get(name)
+        if last is None or last[0] != data:
+            last = kept[name] = (data, _deflated(data, level))
+        out.append((name, last[1]))
+    return _zip(out)
 
 
 
