@@ -349,3 +349,23 @@ def test_a_cell_met_again_is_written_with_this_files_string_numbers(tmp_path: Pa
                 layout.cells[before] = dataclasses.replace(blank.cells[before], value=text)
             layouts.append(layout)
         _both(package, *layouts, settings, tmp_path, n)
+
+
+def test_a_zipped_part_keeps_its_deflated_bytes_only_while_it_is_the_same() -> None:
+    """`zipped` with the parts of the last file: a part unchanged is not deflated again, a changed one is,
+    and every archive holds its own parts."""
+    import io
+    import zipfile
+
+    from cchc_xl.workbook.package import zipped
+
+    kept: dict[str, Any] = {}
+    for parts in ({"a.xml": b"<a>1</a>", "b.xml": b"<b/>"}, {"a.xml": b"<a>2</a>", "b.xml": b"<b/>"},
+                  {"a.xml": b"<a>1</a>", "b.xml": b"<b/>", "c.xml": b"<c/>"}, {"a.xml": b"<a>1</a>"}):
+        before = dict(kept)
+        data = zipped(parts, 1, kept)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            assert archive.testzip() is None
+            assert {n: archive.read(n) for n in archive.namelist()} == parts
+        assert all(kept[n] is before[n] for n in parts if n in before and before[n][0] == parts[n])
+        assert data == zipped(parts, 1)
