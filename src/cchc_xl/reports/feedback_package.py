@@ -131,6 +131,9 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
     def _new_workbook(self, target: Any) -> PartsWorkbook:
         return PartsWorkbook(workbook_options(), self.stamps.made)  # (`target` unused: parts handed over)
 
+    def _write_names(self, wb: Any) -> None:
+        wb.define_names(self.layout.names)
+
     def _write_row_heights(self, sheets: dict[str, Worksheet]) -> None:
         for (sheet, row), height in (self.layout.row_heights if self.heights is None else self.heights).items():
             sheets[sheet].set_row(row, height)

@@ -70,6 +70,19 @@ class PartsWorkbook(_ProtectedWorkbook):
             self.defined_names.append(list(entry))
         return 0
 
+    def define_names(self, names: dict[str, str]) -> None:
+        """`define_name(name, "=" + ref)` for each of `names`, in order, its results ignored: a render's names
+        as a render before defined the same (in these sheets) are taken whole."""
+        key = ("names", tuple(names.items()), tuple(ws.name for ws in self.worksheets_objs))
+        got = self.made.get(key)
+        if got is None:
+            start = len(self.defined_names)
+            for name, ref in names.items():
+                self.define_name(name, "=" + ref)
+            remember(self.made, key, tuple(tuple(d) for d in self.defined_names[start:]))
+            return
+        self.defined_names.extend(list(d) for d in got)
+
     def _sort_defined_names(self, names: list[list[Any]]) -> list[list[Any]]:
         # (a stable sort: the same names in the same order sort the same)
         key = ("sortedNames", tuple(map(tuple, names)))
