@@ -198,6 +198,13 @@ def _formatted_book(wb: Any, formats: list[dict[str, Any]], extra: str = "") -> 
         ws.write(row, 0, f"ô {row}", wb.add_format(props))
     wb.define_name("TONG", "='Một'!$A$1")
     wb.define_name("'Một'!RIENG", f"='Một'!$A${len(formats)}")  # a sheet's own name, where the formats end
+    # a layout's names: defined one by one, or (the fast path's book) taken whole when a render before had them
+    names = {"DIEM": "'Một'!$B$2", "'Một'!KHAC": "'Một'!$C$3", "TRUNG": f"'Một'!$D${len(formats) + 1}"}
+    if hasattr(wb, "define_names"):
+        wb.define_names(names)
+    else:
+        for name, ref in names.items():
+            wb.define_name(name, "=" + ref)
     ws.print_area(0, 0, len(formats), 1)
     wb.set_properties({"title": "Tiêu đề", "company": "UBND huyện" if extra == "comment" else "UBND tỉnh"})
     if extra == "comment":
