@@ -177,7 +177,7 @@ class ApprovedReport:
         return f"{self.b.layout.quoted('grid')}!{xl_rowcol_to_cell(self.b.layout.node_rows[code], self.b.gcol[col])}"
 
     def _node(self, row: int, code: str, title: str, maximum: Decimal, style: str) -> None:
-        """An area's or criterion's row (from the run's row memo when an earlier return's had its total)."""
+        """An area's or criterion's row (from the run's row memo, the file's total put in)."""
         self.b.memo_row((SHEET, "node", code, row, style), (SHEET, row), None,
                         lambda: self._build_node(row, code, title, maximum, style),
                         RowValues((((SHEET, row, self.c["score"]), "cached", self.b.ev.nodes.get(code, Decimal(0))),)))

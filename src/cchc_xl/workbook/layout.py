@@ -518,8 +518,8 @@ def _with(cell: CellSpec, name: str, value: Value) -> CellSpec:
 
 class RowMemo:
     """Built rows by their key, in two generations of up to `size` entries each (as reading.rows.ChunkMemo):
-    the rows that recur across a run's files (an item scored as most communes score it) stay, a file's own
-    go. Off with CCHC_XL_FAST_LAYOUT=0."""
+    the rows that recur across a run's files stay, a file's own go. Most rows are keyed by their place only,
+    the file's values put in (RowValues). Off with CCHC_XL_FAST_LAYOUT=0."""
 
     def __init__(self, size: int = 4096):
         self.size = size
@@ -764,7 +764,7 @@ class _Builder:
         return row
 
     def _parent_row(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str], level: str) -> None:
-        """An area's or criterion's grid row (from the run's row memo when an earlier return's had its total)."""
+        """An area's or criterion's grid row (from the run's row memo, the file's total put in)."""
         self.memo_row(("grid_parent", code, row, level), ("grid", row), None,
                       lambda: self._build_parent_row(row, code, title, maximum, parts, level),
                       RowValues(((("grid", row, self.gcol["score"]), "cached", self.ev.nodes[code]),)))
@@ -780,8 +780,7 @@ class _Builder:
         self.fit("grid", row, [(title, self.gwidth["title"], 11, True)])
 
     def _leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
-        """An item's grid row (from the run's row memo when an earlier return's had the same inputs and
-        results)."""
+        """An item's grid row (from the run's row memo, the file's inputs, results and explanation put in)."""
         inp = self.declared.leaves.get(leaf.code, LeafInput())
         result = self.ev.leaves[leaf.code]
         text = inp.explanation
