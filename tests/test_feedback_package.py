@@ -227,6 +227,7 @@ STYLE_CASES = [  # (formats of the first render, of the second, what else the se
                {"fg_color": "#0000FF"}, {"border": 1, "num_format": "0.00"}, {"border": 2, "num_format": "0.00"},
                {"bold": True, "num_format": 3}], FILLS, ""),
     (FILLS, FILLS, "conditional"),
+    ([{"num_format": 3}], [{"num_format": "3"}], ""),  # a built-in number format and a custom one, of one key
     ([{"bold": True}, {"bold": True, "locked": False}], [{"bold": True}, {"bold": True, "locked": False}], ""),
 ]
 

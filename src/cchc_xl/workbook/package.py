@@ -101,9 +101,10 @@ class PartsWorkbook(_ProtectedWorkbook):
     def _prepare_format_properties(self) -> None:
         # What XlsxWriter's preparation (the fonts', number formats', borders' and fills' indexes) does to
         # the formats and the workbook depends on the formats' keys and indexes alone (the attributes it reads
-        # are in the keys): done once per such list, and replayed.
+        # are in the keys; a number format's type too: 3 and "3" have one key): done once per such list, and replayed.
         formats = self.formats
-        key = ("formatProperties", tuple((f._get_format_key(), f.xf_index, f.dxf_index) for f in formats))
+        key = ("formatProperties",
+               tuple((f._get_format_key(), type(f.num_format), f.xf_index, f.dxf_index) for f in formats))
         got = self.made.get(key)
         if got is None:
             before = [dict(f.__dict__) for f in formats]
