@@ -482,7 +482,7 @@ class _BuiltRow:
     # per value of RowValues: its cell's place in `cells`, and the blank layout's cell there when it is this
     # row's cell but for that value (taken as it is where the file's value is the blank's), and the cells
     # made for other values (by value and type: the values recur, and their cells are then the same objects)
-    slots: tuple[tuple[int, CellSpec | None, dict[tuple[type, Value], CellSpec]], ...] | None = None
+    slots: tuple[tuple[int, CellSpec | None, dict[tuple[Any, ...], CellSpec]], ...] | None = None
 
 
 _MADE_PER_SLOT = 16  # (bounded: an item's explanations are each return's own)
@@ -505,7 +505,13 @@ class RowValues:
 
 
 def _same(a: Any, b: Any) -> bool:
-    return bool(a == b) and type(a) is type(b)
+    """The same value as a cell writes it: equal, of one type, and a zero of one sign (-0 is written so)."""
+    return type(a) is type(b) and bool(a == b) and (type(a) is not Decimal or a.is_signed() == b.is_signed())
+
+
+def _value_key(value: Value) -> tuple[Any, ...]:
+    """A value as `_same` tells values apart, for a dict."""
+    return (type(value), value, value.is_signed()) if type(value) is Decimal else (type(value), value)
 
 
 def _with(cell: CellSpec, name: str, value: Value) -> CellSpec:
@@ -541,7 +547,7 @@ class RowMemo:
 
 
 def _slots(cells: tuple[CellSpec, ...], values: RowValues, height: float | None, start: int,
-           blank: list[CellSpec]) -> tuple[tuple[int, CellSpec | None, dict[tuple[type, Value], CellSpec]], ...] | None:
+           blank: list[CellSpec]) -> tuple[tuple[int, CellSpec | None, dict[tuple[Any, ...], CellSpec]], ...] | None:
     """`_BuiltRow.slots` of a row just built (its `cells` from place `start` of the layout's), if it was built
     as `values` describes it (each cell holds its value, its texts fitted alone give its height); else None."""
     at = {(c.sheet, c.row, c.col): k for k, c in enumerate(cells)}
@@ -838,10 +844,9 @@ class _Builder:
             else:
                 cells = list(got.cells)
                 for (k, blank, made), (_, name, value) in zip(got.slots, values.values, strict=True):  # type: ignore[arg-type]
-                    v = getattr(cells[k], name)
-                    if v == value and type(v) is type(value):
+                    if _same(getattr(cells[k], name), value):
                         continue
-                    key = (type(value), value)
+                    key = _value_key(value)
                     cell = made.get(key)
                     if cell is None:
                         cell = blank if blank is not None and _same(getattr(blank, name), value) \
