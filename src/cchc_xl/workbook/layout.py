@@ -559,7 +559,9 @@ def _slots(cells: tuple[CellSpec, ...], values: RowValues, height: float | None,
         if k is None or not _same(getattr(cells[k], name), value):
             return None
         b = blank[start + k] if start + k < len(blank) else None
-        if b is not None and b != replace(cells[k], **{name: getattr(b, name)}):
+        other = "cached" if name == "value" else "value"
+        if b is not None and (b != replace(cells[k], **{name: getattr(b, name)})
+                              or not _same(getattr(b, other), getattr(cells[k], other))):
             b = None
         out.append((k, b, {}))
     if values.fit is not None:
