@@ -19,7 +19,7 @@ import datetime as dt
 import io
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import compress
 from operator import is_not
@@ -85,11 +85,23 @@ class _FormatStamps:
         self.made: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
         self.made: dict[tuple[Any, ...], Any] = {}  # what the renders made of them (PartsWorkbook)
 
-    def add(self, wb: Any, props: dict[str, Any]) -> Format:
-        key = tuple(sorted(props.items()))
+        self.keys: dict[tuple[str, bool], tuple[tuple[str, Any], ...]] = {}  # (style, marked) -> its props, sorted
+
+    def add_style(self, wb: Any, style: str, marked: bool, props: Callable[[], dict[str, Any]]) -> Format:
+        """`add` of a style's format (`props` makes its properties, the same every render)."""
+        key = self.keys.get((style, marked))
+        if key is None:
+            key = self.keys[(style, marked)] = tuple(sorted(props().items()))
+        return self.add(wb, None, key)
+
+    def add(self, wb: Any, props: dict[str, Any] | None,
+            key: tuple[tuple[str, Any], ...] | None = None) -> Format:
+        """The format of `props` (or of `key`, its properties sorted)."""
+        if key is None:
+            key = tuple(sorted(props.items()))  # type: ignore[union-attr]
         stamp = self.made.get(key)
         if stamp is None:
-            fmt = wb.add_format(props)
+            fmt = wb.add_format(dict(key) if props is None else props)
             if fmt.xf_index is not None or fmt.dxf_index is not None:
                 raise PackageMismatch("a format numbered as it was made")
             fmt._get_format_key()  # (kept in the stamp: formats are never changed once made here)
@@ -147,7 +159,8 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
             super()._write_merges(sheets)
 
     def _formats(self, wb: Any) -> dict[str, Any]:
-        formats = {style: self.stamps.add(wb, self.style_props(style)) for style in _EVERY_STYLE}
+        formats = {style: self.stamps.add_style(wb, style, False, lambda style=style: self.style_props(style))
+                   for style in _EVERY_STYLE}
         # XlsxWriter numbers formats as cells first use them; two renders writing different cells agree on
         # the numbers only if every format (and its marked variant) is numbered up front, in one order.
         self.formats = formats
@@ -160,7 +173,7 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
         if style not in cache:
-            cache[style] = self.stamps.add(self.workbook, self.marked_props(style))
+            cache[style] = self.stamps.add_style(self.workbook, style, True, lambda: self.marked_props(style))
         return cache[style]
 
     def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
