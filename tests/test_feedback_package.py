@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -197,12 +198,22 @@ def _formatted_book(wb: Any, formats: list[dict[str, Any]], extra: str = "") -> 
         ws.write(row, 0, f"ô {row}", wb.add_format(props))
     wb.define_name("TONG", "='Một'!$A$1")
     wb.define_name("'Một'!RIENG", f"='Một'!$A${len(formats)}")  # a sheet's own name, where the formats end
+    # a layout's names: defined one by one, or (the fast path's book) taken whole when a render before had them
+    names = {"DIEM": "'Một'!$B$2", "'Một'!KHAC": "'Một'!$C$3", "TRUNG": f"'Một'!$D${len(formats) + 1}"}
+    if hasattr(wb, "define_names"):
+        wb.define_names(names)
+    else:
+        for name, ref in names.items():
+            wb.define_name(name, "=" + ref)
     ws.print_area(0, 0, len(formats), 1)
     wb.set_properties({"title": "Tiêu đề", "company": "UBND huyện" if extra == "comment" else "UBND tỉnh"})
     if extra == "comment":
         ws.write_comment("B1", "ghi chú")
     if extra == "link":  # (its format XlsxWriter's own: a twin by its key of a blue underlined one)
         ws.write_url("C1", "internal:'Một'!A1", string="Tới ô A1")
+    if extra == "conditional":  # (a differential format: its font, border and fill flags)
+        ws.conditional_format("A1:A3", {"type": "cell", "criteria": ">", "value": 1,
+                                        "format": wb.add_format({"bg_color": "#FFC7CE", "bold": True, "border": 1})})
 
 
 STYLE_CASES = [  # (formats of the first render, of the second, what else the second has)
@@ -211,6 +222,13 @@ STYLE_CASES = [  # (formats of the first render, of the second, what else the se
     ([{"bold": True}], [{"bold": True}, {"num_format": "0.00"}], ""),  # one more, with a number format
     ([{"bold": True}], [{"bold": True}], "comment"),  # a comment (its font in the styles part), another company
     ([{"font_color": "blue", "underline": 1}], [{"font_color": "blue", "underline": 1}], "link"),  # a link
+    # the formats' preparation (fonts, number formats, borders, fills: a solid fill's colours swapped) replayed
+    (FILLS := [{"bg_color": "#FF0000"}, {"bg_color": "#00FF00", "fg_color": "#0000FF", "pattern": 1},
+               {"fg_color": "#0000FF"}, {"border": 1, "num_format": "0.00"}, {"border": 2, "num_format": "0.00"},
+               {"bold": True, "num_format": 3}], FILLS, ""),
+    (FILLS, FILLS, "conditional"),
+    ([{"num_format": 3}], [{"num_format": "3"}], ""),  # a built-in number format and a custom one, of one key
+    ([{"bold": True}, {"bold": True, "locked": False}], [{"bold": True}, {"bold": True, "locked": False}], ""),
 ]
 
 
@@ -315,3 +333,47 @@ def test_the_register_print_area_with_its_rows_moved_is_the_plain_one(tmp_path: 
             layout.register_rows = rows
             layouts.append(layout)
         _both(package, *layouts, settings, tmp_path, n)
+
+
+def test_a_cell_met_again_is_written_with_this_files_string_numbers(tmp_path: Path, mini_set: CriteriaSet,
+                                                                   communes: list[Commune],
+                                                                   settings: Settings) -> None:
+    """A changed cell's XML is kept by the cell (a run's layouts share their recurring cells): a text cell
+    met again in a later file is numbered among that file's texts (a new text before it in one file, none
+    or another in the next), and a number cell kept as it is."""
+    package = FeedbackPackage(mini_set, settings)
+    blank = build_layout(mini_set, communes[0])
+    first, _ = blank.register_rows
+    inputs = [i for i, c in enumerate(blank.cells) if c.sheet == "register" and c.row == first and not c.locked]
+    before, kept_at, number_at = inputs[0], inputs[1], inputs[2]
+    kept = dataclasses.replace(blank.cells[kept_at], value='Văn bản <số 5> & "mẫu" ]]>')
+    number = dataclasses.replace(blank.cells[number_at], value=Decimal("12.5"))
+    for n, text in enumerate(["Chữ mới", None, "Chữ khác", "Chữ mới", 'Văn bản <số 5> & "mẫu" ]]>']):
+        layouts = []
+        for _ in range(2):
+            layout = _fresh(mini_set, communes[1])
+            layout.cells[kept_at], layout.cells[number_at] = kept, number
+            if text is not None:
+                layout.cells[before] = dataclasses.replace(blank.cells[before], value=text)
+            layouts.append(layout)
+        _both(package, *layouts, settings, tmp_path, n)
+
+
+def test_a_zipped_part_keeps_its_deflated_bytes_only_while_it_is_the_same() -> None:
+    """`zipped` with the parts of the last file: a part unchanged is not deflated again, a changed one is,
+    and every archive holds its own parts."""
+    import io
+    import zipfile
+
+    from cchc_xl.workbook.package import zipped
+
+    kept: dict[str, Any] = {}
+    for parts in ({"a.xml": b"<a>1</a>", "b.xml": b"<b/>"}, {"a.xml": b"<a>2</a>", "b.xml": b"<b/>"},
+                  {"a.xml": b"<a>1</a>", "b.xml": b"<b/>", "c.xml": b"<c/>"}, {"a.xml": b"<a>1</a>"}):
+        before = dict(kept)
+        data = zipped(parts, 1, kept)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            assert archive.testzip() is None
+            assert {n: archive.read(n) for n in archive.namelist()} == parts
+        assert all(kept[n] is before[n] for n in parts if n in before and before[n][0] == parts[n])
+        assert data == zipped(parts, 1)

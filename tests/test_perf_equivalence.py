@@ -32,6 +32,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from xlsxwriter.utility import xl_cell_to_rowcol
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
@@ -40,7 +41,7 @@ from cchc_xl.reading import book as reading
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
 from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
-from cchc_xl.workbook.layout import Declared, build_layout, build_layout_uncached, layout_template
+from cchc_xl.workbook.layout import Declared, RowMemo, build_layout, build_layout_uncached, layout_template
 from conftest import examples
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
@@ -143,7 +144,22 @@ ROW_VARIANTS = [
     {"value": "1"},
     {"explanation": "Một giải trình dài " * 30},
     {"value": None, "figures": ()},
+    # the rows are memoized by whether they are explained: another text, a shorter one after a taller, a blank
+    # one after one, lines of their own, a text needing escapes
+    {"explanation": "Giải trình khác: Quyết định số 12/QĐ-UBND"},
+    {"explanation": "Ngắn"},
+    {"explanation": ""},
+    {"explanation": "Dòng một\nDòng hai\nDòng ba\nDòng bốn"},
+    {"explanation": 'Văn bản <số 5> & "mẫu" ]]>'},
+    {"value": Decimal("0")},  # a zero, then a negative zero (written "-0"), then the zero again
+    {"value": Decimal("-0")},
+    {"value": Decimal("0")},
 ]
+
+
+def _written(value: object) -> object:
+    """A value as the workbook holds it: a number as the float written (-0 is not 0)."""
+    return repr(float(value)) if isinstance(value, Decimal) else value
 
 
 @pytest.mark.parametrize("which", ["bundled", "mini"])
@@ -160,8 +176,36 @@ def test_layouts_built_in_turn_equal_layouts_built_from_scratch(which: str, bund
         for attr in LAYOUT_PARTS:
             assert getattr(fast, attr) == getattr(slow, attr), (k, attr)
         assert [type(c.value) for c in fast.cells] == [type(c.value) for c in slow.cells], k
+        assert [(_written(c.value), _written(c.cached)) for c in fast.cells] == \
+            [(_written(c.value), _written(c.cached)) for c in slow.cells], k
         assert list(fast.names.items()) == list(slow.names.items()) and list(fast.row_heights) == list(slow.row_heights)
         assert fast.digest() == slow.digest(), k
+
+
+def test_an_explained_row_from_the_memo_gets_its_own_text_and_height(mini_set: CriteriaSet,
+                                                                     communes: list[Commune],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two returns alike but for their explanations' words: the second's item rows come from the row memo
+    (the same cell objects as the first's), with its own texts and its rows fitted to them."""
+    monkeypatch.setattr(layout_template(mini_set), "rows", RowMemo())  # (an empty memo: the first builds)
+    base = declared(mini_set)
+    worded = [dataclasses.replace(base, leaves={code: dataclasses.replace(inp, explanation=f"{words} {code}")
+                                                for code, inp in base.leaves.items()})
+              for words in ("Giải trình số một của xã", "Một giải trình dài hơn nhiều " * 20)]
+    first = build_layout(mini_set, communes[0], worded[0])
+    second = build_layout(mini_set, communes[0], worded[1])
+    assert second.row_heights != first.row_heights  # (the long texts need taller rows)
+    slow = build_layout_uncached(mini_set, communes[0], worded[1])
+    for attr in LAYOUT_PARTS:
+        assert getattr(second, attr) == getattr(slow, attr), attr
+    refs = [r for r in second.leaves.values() if r.mark]  # (the commune's items: no district's)
+    at = {(c.sheet, c.row, c.col): c for c in first.cells}
+    explanation_cells = {("grid", r.row, xl_cell_to_rowcol(r.explanation)[1]) for r in refs}
+    shared = [c for c in second.cells if c.sheet == "grid" and c.row in {r.row for r in refs}
+              and (c.sheet, c.row, c.col) not in explanation_cells]
+    assert shared and all(at[(c.sheet, c.row, c.col)] is c for c in shared)
+    for cell in (c for c in second.cells if (c.sheet, c.row, c.col) in explanation_cells):
+        assert cell.value.startswith("Một giải trình dài hơn")
 
 
 # -- workbooks ----------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ import datetime as dt
 import io
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from itertools import compress
+from operator import is_not
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +64,7 @@ _STRMAX = 16383  # XlsxWriter cuts strings above 32767 UTF-16 units; a longer te
 # default level, and compressing takes half the time).
 _LEVEL = 1
 _FORMULA_CELLS_BOUND = 65536  # changed formula cells' XML kept (a run's recurring results; memory bounded)
+_CELL_XML_BOUND = 32768  # changed cells' XML kept by the cell (each entry holds its cell: its id stays its own)
 _EVERY_STYLE = (*STYLES, *REPORT_STYLES, *approved_report.STYLES)
 
 Position = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
@@ -82,11 +85,23 @@ class _FormatStamps:
         self.made: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
         self.made: dict[tuple[Any, ...], Any] = {}  # what the renders made of them (PartsWorkbook)
 
-    def add(self, wb: Any, props: dict[str, Any]) -> Format:
-        key = tuple(sorted(props.items()))
+        self.keys: dict[tuple[str, bool], tuple[tuple[str, Any], ...]] = {}  # (style, marked) -> its props, sorted
+
+    def add_style(self, wb: Any, style: str, marked: bool, props: Callable[[], dict[str, Any]]) -> Format:
+        """`add` of a style's format (`props` makes its properties, the same every render)."""
+        key = self.keys.get((style, marked))
+        if key is None:
+            key = self.keys[(style, marked)] = tuple(sorted(props().items()))
+        return self.add(wb, None, key)
+
+    def add(self, wb: Any, props: dict[str, Any] | None,
+            key: tuple[tuple[str, Any], ...] | None = None) -> Format:
+        """The format of `props` (or of `key`, its properties sorted)."""
+        if key is None:
+            key = tuple(sorted(props.items()))  # type: ignore[union-attr]
         stamp = self.made.get(key)
         if stamp is None:
-            fmt = wb.add_format(props)
+            fmt = wb.add_format(dict(key) if props is None else props)
             if fmt.xf_index is not None or fmt.dxf_index is not None:
                 raise PackageMismatch("a format numbered as it was made")
             fmt._get_format_key()  # (kept in the stamp: formats are never changed once made here)
@@ -128,6 +143,9 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
     def _new_workbook(self, target: Any) -> PartsWorkbook:
         return PartsWorkbook(workbook_options(), self.stamps.made)  # (`target` unused: parts handed over)
 
+    def _write_names(self, wb: Any) -> None:
+        wb.define_names(self.layout.names)
+
     def _write_row_heights(self, sheets: dict[str, Worksheet]) -> None:
         for (sheet, row), height in (self.layout.row_heights if self.heights is None else self.heights).items():
             sheets[sheet].set_row(row, height)
@@ -141,7 +159,8 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
             super()._write_merges(sheets)
 
     def _formats(self, wb: Any) -> dict[str, Any]:
-        formats = {style: self.stamps.add(wb, self.style_props(style)) for style in _EVERY_STYLE}
+        formats = {style: self.stamps.add_style(wb, style, False, lambda style=style: self.style_props(style))
+                   for style in _EVERY_STYLE}
         # XlsxWriter numbers formats as cells first use them; two renders writing different cells agree on
         # the numbers only if every format (and its marked variant) is numbered up front, in one order.
         self.formats = formats
@@ -154,7 +173,7 @@ class _SkeletonWriter(FeedbackWorkbookWriter):
     def _marked_format(self, style: str) -> Any:
         cache = self.__dict__.setdefault("_marked_cache", {})
         if style not in cache:
-            cache[style] = self.stamps.add(self.workbook, self.marked_props(style))
+            cache[style] = self.stamps.add_style(self.workbook, style, True, lambda: self.marked_props(style))
         return cache[style]
 
     def _write_cells(self, sheets: dict[str, Worksheet]) -> None:
@@ -199,6 +218,13 @@ class FeedbackPackage:
                                 if c.sheet == "register" and first <= c.row <= last and c.formula is None]
         # a changed formula cell's XML by (its base cell, its result with the result's type, its format)
         self.formula_cells: dict[tuple[bytes, type, Any, int], bytes] = {}
+        self.deflated: dict[str, tuple[bytes, tuple[bytes, int, int]]] = {}  # each part as last written (zipped)
+        self.places: dict[Position, list[int]] = {}  # a position -> the base's cells there (their places)
+        for i, c in enumerate(self.base.cells):
+            self.places.setdefault((c.sheet, c.row, c.col), []).append(i)
+        # a changed cell's XML by the cell (the layouts' recurring cells are the same objects) and its mark:
+        # (the cell, its part, 1-based row and column, and its XML or, for a text, the XML around its index)
+        self.cell_xml: dict[tuple[int, bool], tuple[CellSpec, str, int, int, bytes, bytes | None, str]] = {}
 
     def write(self, layout: Layout, findings: Sequence[Finding], path: Path,
               generated_at: dt.datetime | None = None) -> dict[str, str]:
@@ -247,7 +273,7 @@ class FeedbackPackage:
                 out[name] = remapped_sheet(data, remap)
             else:
                 out[name] = data
-        write_bytes(path, zipped(out, _LEVEL))
+        write_bytes(path, zipped(out, _LEVEL, self.deflated))
         return meta
 
     def _marked(self, writer: FeedbackWorkbookWriter) -> set[Position]:
@@ -268,15 +294,21 @@ class FeedbackPackage:
         and whether a locked value differs from the commune's blank layout (then the digest is computed).
         PackageMismatch when the layout is not the blank one's shape (every cell at the same place, in the
         same style, with the same formula)."""
-        special = marked | first_cells
+        special = {i for p in marked | first_cells for i in self.places.get(p, ())}
         commune = self.template.layout(layout.commune)
         changed: list[tuple[CellSpec, bool]] = []
         locked_changed = False
-        for i, (a, b) in enumerate(zip(self.base.cells, layout.cells, strict=True)):
-            # (most are the base's own; an equal cell whose value or result is of another type, 1 for 1.0,
-            # is written otherwise)
-            if (a is b or (a == b and type(a.value) is type(b.value) and type(a.cached) is type(b.cached))) \
-                    and (b.sheet, b.row, b.col) not in special:
+        base, cells = self.base.cells, layout.cells
+        if len(base) != len(cells):
+            raise PackageMismatch("layout shape")
+        # (most are the base's own objects, passed over in C; an equal cell is at its base's place)
+        todo = set(compress(range(len(base)), map(is_not, base, cells))) | special
+        for i in sorted(todo):
+            a, b = base[i], cells[i]
+            # (an equal cell whose value or result is of another type, 1 for 1.0, is written otherwise; cells
+            # compared as their fields' dicts, as `==` compares them but in C)
+            if (a is b or (a.__dict__ == b.__dict__ and type(a.value) is type(b.value)
+                           and type(a.cached) is type(b.cached))) and i not in special:
                 continue
             if (a.sheet, a.row, a.col, a.style, a.formula) != (b.sheet, b.row, b.col, b.style, b.formula):
                 raise PackageMismatch("layout shape")
@@ -300,7 +332,15 @@ class FeedbackPackage:
             return found
 
         by_part: dict[str, dict[int, dict[int, bytes]]] = {}
+        made = self.cell_xml
         for c, marked in changed:
+            hit = made.get((id(c), marked))
+            if hit is not None and hit[0] is c:
+                _, name, r, col, element, after, text = hit
+                if after is not None:
+                    element = b"%s%d%s" % (element, string_index(text), after)
+                by_part.setdefault(name, {}).setdefault(r, {})[col] = element
+                continue
             name = self.parts[c.sheet]
             xf = self.xf[(c.style, marked)]
             v = c.value
@@ -321,6 +361,8 @@ class FeedbackPackage:
                 if len(v) > _STRMAX:
                     raise PackageMismatch("a long text")
                 element = string_cell(c.ref, xf, string_index(v))
+                head, _, _ = string_cell(c.ref, xf, 0).partition(b"0</v>")
+                keep_cell(made, (id(c), marked), (c, name, c.row + 1, c.col + 1, head, b"</v></c>", v))
             elif isinstance(v, dt.date):
                 serial = _datetime_to_excel_datetime(dt.datetime.combine(v, dt.time()), False, False)
                 element = number_cell(c.ref, xf, serial)
@@ -333,8 +375,17 @@ class FeedbackPackage:
                 element = blank_cell(c.ref, xf)
             else:
                 raise PackageMismatch("a cell value")
+            if not isinstance(v, str) or c.formula is not None:
+                keep_cell(made, (id(c), marked), (c, name, c.row + 1, c.col + 1, element, None, ""))
             by_part.setdefault(name, {}).setdefault(c.row + 1, {})[c.col + 1] = element
         return by_part
+
+
+def keep_cell(made: dict[tuple[int, bool], Any], key: tuple[int, bool], entry: tuple[Any, ...]) -> None:
+    """A changed cell's XML kept (`FeedbackPackage.cell_xml`; bounded: a run's recurring cells)."""
+    if len(made) >= _CELL_XML_BOUND:
+        made.clear()
+    made[key] = entry
 
 
 def _sheet_number(name: str) -> int:

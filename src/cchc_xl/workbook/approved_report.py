@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cchc_xl.criteria.model import Criterion
 from cchc_xl.literals import text as _quote
 from cchc_xl.templates import template
-from cchc_xl.workbook.template_cache import typed
+from cchc_xl.workbook.layout import RowValues
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
@@ -177,6 +177,12 @@ class ApprovedReport:
         return f"{self.b.layout.quoted('grid')}!{xl_rowcol_to_cell(self.b.layout.node_rows[code], self.b.gcol[col])}"
 
     def _node(self, row: int, code: str, title: str, maximum: Decimal, style: str) -> None:
+        """An area's or criterion's row (from the run's row memo, the file's total put in)."""
+        self.b.memo_row((SHEET, "node", code, row, style), (SHEET, row), None,
+                        lambda: self._build_node(row, code, title, maximum, style),
+                        RowValues((((SHEET, row, self.c["score"]), "cached", self.b.ev.nodes.get(code, Decimal(0))),)))
+
+    def _build_node(self, row: int, code: str, title: str, maximum: Decimal, style: str) -> None:
         c = self.c
         self.put(row, c["code"], value=code, style=style)
         self.line(row, c["title"], c["title_end"], style, title)
@@ -189,11 +195,23 @@ class ApprovedReport:
                    always=True)
 
     def _leaf(self, row: int, leaf: Criterion, style: str) -> None:
-        result = self.b.ev.leaves.get(leaf.code)
-        declared = self.b.declared.leaves.get(leaf.code)
-        key = (SHEET, leaf.code, row, style, None if result is None else (typed(result.score), result.evidence_count),
-               bool(declared and declared.explanation))
-        self.b.memo_row(key, (SHEET, row), None, lambda: self._build_leaf(row, leaf, style))
+        # (from the run's row memo, the file's score and note put in)
+        values = () if leaf.scored_by == "district" else (
+            ((SHEET, row, self.c["score"]), "cached", self._leaf_score(leaf)),
+            ((SHEET, row, self.c["note"]), "cached", self._leaf_note(leaf)))
+        self.b.memo_row((SHEET, leaf.code, row, style), (SHEET, row), None, lambda: self._build_leaf(row, leaf, style),
+                        RowValues(values))
+
+    def _leaf_score(self, leaf: Criterion) -> Decimal | str:
+        """A leaf row's score: a blank or text score prints blank, as the grid shows it; the total counts it as 0."""
+        score = self.b.ev.leaves[leaf.code].score
+        return "" if score is None else score
+
+    def _leaf_note(self, leaf: Criterion) -> str:
+        result, declared = self.b.ev.leaves[leaf.code], self.b.declared.leaves.get(leaf.code)
+        t = self.t
+        return (f"{result.evidence_count}{t['evidence_count']}" if result.evidence_count
+                else t["explained"] if declared and declared.explanation else "")
 
     def _build_leaf(self, row: int, leaf: Criterion, style: str) -> None:
         t, c = self.t, self.c
@@ -207,16 +225,9 @@ class ApprovedReport:
             self.put(row, c["score"], style="pl2_district")
             self.put(row, c["note"], value=t["district_mark"], style="pl2_district")
         else:
-            result = self.b.ev.leaves[leaf.code]
             score_formula, note_formula = self.b._static("pl2_leaf", leaf.code, row, lambda: self._leaf_formulas(leaf))
-            # A blank or text score prints blank, as the grid shows it; the total counts it as 0.
-            self.put(row, c["score"], formula=score_formula,
-                     cached="" if result.score is None else result.score, style=style + "_number")
-            declared = self.b.declared.leaves.get(leaf.code)
-            explained = bool(declared and declared.explanation)
-            note = (f"{result.evidence_count}{t['evidence_count']}" if result.evidence_count
-                    else t["explained"] if explained else "")
-            self.put(row, c["note"], formula=note_formula, cached=note, style="pl2_cell")
+            self.put(row, c["score"], formula=score_formula, cached=self._leaf_score(leaf), style=style + "_number")
+            self.put(row, c["note"], formula=note_formula, cached=self._leaf_note(leaf), style="pl2_cell")
             texts.append((t["explained"], self.widths[c["note"]], SIZE, False))
         self.b.fit(SHEET, row, texts, always=True)
 
@@ -242,8 +253,12 @@ class ApprovedReport:
         for leaf in b.cset.commune_leaves():
             declared = b.declared.leaves.get(leaf.code)
             text = declared.explanation if declared and declared.explanation else ""
-            b.memo_row((SHEET, "explanation", leaf.code, row, text), (SHEET, row), None,
-                       lambda leaf=leaf, row=row, text=text: self._explanation(leaf, row, text))
+            # (from the run's row memo, the file's text put in and the row fitted to it)
+            values = (RowValues((((SHEET, row, 1), "cached", text or self.t["no_explanation"]),),
+                                self._explanation_fit(text), always=True) if type(text) is str else None)
+            b.memo_row((SHEET, "explanation", leaf.code, row, None if values is not None else text),
+                       (SHEET, row), None, lambda leaf=leaf, row=row, text=text: self._explanation(leaf, row, text),
+                       values)
             row += 1
         return row
 
@@ -251,7 +266,10 @@ class ApprovedReport:
         formula = self.b._static("pl2_explanation", leaf.code, row, lambda: self._explanation_formula(leaf))
         self.put(row, 0, value=leaf.code, style="pl2_cell")
         self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=text or self.t["no_explanation"])
-        self.b.fit(SHEET, row, [(text or "-", self.span(1, self.last), SIZE, False)], always=True)
+        self.b.fit(SHEET, row, list(self._explanation_fit(text)), always=True)
+
+    def _explanation_fit(self, text: str) -> tuple[tuple[Any, float, float, bool], ...]:
+        return ((text or "-", self.span(1, self.last), SIZE, False),)
 
     def _explanation_formula(self, leaf: Criterion) -> str:
         why = f"{self.b.layout.quoted('grid')}!{self.b.layout.leaves[leaf.code].explanation}"

@@ -507,12 +507,53 @@ class _BuiltRow:
     names: tuple[tuple[str, str], ...]
     height: float | None
     refs: LeafRefs | None  # a grid item row's references
+    # per value of RowValues: its cell's place in `cells`, and the blank layout's cell there when it is this
+    # row's cell but for that value (taken as it is where the file's value is the blank's), and the cells
+    # made for other values (by value and type: the values recur, and their cells are then the same objects)
+    slots: tuple[tuple[int, CellSpec | None, dict[tuple[Any, ...], CellSpec]], ...] | None = None
+
+
+_MADE_PER_SLOT = 16  # (bounded: an item's explanations are each return's own)
+
+
+Place = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
+
+
+@dataclass(frozen=True)
+class RowValues:
+    """What of a row differs from return to return (its inputs, their results, an item's explanation,
+    which every return words its own way): the row memo keys the row without them, and a row from the memo
+    gets this file's: each `values` entry (place, field, value) sets one of its cells' `value` or `cached`.
+    With `fit`, the row's texts as the builder fits them (`fit_row`), its height is fitted again; without,
+    the row's height is the memo's (the values are none of the texts it is fitted to)."""
+
+    values: tuple[tuple[Place, str, Value], ...]
+    fit: tuple[tuple[Any, float, float, bool], ...] | None = None
+    always: bool = False
+
+
+def _same(a: Any, b: Any) -> bool:
+    """The same value as a cell writes it: equal, of one type, and a zero of one sign (-0 is written so)."""
+    return type(a) is type(b) and bool(a == b) and (type(a) is not Decimal or a.is_signed() == b.is_signed())
+
+
+def _value_key(value: Value) -> tuple[Any, ...]:
+    """A value as `_same` tells values apart, for a dict."""
+    return (type(value), value, value.is_signed()) if type(value) is Decimal else (type(value), value)
+
+
+def _with(cell: CellSpec, name: str, value: Value) -> CellSpec:
+    """`replace(cell, name=value)`, made as copy.copy makes a copy (a few thousand a layout)."""
+    made = object.__new__(CellSpec)
+    made.__dict__.update(cell.__dict__)
+    made.__dict__[name] = value
+    return made
 
 
 class RowMemo:
     """Built rows by their key, in two generations of up to `size` entries each (as reading.rows.ChunkMemo):
-    the rows that recur across a run's files (an item scored as most communes score it) stay, a file's own
-    go. Off with CCHC_XL_FAST_LAYOUT=0."""
+    the rows that recur across a run's files stay, a file's own go. Most rows are keyed by their place only,
+    the file's values put in (RowValues). Off with CCHC_XL_FAST_LAYOUT=0."""
 
     def __init__(self, size: int = 4096):
         self.size = size
@@ -531,6 +572,32 @@ class RowMemo:
         if len(self.young) >= self.size:
             self.old, self.young = self.young, {}
         self.young[key] = built
+
+
+def _slots(cells: tuple[CellSpec, ...], values: RowValues, height: float | None, start: int,
+           blank: list[CellSpec]) -> tuple[tuple[int, CellSpec | None, dict[tuple[Any, ...], CellSpec]], ...] | None:
+    """`_BuiltRow.slots` of a row just built (its `cells` from place `start` of the layout's), if it was built
+    as `values` describes it (each cell holds its value, its texts fitted alone give its height); else None."""
+    at = {(c.sheet, c.row, c.col): k for k, c in enumerate(cells)}
+    if len(at) != len(cells):
+        return None
+    out = []
+    for place, name, value in values.values:
+        k = at.get(place)
+        if k is None or not _same(getattr(cells[k], name), value):
+            return None
+        b = blank[start + k] if start + k < len(blank) else None
+        other = "cached" if name == "value" else "value"
+        if b is not None and (b != replace(cells[k], **{name: getattr(b, name)})
+                              or not _same(getattr(b, other), getattr(cells[k], other))):
+            b = None
+        out.append((k, b, {}))
+    if values.fit is not None:
+        fitted: dict[Any, float] = {}
+        fit_row(fitted, 0, list(values.fit), values.always)
+        if fitted.get(0) != height:
+            return None
+    return tuple(out)
 
 
 class _Builder:
@@ -733,6 +800,13 @@ class _Builder:
         return row
 
     def _parent_row(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str], level: str) -> None:
+        """An area's or criterion's grid row (from the run's row memo, the file's total put in)."""
+        self.memo_row(("grid_parent", code, row, level), ("grid", row), None,
+                      lambda: self._build_parent_row(row, code, title, maximum, parts, level),
+                      RowValues(((("grid", row, self.gcol["score"]), "cached", self.ev.nodes[code]),)))
+
+    def _build_parent_row(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str],
+                          level: str) -> None:
         cols = self.gcol
         self.put("grid", row, cols["code"], value=code, style=f"{level}_code")
         self.put("grid", row, cols["title"], value=title, style=f"{level}_title")
@@ -742,27 +816,82 @@ class _Builder:
         self.fit("grid", row, [(title, self.gwidth["title"], 11, True)])
 
     def _leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
-        """An item's grid row (from the run's row memo when an earlier return's had the same inputs and
-        results)."""
+        """An item's grid row (from the run's row memo, the file's inputs, results and explanation put in)."""
         inp = self.declared.leaves.get(leaf.code, LeafInput())
         result = self.ev.leaves[leaf.code]
-        key = ("grid", leaf.code, row, level, tuple(map(typed, inp.figures)), typed(inp.value), inp.explanation,
-               typed(result.score), result.evidence_count, result.status)
-        self.memo_row(key, ("grid", row), leaf.code, lambda: self._build_leaf_row(row, leaf, level))
+        text = inp.explanation
+        # the row keyed by its item only (and status): its inputs, their results and its explanation put in
+        key: tuple[Any, ...] = ("grid", leaf.code, row, level, result.status)
+        values = None
+        if type(text) is str:
+            st = self._static("leaf", leaf.code, row, lambda: self._leaf_static(row, leaf))
+            values = RowValues(self._leaf_values(leaf, row, inp, result), self._leaf_fit(leaf, level, st, text))
+        else:
+            key += (tuple(map(typed, inp.figures)), typed(inp.value), text, typed(result.score), result.evidence_count)
+        self.memo_row(key, ("grid", row), leaf.code, lambda: self._build_leaf_row(row, leaf, level), values)
+
+    def _leaf_values(self, leaf: Criterion, row: int, inp: LeafInput,
+                     result: Any) -> tuple[tuple[Place, str, Value], ...]:
+        """What an item's grid row holds of the file's (`_build_leaf_row` puts them in these cells)."""
+        rule, cols = leaf.rule, self.gcol
+        assert rule is not None
+        out: list[tuple[Place, str, Value]] = []
+        for n, key in enumerate(("fig1", "fig2")[:len(rule.figures())], start=1):
+            out.append((("grid", row, cols[key]), "value", inp.figures[n - 1] if n <= len(inp.figures) else None))
+        if leaf.scored_by == "district":
+            return tuple(out)
+        if rule.computed:
+            out.append((("grid", row, cols["score"]), "cached", _cached(result.score)))
+        else:
+            out.append((("grid", row, cols["score"]), "value", inp.value))
+        out += [(("grid", row, cols["evidence"]), "cached", result.evidence_count),
+                (("grid", row, cols["explanation"]), "value", inp.explanation or None),
+                (("grid", row, cols["status"]), "cached", self.t["status"][result.status])]
+        return tuple(out)
+
+    def _leaf_fit(self, leaf: Criterion, level: str, st: _LeafStatic,
+                  explanation: Any) -> tuple[tuple[Any, float, float, bool], ...]:
+        """The texts an item's grid row is fitted to: tall enough for the title, the method, the explanation
+        and the longest status the row can show (the method, not printed, is in a wide last column: it needs
+        few lines)."""
+        w = self.gwidth
+        status_texts = [self.t["grid"]["district_mark"]] if leaf.scored_by == "district" else st.status_texts
+        return ((st.title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
+                (st.method, w["method"], 10, False), (explanation, w["explanation"], 11, False),
+                (max(status_texts, key=len), w["status"], 11, False))
 
     def memo_row(self, key: tuple[Any, ...], height_key: tuple[str, int], code: str | None,
-                 build: Callable[[], None]) -> None:
+                 build: Callable[[], None], values: RowValues | None = None) -> None:
         """One row of a layout, built by `build` unless the run's row memo has it under `key` (which names
-        everything the row depends on besides the set and round): its cells, validations, merged ranges,
-        names, height (at `height_key`) and, for an item (`code`), its grid references."""
+        everything the row depends on besides the set and round, and besides `values`): its cells,
+        validations, merged ranges, names, height (at `height_key`) and, for an item (`code`), its grid
+        references; with `values`, the file's values put in (and its height fitted, as `build` would)."""
         rows, layout = self.rows, self.layout
         got = rows.get(key) if rows is not None else None
-        if got is not None:
-            layout.cells.extend(got.cells)
+        if got is not None and (values is None or got.slots is not None):
+            if values is None:
+                layout.cells.extend(got.cells)
+            else:
+                cells = list(got.cells)
+                for (k, blank, made), (_, name, value) in zip(got.slots, values.values, strict=True):  # type: ignore[arg-type]
+                    if _same(getattr(cells[k], name), value):
+                        continue
+                    key = _value_key(value)
+                    cell = made.get(key)
+                    if cell is None:
+                        cell = blank if blank is not None and _same(getattr(blank, name), value) \
+                            else _with(cells[k], name, value)
+                        if len(made) >= _MADE_PER_SLOT:
+                            made.clear()
+                        made[key] = cell
+                    cells[k] = cell
+                layout.cells.extend(cells)
             layout.validations.extend(got.validations)
             layout.merges.extend(got.merges)
             layout.names.update(got.names)
-            if got.height is not None:
+            if values is not None and values.fit is not None:
+                fit_row(layout.row_heights, height_key, list(values.fit), values.always)
+            elif got.height is not None:
                 layout.row_heights[height_key] = got.height
             if code is not None and got.refs is not None:
                 layout.leaves[code] = got.refs
@@ -771,11 +900,32 @@ class _Builder:
         height_before = layout.row_heights.get(height_key)
         build()
         if rows is not None and height_before is None:  # (a row another part made taller is not kept)
-            cells = tuple(layout.cells[at[0]:])
+            cells = self._as_blank(tuple(layout.cells[at[0]:]), at[0])
+            layout.cells[at[0]:] = cells
+            slots = None
+            if values is not None:
+                slots = _slots(cells, values, layout.row_heights.get(height_key), at[0],
+                               self.blank.base.cells if self.blank is not None else [])
+                if slots is None:
+                    return  # (the row is not as `values` says: not kept, built again each time)
             rows.put(key, _BuiltRow(cells, tuple(layout.validations[at[1]:]), tuple(layout.merges[at[2]:]),
                                     tuple((c.name, layout.names[c.name]) for c in cells if c.name),
                                     layout.row_heights.get(height_key),
-                                    layout.leaves.get(code) if code is not None and key[0] == "grid" else None))
+                                    layout.leaves.get(code) if code is not None and key[0] == "grid" else None,
+                                    slots))
+
+    def _as_blank(self, cells: tuple[CellSpec, ...], start: int) -> tuple[CellSpec, ...]:
+        """A row's cells (from place `start` of the layout's), each one the blank layout has at its place,
+        equal and of the same types, as the blank layout's own object: a feedback workbook then tells the
+        cells it need not write by identity (reports/feedback_package.py)."""
+        base = self.blank.base.cells if self.blank is not None else []
+        out = list(cells)
+        for k, c in enumerate(cells):
+            b = base[start + k] if start + k < len(base) else None
+            if b is not None and b is not c and b == c and type(b.value) is type(c.value) \
+                    and type(b.cached) is type(c.cached):
+                out[k] = b
+        return tuple(out)
 
     def _build_leaf_row(self, row: int, leaf: Criterion, level: str) -> None:
         g, cols, rule = self.t["grid"], self.gcol, leaf.rule
@@ -816,7 +966,6 @@ class _Builder:
             self.put("grid", row, cols["evidence"], style="district")
             self.put("grid", row, cols["explanation"], style="district")
             self.put("grid", row, cols["status"], value=g["district_mark"], style="district")
-            status_texts = [g["district_mark"]]
         else:
             self.put("grid", row, cols["evidence"], formula=st.evidence_formula, cached=result.evidence_count,
                      style="leaf_count")
@@ -825,13 +974,7 @@ class _Builder:
             self.put("grid", row, cols["mark"], style=DISTRICT_MARK_STYLE)
             self.put("grid", row, cols["status"], formula=st.status_formula, cached=self.t["status"][result.status],
                      style="status")
-            status_texts = st.status_texts
-        # tall enough for the title, the method, the explanation and the longest status the row can show (the
-        # method, not printed, is in a wide last column: it needs few lines)
-        w = self.gwidth
-        self.fit("grid", row, [(title, w["title"] - (2 if level == "sub" else 0), 11, level == "criterion"),
-                               (method, w["method"], 10, False), (inp.explanation, w["explanation"], 11, False),
-                               (max(status_texts, key=len), w["status"], 11, False)])
+        self.fit("grid", row, list(self._leaf_fit(leaf, level, st, inp.explanation)))
         self.layout.leaves[leaf.code] = LeafRefs(
             code=leaf.code, row=row, score=ref["score"], figures=tuple(figure_refs), explanation=ref["explanation"],
             status=ref["status"], evidence=ref["evidence"], score_is_input=score_input,
@@ -950,7 +1093,8 @@ class _Builder:
                          locked=False)
                 if isinstance(value, str) and styles[key] == "input_text":
                     self.fit("register", row, [(value, self.rwidth[key], 11, False)])
-            formula = register_check_formula(row, cols, self.codes_range, texts)
+            formula = self._static("register_check", "", row,
+                                   lambda row=row: register_check_formula(row, cols, self.codes_range, texts))
             self.put("register", row, cols["check"], formula=formula,
                      cached=register_check(raw, codes, texts), style="check")
             self.register_spans.append((start, len(self.layout.cells)))
@@ -995,31 +1139,20 @@ class _Builder:
             self.fit("summary", header_row, [(c.header, c.width, 13, True)], always=True)
         row = header_row + 1
         grid = self.layout.quoted("grid")
-        score_col = self.gcol["score"]
         body = {leaf.code: leaf.max for leaf in cset.body_leaves()}
         for area in cset.areas:
             nodes = [(area, "report_area")] + [(cr, "report_cell") for cr in area.criteria]
             for node, style in nodes:
-                code, title, maximum = node.code, node.title, node.max
-                grid_ref = xl_rowcol_to_cell(self.layout.node_rows[code], score_col)
-                leaf = self.ev.leaves.get(code)
-                body_points = sum((body.get(c.code, Decimal(0)) for c in _leaves_of(node)), Decimal(0))
-                self.put("summary", row, 0, value=code, style=style)
-                self.put("summary", row, 1, value=title, style=style + "_wrap")
-                self.fit("summary", row, [(title, widths[1], 13, style == "report_area")], always=True)
-                self.put("summary", row, 2, value=maximum, style=style + "_number")
-                if body_points == maximum:  # the body scores all of it: say so (in the note), not 0
-                    self.put("summary", row, 3, style=style + "_number")
-                    self.put("summary", row, 4, value=self.t["grid"]["district_mark"], style=style + "_wrap")
-                else:
-                    # A scored criterion's cell may hold "" or text; N() shows it as the 0 it counts for.
-                    source = f"N({grid}!{grid_ref})" if leaf else f"{grid}!{grid_ref}"
-                    cached = (leaf.score if leaf else self.ev.nodes.get(code)) or Decimal(0)
-                    self.put("summary", row, 3, formula=source, cached=cached, style=style + "_number")
-                    note = s["body_note"].format(points=fmt(body_points)) if body_points else None
-                    self.put("summary", row, 4, value=note, style=style + "_wrap" if note else style)
-                    if note:
-                        self.fit("summary", row, [(note, widths[4], 13, style == "report_area")], always=True)
+                leaf = self.ev.leaves.get(node.code)
+                cached = (leaf.score if leaf else self.ev.nodes.get(node.code)) or Decimal(0)
+                body_points = self._static("summary_body", node.code, row, lambda node=node: sum(
+                    (body.get(c.code, Decimal(0)) for c in _leaves_of(node)), Decimal(0)))
+                # (from the run's row memo, the file's score put in)
+                values = () if body_points == node.max else ((("summary", row, 3), "cached", cached),)
+                self.memo_row(("summary", node.code, row, style, leaf is not None), ("summary", row), None,
+                              lambda node=node, style=style, row=row, leaf=leaf, cached=cached, points=body_points:
+                              self._summary_row(row, node, style, leaf is not None, cached, points, grid),
+                              RowValues(values))
                 row += 1
         partial = cset.body_max > 0
         total_label = s["total_label_partial"] if partial else s["total_label"]
@@ -1052,6 +1185,28 @@ class _Builder:
         for r in range(row + 3, row + 7):
             self.merge("summary", r, 2, last)
             self.set_height("summary", r, lines_height(1, 13))  # 13 pt lines, whatever the commune's name
+
+    def _summary_row(self, row: int, node: Any, style: str, is_leaf: bool, cached: Decimal,
+                     body_points: Decimal, grid: str) -> None:
+        """An area's or criterion's row of the summary table (`body_points`: the body scores that much of it)."""
+        s, widths = self.t["summary"], self.t["summary"].columns.widths
+        code, title, maximum = node.code, node.title, node.max
+        grid_ref = xl_rowcol_to_cell(self.layout.node_rows[code], self.gcol["score"])
+        self.put("summary", row, 0, value=code, style=style)
+        self.put("summary", row, 1, value=title, style=style + "_wrap")
+        self.fit("summary", row, [(title, widths[1], 13, style == "report_area")], always=True)
+        self.put("summary", row, 2, value=maximum, style=style + "_number")
+        if body_points == maximum:  # the body scores all of it: say so (in the note), not 0
+            self.put("summary", row, 3, style=style + "_number")
+            self.put("summary", row, 4, value=self.t["grid"]["district_mark"], style=style + "_wrap")
+        else:
+            # A scored criterion's cell may hold "" or text; N() shows it as the 0 it counts for.
+            source = f"N({grid}!{grid_ref})" if is_leaf else f"{grid}!{grid_ref}"
+            self.put("summary", row, 3, formula=source, cached=cached, style=style + "_number")
+            note = s["body_note"].format(points=fmt(body_points)) if body_points else None
+            self.put("summary", row, 4, value=note, style=style + "_wrap" if note else style)
+            if note:
+                self.fit("summary", row, [(note, widths[4], 13, style == "report_area")], always=True)
 
     # -- Khó khăn, kiến nghị --------------------------------------------------------------------
     def issues(self) -> None:

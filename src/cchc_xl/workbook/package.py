@@ -70,6 +70,19 @@ class PartsWorkbook(_ProtectedWorkbook):
             self.defined_names.append(list(entry))
         return 0
 
+    def define_names(self, names: dict[str, str]) -> None:
+        """`define_name(name, "=" + ref)` for each of `names`, in order, its results ignored: a render's names
+        as a render before defined the same (in these sheets) are taken whole."""
+        key = ("names", tuple(names.items()), tuple(ws.name for ws in self.worksheets_objs))
+        got = self.made.get(key)
+        if got is None:
+            start = len(self.defined_names)
+            for name, ref in names.items():
+                self.define_name(name, "=" + ref)
+            remember(self.made, key, tuple(tuple(d) for d in self.defined_names[start:]))
+            return
+        self.defined_names.extend(list(d) for d in got)
+
     def _sort_defined_names(self, names: list[list[Any]]) -> list[list[Any]]:
         # (a stable sort: the same names in the same order sort the same)
         key = ("sortedNames", tuple(map(tuple, names)))
@@ -84,6 +97,31 @@ class PartsWorkbook(_ProtectedWorkbook):
         if got is None:
             got = remember(self.made, key, tuple(super()._extract_named_ranges(defined_names)))
         return list(got)
+
+    def _prepare_format_properties(self) -> None:
+        # What XlsxWriter's preparation (the fonts', number formats', borders' and fills' indexes) does to
+        # the formats and the workbook depends on the formats' keys and indexes alone (the attributes it reads
+        # are in the keys; a number format's type too: 3 and "3" have one key): done once per such list, and replayed.
+        formats = self.formats
+        key = ("formatProperties",
+               tuple((f._get_format_key(), type(f.num_format), f.xf_index, f.dxf_index) for f in formats))
+        got = self.made.get(key)
+        if got is None:
+            before = [dict(f.__dict__) for f in formats]
+            super()._prepare_format_properties()
+            at = {id(f): i for i, f in enumerate(formats)}
+            changes = tuple({k: v for k, v in f.__dict__.items() if k not in was or was[k] is not v}
+                            for f, was in zip(formats, before, strict=True))
+            got = remember(self.made, key, (changes, tuple(at[id(f)] for f in self.xf_formats),
+                                            tuple(at[id(f)] for f in self.dxf_formats), self.font_count,
+                                            tuple(self.num_formats), self.border_count, self.fill_count))
+            return
+        changes, xf, dxf, self.font_count, num_formats, self.border_count, self.fill_count = got
+        for f, change in zip(formats, changes, strict=True):
+            f.__dict__.update(change)
+        self.xf_formats = [formats[i] for i in xf]
+        self.dxf_formats = [formats[i] for i in dxf]
+        self.num_formats = list(num_formats)
 
     def _write_defined_names(self) -> None:
         key = ("definedNames", tuple(tuple(d) for d in self.defined_names))
@@ -391,8 +429,19 @@ def si_elements(strings: list[str]) -> bytes:
     return "".join(_si(s) for s in strings).encode("utf-8")
 
 
-def zipped(parts: dict[str, bytes], level: int = zlib.Z_DEFAULT_COMPRESSION) -> bytes:
-    return _zip([(name, _deflated(data, level)) for name, data in parts.items()])
+def zipped(parts: dict[str, bytes], level: int = zlib.Z_DEFAULT_COMPRESSION,
+           kept: dict[str, tuple[bytes, tuple[bytes, int, int]]] | None = None) -> bytes:
+    """The zip of `parts`, each deflated at `level`. `kept`: each part's last bytes and their deflated form
+    (a dict the caller keeps across files, updated here): a part the same as last time is not deflated again."""
+    if kept is None:
+        return _zip([(name, _deflated(data, level)) for name, data in parts.items()])
+    out = []
+    for name, data in parts.items():
+        last = kept.get(name)
+        if last is None or last[0] != data:
+            last = kept[name] = (data, _deflated(data, level))
+        out.append((name, last[1]))
+    return _zip(out)
 
 
 
