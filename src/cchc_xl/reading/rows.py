@@ -423,5 +423,5 @@ def part_facts(data: bytes) -> PartFacts:
 # the process's: the workers of `import --jobs` each have theirs
 _HEAD_FACTS = ChunkMemo(_facts_of, MEMO_BYTES // 8)  # a part's start, before its first row
 _ROW_FACTS = ChunkMemo(lambda rest: _facts_of(_CUT + rest))
-_CELL_FACTS = ChunkMemo(_piece_facts, MEMO_BYTES // 4)  # a new row's cells, after their `<c `
+_CELL_FACTS = ChunkMemo(_piece_facts, MEMO_BYTES // 16)  # a new row's cells after their `<c ` (a template's: ~0.3 MB)
 _CUTS = _RecentCuts()
