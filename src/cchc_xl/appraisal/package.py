@@ -149,15 +149,7 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
         if kept is not None and kept[0] is cell:
             entry = kept[1]  # type: ignore[assignment]
             if entry is None:  # (a text)
-                v = cell.value
-                found = index.get(v)
-                if found is None:
-                    if len(v) > _STRMAX:
-                        raise PackageMismatch("a long text")
-                    found = index[v] = len(strings)
-                    strings.append(v)
-                count += 1
-                entry = (cell.style, _STRING, found)
+                entry = (cell.style, _STRING, number_of(cell.value))
             if cell.row != last:
                 last = cell.row
                 row = rows.setdefault(last, {})
@@ -179,15 +171,8 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
         elif type(v) is str:
             if v == "":
                 entry = (style, _BLANK, None)
-            else:  # (`number_of`, inlined: the innermost loop)
-                found = index.get(v)
-                if found is None:
-                    if len(v) > _STRMAX:
-                        raise PackageMismatch("a long text")
-                    found = index[v] = len(strings)
-                    strings.append(v)
-                count += 1
-                entry = (style, _STRING, found)
+            else:
+                entry = (style, _STRING, number_of(v))
         elif type(v) in _NUMBERS or (isinstance(v, Decimal | int | float) and not isinstance(v, bool | str)):
             number = float(v)
             if not math.isfinite(number):
