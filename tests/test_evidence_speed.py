@@ -157,7 +157,7 @@ def _covering(head: int, hole: int) -> bytes:
         tail = wanted
 
 
-@pytest.mark.parametrize("block", [1, 2, 3, 5, 8, 13, 64, 65536])
+@pytest.mark.parametrize("block", [1, 2, 3, 5, 8, 13, 64, 65536, 1 << 18])
 @pytest.mark.parametrize(("head", "hole"), [(1, 2), (7, 5), (20, 31), (64, 64)])
 def test_the_signed_range_digest_goes_on_from_the_block_of_the_hole(block: int, head: int, hole: int) -> None:
     import hashlib

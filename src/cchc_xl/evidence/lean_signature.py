@@ -64,7 +64,10 @@ class Verified:
     signing_times: tuple[Any, ...] = ()  # the signing-time attribute's values (asn1crypto's, or datetimes)
 
 
-BLOCK = 1 << 16  # bytes hashed and searched together, while they are in the processor's cache
+# bytes hashed and searched together, while they are in the processor's cache (its 512 kB second level):
+# per block, two searches and a copy of the hash state cost ~20 µs of Python on a slow machine, which
+# made 64 kB blocks cost a tenth more than 256 kB ones on a scan (benchmarks/RESULTS.md, 2026-12-02 13:50)
+BLOCK = 1 << 18
 
 
 def hash_file(data: bytes, byte_range: re.Pattern[bytes]) -> Hashed:
