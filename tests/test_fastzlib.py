@@ -82,3 +82,10 @@ def test_deflated_members_read_back(level: int) -> None:
     parts = {name: content for name, (content, _) in MEMBERS.items()}
     assert read_parts(zipped(parts, level)) == parts
     assert zlib.decompress(fastzlib.deflate_raw(SHEET, level), -15) == SHEET
+
+
+@pytest.mark.parametrize("level", [0, 1, 6, 9, zlib.Z_DEFAULT_COMPRESSION])
+def test_a_streamed_member_reads_back(level: int) -> None:
+    packer = fastzlib.raw_compressor(level)
+    stream = b"".join(packer.compress(SHEET[k:k + 4096]) for k in range(0, len(SHEET), 4096)) + packer.flush()
+    assert zlib.decompress(stream, -15) == SHEET

@@ -3,7 +3,8 @@ deflate decoder reads what either writes), three to four times zlib's speed on a
 1.2 MB: 1.5 → 0.45 ms; deflating it at level 1: 3.6 → 0.8 ms, and smaller).
 
 Used where the bytes are a zip member's: reading a returned workbook's parts once (`read_member`, for the
-container check and everything after it) and the feedback workbooks' parts (`deflate_raw`). Any doubt about a
+container check and everything after it), the feedback workbooks' parts (`deflate_raw`) and the ranking
+workbook's sheets (`raw_compressor`: 88 MB of a country's sheet XML, 0.27 → 0.08 s of CPU at level 1). Any doubt about a
 member (encrypted, another method, a local header that does not say what the central directory says, an
 inflate error, a size or CRC that does not match) leaves it to zipfile, which reads it or raises as before.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from typing import Any
 
 try:
     from isal import isal_zlib as _zlib
@@ -29,8 +31,19 @@ def deflate_raw(data: bytes, level: int) -> bytes:
     if _zlib is zlib:
         packer = zlib.compressobj(level, zlib.DEFLATED, -15)
         return packer.compress(data) + packer.flush()
-    isal_level = 2 if level < 0 else min(3, (level + 2) // 3) if level > 0 else 0
-    return _zlib.compress(data, isal_level, wbits=-15)
+    return _zlib.compress(data, _isal_level(level), wbits=-15)
+
+
+def raw_compressor(level: int) -> Any:
+    """A streaming compressor of one raw deflate stream (`compress`, then `flush`), as zipfile makes for a
+    member it writes, at zlib's `level` (mapped onto ISA-L's as in `deflate_raw`)."""
+    if _zlib is zlib:
+        return zlib.compressobj(level, zlib.DEFLATED, -15)
+    return _zlib.compressobj(_isal_level(level), _zlib.DEFLATED, -15)
+
+
+def _isal_level(level: int) -> int:
+    return 2 if level < 0 else min(3, (level + 2) // 3) if level > 0 else 0
 
 
 def crc32(data: bytes) -> int:
