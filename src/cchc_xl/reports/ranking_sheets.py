@@ -10,6 +10,7 @@ What all sheets share — the data, the texts, the formats, the sheet names — 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -753,12 +754,14 @@ class AreasSheet(RankingSheet):
         self.header_row(header, [cols["rank"].header, cols["code"].header, cols["commune"].header,
                                  *[b.area_header(a) for a in b.areas], cols["total"].header], height=45)
         scores = [r.score for r in b.ranked if r.score is not None]
+        areas = [r.areas for r in b.ranked]
+        zero = Decimal(0)
         stats: list[tuple[str, Callable[[str], Decimal | None], Decimal | None]] = [
             ("max", lambda code: next(a.max for a in b.areas if a.code == code), b.cset.total),
             ("average", lambda code: b.area_avg.get(code), _mean(scores)),
-            ("minimum", lambda code: min((r.areas.get(code, Decimal(0)) for r in b.ranked), default=None),
+            ("minimum", lambda code: min(map(dict.get, areas, itertools.repeat(code), itertools.repeat(zero)), default=None),
              min(scores, default=None)),
-            ("maximum", lambda code: max((r.areas.get(code, Decimal(0)) for r in b.ranked), default=None),
+            ("maximum", lambda code: max(map(dict.get, areas, itertools.repeat(code), itertools.repeat(zero)), default=None),
              max(scores, default=None)),
         ]
         for key, per_area, total in stats:
