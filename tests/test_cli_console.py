@@ -109,7 +109,7 @@ def test_criteria_show_has_bonus_and_penalty_and_wraps_under_its_indent(bundled_
 
 
 def test_ctrl_c_during_import_says_how_many_files_were_kept(inbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cchc_xl.console as console
+    import cchc_xl.importing.pipeline as pipeline
     from cchc_xl.importing.pipeline import import_inbox
 
     def interrupted(*args: object, progress, **kwargs: object):  # type: ignore[no-untyped-def]
@@ -119,7 +119,7 @@ def test_ctrl_c_during_import_says_how_many_files_were_kept(inbox: Path, monkeyp
 
         return import_inbox(*args, progress=stop_after_first, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(console, "import_inbox", interrupted)
+    monkeypatch.setattr(pipeline, "import_inbox", interrupted)  # (the console imports it when it imports)
     result = run("import", "hop-thu", "--out", "kq")
     assert result.exit_code == 130
     text = " ".join(result.output.split())

