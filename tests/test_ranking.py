@@ -248,6 +248,7 @@ def test_an_explanation_beginning_with_equals_is_text_in_every_output_workbook(
     cards = wb[T["sheets"]["cards"]]
     cells = [c for row in cards.iter_rows() for c in row if isinstance(c.value, str) and INJECT in c.value]
     assert len(cells) == 1 and cells[0].data_type == "s" and INJECT_SUM in cells[0].value
+    assert T["cards"]["explanation"].format(text=INJECT) in cells[0].value  # (each deduction's line, as worded)
     assert T["cover"]["cards_summary"].format(count=26, limit=5, sheet=T["sheets"]["cards"],
                                               areas=T["sheets"]["areas"]) in _sheet_texts(wb[T["sheets"]["cover"]])
     # one row per ranked commune

@@ -222,11 +222,11 @@ def test_the_package_deflated_at_level_one_holds_xlsxwriters_own_parts(
 def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """0.0, -0.0 and 0 in one column, in two formats (their pieces kept apart by sign, type and format), and
-    texts that XlsxWriter's escapes change (control characters, "_xHHHH_", U+FFFE) or keep (tab, newline,
-    no-break space, letters) next to printable ones."""
-    zeros = [0.0, -0.0, 0, -0.0, 0.0, 0, 1.5, -0.0, 0.0]
+    texts that XlsxWriter's escapes change (control characters, "_xHHHH_", U+FFFE, XML's `&`, `<`, `>` with and
+    without newlines) or keep (tab, newline, no-break space, quotes, letters) next to printable ones."""
+    zeros = [0.0, -0.0, 0, -0.0, 0.0, 0, 1.5, -0.0, 0.0, 0, 1.5, -0.0]
     texts = ["Gia Phù", "a\x01b", "_x0041_ Mã", "thẻ\tx", "dòng\nmới", "\ufffe", "cách\u00a0", "hai\ndòng\x02",
-             "Gia Phù"]
+             "Gia Phù", 'A & B <c> "d"\n&amp;', "dòng\n<một>", "> &"]
 
     def book(path: Path) -> None:
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -244,6 +244,7 @@ def test_zeros_and_escaped_texts_are_written_as_xlsxwriter_writes_them(tmp_path:
     assert got["xl/worksheets/sheet1.xml"] == want["xl/worksheets/sheet1.xml"]
     sheet = want["xl/worksheets/sheet1.xml"]
     assert b"<v>-0</v>" in sheet and b"_x0001_" in sheet and "dòng_x0002_".encode() in sheet
+    assert b"A &amp; B &lt;c&gt; \"d\"\n&amp;amp;" in sheet
     assert got == want
 
 
@@ -272,3 +273,13 @@ def test_libreoffice_opens_the_summary_workbook_and_reads_its_cells(tmp_path: Pa
 
     for key in ("ranking", "criteria", "cards"):
         assert cells(theirs[names[key]]) == cells(mine[names[key]]), key
+
+
+@pytest.mark.parametrize("template", [" — Giải trình: {text}", "{text}", "{{ngoặc}} {text} {{}}", "không có chỗ",
+                                      "{text} và {text}", "dấu\x00 {text}"])
+def test_a_deductions_reason_is_put_in_its_template_as_format_puts_it(template: str) -> None:
+    around = ranking_sheets._around_text(template)
+    for text in ["Lý do", "", "{text}", "a\x00b", "dòng\nmới"]:
+        if around is not None:
+            assert around[0] + text + around[1] == template.format(text=text)
+    assert (around is None) == (template.count("{text}") != 1 or "\x00" in template)

@@ -1125,6 +1125,7 @@ class CardsSummarySheet(RankingSheet):
         size = 0
         points = _points_text
         reason_text, explanation_text = t["reason"], t["explanation"]
+        around_reason, around_explanation = _around_text(reason_text), _around_text(explanation_text)
         for n, d in enumerate(r.deductions):
             # by the points' ids: the entry keeps the Decimals, so no other object takes their ids meanwhile
             # (title, maximum and points lost follow from the item and its points)
@@ -1140,9 +1141,11 @@ class CardsSummarySheet(RankingSheet):
             else:
                 line = found[0]
             if d.reason:
-                line += reason_text.format(text=d.reason)
+                line = ("".join((line, around_reason[0], d.reason, around_reason[1])) if around_reason
+                        else line + reason_text.format(text=d.reason))
             if d.explanation:
-                line += explanation_text.format(text=d.explanation)
+                line = ("".join((line, around_explanation[0], d.explanation, around_explanation[1]))
+                        if around_explanation else line + explanation_text.format(text=d.explanation))
             if size + len(line) + 1 > _CELL_TEXT_MAX - 200:
                 lines.append(t["cut"].format(count=len(r.deductions) - n))
                 break
@@ -1152,6 +1155,20 @@ class CardsSummarySheet(RankingSheet):
 
 
 # -- small helpers --------------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _around_text(template: str) -> tuple[str, str] | None:
+    """What a template of one `{text}` puts before and after it: `template.format(text=x)` is the two around x
+    (half a million deductions of a country, each with its explanation, formatted without parsing the template
+    each time). Braces the template escapes are its own: it is formatted once, with a mark where the text goes.
+    None for a template that does not hold the text exactly once (it is formatted each time)."""
+    mark = "\x00"
+    formatted = template.format(text=mark)
+    if formatted.count(mark) != 1 or template.count(mark):
+        return None
+    before, _, after = formatted.partition(mark)
+    return before, after
+
+
 @functools.lru_cache(maxsize=4096)
 def _points_text(value: Decimal) -> str:
     """`fmt`, remembered: a country's deductions repeat a few point values."""
