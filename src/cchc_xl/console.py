@@ -575,6 +575,8 @@ def consolidated_ranking(ws: Workspace, round_ids: list[str], previous_db: Path 
 
 def provisional_codes(store: Store) -> list[str]:
     """The units whose results are still in the explanation round (shown as provisional)."""
+    if not store.answer_requests():  # (no explanation round: its modules, 0.2 s to import, are not needed)
+        return []
     from cchc_xl.appraisal.explanation import explanation_states
 
     return [c for c, st in explanation_states(store, dt.date.today()).items() if st.provisional]
