@@ -14,6 +14,7 @@ with every case the choice depends on:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from cchc_xl.reports.ranking_data import (
     RankingInput,
     _name,
     appraisal_from_store,
+    collector_paused,
     from_store,
     missing_result,
     result_from_submission,
@@ -234,4 +236,27 @@ def test_a_summary_column_that_is_not_one_is_read_from_the_declared_values(colum
         assert next(store.latest_results()).declared == want
         assert from_store(store, bundled_set, [], generated_at=AT).results == _per_commune(store, bundled_set, []).results
     finally:
+        store.close()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was_after_the_reading(enabled: bool, tmp_path: Path,
+                                                           bundled_set: CriteriaSet) -> None:
+    """`from_store` reads with the cyclic garbage collector paused, and leaves it as it found it, also when the
+    reading fails."""
+    store = Store(tmp_path / "s.sqlite")
+    was = gc.isenabled()
+    try:
+        _submit(store, bundled_set, "10001", 1, True)
+        (gc.enable if enabled else gc.disable)()
+        seen = []
+        with collector_paused():
+            seen.append(gc.isenabled())
+        assert from_store(store, bundled_set, [], generated_at=AT).results
+        assert gc.isenabled() is enabled and seen == [False]
+        with pytest.raises(RuntimeError), collector_paused():
+            raise RuntimeError
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
         store.close()

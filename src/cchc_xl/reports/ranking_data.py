@@ -20,11 +20,14 @@ appraisal given as points only (`FinalScores` without a total), `appraisal.score
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
-from itertools import repeat
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import compress, repeat
+from operator import itemgetter, lt
 from typing import Any, Literal
 
 from cchc_xl.appraisal.scores import final_total
@@ -52,10 +55,11 @@ class FinalScores:
     tier: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Deduction:
     """A scored item where the commune did not get the maximum. (Not frozen: a country's report makes 200,000
-    of them, and a frozen dataclass sets each field through object.__setattr__, three times slower.)"""
+    of them, and a frozen dataclass sets each field through object.__setattr__, three times slower; its
+    __init__ written out, `lost` worked out in it rather than in a __post_init__ call.)"""
 
     criterion: str
     title: str
@@ -66,15 +70,17 @@ class Deduction:
     explanation: str  # the commune's own explanation (giải trình), else ""
     lost: Decimal = field(init=False)  # max − points, worked out once (every sheet of a country's report reads it)
 
-    def __post_init__(self) -> None:
-        value = self.final_points if self.final_points is not None else self.self_points  # (`points`, inlined)
-        key = (self.max, value)
-        lost = _LOST.get(key)
-        if lost is None:
-            if len(_LOST) > 4096:
-                _LOST.clear()
-            lost = _LOST[key] = round2(self.max - (value or ZERO))
-        self.lost = lost
+    def __init__(self, criterion: str, title: str, max: Decimal, self_points: Decimal | None,
+                 final_points: Decimal | None, reason: str, explanation: str) -> None:
+        self.criterion = criterion
+        self.title = title
+        self.max = max
+        self.self_points = self_points
+        self.final_points = final_points
+        self.reason = reason
+        self.explanation = explanation
+        # (`points`, inlined)
+        self.lost = _LOST[max, final_points if final_points is not None else self_points]
 
     @property
     def points(self) -> Decimal:
@@ -83,9 +89,19 @@ class Deduction:
         return value or ZERO
 
 
-# max − points rounded, by (max, points): equal values give the same Decimal, digits and all, and a country's
-# 230,000 deductions are a few hundred pairs (bounded)
-_LOST: dict[tuple[Decimal, Decimal | None], Decimal] = {}
+class _Lost(dict[tuple[Decimal, Decimal | None], Decimal]):
+    """max − points rounded, by (max, points): equal values give the same Decimal, digits and all, and a
+    country's 230,000 deductions are a few hundred pairs (bounded)."""
+
+    def __missing__(self, key: tuple[Decimal, Decimal | None]) -> Decimal:
+        if len(self) > 4096:
+            self.clear()
+        top, value = key
+        lost = self[key] = round2(top - (value or ZERO))
+        return lost
+
+
+_LOST = _Lost()
 
 
 @dataclass(slots=True)
@@ -283,11 +299,23 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
     """One commune's result from its self-assessed scores (leaf code -> points or None) and optional appraisal."""
     explanations = explanations or {}
     shape = _shape(cset)
-    self_points = shape.points(self_scores)
     res = CommuneResult(code=code, name=name, kind=kind, received=True, status=status, state=state,
                         version=version, file_name=file_name, received_at=received_at,
                         on_time=_on_time(received_at, deadline), errors=errors, warnings=warnings)
     res.self_total = None if self_total is None else round2(self_total)
+    values = list(map(self_scores.get, shape.codes))
+    if final is None and shape.fast and set(map(type, values)) <= _PLAIN and all(map(shape.cents.__getitem__, values)):
+        _self_assessed(shape, res, values, explanations, cited)
+    else:
+        _scored(shape, res, self_scores, explanations, cited, final)
+    return res
+
+
+def _scored(shape: _Shape, res: CommuneResult, self_scores: Mapping[str, Any], explanations: Mapping[str, str],
+            cited: Iterable[str], final: FinalScores | None) -> None:
+    """`commune_result`'s points, areas, evidence coverage and deductions, item by item (any scores)."""
+    cset = shape.cset
+    self_points = shape.points(self_scores)
     res.self_areas = shape.area_sums(self_points)
     cited_codes = set(cited)
     positive = [c for c, v in self_points.items() if v is not None and v > 0]
@@ -322,7 +350,28 @@ def commune_result(cset: CriteriaSet, code: str, name: str, kind: str, *, self_s
             continue
         deductions.append(Deduction(c, leaf.title, top, self_points[c], get_final(c), get_reason(c, ""),
                                     str(get_explanation(c) or "")))
-    return res
+
+
+def _self_assessed(shape: _Shape, res: CommuneResult, values: list[Decimal | None], explanations: Mapping[str, str],
+                   cited: Iterable[str]) -> None:
+    """`_scored` for the common case, a commune before appraisal whose points (`values`, in the set's order)
+    are all Decimals in cents or blank, the same values in whole lists at a time: no per-item dicts, the
+    items below their maximum found by one comparison of lists."""
+    codes = shape.codes
+    # (round2, inlined)
+    res.self_areas = {code: _quantize(sum(filter(None, pick(values)), ZERO), CENT, ROUND_HALF_UP)
+                      for code, pick in shape.area_picks}
+    counted = [v or ZERO for v in values]  # a blank counts 0 (and a zero is the one ZERO, as `_scored` makes it)
+    positive = list(compress(codes, map(ZERO.__lt__, counted)))
+    res.evidence_coverage = (Decimal(len(set(cited).intersection(positive))) / len(positive)) if positive else None
+    below = list(compress(shape.commune_idx, map(lt, shape.pick_commune(counted), shape.commune_tops)))
+    for i in shape.district_idx:  # not scored before appraisal
+        counted[i] = None
+    res.leaves = dict(zip(codes, counted, strict=True))
+    deductions, entries, get_explanation = res.deductions, shape.entries, explanations.get
+    for i in below:
+        c, title, top = entries[i]
+        deductions.append(Deduction(c, title, top, values[i], None, "", str(get_explanation(c) or "")))
 
 
 def missing_result(code: str, name: str, kind: str, other_set: str = "") -> CommuneResult:
@@ -345,6 +394,16 @@ class _Shape:
                        [[x.code for x in c.children] for c in a.criteria if not c.is_leaf]) for a in cset.areas]
         self.area_codes = [(code, singles + [c for items in groups for c in items]) for code, singles, groups in self.areas]
         self.cents = _InCents()
+        # for `_self_assessed`: items by their index in `codes`
+        index = {c: i for i, c in enumerate(self.codes)}
+        self.fast = len(index) == len(self.codes)  # (codes repeated in a set: `_scored` alone)
+        self.entries = [(leaf.code, leaf.title, leaf.max) for leaf in self.leaves]
+        self.commune_idx = [i for i, c in enumerate(self.codes) if c in self.commune]
+        self.district_idx = [i for i, c in enumerate(self.codes) if c not in self.commune]
+        self.commune_tops = [self.leaves[i].max for i in self.commune_idx]
+        self.pick_commune = _picker(self.commune_idx)
+        # each area's items in `area_codes` order (an item not among the leaves adds nothing, as a blank)
+        self.area_picks = [(code, _picker([index[c] for c in codes if c in index])) for code, codes in self.area_codes]
 
     def points(self, scores: Mapping[str, Any]) -> dict[str, Decimal | None]:
         """Each scored item's points (`_dec` of the given value; None where none is given)."""
@@ -395,7 +454,15 @@ class _InCents(dict[Any, bool]):
         return found
 
 
+def _picker(indexes: list[int]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """A list's items at these indexes, as a tuple (itemgetter gives a lone item, not a tuple of one)."""
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda values: tuple(values[i] for i in indexes)
+
+
 _PLAIN = {Decimal, type(None)}
+_quantize = Decimal.quantize
 _SHAPES: dict[int, _Shape] = {}
 
 
@@ -456,6 +523,23 @@ def parse_time(text: str | None) -> dt.datetime | None:
 
 
 # -- the store adapter ---------------------------------------------------------------------------------
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused (as it was before, after). Reading a country's results makes
+    some 250,000 objects the collector tracks and that stay (results, their lists and 230,000 deductions), and
+    the collector, run as they pile up, walks all those made before again and again: a fifth to a third of the
+    reading's time. What is made
+    here holds no reference cycles, so its garbage is freed as usual, by reference counts; the pause only spares
+    those walks. (Process-wide: another thread's cycles wait until the reading is done.)"""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
@@ -468,18 +552,25 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     (`Store.current_appraisal`), {} ranks on self-assessed scores only. Submissions are read one commune at a
     time, so memory stays flat for a whole country.
     """
-    results = store_results(store, cset, communes, final=final, deadline=deadline)
-    marked = set(provisional)
-    for r in results:
-        r.provisional = r.code in marked
-    return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
-                        generated_at=generated_at or dt.datetime.now(), identity=identity)
+    with collector_paused():
+        results = store_results(store, cset, communes, final=final, deadline=deadline)
+        marked = set(provisional)
+        for r in results:
+            r.provisional = r.code in marked
+        return RankingInput(cset=cset, results=results, previous=dict(previous or {}), deadline=deadline,
+                            generated_at=generated_at or dt.datetime.now(), identity=identity)
 
 
 def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                   final: Mapping[str, FinalScores] | None = None,
                   deadline: dt.datetime | None = None) -> list[CommuneResult]:
     """One round's communes as `from_store` reads them (see there), not yet ranked."""
+    with collector_paused():
+        return _store_results(store, cset, communes, final=final, deadline=deadline)
+
+
+def _store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | None, *,
+                   final: Mapping[str, FinalScores] | None, deadline: dt.datetime | None) -> list[CommuneResult]:
     listed = {c.code: c for c in communes or []}
     appraisals = None if final is not None else store.current_appraisals()
     results: list[CommuneResult] = []
@@ -534,6 +625,12 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
     its own round): every round's communes as `from_store` reads them, ranked together. A unit in two of
     the rounds is refused (RoundsError): it would be ranked twice."""
     check_consolidation([p.round for p in parts])
+    with collector_paused():
+        return _from_rounds(parts, cset, previous=previous, generated_at=generated_at, identity=identity)
+
+
+def _from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[str, Decimal] | None,
+                 generated_at: dt.datetime | None, identity: RoundIdentity) -> RankingInput:
     results: list[CommuneResult] = []
     owner: dict[str, str] = {}
     for part in parts:
