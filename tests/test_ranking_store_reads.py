@@ -22,13 +22,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from cchc_xl.collector import collection_paused
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.reports.ranking_data import (
     RankingInput,
     _name,
     appraisal_from_store,
-    collector_paused,
     from_store,
     missing_result,
     result_from_submission,
@@ -250,11 +250,11 @@ def test_the_collector_is_left_as_it_was_after_the_reading(enabled: bool, tmp_pa
         _submit(store, bundled_set, "10001", 1, True)
         (gc.enable if enabled else gc.disable)()
         seen = []
-        with collector_paused():
+        with collection_paused():
             seen.append(gc.isenabled())
         assert from_store(store, bundled_set, [], generated_at=AT).results
         assert gc.isenabled() is enabled and seen == [False]
-        with pytest.raises(RuntimeError), collector_paused():
+        with pytest.raises(RuntimeError), collection_paused():
             raise RuntimeError
         assert gc.isenabled() is enabled
     finally:

@@ -20,10 +20,8 @@ appraisal given as points only (`FinalScores` without a total), `appraisal.score
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import compress, repeat
@@ -31,6 +29,7 @@ from operator import itemgetter, lt
 from typing import Any, Literal
 
 from cchc_xl.appraisal.scores import final_total
+from cchc_xl.collector import collection_paused
 from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.identity import NEUTRAL, RoundIdentity
@@ -523,23 +522,6 @@ def parse_time(text: str | None) -> dt.datetime | None:
 
 
 # -- the store adapter ---------------------------------------------------------------------------------
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused (as it was before, after). Reading a country's results makes
-    some 250,000 objects the collector tracks and that stay (results, their lists and 230,000 deductions), and
-    the collector, run as they pile up, walks all those made before again and again: a fifth to a third of the
-    reading's time. What is made
-    here holds no reference cycles, so its garbage is freed as usual, by reference counts; the pause only spares
-    those walks. (Process-wide: another thread's cycles wait until the reading is done.)"""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None = None, *,
                final: Mapping[str, FinalScores] | None = None, previous: Mapping[str, Decimal] | None = None,
                deadline: dt.datetime | None = None, generated_at: dt.datetime | None = None,
@@ -552,7 +534,7 @@ def from_store(store: Store, cset: CriteriaSet, communes: list[Commune] | None =
     (`Store.current_appraisal`), {} ranks on self-assessed scores only. Submissions are read one commune at a
     time, so memory stays flat for a whole country.
     """
-    with collector_paused():
+    with collection_paused():
         results = store_results(store, cset, communes, final=final, deadline=deadline)
         marked = set(provisional)
         for r in results:
@@ -565,7 +547,7 @@ def store_results(store: Store, cset: CriteriaSet, communes: list[Commune] | Non
                   final: Mapping[str, FinalScores] | None = None,
                   deadline: dt.datetime | None = None) -> list[CommuneResult]:
     """One round's communes as `from_store` reads them (see there), not yet ranked."""
-    with collector_paused():
+    with collection_paused():
         return _store_results(store, cset, communes, final=final, deadline=deadline)
 
 
@@ -625,7 +607,7 @@ def from_rounds(parts: list[RoundPart], cset: CriteriaSet, *, previous: Mapping[
     its own round): every round's communes as `from_store` reads them, ranked together. A unit in two of
     the rounds is refused (RoundsError): it would be ranked twice."""
     check_consolidation([p.round for p in parts])
-    with collector_paused():
+    with collection_paused():
         return _from_rounds(parts, cset, previous=previous, generated_at=generated_at, identity=identity)
 
 
