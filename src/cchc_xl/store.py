@@ -55,8 +55,10 @@ from cchc_xl.store_records import (
     record_of,
     request_items,
     request_items_json,
+    scores_column,
     scores_json,
     scores_record,
+    shared_decimals,
     stored_summary,
     summary_json,
 )
@@ -601,7 +603,7 @@ class Store:
         values' summary (its `summary_json`; `declared_summary` of its declared values when it has none), the
         commune's name, kind and state, its error and warning counts. Rows are read as they are used, so a
         country's JSON is never all in memory at once."""
-        decimals: dict[str, Decimal] = {}
+        decimals = shared_decimals()
         cursor = self.engine.execute(
             "SELECT s.id, s.commune_code, s.version, s.file_name, s.received_at, s.status, s.self_total, s.set_id,"
             # the declared values (~19 kB) only for a row recorded without its summary
@@ -624,7 +626,7 @@ class Store:
                 if lean is None:
                     lean = declared_summary(declared if summary is None else self._declared_text(sid))
                 yield LatestResult(int(sid), code, int(version), file_name, received, status, _dec(total), set_id,
-                                   set_version, scores_record(_loads(scores), decimals), lean, name, kind, state,
+                                   set_version, scores_record(scores_column(scores), decimals), lean, name, kind, state,
                                    int(errors), int(warnings))
 
     def _declared_text(self, submission_id: int) -> Any:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic_core import from_json
 from typing_extensions import TypedDict  # (pydantic needs it on Python < 3.12)
 
 # Stored records are read leniently: a number where text is kept is its text, a missing text is "".
@@ -134,11 +135,18 @@ def declared_json(value: DeclaredRecord | Mapping[str, Any]) -> dict[str, Any]:
 
 def scores_record(value: Mapping[str, Any] | None, decimals: dict[str, Decimal] | None = None) -> Scores:
     """The scores as Decimals; with `decimals` (text -> Decimal, the caller's), equal texts share one Decimal
-    (a country's scores repeat a few values: the ranking reads 850,000 of them)."""
+    (a country's scores repeat a few values: the ranking reads 850,000 of them). A `shared_decimals()` map as
+    `decimals`, kept from call to call, finds a text's Decimal without a Python call."""
     if decimals is None:
         return {c: None if v is None else Decimal(str(v)) for c, v in (value or {}).items()}
     value = value or {}
-    return dict(zip(value, map(_SharedDecimals(decimals).__getitem__, value.values()), strict=True))
+    shared = decimals if type(decimals) is _SharedDecimals else _SharedDecimals(decimals)
+    return dict(zip(value, map(shared.__getitem__, value.values()), strict=True))
+
+
+def shared_decimals() -> dict[str, Decimal]:
+    """A map for `scores_record(..., decimals)`, to keep across calls (`clear` it to bound it)."""
+    return _SharedDecimals({})
 
 
 class _SharedDecimals(dict[Any, Decimal | None]):
@@ -160,6 +168,35 @@ class _SharedDecimals(dict[Any, Decimal | None]):
             found = self.decimals[v] = Decimal(v)
         self[v] = found
         return found
+
+    def clear(self) -> None:
+        super().clear()
+        self.decimals.clear()
+
+
+_SCORE_TYPES = {str, type(None)}
+
+
+def scores_column(value: Any) -> Any:
+    """A `scores_json` column as `json.loads` decodes it (what an engine gives decoded passes through), by
+    pydantic-core's parser where that gives the same: an object of texts and nulls (as the store writes
+    scores) it reads in half the time, its strings shared; anything else (numbers, a text it refuses, say one
+    with a lone surrogate escape) is decoded by `json.loads`, errors and all."""
+    if not isinstance(value, str | bytes):
+        return value
+    data = _decoded(value)
+    if type(data) is dict and set(map(type, data.values())) <= _SCORE_TYPES:
+        return data
+    return json.loads(value)
+
+
+def _decoded(text: str | bytes) -> Any:
+    """`text` decoded by pydantic-core's parser (its strings shared), or by `json.loads` when it refuses it;
+    the same as json.loads where both read it, but for numbers (callers check the types)."""
+    try:
+        return from_json(text, cache_strings=True)
+    except ValueError:
+        return json.loads(text)
 
 
 def scores_json(value: Mapping[str, Any]) -> dict[str, str | None]:
@@ -399,7 +436,9 @@ def stored_summary(value: Mapping[str, Any] | str | bytes | None) -> DeclaredSum
     if value is None:
         return None
     try:
-        data = json.loads(value) if isinstance(value, str | bytes) else value
+        # (pydantic-core's parser where it reads the text: what is accepted here is texts only, which it
+        # decodes as json.loads does)
+        data = _decoded(value) if isinstance(value, str | bytes) else value
     except ValueError:
         return None
     if not isinstance(data, Mapping) or set(data) != {"explanations", "cited"}:
