@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
@@ -291,6 +293,49 @@ def test_text_lines_wraps_word_by_word() -> None:
     assert text_lines("A" * 30, 20, bold=True) > text_lines("a" * 30, 20)
     assert 270 < column_points(52) < 275
     assert lines_height(2, 11) == 30 and lines_height(1, 10) == 13.5 and lines_height(100, 11) == 409
+
+
+
+def _plain_text_lines(text: str, width: float, size: float = 11, bold: bool = False) -> int:
+    """`text_lines` as first written: every word through the loop, each character's width looked up alone."""
+    from cchc_xl.workbook.layout import _BOLD, _REGULAR, _WIDTH_CHARS, column_points
+
+    table = dict(zip(_WIDTH_CHARS, _BOLD if bold else _REGULAR, strict=True))
+
+    def em(ch: str) -> int:
+        if ch in table:
+            return table[ch]
+        return 0 if unicodedata.combining(ch) else table.get(unicodedata.normalize("NFD", ch)[0], 600)
+
+    room = column_points(width) / size * 1000 / 1.03
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += 1
+        used = -em(" ")
+        for word in paragraph.split(" "):
+            w = sum(em(ch) for ch in word)
+            if used + em(" ") + w <= room:
+                used += em(" ") + w
+                continue
+            if used > 0:
+                lines += 1
+            extra, used = divmod(w, room) if w > room else (0, w)
+            lines += int(extra)
+    return lines
+
+
+# words of Vietnamese texts as typed (NFC and not), signs, characters the table lacks, runs of spaces
+_TEXT = st.lists(st.sampled_from(["xã", "Xã", "UBND", "12/KH-UBND", "Kế", "hoa\u0323ch", "—", "…", "", " ", "\n",
+                                  "W" * 30, "ıİ", "😀", "\u0301", "năm 2022", "đ" * 7]), max_size=30).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_TEXT | st.text(max_size=80), width=st.sampled_from([2, 8, 10.5, 20, 52, 96]),
+       size=st.sampled_from([10, 11, 13]), bold=st.booleans())
+def test_text_lines_as_the_plain_measure(text: str, width: float, size: float, bold: bool) -> None:
+    from cchc_xl.workbook.layout import text_lines
+
+    assert text_lines(text, width, size, bold) == _plain_text_lines(text, width, size, bold)
 
 
 FIT_CASES = [  # texts of one row (text, column width, font size, bold), whether always fitted

@@ -363,33 +363,34 @@ _BOLD = (250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 
          556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833, 556, 500, 556, 556, 444, 389, 333, 556, 500, 722,
          500, 500, 444, 394, 220, 394, 520, 556, 722, 554, 778, 600, 796, 500, 500, 333, 333, 500, 1000, 1000, 350, 570,
          549, 549, 549)
-_EM: dict[bool, dict[str, int]] = {False: dict(zip(_WIDTH_CHARS, _REGULAR, strict=True)),
-                                   True: dict(zip(_WIDTH_CHARS, _BOLD, strict=True))}
+class _CharWidths(dict[str, int]):
+    """A font's advance widths by character; one not listed is worked out on first use: a diacritic typed
+    apart from its letter (text not in NFC) is 0, a letter with diacritics its base letter's, any other 600."""
+
+    def __missing__(self, ch: str) -> int:
+        found = 0 if unicodedata.combining(ch) else self.get(unicodedata.normalize("NFD", ch)[0], 600)
+        self[ch] = found
+        return found
 
 
-def _em(ch: str, bold: bool) -> int:
-    table = _EM[bold]
-    found = table.get(ch)
-    if found is None:
-        if unicodedata.combining(ch):
-            found = 0  # a diacritic typed apart from its letter (text not in NFC)
-        else:
-            found = table.get(unicodedata.normalize("NFD", ch)[0], 600)
-        table[ch] = found
-    return found
+class _WordWidths(dict[str, int]):
+    """Words' widths in one weight, remembered: words recur in every text (bounded: cleared when full).
+    Looked up by `map` (no Python call a word met before)."""
+
+    def __init__(self, chars: _CharWidths):
+        super().__init__()
+        self.chars = chars
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= 65536:
+            self.clear()
+        found = self[word] = sum(map(self.chars.__getitem__, word))
+        return found
 
 
-_WORDS: dict[tuple[str, bool], int] = {}  # a word's width, remembered: words recur in every text (bounded)
-
-
-def _word_em(word: str, bold: bool) -> int:
-    key = (word, bold)
-    found = _WORDS.get(key)
-    if found is None:
-        if len(_WORDS) >= 65536:
-            _WORDS.clear()
-        found = _WORDS[key] = sum(_em(ch, bold) for ch in word)
-    return found
+_EM: dict[bool, _CharWidths] = {False: _CharWidths(zip(_WIDTH_CHARS, _REGULAR, strict=True)),
+                                True: _CharWidths(zip(_WIDTH_CHARS, _BOLD, strict=True))}
+_WORDS: dict[bool, _WordWidths] = {bold: _WordWidths(chars) for bold, chars in _EM.items()}
 
 
 def column_points(width: float) -> float:
@@ -402,13 +403,17 @@ def text_lines(text: str, width: float, size: float = 11, bold: bool = False) ->
     """Lines a wrapped cell `width` units wide needs for `text` in Times New Roman at `size` points: each
     paragraph wrapped word by word (a word longer than a line is broken), text measured 3 % wide for safety."""
     room = column_points(width) / size * 1000 / 1.03  # in thousandths of an em
-    space = _em(" ", bold)
+    words_em = _WORDS[bold]
+    space = _EM[bold][" "]
     lines = 0
     for paragraph in str(text).split("\n"):
         lines += 1
+        words = paragraph.split(" ")
+        widths = list(map(words_em.__getitem__, words))
+        if sum(widths) + space * (len(words) - 1) <= room:
+            continue  # (the whole paragraph on one line: so is every part of it, as the loop below finds)
         used = -space
-        for word in paragraph.split(" "):
-            w = _word_em(word, bold)
+        for w in widths:
             if used + space + w <= room:
                 used += space + w
                 continue
