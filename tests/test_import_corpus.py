@@ -488,3 +488,37 @@ def test_validation_workbook_prints_whole_numbers_without_decimals(corpus: Corpu
         assert isinstance(cell.value, int | float) and cell.number_format == "0", (col, cell.number_format)
     total = ws.cell(row=first, column=columns.index("total") + 1)
     assert total.value is None or total.number_format == "0.00"
+
+
+def test_validation_workbook_links_within_excel_limits(corpus: CorpusRun, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past a sheet's link limit, or for a link longer than Excel takes, the cell shows its text unlinked, and
+    XlsxWriter warns of nothing (its warnings are English, one per dropped link)."""
+    import datetime as dt
+    import warnings
+
+    from cchc_xl.reports.validation import ValidationWorkbookWriter
+    from cchc_xl.templates import template
+
+    tv = template("validation")
+    headers = tv.evidence_columns
+    monkeypatch.setattr(ValidationWorkbookWriter, "LINKS_PER_SHEET", 2)
+    feedback = {r.file: f"phan-hoi/{n}.xlsx" for n, r in enumerate(corpus.run.results)}
+    deep = "/" + "thu-muc/" * 300 + "dai.pdf"  # 2,408 characters
+    evidence = [{headers["commune"]: "1", headers["file"]: (name, target)}
+                for name, target in (("a.pdf", "/hs/a.pdf"), ("dai.pdf", deep), ("b.pdf", "/hs/b.pdf"),
+                                     ("c.pdf", "/hs/c.pdf"))]
+    path = tmp_path / "kiem-tra.xlsx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ValidationWorkbookWriter(corpus.run, feedback, dt.datetime(2027, 1, 5), evidence).write(path)
+    wb = openpyxl.load_workbook(path)
+    summary = wb[tv["sheets"]["summary"]]
+    column = list(tv["summary_columns"]).index("feedback") + 1
+    cells = [summary.cell(row=5 + n, column=column) for n in range(len(corpus.run.results))]
+    assert [c.value for c in cells] == list(feedback.values())  # every text, linked or not
+    assert [c.hyperlink is not None for c in cells] == [True, True] + [False] * (len(cells) - 2)
+    sheet = wb[tv["sheets"]["evidence"]]
+    names = [(sheet.cell(row=r, column=2).value, sheet.cell(row=r, column=2).hyperlink is not None)
+             for r in range(2, 6)]
+    assert names == [("a.pdf", True), ("dai.pdf", False), ("b.pdf", True), ("c.pdf", False)]

@@ -37,11 +37,18 @@ STYLES: dict[str, dict[str, Any]] = {
 
 
 class ValidationWorkbookWriter:
+    # Excel keeps at most 65,530 links a sheet (XlsxWriter drops the others with an English warning each) and
+    # 2,079 characters a link: a country's findings or evidence files can pass the first, a deep folder the
+    # second. A cell past either shows its text unlinked.
+    LINKS_PER_SHEET = 65_530
+    LINK_CHARS = 2_079
+
     def __init__(self, run: ImportRun, feedback: dict[str, str], at: dt.datetime,
                  evidence_rows: list[dict[str, Any]] | None = None, identity: RoundIdentity = NEUTRAL):
         self.run, self.feedback, self.at = run, feedback, at
         self.evidence_rows = evidence_rows or []
         self.t = template("validation", identity)  # the round's body, as its workbooks name it
+        self.links: dict[str, int] = {}  # sheet name -> the links written in it
 
     def write(self, path: Path) -> None:
         with atomic_path(path) as tmp:
@@ -102,12 +109,21 @@ class ValidationWorkbookWriter:
             ws.write_string(row, col["status"], self.t["status"][r.status], self.f[_status_format(r)])
             fb = self.feedback.get(r.file)
             if fb:
-                ws.write_url(row, col["feedback"], f"external:{fb}", self.f["link"], string=fb)
+                self._link(ws, row, col["feedback"], f"external:{fb}", fb)
             else:
                 ws.write_string(row, col["feedback"], "", self.f["cell"])
             fit_row(heights, row, [(values[k], columns[k].width, 11, False) for k in ("file", "commune", "approval")]
                     + [(self.t["status"][r.status], columns["status"].width, 11, False)])
             _set_height(ws, heights, row)
+
+    def _link(self, ws: Any, row: int, col: int, url: str, text: str) -> None:
+        """`text` linked to `url` while the sheet may hold another link and Excel takes this one; else plain."""
+        count = self.links.get(ws.name, 0)
+        if count < self.LINKS_PER_SHEET and all(_utf16_len(part) <= self.LINK_CHARS for part in url.split("#", 1)):
+            ws.write_url(row, col, url, self.f["link"], string=text)
+            self.links[ws.name] = count + 1
+        else:
+            ws.write_string(row, col, text, self.f["cell"])
 
     def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
         if value is None or value == "":
@@ -136,8 +152,7 @@ class ValidationWorkbookWriter:
                 ws.write_string(row, col["criterion"], f.criterion or "", self.f["cell"])
                 where = split_cell(cell) if cell else None
                 if where and fb:
-                    ws.write_url(row, col["cell"], f"external:{fb}#'{where[0]}'!{where[1]}", self.f["link"],
-                                 string=cell)
+                    self._link(ws, row, col["cell"], f"external:{fb}#'{where[0]}'!{where[1]}", cell)
                 else:
                     ws.write_string(row, col["cell"], cell or "", self.f["cell"])
                 ws.write_string(row, col["message"], f.message, self.f["cell"])
@@ -164,7 +179,7 @@ class ValidationWorkbookWriter:
             for c, key in enumerate(columns):
                 value = data[key]
                 if isinstance(value, tuple):  # (text, link)
-                    ws.write_url(r, c, f"external:{value[1]}", self.f["link"], string=value[0])
+                    self._link(ws, r, c, f"external:{value[1]}", value[0])
                     fit_row(heights, r, [(value[0], widths[c], 11, False)])
                 else:
                     self._put(ws, r, c, value if not isinstance(value, bool) else self.t["yes_no"][0 if value else 1])
@@ -180,6 +195,11 @@ class ValidationWorkbookWriter:
         for n, item in enumerate(self.run.ignored, start=1):
             ws.write_string(n, 0, shown_name(item.path.name), self.f["cell"])
             ws.write_string(n, 1, self.t["ignored"][item.reason], self.f["cell"])
+
+
+def _utf16_len(text: str) -> int:
+    """Characters as Excel counts them (one outside the Basic Multilingual Plane is two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _set_height(ws: Any, heights: dict[int, float], row: int) -> None:
