@@ -522,3 +522,49 @@ def test_validation_workbook_links_within_excel_limits(corpus: CorpusRun, tmp_pa
     names = [(sheet.cell(row=r, column=2).value, sheet.cell(row=r, column=2).hyperlink is not None)
              for r in range(2, 6)]
     assert names == [("a.pdf", True), ("dai.pdf", False), ("b.pdf", True), ("c.pdf", False)]
+
+
+@pytest.mark.parametrize("block", [1, 3, 1024])
+def test_validation_workbook_rows_fast_as_plain(corpus: CorpusRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                block: int) -> None:
+    """The validation workbook's rows written as sheet XML (`sheet_rows`' fast path) are XlsxWriter's own, block
+    boundaries anywhere (a link's row in a later block than the last written): every part the same bytes."""
+    import datetime as dt
+    import zipfile
+
+    from cchc_xl.reports import sheet_xml, validation
+    from cchc_xl.reports.sheet_rows import SWITCH
+    from cchc_xl.templates import template
+
+    monkeypatch.setattr(validation._Rows, "BLOCK", block)
+    headers = template("validation").evidence_columns
+    evidence = [{headers[key]: value for key, value in {  # as `EvidenceStage.inventory_rows` makes them
+        "commune": f"0{n}", "file": (f"bc-{n}.pdf", f"/hs/0{n}/bc-{n}.pdf") if n % 4 else f"bc-{n}.pdf",
+        "path": f"0{n}/bc-{n}.pdf", "type": "tệp PDF", "pages": n, "layout": "bản quét (chỉ có ảnh)",
+        "signed": n % 2 == 0, "signature": "", "signer": "Nguyễn Văn An" if n % 2 == 0 else "",
+        "signed_at": "30/09/2022 09:30", "size": 1000 * n, "criteria": "; ".join(["1.1.3", "2.2.2"] * n),
+        "verdict": "Cảnh báo: không có trong danh mục & <khác>", "sha256": f"{n:064x}"}.items()}
+        for n in range(11)]
+    feedback = {r.file: f"phan-hoi/{n}.xlsx" for n, r in enumerate(corpus.run.results) if n % 3}
+    written = []  # the rows the fast path wrote
+    plain_write = sheet_xml.RowWriter.write
+
+    def counted(self: sheet_xml.RowWriter, first_row: int, *args: Any) -> int:
+        start = args[-2]
+        end = plain_write(self, first_row, *args)
+        written.extend(range(first_row + start, first_row + end))
+        return end
+
+    monkeypatch.setattr(sheet_xml.RowWriter, "write", counted)
+    parts = {}
+    for fast in ("0", "1"):
+        monkeypatch.setenv(SWITCH, fast)
+        path = tmp_path / f"kiem-tra-{fast}.xlsx"
+        validation.ValidationWorkbookWriter(corpus.run, feedback, dt.datetime(2027, 1, 5), evidence).write(path)
+        with zipfile.ZipFile(path) as zf:
+            parts[fast] = {n: zf.read(n) for n in zf.namelist() if n != "docProps/core.xml"}  # (its time)
+    assert parts["0"].keys() == parts["1"].keys()
+    for name in parts["0"]:
+        assert parts["0"][name] == parts["1"][name], name
+    assert parts["1"]["xl/worksheets/sheet1.xml"].count(b"<hyperlink ") == len(feedback)
+    assert (len(written) > 20) == (block > 1)  # (a block's last row is XlsxWriter's own)

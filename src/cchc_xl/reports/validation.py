@@ -1,5 +1,11 @@
 """The district's validation workbook: one row per file (with its receipt), every finding with a link
-to the cell in the commune's feedback workbook, and the files that were ignored."""
+to the cell in the commune's feedback workbook, and the files that were ignored.
+
+The long sheets (a country's ~10,000 files, ~40,000 findings, ~20,000 evidence files) are written a block of
+rows at a time through `sheet_rows.write_rows` (as sheet XML; its switch `CCHC_XL_FAST_SHEET_ROWS=0` writes
+every cell through XlsxWriter instead, the same file): each link is handed to XlsxWriter before its row is
+written, by `write_url` with the worksheet's `ignore_write_string` set (XlsxWriter's own way to add a link
+to a cell written otherwise; a private attribute of the pinned minor version)."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from cchc_xl.importing.evidence import approval_status
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.numbers import fmt
 from cchc_xl.reports.feedback import changed_cell, split_cell
+from cchc_xl.reports.sheet_rows import Cell, write_rows
 from cchc_xl.safeio import atomic_path
 from cchc_xl.templates import Columns, template
 from cchc_xl.workbook.layout import fit_row
@@ -90,9 +97,8 @@ class ValidationWorkbookWriter:
         self._header(ws, 3, columns, 3 + len(self.run.results))
         col = columns.indices
         yes, no = self.t["yes_no"]
-        heights: dict[int, float] = {}
+        rows = _Rows(self, ws, 4, len(columns))
         for n, r in enumerate(self.run.results, start=1):
-            row = 3 + n
             values: dict[Any, Any] = {
                 "no": n,
                 "file": r.file, "code": r.commune_code or "", "commune": r.commune.display if r.commune else "",
@@ -105,67 +111,51 @@ class ValidationWorkbookWriter:
                 "approval": self.t["approval"].get(approval_status(r), ""),
             }
             for key, value in values.items():
-                self._put(ws, row, col[key], value)
-            ws.write_string(row, col["status"], self.t["status"][r.status], self.f[_status_format(r)])
+                rows.put(col[key], value)
+            status = self.t["status"][r.status]
+            rows.put(col["status"], status, self.f[_status_format(r)])
             fb = self.feedback.get(r.file)
             if fb:
-                self._link(ws, row, col["feedback"], f"external:{fb}", fb)
+                rows.link(col["feedback"], f"external:{fb}", fb)
             else:
-                ws.write_string(row, col["feedback"], "", self.f["cell"])
-            fit_row(heights, row, [(values[k], columns[k].width, 11, False) for k in ("file", "commune", "approval")]
-                    + [(self.t["status"][r.status], columns["status"].width, 11, False)])
-            _set_height(ws, heights, row)
-
-    def _link(self, ws: Any, row: int, col: int, url: str, text: str) -> None:
-        """`text` linked to `url` while the sheet may hold another link and Excel takes this one; else plain."""
-        count = self.links.get(ws.name, 0)
-        if count < self.LINKS_PER_SHEET and all(_utf16_len(part) <= self.LINK_CHARS for part in url.split("#", 1)):
-            ws.write_url(row, col, url, self.f["link"], string=text)
-            self.links[ws.name] = count + 1
-        else:
-            ws.write_string(row, col, text, self.f["cell"])
-
-    def _put(self, ws: Any, row: int, col: int, value: Any, fmt: Any = None) -> None:
-        if value is None or value == "":
-            ws.write_blank(row, col, None, fmt or self.f["cell"])
-        elif isinstance(value, str):
-            ws.write_string(row, col, value, fmt or self.f["cell"])
-        else:  # whole counts (int) print as such; points (Decimal) with two decimals
-            whole = isinstance(value, int) and not isinstance(value, bool)
-            ws.write_number(row, col, float(value), fmt or self.f["integer" if whole else "number"])
+                rows.put(col["feedback"], None)
+            rows.fit([(values[k], columns[k].width, 11, False) for k in ("file", "commune", "approval")]
+                     + [(status, columns["status"].width, 11, False)])
+            rows.end_row()
+        rows.flush()
 
     def _findings(self, ws: Any) -> None:
         columns = self.t["finding_columns"]
         col = columns.indices
         self._header(ws, 0, columns, sum(len(r.findings) for r in self.run.results))
-        heights: dict[int, float] = {}
-        row = 0
+        rows = _Rows(self, ws, 1, len(columns))
+        severity = self.t["severity"]
         for r in self.run.results:
             fb = self.feedback.get(r.file)
             for f in r.findings:
-                row += 1
                 cell = changed_cell(f)
-                ws.write_string(row, col["file"], r.file, self.f["cell"])
-                ws.write_string(row, col["code"], r.commune_code or "", self.f["cell"])
-                ws.write_string(row, col["severity"], self.t["severity"][f.severity], self.f[f.severity])
-                ws.write_string(row, col["rule"], f.rule, self.f["cell"])
-                ws.write_string(row, col["criterion"], f.criterion or "", self.f["cell"])
+                rows.put(col["file"], r.file)
+                rows.put(col["code"], r.commune_code)
+                rows.put(col["severity"], severity[f.severity], self.f[f.severity])
+                rows.put(col["rule"], f.rule)
+                rows.put(col["criterion"], f.criterion)
                 where = split_cell(cell) if cell else None
                 if where and fb:
-                    self._link(ws, row, col["cell"], f"external:{fb}#'{where[0]}'!{where[1]}", cell)
+                    rows.link(col["cell"], f"external:{fb}#'{where[0]}'!{where[1]}", cell)
                 else:
-                    ws.write_string(row, col["cell"], cell or "", self.f["cell"])
-                ws.write_string(row, col["message"], f.message, self.f["cell"])
-                fit_row(heights, row, [(f.message, columns["message"].width, 11, False),
-                                       (cell, columns["cell"].width, 11, False), (r.file, columns["file"].width, 11, False)])
-                _set_height(ws, heights, row)
+                    rows.put(col["cell"], cell)
+                rows.put(col["message"], f.message)
+                rows.fit([(f.message, columns["message"].width, 11, False), (cell, columns["cell"].width, 11, False),
+                          (r.file, columns["file"].width, 11, False)])
+                rows.end_row()
+        rows.flush()
 
     def _evidence(self, ws: Any) -> None:
-        rows = self.evidence_rows
+        rows_in = self.evidence_rows
         headers = self.t["evidence_columns"]
         widths_by_key = self.t["evidence_widths"]
         unprinted = [headers[k] for k in self.t["evidence_unprinted"]]
-        present = list(rows[0]) if rows else [headers["file"]]
+        present = list(rows_in[0]) if rows_in else [headers["file"]]
         columns = [c for c in present if c not in unprinted] + [c for c in present if c in unprinted]
         key_of = {h: k for k, h in headers.items()}
         widths = [widths_by_key.get(key_of.get(c, ""), 18) for c in columns]
@@ -175,26 +165,105 @@ class ValidationWorkbookWriter:
             ws.write_string(0, i, name, self.f["header"])
             fit_row(heights, 0, [(name, widths[i], 11, True)])
         _set_height(ws, heights, 0)
-        for r, data in enumerate(rows, start=1):
+        printed = [name not in unprinted for name in columns]
+        rows = _Rows(self, ws, 1, len(columns))
+        yes_no = self.t["yes_no"]
+        for data in rows_in:
+            texts = []
             for c, key in enumerate(columns):
                 value = data[key]
                 if isinstance(value, tuple):  # (text, link)
-                    self._link(ws, r, c, f"external:{value[1]}", value[0])
-                    fit_row(heights, r, [(value[0], widths[c], 11, False)])
+                    rows.link(c, f"external:{value[1]}", value[0])
+                    texts.append((value[0], widths[c], 11, False))
                 else:
-                    self._put(ws, r, c, value if not isinstance(value, bool) else self.t["yes_no"][0 if value else 1])
-                    if isinstance(value, str) and key not in unprinted:
-                        fit_row(heights, r, [(value, widths[c], 11, False)])
-            _set_height(ws, heights, r)
+                    rows.put(c, value if not isinstance(value, bool) else yes_no[0 if value else 1])
+                    if isinstance(value, str) and printed[c]:  # (a yes or a no fits any column)
+                        texts.append((value, widths[c], 11, False))
+            rows.fit(texts)
+            rows.end_row()
+        rows.flush()
         ws.freeze_panes(1, 0)
-        printed = len([c for c in columns if c not in unprinted]) or len(columns)
-        PageSetup(landscape=True, repeat_rows=(0, 0)).apply(ws, (0, 0, max(len(rows), 1), printed - 1))
+        printed_count = sum(printed) or len(columns)
+        PageSetup(landscape=True, repeat_rows=(0, 0)).apply(ws, (0, 0, max(len(rows_in), 1), printed_count - 1))
 
     def _ignored(self, ws: Any) -> None:
         self._header(ws, 0, self.t["ignored_columns"], last_row=len(self.run.ignored))
         for n, item in enumerate(self.run.ignored, start=1):
             ws.write_string(n, 0, shown_name(item.path.name), self.f["cell"])
             ws.write_string(n, 1, self.t["ignored"][item.reason], self.f["cell"])
+
+    def may_link(self, ws: Any, url: str) -> bool:
+        """Whether the sheet may hold one more link and Excel takes this one (counted when it may)."""
+        count = self.links.get(ws.name, 0)
+        if count < self.LINKS_PER_SHEET and all(_utf16_len(part) <= self.LINK_CHARS for part in url.split("#", 1)):
+            self.links[ws.name] = count + 1
+            return True
+        return False
+
+    def cell(self, value: Any, fmt: Any = None) -> Cell:
+        """A value as written: blank for None or "", text as text, whole counts (int) print as such and points
+        (Decimal) with two decimals; in `fmt`, or the value's."""
+        if value is None or value == "":
+            return None, fmt or self.f["cell"]
+        if isinstance(value, str):
+            return value, fmt or self.f["cell"]
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        return float(value), fmt or self.f["integer" if whole else "number"]
+
+
+class _Rows:
+    """A sheet's rows from `first_row` on, made a cell at a time and written a block at a time by
+    `sheet_rows.write_rows` (its fast path writes them as sheet XML): each row's cells, its fitted height and
+    its links, which are handed to XlsxWriter (`write_url` without its text cell) before their rows are
+    written. A block is bounded: the sheet's memory stays flat however long the list."""
+
+    BLOCK = 1024
+
+    def __init__(self, writer: ValidationWorkbookWriter, ws: Any, first_row: int, width: int):
+        self.writer, self.ws, self.width = writer, ws, width
+        self.first_row = first_row  # of the block
+        self.cells: list[list[Cell]] = []
+        self.heights: list[float | None] = []
+        self.links: list[tuple[int, int, str, str]] = []  # (row, col, url, text)
+        self.row: list[Cell] = [(None, None)] * width  # (a column left out: no cell, as XlsxWriter skips it)
+        self.height = 0.0
+
+    def put(self, col: int, value: Any, fmt: Any = None) -> None:
+        self.row[col] = self.writer.cell(value, fmt)
+
+    def link(self, col: int, url: str, text: str) -> None:
+        """`text` linked to `url` (shown unlinked past the sheet's or Excel's limits)."""
+        w = self.writer
+        if w.may_link(self.ws, url):
+            self.row[col] = (text, w.f["link"])
+            self.links.append((self.first_row + len(self.cells), col, url, text))
+        else:
+            self.put(col, text)
+
+    def fit(self, texts: list[tuple[Any, float, float, bool]]) -> None:
+        heights: dict[int, float] = {}
+        fit_row(heights, 0, texts)
+        self.height = heights.get(0, 0.0)
+
+    def end_row(self) -> None:
+        self.cells.append(self.row)
+        self.heights.append(self.height or None)
+        self.row, self.height = [(None, None)] * self.width, 0.0
+        if len(self.cells) >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        ws, link_format = self.ws, self.writer.f["link"]
+        ws.ignore_write_string = True  # (the link alone: its text cell is in the block)
+        try:
+            for row, col, url, text in self.links:
+                ws.write_url(row, col, url, link_format, string=text)
+        finally:
+            ws.ignore_write_string = False
+        if self.cells:
+            write_rows(ws, self.first_row, self.cells, heights=self.heights)
+        self.first_row += len(self.cells)
+        self.cells, self.heights, self.links = [], [], []
 
 
 def _utf16_len(text: str) -> int:
