@@ -27,7 +27,7 @@ from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import Layout, build_layout
+from cchc_xl.workbook.layout import Layout, feedback_layout
 
 COMMIT_SECONDS = 1.0  # how often records made in a store batch are committed
 
@@ -88,7 +88,7 @@ class FileOutputs:
     def write_feedback(self, r: SubmissionResult) -> None:
         if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
             return
-        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
+        layout = feedback_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
         layout = with_status_marks(layout, r.findings)  # its status column agrees with the findings
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         if not self._write_packaged(layout, r, path):
