@@ -6,7 +6,9 @@ odd texts, a commune name with XML characters), are imported; each file's feedba
 both ways with the same generation time, and the two files are read back with openpyxl — with formulas and
 with cached results — comparing every sheet's cells (value, font, fill, border, number format, alignment,
 protection), comments, merged ranges, data validations, row heights, column widths, panes, sheet state and
-protection, and the defined names.
+protection, and the defined names. The workbook written from the layout the import makes (the set's
+template with the file's values set, `declared_layout`) is the one written from the layout built whole, part
+by part.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.importing.discover import Candidate
 from cchc_xl.importing.run import SubmissionResult, import_file
-from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback
+from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback, with_status_marks
 from cchc_xl.reports.feedback_package import FeedbackPackage
 from cchc_xl.settings import Settings
-from cchc_xl.workbook.layout import build_layout
+from cchc_xl.workbook.layout import build_layout, declared_layout, feedback_layout
 from cchc_xl.workbook.package import BaseSheet, merged_sheet
 from import_corpus import Corpus
+from test_perf_equivalence import assert_same_parts
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
 RECEIVED = dt.datetime(2022, 11, 1, 9, 0).astimezone()
@@ -63,6 +66,20 @@ def read_back(path: Path) -> dict[str, Any]:
                 "conditional": sorted(str(r.sqref) for r in ws.conditional_formatting),
             }
     return out
+
+
+def assert_same_from_the_template(package: FeedbackPackage, r: SubmissionResult, path: Path) -> None:
+    """The feedback workbook of `r` written from the layout made from the set's template with the file's
+    values set (`declared_layout`, as the import makes it) is the one written from the layout built whole,
+    part by part (the document dates aside), status marks included."""
+    assert r.identity is not None and r.declarations is not None
+    cset, commune, raw = package.cset, r.identity.commune, r.declarations.raw
+    assert declared_layout(cset, commune, raw) is not None  # (no silent fall-back to the whole build)
+    written = []
+    for make, name in ((build_layout, "built"), (feedback_layout, "derived")):
+        written.append(path.with_name(f"{path.stem}-{name}.xlsx"))
+        package.write(with_status_marks(make(cset, commune, raw), r.findings), r.findings, written[-1], AT)
+    assert_same_parts(written[1], written[0])
 
 
 def _returns(c: Corpus, cset: CriteriaSet, communes: list[Commune]) -> list[Path]:
@@ -108,6 +125,7 @@ def test_feedback_fast_path_reads_back_as_the_plain_one(which: str, tmp_path: Pa
         assert got.keys() == want.keys()
         for key in want:
             assert got[key] == want[key], (r.path.name, key)
+        assert_same_from_the_template(package, r, fast)
         compared += 1
     assert compared >= 5
     rules = {f.rule for r in results for f in r.findings}

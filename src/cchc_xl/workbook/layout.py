@@ -513,6 +513,7 @@ class _BuiltRow:
     slots: tuple[tuple[int, CellSpec | None, dict[tuple[Any, ...], CellSpec]], ...] | None = None
 
 
+SUMMARY_HEADER_ROW = 6  # 0-based: the summary sheet's table header (its rows follow)
 _MADE_BOUND = 65536  # declared_layout's cells kept (a run's recurring values; memory bounded)
 _MADE_PER_SLOT = 16  # (bounded: an item's explanations are each return's own)
 
@@ -1134,7 +1135,7 @@ class _Builder:
         self.put("summary", 4, 0, value=subtitle, style="report_sub")
         self.merge("summary", 4, 0, last)
         self.fit("summary", 4, [(subtitle, sum(widths), 13, False)], always=True)
-        header_row = 6
+        header_row = SUMMARY_HEADER_ROW
         for c in s.columns.values():
             self.put("summary", header_row, c.index, value=c.header, style="report_header")
             self.fit("summary", header_row, [(c.header, c.width, 13, True)], always=True)
@@ -1438,7 +1439,7 @@ def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared,
     # the summary: each area's and criterion's score (unless the body scores all of it), the total, the tier
     s = t["summary"]
     widths = s.columns.widths
-    row = 7  # (`_Builder.summary`: the row after its header row)
+    row = SUMMARY_HEADER_ROW + 1
     for area in cset.areas:
         for node in (area, *area.criteria):
             leaf_result = ev.leaves.get(node.code)
