@@ -606,7 +606,7 @@ class _Builder:
     """Builds a Layout sheet by sheet; each method writes one part."""
 
     def __init__(self, cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL,
-                 blank: LayoutTemplate | None = None):
+                 blank: LayoutTemplate | None = None, evaluation: Evaluation | None = None):
         self.t = template("commune", identity)
         # the set's blank layout: its register rows past the declared ones are taken as they are (a return
         # fills a few of the hundreds of rows; the rest, their long check formulas included, never vary)
@@ -624,7 +624,8 @@ class _Builder:
         self.commune = commune
         self.declared = declared
         self.layout = Layout(cset=cset, commune=commune, sheets=dict(self.t["sheets"]), identity=identity)
-        self.ev = evaluate(cset, declared.leaves, declared.register_codes())
+        # (`evaluation`: what evaluate gives these inputs, when the caller has it)
+        self.ev = evaluation if evaluation is not None else evaluate(cset, declared.leaves, declared.register_codes())
         self.layout.evaluation = self.ev
         self.gcol = self.t.grid.columns.indices
         self.gwidth = {k: c.width for k, c in self.t.grid.columns.items()}
@@ -1361,13 +1362,14 @@ def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None 
     return _Builder(cset, commune, declared, workbook_identity(identity), blank).build()
 
 
-def feedback_layout(cset: CriteriaSet, commune: Commune, declared: Declared,
-                    identity: RoundIdentity = NEUTRAL) -> Layout:
+def feedback_layout(cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL,
+                    evaluation: Evaluation | None = None) -> Layout:
     """`build_layout(cset, commune, declared, identity)`, for a feedback workbook: the set's blank layout with
-    the cells that hold the file's values put in (`declared_layout`), the whole layout built on any doubt."""
+    the cells that hold the file's values put in (`declared_layout`), the whole layout built on any doubt.
+    `evaluation`: `evaluate(cset, declared.leaves, declared.register_codes())`, when the caller has it."""
     if os.environ.get(LAYOUT_SWITCH, "1") != "0":
         try:
-            got = declared_layout(cset, commune, declared, identity)
+            got = declared_layout(cset, commune, declared, identity, evaluation)
         except Exception:  # (any doubt: the plain build below)
             got = None
         if got is not None:
@@ -1375,8 +1377,8 @@ def feedback_layout(cset: CriteriaSet, commune: Commune, declared: Declared,
     return build_layout(cset, commune, declared, identity)
 
 
-def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared,
-                    identity: RoundIdentity = NEUTRAL) -> Layout | None:
+def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL,
+                    evaluation: Evaluation | None = None) -> Layout | None:
     """The layout `build_layout` gives a return, made from the set's blank template without building one
     row: the commune's texts, then each cell whose value or result comes from the file's inputs (the items'
     inputs and results, the totals, the register's filled rows, the difficulties and recommendations, and
@@ -1391,7 +1393,7 @@ def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared,
     if places is None:
         return None
     base = blank.base
-    b = _Builder(cset, commune, declared, workbook_identity(identity), blank)
+    b = _Builder(cset, commune, declared, workbook_identity(identity), blank, evaluation)
     ev, t, cols, node_rows = b.ev, b.t, b.gcol, base.node_rows
     values: list[tuple[Place, str, Value]] = []
     fits: list[tuple[tuple[str, int], tuple[tuple[Any, float, float, bool], ...], bool]] = []
