@@ -1365,8 +1365,9 @@ def build_layout(cset: CriteriaSet, commune: Commune, declared: Declared | None 
 def feedback_layout(cset: CriteriaSet, commune: Commune, declared: Declared, identity: RoundIdentity = NEUTRAL,
                     evaluation: Evaluation | None = None) -> Layout:
     """`build_layout(cset, commune, declared, identity)`, for a feedback workbook: the set's blank layout with
-    the cells that hold the file's values put in (`declared_layout`), the whole layout built on any doubt.
-    `evaluation`: `evaluate(cset, declared.leaves, declared.register_codes())`, when the caller has it."""
+    the cells that hold the file's values put in (`declared_layout`), the whole layout built on any doubt
+    (and with CCHC_XL_FAST_LAYOUT=0). `evaluation`: `evaluate(cset, declared.leaves, declared.register_codes())`,
+    when the caller has it."""
     if os.environ.get(LAYOUT_SWITCH, "1") != "0":
         try:
             got = declared_layout(cset, commune, declared, identity, evaluation)
