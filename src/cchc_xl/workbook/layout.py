@@ -514,7 +514,7 @@ class _BuiltRow:
 
 
 SUMMARY_HEADER_ROW = 6  # 0-based: the summary sheet's table header (its rows follow)
-_MADE_BOUND = 65536  # declared_layout's cells kept (a run's recurring values; memory bounded)
+_MADE_BOUND = 16384  # declared_layout's cells kept (a run's recurring values; memory bounded)
 _MADE_PER_SLOT = 16  # (bounded: an item's explanations are each return's own)
 
 
