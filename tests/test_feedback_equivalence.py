@@ -6,7 +6,9 @@ writes feedback for.
   written by the fast path and by the plain writer with one generation time, reads back the same with
   openpyxl (every sheet's values, formulas, fills and marks, comments, protection, validations, defined
   names), and the two workbooks imported again give the same findings: the tamper check passes the same
-  way (a feedback workbook is no tampered file). The same for returns LibreOffice re-saved.
+  way (a feedback workbook is no tampered file); written from the layout the import makes (the set's
+  template with the file's values set) it is the same file, part by part, as from the layout built whole.
+  The same for returns LibreOffice re-saved.
 - An import writes a feedback workbook for every file the commune has something to read in, none for a
   file whose only finding is a note meant for the district (the demo signing key), and writes a file's
   workbook a second time only when the end-of-batch checks changed its findings (here: the two files of
@@ -34,7 +36,7 @@ from cchc_xl.store import Store
 from cchc_xl.templates import template
 from cchc_xl.workbook.layout import build_layout
 from import_corpus import Corpus
-from test_feedback_package import AT, RECEIVED, read_back
+from test_feedback_package import AT, RECEIVED, assert_same_from_the_template, read_back
 from test_read_equivalence import _corpus
 
 TV = template("validation")
@@ -69,6 +71,7 @@ def _both_ways(results: list[SubmissionResult], cset: CriteriaSet, settings: Set
         assert again[1] == again[0], name
         # a feedback workbook is the commune's own workbook: no tampering, whatever the return was
         assert not [f.rule for f in again[0] if f.rule.startswith(("tamper.", "meta.")) and f.severity == "error"]
+        assert_same_from_the_template(package, r, fast)
         compared.append(r.path.name)
     return compared
 

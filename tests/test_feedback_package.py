@@ -6,7 +6,9 @@ odd texts, a commune name with XML characters), are imported; each file's feedba
 both ways with the same generation time, and the two files are read back with openpyxl — with formulas and
 with cached results — comparing every sheet's cells (value, font, fill, border, number format, alignment,
 protection), comments, merged ranges, data validations, row heights, column widths, panes, sheet state and
-protection, and the defined names.
+protection, and the defined names. The workbook written from the layout the import makes (the set's
+template with the file's values set, `declared_layout`) is the one written from the layout built whole, part
+by part.
 """
 
 from __future__ import annotations
@@ -23,13 +25,18 @@ import pytest
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.importing.discover import Candidate
+from cchc_xl.importing.inputs import Declarations
+from cchc_xl.importing.outputs import evaluated_as_typed, layout_of
 from cchc_xl.importing.run import SubmissionResult, import_file
-from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback
+from cchc_xl.records import RegisterRow
+from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback, with_status_marks
 from cchc_xl.reports.feedback_package import FeedbackPackage
+from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
-from cchc_xl.workbook.layout import build_layout
+from cchc_xl.workbook.layout import Declared, build_layout, declared_layout
 from cchc_xl.workbook.package import BaseSheet, merged_sheet
 from import_corpus import Corpus
+from test_perf_equivalence import assert_same_parts
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
 RECEIVED = dt.datetime(2022, 11, 1, 9, 0).astimezone()
@@ -65,6 +72,24 @@ def read_back(path: Path) -> dict[str, Any]:
     return out
 
 
+def assert_same_from_the_template(package: FeedbackPackage, r: SubmissionResult, path: Path) -> bool:
+    """The feedback workbook of `r` written from the layout made from the set's template with the file's
+    values set (`declared_layout`, with the import's evaluation when it evaluated the inputs as typed: the
+    import's `layout_of`) is the one written from the layout built whole, part by part (the document dates
+    aside), status marks included; whether the import's evaluation was taken."""
+    assert r.identity is not None and r.declarations is not None
+    cset, commune, raw = package.cset, r.identity.commune, r.declarations.raw
+    assert declared_layout(cset, commune, raw) is not None  # (no silent fall-back to the whole build)
+    built, derived = build_layout(cset, commune, raw), layout_of(cset, r)  # (the import's: its evaluation reused)
+    assert derived.evaluation == built.evaluation
+    written = []
+    for layout, name in ((built, "built"), (derived, "derived")):
+        written.append(path.with_name(f"{path.stem}-{name}.xlsx"))
+        package.write(with_status_marks(layout, r.findings), r.findings, written[-1], AT)
+    assert_same_parts(written[1], written[0])
+    return evaluated_as_typed(r.declarations)
+
+
 def _returns(c: Corpus, cset: CriteriaSet, communes: list[Commune]) -> list[Path]:
     leaves = cset.commune_leaves()
     manual = next(leaf for leaf in leaves if leaf.rule and leaf.rule.kind == "manual")
@@ -94,6 +119,7 @@ def test_feedback_fast_path_reads_back_as_the_plain_one(which: str, tmp_path: Pa
     results = _imported(_returns(c, cset, communes), cset, communes, settings)
     package = FeedbackPackage(cset, settings)
     compared = 0
+    reused: list[bool] = []
     for r in results:
         if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
             continue
@@ -108,7 +134,9 @@ def test_feedback_fast_path_reads_back_as_the_plain_one(which: str, tmp_path: Pa
         assert got.keys() == want.keys()
         for key in want:
             assert got[key] == want[key], (r.path.name, key)
+        reused.append(assert_same_from_the_template(package, r, fast))
         compared += 1
+    assert True in reused and False in reused  # (a number typed as text: evaluated again)
     assert compared >= 5
     rules = {f.rule for r in results for f in r.findings}
     assert {"score.above_max", "score.text_number"} <= rules
@@ -377,3 +405,27 @@ def test_a_zipped_part_keeps_its_deflated_bytes_only_while_it_is_the_same() -> N
             assert {n: archive.read(n) for n in archive.namelist()} == parts
         assert all(kept[n] is before[n] for n in parts if n in before and before[n][0] == parts[n])
         assert data == zipped(parts, 1)
+
+
+def test_the_imports_evaluation_is_taken_only_for_the_inputs_as_typed() -> None:
+    """A feedback layout takes the import's evaluation only when the import evaluated the very inputs the
+    layout shows: the same values of the same types (a Decimal by its digits: 1.0 is not 1.00, -0 is not 0),
+    the same register codes; otherwise the layout evaluates its inputs again."""
+    row = RegisterRow(row=5, cell="'Tài liệu kiểm chứng'!A5", criterion="1.1")
+
+    def decl(raw: LeafInput, parsed: LeafInput, raw_code: Any = "1.1", rows: tuple[RegisterRow, ...] = (row,)) -> Any:
+        return Declarations(raw=Declared(leaves={"1.1": raw}, register=((raw_code, "1/QĐ"),)), parsed={"1.1": parsed},
+                            register=list(rows))
+
+    same = LeafInput(value=Decimal("1.5"), figures=(Decimal(2), None), explanation="Đã làm")
+    assert evaluated_as_typed(decl(same, dataclasses.replace(same)))
+    for raw, parsed in [(LeafInput(value="1,5"), LeafInput(value=Decimal("1.5"))),  # a number typed as text
+                        (LeafInput(value=Decimal("1.0")), LeafInput(value=Decimal("1.00"))),
+                        (LeafInput(value=Decimal("-0")), LeafInput(value=Decimal("0"))),
+                        (LeafInput(figures=(Decimal(2),)), LeafInput(figures=(Decimal(2), None))),
+                        (LeafInput(figures=("2",)), LeafInput(figures=(Decimal(2),)))]:
+        assert not evaluated_as_typed(decl(raw, parsed)), raw
+    assert not evaluated_as_typed(decl(same, same, raw_code=" 1.1 x"))  # (a code read otherwise)
+    assert not evaluated_as_typed(decl(same, same, rows=()))
+    extra = Declarations(raw=Declared(leaves={"1.1": same}), parsed={"1.1": same, "1.2": same}, register=[])
+    assert not evaluated_as_typed(extra)

@@ -2,6 +2,9 @@
 
 - `build_layout` (a copy of the set's template with the commune's texts) equals the layout built from
   scratch (`build_layout_uncached`), digest and lookups included.
+- A feedback workbook's layout made from the set's template with the file's values set (`declared_layout`)
+  equals the layout built from scratch, for returns of every kind on sets with and without body-scored
+  points; `feedback_layout` builds the layout whole on any doubt.
 - `generate_one` (the set's workbook rendered once, re-filled per commune) writes the same file, part by
   part, as `generate_one_uncached` (every cell written by XlsxWriter for that commune), in the manner of
   XlsxWriter's own tests: every part of the package compared, only the document dates in
@@ -22,6 +25,7 @@ import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape
 
@@ -36,13 +40,26 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from cchc_xl.communes import Commune
 from cchc_xl.criteria import CriteriaSet
+from cchc_xl.criteria.load import build
+from cchc_xl.identity import NEUTRAL, RoundIdentity
 from cchc_xl.office import convert, find_soffice
 from cchc_xl.reading import book as reading
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
+from cchc_xl.workbook import layout as layout_module
 from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
-from cchc_xl.workbook.layout import Declared, RowMemo, build_layout, build_layout_uncached, layout_template
+from cchc_xl.workbook.layout import (
+    LAYOUT_SWITCH,
+    Declared,
+    RowMemo,
+    build_layout,
+    build_layout_uncached,
+    declared_layout,
+    feedback_layout,
+    layout_template,
+)
 from conftest import examples
+from criteria_tables import EVERY_KIND, raw_set
 
 AT = dt.datetime(2022, 10, 1, 8, 0, tzinfo=dt.UTC)
 ODD_COMMUNES = [
@@ -206,6 +223,108 @@ def test_an_explained_row_from_the_memo_gets_its_own_text_and_height(mini_set: C
     assert shared and all(at[(c.sheet, c.row, c.col)] is c for c in shared)
     for cell in (c for c in second.cells if (c.sheet, c.row, c.col) in explanation_cells):
         assert cell.value.startswith("Một giải trình dài hơn")
+
+
+# -- feedback layouts: the blank template with the file's values set (declared_layout) -----------------
+def no_body_set() -> CriteriaSet:
+    """`every_kind_set` without its district-scored item: the commune scores every point, so its total has a
+    tier on the grid and the summary (the bundled and mini sets leave points to the body)."""
+    raw = raw_set(EVERY_KIND, total=13, bonus_cap=Decimal("1.5"), penalty_cap=1)
+    area = next(a for a in raw["areas"] if a["code"] == "II")
+    area["criteria"] = [c for c in area["criteria"] if c["code"] != "2.4"]
+    area["max"] = Decimal(7)
+    cset = build(raw)
+    assert cset.body_max == 0
+    return cset
+
+
+def feedback_variants(cset: CriteriaSet) -> list[Declared]:
+    """Returns of every kind a feedback workbook is written for: the row variants above (their inputs'
+    types, long, blank and odd explanations, signed zeros), registers of no row, a few, every row and more
+    rows than the sheet has, short and odd register rows, items above their maximum or typed as text, long
+    difficulties, a blank return."""
+    base = declared(cset)
+    out = [dataclasses.replace(base, leaves={code: dataclasses.replace(inp, **change) if i % 3 else inp
+                                             for i, (code, inp) in enumerate(base.leaves.items())})
+           for change in ROW_VARIANTS]
+    row = base.register[0]
+    first, last = layout_template(cset).base.register_rows
+    for n in (0, 1, 7, last - first + 1, last - first + 4):
+        out.append(dataclasses.replace(base, register=tuple(
+            (row[0], f"{k + 1}/QĐ-UBND", *row[2:5], "" if k % 3 == 2 else f"tep-{k}.pdf") for k in range(n))))
+    out.append(dataclasses.replace(base, register=(
+        ("X.9",), ("", None, None, "", "Trích yếu dài " * 40, None), (row[0].lower(), "1", "không phải ngày", "", "",
+                                                                    "a.pdf"), ("", "", "", "", "", "")),
+        difficulties="", recommendations="Kiến nghị một dòng\n" * 30))
+    leaves = cset.commune_leaves()
+    out.append(Declared(leaves={leaf.code: LeafInput(value=leaf.max + 1 if i % 2 else "mười", explanation=f"Số {i}",
+                                                     figures=("5", None) if i % 3 else (Decimal(-1), Decimal(2)))
+                                for i, leaf in enumerate(leaves)}))
+    out.append(Declared(leaves={leaf.code: LeafInput(value=Decimal("0.5"), figures=(Decimal(4), Decimal(5)))
+                                for leaf in leaves[::2]}))
+    out.append(Declared())
+    return out
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini", "no_body"])
+def test_feedback_layouts_equal_layouts_built_from_scratch(which: str, bundled_set: CriteriaSet,
+                                                           mini_set: CriteriaSet, communes: list[Commune]) -> None:
+    """A feedback workbook's layout, the blank template with the file's values set (`declared_layout`), is the
+    layout built from scratch for every kind of return, value types and heights included; every cell it does
+    not change is the template's own object, and a value met again is the same cell."""
+    cset = {"bundled": bundled_set, "mini": mini_set}.get(which) or no_body_set()
+    people = [*communes[:3], *ODD_COMMUNES]
+    for k, d in enumerate(feedback_variants(cset)):
+        commune = people[k % len(people)]
+        identity = RoundIdentity(body="UBND huyện Mường La") if k % 4 == 3 else NEUTRAL
+        fast = declared_layout(cset, commune, d, identity)
+        assert fast is not None, k
+        slow = build_layout_uncached(cset, commune, d, identity)
+        for attr in (*LAYOUT_PARTS, "commune", "identity", "cset"):
+            assert getattr(fast, attr) == getattr(slow, attr), (k, attr)
+        assert [(type(c.value), type(c.cached)) for c in fast.cells] == [(type(c.value), type(c.cached))
+                                                                          for c in slow.cells], k
+        assert [(_written(c.value), _written(c.cached)) for c in fast.cells] == \
+            [(_written(c.value), _written(c.cached)) for c in slow.cells], k
+        assert fast.digest() == slow.digest(), k
+        blank = layout_template(cset, identity)
+        texts = {i for i, _ in blank.slots}  # (the commune's texts: its own cells)
+        assert all(a is b for i, (a, b) in enumerate(zip(fast.cells, blank.base.cells, strict=True))
+                   if i not in texts and a == b and type(a.value) is type(b.value)
+                   and type(a.cached) is type(b.cached)), k
+        again = declared_layout(cset, commune, d, identity)
+        assert again is not None and all(a is b for i, (a, b) in enumerate(zip(again.cells, fast.cells, strict=True))
+                                         if i not in texts), k
+        got = feedback_layout(cset, commune, d, identity)
+        assert [getattr(got, attr) for attr in LAYOUT_PARTS] == [getattr(slow, attr) for attr in LAYOUT_PARTS], k
+
+
+def test_feedback_layouts_are_built_whole_on_any_doubt(mini_set: CriteriaSet, communes: list[Commune],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A template whose cells share a place is declined (None), and `feedback_layout` then builds the layout
+    whole; so it does when the walk fails and when the switch is off."""
+    d = declared(mini_set)
+    want = build_layout_uncached(mini_set, communes[0], d)
+    blank = layout_template(mini_set)
+
+    def same(got: Any) -> bool:
+        return all(getattr(got, attr) == getattr(want, attr) for attr in LAYOUT_PARTS)
+
+    built: list[int] = []
+    real_build = layout_module.build_layout
+    monkeypatch.setattr(layout_module, "build_layout", lambda *a: built.append(1) or real_build(*a))
+    with monkeypatch.context() as m:
+        m.setattr(blank, "_places", None)
+        assert declared_layout(mini_set, communes[0], d) is None
+        assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 1
+    with monkeypatch.context() as m:
+        m.setattr(blank, "statics", {})  # (the template's rows unknown to the walk: KeyError)
+        assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 2
+    with monkeypatch.context() as m:
+        m.setenv(LAYOUT_SWITCH, "0")
+        m.setattr(layout_module, "declared_layout", lambda *a: pytest.fail("the switch is off"))
+        assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 3
+    assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 3
 
 
 # -- workbooks ----------------------------------------------------------------------------------------

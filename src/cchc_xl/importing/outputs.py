@@ -12,12 +12,14 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.identity import RoundIdentity
 from cchc_xl.importing.findings import Findings
+from cchc_xl.importing.inputs import Declarations
 from cchc_xl.importing.run import ImportRun, SubmissionResult
 from cchc_xl.reports import feedback_package
 from cchc_xl.reports.feedback import FeedbackWorkbookWriter, feedback_name, needs_feedback, with_status_marks
@@ -27,7 +29,7 @@ from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import Layout, build_layout
+from cchc_xl.workbook.layout import Layout, feedback_layout
 
 COMMIT_SECONDS = 1.0  # how often records made in a store batch are committed
 
@@ -88,7 +90,7 @@ class FileOutputs:
     def write_feedback(self, r: SubmissionResult) -> None:
         if r.identity is None or r.declarations is None or not needs_feedback(r.findings):
             return
-        layout = build_layout(self.cset, r.identity.commune, r.declarations.raw, r.identity.layout.identity)
+        layout = layout_of(self.cset, r)
         layout = with_status_marks(layout, r.findings)  # its status column agrees with the findings
         path = self.out_dir / self.t["feedback_dir"] / feedback_name(r.file, r.commune_code)
         if not self._write_packaged(layout, r, path):
@@ -109,6 +111,35 @@ class FileOutputs:
                 self._package_failed = True
             return False
         return True
+
+
+def layout_of(cset: CriteriaSet, r: SubmissionResult) -> Layout:
+    """The layout of a result's feedback workbook: the commune's workbook with the file's inputs (as typed);
+    the import's evaluation is its evaluation when the inputs it evaluated are those (no number typed as
+    text, every register code read as typed), else it is evaluated again."""
+    assert r.identity is not None and r.declarations is not None
+    decl = r.declarations
+    ev = r.evaluation if isinstance(decl, Declarations) and evaluated_as_typed(decl) else None
+    return feedback_layout(cset, r.identity.commune, decl.raw, r.identity.layout.identity, ev)
+
+
+def evaluated_as_typed(decl: Declarations) -> bool:
+    """Whether the import evaluated the inputs as typed: its inputs (`parsed`, the register's codes) and the
+    typed ones are the same values of the same types (a Decimal by its digits, sign and exponent)."""
+    raw, parsed = decl.raw, decl.parsed
+    if raw.leaves.keys() != parsed.keys() or raw.register_codes() != [row.criterion for row in decl.register]:
+        return False
+    for code, a in raw.leaves.items():
+        b = parsed[code]
+        if (not _same_typed(a.value, b.value) or not _same_typed(a.explanation, b.explanation)
+                or len(a.figures) != len(b.figures)
+                or not all(map(_same_typed, a.figures, b.figures))):
+            return False
+    return True
+
+
+def _same_typed(a: object, b: object) -> bool:
+    return type(a) is type(b) and (str(a) == str(b) if type(a) is Decimal else a == b)
 
 
 class OutputWriter:
