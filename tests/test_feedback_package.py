@@ -33,7 +33,8 @@ from cchc_xl.reports.feedback import FeedbackWorkbookWriter, needs_feedback, wit
 from cchc_xl.reports.feedback_package import FeedbackPackage
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
-from cchc_xl.workbook.layout import Declared, build_layout, declared_layout
+from cchc_xl.workbook.declared_layout import declared_layout
+from cchc_xl.workbook.layout import Declared, build_layout
 from cchc_xl.workbook.package import BaseSheet, merged_sheet
 from import_corpus import Corpus
 from test_perf_equivalence import assert_same_parts

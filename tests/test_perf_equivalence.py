@@ -46,7 +46,8 @@ from cchc_xl.office import convert, find_soffice
 from cchc_xl.reading import book as reading
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
-from cchc_xl.workbook import layout as layout_module
+from cchc_xl.workbook import declared_layout as declared_module
+from cchc_xl.workbook.declared_layout import declared_layout, feedback_layout
 from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
 from cchc_xl.workbook.layout import (
     LAYOUT_SWITCH,
@@ -54,8 +55,6 @@ from cchc_xl.workbook.layout import (
     RowMemo,
     build_layout,
     build_layout_uncached,
-    declared_layout,
-    feedback_layout,
     layout_template,
 )
 from conftest import examples
@@ -311,8 +310,8 @@ def test_feedback_layouts_are_built_whole_on_any_doubt(mini_set: CriteriaSet, co
         return all(getattr(got, attr) == getattr(want, attr) for attr in LAYOUT_PARTS)
 
     built: list[int] = []
-    real_build = layout_module.build_layout
-    monkeypatch.setattr(layout_module, "build_layout", lambda *a: built.append(1) or real_build(*a))
+    real_build = declared_module.build_layout
+    monkeypatch.setattr(declared_module, "build_layout", lambda *a: built.append(1) or real_build(*a))
     with monkeypatch.context() as m:
         m.setattr(blank, "_places", None)
         assert declared_layout(mini_set, communes[0], d) is None
@@ -322,7 +321,7 @@ def test_feedback_layouts_are_built_whole_on_any_doubt(mini_set: CriteriaSet, co
         assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 2
     with monkeypatch.context() as m:
         m.setenv(LAYOUT_SWITCH, "0")
-        m.setattr(layout_module, "declared_layout", lambda *a: pytest.fail("the switch is off"))
+        m.setattr(declared_module, "declared_layout", lambda *a: pytest.fail("the switch is off"))
         assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 3
     assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 3
 

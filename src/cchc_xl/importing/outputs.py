@@ -29,7 +29,8 @@ from cchc_xl.safeio import clean_leftovers
 from cchc_xl.settings import Settings
 from cchc_xl.store import Store
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import Layout, feedback_layout
+from cchc_xl.workbook.declared_layout import feedback_layout
+from cchc_xl.workbook.layout import Layout
 
 COMMIT_SECONDS = 1.0  # how often records made in a store batch are committed
 
