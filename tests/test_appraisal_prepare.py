@@ -549,3 +549,35 @@ def test_a_plain_shared_string_is_xlsxwriters() -> None:
     texts = ["", *pieces, *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000))]
     for text in texts:
         assert package_module._plain_si(text) == _si(text), repr(text)
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_the_memos_digest_by_ranks_is_the_manifests(which: str, bundled_set: CriteriaSet, mini_set: CriteriaSet) -> None:
+    """The memo's digest in the order of its places' ranks (`LayoutMemo._ranked_digest`) is the digest of
+    `locked_manifest` for communes with their own texts; it gives way (None, the digest still the manifest's)
+    to the sort by texts on doubt: the first layouts (places not ranked yet), a layout with a place beyond those
+    ranked, two items of one kind at one place; and it is taken again after each."""
+    from cchc_xl.workbook.layout import CellSpec, locked_manifest, manifest_digest
+
+    cset = bundled_set if which == "bundled" else mini_set
+    units = [*UNITS, *ODD_UNITS]
+    memo = LayoutMemo(cset, IDENTITY)
+
+    def check(lay: AppraisalLayout) -> str | None:
+        ranked = memo._ranked_digest(lay)
+        expected = manifest_digest(locked_manifest(lay.sheets, lay.cells, lay.validations))
+        assert memo.digest(lay) == expected
+        assert ranked in (None, expected)
+        return ranked
+
+    lays = [_layout(cset, units[k % len(units)], view, memo) for k, view in enumerate([*_own_views(cset, 9),
+                                                                                      *_views(cset)])]
+    assert check(lays[0]) is None  # (nothing ranked yet: the ranks are made)
+    assert all(check(lay) is not None for lay in lays)
+    last = lays[-1]
+    far = replace(last, cells=[*last.cells, CellSpec("sheet", 900, 40, value="xa")])  # (a place never met)
+    assert check(far) is None and check(far) is not None
+    cell = next(c for c in last.cells if c.locked and c.value not in (None, "") and c.formula is None)
+    twice = replace(last, cells=[*last.cells, replace(cell, value=f"{cell.value} khác")])  # (one place, two texts)
+    assert check(twice) is None and check(twice) is None
+    assert all(check(lay) is not None for lay in lays)

@@ -43,6 +43,7 @@ from cchc_xl.workbook.layout import (
     SheetLayout,
     Validation,
     canonical_value,
+    cell_ref,
     fit_row,
     lines_height,
     locked_manifest,
@@ -238,6 +239,12 @@ class LayoutMemo:
     # validations seen (the memo's rows' own recur in every layout): id -> (it, (its item, the item's JSON))
     _checks: dict[int, tuple[RangeValidation, tuple[tuple[str, str, str, str], str]]] = field(
         default_factory=dict, repr=False, compare=False)
+    # `digest`'s order: each (sheet name, reference) of the manifests met, by its rank in their sorted order
+    # (for the sheet names `_ranked_sheets`), and the memo's cells' and validations' keys by those ranks
+    _ranks: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
+    _ranked_sheets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _keyed: dict[int, tuple[int, str] | tuple[()]] = field(default_factory=dict, repr=False, compare=False)
+    _keyed_alive: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
         return cset is self.cset and identity == self.identity
@@ -250,9 +257,142 @@ class LayoutMemo:
     def digest(self, lay: AppraisalLayout) -> str:
         """`manifest_digest(self.manifest(lay))`: the manifest's JSON joined from each item's own (the memo's
         cells' and validations' made once), as `json.dumps` writes a list of lists of texts."""
+        found = self._ranked_digest(lay)
+        if found is not None:
+            return found
         entries = self._entries(lay)
         entries.sort(key=_first)  # (equal items have equal texts)
         return hashlib.sha256(("[" + ",".join([text for _, text in entries]) + "]").encode("utf-8")).hexdigest()
+
+    def _ranked_digest(self, lay: AppraisalLayout) -> str | None:
+        """`digest` with the items put in order by an integer each: the rank of its (sheet name, reference)
+        among every one met (`_ranks`, in the manifest's order) and its kind; the memo's own cells' and
+        validations' (key, JSON) made once and looked up all at once. Within a manifest an item's place and kind
+        are its order unless two items share them (then their texts would order them): None then, and when a
+        place has no rank yet (the ranks are made anew, with all the places of the layout's extent) or the
+        layout's sheets are others'."""
+        sheets = lay.sheets
+        ranks, keyed = self._ranks, self._keyed
+        if sheets != self._ranked_sheets or len(keyed) >= _MEMO_BOUND:  # (the ranks are the sheet names')
+            if sheets != self._ranked_sheets:
+                ranks.clear()
+                self._ranked_sheets = dict(sheets)
+            keyed.clear()
+            self._keyed_alive.clear()
+        places, values, held = self._places, self._values, self._held
+        if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
+            places.clear()
+            values.clear()
+        cells = lay.cells
+        # (an id is looked up only while its object lives: `_keyed_alive` holds every keyed one)
+        got = list(map(keyed.get, map(id, cells)))
+        texts: dict[int, str] = dict(filter(None, got))  # (an item-less cell's is (): left out)
+        count = len(texts) if len(texts) == len(got) else sum(1 for g in got if g)
+        quoted = {key: _json_text(name) for key, name in sheets.items()}
+        alive = self._keyed_alive
+        unranked = False
+        for c in [c for c, g in zip(cells, got, strict=True) if g is None]:
+            mine = held.get(id(c))
+            if mine is not None and mine[0] is c:  # a cell of the memo's own: keyed once
+                entry = self._held_entry(c, mine[1], sheets)
+                if entry is None:
+                    keyed[id(c)] = ()
+                    alive.append(c)
+                    continue
+                item, text = entry
+                rank = ranks.get((item[0], item[1]))
+                if rank is None:
+                    unranked = True
+                    continue
+                key = rank * 3 + _KINDS[item[2]]
+                keyed[id(c)] = (key, text)
+                alive.append(c)
+                texts[key] = text
+                count += 1
+                continue
+            if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+                continue
+            if c.formula is not None:
+                kind, text = "f", c.formula
+            elif c.value is None or c.value == "":
+                continue
+            elif isinstance(c.value, str):
+                kind, text = "v", c.value
+            else:
+                kind, value_key = "v", (type(c.value), c.value)
+                found = values.get(value_key)
+                if found is None:
+                    found = values[value_key] = canonical_value(c.value)
+                text = found
+            place = places.get((c.row, c.col))
+            if place is None:
+                ref = c.ref
+                place = places[(c.row, c.col)] = (ref, _json_text(ref))
+            rank = ranks.get((sheets[c.sheet], place[0]))
+            if rank is None:
+                unranked = True
+                continue
+            texts[rank * 3 + _KINDS[kind]] = f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'
+            count += 1
+        checks = self._checks
+        if len(checks) >= _MEMO_BOUND:
+            checks.clear()
+        validations = lay.validations
+        got = list(map(keyed.get, map(id, validations)))
+        kept_pairs = list(filter(None, got))
+        texts.update(kept_pairs)
+        count += len(kept_pairs)
+        for v in [v for v, g in zip(validations, got, strict=True) if g is None]:
+            kept_check = checks.get(id(v))
+            if kept_check is None or kept_check[0] is not v:
+                item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
+                kept_check = checks[id(v)] = (v, (item, _json_item(item)))
+            item, text = kept_check[1]
+            rank = ranks.get((item[0], item[1]))
+            if rank is None:
+                unranked = True
+                continue
+            key = rank * 3 + _KINDS["dv"]
+            keyed[id(v)] = (key, text)
+            alive.append(v)
+            texts[key] = text
+            count += 1
+        if unranked:
+            self._rank(lay)
+            return None
+        if len(texts) != count:  # (two items of one kind at one place)
+            return None
+        return hashlib.sha256(("[" + ",".join([texts[k] for k in sorted(texts)]) + "]").encode("utf-8")).hexdigest()
+
+    def _rank(self, lay: AppraisalLayout) -> None:
+        """The ranks made anew: every place met before, every place within the extent of `lay`'s cells on each
+        sheet and every validation's range, in the manifest's order (of the sheet names, then the references)."""
+        sheets = lay.sheets
+        known = set(self._ranks) if len(self._ranks) < _MEMO_BOUND else set()
+        extent: dict[str, tuple[int, int]] = {}
+        for c in lay.cells:
+            rows, cols = extent.get(c.sheet, (0, 0))
+            extent[c.sheet] = (max(rows, c.row), max(cols, c.col))
+        for sheet, (rows, cols) in extent.items():
+            name = sheets[sheet]
+            known.update((name, cell_ref(r, col)) for r in range(rows + 1) for col in range(cols + 1))
+        known.update((sheets[v.sheet], v.sqref) for v in lay.validations)
+        self._ranks = {place: i for i, place in enumerate(sorted(known))}
+        self._keyed.clear()  # (keyed by the old ranks)
+        self._keyed_alive.clear()
+
+    def _held_entry(self, c: CellSpec, kept: tuple[tuple[tuple[str, str, str, str], str], ...] | None,
+                    sheets: dict[str, str]) -> tuple[tuple[str, str, str, str], str] | None:
+        """The manifest item of a cell of the memo's own and its JSON (None: it has none), made once."""
+        if kept is None:
+            self._held[id(c)] = (c, ())  # (no item), unless one is made below
+            found_item = self._item(c, sheets)
+            if found_item is None:
+                return None
+            entry = (found_item, _json_item(found_item))
+            self._held[id(c)] = (c, (entry,))
+            return entry
+        return kept[0] if kept else None
 
     def _entries(self, lay: AppraisalLayout) -> list[tuple[tuple[str, str, str, str], str]]:
         """Each item of `lay`'s manifest with its JSON text, unsorted."""
@@ -331,6 +471,7 @@ class LayoutMemo:
 
 
 _first = itemgetter(0)
+_KINDS = {"dv": 0, "f": 1, "v": 2}  # a manifest item's kind by its order
 
 
 def _json_item(item: tuple[str, ...]) -> str:
