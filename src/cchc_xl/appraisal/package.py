@@ -144,18 +144,26 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
     held = memo.held if memo is not None and known is not None else None
     if known is not None and len(known) >= _KNOWN_BOUND:
         known.clear()
-    for cell in lay.cells:  # as `workbook._cell` writes them through `sheetkit.Sheet`
-        kept = known.get(id(cell)) if known is not None else None
-        if kept is not None and kept[0] is cell:
+    cells = lay.cells
+    # (each cell's kept entry looked up at once: `known` holds every cell it keeps, so an id found is the cell's)
+    got = list(map(known.get, map(id, cells))) if known is not None else [None] * len(cells)
+    for cell, kept in zip(cells, got, strict=True):  # as `workbook._cell` writes them through `sheetkit.Sheet`
+        if kept is not None:
             entry = kept[1]  # type: ignore[assignment]
-            if entry is None:  # (a text)
-                entry = (cell.style, _STRING, number_of(cell.value))
+            if entry is None:  # (a text: `number_of` here)
+                text = cell.value
+                if len(text) > _STRMAX:
+                    raise PackageMismatch("a long text")
+                count += 1
+                found = index.get(text)
+                if found is None:
+                    found = index[text] = len(strings)
+                    strings.append(text)
+                entry = (cell.style, _STRING, found)
             if cell.row != last:
                 last = cell.row
                 row = rows.setdefault(last, {})
             row[cell.col] = entry
-            if linked and (cell.row, cell.col) in linked:
-                texts[(cell.row, cell.col)] = cell.value
             continue
         if cell.sheet != "sheet":
             raise PackageMismatch("a cell on another sheet")
@@ -186,8 +194,12 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
             last = cell.row
             row = rows.setdefault(last, {})
         row[cell.col] = entry
-        if linked and (cell.row, cell.col) in linked:
-            texts[(cell.row, cell.col)] = v
+    for (r, c) in linked:  # the links' cells' texts: the last written at each, a text's from its number
+        found_entry = rows.get(r, {}).get(c)
+        if found_entry is None or found_entry[1] != _STRING:  # (no text there: every cell looked at)
+            texts = {(cell.row, cell.col): cell.value for cell in cells if (cell.row, cell.col) in linked}
+            break
+        texts[(r, c)] = strings[found_entry[2]]
     for m in lay.merges:  # written first, so the cells written in them are over them
         first = rows.get(m.first_row, {}).get(m.first_col)
         if first is None:

@@ -243,7 +243,7 @@ class LayoutMemo:
     # (for the sheet names `_ranked_sheets`), and the memo's cells' and validations' keys by those ranks
     _ranks: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
     _ranked_sheets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
-    _keyed: dict[int, tuple[int, str] | tuple[()]] = field(default_factory=dict, repr=False, compare=False)
+    _keyed: dict[int, tuple[int, bytes] | tuple[()]] = field(default_factory=dict, repr=False, compare=False)
     _keyed_alive: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
@@ -267,7 +267,7 @@ class LayoutMemo:
     def _ranked_digest(self, lay: AppraisalLayout) -> str | None:
         """`digest` with the items put in order by an integer each: the rank of its (sheet name, reference)
         among every one met (`_ranks`, in the manifest's order) and its kind; the memo's own cells' and
-        validations' (key, JSON) made once and looked up all at once. Within a manifest an item's place and kind
+        validations' (key, JSON in UTF-8) made once and looked up all at once. Within a manifest an item's place and kind
         are its order unless two items share them (then their texts would order them): None then, and when a
         place has no rank yet (the ranks are made anew, with all the places of the layout's extent) or the
         layout's sheets are others'."""
@@ -286,7 +286,7 @@ class LayoutMemo:
         cells = lay.cells
         # (an id is looked up only while its object lives: `_keyed_alive` holds every keyed one)
         got = list(map(keyed.get, map(id, cells)))
-        texts: dict[int, str] = dict(filter(None, got))  # (an item-less cell's is (): left out)
+        texts: dict[int, bytes] = dict(filter(None, got))  # (an item-less cell's is (): left out)
         count = len(texts) if len(texts) == len(got) else sum(1 for g in got if g)
         quoted = {key: _json_text(name) for key, name in sheets.items()}
         alive = self._keyed_alive
@@ -305,9 +305,9 @@ class LayoutMemo:
                     unranked = True
                     continue
                 key = rank * 3 + _KINDS[item[2]]
-                keyed[id(c)] = (key, text)
+                keyed[id(c)] = (key, encoded := text.encode("utf-8"))
                 alive.append(c)
-                texts[key] = text
+                texts[key] = encoded
                 count += 1
                 continue
             if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
@@ -332,7 +332,8 @@ class LayoutMemo:
             if rank is None:
                 unranked = True
                 continue
-            texts[rank * 3 + _KINDS[kind]] = f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'
+            texts[rank * 3 + _KINDS[kind]] = \
+                f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'.encode()
             count += 1
         checks = self._checks
         if len(checks) >= _MEMO_BOUND:
@@ -353,16 +354,16 @@ class LayoutMemo:
                 unranked = True
                 continue
             key = rank * 3 + _KINDS["dv"]
-            keyed[id(v)] = (key, text)
+            keyed[id(v)] = (key, encoded := text.encode("utf-8"))
             alive.append(v)
-            texts[key] = text
+            texts[key] = encoded
             count += 1
         if unranked:
             self._rank(lay)
             return None
         if len(texts) != count:  # (two items of one kind at one place)
             return None
-        return hashlib.sha256(("[" + ",".join([texts[k] for k in sorted(texts)]) + "]").encode("utf-8")).hexdigest()
+        return hashlib.sha256(b"[" + b",".join([texts[k] for k in sorted(texts)]) + b"]").hexdigest()
 
     def _rank(self, lay: AppraisalLayout) -> None:
         """The ranks made anew: every place met before, every place within the extent of `lay`'s cells on each
