@@ -581,3 +581,33 @@ def test_the_memos_digest_by_ranks_is_the_manifests(which: str, bundled_set: Cri
     twice = replace(last, cells=[*last.cells, replace(cell, value=f"{cell.value} khác")])  # (one place, two texts)
     assert check(twice) is None and check(twice) is None
     assert all(check(lay) is not None for lay in lays)
+
+
+def test_a_link_over_a_cell_without_text_is_the_plain_writers(mini_set: CriteriaSet, settings: Settings,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link on an item whose evidence cell holds no text (its register row gone, its link kept): the
+    package finds the link's text from every cell, not from the strings, and writes the plain writer's parts
+    (itself: no workbook given to the plain writer)."""
+    leaves = mini_set.commune_leaves()
+    views = _views(mini_set)
+    views += [replace(view, id=40 + i, evidence={}, evidence_links={leaves[1].code: f"/hop-thu/{i}/b.pdf"})
+              for i, view in enumerate(views[:3])]
+    jobs = [(UNITS[i % 2], view) for i, view in enumerate(views)]
+    write, mismatches = package_module.CouncilPackage.write, []
+
+    def told(self: package_module.CouncilPackage, lay: AppraisalLayout, path: Path) -> Any:
+        try:
+            return write(self, lay, path)
+        except PackageMismatch as exc:
+            mismatches.append(str(exc))
+            raise
+
+    monkeypatch.setattr(package_module.CouncilPackage, "write", told)
+    fast, maker = _write_all(mini_set, settings, tmp_path / "fast", True, jobs)
+    assert not mismatches
+    plain, _ = _write_all(mini_set, settings, tmp_path / "plain", False, jobs)
+    assert maker._package is not None and len(maker._package.bases) < len(jobs)
+    for a, b in zip(fast, plain, strict=True):
+        assert_same_parts(a, b)
+    with zipfile.ZipFile(fast[-1]) as z:
+        assert "b.pdf" in z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()
