@@ -251,11 +251,11 @@ class _Base:
     doc_properties: dict[str, Any]
     # (row, col, style) -> '<c r="F16" s="3"', then with a string's start, then a blank cell
     refs: dict[tuple[int, int, str], tuple[str, str, str]] = field(default_factory=dict)
-    heads: dict[tuple[int, str | None, int, bool], str] = field(default_factory=dict)  # a row's start tag
-    si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
+    heads: dict[tuple[int, str | None, int, bool], bytes] = field(default_factory=dict)  # a row's start tag
+    si: dict[str, bytes] = field(default_factory=dict)  # a text -> its <si> element, in UTF-8 (bounded)
     # (the base's id, a row, its cells' entries by column) -> the row's cell elements: the first `_ROWS_BOUND`
     # of the package's bases together (`CouncilPackage.rows`, once the base is made)
-    rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = field(default_factory=dict)
+    rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], bytes] = field(default_factory=dict)
 
 
 class CouncilPackage:
@@ -265,7 +265,7 @@ class CouncilPackage:
         self.settings, self.at, self.memo = settings, at, memo
         self.bases: dict[tuple[str, ...], _Base | None] = {}  # style order -> its base (None: it did not check)
         self.known: dict[int, tuple[Any, Entry | None]] = {}  # `_cells`'s, for the memo's cells
-        self.rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = {}  # every base's `rows`
+        self.rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], bytes] = {}  # every base's `rows`
 
     def write(self, lay: AppraisalLayout, path: Path) -> dict[str, str]:
         """Write `lay`'s workbook atomically (the plain writer's parts) and return its signed metadata;
@@ -391,7 +391,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
                       max(b for _, b in ranges.values())) != base.extent:
         raise PackageMismatch("the sheet's extent")
     spans = {block: f"{a + 1}:{b + 1}" for block, (a, b) in ranges.items()}
-    out: list[str] = []
+    out: list[bytes] = []  # (each row's elements in UTF-8, kept so)
     heads = base.heads
     for r in sorted(numbers):
         px = heights.get(r, _DEFAULT_PX)
@@ -399,12 +399,12 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         row = by_row.get(r)
         head = heads.get((r, span, px, not row))  # '<row r="16" spans="1:12" ht="30" customHeight="1">'
         if head is None:
-            head = f'<row r="{r + 1}"'
+            tag = f'<row r="{r + 1}"'
             if span is not None:
-                head += f' spans="{span}"'
+                tag += f' spans="{span}"'
             if px != _DEFAULT_PX:
-                head += f' ht="{px * 0.75:.16g}" customHeight="1"'
-            head = heads[(r, span, px, not row)] = head + ("/>" if not row else ">")
+                tag += f' ht="{px * 0.75:.16g}" customHeight="1"'
+            head = heads[(r, span, px, not row)] = (tag + ("/>" if not row else ">")).encode("ascii")
         out.append(head)
         if not row:
             continue
@@ -414,11 +414,11 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         key = (id(base), r, tuple(row))
         xml = made.get(key)
         if xml is None:
-            xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row])
+            xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row]).encode()
             if len(made) < _ROWS_BOUND:
                 made[key] = xml
         out.append(xml)
-        out.append("</row>")
+        out.append(b"</row>")
     links = cells.links
     hyperlinks = "".join(f'<hyperlink ref="{xl_rowcol_to_cell(r, c)}" r:id="rId{i}"/>'
                          for i, (r, c, _) in enumerate(links, start=1))
@@ -427,7 +427,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     row_breaks = f'<rowBreaks count="{len(breaks)}" manualBreakCount="{len(breaks)}">' + "".join(
         f'<brk id="{b}" max="16383" man="1"/>' for b in breaks) + "</rowBreaks>" if breaks else ""
     first, middle, last = base.sheet_tail
-    sheet = b"".join((base.sheet_head, b"<sheetData>", "".join(out).encode("utf-8"), b"</sheetData>", first,
+    sheet = b"".join((base.sheet_head, b"<sheetData>", b"".join(out), b"</sheetData>", first,
                       f"<hyperlinks>{hyperlinks}</hyperlinks>".encode() if links else b"", middle,
                       row_breaks.encode("ascii"), last))
     meta_rows = "".join(f'<row r="{i}" spans="1:2"><c r="A{i}" t="s"><v>{k}</v></c><c r="B{i}" t="s"><v>{v}</v></c>'
@@ -471,18 +471,18 @@ def _cell_element(r: int, c: int, entry: Entry, refs: dict[tuple[int, int, str],
     return f"{starts[0]}{result_type}><f>{prepared}</f><v>{result}</v></c>"
 
 
-def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
-    """The <si> elements of `strings` as `writer._si` makes them, each remembered (a run's workbooks share
-    most of their texts; bounded)."""
+def _si_elements(memo: dict[str, bytes], strings: list[str]) -> bytes:
+    """The <si> elements of `strings` as `writer._si` makes them, in UTF-8, each remembered (a run's workbooks
+    share most of their texts; bounded)."""
     if len(memo) >= _SI_BOUND:
         memo.clear()
     out = []
     for text in strings:
         found = memo.get(text)
         if found is None:
-            found = memo[text] = _plain_si(text)
+            found = memo[text] = _plain_si(text).encode()
         out.append(found)
-    return "".join(out).encode("utf-8")
+    return b"".join(out)
 
 
 # what XlsxWriter's shared strings treat apart (`_escape_control_characters`; `_preserve_whitespace`'s two
