@@ -293,12 +293,14 @@ def test_ctrl_c_is_told_in_vietnamese_and_keeps_whole_workbooks(imported: Path, 
 def test_the_workbook_maker_travels_to_a_spawned_worker(bundled_set: CriteriaSet, settings: Settings,
                                                         tmp_path: Path) -> None:
     """Where there is no fork (Windows), the pool hands each worker the maker pickled: it must arrive whole
-    and write the same workbook."""
+    (the memo's digest keys left behind) and write the same workbook."""
     maker = CouncilWorkbookMaker(bundled_set, settings, IDENTITY, AT, LayoutMemo(bundled_set, IDENTITY))
     job = CouncilJob(UNITS[0].code, tmp_path / "a.xlsx", UNITS[0], _view(bundled_set, 1))
     assert maker(job) == replace(job, commune=None, view=None)
     travelled = pickle.loads(pickle.dumps(maker))
     assert travelled.cset == bundled_set and travelled.memo.rows == maker.memo.rows
+    # (the digest's keys are by the ids of the sending process's objects: the worker makes its own)
+    assert maker.memo._keyed and not travelled.memo._keyed and not travelled.memo._keyed_alive
     assert travelled(replace(job, path=tmp_path / "b.xlsx")).why == ""
     assert_same_parts(tmp_path / "b.xlsx", tmp_path / "a.xlsx")
 

@@ -249,6 +249,10 @@ class LayoutMemo:
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
         return cset is self.cset and identity == self.identity
 
+    def __getstate__(self) -> dict[str, Any]:
+        # (`_keyed` is by the ids of this process's objects: a memo sent to a spawned worker keys its own)
+        return {**self.__dict__, "_keyed": {}, "_keyed_alive": []}
+
     def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
         """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
         value's canonical text remembered (bounded) instead of made anew for every commune."""
