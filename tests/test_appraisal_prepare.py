@@ -297,6 +297,7 @@ def test_the_workbook_maker_travels_to_a_spawned_worker(bundled_set: CriteriaSet
     maker = CouncilWorkbookMaker(bundled_set, settings, IDENTITY, AT, LayoutMemo(bundled_set, IDENTITY))
     job = CouncilJob(UNITS[0].code, tmp_path / "a.xlsx", UNITS[0], _view(bundled_set, 1))
     assert maker(job) == replace(job, commune=None, view=None)
+    assert maker(replace(job, path=tmp_path / "c.xlsx")).why == ""  # (its digest by the memo's keys)
     travelled = pickle.loads(pickle.dumps(maker))
     assert travelled.cset == bundled_set and travelled.memo.rows == maker.memo.rows
     # (the digest's keys are by the ids of the sending process's objects: the worker makes its own)
