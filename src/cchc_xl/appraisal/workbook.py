@@ -230,6 +230,7 @@ class LayoutMemo:
     figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
     merges: dict[tuple[int, int, int], Merge] = field(default_factory=dict, repr=False, compare=False)
+    refs: dict[tuple[int, str], str] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.ref`'s
     _places: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
     # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or ((its item, its
@@ -705,7 +706,10 @@ class _Builder(SheetBuilder):
         memo = self.memo
         if memo is None:
             return super().put(row, col, sheet, **kw)
-        key = (sheet, row, col, *[(k, _value_key(v) if k in ("value", "cached") else v) for k, v in kw.items()])
+        # (the arguments, and the value's and cached result's types and texts: 1, True and Decimal("1.0") are
+        # equal, but not one cell)
+        value, cached = kw.get("value"), kw.get("cached")
+        key = (sheet, row, col, tuple(kw.items()), type(value), str(value), type(cached), str(cached))
         try:
             cell = memo.cells.get(key)
         except TypeError:  # (a value that cannot be a key)
@@ -718,6 +722,18 @@ class _Builder(SheetBuilder):
         if cell.name:
             self.lay.names[cell.name] = self.name_ref(sheet, row, col)
         return cell
+
+    def ref(self, row: int, key: str) -> str:
+        """`SheetBuilder.ref`, each reference made once per run (the run's memo keeps it)."""
+        memo = self.memo
+        if memo is None:
+            return super().ref(row, key)
+        found = memo.refs.get((row, key))
+        if found is None:
+            found = super().ref(row, key)
+            if len(memo.refs) < _MEMO_BOUND:
+                memo.refs[(row, key)] = found
+        return found
 
     def merge(self, row: int, first: str, last: str) -> None:
         """`SheetBuilder.merge`, each range made once per run (the layouts' shapes compare by identity)."""
