@@ -651,18 +651,33 @@ class _Builder(SheetBuilder):
         district = leaf.scored_by == "district"
         parts = self.row_parts(leaf, row, level)
         key = leaf.name_key
-        self.lay.cells += parts.cells  # code, title, maximum (and the district's mark)
+        # (a cell of the row's memo without a name is appended here, as `put_blank` would append it)
+        blanks, cells = parts.blanks, self.lay.cells
+        cells += parts.cells  # code, title, maximum (and the district's mark)
         self.lay.max_cells[(row, col["max"])] = leaf.code
         self_points = sub.scores.get(leaf.code)
         if not district:
-            self.put_blank(parts, ("self", _value_key(self_points)), row, col["self"], value=self_points,
-                           style="leaf_number")
+            kept_key: tuple[Any, ...] = ("self", _value_key(self_points))
+            try:
+                cell = blanks.get(kept_key)
+            except TypeError:  # (a value that cannot be a key: `put_blank` puts it)
+                cell = None
+            if cell is None or cell.name:
+                self.put_blank(parts, kept_key, row, col["self"], value=self_points, style="leaf_number")
+            else:
+                cells.append(cell)
         figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
-        self.put_text(parts, row, "figures", figures)
+        if figures or (cell := blanks.get(("figures", None))) is None or cell.name:
+            self.put_text(parts, row, "figures", figures)
+        else:
+            cells.append(cell)
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
         text = "\n".join([*evidence, *([self.explanation_prefix + explanation] if explanation else [])])
-        self.put_text(parts, row, "evidence", text)
+        if text or (cell := blanks.get(("evidence", None))) is None or cell.name:
+            self.put_text(parts, row, "evidence", text)
+        else:
+            cells.append(cell)
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
         # round 2: the round-1 decision, then the commune's answer and added evidence (plain text: a link cell
@@ -670,7 +685,10 @@ class _Builder(SheetBuilder):
         decision = [self.review.decisions[leaf.code], *self.review.answers.get(leaf.code, [])] \
             if self.review and leaf.code in self.review.decisions else []
         findings = "\n".join([*sub.findings.get(leaf.code, []), *decision])
-        self.put_text(parts, row, "findings", findings)
+        if findings or (cell := blanks.get(("findings", None))) is None or cell.name:
+            self.put_text(parts, row, "findings", findings)
+        else:
+            cells.append(cell)
         value = self.inputs.scores.get(leaf.code)
         # round 2: only the contested items are the council's inputs, the others keep their round-1 decision
         open_ = self.review is None or leaf.code in self.review.contested
@@ -689,8 +707,11 @@ class _Builder(SheetBuilder):
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
         status = self.res.status[leaf.code]
-        self.put_blank(parts, ("status", status), row, col["status"], formula=parts.status_formula,
-                       cached=self.status_texts[status], style="status")
+        if (cell := blanks.get(("status", status))) is None or cell.name:
+            self.put_blank(parts, ("status", status), row, col["status"], formula=parts.status_formula,
+                           cached=self.status_texts[status], style="status")
+        else:
+            cells.append(cell)
         # tall enough for every wrapped text of the row (those of the set: `parts.fixed_height`; fitting is a
         # maximum, so the two parts fit apart as together), and for the longest status it can show
         if parts.fixed_height:
