@@ -293,12 +293,15 @@ def test_ctrl_c_is_told_in_vietnamese_and_keeps_whole_workbooks(imported: Path, 
 def test_the_workbook_maker_travels_to_a_spawned_worker(bundled_set: CriteriaSet, settings: Settings,
                                                         tmp_path: Path) -> None:
     """Where there is no fork (Windows), the pool hands each worker the maker pickled: it must arrive whole
-    and write the same workbook."""
+    (the memo's digest keys left behind) and write the same workbook."""
     maker = CouncilWorkbookMaker(bundled_set, settings, IDENTITY, AT, LayoutMemo(bundled_set, IDENTITY))
     job = CouncilJob(UNITS[0].code, tmp_path / "a.xlsx", UNITS[0], _view(bundled_set, 1))
     assert maker(job) == replace(job, commune=None, view=None)
+    assert maker(replace(job, path=tmp_path / "c.xlsx")).why == ""  # (its digest by the memo's keys)
     travelled = pickle.loads(pickle.dumps(maker))
     assert travelled.cset == bundled_set and travelled.memo.rows == maker.memo.rows
+    # (the digest's keys are by the ids of the sending process's objects: the worker makes its own)
+    assert maker.memo._keyed and not travelled.memo._keyed and not travelled.memo._keyed_alive
     assert travelled(replace(job, path=tmp_path / "b.xlsx")).why == ""
     assert_same_parts(tmp_path / "b.xlsx", tmp_path / "a.xlsx")
 
@@ -549,3 +552,65 @@ def test_a_plain_shared_string_is_xlsxwriters() -> None:
     texts = ["", *pieces, *("".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(20000))]
     for text in texts:
         assert package_module._plain_si(text) == _si(text), repr(text)
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini"])
+def test_the_memos_digest_by_ranks_is_the_manifests(which: str, bundled_set: CriteriaSet, mini_set: CriteriaSet) -> None:
+    """The memo's digest in the order of its places' ranks (`LayoutMemo._ranked_digest`) is the digest of
+    `locked_manifest` for communes with their own texts; it gives way (None, the digest still the manifest's)
+    to the sort by texts on doubt: the first layouts (places not ranked yet), a layout with a place beyond those
+    ranked, two items of one kind at one place; and it is taken again after each."""
+    from cchc_xl.workbook.layout import CellSpec, locked_manifest, manifest_digest
+
+    cset = bundled_set if which == "bundled" else mini_set
+    units = [*UNITS, *ODD_UNITS]
+    memo = LayoutMemo(cset, IDENTITY)
+
+    def check(lay: AppraisalLayout) -> str | None:
+        ranked = memo._ranked_digest(lay)
+        expected = manifest_digest(locked_manifest(lay.sheets, lay.cells, lay.validations))
+        assert memo.digest(lay) == expected
+        assert ranked in (None, expected)
+        return ranked
+
+    lays = [_layout(cset, units[k % len(units)], view, memo) for k, view in enumerate([*_own_views(cset, 9),
+                                                                                      *_views(cset)])]
+    assert check(lays[0]) is None  # (nothing ranked yet: the ranks are made)
+    assert all(check(lay) is not None for lay in lays)
+    last = lays[-1]
+    far = replace(last, cells=[*last.cells, CellSpec("sheet", 900, 40, value="xa")])  # (a place never met)
+    assert check(far) is None and check(far) is not None
+    cell = next(c for c in last.cells if c.locked and c.value not in (None, "") and c.formula is None)
+    twice = replace(last, cells=[*last.cells, replace(cell, value=f"{cell.value} khác")])  # (one place, two texts)
+    assert check(twice) is None and check(twice) is None
+    assert all(check(lay) is not None for lay in lays)
+
+
+def test_a_link_over_a_cell_without_text_is_the_plain_writers(mini_set: CriteriaSet, settings: Settings,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link on an item whose evidence cell holds no text (its register row gone, its link kept): the
+    package finds the link's text from every cell, not from the strings, and writes the plain writer's parts
+    (itself: no workbook given to the plain writer)."""
+    leaves = mini_set.commune_leaves()
+    views = _views(mini_set)
+    views += [replace(view, id=40 + i, evidence={}, evidence_links={leaves[1].code: f"/hop-thu/{i}/b.pdf"})
+              for i, view in enumerate(views[:3])]
+    jobs = [(UNITS[i % 2], view) for i, view in enumerate(views)]
+    write, mismatches = package_module.CouncilPackage.write, []
+
+    def told(self: package_module.CouncilPackage, lay: AppraisalLayout, path: Path) -> Any:
+        try:
+            return write(self, lay, path)
+        except PackageMismatch as exc:
+            mismatches.append(str(exc))
+            raise
+
+    monkeypatch.setattr(package_module.CouncilPackage, "write", told)
+    fast, maker = _write_all(mini_set, settings, tmp_path / "fast", True, jobs)
+    assert not mismatches
+    plain, _ = _write_all(mini_set, settings, tmp_path / "plain", False, jobs)
+    assert maker._package is not None and len(maker._package.bases) < len(jobs)
+    for a, b in zip(fast, plain, strict=True):
+        assert_same_parts(a, b)
+    with zipfile.ZipFile(fast[-1]) as z:
+        assert "b.pdf" in z.read("xl/worksheets/_rels/sheet1.xml.rels").decode()

@@ -35,6 +35,13 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def _create_temporary(target: Path) -> Path:
+    path, fd = _open_temporary(target)
+    os.close(fd)
+    return path
+
+
+def _open_temporary(target: Path) -> tuple[Path, int]:
+    """A new temporary file beside `target` (`atomic_path`'s name and mode), and its descriptor open to write."""
     for _ in range(100):
         name = f".{target.stem[:MAX_SLUG]}{_TMP_MARK}{os.getpid()}-{secrets.token_hex(4)}{target.suffix}.tmp"
         path = target.parent / name
@@ -42,8 +49,7 @@ def _create_temporary(target: Path) -> Path:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_BINARY", 0), 0o666)
         except FileExistsError:
             continue
-        os.close(fd)
-        return path
+        return path, fd
     raise FileExistsError(target)
 
 
@@ -82,8 +88,23 @@ def _alive(pid: int, path: Path) -> bool:
 
 
 def write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
+    """`data` as `target`, atomically (as `atomic_path` with its temporary file written), written through the
+    descriptor the temporary file was created with (not opened a second time)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp, fd = _open_temporary(target)
+    replaced = False
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]  # (a short write goes on where it stopped)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+        replaced = True
+    finally:
+        if not replaced and tmp.exists():
+            tmp.unlink()
 
 
 def write_text(target: Path, text: str) -> None:

@@ -144,18 +144,26 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
     held = memo.held if memo is not None and known is not None else None
     if known is not None and len(known) >= _KNOWN_BOUND:
         known.clear()
-    for cell in lay.cells:  # as `workbook._cell` writes them through `sheetkit.Sheet`
-        kept = known.get(id(cell)) if known is not None else None
-        if kept is not None and kept[0] is cell:
+    cells = lay.cells
+    # (each cell's kept entry looked up at once: `known` holds every cell it keeps, so an id found is the cell's)
+    got = list(map(known.get, map(id, cells))) if known is not None else [None] * len(cells)
+    for cell, kept in zip(cells, got, strict=True):  # as `workbook._cell` writes them through `sheetkit.Sheet`
+        if kept is not None:
             entry = kept[1]  # type: ignore[assignment]
-            if entry is None:  # (a text)
-                entry = (cell.style, _STRING, number_of(cell.value))
+            if entry is None:  # (a text: `number_of` here)
+                text = cell.value
+                if len(text) > _STRMAX:
+                    raise PackageMismatch("a long text")
+                count += 1
+                found = index.get(text)
+                if found is None:
+                    found = index[text] = len(strings)
+                    strings.append(text)
+                entry = (cell.style, _STRING, found)
             if cell.row != last:
                 last = cell.row
                 row = rows.setdefault(last, {})
             row[cell.col] = entry
-            if linked and (cell.row, cell.col) in linked:
-                texts[(cell.row, cell.col)] = cell.value
             continue
         if cell.sheet != "sheet":
             raise PackageMismatch("a cell on another sheet")
@@ -186,8 +194,12 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
             last = cell.row
             row = rows.setdefault(last, {})
         row[cell.col] = entry
-        if linked and (cell.row, cell.col) in linked:
-            texts[(cell.row, cell.col)] = v
+    for (r, c) in linked:  # the links' cells' texts: the last written at each, a text's from its number
+        found_entry = rows.get(r, {}).get(c)
+        if found_entry is None or found_entry[1] != _STRING:  # (no text there: every cell looked at)
+            texts = {(cell.row, cell.col): cell.value for cell in cells if (cell.row, cell.col) in linked}
+            break
+        texts[(r, c)] = strings[found_entry[2]]
     for m in lay.merges:  # written first, so the cells written in them are over them
         first = rows.get(m.first_row, {}).get(m.first_col)
         if first is None:
@@ -239,11 +251,11 @@ class _Base:
     doc_properties: dict[str, Any]
     # (row, col, style) -> '<c r="F16" s="3"', then with a string's start, then a blank cell
     refs: dict[tuple[int, int, str], tuple[str, str, str]] = field(default_factory=dict)
-    heads: dict[tuple[int, str | None, int, bool], str] = field(default_factory=dict)  # a row's start tag
-    si: dict[str, str] = field(default_factory=dict)  # a text -> its <si> element (bounded)
+    heads: dict[tuple[int, str | None, int, bool], bytes] = field(default_factory=dict)  # a row's start tag
+    si: dict[str, bytes] = field(default_factory=dict)  # a text -> its <si> element, in UTF-8 (bounded)
     # (the base's id, a row, its cells' entries by column) -> the row's cell elements: the first `_ROWS_BOUND`
     # of the package's bases together (`CouncilPackage.rows`, once the base is made)
-    rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = field(default_factory=dict)
+    rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], bytes] = field(default_factory=dict)
 
 
 class CouncilPackage:
@@ -253,7 +265,7 @@ class CouncilPackage:
         self.settings, self.at, self.memo = settings, at, memo
         self.bases: dict[tuple[str, ...], _Base | None] = {}  # style order -> its base (None: it did not check)
         self.known: dict[int, tuple[Any, Entry | None]] = {}  # `_cells`'s, for the memo's cells
-        self.rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], str] = {}  # every base's `rows`
+        self.rows: dict[tuple[int, int, tuple[tuple[int, Entry], ...]], bytes] = {}  # every base's `rows`
 
     def write(self, lay: AppraisalLayout, path: Path) -> dict[str, str]:
         """Write `lay`'s workbook atomically (the plain writer's parts) and return its signed metadata;
@@ -379,7 +391,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
                       max(b for _, b in ranges.values())) != base.extent:
         raise PackageMismatch("the sheet's extent")
     spans = {block: f"{a + 1}:{b + 1}" for block, (a, b) in ranges.items()}
-    out: list[str] = []
+    out: list[bytes] = []  # (each row's elements in UTF-8, kept so)
     heads = base.heads
     for r in sorted(numbers):
         px = heights.get(r, _DEFAULT_PX)
@@ -387,12 +399,12 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         row = by_row.get(r)
         head = heads.get((r, span, px, not row))  # '<row r="16" spans="1:12" ht="30" customHeight="1">'
         if head is None:
-            head = f'<row r="{r + 1}"'
+            tag = f'<row r="{r + 1}"'
             if span is not None:
-                head += f' spans="{span}"'
+                tag += f' spans="{span}"'
             if px != _DEFAULT_PX:
-                head += f' ht="{px * 0.75:.16g}" customHeight="1"'
-            head = heads[(r, span, px, not row)] = head + ("/>" if not row else ">")
+                tag += f' ht="{px * 0.75:.16g}" customHeight="1"'
+            head = heads[(r, span, px, not row)] = (tag + ("/>" if not row else ">")).encode("ascii")
         out.append(head)
         if not row:
             continue
@@ -402,11 +414,11 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
         key = (id(base), r, tuple(row))
         xml = made.get(key)
         if xml is None:
-            xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row])
+            xml = "".join([_cell_element(r, c, entry, refs, xf, formulas) for c, entry in row]).encode()
             if len(made) < _ROWS_BOUND:
                 made[key] = xml
         out.append(xml)
-        out.append("</row>")
+        out.append(b"</row>")
     links = cells.links
     hyperlinks = "".join(f'<hyperlink ref="{xl_rowcol_to_cell(r, c)}" r:id="rId{i}"/>'
                          for i, (r, c, _) in enumerate(links, start=1))
@@ -415,7 +427,7 @@ def _parts(base: _Base, lay: AppraisalLayout, cells: _Cells, writer: AppraisalWo
     row_breaks = f'<rowBreaks count="{len(breaks)}" manualBreakCount="{len(breaks)}">' + "".join(
         f'<brk id="{b}" max="16383" man="1"/>' for b in breaks) + "</rowBreaks>" if breaks else ""
     first, middle, last = base.sheet_tail
-    sheet = b"".join((base.sheet_head, b"<sheetData>", "".join(out).encode("utf-8"), b"</sheetData>", first,
+    sheet = b"".join((base.sheet_head, b"<sheetData>", b"".join(out), b"</sheetData>", first,
                       f"<hyperlinks>{hyperlinks}</hyperlinks>".encode() if links else b"", middle,
                       row_breaks.encode("ascii"), last))
     meta_rows = "".join(f'<row r="{i}" spans="1:2"><c r="A{i}" t="s"><v>{k}</v></c><c r="B{i}" t="s"><v>{v}</v></c>'
@@ -459,18 +471,18 @@ def _cell_element(r: int, c: int, entry: Entry, refs: dict[tuple[int, int, str],
     return f"{starts[0]}{result_type}><f>{prepared}</f><v>{result}</v></c>"
 
 
-def _si_elements(memo: dict[str, str], strings: list[str]) -> bytes:
-    """The <si> elements of `strings` as `writer._si` makes them, each remembered (a run's workbooks share
-    most of their texts; bounded)."""
+def _si_elements(memo: dict[str, bytes], strings: list[str]) -> bytes:
+    """The <si> elements of `strings` as `writer._si` makes them, in UTF-8, each remembered (a run's workbooks
+    share most of their texts; bounded)."""
     if len(memo) >= _SI_BOUND:
         memo.clear()
     out = []
     for text in strings:
         found = memo.get(text)
         if found is None:
-            found = memo[text] = _plain_si(text)
+            found = memo[text] = _plain_si(text).encode()
         out.append(found)
-    return "".join(out).encode("utf-8")
+    return b"".join(out)
 
 
 # what XlsxWriter's shared strings treat apart (`_escape_control_characters`; `_preserve_whitespace`'s two

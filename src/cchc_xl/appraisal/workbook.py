@@ -43,6 +43,7 @@ from cchc_xl.workbook.layout import (
     SheetLayout,
     Validation,
     canonical_value,
+    cell_ref,
     fit_row,
     lines_height,
     locked_manifest,
@@ -229,6 +230,7 @@ class LayoutMemo:
     figure_lines: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
     cells: dict[tuple[Any, ...], CellSpec] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.put`'s
     merges: dict[tuple[int, int, int], Merge] = field(default_factory=dict, repr=False, compare=False)
+    refs: dict[tuple[int, str], str] = field(default_factory=dict, repr=False, compare=False)  # `_Builder.ref`'s
     _places: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict, repr=False, compare=False)
     _values: dict[tuple[type, Any], str] = field(default_factory=dict, repr=False, compare=False)
     # the memo's own cells (each layout of the run holds the same objects): id -> (cell, () or ((its item, its
@@ -238,9 +240,19 @@ class LayoutMemo:
     # validations seen (the memo's rows' own recur in every layout): id -> (it, (its item, the item's JSON))
     _checks: dict[int, tuple[RangeValidation, tuple[tuple[str, str, str, str], str]]] = field(
         default_factory=dict, repr=False, compare=False)
+    # `digest`'s order: each (sheet name, reference) of the manifests met, by its rank in their sorted order
+    # (for the sheet names `_ranked_sheets`), and the memo's cells' and validations' keys by those ranks
+    _ranks: dict[tuple[str, str], int] = field(default_factory=dict, repr=False, compare=False)
+    _ranked_sheets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _keyed: dict[int, tuple[int, bytes] | tuple[()]] = field(default_factory=dict, repr=False, compare=False)
+    _keyed_alive: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def fits(self, cset: CriteriaSet, identity: RoundIdentity) -> bool:
         return cset is self.cset and identity == self.identity
+
+    def __getstate__(self) -> dict[str, Any]:
+        # (`_keyed` is by the ids of this process's objects: a memo sent to a spawned worker keys its own)
+        return {**self.__dict__, "_keyed": {}, "_keyed_alive": []}
 
     def manifest(self, lay: AppraisalLayout) -> list[tuple[str, str, str, str]]:
         """`layout.locked_manifest` of `lay`, the same list: each cell's sheet name and reference and each
@@ -250,9 +262,143 @@ class LayoutMemo:
     def digest(self, lay: AppraisalLayout) -> str:
         """`manifest_digest(self.manifest(lay))`: the manifest's JSON joined from each item's own (the memo's
         cells' and validations' made once), as `json.dumps` writes a list of lists of texts."""
+        found = self._ranked_digest(lay)
+        if found is not None:
+            return found
         entries = self._entries(lay)
         entries.sort(key=_first)  # (equal items have equal texts)
         return hashlib.sha256(("[" + ",".join([text for _, text in entries]) + "]").encode("utf-8")).hexdigest()
+
+    def _ranked_digest(self, lay: AppraisalLayout) -> str | None:
+        """`digest` with the items put in order by an integer each: the rank of its (sheet name, reference)
+        among every one met (`_ranks`, in the manifest's order) and its kind; the memo's own cells' and
+        validations' (key, JSON in UTF-8) made once and looked up all at once. Within a manifest an item's place and kind
+        are its order unless two items share them (then their texts would order them): None then, and when a
+        place has no rank yet (the ranks are made anew, with all the places of the layout's extent) or the
+        layout's sheets are others'."""
+        sheets = lay.sheets
+        ranks, keyed = self._ranks, self._keyed
+        if sheets != self._ranked_sheets or len(keyed) >= _MEMO_BOUND:  # (the ranks are the sheet names')
+            if sheets != self._ranked_sheets:
+                ranks.clear()
+                self._ranked_sheets = dict(sheets)
+            keyed.clear()
+            self._keyed_alive.clear()
+        places, values, held = self._places, self._values, self._held
+        if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
+            places.clear()
+            values.clear()
+        cells = lay.cells
+        # (an id is looked up only while its object lives: `_keyed_alive` holds every keyed one)
+        got = list(map(keyed.get, map(id, cells)))
+        texts: dict[int, bytes] = dict(filter(None, got))  # (an item-less cell's is (): left out)
+        count = len(texts) if len(texts) == len(got) else sum(1 for g in got if g)
+        quoted = {key: _json_text(name) for key, name in sheets.items()}
+        alive = self._keyed_alive
+        unranked = False
+        for c in [c for c, g in zip(cells, got, strict=True) if g is None]:
+            mine = held.get(id(c))
+            if mine is not None and mine[0] is c:  # a cell of the memo's own: keyed once
+                entry = self._held_entry(c, mine[1], sheets)
+                if entry is None:
+                    keyed[id(c)] = ()
+                    alive.append(c)
+                    continue
+                item, text = entry
+                rank = ranks.get((item[0], item[1]))
+                if rank is None:
+                    unranked = True
+                    continue
+                key = rank * 3 + _KINDS[item[2]]
+                keyed[id(c)] = (key, encoded := text.encode("utf-8"))
+                alive.append(c)
+                texts[key] = encoded
+                count += 1
+                continue
+            if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+                continue
+            if c.formula is not None:
+                kind, text = "f", c.formula
+            elif c.value is None or c.value == "":
+                continue
+            elif isinstance(c.value, str):
+                kind, text = "v", c.value
+            else:
+                kind, value_key = "v", (type(c.value), c.value)
+                found = values.get(value_key)
+                if found is None:
+                    found = values[value_key] = canonical_value(c.value)
+                text = found
+            place = places.get((c.row, c.col))
+            if place is None:
+                ref = c.ref
+                place = places[(c.row, c.col)] = (ref, _json_text(ref))
+            rank = ranks.get((sheets[c.sheet], place[0]))
+            if rank is None:
+                unranked = True
+                continue
+            texts[rank * 3 + _KINDS[kind]] = \
+                f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'.encode()
+            count += 1
+        checks = self._checks
+        if len(checks) >= _MEMO_BOUND:
+            checks.clear()
+        validations = lay.validations
+        got = list(map(keyed.get, map(id, validations)))
+        kept_pairs = list(filter(None, got))
+        texts.update(kept_pairs)
+        count += len(kept_pairs)
+        for v in [v for v, g in zip(validations, got, strict=True) if g is None]:
+            kept_check = checks.get(id(v))
+            if kept_check is None or kept_check[0] is not v:
+                item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
+                kept_check = checks[id(v)] = (v, (item, _json_item(item)))
+            item, text = kept_check[1]
+            rank = ranks.get((item[0], item[1]))
+            if rank is None:
+                unranked = True
+                continue
+            key = rank * 3 + _KINDS["dv"]
+            keyed[id(v)] = (key, encoded := text.encode("utf-8"))
+            alive.append(v)
+            texts[key] = encoded
+            count += 1
+        if unranked:
+            self._rank(lay)
+            return None
+        if len(texts) != count:  # (two items of one kind at one place)
+            return None
+        return hashlib.sha256(b"[" + b",".join([texts[k] for k in sorted(texts)]) + b"]").hexdigest()
+
+    def _rank(self, lay: AppraisalLayout) -> None:
+        """The ranks made anew: every place met before, every place within the extent of `lay`'s cells on each
+        sheet and every validation's range, in the manifest's order (of the sheet names, then the references)."""
+        sheets = lay.sheets
+        known = set(self._ranks) if len(self._ranks) < _MEMO_BOUND else set()
+        extent: dict[str, tuple[int, int]] = {}
+        for c in lay.cells:
+            rows, cols = extent.get(c.sheet, (0, 0))
+            extent[c.sheet] = (max(rows, c.row), max(cols, c.col))
+        for sheet, (rows, cols) in extent.items():
+            name = sheets[sheet]
+            known.update((name, cell_ref(r, col)) for r in range(rows + 1) for col in range(cols + 1))
+        known.update((sheets[v.sheet], v.sqref) for v in lay.validations)
+        self._ranks = {place: i for i, place in enumerate(sorted(known))}
+        self._keyed.clear()  # (keyed by the old ranks)
+        self._keyed_alive.clear()
+
+    def _held_entry(self, c: CellSpec, kept: tuple[tuple[tuple[str, str, str, str], str], ...] | None,
+                    sheets: dict[str, str]) -> tuple[tuple[str, str, str, str], str] | None:
+        """The manifest item of a cell of the memo's own and its JSON (None: it has none), made once."""
+        if kept is None:
+            self._held[id(c)] = (c, ())  # (no item), unless one is made below
+            found_item = self._item(c, sheets)
+            if found_item is None:
+                return None
+            entry = (found_item, _json_item(found_item))
+            self._held[id(c)] = (c, (entry,))
+            return entry
+        return kept[0] if kept else None
 
     def _entries(self, lay: AppraisalLayout) -> list[tuple[tuple[str, str, str, str], str]]:
         """Each item of `lay`'s manifest with its JSON text, unsorted."""
@@ -331,6 +477,7 @@ class LayoutMemo:
 
 
 _first = itemgetter(0)
+_KINDS = {"dv": 0, "f": 1, "v": 2}  # a manifest item's kind by its order
 
 
 def _json_item(item: tuple[str, ...]) -> str:
@@ -504,18 +651,33 @@ class _Builder(SheetBuilder):
         district = leaf.scored_by == "district"
         parts = self.row_parts(leaf, row, level)
         key = leaf.name_key
-        self.lay.cells += parts.cells  # code, title, maximum (and the district's mark)
+        # (a cell of the row's memo without a name is appended here, as `put_blank` would append it)
+        blanks, cells = parts.blanks, self.lay.cells
+        cells += parts.cells  # code, title, maximum (and the district's mark)
         self.lay.max_cells[(row, col["max"])] = leaf.code
         self_points = sub.scores.get(leaf.code)
         if not district:
-            self.put_blank(parts, ("self", _value_key(self_points)), row, col["self"], value=self_points,
-                           style="leaf_number")
+            kept_key: tuple[Any, ...] = ("self", _value_key(self_points))
+            try:
+                cell = blanks.get(kept_key)
+            except TypeError:  # (a value that cannot be a key: `put_blank` puts it)
+                cell = None
+            if cell is None or cell.name:
+                self.put_blank(parts, kept_key, row, col["self"], value=self_points, style="leaf_number")
+            else:
+                cells.append(cell)
         figures = "\n".join(self.figure_lines(leaf, parts.figure_labels))
-        self.put_text(parts, row, "figures", figures)
+        if figures or (cell := blanks.get(("figures", None))) is None or cell.name:
+            self.put_text(parts, row, "figures", figures)
+        else:
+            cells.append(cell)
         evidence = sub.evidence.get(leaf.code, [])
         explanation = sub.explanations.get(leaf.code, "")
         text = "\n".join([*evidence, *([self.explanation_prefix + explanation] if explanation else [])])
-        self.put_text(parts, row, "evidence", text)
+        if text or (cell := blanks.get(("evidence", None))) is None or cell.name:
+            self.put_text(parts, row, "evidence", text)
+        else:
+            cells.append(cell)
         if leaf.code in sub.evidence_links:
             self.lay.links[(row, col["evidence"])] = sub.evidence_links[leaf.code]
         # round 2: the round-1 decision, then the commune's answer and added evidence (plain text: a link cell
@@ -523,7 +685,10 @@ class _Builder(SheetBuilder):
         decision = [self.review.decisions[leaf.code], *self.review.answers.get(leaf.code, [])] \
             if self.review and leaf.code in self.review.decisions else []
         findings = "\n".join([*sub.findings.get(leaf.code, []), *decision])
-        self.put_text(parts, row, "findings", findings)
+        if findings or (cell := blanks.get(("findings", None))) is None or cell.name:
+            self.put_text(parts, row, "findings", findings)
+        else:
+            cells.append(cell)
         value = self.inputs.scores.get(leaf.code)
         # round 2: only the contested items are the council's inputs, the others keep their round-1 decision
         open_ = self.review is None or leaf.code in self.review.contested
@@ -542,8 +707,11 @@ class _Builder(SheetBuilder):
         if not open_:  # round 2 shows the contested items; the others stay in the totals, their rows hidden
             self.lay.hidden_rows.add(row)
         status = self.res.status[leaf.code]
-        self.put_blank(parts, ("status", status), row, col["status"], formula=parts.status_formula,
-                       cached=self.status_texts[status], style="status")
+        if (cell := blanks.get(("status", status))) is None or cell.name:
+            self.put_blank(parts, ("status", status), row, col["status"], formula=parts.status_formula,
+                           cached=self.status_texts[status], style="status")
+        else:
+            cells.append(cell)
         # tall enough for every wrapped text of the row (those of the set: `parts.fixed_height`; fitting is a
         # maximum, so the two parts fit apart as together), and for the longest status it can show
         if parts.fixed_height:
@@ -559,7 +727,10 @@ class _Builder(SheetBuilder):
         memo = self.memo
         if memo is None:
             return super().put(row, col, sheet, **kw)
-        key = (sheet, row, col, *[(k, _value_key(v) if k in ("value", "cached") else v) for k, v in kw.items()])
+        # (the arguments, and the value's and cached result's types and texts: 1, True and Decimal("1.0") are
+        # equal, but not one cell)
+        value, cached = kw.get("value"), kw.get("cached")
+        key = (sheet, row, col, tuple(kw.items()), type(value), str(value), type(cached), str(cached))
         try:
             cell = memo.cells.get(key)
         except TypeError:  # (a value that cannot be a key)
@@ -572,6 +743,18 @@ class _Builder(SheetBuilder):
         if cell.name:
             self.lay.names[cell.name] = self.name_ref(sheet, row, col)
         return cell
+
+    def ref(self, row: int, key: str) -> str:
+        """`SheetBuilder.ref`, each reference made once per run (the run's memo keeps it)."""
+        memo = self.memo
+        if memo is None:
+            return super().ref(row, key)
+        found = memo.refs.get((row, key))
+        if found is None:
+            found = super().ref(row, key)
+            if len(memo.refs) < _MEMO_BOUND:
+                memo.refs[(row, key)] = found
+        return found
 
     def merge(self, row: int, first: str, last: str) -> None:
         """`SheetBuilder.merge`, each range made once per run (the layouts' shapes compare by identity)."""
