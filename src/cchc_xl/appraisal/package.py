@@ -150,16 +150,8 @@ def _cells(lay: AppraisalLayout, meta: dict[str, str], folder: Path, memo: Layou
     for cell, kept in zip(cells, got, strict=True):  # as `workbook._cell` writes them through `sheetkit.Sheet`
         if kept is not None:
             entry = kept[1]  # type: ignore[assignment]
-            if entry is None:  # (a text: `number_of` here)
-                text = cell.value
-                if len(text) > _STRMAX:
-                    raise PackageMismatch("a long text")
-                count += 1
-                found = index.get(text)
-                if found is None:
-                    found = index[text] = len(strings)
-                    strings.append(text)
-                entry = (cell.style, _STRING, found)
+            if entry is None:  # (a text)
+                entry = (cell.style, _STRING, number_of(cell.value))
             if cell.row != last:
                 last = cell.row
                 row = rows.setdefault(last, {})

@@ -315,24 +315,10 @@ class LayoutMemo:
                 texts[key] = encoded
                 count += 1
                 continue
-            if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+            own = self._own_item(c)
+            if own is None:
                 continue
-            if c.formula is not None:
-                kind, text = "f", c.formula
-            elif c.value is None or c.value == "":
-                continue
-            elif isinstance(c.value, str):
-                kind, text = "v", c.value
-            else:
-                kind, value_key = "v", (type(c.value), c.value)
-                found = values.get(value_key)
-                if found is None:
-                    found = values[value_key] = canonical_value(c.value)
-                text = found
-            place = places.get((c.row, c.col))
-            if place is None:
-                ref = c.ref
-                place = places[(c.row, c.col)] = (ref, _json_text(ref))
+            kind, text, place = own
             rank = ranks.get((sheets[c.sheet], place[0]))
             if rank is None:
                 unranked = True
@@ -423,24 +409,10 @@ class LayoutMemo:
                         held[id(c)] = (c, (entry,))
                         entries.append(entry)
                 continue
-            if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+            own = self._own_item(c)
+            if own is None:
                 continue
-            if c.formula is not None:
-                kind, text = "f", c.formula
-            elif c.value is None or c.value == "":
-                continue
-            elif isinstance(c.value, str):
-                kind, text = "v", c.value
-            else:
-                kind, key = "v", (type(c.value), c.value)  # (True and 1 are equal, but not one text)
-                found = values.get(key)
-                if found is None:
-                    found = values[key] = canonical_value(c.value)
-                text = found
-            place = places.get((c.row, c.col))
-            if place is None:
-                ref = c.ref
-                place = places[(c.row, c.col)] = (ref, _json_text(ref))
+            kind, text, place = own
             entries.append(((sheets[c.sheet], place[0], kind, text),
                             f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'))
         checks = self._checks
@@ -453,6 +425,31 @@ class LayoutMemo:
                 kept_check = checks[id(v)] = (v, (item, _json_item(item)))
             entries.append(kept_check[1])
         return entries
+
+    def _own_item(self, c: CellSpec) -> tuple[str, str, tuple[str, str]] | None:
+        """A commune's own cell's manifest kind and text, and its place (reference, its JSON text), each value's
+        canonical text and each place remembered (bounded by the callers); None: the cell has no item."""
+        if not c.locked or (c.sheet == "meta" and c.col < 2) or c.style == DISTRICT_MARK_STYLE:
+            return None
+        if c.formula is not None:
+            kind, text = "f", c.formula
+        elif c.value is None or c.value == "":
+            return None
+        elif isinstance(c.value, str):
+            kind, text = "v", c.value
+        else:
+            values = self._values
+            kind, key = "v", (type(c.value), c.value)  # (True and 1 are equal, but not one text)
+            found = values.get(key)
+            if found is None:
+                found = values[key] = canonical_value(c.value)
+            text = found
+        places = self._places
+        place = places.get((c.row, c.col))
+        if place is None:
+            ref = c.ref
+            place = places[(c.row, c.col)] = (ref, _json_text(ref))
+        return kind, text, place
 
     @property
     def held(self) -> Mapping[int, tuple[CellSpec, Any]]:
