@@ -284,10 +284,7 @@ class LayoutMemo:
                 self._ranked_sheets = dict(sheets)
             keyed.clear()
             self._keyed_alive.clear()
-        places, values, held = self._places, self._values, self._held
-        if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
-            places.clear()
-            values.clear()
+        held = self._held
         cells = lay.cells
         # (an id is looked up only while its object lives: `_keyed_alive` holds every keyed one)
         got = list(map(keyed.get, map(id, cells)))
@@ -326,20 +323,13 @@ class LayoutMemo:
             texts[rank * 3 + _KINDS[kind]] = \
                 f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'.encode()
             count += 1
-        checks = self._checks
-        if len(checks) >= _MEMO_BOUND:
-            checks.clear()
         validations = lay.validations
         got = list(map(keyed.get, map(id, validations)))
         kept_pairs = list(filter(None, got))
         texts.update(kept_pairs)
         count += len(kept_pairs)
         for v in [v for v, g in zip(validations, got, strict=True) if g is None]:
-            kept_check = checks.get(id(v))
-            if kept_check is None or kept_check[0] is not v:
-                item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
-                kept_check = checks[id(v)] = (v, (item, _json_item(item)))
-            item, text = kept_check[1]
+            item, text = self._check_entry(v, sheets)
             rank = ranks.get((item[0], item[1]))
             if rank is None:
                 unranked = True
@@ -388,26 +378,16 @@ class LayoutMemo:
 
     def _entries(self, lay: AppraisalLayout) -> list[tuple[tuple[str, str, str, str], str]]:
         """Each item of `lay`'s manifest with its JSON text, unsorted."""
-        places, values, held = self._places, self._values, self._held
-        if len(places) >= _MEMO_BOUND or len(values) >= _MEMO_BOUND:
-            places.clear()
-            values.clear()
+        held = self._held
         sheets = lay.sheets
         quoted = {key: _json_text(name) for key, name in sheets.items()}
         entries = []
         for c in lay.cells:
             kept = held.get(id(c))
             if kept is not None and kept[0] is c:  # a cell of the memo's own: its item made once
-                if kept[1]:
-                    entries.append(kept[1][0])
-                    continue
-                if kept[1] is None:
-                    held[id(c)] = (c, ())  # (no item), unless one is made below
-                    found_item = self._item(c, sheets)
-                    if found_item is not None:
-                        entry = (found_item, _json_item(found_item))
-                        held[id(c)] = (c, (entry,))
-                        entries.append(entry)
+                entry = self._held_entry(c, kept[1], sheets)
+                if entry is not None:
+                    entries.append(entry)
                 continue
             own = self._own_item(c)
             if own is None:
@@ -415,15 +395,7 @@ class LayoutMemo:
             kind, text, place = own
             entries.append(((sheets[c.sheet], place[0], kind, text),
                             f'[{quoted[c.sheet]},{place[1]},"{kind}",{_json_text(text)}]'))
-        checks = self._checks
-        if len(checks) >= _MEMO_BOUND:
-            checks.clear()
-        for v in lay.validations:
-            kept_check = checks.get(id(v))
-            if kept_check is None or kept_check[0] is not v:
-                item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
-                kept_check = checks[id(v)] = (v, (item, _json_item(item)))
-            entries.append(kept_check[1])
+        entries.extend(self._check_entry(v, sheets) for v in lay.validations)
         return entries
 
     def _own_item(self, c: CellSpec) -> tuple[str, str, tuple[str, str]] | None:
@@ -442,14 +414,29 @@ class LayoutMemo:
             kind, key = "v", (type(c.value), c.value)  # (True and 1 are equal, but not one text)
             found = values.get(key)
             if found is None:
+                if len(values) >= _MEMO_BOUND:
+                    values.clear()
                 found = values[key] = canonical_value(c.value)
             text = found
         places = self._places
         place = places.get((c.row, c.col))
         if place is None:
+            if len(places) >= _MEMO_BOUND:
+                places.clear()
             ref = c.ref
             place = places[(c.row, c.col)] = (ref, _json_text(ref))
         return kind, text, place
+
+    def _check_entry(self, v: RangeValidation, sheets: dict[str, str]) -> tuple[tuple[str, str, str, str], str]:
+        """A validation's manifest item and its JSON, made once per validation object (bounded)."""
+        checks = self._checks
+        kept = checks.get(id(v))
+        if kept is None or kept[0] is not v:
+            if len(checks) >= _MEMO_BOUND:
+                checks.clear()
+            item = (sheets[v.sheet], v.sqref, "dv", f"{v.validation.kind}|{v.validation.source}")
+            kept = checks[id(v)] = (v, (item, _json_item(item)))
+        return kept[1]
 
     @property
     def held(self) -> Mapping[int, tuple[CellSpec, Any]]:
