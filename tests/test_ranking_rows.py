@@ -283,3 +283,92 @@ def test_a_deductions_reason_is_put_in_its_template_as_format_puts_it(template: 
         if around is not None:
             assert around[0] + text + around[1] == template.format(text=text)
     assert (around is None) == (template.count("{text}") != 1 or "\x00" in template)
+
+
+# -- the phiếu kết quả's rows made in a forked process (reports/cards_worker.py) ----------------------------
+def _with_long_explanations(data: RankingInput, cset: CriteriaSet, every: int) -> RankingInput:
+    """Every `every`-th commune below the maximum everywhere, with 600 characters of explanation on each item:
+    its phiếu text is past half of Excel's 32,767 characters, which the fast path leaves to XlsxWriter."""
+    results = list(data.results)
+    for i in range(0, len(results), every):
+        r = results[i]
+        if not r.received:
+            continue
+        leaves = cset.commune_leaves()
+        results[i] = commune_result(
+            cset, r.code, r.name, r.kind, self_scores={leaf.code: "0" for leaf in leaves}, self_total=Decimal(0),
+            explanations={leaf.code: f"Giải trình {leaf.code} & <chi tiết> " + "x" * 570 for leaf in leaves},
+            status="accepted", state="checked", version=1, file_name="long.xlsx", received_at=AT, deadline=AT)
+    return RankingInput(cset=data.cset, results=results, previous=data.previous, deadline=AT, generated_at=AT)
+
+
+@pytest.mark.parametrize(("count", "long_every", "fast_rows"), [(40, 0, True), (1100, 97, True), (60, 7, False)])
+def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
+        count: int, long_every: int, fast_rows: bool, tmp_path: Path, bundled_set: CriteriaSet,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """1100 communes: more than one block of rows; `long_every`: communes whose text XlsxWriter writes (in
+    the child too); `fast_rows` False: every row through XlsxWriter."""
+    from cchc_xl.reports import cards_worker
+
+    data = _input(bundled_set, count)
+    if long_every:
+        data = _with_long_explanations(data, bundled_set, long_every)
+    if not fast_rows:
+        monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    made: list[object] = []
+    real = cards_worker.CardsWorker.result
+    monkeypatch.setattr(cards_worker.CardsWorker, "result", lambda self: (made.append(got := real(self)), got)[1])
+    forked, here = tmp_path / "forked.xlsx", tmp_path / "here.xlsx"
+    write_report_workbook(data, forked, password="x", cards_limit=10, cards_worker_min=1)
+    assert len(made) == 1 and isinstance(made[0], cards_worker.MadeRows)
+    assert not Path(made[0].path).exists()  # (the child's rows' file removed)
+    monkeypatch.setenv(cards_worker.SWITCH, "0")
+    write_report_workbook(data, here, password="x", cards_limit=10, cards_worker_min=1)
+    assert len(made) == 1
+    want, got = _parts(here), _parts(forked)
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name] == want[name], name
+
+
+def _fails(book: object) -> object:
+    raise RuntimeError("the child fails")
+
+
+@pytest.mark.parametrize("failure", ["raises", "killed", "no fork", "threads", "few communes"])
+def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
+        failure: str, tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import threading
+
+    from cchc_xl.reports import cards_worker
+
+    data = _input(bundled_set, 40)
+    here = tmp_path / "here.xlsx"
+    monkeypatch.setenv(cards_worker.SWITCH, "0")
+    write_report_workbook(data, here, password="x", cards_limit=10, cards_worker_min=1)
+    monkeypatch.delenv(cards_worker.SWITCH)
+    started: list[object] = []
+    real_start = cards_worker.CardsWorker.start.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(cards_worker.CardsWorker, "start",
+                        classmethod(lambda cls, *a: (started.append(w := real_start(cls, *a)), w)[1]))
+    minimum = 1
+    if failure == "raises":
+        monkeypatch.setattr(cards_worker, "_make", _fails)
+    elif failure == "killed":
+        monkeypatch.setattr(cards_worker, "_make", lambda book: os.kill(os.getpid(), signal.SIGKILL))
+    elif failure == "no fork":
+        monkeypatch.delattr(os, "fork")
+    elif failure == "threads":
+        monkeypatch.setattr(threading, "active_count", lambda: 2)
+    else:
+        minimum = len(data.ranked) + 1
+    out = tmp_path / "out.xlsx"
+    write_report_workbook(data, out, password="x", cards_limit=10, cards_worker_min=minimum)
+    assert len(started) == 1
+    assert (started[0] is None) == (failure in ("no fork", "threads", "few communes"))
+    want, got = _parts(here), _parts(out)
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name] == want[name], name

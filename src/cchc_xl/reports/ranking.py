@@ -47,6 +47,8 @@ from cchc_xl.communes import Commune
 from cchc_xl.criteria.model import CriteriaSet
 from cchc_xl.fastzlib import raw_compressor
 from cchc_xl.identity import NEUTRAL, RoundIdentity
+from cchc_xl.reports.cards_worker import MIN_COMMUNES as CARDS_WORKER_MIN
+from cchc_xl.reports.cards_worker import CardsWorker
 from cchc_xl.reports.ranking_data import FinalScores, RankingInput, from_store
 from cchc_xl.reports.ranking_sheets import (
     STYLES,
@@ -124,14 +126,16 @@ def write_ranking(store_path: Location, cset: CriteriaSet, out: Path, communes: 
 
 def write_report_workbook(data: RankingInput, out: Path, *, password: str | None = None,
                           parts: Iterable[str] | None = None, cards_limit: int = CARDS_SHEET_LIMIT,
-                          chart_limit: int = CHART_LIMIT, signature: Signature | None = None) -> RankingSummary:
+                          chart_limit: int = CHART_LIMIT, signature: Signature | None = None,
+                          cards_worker_min: int = CARDS_WORKER_MIN) -> RankingSummary:
     """Write the workbook from ranking data. `parts`: a subset of PARTS (default: all), e.g. a print of
-    ("cover", "ranking")."""
+    ("cover", "ranking"). `cards_worker_min`: the ranked communes from which the one-sheet phiếu kết quả's
+    rows are made in a forked process (`cards_worker`)."""
     if password is None:
         from cchc_xl.settings import load_settings
 
         password = load_settings().sheet_password
-    writer = RankingWorkbookWriter(data, password, parts, cards_limit, chart_limit, signature)
+    writer = RankingWorkbookWriter(data, password, parts, cards_limit, chart_limit, signature, cards_worker_min)
     with collection_paused():
         writer.write(out)
     ranked = data.ranked
@@ -146,7 +150,7 @@ class RankingWorkbookWriter:
 
     def __init__(self, data: RankingInput, password: str, parts: Iterable[str] | None = None,
                  cards_limit: int = CARDS_SHEET_LIMIT, chart_limit: int = CHART_LIMIT,
-                 signature: Signature | None = None):
+                 signature: Signature | None = None, cards_worker_min: int = CARDS_WORKER_MIN):
         self.data = data
         self.password = password
         self.parts = set(parts) if parts is not None else set(PARTS)
@@ -157,6 +161,7 @@ class RankingWorkbookWriter:
         self.cards_limit = cards_limit
         self.chart_limit = chart_limit
         self.signature = signature
+        self.cards_worker_min = cards_worker_min
 
     def write(self, path: Path) -> None:
         data = self.data
@@ -167,24 +172,37 @@ class RankingWorkbookWriter:
             book = Book(data=data, t=t, wb=wb, formats=Formats(wb, STYLES), password=self.password,
                         parts=self.parts, cards_mode=self.cards_mode, cards_limit=self.cards_limit,
                         chart_limit=self.chart_limit, signature=self.signature)
-            sheets: list[type[RankingSheet]] = [CoverSheet, RankingTable, UnrankedSheet, ChartsSheet, AreasSheet,
-                                                CriteriaSheet, PrioritiesSheet, ProgressSheet]
-            first = True
-            for kind in sheets:
-                if part_of(kind.key) not in self.parts or (kind is UnrankedSheet and not book.unranked):
-                    continue
-                ws = wb.add_worksheet(book.names[kind.key])
-                if first:
-                    ws.activate()
-                    first = False
-                kind(book, ws).write()
-            if "cards" in self.parts:
-                self._cards(book)
-            if "charts" in self.parts:
-                ChartDataSheet(book, wb.add_worksheet(book.names["chart_data"])).write()
+            worker = None
+            if "cards" in self.parts and self.cards_mode == "summary":
+                CardsSummarySheet.number_body_styles(book.formats)
+                worker = CardsWorker.start(book, self.cards_worker_min)
+            try:
+                self._sheets(book, worker)
+            finally:
+                if worker is not None:
+                    worker.close()
             wb.set_properties({"title": t["file_title"].format(year=data.cset.year), "author": "cchc-xl",
                                "company": data.cset.decision.issuer})
             wb.close()
+
+    def _sheets(self, book: Book, worker: CardsWorker | None) -> None:
+        sheets: list[type[RankingSheet]] = [CoverSheet, RankingTable, UnrankedSheet, ChartsSheet, AreasSheet,
+                                            CriteriaSheet, PrioritiesSheet, ProgressSheet]
+        wb, first = book.wb, True
+        for kind in sheets:
+            if part_of(kind.key) not in self.parts or (kind is UnrankedSheet and not book.unranked):
+                continue
+            ws = wb.add_worksheet(book.names[kind.key])
+            if first:
+                ws.activate()
+                first = False
+            kind(book, ws).write()
+        if "cards" in self.parts:
+            if worker is not None:
+                book.card_rows = worker.result()
+            self._cards(book)
+        if "charts" in self.parts:
+            ChartDataSheet(book, wb.add_worksheet(book.names["chart_data"])).write()
 
     def _cards(self, book: Book) -> None:
         if self.cards_mode == "summary":

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -39,6 +39,9 @@ from cchc_xl.workbook.sheetkit import (
     print_scale,
     printable_px,
 )
+
+if TYPE_CHECKING:
+    from cchc_xl.reports.cards_worker import MadeRows
 
 _CELL_TEXT_MAX = 32_767
 _CARD_BLOCK = 1024  # rows of the one-sheet phiếu kết quả made and written at a time
@@ -117,6 +120,7 @@ class Book:
     cards_limit: int
     chart_limit: int
     signature: Signature | None = None
+    card_rows: MadeRows | None = None  # the phiếu kết quả's rows made apart (cards_worker), once they are
     # worked out once from the data:
     cset: CriteriaSet = field(init=False)
     ranked: list[CommuneResult] = field(init=False)
@@ -1059,8 +1063,25 @@ class CardsSummarySheet(RankingSheet):
     """One row per commune: rank, total, each area against the average, every deduction and why."""
 
     key = "cards"
+    # the body's formats, by style: numbered before anything is written (`number_body_styles`), so that rows
+    # made apart (`cards_worker`) carry the numbers this workbook gives them
+    BODY_STYLES = ("center", "text_wrap", "int", "num_bold", "text", "change", "num")
+
+    @classmethod
+    def number_body_styles(cls, formats: Formats) -> None:
+        for style in cls.BODY_STYLES:
+            formats[style]._get_xf_index()
 
     def write(self) -> None:
+        """The heading, one row per ranked commune (or the rows `cards_worker` made apart, when they are
+        given and made under the same heading), the filters and print setup."""
+        header = self.write_heading()
+        made = self.b.card_rows
+        last = made.put(self) if made is not None and made.header == header else self.write_body(header)
+        self.write_ending(header, last)
+
+    def write_heading(self) -> int:
+        """Title, stage, note, the header row; returns the header row."""
         b, t = self.b, self.t["cards"]
         cols = t["columns"]
         keys = ["code", "commune", "rank", "total", "tier", "diff", *(["area"] * len(b.areas)), "count", "lost",
@@ -1074,14 +1095,17 @@ class CardsSummarySheet(RankingSheet):
         row = self.stage_rows(1)
         self.merged(row, 0, last, t["note"].format(areas=b.names["areas"]), "note", width=self.span)
         row += 1
-        header = row
-        self.header_row(header, headers, height=60)
-        f = self.f
+        self.header_row(row, headers, height=60)
+        return row
+
+    def write_body(self, header: int) -> int:
+        """A row per ranked commune under the header; returns the last row written."""
+        b, f = self.b, self.f
         averages = [b.area_avg.get(a.code) for a in b.areas]
         avg_total = _mean([r.score for r in b.ranked])
         line_count = _LineCount(self.widths[-1])
         memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-        fc, fw, fi, fb, ft, fd, fn = f["center"], f["text_wrap"], f["int"], f["num_bold"], f["text"], f["change"], f["num"]
+        fc, fw, fi, fb, ft, fd, fn = map(f.__getitem__, self.BODY_STYLES)
         rows: list[list[Cell]] = []
         heights: list[float | None] = []
         row = header
@@ -1100,7 +1124,11 @@ class CardsSummarySheet(RankingSheet):
                   for a, avg in zip(b.areas, averages, strict=True)),
                 (float(len(r.deductions)), fi), (float(sum((d.lost for d in r.deductions), Decimal(0))), fn),
                 (text, fw)])
-        row = self.rows(row + 1, rows, heights)
+        return self.rows(row + 1, rows, heights)
+
+    def write_ending(self, header: int, row: int) -> None:
+        """Each area's shortfall in red, the filter, the panes, the print setup (`row`: the last row)."""
+        b, f, last = self.b, self.f, self.last_col
         if row > header:
             for j in range(len(b.areas)):
                 self.ws.conditional_format(header + 1, 6 + j, row, 6 + j, {"type": "cell", "criteria": "<",
