@@ -100,6 +100,23 @@ def test_cards_summary_in_blocks_gives_the_same_package(tmp_path: Path, bundled_
         for name in want:
             assert got[name] == want[name], (block, name)
 
+@pytest.mark.parametrize("chars", [1, 700, 5000])
+def test_chunks_cut_by_their_length_give_the_same_package(chars: int, tmp_path: Path, bundled_set: CriteriaSet,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chunk of rows is written once its XML passes `CHUNK_CHARS` characters: after every row (1), after a
+    few (700, 5000), or at the end of the chunk (the default)."""
+    data = _input(bundled_set, 40)
+    whole = tmp_path / "whole.xlsx"
+    write_report_workbook(data, whole, password="x", cards_limit=10)
+    monkeypatch.setattr(sheet_xml, "CHUNK_CHARS", chars)
+    cut = tmp_path / "cut.xlsx"
+    write_report_workbook(data, cut, password="x", cards_limit=10)
+    want, got = _parts(whole), _parts(cut)
+    assert list(got) == list(want)
+    for name in want:
+        assert got[name] == want[name], name
+
+
 # -- the workbooks read back -----------------------------------------------------------------------------
 def _read_back(path: Path) -> dict[str, object]:
     """What a reader sees of every sheet: cell values and types, each cell's number format, font, fill, border

@@ -27,6 +27,9 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 CHUNK = 512  # rows made before they are written (the matrix: ~1.5 MB of XML)
+# at most about this many characters a chunk: a country's phiếu kết quả rows are 13,000 characters each, and a
+# chunk of them joined and encoded whole was 20 MB of fresh memory a time, each page faulted in anew
+CHUNK_CHARS = 1 << 18
 _PIECES = 2048  # pieces kept per column
 _ROW_ONE = '<row r="1"'
 
@@ -70,16 +73,20 @@ class RowWriter:
             if row0 > ws.previous_row:
                 ws._write_single_row(row0)  # the pending row goes out first, as XlsxWriter's next write would do
             parts: list[str] = []
-            widest = 0
+            widest = size = 0
             j, end = i, min(stop, i + CHUNK)
             while j < end:
                 cells = rows[j]
                 try:
-                    parts.append(self.row(first_row + j, cells, heights[j] if heights is not None else None))
+                    part = self.row(first_row + j, cells, heights[j] if heights is not None else None)
                 except Unusual:
                     break
+                parts.append(part)
                 widest = max(widest, len(cells))
                 j += 1
+                size += len(part)
+                if size > CHUNK_CHARS:
+                    end = j  # (written now: the chunk's text is not made and encoded in one piece)
             if j == i:
                 return i
             last_col = self.first_col + widest - 1
