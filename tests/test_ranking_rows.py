@@ -17,6 +17,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlsxwriter
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cchc_xl.criteria import CriteriaSet
 from cchc_xl.reports import ranking, ranking_sheets, sheet_rows, sheet_xml
@@ -389,3 +391,11 @@ def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
     assert list(got) == list(want)
     for name in want:
         assert got[name] == want[name], name
+
+
+@given(st.lists(st.text(alphabet="ab \nđ", max_size=40), max_size=8), st.sampled_from([3.0, 12.5, 60.0]))
+def test_a_phieu_texts_lines_are_counted_as_the_joined_text_split(lines: list[str], width: float) -> None:
+    """`_LineCount.of_lines`: the lines of the cell's text, counted without splitting it again."""
+    count = ranking_sheets._LineCount(width)
+    text = "\n".join(lines)
+    assert count.of_lines(lines) == sum(ranking_sheets._line_count(len(p), width) for p in text.split("\n"))

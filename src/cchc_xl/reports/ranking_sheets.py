@@ -1115,7 +1115,7 @@ class CardsSummarySheet(RankingSheet):
                 rows, heights = [], []
             lines = self.deduction_lines(r, memo)
             text = "\n".join(lines)
-            heights.append(min(409, 15.5 * sum(map(line_count.__getitem__, map(len, text.split("\n")))) + 3))
+            heights.append(min(409, 15.5 * line_count.of_lines(lines) + 3))
             areas, score = r.areas, r.score
             rows.append([
                 (r.code, fc), (r.display, fw), (float(r.rank or 0), fi), (_float(score), fb), (r.tier or None, ft),
@@ -1235,6 +1235,16 @@ class _LineCount(dict[int, int]):
     def __missing__(self, length: int) -> int:
         found = self[length] = _line_count(length, self.width)
         return found
+
+    def of_lines(self, lines: Sequence[str]) -> int:
+        """The wrapped lines of `"\n".join(lines)`, each line's parts counted (`text.split("\n")`), without
+        splitting the lines that hold no newline (most: a country's 553,000 deductions)."""
+        if not lines:
+            return self[0]  # (the empty text: one line)
+        total = 0
+        for line in lines:
+            total += sum(map(self.__getitem__, map(len, line.split("\n")))) if "\n" in line else self[len(line)]
+        return total
 
 
 def _scale(maximum: Decimal) -> dict[str, Any]:
