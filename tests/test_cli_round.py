@@ -88,3 +88,18 @@ def test_evidence_check(tmp_path: Path, files: dict[str, object], exit_code: int
     result = CliRunner().invoke(cli, ["evidence", "check", str(folder)])
     assert result.exit_code == exit_code, result.output
     assert all(name in result.output for name in files)
+
+
+def test_the_evidence_commands_are_listed_though_imported_only_when_used() -> None:
+    """The evidence group imports its commands on first use (their PDF modules slow every other command's
+    start); its help still lists them, and the program's own help the group."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from cchc_xl import cli; "
+            "print('cchc_xl.evidence.cli' in sys.modules, 'pikepdf' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]
+    listed = CliRunner().invoke(cli, ["evidence", "--help"])
+    assert listed.exit_code == 0 and "check" in listed.output
+    assert "evidence" in CliRunner().invoke(cli, ["--help"]).output
