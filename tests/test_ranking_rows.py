@@ -337,10 +337,13 @@ def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
     made: list[object] = []
     real = cards_worker.CardsWorker.result
     monkeypatch.setattr(cards_worker.CardsWorker, "result", lambda self: (made.append(got := real(self)), got)[1])
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     forked, here = tmp_path / "forked.xlsx", tmp_path / "here.xlsx"
     write_report_workbook(data, forked, password="x", cards_limit=10, cards_worker_min=1)
     assert len(made) == 1 and isinstance(made[0], cards_worker.MadeRows)
-    assert not Path(made[0].path).exists()  # (the child's rows' file removed)
+    assert not list(scratch.iterdir())  # (the child's files removed)
     monkeypatch.setenv(cards_worker.SWITCH, "0")
     write_report_workbook(data, here, password="x", cards_limit=10, cards_worker_min=1)
     assert len(made) == 1
@@ -354,7 +357,8 @@ def _fails(book: object) -> object:
     raise RuntimeError("the child fails")
 
 
-@pytest.mark.parametrize("failure", ["raises", "killed", "no fork", "threads", "few communes"])
+@pytest.mark.parametrize("failure", ["raises", "killed", "killed while writing", "no fork", "threads",
+                                     "few communes"])
 def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
         failure: str, tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
@@ -377,14 +381,22 @@ def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
         monkeypatch.setattr(cards_worker, "_make", _fails)
     elif failure == "killed":
         monkeypatch.setattr(cards_worker, "_make", lambda book: os.kill(os.getpid(), signal.SIGKILL))
+    elif failure == "killed while writing":  # (the child's sheet and its rows' file made)
+        parent, body = os.getpid(), ranking_sheets.CardsSummarySheet.write_body
+        monkeypatch.setattr(ranking_sheets.CardsSummarySheet, "write_body", lambda sheet, header: (
+            os.kill(os.getpid(), signal.SIGKILL) if os.getpid() != parent else body(sheet, header)))
     elif failure == "no fork":
         monkeypatch.delattr(os, "fork")
     elif failure == "threads":
         monkeypatch.setattr(threading, "active_count", lambda: 2)
     else:
         minimum = len(data.ranked) + 1
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     out = tmp_path / "out.xlsx"
     write_report_workbook(data, out, password="x", cards_limit=10, cards_worker_min=minimum)
+    assert not list(scratch.iterdir())  # (whatever became of the child, its files are removed)
     assert len(started) == 1
     assert (started[0] is None) == (failure in ("no fork", "threads", "few communes"))
     want, got = _parts(here), _parts(out)

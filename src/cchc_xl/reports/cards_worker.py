@@ -26,6 +26,7 @@ import pickle
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -80,9 +81,10 @@ class CardsWorker:
     """A forked child making the phiếu kết quả's body (`start`), its rows taken (`result`) and its traces
     removed (`close`, always)."""
 
-    def __init__(self, pid: int, fd: int):
+    def __init__(self, pid: int, fd: int, folder: str):
         self.pid = pid
         self.fd = fd
+        self.folder = folder  # the child's files (removed by `close`, whatever became of the child)
         self.made: MadeRows | None = None
         self.running = True
 
@@ -92,17 +94,20 @@ class CardsWorker:
         if (os.environ.get(SWITCH, "1") == "0" or not hasattr(os, "fork") or threading.active_count() > 1
                 or len(book.ranked) < min_communes):
             return None
+        folder = tempfile.mkdtemp(prefix="cchc-xl-phieu-", dir=book.wb.tmpdir)
         read, write = os.pipe()
         try:
             pid = os.fork()
         except OSError:
             os.close(read)
             os.close(write)
+            shutil.rmtree(folder, ignore_errors=True)
             return None
         if pid == 0:  # the child: nothing of the parent's is flushed or cleaned up (os._exit)
             code = 1
             try:
                 os.close(read)
+                book.wb.tmpdir = folder  # (the child's copy of the workbook: its sheet's rows go there)
                 data = pickle.dumps(_make(book), protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write, "wb") as out:
                     out.write(data)
@@ -112,7 +117,7 @@ class CardsWorker:
             finally:
                 os._exit(code)
         os.close(write)
-        return cls(pid, read)
+        return cls(pid, read, folder)
 
     def result(self) -> MadeRows | None:
         """The child's rows once it is done; None when it failed."""
@@ -130,7 +135,7 @@ class CardsWorker:
         return self.made
 
     def close(self) -> None:
-        """The child stopped if it still runs (this process failed meanwhile), its rows' file removed."""
+        """The child stopped if it still runs (this process failed meanwhile), its files removed."""
         if self.running:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
@@ -139,9 +144,7 @@ class CardsWorker:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self.pid, 0)
             self.running = False
-        if self.made is not None:
-            with contextlib.suppress(OSError):
-                os.remove(self.made.path)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _make(book: Book) -> MadeRows:
