@@ -108,7 +108,7 @@ def test_template_layouts_equal_layouts_built_from_scratch(which: str, bundled_s
     for commune in [*communes[:5], *ODD_COMMUNES, *COLLIDING, Commune(code="", name="", kind="")]:
         fast, slow = build_layout(cset, commune), build_layout_uncached(cset, commune)
         for attr in ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation",
-                     "merges", "row_heights"):
+                     "merges", "row_heights", "value_places"):
             assert getattr(fast, attr) == getattr(slow, attr), (commune, attr)
         assert fast.digest() == slow.digest(), commune
         assert fast.locked_manifest() == slow.locked_manifest()
@@ -127,7 +127,7 @@ def test_layouts_of_one_template_do_not_share_cell_lists(bundled_set: CriteriaSe
 
 
 LAYOUT_PARTS = ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation",
-                "merges", "row_heights")
+                "merges", "row_heights", "value_places")
 
 
 @pytest.mark.parametrize("which", ["bundled", "mini"])

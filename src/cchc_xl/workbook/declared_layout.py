@@ -205,4 +205,4 @@ def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared, ide
     return Layout(cset=base.cset, commune=commune, sheets=base.sheets, cells=cells, validations=base.validations,
                   leaves=base.leaves, node_rows=base.node_rows, names=base.names, register_rows=base.register_rows,
                   evaluation=ev, merges=base.merges, row_heights=heights, identity=base.identity,
-                  _index=blank.index)
+                  value_places=base.value_places, _index=blank.index)
