@@ -28,7 +28,6 @@ from cchc_xl.scoring import Evaluation, LeafInput
 from cchc_xl.workbook.approved_report import ApprovedReport
 from cchc_xl.workbook.layout import (
     LAYOUT_SWITCH,
-    REGISTER_FIELDS,
     Declared,
     Layout,
     Place,
@@ -41,7 +40,6 @@ from cchc_xl.workbook.layout import (
     build_layout,
     fit_row,
     layout_template,
-    register_check,
     workbook_identity,
 )
 
@@ -101,22 +99,12 @@ def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared, ide
                 continue
             for sub in crit.children:
                 leaf_row(sub, "sub")
-    # the register's filled rows (the others are the blank's)
-    r, rcol = b.t["register"], b.rcol
-    styles = {key: f"input_{kind}" for key, kind in r.columns.inputs.items()}
-    texts = r["check"]
-    codes = {c.casefold() for c in (leaf.code for leaf in cset.commune_leaves())}
-    first, _ = base.register_rows
-    for i, raw in enumerate(declared.register[: r["rows"]]):
-        row = first + i
-        fitted = []
-        for j, key in enumerate(REGISTER_FIELDS):
-            value = raw[j] if j < len(raw) else None
-            values.append((("register", row, rcol[key]), "value", value if value != "" else None))
-            if isinstance(value, str) and styles[key] == "input_text":
-                fitted.append((value, b.rwidth[key], 11, False))
-        values.append((("register", row, rcol["check"]), "cached", register_check(raw, codes, texts)))
-        fits.append((("register", row), tuple(fitted), False))
+    # the register's filled input rows (the others are the blank's)
+    codes = {leaf.code.casefold() for leaf in cset.commune_leaves()}
+    first, last = base.register_rows
+    for row, raw in zip(range(first, last + 1), declared.register, strict=False):
+        values.extend(b.register_values(row, raw, codes))
+        fits.append((("register", row), b.register_fit(raw), False))
     # every other cell holding the file's values or their results, at the place the builder recorded for it
     # (`Layout.value_places`): what it holds of this file, by the builder's own helper, and for the cells whose
     # row is fitted to their text, the texts the builder fits the row to (a kind not here: the whole build)

@@ -1138,16 +1138,13 @@ class _Builder:
                 self.register_spans.append((start, len(self.layout.cells)))
                 continue
             raw = self.declared.register[i] if i < len(self.declared.register) else ()
-            for j, key in enumerate(REGISTER_FIELDS):
-                value = raw[j] if j < len(raw) else None
-                self.put("register", row, cols[key], value=value if value != "" else None, style=styles[key],
-                         locked=False)
-                if isinstance(value, str) and styles[key] == "input_text":
-                    self.fit("register", row, [(value, self.rwidth[key], 11, False)])
+            *inputs, check = self.register_values(row, raw, codes)
+            for ((_, _, col), _, value), key in zip(inputs, REGISTER_FIELDS, strict=True):
+                self.put("register", row, col, value=value, style=styles[key], locked=False)
+            self.fit("register", row, list(self.register_fit(raw)))
             formula = self._static("register_check", "", row,
                                    lambda row=row: register_check_formula(row, cols, self.codes_range, texts))
-            self.put("register", row, cols["check"], formula=formula,
-                     cached=register_check(raw, codes, texts), style="check")
+            self.put("register", row, check[0][2], formula=formula, cached=check[2], style="check")
             self.register_spans.append((start, len(self.layout.cells)))
         self.put("register", 0, cols["files"], formula=register_pending_formula(first, last, cols, r["pending"]),
                  cached=self.register_pending(), style="pending", key=PlaceKey(PlaceKind.REGISTER_PENDING))
@@ -1158,6 +1155,24 @@ class _Builder:
         self.validate("register", first, cols["date"], Validation(
             "date", minimum=dt.date(1990, 1, 1), maximum=dt.date(2100, 12, 31), title=v["date_title"],
             prompt=v["date_prompt"], error=v["date_error"]), last_row=last)
+
+    def register_values(self, row: int, raw: tuple[Any, ...], codes: set[str]) -> tuple[tuple[Place, str, Value], ...]:
+        """What a register input row holds of a declared row (`raw`, values in `REGISTER_FIELDS` order; `codes`:
+        the set's codes casefolded): each field's value, then its check column's text (`register` puts them
+        in these cells)."""
+        cols = self.rcol
+        out: list[tuple[Place, str, Value]] = []
+        for j, key in enumerate(REGISTER_FIELDS):
+            value = raw[j] if j < len(raw) else None
+            out.append((("register", row, cols[key]), "value", value if value != "" else None))
+        out.append((("register", row, cols["check"]), "cached", register_check(raw, codes, self.t["register"]["check"])))
+        return tuple(out)
+
+    def register_fit(self, raw: tuple[Any, ...]) -> tuple[tuple[Any, float, float, bool], ...]:
+        """The texts a register input row is fitted to: its text fields' values."""
+        kinds = self.t["register"].columns.inputs
+        return tuple((value, self.rwidth[key], 11, False) for key, value in zip(REGISTER_FIELDS, raw, strict=False)
+                     if isinstance(value, str) and kinds[key] == "text")
 
     def register_pending(self) -> str:
         """What the register's count of rows still to complete shows for the declared rows."""
