@@ -281,6 +281,7 @@ class ApprovedReport:
         return declared.explanation if declared and declared.explanation else ""
 
     def explanation_shown(self, text: str) -> str:
+        """What the report shows of an item's explanation (`text`, as `explanation` gives it)."""
         return text or self.t["no_explanation"]
 
     def _explanation_fit(self, text: str) -> tuple[tuple[Any, float, float, bool], ...]:

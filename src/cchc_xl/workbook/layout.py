@@ -1138,13 +1138,13 @@ class _Builder:
                 self.register_spans.append((start, len(self.layout.cells)))
                 continue
             raw = self.declared.register[i] if i < len(self.declared.register) else ()
-            *inputs, check = self.register_values(row, raw, codes)
+            *inputs, ((_, _, check_col), _, check) = self.register_values(row, raw, codes)
             for ((_, _, col), _, value), key in zip(inputs, REGISTER_FIELDS, strict=True):
                 self.put("register", row, col, value=value, style=styles[key], locked=False)
             self.fit("register", row, list(self.register_fit(raw)))
             formula = self._static("register_check", "", row,
                                    lambda row=row: register_check_formula(row, cols, self.codes_range, texts))
-            self.put("register", row, check[0][2], formula=formula, cached=check[2], style="check")
+            self.put("register", row, check_col, formula=formula, cached=check, style="check")
             self.register_spans.append((start, len(self.layout.cells)))
         self.put("register", 0, cols["files"], formula=register_pending_formula(first, last, cols, r["pending"]),
                  cached=self.register_pending(), style="pending", key=PlaceKey(PlaceKind.REGISTER_PENDING))
