@@ -115,7 +115,7 @@ def declared_layout(cset: CriteriaSet, commune: Commune, declared: Declared, ide
         K.GRID_NODE_SCORE: ("cached", lambda code: ev.nodes[code]),
         K.GRID_TOTAL: ("cached", lambda _: ev.total),
         K.GRID_TIER: ("cached", lambda _: b.shown_tier),
-        K.REGISTER_PENDING: ("cached", lambda _: b.register_pending()),
+        K.REGISTER_PENDING: ("cached", lambda _: b.register_pending(codes)),
         K.SUMMARY_SCORE: ("cached", b.summary_score),
         K.SUMMARY_TOTAL: ("cached", lambda _: ev.total),
         K.SUMMARY_TIER: ("cached", lambda _: tier),

@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from itertools import pairwise
 from typing import Any, NamedTuple
@@ -530,7 +530,7 @@ _MADE_PER_SLOT = 16  # (bounded: an item's explanations are each return's own)
 Place = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
 
 
-class PlaceKind(Enum):
+class PlaceKind(StrEnum):
     """What a cell of `Layout.value_places` holds (with the code of its area, criterion or item, where it
     holds one's)."""
 
@@ -1147,7 +1147,7 @@ class _Builder:
             self.put("register", row, check_col, formula=formula, cached=check, style="check")
             self.register_spans.append((start, len(self.layout.cells)))
         self.put("register", 0, cols["files"], formula=register_pending_formula(first, last, cols, r["pending"]),
-                 cached=self.register_pending(), style="pending", key=PlaceKey(PlaceKind.REGISTER_PENDING))
+                 cached=self.register_pending(codes), style="pending", key=PlaceKey(PlaceKind.REGISTER_PENDING))
         v = self.t["validation"]
         self.validate("register", first, cols["code"], Validation(
             "list", source=self.codes_range, title=v["code_title"], prompt=v["code_prompt"], error=v["code_error"]),
@@ -1156,30 +1156,42 @@ class _Builder:
             "date", minimum=dt.date(1990, 1, 1), maximum=dt.date(2100, 12, 31), title=v["date_title"],
             prompt=v["date_prompt"], error=v["date_error"]), last_row=last)
 
+    @cached_property
+    def _register_inputs(self) -> tuple[tuple[int, ...], int, tuple[tuple[int, float], ...], dict[str, str]]:
+        """What every register input row asks (`register_values`, `register_fit`): the column of each of
+        `REGISTER_FIELDS`, the check column, the text fields (place in `REGISTER_FIELDS`, width) and the
+        check column's texts."""
+        r, cols = self.t["register"], self.rcol
+        kinds = r.columns.inputs
+        return (tuple(cols[key] for key in REGISTER_FIELDS), cols["check"],
+                tuple((j, self.rwidth[key]) for j, key in enumerate(REGISTER_FIELDS) if kinds[key] == "text"),
+                r["check"])
+
     def register_values(self, row: int, raw: tuple[Any, ...], codes: set[str]) -> tuple[tuple[Place, str, Value], ...]:
         """What a register input row holds of a declared row (`raw`, values in `REGISTER_FIELDS` order; `codes`:
         the set's codes casefolded): each field's value, then its check column's text (`register` puts them
         in these cells)."""
-        cols = self.rcol
+        cols, check_col, _, texts = self._register_inputs
+        n = len(raw)
         out: list[tuple[Place, str, Value]] = []
-        for j, key in enumerate(REGISTER_FIELDS):
-            value = raw[j] if j < len(raw) else None
-            out.append((("register", row, cols[key]), "value", value if value != "" else None))
-        out.append((("register", row, cols["check"]), "cached", register_check(raw, codes, self.t["register"]["check"])))
+        for j, col in enumerate(cols):
+            value = raw[j] if j < n else None
+            out.append((("register", row, col), "value", value if value != "" else None))
+        out.append((("register", row, check_col), "cached", register_check(raw, codes, texts)))
         return tuple(out)
 
     def register_fit(self, raw: tuple[Any, ...]) -> tuple[tuple[Any, float, float, bool], ...]:
         """The texts a register input row is fitted to: its text fields' values."""
-        kinds = self.t["register"].columns.inputs
-        return tuple((value, self.rwidth[key], 11, False) for key, value in zip(REGISTER_FIELDS, raw, strict=False)
-                     if isinstance(value, str) and kinds[key] == "text")
+        n = len(raw)
+        return tuple((raw[j], width, 11, False) for j, width in self._register_inputs[2]
+                     if j < n and isinstance(raw[j], str))
 
-    def register_pending(self) -> str:
-        """What the register's count of rows still to complete shows for the declared rows."""
-        r = self.t["register"]
-        codes = {leaf.code.casefold() for leaf in self.cset.commune_leaves()}
-        pending = sum(1 for raw in self.declared.register if register_check(raw, codes, r["check"]))
-        return r["pending"].format(n=pending) if pending else ""
+    def register_pending(self, codes: set[str]) -> str:
+        """What the register's count of rows still to complete shows for the declared rows (`codes`: the set's
+        codes casefolded)."""
+        texts = self._register_inputs[3]
+        pending = sum(1 for raw in self.declared.register if register_check(raw, codes, texts))
+        return self.t["register"]["pending"].format(n=pending) if pending else ""
 
     # -- Tổng hợp (Phụ lục 2) ------------------------------------------------------------------
     def summary(self) -> None:
