@@ -4,7 +4,9 @@
   scratch (`build_layout_uncached`), digest and lookups included.
 - A feedback workbook's layout made from the set's template with the file's values set (`declared_layout`)
   equals the layout built from scratch, for returns of every kind on sets with and without body-scored
-  points; `feedback_layout` builds the layout whole on any doubt.
+  points; `feedback_layout` builds the layout whole on any doubt. It finds those cells where the builder
+  recorded them (`Layout.value_places`): each holds what its key names, and the feedback layouts stay the
+  plain build's when the builder puts its rows elsewhere.
 - `generate_one` (the set's workbook rendered once, re-filled per commune) writes the same file, part by
   part, as `generate_one_uncached` (every cell written by XlsxWriter for that commune), in the manner of
   XlsxWriter's own tests: every part of the package compared, only the document dates in
