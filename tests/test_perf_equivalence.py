@@ -4,7 +4,9 @@
   scratch (`build_layout_uncached`), digest and lookups included.
 - A feedback workbook's layout made from the set's template with the file's values set (`declared_layout`)
   equals the layout built from scratch, for returns of every kind on sets with and without body-scored
-  points; `feedback_layout` builds the layout whole on any doubt.
+  points; `feedback_layout` builds the layout whole on any doubt. It finds those cells where the builder
+  recorded them (`Layout.value_places`): each holds what its key names, and the feedback layouts stay the
+  plain build's when the builder puts its rows elsewhere.
 - `generate_one` (the set's workbook rendered once, re-filled per commune) writes the same file, part by
   part, as `generate_one_uncached` (every cell written by XlsxWriter for that commune), in the manner of
   XlsxWriter's own tests: every part of the package compared, only the document dates in
@@ -46,15 +48,21 @@ from cchc_xl.office import convert, find_soffice
 from cchc_xl.reading import book as reading
 from cchc_xl.scoring import LeafInput
 from cchc_xl.settings import Settings
+from cchc_xl.templates import template
+from cchc_xl.workbook import approved_report as approved_module
 from cchc_xl.workbook import declared_layout as declared_module
+from cchc_xl.workbook import layout as layout_module
+from cchc_xl.workbook.approved_report import ApprovedReport
 from cchc_xl.workbook.declared_layout import declared_layout, feedback_layout
 from cchc_xl.workbook.generate import commune_package, generate_one, generate_one_uncached
 from cchc_xl.workbook.layout import (
     LAYOUT_SWITCH,
     Declared,
+    PlaceKind,
     RowMemo,
     build_layout,
     build_layout_uncached,
+    cell_ref,
     layout_template,
 )
 from conftest import examples
@@ -108,7 +116,7 @@ def test_template_layouts_equal_layouts_built_from_scratch(which: str, bundled_s
     for commune in [*communes[:5], *ODD_COMMUNES, *COLLIDING, Commune(code="", name="", kind="")]:
         fast, slow = build_layout(cset, commune), build_layout_uncached(cset, commune)
         for attr in ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation",
-                     "merges", "row_heights"):
+                     "merges", "row_heights", "value_places"):
             assert getattr(fast, attr) == getattr(slow, attr), (commune, attr)
         assert fast.digest() == slow.digest(), commune
         assert fast.locked_manifest() == slow.locked_manifest()
@@ -127,7 +135,7 @@ def test_layouts_of_one_template_do_not_share_cell_lists(bundled_set: CriteriaSe
 
 
 LAYOUT_PARTS = ("sheets", "cells", "validations", "leaves", "node_rows", "names", "register_rows", "evaluation",
-                "merges", "row_heights")
+                "merges", "row_heights", "value_places")
 
 
 @pytest.mark.parametrize("which", ["bundled", "mini"])
@@ -324,6 +332,123 @@ def test_feedback_layouts_are_built_whole_on_any_doubt(mini_set: CriteriaSet, co
         m.setattr(declared_module, "declared_layout", lambda *a: pytest.fail("the switch is off"))
         assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 3
     assert same(feedback_layout(mini_set, communes[0], d)) and len(built) == 3
+
+
+def distinct_return(cset: CriteriaSet) -> Declared:
+    """`declared(cset)` with texts each its own: every item's explanation names the item, the register's row
+    misses its file (one row to complete), the difficulties and recommendations differ."""
+    d = declared(cset)
+    leaves = {code: dataclasses.replace(inp, explanation=f"Giải trình của {code}") for code, inp in d.leaves.items()}
+    return dataclasses.replace(d, leaves=leaves, register=((*d.register[0][:5], ""),),
+                               difficulties="Khó khăn của xã", recommendations="Kiến nghị của xã")
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini", "no_body"])
+def test_value_places_hold_what_they_name(which: str, bundled_set: CriteriaSet, mini_set: CriteriaSet,
+                                          communes: list[Commune]) -> None:
+    """Each cell the builder records as holding a return's value or a result of it (`Layout.value_places`)
+    holds it in the layout built from scratch, on sets of other shapes (areas, criteria, sub-criteria, items
+    the body scores): a score on the row of its area, criterion or item (its code beside it) pointing at
+    that one's grid cell, an explanation on its item's row, the totals and tiers pointing at the grid's, the
+    difficulties and recommendations; and every cell that differs between two returns, outside the grid's
+    item rows and the register's input rows, is one of them."""
+    cset = {"bundled": bundled_set, "mini": mini_set}.get(which) or no_body_set()
+    d = distinct_return(cset)
+    layout = build_layout_uncached(cset, communes[0], d)
+    ev, t = layout.evaluation, template("commune")
+    assert ev is not None
+    at = {(c.sheet, c.row, c.col): c for c in layout.cells}
+    total, tier = layout.named_cell("TONG_DIEM"), layout.named_cell("XEP_LOAI")
+    assert total is not None and tier is not None
+    pl2_code = t.approved.columns.indices["code"]
+
+    def code_beside(place: tuple[str, int, int]) -> Any:
+        return at[(place[0], place[1], pl2_code if place[0] == "approved" else 0)].value
+
+    def points_at(cell: Any, grid_ref: str) -> bool:  # (its formula reads that cell of the grid)
+        return re.search(rf"{re.escape(layout.quoted('grid'))}!{grid_ref}(?![0-9])", cell.formula or "") is not None
+
+    def grid_score(code: str) -> str:
+        return cell_ref(layout.node_rows[code], total.col)
+
+    nodes = {a.code for a in cset.areas} | {c.code for a in cset.areas for c in a.criteria if not c.is_leaf}
+    items = {leaf.code for leaf in cset.commune_leaves()}
+    found: dict[PlaceKind, set[str]] = {}
+    for key, place in layout.value_places.items():
+        cell, code = at[place], key.code
+        found.setdefault(key.kind, set()).add(code)
+        match key.kind:
+            case PlaceKind.GRID_NODE_SCORE:
+                assert place == ("grid", layout.node_rows[code], total.col) and cell.cached == ev.nodes[code]
+            case PlaceKind.GRID_TOTAL | PlaceKind.GRID_TIER:
+                assert cell is (total if key.kind is PlaceKind.GRID_TOTAL else tier)
+            case PlaceKind.REGISTER_PENDING:
+                assert place[0] == "register" and cell.cached == t.register["pending"].format(n=1)
+            case PlaceKind.SUMMARY_SCORE | PlaceKind.APPROVED_NODE_SCORE | PlaceKind.APPROVED_LEAF_SCORE:
+                assert code_beside(place) == code and points_at(cell, grid_score(code)), key
+            case PlaceKind.APPROVED_NOTE:
+                assert code_beside(place) == code and points_at(cell, layout.leaves[code].evidence), key
+            case PlaceKind.APPROVED_EXPLANATION:
+                assert code_beside(place) == code and cell.cached == f"Giải trình của {code}", key
+            case PlaceKind.SUMMARY_TOTAL | PlaceKind.APPROVED_TOTAL:
+                assert points_at(cell, total.ref) and cell.cached == ev.total, key
+            case PlaceKind.SUMMARY_TIER:
+                assert points_at(cell, tier.ref) and cell.cached == (tier.cached or tier.value)
+            case PlaceKind.ISSUES_DIFFICULTIES | PlaceKind.ISSUES_RECOMMENDATIONS:
+                want = ("KHO_KHAN", d.difficulties) if key.kind is PlaceKind.ISSUES_DIFFICULTIES \
+                    else ("KIEN_NGHI", d.recommendations)
+                assert (cell.name, cell.value) == want
+            case PlaceKind.APPROVED_DIFFICULTIES | PlaceKind.APPROVED_RECOMMENDATIONS:
+                name, text = ("KHO_KHAN", d.difficulties) if key.kind is PlaceKind.APPROVED_DIFFICULTIES \
+                    else ("KIEN_NGHI", d.recommendations)
+                assert layout.names[name] in (cell.formula or "") and cell.cached == text
+            case _:
+                pytest.fail(f"no check for {key}")
+    # every area and criterion, and every item the commune scores, has its cells (the summary: but those the
+    # body scores whole); the grid's tier only when the commune scores every point
+    assert found[PlaceKind.GRID_NODE_SCORE] == found[PlaceKind.APPROVED_NODE_SCORE] == nodes
+    assert found[PlaceKind.APPROVED_LEAF_SCORE] == found[PlaceKind.APPROVED_NOTE] == \
+        found[PlaceKind.APPROVED_EXPLANATION] == items
+    assert found[PlaceKind.SUMMARY_SCORE] <= nodes | items and len(found[PlaceKind.SUMMARY_SCORE]) >= len(cset.areas)
+    assert (PlaceKind.GRID_TIER in found) == (cset.body_max == 0)
+    # the cells another return changes are those
+    other = build_layout_uncached(cset, communes[0], Declared())
+    item_rows = {("grid", refs.row) for refs in layout.leaves.values()}
+    first, last = layout.register_rows
+    recorded = set(layout.value_places.values())
+    for a, b in zip(layout.cells, other.cells, strict=True):
+        assert (a.sheet, a.row, a.col) == (b.sheet, b.row, b.col)
+        if (a.value, a.cached) != (b.value, b.cached) and (a.sheet, a.row) not in item_rows \
+                and not (a.sheet == "register" and first <= a.row <= last):
+            assert (a.sheet, a.row, a.col) in recorded, a
+
+
+@pytest.mark.parametrize("which", ["bundled", "mini", "no_body"])
+def test_feedback_layouts_follow_the_builder_when_it_moves_rows(which: str, bundled_set: CriteriaSet,
+                                                                mini_set: CriteriaSet, communes: list[Commune],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The builder laying the sheets out otherwise (the summary's table two rows lower; Phụ lục 2's table a
+    row lower, and a row more before its explanations and before its difficulties), a feedback layout is still
+    the one built from scratch: `declared_layout` sets each cell where the builder recorded it, and counts no
+    row of its own."""
+    cset = {"bundled": bundled_set, "mini": mini_set}.get(which) or no_body_set()
+    before = build_layout_uncached(cset, communes[0], declared(cset)).value_places
+    monkeypatch.setattr(layout_module, "_PER_SET", {})  # (the moved layout's own template, gone after the test)
+    monkeypatch.setattr(layout_module, "SUMMARY_HEADER_ROW", layout_module.SUMMARY_HEADER_ROW + 2)
+    monkeypatch.setattr(approved_module, "HEADER_ROW", approved_module.HEADER_ROW + 1)
+    for part in ("_explanations", "_issues"):
+        real = getattr(ApprovedReport, part)
+        monkeypatch.setattr(ApprovedReport, part, lambda self, row, real=real: real(self, row + 1))
+    for k, d in enumerate(feedback_variants(cset)[::3]):
+        fast = declared_layout(cset, communes[0], d)
+        assert fast is not None, k
+        slow = build_layout_uncached(cset, communes[0], d)
+        for attr in LAYOUT_PARTS:
+            assert getattr(fast, attr) == getattr(slow, attr), (k, attr)
+    moved = {key for key, place in slow.value_places.items() if before[key] != place}
+    assert {key.kind for key in moved} >= {PlaceKind.SUMMARY_SCORE, PlaceKind.SUMMARY_TIER,
+                                           PlaceKind.APPROVED_LEAF_SCORE, PlaceKind.APPROVED_EXPLANATION,
+                                           PlaceKind.APPROVED_RECOMMENDATIONS}
 
 
 # -- workbooks ----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from cchc_xl.criteria.model import Criterion
 from cchc_xl.literals import text as _quote
 from cchc_xl.templates import template
-from cchc_xl.workbook.layout import RowValues
+from cchc_xl.workbook.layout import PlaceKey, PlaceKind, RowValues
 
 if TYPE_CHECKING:
     from xlsxwriter.worksheet import Worksheet
@@ -164,7 +164,8 @@ class ApprovedReport:
         self.put(row, c["code"], style="pl2_total")
         self.line(row, c["title"], c["title_end"], "pl2_total", t["total_label"])
         self.put(row, c["max"], value=cset.total, style="pl2_total_number")
-        self.put(row, c["score"], formula=f"{grid}!{self.b.total_ref}", cached=ev.total, style="pl2_total_number")
+        self.put(row, c["score"], formula=f"{grid}!{self.b.total_ref}", cached=ev.total, style="pl2_total_number",
+                 key=PlaceKey(PlaceKind.APPROVED_TOTAL))
         self.put(row, c["note"], style="pl2_total")
         self.total_row = row
         commune_max = sum((leaf.max for leaf in cset.commune_leaves()), Decimal(0))
@@ -178,9 +179,14 @@ class ApprovedReport:
 
     def _node(self, row: int, code: str, title: str, maximum: Decimal, style: str) -> None:
         """An area's or criterion's row (from the run's row memo, the file's total put in)."""
+        place = self.b.keep(PlaceKey(PlaceKind.APPROVED_NODE_SCORE, code), (SHEET, row, self.c["score"]))
         self.b.memo_row((SHEET, "node", code, row, style), (SHEET, row), None,
                         lambda: self._build_node(row, code, title, maximum, style),
-                        RowValues((((SHEET, row, self.c["score"]), "cached", self.b.ev.nodes.get(code, Decimal(0))),)))
+                        RowValues(((place, "cached", self.node_score(code)),)))
+
+    def node_score(self, code: str) -> Decimal:
+        """An area's or criterion's total."""
+        return self.b.ev.nodes.get(code, Decimal(0))
 
     def _build_node(self, row: int, code: str, title: str, maximum: Decimal, style: str) -> None:
         c = self.c
@@ -188,8 +194,7 @@ class ApprovedReport:
         self.line(row, c["title"], c["title_end"], style, title)
         self.put(row, c["max"], value=maximum, style=style + "_number")
         formula = self.b._static("pl2_node", code, row, lambda: self._score_ref(code))
-        self.put(row, c["score"], formula=formula, cached=self.b.ev.nodes.get(code, Decimal(0)),
-                 style=style + "_number")
+        self.put(row, c["score"], formula=formula, cached=self.node_score(code), style=style + "_number")
         self.put(row, c["note"], style=style)
         self.b.fit(SHEET, row, [(code, self.widths[c["code"]], SIZE, True), (title, self.title_width, SIZE, True)],
                    always=True)
@@ -197,8 +202,10 @@ class ApprovedReport:
     def _leaf(self, row: int, leaf: Criterion, style: str) -> None:
         # (from the run's row memo, the file's score and note put in)
         values = () if leaf.scored_by == "district" else (
-            ((SHEET, row, self.c["score"]), "cached", self._leaf_score(leaf)),
-            ((SHEET, row, self.c["note"]), "cached", self._leaf_note(leaf)))
+            (self.b.keep(PlaceKey(PlaceKind.APPROVED_LEAF_SCORE, leaf.code), (SHEET, row, self.c["score"])), "cached",
+             self._leaf_score(leaf)),
+            (self.b.keep(PlaceKey(PlaceKind.APPROVED_NOTE, leaf.code), (SHEET, row, self.c["note"])), "cached",
+             self._leaf_note(leaf)))
         self.b.memo_row((SHEET, leaf.code, row, style), (SHEET, row), None, lambda: self._build_leaf(row, leaf, style),
                         RowValues(values))
 
@@ -251,10 +258,10 @@ class ApprovedReport:
         self.line(row, 1, self.last, "pl2_header", text_header)
         row += 1
         for leaf in b.cset.commune_leaves():
-            declared = b.declared.leaves.get(leaf.code)
-            text = declared.explanation if declared and declared.explanation else ""
+            text = self.explanation(leaf.code)
+            place = b.keep(PlaceKey(PlaceKind.APPROVED_EXPLANATION, leaf.code), (SHEET, row, 1))
             # (from the run's row memo, the file's text put in and the row fitted to it)
-            values = (RowValues((((SHEET, row, 1), "cached", text or self.t["no_explanation"]),),
+            values = (RowValues(((place, "cached", self.explanation_shown(text)),),
                                 self._explanation_fit(text), always=True) if type(text) is str else None)
             b.memo_row((SHEET, "explanation", leaf.code, row, None if values is not None else text),
                        (SHEET, row), None, lambda leaf=leaf, row=row, text=text: self._explanation(leaf, row, text),
@@ -265,8 +272,17 @@ class ApprovedReport:
     def _explanation(self, leaf: Criterion, row: int, text: str) -> None:
         formula = self.b._static("pl2_explanation", leaf.code, row, lambda: self._explanation_formula(leaf))
         self.put(row, 0, value=leaf.code, style="pl2_cell")
-        self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=text or self.t["no_explanation"])
+        self.line(row, 1, self.last, "pl2_cell", formula=formula, cached=self.explanation_shown(text))
         self.b.fit(SHEET, row, list(self._explanation_fit(text)), always=True)
+
+    def explanation(self, code: str) -> str:
+        """An item's explanation as declared ("": none)."""
+        declared = self.b.declared.leaves.get(code)
+        return declared.explanation if declared and declared.explanation else ""
+
+    def explanation_shown(self, text: str) -> str:
+        """What the report shows of an item's explanation (`text`, as `explanation` gives it)."""
+        return text or self.t["no_explanation"]
 
     def _explanation_fit(self, text: str) -> tuple[tuple[Any, float, float, bool], ...]:
         return ((text or "-", self.span(1, self.last), SIZE, False),)
@@ -280,15 +296,24 @@ class ApprovedReport:
         self.line(row, 0, self.last, "pl2_part", t["part_issues"])
         self.fit(row, t["part_issues"], 0, self.last, bold=True)
         row += 1
-        for label, name, declared in ((t["difficulties"], "KHO_KHAN", b.declared.difficulties),
-                                      (t["recommendations"], "KIEN_NGHI", b.declared.recommendations)):
+        for label, name, declared, kind in (
+                (t["difficulties"], "KHO_KHAN", b.declared.difficulties, PlaceKind.APPROVED_DIFFICULTIES),
+                (t["recommendations"], "KIEN_NGHI", b.declared.recommendations, PlaceKind.APPROVED_RECOMMENDATIONS)):
             ref = b.layout.names[name]
             self.line(row, 0, self.last, "pl2_part", label)
             self.line(row + 1, 0, self.last, "pl2_para", formula=f'IF(LEN({ref})>0,{ref},{_quote(t["none"])})',
-                      cached=declared or t["none"])
-            self.fit(row + 1, declared or t["none"], 0, self.last)
+                      cached=self.issue_shown(declared), key=PlaceKey(kind))
+            b.fit(SHEET, row + 1, list(self.issue_fit(declared)), always=True)
             row += 2
         return row
+
+    def issue_shown(self, text: str) -> str:
+        """What the report shows of the declared difficulties or recommendations."""
+        return text or self.t["none"]
+
+    def issue_fit(self, text: str) -> tuple[tuple[Any, float, float, bool], ...]:
+        """The texts the row showing the declared difficulties or recommendations is fitted to (always)."""
+        return ((self.issue_shown(text), self.span(0, self.last), SIZE, False),)
 
     # -- the signature block ---------------------------------------------------------------------
     def _signature(self, row: int) -> int:

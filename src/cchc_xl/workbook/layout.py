@@ -24,9 +24,10 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from enum import StrEnum
 from functools import cached_property, lru_cache
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -192,6 +193,10 @@ class Layout(SheetLayout):
     # wrapped texts of each row (rows not listed keep the default height).
     merges: list[Merge] = field(default_factory=list)
     row_heights: dict[tuple[str, int], float] = field(default_factory=dict)  # (sheet key, 0-based row) -> pt
+    # The place of each cell holding one of the return's values or a result of them, outside the grid's item
+    # rows (`leaves`) and the register's input rows, by what it holds; recorded by the builder as it puts the
+    # cell, the same for every return of a set and round (`declared_layout` sets these cells).
+    value_places: dict[PlaceKey, Place] = field(default_factory=dict)
     # The assessing body the texts name ("Do tỉnh chấm"); signed into the metadata, so the importer rebuilds
     # the same layout from the file alone.
     identity: RoundIdentity = NEUTRAL
@@ -525,6 +530,35 @@ _MADE_PER_SLOT = 16  # (bounded: an item's explanations are each return's own)
 Place = tuple[str, int, int]  # (sheet key, 0-based row, 0-based column)
 
 
+class PlaceKind(StrEnum):
+    """What a cell of `Layout.value_places` holds (with the code of its area, criterion or item, where it
+    holds one's)."""
+
+    GRID_NODE_SCORE = "grid_node_score"  # an area's or criterion's total on the grid (code)
+    GRID_TOTAL = "grid_total"
+    GRID_TIER = "grid_tier"  # (only when the commune scores every point: else the cell says why there is none)
+    REGISTER_PENDING = "register_pending"  # the register's count of rows still to complete
+    SUMMARY_SCORE = "summary_score"  # an area's or criterion's score (code; none where the body scores all of it)
+    SUMMARY_TOTAL = "summary_total"
+    SUMMARY_TIER = "summary_tier"
+    ISSUES_DIFFICULTIES = "issues_difficulties"  # (the commune's input cells)
+    ISSUES_RECOMMENDATIONS = "issues_recommendations"
+    APPROVED_NODE_SCORE = "approved_node_score"  # Phụ lục 2: an area's or criterion's total (code)
+    APPROVED_LEAF_SCORE = "approved_leaf_score"  # an item's score (code; the commune's items only)
+    APPROVED_NOTE = "approved_note"  # an item's note: its evidence count, or that it is explained (code)
+    APPROVED_TOTAL = "approved_total"
+    APPROVED_EXPLANATION = "approved_explanation"  # an item's explanation (code)
+    APPROVED_DIFFICULTIES = "approved_difficulties"
+    APPROVED_RECOMMENDATIONS = "approved_recommendations"
+
+
+class PlaceKey(NamedTuple):
+    """A key of `Layout.value_places`: what the cell holds, and whose (a criterion code, or "")."""
+
+    kind: PlaceKind
+    code: str = ""
+
+
 @dataclass(frozen=True)
 class RowValues:
     """What of a row differs from return to return (its inputs, their results, an item's explanation,
@@ -641,9 +675,12 @@ class _Builder:
         self.composition = {"total": fmt(cset.total), "commune_max": fmt(cset.commune_max),
                             "body_max": fmt(cset.body_max)}
 
-    def put(self, sheet: str, row: int, col: int, **kw: Any) -> CellSpec:
+    def put(self, sheet: str, row: int, col: int, *, key: PlaceKey | None = None, **kw: Any) -> CellSpec:
+        """A cell; with `key`, one holding a return's value or a result of them (`Layout.value_places`)."""
         cell = CellSpec(sheet, row, col, **kw)
         self.layout.cells.append(cell)
+        if key is not None:
+            self.layout.value_places[key] = (sheet, row, col)
         if cell.name:
             self.layout.names[cell.name] = self._static(
                 "name", sheet, row * 16384 + col, lambda: f"{self.layout.quoted(sheet)}!${xl_col_to_name(col)}${row + 1}")
@@ -653,6 +690,12 @@ class _Builder:
         """A cell whose text depends on the commune (and on nothing else that varies)."""
         self.commune_slots.append((len(self.layout.cells), text))
         return self.put(sheet, row, col, value=text(self.commune), **kw)
+
+    def keep(self, key: PlaceKey, place: Place) -> Place:
+        """`place`, recorded under `key` in `Layout.value_places`: for the cells of a row from the row memo,
+        whose puts are not run again (the place is the one the row's `RowValues` sets)."""
+        self.layout.value_places[key] = place
+        return place
 
     def merge(self, sheet: str, row: int, first_col: int, last_col: int, last_row: int | None = None) -> None:
         self.layout.merges.append(Merge(sheet, row, first_col, row if last_row is None else last_row, last_col))
@@ -753,7 +796,7 @@ class _Builder:
         self.put("grid", row, cols["max"], value=self.cset.commune_max if partial else self.cset.total,
                  style="total_number")
         self.put("grid", row, score_col, formula=f"ROUND(SUM({','.join(area_cells)}),2)", cached=total,
-                 style="total_number", name="TONG_DIEM")
+                 style="total_number", name="TONG_DIEM", key=PlaceKey(PlaceKind.GRID_TOTAL))
         self.total_ref = xl_rowcol_to_cell(row, score_col)
         self.put("grid", row + 1, cols["title"], value=g["tier_label"], style="total_label")
         if partial:
@@ -761,7 +804,7 @@ class _Builder:
                      style="total_text", name="XEP_LOAI")
         else:
             self.put("grid", row + 1, score_col, formula=self._tier_formula(self.total_ref), cached=self.shown_tier,
-                     style="total_text", name="XEP_LOAI")
+                     style="total_text", name="XEP_LOAI", key=PlaceKey(PlaceKind.GRID_TIER))
         self.tier_ref = xl_rowcol_to_cell(row + 1, score_col)
         self.grid_total_row = row
         del last_col
@@ -808,9 +851,10 @@ class _Builder:
 
     def _parent_row(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str], level: str) -> None:
         """An area's or criterion's grid row (from the run's row memo, the file's total put in)."""
+        place = self.keep(PlaceKey(PlaceKind.GRID_NODE_SCORE, code), ("grid", row, self.gcol["score"]))
         self.memo_row(("grid_parent", code, row, level), ("grid", row), None,
                       lambda: self._build_parent_row(row, code, title, maximum, parts, level),
-                      RowValues(((("grid", row, self.gcol["score"]), "cached", self.ev.nodes[code]),)))
+                      RowValues(((place, "cached", self.ev.nodes[code]),)))
 
     def _build_parent_row(self, row: int, code: str, title: str, maximum: Decimal, parts: list[str],
                           level: str) -> None:
@@ -1094,20 +1138,16 @@ class _Builder:
                 self.register_spans.append((start, len(self.layout.cells)))
                 continue
             raw = self.declared.register[i] if i < len(self.declared.register) else ()
-            for j, key in enumerate(REGISTER_FIELDS):
-                value = raw[j] if j < len(raw) else None
-                self.put("register", row, cols[key], value=value if value != "" else None, style=styles[key],
-                         locked=False)
-                if isinstance(value, str) and styles[key] == "input_text":
-                    self.fit("register", row, [(value, self.rwidth[key], 11, False)])
+            *inputs, ((_, _, check_col), _, check) = self.register_values(row, raw, codes)
+            for ((_, _, col), _, value), key in zip(inputs, REGISTER_FIELDS, strict=True):
+                self.put("register", row, col, value=value, style=styles[key], locked=False)
+            self.fit("register", row, list(self.register_fit(raw)))
             formula = self._static("register_check", "", row,
                                    lambda row=row: register_check_formula(row, cols, self.codes_range, texts))
-            self.put("register", row, cols["check"], formula=formula,
-                     cached=register_check(raw, codes, texts), style="check")
+            self.put("register", row, check_col, formula=formula, cached=check, style="check")
             self.register_spans.append((start, len(self.layout.cells)))
-        pending = sum(1 for raw in self.declared.register if register_check(raw, codes, texts))
         self.put("register", 0, cols["files"], formula=register_pending_formula(first, last, cols, r["pending"]),
-                 cached=r["pending"].format(n=pending) if pending else "", style="pending")
+                 cached=self.register_pending(codes), style="pending", key=PlaceKey(PlaceKind.REGISTER_PENDING))
         v = self.t["validation"]
         self.validate("register", first, cols["code"], Validation(
             "list", source=self.codes_range, title=v["code_title"], prompt=v["code_prompt"], error=v["code_error"]),
@@ -1115,6 +1155,43 @@ class _Builder:
         self.validate("register", first, cols["date"], Validation(
             "date", minimum=dt.date(1990, 1, 1), maximum=dt.date(2100, 12, 31), title=v["date_title"],
             prompt=v["date_prompt"], error=v["date_error"]), last_row=last)
+
+    @cached_property
+    def _register_inputs(self) -> tuple[tuple[int, ...], int, tuple[tuple[int, float], ...], dict[str, str]]:
+        """What every register input row asks (`register_values`, `register_fit`): the column of each of
+        `REGISTER_FIELDS`, the check column, the text fields (place in `REGISTER_FIELDS`, width) and the
+        check column's texts."""
+        r, cols = self.t["register"], self.rcol
+        kinds = r.columns.inputs
+        return (tuple(cols[key] for key in REGISTER_FIELDS), cols["check"],
+                tuple((j, self.rwidth[key]) for j, key in enumerate(REGISTER_FIELDS) if kinds[key] == "text"),
+                r["check"])
+
+    def register_values(self, row: int, raw: tuple[Any, ...], codes: set[str]) -> tuple[tuple[Place, str, Value], ...]:
+        """What a register input row holds of a declared row (`raw`, values in `REGISTER_FIELDS` order; `codes`:
+        the set's codes casefolded): each field's value, then its check column's text (`register` puts them
+        in these cells)."""
+        cols, check_col, _, texts = self._register_inputs
+        n = len(raw)
+        out: list[tuple[Place, str, Value]] = []
+        for j, col in enumerate(cols):
+            value = raw[j] if j < n else None
+            out.append((("register", row, col), "value", value if value != "" else None))
+        out.append((("register", row, check_col), "cached", register_check(raw, codes, texts)))
+        return tuple(out)
+
+    def register_fit(self, raw: tuple[Any, ...]) -> tuple[tuple[Any, float, float, bool], ...]:
+        """The texts a register input row is fitted to: its text fields' values."""
+        n = len(raw)
+        return tuple((raw[j], width, 11, False) for j, width in self._register_inputs[2]
+                     if j < n and isinstance(raw[j], str))
+
+    def register_pending(self, codes: set[str]) -> str:
+        """What the register's count of rows still to complete shows for the declared rows (`codes`: the set's
+        codes casefolded)."""
+        texts = self._register_inputs[3]
+        pending = sum(1 for raw in self.declared.register if register_check(raw, codes, texts))
+        return self.t["register"]["pending"].format(n=pending) if pending else ""
 
     # -- Tổng hợp (Phụ lục 2) ------------------------------------------------------------------
     def summary(self) -> None:
@@ -1151,11 +1228,12 @@ class _Builder:
             nodes = [(area, "report_area")] + [(cr, "report_cell") for cr in area.criteria]
             for node, style in nodes:
                 leaf = self.ev.leaves.get(node.code)
-                cached = (leaf.score if leaf else self.ev.nodes.get(node.code)) or Decimal(0)
+                cached = self.summary_score(node.code)
                 body_points = self._static("summary_body", node.code, row, lambda node=node: sum(
                     (body.get(c.code, Decimal(0)) for c in _leaves_of(node)), Decimal(0)))
                 # (from the run's row memo, the file's score put in)
-                values = () if body_points == node.max else ((("summary", row, 3), "cached", cached),)
+                values = () if body_points == node.max else (
+                    (self.keep(PlaceKey(PlaceKind.SUMMARY_SCORE, node.code), ("summary", row, 3)), "cached", cached),)
                 self.memo_row(("summary", node.code, row, style, leaf is not None), ("summary", row), None,
                               lambda node=node, style=style, row=row, leaf=leaf, cached=cached, points=body_points:
                               self._summary_row(row, node, style, leaf is not None, cached, points, grid),
@@ -1166,21 +1244,20 @@ class _Builder:
         self.put("summary", row, 1, value=total_label, style="report_area_wrap")
         self.put("summary", row, 2, value=cset.commune_max if partial else cset.total, style="report_area_number")
         self.put("summary", row, 3, formula=f"{grid}!{self.total_ref}", cached=self.ev.total,
-                 style="report_area_number")
+                 style="report_area_number", key=PlaceKey(PlaceKind.SUMMARY_TOTAL))
         if partial:
             note = s["total_note_partial"].format(**self.composition)
             self.put("summary", row, 4, value=note, style="report_area_wrap")
             self.fit("summary", row, [(note, widths[4], 13, True)], always=True)
         self.put("summary", row + 1, 1, value=s["tier_label"], style="report_area_wrap")
-        tier_cached = tier_shown(cset, self.shown_tier, self.layout.identity)
+        tier_cached = self.summary_tier
         self.put("summary", row + 1, 3, formula=f"{grid}!{self.tier_ref}", cached=tier_cached,
-                 style="report_area_wrap" if partial else "report_area_text")
+                 style="report_area_wrap" if partial else "report_area_text", key=PlaceKey(PlaceKind.SUMMARY_TIER))
         if partial:  # the sentence in place of a tier spans the score and note columns
             self.put("summary", row + 1, 4, style="report_area")
             self.merge("summary", row + 1, 3, 4)
-            self.fit("summary", row + 1, [(tier_cached, widths[3] + widths[4], 13, True)], always=True)
         self.fit("summary", row, [(total_label, widths[1], 13, True)], always=True)
-        self.fit("summary", row + 1, [(s["tier_label"], widths[1], 13, True)], always=True)
+        self.fit("summary", row + 1, list(self.summary_tier_fit(tier_cached)), always=True)
         self.summary_header_row = header_row
         year = cset.year
         # the date line and the signature block span C:E (a long commune name shrinks to fit its line)
@@ -1192,6 +1269,23 @@ class _Builder:
         for r in range(row + 3, row + 7):
             self.merge("summary", r, 2, last)
             self.set_height("summary", r, lines_height(1, 13))  # 13 pt lines, whatever the commune's name
+
+    def summary_score(self, code: str) -> Decimal:
+        """The summary's score of an area or criterion (a scored criterion's blank or text score counts 0)."""
+        leaf = self.ev.leaves.get(code)
+        return (leaf.score if leaf else self.ev.nodes.get(code)) or Decimal(0)
+
+    @property
+    def summary_tier(self) -> str:
+        """What the summary's tier cell shows (the grid's XEP_LOAI: `tier_shown`)."""
+        return tier_shown(self.cset, self.shown_tier, self.layout.identity)
+
+    def summary_tier_fit(self, tier: str) -> tuple[tuple[Any, float, float, bool], ...]:
+        """The texts the summary's tier row is fitted to (always): its label, and the sentence in place of
+        a tier (`tier`) across the score and note columns while the body scores part of the set."""
+        widths = self.t["summary"].columns.widths
+        label = (self.t["summary"]["tier_label"], widths[1], 13, True)
+        return ((tier, widths[3] + widths[4], 13, True), label) if self.cset.body_max > 0 else (label,)
 
     def _summary_row(self, row: int, node: Any, style: str, is_leaf: bool, cached: Decimal,
                      body_points: Decimal, grid: str) -> None:
@@ -1221,10 +1315,10 @@ class _Builder:
         self.put("issues", 0, 0, value=t["title"], style="title")
         self.put("issues", 2, 0, value=t["difficulties"], style="label")
         self.put("issues", 3, 0, value=self.declared.difficulties or None, style="input_long", locked=False,
-                 name="KHO_KHAN")
+                 name="KHO_KHAN", key=PlaceKey(PlaceKind.ISSUES_DIFFICULTIES))
         self.put("issues", 5, 0, value=t["recommendations"], style="label")
         self.put("issues", 6, 0, value=self.declared.recommendations or None, style="input_long", locked=False,
-                 name="KIEN_NGHI")
+                 name="KIEN_NGHI", key=PlaceKey(PlaceKind.ISSUES_RECOMMENDATIONS))
         for row in (3, 6):  # room to type several paragraphs
             self.set_height("issues", row, t["input_height"])
 
@@ -1383,9 +1477,9 @@ class LayoutTemplate:
     """The blank layout of one criteria set, built once; `layout(commune)` re-fills only the commune cells.
 
     A derived layout shares the template's cell specs (frozen), lookups and, by convention read-only, its
-    names, rows, validations, merges and row heights; only its cell list is its own. Its digest is the template's locked
-    manifest with the commune's items put in their places, so a thousand communes hash without a
-    thousand sorts of two thousand items.
+    names, rows, value places, validations, merges and row heights; only its cell list is its own. Its digest
+    is the template's locked manifest with the commune's items put in their places, so a thousand communes
+    hash without a thousand sorts of two thousand items.
     """
 
     def __init__(self, cset: CriteriaSet, identity: RoundIdentity = NEUTRAL):
@@ -1396,6 +1490,10 @@ class LayoutTemplate:
         self.statics = builder.statics  # (only ever added to: every entry is the set's and round's)
         self.rows = RowMemo() if os.environ.get(LAYOUT_SWITCH, "1") != "0" else None
         self.made: dict[tuple[int, str, tuple[Any, ...]], CellSpec] = {}  # declared_layout's cells, by value
+        # the value cells' places (`Layout.value_places`) by kind, in the order the builder put them: code, place
+        self.value_kinds: dict[PlaceKind, list[tuple[str, Place]]] = {}
+        for key, place in self.base.value_places.items():
+            self.value_kinds.setdefault(key.kind, []).append((key.code, place))
         self.index = _Index.of(self.base.cells)
         self._digest_parts = self._split_manifest()
         self._digests: dict[Commune, str] = {}
@@ -1406,7 +1504,7 @@ class LayoutTemplate:
                                  validations=base.validations, leaves=base.leaves, node_rows=base.node_rows,
                                  names=base.names, register_rows=base.register_rows, evaluation=base.evaluation,
                                  merges=base.merges, row_heights=base.row_heights, identity=base.identity,
-                                 _index=self.index, _template=self)
+                                 value_places=base.value_places, _index=self.index, _template=self)
         layout._commune_cells = {i: replace(base.cells[i], value=text(commune)) for i, text in self.slots}
         return layout
 
