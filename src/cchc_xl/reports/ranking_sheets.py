@@ -120,7 +120,7 @@ class Book:
     cards_limit: int
     chart_limit: int
     signature: Signature | None = None
-    card_rows: MadeRows | None = None  # the phiếu kết quả's rows made apart (cards_worker), once they are
+    card_rows: MadeRows | None = None  # the phiếu kết quả's rows, once a child made them (cards_worker)
     # worked out once from the data:
     cset: CriteriaSet = field(init=False)
     ranked: list[CommuneResult] = field(init=False)
