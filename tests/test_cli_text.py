@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 
 import click
 import pytest
@@ -70,17 +72,20 @@ def test_ctrl_c_says_what_was_kept_and_exits_130(monkeypatch: pytest.MonkeyPatch
     assert "Aborted" not in result.output
 
 
-def test_unexpected_error_is_one_vietnamese_line_with_a_log(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_error_is_one_vietnamese_line_with_a_log(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("an internal bug")
 
     monkeypatch.delenv("CCHC_XL_DEBUG", raising=False)
     monkeypatch.setattr("cchc_xl.cli._workspace", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the log in the test's folder, not the machine's temp
     result = CliRunner().invoke(cli, ["status"])
     assert result.exit_code == 1
     assert "Lỗi không mong muốn (RuntimeError)" in result.output and "Traceback" not in result.output
     log = re.search(r"ghi vào (\S+):", result.output)
     assert log is not None
-    from pathlib import Path
-
+    assert Path(log.group(1)).parent == tmp_path
     assert "an internal bug" in Path(log.group(1)).read_text(encoding="utf-8")
+    second = CliRunner().invoke(cli, ["status"])  # a second failure in the same second keeps the first log
+    assert len(list(tmp_path.glob("cchc-xl-loi-*.txt"))) == 2, second.output

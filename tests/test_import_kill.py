@@ -89,7 +89,11 @@ def _submissions(db: Path) -> int:
 
 def _killed_at(count: int, command: list[str], db: Path) -> bool:
     """Start the import and SIGKILL it once the store holds `count` submissions; False if it ended first."""
-    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a killed process cannot remove its scratch folder: it is made beside the store, not in the machine's temp
+    scratch = db.with_name(db.stem + "-tmp")
+    scratch.mkdir(exist_ok=True)
+    env = {**_env(), "TMPDIR": str(scratch), "TEMP": str(scratch), "TMP": str(scratch)}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while proc.poll() is None:
             if _submissions(db) >= count:

@@ -131,10 +131,22 @@ def unexpected(exc: BaseException) -> NoReturn:
     if os.environ.get("CCHC_XL_DEBUG", "").strip() == "1":
         raise exc
     kind = type(exc).__name__
-    log = Path(tempfile.gettempdir()) / f"cchc-xl-loi-{dt.datetime.now():%Y%m%d-%H%M%S}.txt"
     try:
+        log = _new_log(Path(tempfile.gettempdir()), f"cchc-xl-loi-{dt.datetime.now():%Y%m%d-%H%M%S}")
         log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
         click.echo(say("cli.unexpected", kind=kind, log=log), err=True)
     except OSError:
         click.echo(say("cli.unexpected_nolog", kind=kind), err=True)
     sys.exit(1)
+
+
+def _new_log(folder: Path, stem: str) -> Path:
+    """A file of its own: a second failure in the same second must not overwrite the first one's log."""
+    for n in range(1, 1000):
+        log = folder / (f"{stem}.txt" if n == 1 else f"{stem}-{n}.txt")
+        try:
+            with log.open("x", encoding="utf-8"):
+                return log
+        except FileExistsError:
+            continue
+    raise OSError("no free log name")
