@@ -321,12 +321,14 @@ def _with_long_explanations(data: RankingInput, cset: CriteriaSet, every: int) -
     return RankingInput(cset=data.cset, results=results, previous=data.previous, deadline=AT, generated_at=AT)
 
 
-@pytest.mark.parametrize(("count", "long_every", "fast_rows"), [(40, 0, True), (1100, 97, True), (60, 7, False)])
+@pytest.mark.parametrize(("count", "long_every", "fast_rows", "fast_package"),
+                         [(40, 0, True, True), (1100, 97, True, True), (60, 7, False, True), (1100, 97, True, False)])
 def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
-        count: int, long_every: int, fast_rows: bool, tmp_path: Path, bundled_set: CriteriaSet,
+        count: int, long_every: int, fast_rows: bool, fast_package: bool, tmp_path: Path, bundled_set: CriteriaSet,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """1100 communes: more than one block of rows; `long_every`: communes whose text XlsxWriter writes (in
-    the child too); `fast_rows` False: every row through XlsxWriter."""
+    the child too); `fast_rows` False: every row through XlsxWriter; `fast_package` False: XlsxWriter's own
+    packaging, the child's rows copied into the sheet's row file (else read from the child's file)."""
     from cchc_xl.reports import cards_worker
 
     data = _input(bundled_set, count)
@@ -334,6 +336,8 @@ def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
         data = _with_long_explanations(data, bundled_set, long_every)
     if not fast_rows:
         monkeypatch.setenv(sheet_rows.SWITCH, "0")
+    if not fast_package:
+        monkeypatch.setenv(ranking.PACKAGE_SWITCH, "0")
     made: list[object] = []
     real = cards_worker.CardsWorker.result
     monkeypatch.setattr(cards_worker.CardsWorker, "result", lambda self: (made.append(got := real(self)), got)[1])
@@ -351,6 +355,55 @@ def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
     assert list(got) == list(want)
     for name in want:
         assert got[name] == want[name], name
+
+
+@pytest.mark.parametrize("fast_package", [True, False])
+@pytest.mark.parametrize("borrowed", [[(3, 6)], [(3, 6), (8, 9)], [(0, 4)]])
+def test_rows_borrowed_from_another_file_come_at_their_place(
+        borrowed: list[tuple[int, int]], fast_package: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_RowsApart.borrow_rows`: rows another worksheet wrote into its row file (as the phiếu's child does) come
+    where they were borrowed, between the rows written here before and after, as if written here; through the
+    package step's reading (`fast_package`) or copied into the row file for XlsxWriter's own packaging."""
+    if not fast_package:
+        monkeypatch.setenv(ranking.PACKAGE_SWITCH, "0")
+    lent = {r for first, stop in borrowed for r in range(first, stop)}
+
+    def cells(ws: object, r: int) -> None:
+        ws.write_string(r, 0, f"dòng {r} & <{r}>")  # type: ignore[attr-defined]
+        ws.write_number(r, 1, r * 1.5)  # type: ignore[attr-defined]
+
+    whole = tmp_path / "whole.xlsx"
+    wb = ranking._RankingWorkbook(str(whole), {"constant_memory": True, "tmpdir": str(tmp_path)})
+    ws = wb.add_worksheet("A")
+    for r in range(10):
+        cells(ws, r)
+    wb.close()
+
+    other = xlsxwriter.Workbook(str(tmp_path / "other.xlsx"), {"constant_memory": True, "tmpdir": str(tmp_path)})
+    apart = other.add_worksheet("B")
+    parts = tmp_path / "parts.xlsx"
+    wb = ranking._RankingWorkbook(str(parts), {"constant_memory": True, "tmpdir": str(tmp_path)})
+    ws = wb.add_worksheet("A")
+    for r in range(10):
+        start = next((first for first, stop in borrowed if first == r), None)
+        if start is not None:
+            stop = next(stop for first, stop in borrowed if first == r)
+            apart.fh.flush()
+            offset = apart.fh.buffer.tell()
+            for k in range(start, stop):
+                cells(apart, k)
+            apart._write_single_row(stop)
+            apart.fh.flush()
+            ws._write_single_row(start)
+            ws.borrow_rows(apart.row_data_filename, offset)
+            ws._check_dimensions(start, 0)  # (what MadeRows.put takes over of the child's sheet)
+            ws._check_dimensions(stop - 1, 1)
+            ws.previous_row = stop
+        elif r not in lent:
+            cells(ws, r)
+    wb.close()
+    other.close()
+    assert _parts(parts) == _parts(whole)
 
 
 def _fails(book: object) -> object:
