@@ -35,7 +35,9 @@ def _digits(value: Any) -> Any:
     if isinstance(value, Decimal):
         return ("Decimal", str(value))
     if isinstance(value, CommuneResult | Deduction):
-        return (type(value).__name__, tuple((f.name, _digits(getattr(value, f.name))) for f in fields(value)))
+        names = [f.name for f in fields(value) if not f.name.startswith("_")]  # (a result's deductions, as made)
+        names += ["deductions"] if isinstance(value, CommuneResult) else []
+        return (type(value).__name__, tuple((name, _digits(getattr(value, name))) for name in names))
     if isinstance(value, dict):
         return ("dict", tuple((k, _digits(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
@@ -116,3 +118,16 @@ def test_the_fast_result_without_explanations_or_points(bundled_set: CriteriaSet
                    {leaf.code: Decimal("0.00") for leaf in bundled_set.leaves()}):
         got, want, taken = _both(bundled_set, monkeypatch, self_scores=scores, self_total=None)
         assert taken and _digits(got) == _digits(want)
+
+
+def test_the_deductions_made_when_read_are_those_of_the_explanations_given(bundled_set: CriteriaSet) -> None:
+    """A result before appraisal makes its deductions when they are first read (only the phiếu kết quả reads
+    them): from the explanations as given, whatever the caller does to its mapping meanwhile."""
+    leaf = bundled_set.commune_leaves()[0]
+    explanations = {leaf.code: "đã giải trình"}
+    res = commune_result(bundled_set, "10001", "Một", "xã", self_scores={leaf.code: Decimal("0")},
+                         self_total=Decimal(0), explanations=explanations)
+    explanations[leaf.code] = "đổi sau"
+    first = res.deductions[0]
+    assert (first.criterion, first.explanation, first.lost) == (leaf.code, "đã giải trình", leaf.max)
+    assert res.deductions is res.deductions  # (made once)

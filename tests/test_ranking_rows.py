@@ -321,16 +321,19 @@ def _with_long_explanations(data: RankingInput, cset: CriteriaSet, every: int) -
     return RankingInput(cset=data.cset, results=results, previous=data.previous, deadline=AT, generated_at=AT)
 
 
-@pytest.mark.parametrize(("count", "long_every", "fast_rows", "fast_package"),
-                         [(40, 0, True, True), (1100, 97, True, True), (60, 7, False, True), (1100, 97, True, False)])
+@pytest.mark.parametrize(("count", "long_every", "fast_rows", "fast_package", "share"),
+                         [(40, 0, True, True, 0.15), (1100, 97, True, True, 0.15), (60, 7, False, True, 0.15),
+                          (1100, 97, True, False, 0.15), (40, 0, True, True, 0.0), (40, 0, True, True, 1.0)])
 def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
-        count: int, long_every: int, fast_rows: bool, fast_package: bool, tmp_path: Path, bundled_set: CriteriaSet,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        count: int, long_every: int, fast_rows: bool, fast_package: bool, share: float, tmp_path: Path,
+        bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
     """1100 communes: more than one block of rows; `long_every`: communes whose text XlsxWriter writes (in
     the child too); `fast_rows` False: every row through XlsxWriter; `fast_package` False: XlsxWriter's own
-    packaging, the child's rows copied into the sheet's row file (else read from the child's file)."""
+    packaging, the child's rows copied into the sheet's row file (else read from the child's file); `share`:
+    the rows written here while the child makes the others (1.0: the child makes none)."""
     from cchc_xl.reports import cards_worker
 
+    monkeypatch.setattr(cards_worker, "HERE_SHARE", share)
     data = _input(bundled_set, count)
     if long_every:
         data = _with_long_explanations(data, bundled_set, long_every)
@@ -347,6 +350,7 @@ def test_the_cards_rows_made_in_a_forked_process_give_the_same_package(
     forked, here = tmp_path / "forked.xlsx", tmp_path / "here.xlsx"
     write_report_workbook(data, forked, password="x", cards_limit=10, cards_worker_min=1)
     assert len(made) == 1 and isinstance(made[0], cards_worker.MadeRows)
+    assert made[0].first_row == made[0].header + 1 + int(len(data.ranked) * share)
     assert not list(scratch.iterdir())  # (the child's files removed)
     monkeypatch.setenv(cards_worker.SWITCH, "0")
     write_report_workbook(data, here, password="x", cards_limit=10, cards_worker_min=1)
@@ -406,7 +410,7 @@ def test_rows_borrowed_from_another_file_come_at_their_place(
     assert _parts(parts) == _parts(whole)
 
 
-def _fails(book: object) -> object:
+def _fails(book: object, start: int) -> object:
     raise RuntimeError("the child fails")
 
 
@@ -433,11 +437,11 @@ def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
     if failure == "raises":
         monkeypatch.setattr(cards_worker, "_make", _fails)
     elif failure == "killed":
-        monkeypatch.setattr(cards_worker, "_make", lambda book: os.kill(os.getpid(), signal.SIGKILL))
+        monkeypatch.setattr(cards_worker, "_make", lambda book, start: os.kill(os.getpid(), signal.SIGKILL))
     elif failure == "killed while writing":  # (the child's sheet and its rows' file made)
         parent, body = os.getpid(), ranking_sheets.CardsSummarySheet.write_body
-        monkeypatch.setattr(ranking_sheets.CardsSummarySheet, "write_body", lambda sheet, header: (
-            os.kill(os.getpid(), signal.SIGKILL) if os.getpid() != parent else body(sheet, header)))
+        monkeypatch.setattr(ranking_sheets.CardsSummarySheet, "write_body", lambda sheet, header, **kw: (
+            os.kill(os.getpid(), signal.SIGKILL) if os.getpid() != parent else body(sheet, header, **kw)))
     elif failure == "no fork":
         monkeypatch.delattr(os, "fork")
     elif failure == "threads":

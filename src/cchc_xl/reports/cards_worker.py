@@ -3,21 +3,22 @@ ranking's other sheets: a country's one-sheet phiếu kết quả is 140 MB of t
 writing, and the machine's second core is idle meanwhile.
 
 The child (a copy of this process, the workbook and the ranking data included) writes the sheet's heading and
-body into a worksheet of its own copy of the workbook, the same code as here, and hands back its rows' file
-from where the body starts, with what XlsxWriter learnt of those rows (dimensions, heights). The body's formats
+the body's rows but the first `HERE_SHARE` (which this process writes meanwhile, once its other sheets are
+written) into a worksheet of its own copy of the workbook, the same code as here, and hands back its rows' file
+from where its rows start, with what XlsxWriter learnt of those rows (dimensions, heights). The body's formats
 are numbered before the fork (`CardsSummarySheet.number_body_styles`, on both paths), so its XML carries the
-numbers this workbook gives them. At the phiếu's place this process writes its own heading, borrows the body's
-XML where the child wrote it (the package step reads it from the child's file, which stays until the workbook
-is closed: copying a country's 140 MB into the sheet's row file took 0.3–0.4 s, and 0.7 s or more of system
-time in all) and takes over the rest (`MadeRows.put`): the workbook is the same bytes as when the body is
-written here (tests/test_ranking_rows.py).
+numbers this workbook gives them. At the phiếu's place this process writes its own heading and the first
+rows, borrows the child's rows' XML where the child wrote it (the package step reads it from the child's file,
+which stays until the workbook is closed: copying a country's 140 MB into the sheet's row file took 0.3–0.4 s,
+and 0.7 s or more of system time in all) and takes over the rest (`MadeRows.put`): the workbook is the same
+bytes as when the body is written here (tests/test_ranking_rows.py).
 
 XlsxWriter internals used, as sheet_xml uses them (versions pinned in pyproject.toml): the row file of
 constant-memory mode, `previous_row`, `_write_single_row`, `_check_dimensions`, `row_info`, `row_sizes`.
 
 The body is written here as before where os.fork is missing (Windows) or threads run, for fewer than
-`MIN_COMMUNES` ranked communes (a fork costs more than it saves), with CCHC_XL_CARDS_WORKER=0, and whenever
-the child fails in any way.
+`MIN_COMMUNES` ranked communes (a fork costs more than it saves), with CCHC_XL_CARDS_WORKER=0, and (the child's
+rows) whenever the child fails in any way.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from cchc_xl.reports.ranking_sheets import Book, CardsSummarySheet
 
 SWITCH = "CCHC_XL_CARDS_WORKER"
 MIN_COMMUNES = 2_000
+# The first rows are written here while the child makes the others: this process's other sheets take less
+# time than the child's rows (a country's: ~1.3 s against ~1.8 s), so it would wait for the child; with a
+# fifth of the rows here, a country's report waits 0.05–0.1 s for it (0.4–0.6 s with none).
+HERE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,11 @@ class CardsWorker:
     """A forked child making the phiếu kết quả's body (`start`), its rows taken (`result`) and its traces
     removed (`close`, always)."""
 
-    def __init__(self, pid: int, fd: int, folder: str):
+    def __init__(self, pid: int, fd: int, folder: str, start: int):
         self.pid = pid
         self.fd = fd
         self.folder = folder  # the child's files (removed by `close`, whatever became of the child)
+        self.start = start  # the first ranked commune (by index) whose row the child makes
         self.made: MadeRows | None = None
         self.running = True
 
@@ -100,6 +106,7 @@ class CardsWorker:
         if (os.environ.get(SWITCH, "1") == "0" or not hasattr(os, "fork") or threading.active_count() > 1
                 or len(book.ranked) < min_communes):
             return None
+        start = int(len(book.ranked) * HERE_SHARE)
         folder = tempfile.mkdtemp(prefix="cchc-xl-phieu-", dir=book.wb.tmpdir)
         read, write = os.pipe()
         try:
@@ -114,7 +121,7 @@ class CardsWorker:
             try:
                 os.close(read)
                 book.wb.tmpdir = folder  # (the child's copy of the workbook: its sheet's rows go there)
-                data = pickle.dumps(_make(book), protocol=pickle.HIGHEST_PROTOCOL)
+                data = pickle.dumps(_make(book, start), protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write, "wb") as out:
                     out.write(data)
                 code = 0
@@ -123,7 +130,7 @@ class CardsWorker:
             finally:
                 os._exit(code)
         os.close(write)
-        return cls(pid, read, folder)
+        return cls(pid, read, folder, start)
 
     def result(self) -> MadeRows | None:
         """The child's rows once it is done; None when it failed."""
@@ -153,16 +160,17 @@ class CardsWorker:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _make(book: Book) -> MadeRows:
-    """In the child: the sheet's heading and body written into a worksheet of the child's workbook."""
+def _make(book: Book, start: int) -> MadeRows:
+    """In the child: the sheet's heading and the body's rows from the `start`-th ranked commune on, written into
+    a worksheet of the child's workbook."""
     ws = book.wb.add_worksheet(f"cards-{secrets.token_hex(4)}")
     sheet = CardsSummarySheet(book, ws)
     header = sheet.write_heading()
-    first = header + 1
-    ws._write_single_row(first)  # the heading's rows out: the body starts here
+    first = header + 1 + start
+    ws._write_single_row(first)  # the heading's rows out: the child's rows start here
     ws.fh.flush()
     offset = ws.fh.buffer.tell()
-    last = sheet.write_body(header)
+    last = sheet.write_body(header, start=start)
     ws._write_single_row(last + 1)  # the last row out
     ws.fh.flush()
     dims = None if ws.dim_rowmin is None else (ws.dim_rowmin, ws.dim_rowmax, ws.dim_colmin, ws.dim_colmax)

@@ -199,8 +199,7 @@ class RankingWorkbookWriter:
                 first = False
             kind(book, ws).write()
         if "cards" in self.parts:
-            if worker is not None:
-                book.card_rows = worker.result()
+            book.cards_child = worker
             self._cards(book)
         if "charts" in self.parts:
             ChartDataSheet(book, wb.add_worksheet(book.names["chart_data"])).write()

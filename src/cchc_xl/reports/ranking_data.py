@@ -103,7 +103,7 @@ class _Lost(dict[tuple[Decimal, Decimal | None], Decimal]):
 _LOST = _Lost()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class CommuneResult:
     code: str
     name: str  # without the kind: "Gia Phù"
@@ -132,7 +132,32 @@ class CommuneResult:
     errors: int = 0
     warnings: int = 0
     evidence_coverage: Decimal | None = None  # share of items scored > 0 that cite a document
-    deductions: list[Deduction] = field(default_factory=list)
+    # `deductions`, once made; until then, what makes them (`_self_assessed`: only the phiếu kết quả reads them,
+    # and a country's 600,000 took a third of the store's pass, which the phiếu's child now makes: cards_worker)
+    _made: list[Deduction] | None = field(default=None, init=False, repr=False)
+    _pending: _PendingDeductions | None = field(default=None, init=False, repr=False)
+
+    @property
+    def deductions(self) -> list[Deduction]:
+        """Every scored item below its maximum, in the set's order."""
+        made = self._made
+        if made is None:
+            pending, self._pending = self._pending, None
+            made = self._made = pending.make() if pending is not None else []
+        return made
+
+    def passing_deductions(self) -> list[Deduction]:
+        """`deductions`, not kept when they are not made yet (made anew at each call until `deductions` is
+        read): the phiếu kết quả reads each commune's once, and a country's 600,000 kept would add 60 MB."""
+        if self._made is None and self._pending is not None:
+            return self._pending.make()
+        return self.deductions
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (all(getattr(self, name) == getattr(other, name) for name in _COMPARED)
+                and self.deductions == other.deductions)  # type: ignore[attr-defined]
 
     @property
     def display(self) -> str:
@@ -165,6 +190,28 @@ class CommuneResult:
         if self.status == "rejected":
             return "rejected"
         return "" if self.self_total is not None else "no_score"
+
+
+_COMPARED = tuple(name for name in CommuneResult.__dataclass_fields__ if not name.startswith("_"))
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingDeductions:
+    """A commune's deductions before they are made: the set's items (code, title, maximum) at the indexes of
+    those below their maximum, the commune's points in the set's order, the explanations of those items."""
+
+    entries: list[tuple[str, str, Decimal]]
+    below: list[int]
+    values: list[Decimal | None]
+    explanations: tuple[str, ...]  # (in `below`'s order)
+
+    def make(self) -> list[Deduction]:
+        entries, values = self.entries, self.values
+        out = []
+        for i, explanation in zip(self.below, self.explanations, strict=True):
+            c, title, top = entries[i]
+            out.append(Deduction(c, title, top, values[i], None, "", explanation))
+        return out
 
 
 @dataclass
@@ -367,10 +414,11 @@ def _self_assessed(shape: _Shape, res: CommuneResult, values: list[Decimal | Non
     for i in shape.district_idx:  # not scored before appraisal
         counted[i] = None
     res.leaves = dict(zip(codes, counted, strict=True))
-    deductions, entries, get_explanation = res.deductions, shape.entries, explanations.get
-    for i in below:
-        c, title, top = entries[i]
-        deductions.append(Deduction(c, title, top, values[i], None, "", str(get_explanation(c) or "")))
+    if below:
+        # (the explanations as given now: the caller's mapping may change before the deductions are made)
+        get_explanation, entries = explanations.get, shape.entries
+        res._pending = _PendingDeductions(entries, below, values,
+                                          tuple([str(get_explanation(entries[i][0]) or "") for i in below]))
 
 
 def missing_result(code: str, name: str, kind: str, other_set: str = "") -> CommuneResult:

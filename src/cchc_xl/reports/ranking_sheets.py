@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from cchc_xl.criteria.model import CriteriaSet, Criterion
 from cchc_xl.numbers import fmt, round2
-from cchc_xl.reports.ranking_data import CommuneResult, CriterionStats, RankingInput
+from cchc_xl.reports.ranking_data import CommuneResult, CriterionStats, Deduction, RankingInput
 from cchc_xl.reports.sheet_rows import Cell, write_rows
 from cchc_xl.workbook.sheetkit import (
     MIN_PRINT_SCALE,
@@ -41,7 +41,7 @@ from cchc_xl.workbook.sheetkit import (
 )
 
 if TYPE_CHECKING:
-    from cchc_xl.reports.cards_worker import MadeRows
+    from cchc_xl.reports.cards_worker import CardsWorker
 
 _CELL_TEXT_MAX = 32_767
 _CARD_BLOCK = 1024  # rows of the one-sheet phiếu kết quả made and written at a time
@@ -120,7 +120,7 @@ class Book:
     cards_limit: int
     chart_limit: int
     signature: Signature | None = None
-    card_rows: MadeRows | None = None  # the phiếu kết quả's rows, once a child made them (cards_worker)
+    cards_child: CardsWorker | None = None  # the child making the phiếu kết quả's last rows (cards_worker)
     # worked out once from the data:
     cset: CriteriaSet = field(init=False)
     ranked: list[CommuneResult] = field(init=False)
@@ -1073,11 +1073,20 @@ class CardsSummarySheet(RankingSheet):
             formats[style]._get_xf_index()
 
     def write(self) -> None:
-        """The heading, one row per ranked commune (or the rows `cards_worker` made apart, when they are
-        given and made under the same heading), the filters and print setup."""
+        """The heading, one row per ranked commune, the filters and print setup. With a child making the last
+        rows (`cards_worker`), the first ones are written here meanwhile, then the child's taken (when made
+        under the same heading; else written here too)."""
         header = self.write_heading()
-        made = self.b.card_rows
-        last = made.put(self) if made is not None and made.header == header else self.write_body(header)
+        child = self.b.cards_child
+        if child is None:
+            last = self.write_body(header)
+        else:
+            last = self.write_body(header, stop=child.start)
+            made = child.result()
+            if made is not None and made.header == header and made.first_row == last + 1:
+                last = made.put(self)
+            else:
+                last = self.write_body(header, start=child.start)
         self.write_ending(header, last)
 
     def write_heading(self) -> int:
@@ -1098,8 +1107,9 @@ class CardsSummarySheet(RankingSheet):
         self.header_row(row, headers, height=60)
         return row
 
-    def write_body(self, header: int) -> int:
-        """A row per ranked commune under the header; returns the last row written."""
+    def write_body(self, header: int, start: int = 0, stop: int | None = None) -> int:
+        """A row per ranked commune under the header (those from `start` to `stop`, in rank order); returns the
+        last row written."""
         b, f = self.b, self.f
         averages = [b.area_avg.get(a.code) for a in b.areas]
         avg_total = _mean([r.score for r in b.ranked])
@@ -1108,12 +1118,13 @@ class CardsSummarySheet(RankingSheet):
         fc, fw, fi, fb, ft, fd, fn = map(f.__getitem__, self.BODY_STYLES)
         rows: list[list[Cell]] = []
         heights: list[float | None] = []
-        row = header
-        for r in b.ranked:
+        row = header + start
+        for r in b.ranked[start:stop]:
             if len(rows) == _CARD_BLOCK:  # written a block at a time: a country's deduction texts are 250 MB
                 row = self.rows(row + 1, rows, heights)
                 rows, heights = [], []
-            lines = self.deduction_lines(r, memo)
+            deductions = r.passing_deductions()
+            lines = self.deduction_lines(r, memo, deductions)
             text = "\n".join(lines)
             heights.append(min(409, 15.5 * line_count.of_lines(lines) + 3))
             areas, score = r.areas, r.score
@@ -1122,7 +1133,7 @@ class CardsSummarySheet(RankingSheet):
                 (None if score is None or avg_total is None else float(score - avg_total), fd),
                 *((None if (v := areas.get(a.code)) is None or avg is None else float(v - avg), fd)
                   for a, avg in zip(b.areas, averages, strict=True)),
-                (float(len(r.deductions)), fi), (float(sum((d.lost for d in r.deductions), Decimal(0))), fn),
+                (float(len(deductions)), fi), (float(sum((d.lost for d in deductions), Decimal(0))), fn),
                 (text, fw)])
         return self.rows(row + 1, rows, heights)
 
@@ -1141,12 +1152,15 @@ class CardsSummarySheet(RankingSheet):
         """Every deduction of a commune, one per line, within Excel's 32,767 characters per cell."""
         return "\n".join(self.deduction_lines(r))
 
-    def deduction_lines(self, r: CommuneResult, memo: dict[tuple[Any, ...], tuple[Any, ...]] | None = None
-                        ) -> list[str]:
+    def deduction_lines(self, r: CommuneResult, memo: dict[tuple[Any, ...], tuple[Any, ...]] | None = None,
+                        deductions: list[Deduction] | None = None) -> list[str]:
         """The lines of `deductions_text`. `memo`: each item's line before its reasons, by item and points (a
-        country's deductions share a few point values: ranking_data._dec), kept by the caller."""
+        country's deductions share a few point values: ranking_data._dec), kept by the caller. `deductions`:
+        the commune's, when the caller has them."""
         t = self.t["cards"]
-        if not r.deductions:
+        if deductions is None:
+            deductions = r.deductions
+        if not deductions:
             return [str(t["none"])]
         memo = {} if memo is None else memo
         lines: list[str] = []
@@ -1154,7 +1168,7 @@ class CardsSummarySheet(RankingSheet):
         points = _points_text
         reason_text, explanation_text = t["reason"], t["explanation"]
         around_reason, around_explanation = _around_text(reason_text), _around_text(explanation_text)
-        for n, d in enumerate(r.deductions):
+        for n, d in enumerate(deductions):
             # by the points' ids: the entry keeps the Decimals, so no other object takes their ids meanwhile
             # (title, maximum and points lost follow from the item and its points)
             key = (d.criterion, id(d.self_points), id(d.final_points))
@@ -1175,7 +1189,7 @@ class CardsSummarySheet(RankingSheet):
                 line = ("".join((line, around_explanation[0], d.explanation, around_explanation[1]))
                         if around_explanation else line + explanation_text.format(text=d.explanation))
             if size + len(line) + 1 > _CELL_TEXT_MAX - 200:
-                lines.append(t["cut"].format(count=len(r.deductions) - n))
+                lines.append(t["cut"].format(count=len(deductions) - n))
                 break
             lines.append(line)
             size += len(line) + 1
