@@ -7,6 +7,7 @@ sheet); and when the fast path fails half-way through a block."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tempfile
@@ -414,8 +415,8 @@ def _fails(book: object, start: int) -> object:
     raise RuntimeError("the child fails")
 
 
-@pytest.mark.parametrize("failure", ["raises", "killed", "killed while writing", "no fork", "threads",
-                                     "few communes"])
+@pytest.mark.parametrize("failure", ["raises", "raises, every row there", "killed", "killed while writing",
+                                     "another heading", "no fork", "threads", "few communes"])
 def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
         failure: str, tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
@@ -434,8 +435,14 @@ def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
     monkeypatch.setattr(cards_worker.CardsWorker, "start",
                         classmethod(lambda cls, *a: (started.append(w := real_start(cls, *a)), w)[1]))
     minimum = 1
-    if failure == "raises":
+    if failure.startswith("raises"):
         monkeypatch.setattr(cards_worker, "_make", _fails)
+        if failure.endswith("every row there"):  # (the parent has written none of them when it learns it)
+            monkeypatch.setattr(cards_worker, "HERE_SHARE", 0.0)
+    elif failure == "another heading":  # (rows made under a heading this process did not write: not taken)
+        real_make = cards_worker._make
+        monkeypatch.setattr(cards_worker, "_make",
+                            lambda book, start: dataclasses.replace(real_make(book, start), header=-1))
     elif failure == "killed":
         monkeypatch.setattr(cards_worker, "_make", lambda book, start: os.kill(os.getpid(), signal.SIGKILL))
     elif failure == "killed while writing":  # (the child's sheet and its rows' file made)
@@ -460,6 +467,31 @@ def test_the_cards_rows_are_written_here_when_the_child_cannot_make_them(
     assert list(got) == list(want)
     for name in want:
         assert got[name] == want[name], name
+
+
+@pytest.mark.parametrize("fast_package", [True, False])
+def test_a_package_that_fails_after_the_childs_rows_leaves_no_file(
+        fast_package: bool, tmp_path: Path, bundled_set: CriteriaSet, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The package step failing with the child's rows borrowed: the error goes up, no workbook is written and
+    neither the child's files, the sheets' rows nor the parts written so far are left behind."""
+    data = _input(bundled_set, 40)
+    if fast_package:
+        monkeypatch.setattr(ranking, "_write_sheet", _fails_packaging)
+    else:
+        monkeypatch.setenv(ranking.PACKAGE_SWITCH, "0")
+        monkeypatch.setattr(ranking._RowsApart, "take_borrowed", _fails_packaging)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "out.xlsx"
+    with pytest.raises(RuntimeError, match="the package step fails"):
+        write_report_workbook(data, out, password="x", cards_limit=10, cards_worker_min=1)
+    assert not out.exists()
+    assert not list(scratch.iterdir())
+
+
+def _fails_packaging(*args: object) -> None:
+    raise RuntimeError("the package step fails")
 
 
 @given(st.lists(st.text(alphabet="ab \nđ", max_size=40), max_size=8), st.sampled_from([3.0, 12.5, 60.0]))

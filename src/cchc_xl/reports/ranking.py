@@ -238,11 +238,15 @@ class _RankingWorkbook(_ProtectedWorkbook):
     def _store_workbook(self) -> None:
         if (self.in_memory or self.vba_project or not isinstance(self.filename, str)
                 or os.environ.get(PACKAGE_SWITCH, "1") == "0"):
-            for sheet in self.worksheets():
-                sheet.rows_mark = None  # (XlsxWriter copies the rows itself)
-                if isinstance(sheet, _RowsApart):
-                    sheet.take_borrowed()
-            super()._store_workbook()
+            try:
+                for sheet in self.worksheets():
+                    sheet.rows_mark = None  # (XlsxWriter copies the rows itself)
+                    if isinstance(sheet, _RowsApart):
+                        sheet.take_borrowed()
+                super()._store_workbook()
+            except BaseException:
+                _remove_files(getattr(sheet, "row_data_filename", None) for sheet in self.worksheets())
+                raise
             return
         rows: dict[bytes, _SheetRows] = {}  # a sheet's mark -> its rows
         for index, sheet in enumerate(self.worksheets()):
@@ -270,22 +274,25 @@ class _RankingWorkbook(_ProtectedWorkbook):
             packager._add_workbook(self)
             packager._set_tmpdir(self.tmpdir)
             packager._set_in_memory(False)
-            parts = packager._create_package()
             # XlsxWriter's date for parts written to disk: 31 January 1980 (1 January does not survive every
             # time zone)
             stamp = time.mktime((1980, 1, 31, 0, 0, 0, 0, 0, -1))
             try:
-                for os_filename, xml_filename, _binary in parts:
+                for os_filename, xml_filename, _binary in packager._create_package():
                     os.utime(os_filename, (stamp, stamp))
                     if xml_filename.startswith("xl/worksheets/sheet") and rows:
                         _write_sheet(archive, os_filename, xml_filename, rows)
                     else:
                         archive.write(os_filename, xml_filename)
                     os.remove(os_filename)
-            finally:
-                for name in [*(part[0] for part in parts), *(sheet_rows.path for sheet_rows in rows.values())]:
-                    if os.path.exists(name):
-                        os.remove(name)
+            finally:  # (the parts written so far, whatever failed, and every sheet's rows)
+                _remove_files([*(part[0] for part in packager.filenames), *(r.path for r in rows.values())])
+
+
+def _remove_files(names: Iterable[Any]) -> None:
+    for name in names:
+        if isinstance(name, str) and os.path.exists(name):
+            os.remove(name)
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,10 @@ class CommuneResult:
     warnings: int = 0
     evidence_coverage: Decimal | None = None  # share of items scored > 0 that cite a document
     # `deductions`, once made; until then, what makes them (`_self_assessed`: only the phiếu kết quả reads them,
-    # and a country's 600,000 took a third of the store's pass, which the phiếu's child now makes: cards_worker)
-    _made: list[Deduction] | None = field(default=None, init=False, repr=False)
-    _pending: _PendingDeductions | None = field(default=None, init=False, repr=False)
+    # its sheets or its summary sheet, and a country's 600,000 took a third of the store's pass, which the
+    # summary's child now makes: cards_worker). Fields (that `dataclasses.replace` carries), given by no caller.
+    _made: list[Deduction] | None = field(default=None, repr=False, kw_only=True)
+    _pending: _PendingDeductions | None = field(default=None, repr=False, kw_only=True)
 
     @property
     def deductions(self) -> list[Deduction]:
@@ -154,10 +155,11 @@ class CommuneResult:
         return self.deductions
 
     def __eq__(self, other: object) -> bool:
+        """Field by field, the deductions as made (neither side keeps them for this)."""
         if other.__class__ is not self.__class__:
             return NotImplemented
         return (all(getattr(self, name) == getattr(other, name) for name in _COMPARED)
-                and self.deductions == other.deductions)  # type: ignore[attr-defined]
+                and self.passing_deductions() == other.passing_deductions())  # type: ignore[attr-defined]
 
     @property
     def display(self) -> str:
