@@ -71,15 +71,7 @@ class MadeRows:
                                          (min, max, min, max), strict=True):
                 mine = getattr(ws, name)
                 setattr(ws, name, value if mine is None else pick(mine, value))
-        borrow = getattr(ws, "borrow_rows", None)
-        if borrow is not None:  # (the ranking workbook's sheets: read from the child's file when packaged)
-            borrow(self.path, self.offset)
-        else:
-            ws.fh.flush()
-            with open(self.path, "rb") as made:
-                made.seek(self.offset)
-                shutil.copyfileobj(made, ws.fh.buffer, 1 << 20)
-            ws.fh.buffer.flush()
+        ws.borrow_rows(self.path, self.offset)  # (a ranking workbook's sheet: read from the child's file when packaged)
         ws.row_info.update(self.row_info)
         ws.row_sizes.update(self.row_sizes)
         ws.outline_row_level = max(ws.outline_row_level, self.outline_level)

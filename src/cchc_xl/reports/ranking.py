@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Literal
+from typing import IO, Any, Literal
 
 from xlsxwriter.worksheet import Worksheet
 
@@ -339,22 +339,23 @@ def _write_sheet(archive: zipfile.ZipFile, os_filename: str, xml_filename: str,
         if getattr(out, "_compressor", None) is not None:  # (zipfile's deflater: ISA-L's is 3× faster)
             out._compressor = raw_compressor(DEFLATE_LEVEL)
         out.write(head)
-        for path, start, stop in segments:
-            with open(path, "rb") as data:
-                data.seek(start)
-                _copy_range(data, out, stop - start)
+        _copy_segments(segments, out)
         out.write(tail)
     os.remove(sheet_rows.path)
 
 
-def _copy_range(source: BinaryIO, target: IO[bytes], size: int) -> None:
-    """`size` bytes of `source` (from where it stands) into `target`."""
-    while size > 0:
-        chunk = source.read(min(size, 1 << 20))
-        if not chunk:
-            raise RuntimeError("a sheet's rows' file is shorter than it was")
-        target.write(chunk)
-        size -= len(chunk)
+def _copy_segments(segments: list[tuple[str, int, int]], target: IO[bytes]) -> None:
+    """The (file, start, stop) byte ranges into `target`, in order."""
+    for path, start, stop in segments:
+        with open(path, "rb") as source:
+            source.seek(start)
+            size = stop - start
+            while size > 0:
+                chunk = source.read(min(size, 1 << 20))
+                if not chunk:
+                    raise RuntimeError("a sheet's rows' file is shorter than it was")
+                target.write(chunk)
+                size -= len(chunk)
 
 
 Borrowed = tuple[int, str, int, int]  # (where in the row file, the file holding the rows, their start and end there)
@@ -385,19 +386,12 @@ class _RowsApart(Worksheet):
             return
         self.fh.flush()
         raw = self.fh.buffer
-        first = self.borrowed[0][0]
-        with tempfile.TemporaryFile(dir=os.path.dirname(self.row_data_filename)) as spill:
-            raw.seek(first)
-            shutil.copyfileobj(raw, spill, 1 << 20)  # the rows written after the first borrowed ones
-            ends = [where - first for where, *_ in self.borrowed[1:]] + [spill.tell()]
-            raw.seek(first)
+        with tempfile.TemporaryFile(dir=os.path.dirname(self.row_data_filename)) as spliced:
+            _copy_segments(_SheetRows(self.row_data_filename, self.borrowed).segments(), spliced)
+            spliced.seek(0)
+            raw.seek(0)
             raw.truncate()
-            spill.seek(0)
-            for (where, path, start, stop), end in zip(self.borrowed, ends, strict=True):
-                with open(path, "rb") as data:
-                    data.seek(start)
-                    _copy_range(data, raw, stop - start)
-                _copy_range(spill, raw, end - (where - first))
+            shutil.copyfileobj(spliced, raw, 1 << 20)
         raw.flush()
         self.borrowed = []
 
