@@ -17,6 +17,7 @@ No timing here: speed is measured by benchmarks/bench_returns.py.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -243,6 +244,106 @@ def test_the_cells_memo_serves_the_import_and_its_switch(monkeypatch: pytest.Mon
     monkeypatch.setenv("CCHC_XL_FAST_CELLS", "0")
     both_ways(sheet_part(rows_[0].replace("Giải trình 0", "Giải trình 9")), Limits().with_extent(9, 9))
     assert not split
+
+
+# -- a row met again under other style and string numbers (rows._numbered_facts) -----------------------------
+# Pieces as Excel and LibreOffice write them (a style before or after the type, shared strings, a row's own
+# style), and the texts, formulas and attributes that hold the same spellings but are no cell's numbers.
+NUMBERED_CELLS = """
+| piece                                 | cell                                                                   |
+| shared string, styled                 | <c r="{c}{r}" s="{s}" t="s"><v>{v}</v></c>                             |
+| shared string, unstyled               | <c r="{c}{r}" t="s"><v>{v}</v></c>                                     |
+| shared string, style after its type   | <c r="{c}{r}" t="s" s="{s}"><v>{v}</v></c>                             |
+| number, styled                        | <c r="{c}{r}" s="{s}"><v>46091</v></c>                                 |
+| number, style after its type          | <c r="{c}{r}" t="n" s="{s}"><v>2.5</v></c>                             |
+| blank styled                          | <c r="{c}{r}" s="{s}"/>                                                |
+| formula, text result                  | <c r="{c}{r}" s="{s}" t="str"><f aca="false">IF(A1="",1,2)</f><v>Đạt</v></c> |
+| formula holding a style's spelling    | <c r="{c}{r}" s="{s}" t="str"><f>T(" s="{s}" ")</f><v>x</v></c>      |
+| a text holding a style's spelling     | <c r="{c}{r}" t="inlineStr"><is><t>x s="{s}" và t="s"&gt;</t></is></c> |
+| another attribute of that name        | <c r="{c}{r}" cm="1" s="{s}"><v>1</v></c>                              |
+| a style given twice                   | <c r="{c}{r}" s="{s}" t="n" s="{s}"><v>1</v></c>                       |
+| a string index that is no number      | <c r="{c}{r}" s="{s}" t="s"><v>x{v}</v></c>                            |
+"""
+NUMBERED_PIECES = {case.strip(): cell.strip() for case, cell in
+                   (line.strip().strip("|").split("|") for line in NUMBERED_CELLS.strip().splitlines()[1:])}
+NUMBERED_TAGS = ['<row r="{r}">', '<row r="{r}" s="{s}" customFormat="1" ht="15">',
+                 '<row r="{r}" customFormat="false" ht="15" hidden="false">']
+
+
+# (a string index after a style given after the type is not taken out: a row of it under another index is
+# another key)
+KEPT_PIECES = ["shared string, styled", "shared string, unstyled", "number, styled", "number, style after its type",
+               "blank styled", "formula, text result"]
+
+
+@st.composite
+def numbered_rows(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """A row of the pieces above under three numberings (each field its own number: a file numbers its styles
+    and strings its own way), and the pieces' names."""
+    r = draw(st.sampled_from([1, 5, 300]))
+    cols = draw(st.lists(st.sampled_from("ABCDGHZ"), max_size=6, unique=True))
+    names = [draw(st.sampled_from(sorted(NUMBERED_PIECES))) for _ in cols]
+    row = (draw(st.sampled_from(NUMBERED_TAGS)) + "".join(
+        NUMBERED_PIECES[name].replace("{c}", col) for col, name in zip(cols, names, strict=True)) + "</row>"
+           ).replace("{r}", str(r))
+    fields = row.count("{s}") + row.count("{v}")
+    numbered = []
+    for _ in range(3):
+        numbers = iter(draw(st.lists(st.integers(0, 999), min_size=fields, max_size=fields)))
+        numbered.append(re.sub(r"\{[sv]\}", lambda _m, n=numbers: str(next(n)), row))
+    return names, numbered
+
+
+def _fresh_numbered(mp: pytest.MonkeyPatch) -> list[Any]:
+    """Empty numbered memos; the answers served from them, recorded."""
+    mp.setattr(rows, "_NUMBERED_FACTS", rows.ChunkMemo(rows._facts_by_key_only, rows.MEMO_BYTES // 2))
+    mp.setattr(rows, "_NUMBERED_SEEN", set())
+    served: list[Any] = []
+    real = rows._Numbered.answers
+    mp.setattr(rows._Numbered, "answers", lambda self, *a: served.append(self) or real(self, *a))
+    return served
+
+
+def _same_answers(got: tuple[Any, ...], chunk: bytes) -> None:
+    """`got` is what the chunk read whole gives (an answer that raised: raised both ways)."""
+    want = rows._whole_facts(chunk)
+    assert got[3] == want[3], chunk
+    for flag, a, b in zip((1, 2, 4), got[:3], want[:3], strict=True):
+        if not want[3] & flag:
+            assert a == b, chunk
+
+
+@hypothesis_settings(max_examples=examples(400, 60), deadline=None)
+@given(case=numbered_rows())
+def test_a_row_met_again_under_other_numbers_has_its_own_answers(case: tuple[list[str], list[str]]) -> None:
+    """A row seen twice, then the same row under other style and string numbers: served by its numbered key
+    with its own numbers put back, exactly what it gives read whole — unless a number is not a cell's (in a
+    text, a formula, another attribute), or the row raised: then it is read whole."""
+    names, (first, _second, third) = case
+    with pytest.MonkeyPatch.context() as mp:
+        served = _fresh_numbered(mp)
+        for text in (first, first, third):
+            chunk = text.encode()
+            _same_answers(rows._numbered_facts(chunk.removeprefix(rows._CUT)), chunk)
+        numbered = rows._STYLE_NUMBER.search(first.encode()) or rows._STRING_NUMBER.search(first.encode())
+        if numbered and all(name in KEPT_PIECES for name in names):
+            assert served  # (the third from the key the second kept: a row tag's own style, too)
+
+
+@pytest.mark.parametrize("case", sorted(NUMBERED_PIECES))
+def test_each_piece_under_other_numbers(case: str) -> None:
+    """Each piece beside a styled shared string and a styled number, met under three numberings: the row
+    served by its key exactly when every number taken out is a cell's style or string index."""
+    around = NUMBERED_PIECES["shared string, styled"].replace("{c}", "A"), \
+        NUMBERED_PIECES["number, styled"].replace("{c}", "K")
+    row = ('<row r="{r}" s="{s}" customFormat="1">' + around[0] + NUMBERED_PIECES[case].replace("{c}", "H")
+           + around[1] + "</row>").replace("{r}", "7")
+    with pytest.MonkeyPatch.context() as mp:
+        served = _fresh_numbered(mp)
+        for n in (3, 3, 40):
+            chunk = row.replace("{s}", str(n)).replace("{v}", str(n + 1)).encode()
+            _same_answers(rows._numbered_facts(chunk.removeprefix(rows._CUT)), chunk)
+        assert bool(served) == (case in KEPT_PIECES)
 
 
 # -- a corpus, imported both ways ---------------------------------------------------------------------
@@ -654,3 +755,66 @@ def test_many_references_are_read_by_expat(monkeypatch: pytest.MonkeyPatch) -> N
     assert book._xml_text(b"H&#431;&#7898;NG D&#7850;N &amp; x") == "HƯỚNG DẪN & x"
     assert book._xml_text(b"a &amp; b") == "a & b"  # (one reference: replaced the plain way)
     assert len(calls) == 1
+
+
+# -- the value reader under other numberings of the styles and strings ---------------------------------------
+def _renumbered(path: Path, dst: Path, styles: list[int], strings: list[int]) -> Path:
+    """The workbook at `path` with its cell styles and shared strings numbered anew (old i at styles[i],
+    strings[i]) in the sheet and in the styles and string parts alike: the same values, as a program that
+    saved it again would write them."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = re.sub(r' s="(\d+)"', lambda m: f' s="{styles[int(m[1])]}"', sheet)
+    sheet = re.sub(r' t="s"><v>(\d+)</v>', lambda m: f' t="s"><v>{strings[int(m[1])]}</v>', sheet)
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    xfs = re.findall(r"<xf [^>]*/>", _XFS)
+    new_xfs = [""] * len(xfs)
+    for old, new in enumerate(styles):
+        new_xfs[new] = xfs[old]
+    parts["xl/styles.xml"] = parts["xl/styles.xml"].replace(_XFS.encode(), "".join(new_xfs).encode())
+    new_strings = [""] * len(_STRINGS)
+    for old, new in enumerate(strings):
+        new_strings[new] = _STRINGS[old]
+    parts["xl/sharedStrings.xml"] = parts["xl/sharedStrings.xml"].replace(
+        "".join(_STRINGS).encode(), "".join(new_strings).encode())
+    with zipfile.ZipFile(dst, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return dst
+
+
+@hypothesis_settings(max_examples=examples(40, 10), deadline=None)
+@given(cells=value_rows(), turns=st.lists(st.integers(1, 7), min_size=2, max_size=2, unique=True))
+def test_the_value_reader_gives_calamines_values_under_other_numberings(
+        tmp_path_factory: pytest.TempPathFactory, cells: str, turns: list[int]) -> None:
+    """A workbook, then the same workbook twice with its styles and shared strings numbered anew (every number
+    another but the default style's): each read with calamine's values; the last one's rows that hold such
+    numbers, and a shared string in the sheet, served by their numbered keys (kept from the second sighting)."""
+    folder = tmp_path_factory.mktemp("n")
+    first = _xlsx(folder / "a.xlsx", cells)
+    # (style 0 stays: a cell without a style has it)
+    renumbered = [_renumbered(first, folder / f"{i}.xlsx", [0, *(1 + (n + k) % 8 for n in range(8))],
+                              [(n + k) % 8 for n in range(8)]) for i, k in enumerate(turns)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rows, "_SHARED_ROW_FACTS", rows.ChunkMemo(rows._numbered_facts))  # (no row from another test)
+        served = _fresh_numbered(mp)
+        for path in (first, *renumbered):
+            _values_both_ways(path)
+    data = sheet_part(cells)
+    if rows._SHARED_MARK in data and (rows._STYLE_NUMBER.search(data) or rows._STRING_NUMBER.search(data)):
+        assert served
+
+
+def test_the_switch_turns_the_numbered_keys_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = b'<row r="2"><c r="A2" s="5" t="s"><v>1</v></c></row>'
+    served = _fresh_numbered(monkeypatch)
+    for _ in range(3):
+        rows._numbered_facts(row.removeprefix(rows._CUT))
+    assert served
+    served.clear()
+    monkeypatch.setenv("CCHC_XL_FAST_NUMBERED", "0")
+    rows._numbered_facts(row.replace(b'"5"', b'"6"').removeprefix(rows._CUT))
+    assert not served

@@ -13,10 +13,13 @@ left open — and a chunk that ends inside an open tag (a malformed part) is not
 spans two chunks; the whole-part conditions (one default namespace, no `<!`, unique cell references, as
 many cells as tags) are checked on the sums.
 
+A part that holds shared strings (a file Excel or LibreOffice saved, which number the file's styles and strings
+anew) has its rows looked up a second way, by the row with those numbers taken out (`_numbered_facts`).
+
 Falls back to the plain scan of the whole part on any doubt: a part that is not the shape the scans
 serve, a shared or array formula (whose meaning depends on an earlier row), any exception (a chunk's
 answer that raised is kept as such, and sends that scan alone to its plain path).
-`CCHC_XL_FAST_READ=0` turns this path off.
+`CCHC_XL_FAST_READ=0` turns this path off (`CCHC_XL_FAST_CELLS=0`, `CCHC_XL_FAST_NUMBERED=0` one part of it).
 """
 
 from __future__ import annotations
@@ -103,12 +106,26 @@ class ChunkMemo(Generic[T]):
         got = self.old.get(chunk)
         if got is None:
             got = self.answer(chunk)
-        if len(chunk) <= MEMO_ROW_BYTES:
-            if self.kept + len(chunk) > self.budget // 2:
-                self.old, self.young, self.kept = self.young, {}, 0
-            self.young[chunk] = got
-            self.kept += len(chunk)
+        self.put(chunk, got)
         return got
+
+    def get(self, key: bytes) -> T | None:
+        """The answer kept for `key` (moved to the young generation), or None: for a memo whose keys are not
+        what its answers are made of (`_NUMBERED_FACTS`)."""
+        got = self.young.get(key)
+        if got is None:
+            got = self.old.get(key)
+            if got is not None:
+                self.put(key, got)
+        return got
+
+    def put(self, key: bytes, answer: T) -> None:
+        """`answer` kept for `key` (a key longer than MEMO_ROW_BYTES is not kept)."""
+        if len(key) <= MEMO_ROW_BYTES:
+            if self.kept + len(key) > self.budget // 2:
+                self.old, self.young, self.kept = self.young, {}, 0
+            self.young[key] = answer
+            self.kept += len(key)
 
 
 class _Unserved(Exception):
@@ -401,14 +418,135 @@ def _split_facts(chunk: bytes) -> tuple[Any, Any, Any, int] | None:
     return extent, scanned, row, failed
 
 
+# -- a row met before under other numbers of its styles and shared strings -----------------------------------
+# Excel and LibreOffice number a file's cell styles and shared strings anew when they save it: a template's row
+# comes back in each such return with its own `s="…"` and `<v>…</v>` numbers, and misses the rows' memo (some 420
+# rows of each LibreOffice-saved return of the benchmark's corpus did). A row of a part that holds shared strings
+# is therefore also looked up by its numbered key: the chunk with each such number replaced by a NUL (`s="7"` →
+# `s="␀"`, `t="s"><v>12</v>` → `t="s"><v>␀</v>`; XML holds no NUL, so the key and the numbers in order give back
+# the chunk). Of the three answers only the value reader's fills carry these numbers (a number's style, a shared
+# string's index: the file's own styles and strings resolve them), and a number taken out is kept as where it is
+# among the row's numbers; a row met again under the same key gets its own numbers put back. The key is kept only
+# when every number taken out is a cell's style or shared-string index (or in the row's own tag, which no answer
+# reads), and the row's answers did not raise: digits are read alike wherever the scans' patterns read them, and
+# they never change how the text around them is read, so a row of the same key has the same answers but for those
+# numbers. A key is kept from its second sighting on (a file's own rows, met once, cost two searches and a hash
+# more than before). `CCHC_XL_FAST_NUMBERED=0` turns this alone off.
+# (two patterns, each with its literal start: one pattern of look-behinds searched twice as long as the reading)
+_STYLE_NUMBER, _STYLE_KEY = re.compile(rb' s="([0-9]{1,6})"'), b' s="\x00"'
+_STRING_NUMBER, _STRING_KEY = re.compile(rb' t="s"><v>([0-9]{1,9})</v>'), b' t="s"><v>\x00</v>'
+# a cell's tag as the value reader reads it (`values._COMMON`): its style before or after its type, a shared
+# string's index
+_NUMBERED_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,6})")?(?: t="([A-Za-z]{1,9})")?'
+                            rb'(?: s="([0-9]{1,6})")?(?:><v>([0-9]{1,9})</v>)?')
+_SHARED_MARK = b' t="s"'  # (a part without shared strings: its numbers are the template's, its rows the memo's)
+_SEEN_BOUND = 65536  # numbered keys met once, by their hash
+
+
+def enabled_numbered() -> bool:
+    """The numbered keys beside the rows' memo (`CCHC_XL_FAST_NUMBERED=0` turns them alone off)."""
+    return os.environ.get("CCHC_XL_FAST_NUMBERED", "1") != "0"
+
+
+class _Numbered(NamedTuple):
+    """A row's answers kept by its numbered key: the extent's and the formula scan's as they are, the value
+    reader's row, and its fills that carry a number taken out: (their place among the row's fills, the place
+    of their style among the style numbers or -1, the place of their string index among the string numbers
+    or -1)."""
+    extent: Any
+    scanned: Any
+    row: Any
+    numbered: tuple[tuple[int, int, int], ...]
+
+    def answers(self, styles: list[bytes], strings: list[bytes]) -> tuple[Any, Any, Any, int]:
+        """The answers of the chunk of this key whose numbers are `styles` and `strings`."""
+        row = self.row
+        if not self.numbered:
+            return self.extent, self.scanned, row, 0
+        fills = list(row.fills)
+        for at, style, string in self.numbered:
+            col, kind, old_style, raw = fills[at]
+            fills[at] = (col, kind, old_style if style < 0 else int(styles[style]),
+                         raw if string < 0 else int(strings[string]))
+        return self.extent, self.scanned, type(row)(row[0], row[1], tuple(fills), *row[3:]), 0
+
+
+def _facts_by_key_only(key: bytes) -> _Numbered:
+    raise AssertionError("a numbered key is not a chunk: its answers are put, not made")
+
+
+def _numbered(chunk: bytes, facts: tuple[Any, Any, Any, int]) -> _Numbered | None:
+    """`facts` of `chunk` kept with the places of its numbers in its fills; None when an answer raised or a
+    number taken out is not a cell's style or shared-string index (nor in the row's tag)."""
+    from cchc_xl.reading import values
+
+    extent, scanned, row, failed = facts
+    if failed:
+        return None
+    styles = list(_STYLE_NUMBER.finditer(chunk))
+    strings = list(_STRING_NUMBER.finditer(chunk))
+    style_slots = {m.start(1): i for i, m in enumerate(styles)}
+    string_slots = {m.start(1): i for i, m in enumerate(strings)}
+    head = _ROW_TAG.match(chunk)
+    in_head = sum(1 for at in style_slots if head is not None and at < head.end())
+    cells: dict[int, tuple[int, int]] = {}  # a cell's column -> (the place of its style, of its string index)
+    for m in _NUMBERED_CELL.finditer(chunk):
+        style_at = m.start(3) if m.start(3) >= 0 else m.start(5)
+        string_at = m.start(6) if m[4] == b"s" else -1
+        col = book._position(m[1], m[2])[1]
+        if col in cells:
+            return None  # (a cell twice: the row raised already)
+        cells[col] = (style_slots.get(style_at, -1), string_slots.get(string_at, -1))
+    placed_styles = sum(1 for style, _ in cells.values() if style >= 0)
+    placed_strings = sum(1 for _, string in cells.values() if string >= 0)
+    if placed_styles + in_head != len(styles) or placed_strings != len(strings):
+        return None  # a number in a text, a formula, another attribute: read as it is, not kept so
+    numbered = []
+    for at, (col, kind, style, raw) in enumerate(row.fills):
+        style_slot, string_slot = cells.get(col, (-1, -1))
+        if ((style_slot >= 0 and int(styles[style_slot][1]) != style)
+                or (string_slot >= 0 and (kind != values._SHARED or int(strings[string_slot][1]) != raw))):
+            return None  # (not the numbers as the value reader read them: not kept so)
+        if style_slot >= 0 or string_slot >= 0:
+            numbered.append((at, style_slot, string_slot))
+    return _Numbered(extent, scanned, row, tuple(numbered))
+
+
+def _numbered_facts(rest: bytes) -> tuple[Any, Any, Any, int]:
+    """`_facts_of` of a row of a part with shared strings, by the row's numbered key when it is known."""
+    chunk = _CUT + rest
+    if b"\x00" in chunk or not enabled_numbered():
+        return _facts_of(chunk)
+    styles, strings = _STYLE_NUMBER.findall(chunk), _STRING_NUMBER.findall(chunk)
+    if not styles and not strings:
+        return _facts_of(chunk)
+    key = _STRING_NUMBER.sub(_STRING_KEY, _STYLE_NUMBER.sub(_STYLE_KEY, chunk))
+    kept = _NUMBERED_FACTS.get(key)
+    if kept is not None:
+        return kept.answers(styles, strings)
+    facts = _facts_of(chunk)
+    seen = hash(key)
+    if seen not in _NUMBERED_SEEN:
+        if len(_NUMBERED_SEEN) >= _SEEN_BOUND:
+            _NUMBERED_SEEN.clear()
+        _NUMBERED_SEEN.add(seen)
+        return facts
+    made = _numbered(chunk, facts)
+    if made is not None:
+        _NUMBERED_FACTS.put(key, made)
+    return facts
+
+
 class PartFacts:
     """A sheet part's chunks' answers to the three scans, each chunk's taken from one memo (one lookup for
     the three; each scan sums its columns of the answers in one go). The chunks after the first are looked
-    up by what follows their `<row ` (the part split, not copied again), in a memo of their own."""
+    up by what follows their `<row ` (the part split, not copied again), in a memo of their own; a part
+    holding shared strings has its own, whose rows missed are looked up by their numbered keys."""
 
     def __init__(self, data: bytes):
         head, *rest = data.split(_CUT)
-        facts = [_HEAD_FACTS(head), *map(_ROW_FACTS, rest)]
+        memo = _SHARED_ROW_FACTS if _SHARED_MARK in data else _ROW_FACTS
+        facts = [_HEAD_FACTS(head), *map(memo, rest)]
         self.extents, self.scans, self.rows, failed = zip(*facts, strict=True)
         self.failed = 0
         for flags in set(failed):
@@ -423,5 +561,9 @@ def part_facts(data: bytes) -> PartFacts:
 # the process's: the workers of `import --jobs` each have theirs
 _HEAD_FACTS = ChunkMemo(_facts_of, MEMO_BYTES // 8)  # a part's start, before its first row
 _ROW_FACTS = ChunkMemo(lambda rest: _facts_of(_CUT + rest))
+# the rows of parts holding shared strings (Excel's, LibreOffice's: most are met again by their numbered keys)
+_SHARED_ROW_FACTS = ChunkMemo(_numbered_facts)
+_NUMBERED_FACTS: ChunkMemo[_Numbered] = ChunkMemo(_facts_by_key_only, MEMO_BYTES // 2)  # (`get` and `put` only)
+_NUMBERED_SEEN: set[int] = set()
 _CELL_FACTS = ChunkMemo(_piece_facts, MEMO_BYTES // 16)  # a new row's cells after their `<c ` (a template's: ~0.3 MB)
 _CUTS = _RecentCuts()
