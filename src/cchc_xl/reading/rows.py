@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from cchc_xl.reading import book, safety
@@ -163,10 +164,12 @@ def _common(chunk: bytes) -> Common:
                   chunk.count(book._MAIN_URI_END))
 
 
+_LETTERS, _DIGITS = itemgetter(0), itemgetter(1)
+
+
 def _extent_of(chunk: bytes, common: Common) -> _Extent:
     refs = common.refs
-    rows = {digits for _, digits in refs}
-    cols = {letters for letters, _ in refs}
+    rows, cols = set(map(_DIGITS, refs)), set(map(_LETTERS, refs))  # (a row of a thousand cells: in C)
     return _Extent(common.tags, len(refs), max(map(int, rows), default=0),
                    max(map(safety._column_number, cols), default=0),
                    _PREFIXED_TAGS.search(chunk) is not None, common.open_end)
