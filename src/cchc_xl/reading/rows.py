@@ -5,7 +5,7 @@ scan, `book._scan_sheet`; the value reader's rows, `values._part_rows`).
 Every return of a batch comes from one template: most of its rows (the evidence register's hundreds of
 blank rows and their long check formulas, the guide, the untouched parts of the grid) are byte for byte
 the rows of the previous file. A part is cut before each `<row ` into chunks; each chunk's answers to the
-three scans (its cell tags and references, its formulas, its values) are computed once and kept in one
+three scans (its cell tags and references, its formulas, its values) are computed once and kept in a
 bounded memo keyed by the chunk's bytes (`PartFacts`: one lookup a chunk for the three); each scan puts the
 part's answer together from its column of the chunks' answers. That is exact because every pattern the
 scans count or collect holds a `<` only at the start of a tag it names (never `<row `), or inside a tag
@@ -40,7 +40,9 @@ T = TypeVar("T")
 # program writes (LibreOffice numbers styles per file: a blank register row comes in a handful of
 # spellings) and a file's own rows. Counted in entries (2,048), an interleaved batch of openpyxl- and
 # LibreOffice-saved returns evicted the LibreOffice rows between two such files (55 ms for those, not 36).
-# A return's sheets are 1.2–1.4 MB of XML; a generation (half the budget) spans a dozen such files.
+# A return's sheets are 1.2–1.4 MB of XML; a generation (half the budget) spans a dozen such files. The rows
+# of parts holding shared strings have a memo of this budget of their own, their numbered keys one of half
+# of it: the three row memos keep at most 80 MB of keys (and their answers beside them).
 MEMO_BYTES = 32 * 1024 * 1024
 MEMO_ROW_BYTES = 4096  # longer chunks are scanned, not kept
 
@@ -442,7 +444,9 @@ _STRING_NUMBER, _STRING_KEY = re.compile(rb' t="s"><v>([0-9]{1,9})</v>'), b' t="
 # string's index
 _NUMBERED_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="([0-9]{1,6})")?(?: t="([A-Za-z]{1,9})")?'
                             rb'(?: s="([0-9]{1,6})")?(?:><v>([0-9]{1,9})</v>)?')
-_SHARED_MARK = b' t="s"'  # (a part without shared strings: its numbers are the template's, its rows the memo's)
+# (a part without shared strings — a generated workbook's inline texts, untouched — has no numbers to take out;
+# every program that saves a file writes its texts as shared strings)
+_SHARED_MARK = b' t="s"'
 _SEEN_BOUND = 65536  # numbered keys met once, by their hash
 
 
@@ -486,12 +490,13 @@ def _numbered(chunk: bytes, facts: tuple[Any, Any, Any, int]) -> _Numbered | Non
     extent, scanned, row, failed = facts
     if failed:
         return None
-    styles = list(_STYLE_NUMBER.finditer(chunk))
-    strings = list(_STRING_NUMBER.finditer(chunk))
-    style_slots = {m.start(1): i for i, m in enumerate(styles)}
-    string_slots = {m.start(1): i for i, m in enumerate(strings)}
+    style_found = list(_STYLE_NUMBER.finditer(chunk))
+    string_found = list(_STRING_NUMBER.finditer(chunk))
+    style_slots = {m.start(1): i for i, m in enumerate(style_found)}
+    string_slots = {m.start(1): i for i, m in enumerate(string_found)}
     head = _ROW_TAG.match(chunk)
-    in_head = sum(1 for at in style_slots if head is not None and at < head.end())
+    head_end = head.end() if head is not None else 0
+    in_head = sum(1 for at in style_slots if at < head_end)
     cells: dict[int, tuple[int, int]] = {}  # a cell's column -> (the place of its style, of its string index)
     for m in _NUMBERED_CELL.finditer(chunk):
         style_at = m.start(3) if m.start(3) >= 0 else m.start(5)
@@ -502,13 +507,13 @@ def _numbered(chunk: bytes, facts: tuple[Any, Any, Any, int]) -> _Numbered | Non
         cells[col] = (style_slots.get(style_at, -1), string_slots.get(string_at, -1))
     placed_styles = sum(1 for style, _ in cells.values() if style >= 0)
     placed_strings = sum(1 for _, string in cells.values() if string >= 0)
-    if placed_styles + in_head != len(styles) or placed_strings != len(strings):
+    if placed_styles + in_head != len(style_found) or placed_strings != len(string_found):
         return None  # a number in a text, a formula, another attribute: read as it is, not kept so
     numbered = []
     for at, (col, kind, style, raw) in enumerate(row.fills):
         style_slot, string_slot = cells.get(col, (-1, -1))
-        if ((style_slot >= 0 and int(styles[style_slot][1]) != style)
-                or (string_slot >= 0 and (kind != values._SHARED or int(strings[string_slot][1]) != raw))):
+        if ((style_slot >= 0 and int(style_found[style_slot][1]) != style)
+                or (string_slot >= 0 and (kind != values._SHARED or int(string_found[string_slot][1]) != raw))):
             return None  # (not the numbers as the value reader read them: not kept so)
         if style_slot >= 0 or string_slot >= 0:
             numbered.append((at, style_slot, string_slot))
@@ -524,6 +529,8 @@ def _numbered_facts(rest: bytes) -> tuple[Any, Any, Any, int]:
     if not styles and not strings:
         return _facts_of(chunk)
     key = _STRING_NUMBER.sub(_STRING_KEY, _STYLE_NUMBER.sub(_STYLE_KEY, chunk))
+    if len(key) > MEMO_ROW_BYTES:
+        return _facts_of(chunk)  # (not kept: looked up in vain)
     kept = _NUMBERED_FACTS.get(key)
     if kept is not None:
         return kept.answers(styles, strings)
