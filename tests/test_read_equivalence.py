@@ -799,7 +799,7 @@ def test_the_value_reader_gives_calamines_values_under_other_numberings(
     renumbered = [_renumbered(first, folder / f"{i}.xlsx", [0, *(1 + (n + k) % 8 for n in range(8))],
                               [(n + k) % 8 for n in range(8)]) for i, k in enumerate(turns)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rows, "_SHARED_ROW_FACTS", rows.ChunkMemo(rows._numbered_facts))  # (no row from another test)
+        mp.setattr(rows, "_ROW_FACTS", rows.ChunkMemo(rows._ROW_FACTS.answer))  # (no row from another test)
         served = _fresh_numbered(mp)
         for path in (first, *renumbered):
             _values_both_ways(path)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -40,9 +41,8 @@ T = TypeVar("T")
 # program writes (LibreOffice numbers styles per file: a blank register row comes in a handful of
 # spellings) and a file's own rows. Counted in entries (2,048), an interleaved batch of openpyxl- and
 # LibreOffice-saved returns evicted the LibreOffice rows between two such files (55 ms for those, not 36).
-# A return's sheets are 1.2–1.4 MB of XML; a generation (half the budget) spans a dozen such files. The rows
-# of parts holding shared strings have a memo of this budget of their own, their numbered keys one of half
-# of it: the three row memos keep at most 80 MB of keys (and their answers beside them).
+# A return's sheets are 1.2–1.4 MB of XML; a generation (half the budget) spans a dozen such files. The
+# numbered keys of rows of parts with shared strings have a memo of half this budget.
 MEMO_BYTES = 32 * 1024 * 1024
 MEMO_ROW_BYTES = 4096  # longer chunks are scanned, not kept
 
@@ -102,13 +102,14 @@ class ChunkMemo(Generic[T]):
         self.old: dict[bytes, T] = {}
         self.kept = 0  # the young generation's bytes
 
-    def __call__(self, chunk: bytes) -> T:
+    def __call__(self, chunk: bytes, answer: Callable[[bytes], T] | None = None) -> T:
+        """The chunk's answer, made by `answer` (the memo's own when None) when it is not kept."""
         got = self.young.get(chunk)
         if got is not None:
             return got
         got = self.old.get(chunk)
         if got is None:
-            got = self.answer(chunk)
+            got = (self.answer if answer is None else answer)(chunk)
         self.put(chunk, got)
         return got
 
@@ -550,13 +551,15 @@ def _numbered_facts(rest: bytes) -> tuple[Any, Any, Any, int]:
 class PartFacts:
     """A sheet part's chunks' answers to the three scans, each chunk's taken from one memo (one lookup for
     the three; each scan sums its columns of the answers in one go). The chunks after the first are looked
-    up by what follows their `<row ` (the part split, not copied again), in a memo of their own; a part
-    holding shared strings has its own, whose rows missed are looked up by their numbered keys."""
+    up by what follows their `<row ` (the part split, not copied again), in a memo of their own; the rows a
+    part holding shared strings brings anew are looked up by their numbered keys."""
 
     def __init__(self, data: bytes):
         head, *rest = data.split(_CUT)
-        memo = _SHARED_ROW_FACTS if _SHARED_MARK in data else _ROW_FACTS
-        facts = [_HEAD_FACTS(head), *map(memo, rest)]
+        if _SHARED_MARK in data:  # (a row missed: looked up by its numbered key; the answers are the same)
+            facts = [_HEAD_FACTS(head), *map(_ROW_FACTS, rest, repeat(_numbered_facts))]
+        else:
+            facts = [_HEAD_FACTS(head), *map(_ROW_FACTS, rest)]
         self.extents, self.scans, self.rows, failed = zip(*facts, strict=True)
         self.failed = 0
         for flags in set(failed):
@@ -571,8 +574,6 @@ def part_facts(data: bytes) -> PartFacts:
 # the process's: the workers of `import --jobs` each have theirs
 _HEAD_FACTS = ChunkMemo(_facts_of, MEMO_BYTES // 8)  # a part's start, before its first row
 _ROW_FACTS = ChunkMemo(lambda rest: _facts_of(_CUT + rest))
-# the rows of parts holding shared strings (Excel's, LibreOffice's: most are met again by their numbered keys)
-_SHARED_ROW_FACTS = ChunkMemo(_numbered_facts)
 _NUMBERED_FACTS: ChunkMemo[_Numbered] = ChunkMemo(_facts_by_key_only, MEMO_BYTES // 2)  # (`get` and `put` only)
 _NUMBERED_SEEN: set[int] = set()
 _CELL_FACTS = ChunkMemo(_piece_facts, MEMO_BYTES // 16)  # a new row's cells after their `<c ` (a template's: ~0.3 MB)
