@@ -296,7 +296,7 @@ def numbered_rows(draw: st.DrawFn) -> tuple[list[str], list[str]]:
 
 def _fresh_numbered(mp: pytest.MonkeyPatch) -> list[Any]:
     """Empty numbered memos; the answers served from them, recorded."""
-    mp.setattr(rows, "_NUMBERED_FACTS", rows.ChunkMemo(rows._facts_by_key_only, rows.MEMO_BYTES // 2))
+    mp.setattr(rows, "_NUMBERED_FACTS", rows.ChunkMemo(rows._facts_by_key_only, rows.MEMO_BYTES // 4))
     mp.setattr(rows, "_NUMBERED_SEEN", set())
     served: list[Any] = []
     real = rows._Numbered.answers

@@ -42,7 +42,7 @@ T = TypeVar("T")
 # spellings) and a file's own rows. Counted in entries (2,048), an interleaved batch of openpyxl- and
 # LibreOffice-saved returns evicted the LibreOffice rows between two such files (55 ms for those, not 36).
 # A return's sheets are 1.2–1.4 MB of XML; a generation (half the budget) spans a dozen such files. The
-# numbered keys of rows of parts with shared strings have a memo of half this budget.
+# numbered keys of rows of parts with shared strings have a memo of a quarter of it.
 MEMO_BYTES = 32 * 1024 * 1024
 MEMO_ROW_BYTES = 4096  # longer chunks are scanned, not kept
 
@@ -574,7 +574,7 @@ def part_facts(data: bytes) -> PartFacts:
 # the process's: the workers of `import --jobs` each have theirs
 _HEAD_FACTS = ChunkMemo(_facts_of, MEMO_BYTES // 8)  # a part's start, before its first row
 _ROW_FACTS = ChunkMemo(lambda rest: _facts_of(_CUT + rest))
-_NUMBERED_FACTS: ChunkMemo[_Numbered] = ChunkMemo(_facts_by_key_only, MEMO_BYTES // 2)  # (`get` and `put` only)
+_NUMBERED_FACTS: ChunkMemo[_Numbered] = ChunkMemo(_facts_by_key_only, MEMO_BYTES // 4)  # (`get` and `put` only)
 _NUMBERED_SEEN: set[int] = set()
 _CELL_FACTS = ChunkMemo(_piece_facts, MEMO_BYTES // 16)  # a new row's cells after their `<c ` (a template's: ~0.3 MB)
 _CUTS = _RecentCuts()
