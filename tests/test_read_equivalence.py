@@ -10,6 +10,9 @@
   tampered one, a register filled, a commune with two files, hostile and broken files, evidence folders).
 - The sheet values memo serves a recurring sheet part calamine's values, and not when a shared string
   the part's cells point to has changed.
+- A row met again under other style and shared-string numbers (`rows._numbered_facts`, as Excel and
+  LibreOffice renumber a file they save) has the answers the row read whole gives, piece by piece and on any
+  row of them; workbooks renumbered that way read with calamine's values.
 
 No timing here: speed is measured by benchmarks/bench_returns.py.
 """
