@@ -62,7 +62,8 @@ def resolve(rest: str) -> tuple[list[str], str | None]:
         if token.startswith("-") or token in ELLIPSIS:
             break
         if isinstance(cmd, click.Group):
-            sub = cmd.commands.get(token)
+            # (asked as click asks: a group may load its commands when used, as `evidence` does)
+            sub = cmd.get_command(click.Context(cmd), token)
             if sub is None:
                 return path, f"“{' '.join([*path, token])}” is not a cchc-xl command"
             cmd, path = sub, [*path, token]
